@@ -1,0 +1,76 @@
+# Accord: every target that needs Python tools creates the virtual environment first, from the lock.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY := $(BIN)/python
+# The branch that `make breaking` compares against.
+AGAINST ?= main
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Accord needs Python 3.11 or newer; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# Generated code lives in gen/python; the venv finds it there without an install step.
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "accord-gen.pth").write_text(str(pathlib.Path("gen/python").resolve()) + "\n")'
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create the virtual environment from requirements.lock
+
+.PHONY: lock
+lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements.lock
+
+.PHONY: codegen
+codegen: $(STAMP) ## Generate gen/python from proto/ and asyncapi/
+	$(PY) -m accord codegen
+
+.PHONY: codegen-check
+codegen-check: $(STAMP) ## Regenerate and fail if gen/ differs from what is committed
+	$(PY) -m accord codegen --check
+
+.PHONY: lint
+lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, mypy --strict
+	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code
+	$(PY) -m accord lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+.PHONY: breaking
+breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plus policy, lifecycle and AsyncAPI checks
+	$(PY) -m accord breaking --against $(AGAINST)
+
+.PHONY: run
+run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
+	$(PY) -m accord run
+
+.PHONY: test
+test: $(STAMP) ## Run every test: unit, integration and end-to-end
+	$(BIN)/pytest
+
+.PHONY: test-unit
+test-unit: $(STAMP) ## Run the fast unit tests only
+	$(BIN)/pytest -m "not integration and not e2e"
+
+.PHONY: test-integration
+test-integration: $(STAMP) ## Run the tests that start real servers
+	$(BIN)/pytest -m "integration or e2e"
+
+.PHONY: clean
+clean: ## Remove local state (.accord/), caches and the virtual environment
+	rm -rf .accord .venv .mypy_cache .ruff_cache .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Accord: the platform runtime shared by the gateway and every service."""
