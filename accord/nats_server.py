@@ -83,7 +83,8 @@ class NatsServer:
         self._drain = asyncio.create_task(self._read_log_forever(self._process.stderr))
 
     async def _wait_until_ready(self) -> None:
-        assert self._process is not None and self._process.stderr is not None
+        assert self._process is not None
+        assert self._process.stderr is not None
         while True:
             line = await self._process.stderr.readline()
             if not line:

@@ -2,7 +2,7 @@
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
@@ -14,12 +14,11 @@ from accord.nats_server import NatsServer
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees only the environment it sets: no NATS_URL or ports leak in or out."""
     for name in list(os.environ):
         if name.startswith("ACCORD_") or name == "NATS_URL":
             monkeypatch.delenv(name)
-    yield
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ One package per service document: `asyncapi/orders.yaml` becomes `acme_events.or
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 
 from accord.codegen._tree import GeneratedFile
@@ -29,7 +30,14 @@ def generate_asyncapi(root: Path, workdir: Path) -> list[GeneratedFile]:
         package = out / document.stem
         # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
         # and the generator narrates every step on stdout.
-        with contextlib.chdir(root), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            contextlib.chdir(root),
+            contextlib.redirect_stdout(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            # Its notices of future default changes don't apply: our settings are pinned.
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             generator.generate(document.relative_to(root), package, force=True)
         origin = str(document.relative_to(root))
         files += [

@@ -37,9 +37,7 @@ def differences(out: Path, tree: dict[Path, bytes]) -> list[str]:
     changes = [f"missing: {p}" for p in sorted(tree.keys() - existing)]
     changes += [f"stale: {p}" for p in sorted(existing - tree.keys())]
     changes += [
-        f"differs: {p}"
-        for p in sorted(tree.keys() & existing)
-        if (out / p).read_bytes() != tree[p]
+        f"differs: {p}" for p in sorted(tree.keys() & existing) if (out / p).read_bytes() != tree[p]
     ]
     return changes
 
@@ -63,7 +61,5 @@ def _files_under(out: Path) -> set[Path]:
     if not out.exists():
         return set()
     return {
-        p.relative_to(out)
-        for p in out.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        p.relative_to(out) for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts
     }

@@ -25,7 +25,8 @@ async def test_starts_on_a_free_port_with_jetstream_and_stops_cleanly(tmp_path: 
     server = NatsServer(tmp_path / "store")
     await server.start()
     pid = server.pid
-    assert pid is not None and server.port != 0
+    assert pid is not None
+    assert server.port != 0
     client = await nats.connect(server.url)
     try:
         info = await client.jetstream().account_info()

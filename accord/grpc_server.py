@@ -1,0 +1,58 @@
+"""A service's gRPC server: its servicers plus health and reflection, started and stopped as one."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+Registrar = Callable[[grpc.aio.Server], None]
+
+
+@dataclass
+class GrpcServer:
+    """A started grpc.aio server and the health servicer that reports on it."""
+
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    services: Sequence[str]
+
+    async def set_serving(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *self.services):
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING first, so balancers move away, then let calls finish."""
+        await self.set_serving(False)
+        await self.server.stop(grace)
+
+
+async def start_grpc_server(
+    address: str, registrars: Sequence[Registrar], services: Sequence[str]
+) -> GrpcServer:
+    """Bind `address` (port 0 picks a free one), register servicers, health and reflection."""
+    server = grpc.aio.server()
+    for register in registrars:
+        register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            *services,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(address)
+    await server.start()
+    started = GrpcServer(server, health_servicer, port, services)
+    await started.set_serving(True)
+    return started

@@ -1,0 +1,77 @@
+"""Rich gRPC errors: a google.rpc.Status with typed details, for services and the gateway.
+
+Clients get the code and message as usual, and the details (which field was bad, when to
+retry, why access was refused) in the `grpc-status-details-bin` trailer, through grpcio-status.
+"""
+
+from typing import NoReturn
+
+import grpc
+from google.protobuf import any_pb2, message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+ERROR_DOMAIN = "accord.dev"
+
+
+class RpcError(Exception):
+    """An error to send to the caller as a google.rpc.Status with details."""
+
+    def __init__(self, code: grpc.StatusCode, text: str, *details: message.Message) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+        self.details = details
+
+    def to_status(self) -> grpc.Status:
+        packed = []
+        for detail in self.details:
+            holder = any_pb2.Any()
+            holder.Pack(detail)
+            packed.append(holder)
+        # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
+        proto = status_pb2.Status(code=self.code.value[0], message=self.text, details=packed)
+        status: grpc.Status = rpc_status.to_status(proto)
+        return status
+
+
+def field_violation(field: str, description: str) -> error_details_pb2.BadRequest.FieldViolation:
+    return error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+
+
+def invalid_argument(
+    violations: list[error_details_pb2.BadRequest.FieldViolation],
+) -> RpcError:
+    """INVALID_ARGUMENT naming each bad field in a BadRequest detail."""
+    fields = ", ".join(v.field for v in violations)
+    return RpcError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        f"invalid request: {fields}",
+        error_details_pb2.BadRequest(field_violations=violations),
+    )
+
+
+def error_info(reason: str, **metadata: str) -> error_details_pb2.ErrorInfo:
+    return error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata)
+
+
+async def abort(context: grpc.aio.ServicerContext[object, object], error: RpcError) -> NoReturn:
+    await context.abort_with_status(error.to_status())
+    raise AssertionError("abort_with_status returned")  # it always raises
+
+
+def details_of(error: grpc.aio.AioRpcError | grpc.RpcError) -> list[any_pb2.Any]:
+    """The details a caller received (for tests and clients)."""
+    status = rpc_status.from_call(error)
+    return list(status.details) if status is not None else []
+
+
+__all__ = [
+    "ERROR_DOMAIN",
+    "RpcError",
+    "abort",
+    "details_of",
+    "error_info",
+    "field_violation",
+    "invalid_argument",
+]

@@ -1,0 +1,90 @@
+"""A service is a process: NATS connection, gRPC server, started and stopped together.
+
+`start_service` is what tests call (free port, their own NATS); `run_service_forever` is what
+`python -m services.<name>` calls: it adds signal handling and drains on SIGTERM.
+"""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import nats
+from nats.aio.client import Client as NatsClient
+
+from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
+from accord.settings import ServiceSettings
+
+log = logging.getLogger("accord.service")
+
+
+@dataclass
+class Wiring:
+    """What a service's build step hands back: servicers, and what to stop on shutdown."""
+
+    registrars: Sequence[Registrar]
+    services: Sequence[str]  # full names, for health and reflection
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+Build = Callable[[NatsClient], Awaitable[Wiring]]
+
+
+@dataclass
+class RunningService:
+    name: str
+    grpc: GrpcServer
+    nats: NatsClient
+    wiring: Wiring
+
+    @property
+    def port(self) -> int:
+        return self.grpc.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking calls, let in-flight ones finish, then stop consumers and NATS."""
+        await self.grpc.stop(grace)
+        for stop in reversed(self.wiring.on_stop):
+            await stop()
+        if not self.nats.is_closed:
+            await self.nats.drain()
+
+
+async def connect_nats(servers: list[str], name: str) -> NatsClient:
+    # Keep reconnecting for ever: a NATS restart must not end a service.
+    return await nats.connect(
+        servers=servers,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+    )
+
+
+async def start_service(name: str, settings: ServiceSettings, build: Build) -> RunningService:
+    nc = await connect_nats(settings.resolved_nats_servers(), name)
+    try:
+        wiring = await build(nc)
+        grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)
+    except BaseException:
+        await nc.close()
+        raise
+    log.info("%s serving gRPC on %s:%d", name, settings.host, grpc_server.port)
+    return RunningService(name, grpc_server, nc, wiring)
+
+
+async def _serve_until_signalled(name: str, settings: ServiceSettings, build: Build) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    running = await start_service(name, settings, build)
+    await stop.wait()
+    log.info("%s stopping: draining in-flight calls", name)
+    await running.stop(settings.grace_seconds)
+
+
+def run_service_forever(name: str, settings: ServiceSettings, build: Build) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(_serve_until_signalled(name, settings, build))

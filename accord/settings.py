@@ -1,0 +1,55 @@
+"""Settings every Accord process shares, read from the environment once per process.
+
+Each process subclasses `ServiceSettings` with its own env prefix (ACCORD_ORDERS_PORT, ...);
+the NATS address and the state folder are common to all (NATS_URL, ACCORD_HOME).
+"""
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NATS_URL_FILE = "nats.url"
+
+
+class CommonSettings(BaseSettings):
+    """NATS and the local state folder: the same for every process of the platform."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore", frozen=True)
+
+    nats_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NATS_URL"),
+        description="Comma-separated NATS server URLs; unset means the embedded server.",
+    )
+    home: Path = Field(
+        default=Path(".accord"),
+        validation_alias=AliasChoices("ACCORD_HOME"),
+        description="Where local state, the embedded server's store and dev keys live.",
+    )
+
+    def resolved_nats_servers(self) -> list[str]:
+        """NATS_URL, else the embedded server's address that `accord run` wrote down."""
+        if self.nats_url:
+            return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        written = self.home / NATS_URL_FILE
+        if written.exists():
+            return [written.read_text().strip()]
+        raise RuntimeError(
+            f"NATS_URL is not set and {written} does not exist: start the platform with "
+            "`make run`, or point NATS_URL at a NATS server"
+        )
+
+
+class ServiceSettings(CommonSettings):
+    """Where one service listens. Subclasses set env_prefix and the default port."""
+
+    host: str = Field(default="127.0.0.1", description="The interface the gRPC server binds.")
+    port: int = Field(default=0, ge=0, le=65535, description="The gRPC port; 0 picks a free one.")
+    grace_seconds: float = Field(
+        default=10.0, gt=0, description="How long in-flight calls may finish on shutdown."
+    )
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"

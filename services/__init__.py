@@ -1,0 +1,1 @@
+"""The reference business: one package per service, each its own process and state."""

@@ -1,0 +1,1 @@
+"""The orders service: places orders and lets customers follow them (acme.orders.v1)."""

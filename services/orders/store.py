@@ -1,0 +1,174 @@
+"""Orders kept in a JetStream key-value bucket, the service's own state.
+
+Keys:
+- `order.<order_id>`: the Order message (protobuf bytes); every change is a new revision,
+  which is what WatchOrder follows.
+- `customer.<customer_id>.<order_id>`: an empty index entry, so that listing a customer's
+  orders reads only that customer's keys.
+- `request.<customer_id>.<request_id>`: which order a PlaceOrder request created, plus a
+  fingerprint of its content, so that a retry returns the same order.
+"""
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from acme.orders.v1 import orders_pb2
+from google.protobuf import timestamp_pb2
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+
+from services.orders.ids import new_order_id
+
+BUCKET = "orders"
+FINAL_STATUSES = frozenset({orders_pb2.ORDER_STATUS_SHIPPED, orders_pb2.ORDER_STATUS_CANCELLED})
+
+
+class OrderNotFound(Exception):
+    pass
+
+
+class RequestConflict(Exception):
+    """A request id was reused with different content."""
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Page:
+    orders: list[orders_pb2.Order]
+    last_order_id: str | None  # set when more orders may follow
+
+
+async def open_store(js: JetStreamContext) -> "OrderStore":
+    # Idempotent: returns the bucket as it is when it already exists.
+    kv = await js.create_key_value(bucket=BUCKET, history=16)
+    return OrderStore(kv)
+
+
+def _fingerprint(request: orders_pb2.PlaceOrderRequest) -> bytes:
+    # Deterministic serialization: the same request always hashes the same.
+    return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+
+
+class OrderStore:
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def place(
+        self, request: orders_pb2.PlaceOrderRequest, now: timestamp_pb2.Timestamp
+    ) -> tuple[orders_pb2.Order, bool]:
+        """Create the order, or return the one this request created before (and False)."""
+        order = orders_pb2.Order(
+            order_id=new_order_id(),
+            customer_id=request.customer_id,
+            lines=request.lines,
+            total_cents=sum(line.quantity * line.unit_price_cents for line in request.lines),
+            status=orders_pb2.ORDER_STATUS_PENDING,
+            create_time=now,
+            update_time=now,
+        )
+        await self._kv.create(f"order.{order.order_id}", order.SerializeToString())
+        request_key = f"request.{request.customer_id}.{request.request_id}"
+        claim = _fingerprint(request) + order.order_id.encode()
+        try:
+            await self._kv.create(request_key, claim)
+        except KeyWrongLastSequenceError:
+            # A retry, or a race with one: the first request to claim the key wins. Its order
+            # was written before its claim, so it can be read now.
+            await self._kv.purge(f"order.{order.order_id}")
+            return await self._order_of_claim(request, request_key), False
+        await self._kv.create(f"customer.{order.customer_id}.{order.order_id}", b"")
+        return order, True
+
+    async def _order_of_claim(
+        self, request: orders_pb2.PlaceOrderRequest, request_key: str
+    ) -> orders_pb2.Order:
+        claim = (await self._kv.get(request_key)).value or b""
+        fingerprint, order_id = claim[:32], claim[32:].decode()
+        if fingerprint != _fingerprint(request):
+            raise RequestConflict(request.request_id)
+        return await self.get(order_id)
+
+    async def get(self, order_id: str) -> orders_pb2.Order:
+        return (await self._get_entry(order_id))[0]
+
+    async def _get_entry(self, order_id: str) -> tuple[orders_pb2.Order, int]:
+        try:
+            entry = await self._kv.get(f"order.{order_id}")
+        except KeyNotFoundError as missing:
+            raise OrderNotFound(order_id) from missing
+        if not entry.value:
+            raise OrderNotFound(order_id)
+        return orders_pb2.Order.FromString(entry.value), entry.revision or 0
+
+    async def transition(
+        self,
+        order_id: str,
+        status: "orders_pb2.OrderStatus.ValueType",
+        now: timestamp_pb2.Timestamp,
+        reason: str = "",
+    ) -> orders_pb2.Order:
+        """Move an order to `status`; concurrent changes are retried on the latest revision."""
+        while True:
+            order, revision = await self._get_entry(order_id)
+            if order.status == status:
+                return order  # already there: replays of the same event change nothing
+            if order.status in FINAL_STATUSES:
+                raise InvalidTransition(
+                    f"order {order_id} is {orders_pb2.OrderStatus.Name(order.status)}"
+                )
+            order.status = status
+            order.cancel_reason = reason
+            order.update_time.CopyFrom(now)
+            try:
+                await self._kv.update(f"order.{order_id}", order.SerializeToString(), revision)
+            except KeyWrongLastSequenceError:
+                continue
+            return order
+
+    async def list_for_customer(
+        self, customer_id: str, page_size: int, after_order_id: str
+    ) -> Page:
+        ids = sorted(key.rsplit(".", 1)[1] for key in await self._keys(f"customer.{customer_id}.*"))
+        remaining = [order_id for order_id in ids if order_id > after_order_id]
+        chosen = remaining[:page_size]
+        orders = [await self.get(order_id) for order_id in chosen]
+        more = len(remaining) > page_size
+        return Page(orders, chosen[-1] if more and chosen else None)
+
+    async def _keys(self, pattern: str) -> list[str]:
+        # KeyValue.keys() watches every key in the bucket and filters on the client; a watch
+        # on the pattern lets the server do the filtering.
+        watcher = await self._kv.watch(pattern, meta_only=True, ignore_deletes=True)
+        keys: list[str] = []
+        try:
+            async for entry in watcher:
+                if entry is None:  # the end of what is stored now
+                    break
+                keys.append(entry.key)
+                if entry.delta == 0:
+                    break
+        finally:
+            await watcher.stop()
+        return keys
+
+    async def watch(self, order_id: str) -> AsyncIterator[orders_pb2.Order]:
+        """The order now, then after every change, until it reaches a final status."""
+        order = await self.get(order_id)  # raises OrderNotFound before anything is sent
+        watcher = await self._kv.watch(f"order.{order_id}")
+        try:
+            async for entry in watcher:
+                if entry is None:
+                    continue
+                if entry.operation in (KV_DEL, KV_PURGE) or not entry.value:
+                    return
+                order = orders_pb2.Order.FromString(entry.value)
+                yield order
+                if order.status in FINAL_STATUSES:
+                    return
+        finally:
+            await watcher.stop()

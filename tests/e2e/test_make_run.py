@@ -1,0 +1,75 @@
+"""`accord run` (what `make run` calls) starts the platform, and its printed example works."""
+
+import asyncio
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _refuses_connections(url: str) -> bool:
+    host, port = url.removeprefix("nats://").rsplit(":", 1)
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) != 0
+
+
+async def _read_banner(stdout: asyncio.StreamReader) -> str:
+    lines: list[str] = []
+    while True:
+        line = (await stdout.readline()).decode()
+        if not line:
+            raise AssertionError("accord run ended before it was ready:\n" + "".join(lines))
+        lines.append(line)
+        if "acme.orders.v1.OrderService/PlaceOrder" in line:
+            return "".join(lines)
+
+
+async def test_run_starts_everything_and_the_printed_example_places_an_order(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    env = {**os.environ, "ACCORD_HOME": str(tmp_path / "home"), "ACCORD_ORDERS_PORT": "0"}
+    env.pop("NATS_URL", None)
+    platform = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "accord",
+        "run",
+        cwd=repo_root,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert platform.stdout is not None
+        banner = await asyncio.wait_for(_read_banner(platform.stdout), 60)
+        nats_url = re.search(r"NATS\s+(nats://\S+)", banner)
+        assert nats_url is not None
+        assert (tmp_path / "home" / "nats.url").read_text().strip() == nats_url.group(1)
+
+        # The example exactly as printed, run from the repository root like a user would.
+        example = banner.split("Place an order:", 1)[1].replace("\\\n", " ")
+        placed = await asyncio.create_subprocess_exec(
+            *shlex.split(example),
+            cwd=repo_root,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        output, _ = await placed.communicate()
+        assert placed.returncode == 0
+        order = json.loads(output)["order"]
+        assert order["customerId"] == "alice"
+        assert order["status"] == "ORDER_STATUS_PENDING"
+    finally:
+        if platform.returncode is None:
+            platform.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(platform.wait(), 30)
+    assert code == 0
+    assert _refuses_connections(nats_url.group(1))
+    assert not (tmp_path / "home" / "nats.url").exists()
