@@ -101,14 +101,14 @@ def _banner(nats_url: str, embedded: bool, services: list[ServiceProcess]) -> st
     orders = next((s for s in services if s.name == "orders"), None)
     if orders is not None:
         request = (
-            '{"request_id": "r-1", "customer_id": "alice", '
-            '"lines": [{"sku": "TEA-1", "quantity": 2, "unit_price_cents": 450}]}'
+            '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
+            '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, "nanos": 500000000}}]}'
         )
         lines += [
             "",
             "Place an order:",
             f"  .venv/bin/grpcurl -plaintext -d '{request}' \\",
-            f"    127.0.0.1:{orders.port} acme.orders.v1.OrderService/PlaceOrder",
+            f"    127.0.0.1:{orders.port} acme.orders.v2.OrderService/PlaceOrder",
         ]
     return "\n".join(lines) + "\n"
 

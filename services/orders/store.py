@@ -1,8 +1,9 @@
 """Orders kept in a JetStream key-value bucket, the service's own state.
 
 Keys:
-- `order.<order_id>`: the Order message (protobuf bytes); every change is a new revision,
-  which is what WatchOrder follows.
+- `order.<order_id>`: the Order message of the newest API version (acme.orders.v2, protobuf
+  bytes); every change is a new revision, which is what WatchOrder follows. Older versions
+  are served by translating from it.
 - `customer.<customer_id>.<order_id>`: an empty index entry, so that listing a customer's
   orders reads only that customer's keys.
 - `request.<customer_id>.<request_id>`: which order a PlaceOrder request created, plus a
@@ -13,13 +14,14 @@ import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from acme.orders.v1 import orders_pb2
+from acme.orders.v2 import orders_pb2
 from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 from services.orders.ids import new_order_id
+from services.orders.money import from_nanos, to_nanos
 
 BUCKET = "orders"
 FINAL_STATUSES = frozenset({orders_pb2.ORDER_STATUS_SHIPPED, orders_pb2.ORDER_STATUS_CANCELLED})
@@ -62,12 +64,15 @@ class OrderStore:
         self, request: orders_pb2.PlaceOrderRequest, now: timestamp_pb2.Timestamp
     ) -> tuple[orders_pb2.Order, bool]:
         """Create the order, or return the one this request created before (and False)."""
+        currency = request.lines[0].unit_price.currency_code
+        total = sum(line.quantity * to_nanos(line.unit_price) for line in request.lines)
         order = orders_pb2.Order(
             order_id=new_order_id(),
             customer_id=request.customer_id,
             lines=request.lines,
-            total_cents=sum(line.quantity * line.unit_price_cents for line in request.lines),
+            total=from_nanos(currency, total),
             status=orders_pb2.ORDER_STATUS_PENDING,
+            history=[orders_pb2.StatusChange(status=orders_pb2.ORDER_STATUS_PENDING, time=now)],
             create_time=now,
             update_time=now,
         )
@@ -110,7 +115,7 @@ class OrderStore:
         order_id: str,
         status: "orders_pb2.OrderStatus.ValueType",
         now: timestamp_pb2.Timestamp,
-        reason: str = "",
+        cancellation: orders_pb2.Cancellation | None = None,
     ) -> orders_pb2.Order:
         """Move an order to `status`; concurrent changes are retried on the latest revision."""
         while True:
@@ -122,7 +127,9 @@ class OrderStore:
                     f"order {order_id} is {orders_pb2.OrderStatus.Name(order.status)}"
                 )
             order.status = status
-            order.cancel_reason = reason
+            if cancellation is not None:
+                order.cancellation.CopyFrom(cancellation)
+            order.history.append(orders_pb2.StatusChange(status=status, time=now))
             order.update_time.CopyFrom(now)
             try:
                 await self._kv.update(f"order.{order_id}", order.SerializeToString(), revision)

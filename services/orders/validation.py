@@ -1,20 +1,30 @@
-"""PlaceOrder input rules, as the contract states them; each broken rule names its field."""
+"""Request rules, as the contracts state them; each broken rule names its field."""
 
 import re
+from typing import Protocol
 
-from acme.orders.v1 import orders_pb2
+from acme.orders.v1 import orders_pb2 as v1
+from acme.orders.v2 import orders_pb2 as v2
 from google.rpc import error_details_pb2
 
 from accord.rpc_status import field_violation
+from services.orders.money import NANOS_PER_UNIT
 
 # Ids become parts of key-value keys and subjects: letters, digits, '-' and '_' only.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 MAX_SKU_LENGTH = 64
 MAX_REASON_LENGTH = 200
+MAX_PAGE_SIZE = 100
 
 Violations = list[error_details_pb2.BadRequest.FieldViolation]
+
+
+class _Line(Protocol):
+    sku: str
+    quantity: int
 
 
 def id_violations(field: str, value: str) -> Violations:
@@ -23,17 +33,15 @@ def id_violations(field: str, value: str) -> Violations:
     return [field_violation(field, "must be 1 to 64 letters, digits, '-' or '_'")]
 
 
-def place_order_violations(request: orders_pb2.PlaceOrderRequest) -> Violations:
-    violations = id_violations("request_id", request.request_id)
-    violations += id_violations("customer_id", request.customer_id)
-    if not 1 <= len(request.lines) <= MAX_LINES:
+def _order_violations(request_id: str, customer_id: str, lines: int) -> Violations:
+    violations = id_violations("request_id", request_id)
+    violations += id_violations("customer_id", customer_id)
+    if not 1 <= lines <= MAX_LINES:
         violations.append(field_violation("lines", f"must hold 1 to {MAX_LINES} lines"))
-    for index, line in enumerate(request.lines):
-        violations += _line_violations(f"lines[{index}]", line)
     return violations
 
 
-def _line_violations(prefix: str, line: orders_pb2.OrderLine) -> Violations:
+def _line_violations(prefix: str, line: _Line) -> Violations:
     violations: Violations = []
     if not 1 <= len(line.sku) <= MAX_SKU_LENGTH:
         violations.append(
@@ -43,22 +51,55 @@ def _line_violations(prefix: str, line: orders_pb2.OrderLine) -> Violations:
         violations.append(
             field_violation(f"{prefix}.quantity", f"must be from 1 to {MAX_QUANTITY}")
         )
-    if line.unit_price_cents < 0:
-        violations.append(field_violation(f"{prefix}.unit_price_cents", "must not be negative"))
     return violations
 
 
-def list_orders_violations(request: orders_pb2.ListOrdersRequest) -> Violations:
-    violations = id_violations("customer_id", request.customer_id)
-    if not 0 <= request.page_size <= 100:
-        violations.append(field_violation("page_size", "must be from 0 to 100"))
+def place_order_v1_violations(request: v1.PlaceOrderRequest) -> Violations:
+    violations = _order_violations(request.request_id, request.customer_id, len(request.lines))
+    for index, line in enumerate(request.lines):
+        violations += _line_violations(f"lines[{index}]", line)
+        if line.unit_price_cents < 0:
+            violations.append(
+                field_violation(f"lines[{index}].unit_price_cents", "must not be negative")
+            )
     return violations
 
 
-def cancel_order_violations(request: orders_pb2.CancelOrderRequest) -> Violations:
-    violations = id_violations("order_id", request.order_id)
-    if len(request.reason) > MAX_REASON_LENGTH:
+def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
+    violations = _order_violations(request.request_id, request.customer_id, len(request.lines))
+    currency = request.lines[0].unit_price.currency_code if request.lines else ""
+    for index, line in enumerate(request.lines):
+        violations += _line_violations(f"lines[{index}]", line)
+        violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
+    return violations
+
+
+def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations:
+    violations: Violations = []
+    if not _CURRENCY.fullmatch(price.currency_code):
         violations.append(
-            field_violation("reason", f"must be at most {MAX_REASON_LENGTH} characters")
+            field_violation(f"{prefix}.currency_code", "must be a three-letter ISO 4217 code")
         )
+    elif price.currency_code != currency:
+        violations.append(
+            field_violation(f"{prefix}.currency_code", f"must match the first line's {currency}")
+        )
+    if price.units < 0 or not 0 <= price.nanos < NANOS_PER_UNIT:
+        violations.append(
+            field_violation(prefix, "must not be negative; nanos from 0 to 999,999,999")
+        )
+    return violations
+
+
+def list_orders_violations(customer_id: str, page_size: int) -> Violations:
+    violations = id_violations("customer_id", customer_id)
+    if not 0 <= page_size <= MAX_PAGE_SIZE:
+        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
+    return violations
+
+
+def cancel_order_violations(order_id: str, field: str, reason: str) -> Violations:
+    violations = id_violations("order_id", order_id)
+    if len(reason) > MAX_REASON_LENGTH:
+        violations.append(field_violation(field, f"must be at most {MAX_REASON_LENGTH} characters"))
     return violations

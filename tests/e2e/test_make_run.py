@@ -28,7 +28,7 @@ async def _read_banner(stdout: asyncio.StreamReader) -> str:
         if not line:
             raise AssertionError("accord run ended before it was ready:\n" + "".join(lines))
         lines.append(line)
-        if "acme.orders.v1.OrderService/PlaceOrder" in line:
+        if "acme.orders.v2.OrderService/PlaceOrder" in line:
             return "".join(lines)
 
 

@@ -17,7 +17,7 @@ import sys
 
 
 class Application(BaseApplication):
-    """Orders - Orders service events.
+    """Orders - Events the orders service publishes about the life of an order. Each event is a CloudEvent in binary mode: its metadata travels as `ce-*` NATS headers, its payload is the JSON described here.
 
     AsyncAPI Version: 3.0.0
     Application Version: 1.0.0

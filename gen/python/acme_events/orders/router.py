@@ -31,23 +31,31 @@ class SendorderplacedRouter(Publisher[json.OrderPlaced]):
         operation = spec.Operation(
             action="send",
             title=None,
-            summary=None,
+            summary="Announce a newly placed order.",
             description=None,
             channel=spec.Channel(
                 address="acme.orders.v1.order.placed",
                 title=None,
                 summary=None,
-                description=None,
+                description="A customer placed an order.",
                 servers=[],
                 messages={
                     "orderPlaced": spec.Message(
                         content_type="application/json",
                         headers={
-                            "type": "object",
-                            "properties": {"ce-id": {"type": "string"}},
+                            "allOf": [
+                                {"$ref": "#/components/schemas/CloudEventHeaders"},
+                                {
+                                    "properties": {
+                                        "ce-type": {
+                                            "const": "acme.orders.v1.order.placed"
+                                        }
+                                    }
+                                },
+                            ]
                         },
                         payload={"$ref": "#/components/schemas/OrderPlacedPayload"},
-                        summary=None,
+                        summary="A customer placed an order; it is now pending payment.",
                         name="OrderPlaced",
                         title="Order placed",
                         description=None,
@@ -63,18 +71,42 @@ class SendorderplacedRouter(Publisher[json.OrderPlaced]):
                 parameters={},
                 tags=[],
                 external_docs=None,
-                bindings=None,
+                bindings=spec.ChannelBindings(
+                    http=None,
+                    amqp1=None,
+                    mqtt=None,
+                    nats={"x-jetstream": {"stream": "ORDERS"}},
+                    stomp=None,
+                    redis=None,
+                    solace=None,
+                    ws=None,
+                    amqp=None,
+                    kafka=None,
+                    anypointmq=None,
+                    jms=None,
+                    sns=None,
+                    sqs=None,
+                    ibmmq=None,
+                    googlepubsub=None,
+                    pulsar=None,
+                ),
                 key="/ping/pubsub",
             ),
             messages=[
                 spec.Message(
                     content_type="application/json",
                     headers={
-                        "type": "object",
-                        "properties": {"ce-id": {"type": "string"}},
+                        "allOf": [
+                            {"$ref": "#/components/schemas/CloudEventHeaders"},
+                            {
+                                "properties": {
+                                    "ce-type": {"const": "acme.orders.v1.order.placed"}
+                                }
+                            },
+                        ]
                     },
                     payload={"$ref": "#/components/schemas/OrderPlacedPayload"},
-                    summary=None,
+                    summary="A customer placed an order; it is now pending payment.",
                     name="OrderPlaced",
                     title="Order placed",
                     description=None,
@@ -101,6 +133,128 @@ class SendorderplacedRouter(Publisher[json.OrderPlaced]):
         )
 
 
+class SendorderstatuschangedRouter(Publisher[json.OrderStatusChanged]):
+    """sendOrderStatusChanged operation"""
+
+    class Inputs(Publisher.Inputs):
+        """Base inputs (no channel parameters)."""
+
+        pass
+
+    def __init__(
+        self,
+        wire_factory: AbstractWireFactory[Any, Any],
+        codec_factory: CodecFactory[Any, Any],
+    ):
+        operation = spec.Operation(
+            action="send",
+            title=None,
+            summary="Announce a change of an order's status.",
+            description=None,
+            channel=spec.Channel(
+                address="acme.orders.v1.order.status_changed",
+                title=None,
+                summary=None,
+                description="An order moved from one status to another.",
+                servers=[],
+                messages={
+                    "orderStatusChanged": spec.Message(
+                        content_type="application/json",
+                        headers={
+                            "allOf": [
+                                {"$ref": "#/components/schemas/CloudEventHeaders"},
+                                {
+                                    "properties": {
+                                        "ce-type": {
+                                            "const": "acme.orders.v1.order.status_changed"
+                                        }
+                                    }
+                                },
+                            ]
+                        },
+                        payload={
+                            "$ref": "#/components/schemas/OrderStatusChangedPayload"
+                        },
+                        summary="An order moved from one status to another.",
+                        name="OrderStatusChanged",
+                        title="Order status changed",
+                        description=None,
+                        deprecated=None,
+                        correlation_id=None,
+                        tags=[],
+                        externalDocs=None,
+                        bindings=None,
+                        traits=[],
+                        key="",
+                    )
+                },
+                parameters={},
+                tags=[],
+                external_docs=None,
+                bindings=spec.ChannelBindings(
+                    http=None,
+                    amqp1=None,
+                    mqtt=None,
+                    nats={"x-jetstream": {"stream": "ORDERS"}},
+                    stomp=None,
+                    redis=None,
+                    solace=None,
+                    ws=None,
+                    amqp=None,
+                    kafka=None,
+                    anypointmq=None,
+                    jms=None,
+                    sns=None,
+                    sqs=None,
+                    ibmmq=None,
+                    googlepubsub=None,
+                    pulsar=None,
+                ),
+                key="/ping/pubsub",
+            ),
+            messages=[
+                spec.Message(
+                    content_type="application/json",
+                    headers={
+                        "allOf": [
+                            {"$ref": "#/components/schemas/CloudEventHeaders"},
+                            {
+                                "properties": {
+                                    "ce-type": {
+                                        "const": "acme.orders.v1.order.status_changed"
+                                    }
+                                }
+                            },
+                        ]
+                    },
+                    payload={"$ref": "#/components/schemas/OrderStatusChangedPayload"},
+                    summary="An order moved from one status to another.",
+                    name="OrderStatusChanged",
+                    title="Order status changed",
+                    description=None,
+                    deprecated=None,
+                    correlation_id=None,
+                    tags=[],
+                    externalDocs=None,
+                    bindings=None,
+                    traits=[],
+                    key="",
+                )
+            ],
+            reply=None,
+            traits=[],
+            security=[],
+            tags=[],
+            external_docs=None,
+            bindings=None,
+            key="sendOrderStatusChanged",
+        )
+
+        super().__init__(
+            operation=operation, wire_factory=wire_factory, codec_factory=codec_factory
+        )
+
+
 class ReceiveorderplacedRouter(Subscriber[json.OrderPlaced]):
     """receiveOrderPlaced operation"""
 
@@ -112,23 +266,31 @@ class ReceiveorderplacedRouter(Subscriber[json.OrderPlaced]):
         operation = spec.Operation(
             action="receive",
             title=None,
-            summary=None,
+            summary="Keep the orders audit trail; a sample durable consumer of placed orders.",
             description=None,
             channel=spec.Channel(
                 address="acme.orders.v1.order.placed",
                 title=None,
                 summary=None,
-                description=None,
+                description="A customer placed an order.",
                 servers=[],
                 messages={
                     "orderPlaced": spec.Message(
                         content_type="application/json",
                         headers={
-                            "type": "object",
-                            "properties": {"ce-id": {"type": "string"}},
+                            "allOf": [
+                                {"$ref": "#/components/schemas/CloudEventHeaders"},
+                                {
+                                    "properties": {
+                                        "ce-type": {
+                                            "const": "acme.orders.v1.order.placed"
+                                        }
+                                    }
+                                },
+                            ]
                         },
                         payload={"$ref": "#/components/schemas/OrderPlacedPayload"},
-                        summary=None,
+                        summary="A customer placed an order; it is now pending payment.",
                         name="OrderPlaced",
                         title="Order placed",
                         description=None,
@@ -144,18 +306,42 @@ class ReceiveorderplacedRouter(Subscriber[json.OrderPlaced]):
                 parameters={},
                 tags=[],
                 external_docs=None,
-                bindings=None,
+                bindings=spec.ChannelBindings(
+                    http=None,
+                    amqp1=None,
+                    mqtt=None,
+                    nats={"x-jetstream": {"stream": "ORDERS"}},
+                    stomp=None,
+                    redis=None,
+                    solace=None,
+                    ws=None,
+                    amqp=None,
+                    kafka=None,
+                    anypointmq=None,
+                    jms=None,
+                    sns=None,
+                    sqs=None,
+                    ibmmq=None,
+                    googlepubsub=None,
+                    pulsar=None,
+                ),
                 key="/ping/pubsub",
             ),
             messages=[
                 spec.Message(
                     content_type="application/json",
                     headers={
-                        "type": "object",
-                        "properties": {"ce-id": {"type": "string"}},
+                        "allOf": [
+                            {"$ref": "#/components/schemas/CloudEventHeaders"},
+                            {
+                                "properties": {
+                                    "ce-type": {"const": "acme.orders.v1.order.placed"}
+                                }
+                            },
+                        ]
                     },
                     payload={"$ref": "#/components/schemas/OrderPlacedPayload"},
-                    summary=None,
+                    summary="A customer placed an order; it is now pending payment.",
                     name="OrderPlaced",
                     title="Order placed",
                     description=None,
@@ -173,7 +359,36 @@ class ReceiveorderplacedRouter(Subscriber[json.OrderPlaced]):
             security=[],
             tags=[],
             external_docs=None,
-            bindings=None,
+            bindings=spec.OperationBindings(
+                http=None,
+                amqp1=None,
+                mqtt=None,
+                nats={
+                    "x-jetstream": {
+                        "durable": "orders-audit-order-placed",
+                        "stream": "ORDERS",
+                        "ackWait": "30s",
+                        "maxDeliver": 5,
+                        "backoff": ["1s", "5s", "30s", "2m"],
+                        "deadLetter": "acme.orders.v1.deadletter.orders-audit-order-placed",
+                        "maxAckPending": 256,
+                        "fetchBatch": 16,
+                    }
+                },
+                stomp=None,
+                redis=None,
+                solace=None,
+                ws=None,
+                amqp=None,
+                kafka=None,
+                anypointmq=None,
+                jms=None,
+                sns=None,
+                sqs=None,
+                ibmmq=None,
+                googlepubsub=None,
+                pulsar=None,
+            ),
             key="receiveOrderPlaced",
         )
 
@@ -192,6 +407,9 @@ class ProducerRouter:
     ):
         """Initialize producer router with all send operations."""
         self.send_order_placed = SendorderplacedRouter(wire_factory, codec_factory)
+        self.send_order_status_changed = SendorderstatuschangedRouter(
+            wire_factory, codec_factory
+        )
 
 
 class ConsumerRouter:

@@ -29,7 +29,8 @@ if _version_not_supported:
 
 class OrderServiceStub:
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     def __init__(self, channel):
@@ -67,7 +68,8 @@ class OrderServiceStub:
 
 class OrderServiceServicer:
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     def PlaceOrder(self, request, context):
@@ -146,7 +148,8 @@ def add_OrderServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OrderService:
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     @staticmethod

@@ -30,7 +30,8 @@ GRPC_VERSION: str
 
 class OrderServiceStub:
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     @_typing.overload
@@ -57,7 +58,8 @@ class OrderServiceStub:
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -80,7 +82,8 @@ class OrderServiceAsyncStub(OrderServiceStub):
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """OrderService takes customers' orders and lets them follow each order as it moves from
-    placed to shipped. Version 1 keeps money as whole cents in the shop's single currency.
+    placed to shipped. Version 1 keeps money as whole cents of US dollars. It is deprecated:
+    acme.orders.v2.OrderService adds currencies and an order's full history.
     """
 
     @_abc_1.abstractmethod

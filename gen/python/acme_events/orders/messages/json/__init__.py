@@ -6,27 +6,78 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
 class Model(RootModel[Any]):
     root: Any
 
 
-class Status(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-
-
-class Line(BaseModel):
+class CloudEventHeaders(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    sku: str
-    quantity: int | None = None
+    ce_id: str = Field(
+        ...,
+        alias="ce-id",
+        description="The event id, unique per source; the idempotency key of the event.",
+        min_length=1,
+    )
+    ce_source: str = Field(
+        ...,
+        alias="ce-source",
+        description="The URI reference of the service that published the event.",
+        min_length=1,
+    )
+    ce_type: str = Field(
+        ...,
+        alias="ce-type",
+        description="The event type, equal to the channel address.",
+    )
+    ce_time: AwareDatetime = Field(
+        ..., alias="ce-time", description="When the event happened, RFC 3339 in UTC."
+    )
+    ce_specversion: Literal["1.0"] = Field(
+        ..., alias="ce-specversion", description="The CloudEvents version."
+    )
+    content_type: Literal["application/json"] = Field(
+        ..., alias="content-type", description="The media type of the payload."
+    )
+    traceparent: str | None = Field(
+        None,
+        description="W3C trace context of the operation that published the event, when traced.",
+        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    )
+
+
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were ordered, at least one.", ge=1
+    )
+    unit_price_cents: int | None = Field(
+        None,
+        alias="unitPriceCents",
+        description="The price of one unit when the order was placed, in cents.",
+        ge=0,
+    )
 
 
 class OrderPlacedPayload(BaseModel):
@@ -34,16 +85,71 @@ class OrderPlacedPayload(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    order_id: str = Field(..., alias="orderId", description="The order id.")
-    customer_id: str = Field(..., alias="customerId", min_length=1)
-    total_cents: int = Field(..., alias="totalCents", ge=0)
-    note: str | None = None
-    status: Status | None = None
-    lines: list[Line] | None = None
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who placed the order.",
+        min_length=1,
+    )
+    total_cents: int = Field(
+        ...,
+        alias="totalCents",
+        description="What the order costs in total, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[OrderLine] = Field(
+        ..., description="The products ordered, at least one.", min_length=1
+    )
+    note: str | None = Field(
+        None,
+        description="A note the customer left with the order; absent when none was left.",
+        max_length=500,
+    )
+
+
+class OrderStatusChangedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order.", min_length=1
+    )
+    previous_status: OrderStatus = Field(..., alias="previousStatus")
+    status: OrderStatus
+    changed_at: AwareDatetime = Field(
+        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
+    )
+    reason: str | None = Field(
+        None,
+        description="Why the status changed, for example why an order was cancelled; absent when not given.",
+        max_length=500,
+    )
 
 
 class OrderPlaced(RootModel[OrderPlacedPayload]):
     root: OrderPlacedPayload
 
 
-__all__ = ["Model", "Status", "Line", "OrderPlacedPayload", "OrderPlaced"]
+class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
+    root: OrderStatusChangedPayload
+
+
+__all__ = [
+    "Model",
+    "CloudEventHeaders",
+    "OrderStatus",
+    "OrderLine",
+    "OrderPlacedPayload",
+    "OrderStatusChangedPayload",
+    "OrderPlaced",
+    "OrderStatusChanged",
+]

@@ -1,0 +1,98 @@
+"""What the orders service does, in the newest API version's terms (acme.orders.v2).
+
+Each API version's servicer validates its own request shape, translates to these calls and
+translates the answer back; errors are RpcErrors with details, the same in every version.
+"""
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+
+import grpc
+from acme.orders.v2 import orders_pb2 as v2
+from google.protobuf import timestamp_pb2
+
+from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
+from services.orders.store import (
+    InvalidTransition,
+    OrderNotFound,
+    OrderStore,
+    Page,
+    RequestConflict,
+)
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def now() -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
+
+
+def not_found(order_id: str) -> RpcError:
+    return RpcError(
+        grpc.StatusCode.NOT_FOUND,
+        f"order {order_id} not found",
+        error_info("ORDER_NOT_FOUND", order_id=order_id),
+    )
+
+
+def _page_token(order_id: str | None) -> str:
+    return base64.urlsafe_b64encode(order_id.encode()).decode() if order_id else ""
+
+
+def _after_of(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode() if token else ""
+    except (binascii.Error, UnicodeDecodeError) as bad:
+        raise invalid_argument([field_violation("page_token", "is not a token we issued")]) from bad
+
+
+class OrderOperations:
+    def __init__(self, store: OrderStore) -> None:
+        self._store = store
+
+    async def place(self, request: v2.PlaceOrderRequest) -> v2.Order:
+        try:
+            order, _created = await self._store.place(request, now())
+        except RequestConflict as conflict:
+            raise RpcError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"request_id {request.request_id} was already used for another order",
+                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
+            ) from conflict
+        return order
+
+    async def get(self, order_id: str) -> v2.Order:
+        try:
+            return await self._store.get(order_id)
+        except OrderNotFound as missing:
+            raise not_found(order_id) from missing
+
+    async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
+        page = await self._store.list_for_customer(
+            customer_id, page_size or DEFAULT_PAGE_SIZE, _after_of(page_token)
+        )
+        return page, _page_token(page.last_order_id)
+
+    async def cancel(self, order_id: str, cancellation: v2.Cancellation) -> v2.Order:
+        await self.get(order_id)
+        try:
+            return await self._store.transition(
+                order_id, v2.ORDER_STATUS_CANCELLED, now(), cancellation
+            )
+        except InvalidTransition as final:
+            raise RpcError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"cannot cancel: {final}",
+                error_info("ORDER_FINAL", order_id=order_id),
+            ) from final
+
+    async def watch(self, order_id: str) -> AsyncIterator[v2.Order]:
+        await self.get(order_id)
+        try:
+            async for order in self._store.watch(order_id):
+                yield order
+        except OrderNotFound as missing:
+            raise not_found(order_id) from missing

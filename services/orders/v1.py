@@ -1,0 +1,130 @@
+"""acme.orders.v1.OrderService (deprecated): v1 requests translated to v2 and back.
+
+v1 knows whole cents of US dollars, four statuses and a free-text cancel reason: a reserved
+order reads as paid, and a watcher sees each v1 status once.
+"""
+
+from collections.abc import AsyncIterator
+
+import grpc
+from acme.orders.v1 import orders_pb2 as v1
+from acme.orders.v1 import orders_pb2_grpc as v1_grpc
+from acme.orders.v2 import orders_pb2 as v2
+
+from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from services.orders.money import from_cents, to_cents
+from services.orders.operations import OrderOperations
+from services.orders.validation import (
+    Violations,
+    cancel_order_violations,
+    id_violations,
+    list_orders_violations,
+    place_order_v1_violations,
+)
+
+Context = grpc.aio.ServicerContext[object, object]
+
+_STATUS_IN_V1 = {
+    v2.ORDER_STATUS_PENDING: v1.ORDER_STATUS_PENDING,
+    v2.ORDER_STATUS_PAID: v1.ORDER_STATUS_PAID,
+    v2.ORDER_STATUS_RESERVED: v1.ORDER_STATUS_PAID,
+    v2.ORDER_STATUS_SHIPPED: v1.ORDER_STATUS_SHIPPED,
+    v2.ORDER_STATUS_CANCELLED: v1.ORDER_STATUS_CANCELLED,
+}
+
+
+def to_v1(order: v2.Order) -> v1.Order:
+    reason = order.cancellation.detail or (
+        v2.CancellationReason.Name(order.cancellation.reason)
+        .removeprefix("CANCELLATION_REASON_")
+        .replace("_", " ")
+        .lower()
+        if order.cancellation.reason
+        else ""
+    )
+    return v1.Order(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        lines=[
+            v1.OrderLine(
+                sku=line.sku, quantity=line.quantity, unit_price_cents=to_cents(line.unit_price)
+            )
+            for line in order.lines
+        ],
+        total_cents=to_cents(order.total),
+        status=_STATUS_IN_V1.get(order.status, v1.ORDER_STATUS_UNSPECIFIED),
+        cancel_reason=reason,
+        create_time=order.create_time,
+        update_time=order.update_time,
+    )
+
+
+def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
+    return v2.PlaceOrderRequest(
+        request_id=request.request_id,
+        customer_id=request.customer_id,
+        lines=[
+            v2.OrderLine(
+                sku=line.sku, quantity=line.quantity, unit_price=from_cents(line.unit_price_cents)
+            )
+            for line in request.lines
+        ],
+    )
+
+
+def _check(violations: Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+class OrderServiceV1(v1_grpc.OrderServiceServicer):
+    def __init__(self, operations: OrderOperations) -> None:
+        self._ops = operations
+
+    @answers_rpc_errors
+    async def PlaceOrder(
+        self, request: v1.PlaceOrderRequest, context: Context
+    ) -> v1.PlaceOrderResponse:
+        _check(place_order_v1_violations(request))
+        return v1.PlaceOrderResponse(order=to_v1(await self._ops.place(to_v2(request))))
+
+    @answers_rpc_errors
+    async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:
+        _check(id_violations("order_id", request.order_id))
+        return v1.GetOrderResponse(order=to_v1(await self._ops.get(request.order_id)))
+
+    @answers_rpc_errors
+    async def ListOrders(
+        self, request: v1.ListOrdersRequest, context: Context
+    ) -> v1.ListOrdersResponse:
+        _check(list_orders_violations(request.customer_id, request.page_size))
+        page, token = await self._ops.list(
+            request.customer_id, request.page_size, request.page_token
+        )
+        return v1.ListOrdersResponse(
+            orders=[to_v1(order) for order in page.orders], next_page_token=token
+        )
+
+    @answers_rpc_errors
+    async def CancelOrder(
+        self, request: v1.CancelOrderRequest, context: Context
+    ) -> v1.CancelOrderResponse:
+        _check(cancel_order_violations(request.order_id, "reason", request.reason))
+        cancellation = v2.Cancellation(
+            reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST,
+            detail=request.reason or "cancelled by the customer",
+        )
+        order = await self._ops.cancel(request.order_id, cancellation)
+        return v1.CancelOrderResponse(order=to_v1(order))
+
+    @streams_rpc_errors
+    async def WatchOrder(
+        self, request: v1.WatchOrderRequest, context: Context
+    ) -> AsyncIterator[v1.WatchOrderResponse]:
+        _check(id_violations("order_id", request.order_id))
+        last_status = None
+        async for order in self._ops.watch(request.order_id):
+            translated = to_v1(order)
+            if translated.status != last_status:  # paid → reserved is no change in v1
+                last_status = translated.status
+                yield v1.WatchOrderResponse(order=translated)

@@ -1,0 +1,69 @@
+"""acme.orders.v2.OrderService: where a v2 orders call is served."""
+
+from collections.abc import AsyncIterator
+
+import grpc
+from acme.orders.v2 import orders_pb2 as v2
+from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+
+from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from services.orders.operations import OrderOperations
+from services.orders.validation import (
+    Violations,
+    cancel_order_violations,
+    id_violations,
+    list_orders_violations,
+    place_order_v2_violations,
+)
+
+Context = grpc.aio.ServicerContext[object, object]
+
+
+def _check(violations: Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+class OrderServiceV2(v2_grpc.OrderServiceServicer):
+    def __init__(self, operations: OrderOperations) -> None:
+        self._ops = operations
+
+    @answers_rpc_errors
+    async def PlaceOrder(
+        self, request: v2.PlaceOrderRequest, context: Context
+    ) -> v2.PlaceOrderResponse:
+        _check(place_order_v2_violations(request))
+        return v2.PlaceOrderResponse(order=await self._ops.place(request))
+
+    @answers_rpc_errors
+    async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
+        _check(id_violations("order_id", request.order_id))
+        return v2.GetOrderResponse(order=await self._ops.get(request.order_id))
+
+    @answers_rpc_errors
+    async def ListOrders(
+        self, request: v2.ListOrdersRequest, context: Context
+    ) -> v2.ListOrdersResponse:
+        _check(list_orders_violations(request.customer_id, request.page_size))
+        page, token = await self._ops.list(
+            request.customer_id, request.page_size, request.page_token
+        )
+        return v2.ListOrdersResponse(orders=page.orders, next_page_token=token)
+
+    @answers_rpc_errors
+    async def CancelOrder(
+        self, request: v2.CancelOrderRequest, context: Context
+    ) -> v2.CancelOrderResponse:
+        _check(cancel_order_violations(request.order_id, "detail", request.detail))
+        cancellation = v2.Cancellation(
+            reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST, detail=request.detail
+        )
+        return v2.CancelOrderResponse(order=await self._ops.cancel(request.order_id, cancellation))
+
+    @streams_rpc_errors
+    async def WatchOrder(
+        self, request: v2.WatchOrderRequest, context: Context
+    ) -> AsyncIterator[v2.WatchOrderResponse]:
+        _check(id_violations("order_id", request.order_id))
+        async for order in self._ops.watch(request.order_id):
+            yield v2.WatchOrderResponse(order=order)

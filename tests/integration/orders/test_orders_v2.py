@@ -1,0 +1,75 @@
+"""acme.orders.v2 beside v1, on the same service and the same orders."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from acme.orders.v1 import orders_pb2 as v1
+from acme.orders.v1 import orders_pb2_grpc as v1_grpc
+from acme.orders.v2 import orders_pb2 as v2
+from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+from google.rpc import error_details_pb2
+
+from accord.rpc_status import details_of
+
+pytestmark = pytest.mark.integration
+
+
+def _line(sku: str, quantity: int, units: int, nanos: int, currency: str = "EUR") -> v2.OrderLine:
+    price = v2.Money(currency_code=currency, units=units, nanos=nanos)
+    return v2.OrderLine(sku=sku, quantity=quantity, unit_price=price)
+
+
+async def test_money_is_summed_in_units_and_nanos(
+    orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
+) -> None:
+    request = v2.PlaceOrderRequest(
+        request_id="r",
+        customer_id=f"c-{unique}",
+        lines=[_line("TEA-1", 3, 1, 750_000_000), _line("MUG-2", 1, 12, 0)],
+    )
+    order = (await orders_v2.PlaceOrder(request)).order
+    assert order.total == v2.Money(currency_code="EUR", units=17, nanos=250_000_000)
+    assert [change.status for change in order.history] == [v2.ORDER_STATUS_PENDING]
+
+
+async def test_both_versions_see_the_same_order(
+    orders: v1_grpc.OrderServiceAsyncStub,
+    orders_v2: v2_grpc.OrderServiceAsyncStub,
+    unique: str,
+) -> None:
+    placed = await orders.PlaceOrder(
+        v1.PlaceOrderRequest(
+            request_id="r",
+            customer_id=f"c-{unique}",
+            lines=[v1.OrderLine(sku="TEA-1", quantity=2, unit_price_cents=199)],
+        )
+    )
+    seen = (await orders_v2.GetOrder(v2.GetOrderRequest(order_id=placed.order.order_id))).order
+    assert seen.total == v2.Money(currency_code="USD", units=3, nanos=980_000_000)
+    cancelled = await orders_v2.CancelOrder(
+        v2.CancelOrderRequest(order_id=seen.order_id, detail="too slow")
+    )
+    assert cancelled.order.cancellation.reason == v2.CANCELLATION_REASON_CUSTOMER_REQUEST
+    in_v1 = (await orders.GetOrder(v1.GetOrderRequest(order_id=seen.order_id))).order
+    assert in_v1.status == v1.ORDER_STATUS_CANCELLED
+    assert in_v1.cancel_reason == "too slow"
+
+
+async def test_mixed_or_malformed_currencies_are_invalid(
+    orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
+) -> None:
+    request = v2.PlaceOrderRequest(
+        request_id="r",
+        customer_id=f"c-{unique}",
+        lines=[_line("A", 1, 1, 0, "EUR"), _line("B", 1, 1, 0, "usd"), _line("C", 1, -1, 0)],
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await orders_v2.PlaceOrder(request)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad_request = error_details_pb2.BadRequest()
+    assert details_of(refused.value)[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == [
+        "lines[1].unit_price.currency_code",
+        "lines[2].unit_price",
+    ]
