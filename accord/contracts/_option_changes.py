@@ -1,0 +1,88 @@
+"""Changes to policy and lifecycle options between two images, which `buf breaking` ignores.
+
+A change that takes access away from a caller who had it needs a new version of the API; a
+change that only grants access (a scope removed, a method made public) does not.
+"""
+
+from accordapis.options.v1 import policy_pb2
+from google.protobuf import descriptor_pb2
+
+from accord.contracts._versions import next_version
+from accord.contracts.descriptors import ServiceContract, services_in
+
+Stage = policy_pb2.ServiceLifecycle
+_ORDER = {Stage.STAGE_STABLE: 0, Stage.STAGE_DEPRECATED: 1, Stage.STAGE_SUNSET: 2}
+
+
+def option_changes(
+    old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.FileDescriptorSet
+) -> list[str]:
+    """Breaking option changes of every service present in both images."""
+    before = {service.full_name: service for service in services_in(old)}
+    problems: list[str] = []
+    for service in services_in(new):
+        previous = before.get(service.full_name)
+        if previous is not None:
+            problems += lifecycle_changes(previous, service)
+            problems += _method_changes(previous, service)
+    return problems
+
+
+def _method_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
+    before = {method.name: method for method in old.methods}
+    problems = []
+    for method in new.methods:
+        if method.name not in before:
+            continue
+        for change in policy_changes(before[method.name].policy, method.policy):
+            problems.append(
+                f"{method.full_name}: {change}: this needs a new version; publish "
+                f"`{next_version(new.full_name)}` with the new policy instead"
+            )
+    return problems
+
+
+def policy_changes(
+    old: policy_pb2.MethodPolicy | None, new: policy_pb2.MethodPolicy | None
+) -> list[str]:
+    """What a caller who could call the method before may lose; empty when nobody loses."""
+    if new is None:
+        return [] if old is None else ["its policy was removed, so every call is now denied"]
+    if old is None:
+        return []  # without a policy every call was denied: anything now only grants access
+    changes = []
+    added = [s for s in new.required_scopes if s not in old.required_scopes]
+    if old.public and not new.public:
+        changes.append(f"it is no longer public (now requires {list(new.required_scopes)})")
+    elif added and not new.public:
+        changes.append(f"it newly requires scope {', '.join(added)}")
+    if new.owner_field != old.owner_field and new.owner_field:
+        changes.append(_changed("owner_field", old.owner_field, new.owner_field))
+    if new.admin_scope != old.admin_scope and new.owner_field:
+        changes.append(_changed("admin_scope", old.admin_scope, new.admin_scope))
+    return changes
+
+
+def lifecycle_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
+    was, now = old.stage, new.stage
+    name = new.full_name
+    if _ORDER[now] < _ORDER[was]:
+        return [
+            f"{name}: lifecycle stage moved back from {Stage.Stage.Name(was)} to "
+            f"{Stage.Stage.Name(now)}; callers were told it ends: publish "
+            f"`{next_version(name)}` instead of reviving it"
+        ]
+    if was == Stage.STAGE_STABLE and now == Stage.STAGE_SUNSET:
+        return [
+            f"{name}: lifecycle went from STAGE_STABLE straight to STAGE_SUNSET; deprecate it "
+            "first (deprecated_date, sunset_date, successor) so callers are warned"
+        ]
+    return []
+
+
+def _changed(key: str, old: str, new: str) -> str:
+    if not old:
+        return f"{key} {new!r} was added"
+    if not new:
+        return f"{key} {old!r} was removed"
+    return f"{key} changed from {old!r} to {new!r}"

@@ -1,0 +1,152 @@
+"""Policy and lifecycle changes: what takes access away needs a new version."""
+
+import pytest
+from accordapis.options.v1 import policy_pb2
+
+from accord.contracts._option_changes import lifecycle_changes, policy_changes
+from accord.contracts._versions import next_version
+from accord.contracts.descriptors import ServiceContract
+
+Policy = policy_pb2.MethodPolicy
+Lifecycle = policy_pb2.ServiceLifecycle
+OWNED = Policy(required_scopes=["read"], owner_field="customer_id", admin_scope="admin")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            Policy(required_scopes=["read"]),
+            Policy(required_scopes=["read", "write"]),
+            ["it newly requires scope write"],
+        ),
+        (
+            Policy(required_scopes=["read"]),
+            Policy(required_scopes=["write"]),
+            ["it newly requires scope write"],
+        ),
+        (
+            Policy(public=True),
+            Policy(required_scopes=["read"]),
+            ["it is no longer public (now requires ['read'])"],
+        ),
+        (
+            Policy(required_scopes=["read"]),
+            Policy(required_scopes=["read"], owner_field="customer_id"),
+            ["owner_field 'customer_id' was added"],
+        ),
+        (
+            OWNED,
+            Policy(required_scopes=["read"], owner_field="buyer_id", admin_scope="admin"),
+            ["owner_field changed from 'customer_id' to 'buyer_id'"],
+        ),
+        (
+            OWNED,
+            Policy(required_scopes=["read"], owner_field="customer_id", admin_scope="root"),
+            ["admin_scope changed from 'admin' to 'root'"],
+        ),
+        (
+            OWNED,
+            Policy(required_scopes=["read"], owner_field="customer_id"),
+            ["admin_scope 'admin' was removed"],
+        ),
+        (
+            Policy(required_scopes=["read"], owner_field="customer_id"),
+            OWNED,
+            ["admin_scope 'admin' was added"],
+        ),
+        (
+            Policy(required_scopes=["read"]),
+            None,
+            ["its policy was removed, so every call is now denied"],
+        ),
+    ],
+)
+def test_a_tightened_policy_needs_a_new_version(
+    old: Policy | None, new: Policy | None, expected: list[str]
+) -> None:
+    assert policy_changes(old, new) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (Policy(required_scopes=["read", "write"]), Policy(required_scopes=["read"])),
+        (Policy(required_scopes=["read"]), Policy(public=True)),
+        (OWNED, Policy(required_scopes=["read"])),  # the owner check is gone: wider access
+        (None, Policy(required_scopes=["read"])),  # no policy was deny-all
+        (OWNED, OWNED),
+    ],
+)
+def test_a_loosened_or_unchanged_policy_passes(old: Policy | None, new: Policy) -> None:
+    assert policy_changes(old, new) == []
+
+
+def contract(stage: "Lifecycle.Stage.ValueType") -> ServiceContract:
+    return ServiceContract(
+        "acme.shop.v1.ShopService", "acme.shop.v1", "shop.proto", Lifecycle(stage=stage), ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("was", "now", "expected"),
+    [
+        (
+            Lifecycle.STAGE_DEPRECATED,
+            Lifecycle.STAGE_STABLE,
+            "stage moved back from STAGE_DEPRECATED to STAGE_STABLE",
+        ),
+        (
+            Lifecycle.STAGE_SUNSET,
+            Lifecycle.STAGE_DEPRECATED,
+            "stage moved back from STAGE_SUNSET to STAGE_DEPRECATED",
+        ),
+        (
+            Lifecycle.STAGE_SUNSET,
+            Lifecycle.STAGE_UNSPECIFIED,
+            "stage moved back from STAGE_SUNSET to STAGE_STABLE",
+        ),
+        (
+            Lifecycle.STAGE_STABLE,
+            Lifecycle.STAGE_SUNSET,
+            "went from STAGE_STABLE straight to STAGE_SUNSET",
+        ),
+        (
+            Lifecycle.STAGE_UNSPECIFIED,
+            Lifecycle.STAGE_SUNSET,
+            "went from STAGE_STABLE straight to STAGE_SUNSET",
+        ),
+    ],
+)
+def test_a_lifecycle_that_goes_backwards_or_skips_deprecation_is_reported(
+    was: "Lifecycle.Stage.ValueType", now: "Lifecycle.Stage.ValueType", expected: str
+) -> None:
+    (problem,) = lifecycle_changes(contract(was), contract(now))
+    assert problem.startswith(f"acme.shop.v1.ShopService: lifecycle {expected}")
+
+
+@pytest.mark.parametrize(
+    ("was", "now"),
+    [
+        (Lifecycle.STAGE_UNSPECIFIED, Lifecycle.STAGE_STABLE),
+        (Lifecycle.STAGE_STABLE, Lifecycle.STAGE_DEPRECATED),
+        (Lifecycle.STAGE_DEPRECATED, Lifecycle.STAGE_SUNSET),
+    ],
+)
+def test_a_lifecycle_moving_forward_passes(
+    was: "Lifecycle.Stage.ValueType", now: "Lifecycle.Stage.ValueType"
+) -> None:
+    assert lifecycle_changes(contract(was), contract(now)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("acme.orders.v1.OrderService", "acme.orders.v2.OrderService"),
+        ("acme.orders.v9.order.placed", "acme.orders.v10.order.placed"),
+        ("acme.orders.v1beta1", "acme.orders.v2"),
+        ("acme.orders", "acme.orders.v2"),
+    ],
+)
+def test_next_version(name: str, expected: str) -> None:
+    assert next_version(name) == expected
