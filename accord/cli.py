@@ -50,6 +50,33 @@ def _run(args: argparse.Namespace) -> int:
     return run_platform()
 
 
+def _token(args: argparse.Namespace) -> int:
+    from accord.devkeys import mint_token
+    from gateway.auth import AuthSettings
+
+    # The gateway's own settings, so the token names the issuer and audience it checks.
+    settings = AuthSettings()
+    token = mint_token(
+        args.sub,
+        args.scope,
+        ttl=args.ttl,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        home=settings.home,
+    )
+    print(token)
+    return 0
+
+
+def _api_key(args: argparse.Namespace) -> int:
+    from accord.devkeys import create_api_key
+    from gateway.auth import AuthSettings
+
+    print(create_api_key(args.owner, args.scope, path=AuthSettings().api_keys_file))
+    print("store it now: only its hash is kept", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     breaking = commands.add_parser("breaking", help="compare the contracts with a git branch")
     breaking.add_argument("--against", default="main", help="the branch to compare with")
     breaking.set_defaults(handler=_breaking)
+
+    token = commands.add_parser("token", help="print a development token the gateway accepts")
+    token.add_argument("--sub", required=True, help="the subject, e.g. a customer id")
+    token.add_argument(
+        "--scope", action="append", default=[], help="a scope to grant; repeat for more"
+    )
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(handler=_token)
+
+    api_key = commands.add_parser("api-key", help="create an API key; prints it once")
+    api_key.add_argument("--owner", required=True, help="the subject the key acts as")
+    api_key.add_argument(
+        "--scope", action="append", default=[], help="a scope to grant; repeat for more"
+    )
+    api_key.set_defaults(handler=_api_key)
 
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)

@@ -1,0 +1,23 @@
+"""Growing the public API is a deliberate act: `__all__` lists exactly what is exported."""
+
+import gateway.auth
+
+PUBLIC = {
+    "AuthFailure",
+    "AuthSettings",
+    "Authenticator",
+    "CREDENTIAL_HEADERS",
+    "IDENTITY_HEADERS",
+    "Principal",
+    "PrincipalSigner",
+    "authorize",
+    "needs_request",
+}
+
+
+def test_all_is_the_public_api() -> None:
+    assert set(gateway.auth.__all__) == PUBLIC
+    public_names = {
+        name for name in vars(gateway.auth) if not name.startswith("_") and name not in {"settings"}
+    }
+    assert public_names == PUBLIC
