@@ -102,7 +102,8 @@ def _banner(nats_url: str, embedded: bool, services: list[ServiceProcess]) -> st
     if orders is not None:
         request = (
             '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
-            '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, "nanos": 500000000}}]}'
+            '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
+            '"nanos": 500000000}}]}'
         )
         lines += [
             "",

@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -28,7 +29,9 @@ class Wiring:
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
-Build = Callable[[NatsClient], Awaitable[Wiring]]
+S = TypeVar("S", bound=ServiceSettings)
+# A service's build step: given its NATS connection and its settings, its wiring.
+Build = Callable[[NatsClient, S], Awaitable[Wiring]]
 
 
 @dataclass
@@ -62,10 +65,10 @@ async def connect_nats(servers: list[str], name: str) -> NatsClient:
     )
 
 
-async def start_service(name: str, settings: ServiceSettings, build: Build) -> RunningService:
+async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
     nc = await connect_nats(settings.resolved_nats_servers(), name)
     try:
-        wiring = await build(nc)
+        wiring = await build(nc, settings)
         grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)
     except BaseException:
         await nc.close()
@@ -74,7 +77,7 @@ async def start_service(name: str, settings: ServiceSettings, build: Build) -> R
     return RunningService(name, grpc_server, nc, wiring)
 
 
-async def _serve_until_signalled(name: str, settings: ServiceSettings, build: Build) -> None:
+async def _serve_until_signalled(name: str, settings: S, build: Build[S]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -85,6 +88,6 @@ async def _serve_until_signalled(name: str, settings: ServiceSettings, build: Bu
     await running.stop(settings.grace_seconds)
 
 
-def run_service_forever(name: str, settings: ServiceSettings, build: Build) -> None:
+def run_service_forever(name: str, settings: S, build: Build[S]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(_serve_until_signalled(name, settings, build))

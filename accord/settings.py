@@ -15,7 +15,9 @@ NATS_URL_FILE = "nats.url"
 class CommonSettings(BaseSettings):
     """NATS and the local state folder: the same for every process of the platform."""
 
-    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     nats_url: str | None = Field(
         default=None,
@@ -50,6 +52,18 @@ class ServiceSettings(CommonSettings):
         default=10.0, gt=0, description="How long in-flight calls may finish on shutdown."
     )
 
+    identity_public_key_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_IDENTITY_PUBLIC_KEY_FILE"),
+        description="The gateway's public key, to check the principals it signs.",
+    )
+
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def principal_public_key_file(self) -> Path:
+        from accord.devkeys import principal_public_key_path
+
+        return self.identity_public_key_file or principal_public_key_path(self.home)

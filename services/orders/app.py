@@ -6,7 +6,9 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from nats.aio.client import Client as NatsClient
 
+from accord.identity import PrincipalVerifier
 from accord.service import Wiring
+from services.orders.access import Access
 from services.orders.operations import OrderOperations
 from services.orders.settings import OrdersSettings
 from services.orders.store import open_store
@@ -22,9 +24,16 @@ SERVICES = (
 )
 
 
-async def build(nc: NatsClient) -> Wiring:
+def _access(settings: OrdersSettings, service: str) -> Access:
+    # Each version checks principals addressed to itself (their audience is the service).
+    return Access(PrincipalVerifier(service, key_file=settings.principal_public_key_file))
+
+
+async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
     operations = OrderOperations(await open_store(nc.jetstream()))
-    servicer_v1, servicer_v2 = OrderServiceV1(operations), OrderServiceV2(operations)
+    v1_name, v2_name = SERVICES
+    servicer_v1 = OrderServiceV1(operations, _access(settings, v1_name))
+    servicer_v2 = OrderServiceV2(operations, _access(settings, v2_name))
     return Wiring(
         registrars=[
             lambda server: v1_grpc.add_OrderServiceServicer_to_server(servicer_v1, server),

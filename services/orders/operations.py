@@ -12,7 +12,9 @@ import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from google.protobuf import timestamp_pb2
 
+from accord.identity import Principal
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
+from services.orders.access import may_see
 from services.orders.store import (
     InvalidTransition,
     OrderNotFound,
@@ -64,11 +66,14 @@ class OrderOperations:
             ) from conflict
         return order
 
-    async def get(self, order_id: str) -> v2.Order:
+    async def get(self, order_id: str, caller: Principal) -> v2.Order:
         try:
-            return await self._store.get(order_id)
+            order = await self._store.get(order_id)
         except OrderNotFound as missing:
             raise not_found(order_id) from missing
+        if not may_see(caller, order):
+            raise not_found(order_id)
+        return order
 
     async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
         page = await self._store.list_for_customer(
@@ -76,8 +81,10 @@ class OrderOperations:
         )
         return page, _page_token(page.last_order_id)
 
-    async def cancel(self, order_id: str, cancellation: v2.Cancellation) -> v2.Order:
-        await self.get(order_id)
+    async def cancel(
+        self, order_id: str, cancellation: v2.Cancellation, caller: Principal
+    ) -> v2.Order:
+        await self.get(order_id, caller)
         try:
             return await self._store.transition(
                 order_id, v2.ORDER_STATUS_CANCELLED, now(), cancellation
@@ -89,8 +96,8 @@ class OrderOperations:
                 error_info("ORDER_FINAL", order_id=order_id),
             ) from final
 
-    async def watch(self, order_id: str) -> AsyncIterator[v2.Order]:
-        await self.get(order_id)
+    async def watch(self, order_id: str, caller: Principal) -> AsyncIterator[v2.Order]:
+        await self.get(order_id, caller)
         try:
             async for order in self._store.watch(order_id):
                 yield order

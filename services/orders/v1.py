@@ -12,6 +12,7 @@ from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 
 from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from services.orders.access import Access
 from services.orders.money import from_cents, to_cents
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
@@ -78,25 +79,30 @@ def _check(violations: Violations) -> None:
 
 
 class OrderServiceV1(v1_grpc.OrderServiceServicer):
-    def __init__(self, operations: OrderOperations) -> None:
+    def __init__(self, operations: OrderOperations, access: Access) -> None:
         self._ops = operations
+        self._access = access
 
     @answers_rpc_errors
     async def PlaceOrder(
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:
+        self._access.caller(context)
         _check(place_order_v1_violations(request))
         return v1.PlaceOrderResponse(order=to_v1(await self._ops.place(to_v2(request))))
 
     @answers_rpc_errors
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:
         _check(id_violations("order_id", request.order_id))
-        return v1.GetOrderResponse(order=to_v1(await self._ops.get(request.order_id)))
+        return v1.GetOrderResponse(
+            order=to_v1(await self._ops.get(request.order_id, self._access.caller(context)))
+        )
 
     @answers_rpc_errors
     async def ListOrders(
         self, request: v1.ListOrdersRequest, context: Context
     ) -> v1.ListOrdersResponse:
+        self._access.caller(context)
         _check(list_orders_violations(request.customer_id, request.page_size))
         page, token = await self._ops.list(
             request.customer_id, request.page_size, request.page_token
@@ -114,7 +120,7 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST,
             detail=request.reason or "cancelled by the customer",
         )
-        order = await self._ops.cancel(request.order_id, cancellation)
+        order = await self._ops.cancel(request.order_id, cancellation, self._access.caller(context))
         return v1.CancelOrderResponse(order=to_v1(order))
 
     @streams_rpc_errors
@@ -123,7 +129,7 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
     ) -> AsyncIterator[v1.WatchOrderResponse]:
         _check(id_violations("order_id", request.order_id))
         last_status = None
-        async for order in self._ops.watch(request.order_id):
+        async for order in self._ops.watch(request.order_id, self._access.caller(context)):
             translated = to_v1(order)
             if translated.status != last_status:  # paid → reserved is no change in v1
                 last_status = translated.status

@@ -7,6 +7,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from services.orders.access import Access
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
     Violations,
@@ -25,25 +26,30 @@ def _check(violations: Violations) -> None:
 
 
 class OrderServiceV2(v2_grpc.OrderServiceServicer):
-    def __init__(self, operations: OrderOperations) -> None:
+    def __init__(self, operations: OrderOperations, access: Access) -> None:
         self._ops = operations
+        self._access = access
 
     @answers_rpc_errors
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
+        self._access.caller(context)
         _check(place_order_v2_violations(request))
         return v2.PlaceOrderResponse(order=await self._ops.place(request))
 
     @answers_rpc_errors
     async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
         _check(id_violations("order_id", request.order_id))
-        return v2.GetOrderResponse(order=await self._ops.get(request.order_id))
+        return v2.GetOrderResponse(
+            order=await self._ops.get(request.order_id, self._access.caller(context))
+        )
 
     @answers_rpc_errors
     async def ListOrders(
         self, request: v2.ListOrdersRequest, context: Context
     ) -> v2.ListOrdersResponse:
+        self._access.caller(context)
         _check(list_orders_violations(request.customer_id, request.page_size))
         page, token = await self._ops.list(
             request.customer_id, request.page_size, request.page_token
@@ -58,12 +64,16 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
         cancellation = v2.Cancellation(
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST, detail=request.detail
         )
-        return v2.CancelOrderResponse(order=await self._ops.cancel(request.order_id, cancellation))
+        return v2.CancelOrderResponse(
+            order=await self._ops.cancel(
+                request.order_id, cancellation, self._access.caller(context)
+            )
+        )
 
     @streams_rpc_errors
     async def WatchOrder(
         self, request: v2.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v2.WatchOrderResponse]:
         _check(id_violations("order_id", request.order_id))
-        async for order in self._ops.watch(request.order_id):
+        async for order in self._ops.watch(request.order_id, self._access.caller(context)):
             yield v2.WatchOrderResponse(order=order)
