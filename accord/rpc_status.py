@@ -110,7 +110,9 @@ def streams_rpc_errors(
     """The same for a server-streaming method: the error ends the stream."""
 
     @functools.wraps(method)
-    async def wrapper(self: Servicer, request: Request, context: Context) -> AsyncIterator[Response]:
+    async def wrapper(
+        self: Servicer, request: Request, context: Context
+    ) -> AsyncIterator[Response]:
         try:
             async for response in method(self, request, context):
                 yield response

@@ -1,16 +1,33 @@
 """AsyncAPI documents → typed event packages, through asyncapi-python's generator.
 
 One package per service document: `asyncapi/orders.yaml` becomes `acme_events.orders`.
+asyncapi-python writes the payload models; our templates (./templates) replace its
+routers and application, so that they run on the Accord runtime (`accord.events`), and
+`contract.py` embeds the document with its references inlined, for the runtime's schemas
+and JetStream topology.
 """
 
 import contextlib
 import io
-import warnings
+import pprint
+import re
 from pathlib import Path
+from typing import Any
 
 from accord.codegen._tree import GeneratedFile
+from accord.events import load_document
 
 PACKAGE_ROOT = "acme_events"
+TEMPLATES = Path(__file__).parent / "templates"
+
+_ROOT_MODEL = re.compile(r"^class (\w+)\(RootModel\[(\w+)\]\):", re.MULTILINE)
+_MODEL = re.compile(r"^class (\w+)\(BaseModel\):", re.MULTILINE)
+_CONTRACT = '''"""The contract this package was generated from, every `$ref` inlined."""
+
+from typing import Any
+
+DOCUMENT: dict[str, Any] = {document}
+'''
 
 
 def service_documents(root: Path) -> list[Path]:
@@ -19,26 +36,11 @@ def service_documents(root: Path) -> list[Path]:
 
 
 def generate_asyncapi(root: Path, workdir: Path) -> list[GeneratedFile]:
-    from asyncapi_python_codegen.generators import CodeGenerator  # codegen-only dependency
-
-    generator = CodeGenerator()
-    # The stock generator type-checks its own output at the end; `make lint` does that for us.
-    generator.template_renderer.run_mypy = lambda output_dir: None
     out = workdir / "asyncapi" / PACKAGE_ROOT
     files: list[GeneratedFile] = []
     for document in service_documents(root):
         package = out / document.stem
-        # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
-        # and the generator narrates every step on stdout.
-        with (
-            contextlib.chdir(root),
-            contextlib.redirect_stdout(io.StringIO()),
-            warnings.catch_warnings(),
-        ):
-            # Its notices of future default changes don't apply: our settings are pinned.
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            generator.generate(document.relative_to(root), package, force=True)
+        render_package(root, document, package, source=f"/acme/{document.stem}")
         origin = str(document.relative_to(root))
         files += [
             GeneratedFile(path, Path(PACKAGE_ROOT) / path.relative_to(out), origin)
@@ -48,3 +50,67 @@ def generate_asyncapi(root: Path, workdir: Path) -> list[GeneratedFile]:
     init.write_text('"""Typed event applications, one package per AsyncAPI document."""\n')
     files.append(GeneratedFile(init, Path(PACKAGE_ROOT, "__init__.py"), "asyncapi/"))
     return files
+
+
+def render_package(root: Path, document: Path, package: Path, *, source: str) -> None:
+    """Generate the typed package of one document into `package` (a folder).
+    `source` is the default `ce-source` of the application's events."""
+    from asyncapi_python_codegen.generators import CodeGenerator  # codegen-only dependency
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    generator = CodeGenerator()
+    renderer = generator.template_renderer
+    # The stock generator type-checks its own output at the end; `make lint` does that for us.
+    renderer.run_mypy = lambda output_dir: None
+    stock = renderer.env.loader
+    renderer.env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), stock])
+    renderer.env.globals["accord_endpoints"] = _endpoints
+    renderer.env.globals["accord_source"] = source
+    # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
+    # and the generator narrates every step on stdout.
+    with contextlib.chdir(root), contextlib.redirect_stdout(io.StringIO()):
+        generator.generate(document.resolve(), package, force=True)
+    literal = pprint.pformat(load_document(document), sort_dicts=False, width=100)
+    (package / "contract.py").write_text(_CONTRACT.format(document=literal))
+
+
+def _endpoints(routers: list[Any], models_code: str) -> list[dict[str, str]]:
+    """What the router template writes for each operation (asyncapi-python's RouterInfo)."""
+    return [_endpoint(router, models_code) for router in routers]
+
+
+def _endpoint(router: Any, models_code: str) -> dict[str, str]:
+    operation = router.operation
+    if " | " in router.input_type:
+        raise ValueError(f"{operation.key}: one message per operation, not {router.input_type}")
+    sends = operation.action == "send"
+    types = "json." + _payload_class(router.input_type, models_code)
+    if operation.reply is not None:
+        kind = "RpcClient" if sends else "RpcServer"
+        types += ", json." + _payload_class(router.output_type, models_code)
+    else:
+        kind = "Publisher" if sends else "Subscriber"
+    text = operation.summary or operation.title or operation.description or operation.key
+    return {
+        "side": "producer" if sends else "consumer",
+        "attribute": _snake_case(operation.key),
+        "kind": kind,
+        "key": operation.key,
+        "types": types,
+        "doc": " ".join(str(text).split()).replace('"""', "'''"),
+    }
+
+
+def _payload_class(message_type: str, models_code: str) -> str:
+    """The model a handler sees: the payload a message model wraps, or the message model."""
+    roots: dict[str, str] = dict(_ROOT_MODEL.findall(models_code))
+    if message_type in roots:
+        return roots[message_type]
+    if message_type in _MODEL.findall(models_code):
+        return message_type
+    raise ValueError(f"no payload model generated for message {message_type}")
+
+
+def _snake_case(name: str) -> str:
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name.replace("-", "_"))
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", spaced).replace(".", "_").lower()

@@ -1,0 +1,236 @@
+"""The parts of an AsyncAPI document the runtime acts on, as typed values.
+
+Built from a document whose references are inlined (`load_document`); the generated
+packages embed such a document, so a service needs no YAML at run time.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accord.events._durations import parse_duration
+
+JsonSchema = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream of the document-level `x-jetstream.streams`."""
+
+    name: str
+    subjects: tuple[str, ...]
+    retention: str = "limits"
+    storage: str = "file"
+    replicas: int = 1
+    max_age: float | None = None
+    max_msgs: int | None = None
+    max_bytes: int | None = None
+    duplicate_window: float = 120.0
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A key-value bucket of the document-level `x-jetstream.keyValue`."""
+
+    bucket: str
+    history: int | None = None
+    storage: str | None = None
+    replicas: int | None = None
+    ttl: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer: a receive operation's `bindings.nats.x-jetstream`."""
+
+    durable: str
+    stream: str
+    subject: str
+    ack_wait: float = 30.0
+    max_deliver: int = 5
+    backoff: tuple[float, ...] = ()
+    dead_letter: str | None = None
+    max_ack_pending: int | None = None
+    fetch_batch: int = 16
+    in_progress_every: float | None = None
+
+    def retry_delay(self, delivery_count: int) -> float:
+        """The contract's delay before redelivery number `delivery_count` + 1 (0: at once)."""
+        if not self.backoff:
+            return 0.0
+        return self.backoff[min(delivery_count, len(self.backoff)) - 1]
+
+    @property
+    def heartbeat_every(self) -> float:
+        return self.in_progress_every or self.ack_wait / 2
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One message: its payload schema, its headers schema and its CloudEvents type."""
+
+    name: str
+    payload_schema: JsonSchema
+    headers_schema: JsonSchema | None
+    event_type: str
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    key: str
+    action: str
+    address: str
+    message: MessageSpec
+    reply: MessageSpec | None = None
+    consumer: ConsumerSpec | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One service document: its JetStream topology and its operations."""
+
+    title: str
+    streams: tuple[StreamSpec, ...]
+    buckets: tuple[BucketSpec, ...]
+    operations: Mapping[str, OperationSpec]
+
+    def operation(self, key: str) -> OperationSpec:
+        try:
+            return self.operations[key]
+        except KeyError:
+            raise KeyError(f"the contract {self.title!r} has no operation {key!r}") from None
+
+    @property
+    def consumers(self) -> tuple[ConsumerSpec, ...]:
+        return tuple(op.consumer for op in self.operations.values() if op.consumer)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "Contract":
+        root = document.get("x-jetstream") or {}
+        default_type = document.get("defaultContentType", "application/json")
+        operations = {
+            key: _operation(key, op, default_type)
+            for key, op in (document.get("operations") or {}).items()
+        }
+        return cls(
+            title=document.get("info", {}).get("title", "?"),
+            streams=tuple(_stream(s) for s in root.get("streams", [])),
+            buckets=tuple(_bucket(b) for b in root.get("keyValue", [])),
+            operations=operations,
+        )
+
+
+def _maybe_duration(value: str | None) -> float | None:
+    return None if value is None else parse_duration(value)
+
+
+def _stream(raw: Mapping[str, Any]) -> StreamSpec:
+    return StreamSpec(
+        name=raw["name"],
+        subjects=tuple(raw["subjects"]),
+        retention=raw.get("retention", "limits"),
+        storage=raw.get("storage", "file"),
+        replicas=raw.get("replicas", 1),
+        max_age=_maybe_duration(raw.get("maxAge")),
+        max_msgs=raw.get("maxMsgs"),
+        max_bytes=raw.get("maxBytes"),
+        duplicate_window=parse_duration(raw.get("duplicateWindow", "2m")),
+        description=raw.get("description"),
+    )
+
+
+def _bucket(raw: Mapping[str, Any]) -> BucketSpec:
+    return BucketSpec(
+        bucket=raw["bucket"],
+        history=raw.get("history"),
+        storage=raw.get("storage"),
+        replicas=raw.get("replicas"),
+        ttl=_maybe_duration(raw.get("ttl")),
+        description=raw.get("description"),
+    )
+
+
+def _jetstream_binding(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    bindings = node.get("bindings") or {}
+    nats = bindings.get("nats") or {}
+    found: Mapping[str, Any] = nats.get("x-jetstream") or {}
+    return found
+
+
+def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> OperationSpec:
+    channel = raw["channel"]
+    address = channel.get("address")
+    if not address:
+        raise ValueError(f"operation {key!r}: its channel has no address (the NATS subject)")
+    messages = raw.get("messages") or list((channel.get("messages") or {}).values())
+    if len(messages) != 1:
+        raise ValueError(
+            f"operation {key!r}: exactly one message is supported, not {len(messages)}"
+        )
+    reply = raw.get("reply")
+    reply_message = None
+    if reply:
+        reply_messages = reply.get("messages") or list(
+            (reply.get("channel", {}).get("messages") or {}).values()
+        )
+        reply_message = _message(f"{key} reply", reply_messages[0], address, default_type)
+    binding = _jetstream_binding(raw)
+    consumer = None
+    if raw["action"] == "receive" and binding.get("durable"):
+        stream = binding.get("stream") or _jetstream_binding(channel).get("stream")
+        if not stream:
+            raise ValueError(f"operation {key!r}: no stream named on it or on its channel")
+        consumer = _consumer(binding, stream, address)
+    queue = ((raw.get("bindings") or {}).get("nats") or {}).get("queue")
+    return OperationSpec(
+        key=key,
+        action=raw["action"],
+        address=address,
+        message=_message(key, messages[0], address, default_type),
+        reply=reply_message,
+        consumer=consumer,
+        queue=queue,
+    )
+
+
+def _consumer(raw: Mapping[str, Any], stream: str, subject: str) -> ConsumerSpec:
+    return ConsumerSpec(
+        durable=raw["durable"],
+        stream=stream,
+        subject=subject,
+        ack_wait=parse_duration(raw.get("ackWait", "30s")),
+        max_deliver=raw.get("maxDeliver", 5),
+        backoff=tuple(parse_duration(d) for d in raw.get("backoff", [])),
+        dead_letter=raw.get("deadLetter"),
+        max_ack_pending=raw.get("maxAckPending"),
+        fetch_batch=raw.get("fetchBatch", 16),
+        in_progress_every=_maybe_duration(raw.get("inProgressEvery")),
+    )
+
+
+def _message(key: str, raw: Mapping[str, Any], address: str, default_type: str) -> MessageSpec:
+    headers = raw.get("headers")
+    return MessageSpec(
+        name=raw.get("name") or key,
+        payload_schema=raw.get("payload") or {},
+        headers_schema=headers,
+        event_type=_const_event_type(headers) or address,
+        content_type=raw.get("contentType", default_type),
+    )
+
+
+def _const_event_type(schema: Any) -> str | None:
+    """The `ce-type` a headers schema pins with `const`, looking through `allOf`."""
+    if not isinstance(schema, Mapping):
+        return None
+    const = (schema.get("properties") or {}).get("ce-type", {}).get("const")
+    if isinstance(const, str):
+        return const
+    for part in schema.get("allOf", []):
+        if found := _const_event_type(part):
+            return found
+    return None

@@ -1,0 +1,45 @@
+"""What can go wrong on the wire, each error naming the subject or field at fault."""
+
+
+class EventError(Exception):
+    """Base of every error the event runtime raises."""
+
+
+class ContractViolation(EventError, ValueError):
+    """A payload or headers object that does not match the contract's JSON Schema."""
+
+
+class NoStreamError(EventError):
+    """A JetStream publish that no stream captured: nothing was stored."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(
+            f"no JetStream stream captures subject {subject!r}: nothing was stored "
+            "(provision the streams of the contract, e.g. `make streams`)"
+        )
+        self.subject = subject
+
+
+class PublishTimeout(EventError, TimeoutError):
+    """JetStream did not acknowledge a publish in time; it may or may not be stored.
+    Retrying with the same event id is safe within the stream's duplicate window."""
+
+
+class NoResponderError(EventError):
+    """A request to a subject on which nobody listens."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"no responder on subject {subject!r}: is the serving service running?")
+        self.subject = subject
+
+
+class RequestTimeout(EventError, TimeoutError):
+    """A request whose reply did not arrive in time."""
+
+
+class RemoteHandlerError(EventError):
+    """The responder's handler failed; its error travels back in the reply headers."""
+
+
+class ProvisioningRefused(EventError):
+    """A topology change that would lose stored data, refused before anything changed."""

@@ -1,0 +1,46 @@
+"""Helpers of the event runtime tests."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from accord.events import Contract
+
+
+def renamed(document: dict[str, Any], unique: str) -> Contract:
+    """The contract with every subject, stream and durable name made this test's own."""
+
+    def visit(node: Any, key: str | None) -> Any:
+        if isinstance(node, dict):
+            return {k: visit(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(item, key) for item in node]
+        if not isinstance(node, str):
+            return node
+        if key in ("name", "stream") and node.isupper():
+            return f"{node}_{unique}"
+        if key == "durable":
+            return f"{node}-{unique}"
+        if key in ("address", "subjects", "deadLetter"):
+            return f"t{unique}.{node}"
+        return node
+
+    return Contract.from_document(visit(document, None))
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until `check()` holds; fail (not hang) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,57 @@
+"""A NATS restart: the connection comes back and the pull consumer keeps fetching."""
+
+from pathlib import Path
+
+import pytest
+from acme_events.orders import Application
+from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
+
+from accord.events import Contract, EventContext, EventSettings, connect
+from accord.nats_server import NatsServer
+from tests.integration.events._support import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def order(order_id: str) -> OrderPlacedPayload:
+    return OrderPlacedPayload(
+        order_id=order_id,
+        customer_id="c",
+        total_cents=100,
+        currency="EUR",
+        lines=[OrderLine(sku="s", quantity=1)],
+    )
+
+
+async def test_consumers_survive_a_server_restart(
+    tmp_path: Path, orders_contract: Contract
+) -> None:
+    server = NatsServer(tmp_path / "store")
+    await server.start()
+    nc = await connect(server.url)
+    handled: list[str] = []
+    try:
+        app = Application(
+            nc,
+            settings=EventSettings(source="/acme/orders", provision=True, fetch_timeout=0.5),
+            contract=orders_contract,
+        )
+
+        @app.consumer.receive_order_placed
+        async def on_placed(placed: OrderPlacedPayload, event: EventContext) -> None:
+            handled.append(placed.order_id)
+
+        async with app:
+            await app.producer.send_order_placed(order("before"))
+            await eventually(lambda: handled == ["before"])
+
+            await server.stop()
+            server = NatsServer(tmp_path / "store", port=server.port)
+            await server.start()
+            await eventually(lambda: nc.is_connected, timeout=15)
+
+            await app.producer.send_order_placed(order("after"))
+            await eventually(lambda: handled == ["before", "after"], timeout=15)
+    finally:
+        await nc.drain()
+        await server.stop()
