@@ -9,6 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PY := $(BIN)/python
 # The branch that `make breaking` compares against.
 AGAINST ?= main
@@ -29,9 +30,15 @@ $(STAMP): pyproject.toml requirements.lock
 .PHONY: venv
 venv: $(STAMP) ## Create the virtual environment from requirements.lock
 
+# The bench-only baselines (FastStream) go into the same venv, from their own lock.
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bench.lock
+	@touch $@
+
 .PHONY: lock
-lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml
+lock: $(STAMP) ## Re-resolve requirements.lock (and requirements-bench.lock) from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.11 --generate-hashes --quiet -o requirements-bench.lock
 
 .PHONY: codegen
 codegen: $(STAMP) ## Generate gen/python from proto/ and asyncapi/
@@ -57,6 +64,18 @@ breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plu
 .PHONY: run
 run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
 	$(PY) -m accord run
+
+.PHONY: streams
+streams: $(STAMP) ## Create or update the streams, buckets and consumers the AsyncAPI documents declare
+	$(PY) -m accord streams
+
+.PHONY: cluster
+cluster: $(STAMP) ## Start a local 3-node NATS JetStream cluster, for trying failover by hand
+	$(PY) -m accord cluster
+
+.PHONY: bench
+bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
+	$(PY) -m bench
 
 .PHONY: test
 test: $(STAMP) ## Run every test: unit, integration and end-to-end
