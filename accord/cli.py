@@ -44,6 +44,17 @@ def _breaking(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _streams(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from accord.provisioning import provision_all
+    from accord.settings import CommonSettings
+
+    for line in asyncio.run(provision_all(CommonSettings().resolved_nats_servers())):
+        print(line)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from accord.platform import run_platform
 
@@ -106,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
         "--scope", action="append", default=[], help="a scope to grant; repeat for more"
     )
     api_key.set_defaults(handler=_api_key)
+
+    streams = commands.add_parser(
+        "streams", help="create or update the streams, buckets and consumers of asyncapi/*.yaml"
+    )
+    streams.set_defaults(handler=_streams)
 
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)

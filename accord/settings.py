@@ -52,6 +52,11 @@ class ServiceSettings(CommonSettings):
         default=10.0, gt=0, description="How long in-flight calls may finish on shutdown."
     )
 
+    provision: bool = Field(
+        default=True,
+        description="Create or update the contract's streams, buckets and consumers at start "
+        "(development); in production, `make streams` does it before a deploy.",
+    )
     identity_public_key_file: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("ACCORD_IDENTITY_PUBLIC_KEY_FILE"),

@@ -4,11 +4,14 @@ from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+from acme_events.orders import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
+from accord.events import EventSettings
 from accord.identity import PrincipalVerifier
 from accord.service import Wiring
 from services.orders.access import Access
+from services.orders.events import OrderEvents
 from services.orders.operations import OrderOperations
 from services.orders.settings import OrdersSettings
 from services.orders.store import open_store
@@ -30,7 +33,9 @@ def _access(settings: OrdersSettings, service: str) -> Access:
 
 
 async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
-    operations = OrderOperations(await open_store(nc.jetstream()))
+    events = Application(nc, settings=EventSettings(source=SOURCE, provision=settings.provision))
+    await events.start()  # provisions the ORDERS stream and the orders bucket in development
+    operations = OrderOperations(await open_store(nc.jetstream()), OrderEvents(events))
     v1_name, v2_name = SERVICES
     servicer_v1 = OrderServiceV1(operations, _access(settings, v1_name))
     servicer_v2 = OrderServiceV2(operations, _access(settings, v2_name))
@@ -40,4 +45,5 @@ async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
             lambda server: v2_grpc.add_OrderServiceServicer_to_server(servicer_v2, server),
         ],
         services=SERVICES,
+        on_stop=[events.stop],
     )

@@ -4,8 +4,6 @@ Each API version's servicer validates its own request shape, translates to these
 translates the answer back; errors are RpcErrors with details, the same in every version.
 """
 
-import base64
-import binascii
 from collections.abc import AsyncIterator
 
 import grpc
@@ -13,8 +11,10 @@ from acme.orders.v2 import orders_pb2 as v2
 from google.protobuf import timestamp_pb2
 
 from accord.identity import Principal
-from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
+from accord.paging import after_key, next_page_token
+from accord.rpc_status import RpcError, error_info
 from services.orders.access import may_see
+from services.orders.events import OrderEvents
 from services.orders.store import (
     InvalidTransition,
     OrderNotFound,
@@ -40,20 +40,10 @@ def not_found(order_id: str) -> RpcError:
     )
 
 
-def _page_token(order_id: str | None) -> str:
-    return base64.urlsafe_b64encode(order_id.encode()).decode() if order_id else ""
-
-
-def _after_of(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode() if token else ""
-    except (binascii.Error, UnicodeDecodeError) as bad:
-        raise invalid_argument([field_violation("page_token", "is not a token we issued")]) from bad
-
-
 class OrderOperations:
-    def __init__(self, store: OrderStore) -> None:
+    def __init__(self, store: OrderStore, events: OrderEvents) -> None:
         self._store = store
+        self._events = events
 
     async def place(self, request: v2.PlaceOrderRequest) -> v2.Order:
         try:
@@ -64,6 +54,8 @@ class OrderOperations:
                 f"request_id {request.request_id} was already used for another order",
                 error_info("REQUEST_ID_REUSED", request_id=request.request_id),
             ) from conflict
+        # Also on a retry: it repairs a publish that failed after the first write.
+        await self._events.placed(order)
         return order
 
     async def get(self, order_id: str, caller: Principal) -> v2.Order:
@@ -77,16 +69,16 @@ class OrderOperations:
 
     async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
         page = await self._store.list_for_customer(
-            customer_id, page_size or DEFAULT_PAGE_SIZE, _after_of(page_token)
+            customer_id, page_size or DEFAULT_PAGE_SIZE, after_key(page_token)
         )
-        return page, _page_token(page.last_order_id)
+        return page, next_page_token(page.last_order_id)
 
     async def cancel(
         self, order_id: str, cancellation: v2.Cancellation, caller: Principal
     ) -> v2.Order:
         await self.get(order_id, caller)
         try:
-            return await self._store.transition(
+            order = await self._store.transition(
                 order_id, v2.ORDER_STATUS_CANCELLED, now(), cancellation
             )
         except InvalidTransition as final:
@@ -95,6 +87,8 @@ class OrderOperations:
                 f"cannot cancel: {final}",
                 error_info("ORDER_FINAL", order_id=order_id),
             ) from final
+        await self._events.status_changed(order)
+        return order
 
     async def watch(self, order_id: str, caller: Principal) -> AsyncIterator[v2.Order]:
         await self.get(order_id, caller)

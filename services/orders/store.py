@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
+from accord.kv import keys_matching
 from services.orders.ids import new_order_id
 from services.orders.money import from_nanos, to_nanos
 
@@ -46,9 +47,8 @@ class Page:
 
 
 async def open_store(js: JetStreamContext) -> "OrderStore":
-    # Idempotent: returns the bucket as it is when it already exists.
-    kv = await js.create_key_value(bucket=BUCKET, history=16)
-    return OrderStore(kv)
+    # The bucket is declared in asyncapi/orders.yaml and provisioned from there.
+    return OrderStore(await js.key_value(BUCKET))
 
 
 def _fingerprint(request: orders_pb2.PlaceOrderRequest) -> bytes:
@@ -140,28 +140,15 @@ class OrderStore:
     async def list_for_customer(
         self, customer_id: str, page_size: int, after_order_id: str
     ) -> Page:
-        ids = sorted(key.rsplit(".", 1)[1] for key in await self._keys(f"customer.{customer_id}.*"))
+        ids = sorted(
+            key.rsplit(".", 1)[1]
+            for key in await keys_matching(self._kv, f"customer.{customer_id}.*")
+        )
         remaining = [order_id for order_id in ids if order_id > after_order_id]
         chosen = remaining[:page_size]
         orders = [await self.get(order_id) for order_id in chosen]
         more = len(remaining) > page_size
         return Page(orders, chosen[-1] if more and chosen else None)
-
-    async def _keys(self, pattern: str) -> list[str]:
-        # KeyValue.keys() watches every key in the bucket and filters on the client; a watch
-        # on the pattern lets the server do the filtering.
-        watcher = await self._kv.watch(pattern, meta_only=True, ignore_deletes=True)
-        keys: list[str] = []
-        try:
-            async for entry in watcher:
-                if entry is None:  # the end of what is stored now
-                    break
-                keys.append(entry.key)
-                if entry.delta == 0:
-                    break
-        finally:
-            await watcher.stop()
-        return keys
 
     async def watch(self, order_id: str) -> AsyncIterator[orders_pb2.Order]:
         """The order now, then after every change, until it reaches a final status."""

@@ -9,7 +9,12 @@ from accord.events import Contract
 
 
 def renamed(document: dict[str, Any], unique: str) -> Contract:
-    """The contract with every subject, stream and durable name made this test's own."""
+    """The contract with every subject, stream, bucket and durable name made this test's own.
+
+    The renaming depends only on the name and `unique`, so contracts renamed with one
+    `unique` still fit together: a consumer of one contract on a stream another declares
+    (notifications' receiveOrderPlaced on orders' ORDERS) names the renamed stream.
+    """
 
     def visit(node: Any, key: str | None) -> Any:
         if isinstance(node, dict):
@@ -22,6 +27,8 @@ def renamed(document: dict[str, Any], unique: str) -> Contract:
             return f"{node}_{unique}"
         if key == "durable":
             return f"{node}-{unique}"
+        if key == "bucket":
+            return f"{node}_{unique}"
         if key in ("address", "subjects", "deadLetter"):
             return f"t{unique}.{node}"
         return node

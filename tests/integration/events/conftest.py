@@ -1,4 +1,9 @@
-"""Fixtures of the event runtime tests: a generated test contract, renamed per test."""
+"""Fixtures of the event runtime tests: generated contracts, renamed per test.
+
+`orders_contract` and `notifications_contract` are renamed with the same `unique`, so
+together they are one topology: orders declares the ORDERS stream and publishes to it,
+notifications' durable consumer reads from it.
+"""
 
 import importlib
 import sys
@@ -38,5 +43,12 @@ def kit_contract(kit: ModuleType, unique: str) -> Contract:
 @pytest.fixture
 def orders_contract(unique: str) -> Contract:
     from acme_events.orders.contract import DOCUMENT
+
+    return renamed(DOCUMENT, unique)
+
+
+@pytest.fixture
+def notifications_contract(unique: str) -> Contract:
+    from acme_events.notifications.contract import DOCUMENT
 
     return renamed(DOCUMENT, unique)

@@ -9,6 +9,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from acme_events.notifications import Application as NotificationsApplication
+from acme_events.notifications.messages.json import (
+    OrderPlacedPayload as NotificationsOrderPlacedPayload,
+)
 from acme_events.orders import Application as OrdersApplication
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 from nats.aio.client import Client as NatsClient
@@ -20,23 +24,33 @@ pytestmark = pytest.mark.integration
 
 
 async def test_two_contracts_with_the_same_message_name_keep_their_own_models(
-    kit: ModuleType, nats_client: NatsClient, orders_contract: Contract, kit_contract: Contract
+    kit: ModuleType,
+    nats_client: NatsClient,
+    orders_contract: Contract,
+    notifications_contract: Contract,
+    kit_contract: Contract,
 ) -> None:
+    """Three packages with an `OrderPlaced`: orders sends it, notifications receives it
+    with its own model, kit sends and receives another schema under the same name."""
     settings = EventSettings(source="/test", provision=True, require_handlers=False)
     orders = OrdersApplication(nats_client, settings=settings, contract=orders_contract)
+    notifications = NotificationsApplication(
+        nats_client, settings=settings, contract=notifications_contract
+    )
     kits = kit.Application(nats_client, settings=settings, contract=kit_contract)
     got: dict[str, Any] = {}
 
-    @orders.consumer.receive_order_placed
-    async def on_order(order: OrderPlacedPayload, event: EventContext) -> None:
-        got["orders"] = order
+    @notifications.consumer.receive_order_placed
+    async def on_order(order: NotificationsOrderPlacedPayload, event: EventContext) -> None:
+        got["notifications"] = order
 
     async def on_kit(order: Any, event: EventContext) -> None:
         got["kit"] = order
 
     kits.consumer.receive_placed(on_kit)
 
-    async with orders, kits:
+    # orders first: it provisions the ORDERS stream notifications' consumer reads from.
+    async with orders, notifications, kits:
         await kits.producer.send_placed(kit.messages.json.OrderPlaced(order_id="k", kit_number=9))
         await orders.producer.send_order_placed(
             OrderPlacedPayload(
@@ -49,7 +63,8 @@ async def test_two_contracts_with_the_same_message_name_keep_their_own_models(
         )
         await eventually(lambda: len(got) == 2)
 
-    assert type(got["orders"]) is OrderPlacedPayload
+    assert type(got["notifications"]) is NotificationsOrderPlacedPayload
+    assert got["notifications"].order_id == "o"
     assert type(got["kit"]) is kit.messages.json.OrderPlaced
     assert got["kit"].kit_number == 9
 

@@ -28,22 +28,30 @@ def with_stream(contract: Contract, name: str, **changes: object) -> Contract:
 
 
 async def test_provisioning_is_idempotent(
-    jetstream: JetStreamContext, orders_contract: Contract, unique: str
+    jetstream: JetStreamContext,
+    orders_contract: Contract,
+    notifications_contract: Contract,
+    unique: str,
 ) -> None:
-    first = await provision(jetstream, [orders_contract])
-    again = await provision(jetstream, [orders_contract])
+    """Orders declares the ORDERS stream; notifications' durable consumer reads from it."""
+    contracts = [orders_contract, notifications_contract]
+    first = await provision(jetstream, contracts)
+    again = await provision(jetstream, contracts)
 
     assert first == [
         f"created stream ORDERS_{unique}",
         f"created stream ORDERS_DEADLETTER_{unique}",
-        f"created consumer ORDERS_{unique}/orders-audit-order-placed-{unique}",
+        f"created stream NOTIFICATIONS_DEADLETTER_{unique}",
+        f"created bucket orders_{unique}",
+        f"created bucket notifications_{unique}",
+        f"created consumer ORDERS_{unique}/notifications-order-placed-{unique}",
     ]
     assert again == [line.replace("created", "unchanged") for line in first]
     info = await jetstream.stream_info(f"ORDERS_{unique}")
     assert info.config.max_age == 7 * 86400
     assert info.config.duplicate_window == 120
     consumer = await jetstream.consumer_info(
-        f"ORDERS_{unique}", f"orders-audit-order-placed-{unique}"
+        f"ORDERS_{unique}", f"notifications-order-placed-{unique}"
     )
     assert (consumer.config.ack_wait, consumer.config.max_deliver) == (30, 5)
 
@@ -100,15 +108,35 @@ async def test_buckets_are_provisioned_and_guarded(
 async def test_documents_are_provisioned_from_yaml(
     nats_client: NatsClient, repo_root: Path, tmp_path: Path, unique: str
 ) -> None:
-    """What `make streams` runs, here on a renamed copy of asyncapi/orders.yaml."""
-    text = (repo_root / "asyncapi" / "orders.yaml").read_text()
-    text = text.replace("ORDERS", f"ORDERS_{unique}").replace("acme.orders.v1.", f"t{unique}.")
-    text = text.replace("durable: orders-", f"durable: t{unique}-")
-    document = tmp_path / "orders.yaml"
-    document.write_text(text)
-    assert yaml.safe_load(text)["x-jetstream"]["streams"][0]["name"] == f"ORDERS_{unique}"
+    """What `make streams` runs, here on renamed copies of asyncapi/orders.yaml and
+    asyncapi/notifications.yaml (which refers to orders.yaml beside it)."""
+    for name in ("orders", "notifications"):
+        text = (repo_root / "asyncapi" / f"{name}.yaml").read_text()
+        text = text.replace("ORDERS", f"ORDERS_{unique}")
+        text = text.replace("NOTIFICATIONS", f"NOTIFICATIONS_{unique}")
+        text = text.replace("acme.orders.v1.", f"t{unique}.orders.")
+        text = text.replace("acme.notifications.v1.", f"t{unique}.notifications.")
+        text = text.replace("durable: notifications-", f"durable: t{unique}-")
+        text = text.replace(f"bucket: {name}", f"bucket: {name}_{unique}")
+        (tmp_path / f"{name}.yaml").write_text(text)
+    documents = [tmp_path / "orders.yaml", tmp_path / "notifications.yaml"]
+    orders, notifications = (yaml.safe_load(d.read_text()) for d in documents)
+    assert orders["x-jetstream"]["streams"][0]["name"] == f"ORDERS_{unique}"
+    assert orders["x-jetstream"]["keyValue"][0]["bucket"] == f"orders_{unique}"
+    assert notifications["x-jetstream"]["keyValue"][0]["bucket"] == f"notifications_{unique}"
+    binding = notifications["operations"]["receiveOrderPlaced"]["bindings"]["nats"]
+    assert binding["x-jetstream"]["stream"] == f"ORDERS_{unique}"
+    assert binding["x-jetstream"]["durable"] == f"t{unique}-order-placed"
 
-    done = await provision_documents(nats_client, [document])
-    assert [line.split()[0] for line in done] == ["created", "created", "created"]
-    again = await provision_documents(nats_client, [document])
-    assert [line.split()[0] for line in again] == ["unchanged"] * 3
+    done = await provision_documents(nats_client, documents)
+    assert [line.split()[:2] for line in done] == [
+        ["created", "stream"],
+        ["created", "stream"],
+        ["created", "stream"],
+        ["created", "bucket"],
+        ["created", "bucket"],
+        ["created", "consumer"],
+    ]
+    assert done[-1] == f"created consumer ORDERS_{unique}/t{unique}-order-placed"
+    again = await provision_documents(nats_client, documents)
+    assert again == [line.replace("created", "unchanged") for line in done]

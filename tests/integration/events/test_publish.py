@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 import jsonschema
 import pytest
+from acme_events.notifications import Application as NotificationsApplication
+from acme_events.notifications.messages.json import OrderPlacedPayload as ReceivedOrderPlaced
 from acme_events.orders import Application
 from acme_events.orders.messages.json import (
     OrderLine,
@@ -47,27 +49,37 @@ def schema_of(contract: Contract, operation: str) -> jsonschema.Draft7Validator:
 
 
 async def test_typed_round_trip_is_valid_against_the_schema(
-    nats_client: NatsClient, orders_contract: Contract
+    nats_client: NatsClient, orders_contract: Contract, notifications_contract: Contract
 ) -> None:
+    """Orders publishes a placed order; notifications' durable consumer receives it."""
     app = Application(nats_client, settings=SETTINGS, contract=orders_contract)
-    seen: list[tuple[OrderPlacedPayload, EventContext]] = []
+    receiver = NotificationsApplication(
+        nats_client,
+        settings=EventSettings(source="/acme/notifications", provision=True),
+        contract=notifications_contract,
+    )
+    seen: list[tuple[ReceivedOrderPlaced, EventContext]] = []
 
-    @app.consumer.receive_order_placed
-    async def on_placed(order: OrderPlacedPayload, event: EventContext) -> None:
+    @receiver.consumer.receive_order_placed
+    async def on_placed(order: ReceivedOrderPlaced, event: EventContext) -> None:
         seen.append((order, event))
 
-    async with app:
+    # orders first: it provisions the ORDERS stream the consumer reads from.
+    async with app, receiver:
         sent = placed()
         published = await app.producer.send_order_placed(sent, event_id="evt-round-trip")
         await eventually(lambda: len(seen) == 1)
 
     order, event = seen[0]
-    assert isinstance(order, OrderPlacedPayload)
-    assert order == sent
+    assert type(order) is ReceivedOrderPlaced
+    # Two packages, two classes: compare the fields, then what was set (nothing more).
+    assert order.model_dump() == sent.model_dump()
+    assert order.model_fields_set == sent.model_fields_set
     assert event.id == "evt-round-trip" == published.event_id
     assert event.type == "acme.orders.v1.order.placed"
     assert event.source == "/acme/orders"
     assert event.subject == orders_contract.operation("sendOrderPlaced").address
+    assert event.subject == notifications_contract.operation("receiveOrderPlaced").address
     assert event.delivery_count == 1
     assert event.time is not None
     assert event.time.tzinfo is not None

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from acme_events.notifications import Application as NotificationsApplication
+from acme_events.notifications.messages.json import OrderPlacedPayload as ReceivedOrderPlaced
 from acme_events.orders import Application
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 
@@ -24,7 +26,7 @@ def order(order_id: str) -> OrderPlacedPayload:
 
 
 async def test_consumers_survive_a_server_restart(
-    tmp_path: Path, orders_contract: Contract
+    tmp_path: Path, orders_contract: Contract, notifications_contract: Contract
 ) -> None:
     server = NatsServer(tmp_path / "store")
     await server.start()
@@ -33,15 +35,21 @@ async def test_consumers_survive_a_server_restart(
     try:
         app = Application(
             nc,
-            settings=EventSettings(source="/acme/orders", provision=True, fetch_timeout=0.5),
+            settings=EventSettings(source="/acme/orders", provision=True),
             contract=orders_contract,
         )
+        receiver = NotificationsApplication(
+            nc,
+            settings=EventSettings(source="/acme/notifications", provision=True, fetch_timeout=0.5),
+            contract=notifications_contract,
+        )
 
-        @app.consumer.receive_order_placed
-        async def on_placed(placed: OrderPlacedPayload, event: EventContext) -> None:
+        @receiver.consumer.receive_order_placed
+        async def on_placed(placed: ReceivedOrderPlaced, event: EventContext) -> None:
             handled.append(placed.order_id)
 
-        async with app:
+        # orders first: it provisions the ORDERS stream the consumer reads from.
+        async with app, receiver:
             await app.producer.send_order_placed(order("before"))
             await eventually(lambda: handled == ["before"])
 

@@ -1,4 +1,8 @@
-"""The orders contract read as the runtime reads it."""
+"""The orders and notifications contracts read as the runtime reads them.
+
+Orders declares the streams and publishes; notifications holds the durable consumer of
+placed orders, on orders' ORDERS stream, and declares its own dead-letter stream.
+"""
 
 from pathlib import Path
 
@@ -12,7 +16,12 @@ def orders(repo_root: Path) -> Contract:
     return Contract.from_document(load_document(repo_root / "asyncapi" / "orders.yaml"))
 
 
-def test_streams_come_from_the_document_root(orders: Contract) -> None:
+@pytest.fixture(scope="module")
+def notifications(repo_root: Path) -> Contract:
+    return Contract.from_document(load_document(repo_root / "asyncapi" / "notifications.yaml"))
+
+
+def test_streams_come_from_the_document_root(orders: Contract, notifications: Contract) -> None:
     assert orders.streams[0] == StreamSpec(
         name="ORDERS",
         subjects=("acme.orders.v1.order.>",),
@@ -21,36 +30,54 @@ def test_streams_come_from_the_document_root(orders: Contract) -> None:
         description="Every order event, kept for a week so that new consumers can replay.",
     )
     assert [s.name for s in orders.streams] == ["ORDERS", "ORDERS_DEADLETTER"]
+    assert notifications.streams == (
+        StreamSpec(
+            name="NOTIFICATIONS_DEADLETTER",
+            subjects=("acme.notifications.v1.deadletter.>",),
+            max_age=30 * 86400.0,
+            duplicate_window=120.0,
+            description="Events the notifications service could not handle: the original "
+            "payload, the original headers and the reason, kept for a month for inspection "
+            "and replay.",
+        ),
+    )
 
 
-def test_the_durable_consumer_comes_from_the_receive_operation(orders: Contract) -> None:
-    assert orders.operation("receiveOrderPlaced").consumer == ConsumerSpec(
-        durable="orders-audit-order-placed",
+def test_the_durable_consumer_comes_from_the_receive_operation(notifications: Contract) -> None:
+    assert notifications.operation("receiveOrderPlaced").consumer == ConsumerSpec(
+        durable="notifications-order-placed",
         stream="ORDERS",
         subject="acme.orders.v1.order.placed",
         ack_wait=30.0,
         max_deliver=5,
         backoff=(1.0, 5.0, 30.0, 120.0),
-        dead_letter="acme.orders.v1.deadletter.orders-audit-order-placed",
+        dead_letter="acme.notifications.v1.deadletter.order-placed",
         max_ack_pending=256,
         fetch_batch=16,
     )
 
 
-def test_retry_delays_follow_the_backoff_and_repeat_its_last(orders: Contract) -> None:
-    consumer = orders.operation("receiveOrderPlaced").consumer
+def test_retry_delays_follow_the_backoff_and_repeat_its_last(notifications: Contract) -> None:
+    consumer = notifications.operation("receiveOrderPlaced").consumer
     assert consumer is not None
     assert [consumer.retry_delay(n) for n in range(1, 7)] == [1, 5, 30, 120, 120, 120]
     assert consumer.heartbeat_every == 15.0
     assert ConsumerSpec("d", "S", "s").retry_delay(1) == 0.0  # no backoff: NAK at once
 
 
-def test_messages_carry_their_resolved_schemas_and_event_type(orders: Contract) -> None:
+def test_messages_carry_their_resolved_schemas_and_event_type(
+    orders: Contract, notifications: Contract
+) -> None:
     message = orders.operation("sendOrderStatusChanged").message
     assert message.name == "OrderStatusChanged"
     assert message.event_type == "acme.orders.v1.order.status_changed"
     assert message.payload_schema["properties"]["status"]["enum"][0] == "PENDING"
     assert "$ref" not in str(message.payload_schema)
+    # notifications refers to the message in orders.yaml: the consumer reads what is sent.
+    received = notifications.operation("receiveOrderPlaced").message
+    assert received.event_type == "acme.orders.v1.order.placed"
+    assert "$ref" not in str(received.payload_schema)
+    assert received == orders.operation("sendOrderPlaced").message
 
 
 def test_references_to_other_files_are_inlined_and_cycles_refused(tmp_path: Path) -> None:

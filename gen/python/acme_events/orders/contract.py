@@ -29,7 +29,15 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                               'storage': 'file',
                               'replicas': 1,
                               'maxAge': '30d',
-                              'duplicateWindow': '2m'}]},
+                              'duplicateWindow': '2m'}],
+                 'keyValue': [{'bucket': 'orders',
+                               'description': "The orders service's own state: each order "
+                                              '(protobuf, newest API version), the per-customer '
+                                              'index and the idempotency record of each PlaceOrder '
+                                              'request.',
+                               'history': 16,
+                               'storage': 'file',
+                               'replicas': 1}]},
  'channels': {'orderPlaced': {'address': 'acme.orders.v1.order.placed',
                               'description': 'A customer placed an order.',
                               'messages': {'orderPlaced': {'name': 'OrderPlaced',
@@ -424,6 +432,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'life.',
                                                                                                                        'enum': ['PENDING',
                                                                                                                                 'PAID',
+                                                                                                                                'RESERVED',
                                                                                                                                 'SHIPPED',
                                                                                                                                 'DELIVERED',
                                                                                                                                 'CANCELLED']},
@@ -437,6 +446,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'life.',
                                                                                                                'enum': ['PENDING',
                                                                                                                         'PAID',
+                                                                                                                        'RESERVED',
                                                                                                                         'SHIPPED',
                                                                                                                         'DELIVERED',
                                                                                                                         'CANCELLED']},
@@ -1115,6 +1125,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                         'life.',
                                                                                                                                          'enum': ['PENDING',
                                                                                                                                                   'PAID',
+                                                                                                                                                  'RESERVED',
                                                                                                                                                   'SHIPPED',
                                                                                                                                                   'DELIVERED',
                                                                                                                                                   'CANCELLED']},
@@ -1128,6 +1139,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'life.',
                                                                                                                                  'enum': ['PENDING',
                                                                                                                                           'PAID',
+                                                                                                                                          'RESERVED',
                                                                                                                                           'SHIPPED',
                                                                                                                                           'DELIVERED',
                                                                                                                                           'CANCELLED']},
@@ -1302,6 +1314,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                       'life.',
                                                                                                        'enum': ['PENDING',
                                                                                                                 'PAID',
+                                                                                                                'RESERVED',
                                                                                                                 'SHIPPED',
                                                                                                                 'DELIVERED',
                                                                                                                 'CANCELLED']},
@@ -1315,6 +1328,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'life.',
                                                                                                'enum': ['PENDING',
                                                                                                         'PAID',
+                                                                                                        'RESERVED',
                                                                                                         'SHIPPED',
                                                                                                         'DELIVERED',
                                                                                                         'CANCELLED']},
@@ -1344,513 +1358,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'absent '
                                                                                                               'when '
                                                                                                               'not '
-                                                                                                              'given.'}}}}]},
-                'receiveOrderPlaced': {'action': 'receive',
-                                       'summary': 'Keep the orders audit trail; a sample durable '
-                                                  'consumer of placed orders.',
-                                       'channel': {'address': 'acme.orders.v1.order.placed',
-                                                   'description': 'A customer placed an order.',
-                                                   'messages': {'orderPlaced': {'name': 'OrderPlaced',
-                                                                                'title': 'Order '
-                                                                                         'placed',
-                                                                                'summary': 'A '
-                                                                                           'customer '
-                                                                                           'placed '
-                                                                                           'an '
-                                                                                           'order; '
-                                                                                           'it is '
-                                                                                           'now '
-                                                                                           'pending '
-                                                                                           'payment.',
-                                                                                'contentType': 'application/json',
-                                                                                'headers': {'allOf': [{'type': 'object',
-                                                                                                       'description': 'CloudEvents '
-                                                                                                                      '1.0 '
-                                                                                                                      'attributes '
-                                                                                                                      'in '
-                                                                                                                      'the '
-                                                                                                                      'NATS '
-                                                                                                                      'protocol '
-                                                                                                                      'binding, '
-                                                                                                                      'binary '
-                                                                                                                      'content '
-                                                                                                                      'mode. '
-                                                                                                                      'The '
-                                                                                                                      'publisher '
-                                                                                                                      'sets '
-                                                                                                                      'them; '
-                                                                                                                      '`ce-id` '
-                                                                                                                      'is '
-                                                                                                                      'also '
-                                                                                                                      'sent '
-                                                                                                                      'as '
-                                                                                                                      '`Nats-Msg-Id`, '
-                                                                                                                      'so '
-                                                                                                                      'JetStream '
-                                                                                                                      'stores '
-                                                                                                                      'a '
-                                                                                                                      'publish '
-                                                                                                                      'repeated '
-                                                                                                                      'within '
-                                                                                                                      'the '
-                                                                                                                      "stream's "
-                                                                                                                      'duplicate '
-                                                                                                                      'window '
-                                                                                                                      'only '
-                                                                                                                      'once.',
-                                                                                                       'required': ['ce-id',
-                                                                                                                    'ce-source',
-                                                                                                                    'ce-type',
-                                                                                                                    'ce-time',
-                                                                                                                    'ce-specversion',
-                                                                                                                    'content-type'],
-                                                                                                       'properties': {'ce-id': {'type': 'string',
-                                                                                                                                'minLength': 1,
-                                                                                                                                'description': 'The '
-                                                                                                                                               'event '
-                                                                                                                                               'id, '
-                                                                                                                                               'unique '
-                                                                                                                                               'per '
-                                                                                                                                               'source; '
-                                                                                                                                               'the '
-                                                                                                                                               'idempotency '
-                                                                                                                                               'key '
-                                                                                                                                               'of '
-                                                                                                                                               'the '
-                                                                                                                                               'event.'},
-                                                                                                                      'ce-source': {'type': 'string',
-                                                                                                                                    'minLength': 1,
-                                                                                                                                    'description': 'The '
-                                                                                                                                                   'URI '
-                                                                                                                                                   'reference '
-                                                                                                                                                   'of '
-                                                                                                                                                   'the '
-                                                                                                                                                   'service '
-                                                                                                                                                   'that '
-                                                                                                                                                   'published '
-                                                                                                                                                   'the '
-                                                                                                                                                   'event.'},
-                                                                                                                      'ce-type': {'type': 'string',
-                                                                                                                                  'description': 'The '
-                                                                                                                                                 'event '
-                                                                                                                                                 'type, '
-                                                                                                                                                 'equal '
-                                                                                                                                                 'to '
-                                                                                                                                                 'the '
-                                                                                                                                                 'channel '
-                                                                                                                                                 'address.'},
-                                                                                                                      'ce-time': {'type': 'string',
-                                                                                                                                  'format': 'date-time',
-                                                                                                                                  'description': 'When '
-                                                                                                                                                 'the '
-                                                                                                                                                 'event '
-                                                                                                                                                 'happened, '
-                                                                                                                                                 'RFC '
-                                                                                                                                                 '3339 '
-                                                                                                                                                 'in '
-                                                                                                                                                 'UTC.'},
-                                                                                                                      'ce-specversion': {'const': '1.0',
-                                                                                                                                         'description': 'The '
-                                                                                                                                                        'CloudEvents '
-                                                                                                                                                        'version.'},
-                                                                                                                      'content-type': {'const': 'application/json',
-                                                                                                                                       'description': 'The '
-                                                                                                                                                      'media '
-                                                                                                                                                      'type '
-                                                                                                                                                      'of '
-                                                                                                                                                      'the '
-                                                                                                                                                      'payload.'},
-                                                                                                                      'traceparent': {'type': 'string',
-                                                                                                                                      'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
-                                                                                                                                      'description': 'W3C '
-                                                                                                                                                     'trace '
-                                                                                                                                                     'context '
-                                                                                                                                                     'of '
-                                                                                                                                                     'the '
-                                                                                                                                                     'operation '
-                                                                                                                                                     'that '
-                                                                                                                                                     'published '
-                                                                                                                                                     'the '
-                                                                                                                                                     'event, '
-                                                                                                                                                     'when '
-                                                                                                                                                     'traced.'}}},
-                                                                                                      {'properties': {'ce-type': {'const': 'acme.orders.v1.order.placed'}}}]},
-                                                                                'payload': {'type': 'object',
-                                                                                            'description': 'The '
-                                                                                                           'order '
-                                                                                                           'as '
-                                                                                                           'it '
-                                                                                                           'was '
-                                                                                                           'placed.',
-                                                                                            'additionalProperties': False,
-                                                                                            'required': ['orderId',
-                                                                                                         'customerId',
-                                                                                                         'totalCents',
-                                                                                                         'currency',
-                                                                                                         'lines'],
-                                                                                            'properties': {'orderId': {'type': 'string',
-                                                                                                                       'minLength': 1,
-                                                                                                                       'description': 'The '
-                                                                                                                                      'id '
-                                                                                                                                      'of '
-                                                                                                                                      'the '
-                                                                                                                                      'order.'},
-                                                                                                           'customerId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'description': 'The '
-                                                                                                                                         'id '
-                                                                                                                                         'of '
-                                                                                                                                         'the '
-                                                                                                                                         'customer '
-                                                                                                                                         'who '
-                                                                                                                                         'placed '
-                                                                                                                                         'the '
-                                                                                                                                         'order.'},
-                                                                                                           'totalCents': {'type': 'integer',
-                                                                                                                          'minimum': 0,
-                                                                                                                          'description': 'What '
-                                                                                                                                         'the '
-                                                                                                                                         'order '
-                                                                                                                                         'costs '
-                                                                                                                                         'in '
-                                                                                                                                         'total, '
-                                                                                                                                         'in '
-                                                                                                                                         'cents '
-                                                                                                                                         'of '
-                                                                                                                                         '`currency`.'},
-                                                                                                           'currency': {'type': 'string',
-                                                                                                                        'pattern': '^[A-Z]{3}$',
-                                                                                                                        'description': 'The '
-                                                                                                                                       'ISO '
-                                                                                                                                       '4217 '
-                                                                                                                                       'code '
-                                                                                                                                       'of '
-                                                                                                                                       'the '
-                                                                                                                                       'currency, '
-                                                                                                                                       'for '
-                                                                                                                                       'example '
-                                                                                                                                       'EUR.'},
-                                                                                                           'lines': {'type': 'array',
-                                                                                                                     'minItems': 1,
-                                                                                                                     'description': 'The '
-                                                                                                                                    'products '
-                                                                                                                                    'ordered, '
-                                                                                                                                    'at '
-                                                                                                                                    'least '
-                                                                                                                                    'one.',
-                                                                                                                     'items': {'type': 'object',
-                                                                                                                               'description': 'One '
-                                                                                                                                              'product '
-                                                                                                                                              'of '
-                                                                                                                                              'an '
-                                                                                                                                              'order '
-                                                                                                                                              'and '
-                                                                                                                                              'how '
-                                                                                                                                              'many '
-                                                                                                                                              'of '
-                                                                                                                                              'it '
-                                                                                                                                              'were '
-                                                                                                                                              'ordered.',
-                                                                                                                               'additionalProperties': False,
-                                                                                                                               'required': ['sku',
-                                                                                                                                            'quantity'],
-                                                                                                                               'properties': {'sku': {'type': 'string',
-                                                                                                                                                      'minLength': 1,
-                                                                                                                                                      'description': 'The '
-                                                                                                                                                                     'stock-keeping '
-                                                                                                                                                                     'unit '
-                                                                                                                                                                     'of '
-                                                                                                                                                                     'the '
-                                                                                                                                                                     'product.'},
-                                                                                                                                              'quantity': {'type': 'integer',
-                                                                                                                                                           'minimum': 1,
-                                                                                                                                                           'description': 'How '
-                                                                                                                                                                          'many '
-                                                                                                                                                                          'units '
-                                                                                                                                                                          'were '
-                                                                                                                                                                          'ordered, '
-                                                                                                                                                                          'at '
-                                                                                                                                                                          'least '
-                                                                                                                                                                          'one.'},
-                                                                                                                                              'unitPriceCents': {'type': 'integer',
-                                                                                                                                                                 'minimum': 0,
-                                                                                                                                                                 'description': 'The '
-                                                                                                                                                                                'price '
-                                                                                                                                                                                'of '
-                                                                                                                                                                                'one '
-                                                                                                                                                                                'unit '
-                                                                                                                                                                                'when '
-                                                                                                                                                                                'the '
-                                                                                                                                                                                'order '
-                                                                                                                                                                                'was '
-                                                                                                                                                                                'placed, '
-                                                                                                                                                                                'in '
-                                                                                                                                                                                'cents.'}}}},
-                                                                                                           'note': {'type': 'string',
-                                                                                                                    'maxLength': 500,
-                                                                                                                    'description': 'A '
-                                                                                                                                   'note '
-                                                                                                                                   'the '
-                                                                                                                                   'customer '
-                                                                                                                                   'left '
-                                                                                                                                   'with '
-                                                                                                                                   'the '
-                                                                                                                                   'order; '
-                                                                                                                                   'absent '
-                                                                                                                                   'when '
-                                                                                                                                   'none '
-                                                                                                                                   'was '
-                                                                                                                                   'left.'}}}}},
-                                                   'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
-                                       'messages': [{'name': 'OrderPlaced',
-                                                     'title': 'Order placed',
-                                                     'summary': 'A customer placed an order; it is '
-                                                                'now pending payment.',
-                                                     'contentType': 'application/json',
-                                                     'headers': {'allOf': [{'type': 'object',
-                                                                            'description': 'CloudEvents '
-                                                                                           '1.0 '
-                                                                                           'attributes '
-                                                                                           'in the '
-                                                                                           'NATS '
-                                                                                           'protocol '
-                                                                                           'binding, '
-                                                                                           'binary '
-                                                                                           'content '
-                                                                                           'mode. '
-                                                                                           'The '
-                                                                                           'publisher '
-                                                                                           'sets '
-                                                                                           'them; '
-                                                                                           '`ce-id` '
-                                                                                           'is '
-                                                                                           'also '
-                                                                                           'sent '
-                                                                                           'as '
-                                                                                           '`Nats-Msg-Id`, '
-                                                                                           'so '
-                                                                                           'JetStream '
-                                                                                           'stores '
-                                                                                           'a '
-                                                                                           'publish '
-                                                                                           'repeated '
-                                                                                           'within '
-                                                                                           'the '
-                                                                                           "stream's "
-                                                                                           'duplicate '
-                                                                                           'window '
-                                                                                           'only '
-                                                                                           'once.',
-                                                                            'required': ['ce-id',
-                                                                                         'ce-source',
-                                                                                         'ce-type',
-                                                                                         'ce-time',
-                                                                                         'ce-specversion',
-                                                                                         'content-type'],
-                                                                            'properties': {'ce-id': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'description': 'The '
-                                                                                                                    'event '
-                                                                                                                    'id, '
-                                                                                                                    'unique '
-                                                                                                                    'per '
-                                                                                                                    'source; '
-                                                                                                                    'the '
-                                                                                                                    'idempotency '
-                                                                                                                    'key '
-                                                                                                                    'of '
-                                                                                                                    'the '
-                                                                                                                    'event.'},
-                                                                                           'ce-source': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'description': 'The '
-                                                                                                                        'URI '
-                                                                                                                        'reference '
-                                                                                                                        'of '
-                                                                                                                        'the '
-                                                                                                                        'service '
-                                                                                                                        'that '
-                                                                                                                        'published '
-                                                                                                                        'the '
-                                                                                                                        'event.'},
-                                                                                           'ce-type': {'type': 'string',
-                                                                                                       'description': 'The '
-                                                                                                                      'event '
-                                                                                                                      'type, '
-                                                                                                                      'equal '
-                                                                                                                      'to '
-                                                                                                                      'the '
-                                                                                                                      'channel '
-                                                                                                                      'address.'},
-                                                                                           'ce-time': {'type': 'string',
-                                                                                                       'format': 'date-time',
-                                                                                                       'description': 'When '
-                                                                                                                      'the '
-                                                                                                                      'event '
-                                                                                                                      'happened, '
-                                                                                                                      'RFC '
-                                                                                                                      '3339 '
-                                                                                                                      'in '
-                                                                                                                      'UTC.'},
-                                                                                           'ce-specversion': {'const': '1.0',
-                                                                                                              'description': 'The '
-                                                                                                                             'CloudEvents '
-                                                                                                                             'version.'},
-                                                                                           'content-type': {'const': 'application/json',
-                                                                                                            'description': 'The '
-                                                                                                                           'media '
-                                                                                                                           'type '
-                                                                                                                           'of '
-                                                                                                                           'the '
-                                                                                                                           'payload.'},
-                                                                                           'traceparent': {'type': 'string',
-                                                                                                           'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
-                                                                                                           'description': 'W3C '
-                                                                                                                          'trace '
-                                                                                                                          'context '
-                                                                                                                          'of '
-                                                                                                                          'the '
-                                                                                                                          'operation '
-                                                                                                                          'that '
-                                                                                                                          'published '
-                                                                                                                          'the '
-                                                                                                                          'event, '
-                                                                                                                          'when '
-                                                                                                                          'traced.'}}},
-                                                                           {'properties': {'ce-type': {'const': 'acme.orders.v1.order.placed'}}}]},
-                                                     'payload': {'type': 'object',
-                                                                 'description': 'The order as it '
-                                                                                'was placed.',
-                                                                 'additionalProperties': False,
-                                                                 'required': ['orderId',
-                                                                              'customerId',
-                                                                              'totalCents',
-                                                                              'currency',
-                                                                              'lines'],
-                                                                 'properties': {'orderId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'description': 'The '
-                                                                                                           'id '
-                                                                                                           'of '
-                                                                                                           'the '
-                                                                                                           'order.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'description': 'The '
-                                                                                                              'id '
-                                                                                                              'of '
-                                                                                                              'the '
-                                                                                                              'customer '
-                                                                                                              'who '
-                                                                                                              'placed '
-                                                                                                              'the '
-                                                                                                              'order.'},
-                                                                                'totalCents': {'type': 'integer',
-                                                                                               'minimum': 0,
-                                                                                               'description': 'What '
-                                                                                                              'the '
-                                                                                                              'order '
-                                                                                                              'costs '
-                                                                                                              'in '
-                                                                                                              'total, '
-                                                                                                              'in '
-                                                                                                              'cents '
-                                                                                                              'of '
-                                                                                                              '`currency`.'},
-                                                                                'currency': {'type': 'string',
-                                                                                             'pattern': '^[A-Z]{3}$',
-                                                                                             'description': 'The '
-                                                                                                            'ISO '
-                                                                                                            '4217 '
-                                                                                                            'code '
-                                                                                                            'of '
-                                                                                                            'the '
-                                                                                                            'currency, '
-                                                                                                            'for '
-                                                                                                            'example '
-                                                                                                            'EUR.'},
-                                                                                'lines': {'type': 'array',
-                                                                                          'minItems': 1,
-                                                                                          'description': 'The '
-                                                                                                         'products '
-                                                                                                         'ordered, '
-                                                                                                         'at '
-                                                                                                         'least '
-                                                                                                         'one.',
-                                                                                          'items': {'type': 'object',
-                                                                                                    'description': 'One '
-                                                                                                                   'product '
-                                                                                                                   'of '
-                                                                                                                   'an '
-                                                                                                                   'order '
-                                                                                                                   'and '
-                                                                                                                   'how '
-                                                                                                                   'many '
-                                                                                                                   'of '
-                                                                                                                   'it '
-                                                                                                                   'were '
-                                                                                                                   'ordered.',
-                                                                                                    'additionalProperties': False,
-                                                                                                    'required': ['sku',
-                                                                                                                 'quantity'],
-                                                                                                    'properties': {'sku': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'description': 'The '
-                                                                                                                                          'stock-keeping '
-                                                                                                                                          'unit '
-                                                                                                                                          'of '
-                                                                                                                                          'the '
-                                                                                                                                          'product.'},
-                                                                                                                   'quantity': {'type': 'integer',
-                                                                                                                                'minimum': 1,
-                                                                                                                                'description': 'How '
-                                                                                                                                               'many '
-                                                                                                                                               'units '
-                                                                                                                                               'were '
-                                                                                                                                               'ordered, '
-                                                                                                                                               'at '
-                                                                                                                                               'least '
-                                                                                                                                               'one.'},
-                                                                                                                   'unitPriceCents': {'type': 'integer',
-                                                                                                                                      'minimum': 0,
-                                                                                                                                      'description': 'The '
-                                                                                                                                                     'price '
-                                                                                                                                                     'of '
-                                                                                                                                                     'one '
-                                                                                                                                                     'unit '
-                                                                                                                                                     'when '
-                                                                                                                                                     'the '
-                                                                                                                                                     'order '
-                                                                                                                                                     'was '
-                                                                                                                                                     'placed, '
-                                                                                                                                                     'in '
-                                                                                                                                                     'cents.'}}}},
-                                                                                'note': {'type': 'string',
-                                                                                         'maxLength': 500,
-                                                                                         'description': 'A '
-                                                                                                        'note '
-                                                                                                        'the '
-                                                                                                        'customer '
-                                                                                                        'left '
-                                                                                                        'with '
-                                                                                                        'the '
-                                                                                                        'order; '
-                                                                                                        'absent '
-                                                                                                        'when '
-                                                                                                        'none '
-                                                                                                        'was '
-                                                                                                        'left.'}}}}],
-                                       'bindings': {'nats': {'x-jetstream': {'durable': 'orders-audit-order-placed',
-                                                                             'stream': 'ORDERS',
-                                                                             'ackWait': '30s',
-                                                                             'maxDeliver': 5,
-                                                                             'backoff': ['1s',
-                                                                                         '5s',
-                                                                                         '30s',
-                                                                                         '2m'],
-                                                                             'deadLetter': 'acme.orders.v1.deadletter.orders-audit-order-placed',
-                                                                             'maxAckPending': 256,
-                                                                             'fetchBatch': 16}}}}},
+                                                                                                              'given.'}}}}]}},
  'components': {'messages': {'OrderPlaced': {'name': 'OrderPlaced',
                                              'title': 'Order placed',
                                              'summary': 'A customer placed an order; it is now '
@@ -2216,6 +1724,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'life.',
                                                                                                   'enum': ['PENDING',
                                                                                                            'PAID',
+                                                                                                           'RESERVED',
                                                                                                            'SHIPPED',
                                                                                                            'DELIVERED',
                                                                                                            'CANCELLED']},
@@ -2229,6 +1738,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'life.',
                                                                                           'enum': ['PENDING',
                                                                                                    'PAID',
+                                                                                                   'RESERVED',
                                                                                                    'SHIPPED',
                                                                                                    'DELIVERED',
                                                                                                    'CANCELLED']},
@@ -2347,6 +1857,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                             'description': 'Where an order is in its life.',
                                             'enum': ['PENDING',
                                                      'PAID',
+                                                     'RESERVED',
                                                      'SHIPPED',
                                                      'DELIVERED',
                                                      'CANCELLED']},
@@ -2524,6 +2035,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'life.',
                                                                                             'enum': ['PENDING',
                                                                                                      'PAID',
+                                                                                                     'RESERVED',
                                                                                                      'SHIPPED',
                                                                                                      'DELIVERED',
                                                                                                      'CANCELLED']},
@@ -2537,6 +2049,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'life.',
                                                                                     'enum': ['PENDING',
                                                                                              'PAID',
+                                                                                             'RESERVED',
                                                                                              'SHIPPED',
                                                                                              'DELIVERED',
                                                                                              'CANCELLED']},

@@ -29,7 +29,3 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_order_placed: Subscriber[json.OrderPlacedPayload] = Subscriber(
-            app, "receiveOrderPlaced", json.OrderPlacedPayload
-        )
-        """Keep the orders audit trail; a sample durable consumer of placed orders."""

@@ -56,6 +56,7 @@ class CloudEventHeaders(BaseModel):
 class OrderStatus(Enum):
     PENDING = "PENDING"
     PAID = "PAID"
+    RESERVED = "RESERVED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
