@@ -69,9 +69,12 @@ run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
 streams: $(STAMP) ## Create or update the streams, buckets and consumers the AsyncAPI documents declare
 	$(PY) -m accord streams
 
+# First client port of `make cluster` (n1; n2 and n3 take the next two); 0 picks free ports.
+CLUSTER_PORT ?= 0
+
 .PHONY: cluster
-cluster: $(STAMP) ## Start a local 3-node NATS JetStream cluster, for trying failover by hand
-	$(PY) -m accord cluster
+cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (Ctrl-C stops it)
+	$(PY) -m accord cluster --port $(CLUSTER_PORT)
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run

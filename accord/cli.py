@@ -55,6 +55,14 @@ def _streams(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from accord.cluster_cli import run_cluster
+
+    return asyncio.run(run_cluster(client_port=args.port))
+
+
 def _run(args: argparse.Namespace) -> int:
     from accord.platform import run_platform
 
@@ -125,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)
+
+    cluster = commands.add_parser("cluster", help="run a local 3-node JetStream cluster")
+    cluster.add_argument(
+        "--port", type=int, default=0, help="client port of n1; n2 and n3 take the next two"
+    )
+    cluster.set_defaults(handler=_cluster)
     return parser
 
 

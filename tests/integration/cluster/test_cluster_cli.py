@@ -1,0 +1,94 @@
+"""`make cluster` by hand: start, read the banner, kill a node, restart it, Ctrl-C."""
+
+import asyncio
+import os
+import pty
+import re
+import signal
+import sys
+from pathlib import Path
+
+import nats
+import pytest
+
+pytestmark = pytest.mark.integration
+
+# `accord cluster` once the lead wires it into accord/cli.py; the function itself until then.
+
+
+async def _until(stdout: asyncio.StreamReader, pattern: str) -> list[str]:
+    """Lines read up to and including the first that matches `pattern`."""
+    seen: list[str] = []
+    try:
+        # A bound only so that a failure shows what was printed, not a bare pytest timeout.
+        async with asyncio.timeout(60):
+            while line := (await stdout.readline()).decode():
+                seen.append(line)
+                if re.search(pattern, line):
+                    return seen
+    except TimeoutError:
+        pass
+    raise AssertionError(f"no line matched {pattern!r}:\n{''.join(seen)}")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] == "Z"
+
+
+async def test_make_cluster_prints_nats_url_restarts_killed_nodes_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    terminal, typing_end = pty.openpty()  # stdin must be a terminal for the Enter commands
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "accord",
+        "cluster",
+        env={**os.environ, "ACCORD_HOME": str(tmp_path)},
+        stdin=typing_end,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    os.close(typing_end)
+    assert process.stdout is not None
+    try:
+        banner = "".join(await _until(process.stdout, r"^Enter: "))
+        found = re.search(r"export NATS_URL=(\S+)", banner)
+        assert found is not None
+        nats_url = found.group(1)
+        assert len(nats_url.split(",")) == 3
+        assert (tmp_path / "cluster" / "nats.url").read_text().strip() == nats_url
+        pids = [int(pid) for pid in re.findall(r"\bpid (\d+)", banner)]
+        assert len(pids) == 3
+
+        nc = await nats.connect(servers=nats_url.split(","))
+        try:
+            info = await nc.jetstream().add_stream(name="HAND", subjects=["hand"], num_replicas=3)
+            assert info.config.num_replicas == 3
+        finally:
+            await nc.close()
+
+        os.kill(pids[0], signal.SIGKILL)  # what the banner tells a person to do
+        await _until(process.stdout, r"n1 is down")
+        os.write(terminal, b"r\n")
+        await _until(process.stdout, r"restarting n1")
+        # Just after a restart the stream may not answer yet: ask again until it does.
+        status = "".join(await _until(process.stdout, r"stream HAND: "))
+        while "stream HAND: R3" not in status:
+            os.write(terminal, b"\n")
+            status = "".join(await _until(process.stdout, r"stream HAND: "))
+        restarted = re.search(r"n1 .* up, pid (\d+)", status)
+        assert restarted is not None
+        pids.append(int(restarted.group(1)))
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        code = await process.wait()
+        os.close(terminal)
+    assert code == 0
+    assert all(_gone(pid) for pid in pids)
+    assert not (tmp_path / "cluster" / "nats.url").exists()
