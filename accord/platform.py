@@ -1,12 +1,15 @@
-"""`make run`: NATS (embedded unless NATS_URL is set), then every service, each a process.
+"""`make run`: NATS (embedded unless NATS_URL is set), every service, then the gateway.
 
 Services are found, not listed: every `services/<name>/app.py` that names its NAME, Settings
 and SERVICES is started with `python -m services.<name>`, in the order of its default port.
+The gateway is started last, routing each service's gRPC APIs to it, so the address it prints
+is the one front door: every example goes through it with a development token.
 """
 
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import signal
 import socket
@@ -18,19 +21,26 @@ from types import ModuleType
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from accord import devkeys
 from accord.nats_server import NatsServer
+from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
 
 SERVICES_DIR = Path("services")
 READY_TIMEOUT = 60.0
+EXAMPLE_SUBJECT = "alice"
+EXAMPLE_SCOPES = ("orders:read", "orders:write", "notifications:read")
+EXAMPLE_TOKEN_TTL = 12 * 3600
 
 
 @dataclass
-class ServiceProcess:
+class Process:
+    """One process of the platform: a service, or the gateway."""
+
     name: str
     port: int
     services: tuple[str, ...]
-    process: asyncio.subprocess.Process | None = None
+    process: asyncio.subprocess.Process
 
 
 def discover_services(root: Path = SERVICES_DIR) -> list[ModuleType]:
@@ -53,27 +63,46 @@ def _free_port() -> int:
         return port
 
 
-async def _start(app: ModuleType, nats_url: str) -> ServiceProcess:
+async def _spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL
+    )
+
+
+async def _start_service(app: ModuleType, nats_url: str) -> Process:
     settings = _settings_of(app)
     # Port 0 in the environment (tests do this) means "any free one": pick it here, so that
-    # the address can be printed and handed to others.
+    # the address can be printed and handed to the gateway.
     port = settings.port or _free_port()
     prefix = str(app.Settings.model_config.get("env_prefix", ""))
-    env = {**os.environ, "NATS_URL": nats_url, f"{prefix}PORT": str(port)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", f"services.{app.NAME}", env=env, stdin=asyncio.subprocess.DEVNULL
+    process = await _spawn(
+        f"services.{app.NAME}", {"NATS_URL": nats_url, f"{prefix}PORT": str(port)}
     )
-    return ServiceProcess(app.NAME, port, tuple(app.SERVICES), process)
+    return Process(app.NAME, port, tuple(app.SERVICES), process)
 
 
-async def _wait_serving(service: ServiceProcess) -> None:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+async def _start_gateway(services: list[Process]) -> Process:
+    from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
+
+    settings = GatewaySettings()
+    host, _, port_text = settings.listen.rpartition(":")
+    port = int(port_text) or _free_port()
+    routes = {api: [f"127.0.0.1:{s.port}"] for s in services for api in s.services}
+    env = {"ACCORD_GATEWAY_LISTEN": f"{host}:{port}", "ACCORD_GATEWAY_ROUTES": json.dumps(routes)}
+    metrics_host, _, metrics_port = settings.metrics_listen.rpartition(":")
+    if metrics_port == "0":
+        env["ACCORD_GATEWAY_METRICS_LISTEN"] = f"{metrics_host}:{_free_port()}"
+    process = await _spawn("gateway", env)
+    return Process("gateway", port, tuple(routes), process)
+
+
+async def _wait_serving(member: Process) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{member.port}") as channel:
         health = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest(service="")
         while True:
-            assert service.process is not None
-            if service.process.returncode is not None:
-                raise RuntimeError(f"{service.name} exited with {service.process.returncode}")
+            if member.process.returncode is not None:
+                raise RuntimeError(f"{member.name} exited with {member.process.returncode}")
             with contextlib.suppress(grpc.aio.AioRpcError):
                 reply = await health.Check(request, timeout=1.0)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -81,52 +110,75 @@ async def _wait_serving(service: ServiceProcess) -> None:
             await asyncio.sleep(0.1)
 
 
-async def _stop(services: list[ServiceProcess], grace: float = 15.0) -> None:
-    running = [s.process for s in services if s.process and s.process.returncode is None]
-    for process in running:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-    for process in running:
-        try:
-            await asyncio.wait_for(process.wait(), grace)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+async def _stop(members: list[Process], grace: float = 15.0) -> None:
+    """The gateway first (no new calls), then the services, each draining its own work."""
+    for member in reversed(members):
+        if member.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                member.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(member.process.wait(), grace)
+            except TimeoutError:
+                member.process.kill()
+                await member.process.wait()
 
 
-def _banner(nats_url: str, embedded: bool, services: list[ServiceProcess]) -> str:
+def _banner(nats_url: str, embedded: bool, members: list[Process], token: str) -> str:
     where = "embedded nats-server" if embedded else "NATS_URL"
-    lines = ["", "Accord is running. Ctrl-C stops everything.", f"  NATS      {nats_url} ({where})"]
-    lines += [f"  {s.name:<9} 127.0.0.1:{s.port}  {', '.join(s.services)}" for s in services]
-    orders = next((s for s in services if s.name == "orders"), None)
-    if orders is not None:
-        request = (
-            '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
-            '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
-            '"nanos": 500000000}}]}'
-        )
-        lines += [
-            "",
-            "Place an order:",
-            f"  .venv/bin/grpcurl -plaintext -d '{request}' \\",
-            f"    127.0.0.1:{orders.port} acme.orders.v2.OrderService/PlaceOrder",
-        ]
+    lines = ["", "Accord is running. Ctrl-C stops everything."]
+    gateway, services = members[-1], members[:-1]
+    width = max(len(member.name) for member in members)
+    lines.append(f"  {'NATS':<{width}} {nats_url} ({where})")
+    lines.append(
+        f"  {'gateway':<{width}} 127.0.0.1:{gateway.port}  the front door to every API below"
+    )
+    lines += [f"  {s.name:<{width}} 127.0.0.1:{s.port}  {', '.join(s.services)}" for s in services]
+    request = (
+        '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
+        '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
+        '"nanos": 500000000}}]}'
+    )
+    scopes = " ".join(f"--scope {scope}" for scope in EXAMPLE_SCOPES)
+    lines += [
+        "",
+        f"A development token for {EXAMPLE_SUBJECT} ({', '.join(EXAMPLE_SCOPES)}), valid 12 hours;",
+        f"make another with `.venv/bin/accord token --sub {EXAMPLE_SUBJECT} {scopes}`:",
+        f"  export TOKEN={token}",
+        "",
+        "Place an order through the gateway:",
+        f"  .venv/bin/grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{request}' \\",
+        f"    127.0.0.1:{gateway.port} acme.orders.v2.OrderService/PlaceOrder",
+    ]
     return "\n".join(lines) + "\n"
 
 
-async def _until_signal_or_exit(services: list[ServiceProcess]) -> int:
+def _example_token(home: Path) -> str:
+    from gateway.auth import AuthSettings  # the issuer and audience the gateway checks
+
+    auth = AuthSettings()
+    return devkeys.mint_token(
+        EXAMPLE_SUBJECT,
+        EXAMPLE_SCOPES,
+        ttl=EXAMPLE_TOKEN_TTL,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        home=home,
+    )
+
+
+async def _until_signal_or_exit(members: list[Process]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    waits = [asyncio.ensure_future(s.process.wait()) for s in services if s.process]
+    waits = [asyncio.ensure_future(member.process.wait()) for member in members]
     stopped = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait([stopped, *waits], return_when=asyncio.FIRST_COMPLETED)
     for future in (stopped, *waits):
         future.cancel()
     if stopped in done:
         return 0
-    dead = [s.name for s in services if s.process and s.process.returncode is not None]
+    dead = [m.name for m in members if m.process.returncode is not None]
     print(f"accord: {', '.join(dead)} exited; stopping the platform", file=sys.stderr)
     return 1
 
@@ -134,21 +186,29 @@ async def _until_signal_or_exit(services: list[ServiceProcess]) -> int:
 async def _run() -> int:
     settings = CommonSettings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    # Keys first: the gateway signs principals with them and services check them.
+    devkeys.ensure_dev_keys(settings.home)
     url_file = settings.home / NATS_URL_FILE
     embedded = None if settings.nats_url else NatsServer(settings.home / "nats")
-    services: list[ServiceProcess] = []
+    members: list[Process] = []
     try:
         if embedded is not None:
             await embedded.start()
             url_file.write_text(embedded.url + "\n")
         nats_url = embedded.url if embedded else str(settings.nats_url)
+        # Every contract's streams before any service: one service's consumers read
+        # another's streams (notifications reads ORDERS).
+        await provision_all([nats_url] if embedded else settings.resolved_nats_servers())
         for app in discover_services():
-            services.append(await _start(app, nats_url))
-        await asyncio.wait_for(asyncio.gather(*map(_wait_serving, services)), READY_TIMEOUT)
-        print(_banner(nats_url, embedded is not None, services), flush=True)
-        return await _until_signal_or_exit(services)
+            members.append(await _start_service(app, nats_url))
+        await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
+        members.append(await _start_gateway(members))
+        await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)
+        token = _example_token(settings.home)
+        print(_banner(nats_url, embedded is not None, members, token), flush=True)
+        return await _until_signal_or_exit(members)
     finally:
-        await _stop(services)
+        await _stop(members)
         if embedded is not None:
             await embedded.stop()
             url_file.unlink(missing_ok=True)

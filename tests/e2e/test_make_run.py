@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import sys
@@ -35,7 +34,13 @@ async def _read_banner(stdout: asyncio.StreamReader) -> str:
 async def test_run_starts_everything_and_the_printed_example_places_an_order(
     tmp_path: Path, repo_root: Path
 ) -> None:
-    env = {**os.environ, "ACCORD_HOME": str(tmp_path / "home"), "ACCORD_ORDERS_PORT": "0"}
+    env = {
+        **os.environ,
+        "ACCORD_HOME": str(tmp_path / "home"),
+        "ACCORD_ORDERS_PORT": "0",
+        "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
+        "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
+    }
     env.pop("NATS_URL", None)
     platform = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -54,11 +59,16 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
         assert nats_url is not None
         assert (tmp_path / "home" / "nats.url").read_text().strip() == nats_url.group(1)
 
-        # The example exactly as printed, run from the repository root like a user would.
-        example = banner.split("Place an order:", 1)[1].replace("\\\n", " ")
+        # The printed lines exactly, run in a shell from the repository root as a user would.
+        export = re.search(r"^  (export TOKEN=\S+)$", banner, re.MULTILINE)
+        assert export is not None
+        example = banner.split("Place an order through the gateway:", 1)[1]
         placed = await asyncio.create_subprocess_exec(
-            *shlex.split(example),
+            "bash",
+            "-c",
+            f"{export.group(1)}\n{example}",
             cwd=repo_root,
+            env=env,
             stdout=asyncio.subprocess.PIPE,
         )
         output, _ = await placed.communicate()
@@ -66,6 +76,25 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
         order = json.loads(output)["order"]
         assert order["customerId"] == "alice"
         assert order["status"] == "ORDER_STATUS_PENDING"
+
+        # The order-placed event reaches notifications, and alice reads it through the gateway.
+        gateway = re.search(r"gateway\s+(127\.0\.0\.1:\d+)", banner)
+        assert gateway is not None
+        listed = f"""{export.group(1)}
+        .venv/bin/grpcurl -plaintext -H "authorization: Bearer $TOKEN" \\
+          -d '{{"customer_id": "alice"}}' {gateway.group(1)} \\
+          acme.notifications.v1.NotificationService/ListNotifications"""
+        for _ in range(50):
+            reading = await asyncio.create_subprocess_exec(
+                "bash", "-c", listed, cwd=repo_root, stdout=asyncio.subprocess.PIPE
+            )
+            found, _ = await reading.communicate()
+            assert reading.returncode == 0
+            notifications = json.loads(found).get("notifications", [])
+            if notifications:
+                break
+            await asyncio.sleep(0.1)
+        assert [n["title"] for n in notifications] == [f"Order {order['orderId']} is confirmed"]
     finally:
         if platform.returncode is None:
             platform.send_signal(signal.SIGTERM)

@@ -1,0 +1,133 @@
+"""Fixtures for the gateway's tests: the test-only echo contract, echo backends, gateways.
+
+Everything is real: the contract is compiled with buf, backends and the gateway are grpc.aio
+servers on free loopback ports, and calls go over the network through the gateway.
+"""
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pb2, message_factory
+from google.protobuf.message import Message
+
+from accord import devkeys
+from accord.contracts.descriptors import load_image
+from gateway.auth import AuthSettings
+from gateway.routes import descriptor_pool_of
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings
+from tests.integration.gateway.echo_backend import EchoBackend
+
+V3 = "accordtest.echo.v3.EchoService"
+
+StartGateway = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture(scope="session")
+def echo_image(
+    repo_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> descriptor_pb2.FileDescriptorSet:
+    """The echo contract (tests/fixtures/gateway) and the platform options, built by buf."""
+    module = tmp_path_factory.mktemp("echo-module")
+    shutil.copytree(repo_root / "tests/fixtures/gateway/accordtest", module / "accordtest")
+    shutil.copytree(repo_root / "proto/accordapis", module / "accordapis")
+    (module / "buf.yaml").write_text("version: v2\nmodules:\n  - path: .\n")
+    image = module / "image.binpb"
+    buf = repo_root / ".venv/bin/buf"
+    subprocess.run([str(buf), "build", "-o", str(image)], cwd=module, check=True)
+    return load_image(image)
+
+
+@pytest.fixture(scope="session")
+def echo_types(echo_image: descriptor_pb2.FileDescriptorSet) -> tuple[type[Message], type[Message]]:
+    """EchoRequest and EchoResponse; every version has the same fields."""
+    pool = descriptor_pool_of(echo_image)
+    request = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("accordtest.echo.v3.EchoRequest")
+    )
+    response = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("accordtest.echo.v3.EchoResponse")
+    )
+    return request, response
+
+
+@pytest.fixture(scope="session")
+def auth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ACCORD_HOME of the tests' gateways: the development keys tokens are minted with."""
+    home = tmp_path_factory.mktemp("accord-home")
+    devkeys.ensure_dev_keys(home)
+    return home
+
+
+@pytest.fixture
+async def backend(echo_types: tuple[type[Message], type[Message]]) -> AsyncIterator[EchoBackend]:
+    started = EchoBackend("a", *echo_types)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+@pytest.fixture
+async def start_gateway(
+    echo_image: descriptor_pb2.FileDescriptorSet, auth_home: Path
+) -> AsyncIterator[StartGateway]:
+    """Start gateways over the echo contract; each is stopped when the test ends."""
+    started: list[Gateway] = []
+
+    async def start(
+        routes: dict[str, list[str]],
+        image: descriptor_pb2.FileDescriptorSet | None = None,
+        **settings: Any,
+    ) -> Gateway:
+        options: dict[str, Any] = {
+            "listen": "127.0.0.1:0",
+            "metrics_listen": "",
+            "health_check_interval_s": 0.1,
+            "routes": routes,
+            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(auth_home)}),
+        }
+        options.update(settings)
+        gateway = Gateway(GatewaySettings.model_validate(options), image or echo_image)
+        await gateway.start()
+        started.append(gateway)
+        return gateway
+
+    try:
+        yield start
+    finally:
+        for gateway in started:
+            await gateway.stop(0)
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway, backend: EchoBackend) -> Gateway:
+    """A gateway routing every echo version to one backend."""
+    return await start_gateway({"accordtest.echo": [backend.address]})
+
+
+@pytest.fixture
+async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as opened:
+        yield opened
+
+
+def token(auth_home: Path, subject: str, *scopes: str) -> str:
+    return devkeys.mint_token(subject, scopes, home=auth_home)
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Wait until `condition` holds; fail if it never does (a bound, not a timing claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.05)

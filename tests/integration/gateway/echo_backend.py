@@ -1,0 +1,160 @@
+"""A backend for the gateway's tests: the test-only EchoService contract, in every version.
+
+It works on raw bytes like the gateway does, decoding with classes from the test image, and
+writes down what it saw (metadata, time left, cancellations) for the tests to check.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_status import rpc_status
+
+from accord.rpc_status import RpcError, error_info
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+@dataclass
+class Seen:
+    """One call as the backend received it."""
+
+    method: str
+    metadata: dict[str, str | bytes]
+    time_remaining: float | None
+
+
+@dataclass
+class EchoBackend:
+    """A running echo backend on a loopback port."""
+
+    name: str
+    request_type: type[Message]
+    response_type: type[Message]
+    server: grpc.aio.Server = field(init=False)
+    health: health_aio.HealthServicer = field(init=False)
+    port: int = 0
+    seen: list[Seen] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self, port: int = 0) -> None:
+        self.server = grpc.aio.server()
+        self.server.add_generic_rpc_handlers((_Handler(self),))
+        self.health = health_aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        await self.server.start()
+        await self.set_serving(True)
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse
+        await self.health.set("", status.SERVING if serving else status.NOT_SERVING)
+
+    async def stop(self) -> None:
+        await self.server.stop(0)
+
+    def last(self, method: str) -> Seen:
+        return next(seen for seen in reversed(self.seen) if seen.method == method)
+
+    # Behaviour, shared by every version of the service.
+
+    async def _enter(self, method: str, request: Any, context: Context) -> None:
+        metadata = {key: value for key, value in context.invocation_metadata() or ()}
+        self.seen.append(Seen(method, metadata, context.time_remaining()))
+        await context.send_initial_metadata((("x-backend", self.name),))
+        context.set_trailing_metadata(
+            (("x-backend-trailer", self.name), ("x-seen-keys", json.dumps(sorted(metadata))))
+        )
+        if request is not None and request.fail_with:
+            code = grpc.StatusCode[request.fail_with]
+            failure = RpcError(code, f"backend says {code.name}", error_info("BACKEND_SAYS"))
+            status = failure.to_status()
+            await context.abort(
+                status.code,
+                status.details,
+                (*status.trailing_metadata, ("x-backend-trailer", self.name)),
+            )
+        if request is not None and request.sleep_seconds:
+            self.started.set()
+            try:
+                await asyncio.sleep(request.sleep_seconds)
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+
+    def decode(self, data: bytes) -> Any:
+        return self.request_type.FromString(data)
+
+    def response(self, **fields: Any) -> bytes:
+        return self.response_type(**fields).SerializeToString()
+
+    async def unary(self, method: str, data: bytes, context: Context) -> bytes:
+        request = self.decode(data)
+        await self._enter(method, request, context)
+        return self.response(text=request.text, blob=request.blob * max(request.count, 1))
+
+    async def expand(self, method: str, data: bytes, context: Context) -> AsyncIterator[bytes]:
+        request = self.decode(data)
+        await self._enter(method, request, context)
+        for index in range(request.count):
+            yield self.response(text=request.text, count=index)
+
+    async def collect(self, method: str, requests: AsyncIterator[bytes], context: Context) -> bytes:
+        await self._enter(method, None, context)
+        texts = [self.decode(data).text async for data in requests]
+        return self.response(text="+".join(texts), count=len(texts))
+
+    async def chat(
+        self, method: str, requests: AsyncIterator[bytes], context: Context
+    ) -> AsyncIterator[bytes]:
+        await self._enter(method, None, context)
+        index = 0
+        async for data in requests:
+            request = self.decode(data)
+            yield self.response(text=request.text.upper(), count=index)
+            index += 1
+
+
+class _Handler(grpc.GenericRpcHandler):
+    def __init__(self, backend: EchoBackend) -> None:
+        self.backend = backend
+
+    def service(self, details: grpc.HandlerCallDetails) -> "grpc.RpcMethodHandler[Any, Any] | None":
+        service, _, method = details.method.lstrip("/").partition("/")
+        if not service.startswith("accordtest.echo."):
+            return None
+        backend = self.backend
+        if method == "Expand":
+            return grpc.unary_stream_rpc_method_handler(partial(backend.expand, details.method))
+        if method in ("Collect", "OwnedStream"):
+            return grpc.stream_unary_rpc_method_handler(partial(backend.collect, details.method))
+        if method == "Chat":
+            return grpc.stream_stream_rpc_method_handler(partial(backend.chat, details.method))
+        return grpc.unary_unary_rpc_method_handler(partial(backend.unary, details.method))
+
+
+Detail = TypeVar("Detail", bound=Message)
+
+
+def detail(error: grpc.aio.AioRpcError, kind: type[Detail]) -> Detail:
+    """The `kind` detail (ErrorInfo, RetryInfo, ...) of a rich status; fails if it is absent."""
+    status = rpc_status.from_call(error)
+    assert status is not None, f"no google.rpc.Status in {error!r}"
+    for packed in status.details:
+        if packed.Is(kind.DESCRIPTOR):
+            found = kind()
+            packed.Unpack(found)
+            return found
+    raise AssertionError(f"no {kind.DESCRIPTOR.name} in {error!r}")

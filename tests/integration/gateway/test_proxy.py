@@ -1,0 +1,225 @@
+"""Calls through the gateway: all four RPC shapes, metadata both ways, deadlines, cancellation
+and backend errors, each against a real backend on loopback."""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc.error_details_pb2 import ErrorInfo
+
+from accord.identity import PRINCIPAL_HEADER
+from gateway.auth import IDENTITY_HEADERS
+from gateway.server import Gateway
+from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.conftest import StartGateway, token
+from tests.integration.gateway.echo_backend import EchoBackend, detail
+
+pytestmark = pytest.mark.integration
+
+Types = tuple[Any, Any]  # message classes made at run time from the test image
+
+
+@pytest.fixture
+def echo(channel: grpc.aio.Channel, echo_types: Types) -> Echo:
+    return Echo(channel, echo_types)
+
+
+async def test_unary_unary_reaches_the_backend_and_returns_its_answer(echo: Echo) -> None:
+    response = await echo.unary()(echo.request(text="hello", blob=b"\x00\xff"))
+    assert response.text == "hello"
+    assert response.blob == b"\x00\xff"
+
+
+async def test_unary_stream_streams_every_response(echo: Echo) -> None:
+    responses = [r async for r in echo.unary_stream()(echo.request(text="x", count=5))]
+    assert [r.count for r in responses] == [0, 1, 2, 3, 4]
+    assert {r.text for r in responses} == {"x"}
+
+
+async def test_stream_unary_collects_every_request(echo: Echo) -> None:
+    requests = [echo.request(text=t) for t in ("a", "b", "c")]
+    response = await echo.stream_unary()(iter(requests))
+    assert response.text == "a+b+c"
+    assert response.count == 3
+
+
+async def test_stream_stream_answers_each_request_in_turn(echo: Echo) -> None:
+    call = echo.stream_stream()()
+    answers = []
+    for text in ("one", "two", "three"):
+        await call.write(echo.request(text=text))
+        answer: Any = await call.read()
+        answers.append(answer.text)
+    await call.done_writing()
+    assert await call.read() is grpc.aio.EOF
+    assert answers == ["ONE", "TWO", "THREE"]
+    assert await call.code() == grpc.StatusCode.OK
+
+
+@pytest.mark.parametrize("shape", ["unary", "unary_stream", "stream_unary", "stream_stream"])
+async def test_metadata_goes_through_both_ways(
+    echo: Echo, backend: EchoBackend, shape: str
+) -> None:
+    metadata = (("x-custom", "value"), ("x-blob-bin", b"\x00\x01"), ("x-request-id", "req-42"))
+    request = echo.request(text="m", count=1)
+    call: Any
+    if shape == "unary":
+        call = echo.unary()(request, metadata=metadata)
+        await call
+    elif shape == "unary_stream":
+        call = echo.unary_stream()(request, metadata=metadata)
+        [_ async for _ in call]
+    elif shape == "stream_unary":
+        call = echo.stream_unary()(iter([request]), metadata=metadata)
+        await call
+    else:
+        call = echo.stream_stream()(iter([request]), metadata=metadata)
+        [_ async for _ in call]
+    seen = backend.seen[-1].metadata
+    assert seen["x-custom"] == "value"
+    assert seen["x-blob-bin"] == b"\x00\x01"
+    assert seen["x-request-id"] == "req-42"
+    headers = dict(await call.initial_metadata())
+    assert headers["x-backend"] == "a"
+    assert headers["x-request-id"] == "req-42"
+    trailers = dict(await call.trailing_metadata())
+    assert trailers["x-backend-trailer"] == "a"
+    assert trailers["x-request-id"] == "req-42"  # always in the trailers
+
+
+async def test_an_invalid_request_id_is_replaced_and_returned(
+    echo: Echo, backend: EchoBackend
+) -> None:
+    call = echo.unary()(echo.request(), metadata=(("x-request-id", "has spaces in it"),))
+    await call
+    given = dict(await call.initial_metadata())["x-request-id"]
+    assert given != "has spaces in it"
+    assert backend.seen[-1].metadata["x-request-id"] == given
+
+
+async def test_identity_headers_from_the_client_never_reach_the_backend(
+    channel: grpc.aio.Channel, echo_types: Types, backend: EchoBackend, auth_home: Path
+) -> None:
+    echo = Echo(channel, echo_types)
+    forged = [(name, "forged") for name in sorted(IDENTITY_HEADERS)]
+    # Anonymous, on a public method: no principal header at all.
+    await echo.unary()(echo.request(), metadata=forged)
+    assert not IDENTITY_HEADERS & set(backend.seen[-1].metadata)
+    # Authenticated: the gateway's own signed principal, and no credentials passed on.
+    bearer = ("authorization", f"Bearer {token(auth_home, 'alice', 'echo:read')}")
+    await echo.unary("Secret")(echo.request(), metadata=[*forged, bearer])
+    seen = backend.seen[-1].metadata
+    assert seen[PRINCIPAL_HEADER] not in ("", "forged")
+    assert not (IDENTITY_HEADERS - {PRINCIPAL_HEADER}) & set(seen)
+    assert "authorization" not in seen
+
+
+async def test_the_clients_deadline_reaches_the_backend(echo: Echo, backend: EchoBackend) -> None:
+    await echo.unary()(echo.request(), timeout=5.0)
+    remaining = backend.seen[-1].time_remaining
+    # grpc rounds deadlines up on the wire; far below the 30 s default is what matters.
+    assert remaining is not None
+    assert 0 < remaining < 6.0
+
+
+async def test_without_a_client_deadline_the_default_applies(
+    start_gateway: StartGateway, backend: EchoBackend, echo_types: Types
+) -> None:
+    gateway = await start_gateway({"accordtest.echo": [backend.address]}, default_deadline_s=7.0)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+        echo = Echo(channel, echo_types)
+        await echo.unary()(echo.request())
+    remaining = backend.seen[-1].time_remaining
+    assert remaining is not None
+    assert 0 < remaining < 8.0
+
+
+async def test_an_expired_deadline_is_deadline_exceeded(echo: Echo) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo.unary()(echo.request(sleep_seconds=30), timeout=0.3)
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+@pytest.mark.parametrize("shape", ["unary", "unary_stream"])
+async def test_a_client_cancel_cancels_the_backend_call(
+    echo: Echo, backend: EchoBackend, shape: str
+) -> None:
+    request = echo.request(sleep_seconds=60, count=1)
+    call: Any = (echo.unary() if shape == "unary" else echo.unary_stream())(request)
+    await asyncio.wait_for(backend.started.wait(), 10)
+    call.cancel()
+    await asyncio.wait_for(backend.cancelled.wait(), 10)
+
+
+async def test_backend_errors_pass_through_unchanged(echo: Echo) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo.unary()(echo.request(fail_with="FAILED_PRECONDITION"))
+    error = raised.value
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error.details() == "backend says FAILED_PRECONDITION"
+    assert detail(error, ErrorInfo).reason == "BACKEND_SAYS"
+    trailers = dict(error.trailing_metadata() or ())
+    assert trailers["x-backend-trailer"] == "a"
+    assert "x-request-id" in trailers
+
+
+async def test_backend_errors_in_a_stream_pass_through(echo: Echo) -> None:
+    call = echo.unary_stream()(echo.request(count=2, fail_with="ABORTED"))
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        [_ async for _ in call]
+    assert raised.value.code() == grpc.StatusCode.ABORTED
+    assert detail(raised.value, ErrorInfo).reason == "BACKEND_SAYS"
+
+
+async def test_the_access_log_has_one_json_line_per_call(
+    echo: Echo, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="accord.gateway.access"):
+        await echo.unary()(echo.request(text="logged"), metadata=(("x-request-id", "log-1"),))
+    lines = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "accord.gateway.access"
+    ]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["request_id"] == "log-1"
+    assert line["method"] == "/accordtest.echo.v3.EchoService/Echo"
+    assert line["status"] == "OK"
+    assert line["principal"] is None
+    assert line["bytes_in"] > 0
+    assert line["bytes_out"] > 0
+    assert line["duration_ms"] >= 0
+
+
+async def test_gateway_is_reachable(gateway: Gateway) -> None:
+    assert gateway.port > 0
+
+
+async def test_owner_checks_decode_the_request_and_every_message_of_a_client_stream(
+    echo: Echo, backend: EchoBackend, auth_home: Path
+) -> None:
+    alice = (("authorization", f"Bearer {token(auth_home, 'alice', 'echo:write')}"),)
+    admin = (("authorization", f"Bearer {token(auth_home, 'root', 'echo:write', 'echo:admin')}"),)
+    mine, theirs = echo.request(customer_id="alice"), echo.request(customer_id="bob")
+    assert (await echo.unary("Owned")(mine, metadata=alice)).text == ""
+    assert (await echo.stream_unary("OwnedStream")(iter([mine, mine]), metadata=alice)).count == 2
+    assert (await echo.stream_unary("OwnedStream")(iter([theirs]), metadata=admin)).count == 1
+    calls = len(backend.seen)
+    with pytest.raises(grpc.aio.AioRpcError) as unary:
+        await echo.unary("Owned")(theirs, metadata=alice)
+    assert len(backend.seen) == calls  # refused before the backend
+    with pytest.raises(grpc.aio.AioRpcError) as streamed:
+        await echo.stream_unary("OwnedStream")(iter([mine, theirs]), metadata=alice)
+    for error in (unary.value, streamed.value):
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert detail(error, ErrorInfo).reason == "NOT_OWNER"
+
+
+async def test_a_stream_without_a_client_deadline_gets_none_by_default(
+    echo: Echo, backend: EchoBackend
+) -> None:
+    # A watch follows its subject for as long as it lives: no 30 s default cuts it off.
+    [_ async for _ in echo.unary_stream()(echo.request(count=1))]
+    assert backend.seen[-1].time_remaining is None

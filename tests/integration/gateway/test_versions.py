@@ -1,0 +1,112 @@
+"""Versions from the contract: a deprecated version says so in headers; a sunset or unknown
+version is refused with UNIMPLEMENTED and an ErrorInfo naming what is available."""
+
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc.error_details_pb2 import ErrorInfo
+
+from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.echo_backend import detail
+
+pytestmark = pytest.mark.integration
+
+Types = tuple[Any, Any]  # message classes made at run time from the test image
+SERVED = "accordtest.echo.v2.EchoService, accordtest.echo.v3.EchoService"
+
+
+async def test_a_stable_version_answers_without_lifecycle_headers(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types, "accordtest.echo.v3.EchoService")
+    call = echo.unary()(echo.request(text="v3"))
+    assert (await call).text == "v3"
+    headers = dict(await call.initial_metadata())
+    assert not {"deprecation", "sunset", "link"} & set(headers)
+
+
+async def test_a_deprecated_version_answers_with_deprecation_sunset_and_link(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types, "accordtest.echo.v2.EchoService")
+    call = echo.unary()(echo.request(text="v2"))
+    assert (await call).text == "v2"
+    headers = dict(await call.initial_metadata())
+    assert headers["deprecation"] == "@1793491200"  # 2026-11-01T00:00:00Z, RFC 9745
+    assert headers["sunset"] == "Wed, 30 Jun 2027 23:59:59 GMT"  # RFC 8594 HTTP-date
+    assert headers["link"] == (
+        '<accordtest.echo.v3.EchoService>; rel="successor-version", '
+        '<https://example.com/echo/v3-migration>; rel="deprecation"; type="text/html"'
+    )
+
+
+async def test_a_deprecated_version_streams_with_its_headers(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types, "accordtest.echo.v2.EchoService")
+    call = echo.unary_stream()(echo.request(count=2))
+    assert len([r async for r in call]) == 2
+    assert "deprecation" in dict(await call.initial_metadata())
+
+
+@pytest.mark.parametrize("shape", ["unary", "unary_stream", "stream_unary", "stream_stream"])
+async def test_a_sunset_version_is_refused_naming_its_successor(
+    channel: grpc.aio.Channel, echo_types: Types, shape: str
+) -> None:
+    echo = Echo(channel, echo_types, "accordtest.echo.v1.EchoService")
+    request = echo.request()
+
+    async def call() -> None:
+        if shape == "unary":
+            await echo.unary()(request)
+        elif shape == "unary_stream":
+            [_ async for _ in echo.unary_stream()(request)]
+        elif shape == "stream_unary":
+            await echo.stream_unary()(iter([request]))
+        else:
+            [_ async for _ in echo.stream_stream()(iter([request]))]
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call()
+    error = raised.value
+    assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    info = detail(error, ErrorInfo)
+    assert info.reason == "SERVICE_SUNSET"
+    assert info.metadata["successor"] == "accordtest.echo.v2.EchoService"
+    assert info.metadata["available"] == SERVED
+    assert "accordtest.echo.v2.EchoService" in (error.details() or "")
+
+
+async def test_an_unknown_version_is_refused_naming_the_available_ones(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types, "accordtest.echo.v9.EchoService")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo.unary()(echo.request())
+    error = raised.value
+    assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    info = detail(error, ErrorInfo)
+    assert info.reason == "SERVICE_UNKNOWN"
+    assert info.metadata["available"] == SERVED
+    assert f"available: {SERVED}" in (error.details() or "")
+
+
+async def test_an_unknown_service_lists_every_served_one(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types, "nothing.here.v1.Nope")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo.unary()(echo.request())
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert detail(raised.value, ErrorInfo).metadata["available"] == SERVED
+
+
+async def test_an_unknown_method_of_a_served_service_is_unimplemented(
+    channel: grpc.aio.Channel, echo_types: Types
+) -> None:
+    echo = Echo(channel, echo_types)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo.unary("Nope")(echo.request())
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert detail(raised.value, ErrorInfo).reason == "METHOD_NOT_FOUND"
