@@ -7,8 +7,6 @@ a contract is covered here without editing this test.
 - the right scopes → the call reaches the service (whatever the service then answers).
 """
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,17 +14,11 @@ import pytest
 from google.protobuf import descriptor_pool, message_factory
 from google.rpc import error_details_pb2
 
-from accord import devkeys
 from accord.contracts.descriptors import MethodContract, load_image, services_in
-from accord.nats_server import NatsServer
 from accord.platform import discover_services
-from accord.provisioning import provision_all
 from accord.rpc_status import details_of
-from accord.service import RunningService, start_service
-from gateway.auth import AuthSettings
 from gateway.routes import descriptor_pool_of
-from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.e2e
 
@@ -53,44 +45,6 @@ def _served_methods() -> list[MethodContract]:
 METHODS = _served_methods()
 
 
-@pytest.fixture(scope="module")
-async def platform(
-    nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
-) -> AsyncIterator[Gateway]:
-    """Every service of services/ and the gateway, in this process, on free ports."""
-    home = tmp_path_factory.mktemp("matrix-home")
-    devkeys.ensure_dev_keys(home)
-    await provision_all([nats_server.url], repo_root)
-    running: list[RunningService] = []
-    gateway: Gateway | None = None
-    try:
-        routes: dict[str, list[str]] = {}
-        for app in discover_services():
-            settings = app.Settings(port=0, nats_url=nats_server.url, home=home)
-            service = await start_service(app.NAME, settings, app.build)
-            running.append(service)
-            routes.update({name: [f"127.0.0.1:{service.port}"] for name in app.SERVICES})
-        settings = GatewaySettings.model_validate(
-            {
-                "listen": "127.0.0.1:0",
-                "metrics_listen": "",
-                "health_check_interval_s": 0.1,
-                "rate_limit_per_s": 0,
-                "routes": routes,
-                "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-            }
-        )
-        gateway = Gateway(settings, IMAGE)
-        await gateway.start()
-        gateway.home = home  # type: ignore[attr-defined]
-        yield gateway
-    finally:
-        if gateway is not None:
-            await gateway.stop(0)
-        for service in reversed(running):
-            await service.stop()
-
-
 def _request_bytes(method: MethodContract, subject: str) -> bytes:
     """An empty request, except the owner field, which names the caller."""
     pool: descriptor_pool.DescriptorPool = descriptor_pool_of(IMAGE)
@@ -101,11 +55,11 @@ def _request_bytes(method: MethodContract, subject: str) -> bytes:
     return data
 
 
-async def _call(gateway: Gateway, method: MethodContract, token: str | None) -> grpc.StatusCode:
+async def _call(platform: Platform, method: MethodContract, token: str | None) -> grpc.StatusCode:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     body = _request_bytes(method, "matrix-user")
     identity = {"request_serializer": None, "response_deserializer": None}
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+    async with grpc.aio.insecure_channel(platform.address) as channel:
         try:
             if method.client_streaming:
                 factory: Any = (
@@ -129,13 +83,12 @@ async def _call(gateway: Gateway, method: MethodContract, token: str | None) -> 
 _last_error: dict[str, grpc.aio.AioRpcError] = {}
 
 
-def _token(gateway: Gateway, *scopes: str) -> str:
-    home: Path = gateway.home  # type: ignore[attr-defined]
-    return devkeys.mint_token("matrix-user", scopes, home=home)
+def _token(platform: Platform, *scopes: str) -> str:
+    return platform.token("matrix-user", *scopes)
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
-async def test_no_credentials(platform: Gateway, method: MethodContract) -> None:
+async def test_no_credentials(platform: Platform, method: MethodContract) -> None:
     assert method.policy is not None, f"{method.full_name} has no policy"
     code = await _call(platform, method, None)
     if method.policy.public:
@@ -149,7 +102,7 @@ async def test_no_credentials(platform: Gateway, method: MethodContract) -> None
     [m for m in METHODS if m.policy is not None and m.policy.required_scopes],
     ids=lambda m: m.full_name,
 )
-async def test_each_missing_scope_is_named(platform: Gateway, method: MethodContract) -> None:
+async def test_each_missing_scope_is_named(platform: Platform, method: MethodContract) -> None:
     assert method.policy is not None
     scopes = list(method.policy.required_scopes)
     for missing in scopes:
@@ -165,7 +118,7 @@ async def test_each_missing_scope_is_named(platform: Gateway, method: MethodCont
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
 async def test_the_right_scopes_reach_the_service(
-    platform: Gateway, method: MethodContract
+    platform: Platform, method: MethodContract
 ) -> None:
     assert method.policy is not None
     code = await _call(platform, method, _token(platform, *method.policy.required_scopes))

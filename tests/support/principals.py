@@ -1,15 +1,14 @@
 """Calls that carry a principal signed like the gateway signs it, for testing services alone."""
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import grpc
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
+from tests.support.metadata import channel_with_metadata
 
 
 def principal_key(home: Path) -> OKPKey:
@@ -17,39 +16,13 @@ def principal_key(home: Path) -> OKPKey:
     return devkeys.ensure_principal_key(home)
 
 
-class _SignsPrincipal:
-    """Adds `x-accord-principal` for the called service, as the gateway would."""
-
-    def __init__(self, key: OKPKey, principal: Principal) -> None:
-        self._key = key
-        self._principal = principal
-
-    def _with_principal(self, details: Any) -> Any:
-        service = details.method.decode().strip("/").split("/")[0]
-        header = sign_principal(self._principal, service, self._key, int(time.time()), 60)
-        metadata = [*(details.metadata or ()), (PRINCIPAL_HEADER, header)]
-        return details._replace(metadata=metadata)
-
-
-# grpc.aio files an interceptor under the first of its kinds only: one class per kind.
-class _Unary(_SignsPrincipal, grpc.aio.UnaryUnaryClientInterceptor):
-    async def intercept_unary_unary(
-        self, continuation: Callable[..., Any], details: Any, request: Any
-    ) -> Any:
-        return await continuation(self._with_principal(details), request)
-
-
-class _ServerStreaming(_SignsPrincipal, grpc.aio.UnaryStreamClientInterceptor):
-    async def intercept_unary_stream(
-        self, continuation: Callable[..., Any], details: Any, request: Any
-    ) -> Any:
-        return await continuation(self._with_principal(details), request)
-
-
 def channel_as(address: str, key: OKPKey, subject: str, *scopes: str) -> grpc.aio.Channel:
+    """Every call carries `x-accord-principal` for the called service, as the gateway signs it."""
     principal = Principal(subject=subject, scopes=frozenset(scopes), via="jwt")
-    interceptors: list[grpc.aio.ClientInterceptor] = [
-        _Unary(key, principal),
-        _ServerStreaming(key, principal),
-    ]
-    return grpc.aio.insecure_channel(address, interceptors=interceptors)
+
+    def signed(method: str) -> list[tuple[str, str]]:
+        service = method.strip("/").split("/")[0]
+        header = sign_principal(principal, service, key, int(time.time()), 60)
+        return [(PRINCIPAL_HEADER, header)]
+
+    return channel_with_metadata(address, signed)
