@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-import jsonschema
-from jsonschema.exceptions import best_match
+import jsonschema_rs
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from accord.events._contract import JsonSchema, MessageSpec
@@ -21,20 +21,55 @@ P = TypeVar("P", bound=BaseModel)
 
 
 class SchemaCheck:
-    """A JSON Schema compiled once, raising ContractViolation with the failing path."""
+    """A JSON Schema compiled once, raising ContractViolation with the failing path.
+
+    jsonschema_rs (Rust) rather than jsonschema: every event is checked when it is
+    published and when it is received, and for an OrderPlaced the pure-Python validator
+    took about 100 µs, jsonschema_rs about 1 µs. A schema without `$schema` is Draft 7,
+    the dialect of AsyncAPI's Schema Object.
+    """
 
     def __init__(self, schema: JsonSchema, what: str) -> None:
-        validator_class = jsonschema.validators.validator_for(schema, jsonschema.Draft7Validator)
-        self._validator = validator_class(schema, format_checker=jsonschema.FormatChecker())
+        schema = dict(schema)
+        validator_class = (
+            jsonschema_rs.validator_cls_for(schema)
+            if "$schema" in schema
+            else jsonschema_rs.Draft7Validator
+        )
+        # Formats are assertions, as they were with jsonschema's FormatChecker. One
+        # difference: `date-time` is now checked too (jsonschema skips it unless the
+        # optional rfc3339-validator is installed).
+        self._validator = validator_class(schema, validate_formats=True)
         self._what = what
 
     def check(self, value: Any) -> None:
-        error = best_match(self._validator.iter_errors(value))
-        if error is not None:
-            where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-            raise ContractViolation(
-                f"{self._what} does not match the contract at {where}: {error.message}"
-            )
+        # is_valid stops at the first failure and builds no error objects: the common case
+        # (a valid payload) pays for nothing else.
+        if self._validator.is_valid(value):
+            return
+        error = min(self._validator.iter_errors(value), key=_relevance)
+        where = "/".join(str(part) for part in error.instance_path) or "(root)"
+        raise ContractViolation(
+            f"{self._what} does not match the contract at {where}: {_message(error)}"
+        )
+
+
+# Errors of these keywords only say that some branch failed; a sibling error names the cause.
+_WEAK = frozenset({"anyOf", "oneOf"})
+
+
+def _relevance(error: jsonschema_rs.ValidationError) -> tuple[int, bool]:
+    """Like jsonschema's best_match: the shallowest error, and a specific one before a weak
+    one, since it is the closest to what the publisher got wrong."""
+    return len(error.instance_path), error.kind.name in _WEAK
+
+
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    # jsonschema_rs quotes the missing name JSON-style ("currency"); keep jsonschema's
+    # wording, which dead-letter reasons already on file use.
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+        return f"{error.kind.property!r} is a required property"
+    return error.message
 
 
 class PayloadCodec(Generic[P]):
@@ -57,7 +92,9 @@ class PayloadCodec(Generic[P]):
             )
         data = payload.model_dump(mode="json", by_alias=True, exclude_unset=True)
         self._payload.check(data)
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        # pydantic-core's serializer: the same compact UTF-8 JSON as json.dumps with
+        # separators=(",", ":") and ensure_ascii=False, in a fifth of the time.
+        return pydantic_core.to_json(data)
 
     def decode(self, body: bytes) -> P:
         try:

@@ -1,0 +1,700 @@
+"""Typed events over JetStream: the generated apps against raw nats-py and FastStream.
+
+    python -m bench.events_bench [--repeats 3]
+
+Each repetition starts a fresh embedded nats-server (temporary store) and measures, on it,
+with the same payload (an OrderPlaced of the orders contract, 269 bytes of JSON):
+
+- publish, pipelined: `app.producer.send_order_placed` of the generated orders app, 256 in
+  flight through `asyncio.gather` windows, vs raw nats-py `js.publish_async` +
+  `publish_async_completed` of the same body and the same headers (CloudEvents, Nats-Msg-Id);
+- pull-consume-with-ack: the generated notifications app, its handler doing nothing, vs
+  raw `pull_subscribe_bind` + `fetch(256)` + `ack`, on the same stream content and
+  through consumers of the same configuration;
+- FastStream 0.7.8 (`NatsBroker`, JetStream, the same pydantic model): each publish awaiting
+  its ack, then a pull subscriber with ack, vs ours doing the same;
+- publish → handler latency at a fixed rate, ours and raw nats-py.
+
+Context without targets, from the same runs: raw publish_async without headers, raw
+`js.publish` driven like ours (256 awaited publishes in flight), and raw `js.publish`
+awaiting each ack next to FastStream. They show how much of a gap is the await-per-publish
+API of nats-py itself rather than what the typed layer adds.
+
+Contracts are the generated ones (acme_events.orders publishes, acme_events.notifications
+consumes), with every stream, subject and durable renamed for the run, and the consumer's
+fetchBatch set to 256 (the contract says 16) so that it pulls as the raw baseline does.
+
+Every figure that has a target is a ratio against a baseline measured on the same server in
+the same repetition, the two sides taking turns to go first. The median of the repetitions
+is reported; bench/results/events.json keeps every repetition.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import nats
+from acme_events import notifications, orders
+from acme_events.notifications.contract import DOCUMENT as NOTIFICATIONS_DOCUMENT
+from acme_events.notifications.messages.json import OrderPlacedPayload as NotificationsOrderPlaced
+from acme_events.orders.contract import DOCUMENT as ORDERS_DOCUMENT
+from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
+from nats.aio.client import Client as NatsClient
+from nats.js import api
+
+from accord.events import Contract, EventContext, EventSettings, connect, provision
+from bench._common import Stopwatch, Timed, fresh_nats_server, machine, median, percentile
+
+RESULTS = Path("bench/results/events.json")
+COMMAND = "make bench  (python -m bench.events_bench --repeats {repeats})"
+
+PIPELINED = 10_000  # events per side in the pipelined publish run
+WINDOW = 256  # typed publishes in flight at once
+FETCH = 256  # raw fetch size, and the bench contract's fetchBatch
+ACKED = 2_000  # events per side published one at a time, each awaiting its ack
+FASTSTREAM_CONSUME = 10_000  # events each side consumes in the FastStream comparison
+LATENCY_RATE = 500.0  # events per second
+LATENCY_SECONDS = 3.0
+GIVE_UP = 60.0  # seconds: a run that has not seen all its messages by then is broken
+
+TARGETS = {
+    "publish_pipelined_vs_raw": 0.8,
+    "consume_vs_raw": 0.8,
+    "publish_acked_vs_faststream": 1.2,
+    "consume_vs_faststream": 1.2,
+}
+
+SOURCE = "/bench/orders"
+
+
+def sample_order() -> OrderPlacedPayload:
+    return OrderPlacedPayload(
+        order_id="ord-7f3c2a9e-1b4d-4c8e-9a61-2d5f0e8b7c41",
+        customer_id="cust-000042",
+        total_cents=12_990,
+        currency="EUR",
+        lines=[
+            OrderLine(sku="SKU-RED-MUG", quantity=2, unit_price_cents=4_995),
+            OrderLine(sku="SKU-TEA-250G", quantity=1, unit_price_cents=3_000),
+        ],
+        note="Leave at the door",
+    )
+
+
+PUBLISH = "sendOrderPlaced"  # of the orders contract
+RECEIVE = "receiveOrderPlaced"  # of the notifications contract
+
+
+def bench_contract(document: dict[str, Any], unique: str, only: str | None = None) -> Contract:
+    """The contract with its subjects, streams and durables made this lane's own, and the
+    consumer's fetch batch the raw baseline's (the contract's own is 16). With `only`, the
+    contract keeps that one operation: what the bench provisions, since the other
+    operations may consume streams that other documents declare."""
+    if only is not None:
+        document = {**document, "operations": {only: document["operations"][only]}}
+
+    def visit(node: Any, key: str | None) -> Any:
+        if isinstance(node, dict):
+            return {k: visit(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(item, key) for item in node]
+        if key == "fetchBatch":
+            return FETCH
+        if not isinstance(node, str):
+            return node
+        if key in ("name", "stream") and node.isupper():
+            return f"{node}_{unique}"
+        if key == "durable":
+            return f"{node}-{unique}"
+        if key in ("address", "subjects", "deadLetter"):
+            return f"b{unique}.{node}"
+        return node
+
+    return Contract.from_document(visit(document, None))
+
+
+class Counter:
+    """Counts handled messages; `done` is set once `target` is reached."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.count = 0
+        self.done = asyncio.Event()
+
+    def hit(self) -> None:
+        self.count += 1
+        if self.count >= self.target:
+            self.done.set()
+
+
+class Lane:
+    """One stream of its own, the generated orders app publishing into it, and the
+    generated notifications app (or a raw durable of the same configuration) reading it."""
+
+    def __init__(self, url: str, ours: NatsClient, raw: NatsClient) -> None:
+        self.url = url
+        self.ours = ours
+        self.raw_js = raw.jetstream()
+        self.unique = uuid.uuid4().hex[:8]
+        self.orders_contract = bench_contract(ORDERS_DOCUMENT, self.unique)
+        self.notifications_contract = bench_contract(NOTIFICATIONS_DOCUMENT, self.unique)
+        producer = orders.Application(
+            ours, settings=EventSettings(source=SOURCE), contract=self.orders_contract
+        )
+        self.publish = producer.producer.send_order_placed
+        self.subject = self.publish.operation.address
+        # The stream captures this, the durables do not: context-only publishes go there, so
+        # both consumers read exactly the events of the measured runs.
+        self.aside = f"{self.subject}.aside"
+        consumer = self.notifications_contract.operation(RECEIVE).consumer
+        assert consumer is not None
+        self.stream = consumer.stream
+        self.durable = consumer.durable
+        self.order = sample_order()
+        self.body = self.publish._codec.encode(self.order)  # the bytes ours sends
+        self.event_type = self.publish.operation.message.event_type
+
+    async def provision(self) -> None:
+        """The streams of both documents and the one durable the bench reads through."""
+        await provision(
+            self.raw_js,
+            [
+                bench_contract(ORDERS_DOCUMENT, self.unique, only=PUBLISH),
+                bench_contract(NOTIFICATIONS_DOCUMENT, self.unique, only=RECEIVE),
+            ],
+        )
+
+    def consumer_app(self) -> notifications.Application:
+        return notifications.Application(
+            self.ours,
+            # Only the bench's operation gets a handler; the others stay unbound.
+            settings=EventSettings(source="/bench/notifications", require_handlers=False),
+            contract=self.notifications_contract,
+        )
+
+    def raw_headers(self, event_id: str) -> dict[str, str]:
+        return {
+            "ce-id": event_id,
+            "ce-source": SOURCE,
+            "ce-type": self.event_type,
+            "ce-time": "2026-11-27T04:00:00.000Z",  # a raw client need not format a time
+            "ce-specversion": "1.0",
+            "content-type": "application/json",
+            "Nats-Msg-Id": event_id,
+        }
+
+    async def pending(self) -> int:
+        """Events waiting for the app's durable (the raw one is created alike)."""
+        info = await self.raw_js.consumer_info(self.stream, self.durable)
+        return int(info.num_pending)
+
+    async def raw_durable(self) -> str:
+        """A durable of the same configuration as the app's, for the raw baseline."""
+        info = await self.raw_js.consumer_info(self.stream, self.durable)
+        name = f"raw-{uuid.uuid4().hex[:8]}"
+        config = api.ConsumerConfig.from_response(info.config.as_dict())
+        config.durable_name = name
+        config.name = name
+        await self.raw_js.add_consumer(self.stream, config)
+        return name
+
+    # Publishing
+
+    async def typed_pipelined(self, count: int) -> Timed:
+        watch = Stopwatch()
+        watch.start()
+        for start in range(0, count, WINDOW):
+            window = min(WINDOW, count - start)
+            await asyncio.gather(*(self.publish(self.order) for _ in range(window)))
+        return watch.stop(count)
+
+    async def raw_pipelined(self, count: int, *, headers: bool = True) -> Timed:
+        js, body, prefix = self.raw_js, self.body, uuid.uuid4().hex
+        subject = self.subject if headers else self.aside
+        watch = Stopwatch()
+        watch.start()
+        for index in range(count):
+            sent = self.raw_headers(f"{prefix}-{index}") if headers else None
+            await js.publish_async(subject, body, headers=sent)
+        await js.publish_async_completed()
+        return watch.stop(count)
+
+    async def raw_request_gathered(self, count: int) -> Timed:
+        """Context: raw `js.publish` (a request per event) with 256 in flight, as ours is
+        driven. It shows what awaiting each publish costs before any typing is added."""
+        js, body, subject, prefix = self.raw_js, self.body, self.aside, uuid.uuid4().hex
+        watch = Stopwatch()
+        watch.start()
+        for start in range(0, count, WINDOW):
+            window = min(WINDOW, count - start)
+            await asyncio.gather(
+                *(
+                    js.publish(subject, body, headers=self.raw_headers(f"{prefix}-{start + i}"))
+                    for i in range(window)
+                )
+            )
+        return watch.stop(count)
+
+    async def raw_acked(self, count: int) -> Timed:
+        """Context: raw `js.publish`, one at a time, each awaiting its ack."""
+        js, body, subject, prefix = self.raw_js, self.body, self.aside, uuid.uuid4().hex
+        watch = Stopwatch()
+        watch.start()
+        for index in range(count):
+            await js.publish(subject, body, headers=self.raw_headers(f"{prefix}-{index}"))
+        return watch.stop(count)
+
+    async def typed_acked(self, count: int) -> Timed:
+        watch = Stopwatch()
+        watch.start()
+        for _ in range(count):
+            await self.publish(self.order)
+        return watch.stop(count)
+
+    # Consuming
+
+    async def typed_consume(self, expected: int) -> Timed:
+        app = self.consumer_app()
+        counter = Counter(expected)
+
+        @app.consumer.receive_order_placed
+        async def handle(order: NotificationsOrderPlaced, event: EventContext) -> None:
+            counter.hit()
+
+        watch = Stopwatch()
+        watch.start()
+        await app.start()
+        await asyncio.wait_for(counter.done.wait(), GIVE_UP)
+        timed = watch.stop(counter.count)
+        await app.stop()
+        return timed
+
+    async def raw_consume(self, durable: str, expected: int) -> Timed:
+        sub = await self.raw_js.pull_subscribe_bind(durable=durable, stream=self.stream)
+        count = 0
+        deadline = time.monotonic() + GIVE_UP
+        watch = Stopwatch()
+        watch.start()
+        while count < expected and time.monotonic() < deadline:
+            try:
+                messages = await sub.fetch(FETCH, timeout=1.0)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in messages:
+                await msg.ack()
+                count += 1
+        timed = watch.stop(count)
+        await sub.unsubscribe()
+        return timed
+
+
+async def _in_turn(
+    ours_first: bool, ours: Callable[[], Awaitable[Timed]], base: Callable[[], Awaitable[Timed]]
+) -> tuple[Timed, Timed]:
+    """Both runs, ours first or the baseline first: drift then favours neither side."""
+    if ours_first:
+        mine = await ours()
+        return mine, await base()
+    other = await base()
+    return await ours(), other
+
+
+def _figures(timed: Timed) -> dict[str, Any]:
+    return {
+        "count": timed.count,
+        "seconds": round(timed.seconds, 4),
+        "per_s": round(timed.per_second),
+        "client_cpu_us_per_msg": round(timed.cpu_us_per_op, 1),
+    }
+
+
+async def vs_raw(url: str, ours: NatsClient, raw: NatsClient, ours_first: bool) -> dict[str, Any]:
+    lane = Lane(url, ours, raw)
+    await lane.provision()
+    raw_durable = await lane.raw_durable()
+    # Warm up both paths (validators, reply inboxes, pydantic), outside any timing.
+    await lane.typed_pipelined(WINDOW)
+    await lane.raw_pipelined(WINDOW)
+
+    typed, rawp = await _in_turn(
+        ours_first, lambda: lane.typed_pipelined(PIPELINED), lambda: lane.raw_pipelined(PIPELINED)
+    )
+    bare = await lane.raw_pipelined(PIPELINED, headers=False)
+    gathered = await lane.raw_request_gathered(PIPELINED)
+
+    # Both durables read every event of the runs above: the same content, byte for byte.
+    stored = await lane.pending()
+    tc, rc = await _in_turn(
+        ours_first,
+        lambda: lane.typed_consume(stored),
+        lambda: lane.raw_consume(raw_durable, stored),
+    )
+    return {
+        "publish_pipelined": {
+            "ours": _figures(typed),
+            "raw": _figures(rawp),
+            "raw_without_headers": _figures(bare),
+            "raw_js_publish_gathered": _figures(gathered),
+            "ratio": round(typed.per_second / rawp.per_second, 3),
+        },
+        "consume": {
+            "ours": _figures(tc),
+            "raw": _figures(rc),
+            "ratio": round(tc.per_second / rc.per_second, 3),
+        },
+    }
+
+
+async def vs_faststream(
+    url: str, ours: NatsClient, raw: NatsClient, ours_first: bool
+) -> dict[str, Any]:
+    from faststream.middlewares import AckPolicy
+    from faststream.nats import JStream, NatsBroker, PullSub
+
+    lane = Lane(url, ours, raw)
+    await lane.provision()
+    # FastStream gets a stream of its own, of the same configuration as ours.
+    fs_stream, fs_subject = f"FASTSTREAM_{lane.unique}", f"fs{lane.unique}.order.placed"
+    config = api.StreamConfig.from_response(
+        (await lane.raw_js.stream_info(lane.stream)).config.as_dict()
+    )
+    config.name, config.subjects = fs_stream, [fs_subject]
+    await lane.raw_js.add_stream(config)
+
+    broker = NatsBroker(url, logger=None)  # ours logs nothing per message either
+    # Its durable takes nats-py's defaults (1,000 acks pending; the contract gives ours
+    # 256): if anything, that favours FastStream.
+    counter = Counter(FASTSTREAM_CONSUME)
+
+    @broker.subscriber(
+        fs_subject,
+        stream=JStream(fs_stream, declare=False),
+        durable=f"fs-{lane.unique}",
+        pull_sub=PullSub(batch_size=FETCH, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,  # as ours: ack when the handler returns
+    )
+    async def handle(order: OrderPlacedPayload) -> None:
+        counter.hit()
+
+    async def fs_publish(count: int) -> Timed:
+        watch = Stopwatch()
+        watch.start()
+        for _ in range(count):
+            await broker.publish(lane.order, fs_subject, stream=fs_stream)
+        return watch.stop(count)
+
+    async def fs_consume() -> Timed:
+        watch = Stopwatch()
+        watch.start()
+        await broker.start()
+        await asyncio.wait_for(counter.done.wait(), GIVE_UP)
+        return watch.stop(counter.count)
+
+    await broker.connect()
+    try:
+        await fs_publish(50)  # warm-up
+        await lane.typed_acked(50)
+        op, fp = await _in_turn(
+            ours_first, lambda: lane.typed_acked(ACKED), lambda: fs_publish(ACKED)
+        )
+        raw_acked = await lane.raw_acked(ACKED)
+        # Top both streams up to the same count, pipelined and untimed, then consume.
+        while await lane.pending() < FASTSTREAM_CONSUME:
+            await lane.typed_pipelined(WINDOW)
+        while (fs_count := int((await lane.raw_js.stream_info(fs_stream)).state.messages)) < (
+            FASTSTREAM_CONSUME
+        ):
+            await asyncio.gather(
+                *(broker.publish(lane.order, fs_subject, stream=fs_stream) for _ in range(WINDOW))
+            )
+        counter.target = fs_count
+        ours_count = await lane.pending()
+        oc, fc = await _in_turn(ours_first, lambda: lane.typed_consume(ours_count), fs_consume)
+    finally:
+        await broker.stop()
+    return {
+        "publish_acked": {
+            "ours": _figures(op),
+            "faststream": _figures(fp),
+            "raw_js_publish": _figures(raw_acked),
+            "ratio": round(op.per_second / fp.per_second, 3),
+        },
+        "consume": {
+            "ours": _figures(oc),
+            "faststream": _figures(fc),
+            "ratio": round(oc.per_second / fc.per_second, 3),
+        },
+    }
+
+
+async def _paced(send: Callable[[str], Awaitable[object]], sent: dict[str, float]) -> None:
+    """Send at LATENCY_RATE for LATENCY_SECONDS, open loop: each send starts at its time,
+    whatever the earlier ones are doing; `sent` maps each event id to its send time."""
+    loop = asyncio.get_running_loop()
+    total = int(LATENCY_RATE * LATENCY_SECONDS)
+    begin = loop.time() + 0.05
+    tasks = []
+    for index in range(total):
+        delay = begin + index / LATENCY_RATE - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        event_id = f"lat-{index:06d}-{uuid.uuid4().hex[:8]}"
+        sent[event_id] = time.perf_counter()
+        tasks.append(asyncio.ensure_future(send(event_id)))
+    await asyncio.gather(*tasks)
+
+
+def _latency_figures(latencies: list[float]) -> dict[str, Any]:
+    latencies = sorted(latencies)
+    return {
+        "count": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+    }
+
+
+async def latency(url: str, ours: NatsClient, raw: NatsClient) -> dict[str, Any]:
+    total = int(LATENCY_RATE * LATENCY_SECONDS)
+
+    # Ours: the orders app publishes (each awaiting its ack), the notifications app handles.
+    lane = Lane(url, ours, raw)
+    await lane.provision()
+    sent: dict[str, float] = {}
+    seen: list[float] = []
+    counter = Counter(total)
+    app = lane.consumer_app()
+
+    @app.consumer.receive_order_placed
+    async def handle(order: NotificationsOrderPlaced, event: EventContext) -> None:
+        seen.append(time.perf_counter() - sent[event.id])
+        counter.hit()
+
+    async with app:
+        await _paced(lambda event_id: lane.publish(lane.order, event_id=event_id), sent)
+        await asyncio.wait_for(counter.done.wait(), GIVE_UP)
+
+    # Raw: js.publish of the same bytes and headers; a fetch(256) + ack loop.
+    lane = Lane(url, ours, raw)
+    await lane.provision()
+    durable = await lane.raw_durable()
+    raw_sent: dict[str, float] = {}
+    raw_seen: list[float] = []
+    sub = await lane.raw_js.pull_subscribe_bind(durable=durable, stream=lane.stream)
+
+    async def fetch_loop() -> None:
+        while len(raw_seen) < total:
+            try:
+                messages = await sub.fetch(FETCH, timeout=1.0)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in messages:
+                raw_seen.append(time.perf_counter() - raw_sent[(msg.headers or {})["ce-id"]])
+                await msg.ack()
+
+    fetching = asyncio.create_task(fetch_loop())
+    await _paced(
+        lambda event_id: lane.raw_js.publish(
+            lane.subject, lane.body, headers=lane.raw_headers(event_id)
+        ),
+        raw_sent,
+    )
+    await asyncio.wait_for(fetching, GIVE_UP)
+    await sub.unsubscribe()
+    return {
+        "rate_per_s": LATENCY_RATE,
+        "seconds": LATENCY_SECONDS,
+        "ours": _latency_figures(seen),
+        "raw": _latency_figures(raw_seen),
+    }
+
+
+async def one_repetition(index: int) -> dict[str, Any]:
+    """Every measurement once, on a fresh server; ours goes first in even repetitions."""
+    async with fresh_nats_server() as server:
+        ours = await connect(server.url, name="bench-ours")
+        raw = await nats.connect(server.url, name="bench-raw")
+        try:
+            ours_first = index % 2 == 0
+            return {
+                **(await vs_raw(server.url, ours, raw, ours_first)),
+                "faststream": await vs_faststream(server.url, ours, raw, ours_first),
+                "latency": await latency(server.url, ours, raw),
+            }
+        finally:
+            await ours.drain()
+            await raw.drain()
+
+
+# (row name, where in a run, the baseline's key, what the baseline is, target name)
+ROWS = (
+    (
+        "typed publish, pipelined (256 in flight)",
+        "publish_pipelined",
+        "raw",
+        "nats-py publish_async, same bytes and headers",
+        "publish_pipelined_vs_raw",
+    ),
+    (
+        "typed pull-consume with ack (fetch 256)",
+        "consume",
+        "raw",
+        "nats-py fetch(256) + ack",
+        "consume_vs_raw",
+    ),
+    (
+        "publish, each awaiting its ack",
+        "faststream.publish_acked",
+        "faststream",
+        "FastStream 0.7.8 NatsBroker.publish",
+        "publish_acked_vs_faststream",
+    ),
+    (
+        "pull-consume with ack (batch 256)",
+        "faststream.consume",
+        "faststream",
+        "FastStream 0.7.8 pull subscriber",
+        "consume_vs_faststream",
+    ),
+)
+
+
+def _at(run: dict[str, Any], path: str) -> dict[str, Any]:
+    node: Any = run
+    for part in path.split("."):
+        node = node[part]
+    return dict(node)
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the repetitions: of each repetition's ratio, and of the absolute rates."""
+    rows = []
+    for name, path, base, baseline, target_name in ROWS:
+        cells = [_at(run, path) for run in runs]
+        ratios = [cell["ratio"] for cell in cells]
+        target = TARGETS[target_name]
+        value = round(median(ratios), 3)
+        rows.append(
+            {
+                "benchmark": name,
+                "baseline": baseline,
+                "ratio": value,
+                "ratios": ratios,
+                "target": target,
+                "pass": value >= target,
+                "ours_per_s": round(median([c["ours"]["per_s"] for c in cells])),
+                "baseline_per_s": round(median([c[base]["per_s"] for c in cells])),
+                "ours_cpu_us_per_msg": round(
+                    median([c["ours"]["client_cpu_us_per_msg"] for c in cells]), 1
+                ),
+                "baseline_cpu_us_per_msg": round(
+                    median([c[base]["client_cpu_us_per_msg"] for c in cells]), 1
+                ),
+            }
+        )
+    latency = {
+        side: {
+            figure: round(median([run["latency"][side][figure] for run in runs]), 3)
+            for figure in ("p50_ms", "p99_ms")
+        }
+        for side in ("ours", "raw")
+    }
+    return {
+        "rows": rows,
+        "context": {
+            # What the baselines leave out, measured in the same runs.
+            "raw_publish_async_without_headers_per_s": round(
+                median([r["publish_pipelined"]["raw_without_headers"]["per_s"] for r in runs])
+            ),
+            "raw_js_publish_256_in_flight_vs_publish_async": round(
+                median(
+                    [
+                        r["publish_pipelined"]["raw_js_publish_gathered"]["per_s"]
+                        / r["publish_pipelined"]["raw"]["per_s"]
+                        for r in runs
+                    ]
+                ),
+                3,
+            ),
+            "raw_js_publish_acked_vs_faststream": round(
+                median(
+                    [
+                        r["faststream"]["publish_acked"]["raw_js_publish"]["per_s"]
+                        / r["faststream"]["publish_acked"]["faststream"]["per_s"]
+                        for r in runs
+                    ]
+                ),
+                3,
+            ),
+        },
+        "latency": {"rate_per_s": LATENCY_RATE, "seconds": LATENCY_SECONDS, **latency},
+    }
+
+
+def table(summary: dict[str, Any]) -> str:
+    lines = [
+        "| benchmark | ours (msg/s) | baseline | baseline (msg/s) | ratio, median | "
+        "each run | target | result |",
+        "| --- | ---: | --- | ---: | ---: | --- | ---: | --- |",
+    ]
+    for row in summary["rows"]:
+        lines.append(
+            f"| {row['benchmark']} | {row['ours_per_s']:,} | {row['baseline']} | "
+            f"{row['baseline_per_s']:,} | {row['ratio']:.2f}x | "
+            f"{', '.join(f'{r:.2f}' for r in row['ratios'])} | ≥ {row['target']}x | "
+            f"{'pass' if row['pass'] else 'MISS'} |"
+        )
+    context = summary["context"]
+    lines.append("")
+    lines.append(
+        "Context, same runs: raw js.publish with 256 in flight (an awaited request per "
+        f"event, no typing) reaches {context['raw_js_publish_256_in_flight_vs_publish_async']}"
+        "x of publish_async; raw js.publish awaiting each ack reaches "
+        f"{context['raw_js_publish_acked_vs_faststream']}x of FastStream."
+    )
+    lat = summary["latency"]
+    lines.append("")
+    lines.append(
+        f"Publish → handler latency at {lat['rate_per_s']:g} events/s for "
+        f"{lat['seconds']:g} s: ours p50 {lat['ours']['p50_ms']:.2f} ms, "
+        f"p99 {lat['ours']['p99_ms']:.2f} ms; raw nats-py (js.publish + fetch loop) "
+        f"p50 {lat['raw']['p50_ms']:.2f} ms, p99 {lat['raw']['p99_ms']:.2f} ms."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions, each on a new server")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    # The consumer's reconnect notice when a repetition's server stops is expected here.
+    logging.getLogger("accord.events").setLevel(logging.ERROR)
+    began = time.perf_counter()
+    runs = []
+    for index in range(args.repeats):
+        runs.append(asyncio.run(one_repetition(index)))
+        print(f"repetition {index + 1} of {args.repeats} done", flush=True)
+    summary = summarize(runs)
+    report = {
+        "command": COMMAND.format(repeats=args.repeats),
+        "machine": machine(),
+        "seconds": round(time.perf_counter() - began, 1),
+        "payload_bytes": len(sample_order().model_dump_json(by_alias=True, exclude_unset=True)),
+        "targets": TARGETS,
+        "summary": summary,
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(summary))
+    print(f"{report['seconds']} s; written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
