@@ -1,4 +1,4 @@
-"""Channels whose every call carries some metadata (a token, a signed principal)."""
+"""Client channels whose every call carries some metadata (a token, a signed principal)."""
 
 from collections.abc import Callable
 from typing import Any

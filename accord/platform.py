@@ -29,7 +29,15 @@ from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
 SERVICES_DIR = Path("services")
 READY_TIMEOUT = 60.0
 EXAMPLE_SUBJECT = "alice"
-EXAMPLE_SCOPES = ("orders:read", "orders:write", "notifications:read")
+EXAMPLE_SCOPES = (
+    "orders:read",
+    "orders:write",
+    "notifications:read",
+    "payments:read",
+    "shipping:read",
+    "banking:read",
+    "banking:write",
+)
 EXAMPLE_TOKEN_TTL = 12 * 3600
 
 
@@ -136,7 +144,7 @@ def _banner(nats_url: str, embedded: bool, members: list[Process], token: str) -
     request = (
         '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
         '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
-        '"nanos": 500000000}}]}'
+        '"nanos": 500000000}}], "payment_token": "tok_visa"}'
     )
     scopes = " ".join(f"--scope {scope}" for scope in EXAMPLE_SCOPES)
     lines += [

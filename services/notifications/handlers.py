@@ -1,39 +1,46 @@
-"""What notifications does with each event it receives: one notification per event, once."""
+"""What notifications does with each event it receives: one notification per event, once,
+routed to every channel of its customer (routing.py); and each webhook delivery, POSTed."""
 
-from datetime import UTC, datetime
-
-from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
-from acme_events.notifications.messages.json import OrderPlacedPayload
-from google.protobuf import timestamp_pb2
+from acme_events.notifications.messages.json import (
+    OrderPlacedPayload,
+    OrderStatusChangedPayload,
+    TransferStatusChangedPayload,
+)
 
 from accord.events import EventContext
+from services.notifications import messages
+from services.notifications.routing import Router
 from services.notifications.store import NotificationStore
+from services.notifications.webhooks import WebhookSender
 
 
-def _money(cents: int, currency: str) -> str:
-    return f"{cents // 100}.{cents % 100:02d} {currency}"
+class UnknownOrder(Exception):
+    """A status change of an order whose order-placed has not been handled yet."""
 
 
-def order_confirmation(order: OrderPlacedPayload, event: EventContext) -> pb.Notification:
-    items = sum(line.quantity for line in order.lines)
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(event.time or datetime.now(UTC))
-    return pb.Notification(
-        notification_id=event.id,
-        customer_id=order.customer_id,
-        title=f"Order {order.order_id} is confirmed",
-        body=(
-            f"Thank you! We received your order of {items} item{'s' if items != 1 else ''} "
-            f"for {_money(order.total_cents, order.currency)}. We will tell you when it ships."
-        ),
-        event_type=event.type,
-        create_time=created,
-    )
-
-
-def register(app: Application, store: NotificationStore) -> None:
+def register(
+    app: Application, store: NotificationStore, router: Router, sender: WebhookSender
+) -> None:
     @app.consumer.receive_order_placed
     async def confirm_order(order: OrderPlacedPayload, event: EventContext) -> None:
-        # Idempotent: the notification's key comes from the event, so a redelivery adds nothing.
-        await store.add(order_confirmation(order, event))
+        # Remember whose order it is first: status changes may not say it.
+        await store.remember_order(order.order_id, order.customer_id)
+        await router.route(messages.order_confirmation(order, event))
+
+    @app.consumer.receive_order_status_changed
+    async def order_news(change: OrderStatusChangedPayload, event: EventContext) -> None:
+        customer = change.customer_id or await store.customer_of_order(change.order_id)
+        if customer is None:
+            # Its order-placed is consumed by another durable and may not be handled yet:
+            # raising retries after the contract's backoff, by which time it is.
+            raise UnknownOrder(f"order {change.order_id}: no order-placed seen yet")
+        news = messages.order_status_news(change, customer, event)
+        if news is not None:
+            await router.route(news)
+
+    @app.consumer.receive_transfer_status_changed
+    async def transfer_news(change: TransferStatusChangedPayload, event: EventContext) -> None:
+        await router.route(messages.transfer_outcome(change, event))
+
+    app.consumer.receive_webhook_delivery(sender.deliver)

@@ -1,41 +1,172 @@
 """acme.notifications.v1.NotificationService: where a notifications call is served."""
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
 import grpc
+import httpx
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
+from google.protobuf import timestamp_pb2
+from nats.js import JetStreamContext
 
-from accord.identity import PrincipalVerifier
 from accord.paging import after_key, next_page_token
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import (
+    RpcError,
+    answers_rpc_errors,
+    error_info,
+    field_violation,
+    invalid_argument,
+    streams_rpc_errors,
+)
+from accord.validation import id_violations
+from services.notifications import signing
+from services.notifications.access import CustomerAccess
+from services.notifications.customers import CustomerSettings, StoredWebhook
+from services.notifications.inapp import InApp
 from services.notifications.store import NotificationStore
-from services.orders.validation import id_violations
 
 Context = grpc.aio.ServicerContext[object, object]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_EMAIL_LENGTH = 254
+MAX_URL_LENGTH = 2048
+# Each notification is POSTed to every webhook of its customer: the cap bounds that fan-out.
+MAX_WEBHOOKS = 10
 
 
 class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
-    def __init__(self, store: NotificationStore, verifier: PrincipalVerifier) -> None:
+    def __init__(
+        self,
+        store: NotificationStore,
+        customers: CustomerSettings,
+        inapp: InApp,
+        js: JetStreamContext,
+        access: CustomerAccess,
+    ) -> None:
         self._store = store
-        self._verifier = verifier
+        self._customers = customers
+        self._inapp = inapp
+        self._js = js
+        self._access = access
 
     @answers_rpc_errors
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
-        # The gateway checked the scope and that the caller names itself (the owner field).
-        if self._verifier.principal_of(context) is None:
-            raise RpcError(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "notifications answers only calls that come through the gateway",
-                error_info("PRINCIPAL_REQUIRED"),
-            )
-        violations = id_violations("customer_id", request.customer_id)
-        if violations:
-            raise invalid_argument(violations)
+        self._access.customer(context, request.customer_id)
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         page = await self._store.list(request.customer_id, size, after_key(request.page_token))
         return pb.ListNotificationsResponse(
             notifications=page.notifications, next_page_token=next_page_token(page.last_key)
         )
+
+    @streams_rpc_errors
+    async def Subscribe(
+        self, request: pb.SubscribeRequest, context: Context
+    ) -> AsyncIterator[pb.SubscribeResponse]:
+        self._access.customer(context, request.customer_id)
+        # Ends when the client goes away: grpc cancels this generator, and `follow` removes
+        # its consumer on the way out.
+        async for cursor, notification in self._inapp.follow(
+            self._js, request.customer_id, request.cursor
+        ):
+            yield pb.SubscribeResponse(notification=notification, cursor=cursor)
+
+    @answers_rpc_errors
+    async def SetPreferences(
+        self, request: pb.SetPreferencesRequest, context: Context
+    ) -> pb.SetPreferencesResponse:
+        self._access.customer(context, request.customer_id)
+        if request.email and not _plausible_email(request.email):
+            raise invalid_argument(
+                [
+                    field_violation(
+                        "email", f"must be an address of at most {MAX_EMAIL_LENGTH} characters"
+                    )
+                ]
+            )
+        preferences = pb.Preferences(customer_id=request.customer_id, email=request.email)
+        await self._customers.set_preferences(preferences)
+        return pb.SetPreferencesResponse(preferences=preferences)
+
+    @answers_rpc_errors
+    async def RegisterWebhook(
+        self, request: pb.RegisterWebhookRequest, context: Context
+    ) -> pb.RegisterWebhookResponse:
+        self._access.customer(context, request.customer_id)
+        problem = _url_problem(request.url)
+        if problem:
+            raise invalid_argument([field_violation("url", problem)])
+        webhook_id = signing.webhook_id(request.customer_id, request.url)
+        existing = {
+            s.webhook.webhook_id for s in await self._customers.webhooks(request.customer_id)
+        }
+        if webhook_id not in existing and len(existing) >= MAX_WEBHOOKS:
+            raise RpcError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"a customer has at most {MAX_WEBHOOKS} webhooks: delete one first",
+                error_info("TOO_MANY_WEBHOOKS", limit=str(MAX_WEBHOOKS)),
+            )
+        created = timestamp_pb2.Timestamp()
+        created.FromDatetime(datetime.now(UTC))
+        webhook = pb.Webhook(
+            webhook_id=webhook_id,
+            customer_id=request.customer_id,
+            url=request.url,
+            create_time=created,
+        )
+        secret = signing.new_secret()
+        await self._customers.put_webhook(StoredWebhook(webhook, secret))
+        return pb.RegisterWebhookResponse(webhook=webhook, secret=secret)
+
+    @answers_rpc_errors
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: Context
+    ) -> pb.ListWebhooksResponse:
+        self._access.customer(context, request.customer_id)
+        stored = await self._customers.webhooks(request.customer_id)
+        return pb.ListWebhooksResponse(webhooks=[s.webhook for s in stored])
+
+    @answers_rpc_errors
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, context: Context
+    ) -> pb.DeleteWebhookResponse:
+        self._access.customer(context, request.customer_id)
+        # Webhook ids become key tokens: the same rule as customer ids keeps keys well formed.
+        violations = id_violations("webhook_id", request.webhook_id)
+        if violations:
+            raise invalid_argument(violations)
+        if not await self._customers.delete_webhook(request.customer_id, request.webhook_id):
+            raise RpcError(
+                grpc.StatusCode.NOT_FOUND,
+                f"no webhook {request.webhook_id}",
+                error_info("WEBHOOK_NOT_FOUND"),
+            )
+        return pb.DeleteWebhookResponse()
+
+
+def _plausible_email(email: str) -> bool:
+    # Deliverability is the mail sender's to find out; this only catches what is plainly not
+    # an address (and anything that could break a header line).
+    local, at, domain = email.rpartition("@")
+    return (
+        len(email) <= MAX_EMAIL_LENGTH
+        and bool(at and local and "." in domain.strip("."))
+        and not any(c.isspace() or c in "<>,;" for c in email)
+    )
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be a webhook endpoint, or None."""
+    if not url or len(url) > MAX_URL_LENGTH:
+        return f"must be an absolute http or https URL of at most {MAX_URL_LENGTH} characters"
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "is not a URL"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return "must be an absolute http or https URL"
+    if parsed.userinfo or parsed.fragment:
+        return "must not hold a user name, a password or a fragment"
+    return None

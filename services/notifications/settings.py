@@ -1,13 +1,33 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from accord.settings import ServiceSettings
 
 
 class NotificationsSettings(ServiceSettings):
-    """ACCORD_NOTIFICATIONS_HOST, ACCORD_NOTIFICATIONS_PORT (default 50052), NATS_URL."""
+    """ACCORD_NOTIFICATIONS_HOST, ACCORD_NOTIFICATIONS_PORT (default 50052), NATS_URL, and
+    how webhooks are delivered (ACCORD_NOTIFICATIONS_WEBHOOK_*)."""
 
     model_config = SettingsConfigDict(
         env_prefix="ACCORD_NOTIFICATIONS_", extra="ignore", frozen=True, populate_by_name=True
     )
 
     port: int = 50052
+
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one webhook POST may take before it counts as failed; keep it "
+        "under the delivery consumer's ackWait (30 s).",
+    )
+    webhook_retry_delays: tuple[float, ...] | None = Field(
+        default=None,
+        description="Seconds before each retry of a failed webhook delivery; unset keeps the "
+        "contract's backoff (5 s up to 2 h). Tests set short ones.",
+    )
+    webhook_max_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        description="Attempts of one webhook delivery before it is dead-lettered; unset keeps "
+        "the contract's maxDeliver (8).",
+    )

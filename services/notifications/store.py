@@ -1,14 +1,21 @@
 """Customers' notifications in the `notifications` key-value bucket (declared in the contract).
 
-Key `customer.<customer_id>.<notification_id>`; the notification id is the id of the event
-that caused it, so writing it with `create` makes a redelivered event a no-op.
+Keys:
+- `customer.<customer_id>.<time>-<notification_id>`: the notification; its id is the id of
+  the event that caused it, so writing it with `create` makes a redelivered event a no-op;
+- `id.<notification_id>`: the key above, claimed first, so that a repeat of the event with
+  another time finds the same key;
+- `routed.<notification_id>`: written once the notification was handed to every channel,
+  so that an event seen again (after the streams' duplicate window) is not sent again;
+- `order.<order_id>`: the customer of an order, learnt from order-placed, for the status
+  changes of publishers that do not name the customer.
 """
 
 from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from nats.js import JetStreamContext
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord.kv import keys_matching
@@ -22,10 +29,10 @@ class Page:
     last_key: str | None  # set when more may follow
 
 
-def _key_safe(notification_id: str) -> str:
+def key_safe(text: str) -> str:
     # Event ids may hold characters keys may not ('.', ':'); keys allow [-/_=.a-zA-Z0-9] and
     # use '.' as the token separator, so anything else becomes '_'.
-    return "".join(c if c.isalnum() or c in "-_=" else "_" for c in notification_id)
+    return "".join(c if c.isalnum() or c in "-_=" else "_" for c in text)
 
 
 class NotificationStore:
@@ -39,17 +46,20 @@ class NotificationStore:
     async def add(self, notification: pb.Notification) -> bool:
         """Store it once; False when this notification was already stored.
 
-        The key is made of the event's own time and id, so a redelivered event finds its key
-        taken; the time prefix makes keys sort oldest first.
+        The key is made of the event's time and id, so keys sort oldest first. A repeat of
+        the event may carry another time (a publisher's retry stamps its own), so the id is
+        claimed first, under `id.<notification_id>`, naming the key it was stored under: a
+        repeat finds the claim and (re)writes that same key, which also completes a first
+        attempt that stopped between the two writes.
         """
         stamp = notification.create_time.ToNanoseconds()
-        safe_id = _key_safe(notification.notification_id)
+        safe_id = key_safe(notification.notification_id)
         key = f"customer.{notification.customer_id}.{stamp:020d}-{safe_id}"
-        try:
-            await self._kv.create(key, notification.SerializeToString())
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        claimed = await self._create(f"id.{safe_id}", key.encode())
+        if not claimed:
+            key = (await self._get(f"id.{safe_id}") or key.encode()).decode()
+        stored = await self._create(key, notification.SerializeToString())
+        return claimed and stored
 
     async def list(self, customer_id: str, page_size: int, after_key: str) -> Page:
         keys = sorted(await keys_matching(self._kv, f"customer.{customer_id}.*"))
@@ -61,3 +71,30 @@ class NotificationStore:
             notifications.append(pb.Notification.FromString(entry.value or b""))
         more = len(remaining) > page_size
         return Page(notifications, chosen[-1] if more and chosen else None)
+
+    async def was_routed(self, notification_id: str) -> bool:
+        return await self._get(f"routed.{key_safe(notification_id)}") is not None
+
+    async def mark_routed(self, notification_id: str) -> None:
+        await self._create(f"routed.{key_safe(notification_id)}", b"1")
+
+    async def remember_order(self, order_id: str, customer_id: str) -> None:
+        await self._create(f"order.{key_safe(order_id)}", customer_id.encode())
+
+    async def customer_of_order(self, order_id: str) -> str | None:
+        value = await self._get(f"order.{key_safe(order_id)}")
+        return value.decode() if value is not None else None
+
+    async def _create(self, key: str, value: bytes) -> bool:
+        try:
+            await self._kv.create(key, value)
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def _get(self, key: str) -> bytes | None:
+        try:
+            entry = await self._kv.get(key)
+        except KeyNotFoundError:
+            return None
+        return entry.value

@@ -1,16 +1,23 @@
-"""Wiring of the orders service: its state, and a servicer per API version."""
+"""Wiring of the orders service: its state, its event consumers, a servicer per API version."""
+
+import dataclasses
 
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+from acme_events.inventory import CONTRACT as INVENTORY_CONTRACT
 from acme_events.orders import SOURCE, Application
+from acme_events.payments import CONTRACT as PAYMENTS_CONTRACT
+from acme_events.shipping import CONTRACT as SHIPPING_CONTRACT
 from nats.aio.client import Client as NatsClient
 
-from accord.events import EventSettings
+from accord.access import Access
+from accord.events import Contract, EventSettings, provision
 from accord.identity import PrincipalVerifier
 from accord.service import Wiring
-from services.orders.access import Access
+from services.orders import handlers
+from services.orders.access import ADMIN_SCOPE
 from services.orders.events import OrderEvents
 from services.orders.operations import OrderOperations
 from services.orders.settings import OrdersSettings
@@ -29,13 +36,27 @@ SERVICES = (
 
 def _access(settings: OrdersSettings, service: str) -> Access:
     # Each version checks principals addressed to itself (their audience is the service).
-    return Access(PrincipalVerifier(service, key_file=settings.principal_public_key_file))
+    verifier = PrincipalVerifier(service, key_file=settings.principal_public_key_file)
+    return Access(verifier, ADMIN_SCOPE)
+
+
+def _streams_only(contract: Contract) -> Contract:
+    return dataclasses.replace(contract, buckets=(), operations={})
 
 
 async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
-    events = Application(nc, settings=EventSettings(source=SOURCE, provision=settings.provision))
-    await events.start()  # provisions the ORDERS stream and the orders bucket in development
-    operations = OrderOperations(await open_store(nc.jetstream()), OrderEvents(events))
+    events = Application(nc, settings=EventSettings(source=SOURCE))
+    if settings.provision:
+        # Development: the ORDERS stream and the orders bucket, and the streams of the
+        # services whose events orders follows (its durables live on them), so that orders
+        # starts alone too. Only their streams: their buckets and durables are theirs.
+        upstream = (PAYMENTS_CONTRACT, INVENTORY_CONTRACT, SHIPPING_CONTRACT)
+        await provision(nc.jetstream(), [events.contract, *(_streams_only(c) for c in upstream)])
+    store = await open_store(nc.jetstream())
+    order_events = OrderEvents(events)
+    handlers.register(events, handlers.OrderFollower(store, order_events))
+    await events.start()
+    operations = OrderOperations(store, order_events)
     v1_name, v2_name = SERVICES
     servicer_v1 = OrderServiceV1(operations, _access(settings, v1_name))
     servicer_v2 = OrderServiceV2(operations, _access(settings, v2_name))

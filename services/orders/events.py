@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from acme.orders.v2 import orders_pb2 as v2
 from acme_events.orders import Application
 from acme_events.orders.messages.json import (
+    CancellationReason,
     OrderLine,
     OrderPlacedPayload,
     OrderStatus,
@@ -18,6 +19,13 @@ from acme_events.orders.messages.json import (
 )
 
 from services.orders.money import NANOS_PER_CENT, to_nanos
+
+_CANCELLATION_REASON = {
+    v2.CANCELLATION_REASON_CUSTOMER_REQUEST: CancellationReason.CUSTOMER_REQUEST,
+    v2.CANCELLATION_REASON_PAYMENT_DECLINED: CancellationReason.PAYMENT_DECLINED,
+    v2.CANCELLATION_REASON_OUT_OF_STOCK: CancellationReason.OUT_OF_STOCK,
+    v2.CANCELLATION_REASON_OTHER: CancellationReason.OTHER,
+}
 
 _STATUS = {
     v2.ORDER_STATUS_PENDING: OrderStatus.PENDING,
@@ -36,7 +44,10 @@ class OrderEvents:
     def __init__(self, app: Application) -> None:
         self._app = app
 
-    async def placed(self, order: v2.Order) -> None:
+    async def placed(self, order: v2.Order, payment_token: str = "") -> None:
+        # The token is not stored with the order: it is only passed on to payments. A retried
+        # PlaceOrder carries the same token (its fingerprint covers it), so a republished
+        # event is the same event.
         payload = OrderPlacedPayload(
             order_id=order.order_id,
             customer_id=order.customer_id,
@@ -49,6 +60,8 @@ class OrderEvents:
                 for line in order.lines
             ],
         )
+        if payment_token:  # optional properties are left out, never sent as null
+            payload.payment_token = payment_token
         await self._app.producer.send_order_placed(
             payload, event_id=f"{order.order_id}.placed", time=order.create_time.ToDatetime(UTC)
         )
@@ -62,8 +75,15 @@ class OrderEvents:
             previous_status=_STATUS[previous.status],
             status=_STATUS[current.status],
             changed_at=current.time.ToDatetime(UTC),
-            reason=order.cancellation.detail or None,
+            customer_id=order.customer_id,
         )
+        # Optional properties are set only when they have a value: unset ones are left out
+        # of the event, where null would break the schema.
+        if order.cancellation.detail:
+            payload.reason = order.cancellation.detail
+        reason = _CANCELLATION_REASON.get(order.cancellation.reason)
+        if current.status == v2.ORDER_STATUS_CANCELLED and reason is not None:
+            payload.cancellation_reason = reason
         name = v2.OrderStatus.Name(current.status).removeprefix("ORDER_STATUS_").lower()
         await self._app.producer.send_order_status_changed(
             payload, event_id=f"{order.order_id}.{name}", time=datetime.now(UTC)

@@ -55,7 +55,7 @@ class OrderOperations:
                 error_info("REQUEST_ID_REUSED", request_id=request.request_id),
             ) from conflict
         # Also on a retry: it repairs a publish that failed after the first write.
-        await self._events.placed(order)
+        await self._events.placed(order, payment_token=request.payment_token)
         return order
 
     async def get(self, order_id: str, caller: Principal) -> v2.Order:

@@ -11,14 +11,13 @@ from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 
+from accord.access import Access
 from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
-from services.orders.access import Access
+from accord.validation import Violations, id_violations
 from services.orders.money import from_cents, to_cents
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
-    Violations,
     cancel_order_violations,
-    id_violations,
     list_orders_violations,
     place_order_v1_violations,
 )
@@ -70,6 +69,7 @@ def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
             )
             for line in request.lines
         ],
+        payment_token=request.payment_token,
     )
 
 

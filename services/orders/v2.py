@@ -6,13 +6,12 @@ import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
+from accord.access import Access
 from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
-from services.orders.access import Access
+from accord.validation import Violations, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
-    Violations,
     cancel_order_violations,
-    id_violations,
     list_orders_violations,
     place_order_v2_violations,
 )

@@ -5,32 +5,25 @@ from typing import Protocol
 
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v2 import orders_pb2 as v2
-from google.rpc import error_details_pb2
 
 from accord.rpc_status import field_violation
+from accord.validation import Violations, id_violations
 from services.orders.money import NANOS_PER_UNIT
 
-# Ids become parts of key-value keys and subjects: letters, digits, '-' and '_' only.
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# A payment token is opaque: it travels in the order-placed event to payments, so it keeps
+# to a short, header- and log-safe alphabet.
+_PAYMENT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 MAX_SKU_LENGTH = 64
 MAX_REASON_LENGTH = 200
 MAX_PAGE_SIZE = 100
 
-Violations = list[error_details_pb2.BadRequest.FieldViolation]
-
 
 class _Line(Protocol):
     sku: str
     quantity: int
-
-
-def id_violations(field: str, value: str) -> Violations:
-    if _ID.fullmatch(value):
-        return []
-    return [field_violation(field, "must be 1 to 64 letters, digits, '-' or '_'")]
 
 
 def _order_violations(request_id: str, customer_id: str, lines: int) -> Violations:
@@ -62,7 +55,7 @@ def place_order_v1_violations(request: v1.PlaceOrderRequest) -> Violations:
             violations.append(
                 field_violation(f"lines[{index}].unit_price_cents", "must not be negative")
             )
-    return violations
+    return violations + _payment_token_violations(request.payment_token)
 
 
 def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
@@ -71,7 +64,13 @@ def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
     for index, line in enumerate(request.lines):
         violations += _line_violations(f"lines[{index}]", line)
         violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
-    return violations
+    return violations + _payment_token_violations(request.payment_token)
+
+
+def _payment_token_violations(token: str) -> Violations:
+    if not token or _PAYMENT_TOKEN.fullmatch(token):
+        return []
+    return [field_violation("payment_token", "must be up to 128 letters, digits, '-' or '_'")]
 
 
 def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations:

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from accord import devkeys
+from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
 from accord.nats_server import NatsServer
 from accord.platform import discover_services
@@ -21,7 +22,6 @@ from accord.service import RunningService, start_service
 from gateway.auth import AuthSettings
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
-from tests.support.metadata import channel_with_metadata
 
 
 @dataclass
@@ -44,9 +44,23 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
+async def platform_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
+    """The platform's own nats-server. Its services follow every order event (payments,
+    inventory, shipping), so on the session's server they would move the orders of the
+    integration tests that run after e2e while this session-wide platform lives."""
+    server = NatsServer(tmp_path_factory.mktemp("platform-jetstream"))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture(scope="session")
 async def platform(
-    nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+    platform_nats: NatsServer, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
 ) -> AsyncIterator[Platform]:
+    nats_server = platform_nats
     home = tmp_path_factory.mktemp("platform-home")
     devkeys.ensure_dev_keys(home)
     await provision_all([nats_server.url], repo_root)

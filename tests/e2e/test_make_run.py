@@ -94,7 +94,8 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
             if notifications:
                 break
             await asyncio.sleep(0.1)
-        assert [n["title"] for n in notifications] == [f"Order {order['orderId']} is confirmed"]
+        # The cascade goes on (payment, stock, shipping): later notifications may follow.
+        assert notifications[0]["title"] == f"Order {order['orderId']} is confirmed"
     finally:
         if platform.returncode is None:
             platform.send_signal(signal.SIGTERM)

@@ -30,16 +30,20 @@ def test_streams_come_from_the_document_root(orders: Contract, notifications: Co
         description="Every order event, kept for a week so that new consumers can replay.",
     )
     assert [s.name for s in orders.streams] == ["ORDERS", "ORDERS_DEADLETTER"]
-    assert notifications.streams == (
-        StreamSpec(
-            name="NOTIFICATIONS_DEADLETTER",
-            subjects=("acme.notifications.v1.deadletter.>",),
-            max_age=30 * 86400.0,
-            duplicate_window=120.0,
-            description="Events the notifications service could not handle: the original "
-            "payload, the original headers and the reason, kept for a month for inspection "
-            "and replay.",
-        ),
+    assert [s.name for s in notifications.streams] == [
+        "NOTIFICATIONS",
+        "NOTIFICATIONS_EMAIL",
+        "NOTIFICATIONS_WEBHOOKS",
+        "NOTIFICATIONS_DEADLETTER",
+    ]
+    assert notifications.streams[-1] == StreamSpec(
+        name="NOTIFICATIONS_DEADLETTER",
+        subjects=("acme.notifications.v1.deadletter.>",),
+        max_age=30 * 86400.0,
+        duplicate_window=120.0,
+        description="Events the notifications service could not handle: the original "
+        "payload, the original headers and the reason, kept for a month for inspection "
+        "and replay.",
     )
 
 

@@ -19,7 +19,7 @@ SOURCE = "/acme/notifications"
 
 
 class Application(EventApplication):
-    """Notifications (AsyncAPI 3.0.0, contract version 1.0.0).
+    """Notifications (AsyncAPI 3.0.0, contract version 1.1.0).
 
     `settings` default to `EventSettings(source=SOURCE)`; `contract` defaults to the
     contract this package was generated from (tests may pass a renamed copy).

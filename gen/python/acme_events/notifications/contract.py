@@ -6,12 +6,54 @@ from typing import Any
 
 DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
  'info': {'title': 'Notifications',
-          'version': '1.0.0',
-          'description': 'Events the notifications service consumes to tell customers what happens '
-                         "to their orders. It keeps each customer's notifications in its own "
-                         'key-value bucket.'},
+          'version': '1.1.0',
+          'description': 'The notifications service is the one service that talks to customers. It '
+                         'consumes the events that concern them (orders placed, shipped or '
+                         'cancelled, transfers completed, held or rejected), makes one '
+                         "notification per event (its id is the event's id), and delivers it on "
+                         "each of the customer's channels: in the app (one subject per customer in "
+                         'the NOTIFICATIONS stream, read through the Subscribe RPC), by email '
+                         "(rendered into the NOTIFICATIONS_EMAIL outbox) and to the customer's "
+                         'webhooks (one delivery message per endpoint in the '
+                         'NOTIFICATIONS_WEBHOOKS work queue, retried with backoff, then '
+                         'dead-lettered).'},
  'defaultContentType': 'application/json',
- 'x-jetstream': {'streams': [{'name': 'NOTIFICATIONS_DEADLETTER',
+ 'x-jetstream': {'streams': [{'name': 'NOTIFICATIONS',
+                              'description': 'In-app notifications, one subject per customer '
+                                             '(`acme.notifications.v1.inapp.<customerId>`). A '
+                                             "message's stream sequence is its cursor in the "
+                                             'Subscribe RPC. The duplicate window outlasts every '
+                                             'retry of the consumers that publish here (their '
+                                             'backoffs add up to less than an hour), so a retried '
+                                             'event never shows twice.',
+                              'subjects': ['acme.notifications.v1.inapp.>'],
+                              'retention': 'limits',
+                              'storage': 'file',
+                              'replicas': 1,
+                              'maxAge': '30d',
+                              'duplicateWindow': '1h'},
+                             {'name': 'NOTIFICATIONS_EMAIL',
+                              'description': 'The email outbox: each message rendered for one '
+                                             'recipient (address, subject, body), for a mail '
+                                             'sender to consume. Kept for a week.',
+                              'subjects': ['acme.notifications.v1.email.>'],
+                              'retention': 'limits',
+                              'storage': 'file',
+                              'replicas': 1,
+                              'maxAge': '7d',
+                              'duplicateWindow': '1h'},
+                             {'name': 'NOTIFICATIONS_WEBHOOKS',
+                              'description': 'Webhook deliveries still to make, one message per '
+                                             'notification and endpoint; a work queue, so a '
+                                             'delivery leaves the stream once it succeeded or was '
+                                             'dead-lettered.',
+                              'subjects': ['acme.notifications.v1.webhook.>'],
+                              'retention': 'workqueue',
+                              'storage': 'file',
+                              'replicas': 1,
+                              'maxAge': '7d',
+                              'duplicateWindow': '1h'},
+                             {'name': 'NOTIFICATIONS_DEADLETTER',
                               'description': 'Events the notifications service could not handle: '
                                              'the original payload, the original headers and the '
                                              'reason, kept for a month for inspection and replay.',
@@ -23,9 +65,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                               'duplicateWindow': '2m'}],
                  'keyValue': [{'bucket': 'notifications',
                                'description': "Each customer's notifications, keyed "
-                                              '`customer.<customerId>.<notificationId>`; the '
-                                              'notification id is the id of the event that caused '
-                                              'it, so a redelivered event writes nothing twice.',
+                                              '`customer.<customerId>.<time>-<notificationId>`; '
+                                              'the notification id is the id of the event that '
+                                              'caused it, so a redelivered event writes nothing '
+                                              'twice; `id.<notificationId>` names that key, so '
+                                              'that a repeat of the event stamped with another '
+                                              'time finds it. Also `routed.<notificationId>` once '
+                                              'a notification was handed to every channel, and '
+                                              '`order.<orderId>` naming the customer of each order '
+                                              'placed (older status changes do not carry it).',
+                               'history': 1,
+                               'storage': 'file',
+                               'replicas': 1},
+                              {'bucket': 'notifications_settings',
+                               'description': 'What customers chose: `preferences.<customerId>` '
+                                              '(the email address) and '
+                                              '`webhook.<customerId>.<webhookId>` (the URL and the '
+                                              'signing secret, which signing needs in clear; no '
+                                              'RPC returns it after RegisterWebhook).',
                                'history': 1,
                                'storage': 'file',
                                'replicas': 1}]},
@@ -271,8 +328,1478 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'when '
                                                                                                               'none '
                                                                                                               'was '
-                                                                                                              'left.'}}}}},
-                              'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}}},
+                                                                                                              'left.'},
+                                                                                      'paymentToken': {'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 128,
+                                                                                                       'description': 'The '
+                                                                                                                      'opaque '
+                                                                                                                      'token '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'payment '
+                                                                                                                      'method '
+                                                                                                                      'the '
+                                                                                                                      'customer '
+                                                                                                                      'chose '
+                                                                                                                      '(never '
+                                                                                                                      'a '
+                                                                                                                      'card '
+                                                                                                                      'number), '
+                                                                                                                      'for '
+                                                                                                                      'the '
+                                                                                                                      'payments '
+                                                                                                                      'service; '
+                                                                                                                      'absent '
+                                                                                                                      'when '
+                                                                                                                      'none '
+                                                                                                                      'was '
+                                                                                                                      'given.'}}}}},
+                              'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
+              'orderStatusChanged': {'address': 'acme.orders.v1.order.status_changed',
+                                     'description': 'An order moved from one status to another '
+                                                    '(published by the orders service).',
+                                     'messages': {'orderStatusChanged': {'name': 'OrderStatusChanged',
+                                                                         'title': 'Order status '
+                                                                                  'changed',
+                                                                         'summary': 'An order '
+                                                                                    'moved from '
+                                                                                    'one status to '
+                                                                                    'another.',
+                                                                         'contentType': 'application/json',
+                                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                                'description': 'CloudEvents '
+                                                                                                               '1.0 '
+                                                                                                               'attributes '
+                                                                                                               'in '
+                                                                                                               'the '
+                                                                                                               'NATS '
+                                                                                                               'protocol '
+                                                                                                               'binding, '
+                                                                                                               'binary '
+                                                                                                               'content '
+                                                                                                               'mode. '
+                                                                                                               'The '
+                                                                                                               'publisher '
+                                                                                                               'sets '
+                                                                                                               'them; '
+                                                                                                               '`ce-id` '
+                                                                                                               'is '
+                                                                                                               'also '
+                                                                                                               'sent '
+                                                                                                               'as '
+                                                                                                               '`Nats-Msg-Id`, '
+                                                                                                               'so '
+                                                                                                               'JetStream '
+                                                                                                               'stores '
+                                                                                                               'a '
+                                                                                                               'publish '
+                                                                                                               'repeated '
+                                                                                                               'within '
+                                                                                                               'the '
+                                                                                                               "stream's "
+                                                                                                               'duplicate '
+                                                                                                               'window '
+                                                                                                               'only '
+                                                                                                               'once.',
+                                                                                                'required': ['ce-id',
+                                                                                                             'ce-source',
+                                                                                                             'ce-type',
+                                                                                                             'ce-time',
+                                                                                                             'ce-specversion',
+                                                                                                             'content-type'],
+                                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'description': 'The '
+                                                                                                                                        'event '
+                                                                                                                                        'id, '
+                                                                                                                                        'unique '
+                                                                                                                                        'per '
+                                                                                                                                        'source; '
+                                                                                                                                        'the '
+                                                                                                                                        'idempotency '
+                                                                                                                                        'key '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'event.'},
+                                                                                                               'ce-source': {'type': 'string',
+                                                                                                                             'minLength': 1,
+                                                                                                                             'description': 'The '
+                                                                                                                                            'URI '
+                                                                                                                                            'reference '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'service '
+                                                                                                                                            'that '
+                                                                                                                                            'published '
+                                                                                                                                            'the '
+                                                                                                                                            'event.'},
+                                                                                                               'ce-type': {'type': 'string',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'event '
+                                                                                                                                          'type, '
+                                                                                                                                          'equal '
+                                                                                                                                          'to '
+                                                                                                                                          'the '
+                                                                                                                                          'channel '
+                                                                                                                                          'address.'},
+                                                                                                               'ce-time': {'type': 'string',
+                                                                                                                           'format': 'date-time',
+                                                                                                                           'description': 'When '
+                                                                                                                                          'the '
+                                                                                                                                          'event '
+                                                                                                                                          'happened, '
+                                                                                                                                          'RFC '
+                                                                                                                                          '3339 '
+                                                                                                                                          'in '
+                                                                                                                                          'UTC.'},
+                                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'CloudEvents '
+                                                                                                                                                 'version.'},
+                                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'media '
+                                                                                                                                               'type '
+                                                                                                                                               'of '
+                                                                                                                                               'the '
+                                                                                                                                               'payload.'},
+                                                                                                               'traceparent': {'type': 'string',
+                                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                               'description': 'W3C '
+                                                                                                                                              'trace '
+                                                                                                                                              'context '
+                                                                                                                                              'of '
+                                                                                                                                              'the '
+                                                                                                                                              'operation '
+                                                                                                                                              'that '
+                                                                                                                                              'published '
+                                                                                                                                              'the '
+                                                                                                                                              'event, '
+                                                                                                                                              'when '
+                                                                                                                                              'traced.'}}},
+                                                                                               {'properties': {'ce-type': {'const': 'acme.orders.v1.order.status_changed'}}}]},
+                                                                         'payload': {'type': 'object',
+                                                                                     'description': 'A '
+                                                                                                    'change '
+                                                                                                    'of '
+                                                                                                    'an '
+                                                                                                    "order's "
+                                                                                                    'status.',
+                                                                                     'additionalProperties': False,
+                                                                                     'required': ['orderId',
+                                                                                                  'previousStatus',
+                                                                                                  'status',
+                                                                                                  'changedAt'],
+                                                                                     'properties': {'orderId': {'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'order.'},
+                                                                                                    'previousStatus': {'type': 'string',
+                                                                                                                       'description': 'Where '
+                                                                                                                                      'an '
+                                                                                                                                      'order '
+                                                                                                                                      'is '
+                                                                                                                                      'in '
+                                                                                                                                      'its '
+                                                                                                                                      'life.',
+                                                                                                                       'enum': ['PENDING',
+                                                                                                                                'PAID',
+                                                                                                                                'RESERVED',
+                                                                                                                                'SHIPPED',
+                                                                                                                                'DELIVERED',
+                                                                                                                                'CANCELLED']},
+                                                                                                    'status': {'type': 'string',
+                                                                                                               'description': 'Where '
+                                                                                                                              'an '
+                                                                                                                              'order '
+                                                                                                                              'is '
+                                                                                                                              'in '
+                                                                                                                              'its '
+                                                                                                                              'life.',
+                                                                                                               'enum': ['PENDING',
+                                                                                                                        'PAID',
+                                                                                                                        'RESERVED',
+                                                                                                                        'SHIPPED',
+                                                                                                                        'DELIVERED',
+                                                                                                                        'CANCELLED']},
+                                                                                                    'changedAt': {'type': 'string',
+                                                                                                                  'format': 'date-time',
+                                                                                                                  'description': 'When '
+                                                                                                                                 'the '
+                                                                                                                                 'status '
+                                                                                                                                 'changed, '
+                                                                                                                                 'RFC '
+                                                                                                                                 '3339 '
+                                                                                                                                 'in '
+                                                                                                                                 'UTC.'},
+                                                                                                    'reason': {'type': 'string',
+                                                                                                               'maxLength': 500,
+                                                                                                               'description': 'Why '
+                                                                                                                              'the '
+                                                                                                                              'status '
+                                                                                                                              'changed, '
+                                                                                                                              'for '
+                                                                                                                              'example '
+                                                                                                                              'why '
+                                                                                                                              'an '
+                                                                                                                              'order '
+                                                                                                                              'was '
+                                                                                                                              'cancelled; '
+                                                                                                                              'absent '
+                                                                                                                              'when '
+                                                                                                                              'not '
+                                                                                                                              'given.'},
+                                                                                                    'customerId': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'id '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'customer '
+                                                                                                                                  'whose '
+                                                                                                                                  'order '
+                                                                                                                                  'it '
+                                                                                                                                  'is; '
+                                                                                                                                  'absent '
+                                                                                                                                  'in '
+                                                                                                                                  'events '
+                                                                                                                                  'of '
+                                                                                                                                  'older '
+                                                                                                                                  'publishers.'},
+                                                                                                    'cancellationReason': {'type': 'string',
+                                                                                                                           'enum': ['CUSTOMER_REQUEST',
+                                                                                                                                    'PAYMENT_DECLINED',
+                                                                                                                                    'OUT_OF_STOCK',
+                                                                                                                                    'OTHER'],
+                                                                                                                           'description': 'Why '
+                                                                                                                                          'a '
+                                                                                                                                          'cancelled '
+                                                                                                                                          'order '
+                                                                                                                                          'was '
+                                                                                                                                          'cancelled; '
+                                                                                                                                          'absent '
+                                                                                                                                          'unless '
+                                                                                                                                          '`status` '
+                                                                                                                                          'is '
+                                                                                                                                          'CANCELLED.'}}}}},
+                                     'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
+              'transferStatusChanged': {'address': 'acme.banking.v1.transfer.status_changed',
+                                        'description': 'A transfer reached a status (published by '
+                                                       'the banking service).',
+                                        'messages': {'transferStatusChanged': {'name': 'TransferStatusChanged',
+                                                                               'title': 'Transfer '
+                                                                                        'status '
+                                                                                        'changed',
+                                                                               'summary': 'A '
+                                                                                          'transfer '
+                                                                                          'was '
+                                                                                          'completed, '
+                                                                                          'held '
+                                                                                          'for '
+                                                                                          'review '
+                                                                                          'or '
+                                                                                          'rejected.',
+                                                                               'contentType': 'application/json',
+                                                                               'headers': {'allOf': [{'type': 'object',
+                                                                                                      'description': 'CloudEvents '
+                                                                                                                     '1.0 '
+                                                                                                                     'attributes '
+                                                                                                                     'in '
+                                                                                                                     'the '
+                                                                                                                     'NATS '
+                                                                                                                     'protocol '
+                                                                                                                     'binding, '
+                                                                                                                     'binary '
+                                                                                                                     'content '
+                                                                                                                     'mode. '
+                                                                                                                     'The '
+                                                                                                                     'publisher '
+                                                                                                                     'sets '
+                                                                                                                     'them; '
+                                                                                                                     '`ce-id` '
+                                                                                                                     'is '
+                                                                                                                     'also '
+                                                                                                                     'sent '
+                                                                                                                     'as '
+                                                                                                                     '`Nats-Msg-Id`, '
+                                                                                                                     'so '
+                                                                                                                     'JetStream '
+                                                                                                                     'stores '
+                                                                                                                     'a '
+                                                                                                                     'publish '
+                                                                                                                     'repeated '
+                                                                                                                     'within '
+                                                                                                                     'the '
+                                                                                                                     "stream's "
+                                                                                                                     'duplicate '
+                                                                                                                     'window '
+                                                                                                                     'only '
+                                                                                                                     'once.',
+                                                                                                      'required': ['ce-id',
+                                                                                                                   'ce-source',
+                                                                                                                   'ce-type',
+                                                                                                                   'ce-time',
+                                                                                                                   'ce-specversion',
+                                                                                                                   'content-type'],
+                                                                                                      'properties': {'ce-id': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': 'The '
+                                                                                                                                              'event '
+                                                                                                                                              'id, '
+                                                                                                                                              'unique '
+                                                                                                                                              'per '
+                                                                                                                                              'source; '
+                                                                                                                                              'the '
+                                                                                                                                              'idempotency '
+                                                                                                                                              'key '
+                                                                                                                                              'of '
+                                                                                                                                              'the '
+                                                                                                                                              'event.'},
+                                                                                                                     'ce-source': {'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'URI '
+                                                                                                                                                  'reference '
+                                                                                                                                                  'of '
+                                                                                                                                                  'the '
+                                                                                                                                                  'service '
+                                                                                                                                                  'that '
+                                                                                                                                                  'published '
+                                                                                                                                                  'the '
+                                                                                                                                                  'event.'},
+                                                                                                                     'ce-type': {'type': 'string',
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'event '
+                                                                                                                                                'type, '
+                                                                                                                                                'equal '
+                                                                                                                                                'to '
+                                                                                                                                                'the '
+                                                                                                                                                'channel '
+                                                                                                                                                'address.'},
+                                                                                                                     'ce-time': {'type': 'string',
+                                                                                                                                 'format': 'date-time',
+                                                                                                                                 'description': 'When '
+                                                                                                                                                'the '
+                                                                                                                                                'event '
+                                                                                                                                                'happened, '
+                                                                                                                                                'RFC '
+                                                                                                                                                '3339 '
+                                                                                                                                                'in '
+                                                                                                                                                'UTC.'},
+                                                                                                                     'ce-specversion': {'const': '1.0',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'CloudEvents '
+                                                                                                                                                       'version.'},
+                                                                                                                     'content-type': {'const': 'application/json',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'media '
+                                                                                                                                                     'type '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'payload.'},
+                                                                                                                     'traceparent': {'type': 'string',
+                                                                                                                                     'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                     'description': 'W3C '
+                                                                                                                                                    'trace '
+                                                                                                                                                    'context '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'operation '
+                                                                                                                                                    'that '
+                                                                                                                                                    'published '
+                                                                                                                                                    'the '
+                                                                                                                                                    'event, '
+                                                                                                                                                    'when '
+                                                                                                                                                    'traced.'}}},
+                                                                                                     {'properties': {'ce-type': {'const': 'acme.banking.v1.transfer.status_changed'}}}]},
+                                                                               'payload': {'type': 'object',
+                                                                                           'description': 'The '
+                                                                                                          'status '
+                                                                                                          'a '
+                                                                                                          'transfer '
+                                                                                                          'reached, '
+                                                                                                          'with '
+                                                                                                          'what '
+                                                                                                          'it '
+                                                                                                          'moves '
+                                                                                                          'and '
+                                                                                                          'why. '
+                                                                                                          '`previousStatus` '
+                                                                                                          'is '
+                                                                                                          'HELD_FOR_REVIEW '
+                                                                                                          'for '
+                                                                                                          'a '
+                                                                                                          'held '
+                                                                                                          'transfer '
+                                                                                                          'that '
+                                                                                                          'a '
+                                                                                                          'review '
+                                                                                                          'completed '
+                                                                                                          'or '
+                                                                                                          'rejected, '
+                                                                                                          'and '
+                                                                                                          'absent '
+                                                                                                          'otherwise.',
+                                                                                           'additionalProperties': False,
+                                                                                           'required': ['transferId',
+                                                                                                        'customerId',
+                                                                                                        'fromAccountId',
+                                                                                                        'toAccountId',
+                                                                                                        'amount',
+                                                                                                        'status',
+                                                                                                        'rule',
+                                                                                                        'reason',
+                                                                                                        'changedAt'],
+                                                                                           'properties': {'transferId': {'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'transfer; '
+                                                                                                                                        'the '
+                                                                                                                                        'same '
+                                                                                                                                        'in '
+                                                                                                                                        'every '
+                                                                                                                                        'event '
+                                                                                                                                        'about '
+                                                                                                                                        'this '
+                                                                                                                                        'transfer.'},
+                                                                                                          'customerId': {'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'customer '
+                                                                                                                                        'who '
+                                                                                                                                        'sent '
+                                                                                                                                        'the '
+                                                                                                                                        'transfer '
+                                                                                                                                        '(the '
+                                                                                                                                        'owner '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'source '
+                                                                                                                                        'account).'},
+                                                                                                          'fromAccountId': {'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'the '
+                                                                                                                                           'account '
+                                                                                                                                           'the '
+                                                                                                                                           'money '
+                                                                                                                                           'comes '
+                                                                                                                                           'from.'},
+                                                                                                          'toAccountId': {'type': 'string',
+                                                                                                                          'minLength': 1,
+                                                                                                                          'description': 'The '
+                                                                                                                                         'id '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         'account '
+                                                                                                                                         'the '
+                                                                                                                                         'money '
+                                                                                                                                         'goes '
+                                                                                                                                         'to.'},
+                                                                                                          'amount': {'type': 'object',
+                                                                                                                     'description': 'An '
+                                                                                                                                    'amount '
+                                                                                                                                    'of '
+                                                                                                                                    'money '
+                                                                                                                                    'in '
+                                                                                                                                    'one '
+                                                                                                                                    'currency, '
+                                                                                                                                    'as '
+                                                                                                                                    'units '
+                                                                                                                                    'and '
+                                                                                                                                    'nanos '
+                                                                                                                                    'like '
+                                                                                                                                    'google.type.Money.',
+                                                                                                                     'additionalProperties': False,
+                                                                                                                     'required': ['currency',
+                                                                                                                                  'units',
+                                                                                                                                  'nanos'],
+                                                                                                                     'properties': {'currency': {'type': 'string',
+                                                                                                                                                 'pattern': '^[A-Z]{3}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'ISO '
+                                                                                                                                                                '4217 '
+                                                                                                                                                                'code '
+                                                                                                                                                                'of '
+                                                                                                                                                                'the '
+                                                                                                                                                                'currency, '
+                                                                                                                                                                'for '
+                                                                                                                                                                'example '
+                                                                                                                                                                'EUR.'},
+                                                                                                                                    'units': {'type': 'integer',
+                                                                                                                                              'minimum': 0,
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'whole '
+                                                                                                                                                             'units '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'amount, '
+                                                                                                                                                             'for '
+                                                                                                                                                             'example '
+                                                                                                                                                             '12 '
+                                                                                                                                                             'of '
+                                                                                                                                                             '12.50 '
+                                                                                                                                                             'EUR.'},
+                                                                                                                                    'nanos': {'type': 'integer',
+                                                                                                                                              'minimum': 0,
+                                                                                                                                              'maximum': 999999999,
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'fraction '
+                                                                                                                                                             'of '
+                                                                                                                                                             'a '
+                                                                                                                                                             'unit '
+                                                                                                                                                             'in '
+                                                                                                                                                             'billionths, '
+                                                                                                                                                             'for '
+                                                                                                                                                             'example '
+                                                                                                                                                             '500000000 '
+                                                                                                                                                             'of '
+                                                                                                                                                             '12.50 '
+                                                                                                                                                             'EUR.'}}},
+                                                                                                          'status': {'type': 'string',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'status '
+                                                                                                                                    'a '
+                                                                                                                                    'transfer '
+                                                                                                                                    'reached. '
+                                                                                                                                    'COMPLETED: '
+                                                                                                                                    'posted '
+                                                                                                                                    'to '
+                                                                                                                                    'the '
+                                                                                                                                    'ledger, '
+                                                                                                                                    'the '
+                                                                                                                                    'money '
+                                                                                                                                    'moved. '
+                                                                                                                                    'HELD_FOR_REVIEW: '
+                                                                                                                                    'fraud '
+                                                                                                                                    'screening '
+                                                                                                                                    'asked '
+                                                                                                                                    'for '
+                                                                                                                                    'a '
+                                                                                                                                    'review; '
+                                                                                                                                    'the '
+                                                                                                                                    'funds '
+                                                                                                                                    'are '
+                                                                                                                                    'reserved '
+                                                                                                                                    'on '
+                                                                                                                                    'the '
+                                                                                                                                    'source '
+                                                                                                                                    'account '
+                                                                                                                                    'and '
+                                                                                                                                    'nothing '
+                                                                                                                                    'is '
+                                                                                                                                    'posted '
+                                                                                                                                    'yet. '
+                                                                                                                                    'REJECTED: '
+                                                                                                                                    'nothing '
+                                                                                                                                    'was '
+                                                                                                                                    'posted '
+                                                                                                                                    'and '
+                                                                                                                                    'nothing '
+                                                                                                                                    'stays '
+                                                                                                                                    'reserved.',
+                                                                                                                     'enum': ['COMPLETED',
+                                                                                                                              'HELD_FOR_REVIEW',
+                                                                                                                              'REJECTED']},
+                                                                                                          'rule': {'type': 'string',
+                                                                                                                   'description': 'What '
+                                                                                                                                  'decided '
+                                                                                                                                  'the '
+                                                                                                                                  'status. '
+                                                                                                                                  'PASSED: '
+                                                                                                                                  'screening '
+                                                                                                                                  'found '
+                                                                                                                                  'nothing. '
+                                                                                                                                  'VELOCITY: '
+                                                                                                                                  'too '
+                                                                                                                                  'many '
+                                                                                                                                  'transfers '
+                                                                                                                                  'from '
+                                                                                                                                  'the '
+                                                                                                                                  'account '
+                                                                                                                                  'in '
+                                                                                                                                  'a '
+                                                                                                                                  'short '
+                                                                                                                                  'time. '
+                                                                                                                                  'AMOUNT_AGAINST_HISTORY: '
+                                                                                                                                  'far '
+                                                                                                                                  'more '
+                                                                                                                                  'than '
+                                                                                                                                  'the '
+                                                                                                                                  "account's "
+                                                                                                                                  'largest '
+                                                                                                                                  'earlier '
+                                                                                                                                  'transfer. '
+                                                                                                                                  'NEW_PAYEE: '
+                                                                                                                                  'a '
+                                                                                                                                  'large '
+                                                                                                                                  'first '
+                                                                                                                                  'transfer '
+                                                                                                                                  'to '
+                                                                                                                                  'this '
+                                                                                                                                  'destination. '
+                                                                                                                                  'INSUFFICIENT_FUNDS: '
+                                                                                                                                  'the '
+                                                                                                                                  'source '
+                                                                                                                                  'account '
+                                                                                                                                  'could '
+                                                                                                                                  'not '
+                                                                                                                                  'cover '
+                                                                                                                                  'the '
+                                                                                                                                  'amount. '
+                                                                                                                                  'REVIEW_APPROVED '
+                                                                                                                                  'and '
+                                                                                                                                  'REVIEW_REJECTED: '
+                                                                                                                                  'a '
+                                                                                                                                  'member '
+                                                                                                                                  'of '
+                                                                                                                                  'staff '
+                                                                                                                                  'decided '
+                                                                                                                                  'a '
+                                                                                                                                  'held '
+                                                                                                                                  'transfer.',
+                                                                                                                   'enum': ['PASSED',
+                                                                                                                            'VELOCITY',
+                                                                                                                            'AMOUNT_AGAINST_HISTORY',
+                                                                                                                            'NEW_PAYEE',
+                                                                                                                            'INSUFFICIENT_FUNDS',
+                                                                                                                            'REVIEW_APPROVED',
+                                                                                                                            'REVIEW_REJECTED']},
+                                                                                                          'reason': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'maxLength': 500,
+                                                                                                                     'description': 'Why '
+                                                                                                                                    'the '
+                                                                                                                                    'transfer '
+                                                                                                                                    'reached '
+                                                                                                                                    'this '
+                                                                                                                                    'status, '
+                                                                                                                                    'one '
+                                                                                                                                    'sentence '
+                                                                                                                                    'a '
+                                                                                                                                    'customer '
+                                                                                                                                    'can '
+                                                                                                                                    'read, '
+                                                                                                                                    'for '
+                                                                                                                                    'example '
+                                                                                                                                    '"More '
+                                                                                                                                    'than '
+                                                                                                                                    '5 '
+                                                                                                                                    'transfers '
+                                                                                                                                    'from '
+                                                                                                                                    'this '
+                                                                                                                                    'account '
+                                                                                                                                    'in '
+                                                                                                                                    '10 '
+                                                                                                                                    'minutes.".'},
+                                                                                                          'changedAt': {'type': 'string',
+                                                                                                                        'format': 'date-time',
+                                                                                                                        'description': 'When '
+                                                                                                                                       'the '
+                                                                                                                                       'transfer '
+                                                                                                                                       'reached '
+                                                                                                                                       'this '
+                                                                                                                                       'status, '
+                                                                                                                                       'RFC '
+                                                                                                                                       '3339 '
+                                                                                                                                       'in '
+                                                                                                                                       'UTC.'},
+                                                                                                          'previousStatus': {'type': 'string',
+                                                                                                                             'description': 'The '
+                                                                                                                                            'status '
+                                                                                                                                            'a '
+                                                                                                                                            'transfer '
+                                                                                                                                            'reached. '
+                                                                                                                                            'COMPLETED: '
+                                                                                                                                            'posted '
+                                                                                                                                            'to '
+                                                                                                                                            'the '
+                                                                                                                                            'ledger, '
+                                                                                                                                            'the '
+                                                                                                                                            'money '
+                                                                                                                                            'moved. '
+                                                                                                                                            'HELD_FOR_REVIEW: '
+                                                                                                                                            'fraud '
+                                                                                                                                            'screening '
+                                                                                                                                            'asked '
+                                                                                                                                            'for '
+                                                                                                                                            'a '
+                                                                                                                                            'review; '
+                                                                                                                                            'the '
+                                                                                                                                            'funds '
+                                                                                                                                            'are '
+                                                                                                                                            'reserved '
+                                                                                                                                            'on '
+                                                                                                                                            'the '
+                                                                                                                                            'source '
+                                                                                                                                            'account '
+                                                                                                                                            'and '
+                                                                                                                                            'nothing '
+                                                                                                                                            'is '
+                                                                                                                                            'posted '
+                                                                                                                                            'yet. '
+                                                                                                                                            'REJECTED: '
+                                                                                                                                            'nothing '
+                                                                                                                                            'was '
+                                                                                                                                            'posted '
+                                                                                                                                            'and '
+                                                                                                                                            'nothing '
+                                                                                                                                            'stays '
+                                                                                                                                            'reserved.',
+                                                                                                                             'enum': ['COMPLETED',
+                                                                                                                                      'HELD_FOR_REVIEW',
+                                                                                                                                      'REJECTED']}}}}},
+                                        'bindings': {'nats': {'x-jetstream': {'stream': 'BANKING'}}}},
+              'inAppNotification': {'address': 'acme.notifications.v1.inapp.*',
+                                    'description': "A customer's in-app notifications. The `*` is "
+                                                   'the customer id: each customer has a subject '
+                                                   'of their own, '
+                                                   '`acme.notifications.v1.inapp.<customerId>`, so '
+                                                   'that a subscriber reads only theirs, from a '
+                                                   'cursor. The codegen cannot fill in a channel '
+                                                   'parameter, so the service publishes here with '
+                                                   'the wire directly.',
+                                    'messages': {'inAppNotification': {'name': 'InAppNotification',
+                                                                       'title': 'In-app '
+                                                                                'notification',
+                                                                       'summary': 'A notification '
+                                                                                  'in its '
+                                                                                  "customer's "
+                                                                                  'in-app stream.',
+                                                                       'contentType': 'application/json',
+                                                                       'headers': {'allOf': [{'type': 'object',
+                                                                                              'description': 'CloudEvents '
+                                                                                                             '1.0 '
+                                                                                                             'attributes '
+                                                                                                             'in '
+                                                                                                             'the '
+                                                                                                             'NATS '
+                                                                                                             'protocol '
+                                                                                                             'binding, '
+                                                                                                             'binary '
+                                                                                                             'content '
+                                                                                                             'mode. '
+                                                                                                             'The '
+                                                                                                             'publisher '
+                                                                                                             'sets '
+                                                                                                             'them; '
+                                                                                                             '`ce-id` '
+                                                                                                             'is '
+                                                                                                             'also '
+                                                                                                             'sent '
+                                                                                                             'as '
+                                                                                                             '`Nats-Msg-Id`, '
+                                                                                                             'so '
+                                                                                                             'JetStream '
+                                                                                                             'stores '
+                                                                                                             'a '
+                                                                                                             'publish '
+                                                                                                             'repeated '
+                                                                                                             'within '
+                                                                                                             'the '
+                                                                                                             "stream's "
+                                                                                                             'duplicate '
+                                                                                                             'window '
+                                                                                                             'only '
+                                                                                                             'once.',
+                                                                                              'required': ['ce-id',
+                                                                                                           'ce-source',
+                                                                                                           'ce-type',
+                                                                                                           'ce-time',
+                                                                                                           'ce-specversion',
+                                                                                                           'content-type'],
+                                                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'event '
+                                                                                                                                      'id, '
+                                                                                                                                      'unique '
+                                                                                                                                      'per '
+                                                                                                                                      'source; '
+                                                                                                                                      'the '
+                                                                                                                                      'idempotency '
+                                                                                                                                      'key '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                             'ce-source': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'URI '
+                                                                                                                                          'reference '
+                                                                                                                                          'of '
+                                                                                                                                          'the '
+                                                                                                                                          'service '
+                                                                                                                                          'that '
+                                                                                                                                          'published '
+                                                                                                                                          'the '
+                                                                                                                                          'event.'},
+                                                                                                             'ce-type': {'type': 'string',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'event '
+                                                                                                                                        'type, '
+                                                                                                                                        'equal '
+                                                                                                                                        'to '
+                                                                                                                                        'the '
+                                                                                                                                        'channel '
+                                                                                                                                        'address.'},
+                                                                                                             'ce-time': {'type': 'string',
+                                                                                                                         'format': 'date-time',
+                                                                                                                         'description': 'When '
+                                                                                                                                        'the '
+                                                                                                                                        'event '
+                                                                                                                                        'happened, '
+                                                                                                                                        'RFC '
+                                                                                                                                        '3339 '
+                                                                                                                                        'in '
+                                                                                                                                        'UTC.'},
+                                                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'CloudEvents '
+                                                                                                                                               'version.'},
+                                                                                                             'content-type': {'const': 'application/json',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'media '
+                                                                                                                                             'type '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'payload.'},
+                                                                                                             'traceparent': {'type': 'string',
+                                                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                             'description': 'W3C '
+                                                                                                                                            'trace '
+                                                                                                                                            'context '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'operation '
+                                                                                                                                            'that '
+                                                                                                                                            'published '
+                                                                                                                                            'the '
+                                                                                                                                            'event, '
+                                                                                                                                            'when '
+                                                                                                                                            'traced.'}}},
+                                                                                             {'properties': {'ce-type': {'const': 'acme.notifications.v1.inapp.notification'}}}]},
+                                                                       'payload': {'type': 'object',
+                                                                                   'description': 'One '
+                                                                                                  'notification '
+                                                                                                  'to '
+                                                                                                  'a '
+                                                                                                  'customer, '
+                                                                                                  'the '
+                                                                                                  'same '
+                                                                                                  'on '
+                                                                                                  'every '
+                                                                                                  'channel: '
+                                                                                                  'it '
+                                                                                                  'is '
+                                                                                                  'the '
+                                                                                                  'in-app '
+                                                                                                  'message, '
+                                                                                                  'the '
+                                                                                                  'body '
+                                                                                                  'of '
+                                                                                                  'every '
+                                                                                                  'webhook '
+                                                                                                  'POST, '
+                                                                                                  'and '
+                                                                                                  'what '
+                                                                                                  'an '
+                                                                                                  'email '
+                                                                                                  'is '
+                                                                                                  'rendered '
+                                                                                                  'from.',
+                                                                                   'additionalProperties': False,
+                                                                                   'required': ['notificationId',
+                                                                                                'customerId',
+                                                                                                'title',
+                                                                                                'body',
+                                                                                                'eventType',
+                                                                                                'createTime'],
+                                                                                   'properties': {'notificationId': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'event '
+                                                                                                                                    'that '
+                                                                                                                                    'caused '
+                                                                                                                                    'the '
+                                                                                                                                    'notification; '
+                                                                                                                                    'each '
+                                                                                                                                    'event '
+                                                                                                                                    'notifies '
+                                                                                                                                    'once.'},
+                                                                                                  'customerId': {'type': 'string',
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'customer '
+                                                                                                                                'the '
+                                                                                                                                'notification '
+                                                                                                                                'is '
+                                                                                                                                'for.'},
+                                                                                                  'title': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'A '
+                                                                                                                           'one-line '
+                                                                                                                           'summary, '
+                                                                                                                           'for '
+                                                                                                                           'example '
+                                                                                                                           '"Order '
+                                                                                                                           '0190... '
+                                                                                                                           'has '
+                                                                                                                           'shipped".'},
+                                                                                                  'body': {'type': 'string',
+                                                                                                           'description': 'The '
+                                                                                                                          'full '
+                                                                                                                          'text '
+                                                                                                                          'for '
+                                                                                                                          'people.'},
+                                                                                                  'eventType': {'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'description': 'The '
+                                                                                                                               'CloudEvents '
+                                                                                                                               'type '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'event '
+                                                                                                                               'that '
+                                                                                                                               'caused '
+                                                                                                                               'it.'},
+                                                                                                  'createTime': {'type': 'string',
+                                                                                                                 'format': 'date-time',
+                                                                                                                 'description': 'When '
+                                                                                                                                'the '
+                                                                                                                                'event '
+                                                                                                                                'that '
+                                                                                                                                'caused '
+                                                                                                                                'it '
+                                                                                                                                'happened, '
+                                                                                                                                'RFC '
+                                                                                                                                '3339 '
+                                                                                                                                'in '
+                                                                                                                                'UTC.'},
+                                                                                                  'attributes': {'type': 'object',
+                                                                                                                 'description': 'What '
+                                                                                                                                'the '
+                                                                                                                                'notification '
+                                                                                                                                'is '
+                                                                                                                                'about, '
+                                                                                                                                'for '
+                                                                                                                                'programs: '
+                                                                                                                                'for '
+                                                                                                                                'example '
+                                                                                                                                '`orderId` '
+                                                                                                                                'and '
+                                                                                                                                '`status`, '
+                                                                                                                                'or '
+                                                                                                                                '`transferId` '
+                                                                                                                                'and '
+                                                                                                                                '`status`. '
+                                                                                                                                'Absent '
+                                                                                                                                'when '
+                                                                                                                                'there '
+                                                                                                                                'is '
+                                                                                                                                'nothing '
+                                                                                                                                'to '
+                                                                                                                                'add.',
+                                                                                                                 'additionalProperties': {'type': 'string'}}}}}},
+                                    'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS'}}}},
+              'emailOutbox': {'address': 'acme.notifications.v1.email.outbox',
+                              'description': 'Rendered emails waiting for a mail sender.',
+                              'messages': {'email': {'name': 'Email',
+                                                     'title': 'Email',
+                                                     'summary': 'An email rendered for one '
+                                                                'recipient, waiting to be sent.',
+                                                     'contentType': 'application/json',
+                                                     'headers': {'allOf': [{'type': 'object',
+                                                                            'description': 'CloudEvents '
+                                                                                           '1.0 '
+                                                                                           'attributes '
+                                                                                           'in the '
+                                                                                           'NATS '
+                                                                                           'protocol '
+                                                                                           'binding, '
+                                                                                           'binary '
+                                                                                           'content '
+                                                                                           'mode. '
+                                                                                           'The '
+                                                                                           'publisher '
+                                                                                           'sets '
+                                                                                           'them; '
+                                                                                           '`ce-id` '
+                                                                                           'is '
+                                                                                           'also '
+                                                                                           'sent '
+                                                                                           'as '
+                                                                                           '`Nats-Msg-Id`, '
+                                                                                           'so '
+                                                                                           'JetStream '
+                                                                                           'stores '
+                                                                                           'a '
+                                                                                           'publish '
+                                                                                           'repeated '
+                                                                                           'within '
+                                                                                           'the '
+                                                                                           "stream's "
+                                                                                           'duplicate '
+                                                                                           'window '
+                                                                                           'only '
+                                                                                           'once.',
+                                                                            'required': ['ce-id',
+                                                                                         'ce-source',
+                                                                                         'ce-type',
+                                                                                         'ce-time',
+                                                                                         'ce-specversion',
+                                                                                         'content-type'],
+                                                                            'properties': {'ce-id': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'description': 'The '
+                                                                                                                    'event '
+                                                                                                                    'id, '
+                                                                                                                    'unique '
+                                                                                                                    'per '
+                                                                                                                    'source; '
+                                                                                                                    'the '
+                                                                                                                    'idempotency '
+                                                                                                                    'key '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    'event.'},
+                                                                                           'ce-source': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'URI '
+                                                                                                                        'reference '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'service '
+                                                                                                                        'that '
+                                                                                                                        'published '
+                                                                                                                        'the '
+                                                                                                                        'event.'},
+                                                                                           'ce-type': {'type': 'string',
+                                                                                                       'description': 'The '
+                                                                                                                      'event '
+                                                                                                                      'type, '
+                                                                                                                      'equal '
+                                                                                                                      'to '
+                                                                                                                      'the '
+                                                                                                                      'channel '
+                                                                                                                      'address.'},
+                                                                                           'ce-time': {'type': 'string',
+                                                                                                       'format': 'date-time',
+                                                                                                       'description': 'When '
+                                                                                                                      'the '
+                                                                                                                      'event '
+                                                                                                                      'happened, '
+                                                                                                                      'RFC '
+                                                                                                                      '3339 '
+                                                                                                                      'in '
+                                                                                                                      'UTC.'},
+                                                                                           'ce-specversion': {'const': '1.0',
+                                                                                                              'description': 'The '
+                                                                                                                             'CloudEvents '
+                                                                                                                             'version.'},
+                                                                                           'content-type': {'const': 'application/json',
+                                                                                                            'description': 'The '
+                                                                                                                           'media '
+                                                                                                                           'type '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'payload.'},
+                                                                                           'traceparent': {'type': 'string',
+                                                                                                           'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                           'description': 'W3C '
+                                                                                                                          'trace '
+                                                                                                                          'context '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'operation '
+                                                                                                                          'that '
+                                                                                                                          'published '
+                                                                                                                          'the '
+                                                                                                                          'event, '
+                                                                                                                          'when '
+                                                                                                                          'traced.'}}},
+                                                                           {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.outbox'}}}]},
+                                                     'payload': {'type': 'object',
+                                                                 'description': 'An email rendered '
+                                                                                'for one '
+                                                                                'recipient.',
+                                                                 'additionalProperties': False,
+                                                                 'required': ['notificationId',
+                                                                              'customerId',
+                                                                              'to',
+                                                                              'subject',
+                                                                              'body'],
+                                                                 'properties': {'notificationId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'notification '
+                                                                                                                  'the '
+                                                                                                                  'email '
+                                                                                                                  'renders; '
+                                                                                                                  'also '
+                                                                                                                  'the '
+                                                                                                                  "email's "
+                                                                                                                  'event '
+                                                                                                                  'id.'},
+                                                                                'customerId': {'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'description': 'The '
+                                                                                                              'customer '
+                                                                                                              'the '
+                                                                                                              'email '
+                                                                                                              'is '
+                                                                                                              'for.'},
+                                                                                'to': {'type': 'string',
+                                                                                       'minLength': 3,
+                                                                                       'maxLength': 254,
+                                                                                       'description': 'The '
+                                                                                                      "recipient's "
+                                                                                                      'address, '
+                                                                                                      'from '
+                                                                                                      'the '
+                                                                                                      "customer's "
+                                                                                                      'preferences.'},
+                                                                                'subject': {'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'description': 'The '
+                                                                                                           'subject '
+                                                                                                           'line.'},
+                                                                                'body': {'type': 'string',
+                                                                                         'description': 'The '
+                                                                                                        'plain-text '
+                                                                                                        'body.'}}}}},
+                              'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_EMAIL'}}}},
+              'webhookDelivery': {'address': 'acme.notifications.v1.webhook.delivery',
+                                  'description': 'One notification to POST to one webhook '
+                                                 'endpoint.',
+                                  'messages': {'webhookDelivery': {'name': 'WebhookDelivery',
+                                                                   'title': 'Webhook delivery',
+                                                                   'summary': 'One notification to '
+                                                                              'POST to one webhook '
+                                                                              'endpoint.',
+                                                                   'contentType': 'application/json',
+                                                                   'headers': {'allOf': [{'type': 'object',
+                                                                                          'description': 'CloudEvents '
+                                                                                                         '1.0 '
+                                                                                                         'attributes '
+                                                                                                         'in '
+                                                                                                         'the '
+                                                                                                         'NATS '
+                                                                                                         'protocol '
+                                                                                                         'binding, '
+                                                                                                         'binary '
+                                                                                                         'content '
+                                                                                                         'mode. '
+                                                                                                         'The '
+                                                                                                         'publisher '
+                                                                                                         'sets '
+                                                                                                         'them; '
+                                                                                                         '`ce-id` '
+                                                                                                         'is '
+                                                                                                         'also '
+                                                                                                         'sent '
+                                                                                                         'as '
+                                                                                                         '`Nats-Msg-Id`, '
+                                                                                                         'so '
+                                                                                                         'JetStream '
+                                                                                                         'stores '
+                                                                                                         'a '
+                                                                                                         'publish '
+                                                                                                         'repeated '
+                                                                                                         'within '
+                                                                                                         'the '
+                                                                                                         "stream's "
+                                                                                                         'duplicate '
+                                                                                                         'window '
+                                                                                                         'only '
+                                                                                                         'once.',
+                                                                                          'required': ['ce-id',
+                                                                                                       'ce-source',
+                                                                                                       'ce-type',
+                                                                                                       'ce-time',
+                                                                                                       'ce-specversion',
+                                                                                                       'content-type'],
+                                                                                          'properties': {'ce-id': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'event '
+                                                                                                                                  'id, '
+                                                                                                                                  'unique '
+                                                                                                                                  'per '
+                                                                                                                                  'source; '
+                                                                                                                                  'the '
+                                                                                                                                  'idempotency '
+                                                                                                                                  'key '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'event.'},
+                                                                                                         'ce-source': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'URI '
+                                                                                                                                      'reference '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'service '
+                                                                                                                                      'that '
+                                                                                                                                      'published '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                         'ce-type': {'type': 'string',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'event '
+                                                                                                                                    'type, '
+                                                                                                                                    'equal '
+                                                                                                                                    'to '
+                                                                                                                                    'the '
+                                                                                                                                    'channel '
+                                                                                                                                    'address.'},
+                                                                                                         'ce-time': {'type': 'string',
+                                                                                                                     'format': 'date-time',
+                                                                                                                     'description': 'When '
+                                                                                                                                    'the '
+                                                                                                                                    'event '
+                                                                                                                                    'happened, '
+                                                                                                                                    'RFC '
+                                                                                                                                    '3339 '
+                                                                                                                                    'in '
+                                                                                                                                    'UTC.'},
+                                                                                                         'ce-specversion': {'const': '1.0',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'CloudEvents '
+                                                                                                                                           'version.'},
+                                                                                                         'content-type': {'const': 'application/json',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'media '
+                                                                                                                                         'type '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         'payload.'},
+                                                                                                         'traceparent': {'type': 'string',
+                                                                                                                         'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                         'description': 'W3C '
+                                                                                                                                        'trace '
+                                                                                                                                        'context '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'operation '
+                                                                                                                                        'that '
+                                                                                                                                        'published '
+                                                                                                                                        'the '
+                                                                                                                                        'event, '
+                                                                                                                                        'when '
+                                                                                                                                        'traced.'}}},
+                                                                                         {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                                   'payload': {'type': 'object',
+                                                                               'description': 'One '
+                                                                                              'notification '
+                                                                                              'to '
+                                                                                              'POST '
+                                                                                              'to '
+                                                                                              'one '
+                                                                                              'webhook. '
+                                                                                              'The '
+                                                                                              'URL '
+                                                                                              'and '
+                                                                                              'the '
+                                                                                              'secret '
+                                                                                              'are '
+                                                                                              'looked '
+                                                                                              'up '
+                                                                                              'when '
+                                                                                              'the '
+                                                                                              'delivery '
+                                                                                              'is '
+                                                                                              'made, '
+                                                                                              'so '
+                                                                                              'that '
+                                                                                              'no '
+                                                                                              'secret '
+                                                                                              'is '
+                                                                                              'ever '
+                                                                                              'stored '
+                                                                                              'in '
+                                                                                              'a '
+                                                                                              'stream.',
+                                                                               'additionalProperties': False,
+                                                                               'required': ['deliveryId',
+                                                                                            'webhookId',
+                                                                                            'customerId',
+                                                                                            'notification'],
+                                                                               'properties': {'deliveryId': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': '`<notificationId>.<webhookId>`: '
+                                                                                                                            'the '
+                                                                                                                            'same '
+                                                                                                                            'on '
+                                                                                                                            'every '
+                                                                                                                            'attempt, '
+                                                                                                                            'sent '
+                                                                                                                            'as '
+                                                                                                                            '`Accord-Webhook-Id` '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'receivers '
+                                                                                                                            'can '
+                                                                                                                            'drop '
+                                                                                                                            'repeats.'},
+                                                                                              'webhookId': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'webhook '
+                                                                                                                           'to '
+                                                                                                                           'POST '
+                                                                                                                           'to.'},
+                                                                                              'customerId': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': 'The '
+                                                                                                                            'customer '
+                                                                                                                            'who '
+                                                                                                                            'registered '
+                                                                                                                            'the '
+                                                                                                                            'webhook.'},
+                                                                                              'notification': {'type': 'object',
+                                                                                                               'description': 'One '
+                                                                                                                              'notification '
+                                                                                                                              'to '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'the '
+                                                                                                                              'same '
+                                                                                                                              'on '
+                                                                                                                              'every '
+                                                                                                                              'channel: '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'the '
+                                                                                                                              'in-app '
+                                                                                                                              'message, '
+                                                                                                                              'the '
+                                                                                                                              'body '
+                                                                                                                              'of '
+                                                                                                                              'every '
+                                                                                                                              'webhook '
+                                                                                                                              'POST, '
+                                                                                                                              'and '
+                                                                                                                              'what '
+                                                                                                                              'an '
+                                                                                                                              'email '
+                                                                                                                              'is '
+                                                                                                                              'rendered '
+                                                                                                                              'from.',
+                                                                                                               'additionalProperties': False,
+                                                                                                               'required': ['notificationId',
+                                                                                                                            'customerId',
+                                                                                                                            'title',
+                                                                                                                            'body',
+                                                                                                                            'eventType',
+                                                                                                                            'createTime'],
+                                                                                                               'properties': {'notificationId': {'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'the '
+                                                                                                                                                                'event '
+                                                                                                                                                                'that '
+                                                                                                                                                                'caused '
+                                                                                                                                                                'the '
+                                                                                                                                                                'notification; '
+                                                                                                                                                                'each '
+                                                                                                                                                                'event '
+                                                                                                                                                                'notifies '
+                                                                                                                                                                'once.'},
+                                                                                                                              'customerId': {'type': 'string',
+                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'customer '
+                                                                                                                                                            'the '
+                                                                                                                                                            'notification '
+                                                                                                                                                            'is '
+                                                                                                                                                            'for.'},
+                                                                                                                              'title': {'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'description': 'A '
+                                                                                                                                                       'one-line '
+                                                                                                                                                       'summary, '
+                                                                                                                                                       'for '
+                                                                                                                                                       'example '
+                                                                                                                                                       '"Order '
+                                                                                                                                                       '0190... '
+                                                                                                                                                       'has '
+                                                                                                                                                       'shipped".'},
+                                                                                                                              'body': {'type': 'string',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'full '
+                                                                                                                                                      'text '
+                                                                                                                                                      'for '
+                                                                                                                                                      'people.'},
+                                                                                                                              'eventType': {'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'CloudEvents '
+                                                                                                                                                           'type '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event '
+                                                                                                                                                           'that '
+                                                                                                                                                           'caused '
+                                                                                                                                                           'it.'},
+                                                                                                                              'createTime': {'type': 'string',
+                                                                                                                                             'format': 'date-time',
+                                                                                                                                             'description': 'When '
+                                                                                                                                                            'the '
+                                                                                                                                                            'event '
+                                                                                                                                                            'that '
+                                                                                                                                                            'caused '
+                                                                                                                                                            'it '
+                                                                                                                                                            'happened, '
+                                                                                                                                                            'RFC '
+                                                                                                                                                            '3339 '
+                                                                                                                                                            'in '
+                                                                                                                                                            'UTC.'},
+                                                                                                                              'attributes': {'type': 'object',
+                                                                                                                                             'description': 'What '
+                                                                                                                                                            'the '
+                                                                                                                                                            'notification '
+                                                                                                                                                            'is '
+                                                                                                                                                            'about, '
+                                                                                                                                                            'for '
+                                                                                                                                                            'programs: '
+                                                                                                                                                            'for '
+                                                                                                                                                            'example '
+                                                                                                                                                            '`orderId` '
+                                                                                                                                                            'and '
+                                                                                                                                                            '`status`, '
+                                                                                                                                                            'or '
+                                                                                                                                                            '`transferId` '
+                                                                                                                                                            'and '
+                                                                                                                                                            '`status`. '
+                                                                                                                                                            'Absent '
+                                                                                                                                                            'when '
+                                                                                                                                                            'there '
+                                                                                                                                                            'is '
+                                                                                                                                                            'nothing '
+                                                                                                                                                            'to '
+                                                                                                                                                            'add.',
+                                                                                                                                             'additionalProperties': {'type': 'string'}}}}}}}},
+                                  'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_WEBHOOKS'}}}}},
  'operations': {'receiveOrderPlaced': {'action': 'receive',
                                        'summary': 'Confirm a newly placed order to its customer.',
                                        'channel': {'address': 'acme.orders.v1.order.placed',
@@ -529,7 +2056,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'when '
                                                                                                                                    'none '
                                                                                                                                    'was '
-                                                                                                                                   'left.'}}}}},
+                                                                                                                                   'left.'},
+                                                                                                           'paymentToken': {'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 128,
+                                                                                                                            'description': 'The '
+                                                                                                                                           'opaque '
+                                                                                                                                           'token '
+                                                                                                                                           'of '
+                                                                                                                                           'the '
+                                                                                                                                           'payment '
+                                                                                                                                           'method '
+                                                                                                                                           'the '
+                                                                                                                                           'customer '
+                                                                                                                                           'chose '
+                                                                                                                                           '(never '
+                                                                                                                                           'a '
+                                                                                                                                           'card '
+                                                                                                                                           'number), '
+                                                                                                                                           'for '
+                                                                                                                                           'the '
+                                                                                                                                           'payments '
+                                                                                                                                           'service; '
+                                                                                                                                           'absent '
+                                                                                                                                           'when '
+                                                                                                                                           'none '
+                                                                                                                                           'was '
+                                                                                                                                           'given.'}}}}},
                                                    'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
                                        'messages': [{'name': 'OrderPlaced',
                                                      'title': 'Order placed',
@@ -768,7 +2321,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'when '
                                                                                                         'none '
                                                                                                         'was '
-                                                                                                        'left.'}}}}],
+                                                                                                        'left.'},
+                                                                                'paymentToken': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 128,
+                                                                                                 'description': 'The '
+                                                                                                                'opaque '
+                                                                                                                'token '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'payment '
+                                                                                                                'method '
+                                                                                                                'the '
+                                                                                                                'customer '
+                                                                                                                'chose '
+                                                                                                                '(never '
+                                                                                                                'a '
+                                                                                                                'card '
+                                                                                                                'number), '
+                                                                                                                'for '
+                                                                                                                'the '
+                                                                                                                'payments '
+                                                                                                                'service; '
+                                                                                                                'absent '
+                                                                                                                'when '
+                                                                                                                'none '
+                                                                                                                'was '
+                                                                                                                'given.'}}}}],
                                        'bindings': {'nats': {'queue': 'notifications',
                                                              'x-jetstream': {'durable': 'notifications-order-placed',
                                                                              'stream': 'ORDERS',
@@ -780,4 +2359,4450 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          '2m'],
                                                                              'deadLetter': 'acme.notifications.v1.deadletter.order-placed',
                                                                              'maxAckPending': 256,
-                                                                             'fetchBatch': 16}}}}}}
+                                                                             'fetchBatch': 16}}}},
+                'receiveOrderStatusChanged': {'action': 'receive',
+                                              'summary': 'Tell the customer that their order '
+                                                         'shipped, was delivered or was cancelled '
+                                                         '(and why).',
+                                              'channel': {'address': 'acme.orders.v1.order.status_changed',
+                                                          'description': 'An order moved from one '
+                                                                         'status to another '
+                                                                         '(published by the orders '
+                                                                         'service).',
+                                                          'messages': {'orderStatusChanged': {'name': 'OrderStatusChanged',
+                                                                                              'title': 'Order '
+                                                                                                       'status '
+                                                                                                       'changed',
+                                                                                              'summary': 'An '
+                                                                                                         'order '
+                                                                                                         'moved '
+                                                                                                         'from '
+                                                                                                         'one '
+                                                                                                         'status '
+                                                                                                         'to '
+                                                                                                         'another.',
+                                                                                              'contentType': 'application/json',
+                                                                                              'headers': {'allOf': [{'type': 'object',
+                                                                                                                     'description': 'CloudEvents '
+                                                                                                                                    '1.0 '
+                                                                                                                                    'attributes '
+                                                                                                                                    'in '
+                                                                                                                                    'the '
+                                                                                                                                    'NATS '
+                                                                                                                                    'protocol '
+                                                                                                                                    'binding, '
+                                                                                                                                    'binary '
+                                                                                                                                    'content '
+                                                                                                                                    'mode. '
+                                                                                                                                    'The '
+                                                                                                                                    'publisher '
+                                                                                                                                    'sets '
+                                                                                                                                    'them; '
+                                                                                                                                    '`ce-id` '
+                                                                                                                                    'is '
+                                                                                                                                    'also '
+                                                                                                                                    'sent '
+                                                                                                                                    'as '
+                                                                                                                                    '`Nats-Msg-Id`, '
+                                                                                                                                    'so '
+                                                                                                                                    'JetStream '
+                                                                                                                                    'stores '
+                                                                                                                                    'a '
+                                                                                                                                    'publish '
+                                                                                                                                    'repeated '
+                                                                                                                                    'within '
+                                                                                                                                    'the '
+                                                                                                                                    "stream's "
+                                                                                                                                    'duplicate '
+                                                                                                                                    'window '
+                                                                                                                                    'only '
+                                                                                                                                    'once.',
+                                                                                                                     'required': ['ce-id',
+                                                                                                                                  'ce-source',
+                                                                                                                                  'ce-type',
+                                                                                                                                  'ce-time',
+                                                                                                                                  'ce-specversion',
+                                                                                                                                  'content-type'],
+                                                                                                                     'properties': {'ce-id': {'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'event '
+                                                                                                                                                             'id, '
+                                                                                                                                                             'unique '
+                                                                                                                                                             'per '
+                                                                                                                                                             'source; '
+                                                                                                                                                             'the '
+                                                                                                                                                             'idempotency '
+                                                                                                                                                             'key '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'event.'},
+                                                                                                                                    'ce-source': {'type': 'string',
+                                                                                                                                                  'minLength': 1,
+                                                                                                                                                  'description': 'The '
+                                                                                                                                                                 'URI '
+                                                                                                                                                                 'reference '
+                                                                                                                                                                 'of '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'service '
+                                                                                                                                                                 'that '
+                                                                                                                                                                 'published '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'event.'},
+                                                                                                                                    'ce-type': {'type': 'string',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'event '
+                                                                                                                                                               'type, '
+                                                                                                                                                               'equal '
+                                                                                                                                                               'to '
+                                                                                                                                                               'the '
+                                                                                                                                                               'channel '
+                                                                                                                                                               'address.'},
+                                                                                                                                    'ce-time': {'type': 'string',
+                                                                                                                                                'format': 'date-time',
+                                                                                                                                                'description': 'When '
+                                                                                                                                                               'the '
+                                                                                                                                                               'event '
+                                                                                                                                                               'happened, '
+                                                                                                                                                               'RFC '
+                                                                                                                                                               '3339 '
+                                                                                                                                                               'in '
+                                                                                                                                                               'UTC.'},
+                                                                                                                                    'ce-specversion': {'const': '1.0',
+                                                                                                                                                       'description': 'The '
+                                                                                                                                                                      'CloudEvents '
+                                                                                                                                                                      'version.'},
+                                                                                                                                    'content-type': {'const': 'application/json',
+                                                                                                                                                     'description': 'The '
+                                                                                                                                                                    'media '
+                                                                                                                                                                    'type '
+                                                                                                                                                                    'of '
+                                                                                                                                                                    'the '
+                                                                                                                                                                    'payload.'},
+                                                                                                                                    'traceparent': {'type': 'string',
+                                                                                                                                                    'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                                    'description': 'W3C '
+                                                                                                                                                                   'trace '
+                                                                                                                                                                   'context '
+                                                                                                                                                                   'of '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'operation '
+                                                                                                                                                                   'that '
+                                                                                                                                                                   'published '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'event, '
+                                                                                                                                                                   'when '
+                                                                                                                                                                   'traced.'}}},
+                                                                                                                    {'properties': {'ce-type': {'const': 'acme.orders.v1.order.status_changed'}}}]},
+                                                                                              'payload': {'type': 'object',
+                                                                                                          'description': 'A '
+                                                                                                                         'change '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         "order's "
+                                                                                                                         'status.',
+                                                                                                          'additionalProperties': False,
+                                                                                                          'required': ['orderId',
+                                                                                                                       'previousStatus',
+                                                                                                                       'status',
+                                                                                                                       'changedAt'],
+                                                                                                          'properties': {'orderId': {'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'order.'},
+                                                                                                                         'previousStatus': {'type': 'string',
+                                                                                                                                            'description': 'Where '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order '
+                                                                                                                                                           'is '
+                                                                                                                                                           'in '
+                                                                                                                                                           'its '
+                                                                                                                                                           'life.',
+                                                                                                                                            'enum': ['PENDING',
+                                                                                                                                                     'PAID',
+                                                                                                                                                     'RESERVED',
+                                                                                                                                                     'SHIPPED',
+                                                                                                                                                     'DELIVERED',
+                                                                                                                                                     'CANCELLED']},
+                                                                                                                         'status': {'type': 'string',
+                                                                                                                                    'description': 'Where '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order '
+                                                                                                                                                   'is '
+                                                                                                                                                   'in '
+                                                                                                                                                   'its '
+                                                                                                                                                   'life.',
+                                                                                                                                    'enum': ['PENDING',
+                                                                                                                                             'PAID',
+                                                                                                                                             'RESERVED',
+                                                                                                                                             'SHIPPED',
+                                                                                                                                             'DELIVERED',
+                                                                                                                                             'CANCELLED']},
+                                                                                                                         'changedAt': {'type': 'string',
+                                                                                                                                       'format': 'date-time',
+                                                                                                                                       'description': 'When '
+                                                                                                                                                      'the '
+                                                                                                                                                      'status '
+                                                                                                                                                      'changed, '
+                                                                                                                                                      'RFC '
+                                                                                                                                                      '3339 '
+                                                                                                                                                      'in '
+                                                                                                                                                      'UTC.'},
+                                                                                                                         'reason': {'type': 'string',
+                                                                                                                                    'maxLength': 500,
+                                                                                                                                    'description': 'Why '
+                                                                                                                                                   'the '
+                                                                                                                                                   'status '
+                                                                                                                                                   'changed, '
+                                                                                                                                                   'for '
+                                                                                                                                                   'example '
+                                                                                                                                                   'why '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order '
+                                                                                                                                                   'was '
+                                                                                                                                                   'cancelled; '
+                                                                                                                                                   'absent '
+                                                                                                                                                   'when '
+                                                                                                                                                   'not '
+                                                                                                                                                   'given.'},
+                                                                                                                         'customerId': {'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'id '
+                                                                                                                                                       'of '
+                                                                                                                                                       'the '
+                                                                                                                                                       'customer '
+                                                                                                                                                       'whose '
+                                                                                                                                                       'order '
+                                                                                                                                                       'it '
+                                                                                                                                                       'is; '
+                                                                                                                                                       'absent '
+                                                                                                                                                       'in '
+                                                                                                                                                       'events '
+                                                                                                                                                       'of '
+                                                                                                                                                       'older '
+                                                                                                                                                       'publishers.'},
+                                                                                                                         'cancellationReason': {'type': 'string',
+                                                                                                                                                'enum': ['CUSTOMER_REQUEST',
+                                                                                                                                                         'PAYMENT_DECLINED',
+                                                                                                                                                         'OUT_OF_STOCK',
+                                                                                                                                                         'OTHER'],
+                                                                                                                                                'description': 'Why '
+                                                                                                                                                               'a '
+                                                                                                                                                               'cancelled '
+                                                                                                                                                               'order '
+                                                                                                                                                               'was '
+                                                                                                                                                               'cancelled; '
+                                                                                                                                                               'absent '
+                                                                                                                                                               'unless '
+                                                                                                                                                               '`status` '
+                                                                                                                                                               'is '
+                                                                                                                                                               'CANCELLED.'}}}}},
+                                                          'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
+                                              'messages': [{'name': 'OrderStatusChanged',
+                                                            'title': 'Order status changed',
+                                                            'summary': 'An order moved from one '
+                                                                       'status to another.',
+                                                            'contentType': 'application/json',
+                                                            'headers': {'allOf': [{'type': 'object',
+                                                                                   'description': 'CloudEvents '
+                                                                                                  '1.0 '
+                                                                                                  'attributes '
+                                                                                                  'in '
+                                                                                                  'the '
+                                                                                                  'NATS '
+                                                                                                  'protocol '
+                                                                                                  'binding, '
+                                                                                                  'binary '
+                                                                                                  'content '
+                                                                                                  'mode. '
+                                                                                                  'The '
+                                                                                                  'publisher '
+                                                                                                  'sets '
+                                                                                                  'them; '
+                                                                                                  '`ce-id` '
+                                                                                                  'is '
+                                                                                                  'also '
+                                                                                                  'sent '
+                                                                                                  'as '
+                                                                                                  '`Nats-Msg-Id`, '
+                                                                                                  'so '
+                                                                                                  'JetStream '
+                                                                                                  'stores '
+                                                                                                  'a '
+                                                                                                  'publish '
+                                                                                                  'repeated '
+                                                                                                  'within '
+                                                                                                  'the '
+                                                                                                  "stream's "
+                                                                                                  'duplicate '
+                                                                                                  'window '
+                                                                                                  'only '
+                                                                                                  'once.',
+                                                                                   'required': ['ce-id',
+                                                                                                'ce-source',
+                                                                                                'ce-type',
+                                                                                                'ce-time',
+                                                                                                'ce-specversion',
+                                                                                                'content-type'],
+                                                                                   'properties': {'ce-id': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'event '
+                                                                                                                           'id, '
+                                                                                                                           'unique '
+                                                                                                                           'per '
+                                                                                                                           'source; '
+                                                                                                                           'the '
+                                                                                                                           'idempotency '
+                                                                                                                           'key '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'event.'},
+                                                                                                  'ce-source': {'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'description': 'The '
+                                                                                                                               'URI '
+                                                                                                                               'reference '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'service '
+                                                                                                                               'that '
+                                                                                                                               'published '
+                                                                                                                               'the '
+                                                                                                                               'event.'},
+                                                                                                  'ce-type': {'type': 'string',
+                                                                                                              'description': 'The '
+                                                                                                                             'event '
+                                                                                                                             'type, '
+                                                                                                                             'equal '
+                                                                                                                             'to '
+                                                                                                                             'the '
+                                                                                                                             'channel '
+                                                                                                                             'address.'},
+                                                                                                  'ce-time': {'type': 'string',
+                                                                                                              'format': 'date-time',
+                                                                                                              'description': 'When '
+                                                                                                                             'the '
+                                                                                                                             'event '
+                                                                                                                             'happened, '
+                                                                                                                             'RFC '
+                                                                                                                             '3339 '
+                                                                                                                             'in '
+                                                                                                                             'UTC.'},
+                                                                                                  'ce-specversion': {'const': '1.0',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'CloudEvents '
+                                                                                                                                    'version.'},
+                                                                                                  'content-type': {'const': 'application/json',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'media '
+                                                                                                                                  'type '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'payload.'},
+                                                                                                  'traceparent': {'type': 'string',
+                                                                                                                  'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                  'description': 'W3C '
+                                                                                                                                 'trace '
+                                                                                                                                 'context '
+                                                                                                                                 'of '
+                                                                                                                                 'the '
+                                                                                                                                 'operation '
+                                                                                                                                 'that '
+                                                                                                                                 'published '
+                                                                                                                                 'the '
+                                                                                                                                 'event, '
+                                                                                                                                 'when '
+                                                                                                                                 'traced.'}}},
+                                                                                  {'properties': {'ce-type': {'const': 'acme.orders.v1.order.status_changed'}}}]},
+                                                            'payload': {'type': 'object',
+                                                                        'description': 'A change '
+                                                                                       'of an '
+                                                                                       "order's "
+                                                                                       'status.',
+                                                                        'additionalProperties': False,
+                                                                        'required': ['orderId',
+                                                                                     'previousStatus',
+                                                                                     'status',
+                                                                                     'changedAt'],
+                                                                        'properties': {'orderId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'order.'},
+                                                                                       'previousStatus': {'type': 'string',
+                                                                                                          'description': 'Where '
+                                                                                                                         'an '
+                                                                                                                         'order '
+                                                                                                                         'is '
+                                                                                                                         'in '
+                                                                                                                         'its '
+                                                                                                                         'life.',
+                                                                                                          'enum': ['PENDING',
+                                                                                                                   'PAID',
+                                                                                                                   'RESERVED',
+                                                                                                                   'SHIPPED',
+                                                                                                                   'DELIVERED',
+                                                                                                                   'CANCELLED']},
+                                                                                       'status': {'type': 'string',
+                                                                                                  'description': 'Where '
+                                                                                                                 'an '
+                                                                                                                 'order '
+                                                                                                                 'is '
+                                                                                                                 'in '
+                                                                                                                 'its '
+                                                                                                                 'life.',
+                                                                                                  'enum': ['PENDING',
+                                                                                                           'PAID',
+                                                                                                           'RESERVED',
+                                                                                                           'SHIPPED',
+                                                                                                           'DELIVERED',
+                                                                                                           'CANCELLED']},
+                                                                                       'changedAt': {'type': 'string',
+                                                                                                     'format': 'date-time',
+                                                                                                     'description': 'When '
+                                                                                                                    'the '
+                                                                                                                    'status '
+                                                                                                                    'changed, '
+                                                                                                                    'RFC '
+                                                                                                                    '3339 '
+                                                                                                                    'in '
+                                                                                                                    'UTC.'},
+                                                                                       'reason': {'type': 'string',
+                                                                                                  'maxLength': 500,
+                                                                                                  'description': 'Why '
+                                                                                                                 'the '
+                                                                                                                 'status '
+                                                                                                                 'changed, '
+                                                                                                                 'for '
+                                                                                                                 'example '
+                                                                                                                 'why '
+                                                                                                                 'an '
+                                                                                                                 'order '
+                                                                                                                 'was '
+                                                                                                                 'cancelled; '
+                                                                                                                 'absent '
+                                                                                                                 'when '
+                                                                                                                 'not '
+                                                                                                                 'given.'},
+                                                                                       'customerId': {'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'the '
+                                                                                                                     'customer '
+                                                                                                                     'whose '
+                                                                                                                     'order '
+                                                                                                                     'it '
+                                                                                                                     'is; '
+                                                                                                                     'absent '
+                                                                                                                     'in '
+                                                                                                                     'events '
+                                                                                                                     'of '
+                                                                                                                     'older '
+                                                                                                                     'publishers.'},
+                                                                                       'cancellationReason': {'type': 'string',
+                                                                                                              'enum': ['CUSTOMER_REQUEST',
+                                                                                                                       'PAYMENT_DECLINED',
+                                                                                                                       'OUT_OF_STOCK',
+                                                                                                                       'OTHER'],
+                                                                                                              'description': 'Why '
+                                                                                                                             'a '
+                                                                                                                             'cancelled '
+                                                                                                                             'order '
+                                                                                                                             'was '
+                                                                                                                             'cancelled; '
+                                                                                                                             'absent '
+                                                                                                                             'unless '
+                                                                                                                             '`status` '
+                                                                                                                             'is '
+                                                                                                                             'CANCELLED.'}}}}],
+                                              'bindings': {'nats': {'queue': 'notifications',
+                                                                    'x-jetstream': {'durable': 'notifications-order-status-changed',
+                                                                                    'stream': 'ORDERS',
+                                                                                    'ackWait': '30s',
+                                                                                    'maxDeliver': 5,
+                                                                                    'backoff': ['1s',
+                                                                                                '5s',
+                                                                                                '30s',
+                                                                                                '2m'],
+                                                                                    'deadLetter': 'acme.notifications.v1.deadletter.order-status-changed',
+                                                                                    'maxAckPending': 256,
+                                                                                    'fetchBatch': 16}}}},
+                'receiveTransferStatusChanged': {'action': 'receive',
+                                                 'summary': 'Tell the customer the outcome of '
+                                                            'their transfer, with the same id and '
+                                                            'status on every channel.',
+                                                 'channel': {'address': 'acme.banking.v1.transfer.status_changed',
+                                                             'description': 'A transfer reached a '
+                                                                            'status (published by '
+                                                                            'the banking service).',
+                                                             'messages': {'transferStatusChanged': {'name': 'TransferStatusChanged',
+                                                                                                    'title': 'Transfer '
+                                                                                                             'status '
+                                                                                                             'changed',
+                                                                                                    'summary': 'A '
+                                                                                                               'transfer '
+                                                                                                               'was '
+                                                                                                               'completed, '
+                                                                                                               'held '
+                                                                                                               'for '
+                                                                                                               'review '
+                                                                                                               'or '
+                                                                                                               'rejected.',
+                                                                                                    'contentType': 'application/json',
+                                                                                                    'headers': {'allOf': [{'type': 'object',
+                                                                                                                           'description': 'CloudEvents '
+                                                                                                                                          '1.0 '
+                                                                                                                                          'attributes '
+                                                                                                                                          'in '
+                                                                                                                                          'the '
+                                                                                                                                          'NATS '
+                                                                                                                                          'protocol '
+                                                                                                                                          'binding, '
+                                                                                                                                          'binary '
+                                                                                                                                          'content '
+                                                                                                                                          'mode. '
+                                                                                                                                          'The '
+                                                                                                                                          'publisher '
+                                                                                                                                          'sets '
+                                                                                                                                          'them; '
+                                                                                                                                          '`ce-id` '
+                                                                                                                                          'is '
+                                                                                                                                          'also '
+                                                                                                                                          'sent '
+                                                                                                                                          'as '
+                                                                                                                                          '`Nats-Msg-Id`, '
+                                                                                                                                          'so '
+                                                                                                                                          'JetStream '
+                                                                                                                                          'stores '
+                                                                                                                                          'a '
+                                                                                                                                          'publish '
+                                                                                                                                          'repeated '
+                                                                                                                                          'within '
+                                                                                                                                          'the '
+                                                                                                                                          "stream's "
+                                                                                                                                          'duplicate '
+                                                                                                                                          'window '
+                                                                                                                                          'only '
+                                                                                                                                          'once.',
+                                                                                                                           'required': ['ce-id',
+                                                                                                                                        'ce-source',
+                                                                                                                                        'ce-type',
+                                                                                                                                        'ce-time',
+                                                                                                                                        'ce-specversion',
+                                                                                                                                        'content-type'],
+                                                                                                                           'properties': {'ce-id': {'type': 'string',
+                                                                                                                                                    'minLength': 1,
+                                                                                                                                                    'description': 'The '
+                                                                                                                                                                   'event '
+                                                                                                                                                                   'id, '
+                                                                                                                                                                   'unique '
+                                                                                                                                                                   'per '
+                                                                                                                                                                   'source; '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'idempotency '
+                                                                                                                                                                   'key '
+                                                                                                                                                                   'of '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'event.'},
+                                                                                                                                          'ce-source': {'type': 'string',
+                                                                                                                                                        'minLength': 1,
+                                                                                                                                                        'description': 'The '
+                                                                                                                                                                       'URI '
+                                                                                                                                                                       'reference '
+                                                                                                                                                                       'of '
+                                                                                                                                                                       'the '
+                                                                                                                                                                       'service '
+                                                                                                                                                                       'that '
+                                                                                                                                                                       'published '
+                                                                                                                                                                       'the '
+                                                                                                                                                                       'event.'},
+                                                                                                                                          'ce-type': {'type': 'string',
+                                                                                                                                                      'description': 'The '
+                                                                                                                                                                     'event '
+                                                                                                                                                                     'type, '
+                                                                                                                                                                     'equal '
+                                                                                                                                                                     'to '
+                                                                                                                                                                     'the '
+                                                                                                                                                                     'channel '
+                                                                                                                                                                     'address.'},
+                                                                                                                                          'ce-time': {'type': 'string',
+                                                                                                                                                      'format': 'date-time',
+                                                                                                                                                      'description': 'When '
+                                                                                                                                                                     'the '
+                                                                                                                                                                     'event '
+                                                                                                                                                                     'happened, '
+                                                                                                                                                                     'RFC '
+                                                                                                                                                                     '3339 '
+                                                                                                                                                                     'in '
+                                                                                                                                                                     'UTC.'},
+                                                                                                                                          'ce-specversion': {'const': '1.0',
+                                                                                                                                                             'description': 'The '
+                                                                                                                                                                            'CloudEvents '
+                                                                                                                                                                            'version.'},
+                                                                                                                                          'content-type': {'const': 'application/json',
+                                                                                                                                                           'description': 'The '
+                                                                                                                                                                          'media '
+                                                                                                                                                                          'type '
+                                                                                                                                                                          'of '
+                                                                                                                                                                          'the '
+                                                                                                                                                                          'payload.'},
+                                                                                                                                          'traceparent': {'type': 'string',
+                                                                                                                                                          'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                                          'description': 'W3C '
+                                                                                                                                                                         'trace '
+                                                                                                                                                                         'context '
+                                                                                                                                                                         'of '
+                                                                                                                                                                         'the '
+                                                                                                                                                                         'operation '
+                                                                                                                                                                         'that '
+                                                                                                                                                                         'published '
+                                                                                                                                                                         'the '
+                                                                                                                                                                         'event, '
+                                                                                                                                                                         'when '
+                                                                                                                                                                         'traced.'}}},
+                                                                                                                          {'properties': {'ce-type': {'const': 'acme.banking.v1.transfer.status_changed'}}}]},
+                                                                                                    'payload': {'type': 'object',
+                                                                                                                'description': 'The '
+                                                                                                                               'status '
+                                                                                                                               'a '
+                                                                                                                               'transfer '
+                                                                                                                               'reached, '
+                                                                                                                               'with '
+                                                                                                                               'what '
+                                                                                                                               'it '
+                                                                                                                               'moves '
+                                                                                                                               'and '
+                                                                                                                               'why. '
+                                                                                                                               '`previousStatus` '
+                                                                                                                               'is '
+                                                                                                                               'HELD_FOR_REVIEW '
+                                                                                                                               'for '
+                                                                                                                               'a '
+                                                                                                                               'held '
+                                                                                                                               'transfer '
+                                                                                                                               'that '
+                                                                                                                               'a '
+                                                                                                                               'review '
+                                                                                                                               'completed '
+                                                                                                                               'or '
+                                                                                                                               'rejected, '
+                                                                                                                               'and '
+                                                                                                                               'absent '
+                                                                                                                               'otherwise.',
+                                                                                                                'additionalProperties': False,
+                                                                                                                'required': ['transferId',
+                                                                                                                             'customerId',
+                                                                                                                             'fromAccountId',
+                                                                                                                             'toAccountId',
+                                                                                                                             'amount',
+                                                                                                                             'status',
+                                                                                                                             'rule',
+                                                                                                                             'reason',
+                                                                                                                             'changedAt'],
+                                                                                                                'properties': {'transferId': {'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'transfer; '
+                                                                                                                                                             'the '
+                                                                                                                                                             'same '
+                                                                                                                                                             'in '
+                                                                                                                                                             'every '
+                                                                                                                                                             'event '
+                                                                                                                                                             'about '
+                                                                                                                                                             'this '
+                                                                                                                                                             'transfer.'},
+                                                                                                                               'customerId': {'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'customer '
+                                                                                                                                                             'who '
+                                                                                                                                                             'sent '
+                                                                                                                                                             'the '
+                                                                                                                                                             'transfer '
+                                                                                                                                                             '(the '
+                                                                                                                                                             'owner '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'source '
+                                                                                                                                                             'account).'},
+                                                                                                                               'fromAccountId': {'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'the '
+                                                                                                                                                                'account '
+                                                                                                                                                                'the '
+                                                                                                                                                                'money '
+                                                                                                                                                                'comes '
+                                                                                                                                                                'from.'},
+                                                                                                                               'toAccountId': {'type': 'string',
+                                                                                                                                               'minLength': 1,
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'id '
+                                                                                                                                                              'of '
+                                                                                                                                                              'the '
+                                                                                                                                                              'account '
+                                                                                                                                                              'the '
+                                                                                                                                                              'money '
+                                                                                                                                                              'goes '
+                                                                                                                                                              'to.'},
+                                                                                                                               'amount': {'type': 'object',
+                                                                                                                                          'description': 'An '
+                                                                                                                                                         'amount '
+                                                                                                                                                         'of '
+                                                                                                                                                         'money '
+                                                                                                                                                         'in '
+                                                                                                                                                         'one '
+                                                                                                                                                         'currency, '
+                                                                                                                                                         'as '
+                                                                                                                                                         'units '
+                                                                                                                                                         'and '
+                                                                                                                                                         'nanos '
+                                                                                                                                                         'like '
+                                                                                                                                                         'google.type.Money.',
+                                                                                                                                          'additionalProperties': False,
+                                                                                                                                          'required': ['currency',
+                                                                                                                                                       'units',
+                                                                                                                                                       'nanos'],
+                                                                                                                                          'properties': {'currency': {'type': 'string',
+                                                                                                                                                                      'pattern': '^[A-Z]{3}$',
+                                                                                                                                                                      'description': 'The '
+                                                                                                                                                                                     'ISO '
+                                                                                                                                                                                     '4217 '
+                                                                                                                                                                                     'code '
+                                                                                                                                                                                     'of '
+                                                                                                                                                                                     'the '
+                                                                                                                                                                                     'currency, '
+                                                                                                                                                                                     'for '
+                                                                                                                                                                                     'example '
+                                                                                                                                                                                     'EUR.'},
+                                                                                                                                                         'units': {'type': 'integer',
+                                                                                                                                                                   'minimum': 0,
+                                                                                                                                                                   'description': 'The '
+                                                                                                                                                                                  'whole '
+                                                                                                                                                                                  'units '
+                                                                                                                                                                                  'of '
+                                                                                                                                                                                  'the '
+                                                                                                                                                                                  'amount, '
+                                                                                                                                                                                  'for '
+                                                                                                                                                                                  'example '
+                                                                                                                                                                                  '12 '
+                                                                                                                                                                                  'of '
+                                                                                                                                                                                  '12.50 '
+                                                                                                                                                                                  'EUR.'},
+                                                                                                                                                         'nanos': {'type': 'integer',
+                                                                                                                                                                   'minimum': 0,
+                                                                                                                                                                   'maximum': 999999999,
+                                                                                                                                                                   'description': 'The '
+                                                                                                                                                                                  'fraction '
+                                                                                                                                                                                  'of '
+                                                                                                                                                                                  'a '
+                                                                                                                                                                                  'unit '
+                                                                                                                                                                                  'in '
+                                                                                                                                                                                  'billionths, '
+                                                                                                                                                                                  'for '
+                                                                                                                                                                                  'example '
+                                                                                                                                                                                  '500000000 '
+                                                                                                                                                                                  'of '
+                                                                                                                                                                                  '12.50 '
+                                                                                                                                                                                  'EUR.'}}},
+                                                                                                                               'status': {'type': 'string',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'status '
+                                                                                                                                                         'a '
+                                                                                                                                                         'transfer '
+                                                                                                                                                         'reached. '
+                                                                                                                                                         'COMPLETED: '
+                                                                                                                                                         'posted '
+                                                                                                                                                         'to '
+                                                                                                                                                         'the '
+                                                                                                                                                         'ledger, '
+                                                                                                                                                         'the '
+                                                                                                                                                         'money '
+                                                                                                                                                         'moved. '
+                                                                                                                                                         'HELD_FOR_REVIEW: '
+                                                                                                                                                         'fraud '
+                                                                                                                                                         'screening '
+                                                                                                                                                         'asked '
+                                                                                                                                                         'for '
+                                                                                                                                                         'a '
+                                                                                                                                                         'review; '
+                                                                                                                                                         'the '
+                                                                                                                                                         'funds '
+                                                                                                                                                         'are '
+                                                                                                                                                         'reserved '
+                                                                                                                                                         'on '
+                                                                                                                                                         'the '
+                                                                                                                                                         'source '
+                                                                                                                                                         'account '
+                                                                                                                                                         'and '
+                                                                                                                                                         'nothing '
+                                                                                                                                                         'is '
+                                                                                                                                                         'posted '
+                                                                                                                                                         'yet. '
+                                                                                                                                                         'REJECTED: '
+                                                                                                                                                         'nothing '
+                                                                                                                                                         'was '
+                                                                                                                                                         'posted '
+                                                                                                                                                         'and '
+                                                                                                                                                         'nothing '
+                                                                                                                                                         'stays '
+                                                                                                                                                         'reserved.',
+                                                                                                                                          'enum': ['COMPLETED',
+                                                                                                                                                   'HELD_FOR_REVIEW',
+                                                                                                                                                   'REJECTED']},
+                                                                                                                               'rule': {'type': 'string',
+                                                                                                                                        'description': 'What '
+                                                                                                                                                       'decided '
+                                                                                                                                                       'the '
+                                                                                                                                                       'status. '
+                                                                                                                                                       'PASSED: '
+                                                                                                                                                       'screening '
+                                                                                                                                                       'found '
+                                                                                                                                                       'nothing. '
+                                                                                                                                                       'VELOCITY: '
+                                                                                                                                                       'too '
+                                                                                                                                                       'many '
+                                                                                                                                                       'transfers '
+                                                                                                                                                       'from '
+                                                                                                                                                       'the '
+                                                                                                                                                       'account '
+                                                                                                                                                       'in '
+                                                                                                                                                       'a '
+                                                                                                                                                       'short '
+                                                                                                                                                       'time. '
+                                                                                                                                                       'AMOUNT_AGAINST_HISTORY: '
+                                                                                                                                                       'far '
+                                                                                                                                                       'more '
+                                                                                                                                                       'than '
+                                                                                                                                                       'the '
+                                                                                                                                                       "account's "
+                                                                                                                                                       'largest '
+                                                                                                                                                       'earlier '
+                                                                                                                                                       'transfer. '
+                                                                                                                                                       'NEW_PAYEE: '
+                                                                                                                                                       'a '
+                                                                                                                                                       'large '
+                                                                                                                                                       'first '
+                                                                                                                                                       'transfer '
+                                                                                                                                                       'to '
+                                                                                                                                                       'this '
+                                                                                                                                                       'destination. '
+                                                                                                                                                       'INSUFFICIENT_FUNDS: '
+                                                                                                                                                       'the '
+                                                                                                                                                       'source '
+                                                                                                                                                       'account '
+                                                                                                                                                       'could '
+                                                                                                                                                       'not '
+                                                                                                                                                       'cover '
+                                                                                                                                                       'the '
+                                                                                                                                                       'amount. '
+                                                                                                                                                       'REVIEW_APPROVED '
+                                                                                                                                                       'and '
+                                                                                                                                                       'REVIEW_REJECTED: '
+                                                                                                                                                       'a '
+                                                                                                                                                       'member '
+                                                                                                                                                       'of '
+                                                                                                                                                       'staff '
+                                                                                                                                                       'decided '
+                                                                                                                                                       'a '
+                                                                                                                                                       'held '
+                                                                                                                                                       'transfer.',
+                                                                                                                                        'enum': ['PASSED',
+                                                                                                                                                 'VELOCITY',
+                                                                                                                                                 'AMOUNT_AGAINST_HISTORY',
+                                                                                                                                                 'NEW_PAYEE',
+                                                                                                                                                 'INSUFFICIENT_FUNDS',
+                                                                                                                                                 'REVIEW_APPROVED',
+                                                                                                                                                 'REVIEW_REJECTED']},
+                                                                                                                               'reason': {'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'maxLength': 500,
+                                                                                                                                          'description': 'Why '
+                                                                                                                                                         'the '
+                                                                                                                                                         'transfer '
+                                                                                                                                                         'reached '
+                                                                                                                                                         'this '
+                                                                                                                                                         'status, '
+                                                                                                                                                         'one '
+                                                                                                                                                         'sentence '
+                                                                                                                                                         'a '
+                                                                                                                                                         'customer '
+                                                                                                                                                         'can '
+                                                                                                                                                         'read, '
+                                                                                                                                                         'for '
+                                                                                                                                                         'example '
+                                                                                                                                                         '"More '
+                                                                                                                                                         'than '
+                                                                                                                                                         '5 '
+                                                                                                                                                         'transfers '
+                                                                                                                                                         'from '
+                                                                                                                                                         'this '
+                                                                                                                                                         'account '
+                                                                                                                                                         'in '
+                                                                                                                                                         '10 '
+                                                                                                                                                         'minutes.".'},
+                                                                                                                               'changedAt': {'type': 'string',
+                                                                                                                                             'format': 'date-time',
+                                                                                                                                             'description': 'When '
+                                                                                                                                                            'the '
+                                                                                                                                                            'transfer '
+                                                                                                                                                            'reached '
+                                                                                                                                                            'this '
+                                                                                                                                                            'status, '
+                                                                                                                                                            'RFC '
+                                                                                                                                                            '3339 '
+                                                                                                                                                            'in '
+                                                                                                                                                            'UTC.'},
+                                                                                                                               'previousStatus': {'type': 'string',
+                                                                                                                                                  'description': 'The '
+                                                                                                                                                                 'status '
+                                                                                                                                                                 'a '
+                                                                                                                                                                 'transfer '
+                                                                                                                                                                 'reached. '
+                                                                                                                                                                 'COMPLETED: '
+                                                                                                                                                                 'posted '
+                                                                                                                                                                 'to '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'ledger, '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'money '
+                                                                                                                                                                 'moved. '
+                                                                                                                                                                 'HELD_FOR_REVIEW: '
+                                                                                                                                                                 'fraud '
+                                                                                                                                                                 'screening '
+                                                                                                                                                                 'asked '
+                                                                                                                                                                 'for '
+                                                                                                                                                                 'a '
+                                                                                                                                                                 'review; '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'funds '
+                                                                                                                                                                 'are '
+                                                                                                                                                                 'reserved '
+                                                                                                                                                                 'on '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'source '
+                                                                                                                                                                 'account '
+                                                                                                                                                                 'and '
+                                                                                                                                                                 'nothing '
+                                                                                                                                                                 'is '
+                                                                                                                                                                 'posted '
+                                                                                                                                                                 'yet. '
+                                                                                                                                                                 'REJECTED: '
+                                                                                                                                                                 'nothing '
+                                                                                                                                                                 'was '
+                                                                                                                                                                 'posted '
+                                                                                                                                                                 'and '
+                                                                                                                                                                 'nothing '
+                                                                                                                                                                 'stays '
+                                                                                                                                                                 'reserved.',
+                                                                                                                                                  'enum': ['COMPLETED',
+                                                                                                                                                           'HELD_FOR_REVIEW',
+                                                                                                                                                           'REJECTED']}}}}},
+                                                             'bindings': {'nats': {'x-jetstream': {'stream': 'BANKING'}}}},
+                                                 'messages': [{'name': 'TransferStatusChanged',
+                                                               'title': 'Transfer status changed',
+                                                               'summary': 'A transfer was '
+                                                                          'completed, held for '
+                                                                          'review or rejected.',
+                                                               'contentType': 'application/json',
+                                                               'headers': {'allOf': [{'type': 'object',
+                                                                                      'description': 'CloudEvents '
+                                                                                                     '1.0 '
+                                                                                                     'attributes '
+                                                                                                     'in '
+                                                                                                     'the '
+                                                                                                     'NATS '
+                                                                                                     'protocol '
+                                                                                                     'binding, '
+                                                                                                     'binary '
+                                                                                                     'content '
+                                                                                                     'mode. '
+                                                                                                     'The '
+                                                                                                     'publisher '
+                                                                                                     'sets '
+                                                                                                     'them; '
+                                                                                                     '`ce-id` '
+                                                                                                     'is '
+                                                                                                     'also '
+                                                                                                     'sent '
+                                                                                                     'as '
+                                                                                                     '`Nats-Msg-Id`, '
+                                                                                                     'so '
+                                                                                                     'JetStream '
+                                                                                                     'stores '
+                                                                                                     'a '
+                                                                                                     'publish '
+                                                                                                     'repeated '
+                                                                                                     'within '
+                                                                                                     'the '
+                                                                                                     "stream's "
+                                                                                                     'duplicate '
+                                                                                                     'window '
+                                                                                                     'only '
+                                                                                                     'once.',
+                                                                                      'required': ['ce-id',
+                                                                                                   'ce-source',
+                                                                                                   'ce-type',
+                                                                                                   'ce-time',
+                                                                                                   'ce-specversion',
+                                                                                                   'content-type'],
+                                                                                      'properties': {'ce-id': {'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'description': 'The '
+                                                                                                                              'event '
+                                                                                                                              'id, '
+                                                                                                                              'unique '
+                                                                                                                              'per '
+                                                                                                                              'source; '
+                                                                                                                              'the '
+                                                                                                                              'idempotency '
+                                                                                                                              'key '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'event.'},
+                                                                                                     'ce-source': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'URI '
+                                                                                                                                  'reference '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'service '
+                                                                                                                                  'that '
+                                                                                                                                  'published '
+                                                                                                                                  'the '
+                                                                                                                                  'event.'},
+                                                                                                     'ce-type': {'type': 'string',
+                                                                                                                 'description': 'The '
+                                                                                                                                'event '
+                                                                                                                                'type, '
+                                                                                                                                'equal '
+                                                                                                                                'to '
+                                                                                                                                'the '
+                                                                                                                                'channel '
+                                                                                                                                'address.'},
+                                                                                                     'ce-time': {'type': 'string',
+                                                                                                                 'format': 'date-time',
+                                                                                                                 'description': 'When '
+                                                                                                                                'the '
+                                                                                                                                'event '
+                                                                                                                                'happened, '
+                                                                                                                                'RFC '
+                                                                                                                                '3339 '
+                                                                                                                                'in '
+                                                                                                                                'UTC.'},
+                                                                                                     'ce-specversion': {'const': '1.0',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'CloudEvents '
+                                                                                                                                       'version.'},
+                                                                                                     'content-type': {'const': 'application/json',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'media '
+                                                                                                                                     'type '
+                                                                                                                                     'of '
+                                                                                                                                     'the '
+                                                                                                                                     'payload.'},
+                                                                                                     'traceparent': {'type': 'string',
+                                                                                                                     'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                     'description': 'W3C '
+                                                                                                                                    'trace '
+                                                                                                                                    'context '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'operation '
+                                                                                                                                    'that '
+                                                                                                                                    'published '
+                                                                                                                                    'the '
+                                                                                                                                    'event, '
+                                                                                                                                    'when '
+                                                                                                                                    'traced.'}}},
+                                                                                     {'properties': {'ce-type': {'const': 'acme.banking.v1.transfer.status_changed'}}}]},
+                                                               'payload': {'type': 'object',
+                                                                           'description': 'The '
+                                                                                          'status '
+                                                                                          'a '
+                                                                                          'transfer '
+                                                                                          'reached, '
+                                                                                          'with '
+                                                                                          'what it '
+                                                                                          'moves '
+                                                                                          'and '
+                                                                                          'why. '
+                                                                                          '`previousStatus` '
+                                                                                          'is '
+                                                                                          'HELD_FOR_REVIEW '
+                                                                                          'for a '
+                                                                                          'held '
+                                                                                          'transfer '
+                                                                                          'that a '
+                                                                                          'review '
+                                                                                          'completed '
+                                                                                          'or '
+                                                                                          'rejected, '
+                                                                                          'and '
+                                                                                          'absent '
+                                                                                          'otherwise.',
+                                                                           'additionalProperties': False,
+                                                                           'required': ['transferId',
+                                                                                        'customerId',
+                                                                                        'fromAccountId',
+                                                                                        'toAccountId',
+                                                                                        'amount',
+                                                                                        'status',
+                                                                                        'rule',
+                                                                                        'reason',
+                                                                                        'changedAt'],
+                                                                           'properties': {'transferId': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'transfer; '
+                                                                                                                        'the '
+                                                                                                                        'same '
+                                                                                                                        'in '
+                                                                                                                        'every '
+                                                                                                                        'event '
+                                                                                                                        'about '
+                                                                                                                        'this '
+                                                                                                                        'transfer.'},
+                                                                                          'customerId': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'customer '
+                                                                                                                        'who '
+                                                                                                                        'sent '
+                                                                                                                        'the '
+                                                                                                                        'transfer '
+                                                                                                                        '(the '
+                                                                                                                        'owner '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'source '
+                                                                                                                        'account).'},
+                                                                                          'fromAccountId': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'account '
+                                                                                                                           'the '
+                                                                                                                           'money '
+                                                                                                                           'comes '
+                                                                                                                           'from.'},
+                                                                                          'toAccountId': {'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'account '
+                                                                                                                         'the '
+                                                                                                                         'money '
+                                                                                                                         'goes '
+                                                                                                                         'to.'},
+                                                                                          'amount': {'type': 'object',
+                                                                                                     'description': 'An '
+                                                                                                                    'amount '
+                                                                                                                    'of '
+                                                                                                                    'money '
+                                                                                                                    'in '
+                                                                                                                    'one '
+                                                                                                                    'currency, '
+                                                                                                                    'as '
+                                                                                                                    'units '
+                                                                                                                    'and '
+                                                                                                                    'nanos '
+                                                                                                                    'like '
+                                                                                                                    'google.type.Money.',
+                                                                                                     'additionalProperties': False,
+                                                                                                     'required': ['currency',
+                                                                                                                  'units',
+                                                                                                                  'nanos'],
+                                                                                                     'properties': {'currency': {'type': 'string',
+                                                                                                                                 'pattern': '^[A-Z]{3}$',
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'ISO '
+                                                                                                                                                '4217 '
+                                                                                                                                                'code '
+                                                                                                                                                'of '
+                                                                                                                                                'the '
+                                                                                                                                                'currency, '
+                                                                                                                                                'for '
+                                                                                                                                                'example '
+                                                                                                                                                'EUR.'},
+                                                                                                                    'units': {'type': 'integer',
+                                                                                                                              'minimum': 0,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'whole '
+                                                                                                                                             'units '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'amount, '
+                                                                                                                                             'for '
+                                                                                                                                             'example '
+                                                                                                                                             '12 '
+                                                                                                                                             'of '
+                                                                                                                                             '12.50 '
+                                                                                                                                             'EUR.'},
+                                                                                                                    'nanos': {'type': 'integer',
+                                                                                                                              'minimum': 0,
+                                                                                                                              'maximum': 999999999,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'fraction '
+                                                                                                                                             'of '
+                                                                                                                                             'a '
+                                                                                                                                             'unit '
+                                                                                                                                             'in '
+                                                                                                                                             'billionths, '
+                                                                                                                                             'for '
+                                                                                                                                             'example '
+                                                                                                                                             '500000000 '
+                                                                                                                                             'of '
+                                                                                                                                             '12.50 '
+                                                                                                                                             'EUR.'}}},
+                                                                                          'status': {'type': 'string',
+                                                                                                     'description': 'The '
+                                                                                                                    'status '
+                                                                                                                    'a '
+                                                                                                                    'transfer '
+                                                                                                                    'reached. '
+                                                                                                                    'COMPLETED: '
+                                                                                                                    'posted '
+                                                                                                                    'to '
+                                                                                                                    'the '
+                                                                                                                    'ledger, '
+                                                                                                                    'the '
+                                                                                                                    'money '
+                                                                                                                    'moved. '
+                                                                                                                    'HELD_FOR_REVIEW: '
+                                                                                                                    'fraud '
+                                                                                                                    'screening '
+                                                                                                                    'asked '
+                                                                                                                    'for '
+                                                                                                                    'a '
+                                                                                                                    'review; '
+                                                                                                                    'the '
+                                                                                                                    'funds '
+                                                                                                                    'are '
+                                                                                                                    'reserved '
+                                                                                                                    'on '
+                                                                                                                    'the '
+                                                                                                                    'source '
+                                                                                                                    'account '
+                                                                                                                    'and '
+                                                                                                                    'nothing '
+                                                                                                                    'is '
+                                                                                                                    'posted '
+                                                                                                                    'yet. '
+                                                                                                                    'REJECTED: '
+                                                                                                                    'nothing '
+                                                                                                                    'was '
+                                                                                                                    'posted '
+                                                                                                                    'and '
+                                                                                                                    'nothing '
+                                                                                                                    'stays '
+                                                                                                                    'reserved.',
+                                                                                                     'enum': ['COMPLETED',
+                                                                                                              'HELD_FOR_REVIEW',
+                                                                                                              'REJECTED']},
+                                                                                          'rule': {'type': 'string',
+                                                                                                   'description': 'What '
+                                                                                                                  'decided '
+                                                                                                                  'the '
+                                                                                                                  'status. '
+                                                                                                                  'PASSED: '
+                                                                                                                  'screening '
+                                                                                                                  'found '
+                                                                                                                  'nothing. '
+                                                                                                                  'VELOCITY: '
+                                                                                                                  'too '
+                                                                                                                  'many '
+                                                                                                                  'transfers '
+                                                                                                                  'from '
+                                                                                                                  'the '
+                                                                                                                  'account '
+                                                                                                                  'in '
+                                                                                                                  'a '
+                                                                                                                  'short '
+                                                                                                                  'time. '
+                                                                                                                  'AMOUNT_AGAINST_HISTORY: '
+                                                                                                                  'far '
+                                                                                                                  'more '
+                                                                                                                  'than '
+                                                                                                                  'the '
+                                                                                                                  "account's "
+                                                                                                                  'largest '
+                                                                                                                  'earlier '
+                                                                                                                  'transfer. '
+                                                                                                                  'NEW_PAYEE: '
+                                                                                                                  'a '
+                                                                                                                  'large '
+                                                                                                                  'first '
+                                                                                                                  'transfer '
+                                                                                                                  'to '
+                                                                                                                  'this '
+                                                                                                                  'destination. '
+                                                                                                                  'INSUFFICIENT_FUNDS: '
+                                                                                                                  'the '
+                                                                                                                  'source '
+                                                                                                                  'account '
+                                                                                                                  'could '
+                                                                                                                  'not '
+                                                                                                                  'cover '
+                                                                                                                  'the '
+                                                                                                                  'amount. '
+                                                                                                                  'REVIEW_APPROVED '
+                                                                                                                  'and '
+                                                                                                                  'REVIEW_REJECTED: '
+                                                                                                                  'a '
+                                                                                                                  'member '
+                                                                                                                  'of '
+                                                                                                                  'staff '
+                                                                                                                  'decided '
+                                                                                                                  'a '
+                                                                                                                  'held '
+                                                                                                                  'transfer.',
+                                                                                                   'enum': ['PASSED',
+                                                                                                            'VELOCITY',
+                                                                                                            'AMOUNT_AGAINST_HISTORY',
+                                                                                                            'NEW_PAYEE',
+                                                                                                            'INSUFFICIENT_FUNDS',
+                                                                                                            'REVIEW_APPROVED',
+                                                                                                            'REVIEW_REJECTED']},
+                                                                                          'reason': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 500,
+                                                                                                     'description': 'Why '
+                                                                                                                    'the '
+                                                                                                                    'transfer '
+                                                                                                                    'reached '
+                                                                                                                    'this '
+                                                                                                                    'status, '
+                                                                                                                    'one '
+                                                                                                                    'sentence '
+                                                                                                                    'a '
+                                                                                                                    'customer '
+                                                                                                                    'can '
+                                                                                                                    'read, '
+                                                                                                                    'for '
+                                                                                                                    'example '
+                                                                                                                    '"More '
+                                                                                                                    'than '
+                                                                                                                    '5 '
+                                                                                                                    'transfers '
+                                                                                                                    'from '
+                                                                                                                    'this '
+                                                                                                                    'account '
+                                                                                                                    'in '
+                                                                                                                    '10 '
+                                                                                                                    'minutes.".'},
+                                                                                          'changedAt': {'type': 'string',
+                                                                                                        'format': 'date-time',
+                                                                                                        'description': 'When '
+                                                                                                                       'the '
+                                                                                                                       'transfer '
+                                                                                                                       'reached '
+                                                                                                                       'this '
+                                                                                                                       'status, '
+                                                                                                                       'RFC '
+                                                                                                                       '3339 '
+                                                                                                                       'in '
+                                                                                                                       'UTC.'},
+                                                                                          'previousStatus': {'type': 'string',
+                                                                                                             'description': 'The '
+                                                                                                                            'status '
+                                                                                                                            'a '
+                                                                                                                            'transfer '
+                                                                                                                            'reached. '
+                                                                                                                            'COMPLETED: '
+                                                                                                                            'posted '
+                                                                                                                            'to '
+                                                                                                                            'the '
+                                                                                                                            'ledger, '
+                                                                                                                            'the '
+                                                                                                                            'money '
+                                                                                                                            'moved. '
+                                                                                                                            'HELD_FOR_REVIEW: '
+                                                                                                                            'fraud '
+                                                                                                                            'screening '
+                                                                                                                            'asked '
+                                                                                                                            'for '
+                                                                                                                            'a '
+                                                                                                                            'review; '
+                                                                                                                            'the '
+                                                                                                                            'funds '
+                                                                                                                            'are '
+                                                                                                                            'reserved '
+                                                                                                                            'on '
+                                                                                                                            'the '
+                                                                                                                            'source '
+                                                                                                                            'account '
+                                                                                                                            'and '
+                                                                                                                            'nothing '
+                                                                                                                            'is '
+                                                                                                                            'posted '
+                                                                                                                            'yet. '
+                                                                                                                            'REJECTED: '
+                                                                                                                            'nothing '
+                                                                                                                            'was '
+                                                                                                                            'posted '
+                                                                                                                            'and '
+                                                                                                                            'nothing '
+                                                                                                                            'stays '
+                                                                                                                            'reserved.',
+                                                                                                             'enum': ['COMPLETED',
+                                                                                                                      'HELD_FOR_REVIEW',
+                                                                                                                      'REJECTED']}}}}],
+                                                 'bindings': {'nats': {'queue': 'notifications',
+                                                                       'x-jetstream': {'durable': 'notifications-transfer-status-changed',
+                                                                                       'stream': 'BANKING',
+                                                                                       'ackWait': '30s',
+                                                                                       'maxDeliver': 5,
+                                                                                       'backoff': ['1s',
+                                                                                                   '5s',
+                                                                                                   '30s',
+                                                                                                   '2m'],
+                                                                                       'deadLetter': 'acme.notifications.v1.deadletter.transfer-status-changed',
+                                                                                       'maxAckPending': 256,
+                                                                                       'fetchBatch': 16}}}},
+                'sendInAppNotification': {'action': 'send',
+                                          'summary': "Append a notification to its customer's "
+                                                     'in-app stream. Published on '
+                                                     '`acme.notifications.v1.inapp.<customerId>`, '
+                                                     'never on the channel address itself.',
+                                          'channel': {'address': 'acme.notifications.v1.inapp.*',
+                                                      'description': "A customer's in-app "
+                                                                     'notifications. The `*` is '
+                                                                     'the customer id: each '
+                                                                     'customer has a subject of '
+                                                                     'their own, '
+                                                                     '`acme.notifications.v1.inapp.<customerId>`, '
+                                                                     'so that a subscriber reads '
+                                                                     'only theirs, from a cursor. '
+                                                                     'The codegen cannot fill in a '
+                                                                     'channel parameter, so the '
+                                                                     'service publishes here with '
+                                                                     'the wire directly.',
+                                                      'messages': {'inAppNotification': {'name': 'InAppNotification',
+                                                                                         'title': 'In-app '
+                                                                                                  'notification',
+                                                                                         'summary': 'A '
+                                                                                                    'notification '
+                                                                                                    'in '
+                                                                                                    'its '
+                                                                                                    "customer's "
+                                                                                                    'in-app '
+                                                                                                    'stream.',
+                                                                                         'contentType': 'application/json',
+                                                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                                                'description': 'CloudEvents '
+                                                                                                                               '1.0 '
+                                                                                                                               'attributes '
+                                                                                                                               'in '
+                                                                                                                               'the '
+                                                                                                                               'NATS '
+                                                                                                                               'protocol '
+                                                                                                                               'binding, '
+                                                                                                                               'binary '
+                                                                                                                               'content '
+                                                                                                                               'mode. '
+                                                                                                                               'The '
+                                                                                                                               'publisher '
+                                                                                                                               'sets '
+                                                                                                                               'them; '
+                                                                                                                               '`ce-id` '
+                                                                                                                               'is '
+                                                                                                                               'also '
+                                                                                                                               'sent '
+                                                                                                                               'as '
+                                                                                                                               '`Nats-Msg-Id`, '
+                                                                                                                               'so '
+                                                                                                                               'JetStream '
+                                                                                                                               'stores '
+                                                                                                                               'a '
+                                                                                                                               'publish '
+                                                                                                                               'repeated '
+                                                                                                                               'within '
+                                                                                                                               'the '
+                                                                                                                               "stream's "
+                                                                                                                               'duplicate '
+                                                                                                                               'window '
+                                                                                                                               'only '
+                                                                                                                               'once.',
+                                                                                                                'required': ['ce-id',
+                                                                                                                             'ce-source',
+                                                                                                                             'ce-type',
+                                                                                                                             'ce-time',
+                                                                                                                             'ce-specversion',
+                                                                                                                             'content-type'],
+                                                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'event '
+                                                                                                                                                        'id, '
+                                                                                                                                                        'unique '
+                                                                                                                                                        'per '
+                                                                                                                                                        'source; '
+                                                                                                                                                        'the '
+                                                                                                                                                        'idempotency '
+                                                                                                                                                        'key '
+                                                                                                                                                        'of '
+                                                                                                                                                        'the '
+                                                                                                                                                        'event.'},
+                                                                                                                               'ce-source': {'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'URI '
+                                                                                                                                                            'reference '
+                                                                                                                                                            'of '
+                                                                                                                                                            'the '
+                                                                                                                                                            'service '
+                                                                                                                                                            'that '
+                                                                                                                                                            'published '
+                                                                                                                                                            'the '
+                                                                                                                                                            'event.'},
+                                                                                                                               'ce-type': {'type': 'string',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'event '
+                                                                                                                                                          'type, '
+                                                                                                                                                          'equal '
+                                                                                                                                                          'to '
+                                                                                                                                                          'the '
+                                                                                                                                                          'channel '
+                                                                                                                                                          'address.'},
+                                                                                                                               'ce-time': {'type': 'string',
+                                                                                                                                           'format': 'date-time',
+                                                                                                                                           'description': 'When '
+                                                                                                                                                          'the '
+                                                                                                                                                          'event '
+                                                                                                                                                          'happened, '
+                                                                                                                                                          'RFC '
+                                                                                                                                                          '3339 '
+                                                                                                                                                          'in '
+                                                                                                                                                          'UTC.'},
+                                                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                                                  'description': 'The '
+                                                                                                                                                                 'CloudEvents '
+                                                                                                                                                                 'version.'},
+                                                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'media '
+                                                                                                                                                               'type '
+                                                                                                                                                               'of '
+                                                                                                                                                               'the '
+                                                                                                                                                               'payload.'},
+                                                                                                                               'traceparent': {'type': 'string',
+                                                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                               'description': 'W3C '
+                                                                                                                                                              'trace '
+                                                                                                                                                              'context '
+                                                                                                                                                              'of '
+                                                                                                                                                              'the '
+                                                                                                                                                              'operation '
+                                                                                                                                                              'that '
+                                                                                                                                                              'published '
+                                                                                                                                                              'the '
+                                                                                                                                                              'event, '
+                                                                                                                                                              'when '
+                                                                                                                                                              'traced.'}}},
+                                                                                                               {'properties': {'ce-type': {'const': 'acme.notifications.v1.inapp.notification'}}}]},
+                                                                                         'payload': {'type': 'object',
+                                                                                                     'description': 'One '
+                                                                                                                    'notification '
+                                                                                                                    'to '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'the '
+                                                                                                                    'same '
+                                                                                                                    'on '
+                                                                                                                    'every '
+                                                                                                                    'channel: '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'the '
+                                                                                                                    'in-app '
+                                                                                                                    'message, '
+                                                                                                                    'the '
+                                                                                                                    'body '
+                                                                                                                    'of '
+                                                                                                                    'every '
+                                                                                                                    'webhook '
+                                                                                                                    'POST, '
+                                                                                                                    'and '
+                                                                                                                    'what '
+                                                                                                                    'an '
+                                                                                                                    'email '
+                                                                                                                    'is '
+                                                                                                                    'rendered '
+                                                                                                                    'from.',
+                                                                                                     'additionalProperties': False,
+                                                                                                     'required': ['notificationId',
+                                                                                                                  'customerId',
+                                                                                                                  'title',
+                                                                                                                  'body',
+                                                                                                                  'eventType',
+                                                                                                                  'createTime'],
+                                                                                                     'properties': {'notificationId': {'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'the '
+                                                                                                                                                      'event '
+                                                                                                                                                      'that '
+                                                                                                                                                      'caused '
+                                                                                                                                                      'the '
+                                                                                                                                                      'notification; '
+                                                                                                                                                      'each '
+                                                                                                                                                      'event '
+                                                                                                                                                      'notifies '
+                                                                                                                                                      'once.'},
+                                                                                                                    'customerId': {'type': 'string',
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'customer '
+                                                                                                                                                  'the '
+                                                                                                                                                  'notification '
+                                                                                                                                                  'is '
+                                                                                                                                                  'for.'},
+                                                                                                                    'title': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'A '
+                                                                                                                                             'one-line '
+                                                                                                                                             'summary, '
+                                                                                                                                             'for '
+                                                                                                                                             'example '
+                                                                                                                                             '"Order '
+                                                                                                                                             '0190... '
+                                                                                                                                             'has '
+                                                                                                                                             'shipped".'},
+                                                                                                                    'body': {'type': 'string',
+                                                                                                                             'description': 'The '
+                                                                                                                                            'full '
+                                                                                                                                            'text '
+                                                                                                                                            'for '
+                                                                                                                                            'people.'},
+                                                                                                                    'eventType': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'CloudEvents '
+                                                                                                                                                 'type '
+                                                                                                                                                 'of '
+                                                                                                                                                 'the '
+                                                                                                                                                 'event '
+                                                                                                                                                 'that '
+                                                                                                                                                 'caused '
+                                                                                                                                                 'it.'},
+                                                                                                                    'createTime': {'type': 'string',
+                                                                                                                                   'format': 'date-time',
+                                                                                                                                   'description': 'When '
+                                                                                                                                                  'the '
+                                                                                                                                                  'event '
+                                                                                                                                                  'that '
+                                                                                                                                                  'caused '
+                                                                                                                                                  'it '
+                                                                                                                                                  'happened, '
+                                                                                                                                                  'RFC '
+                                                                                                                                                  '3339 '
+                                                                                                                                                  'in '
+                                                                                                                                                  'UTC.'},
+                                                                                                                    'attributes': {'type': 'object',
+                                                                                                                                   'description': 'What '
+                                                                                                                                                  'the '
+                                                                                                                                                  'notification '
+                                                                                                                                                  'is '
+                                                                                                                                                  'about, '
+                                                                                                                                                  'for '
+                                                                                                                                                  'programs: '
+                                                                                                                                                  'for '
+                                                                                                                                                  'example '
+                                                                                                                                                  '`orderId` '
+                                                                                                                                                  'and '
+                                                                                                                                                  '`status`, '
+                                                                                                                                                  'or '
+                                                                                                                                                  '`transferId` '
+                                                                                                                                                  'and '
+                                                                                                                                                  '`status`. '
+                                                                                                                                                  'Absent '
+                                                                                                                                                  'when '
+                                                                                                                                                  'there '
+                                                                                                                                                  'is '
+                                                                                                                                                  'nothing '
+                                                                                                                                                  'to '
+                                                                                                                                                  'add.',
+                                                                                                                                   'additionalProperties': {'type': 'string'}}}}}},
+                                                      'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS'}}}},
+                                          'messages': [{'name': 'InAppNotification',
+                                                        'title': 'In-app notification',
+                                                        'summary': 'A notification in its '
+                                                                   "customer's in-app stream.",
+                                                        'contentType': 'application/json',
+                                                        'headers': {'allOf': [{'type': 'object',
+                                                                               'description': 'CloudEvents '
+                                                                                              '1.0 '
+                                                                                              'attributes '
+                                                                                              'in '
+                                                                                              'the '
+                                                                                              'NATS '
+                                                                                              'protocol '
+                                                                                              'binding, '
+                                                                                              'binary '
+                                                                                              'content '
+                                                                                              'mode. '
+                                                                                              'The '
+                                                                                              'publisher '
+                                                                                              'sets '
+                                                                                              'them; '
+                                                                                              '`ce-id` '
+                                                                                              'is '
+                                                                                              'also '
+                                                                                              'sent '
+                                                                                              'as '
+                                                                                              '`Nats-Msg-Id`, '
+                                                                                              'so '
+                                                                                              'JetStream '
+                                                                                              'stores '
+                                                                                              'a '
+                                                                                              'publish '
+                                                                                              'repeated '
+                                                                                              'within '
+                                                                                              'the '
+                                                                                              "stream's "
+                                                                                              'duplicate '
+                                                                                              'window '
+                                                                                              'only '
+                                                                                              'once.',
+                                                                               'required': ['ce-id',
+                                                                                            'ce-source',
+                                                                                            'ce-type',
+                                                                                            'ce-time',
+                                                                                            'ce-specversion',
+                                                                                            'content-type'],
+                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'event '
+                                                                                                                       'id, '
+                                                                                                                       'unique '
+                                                                                                                       'per '
+                                                                                                                       'source; '
+                                                                                                                       'the '
+                                                                                                                       'idempotency '
+                                                                                                                       'key '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'event.'},
+                                                                                              'ce-source': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'URI '
+                                                                                                                           'reference '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'service '
+                                                                                                                           'that '
+                                                                                                                           'published '
+                                                                                                                           'the '
+                                                                                                                           'event.'},
+                                                                                              'ce-type': {'type': 'string',
+                                                                                                          'description': 'The '
+                                                                                                                         'event '
+                                                                                                                         'type, '
+                                                                                                                         'equal '
+                                                                                                                         'to '
+                                                                                                                         'the '
+                                                                                                                         'channel '
+                                                                                                                         'address.'},
+                                                                                              'ce-time': {'type': 'string',
+                                                                                                          'format': 'date-time',
+                                                                                                          'description': 'When '
+                                                                                                                         'the '
+                                                                                                                         'event '
+                                                                                                                         'happened, '
+                                                                                                                         'RFC '
+                                                                                                                         '3339 '
+                                                                                                                         'in '
+                                                                                                                         'UTC.'},
+                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                 'description': 'The '
+                                                                                                                                'CloudEvents '
+                                                                                                                                'version.'},
+                                                                                              'content-type': {'const': 'application/json',
+                                                                                                               'description': 'The '
+                                                                                                                              'media '
+                                                                                                                              'type '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'payload.'},
+                                                                                              'traceparent': {'type': 'string',
+                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                              'description': 'W3C '
+                                                                                                                             'trace '
+                                                                                                                             'context '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'operation '
+                                                                                                                             'that '
+                                                                                                                             'published '
+                                                                                                                             'the '
+                                                                                                                             'event, '
+                                                                                                                             'when '
+                                                                                                                             'traced.'}}},
+                                                                              {'properties': {'ce-type': {'const': 'acme.notifications.v1.inapp.notification'}}}]},
+                                                        'payload': {'type': 'object',
+                                                                    'description': 'One '
+                                                                                   'notification '
+                                                                                   'to a customer, '
+                                                                                   'the same on '
+                                                                                   'every channel: '
+                                                                                   'it is the '
+                                                                                   'in-app '
+                                                                                   'message, the '
+                                                                                   'body of every '
+                                                                                   'webhook POST, '
+                                                                                   'and what an '
+                                                                                   'email is '
+                                                                                   'rendered from.',
+                                                                    'additionalProperties': False,
+                                                                    'required': ['notificationId',
+                                                                                 'customerId',
+                                                                                 'title',
+                                                                                 'body',
+                                                                                 'eventType',
+                                                                                 'createTime'],
+                                                                    'properties': {'notificationId': {'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'the '
+                                                                                                                     'event '
+                                                                                                                     'that '
+                                                                                                                     'caused '
+                                                                                                                     'the '
+                                                                                                                     'notification; '
+                                                                                                                     'each '
+                                                                                                                     'event '
+                                                                                                                     'notifies '
+                                                                                                                     'once.'},
+                                                                                   'customerId': {'type': 'string',
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'customer '
+                                                                                                                 'the '
+                                                                                                                 'notification '
+                                                                                                                 'is '
+                                                                                                                 'for.'},
+                                                                                   'title': {'type': 'string',
+                                                                                             'minLength': 1,
+                                                                                             'description': 'A '
+                                                                                                            'one-line '
+                                                                                                            'summary, '
+                                                                                                            'for '
+                                                                                                            'example '
+                                                                                                            '"Order '
+                                                                                                            '0190... '
+                                                                                                            'has '
+                                                                                                            'shipped".'},
+                                                                                   'body': {'type': 'string',
+                                                                                            'description': 'The '
+                                                                                                           'full '
+                                                                                                           'text '
+                                                                                                           'for '
+                                                                                                           'people.'},
+                                                                                   'eventType': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'description': 'The '
+                                                                                                                'CloudEvents '
+                                                                                                                'type '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'event '
+                                                                                                                'that '
+                                                                                                                'caused '
+                                                                                                                'it.'},
+                                                                                   'createTime': {'type': 'string',
+                                                                                                  'format': 'date-time',
+                                                                                                  'description': 'When '
+                                                                                                                 'the '
+                                                                                                                 'event '
+                                                                                                                 'that '
+                                                                                                                 'caused '
+                                                                                                                 'it '
+                                                                                                                 'happened, '
+                                                                                                                 'RFC '
+                                                                                                                 '3339 '
+                                                                                                                 'in '
+                                                                                                                 'UTC.'},
+                                                                                   'attributes': {'type': 'object',
+                                                                                                  'description': 'What '
+                                                                                                                 'the '
+                                                                                                                 'notification '
+                                                                                                                 'is '
+                                                                                                                 'about, '
+                                                                                                                 'for '
+                                                                                                                 'programs: '
+                                                                                                                 'for '
+                                                                                                                 'example '
+                                                                                                                 '`orderId` '
+                                                                                                                 'and '
+                                                                                                                 '`status`, '
+                                                                                                                 'or '
+                                                                                                                 '`transferId` '
+                                                                                                                 'and '
+                                                                                                                 '`status`. '
+                                                                                                                 'Absent '
+                                                                                                                 'when '
+                                                                                                                 'there '
+                                                                                                                 'is '
+                                                                                                                 'nothing '
+                                                                                                                 'to '
+                                                                                                                 'add.',
+                                                                                                  'additionalProperties': {'type': 'string'}}}}}]},
+                'sendEmail': {'action': 'send',
+                              'summary': 'Put a rendered email in the outbox.',
+                              'channel': {'address': 'acme.notifications.v1.email.outbox',
+                                          'description': 'Rendered emails waiting for a mail '
+                                                         'sender.',
+                                          'messages': {'email': {'name': 'Email',
+                                                                 'title': 'Email',
+                                                                 'summary': 'An email rendered for '
+                                                                            'one recipient, '
+                                                                            'waiting to be sent.',
+                                                                 'contentType': 'application/json',
+                                                                 'headers': {'allOf': [{'type': 'object',
+                                                                                        'description': 'CloudEvents '
+                                                                                                       '1.0 '
+                                                                                                       'attributes '
+                                                                                                       'in '
+                                                                                                       'the '
+                                                                                                       'NATS '
+                                                                                                       'protocol '
+                                                                                                       'binding, '
+                                                                                                       'binary '
+                                                                                                       'content '
+                                                                                                       'mode. '
+                                                                                                       'The '
+                                                                                                       'publisher '
+                                                                                                       'sets '
+                                                                                                       'them; '
+                                                                                                       '`ce-id` '
+                                                                                                       'is '
+                                                                                                       'also '
+                                                                                                       'sent '
+                                                                                                       'as '
+                                                                                                       '`Nats-Msg-Id`, '
+                                                                                                       'so '
+                                                                                                       'JetStream '
+                                                                                                       'stores '
+                                                                                                       'a '
+                                                                                                       'publish '
+                                                                                                       'repeated '
+                                                                                                       'within '
+                                                                                                       'the '
+                                                                                                       "stream's "
+                                                                                                       'duplicate '
+                                                                                                       'window '
+                                                                                                       'only '
+                                                                                                       'once.',
+                                                                                        'required': ['ce-id',
+                                                                                                     'ce-source',
+                                                                                                     'ce-type',
+                                                                                                     'ce-time',
+                                                                                                     'ce-specversion',
+                                                                                                     'content-type'],
+                                                                                        'properties': {'ce-id': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'event '
+                                                                                                                                'id, '
+                                                                                                                                'unique '
+                                                                                                                                'per '
+                                                                                                                                'source; '
+                                                                                                                                'the '
+                                                                                                                                'idempotency '
+                                                                                                                                'key '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'event.'},
+                                                                                                       'ce-source': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'The '
+                                                                                                                                    'URI '
+                                                                                                                                    'reference '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'service '
+                                                                                                                                    'that '
+                                                                                                                                    'published '
+                                                                                                                                    'the '
+                                                                                                                                    'event.'},
+                                                                                                       'ce-type': {'type': 'string',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'event '
+                                                                                                                                  'type, '
+                                                                                                                                  'equal '
+                                                                                                                                  'to '
+                                                                                                                                  'the '
+                                                                                                                                  'channel '
+                                                                                                                                  'address.'},
+                                                                                                       'ce-time': {'type': 'string',
+                                                                                                                   'format': 'date-time',
+                                                                                                                   'description': 'When '
+                                                                                                                                  'the '
+                                                                                                                                  'event '
+                                                                                                                                  'happened, '
+                                                                                                                                  'RFC '
+                                                                                                                                  '3339 '
+                                                                                                                                  'in '
+                                                                                                                                  'UTC.'},
+                                                                                                       'ce-specversion': {'const': '1.0',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'CloudEvents '
+                                                                                                                                         'version.'},
+                                                                                                       'content-type': {'const': 'application/json',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'media '
+                                                                                                                                       'type '
+                                                                                                                                       'of '
+                                                                                                                                       'the '
+                                                                                                                                       'payload.'},
+                                                                                                       'traceparent': {'type': 'string',
+                                                                                                                       'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                       'description': 'W3C '
+                                                                                                                                      'trace '
+                                                                                                                                      'context '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'operation '
+                                                                                                                                      'that '
+                                                                                                                                      'published '
+                                                                                                                                      'the '
+                                                                                                                                      'event, '
+                                                                                                                                      'when '
+                                                                                                                                      'traced.'}}},
+                                                                                       {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.outbox'}}}]},
+                                                                 'payload': {'type': 'object',
+                                                                             'description': 'An '
+                                                                                            'email '
+                                                                                            'rendered '
+                                                                                            'for '
+                                                                                            'one '
+                                                                                            'recipient.',
+                                                                             'additionalProperties': False,
+                                                                             'required': ['notificationId',
+                                                                                          'customerId',
+                                                                                          'to',
+                                                                                          'subject',
+                                                                                          'body'],
+                                                                             'properties': {'notificationId': {'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'description': 'The '
+                                                                                                                              'notification '
+                                                                                                                              'the '
+                                                                                                                              'email '
+                                                                                                                              'renders; '
+                                                                                                                              'also '
+                                                                                                                              'the '
+                                                                                                                              "email's "
+                                                                                                                              'event '
+                                                                                                                              'id.'},
+                                                                                            'customerId': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'description': 'The '
+                                                                                                                          'customer '
+                                                                                                                          'the '
+                                                                                                                          'email '
+                                                                                                                          'is '
+                                                                                                                          'for.'},
+                                                                                            'to': {'type': 'string',
+                                                                                                   'minLength': 3,
+                                                                                                   'maxLength': 254,
+                                                                                                   'description': 'The '
+                                                                                                                  "recipient's "
+                                                                                                                  'address, '
+                                                                                                                  'from '
+                                                                                                                  'the '
+                                                                                                                  "customer's "
+                                                                                                                  'preferences.'},
+                                                                                            'subject': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'subject '
+                                                                                                                       'line.'},
+                                                                                            'body': {'type': 'string',
+                                                                                                     'description': 'The '
+                                                                                                                    'plain-text '
+                                                                                                                    'body.'}}}}},
+                                          'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_EMAIL'}}}},
+                              'messages': [{'name': 'Email',
+                                            'title': 'Email',
+                                            'summary': 'An email rendered for one recipient, '
+                                                       'waiting to be sent.',
+                                            'contentType': 'application/json',
+                                            'headers': {'allOf': [{'type': 'object',
+                                                                   'description': 'CloudEvents 1.0 '
+                                                                                  'attributes in '
+                                                                                  'the NATS '
+                                                                                  'protocol '
+                                                                                  'binding, binary '
+                                                                                  'content mode. '
+                                                                                  'The publisher '
+                                                                                  'sets them; '
+                                                                                  '`ce-id` is also '
+                                                                                  'sent as '
+                                                                                  '`Nats-Msg-Id`, '
+                                                                                  'so JetStream '
+                                                                                  'stores a '
+                                                                                  'publish '
+                                                                                  'repeated within '
+                                                                                  "the stream's "
+                                                                                  'duplicate '
+                                                                                  'window only '
+                                                                                  'once.',
+                                                                   'required': ['ce-id',
+                                                                                'ce-source',
+                                                                                'ce-type',
+                                                                                'ce-time',
+                                                                                'ce-specversion',
+                                                                                'content-type'],
+                                                                   'properties': {'ce-id': {'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'description': 'The '
+                                                                                                           'event '
+                                                                                                           'id, '
+                                                                                                           'unique '
+                                                                                                           'per '
+                                                                                                           'source; '
+                                                                                                           'the '
+                                                                                                           'idempotency '
+                                                                                                           'key '
+                                                                                                           'of '
+                                                                                                           'the '
+                                                                                                           'event.'},
+                                                                                  'ce-source': {'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'description': 'The '
+                                                                                                               'URI '
+                                                                                                               'reference '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'service '
+                                                                                                               'that '
+                                                                                                               'published '
+                                                                                                               'the '
+                                                                                                               'event.'},
+                                                                                  'ce-type': {'type': 'string',
+                                                                                              'description': 'The '
+                                                                                                             'event '
+                                                                                                             'type, '
+                                                                                                             'equal '
+                                                                                                             'to '
+                                                                                                             'the '
+                                                                                                             'channel '
+                                                                                                             'address.'},
+                                                                                  'ce-time': {'type': 'string',
+                                                                                              'format': 'date-time',
+                                                                                              'description': 'When '
+                                                                                                             'the '
+                                                                                                             'event '
+                                                                                                             'happened, '
+                                                                                                             'RFC '
+                                                                                                             '3339 '
+                                                                                                             'in '
+                                                                                                             'UTC.'},
+                                                                                  'ce-specversion': {'const': '1.0',
+                                                                                                     'description': 'The '
+                                                                                                                    'CloudEvents '
+                                                                                                                    'version.'},
+                                                                                  'content-type': {'const': 'application/json',
+                                                                                                   'description': 'The '
+                                                                                                                  'media '
+                                                                                                                  'type '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'payload.'},
+                                                                                  'traceparent': {'type': 'string',
+                                                                                                  'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                  'description': 'W3C '
+                                                                                                                 'trace '
+                                                                                                                 'context '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'operation '
+                                                                                                                 'that '
+                                                                                                                 'published '
+                                                                                                                 'the '
+                                                                                                                 'event, '
+                                                                                                                 'when '
+                                                                                                                 'traced.'}}},
+                                                                  {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.outbox'}}}]},
+                                            'payload': {'type': 'object',
+                                                        'description': 'An email rendered for one '
+                                                                       'recipient.',
+                                                        'additionalProperties': False,
+                                                        'required': ['notificationId',
+                                                                     'customerId',
+                                                                     'to',
+                                                                     'subject',
+                                                                     'body'],
+                                                        'properties': {'notificationId': {'type': 'string',
+                                                                                          'minLength': 1,
+                                                                                          'description': 'The '
+                                                                                                         'notification '
+                                                                                                         'the '
+                                                                                                         'email '
+                                                                                                         'renders; '
+                                                                                                         'also '
+                                                                                                         'the '
+                                                                                                         "email's "
+                                                                                                         'event '
+                                                                                                         'id.'},
+                                                                       'customerId': {'type': 'string',
+                                                                                      'minLength': 1,
+                                                                                      'description': 'The '
+                                                                                                     'customer '
+                                                                                                     'the '
+                                                                                                     'email '
+                                                                                                     'is '
+                                                                                                     'for.'},
+                                                                       'to': {'type': 'string',
+                                                                              'minLength': 3,
+                                                                              'maxLength': 254,
+                                                                              'description': 'The '
+                                                                                             "recipient's "
+                                                                                             'address, '
+                                                                                             'from '
+                                                                                             'the '
+                                                                                             "customer's "
+                                                                                             'preferences.'},
+                                                                       'subject': {'type': 'string',
+                                                                                   'minLength': 1,
+                                                                                   'description': 'The '
+                                                                                                  'subject '
+                                                                                                  'line.'},
+                                                                       'body': {'type': 'string',
+                                                                                'description': 'The '
+                                                                                               'plain-text '
+                                                                                               'body.'}}}}]},
+                'sendWebhookDelivery': {'action': 'send',
+                                        'summary': 'Queue one notification for one webhook '
+                                                   'endpoint.',
+                                        'channel': {'address': 'acme.notifications.v1.webhook.delivery',
+                                                    'description': 'One notification to POST to '
+                                                                   'one webhook endpoint.',
+                                                    'messages': {'webhookDelivery': {'name': 'WebhookDelivery',
+                                                                                     'title': 'Webhook '
+                                                                                              'delivery',
+                                                                                     'summary': 'One '
+                                                                                                'notification '
+                                                                                                'to '
+                                                                                                'POST '
+                                                                                                'to '
+                                                                                                'one '
+                                                                                                'webhook '
+                                                                                                'endpoint.',
+                                                                                     'contentType': 'application/json',
+                                                                                     'headers': {'allOf': [{'type': 'object',
+                                                                                                            'description': 'CloudEvents '
+                                                                                                                           '1.0 '
+                                                                                                                           'attributes '
+                                                                                                                           'in '
+                                                                                                                           'the '
+                                                                                                                           'NATS '
+                                                                                                                           'protocol '
+                                                                                                                           'binding, '
+                                                                                                                           'binary '
+                                                                                                                           'content '
+                                                                                                                           'mode. '
+                                                                                                                           'The '
+                                                                                                                           'publisher '
+                                                                                                                           'sets '
+                                                                                                                           'them; '
+                                                                                                                           '`ce-id` '
+                                                                                                                           'is '
+                                                                                                                           'also '
+                                                                                                                           'sent '
+                                                                                                                           'as '
+                                                                                                                           '`Nats-Msg-Id`, '
+                                                                                                                           'so '
+                                                                                                                           'JetStream '
+                                                                                                                           'stores '
+                                                                                                                           'a '
+                                                                                                                           'publish '
+                                                                                                                           'repeated '
+                                                                                                                           'within '
+                                                                                                                           'the '
+                                                                                                                           "stream's "
+                                                                                                                           'duplicate '
+                                                                                                                           'window '
+                                                                                                                           'only '
+                                                                                                                           'once.',
+                                                                                                            'required': ['ce-id',
+                                                                                                                         'ce-source',
+                                                                                                                         'ce-type',
+                                                                                                                         'ce-time',
+                                                                                                                         'ce-specversion',
+                                                                                                                         'content-type'],
+                                                                                                            'properties': {'ce-id': {'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'event '
+                                                                                                                                                    'id, '
+                                                                                                                                                    'unique '
+                                                                                                                                                    'per '
+                                                                                                                                                    'source; '
+                                                                                                                                                    'the '
+                                                                                                                                                    'idempotency '
+                                                                                                                                                    'key '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'event.'},
+                                                                                                                           'ce-source': {'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'URI '
+                                                                                                                                                        'reference '
+                                                                                                                                                        'of '
+                                                                                                                                                        'the '
+                                                                                                                                                        'service '
+                                                                                                                                                        'that '
+                                                                                                                                                        'published '
+                                                                                                                                                        'the '
+                                                                                                                                                        'event.'},
+                                                                                                                           'ce-type': {'type': 'string',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'event '
+                                                                                                                                                      'type, '
+                                                                                                                                                      'equal '
+                                                                                                                                                      'to '
+                                                                                                                                                      'the '
+                                                                                                                                                      'channel '
+                                                                                                                                                      'address.'},
+                                                                                                                           'ce-time': {'type': 'string',
+                                                                                                                                       'format': 'date-time',
+                                                                                                                                       'description': 'When '
+                                                                                                                                                      'the '
+                                                                                                                                                      'event '
+                                                                                                                                                      'happened, '
+                                                                                                                                                      'RFC '
+                                                                                                                                                      '3339 '
+                                                                                                                                                      'in '
+                                                                                                                                                      'UTC.'},
+                                                                                                                           'ce-specversion': {'const': '1.0',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'CloudEvents '
+                                                                                                                                                             'version.'},
+                                                                                                                           'content-type': {'const': 'application/json',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'media '
+                                                                                                                                                           'type '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'payload.'},
+                                                                                                                           'traceparent': {'type': 'string',
+                                                                                                                                           'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                           'description': 'W3C '
+                                                                                                                                                          'trace '
+                                                                                                                                                          'context '
+                                                                                                                                                          'of '
+                                                                                                                                                          'the '
+                                                                                                                                                          'operation '
+                                                                                                                                                          'that '
+                                                                                                                                                          'published '
+                                                                                                                                                          'the '
+                                                                                                                                                          'event, '
+                                                                                                                                                          'when '
+                                                                                                                                                          'traced.'}}},
+                                                                                                           {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                                                     'payload': {'type': 'object',
+                                                                                                 'description': 'One '
+                                                                                                                'notification '
+                                                                                                                'to '
+                                                                                                                'POST '
+                                                                                                                'to '
+                                                                                                                'one '
+                                                                                                                'webhook. '
+                                                                                                                'The '
+                                                                                                                'URL '
+                                                                                                                'and '
+                                                                                                                'the '
+                                                                                                                'secret '
+                                                                                                                'are '
+                                                                                                                'looked '
+                                                                                                                'up '
+                                                                                                                'when '
+                                                                                                                'the '
+                                                                                                                'delivery '
+                                                                                                                'is '
+                                                                                                                'made, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'no '
+                                                                                                                'secret '
+                                                                                                                'is '
+                                                                                                                'ever '
+                                                                                                                'stored '
+                                                                                                                'in '
+                                                                                                                'a '
+                                                                                                                'stream.',
+                                                                                                 'additionalProperties': False,
+                                                                                                 'required': ['deliveryId',
+                                                                                                              'webhookId',
+                                                                                                              'customerId',
+                                                                                                              'notification'],
+                                                                                                 'properties': {'deliveryId': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': '`<notificationId>.<webhookId>`: '
+                                                                                                                                              'the '
+                                                                                                                                              'same '
+                                                                                                                                              'on '
+                                                                                                                                              'every '
+                                                                                                                                              'attempt, '
+                                                                                                                                              'sent '
+                                                                                                                                              'as '
+                                                                                                                                              '`Accord-Webhook-Id` '
+                                                                                                                                              'so '
+                                                                                                                                              'that '
+                                                                                                                                              'receivers '
+                                                                                                                                              'can '
+                                                                                                                                              'drop '
+                                                                                                                                              'repeats.'},
+                                                                                                                'webhookId': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'webhook '
+                                                                                                                                             'to '
+                                                                                                                                             'POST '
+                                                                                                                                             'to.'},
+                                                                                                                'customerId': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': 'The '
+                                                                                                                                              'customer '
+                                                                                                                                              'who '
+                                                                                                                                              'registered '
+                                                                                                                                              'the '
+                                                                                                                                              'webhook.'},
+                                                                                                                'notification': {'type': 'object',
+                                                                                                                                 'description': 'One '
+                                                                                                                                                'notification '
+                                                                                                                                                'to '
+                                                                                                                                                'a '
+                                                                                                                                                'customer, '
+                                                                                                                                                'the '
+                                                                                                                                                'same '
+                                                                                                                                                'on '
+                                                                                                                                                'every '
+                                                                                                                                                'channel: '
+                                                                                                                                                'it '
+                                                                                                                                                'is '
+                                                                                                                                                'the '
+                                                                                                                                                'in-app '
+                                                                                                                                                'message, '
+                                                                                                                                                'the '
+                                                                                                                                                'body '
+                                                                                                                                                'of '
+                                                                                                                                                'every '
+                                                                                                                                                'webhook '
+                                                                                                                                                'POST, '
+                                                                                                                                                'and '
+                                                                                                                                                'what '
+                                                                                                                                                'an '
+                                                                                                                                                'email '
+                                                                                                                                                'is '
+                                                                                                                                                'rendered '
+                                                                                                                                                'from.',
+                                                                                                                                 'additionalProperties': False,
+                                                                                                                                 'required': ['notificationId',
+                                                                                                                                              'customerId',
+                                                                                                                                              'title',
+                                                                                                                                              'body',
+                                                                                                                                              'eventType',
+                                                                                                                                              'createTime'],
+                                                                                                                                 'properties': {'notificationId': {'type': 'string',
+                                                                                                                                                                   'minLength': 1,
+                                                                                                                                                                   'description': 'The '
+                                                                                                                                                                                  'id '
+                                                                                                                                                                                  'of '
+                                                                                                                                                                                  'the '
+                                                                                                                                                                                  'event '
+                                                                                                                                                                                  'that '
+                                                                                                                                                                                  'caused '
+                                                                                                                                                                                  'the '
+                                                                                                                                                                                  'notification; '
+                                                                                                                                                                                  'each '
+                                                                                                                                                                                  'event '
+                                                                                                                                                                                  'notifies '
+                                                                                                                                                                                  'once.'},
+                                                                                                                                                'customerId': {'type': 'string',
+                                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                               'description': 'The '
+                                                                                                                                                                              'customer '
+                                                                                                                                                                              'the '
+                                                                                                                                                                              'notification '
+                                                                                                                                                                              'is '
+                                                                                                                                                                              'for.'},
+                                                                                                                                                'title': {'type': 'string',
+                                                                                                                                                          'minLength': 1,
+                                                                                                                                                          'description': 'A '
+                                                                                                                                                                         'one-line '
+                                                                                                                                                                         'summary, '
+                                                                                                                                                                         'for '
+                                                                                                                                                                         'example '
+                                                                                                                                                                         '"Order '
+                                                                                                                                                                         '0190... '
+                                                                                                                                                                         'has '
+                                                                                                                                                                         'shipped".'},
+                                                                                                                                                'body': {'type': 'string',
+                                                                                                                                                         'description': 'The '
+                                                                                                                                                                        'full '
+                                                                                                                                                                        'text '
+                                                                                                                                                                        'for '
+                                                                                                                                                                        'people.'},
+                                                                                                                                                'eventType': {'type': 'string',
+                                                                                                                                                              'minLength': 1,
+                                                                                                                                                              'description': 'The '
+                                                                                                                                                                             'CloudEvents '
+                                                                                                                                                                             'type '
+                                                                                                                                                                             'of '
+                                                                                                                                                                             'the '
+                                                                                                                                                                             'event '
+                                                                                                                                                                             'that '
+                                                                                                                                                                             'caused '
+                                                                                                                                                                             'it.'},
+                                                                                                                                                'createTime': {'type': 'string',
+                                                                                                                                                               'format': 'date-time',
+                                                                                                                                                               'description': 'When '
+                                                                                                                                                                              'the '
+                                                                                                                                                                              'event '
+                                                                                                                                                                              'that '
+                                                                                                                                                                              'caused '
+                                                                                                                                                                              'it '
+                                                                                                                                                                              'happened, '
+                                                                                                                                                                              'RFC '
+                                                                                                                                                                              '3339 '
+                                                                                                                                                                              'in '
+                                                                                                                                                                              'UTC.'},
+                                                                                                                                                'attributes': {'type': 'object',
+                                                                                                                                                               'description': 'What '
+                                                                                                                                                                              'the '
+                                                                                                                                                                              'notification '
+                                                                                                                                                                              'is '
+                                                                                                                                                                              'about, '
+                                                                                                                                                                              'for '
+                                                                                                                                                                              'programs: '
+                                                                                                                                                                              'for '
+                                                                                                                                                                              'example '
+                                                                                                                                                                              '`orderId` '
+                                                                                                                                                                              'and '
+                                                                                                                                                                              '`status`, '
+                                                                                                                                                                              'or '
+                                                                                                                                                                              '`transferId` '
+                                                                                                                                                                              'and '
+                                                                                                                                                                              '`status`. '
+                                                                                                                                                                              'Absent '
+                                                                                                                                                                              'when '
+                                                                                                                                                                              'there '
+                                                                                                                                                                              'is '
+                                                                                                                                                                              'nothing '
+                                                                                                                                                                              'to '
+                                                                                                                                                                              'add.',
+                                                                                                                                                               'additionalProperties': {'type': 'string'}}}}}}}},
+                                                    'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_WEBHOOKS'}}}},
+                                        'messages': [{'name': 'WebhookDelivery',
+                                                      'title': 'Webhook delivery',
+                                                      'summary': 'One notification to POST to one '
+                                                                 'webhook endpoint.',
+                                                      'contentType': 'application/json',
+                                                      'headers': {'allOf': [{'type': 'object',
+                                                                             'description': 'CloudEvents '
+                                                                                            '1.0 '
+                                                                                            'attributes '
+                                                                                            'in '
+                                                                                            'the '
+                                                                                            'NATS '
+                                                                                            'protocol '
+                                                                                            'binding, '
+                                                                                            'binary '
+                                                                                            'content '
+                                                                                            'mode. '
+                                                                                            'The '
+                                                                                            'publisher '
+                                                                                            'sets '
+                                                                                            'them; '
+                                                                                            '`ce-id` '
+                                                                                            'is '
+                                                                                            'also '
+                                                                                            'sent '
+                                                                                            'as '
+                                                                                            '`Nats-Msg-Id`, '
+                                                                                            'so '
+                                                                                            'JetStream '
+                                                                                            'stores '
+                                                                                            'a '
+                                                                                            'publish '
+                                                                                            'repeated '
+                                                                                            'within '
+                                                                                            'the '
+                                                                                            "stream's "
+                                                                                            'duplicate '
+                                                                                            'window '
+                                                                                            'only '
+                                                                                            'once.',
+                                                                             'required': ['ce-id',
+                                                                                          'ce-source',
+                                                                                          'ce-type',
+                                                                                          'ce-time',
+                                                                                          'ce-specversion',
+                                                                                          'content-type'],
+                                                                             'properties': {'ce-id': {'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'description': 'The '
+                                                                                                                     'event '
+                                                                                                                     'id, '
+                                                                                                                     'unique '
+                                                                                                                     'per '
+                                                                                                                     'source; '
+                                                                                                                     'the '
+                                                                                                                     'idempotency '
+                                                                                                                     'key '
+                                                                                                                     'of '
+                                                                                                                     'the '
+                                                                                                                     'event.'},
+                                                                                            'ce-source': {'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'description': 'The '
+                                                                                                                         'URI '
+                                                                                                                         'reference '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'service '
+                                                                                                                         'that '
+                                                                                                                         'published '
+                                                                                                                         'the '
+                                                                                                                         'event.'},
+                                                                                            'ce-type': {'type': 'string',
+                                                                                                        'description': 'The '
+                                                                                                                       'event '
+                                                                                                                       'type, '
+                                                                                                                       'equal '
+                                                                                                                       'to '
+                                                                                                                       'the '
+                                                                                                                       'channel '
+                                                                                                                       'address.'},
+                                                                                            'ce-time': {'type': 'string',
+                                                                                                        'format': 'date-time',
+                                                                                                        'description': 'When '
+                                                                                                                       'the '
+                                                                                                                       'event '
+                                                                                                                       'happened, '
+                                                                                                                       'RFC '
+                                                                                                                       '3339 '
+                                                                                                                       'in '
+                                                                                                                       'UTC.'},
+                                                                                            'ce-specversion': {'const': '1.0',
+                                                                                                               'description': 'The '
+                                                                                                                              'CloudEvents '
+                                                                                                                              'version.'},
+                                                                                            'content-type': {'const': 'application/json',
+                                                                                                             'description': 'The '
+                                                                                                                            'media '
+                                                                                                                            'type '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'payload.'},
+                                                                                            'traceparent': {'type': 'string',
+                                                                                                            'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                            'description': 'W3C '
+                                                                                                                           'trace '
+                                                                                                                           'context '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'operation '
+                                                                                                                           'that '
+                                                                                                                           'published '
+                                                                                                                           'the '
+                                                                                                                           'event, '
+                                                                                                                           'when '
+                                                                                                                           'traced.'}}},
+                                                                            {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                      'payload': {'type': 'object',
+                                                                  'description': 'One notification '
+                                                                                 'to POST to one '
+                                                                                 'webhook. The URL '
+                                                                                 'and the secret '
+                                                                                 'are looked up '
+                                                                                 'when the '
+                                                                                 'delivery is '
+                                                                                 'made, so that no '
+                                                                                 'secret is ever '
+                                                                                 'stored in a '
+                                                                                 'stream.',
+                                                                  'additionalProperties': False,
+                                                                  'required': ['deliveryId',
+                                                                               'webhookId',
+                                                                               'customerId',
+                                                                               'notification'],
+                                                                  'properties': {'deliveryId': {'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'description': '`<notificationId>.<webhookId>`: '
+                                                                                                               'the '
+                                                                                                               'same '
+                                                                                                               'on '
+                                                                                                               'every '
+                                                                                                               'attempt, '
+                                                                                                               'sent '
+                                                                                                               'as '
+                                                                                                               '`Accord-Webhook-Id` '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'receivers '
+                                                                                                               'can '
+                                                                                                               'drop '
+                                                                                                               'repeats.'},
+                                                                                 'webhookId': {'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'description': 'The '
+                                                                                                              'webhook '
+                                                                                                              'to '
+                                                                                                              'POST '
+                                                                                                              'to.'},
+                                                                                 'customerId': {'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'description': 'The '
+                                                                                                               'customer '
+                                                                                                               'who '
+                                                                                                               'registered '
+                                                                                                               'the '
+                                                                                                               'webhook.'},
+                                                                                 'notification': {'type': 'object',
+                                                                                                  'description': 'One '
+                                                                                                                 'notification '
+                                                                                                                 'to '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'the '
+                                                                                                                 'same '
+                                                                                                                 'on '
+                                                                                                                 'every '
+                                                                                                                 'channel: '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'the '
+                                                                                                                 'in-app '
+                                                                                                                 'message, '
+                                                                                                                 'the '
+                                                                                                                 'body '
+                                                                                                                 'of '
+                                                                                                                 'every '
+                                                                                                                 'webhook '
+                                                                                                                 'POST, '
+                                                                                                                 'and '
+                                                                                                                 'what '
+                                                                                                                 'an '
+                                                                                                                 'email '
+                                                                                                                 'is '
+                                                                                                                 'rendered '
+                                                                                                                 'from.',
+                                                                                                  'additionalProperties': False,
+                                                                                                  'required': ['notificationId',
+                                                                                                               'customerId',
+                                                                                                               'title',
+                                                                                                               'body',
+                                                                                                               'eventType',
+                                                                                                               'createTime'],
+                                                                                                  'properties': {'notificationId': {'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'the '
+                                                                                                                                                   'event '
+                                                                                                                                                   'that '
+                                                                                                                                                   'caused '
+                                                                                                                                                   'the '
+                                                                                                                                                   'notification; '
+                                                                                                                                                   'each '
+                                                                                                                                                   'event '
+                                                                                                                                                   'notifies '
+                                                                                                                                                   'once.'},
+                                                                                                                 'customerId': {'type': 'string',
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'customer '
+                                                                                                                                               'the '
+                                                                                                                                               'notification '
+                                                                                                                                               'is '
+                                                                                                                                               'for.'},
+                                                                                                                 'title': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'A '
+                                                                                                                                          'one-line '
+                                                                                                                                          'summary, '
+                                                                                                                                          'for '
+                                                                                                                                          'example '
+                                                                                                                                          '"Order '
+                                                                                                                                          '0190... '
+                                                                                                                                          'has '
+                                                                                                                                          'shipped".'},
+                                                                                                                 'body': {'type': 'string',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'full '
+                                                                                                                                         'text '
+                                                                                                                                         'for '
+                                                                                                                                         'people.'},
+                                                                                                                 'eventType': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': 'The '
+                                                                                                                                              'CloudEvents '
+                                                                                                                                              'type '
+                                                                                                                                              'of '
+                                                                                                                                              'the '
+                                                                                                                                              'event '
+                                                                                                                                              'that '
+                                                                                                                                              'caused '
+                                                                                                                                              'it.'},
+                                                                                                                 'createTime': {'type': 'string',
+                                                                                                                                'format': 'date-time',
+                                                                                                                                'description': 'When '
+                                                                                                                                               'the '
+                                                                                                                                               'event '
+                                                                                                                                               'that '
+                                                                                                                                               'caused '
+                                                                                                                                               'it '
+                                                                                                                                               'happened, '
+                                                                                                                                               'RFC '
+                                                                                                                                               '3339 '
+                                                                                                                                               'in '
+                                                                                                                                               'UTC.'},
+                                                                                                                 'attributes': {'type': 'object',
+                                                                                                                                'description': 'What '
+                                                                                                                                               'the '
+                                                                                                                                               'notification '
+                                                                                                                                               'is '
+                                                                                                                                               'about, '
+                                                                                                                                               'for '
+                                                                                                                                               'programs: '
+                                                                                                                                               'for '
+                                                                                                                                               'example '
+                                                                                                                                               '`orderId` '
+                                                                                                                                               'and '
+                                                                                                                                               '`status`, '
+                                                                                                                                               'or '
+                                                                                                                                               '`transferId` '
+                                                                                                                                               'and '
+                                                                                                                                               '`status`. '
+                                                                                                                                               'Absent '
+                                                                                                                                               'when '
+                                                                                                                                               'there '
+                                                                                                                                               'is '
+                                                                                                                                               'nothing '
+                                                                                                                                               'to '
+                                                                                                                                               'add.',
+                                                                                                                                'additionalProperties': {'type': 'string'}}}}}}}]},
+                'receiveWebhookDelivery': {'action': 'receive',
+                                           'summary': 'POST the notification to the endpoint, '
+                                                      'signed. A non-2xx answer or a connection '
+                                                      'error is retried after the next backoff '
+                                                      'delay; after maxDeliver attempts the '
+                                                      'delivery is dead-lettered.',
+                                           'channel': {'address': 'acme.notifications.v1.webhook.delivery',
+                                                       'description': 'One notification to POST to '
+                                                                      'one webhook endpoint.',
+                                                       'messages': {'webhookDelivery': {'name': 'WebhookDelivery',
+                                                                                        'title': 'Webhook '
+                                                                                                 'delivery',
+                                                                                        'summary': 'One '
+                                                                                                   'notification '
+                                                                                                   'to '
+                                                                                                   'POST '
+                                                                                                   'to '
+                                                                                                   'one '
+                                                                                                   'webhook '
+                                                                                                   'endpoint.',
+                                                                                        'contentType': 'application/json',
+                                                                                        'headers': {'allOf': [{'type': 'object',
+                                                                                                               'description': 'CloudEvents '
+                                                                                                                              '1.0 '
+                                                                                                                              'attributes '
+                                                                                                                              'in '
+                                                                                                                              'the '
+                                                                                                                              'NATS '
+                                                                                                                              'protocol '
+                                                                                                                              'binding, '
+                                                                                                                              'binary '
+                                                                                                                              'content '
+                                                                                                                              'mode. '
+                                                                                                                              'The '
+                                                                                                                              'publisher '
+                                                                                                                              'sets '
+                                                                                                                              'them; '
+                                                                                                                              '`ce-id` '
+                                                                                                                              'is '
+                                                                                                                              'also '
+                                                                                                                              'sent '
+                                                                                                                              'as '
+                                                                                                                              '`Nats-Msg-Id`, '
+                                                                                                                              'so '
+                                                                                                                              'JetStream '
+                                                                                                                              'stores '
+                                                                                                                              'a '
+                                                                                                                              'publish '
+                                                                                                                              'repeated '
+                                                                                                                              'within '
+                                                                                                                              'the '
+                                                                                                                              "stream's "
+                                                                                                                              'duplicate '
+                                                                                                                              'window '
+                                                                                                                              'only '
+                                                                                                                              'once.',
+                                                                                                               'required': ['ce-id',
+                                                                                                                            'ce-source',
+                                                                                                                            'ce-type',
+                                                                                                                            'ce-time',
+                                                                                                                            'ce-specversion',
+                                                                                                                            'content-type'],
+                                                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'event '
+                                                                                                                                                       'id, '
+                                                                                                                                                       'unique '
+                                                                                                                                                       'per '
+                                                                                                                                                       'source; '
+                                                                                                                                                       'the '
+                                                                                                                                                       'idempotency '
+                                                                                                                                                       'key '
+                                                                                                                                                       'of '
+                                                                                                                                                       'the '
+                                                                                                                                                       'event.'},
+                                                                                                                              'ce-source': {'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'URI '
+                                                                                                                                                           'reference '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'service '
+                                                                                                                                                           'that '
+                                                                                                                                                           'published '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event.'},
+                                                                                                                              'ce-type': {'type': 'string',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'event '
+                                                                                                                                                         'type, '
+                                                                                                                                                         'equal '
+                                                                                                                                                         'to '
+                                                                                                                                                         'the '
+                                                                                                                                                         'channel '
+                                                                                                                                                         'address.'},
+                                                                                                                              'ce-time': {'type': 'string',
+                                                                                                                                          'format': 'date-time',
+                                                                                                                                          'description': 'When '
+                                                                                                                                                         'the '
+                                                                                                                                                         'event '
+                                                                                                                                                         'happened, '
+                                                                                                                                                         'RFC '
+                                                                                                                                                         '3339 '
+                                                                                                                                                         'in '
+                                                                                                                                                         'UTC.'},
+                                                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'CloudEvents '
+                                                                                                                                                                'version.'},
+                                                                                                                              'content-type': {'const': 'application/json',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'media '
+                                                                                                                                                              'type '
+                                                                                                                                                              'of '
+                                                                                                                                                              'the '
+                                                                                                                                                              'payload.'},
+                                                                                                                              'traceparent': {'type': 'string',
+                                                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                              'description': 'W3C '
+                                                                                                                                                             'trace '
+                                                                                                                                                             'context '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'operation '
+                                                                                                                                                             'that '
+                                                                                                                                                             'published '
+                                                                                                                                                             'the '
+                                                                                                                                                             'event, '
+                                                                                                                                                             'when '
+                                                                                                                                                             'traced.'}}},
+                                                                                                              {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                                                        'payload': {'type': 'object',
+                                                                                                    'description': 'One '
+                                                                                                                   'notification '
+                                                                                                                   'to '
+                                                                                                                   'POST '
+                                                                                                                   'to '
+                                                                                                                   'one '
+                                                                                                                   'webhook. '
+                                                                                                                   'The '
+                                                                                                                   'URL '
+                                                                                                                   'and '
+                                                                                                                   'the '
+                                                                                                                   'secret '
+                                                                                                                   'are '
+                                                                                                                   'looked '
+                                                                                                                   'up '
+                                                                                                                   'when '
+                                                                                                                   'the '
+                                                                                                                   'delivery '
+                                                                                                                   'is '
+                                                                                                                   'made, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'no '
+                                                                                                                   'secret '
+                                                                                                                   'is '
+                                                                                                                   'ever '
+                                                                                                                   'stored '
+                                                                                                                   'in '
+                                                                                                                   'a '
+                                                                                                                   'stream.',
+                                                                                                    'additionalProperties': False,
+                                                                                                    'required': ['deliveryId',
+                                                                                                                 'webhookId',
+                                                                                                                 'customerId',
+                                                                                                                 'notification'],
+                                                                                                    'properties': {'deliveryId': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': '`<notificationId>.<webhookId>`: '
+                                                                                                                                                 'the '
+                                                                                                                                                 'same '
+                                                                                                                                                 'on '
+                                                                                                                                                 'every '
+                                                                                                                                                 'attempt, '
+                                                                                                                                                 'sent '
+                                                                                                                                                 'as '
+                                                                                                                                                 '`Accord-Webhook-Id` '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'receivers '
+                                                                                                                                                 'can '
+                                                                                                                                                 'drop '
+                                                                                                                                                 'repeats.'},
+                                                                                                                   'webhookId': {'type': 'string',
+                                                                                                                                 'minLength': 1,
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'webhook '
+                                                                                                                                                'to '
+                                                                                                                                                'POST '
+                                                                                                                                                'to.'},
+                                                                                                                   'customerId': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'customer '
+                                                                                                                                                 'who '
+                                                                                                                                                 'registered '
+                                                                                                                                                 'the '
+                                                                                                                                                 'webhook.'},
+                                                                                                                   'notification': {'type': 'object',
+                                                                                                                                    'description': 'One '
+                                                                                                                                                   'notification '
+                                                                                                                                                   'to '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'the '
+                                                                                                                                                   'same '
+                                                                                                                                                   'on '
+                                                                                                                                                   'every '
+                                                                                                                                                   'channel: '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'the '
+                                                                                                                                                   'in-app '
+                                                                                                                                                   'message, '
+                                                                                                                                                   'the '
+                                                                                                                                                   'body '
+                                                                                                                                                   'of '
+                                                                                                                                                   'every '
+                                                                                                                                                   'webhook '
+                                                                                                                                                   'POST, '
+                                                                                                                                                   'and '
+                                                                                                                                                   'what '
+                                                                                                                                                   'an '
+                                                                                                                                                   'email '
+                                                                                                                                                   'is '
+                                                                                                                                                   'rendered '
+                                                                                                                                                   'from.',
+                                                                                                                                    'additionalProperties': False,
+                                                                                                                                    'required': ['notificationId',
+                                                                                                                                                 'customerId',
+                                                                                                                                                 'title',
+                                                                                                                                                 'body',
+                                                                                                                                                 'eventType',
+                                                                                                                                                 'createTime'],
+                                                                                                                                    'properties': {'notificationId': {'type': 'string',
+                                                                                                                                                                      'minLength': 1,
+                                                                                                                                                                      'description': 'The '
+                                                                                                                                                                                     'id '
+                                                                                                                                                                                     'of '
+                                                                                                                                                                                     'the '
+                                                                                                                                                                                     'event '
+                                                                                                                                                                                     'that '
+                                                                                                                                                                                     'caused '
+                                                                                                                                                                                     'the '
+                                                                                                                                                                                     'notification; '
+                                                                                                                                                                                     'each '
+                                                                                                                                                                                     'event '
+                                                                                                                                                                                     'notifies '
+                                                                                                                                                                                     'once.'},
+                                                                                                                                                   'customerId': {'type': 'string',
+                                                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                                  'description': 'The '
+                                                                                                                                                                                 'customer '
+                                                                                                                                                                                 'the '
+                                                                                                                                                                                 'notification '
+                                                                                                                                                                                 'is '
+                                                                                                                                                                                 'for.'},
+                                                                                                                                                   'title': {'type': 'string',
+                                                                                                                                                             'minLength': 1,
+                                                                                                                                                             'description': 'A '
+                                                                                                                                                                            'one-line '
+                                                                                                                                                                            'summary, '
+                                                                                                                                                                            'for '
+                                                                                                                                                                            'example '
+                                                                                                                                                                            '"Order '
+                                                                                                                                                                            '0190... '
+                                                                                                                                                                            'has '
+                                                                                                                                                                            'shipped".'},
+                                                                                                                                                   'body': {'type': 'string',
+                                                                                                                                                            'description': 'The '
+                                                                                                                                                                           'full '
+                                                                                                                                                                           'text '
+                                                                                                                                                                           'for '
+                                                                                                                                                                           'people.'},
+                                                                                                                                                   'eventType': {'type': 'string',
+                                                                                                                                                                 'minLength': 1,
+                                                                                                                                                                 'description': 'The '
+                                                                                                                                                                                'CloudEvents '
+                                                                                                                                                                                'type '
+                                                                                                                                                                                'of '
+                                                                                                                                                                                'the '
+                                                                                                                                                                                'event '
+                                                                                                                                                                                'that '
+                                                                                                                                                                                'caused '
+                                                                                                                                                                                'it.'},
+                                                                                                                                                   'createTime': {'type': 'string',
+                                                                                                                                                                  'format': 'date-time',
+                                                                                                                                                                  'description': 'When '
+                                                                                                                                                                                 'the '
+                                                                                                                                                                                 'event '
+                                                                                                                                                                                 'that '
+                                                                                                                                                                                 'caused '
+                                                                                                                                                                                 'it '
+                                                                                                                                                                                 'happened, '
+                                                                                                                                                                                 'RFC '
+                                                                                                                                                                                 '3339 '
+                                                                                                                                                                                 'in '
+                                                                                                                                                                                 'UTC.'},
+                                                                                                                                                   'attributes': {'type': 'object',
+                                                                                                                                                                  'description': 'What '
+                                                                                                                                                                                 'the '
+                                                                                                                                                                                 'notification '
+                                                                                                                                                                                 'is '
+                                                                                                                                                                                 'about, '
+                                                                                                                                                                                 'for '
+                                                                                                                                                                                 'programs: '
+                                                                                                                                                                                 'for '
+                                                                                                                                                                                 'example '
+                                                                                                                                                                                 '`orderId` '
+                                                                                                                                                                                 'and '
+                                                                                                                                                                                 '`status`, '
+                                                                                                                                                                                 'or '
+                                                                                                                                                                                 '`transferId` '
+                                                                                                                                                                                 'and '
+                                                                                                                                                                                 '`status`. '
+                                                                                                                                                                                 'Absent '
+                                                                                                                                                                                 'when '
+                                                                                                                                                                                 'there '
+                                                                                                                                                                                 'is '
+                                                                                                                                                                                 'nothing '
+                                                                                                                                                                                 'to '
+                                                                                                                                                                                 'add.',
+                                                                                                                                                                  'additionalProperties': {'type': 'string'}}}}}}}},
+                                                       'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_WEBHOOKS'}}}},
+                                           'messages': [{'name': 'WebhookDelivery',
+                                                         'title': 'Webhook delivery',
+                                                         'summary': 'One notification to POST to '
+                                                                    'one webhook endpoint.',
+                                                         'contentType': 'application/json',
+                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                'description': 'CloudEvents '
+                                                                                               '1.0 '
+                                                                                               'attributes '
+                                                                                               'in '
+                                                                                               'the '
+                                                                                               'NATS '
+                                                                                               'protocol '
+                                                                                               'binding, '
+                                                                                               'binary '
+                                                                                               'content '
+                                                                                               'mode. '
+                                                                                               'The '
+                                                                                               'publisher '
+                                                                                               'sets '
+                                                                                               'them; '
+                                                                                               '`ce-id` '
+                                                                                               'is '
+                                                                                               'also '
+                                                                                               'sent '
+                                                                                               'as '
+                                                                                               '`Nats-Msg-Id`, '
+                                                                                               'so '
+                                                                                               'JetStream '
+                                                                                               'stores '
+                                                                                               'a '
+                                                                                               'publish '
+                                                                                               'repeated '
+                                                                                               'within '
+                                                                                               'the '
+                                                                                               "stream's "
+                                                                                               'duplicate '
+                                                                                               'window '
+                                                                                               'only '
+                                                                                               'once.',
+                                                                                'required': ['ce-id',
+                                                                                             'ce-source',
+                                                                                             'ce-type',
+                                                                                             'ce-time',
+                                                                                             'ce-specversion',
+                                                                                             'content-type'],
+                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'event '
+                                                                                                                        'id, '
+                                                                                                                        'unique '
+                                                                                                                        'per '
+                                                                                                                        'source; '
+                                                                                                                        'the '
+                                                                                                                        'idempotency '
+                                                                                                                        'key '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'event.'},
+                                                                                               'ce-source': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': 'The '
+                                                                                                                            'URI '
+                                                                                                                            'reference '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'service '
+                                                                                                                            'that '
+                                                                                                                            'published '
+                                                                                                                            'the '
+                                                                                                                            'event.'},
+                                                                                               'ce-type': {'type': 'string',
+                                                                                                           'description': 'The '
+                                                                                                                          'event '
+                                                                                                                          'type, '
+                                                                                                                          'equal '
+                                                                                                                          'to '
+                                                                                                                          'the '
+                                                                                                                          'channel '
+                                                                                                                          'address.'},
+                                                                                               'ce-time': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'the '
+                                                                                                                          'event '
+                                                                                                                          'happened, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'UTC.'},
+                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'CloudEvents '
+                                                                                                                                 'version.'},
+                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                'description': 'The '
+                                                                                                                               'media '
+                                                                                                                               'type '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'payload.'},
+                                                                                               'traceparent': {'type': 'string',
+                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                               'description': 'W3C '
+                                                                                                                              'trace '
+                                                                                                                              'context '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'operation '
+                                                                                                                              'that '
+                                                                                                                              'published '
+                                                                                                                              'the '
+                                                                                                                              'event, '
+                                                                                                                              'when '
+                                                                                                                              'traced.'}}},
+                                                                               {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                         'payload': {'type': 'object',
+                                                                     'description': 'One '
+                                                                                    'notification '
+                                                                                    'to POST to '
+                                                                                    'one webhook. '
+                                                                                    'The URL and '
+                                                                                    'the secret '
+                                                                                    'are looked up '
+                                                                                    'when the '
+                                                                                    'delivery is '
+                                                                                    'made, so that '
+                                                                                    'no secret is '
+                                                                                    'ever stored '
+                                                                                    'in a stream.',
+                                                                     'additionalProperties': False,
+                                                                     'required': ['deliveryId',
+                                                                                  'webhookId',
+                                                                                  'customerId',
+                                                                                  'notification'],
+                                                                     'properties': {'deliveryId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': '`<notificationId>.<webhookId>`: '
+                                                                                                                  'the '
+                                                                                                                  'same '
+                                                                                                                  'on '
+                                                                                                                  'every '
+                                                                                                                  'attempt, '
+                                                                                                                  'sent '
+                                                                                                                  'as '
+                                                                                                                  '`Accord-Webhook-Id` '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'receivers '
+                                                                                                                  'can '
+                                                                                                                  'drop '
+                                                                                                                  'repeats.'},
+                                                                                    'webhookId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'description': 'The '
+                                                                                                                 'webhook '
+                                                                                                                 'to '
+                                                                                                                 'POST '
+                                                                                                                 'to.'},
+                                                                                    'customerId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'customer '
+                                                                                                                  'who '
+                                                                                                                  'registered '
+                                                                                                                  'the '
+                                                                                                                  'webhook.'},
+                                                                                    'notification': {'type': 'object',
+                                                                                                     'description': 'One '
+                                                                                                                    'notification '
+                                                                                                                    'to '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'the '
+                                                                                                                    'same '
+                                                                                                                    'on '
+                                                                                                                    'every '
+                                                                                                                    'channel: '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'the '
+                                                                                                                    'in-app '
+                                                                                                                    'message, '
+                                                                                                                    'the '
+                                                                                                                    'body '
+                                                                                                                    'of '
+                                                                                                                    'every '
+                                                                                                                    'webhook '
+                                                                                                                    'POST, '
+                                                                                                                    'and '
+                                                                                                                    'what '
+                                                                                                                    'an '
+                                                                                                                    'email '
+                                                                                                                    'is '
+                                                                                                                    'rendered '
+                                                                                                                    'from.',
+                                                                                                     'additionalProperties': False,
+                                                                                                     'required': ['notificationId',
+                                                                                                                  'customerId',
+                                                                                                                  'title',
+                                                                                                                  'body',
+                                                                                                                  'eventType',
+                                                                                                                  'createTime'],
+                                                                                                     'properties': {'notificationId': {'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'the '
+                                                                                                                                                      'event '
+                                                                                                                                                      'that '
+                                                                                                                                                      'caused '
+                                                                                                                                                      'the '
+                                                                                                                                                      'notification; '
+                                                                                                                                                      'each '
+                                                                                                                                                      'event '
+                                                                                                                                                      'notifies '
+                                                                                                                                                      'once.'},
+                                                                                                                    'customerId': {'type': 'string',
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'customer '
+                                                                                                                                                  'the '
+                                                                                                                                                  'notification '
+                                                                                                                                                  'is '
+                                                                                                                                                  'for.'},
+                                                                                                                    'title': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'A '
+                                                                                                                                             'one-line '
+                                                                                                                                             'summary, '
+                                                                                                                                             'for '
+                                                                                                                                             'example '
+                                                                                                                                             '"Order '
+                                                                                                                                             '0190... '
+                                                                                                                                             'has '
+                                                                                                                                             'shipped".'},
+                                                                                                                    'body': {'type': 'string',
+                                                                                                                             'description': 'The '
+                                                                                                                                            'full '
+                                                                                                                                            'text '
+                                                                                                                                            'for '
+                                                                                                                                            'people.'},
+                                                                                                                    'eventType': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'CloudEvents '
+                                                                                                                                                 'type '
+                                                                                                                                                 'of '
+                                                                                                                                                 'the '
+                                                                                                                                                 'event '
+                                                                                                                                                 'that '
+                                                                                                                                                 'caused '
+                                                                                                                                                 'it.'},
+                                                                                                                    'createTime': {'type': 'string',
+                                                                                                                                   'format': 'date-time',
+                                                                                                                                   'description': 'When '
+                                                                                                                                                  'the '
+                                                                                                                                                  'event '
+                                                                                                                                                  'that '
+                                                                                                                                                  'caused '
+                                                                                                                                                  'it '
+                                                                                                                                                  'happened, '
+                                                                                                                                                  'RFC '
+                                                                                                                                                  '3339 '
+                                                                                                                                                  'in '
+                                                                                                                                                  'UTC.'},
+                                                                                                                    'attributes': {'type': 'object',
+                                                                                                                                   'description': 'What '
+                                                                                                                                                  'the '
+                                                                                                                                                  'notification '
+                                                                                                                                                  'is '
+                                                                                                                                                  'about, '
+                                                                                                                                                  'for '
+                                                                                                                                                  'programs: '
+                                                                                                                                                  'for '
+                                                                                                                                                  'example '
+                                                                                                                                                  '`orderId` '
+                                                                                                                                                  'and '
+                                                                                                                                                  '`status`, '
+                                                                                                                                                  'or '
+                                                                                                                                                  '`transferId` '
+                                                                                                                                                  'and '
+                                                                                                                                                  '`status`. '
+                                                                                                                                                  'Absent '
+                                                                                                                                                  'when '
+                                                                                                                                                  'there '
+                                                                                                                                                  'is '
+                                                                                                                                                  'nothing '
+                                                                                                                                                  'to '
+                                                                                                                                                  'add.',
+                                                                                                                                   'additionalProperties': {'type': 'string'}}}}}}}],
+                                           'bindings': {'nats': {'queue': 'notifications',
+                                                                 'x-jetstream': {'durable': 'notifications-webhook-delivery',
+                                                                                 'stream': 'NOTIFICATIONS_WEBHOOKS',
+                                                                                 'ackWait': '30s',
+                                                                                 'maxDeliver': 8,
+                                                                                 'backoff': ['5s',
+                                                                                             '30s',
+                                                                                             '2m',
+                                                                                             '10m',
+                                                                                             '30m',
+                                                                                             '1h',
+                                                                                             '2h'],
+                                                                                 'deadLetter': 'acme.notifications.v1.deadletter.webhook-delivery',
+                                                                                 'maxAckPending': 256,
+                                                                                 'fetchBatch': 16}}}}},
+ 'components': {'messages': {'InAppNotification': {'name': 'InAppNotification',
+                                                   'title': 'In-app notification',
+                                                   'summary': "A notification in its customer's "
+                                                              'in-app stream.',
+                                                   'contentType': 'application/json',
+                                                   'headers': {'allOf': [{'type': 'object',
+                                                                          'description': 'CloudEvents '
+                                                                                         '1.0 '
+                                                                                         'attributes '
+                                                                                         'in the '
+                                                                                         'NATS '
+                                                                                         'protocol '
+                                                                                         'binding, '
+                                                                                         'binary '
+                                                                                         'content '
+                                                                                         'mode. '
+                                                                                         'The '
+                                                                                         'publisher '
+                                                                                         'sets '
+                                                                                         'them; '
+                                                                                         '`ce-id` '
+                                                                                         'is also '
+                                                                                         'sent as '
+                                                                                         '`Nats-Msg-Id`, '
+                                                                                         'so '
+                                                                                         'JetStream '
+                                                                                         'stores a '
+                                                                                         'publish '
+                                                                                         'repeated '
+                                                                                         'within '
+                                                                                         'the '
+                                                                                         "stream's "
+                                                                                         'duplicate '
+                                                                                         'window '
+                                                                                         'only '
+                                                                                         'once.',
+                                                                          'required': ['ce-id',
+                                                                                       'ce-source',
+                                                                                       'ce-type',
+                                                                                       'ce-time',
+                                                                                       'ce-specversion',
+                                                                                       'content-type'],
+                                                                          'properties': {'ce-id': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'event '
+                                                                                                                  'id, '
+                                                                                                                  'unique '
+                                                                                                                  'per '
+                                                                                                                  'source; '
+                                                                                                                  'the '
+                                                                                                                  'idempotency '
+                                                                                                                  'key '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'event.'},
+                                                                                         'ce-source': {'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'description': 'The '
+                                                                                                                      'URI '
+                                                                                                                      'reference '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'service '
+                                                                                                                      'that '
+                                                                                                                      'published '
+                                                                                                                      'the '
+                                                                                                                      'event.'},
+                                                                                         'ce-type': {'type': 'string',
+                                                                                                     'description': 'The '
+                                                                                                                    'event '
+                                                                                                                    'type, '
+                                                                                                                    'equal '
+                                                                                                                    'to '
+                                                                                                                    'the '
+                                                                                                                    'channel '
+                                                                                                                    'address.'},
+                                                                                         'ce-time': {'type': 'string',
+                                                                                                     'format': 'date-time',
+                                                                                                     'description': 'When '
+                                                                                                                    'the '
+                                                                                                                    'event '
+                                                                                                                    'happened, '
+                                                                                                                    'RFC '
+                                                                                                                    '3339 '
+                                                                                                                    'in '
+                                                                                                                    'UTC.'},
+                                                                                         'ce-specversion': {'const': '1.0',
+                                                                                                            'description': 'The '
+                                                                                                                           'CloudEvents '
+                                                                                                                           'version.'},
+                                                                                         'content-type': {'const': 'application/json',
+                                                                                                          'description': 'The '
+                                                                                                                         'media '
+                                                                                                                         'type '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'payload.'},
+                                                                                         'traceparent': {'type': 'string',
+                                                                                                         'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                         'description': 'W3C '
+                                                                                                                        'trace '
+                                                                                                                        'context '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'operation '
+                                                                                                                        'that '
+                                                                                                                        'published '
+                                                                                                                        'the '
+                                                                                                                        'event, '
+                                                                                                                        'when '
+                                                                                                                        'traced.'}}},
+                                                                         {'properties': {'ce-type': {'const': 'acme.notifications.v1.inapp.notification'}}}]},
+                                                   'payload': {'type': 'object',
+                                                               'description': 'One notification to '
+                                                                              'a customer, the '
+                                                                              'same on every '
+                                                                              'channel: it is the '
+                                                                              'in-app message, the '
+                                                                              'body of every '
+                                                                              'webhook POST, and '
+                                                                              'what an email is '
+                                                                              'rendered from.',
+                                                               'additionalProperties': False,
+                                                               'required': ['notificationId',
+                                                                            'customerId',
+                                                                            'title',
+                                                                            'body',
+                                                                            'eventType',
+                                                                            'createTime'],
+                                                               'properties': {'notificationId': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'event '
+                                                                                                                'that '
+                                                                                                                'caused '
+                                                                                                                'the '
+                                                                                                                'notification; '
+                                                                                                                'each '
+                                                                                                                'event '
+                                                                                                                'notifies '
+                                                                                                                'once.'},
+                                                                              'customerId': {'type': 'string',
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                             'description': 'The '
+                                                                                                            'customer '
+                                                                                                            'the '
+                                                                                                            'notification '
+                                                                                                            'is '
+                                                                                                            'for.'},
+                                                                              'title': {'type': 'string',
+                                                                                        'minLength': 1,
+                                                                                        'description': 'A '
+                                                                                                       'one-line '
+                                                                                                       'summary, '
+                                                                                                       'for '
+                                                                                                       'example '
+                                                                                                       '"Order '
+                                                                                                       '0190... '
+                                                                                                       'has '
+                                                                                                       'shipped".'},
+                                                                              'body': {'type': 'string',
+                                                                                       'description': 'The '
+                                                                                                      'full '
+                                                                                                      'text '
+                                                                                                      'for '
+                                                                                                      'people.'},
+                                                                              'eventType': {'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'description': 'The '
+                                                                                                           'CloudEvents '
+                                                                                                           'type '
+                                                                                                           'of '
+                                                                                                           'the '
+                                                                                                           'event '
+                                                                                                           'that '
+                                                                                                           'caused '
+                                                                                                           'it.'},
+                                                                              'createTime': {'type': 'string',
+                                                                                             'format': 'date-time',
+                                                                                             'description': 'When '
+                                                                                                            'the '
+                                                                                                            'event '
+                                                                                                            'that '
+                                                                                                            'caused '
+                                                                                                            'it '
+                                                                                                            'happened, '
+                                                                                                            'RFC '
+                                                                                                            '3339 '
+                                                                                                            'in '
+                                                                                                            'UTC.'},
+                                                                              'attributes': {'type': 'object',
+                                                                                             'description': 'What '
+                                                                                                            'the '
+                                                                                                            'notification '
+                                                                                                            'is '
+                                                                                                            'about, '
+                                                                                                            'for '
+                                                                                                            'programs: '
+                                                                                                            'for '
+                                                                                                            'example '
+                                                                                                            '`orderId` '
+                                                                                                            'and '
+                                                                                                            '`status`, '
+                                                                                                            'or '
+                                                                                                            '`transferId` '
+                                                                                                            'and '
+                                                                                                            '`status`. '
+                                                                                                            'Absent '
+                                                                                                            'when '
+                                                                                                            'there '
+                                                                                                            'is '
+                                                                                                            'nothing '
+                                                                                                            'to '
+                                                                                                            'add.',
+                                                                                             'additionalProperties': {'type': 'string'}}}}},
+                             'Email': {'name': 'Email',
+                                       'title': 'Email',
+                                       'summary': 'An email rendered for one recipient, waiting to '
+                                                  'be sent.',
+                                       'contentType': 'application/json',
+                                       'headers': {'allOf': [{'type': 'object',
+                                                              'description': 'CloudEvents 1.0 '
+                                                                             'attributes in the '
+                                                                             'NATS protocol '
+                                                                             'binding, binary '
+                                                                             'content mode. The '
+                                                                             'publisher sets them; '
+                                                                             '`ce-id` is also sent '
+                                                                             'as `Nats-Msg-Id`, so '
+                                                                             'JetStream stores a '
+                                                                             'publish repeated '
+                                                                             "within the stream's "
+                                                                             'duplicate window '
+                                                                             'only once.',
+                                                              'required': ['ce-id',
+                                                                           'ce-source',
+                                                                           'ce-type',
+                                                                           'ce-time',
+                                                                           'ce-specversion',
+                                                                           'content-type'],
+                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                       'minLength': 1,
+                                                                                       'description': 'The '
+                                                                                                      'event '
+                                                                                                      'id, '
+                                                                                                      'unique '
+                                                                                                      'per '
+                                                                                                      'source; '
+                                                                                                      'the '
+                                                                                                      'idempotency '
+                                                                                                      'key '
+                                                                                                      'of '
+                                                                                                      'the '
+                                                                                                      'event.'},
+                                                                             'ce-source': {'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'description': 'The '
+                                                                                                          'URI '
+                                                                                                          'reference '
+                                                                                                          'of '
+                                                                                                          'the '
+                                                                                                          'service '
+                                                                                                          'that '
+                                                                                                          'published '
+                                                                                                          'the '
+                                                                                                          'event.'},
+                                                                             'ce-type': {'type': 'string',
+                                                                                         'description': 'The '
+                                                                                                        'event '
+                                                                                                        'type, '
+                                                                                                        'equal '
+                                                                                                        'to '
+                                                                                                        'the '
+                                                                                                        'channel '
+                                                                                                        'address.'},
+                                                                             'ce-time': {'type': 'string',
+                                                                                         'format': 'date-time',
+                                                                                         'description': 'When '
+                                                                                                        'the '
+                                                                                                        'event '
+                                                                                                        'happened, '
+                                                                                                        'RFC '
+                                                                                                        '3339 '
+                                                                                                        'in '
+                                                                                                        'UTC.'},
+                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                'description': 'The '
+                                                                                                               'CloudEvents '
+                                                                                                               'version.'},
+                                                                             'content-type': {'const': 'application/json',
+                                                                                              'description': 'The '
+                                                                                                             'media '
+                                                                                                             'type '
+                                                                                                             'of '
+                                                                                                             'the '
+                                                                                                             'payload.'},
+                                                                             'traceparent': {'type': 'string',
+                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                             'description': 'W3C '
+                                                                                                            'trace '
+                                                                                                            'context '
+                                                                                                            'of '
+                                                                                                            'the '
+                                                                                                            'operation '
+                                                                                                            'that '
+                                                                                                            'published '
+                                                                                                            'the '
+                                                                                                            'event, '
+                                                                                                            'when '
+                                                                                                            'traced.'}}},
+                                                             {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.outbox'}}}]},
+                                       'payload': {'type': 'object',
+                                                   'description': 'An email rendered for one '
+                                                                  'recipient.',
+                                                   'additionalProperties': False,
+                                                   'required': ['notificationId',
+                                                                'customerId',
+                                                                'to',
+                                                                'subject',
+                                                                'body'],
+                                                   'properties': {'notificationId': {'type': 'string',
+                                                                                     'minLength': 1,
+                                                                                     'description': 'The '
+                                                                                                    'notification '
+                                                                                                    'the '
+                                                                                                    'email '
+                                                                                                    'renders; '
+                                                                                                    'also '
+                                                                                                    'the '
+                                                                                                    "email's "
+                                                                                                    'event '
+                                                                                                    'id.'},
+                                                                  'customerId': {'type': 'string',
+                                                                                 'minLength': 1,
+                                                                                 'description': 'The '
+                                                                                                'customer '
+                                                                                                'the '
+                                                                                                'email '
+                                                                                                'is '
+                                                                                                'for.'},
+                                                                  'to': {'type': 'string',
+                                                                         'minLength': 3,
+                                                                         'maxLength': 254,
+                                                                         'description': 'The '
+                                                                                        "recipient's "
+                                                                                        'address, '
+                                                                                        'from the '
+                                                                                        "customer's "
+                                                                                        'preferences.'},
+                                                                  'subject': {'type': 'string',
+                                                                              'minLength': 1,
+                                                                              'description': 'The '
+                                                                                             'subject '
+                                                                                             'line.'},
+                                                                  'body': {'type': 'string',
+                                                                           'description': 'The '
+                                                                                          'plain-text '
+                                                                                          'body.'}}}},
+                             'WebhookDelivery': {'name': 'WebhookDelivery',
+                                                 'title': 'Webhook delivery',
+                                                 'summary': 'One notification to POST to one '
+                                                            'webhook endpoint.',
+                                                 'contentType': 'application/json',
+                                                 'headers': {'allOf': [{'type': 'object',
+                                                                        'description': 'CloudEvents '
+                                                                                       '1.0 '
+                                                                                       'attributes '
+                                                                                       'in the '
+                                                                                       'NATS '
+                                                                                       'protocol '
+                                                                                       'binding, '
+                                                                                       'binary '
+                                                                                       'content '
+                                                                                       'mode. The '
+                                                                                       'publisher '
+                                                                                       'sets them; '
+                                                                                       '`ce-id` is '
+                                                                                       'also sent '
+                                                                                       'as '
+                                                                                       '`Nats-Msg-Id`, '
+                                                                                       'so '
+                                                                                       'JetStream '
+                                                                                       'stores a '
+                                                                                       'publish '
+                                                                                       'repeated '
+                                                                                       'within the '
+                                                                                       "stream's "
+                                                                                       'duplicate '
+                                                                                       'window '
+                                                                                       'only once.',
+                                                                        'required': ['ce-id',
+                                                                                     'ce-source',
+                                                                                     'ce-type',
+                                                                                     'ce-time',
+                                                                                     'ce-specversion',
+                                                                                     'content-type'],
+                                                                        'properties': {'ce-id': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'description': 'The '
+                                                                                                                'event '
+                                                                                                                'id, '
+                                                                                                                'unique '
+                                                                                                                'per '
+                                                                                                                'source; '
+                                                                                                                'the '
+                                                                                                                'idempotency '
+                                                                                                                'key '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'event.'},
+                                                                                       'ce-source': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'description': 'The '
+                                                                                                                    'URI '
+                                                                                                                    'reference '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    'service '
+                                                                                                                    'that '
+                                                                                                                    'published '
+                                                                                                                    'the '
+                                                                                                                    'event.'},
+                                                                                       'ce-type': {'type': 'string',
+                                                                                                   'description': 'The '
+                                                                                                                  'event '
+                                                                                                                  'type, '
+                                                                                                                  'equal '
+                                                                                                                  'to '
+                                                                                                                  'the '
+                                                                                                                  'channel '
+                                                                                                                  'address.'},
+                                                                                       'ce-time': {'type': 'string',
+                                                                                                   'format': 'date-time',
+                                                                                                   'description': 'When '
+                                                                                                                  'the '
+                                                                                                                  'event '
+                                                                                                                  'happened, '
+                                                                                                                  'RFC '
+                                                                                                                  '3339 '
+                                                                                                                  'in '
+                                                                                                                  'UTC.'},
+                                                                                       'ce-specversion': {'const': '1.0',
+                                                                                                          'description': 'The '
+                                                                                                                         'CloudEvents '
+                                                                                                                         'version.'},
+                                                                                       'content-type': {'const': 'application/json',
+                                                                                                        'description': 'The '
+                                                                                                                       'media '
+                                                                                                                       'type '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'payload.'},
+                                                                                       'traceparent': {'type': 'string',
+                                                                                                       'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                       'description': 'W3C '
+                                                                                                                      'trace '
+                                                                                                                      'context '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'operation '
+                                                                                                                      'that '
+                                                                                                                      'published '
+                                                                                                                      'the '
+                                                                                                                      'event, '
+                                                                                                                      'when '
+                                                                                                                      'traced.'}}},
+                                                                       {'properties': {'ce-type': {'const': 'acme.notifications.v1.webhook.delivery'}}}]},
+                                                 'payload': {'type': 'object',
+                                                             'description': 'One notification to '
+                                                                            'POST to one webhook. '
+                                                                            'The URL and the '
+                                                                            'secret are looked up '
+                                                                            'when the delivery is '
+                                                                            'made, so that no '
+                                                                            'secret is ever stored '
+                                                                            'in a stream.',
+                                                             'additionalProperties': False,
+                                                             'required': ['deliveryId',
+                                                                          'webhookId',
+                                                                          'customerId',
+                                                                          'notification'],
+                                                             'properties': {'deliveryId': {'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'description': '`<notificationId>.<webhookId>`: '
+                                                                                                          'the '
+                                                                                                          'same '
+                                                                                                          'on '
+                                                                                                          'every '
+                                                                                                          'attempt, '
+                                                                                                          'sent '
+                                                                                                          'as '
+                                                                                                          '`Accord-Webhook-Id` '
+                                                                                                          'so '
+                                                                                                          'that '
+                                                                                                          'receivers '
+                                                                                                          'can '
+                                                                                                          'drop '
+                                                                                                          'repeats.'},
+                                                                            'webhookId': {'type': 'string',
+                                                                                          'minLength': 1,
+                                                                                          'description': 'The '
+                                                                                                         'webhook '
+                                                                                                         'to '
+                                                                                                         'POST '
+                                                                                                         'to.'},
+                                                                            'customerId': {'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'description': 'The '
+                                                                                                          'customer '
+                                                                                                          'who '
+                                                                                                          'registered '
+                                                                                                          'the '
+                                                                                                          'webhook.'},
+                                                                            'notification': {'type': 'object',
+                                                                                             'description': 'One '
+                                                                                                            'notification '
+                                                                                                            'to '
+                                                                                                            'a '
+                                                                                                            'customer, '
+                                                                                                            'the '
+                                                                                                            'same '
+                                                                                                            'on '
+                                                                                                            'every '
+                                                                                                            'channel: '
+                                                                                                            'it '
+                                                                                                            'is '
+                                                                                                            'the '
+                                                                                                            'in-app '
+                                                                                                            'message, '
+                                                                                                            'the '
+                                                                                                            'body '
+                                                                                                            'of '
+                                                                                                            'every '
+                                                                                                            'webhook '
+                                                                                                            'POST, '
+                                                                                                            'and '
+                                                                                                            'what '
+                                                                                                            'an '
+                                                                                                            'email '
+                                                                                                            'is '
+                                                                                                            'rendered '
+                                                                                                            'from.',
+                                                                                             'additionalProperties': False,
+                                                                                             'required': ['notificationId',
+                                                                                                          'customerId',
+                                                                                                          'title',
+                                                                                                          'body',
+                                                                                                          'eventType',
+                                                                                                          'createTime'],
+                                                                                             'properties': {'notificationId': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': 'The '
+                                                                                                                                              'id '
+                                                                                                                                              'of '
+                                                                                                                                              'the '
+                                                                                                                                              'event '
+                                                                                                                                              'that '
+                                                                                                                                              'caused '
+                                                                                                                                              'the '
+                                                                                                                                              'notification; '
+                                                                                                                                              'each '
+                                                                                                                                              'event '
+                                                                                                                                              'notifies '
+                                                                                                                                              'once.'},
+                                                                                                            'customerId': {'type': 'string',
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'customer '
+                                                                                                                                          'the '
+                                                                                                                                          'notification '
+                                                                                                                                          'is '
+                                                                                                                                          'for.'},
+                                                                                                            'title': {'type': 'string',
+                                                                                                                      'minLength': 1,
+                                                                                                                      'description': 'A '
+                                                                                                                                     'one-line '
+                                                                                                                                     'summary, '
+                                                                                                                                     'for '
+                                                                                                                                     'example '
+                                                                                                                                     '"Order '
+                                                                                                                                     '0190... '
+                                                                                                                                     'has '
+                                                                                                                                     'shipped".'},
+                                                                                                            'body': {'type': 'string',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'full '
+                                                                                                                                    'text '
+                                                                                                                                    'for '
+                                                                                                                                    'people.'},
+                                                                                                            'eventType': {'type': 'string',
+                                                                                                                          'minLength': 1,
+                                                                                                                          'description': 'The '
+                                                                                                                                         'CloudEvents '
+                                                                                                                                         'type '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         'event '
+                                                                                                                                         'that '
+                                                                                                                                         'caused '
+                                                                                                                                         'it.'},
+                                                                                                            'createTime': {'type': 'string',
+                                                                                                                           'format': 'date-time',
+                                                                                                                           'description': 'When '
+                                                                                                                                          'the '
+                                                                                                                                          'event '
+                                                                                                                                          'that '
+                                                                                                                                          'caused '
+                                                                                                                                          'it '
+                                                                                                                                          'happened, '
+                                                                                                                                          'RFC '
+                                                                                                                                          '3339 '
+                                                                                                                                          'in '
+                                                                                                                                          'UTC.'},
+                                                                                                            'attributes': {'type': 'object',
+                                                                                                                           'description': 'What '
+                                                                                                                                          'the '
+                                                                                                                                          'notification '
+                                                                                                                                          'is '
+                                                                                                                                          'about, '
+                                                                                                                                          'for '
+                                                                                                                                          'programs: '
+                                                                                                                                          'for '
+                                                                                                                                          'example '
+                                                                                                                                          '`orderId` '
+                                                                                                                                          'and '
+                                                                                                                                          '`status`, '
+                                                                                                                                          'or '
+                                                                                                                                          '`transferId` '
+                                                                                                                                          'and '
+                                                                                                                                          '`status`. '
+                                                                                                                                          'Absent '
+                                                                                                                                          'when '
+                                                                                                                                          'there '
+                                                                                                                                          'is '
+                                                                                                                                          'nothing '
+                                                                                                                                          'to '
+                                                                                                                                          'add.',
+                                                                                                                           'additionalProperties': {'type': 'string'}}}}}}}},
+                'schemas': {'Notification': {'type': 'object',
+                                             'description': 'One notification to a customer, the '
+                                                            'same on every channel: it is the '
+                                                            'in-app message, the body of every '
+                                                            'webhook POST, and what an email is '
+                                                            'rendered from.',
+                                             'additionalProperties': False,
+                                             'required': ['notificationId',
+                                                          'customerId',
+                                                          'title',
+                                                          'body',
+                                                          'eventType',
+                                                          'createTime'],
+                                             'properties': {'notificationId': {'type': 'string',
+                                                                               'minLength': 1,
+                                                                               'description': 'The '
+                                                                                              'id '
+                                                                                              'of '
+                                                                                              'the '
+                                                                                              'event '
+                                                                                              'that '
+                                                                                              'caused '
+                                                                                              'the '
+                                                                                              'notification; '
+                                                                                              'each '
+                                                                                              'event '
+                                                                                              'notifies '
+                                                                                              'once.'},
+                                                            'customerId': {'type': 'string',
+                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                           'description': 'The '
+                                                                                          'customer '
+                                                                                          'the '
+                                                                                          'notification '
+                                                                                          'is '
+                                                                                          'for.'},
+                                                            'title': {'type': 'string',
+                                                                      'minLength': 1,
+                                                                      'description': 'A one-line '
+                                                                                     'summary, for '
+                                                                                     'example '
+                                                                                     '"Order '
+                                                                                     '0190... has '
+                                                                                     'shipped".'},
+                                                            'body': {'type': 'string',
+                                                                     'description': 'The full text '
+                                                                                    'for people.'},
+                                                            'eventType': {'type': 'string',
+                                                                          'minLength': 1,
+                                                                          'description': 'The '
+                                                                                         'CloudEvents '
+                                                                                         'type of '
+                                                                                         'the '
+                                                                                         'event '
+                                                                                         'that '
+                                                                                         'caused '
+                                                                                         'it.'},
+                                                            'createTime': {'type': 'string',
+                                                                           'format': 'date-time',
+                                                                           'description': 'When '
+                                                                                          'the '
+                                                                                          'event '
+                                                                                          'that '
+                                                                                          'caused '
+                                                                                          'it '
+                                                                                          'happened, '
+                                                                                          'RFC '
+                                                                                          '3339 in '
+                                                                                          'UTC.'},
+                                                            'attributes': {'type': 'object',
+                                                                           'description': 'What '
+                                                                                          'the '
+                                                                                          'notification '
+                                                                                          'is '
+                                                                                          'about, '
+                                                                                          'for '
+                                                                                          'programs: '
+                                                                                          'for '
+                                                                                          'example '
+                                                                                          '`orderId` '
+                                                                                          'and '
+                                                                                          '`status`, '
+                                                                                          'or '
+                                                                                          '`transferId` '
+                                                                                          'and '
+                                                                                          '`status`. '
+                                                                                          'Absent '
+                                                                                          'when '
+                                                                                          'there '
+                                                                                          'is '
+                                                                                          'nothing '
+                                                                                          'to add.',
+                                                                           'additionalProperties': {'type': 'string'}}}},
+                            'EmailPayload': {'type': 'object',
+                                             'description': 'An email rendered for one recipient.',
+                                             'additionalProperties': False,
+                                             'required': ['notificationId',
+                                                          'customerId',
+                                                          'to',
+                                                          'subject',
+                                                          'body'],
+                                             'properties': {'notificationId': {'type': 'string',
+                                                                               'minLength': 1,
+                                                                               'description': 'The '
+                                                                                              'notification '
+                                                                                              'the '
+                                                                                              'email '
+                                                                                              'renders; '
+                                                                                              'also '
+                                                                                              'the '
+                                                                                              "email's "
+                                                                                              'event '
+                                                                                              'id.'},
+                                                            'customerId': {'type': 'string',
+                                                                           'minLength': 1,
+                                                                           'description': 'The '
+                                                                                          'customer '
+                                                                                          'the '
+                                                                                          'email '
+                                                                                          'is '
+                                                                                          'for.'},
+                                                            'to': {'type': 'string',
+                                                                   'minLength': 3,
+                                                                   'maxLength': 254,
+                                                                   'description': "The recipient's "
+                                                                                  'address, from '
+                                                                                  "the customer's "
+                                                                                  'preferences.'},
+                                                            'subject': {'type': 'string',
+                                                                        'minLength': 1,
+                                                                        'description': 'The '
+                                                                                       'subject '
+                                                                                       'line.'},
+                                                            'body': {'type': 'string',
+                                                                     'description': 'The '
+                                                                                    'plain-text '
+                                                                                    'body.'}}},
+                            'WebhookDeliveryPayload': {'type': 'object',
+                                                       'description': 'One notification to POST to '
+                                                                      'one webhook. The URL and '
+                                                                      'the secret are looked up '
+                                                                      'when the delivery is made, '
+                                                                      'so that no secret is ever '
+                                                                      'stored in a stream.',
+                                                       'additionalProperties': False,
+                                                       'required': ['deliveryId',
+                                                                    'webhookId',
+                                                                    'customerId',
+                                                                    'notification'],
+                                                       'properties': {'deliveryId': {'type': 'string',
+                                                                                     'minLength': 1,
+                                                                                     'description': '`<notificationId>.<webhookId>`: '
+                                                                                                    'the '
+                                                                                                    'same '
+                                                                                                    'on '
+                                                                                                    'every '
+                                                                                                    'attempt, '
+                                                                                                    'sent '
+                                                                                                    'as '
+                                                                                                    '`Accord-Webhook-Id` '
+                                                                                                    'so '
+                                                                                                    'that '
+                                                                                                    'receivers '
+                                                                                                    'can '
+                                                                                                    'drop '
+                                                                                                    'repeats.'},
+                                                                      'webhookId': {'type': 'string',
+                                                                                    'minLength': 1,
+                                                                                    'description': 'The '
+                                                                                                   'webhook '
+                                                                                                   'to '
+                                                                                                   'POST '
+                                                                                                   'to.'},
+                                                                      'customerId': {'type': 'string',
+                                                                                     'minLength': 1,
+                                                                                     'description': 'The '
+                                                                                                    'customer '
+                                                                                                    'who '
+                                                                                                    'registered '
+                                                                                                    'the '
+                                                                                                    'webhook.'},
+                                                                      'notification': {'type': 'object',
+                                                                                       'description': 'One '
+                                                                                                      'notification '
+                                                                                                      'to '
+                                                                                                      'a '
+                                                                                                      'customer, '
+                                                                                                      'the '
+                                                                                                      'same '
+                                                                                                      'on '
+                                                                                                      'every '
+                                                                                                      'channel: '
+                                                                                                      'it '
+                                                                                                      'is '
+                                                                                                      'the '
+                                                                                                      'in-app '
+                                                                                                      'message, '
+                                                                                                      'the '
+                                                                                                      'body '
+                                                                                                      'of '
+                                                                                                      'every '
+                                                                                                      'webhook '
+                                                                                                      'POST, '
+                                                                                                      'and '
+                                                                                                      'what '
+                                                                                                      'an '
+                                                                                                      'email '
+                                                                                                      'is '
+                                                                                                      'rendered '
+                                                                                                      'from.',
+                                                                                       'additionalProperties': False,
+                                                                                       'required': ['notificationId',
+                                                                                                    'customerId',
+                                                                                                    'title',
+                                                                                                    'body',
+                                                                                                    'eventType',
+                                                                                                    'createTime'],
+                                                                                       'properties': {'notificationId': {'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'event '
+                                                                                                                                        'that '
+                                                                                                                                        'caused '
+                                                                                                                                        'the '
+                                                                                                                                        'notification; '
+                                                                                                                                        'each '
+                                                                                                                                        'event '
+                                                                                                                                        'notifies '
+                                                                                                                                        'once.'},
+                                                                                                      'customerId': {'type': 'string',
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'customer '
+                                                                                                                                    'the '
+                                                                                                                                    'notification '
+                                                                                                                                    'is '
+                                                                                                                                    'for.'},
+                                                                                                      'title': {'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'description': 'A '
+                                                                                                                               'one-line '
+                                                                                                                               'summary, '
+                                                                                                                               'for '
+                                                                                                                               'example '
+                                                                                                                               '"Order '
+                                                                                                                               '0190... '
+                                                                                                                               'has '
+                                                                                                                               'shipped".'},
+                                                                                                      'body': {'type': 'string',
+                                                                                                               'description': 'The '
+                                                                                                                              'full '
+                                                                                                                              'text '
+                                                                                                                              'for '
+                                                                                                                              'people.'},
+                                                                                                      'eventType': {'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'description': 'The '
+                                                                                                                                   'CloudEvents '
+                                                                                                                                   'type '
+                                                                                                                                   'of '
+                                                                                                                                   'the '
+                                                                                                                                   'event '
+                                                                                                                                   'that '
+                                                                                                                                   'caused '
+                                                                                                                                   'it.'},
+                                                                                                      'createTime': {'type': 'string',
+                                                                                                                     'format': 'date-time',
+                                                                                                                     'description': 'When '
+                                                                                                                                    'the '
+                                                                                                                                    'event '
+                                                                                                                                    'that '
+                                                                                                                                    'caused '
+                                                                                                                                    'it '
+                                                                                                                                    'happened, '
+                                                                                                                                    'RFC '
+                                                                                                                                    '3339 '
+                                                                                                                                    'in '
+                                                                                                                                    'UTC.'},
+                                                                                                      'attributes': {'type': 'object',
+                                                                                                                     'description': 'What '
+                                                                                                                                    'the '
+                                                                                                                                    'notification '
+                                                                                                                                    'is '
+                                                                                                                                    'about, '
+                                                                                                                                    'for '
+                                                                                                                                    'programs: '
+                                                                                                                                    'for '
+                                                                                                                                    'example '
+                                                                                                                                    '`orderId` '
+                                                                                                                                    'and '
+                                                                                                                                    '`status`, '
+                                                                                                                                    'or '
+                                                                                                                                    '`transferId` '
+                                                                                                                                    'and '
+                                                                                                                                    '`status`. '
+                                                                                                                                    'Absent '
+                                                                                                                                    'when '
+                                                                                                                                    'there '
+                                                                                                                                    'is '
+                                                                                                                                    'nothing '
+                                                                                                                                    'to '
+                                                                                                                                    'add.',
+                                                                                                                     'additionalProperties': {'type': 'string'}}}}}}}}}

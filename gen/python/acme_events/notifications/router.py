@@ -14,6 +14,18 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
+        self.send_in_app_notification: Publisher[json.Notification] = Publisher(
+            app, "sendInAppNotification", json.Notification
+        )
+        """Append a notification to its customer's in-app stream. Published on `acme.notifications.v1.inapp.<customerId>`, never on the channel address itself."""
+        self.send_email: Publisher[json.EmailPayload] = Publisher(
+            app, "sendEmail", json.EmailPayload
+        )
+        """Put a rendered email in the outbox."""
+        self.send_webhook_delivery: Publisher[json.WebhookDeliveryPayload] = Publisher(
+            app, "sendWebhookDelivery", json.WebhookDeliveryPayload
+        )
+        """Queue one notification for one webhook endpoint."""
 
 
 class ConsumerRouter:
@@ -25,3 +37,17 @@ class ConsumerRouter:
             app, "receiveOrderPlaced", json.OrderPlacedPayload
         )
         """Confirm a newly placed order to its customer."""
+        self.receive_order_status_changed: Subscriber[
+            json.OrderStatusChangedPayload
+        ] = Subscriber(app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload)
+        """Tell the customer that their order shipped, was delivered or was cancelled (and why)."""
+        self.receive_transfer_status_changed: Subscriber[
+            json.TransferStatusChangedPayload
+        ] = Subscriber(
+            app, "receiveTransferStatusChanged", json.TransferStatusChangedPayload
+        )
+        """Tell the customer the outcome of their transfer, with the same id and status on every channel."""
+        self.receive_webhook_delivery: Subscriber[json.WebhookDeliveryPayload] = (
+            Subscriber(app, "receiveWebhookDelivery", json.WebhookDeliveryPayload)
+        )
+        """POST the notification to the endpoint, signed. A non-2xx answer or a connection error is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""

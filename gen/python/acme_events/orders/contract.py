@@ -279,7 +279,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'when '
                                                                                                               'none '
                                                                                                               'was '
-                                                                                                              'left.'}}}}},
+                                                                                                              'left.'},
+                                                                                      'paymentToken': {'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 128,
+                                                                                                       'description': 'The '
+                                                                                                                      'opaque '
+                                                                                                                      'token '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'payment '
+                                                                                                                      'method '
+                                                                                                                      'the '
+                                                                                                                      'customer '
+                                                                                                                      'chose '
+                                                                                                                      '(never '
+                                                                                                                      'a '
+                                                                                                                      'card '
+                                                                                                                      'number), '
+                                                                                                                      'for '
+                                                                                                                      'the '
+                                                                                                                      'payments '
+                                                                                                                      'service; '
+                                                                                                                      'absent '
+                                                                                                                      'when '
+                                                                                                                      'none '
+                                                                                                                      'was '
+                                                                                                                      'given.'}}}}},
                               'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
               'orderStatusChanged': {'address': 'acme.orders.v1.order.status_changed',
                                      'description': 'An order moved from one status to another.',
@@ -476,8 +502,1092 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'absent '
                                                                                                                               'when '
                                                                                                                               'not '
-                                                                                                                              'given.'}}}}},
-                                     'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}}},
+                                                                                                                              'given.'},
+                                                                                                    'customerId': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'id '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'customer '
+                                                                                                                                  'whose '
+                                                                                                                                  'order '
+                                                                                                                                  'it '
+                                                                                                                                  'is; '
+                                                                                                                                  'absent '
+                                                                                                                                  'in '
+                                                                                                                                  'events '
+                                                                                                                                  'of '
+                                                                                                                                  'older '
+                                                                                                                                  'publishers.'},
+                                                                                                    'cancellationReason': {'type': 'string',
+                                                                                                                           'enum': ['CUSTOMER_REQUEST',
+                                                                                                                                    'PAYMENT_DECLINED',
+                                                                                                                                    'OUT_OF_STOCK',
+                                                                                                                                    'OTHER'],
+                                                                                                                           'description': 'Why '
+                                                                                                                                          'a '
+                                                                                                                                          'cancelled '
+                                                                                                                                          'order '
+                                                                                                                                          'was '
+                                                                                                                                          'cancelled; '
+                                                                                                                                          'absent '
+                                                                                                                                          'unless '
+                                                                                                                                          '`status` '
+                                                                                                                                          'is '
+                                                                                                                                          'CANCELLED.'}}}}},
+                                     'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
+              'paymentAuthorized': {'address': 'acme.payments.v1.payment.authorized',
+                                    'description': 'The payment of an order was authorized '
+                                                   '(published by the payments service).',
+                                    'messages': {'paymentAuthorized': {'name': 'PaymentAuthorized',
+                                                                       'title': 'Payment '
+                                                                                'authorized',
+                                                                       'summary': 'The payment of '
+                                                                                  'an order was '
+                                                                                  'authorized; the '
+                                                                                  'order may now '
+                                                                                  'be fulfilled.',
+                                                                       'contentType': 'application/json',
+                                                                       'headers': {'allOf': [{'type': 'object',
+                                                                                              'description': 'CloudEvents '
+                                                                                                             '1.0 '
+                                                                                                             'attributes '
+                                                                                                             'in '
+                                                                                                             'the '
+                                                                                                             'NATS '
+                                                                                                             'protocol '
+                                                                                                             'binding, '
+                                                                                                             'binary '
+                                                                                                             'content '
+                                                                                                             'mode. '
+                                                                                                             'The '
+                                                                                                             'publisher '
+                                                                                                             'sets '
+                                                                                                             'them; '
+                                                                                                             '`ce-id` '
+                                                                                                             'is '
+                                                                                                             'also '
+                                                                                                             'sent '
+                                                                                                             'as '
+                                                                                                             '`Nats-Msg-Id`, '
+                                                                                                             'so '
+                                                                                                             'JetStream '
+                                                                                                             'stores '
+                                                                                                             'a '
+                                                                                                             'publish '
+                                                                                                             'repeated '
+                                                                                                             'within '
+                                                                                                             'the '
+                                                                                                             "stream's "
+                                                                                                             'duplicate '
+                                                                                                             'window '
+                                                                                                             'only '
+                                                                                                             'once.',
+                                                                                              'required': ['ce-id',
+                                                                                                           'ce-source',
+                                                                                                           'ce-type',
+                                                                                                           'ce-time',
+                                                                                                           'ce-specversion',
+                                                                                                           'content-type'],
+                                                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'event '
+                                                                                                                                      'id, '
+                                                                                                                                      'unique '
+                                                                                                                                      'per '
+                                                                                                                                      'source; '
+                                                                                                                                      'the '
+                                                                                                                                      'idempotency '
+                                                                                                                                      'key '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                             'ce-source': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'URI '
+                                                                                                                                          'reference '
+                                                                                                                                          'of '
+                                                                                                                                          'the '
+                                                                                                                                          'service '
+                                                                                                                                          'that '
+                                                                                                                                          'published '
+                                                                                                                                          'the '
+                                                                                                                                          'event.'},
+                                                                                                             'ce-type': {'type': 'string',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'event '
+                                                                                                                                        'type, '
+                                                                                                                                        'equal '
+                                                                                                                                        'to '
+                                                                                                                                        'the '
+                                                                                                                                        'channel '
+                                                                                                                                        'address.'},
+                                                                                                             'ce-time': {'type': 'string',
+                                                                                                                         'format': 'date-time',
+                                                                                                                         'description': 'When '
+                                                                                                                                        'the '
+                                                                                                                                        'event '
+                                                                                                                                        'happened, '
+                                                                                                                                        'RFC '
+                                                                                                                                        '3339 '
+                                                                                                                                        'in '
+                                                                                                                                        'UTC.'},
+                                                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'CloudEvents '
+                                                                                                                                               'version.'},
+                                                                                                             'content-type': {'const': 'application/json',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'media '
+                                                                                                                                             'type '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'payload.'},
+                                                                                                             'traceparent': {'type': 'string',
+                                                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                             'description': 'W3C '
+                                                                                                                                            'trace '
+                                                                                                                                            'context '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'operation '
+                                                                                                                                            'that '
+                                                                                                                                            'published '
+                                                                                                                                            'the '
+                                                                                                                                            'event, '
+                                                                                                                                            'when '
+                                                                                                                                            'traced.'}}},
+                                                                                             {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.authorized'}}}]},
+                                                                       'payload': {'type': 'object',
+                                                                                   'description': 'An '
+                                                                                                  'authorized '
+                                                                                                  'payment, '
+                                                                                                  'with '
+                                                                                                  'the '
+                                                                                                  'products '
+                                                                                                  'it '
+                                                                                                  'pays '
+                                                                                                  'for.',
+                                                                                   'additionalProperties': False,
+                                                                                   'required': ['paymentId',
+                                                                                                'orderId',
+                                                                                                'customerId',
+                                                                                                'amountCents',
+                                                                                                'currency',
+                                                                                                'lines'],
+                                                                                   'properties': {'paymentId': {'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'payment, '
+                                                                                                                               '`pay_<orderId>`.'},
+                                                                                                  'orderId': {'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'order '
+                                                                                                                             'paid '
+                                                                                                                             'for.'},
+                                                                                                  'customerId': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'customer '
+                                                                                                                                'who '
+                                                                                                                                'pays.'},
+                                                                                                  'amountCents': {'type': 'integer',
+                                                                                                                  'minimum': 0,
+                                                                                                                  'description': 'The '
+                                                                                                                                 'amount '
+                                                                                                                                 'authorized, '
+                                                                                                                                 'in '
+                                                                                                                                 'cents '
+                                                                                                                                 'of '
+                                                                                                                                 '`currency`.'},
+                                                                                                  'currency': {'type': 'string',
+                                                                                                               'pattern': '^[A-Z]{3}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'ISO '
+                                                                                                                              '4217 '
+                                                                                                                              'code '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'currency, '
+                                                                                                                              'for '
+                                                                                                                              'example '
+                                                                                                                              'EUR.'},
+                                                                                                  'lines': {'type': 'array',
+                                                                                                            'minItems': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'products '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'order, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'inventory '
+                                                                                                                           'can '
+                                                                                                                           'reserve '
+                                                                                                                           'them.',
+                                                                                                            'items': {'type': 'object',
+                                                                                                                      'description': 'One '
+                                                                                                                                     'product '
+                                                                                                                                     'that '
+                                                                                                                                     'was '
+                                                                                                                                     'paid '
+                                                                                                                                     'for '
+                                                                                                                                     'and '
+                                                                                                                                     'how '
+                                                                                                                                     'many '
+                                                                                                                                     'of '
+                                                                                                                                     'it.',
+                                                                                                                      'additionalProperties': False,
+                                                                                                                      'required': ['sku',
+                                                                                                                                   'quantity'],
+                                                                                                                      'properties': {'sku': {'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'stock-keeping '
+                                                                                                                                                            'unit '
+                                                                                                                                                            'of '
+                                                                                                                                                            'the '
+                                                                                                                                                            'product.'},
+                                                                                                                                     'quantity': {'type': 'integer',
+                                                                                                                                                  'minimum': 1,
+                                                                                                                                                  'description': 'How '
+                                                                                                                                                                 'many '
+                                                                                                                                                                 'units '
+                                                                                                                                                                 'were '
+                                                                                                                                                                 'paid '
+                                                                                                                                                                 'for, '
+                                                                                                                                                                 'at '
+                                                                                                                                                                 'least '
+                                                                                                                                                                 'one.'}}}}}}}},
+                                    'bindings': {'nats': {'x-jetstream': {'stream': 'PAYMENTS'}}}},
+              'paymentDeclined': {'address': 'acme.payments.v1.payment.declined',
+                                  'description': 'The payment of an order was declined (published '
+                                                 'by the payments service).',
+                                  'messages': {'paymentDeclined': {'name': 'PaymentDeclined',
+                                                                   'title': 'Payment declined',
+                                                                   'summary': 'The payment of an '
+                                                                              'order was declined; '
+                                                                              'nothing was '
+                                                                              'charged.',
+                                                                   'contentType': 'application/json',
+                                                                   'headers': {'allOf': [{'type': 'object',
+                                                                                          'description': 'CloudEvents '
+                                                                                                         '1.0 '
+                                                                                                         'attributes '
+                                                                                                         'in '
+                                                                                                         'the '
+                                                                                                         'NATS '
+                                                                                                         'protocol '
+                                                                                                         'binding, '
+                                                                                                         'binary '
+                                                                                                         'content '
+                                                                                                         'mode. '
+                                                                                                         'The '
+                                                                                                         'publisher '
+                                                                                                         'sets '
+                                                                                                         'them; '
+                                                                                                         '`ce-id` '
+                                                                                                         'is '
+                                                                                                         'also '
+                                                                                                         'sent '
+                                                                                                         'as '
+                                                                                                         '`Nats-Msg-Id`, '
+                                                                                                         'so '
+                                                                                                         'JetStream '
+                                                                                                         'stores '
+                                                                                                         'a '
+                                                                                                         'publish '
+                                                                                                         'repeated '
+                                                                                                         'within '
+                                                                                                         'the '
+                                                                                                         "stream's "
+                                                                                                         'duplicate '
+                                                                                                         'window '
+                                                                                                         'only '
+                                                                                                         'once.',
+                                                                                          'required': ['ce-id',
+                                                                                                       'ce-source',
+                                                                                                       'ce-type',
+                                                                                                       'ce-time',
+                                                                                                       'ce-specversion',
+                                                                                                       'content-type'],
+                                                                                          'properties': {'ce-id': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'event '
+                                                                                                                                  'id, '
+                                                                                                                                  'unique '
+                                                                                                                                  'per '
+                                                                                                                                  'source; '
+                                                                                                                                  'the '
+                                                                                                                                  'idempotency '
+                                                                                                                                  'key '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'event.'},
+                                                                                                         'ce-source': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'URI '
+                                                                                                                                      'reference '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'service '
+                                                                                                                                      'that '
+                                                                                                                                      'published '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                         'ce-type': {'type': 'string',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'event '
+                                                                                                                                    'type, '
+                                                                                                                                    'equal '
+                                                                                                                                    'to '
+                                                                                                                                    'the '
+                                                                                                                                    'channel '
+                                                                                                                                    'address.'},
+                                                                                                         'ce-time': {'type': 'string',
+                                                                                                                     'format': 'date-time',
+                                                                                                                     'description': 'When '
+                                                                                                                                    'the '
+                                                                                                                                    'event '
+                                                                                                                                    'happened, '
+                                                                                                                                    'RFC '
+                                                                                                                                    '3339 '
+                                                                                                                                    'in '
+                                                                                                                                    'UTC.'},
+                                                                                                         'ce-specversion': {'const': '1.0',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'CloudEvents '
+                                                                                                                                           'version.'},
+                                                                                                         'content-type': {'const': 'application/json',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'media '
+                                                                                                                                         'type '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         'payload.'},
+                                                                                                         'traceparent': {'type': 'string',
+                                                                                                                         'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                         'description': 'W3C '
+                                                                                                                                        'trace '
+                                                                                                                                        'context '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'operation '
+                                                                                                                                        'that '
+                                                                                                                                        'published '
+                                                                                                                                        'the '
+                                                                                                                                        'event, '
+                                                                                                                                        'when '
+                                                                                                                                        'traced.'}}},
+                                                                                         {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.declined'}}}]},
+                                                                   'payload': {'type': 'object',
+                                                                               'description': 'A '
+                                                                                              'declined '
+                                                                                              'payment '
+                                                                                              'and '
+                                                                                              'the '
+                                                                                              'reason, '
+                                                                                              'in '
+                                                                                              'words '
+                                                                                              'for '
+                                                                                              'people.',
+                                                                               'additionalProperties': False,
+                                                                               'required': ['paymentId',
+                                                                                            'orderId',
+                                                                                            'customerId',
+                                                                                            'amountCents',
+                                                                                            'currency',
+                                                                                            'reason'],
+                                                                               'properties': {'paymentId': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'payment, '
+                                                                                                                           '`pay_<orderId>`.'},
+                                                                                              'orderId': {'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'order '
+                                                                                                                         'whose '
+                                                                                                                         'payment '
+                                                                                                                         'was '
+                                                                                                                         'declined.'},
+                                                                                              'customerId': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'customer '
+                                                                                                                            'whose '
+                                                                                                                            'payment '
+                                                                                                                            'was '
+                                                                                                                            'declined.'},
+                                                                                              'amountCents': {'type': 'integer',
+                                                                                                              'minimum': 0,
+                                                                                                              'description': 'The '
+                                                                                                                             'amount '
+                                                                                                                             'that '
+                                                                                                                             'was '
+                                                                                                                             'asked '
+                                                                                                                             'for, '
+                                                                                                                             'in '
+                                                                                                                             'cents '
+                                                                                                                             'of '
+                                                                                                                             '`currency`.'},
+                                                                                              'currency': {'type': 'string',
+                                                                                                           'pattern': '^[A-Z]{3}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'ISO '
+                                                                                                                          '4217 '
+                                                                                                                          'code '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'currency, '
+                                                                                                                          'for '
+                                                                                                                          'example '
+                                                                                                                          'EUR.'},
+                                                                                              'reason': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 200,
+                                                                                                         'description': 'Why '
+                                                                                                                        'it '
+                                                                                                                        'was '
+                                                                                                                        'declined: '
+                                                                                                                        '"no '
+                                                                                                                        'payment '
+                                                                                                                        'method", '
+                                                                                                                        '"card '
+                                                                                                                        'declined" '
+                                                                                                                        'or '
+                                                                                                                        '"needs '
+                                                                                                                        'review".'}}}}},
+                                  'bindings': {'nats': {'x-jetstream': {'stream': 'PAYMENTS'}}}},
+              'stockReserved': {'address': 'acme.inventory.v1.stock.reserved',
+                                'description': 'Every product of an order was reserved (published '
+                                               'by the inventory service).',
+                                'messages': {'stockReserved': {'name': 'StockReserved',
+                                                               'title': 'Stock reserved',
+                                                               'summary': 'Every product of an '
+                                                                          'order is held for it; '
+                                                                          'it may now be shipped.',
+                                                               'contentType': 'application/json',
+                                                               'headers': {'allOf': [{'type': 'object',
+                                                                                      'description': 'CloudEvents '
+                                                                                                     '1.0 '
+                                                                                                     'attributes '
+                                                                                                     'in '
+                                                                                                     'the '
+                                                                                                     'NATS '
+                                                                                                     'protocol '
+                                                                                                     'binding, '
+                                                                                                     'binary '
+                                                                                                     'content '
+                                                                                                     'mode. '
+                                                                                                     'The '
+                                                                                                     'publisher '
+                                                                                                     'sets '
+                                                                                                     'them; '
+                                                                                                     '`ce-id` '
+                                                                                                     'is '
+                                                                                                     'also '
+                                                                                                     'sent '
+                                                                                                     'as '
+                                                                                                     '`Nats-Msg-Id`, '
+                                                                                                     'so '
+                                                                                                     'JetStream '
+                                                                                                     'stores '
+                                                                                                     'a '
+                                                                                                     'publish '
+                                                                                                     'repeated '
+                                                                                                     'within '
+                                                                                                     'the '
+                                                                                                     "stream's "
+                                                                                                     'duplicate '
+                                                                                                     'window '
+                                                                                                     'only '
+                                                                                                     'once.',
+                                                                                      'required': ['ce-id',
+                                                                                                   'ce-source',
+                                                                                                   'ce-type',
+                                                                                                   'ce-time',
+                                                                                                   'ce-specversion',
+                                                                                                   'content-type'],
+                                                                                      'properties': {'ce-id': {'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'description': 'The '
+                                                                                                                              'event '
+                                                                                                                              'id, '
+                                                                                                                              'unique '
+                                                                                                                              'per '
+                                                                                                                              'source; '
+                                                                                                                              'the '
+                                                                                                                              'idempotency '
+                                                                                                                              'key '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'event.'},
+                                                                                                     'ce-source': {'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'description': 'The '
+                                                                                                                                  'URI '
+                                                                                                                                  'reference '
+                                                                                                                                  'of '
+                                                                                                                                  'the '
+                                                                                                                                  'service '
+                                                                                                                                  'that '
+                                                                                                                                  'published '
+                                                                                                                                  'the '
+                                                                                                                                  'event.'},
+                                                                                                     'ce-type': {'type': 'string',
+                                                                                                                 'description': 'The '
+                                                                                                                                'event '
+                                                                                                                                'type, '
+                                                                                                                                'equal '
+                                                                                                                                'to '
+                                                                                                                                'the '
+                                                                                                                                'channel '
+                                                                                                                                'address.'},
+                                                                                                     'ce-time': {'type': 'string',
+                                                                                                                 'format': 'date-time',
+                                                                                                                 'description': 'When '
+                                                                                                                                'the '
+                                                                                                                                'event '
+                                                                                                                                'happened, '
+                                                                                                                                'RFC '
+                                                                                                                                '3339 '
+                                                                                                                                'in '
+                                                                                                                                'UTC.'},
+                                                                                                     'ce-specversion': {'const': '1.0',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'CloudEvents '
+                                                                                                                                       'version.'},
+                                                                                                     'content-type': {'const': 'application/json',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'media '
+                                                                                                                                     'type '
+                                                                                                                                     'of '
+                                                                                                                                     'the '
+                                                                                                                                     'payload.'},
+                                                                                                     'traceparent': {'type': 'string',
+                                                                                                                     'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                     'description': 'W3C '
+                                                                                                                                    'trace '
+                                                                                                                                    'context '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'operation '
+                                                                                                                                    'that '
+                                                                                                                                    'published '
+                                                                                                                                    'the '
+                                                                                                                                    'event, '
+                                                                                                                                    'when '
+                                                                                                                                    'traced.'}}},
+                                                                                     {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.reserved'}}}]},
+                                                               'payload': {'type': 'object',
+                                                                           'description': 'The '
+                                                                                          'products '
+                                                                                          'held '
+                                                                                          'for an '
+                                                                                          'order.',
+                                                                           'additionalProperties': False,
+                                                                           'required': ['orderId',
+                                                                                        'customerId',
+                                                                                        'lines'],
+                                                                           'properties': {'orderId': {'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'the '
+                                                                                                                     'order '
+                                                                                                                     'the '
+                                                                                                                     'stock '
+                                                                                                                     'is '
+                                                                                                                     'held '
+                                                                                                                     'for.'},
+                                                                                          'customerId': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'customer '
+                                                                                                                        'who '
+                                                                                                                        'ordered.'},
+                                                                                          'lines': {'type': 'array',
+                                                                                                    'minItems': 1,
+                                                                                                    'description': 'Every '
+                                                                                                                   'product '
+                                                                                                                   'of '
+                                                                                                                   'the '
+                                                                                                                   'order, '
+                                                                                                                   'with '
+                                                                                                                   'the '
+                                                                                                                   'units '
+                                                                                                                   'held.',
+                                                                                                    'items': {'type': 'object',
+                                                                                                              'description': 'One '
+                                                                                                                             'product '
+                                                                                                                             'and '
+                                                                                                                             'how '
+                                                                                                                             'many '
+                                                                                                                             'units '
+                                                                                                                             'of '
+                                                                                                                             'it.',
+                                                                                                              'additionalProperties': False,
+                                                                                                              'required': ['sku',
+                                                                                                                           'quantity'],
+                                                                                                              'properties': {'sku': {'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'stock-keeping '
+                                                                                                                                                    'unit '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'product.'},
+                                                                                                                             'quantity': {'type': 'integer',
+                                                                                                                                          'minimum': 1,
+                                                                                                                                          'description': 'How '
+                                                                                                                                                         'many '
+                                                                                                                                                         'units, '
+                                                                                                                                                         'at '
+                                                                                                                                                         'least '
+                                                                                                                                                         'one.'}}}}}}}},
+                                'bindings': {'nats': {'x-jetstream': {'stream': 'INVENTORY'}}}},
+              'outOfStock': {'address': 'acme.inventory.v1.stock.out_of_stock',
+                             'description': 'An order could not be reserved (published by the '
+                                            'inventory service).',
+                             'messages': {'outOfStock': {'name': 'OutOfStock',
+                                                         'title': 'Out of stock',
+                                                         'summary': 'An order cannot be reserved; '
+                                                                    'nothing is held for it.',
+                                                         'contentType': 'application/json',
+                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                'description': 'CloudEvents '
+                                                                                               '1.0 '
+                                                                                               'attributes '
+                                                                                               'in '
+                                                                                               'the '
+                                                                                               'NATS '
+                                                                                               'protocol '
+                                                                                               'binding, '
+                                                                                               'binary '
+                                                                                               'content '
+                                                                                               'mode. '
+                                                                                               'The '
+                                                                                               'publisher '
+                                                                                               'sets '
+                                                                                               'them; '
+                                                                                               '`ce-id` '
+                                                                                               'is '
+                                                                                               'also '
+                                                                                               'sent '
+                                                                                               'as '
+                                                                                               '`Nats-Msg-Id`, '
+                                                                                               'so '
+                                                                                               'JetStream '
+                                                                                               'stores '
+                                                                                               'a '
+                                                                                               'publish '
+                                                                                               'repeated '
+                                                                                               'within '
+                                                                                               'the '
+                                                                                               "stream's "
+                                                                                               'duplicate '
+                                                                                               'window '
+                                                                                               'only '
+                                                                                               'once.',
+                                                                                'required': ['ce-id',
+                                                                                             'ce-source',
+                                                                                             'ce-type',
+                                                                                             'ce-time',
+                                                                                             'ce-specversion',
+                                                                                             'content-type'],
+                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'event '
+                                                                                                                        'id, '
+                                                                                                                        'unique '
+                                                                                                                        'per '
+                                                                                                                        'source; '
+                                                                                                                        'the '
+                                                                                                                        'idempotency '
+                                                                                                                        'key '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'event.'},
+                                                                                               'ce-source': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': 'The '
+                                                                                                                            'URI '
+                                                                                                                            'reference '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'service '
+                                                                                                                            'that '
+                                                                                                                            'published '
+                                                                                                                            'the '
+                                                                                                                            'event.'},
+                                                                                               'ce-type': {'type': 'string',
+                                                                                                           'description': 'The '
+                                                                                                                          'event '
+                                                                                                                          'type, '
+                                                                                                                          'equal '
+                                                                                                                          'to '
+                                                                                                                          'the '
+                                                                                                                          'channel '
+                                                                                                                          'address.'},
+                                                                                               'ce-time': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'the '
+                                                                                                                          'event '
+                                                                                                                          'happened, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'UTC.'},
+                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'CloudEvents '
+                                                                                                                                 'version.'},
+                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                'description': 'The '
+                                                                                                                               'media '
+                                                                                                                               'type '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'payload.'},
+                                                                                               'traceparent': {'type': 'string',
+                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                               'description': 'W3C '
+                                                                                                                              'trace '
+                                                                                                                              'context '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'operation '
+                                                                                                                              'that '
+                                                                                                                              'published '
+                                                                                                                              'the '
+                                                                                                                              'event, '
+                                                                                                                              'when '
+                                                                                                                              'traced.'}}},
+                                                                               {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.out_of_stock'}}}]},
+                                                         'payload': {'type': 'object',
+                                                                     'description': 'Why an order '
+                                                                                    'could not be '
+                                                                                    'reserved.',
+                                                                     'additionalProperties': False,
+                                                                     'required': ['orderId',
+                                                                                  'customerId',
+                                                                                  'reason',
+                                                                                  'shortages'],
+                                                                     'properties': {'orderId': {'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'order '
+                                                                                                               'that '
+                                                                                                               'could '
+                                                                                                               'not '
+                                                                                                               'be '
+                                                                                                               'reserved.'},
+                                                                                    'customerId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'customer '
+                                                                                                                  'who '
+                                                                                                                  'ordered.'},
+                                                                                    'reason': {'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 500,
+                                                                                               'description': 'In '
+                                                                                                              'words '
+                                                                                                              'for '
+                                                                                                              'people, '
+                                                                                                              'for '
+                                                                                                              'example '
+                                                                                                              '"out '
+                                                                                                              'of '
+                                                                                                              'stock: '
+                                                                                                              'MUG-2 '
+                                                                                                              '(2 '
+                                                                                                              'asked, '
+                                                                                                              '1 '
+                                                                                                              'left)".'},
+                                                                                    'shortages': {'type': 'array',
+                                                                                                  'minItems': 1,
+                                                                                                  'description': 'The '
+                                                                                                                 'products '
+                                                                                                                 'that '
+                                                                                                                 'were '
+                                                                                                                 'short.',
+                                                                                                  'items': {'type': 'object',
+                                                                                                            'description': 'A '
+                                                                                                                           'product '
+                                                                                                                           'of '
+                                                                                                                           'which '
+                                                                                                                           'fewer '
+                                                                                                                           'units '
+                                                                                                                           'were '
+                                                                                                                           'available '
+                                                                                                                           'than '
+                                                                                                                           'the '
+                                                                                                                           'order '
+                                                                                                                           'asked '
+                                                                                                                           'for.',
+                                                                                                            'additionalProperties': False,
+                                                                                                            'required': ['sku',
+                                                                                                                         'requested',
+                                                                                                                         'available'],
+                                                                                                            'properties': {'sku': {'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'stock-keeping '
+                                                                                                                                                  'unit '
+                                                                                                                                                  'of '
+                                                                                                                                                  'the '
+                                                                                                                                                  'product.'},
+                                                                                                                           'requested': {'type': 'integer',
+                                                                                                                                         'minimum': 1,
+                                                                                                                                         'description': 'How '
+                                                                                                                                                        'many '
+                                                                                                                                                        'units '
+                                                                                                                                                        'the '
+                                                                                                                                                        'order '
+                                                                                                                                                        'asked '
+                                                                                                                                                        'for.'},
+                                                                                                                           'available': {'type': 'integer',
+                                                                                                                                         'minimum': 0,
+                                                                                                                                         'description': 'How '
+                                                                                                                                                        'many '
+                                                                                                                                                        'units '
+                                                                                                                                                        'were '
+                                                                                                                                                        'available; '
+                                                                                                                                                        'zero '
+                                                                                                                                                        'for '
+                                                                                                                                                        'a '
+                                                                                                                                                        'product '
+                                                                                                                                                        'not '
+                                                                                                                                                        'in '
+                                                                                                                                                        'the '
+                                                                                                                                                        'catalogue.'}}}}}}}},
+                             'bindings': {'nats': {'x-jetstream': {'stream': 'INVENTORY'}}}},
+              'shipmentScheduled': {'address': 'acme.shipping.v1.shipment.scheduled',
+                                    'description': 'A shipment was scheduled for an order '
+                                                   '(published by the shipping service).',
+                                    'messages': {'shipmentScheduled': {'name': 'ShipmentScheduled',
+                                                                       'title': 'Shipment '
+                                                                                'scheduled',
+                                                                       'summary': "An order's "
+                                                                                  'shipment was '
+                                                                                  'handed to a '
+                                                                                  'carrier, with '
+                                                                                  'an estimated '
+                                                                                  'arrival.',
+                                                                       'contentType': 'application/json',
+                                                                       'headers': {'allOf': [{'type': 'object',
+                                                                                              'description': 'CloudEvents '
+                                                                                                             '1.0 '
+                                                                                                             'attributes '
+                                                                                                             'in '
+                                                                                                             'the '
+                                                                                                             'NATS '
+                                                                                                             'protocol '
+                                                                                                             'binding, '
+                                                                                                             'binary '
+                                                                                                             'content '
+                                                                                                             'mode. '
+                                                                                                             'The '
+                                                                                                             'publisher '
+                                                                                                             'sets '
+                                                                                                             'them; '
+                                                                                                             '`ce-id` '
+                                                                                                             'is '
+                                                                                                             'also '
+                                                                                                             'sent '
+                                                                                                             'as '
+                                                                                                             '`Nats-Msg-Id`, '
+                                                                                                             'so '
+                                                                                                             'JetStream '
+                                                                                                             'stores '
+                                                                                                             'a '
+                                                                                                             'publish '
+                                                                                                             'repeated '
+                                                                                                             'within '
+                                                                                                             'the '
+                                                                                                             "stream's "
+                                                                                                             'duplicate '
+                                                                                                             'window '
+                                                                                                             'only '
+                                                                                                             'once.',
+                                                                                              'required': ['ce-id',
+                                                                                                           'ce-source',
+                                                                                                           'ce-type',
+                                                                                                           'ce-time',
+                                                                                                           'ce-specversion',
+                                                                                                           'content-type'],
+                                                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'event '
+                                                                                                                                      'id, '
+                                                                                                                                      'unique '
+                                                                                                                                      'per '
+                                                                                                                                      'source; '
+                                                                                                                                      'the '
+                                                                                                                                      'idempotency '
+                                                                                                                                      'key '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                             'ce-source': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'URI '
+                                                                                                                                          'reference '
+                                                                                                                                          'of '
+                                                                                                                                          'the '
+                                                                                                                                          'service '
+                                                                                                                                          'that '
+                                                                                                                                          'published '
+                                                                                                                                          'the '
+                                                                                                                                          'event.'},
+                                                                                                             'ce-type': {'type': 'string',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'event '
+                                                                                                                                        'type, '
+                                                                                                                                        'equal '
+                                                                                                                                        'to '
+                                                                                                                                        'the '
+                                                                                                                                        'channel '
+                                                                                                                                        'address.'},
+                                                                                                             'ce-time': {'type': 'string',
+                                                                                                                         'format': 'date-time',
+                                                                                                                         'description': 'When '
+                                                                                                                                        'the '
+                                                                                                                                        'event '
+                                                                                                                                        'happened, '
+                                                                                                                                        'RFC '
+                                                                                                                                        '3339 '
+                                                                                                                                        'in '
+                                                                                                                                        'UTC.'},
+                                                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'CloudEvents '
+                                                                                                                                               'version.'},
+                                                                                                             'content-type': {'const': 'application/json',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'media '
+                                                                                                                                             'type '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'payload.'},
+                                                                                                             'traceparent': {'type': 'string',
+                                                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                             'description': 'W3C '
+                                                                                                                                            'trace '
+                                                                                                                                            'context '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'operation '
+                                                                                                                                            'that '
+                                                                                                                                            'published '
+                                                                                                                                            'the '
+                                                                                                                                            'event, '
+                                                                                                                                            'when '
+                                                                                                                                            'traced.'}}},
+                                                                                             {'properties': {'ce-type': {'const': 'acme.shipping.v1.shipment.scheduled'}}}]},
+                                                                       'payload': {'type': 'object',
+                                                                                   'description': 'A '
+                                                                                                  'scheduled '
+                                                                                                  'shipment.',
+                                                                                   'additionalProperties': False,
+                                                                                   'required': ['shipmentId',
+                                                                                                'orderId',
+                                                                                                'customerId',
+                                                                                                'carrier',
+                                                                                                'estimatedArrival'],
+                                                                                   'properties': {'shipmentId': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'shipment, '
+                                                                                                                                '`shp_<orderId>`.'},
+                                                                                                  'orderId': {'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'order '
+                                                                                                                             'shipped.'},
+                                                                                                  'customerId': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'customer '
+                                                                                                                                'the '
+                                                                                                                                'shipment '
+                                                                                                                                'goes '
+                                                                                                                                'to.'},
+                                                                                                  'carrier': {'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'description': 'Who '
+                                                                                                                             'carries '
+                                                                                                                             'it, '
+                                                                                                                             '"acme-post" '
+                                                                                                                             '(up '
+                                                                                                                             'to '
+                                                                                                                             '3 '
+                                                                                                                             'units) '
+                                                                                                                             'or '
+                                                                                                                             '"acme-freight" '
+                                                                                                                             '(more).'},
+                                                                                                  'estimatedArrival': {'type': 'string',
+                                                                                                                       'format': 'date-time',
+                                                                                                                       'description': 'When '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'expected '
+                                                                                                                                      'to '
+                                                                                                                                      'arrive, '
+                                                                                                                                      'RFC '
+                                                                                                                                      '3339 '
+                                                                                                                                      'in '
+                                                                                                                                      'UTC.'}}}}},
+                                    'bindings': {'nats': {'x-jetstream': {'stream': 'SHIPPING'}}}}},
  'operations': {'sendOrderPlaced': {'action': 'send',
                                     'summary': 'Announce a newly placed order.',
                                     'channel': {'address': 'acme.orders.v1.order.placed',
@@ -730,7 +1840,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'when '
                                                                                                                                 'none '
                                                                                                                                 'was '
-                                                                                                                                'left.'}}}}},
+                                                                                                                                'left.'},
+                                                                                                        'paymentToken': {'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 128,
+                                                                                                                         'description': 'The '
+                                                                                                                                        'opaque '
+                                                                                                                                        'token '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'payment '
+                                                                                                                                        'method '
+                                                                                                                                        'the '
+                                                                                                                                        'customer '
+                                                                                                                                        'chose '
+                                                                                                                                        '(never '
+                                                                                                                                        'a '
+                                                                                                                                        'card '
+                                                                                                                                        'number), '
+                                                                                                                                        'for '
+                                                                                                                                        'the '
+                                                                                                                                        'payments '
+                                                                                                                                        'service; '
+                                                                                                                                        'absent '
+                                                                                                                                        'when '
+                                                                                                                                        'none '
+                                                                                                                                        'was '
+                                                                                                                                        'given.'}}}}},
                                                 'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
                                     'messages': [{'name': 'OrderPlaced',
                                                   'title': 'Order placed',
@@ -965,7 +2101,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'when '
                                                                                                      'none '
                                                                                                      'was '
-                                                                                                     'left.'}}}}]},
+                                                                                                     'left.'},
+                                                                             'paymentToken': {'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 128,
+                                                                                              'description': 'The '
+                                                                                                             'opaque '
+                                                                                                             'token '
+                                                                                                             'of '
+                                                                                                             'the '
+                                                                                                             'payment '
+                                                                                                             'method '
+                                                                                                             'the '
+                                                                                                             'customer '
+                                                                                                             'chose '
+                                                                                                             '(never '
+                                                                                                             'a '
+                                                                                                             'card '
+                                                                                                             'number), '
+                                                                                                             'for '
+                                                                                                             'the '
+                                                                                                             'payments '
+                                                                                                             'service; '
+                                                                                                             'absent '
+                                                                                                             'when '
+                                                                                                             'none '
+                                                                                                             'was '
+                                                                                                             'given.'}}}}]},
                 'sendOrderStatusChanged': {'action': 'send',
                                            'summary': "Announce a change of an order's status.",
                                            'channel': {'address': 'acme.orders.v1.order.status_changed',
@@ -1169,7 +2331,40 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'absent '
                                                                                                                                                 'when '
                                                                                                                                                 'not '
-                                                                                                                                                'given.'}}}}},
+                                                                                                                                                'given.'},
+                                                                                                                      'customerId': {'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'customer '
+                                                                                                                                                    'whose '
+                                                                                                                                                    'order '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is; '
+                                                                                                                                                    'absent '
+                                                                                                                                                    'in '
+                                                                                                                                                    'events '
+                                                                                                                                                    'of '
+                                                                                                                                                    'older '
+                                                                                                                                                    'publishers.'},
+                                                                                                                      'cancellationReason': {'type': 'string',
+                                                                                                                                             'enum': ['CUSTOMER_REQUEST',
+                                                                                                                                                      'PAYMENT_DECLINED',
+                                                                                                                                                      'OUT_OF_STOCK',
+                                                                                                                                                      'OTHER'],
+                                                                                                                                             'description': 'Why '
+                                                                                                                                                            'a '
+                                                                                                                                                            'cancelled '
+                                                                                                                                                            'order '
+                                                                                                                                                            'was '
+                                                                                                                                                            'cancelled; '
+                                                                                                                                                            'absent '
+                                                                                                                                                            'unless '
+                                                                                                                                                            '`status` '
+                                                                                                                                                            'is '
+                                                                                                                                                            'CANCELLED.'}}}}},
                                                        'bindings': {'nats': {'x-jetstream': {'stream': 'ORDERS'}}}},
                                            'messages': [{'name': 'OrderStatusChanged',
                                                          'title': 'Order status changed',
@@ -1358,7 +2553,2219 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'absent '
                                                                                                               'when '
                                                                                                               'not '
-                                                                                                              'given.'}}}}]}},
+                                                                                                              'given.'},
+                                                                                    'customerId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'customer '
+                                                                                                                  'whose '
+                                                                                                                  'order '
+                                                                                                                  'it '
+                                                                                                                  'is; '
+                                                                                                                  'absent '
+                                                                                                                  'in '
+                                                                                                                  'events '
+                                                                                                                  'of '
+                                                                                                                  'older '
+                                                                                                                  'publishers.'},
+                                                                                    'cancellationReason': {'type': 'string',
+                                                                                                           'enum': ['CUSTOMER_REQUEST',
+                                                                                                                    'PAYMENT_DECLINED',
+                                                                                                                    'OUT_OF_STOCK',
+                                                                                                                    'OTHER'],
+                                                                                                           'description': 'Why '
+                                                                                                                          'a '
+                                                                                                                          'cancelled '
+                                                                                                                          'order '
+                                                                                                                          'was '
+                                                                                                                          'cancelled; '
+                                                                                                                          'absent '
+                                                                                                                          'unless '
+                                                                                                                          '`status` '
+                                                                                                                          'is '
+                                                                                                                          'CANCELLED.'}}}}]},
+                'receivePaymentAuthorized': {'action': 'receive',
+                                             'summary': 'Move a pending order to paid.',
+                                             'channel': {'address': 'acme.payments.v1.payment.authorized',
+                                                         'description': 'The payment of an order '
+                                                                        'was authorized (published '
+                                                                        'by the payments service).',
+                                                         'messages': {'paymentAuthorized': {'name': 'PaymentAuthorized',
+                                                                                            'title': 'Payment '
+                                                                                                     'authorized',
+                                                                                            'summary': 'The '
+                                                                                                       'payment '
+                                                                                                       'of '
+                                                                                                       'an '
+                                                                                                       'order '
+                                                                                                       'was '
+                                                                                                       'authorized; '
+                                                                                                       'the '
+                                                                                                       'order '
+                                                                                                       'may '
+                                                                                                       'now '
+                                                                                                       'be '
+                                                                                                       'fulfilled.',
+                                                                                            'contentType': 'application/json',
+                                                                                            'headers': {'allOf': [{'type': 'object',
+                                                                                                                   'description': 'CloudEvents '
+                                                                                                                                  '1.0 '
+                                                                                                                                  'attributes '
+                                                                                                                                  'in '
+                                                                                                                                  'the '
+                                                                                                                                  'NATS '
+                                                                                                                                  'protocol '
+                                                                                                                                  'binding, '
+                                                                                                                                  'binary '
+                                                                                                                                  'content '
+                                                                                                                                  'mode. '
+                                                                                                                                  'The '
+                                                                                                                                  'publisher '
+                                                                                                                                  'sets '
+                                                                                                                                  'them; '
+                                                                                                                                  '`ce-id` '
+                                                                                                                                  'is '
+                                                                                                                                  'also '
+                                                                                                                                  'sent '
+                                                                                                                                  'as '
+                                                                                                                                  '`Nats-Msg-Id`, '
+                                                                                                                                  'so '
+                                                                                                                                  'JetStream '
+                                                                                                                                  'stores '
+                                                                                                                                  'a '
+                                                                                                                                  'publish '
+                                                                                                                                  'repeated '
+                                                                                                                                  'within '
+                                                                                                                                  'the '
+                                                                                                                                  "stream's "
+                                                                                                                                  'duplicate '
+                                                                                                                                  'window '
+                                                                                                                                  'only '
+                                                                                                                                  'once.',
+                                                                                                                   'required': ['ce-id',
+                                                                                                                                'ce-source',
+                                                                                                                                'ce-type',
+                                                                                                                                'ce-time',
+                                                                                                                                'ce-specversion',
+                                                                                                                                'content-type'],
+                                                                                                                   'properties': {'ce-id': {'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'event '
+                                                                                                                                                           'id, '
+                                                                                                                                                           'unique '
+                                                                                                                                                           'per '
+                                                                                                                                                           'source; '
+                                                                                                                                                           'the '
+                                                                                                                                                           'idempotency '
+                                                                                                                                                           'key '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event.'},
+                                                                                                                                  'ce-source': {'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'URI '
+                                                                                                                                                               'reference '
+                                                                                                                                                               'of '
+                                                                                                                                                               'the '
+                                                                                                                                                               'service '
+                                                                                                                                                               'that '
+                                                                                                                                                               'published '
+                                                                                                                                                               'the '
+                                                                                                                                                               'event.'},
+                                                                                                                                  'ce-type': {'type': 'string',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'event '
+                                                                                                                                                             'type, '
+                                                                                                                                                             'equal '
+                                                                                                                                                             'to '
+                                                                                                                                                             'the '
+                                                                                                                                                             'channel '
+                                                                                                                                                             'address.'},
+                                                                                                                                  'ce-time': {'type': 'string',
+                                                                                                                                              'format': 'date-time',
+                                                                                                                                              'description': 'When '
+                                                                                                                                                             'the '
+                                                                                                                                                             'event '
+                                                                                                                                                             'happened, '
+                                                                                                                                                             'RFC '
+                                                                                                                                                             '3339 '
+                                                                                                                                                             'in '
+                                                                                                                                                             'UTC.'},
+                                                                                                                                  'ce-specversion': {'const': '1.0',
+                                                                                                                                                     'description': 'The '
+                                                                                                                                                                    'CloudEvents '
+                                                                                                                                                                    'version.'},
+                                                                                                                                  'content-type': {'const': 'application/json',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'media '
+                                                                                                                                                                  'type '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'payload.'},
+                                                                                                                                  'traceparent': {'type': 'string',
+                                                                                                                                                  'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                                  'description': 'W3C '
+                                                                                                                                                                 'trace '
+                                                                                                                                                                 'context '
+                                                                                                                                                                 'of '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'operation '
+                                                                                                                                                                 'that '
+                                                                                                                                                                 'published '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'event, '
+                                                                                                                                                                 'when '
+                                                                                                                                                                 'traced.'}}},
+                                                                                                                  {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.authorized'}}}]},
+                                                                                            'payload': {'type': 'object',
+                                                                                                        'description': 'An '
+                                                                                                                       'authorized '
+                                                                                                                       'payment, '
+                                                                                                                       'with '
+                                                                                                                       'the '
+                                                                                                                       'products '
+                                                                                                                       'it '
+                                                                                                                       'pays '
+                                                                                                                       'for.',
+                                                                                                        'additionalProperties': False,
+                                                                                                        'required': ['paymentId',
+                                                                                                                     'orderId',
+                                                                                                                     'customerId',
+                                                                                                                     'amountCents',
+                                                                                                                     'currency',
+                                                                                                                     'lines'],
+                                                                                                        'properties': {'paymentId': {'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'payment, '
+                                                                                                                                                    '`pay_<orderId>`.'},
+                                                                                                                       'orderId': {'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'id '
+                                                                                                                                                  'of '
+                                                                                                                                                  'the '
+                                                                                                                                                  'order '
+                                                                                                                                                  'paid '
+                                                                                                                                                  'for.'},
+                                                                                                                       'customerId': {'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'customer '
+                                                                                                                                                     'who '
+                                                                                                                                                     'pays.'},
+                                                                                                                       'amountCents': {'type': 'integer',
+                                                                                                                                       'minimum': 0,
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'amount '
+                                                                                                                                                      'authorized, '
+                                                                                                                                                      'in '
+                                                                                                                                                      'cents '
+                                                                                                                                                      'of '
+                                                                                                                                                      '`currency`.'},
+                                                                                                                       'currency': {'type': 'string',
+                                                                                                                                    'pattern': '^[A-Z]{3}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'ISO '
+                                                                                                                                                   '4217 '
+                                                                                                                                                   'code '
+                                                                                                                                                   'of '
+                                                                                                                                                   'the '
+                                                                                                                                                   'currency, '
+                                                                                                                                                   'for '
+                                                                                                                                                   'example '
+                                                                                                                                                   'EUR.'},
+                                                                                                                       'lines': {'type': 'array',
+                                                                                                                                 'minItems': 1,
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'products '
+                                                                                                                                                'of '
+                                                                                                                                                'the '
+                                                                                                                                                'order, '
+                                                                                                                                                'so '
+                                                                                                                                                'that '
+                                                                                                                                                'inventory '
+                                                                                                                                                'can '
+                                                                                                                                                'reserve '
+                                                                                                                                                'them.',
+                                                                                                                                 'items': {'type': 'object',
+                                                                                                                                           'description': 'One '
+                                                                                                                                                          'product '
+                                                                                                                                                          'that '
+                                                                                                                                                          'was '
+                                                                                                                                                          'paid '
+                                                                                                                                                          'for '
+                                                                                                                                                          'and '
+                                                                                                                                                          'how '
+                                                                                                                                                          'many '
+                                                                                                                                                          'of '
+                                                                                                                                                          'it.',
+                                                                                                                                           'additionalProperties': False,
+                                                                                                                                           'required': ['sku',
+                                                                                                                                                        'quantity'],
+                                                                                                                                           'properties': {'sku': {'type': 'string',
+                                                                                                                                                                  'minLength': 1,
+                                                                                                                                                                  'description': 'The '
+                                                                                                                                                                                 'stock-keeping '
+                                                                                                                                                                                 'unit '
+                                                                                                                                                                                 'of '
+                                                                                                                                                                                 'the '
+                                                                                                                                                                                 'product.'},
+                                                                                                                                                          'quantity': {'type': 'integer',
+                                                                                                                                                                       'minimum': 1,
+                                                                                                                                                                       'description': 'How '
+                                                                                                                                                                                      'many '
+                                                                                                                                                                                      'units '
+                                                                                                                                                                                      'were '
+                                                                                                                                                                                      'paid '
+                                                                                                                                                                                      'for, '
+                                                                                                                                                                                      'at '
+                                                                                                                                                                                      'least '
+                                                                                                                                                                                      'one.'}}}}}}}},
+                                                         'bindings': {'nats': {'x-jetstream': {'stream': 'PAYMENTS'}}}},
+                                             'messages': [{'name': 'PaymentAuthorized',
+                                                           'title': 'Payment authorized',
+                                                           'summary': 'The payment of an order was '
+                                                                      'authorized; the order may '
+                                                                      'now be fulfilled.',
+                                                           'contentType': 'application/json',
+                                                           'headers': {'allOf': [{'type': 'object',
+                                                                                  'description': 'CloudEvents '
+                                                                                                 '1.0 '
+                                                                                                 'attributes '
+                                                                                                 'in '
+                                                                                                 'the '
+                                                                                                 'NATS '
+                                                                                                 'protocol '
+                                                                                                 'binding, '
+                                                                                                 'binary '
+                                                                                                 'content '
+                                                                                                 'mode. '
+                                                                                                 'The '
+                                                                                                 'publisher '
+                                                                                                 'sets '
+                                                                                                 'them; '
+                                                                                                 '`ce-id` '
+                                                                                                 'is '
+                                                                                                 'also '
+                                                                                                 'sent '
+                                                                                                 'as '
+                                                                                                 '`Nats-Msg-Id`, '
+                                                                                                 'so '
+                                                                                                 'JetStream '
+                                                                                                 'stores '
+                                                                                                 'a '
+                                                                                                 'publish '
+                                                                                                 'repeated '
+                                                                                                 'within '
+                                                                                                 'the '
+                                                                                                 "stream's "
+                                                                                                 'duplicate '
+                                                                                                 'window '
+                                                                                                 'only '
+                                                                                                 'once.',
+                                                                                  'required': ['ce-id',
+                                                                                               'ce-source',
+                                                                                               'ce-type',
+                                                                                               'ce-time',
+                                                                                               'ce-specversion',
+                                                                                               'content-type'],
+                                                                                  'properties': {'ce-id': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'description': 'The '
+                                                                                                                          'event '
+                                                                                                                          'id, '
+                                                                                                                          'unique '
+                                                                                                                          'per '
+                                                                                                                          'source; '
+                                                                                                                          'the '
+                                                                                                                          'idempotency '
+                                                                                                                          'key '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'event.'},
+                                                                                                 'ce-source': {'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'description': 'The '
+                                                                                                                              'URI '
+                                                                                                                              'reference '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'service '
+                                                                                                                              'that '
+                                                                                                                              'published '
+                                                                                                                              'the '
+                                                                                                                              'event.'},
+                                                                                                 'ce-type': {'type': 'string',
+                                                                                                             'description': 'The '
+                                                                                                                            'event '
+                                                                                                                            'type, '
+                                                                                                                            'equal '
+                                                                                                                            'to '
+                                                                                                                            'the '
+                                                                                                                            'channel '
+                                                                                                                            'address.'},
+                                                                                                 'ce-time': {'type': 'string',
+                                                                                                             'format': 'date-time',
+                                                                                                             'description': 'When '
+                                                                                                                            'the '
+                                                                                                                            'event '
+                                                                                                                            'happened, '
+                                                                                                                            'RFC '
+                                                                                                                            '3339 '
+                                                                                                                            'in '
+                                                                                                                            'UTC.'},
+                                                                                                 'ce-specversion': {'const': '1.0',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'CloudEvents '
+                                                                                                                                   'version.'},
+                                                                                                 'content-type': {'const': 'application/json',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'media '
+                                                                                                                                 'type '
+                                                                                                                                 'of '
+                                                                                                                                 'the '
+                                                                                                                                 'payload.'},
+                                                                                                 'traceparent': {'type': 'string',
+                                                                                                                 'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                 'description': 'W3C '
+                                                                                                                                'trace '
+                                                                                                                                'context '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'operation '
+                                                                                                                                'that '
+                                                                                                                                'published '
+                                                                                                                                'the '
+                                                                                                                                'event, '
+                                                                                                                                'when '
+                                                                                                                                'traced.'}}},
+                                                                                 {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.authorized'}}}]},
+                                                           'payload': {'type': 'object',
+                                                                       'description': 'An '
+                                                                                      'authorized '
+                                                                                      'payment, '
+                                                                                      'with the '
+                                                                                      'products it '
+                                                                                      'pays for.',
+                                                                       'additionalProperties': False,
+                                                                       'required': ['paymentId',
+                                                                                    'orderId',
+                                                                                    'customerId',
+                                                                                    'amountCents',
+                                                                                    'currency',
+                                                                                    'lines'],
+                                                                       'properties': {'paymentId': {'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'the '
+                                                                                                                   'payment, '
+                                                                                                                   '`pay_<orderId>`.'},
+                                                                                      'orderId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'order '
+                                                                                                                 'paid '
+                                                                                                                 'for.'},
+                                                                                      'customerId': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    'customer '
+                                                                                                                    'who '
+                                                                                                                    'pays.'},
+                                                                                      'amountCents': {'type': 'integer',
+                                                                                                      'minimum': 0,
+                                                                                                      'description': 'The '
+                                                                                                                     'amount '
+                                                                                                                     'authorized, '
+                                                                                                                     'in '
+                                                                                                                     'cents '
+                                                                                                                     'of '
+                                                                                                                     '`currency`.'},
+                                                                                      'currency': {'type': 'string',
+                                                                                                   'pattern': '^[A-Z]{3}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'ISO '
+                                                                                                                  '4217 '
+                                                                                                                  'code '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'currency, '
+                                                                                                                  'for '
+                                                                                                                  'example '
+                                                                                                                  'EUR.'},
+                                                                                      'lines': {'type': 'array',
+                                                                                                'minItems': 1,
+                                                                                                'description': 'The '
+                                                                                                               'products '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'order, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'inventory '
+                                                                                                               'can '
+                                                                                                               'reserve '
+                                                                                                               'them.',
+                                                                                                'items': {'type': 'object',
+                                                                                                          'description': 'One '
+                                                                                                                         'product '
+                                                                                                                         'that '
+                                                                                                                         'was '
+                                                                                                                         'paid '
+                                                                                                                         'for '
+                                                                                                                         'and '
+                                                                                                                         'how '
+                                                                                                                         'many '
+                                                                                                                         'of '
+                                                                                                                         'it.',
+                                                                                                          'additionalProperties': False,
+                                                                                                          'required': ['sku',
+                                                                                                                       'quantity'],
+                                                                                                          'properties': {'sku': {'type': 'string',
+                                                                                                                                 'minLength': 1,
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'stock-keeping '
+                                                                                                                                                'unit '
+                                                                                                                                                'of '
+                                                                                                                                                'the '
+                                                                                                                                                'product.'},
+                                                                                                                         'quantity': {'type': 'integer',
+                                                                                                                                      'minimum': 1,
+                                                                                                                                      'description': 'How '
+                                                                                                                                                     'many '
+                                                                                                                                                     'units '
+                                                                                                                                                     'were '
+                                                                                                                                                     'paid '
+                                                                                                                                                     'for, '
+                                                                                                                                                     'at '
+                                                                                                                                                     'least '
+                                                                                                                                                     'one.'}}}}}}}],
+                                             'bindings': {'nats': {'queue': 'orders',
+                                                                   'x-jetstream': {'durable': 'orders-payment-authorized',
+                                                                                   'stream': 'PAYMENTS',
+                                                                                   'ackWait': '30s',
+                                                                                   'maxDeliver': 5,
+                                                                                   'backoff': ['1s',
+                                                                                               '2s',
+                                                                                               '5s',
+                                                                                               '30s'],
+                                                                                   'deadLetter': 'acme.orders.v1.deadletter.payment-authorized',
+                                                                                   'maxAckPending': 256,
+                                                                                   'fetchBatch': 16}}}},
+                'receivePaymentDeclined': {'action': 'receive',
+                                           'summary': 'Cancel an order whose payment was declined.',
+                                           'channel': {'address': 'acme.payments.v1.payment.declined',
+                                                       'description': 'The payment of an order was '
+                                                                      'declined (published by the '
+                                                                      'payments service).',
+                                                       'messages': {'paymentDeclined': {'name': 'PaymentDeclined',
+                                                                                        'title': 'Payment '
+                                                                                                 'declined',
+                                                                                        'summary': 'The '
+                                                                                                   'payment '
+                                                                                                   'of '
+                                                                                                   'an '
+                                                                                                   'order '
+                                                                                                   'was '
+                                                                                                   'declined; '
+                                                                                                   'nothing '
+                                                                                                   'was '
+                                                                                                   'charged.',
+                                                                                        'contentType': 'application/json',
+                                                                                        'headers': {'allOf': [{'type': 'object',
+                                                                                                               'description': 'CloudEvents '
+                                                                                                                              '1.0 '
+                                                                                                                              'attributes '
+                                                                                                                              'in '
+                                                                                                                              'the '
+                                                                                                                              'NATS '
+                                                                                                                              'protocol '
+                                                                                                                              'binding, '
+                                                                                                                              'binary '
+                                                                                                                              'content '
+                                                                                                                              'mode. '
+                                                                                                                              'The '
+                                                                                                                              'publisher '
+                                                                                                                              'sets '
+                                                                                                                              'them; '
+                                                                                                                              '`ce-id` '
+                                                                                                                              'is '
+                                                                                                                              'also '
+                                                                                                                              'sent '
+                                                                                                                              'as '
+                                                                                                                              '`Nats-Msg-Id`, '
+                                                                                                                              'so '
+                                                                                                                              'JetStream '
+                                                                                                                              'stores '
+                                                                                                                              'a '
+                                                                                                                              'publish '
+                                                                                                                              'repeated '
+                                                                                                                              'within '
+                                                                                                                              'the '
+                                                                                                                              "stream's "
+                                                                                                                              'duplicate '
+                                                                                                                              'window '
+                                                                                                                              'only '
+                                                                                                                              'once.',
+                                                                                                               'required': ['ce-id',
+                                                                                                                            'ce-source',
+                                                                                                                            'ce-type',
+                                                                                                                            'ce-time',
+                                                                                                                            'ce-specversion',
+                                                                                                                            'content-type'],
+                                                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'event '
+                                                                                                                                                       'id, '
+                                                                                                                                                       'unique '
+                                                                                                                                                       'per '
+                                                                                                                                                       'source; '
+                                                                                                                                                       'the '
+                                                                                                                                                       'idempotency '
+                                                                                                                                                       'key '
+                                                                                                                                                       'of '
+                                                                                                                                                       'the '
+                                                                                                                                                       'event.'},
+                                                                                                                              'ce-source': {'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'URI '
+                                                                                                                                                           'reference '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'service '
+                                                                                                                                                           'that '
+                                                                                                                                                           'published '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event.'},
+                                                                                                                              'ce-type': {'type': 'string',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'event '
+                                                                                                                                                         'type, '
+                                                                                                                                                         'equal '
+                                                                                                                                                         'to '
+                                                                                                                                                         'the '
+                                                                                                                                                         'channel '
+                                                                                                                                                         'address.'},
+                                                                                                                              'ce-time': {'type': 'string',
+                                                                                                                                          'format': 'date-time',
+                                                                                                                                          'description': 'When '
+                                                                                                                                                         'the '
+                                                                                                                                                         'event '
+                                                                                                                                                         'happened, '
+                                                                                                                                                         'RFC '
+                                                                                                                                                         '3339 '
+                                                                                                                                                         'in '
+                                                                                                                                                         'UTC.'},
+                                                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'CloudEvents '
+                                                                                                                                                                'version.'},
+                                                                                                                              'content-type': {'const': 'application/json',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'media '
+                                                                                                                                                              'type '
+                                                                                                                                                              'of '
+                                                                                                                                                              'the '
+                                                                                                                                                              'payload.'},
+                                                                                                                              'traceparent': {'type': 'string',
+                                                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                              'description': 'W3C '
+                                                                                                                                                             'trace '
+                                                                                                                                                             'context '
+                                                                                                                                                             'of '
+                                                                                                                                                             'the '
+                                                                                                                                                             'operation '
+                                                                                                                                                             'that '
+                                                                                                                                                             'published '
+                                                                                                                                                             'the '
+                                                                                                                                                             'event, '
+                                                                                                                                                             'when '
+                                                                                                                                                             'traced.'}}},
+                                                                                                              {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.declined'}}}]},
+                                                                                        'payload': {'type': 'object',
+                                                                                                    'description': 'A '
+                                                                                                                   'declined '
+                                                                                                                   'payment '
+                                                                                                                   'and '
+                                                                                                                   'the '
+                                                                                                                   'reason, '
+                                                                                                                   'in '
+                                                                                                                   'words '
+                                                                                                                   'for '
+                                                                                                                   'people.',
+                                                                                                    'additionalProperties': False,
+                                                                                                    'required': ['paymentId',
+                                                                                                                 'orderId',
+                                                                                                                 'customerId',
+                                                                                                                 'amountCents',
+                                                                                                                 'currency',
+                                                                                                                 'reason'],
+                                                                                                    'properties': {'paymentId': {'type': 'string',
+                                                                                                                                 'minLength': 1,
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'id '
+                                                                                                                                                'of '
+                                                                                                                                                'the '
+                                                                                                                                                'payment, '
+                                                                                                                                                '`pay_<orderId>`.'},
+                                                                                                                   'orderId': {'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'description': 'The '
+                                                                                                                                              'id '
+                                                                                                                                              'of '
+                                                                                                                                              'the '
+                                                                                                                                              'order '
+                                                                                                                                              'whose '
+                                                                                                                                              'payment '
+                                                                                                                                              'was '
+                                                                                                                                              'declined.'},
+                                                                                                                   'customerId': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'the '
+                                                                                                                                                 'customer '
+                                                                                                                                                 'whose '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'was '
+                                                                                                                                                 'declined.'},
+                                                                                                                   'amountCents': {'type': 'integer',
+                                                                                                                                   'minimum': 0,
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'amount '
+                                                                                                                                                  'that '
+                                                                                                                                                  'was '
+                                                                                                                                                  'asked '
+                                                                                                                                                  'for, '
+                                                                                                                                                  'in '
+                                                                                                                                                  'cents '
+                                                                                                                                                  'of '
+                                                                                                                                                  '`currency`.'},
+                                                                                                                   'currency': {'type': 'string',
+                                                                                                                                'pattern': '^[A-Z]{3}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'ISO '
+                                                                                                                                               '4217 '
+                                                                                                                                               'code '
+                                                                                                                                               'of '
+                                                                                                                                               'the '
+                                                                                                                                               'currency, '
+                                                                                                                                               'for '
+                                                                                                                                               'example '
+                                                                                                                                               'EUR.'},
+                                                                                                                   'reason': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 200,
+                                                                                                                              'description': 'Why '
+                                                                                                                                             'it '
+                                                                                                                                             'was '
+                                                                                                                                             'declined: '
+                                                                                                                                             '"no '
+                                                                                                                                             'payment '
+                                                                                                                                             'method", '
+                                                                                                                                             '"card '
+                                                                                                                                             'declined" '
+                                                                                                                                             'or '
+                                                                                                                                             '"needs '
+                                                                                                                                             'review".'}}}}},
+                                                       'bindings': {'nats': {'x-jetstream': {'stream': 'PAYMENTS'}}}},
+                                           'messages': [{'name': 'PaymentDeclined',
+                                                         'title': 'Payment declined',
+                                                         'summary': 'The payment of an order was '
+                                                                    'declined; nothing was '
+                                                                    'charged.',
+                                                         'contentType': 'application/json',
+                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                'description': 'CloudEvents '
+                                                                                               '1.0 '
+                                                                                               'attributes '
+                                                                                               'in '
+                                                                                               'the '
+                                                                                               'NATS '
+                                                                                               'protocol '
+                                                                                               'binding, '
+                                                                                               'binary '
+                                                                                               'content '
+                                                                                               'mode. '
+                                                                                               'The '
+                                                                                               'publisher '
+                                                                                               'sets '
+                                                                                               'them; '
+                                                                                               '`ce-id` '
+                                                                                               'is '
+                                                                                               'also '
+                                                                                               'sent '
+                                                                                               'as '
+                                                                                               '`Nats-Msg-Id`, '
+                                                                                               'so '
+                                                                                               'JetStream '
+                                                                                               'stores '
+                                                                                               'a '
+                                                                                               'publish '
+                                                                                               'repeated '
+                                                                                               'within '
+                                                                                               'the '
+                                                                                               "stream's "
+                                                                                               'duplicate '
+                                                                                               'window '
+                                                                                               'only '
+                                                                                               'once.',
+                                                                                'required': ['ce-id',
+                                                                                             'ce-source',
+                                                                                             'ce-type',
+                                                                                             'ce-time',
+                                                                                             'ce-specversion',
+                                                                                             'content-type'],
+                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'description': 'The '
+                                                                                                                        'event '
+                                                                                                                        'id, '
+                                                                                                                        'unique '
+                                                                                                                        'per '
+                                                                                                                        'source; '
+                                                                                                                        'the '
+                                                                                                                        'idempotency '
+                                                                                                                        'key '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'event.'},
+                                                                                               'ce-source': {'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'description': 'The '
+                                                                                                                            'URI '
+                                                                                                                            'reference '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'service '
+                                                                                                                            'that '
+                                                                                                                            'published '
+                                                                                                                            'the '
+                                                                                                                            'event.'},
+                                                                                               'ce-type': {'type': 'string',
+                                                                                                           'description': 'The '
+                                                                                                                          'event '
+                                                                                                                          'type, '
+                                                                                                                          'equal '
+                                                                                                                          'to '
+                                                                                                                          'the '
+                                                                                                                          'channel '
+                                                                                                                          'address.'},
+                                                                                               'ce-time': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'the '
+                                                                                                                          'event '
+                                                                                                                          'happened, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'UTC.'},
+                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'CloudEvents '
+                                                                                                                                 'version.'},
+                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                'description': 'The '
+                                                                                                                               'media '
+                                                                                                                               'type '
+                                                                                                                               'of '
+                                                                                                                               'the '
+                                                                                                                               'payload.'},
+                                                                                               'traceparent': {'type': 'string',
+                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                               'description': 'W3C '
+                                                                                                                              'trace '
+                                                                                                                              'context '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'operation '
+                                                                                                                              'that '
+                                                                                                                              'published '
+                                                                                                                              'the '
+                                                                                                                              'event, '
+                                                                                                                              'when '
+                                                                                                                              'traced.'}}},
+                                                                               {'properties': {'ce-type': {'const': 'acme.payments.v1.payment.declined'}}}]},
+                                                         'payload': {'type': 'object',
+                                                                     'description': 'A declined '
+                                                                                    'payment and '
+                                                                                    'the reason, '
+                                                                                    'in words for '
+                                                                                    'people.',
+                                                                     'additionalProperties': False,
+                                                                     'required': ['paymentId',
+                                                                                  'orderId',
+                                                                                  'customerId',
+                                                                                  'amountCents',
+                                                                                  'currency',
+                                                                                  'reason'],
+                                                                     'properties': {'paymentId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'payment, '
+                                                                                                                 '`pay_<orderId>`.'},
+                                                                                    'orderId': {'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'order '
+                                                                                                               'whose '
+                                                                                                               'payment '
+                                                                                                               'was '
+                                                                                                               'declined.'},
+                                                                                    'customerId': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'customer '
+                                                                                                                  'whose '
+                                                                                                                  'payment '
+                                                                                                                  'was '
+                                                                                                                  'declined.'},
+                                                                                    'amountCents': {'type': 'integer',
+                                                                                                    'minimum': 0,
+                                                                                                    'description': 'The '
+                                                                                                                   'amount '
+                                                                                                                   'that '
+                                                                                                                   'was '
+                                                                                                                   'asked '
+                                                                                                                   'for, '
+                                                                                                                   'in '
+                                                                                                                   'cents '
+                                                                                                                   'of '
+                                                                                                                   '`currency`.'},
+                                                                                    'currency': {'type': 'string',
+                                                                                                 'pattern': '^[A-Z]{3}$',
+                                                                                                 'description': 'The '
+                                                                                                                'ISO '
+                                                                                                                '4217 '
+                                                                                                                'code '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'currency, '
+                                                                                                                'for '
+                                                                                                                'example '
+                                                                                                                'EUR.'},
+                                                                                    'reason': {'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 200,
+                                                                                               'description': 'Why '
+                                                                                                              'it '
+                                                                                                              'was '
+                                                                                                              'declined: '
+                                                                                                              '"no '
+                                                                                                              'payment '
+                                                                                                              'method", '
+                                                                                                              '"card '
+                                                                                                              'declined" '
+                                                                                                              'or '
+                                                                                                              '"needs '
+                                                                                                              'review".'}}}}],
+                                           'bindings': {'nats': {'queue': 'orders',
+                                                                 'x-jetstream': {'durable': 'orders-payment-declined',
+                                                                                 'stream': 'PAYMENTS',
+                                                                                 'ackWait': '30s',
+                                                                                 'maxDeliver': 5,
+                                                                                 'backoff': ['1s',
+                                                                                             '2s',
+                                                                                             '5s',
+                                                                                             '30s'],
+                                                                                 'deadLetter': 'acme.orders.v1.deadletter.payment-declined',
+                                                                                 'maxAckPending': 256,
+                                                                                 'fetchBatch': 16}}}},
+                'receiveStockReserved': {'action': 'receive',
+                                         'summary': 'Move a paid order to reserved.',
+                                         'channel': {'address': 'acme.inventory.v1.stock.reserved',
+                                                     'description': 'Every product of an order was '
+                                                                    'reserved (published by the '
+                                                                    'inventory service).',
+                                                     'messages': {'stockReserved': {'name': 'StockReserved',
+                                                                                    'title': 'Stock '
+                                                                                             'reserved',
+                                                                                    'summary': 'Every '
+                                                                                               'product '
+                                                                                               'of '
+                                                                                               'an '
+                                                                                               'order '
+                                                                                               'is '
+                                                                                               'held '
+                                                                                               'for '
+                                                                                               'it; '
+                                                                                               'it '
+                                                                                               'may '
+                                                                                               'now '
+                                                                                               'be '
+                                                                                               'shipped.',
+                                                                                    'contentType': 'application/json',
+                                                                                    'headers': {'allOf': [{'type': 'object',
+                                                                                                           'description': 'CloudEvents '
+                                                                                                                          '1.0 '
+                                                                                                                          'attributes '
+                                                                                                                          'in '
+                                                                                                                          'the '
+                                                                                                                          'NATS '
+                                                                                                                          'protocol '
+                                                                                                                          'binding, '
+                                                                                                                          'binary '
+                                                                                                                          'content '
+                                                                                                                          'mode. '
+                                                                                                                          'The '
+                                                                                                                          'publisher '
+                                                                                                                          'sets '
+                                                                                                                          'them; '
+                                                                                                                          '`ce-id` '
+                                                                                                                          'is '
+                                                                                                                          'also '
+                                                                                                                          'sent '
+                                                                                                                          'as '
+                                                                                                                          '`Nats-Msg-Id`, '
+                                                                                                                          'so '
+                                                                                                                          'JetStream '
+                                                                                                                          'stores '
+                                                                                                                          'a '
+                                                                                                                          'publish '
+                                                                                                                          'repeated '
+                                                                                                                          'within '
+                                                                                                                          'the '
+                                                                                                                          "stream's "
+                                                                                                                          'duplicate '
+                                                                                                                          'window '
+                                                                                                                          'only '
+                                                                                                                          'once.',
+                                                                                                           'required': ['ce-id',
+                                                                                                                        'ce-source',
+                                                                                                                        'ce-type',
+                                                                                                                        'ce-time',
+                                                                                                                        'ce-specversion',
+                                                                                                                        'content-type'],
+                                                                                                           'properties': {'ce-id': {'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'event '
+                                                                                                                                                   'id, '
+                                                                                                                                                   'unique '
+                                                                                                                                                   'per '
+                                                                                                                                                   'source; '
+                                                                                                                                                   'the '
+                                                                                                                                                   'idempotency '
+                                                                                                                                                   'key '
+                                                                                                                                                   'of '
+                                                                                                                                                   'the '
+                                                                                                                                                   'event.'},
+                                                                                                                          'ce-source': {'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'URI '
+                                                                                                                                                       'reference '
+                                                                                                                                                       'of '
+                                                                                                                                                       'the '
+                                                                                                                                                       'service '
+                                                                                                                                                       'that '
+                                                                                                                                                       'published '
+                                                                                                                                                       'the '
+                                                                                                                                                       'event.'},
+                                                                                                                          'ce-type': {'type': 'string',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'event '
+                                                                                                                                                     'type, '
+                                                                                                                                                     'equal '
+                                                                                                                                                     'to '
+                                                                                                                                                     'the '
+                                                                                                                                                     'channel '
+                                                                                                                                                     'address.'},
+                                                                                                                          'ce-time': {'type': 'string',
+                                                                                                                                      'format': 'date-time',
+                                                                                                                                      'description': 'When '
+                                                                                                                                                     'the '
+                                                                                                                                                     'event '
+                                                                                                                                                     'happened, '
+                                                                                                                                                     'RFC '
+                                                                                                                                                     '3339 '
+                                                                                                                                                     'in '
+                                                                                                                                                     'UTC.'},
+                                                                                                                          'ce-specversion': {'const': '1.0',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'CloudEvents '
+                                                                                                                                                            'version.'},
+                                                                                                                          'content-type': {'const': 'application/json',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'media '
+                                                                                                                                                          'type '
+                                                                                                                                                          'of '
+                                                                                                                                                          'the '
+                                                                                                                                                          'payload.'},
+                                                                                                                          'traceparent': {'type': 'string',
+                                                                                                                                          'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                          'description': 'W3C '
+                                                                                                                                                         'trace '
+                                                                                                                                                         'context '
+                                                                                                                                                         'of '
+                                                                                                                                                         'the '
+                                                                                                                                                         'operation '
+                                                                                                                                                         'that '
+                                                                                                                                                         'published '
+                                                                                                                                                         'the '
+                                                                                                                                                         'event, '
+                                                                                                                                                         'when '
+                                                                                                                                                         'traced.'}}},
+                                                                                                          {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.reserved'}}}]},
+                                                                                    'payload': {'type': 'object',
+                                                                                                'description': 'The '
+                                                                                                               'products '
+                                                                                                               'held '
+                                                                                                               'for '
+                                                                                                               'an '
+                                                                                                               'order.',
+                                                                                                'additionalProperties': False,
+                                                                                                'required': ['orderId',
+                                                                                                             'customerId',
+                                                                                                             'lines'],
+                                                                                                'properties': {'orderId': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'the '
+                                                                                                                                          'order '
+                                                                                                                                          'the '
+                                                                                                                                          'stock '
+                                                                                                                                          'is '
+                                                                                                                                          'held '
+                                                                                                                                          'for.'},
+                                                                                                               'customerId': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'customer '
+                                                                                                                                             'who '
+                                                                                                                                             'ordered.'},
+                                                                                                               'lines': {'type': 'array',
+                                                                                                                         'minItems': 1,
+                                                                                                                         'description': 'Every '
+                                                                                                                                        'product '
+                                                                                                                                        'of '
+                                                                                                                                        'the '
+                                                                                                                                        'order, '
+                                                                                                                                        'with '
+                                                                                                                                        'the '
+                                                                                                                                        'units '
+                                                                                                                                        'held.',
+                                                                                                                         'items': {'type': 'object',
+                                                                                                                                   'description': 'One '
+                                                                                                                                                  'product '
+                                                                                                                                                  'and '
+                                                                                                                                                  'how '
+                                                                                                                                                  'many '
+                                                                                                                                                  'units '
+                                                                                                                                                  'of '
+                                                                                                                                                  'it.',
+                                                                                                                                   'additionalProperties': False,
+                                                                                                                                   'required': ['sku',
+                                                                                                                                                'quantity'],
+                                                                                                                                   'properties': {'sku': {'type': 'string',
+                                                                                                                                                          'minLength': 1,
+                                                                                                                                                          'description': 'The '
+                                                                                                                                                                         'stock-keeping '
+                                                                                                                                                                         'unit '
+                                                                                                                                                                         'of '
+                                                                                                                                                                         'the '
+                                                                                                                                                                         'product.'},
+                                                                                                                                                  'quantity': {'type': 'integer',
+                                                                                                                                                               'minimum': 1,
+                                                                                                                                                               'description': 'How '
+                                                                                                                                                                              'many '
+                                                                                                                                                                              'units, '
+                                                                                                                                                                              'at '
+                                                                                                                                                                              'least '
+                                                                                                                                                                              'one.'}}}}}}}},
+                                                     'bindings': {'nats': {'x-jetstream': {'stream': 'INVENTORY'}}}},
+                                         'messages': [{'name': 'StockReserved',
+                                                       'title': 'Stock reserved',
+                                                       'summary': 'Every product of an order is '
+                                                                  'held for it; it may now be '
+                                                                  'shipped.',
+                                                       'contentType': 'application/json',
+                                                       'headers': {'allOf': [{'type': 'object',
+                                                                              'description': 'CloudEvents '
+                                                                                             '1.0 '
+                                                                                             'attributes '
+                                                                                             'in '
+                                                                                             'the '
+                                                                                             'NATS '
+                                                                                             'protocol '
+                                                                                             'binding, '
+                                                                                             'binary '
+                                                                                             'content '
+                                                                                             'mode. '
+                                                                                             'The '
+                                                                                             'publisher '
+                                                                                             'sets '
+                                                                                             'them; '
+                                                                                             '`ce-id` '
+                                                                                             'is '
+                                                                                             'also '
+                                                                                             'sent '
+                                                                                             'as '
+                                                                                             '`Nats-Msg-Id`, '
+                                                                                             'so '
+                                                                                             'JetStream '
+                                                                                             'stores '
+                                                                                             'a '
+                                                                                             'publish '
+                                                                                             'repeated '
+                                                                                             'within '
+                                                                                             'the '
+                                                                                             "stream's "
+                                                                                             'duplicate '
+                                                                                             'window '
+                                                                                             'only '
+                                                                                             'once.',
+                                                                              'required': ['ce-id',
+                                                                                           'ce-source',
+                                                                                           'ce-type',
+                                                                                           'ce-time',
+                                                                                           'ce-specversion',
+                                                                                           'content-type'],
+                                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'description': 'The '
+                                                                                                                      'event '
+                                                                                                                      'id, '
+                                                                                                                      'unique '
+                                                                                                                      'per '
+                                                                                                                      'source; '
+                                                                                                                      'the '
+                                                                                                                      'idempotency '
+                                                                                                                      'key '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'event.'},
+                                                                                             'ce-source': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'description': 'The '
+                                                                                                                          'URI '
+                                                                                                                          'reference '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'service '
+                                                                                                                          'that '
+                                                                                                                          'published '
+                                                                                                                          'the '
+                                                                                                                          'event.'},
+                                                                                             'ce-type': {'type': 'string',
+                                                                                                         'description': 'The '
+                                                                                                                        'event '
+                                                                                                                        'type, '
+                                                                                                                        'equal '
+                                                                                                                        'to '
+                                                                                                                        'the '
+                                                                                                                        'channel '
+                                                                                                                        'address.'},
+                                                                                             'ce-time': {'type': 'string',
+                                                                                                         'format': 'date-time',
+                                                                                                         'description': 'When '
+                                                                                                                        'the '
+                                                                                                                        'event '
+                                                                                                                        'happened, '
+                                                                                                                        'RFC '
+                                                                                                                        '3339 '
+                                                                                                                        'in '
+                                                                                                                        'UTC.'},
+                                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                                'description': 'The '
+                                                                                                                               'CloudEvents '
+                                                                                                                               'version.'},
+                                                                                             'content-type': {'const': 'application/json',
+                                                                                                              'description': 'The '
+                                                                                                                             'media '
+                                                                                                                             'type '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'payload.'},
+                                                                                             'traceparent': {'type': 'string',
+                                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                             'description': 'W3C '
+                                                                                                                            'trace '
+                                                                                                                            'context '
+                                                                                                                            'of '
+                                                                                                                            'the '
+                                                                                                                            'operation '
+                                                                                                                            'that '
+                                                                                                                            'published '
+                                                                                                                            'the '
+                                                                                                                            'event, '
+                                                                                                                            'when '
+                                                                                                                            'traced.'}}},
+                                                                             {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.reserved'}}}]},
+                                                       'payload': {'type': 'object',
+                                                                   'description': 'The products '
+                                                                                  'held for an '
+                                                                                  'order.',
+                                                                   'additionalProperties': False,
+                                                                   'required': ['orderId',
+                                                                                'customerId',
+                                                                                'lines'],
+                                                                   'properties': {'orderId': {'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'the '
+                                                                                                             'order '
+                                                                                                             'the '
+                                                                                                             'stock '
+                                                                                                             'is '
+                                                                                                             'held '
+                                                                                                             'for.'},
+                                                                                  'customerId': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'the '
+                                                                                                                'customer '
+                                                                                                                'who '
+                                                                                                                'ordered.'},
+                                                                                  'lines': {'type': 'array',
+                                                                                            'minItems': 1,
+                                                                                            'description': 'Every '
+                                                                                                           'product '
+                                                                                                           'of '
+                                                                                                           'the '
+                                                                                                           'order, '
+                                                                                                           'with '
+                                                                                                           'the '
+                                                                                                           'units '
+                                                                                                           'held.',
+                                                                                            'items': {'type': 'object',
+                                                                                                      'description': 'One '
+                                                                                                                     'product '
+                                                                                                                     'and '
+                                                                                                                     'how '
+                                                                                                                     'many '
+                                                                                                                     'units '
+                                                                                                                     'of '
+                                                                                                                     'it.',
+                                                                                                      'additionalProperties': False,
+                                                                                                      'required': ['sku',
+                                                                                                                   'quantity'],
+                                                                                                      'properties': {'sku': {'type': 'string',
+                                                                                                                             'minLength': 1,
+                                                                                                                             'description': 'The '
+                                                                                                                                            'stock-keeping '
+                                                                                                                                            'unit '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'product.'},
+                                                                                                                     'quantity': {'type': 'integer',
+                                                                                                                                  'minimum': 1,
+                                                                                                                                  'description': 'How '
+                                                                                                                                                 'many '
+                                                                                                                                                 'units, '
+                                                                                                                                                 'at '
+                                                                                                                                                 'least '
+                                                                                                                                                 'one.'}}}}}}}],
+                                         'bindings': {'nats': {'queue': 'orders',
+                                                               'x-jetstream': {'durable': 'orders-stock-reserved',
+                                                                               'stream': 'INVENTORY',
+                                                                               'ackWait': '30s',
+                                                                               'maxDeliver': 5,
+                                                                               'backoff': ['1s',
+                                                                                           '2s',
+                                                                                           '5s',
+                                                                                           '30s'],
+                                                                               'deadLetter': 'acme.orders.v1.deadletter.stock-reserved',
+                                                                               'maxAckPending': 256,
+                                                                               'fetchBatch': 16}}}},
+                'receiveOutOfStock': {'action': 'receive',
+                                      'summary': 'Cancel an order that could not be reserved '
+                                                 '(payments then refunds it).',
+                                      'channel': {'address': 'acme.inventory.v1.stock.out_of_stock',
+                                                  'description': 'An order could not be reserved '
+                                                                 '(published by the inventory '
+                                                                 'service).',
+                                                  'messages': {'outOfStock': {'name': 'OutOfStock',
+                                                                              'title': 'Out of '
+                                                                                       'stock',
+                                                                              'summary': 'An order '
+                                                                                         'cannot '
+                                                                                         'be '
+                                                                                         'reserved; '
+                                                                                         'nothing '
+                                                                                         'is held '
+                                                                                         'for it.',
+                                                                              'contentType': 'application/json',
+                                                                              'headers': {'allOf': [{'type': 'object',
+                                                                                                     'description': 'CloudEvents '
+                                                                                                                    '1.0 '
+                                                                                                                    'attributes '
+                                                                                                                    'in '
+                                                                                                                    'the '
+                                                                                                                    'NATS '
+                                                                                                                    'protocol '
+                                                                                                                    'binding, '
+                                                                                                                    'binary '
+                                                                                                                    'content '
+                                                                                                                    'mode. '
+                                                                                                                    'The '
+                                                                                                                    'publisher '
+                                                                                                                    'sets '
+                                                                                                                    'them; '
+                                                                                                                    '`ce-id` '
+                                                                                                                    'is '
+                                                                                                                    'also '
+                                                                                                                    'sent '
+                                                                                                                    'as '
+                                                                                                                    '`Nats-Msg-Id`, '
+                                                                                                                    'so '
+                                                                                                                    'JetStream '
+                                                                                                                    'stores '
+                                                                                                                    'a '
+                                                                                                                    'publish '
+                                                                                                                    'repeated '
+                                                                                                                    'within '
+                                                                                                                    'the '
+                                                                                                                    "stream's "
+                                                                                                                    'duplicate '
+                                                                                                                    'window '
+                                                                                                                    'only '
+                                                                                                                    'once.',
+                                                                                                     'required': ['ce-id',
+                                                                                                                  'ce-source',
+                                                                                                                  'ce-type',
+                                                                                                                  'ce-time',
+                                                                                                                  'ce-specversion',
+                                                                                                                  'content-type'],
+                                                                                                     'properties': {'ce-id': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'event '
+                                                                                                                                             'id, '
+                                                                                                                                             'unique '
+                                                                                                                                             'per '
+                                                                                                                                             'source; '
+                                                                                                                                             'the '
+                                                                                                                                             'idempotency '
+                                                                                                                                             'key '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'event.'},
+                                                                                                                    'ce-source': {'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'URI '
+                                                                                                                                                 'reference '
+                                                                                                                                                 'of '
+                                                                                                                                                 'the '
+                                                                                                                                                 'service '
+                                                                                                                                                 'that '
+                                                                                                                                                 'published '
+                                                                                                                                                 'the '
+                                                                                                                                                 'event.'},
+                                                                                                                    'ce-type': {'type': 'string',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'event '
+                                                                                                                                               'type, '
+                                                                                                                                               'equal '
+                                                                                                                                               'to '
+                                                                                                                                               'the '
+                                                                                                                                               'channel '
+                                                                                                                                               'address.'},
+                                                                                                                    'ce-time': {'type': 'string',
+                                                                                                                                'format': 'date-time',
+                                                                                                                                'description': 'When '
+                                                                                                                                               'the '
+                                                                                                                                               'event '
+                                                                                                                                               'happened, '
+                                                                                                                                               'RFC '
+                                                                                                                                               '3339 '
+                                                                                                                                               'in '
+                                                                                                                                               'UTC.'},
+                                                                                                                    'ce-specversion': {'const': '1.0',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'CloudEvents '
+                                                                                                                                                      'version.'},
+                                                                                                                    'content-type': {'const': 'application/json',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'media '
+                                                                                                                                                    'type '
+                                                                                                                                                    'of '
+                                                                                                                                                    'the '
+                                                                                                                                                    'payload.'},
+                                                                                                                    'traceparent': {'type': 'string',
+                                                                                                                                    'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                    'description': 'W3C '
+                                                                                                                                                   'trace '
+                                                                                                                                                   'context '
+                                                                                                                                                   'of '
+                                                                                                                                                   'the '
+                                                                                                                                                   'operation '
+                                                                                                                                                   'that '
+                                                                                                                                                   'published '
+                                                                                                                                                   'the '
+                                                                                                                                                   'event, '
+                                                                                                                                                   'when '
+                                                                                                                                                   'traced.'}}},
+                                                                                                    {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.out_of_stock'}}}]},
+                                                                              'payload': {'type': 'object',
+                                                                                          'description': 'Why '
+                                                                                                         'an '
+                                                                                                         'order '
+                                                                                                         'could '
+                                                                                                         'not '
+                                                                                                         'be '
+                                                                                                         'reserved.',
+                                                                                          'additionalProperties': False,
+                                                                                          'required': ['orderId',
+                                                                                                       'customerId',
+                                                                                                       'reason',
+                                                                                                       'shortages'],
+                                                                                          'properties': {'orderId': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'order '
+                                                                                                                                    'that '
+                                                                                                                                    'could '
+                                                                                                                                    'not '
+                                                                                                                                    'be '
+                                                                                                                                    'reserved.'},
+                                                                                                         'customerId': {'type': 'string',
+                                                                                                                        'minLength': 1,
+                                                                                                                        'description': 'The '
+                                                                                                                                       'id '
+                                                                                                                                       'of '
+                                                                                                                                       'the '
+                                                                                                                                       'customer '
+                                                                                                                                       'who '
+                                                                                                                                       'ordered.'},
+                                                                                                         'reason': {'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 500,
+                                                                                                                    'description': 'In '
+                                                                                                                                   'words '
+                                                                                                                                   'for '
+                                                                                                                                   'people, '
+                                                                                                                                   'for '
+                                                                                                                                   'example '
+                                                                                                                                   '"out '
+                                                                                                                                   'of '
+                                                                                                                                   'stock: '
+                                                                                                                                   'MUG-2 '
+                                                                                                                                   '(2 '
+                                                                                                                                   'asked, '
+                                                                                                                                   '1 '
+                                                                                                                                   'left)".'},
+                                                                                                         'shortages': {'type': 'array',
+                                                                                                                       'minItems': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'products '
+                                                                                                                                      'that '
+                                                                                                                                      'were '
+                                                                                                                                      'short.',
+                                                                                                                       'items': {'type': 'object',
+                                                                                                                                 'description': 'A '
+                                                                                                                                                'product '
+                                                                                                                                                'of '
+                                                                                                                                                'which '
+                                                                                                                                                'fewer '
+                                                                                                                                                'units '
+                                                                                                                                                'were '
+                                                                                                                                                'available '
+                                                                                                                                                'than '
+                                                                                                                                                'the '
+                                                                                                                                                'order '
+                                                                                                                                                'asked '
+                                                                                                                                                'for.',
+                                                                                                                                 'additionalProperties': False,
+                                                                                                                                 'required': ['sku',
+                                                                                                                                              'requested',
+                                                                                                                                              'available'],
+                                                                                                                                 'properties': {'sku': {'type': 'string',
+                                                                                                                                                        'minLength': 1,
+                                                                                                                                                        'description': 'The '
+                                                                                                                                                                       'stock-keeping '
+                                                                                                                                                                       'unit '
+                                                                                                                                                                       'of '
+                                                                                                                                                                       'the '
+                                                                                                                                                                       'product.'},
+                                                                                                                                                'requested': {'type': 'integer',
+                                                                                                                                                              'minimum': 1,
+                                                                                                                                                              'description': 'How '
+                                                                                                                                                                             'many '
+                                                                                                                                                                             'units '
+                                                                                                                                                                             'the '
+                                                                                                                                                                             'order '
+                                                                                                                                                                             'asked '
+                                                                                                                                                                             'for.'},
+                                                                                                                                                'available': {'type': 'integer',
+                                                                                                                                                              'minimum': 0,
+                                                                                                                                                              'description': 'How '
+                                                                                                                                                                             'many '
+                                                                                                                                                                             'units '
+                                                                                                                                                                             'were '
+                                                                                                                                                                             'available; '
+                                                                                                                                                                             'zero '
+                                                                                                                                                                             'for '
+                                                                                                                                                                             'a '
+                                                                                                                                                                             'product '
+                                                                                                                                                                             'not '
+                                                                                                                                                                             'in '
+                                                                                                                                                                             'the '
+                                                                                                                                                                             'catalogue.'}}}}}}}},
+                                                  'bindings': {'nats': {'x-jetstream': {'stream': 'INVENTORY'}}}},
+                                      'messages': [{'name': 'OutOfStock',
+                                                    'title': 'Out of stock',
+                                                    'summary': 'An order cannot be reserved; '
+                                                               'nothing is held for it.',
+                                                    'contentType': 'application/json',
+                                                    'headers': {'allOf': [{'type': 'object',
+                                                                           'description': 'CloudEvents '
+                                                                                          '1.0 '
+                                                                                          'attributes '
+                                                                                          'in the '
+                                                                                          'NATS '
+                                                                                          'protocol '
+                                                                                          'binding, '
+                                                                                          'binary '
+                                                                                          'content '
+                                                                                          'mode. '
+                                                                                          'The '
+                                                                                          'publisher '
+                                                                                          'sets '
+                                                                                          'them; '
+                                                                                          '`ce-id` '
+                                                                                          'is also '
+                                                                                          'sent as '
+                                                                                          '`Nats-Msg-Id`, '
+                                                                                          'so '
+                                                                                          'JetStream '
+                                                                                          'stores '
+                                                                                          'a '
+                                                                                          'publish '
+                                                                                          'repeated '
+                                                                                          'within '
+                                                                                          'the '
+                                                                                          "stream's "
+                                                                                          'duplicate '
+                                                                                          'window '
+                                                                                          'only '
+                                                                                          'once.',
+                                                                           'required': ['ce-id',
+                                                                                        'ce-source',
+                                                                                        'ce-type',
+                                                                                        'ce-time',
+                                                                                        'ce-specversion',
+                                                                                        'content-type'],
+                                                                           'properties': {'ce-id': {'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'description': 'The '
+                                                                                                                   'event '
+                                                                                                                   'id, '
+                                                                                                                   'unique '
+                                                                                                                   'per '
+                                                                                                                   'source; '
+                                                                                                                   'the '
+                                                                                                                   'idempotency '
+                                                                                                                   'key '
+                                                                                                                   'of '
+                                                                                                                   'the '
+                                                                                                                   'event.'},
+                                                                                          'ce-source': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'URI '
+                                                                                                                       'reference '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'service '
+                                                                                                                       'that '
+                                                                                                                       'published '
+                                                                                                                       'the '
+                                                                                                                       'event.'},
+                                                                                          'ce-type': {'type': 'string',
+                                                                                                      'description': 'The '
+                                                                                                                     'event '
+                                                                                                                     'type, '
+                                                                                                                     'equal '
+                                                                                                                     'to '
+                                                                                                                     'the '
+                                                                                                                     'channel '
+                                                                                                                     'address.'},
+                                                                                          'ce-time': {'type': 'string',
+                                                                                                      'format': 'date-time',
+                                                                                                      'description': 'When '
+                                                                                                                     'the '
+                                                                                                                     'event '
+                                                                                                                     'happened, '
+                                                                                                                     'RFC '
+                                                                                                                     '3339 '
+                                                                                                                     'in '
+                                                                                                                     'UTC.'},
+                                                                                          'ce-specversion': {'const': '1.0',
+                                                                                                             'description': 'The '
+                                                                                                                            'CloudEvents '
+                                                                                                                            'version.'},
+                                                                                          'content-type': {'const': 'application/json',
+                                                                                                           'description': 'The '
+                                                                                                                          'media '
+                                                                                                                          'type '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'payload.'},
+                                                                                          'traceparent': {'type': 'string',
+                                                                                                          'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                          'description': 'W3C '
+                                                                                                                         'trace '
+                                                                                                                         'context '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'operation '
+                                                                                                                         'that '
+                                                                                                                         'published '
+                                                                                                                         'the '
+                                                                                                                         'event, '
+                                                                                                                         'when '
+                                                                                                                         'traced.'}}},
+                                                                          {'properties': {'ce-type': {'const': 'acme.inventory.v1.stock.out_of_stock'}}}]},
+                                                    'payload': {'type': 'object',
+                                                                'description': 'Why an order could '
+                                                                               'not be reserved.',
+                                                                'additionalProperties': False,
+                                                                'required': ['orderId',
+                                                                             'customerId',
+                                                                             'reason',
+                                                                             'shortages'],
+                                                                'properties': {'orderId': {'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'description': 'The '
+                                                                                                          'id '
+                                                                                                          'of '
+                                                                                                          'the '
+                                                                                                          'order '
+                                                                                                          'that '
+                                                                                                          'could '
+                                                                                                          'not '
+                                                                                                          'be '
+                                                                                                          'reserved.'},
+                                                                               'customerId': {'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'the '
+                                                                                                             'customer '
+                                                                                                             'who '
+                                                                                                             'ordered.'},
+                                                                               'reason': {'type': 'string',
+                                                                                          'minLength': 1,
+                                                                                          'maxLength': 500,
+                                                                                          'description': 'In '
+                                                                                                         'words '
+                                                                                                         'for '
+                                                                                                         'people, '
+                                                                                                         'for '
+                                                                                                         'example '
+                                                                                                         '"out '
+                                                                                                         'of '
+                                                                                                         'stock: '
+                                                                                                         'MUG-2 '
+                                                                                                         '(2 '
+                                                                                                         'asked, '
+                                                                                                         '1 '
+                                                                                                         'left)".'},
+                                                                               'shortages': {'type': 'array',
+                                                                                             'minItems': 1,
+                                                                                             'description': 'The '
+                                                                                                            'products '
+                                                                                                            'that '
+                                                                                                            'were '
+                                                                                                            'short.',
+                                                                                             'items': {'type': 'object',
+                                                                                                       'description': 'A '
+                                                                                                                      'product '
+                                                                                                                      'of '
+                                                                                                                      'which '
+                                                                                                                      'fewer '
+                                                                                                                      'units '
+                                                                                                                      'were '
+                                                                                                                      'available '
+                                                                                                                      'than '
+                                                                                                                      'the '
+                                                                                                                      'order '
+                                                                                                                      'asked '
+                                                                                                                      'for.',
+                                                                                                       'additionalProperties': False,
+                                                                                                       'required': ['sku',
+                                                                                                                    'requested',
+                                                                                                                    'available'],
+                                                                                                       'properties': {'sku': {'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'description': 'The '
+                                                                                                                                             'stock-keeping '
+                                                                                                                                             'unit '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'product.'},
+                                                                                                                      'requested': {'type': 'integer',
+                                                                                                                                    'minimum': 1,
+                                                                                                                                    'description': 'How '
+                                                                                                                                                   'many '
+                                                                                                                                                   'units '
+                                                                                                                                                   'the '
+                                                                                                                                                   'order '
+                                                                                                                                                   'asked '
+                                                                                                                                                   'for.'},
+                                                                                                                      'available': {'type': 'integer',
+                                                                                                                                    'minimum': 0,
+                                                                                                                                    'description': 'How '
+                                                                                                                                                   'many '
+                                                                                                                                                   'units '
+                                                                                                                                                   'were '
+                                                                                                                                                   'available; '
+                                                                                                                                                   'zero '
+                                                                                                                                                   'for '
+                                                                                                                                                   'a '
+                                                                                                                                                   'product '
+                                                                                                                                                   'not '
+                                                                                                                                                   'in '
+                                                                                                                                                   'the '
+                                                                                                                                                   'catalogue.'}}}}}}}],
+                                      'bindings': {'nats': {'queue': 'orders',
+                                                            'x-jetstream': {'durable': 'orders-out-of-stock',
+                                                                            'stream': 'INVENTORY',
+                                                                            'ackWait': '30s',
+                                                                            'maxDeliver': 5,
+                                                                            'backoff': ['1s',
+                                                                                        '2s',
+                                                                                        '5s',
+                                                                                        '30s'],
+                                                                            'deadLetter': 'acme.orders.v1.deadletter.out-of-stock',
+                                                                            'maxAckPending': 256,
+                                                                            'fetchBatch': 16}}}},
+                'receiveShipmentScheduled': {'action': 'receive',
+                                             'summary': 'Move a reserved order to shipped.',
+                                             'channel': {'address': 'acme.shipping.v1.shipment.scheduled',
+                                                         'description': 'A shipment was scheduled '
+                                                                        'for an order (published '
+                                                                        'by the shipping service).',
+                                                         'messages': {'shipmentScheduled': {'name': 'ShipmentScheduled',
+                                                                                            'title': 'Shipment '
+                                                                                                     'scheduled',
+                                                                                            'summary': 'An '
+                                                                                                       "order's "
+                                                                                                       'shipment '
+                                                                                                       'was '
+                                                                                                       'handed '
+                                                                                                       'to '
+                                                                                                       'a '
+                                                                                                       'carrier, '
+                                                                                                       'with '
+                                                                                                       'an '
+                                                                                                       'estimated '
+                                                                                                       'arrival.',
+                                                                                            'contentType': 'application/json',
+                                                                                            'headers': {'allOf': [{'type': 'object',
+                                                                                                                   'description': 'CloudEvents '
+                                                                                                                                  '1.0 '
+                                                                                                                                  'attributes '
+                                                                                                                                  'in '
+                                                                                                                                  'the '
+                                                                                                                                  'NATS '
+                                                                                                                                  'protocol '
+                                                                                                                                  'binding, '
+                                                                                                                                  'binary '
+                                                                                                                                  'content '
+                                                                                                                                  'mode. '
+                                                                                                                                  'The '
+                                                                                                                                  'publisher '
+                                                                                                                                  'sets '
+                                                                                                                                  'them; '
+                                                                                                                                  '`ce-id` '
+                                                                                                                                  'is '
+                                                                                                                                  'also '
+                                                                                                                                  'sent '
+                                                                                                                                  'as '
+                                                                                                                                  '`Nats-Msg-Id`, '
+                                                                                                                                  'so '
+                                                                                                                                  'JetStream '
+                                                                                                                                  'stores '
+                                                                                                                                  'a '
+                                                                                                                                  'publish '
+                                                                                                                                  'repeated '
+                                                                                                                                  'within '
+                                                                                                                                  'the '
+                                                                                                                                  "stream's "
+                                                                                                                                  'duplicate '
+                                                                                                                                  'window '
+                                                                                                                                  'only '
+                                                                                                                                  'once.',
+                                                                                                                   'required': ['ce-id',
+                                                                                                                                'ce-source',
+                                                                                                                                'ce-type',
+                                                                                                                                'ce-time',
+                                                                                                                                'ce-specversion',
+                                                                                                                                'content-type'],
+                                                                                                                   'properties': {'ce-id': {'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'event '
+                                                                                                                                                           'id, '
+                                                                                                                                                           'unique '
+                                                                                                                                                           'per '
+                                                                                                                                                           'source; '
+                                                                                                                                                           'the '
+                                                                                                                                                           'idempotency '
+                                                                                                                                                           'key '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event.'},
+                                                                                                                                  'ce-source': {'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'URI '
+                                                                                                                                                               'reference '
+                                                                                                                                                               'of '
+                                                                                                                                                               'the '
+                                                                                                                                                               'service '
+                                                                                                                                                               'that '
+                                                                                                                                                               'published '
+                                                                                                                                                               'the '
+                                                                                                                                                               'event.'},
+                                                                                                                                  'ce-type': {'type': 'string',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'event '
+                                                                                                                                                             'type, '
+                                                                                                                                                             'equal '
+                                                                                                                                                             'to '
+                                                                                                                                                             'the '
+                                                                                                                                                             'channel '
+                                                                                                                                                             'address.'},
+                                                                                                                                  'ce-time': {'type': 'string',
+                                                                                                                                              'format': 'date-time',
+                                                                                                                                              'description': 'When '
+                                                                                                                                                             'the '
+                                                                                                                                                             'event '
+                                                                                                                                                             'happened, '
+                                                                                                                                                             'RFC '
+                                                                                                                                                             '3339 '
+                                                                                                                                                             'in '
+                                                                                                                                                             'UTC.'},
+                                                                                                                                  'ce-specversion': {'const': '1.0',
+                                                                                                                                                     'description': 'The '
+                                                                                                                                                                    'CloudEvents '
+                                                                                                                                                                    'version.'},
+                                                                                                                                  'content-type': {'const': 'application/json',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'media '
+                                                                                                                                                                  'type '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'payload.'},
+                                                                                                                                  'traceparent': {'type': 'string',
+                                                                                                                                                  'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                                  'description': 'W3C '
+                                                                                                                                                                 'trace '
+                                                                                                                                                                 'context '
+                                                                                                                                                                 'of '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'operation '
+                                                                                                                                                                 'that '
+                                                                                                                                                                 'published '
+                                                                                                                                                                 'the '
+                                                                                                                                                                 'event, '
+                                                                                                                                                                 'when '
+                                                                                                                                                                 'traced.'}}},
+                                                                                                                  {'properties': {'ce-type': {'const': 'acme.shipping.v1.shipment.scheduled'}}}]},
+                                                                                            'payload': {'type': 'object',
+                                                                                                        'description': 'A '
+                                                                                                                       'scheduled '
+                                                                                                                       'shipment.',
+                                                                                                        'additionalProperties': False,
+                                                                                                        'required': ['shipmentId',
+                                                                                                                     'orderId',
+                                                                                                                     'customerId',
+                                                                                                                     'carrier',
+                                                                                                                     'estimatedArrival'],
+                                                                                                        'properties': {'shipmentId': {'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'shipment, '
+                                                                                                                                                     '`shp_<orderId>`.'},
+                                                                                                                       'orderId': {'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'id '
+                                                                                                                                                  'of '
+                                                                                                                                                  'the '
+                                                                                                                                                  'order '
+                                                                                                                                                  'shipped.'},
+                                                                                                                       'customerId': {'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'customer '
+                                                                                                                                                     'the '
+                                                                                                                                                     'shipment '
+                                                                                                                                                     'goes '
+                                                                                                                                                     'to.'},
+                                                                                                                       'carrier': {'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'description': 'Who '
+                                                                                                                                                  'carries '
+                                                                                                                                                  'it, '
+                                                                                                                                                  '"acme-post" '
+                                                                                                                                                  '(up '
+                                                                                                                                                  'to '
+                                                                                                                                                  '3 '
+                                                                                                                                                  'units) '
+                                                                                                                                                  'or '
+                                                                                                                                                  '"acme-freight" '
+                                                                                                                                                  '(more).'},
+                                                                                                                       'estimatedArrival': {'type': 'string',
+                                                                                                                                            'format': 'date-time',
+                                                                                                                                            'description': 'When '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'expected '
+                                                                                                                                                           'to '
+                                                                                                                                                           'arrive, '
+                                                                                                                                                           'RFC '
+                                                                                                                                                           '3339 '
+                                                                                                                                                           'in '
+                                                                                                                                                           'UTC.'}}}}},
+                                                         'bindings': {'nats': {'x-jetstream': {'stream': 'SHIPPING'}}}},
+                                             'messages': [{'name': 'ShipmentScheduled',
+                                                           'title': 'Shipment scheduled',
+                                                           'summary': "An order's shipment was "
+                                                                      'handed to a carrier, with '
+                                                                      'an estimated arrival.',
+                                                           'contentType': 'application/json',
+                                                           'headers': {'allOf': [{'type': 'object',
+                                                                                  'description': 'CloudEvents '
+                                                                                                 '1.0 '
+                                                                                                 'attributes '
+                                                                                                 'in '
+                                                                                                 'the '
+                                                                                                 'NATS '
+                                                                                                 'protocol '
+                                                                                                 'binding, '
+                                                                                                 'binary '
+                                                                                                 'content '
+                                                                                                 'mode. '
+                                                                                                 'The '
+                                                                                                 'publisher '
+                                                                                                 'sets '
+                                                                                                 'them; '
+                                                                                                 '`ce-id` '
+                                                                                                 'is '
+                                                                                                 'also '
+                                                                                                 'sent '
+                                                                                                 'as '
+                                                                                                 '`Nats-Msg-Id`, '
+                                                                                                 'so '
+                                                                                                 'JetStream '
+                                                                                                 'stores '
+                                                                                                 'a '
+                                                                                                 'publish '
+                                                                                                 'repeated '
+                                                                                                 'within '
+                                                                                                 'the '
+                                                                                                 "stream's "
+                                                                                                 'duplicate '
+                                                                                                 'window '
+                                                                                                 'only '
+                                                                                                 'once.',
+                                                                                  'required': ['ce-id',
+                                                                                               'ce-source',
+                                                                                               'ce-type',
+                                                                                               'ce-time',
+                                                                                               'ce-specversion',
+                                                                                               'content-type'],
+                                                                                  'properties': {'ce-id': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'description': 'The '
+                                                                                                                          'event '
+                                                                                                                          'id, '
+                                                                                                                          'unique '
+                                                                                                                          'per '
+                                                                                                                          'source; '
+                                                                                                                          'the '
+                                                                                                                          'idempotency '
+                                                                                                                          'key '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'event.'},
+                                                                                                 'ce-source': {'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'description': 'The '
+                                                                                                                              'URI '
+                                                                                                                              'reference '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'service '
+                                                                                                                              'that '
+                                                                                                                              'published '
+                                                                                                                              'the '
+                                                                                                                              'event.'},
+                                                                                                 'ce-type': {'type': 'string',
+                                                                                                             'description': 'The '
+                                                                                                                            'event '
+                                                                                                                            'type, '
+                                                                                                                            'equal '
+                                                                                                                            'to '
+                                                                                                                            'the '
+                                                                                                                            'channel '
+                                                                                                                            'address.'},
+                                                                                                 'ce-time': {'type': 'string',
+                                                                                                             'format': 'date-time',
+                                                                                                             'description': 'When '
+                                                                                                                            'the '
+                                                                                                                            'event '
+                                                                                                                            'happened, '
+                                                                                                                            'RFC '
+                                                                                                                            '3339 '
+                                                                                                                            'in '
+                                                                                                                            'UTC.'},
+                                                                                                 'ce-specversion': {'const': '1.0',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'CloudEvents '
+                                                                                                                                   'version.'},
+                                                                                                 'content-type': {'const': 'application/json',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'media '
+                                                                                                                                 'type '
+                                                                                                                                 'of '
+                                                                                                                                 'the '
+                                                                                                                                 'payload.'},
+                                                                                                 'traceparent': {'type': 'string',
+                                                                                                                 'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                 'description': 'W3C '
+                                                                                                                                'trace '
+                                                                                                                                'context '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'operation '
+                                                                                                                                'that '
+                                                                                                                                'published '
+                                                                                                                                'the '
+                                                                                                                                'event, '
+                                                                                                                                'when '
+                                                                                                                                'traced.'}}},
+                                                                                 {'properties': {'ce-type': {'const': 'acme.shipping.v1.shipment.scheduled'}}}]},
+                                                           'payload': {'type': 'object',
+                                                                       'description': 'A scheduled '
+                                                                                      'shipment.',
+                                                                       'additionalProperties': False,
+                                                                       'required': ['shipmentId',
+                                                                                    'orderId',
+                                                                                    'customerId',
+                                                                                    'carrier',
+                                                                                    'estimatedArrival'],
+                                                                       'properties': {'shipmentId': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    'shipment, '
+                                                                                                                    '`shp_<orderId>`.'},
+                                                                                      'orderId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'order '
+                                                                                                                 'shipped.'},
+                                                                                      'customerId': {'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    'customer '
+                                                                                                                    'the '
+                                                                                                                    'shipment '
+                                                                                                                    'goes '
+                                                                                                                    'to.'},
+                                                                                      'carrier': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'description': 'Who '
+                                                                                                                 'carries '
+                                                                                                                 'it, '
+                                                                                                                 '"acme-post" '
+                                                                                                                 '(up '
+                                                                                                                 'to '
+                                                                                                                 '3 '
+                                                                                                                 'units) '
+                                                                                                                 'or '
+                                                                                                                 '"acme-freight" '
+                                                                                                                 '(more).'},
+                                                                                      'estimatedArrival': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'expected '
+                                                                                                                          'to '
+                                                                                                                          'arrive, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'UTC.'}}}}],
+                                             'bindings': {'nats': {'queue': 'orders',
+                                                                   'x-jetstream': {'durable': 'orders-shipment-scheduled',
+                                                                                   'stream': 'SHIPPING',
+                                                                                   'ackWait': '30s',
+                                                                                   'maxDeliver': 5,
+                                                                                   'backoff': ['1s',
+                                                                                               '2s',
+                                                                                               '5s',
+                                                                                               '30s'],
+                                                                                   'deadLetter': 'acme.orders.v1.deadletter.shipment-scheduled',
+                                                                                   'maxAckPending': 256,
+                                                                                   'fetchBatch': 16}}}}},
  'components': {'messages': {'OrderPlaced': {'name': 'OrderPlaced',
                                              'title': 'Order placed',
                                              'summary': 'A customer placed an order; it is now '
@@ -1584,7 +4991,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'when '
                                                                                                 'none '
                                                                                                 'was '
-                                                                                                'left.'}}}},
+                                                                                                'left.'},
+                                                                        'paymentToken': {'type': 'string',
+                                                                                         'minLength': 1,
+                                                                                         'maxLength': 128,
+                                                                                         'description': 'The '
+                                                                                                        'opaque '
+                                                                                                        'token '
+                                                                                                        'of '
+                                                                                                        'the '
+                                                                                                        'payment '
+                                                                                                        'method '
+                                                                                                        'the '
+                                                                                                        'customer '
+                                                                                                        'chose '
+                                                                                                        '(never '
+                                                                                                        'a '
+                                                                                                        'card '
+                                                                                                        'number), '
+                                                                                                        'for '
+                                                                                                        'the '
+                                                                                                        'payments '
+                                                                                                        'service; '
+                                                                                                        'absent '
+                                                                                                        'when '
+                                                                                                        'none '
+                                                                                                        'was '
+                                                                                                        'given.'}}}},
                              'OrderStatusChanged': {'name': 'OrderStatusChanged',
                                                     'title': 'Order status changed',
                                                     'summary': 'An order moved from one status to '
@@ -1768,7 +5201,40 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'absent '
                                                                                                          'when '
                                                                                                          'not '
-                                                                                                         'given.'}}}}},
+                                                                                                         'given.'},
+                                                                               'customerId': {'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'the '
+                                                                                                             'customer '
+                                                                                                             'whose '
+                                                                                                             'order '
+                                                                                                             'it '
+                                                                                                             'is; '
+                                                                                                             'absent '
+                                                                                                             'in '
+                                                                                                             'events '
+                                                                                                             'of '
+                                                                                                             'older '
+                                                                                                             'publishers.'},
+                                                                               'cancellationReason': {'type': 'string',
+                                                                                                      'enum': ['CUSTOMER_REQUEST',
+                                                                                                               'PAYMENT_DECLINED',
+                                                                                                               'OUT_OF_STOCK',
+                                                                                                               'OTHER'],
+                                                                                                      'description': 'Why '
+                                                                                                                     'a '
+                                                                                                                     'cancelled '
+                                                                                                                     'order '
+                                                                                                                     'was '
+                                                                                                                     'cancelled; '
+                                                                                                                     'absent '
+                                                                                                                     'unless '
+                                                                                                                     '`status` '
+                                                                                                                     'is '
+                                                                                                                     'CANCELLED.'}}}}},
                 'schemas': {'CloudEventHeaders': {'type': 'object',
                                                   'description': 'CloudEvents 1.0 attributes in '
                                                                  'the NATS protocol binding, '
@@ -2009,7 +5475,33 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'when '
                                                                                           'none '
                                                                                           'was '
-                                                                                          'left.'}}},
+                                                                                          'left.'},
+                                                                  'paymentToken': {'type': 'string',
+                                                                                   'minLength': 1,
+                                                                                   'maxLength': 128,
+                                                                                   'description': 'The '
+                                                                                                  'opaque '
+                                                                                                  'token '
+                                                                                                  'of '
+                                                                                                  'the '
+                                                                                                  'payment '
+                                                                                                  'method '
+                                                                                                  'the '
+                                                                                                  'customer '
+                                                                                                  'chose '
+                                                                                                  '(never '
+                                                                                                  'a '
+                                                                                                  'card '
+                                                                                                  'number), '
+                                                                                                  'for '
+                                                                                                  'the '
+                                                                                                  'payments '
+                                                                                                  'service; '
+                                                                                                  'absent '
+                                                                                                  'when '
+                                                                                                  'none '
+                                                                                                  'was '
+                                                                                                  'given.'}}},
                             'OrderStatusChangedPayload': {'type': 'object',
                                                           'description': "A change of an order's "
                                                                          'status.',
@@ -2079,4 +5571,37 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'absent '
                                                                                                    'when '
                                                                                                    'not '
-                                                                                                   'given.'}}}}}}
+                                                                                                   'given.'},
+                                                                         'customerId': {'type': 'string',
+                                                                                        'minLength': 1,
+                                                                                        'description': 'The '
+                                                                                                       'id '
+                                                                                                       'of '
+                                                                                                       'the '
+                                                                                                       'customer '
+                                                                                                       'whose '
+                                                                                                       'order '
+                                                                                                       'it '
+                                                                                                       'is; '
+                                                                                                       'absent '
+                                                                                                       'in '
+                                                                                                       'events '
+                                                                                                       'of '
+                                                                                                       'older '
+                                                                                                       'publishers.'},
+                                                                         'cancellationReason': {'type': 'string',
+                                                                                                'enum': ['CUSTOMER_REQUEST',
+                                                                                                         'PAYMENT_DECLINED',
+                                                                                                         'OUT_OF_STOCK',
+                                                                                                         'OTHER'],
+                                                                                                'description': 'Why '
+                                                                                                               'a '
+                                                                                                               'cancelled '
+                                                                                                               'order '
+                                                                                                               'was '
+                                                                                                               'cancelled; '
+                                                                                                               'absent '
+                                                                                                               'unless '
+                                                                                                               '`status` '
+                                                                                                               'is '
+                                                                                                               'CANCELLED.'}}}}}}

@@ -29,3 +29,23 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
+        self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = (
+            Subscriber(app, "receivePaymentAuthorized", json.PaymentAuthorizedPayload)
+        )
+        """Move a pending order to paid."""
+        self.receive_payment_declined: Subscriber[json.PaymentDeclinedPayload] = (
+            Subscriber(app, "receivePaymentDeclined", json.PaymentDeclinedPayload)
+        )
+        """Cancel an order whose payment was declined."""
+        self.receive_stock_reserved: Subscriber[json.StockReservedPayload] = Subscriber(
+            app, "receiveStockReserved", json.StockReservedPayload
+        )
+        """Move a paid order to reserved."""
+        self.receive_out_of_stock: Subscriber[json.OutOfStockPayload] = Subscriber(
+            app, "receiveOutOfStock", json.OutOfStockPayload
+        )
+        """Cancel an order that could not be reserved (payments then refunds it)."""
+        self.receive_shipment_scheduled: Subscriber[json.ShipmentScheduledPayload] = (
+            Subscriber(app, "receiveShipmentScheduled", json.ShipmentScheduledPayload)
+        )
+        """Move a reserved order to shipped."""

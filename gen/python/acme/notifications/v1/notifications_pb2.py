@@ -28,23 +28,61 @@ from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_do
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)acme/notifications/v1/notifications.proto\x12\x15\x61\x63me.notifications.v1\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n\x0cNotification\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"w\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n\x19ListNotificationsResponse\x12I\n\rnotifications\x18\x01 \x03(\x0b\x32#.acme.notifications.v1.NotificationR\rnotifications\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd2\x01\n\x13NotificationService\x12\xb2\x01\n\x11ListNotifications\x12/.acme.notifications.v1.ListNotificationsRequest\x1a\x30.acme.notifications.v1.ListNotificationsResponse\":\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)acme/notifications/v1/notifications.proto\x12\x15\x61\x63me.notifications.v1\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x0cNotification\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12S\n\nattributes\x18\x07 \x03(\x0b\x32\x33.acme.notifications.v1.Notification.AttributesEntryR\nattributes\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"w\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n\x19ListNotificationsResponse\x12I\n\rnotifications\x18\x01 \x03(\x0b\x32#.acme.notifications.v1.NotificationR\rnotifications\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"K\n\x10SubscribeRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"t\n\x11SubscribeResponse\x12G\n\x0cnotification\x18\x01 \x01(\x0b\x32#.acme.notifications.v1.NotificationR\x0cnotification\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"D\n\x0bPreferences\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\"N\n\x15SetPreferencesRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\"^\n\x16SetPreferencesResponse\x12\x44\n\x0bpreferences\x18\x01 \x01(\x0b\x32\".acme.notifications.v1.PreferencesR\x0bpreferences\"\x98\x01\n\x07Webhook\x12\x1d\n\nwebhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x03 \x01(\tR\x03url\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"K\n\x16RegisterWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x02 \x01(\tR\x03url\"k\n\x17RegisterWebhookResponse\x12\x38\n\x07webhook\x18\x01 \x01(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x07webhook\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"6\n\x13ListWebhooksRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"R\n\x14ListWebhooksResponse\x12:\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x08webhooks\"V\n\x14\x44\x65leteWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1d\n\nwebhook_id\x18\x02 \x01(\tR\twebhookId\"\x17\n\x15\x44\x65leteWebhookResponse2\x9e\x08\n\x13NotificationService\x12\xb2\x01\n\x11ListNotifications\x12/.acme.notifications.v1.ListNotificationsRequest\x1a\x30.acme.notifications.v1.ListNotificationsResponse\":\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x12\x9c\x01\n\tSubscribe\x12\'.acme.notifications.v1.SubscribeRequest\x1a(.acme.notifications.v1.SubscribeResponse\":\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin0\x01\x12\xaa\x01\n\x0eSetPreferences\x12,.acme.notifications.v1.SetPreferencesRequest\x1a-.acme.notifications.v1.SetPreferencesResponse\";\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x12\xad\x01\n\x0fRegisterWebhook\x12-.acme.notifications.v1.RegisterWebhookRequest\x1a..acme.notifications.v1.RegisterWebhookResponse\";\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x12\xa3\x01\n\x0cListWebhooks\x12*.acme.notifications.v1.ListWebhooksRequest\x1a+.acme.notifications.v1.ListWebhooksResponse\":\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x12\xa7\x01\n\rDeleteWebhook\x12+.acme.notifications.v1.DeleteWebhookRequest\x1a,.acme.notifications.v1.DeleteWebhookResponse\";\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.notifications.v1.notifications_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_options = b'8\001'
   _globals['_NOTIFICATIONSERVICE']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._serialized_options = b'\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['Subscribe']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['Subscribe']._serialized_options = b'\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['SetPreferences']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['SetPreferences']._serialized_options = b'\242\273\0307\n\023notifications:write\032\013customer_id\"\023notifications:admin'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['RegisterWebhook']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['RegisterWebhook']._serialized_options = b'\242\273\0307\n\023notifications:write\032\013customer_id\"\023notifications:admin'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListWebhooks']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListWebhooks']._serialized_options = b'\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['DeleteWebhook']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['DeleteWebhook']._serialized_options = b'\242\273\0307\n\023notifications:write\032\013customer_id\"\023notifications:admin'
   _globals['_NOTIFICATION']._serialized_start=138
-  _globals['_NOTIFICATION']._serialized_end=360
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=362
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=481
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=484
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=626
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=629
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=839
+  _globals['_NOTIFICATION']._serialized_end=508
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_start=447
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_end=508
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=510
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=629
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=632
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=774
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=776
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=851
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=853
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=969
+  _globals['_PREFERENCES']._serialized_start=971
+  _globals['_PREFERENCES']._serialized_end=1039
+  _globals['_SETPREFERENCESREQUEST']._serialized_start=1041
+  _globals['_SETPREFERENCESREQUEST']._serialized_end=1119
+  _globals['_SETPREFERENCESRESPONSE']._serialized_start=1121
+  _globals['_SETPREFERENCESRESPONSE']._serialized_end=1215
+  _globals['_WEBHOOK']._serialized_start=1218
+  _globals['_WEBHOOK']._serialized_end=1370
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_start=1372
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_end=1447
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_start=1449
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_end=1556
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1558
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1612
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1614
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1696
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1698
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1784
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1786
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1809
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=1812
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=2866
 # @@protoc_insertion_point(module_scope)

@@ -28,8 +28,11 @@ if _version_not_supported:
 
 
 class NotificationServiceStub:
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     def __init__(self, channel):
@@ -43,15 +46,85 @@ class NotificationServiceStub:
                 request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.Subscribe = channel.unary_stream(
+                '/acme.notifications.v1.NotificationService/Subscribe',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeResponse.FromString,
+                _registered_method=True)
+        self.SetPreferences = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/SetPreferences',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.FromString,
+                _registered_method=True)
+        self.RegisterWebhook = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/RegisterWebhook',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/ListWebhooks',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/DeleteWebhook',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     def ListNotifications(self, request, context):
         """ListNotifications returns a customer's notifications, oldest first, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Subscribe(self, request, context):
+        """Subscribe streams a customer's in-app notifications: first every notification made
+        after `cursor`, then each new one as it is made. Each response carries its cursor; a
+        client that reconnects with the last cursor it saw misses nothing and sees nothing twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPreferences(self, request, context):
+        """SetPreferences replaces a customer's delivery preferences, for example the address
+        that email notifications go to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterWebhook(self, request, context):
+        """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
+        customer's notifications as a signed POST, and returns the signing secret. The secret
+        is shown only here: registering the same URL again replaces it with a new one. A
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """ListWebhooks returns the webhooks a customer registered, without their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
+        of deliveries already under way, and its secret is forgotten.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -65,6 +138,31 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.FromString,
                     response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.SerializeToString,
             ),
+            'Subscribe': grpc.unary_stream_rpc_method_handler(
+                    servicer.Subscribe,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'SetPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPreferences,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.SerializeToString,
+            ),
+            'RegisterWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterWebhook,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'acme.notifications.v1.NotificationService', rpc_method_handlers)
@@ -74,8 +172,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NotificationService:
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     @staticmethod
@@ -95,6 +196,141 @@ class NotificationService:
             '/acme.notifications.v1.NotificationService/ListNotifications',
             acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.SerializeToString,
             acme_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Subscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/Subscribe',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/SetPreferences',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/RegisterWebhook',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.RegisterWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/ListWebhooks',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/DeleteWebhook',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

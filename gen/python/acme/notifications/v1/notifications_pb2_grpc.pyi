@@ -29,8 +29,11 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class NotificationServiceStub:
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     @_typing.overload
@@ -39,20 +42,68 @@ class NotificationServiceStub:
     def __new__(cls, channel: _aio.Channel) -> NotificationServiceAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListNotificationsRequest, _notifications_pb2.ListNotificationsResponse]
     """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+    Subscribe: _grpc.UnaryStreamMultiCallable[_notifications_pb2.SubscribeRequest, _notifications_pb2.SubscribeResponse]
+    """Subscribe streams a customer's in-app notifications: first every notification made
+    after `cursor`, then each new one as it is made. Each response carries its cursor; a
+    client that reconnects with the last cursor it saw misses nothing and sees nothing twice.
+    """
+    SetPreferences: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]
+    """SetPreferences replaces a customer's delivery preferences, for example the address
+    that email notifications go to.
+    """
+    RegisterWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]
+    """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
+    customer's notifications as a signed POST, and returns the signing secret. The secret
+    is shown only here: registering the same URL again replaces it with a new one. A
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    """
+    ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]
+    """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+    DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]
+    """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
+    of deliveries already under way, and its secret is forgotten.
+    """
 
 @_typing.type_check_only
 class NotificationServiceAsyncStub(NotificationServiceStub):
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListNotificationsRequest, _notifications_pb2.ListNotificationsResponse]  # type: ignore[assignment]
     """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+    Subscribe: _aio.UnaryStreamMultiCallable[_notifications_pb2.SubscribeRequest, _notifications_pb2.SubscribeResponse]  # type: ignore[assignment]
+    """Subscribe streams a customer's in-app notifications: first every notification made
+    after `cursor`, then each new one as it is made. Each response carries its cursor; a
+    client that reconnects with the last cursor it saw misses nothing and sees nothing twice.
+    """
+    SetPreferences: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]  # type: ignore[assignment]
+    """SetPreferences replaces a customer's delivery preferences, for example the address
+    that email notifications go to.
+    """
+    RegisterWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]  # type: ignore[assignment]
+    """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
+    customer's notifications as a signed POST, and returns the signing secret. The secret
+    is shown only here: registering the same URL again replaces it with a new one. A
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    """
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
+    """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
+    of deliveries already under way, and its secret is forgotten.
+    """
 
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
-    """NotificationService is how customers read what the platform told them: a confirmation
-    for each order they placed, and more as other services publish events about them.
+    """NotificationService is how the platform talks to customers: every notification is made
+    once, from the event that caused it, and delivered on each of the customer's channels:
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address
+    (SetPreferences), and to every webhook endpoint the customer registered
+    (RegisterWebhook).
     """
 
     @_abc_1.abstractmethod
@@ -62,5 +113,56 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.ListNotificationsResponse, _abc.Awaitable[_notifications_pb2.ListNotificationsResponse]]:
         """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+
+    @_abc_1.abstractmethod
+    def Subscribe(
+        self,
+        request: _notifications_pb2.SubscribeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_notifications_pb2.SubscribeResponse], _abc.AsyncIterator[_notifications_pb2.SubscribeResponse]]:
+        """Subscribe streams a customer's in-app notifications: first every notification made
+        after `cursor`, then each new one as it is made. Each response carries its cursor; a
+        client that reconnects with the last cursor it saw misses nothing and sees nothing twice.
+        """
+
+    @_abc_1.abstractmethod
+    def SetPreferences(
+        self,
+        request: _notifications_pb2.SetPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.SetPreferencesResponse, _abc.Awaitable[_notifications_pb2.SetPreferencesResponse]]:
+        """SetPreferences replaces a customer's delivery preferences, for example the address
+        that email notifications go to.
+        """
+
+    @_abc_1.abstractmethod
+    def RegisterWebhook(
+        self,
+        request: _notifications_pb2.RegisterWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.RegisterWebhookResponse, _abc.Awaitable[_notifications_pb2.RegisterWebhookResponse]]:
+        """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
+        customer's notifications as a signed POST, and returns the signing secret. The secret
+        is shown only here: registering the same URL again replaces it with a new one. A
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        """
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _notifications_pb2.ListWebhooksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.ListWebhooksResponse, _abc.Awaitable[_notifications_pb2.ListWebhooksResponse]]:
+        """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _notifications_pb2.DeleteWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.DeleteWebhookResponse, _abc.Awaitable[_notifications_pb2.DeleteWebhookResponse]]:
+        """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
+        of deliveries already under way, and its secret is forgotten.
+        """
 
 def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -283,6 +283,7 @@ class PlaceOrderRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
+    PAYMENT_TOKEN_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """A key the client chooses for this request, 1 to 64 letters, digits, '-' or '_'. A retry
     with the same key and the same content returns the first order; the same key with other
@@ -290,6 +291,12 @@ class PlaceOrderRequest(_message.Message):
     """
     customer_id: _builtins.str
     """The customer placing the order, 1 to 64 letters, digits, '-' or '_'."""
+    payment_token: _builtins.str
+    """The opaque token of the payment method to charge (never a card number), up to 128
+    letters, digits, '-' or '_', for example "tok_visa_4242". Empty means no payment
+    method: the payment is then declined and the order cancelled. It is passed to the
+    payments service in the order-placed event and is not stored with the order.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderLine]:
         """The products to order, 1 to 100 lines, all priced in the same currency."""
@@ -300,10 +307,11 @@ class PlaceOrderRequest(_message.Message):
         request_id: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         lines: _abc.Iterable[Global___OrderLine] | None = ...,
+        payment_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "lines", b"lines", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "lines", b"lines", "payment_token", b"payment_token", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

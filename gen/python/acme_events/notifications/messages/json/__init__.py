@@ -15,6 +15,96 @@ class Model(RootModel[Any]):
     root: Any
 
 
+class Notification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    notification_id: str = Field(
+        ...,
+        alias="notificationId",
+        description="The id of the event that caused the notification; each event notifies once.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer the notification is for.",
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    title: str = Field(
+        ...,
+        description='A one-line summary, for example "Order 0190... has shipped".',
+        min_length=1,
+    )
+    body: str = Field(..., description="The full text for people.")
+    event_type: str = Field(
+        ...,
+        alias="eventType",
+        description="The CloudEvents type of the event that caused it.",
+        min_length=1,
+    )
+    create_time: AwareDatetime = Field(
+        ...,
+        alias="createTime",
+        description="When the event that caused it happened, RFC 3339 in UTC.",
+    )
+    attributes: dict[str, str] | None = Field(
+        None,
+        description="What the notification is about, for programs: for example `orderId` and `status`, or `transferId` and `status`. Absent when there is nothing to add.",
+    )
+
+
+class EmailPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    notification_id: str = Field(
+        ...,
+        alias="notificationId",
+        description="The notification the email renders; also the email's event id.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer the email is for.",
+        min_length=1,
+    )
+    to: str = Field(
+        ...,
+        description="The recipient's address, from the customer's preferences.",
+        max_length=254,
+        min_length=3,
+    )
+    subject: str = Field(..., description="The subject line.", min_length=1)
+    body: str = Field(..., description="The plain-text body.")
+
+
+class WebhookDeliveryPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    delivery_id: str = Field(
+        ...,
+        alias="deliveryId",
+        description="`<notificationId>.<webhookId>`: the same on every attempt, sent as `Accord-Webhook-Id` so that receivers can drop repeats.",
+        min_length=1,
+    )
+    webhook_id: str = Field(
+        ..., alias="webhookId", description="The webhook to POST to.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer who registered the webhook.",
+        min_length=1,
+    )
+    notification: Notification
+
+
 class CloudEventHeaders(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -114,6 +204,20 @@ class OrderPlacedPayload(BaseModel):
         description="A note the customer left with the order; absent when none was left.",
         max_length=500,
     )
+    payment_token: str | None = Field(
+        None,
+        alias="paymentToken",
+        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
+        max_length=128,
+        min_length=1,
+    )
+
+
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
 
 
 class OrderStatusChangedPayload(BaseModel):
@@ -134,23 +238,453 @@ class OrderStatusChangedPayload(BaseModel):
         description="Why the status changed, for example why an order was cancelled; absent when not given.",
         max_length=500,
     )
+    customer_id: str | None = Field(
+        None,
+        alias="customerId",
+        description="The id of the customer whose order it is; absent in events of older publishers.",
+        min_length=1,
+    )
+    cancellation_reason: CancellationReason | None = Field(
+        None,
+        alias="cancellationReason",
+        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
+    )
 
 
-class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
-    root: OrderStatusChangedPayload
+class PaidLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were paid for, at least one.", ge=1
+    )
+
+
+class PaymentAuthorizedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who pays.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount authorized, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[PaidLine] = Field(
+        ...,
+        description="The products of the order, so that inventory can reserve them.",
+        min_length=1,
+    )
+
+
+class PaymentDeclinedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order whose payment was declined.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer whose payment was declined.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount that was asked for, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description='Why it was declined: "no payment method", "card declined" or "needs review".',
+        max_length=200,
+        min_length=1,
+    )
+
+
+class PaymentRefundedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who gets the money back.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description="Why the order was cancelled, as the order's cancellation says it.",
+        max_length=500,
+    )
+
+
+class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
+    root: PaymentAuthorizedPayload
+
+
+class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
+    root: PaymentDeclinedPayload
+
+
+class PaymentRefunded(RootModel[PaymentRefundedPayload]):
+    root: PaymentRefundedPayload
+
+
+class StockLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(..., description="How many units, at least one.", ge=1)
+
+
+class Shortage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    requested: int = Field(..., description="How many units the order asked for.", ge=1)
+    available: int = Field(
+        ...,
+        description="How many units were available; zero for a product not in the catalogue.",
+        ge=0,
+    )
+
+
+class StockReservedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order the stock is held for.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    lines: list[StockLine] = Field(
+        ...,
+        description="Every product of the order, with the units held.",
+        min_length=1,
+    )
+
+
+class OutOfStockPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order that could not be reserved.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    reason: str = Field(
+        ...,
+        description='In words for people, for example "out of stock: MUG-2 (2 asked, 1 left)".',
+        max_length=500,
+        min_length=1,
+    )
+    shortages: list[Shortage] = Field(
+        ..., description="The products that were short.", min_length=1
+    )
+
+
+class StockReleasedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    lines: list[StockLine] = Field(
+        ..., description="Every product released, with its units.", min_length=1
+    )
+
+
+class StockReserved(RootModel[StockReservedPayload]):
+    root: StockReservedPayload
+
+
+class OutOfStock(RootModel[OutOfStockPayload]):
+    root: OutOfStockPayload
+
+
+class StockReleased(RootModel[StockReleasedPayload]):
+    root: StockReleasedPayload
+
+
+class ShipmentScheduledPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    shipment_id: str = Field(
+        ...,
+        alias="shipmentId",
+        description="The id of the shipment, `shp_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer the shipment goes to.",
+        min_length=1,
+    )
+    carrier: str = Field(
+        ...,
+        description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).',
+        min_length=1,
+    )
+    estimated_arrival: AwareDatetime = Field(
+        ...,
+        alias="estimatedArrival",
+        description="When it is expected to arrive, RFC 3339 in UTC.",
+    )
+
+
+class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
+    root: ShipmentScheduledPayload
+
+
+class TransferStatus(Enum):
+    COMPLETED = "COMPLETED"
+    HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
+    REJECTED = "REJECTED"
+
+
+class TransferRule(Enum):
+    PASSED = "PASSED"
+    VELOCITY = "VELOCITY"
+    AMOUNT_AGAINST_HISTORY = "AMOUNT_AGAINST_HISTORY"
+    NEW_PAYEE = "NEW_PAYEE"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    REVIEW_APPROVED = "REVIEW_APPROVED"
+    REVIEW_REJECTED = "REVIEW_REJECTED"
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    units: int = Field(
+        ...,
+        description="The whole units of the amount, for example 12 of 12.50 EUR.",
+        ge=0,
+    )
+    nanos: int = Field(
+        ...,
+        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
+        ge=0,
+        le=999999999,
+    )
+
+
+class TransferStatusChangedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    transfer_id: str = Field(
+        ...,
+        alias="transferId",
+        description="The id of the transfer; the same in every event about this transfer.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who sent the transfer (the owner of the source account).",
+        min_length=1,
+    )
+    from_account_id: str = Field(
+        ...,
+        alias="fromAccountId",
+        description="The id of the account the money comes from.",
+        min_length=1,
+    )
+    to_account_id: str = Field(
+        ...,
+        alias="toAccountId",
+        description="The id of the account the money goes to.",
+        min_length=1,
+    )
+    amount: Money
+    status: TransferStatus
+    rule: TransferRule
+    reason: str = Field(
+        ...,
+        description='Why the transfer reached this status, one sentence a customer can read, for example "More than 5 transfers from this account in 10 minutes.".',
+        max_length=500,
+        min_length=1,
+    )
+    changed_at: AwareDatetime = Field(
+        ...,
+        alias="changedAt",
+        description="When the transfer reached this status, RFC 3339 in UTC.",
+    )
+    previous_status: TransferStatus | None = Field(None, alias="previousStatus")
 
 
 class OrderPlaced(RootModel[OrderPlacedPayload]):
     root: OrderPlacedPayload
 
 
+class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
+    root: OrderStatusChangedPayload
+
+
+class TransferStatusChanged(RootModel[TransferStatusChangedPayload]):
+    root: TransferStatusChangedPayload
+
+
+class InAppNotification(RootModel[Notification]):
+    root: Notification
+
+
+class Email(RootModel[EmailPayload]):
+    root: EmailPayload
+
+
+class WebhookDelivery(RootModel[WebhookDeliveryPayload]):
+    root: WebhookDeliveryPayload
+
+
 __all__ = [
     "Model",
+    "Notification",
+    "EmailPayload",
+    "WebhookDeliveryPayload",
     "CloudEventHeaders",
     "OrderStatus",
     "OrderLine",
     "OrderPlacedPayload",
+    "CancellationReason",
     "OrderStatusChangedPayload",
-    "OrderStatusChanged",
+    "PaidLine",
+    "PaymentAuthorizedPayload",
+    "PaymentDeclinedPayload",
+    "PaymentRefundedPayload",
+    "PaymentAuthorized",
+    "PaymentDeclined",
+    "PaymentRefunded",
+    "StockLine",
+    "Shortage",
+    "StockReservedPayload",
+    "OutOfStockPayload",
+    "StockReleasedPayload",
+    "StockReserved",
+    "OutOfStock",
+    "StockReleased",
+    "ShipmentScheduledPayload",
+    "ShipmentScheduled",
+    "TransferStatus",
+    "TransferRule",
+    "Money",
+    "TransferStatusChangedPayload",
     "OrderPlaced",
+    "OrderStatusChanged",
+    "TransferStatusChanged",
+    "InAppNotification",
+    "Email",
+    "WebhookDelivery",
 ]

@@ -114,6 +114,20 @@ class OrderPlacedPayload(BaseModel):
         description="A note the customer left with the order; absent when none was left.",
         max_length=500,
     )
+    payment_token: str | None = Field(
+        None,
+        alias="paymentToken",
+        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
+        max_length=128,
+        min_length=1,
+    )
+
+
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
 
 
 class OrderStatusChangedPayload(BaseModel):
@@ -134,6 +148,286 @@ class OrderStatusChangedPayload(BaseModel):
         description="Why the status changed, for example why an order was cancelled; absent when not given.",
         max_length=500,
     )
+    customer_id: str | None = Field(
+        None,
+        alias="customerId",
+        description="The id of the customer whose order it is; absent in events of older publishers.",
+        min_length=1,
+    )
+    cancellation_reason: CancellationReason | None = Field(
+        None,
+        alias="cancellationReason",
+        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
+    )
+
+
+class PaidLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were paid for, at least one.", ge=1
+    )
+
+
+class PaymentAuthorizedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who pays.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount authorized, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[PaidLine] = Field(
+        ...,
+        description="The products of the order, so that inventory can reserve them.",
+        min_length=1,
+    )
+
+
+class PaymentDeclinedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order whose payment was declined.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer whose payment was declined.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount that was asked for, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description='Why it was declined: "no payment method", "card declined" or "needs review".',
+        max_length=200,
+        min_length=1,
+    )
+
+
+class PaymentRefundedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who gets the money back.",
+        min_length=1,
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description="Why the order was cancelled, as the order's cancellation says it.",
+        max_length=500,
+    )
+
+
+class PaymentRefunded(RootModel[PaymentRefundedPayload]):
+    root: PaymentRefundedPayload
+
+
+class StockLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(..., description="How many units, at least one.", ge=1)
+
+
+class Shortage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    requested: int = Field(..., description="How many units the order asked for.", ge=1)
+    available: int = Field(
+        ...,
+        description="How many units were available; zero for a product not in the catalogue.",
+        ge=0,
+    )
+
+
+class StockReservedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order the stock is held for.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    lines: list[StockLine] = Field(
+        ...,
+        description="Every product of the order, with the units held.",
+        min_length=1,
+    )
+
+
+class OutOfStockPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order that could not be reserved.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    reason: str = Field(
+        ...,
+        description='In words for people, for example "out of stock: MUG-2 (2 asked, 1 left)".',
+        max_length=500,
+        min_length=1,
+    )
+    shortages: list[Shortage] = Field(
+        ..., description="The products that were short.", min_length=1
+    )
+
+
+class StockReleasedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who ordered.",
+        min_length=1,
+    )
+    lines: list[StockLine] = Field(
+        ..., description="Every product released, with its units.", min_length=1
+    )
+
+
+class StockReleased(RootModel[StockReleasedPayload]):
+    root: StockReleasedPayload
+
+
+class ShipmentScheduledPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    shipment_id: str = Field(
+        ...,
+        alias="shipmentId",
+        description="The id of the shipment, `shp_<orderId>`.",
+        min_length=1,
+    )
+    order_id: str = Field(
+        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer the shipment goes to.",
+        min_length=1,
+    )
+    carrier: str = Field(
+        ...,
+        description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).',
+        min_length=1,
+    )
+    estimated_arrival: AwareDatetime = Field(
+        ...,
+        alias="estimatedArrival",
+        description="When it is expected to arrive, RFC 3339 in UTC.",
+    )
 
 
 class OrderPlaced(RootModel[OrderPlacedPayload]):
@@ -144,13 +438,51 @@ class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
     root: OrderStatusChangedPayload
 
 
+class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
+    root: PaymentAuthorizedPayload
+
+
+class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
+    root: PaymentDeclinedPayload
+
+
+class StockReserved(RootModel[StockReservedPayload]):
+    root: StockReservedPayload
+
+
+class OutOfStock(RootModel[OutOfStockPayload]):
+    root: OutOfStockPayload
+
+
+class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
+    root: ShipmentScheduledPayload
+
+
 __all__ = [
     "Model",
     "CloudEventHeaders",
     "OrderStatus",
     "OrderLine",
     "OrderPlacedPayload",
+    "CancellationReason",
     "OrderStatusChangedPayload",
+    "PaidLine",
+    "PaymentAuthorizedPayload",
+    "PaymentDeclinedPayload",
+    "PaymentRefundedPayload",
+    "PaymentRefunded",
+    "StockLine",
+    "Shortage",
+    "StockReservedPayload",
+    "OutOfStockPayload",
+    "StockReleasedPayload",
+    "StockReleased",
+    "ShipmentScheduledPayload",
     "OrderPlaced",
     "OrderStatusChanged",
+    "PaymentAuthorized",
+    "PaymentDeclined",
+    "StockReserved",
+    "OutOfStock",
+    "ShipmentScheduled",
 ]

@@ -1,0 +1,67 @@
+"""Who is calling a service, and which customers' records they may reach.
+
+Services answer only calls that carry the principal the gateway signed (accord.identity).
+The gateway has already checked each method's scopes and the owner named in the request;
+what it cannot check is a record fetched by id. That is done with `may_see`: a customer
+reaches their own records, a caller holding the API's admin scope reaches everyone's, and
+anyone else gets the same NOT_FOUND as for a record that does not exist, so ids reveal
+nothing.
+"""
+
+import grpc
+
+from accord.identity import Principal, PrincipalVerifier
+from accord.rpc_status import RpcError, error_info
+
+Context = grpc.aio.ServicerContext[object, object]
+
+
+class Access:
+    """The access rules of one service version (the principal's audience is that version)."""
+
+    def __init__(self, verifier: PrincipalVerifier, admin_scope: str) -> None:
+        self._verifier = verifier
+        self.admin_scope = admin_scope
+
+    def caller(self, context: Context) -> Principal:
+        """The verified caller; UNAUTHENTICATED for a call that did not come through the gateway."""
+        principal = self._verifier.principal_of(context)
+        if principal is None:
+            raise RpcError(
+                grpc.StatusCode.UNAUTHENTICATED,
+                f"{self._verifier.service_full_name} answers only calls that come through "
+                "the gateway",
+                error_info("PRINCIPAL_REQUIRED"),
+            )
+        return principal
+
+    def acting_for(self, context: Context, customer_id: str) -> Principal:
+        """The caller, if it may act for `customer_id`: that customer, or staff."""
+        caller = self.caller(context)
+        if not self.may_see(caller, customer_id):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "customer_id must name the caller",
+                error_info("NOT_OWNER", field="customer_id"),
+            )
+        return caller
+
+    def is_admin(self, caller: Principal) -> bool:
+        return self.admin_scope in caller.scopes
+
+    def may_see(self, caller: Principal, customer_id: str) -> bool:
+        return may_see(caller, customer_id, self.admin_scope)
+
+
+def may_see(caller: Principal, customer_id: str, admin_scope: str) -> bool:
+    """Whether `caller` may reach a record of `customer_id`."""
+    return customer_id == caller.subject or admin_scope in caller.scopes
+
+
+def not_found(kind: str, record_id: str) -> RpcError:
+    """The one answer for a record that does not exist and for someone else's record."""
+    return RpcError(
+        grpc.StatusCode.NOT_FOUND,
+        f"{kind} {record_id} not found",
+        error_info(f"{kind.upper()}_NOT_FOUND", id=record_id),
+    )

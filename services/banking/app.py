@@ -1,0 +1,43 @@
+"""Wiring of the banking service: its buckets, its event publisher, its servicer."""
+
+from acme.banking.v1 import banking_pb2 as pb
+from acme.banking.v1 import banking_pb2_grpc as pb_grpc
+from acme_events.banking import SOURCE, Application
+from nats.aio.client import Client as NatsClient
+
+from accord.events import EventSettings, provision
+from accord.identity import PrincipalVerifier
+from accord.service import Wiring
+from services.banking.access import ADMIN_SCOPE, Access
+from services.banking.deposits import Deposits
+from services.banking.events import TransferEvents
+from services.banking.ledger import ACCOUNTS_BUCKET, ENTRIES_BUCKET, Ledger
+from services.banking.servicer import BankingServiceV1
+from services.banking.settings import BankingSettings
+from services.banking.transfers import TRANSFERS_BUCKET, Transfers
+
+NAME = "banking"
+Settings = BankingSettings
+# The gRPC services this process serves, by full name: what the gateway routes here.
+SERVICES = (pb.DESCRIPTOR.services_by_name["BankingService"].full_name,)
+
+
+async def build(nc: NatsClient, settings: BankingSettings) -> Wiring:
+    # Provision before opening the buckets: the contract declares them and the BANKING stream.
+    events = Application(nc, settings=EventSettings(source=SOURCE))
+    js = nc.jetstream()
+    if settings.provision:
+        await provision(js, [events.contract])
+    await events.start()
+    ledger = Ledger(await js.key_value(ACCOUNTS_BUCKET), await js.key_value(ENTRIES_BUCKET))
+    kv = await js.key_value(TRANSFERS_BUCKET)
+    transfers = Transfers(kv, ledger, TransferEvents(events))
+    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
+    servicer = BankingServiceV1(
+        ledger, transfers, Deposits(kv, ledger), Access(verifier, ADMIN_SCOPE)
+    )
+    return Wiring(
+        registrars=[lambda server: pb_grpc.add_BankingServiceServicer_to_server(servicer, server)],
+        services=SERVICES,
+        on_stop=[events.stop],
+    )

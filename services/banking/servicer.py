@@ -1,0 +1,183 @@
+"""acme.banking.v1.BankingService: checks each call, then asks the ledger and the transfers."""
+
+import grpc
+from acme.banking.v1 import banking_pb2 as pb
+from acme.banking.v1 import banking_pb2_grpc as pb_grpc
+
+from accord.identity import Principal
+from accord.paging import after_key, next_page_token
+from accord.rpc_status import (
+    RpcError,
+    answers_rpc_errors,
+    error_info,
+    field_violation,
+    invalid_argument,
+)
+from services.banking import validation
+from services.banking.access import Access, Context, is_admin, may_see, not_found
+from services.banking.deposits import Deposits
+from services.banking.ledger import AccountNotFound, Ledger
+from services.banking.money import to_nanos
+from services.banking.records import AccountRecord, account_pb, entry_pb, transfer_pb
+from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def _check(violations: validation.Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+def _denied(text: str) -> RpcError:
+    return RpcError(grpc.StatusCode.PERMISSION_DENIED, text, error_info("PERMISSION_DENIED"))
+
+
+def _request_reused(request_id: str) -> RpcError:
+    return RpcError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        f"request_id {request_id} was already used with other content",
+        error_info("REQUEST_ID_REUSED", request_id=request_id),
+    )
+
+
+class BankingServiceV1(pb_grpc.BankingServiceServicer):
+    def __init__(
+        self, ledger: Ledger, transfers: Transfers, deposits: Deposits, access: Access
+    ) -> None:
+        self._ledger = ledger
+        self._transfers = transfers
+        self._deposits = deposits
+        self._access = access
+
+    async def _account(self, account_id: str, caller: Principal | None) -> AccountRecord:
+        """The account, if it exists and (when `caller` is given) the caller may see it."""
+        try:
+            account = await self._ledger.get(account_id)
+        except AccountNotFound:
+            raise not_found("account", account_id) from None
+        # The funding accounts are the bank's own books: staff only, whatever a subject says.
+        hidden = account.external and not is_admin(caller) if caller else False
+        if caller is not None and (hidden or not may_see(caller, account.customer_id)):
+            raise not_found("account", account_id)
+        return account
+
+    @answers_rpc_errors
+    async def OpenAccount(
+        self, request: pb.OpenAccountRequest, context: Context
+    ) -> pb.OpenAccountResponse:
+        caller = self._access.caller(context)
+        _check(validation.open_account_violations(request))
+        # The gateway checks the owner too; a direct call is held to the same rule.
+        if not may_see(caller, request.customer_id):
+            raise _denied("a customer may open accounts only for themselves")
+        account = await self._ledger.open(request.customer_id, request.currency_code)
+        return pb.OpenAccountResponse(account=account_pb(account))
+
+    @answers_rpc_errors
+    async def GetAccount(
+        self, request: pb.GetAccountRequest, context: Context
+    ) -> pb.GetAccountResponse:
+        caller = self._access.caller(context)
+        _check(validation.id_violations("account_id", request.account_id))
+        return pb.GetAccountResponse(
+            account=account_pb(await self._account(request.account_id, caller))
+        )
+
+    @answers_rpc_errors
+    async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
+        if not is_admin(self._access.caller(context)):
+            raise _denied("deposits are for staff holding banking:admin")
+        _check(validation.deposit_violations(request))
+        account = await self._account(request.account_id, None)
+        if account.external or request.amount.currency_code != account.currency:
+            field = "account_id" if account.external else "amount.currency_code"
+            raise invalid_argument(
+                [field_violation(field, f"must name a customer account in {account.currency}")]
+            )
+        try:
+            credited, posting_id = await self._deposits.deposit(
+                request, account, to_nanos(request.amount)
+            )
+        except RequestConflict:
+            raise _request_reused(request.request_id) from None
+        return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
+
+    @answers_rpc_errors
+    async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
+        caller = self._access.caller(context)
+        _check(validation.transfer_violations(request))
+        # Only the owner moves money out of an account, staff included: a transfer is the
+        # customer's own act, and its request id is idempotent per customer.
+        source = await self._account(request.from_account_id, None)
+        if source.external or source.customer_id != caller.subject:
+            raise not_found("account", request.from_account_id)
+        target = await self._account(request.to_account_id, None)
+        if target.external:
+            raise not_found("account", request.to_account_id)
+        if request.amount.currency_code != source.currency:
+            raise invalid_argument(
+                [field_violation("amount.currency_code", f"must be {source.currency}")]
+            )
+        if target.currency != source.currency:
+            raise RpcError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"account {target.account_id} is in {target.currency}, not {source.currency}",
+                error_info("CURRENCY_MISMATCH", to_account_id=target.account_id),
+            )
+        try:
+            transfer = await self._transfers.request(
+                caller.subject, request, source.currency, to_nanos(request.amount)
+            )
+        except RequestConflict:
+            raise _request_reused(request.request_id) from None
+        return pb.TransferResponse(transfer=transfer_pb(transfer))
+
+    @answers_rpc_errors
+    async def GetTransfer(
+        self, request: pb.GetTransferRequest, context: Context
+    ) -> pb.GetTransferResponse:
+        caller = self._access.caller(context)
+        _check(validation.id_violations("transfer_id", request.transfer_id))
+        try:
+            transfer = await self._transfers.get(request.transfer_id)
+        except TransferNotFound:
+            raise not_found("transfer", request.transfer_id) from None
+        if not may_see(caller, transfer.customer_id):
+            raise not_found("transfer", request.transfer_id)
+        return pb.GetTransferResponse(transfer=transfer_pb(transfer))
+
+    @answers_rpc_errors
+    async def ListEntries(
+        self, request: pb.ListEntriesRequest, context: Context
+    ) -> pb.ListEntriesResponse:
+        caller = self._access.caller(context)
+        _check(validation.list_entries_violations(request))
+        await self._account(request.account_id, caller)
+        entries, last = await self._ledger.entries(
+            request.account_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_key(request.page_token),
+        )
+        return pb.ListEntriesResponse(
+            entries=[entry_pb(entry) for entry in entries], next_page_token=next_page_token(last)
+        )
+
+    @answers_rpc_errors
+    async def ReviewTransfer(
+        self, request: pb.ReviewTransferRequest, context: Context
+    ) -> pb.ReviewTransferResponse:
+        if not is_admin(self._access.caller(context)):
+            raise _denied("reviews are for staff holding banking:admin")
+        _check(validation.id_violations("transfer_id", request.transfer_id))
+        try:
+            transfer = await self._transfers.review(request.transfer_id, request.approve)
+        except TransferNotFound:
+            raise not_found("transfer", request.transfer_id) from None
+        except NotHeld:
+            raise RpcError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"transfer {request.transfer_id} is not held for review",
+                error_info("TRANSFER_NOT_HELD", transfer_id=request.transfer_id),
+            ) from None
+        return pb.ReviewTransferResponse(transfer=transfer_pb(transfer))

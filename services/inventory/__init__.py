@@ -1,0 +1,1 @@
+"""The inventory service: the catalogue's stock, reserved and released for orders."""

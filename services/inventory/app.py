@@ -1,0 +1,53 @@
+"""Wiring of the inventory service: its catalogue, its event consumers, its servicer."""
+
+import logging
+
+from acme.inventory.v1 import inventory_pb2 as pb
+from acme.inventory.v1 import inventory_pb2_grpc as pb_grpc
+from acme_events.inventory import SOURCE, Application
+from nats.aio.client import Client as NatsClient
+
+from accord.access import Access
+from accord.events import EventSettings, provision
+from accord.identity import PrincipalVerifier
+from accord.service import Wiring
+from services.inventory import handlers
+from services.inventory.reservations import Reservations
+from services.inventory.servicer import ADMIN_SCOPE, InventoryServiceV1
+from services.inventory.settings import InventorySettings
+from services.inventory.stock import Catalogue
+
+NAME = "inventory"
+Settings = InventorySettings
+SERVICES = (pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,)
+BUCKET = "inventory"
+
+# The reference catalogue, added at start when missing (a restart keeps what was sold).
+# POSTER-LTD is a limited edition of one: the unit two customers race for.
+SEED = {"TEA-1": 1000, "MUG-2": 200, "POSTER-LTD": 1}
+
+log = logging.getLogger("services.inventory")
+
+
+async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
+    # Provision before opening the bucket: the contract declares it. The PAYMENTS and ORDERS
+    # streams it consumes are the payments and orders contracts' (`make run` creates them).
+    events = Application(nc, settings=EventSettings(source=SOURCE))
+    if settings.provision:
+        await provision(nc.jetstream(), [events.contract])
+    kv = await nc.jetstream().key_value(BUCKET)
+    catalogue = Catalogue(kv)
+    for sku, units in SEED.items():
+        if await catalogue.seed(sku, units):
+            log.info("catalogue: added %s with %d units", sku, units)
+    handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
+    await events.start()
+    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
+    servicer = InventoryServiceV1(catalogue, Access(verifier, ADMIN_SCOPE))
+    return Wiring(
+        registrars=[
+            lambda server: pb_grpc.add_InventoryServiceServicer_to_server(servicer, server)
+        ],
+        services=SERVICES,
+        on_stop=[events.stop],
+    )

@@ -1,0 +1,109 @@
+"""The catalogue in the `inventory` key-value bucket: one key per product, `sku.<SKU>`.
+
+Each value is JSON: `available` (units free to reserve) and `applied`, the ids of the last
+changes made to it (`<orderId>:reserve`, `<orderId>:release`). A change is a
+compare-and-set on the revision read, retried on conflict, and is skipped when its id is in
+`applied`: so a handler that crashed half-way and runs again never takes or gives back a
+unit twice. `applied` keeps the newest 1,000 ids; a redelivery comes within seconds to
+minutes, long before a product sees a thousand other changes.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+APPLIED_KEPT = 1000
+# SKUs become key tokens; one outside this alphabet cannot be in the catalogue.
+SKU = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass
+class Product:
+    available: int
+    applied: list[str] = field(default_factory=list)
+
+    def encode(self) -> bytes:
+        return json.dumps({"available": self.available, "applied": self.applied}).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> "Product":
+        data = json.loads(raw)
+        return cls(int(data["available"]), list(data.get("applied", [])))
+
+
+@dataclass(frozen=True)
+class Change:
+    done: bool  # applied now or before
+    available: int  # units available after it (or, when refused, at the time)
+
+
+class Catalogue:
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def _read(self, sku: str) -> tuple[Product, int] | None:
+        if not SKU.fullmatch(sku):
+            return None
+        try:
+            entry = await self._kv.get(f"sku.{sku}")
+        except KeyNotFoundError:
+            return None
+        if not entry.value:
+            return None
+        return Product.decode(entry.value), entry.revision or 0
+
+    async def available(self, sku: str) -> int | None:
+        """Units available now; None for a product not in the catalogue."""
+        found = await self._read(sku)
+        return None if found is None else found[0].available
+
+    async def seed(self, sku: str, available: int) -> bool:
+        """Add a product unless it is there already (a restart keeps what was sold)."""
+        try:
+            await self._kv.create(f"sku.{sku}", Product(available).encode())
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def set(self, sku: str, available: int) -> None:
+        while True:
+            found = await self._read(sku)
+            if found is None:
+                if await self.seed(sku, available):
+                    return
+                continue
+            product, revision = found
+            product.available = available
+            if await self._write(sku, product, revision):
+                return
+
+    async def change(self, sku: str, change_id: str, delta: int) -> Change:
+        """Add `delta` units (negative: take them) once per `change_id`; refused (not done)
+        when it would leave fewer than zero, or when the product is not in the catalogue."""
+        while True:
+            found = await self._read(sku)
+            if found is None:
+                return Change(False, 0)
+            product, revision = found
+            if change_id in product.applied:
+                return Change(True, product.available)
+            if product.available + delta < 0:
+                return Change(False, product.available)
+            product.available += delta
+            product.applied = [*product.applied, change_id][-APPLIED_KEPT:]
+            if await self._write(sku, product, revision):
+                return Change(True, product.available)
+
+    async def was_applied(self, sku: str, change_id: str) -> bool:
+        found = await self._read(sku)
+        return found is not None and change_id in found[0].applied
+
+    async def _write(self, sku: str, product: Product, revision: int) -> bool:
+        try:
+            await self._kv.update(f"sku.{sku}", product.encode(), last=revision)
+        except KeyWrongLastSequenceError:
+            return False
+        return True

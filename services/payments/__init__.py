@@ -1,0 +1,1 @@
+"""The payments service: authorizes, declines and refunds the payment of each order."""

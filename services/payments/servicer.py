@@ -1,0 +1,41 @@
+"""acme.payments.v1.PaymentService: where a payments call is served.
+
+A payment is fetched by order id, so the gateway cannot check its owner: this does, against
+the principal the gateway signed. Someone else's payment gets the same NOT_FOUND as a
+missing one, unless the caller holds payments:admin.
+"""
+
+import grpc
+from acme.payments.v1 import payments_pb2 as pb
+from acme.payments.v1 import payments_pb2_grpc as pb_grpc
+
+from accord.access import Access
+from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.validation import id_violations
+from services.payments.store import PaymentStore
+
+Context = grpc.aio.ServicerContext[object, object]
+ADMIN_SCOPE = "payments:admin"
+
+
+class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
+    def __init__(self, store: PaymentStore, access: Access) -> None:
+        self._store = store
+        self._access = access
+
+    @answers_rpc_errors
+    async def GetPayment(
+        self, request: pb.GetPaymentRequest, context: Context
+    ) -> pb.GetPaymentResponse:
+        caller = self._access.caller(context)
+        violations = id_violations("order_id", request.order_id)
+        if violations:
+            raise invalid_argument(violations)
+        stored = await self._store.get(request.order_id)
+        if stored is None or not self._access.may_see(caller, stored.payment.customer_id):
+            raise RpcError(
+                grpc.StatusCode.NOT_FOUND,
+                f"no payment for order {request.order_id}",
+                error_info("PAYMENT_NOT_FOUND", order_id=request.order_id),
+            )
+        return pb.GetPaymentResponse(payment=stored.payment)

@@ -1,0 +1,1 @@
+"""The shipping service: schedules the shipment of each reserved order."""

@@ -1,0 +1,120 @@
+"""What shipping does with events: schedule each reserved order once, never a cancelled one.
+
+Idempotent on the stored shipment: a redelivered stock-reserved finds its shipment and
+announces it again (same event id, kept once). A cancellation marks the shipment cancelled,
+or, when it arrives first, leaves a cancelled shipment behind so that a late stock-reserved
+schedules nothing.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from acme.shipping.v1 import shipping_pb2 as pb
+from acme_events.shipping import Application
+from acme_events.shipping.messages.json import (
+    OrderStatus,
+    OrderStatusChangedPayload,
+    ShipmentScheduledPayload,
+    StockReservedPayload,
+)
+from google.protobuf import timestamp_pb2
+
+from accord.events import EventContext
+from services.shipping.rules import plan
+from services.shipping.store import ShipmentStore
+
+log = logging.getLogger("services.shipping.handlers")
+
+
+def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def shipment_id(order_id: str) -> str:
+    return f"shp_{order_id}"
+
+
+class Shipping:
+    def __init__(self, store: ShipmentStore, app: Application) -> None:
+        self._store = store
+        self._app = app
+
+    async def on_stock_reserved(self, stock: StockReservedPayload, reserved_at: datetime) -> None:
+        while True:
+            stored = await self._store.get(stock.order_id)
+            if stored is None:
+                units = sum(line.quantity for line in stock.lines)
+                chosen = plan(units, reserved_at)
+                now = _stamp(datetime.now(UTC))
+                shipment = pb.Shipment(
+                    shipment_id=shipment_id(stock.order_id),
+                    order_id=stock.order_id,
+                    customer_id=stock.customer_id,
+                    status=pb.SHIPMENT_STATUS_SCHEDULED,
+                    carrier=chosen.carrier,
+                    estimated_arrival_time=_stamp(chosen.estimated_arrival),
+                    units=units,
+                    create_time=now,
+                    update_time=now,
+                )
+                if not await self._store.create(shipment):
+                    continue
+            else:
+                shipment = stored.shipment
+            if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
+                await self._announce(shipment)
+            else:
+                log.info("order %s was cancelled: not shipped", stock.order_id)
+            return
+
+    async def _announce(self, shipment: pb.Shipment) -> None:
+        await self._app.producer.send_shipment_scheduled(
+            ShipmentScheduledPayload(
+                shipment_id=shipment.shipment_id,
+                order_id=shipment.order_id,
+                customer_id=shipment.customer_id,
+                carrier=shipment.carrier,
+                estimated_arrival=shipment.estimated_arrival_time.ToDatetime(UTC),
+            ),
+            event_id=f"{shipment.order_id}.shipment-scheduled",
+            time=shipment.create_time.ToDatetime(UTC),
+        )
+
+    async def on_status_changed(self, change: OrderStatusChangedPayload) -> None:
+        if change.status != OrderStatus.CANCELLED:
+            return
+        while True:
+            stored = await self._store.get(change.order_id)
+            now = _stamp(datetime.now(UTC))
+            if stored is None:
+                tombstone = pb.Shipment(
+                    shipment_id=shipment_id(change.order_id),
+                    order_id=change.order_id,
+                    customer_id=change.customer_id or "",
+                    status=pb.SHIPMENT_STATUS_CANCELLED,
+                    create_time=now,
+                    update_time=now,
+                )
+                if await self._store.create(tombstone):
+                    return
+                continue
+            shipment = stored.shipment
+            if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
+                return
+            shipment.status = pb.SHIPMENT_STATUS_CANCELLED
+            shipment.update_time.CopyFrom(now)
+            if await self._store.replace(shipment, stored.revision):
+                return
+
+
+def register(app: Application, shipping: Shipping) -> None:
+    @app.consumer.receive_stock_reserved
+    async def schedule(stock: StockReservedPayload, event: EventContext) -> None:
+        # The event's own time: a redelivery plans the same arrival.
+        await shipping.on_stock_reserved(stock, event.time or datetime.now(UTC))
+
+    @app.consumer.receive_order_status_changed
+    async def cancel(change: OrderStatusChangedPayload, event: EventContext) -> None:
+        await shipping.on_status_changed(change)

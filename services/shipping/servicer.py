@@ -1,0 +1,47 @@
+"""acme.shipping.v1.ShippingService: where a shipping call is served.
+
+A shipment is fetched by order id, so the gateway cannot check its owner: this does, against
+the principal the gateway signed. Someone else's shipment gets the same NOT_FOUND as a
+missing one, unless the caller holds shipping:admin.
+"""
+
+import grpc
+from acme.shipping.v1 import shipping_pb2 as pb
+from acme.shipping.v1 import shipping_pb2_grpc as pb_grpc
+
+from accord.access import Access
+from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.validation import id_violations
+from services.shipping.store import ShipmentStore
+
+Context = grpc.aio.ServicerContext[object, object]
+ADMIN_SCOPE = "shipping:admin"
+
+
+class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
+    def __init__(self, store: ShipmentStore, access: Access) -> None:
+        self._store = store
+        self._access = access
+
+    @answers_rpc_errors
+    async def GetShipment(
+        self, request: pb.GetShipmentRequest, context: Context
+    ) -> pb.GetShipmentResponse:
+        caller = self._access.caller(context)
+        violations = id_violations("order_id", request.order_id)
+        if violations:
+            raise invalid_argument(violations)
+        stored = await self._store.get(request.order_id)
+        # An order cancelled before it was reserved leaves a cancelled record with no carrier,
+        # only so that a late stock-reserved ships nothing: it never was a shipment.
+        if (
+            stored is None
+            or not stored.shipment.carrier
+            or not self._access.may_see(caller, stored.shipment.customer_id)
+        ):
+            raise RpcError(
+                grpc.StatusCode.NOT_FOUND,
+                f"no shipment for order {request.order_id}",
+                error_info("SHIPMENT_NOT_FOUND", order_id=request.order_id),
+            )
+        return pb.GetShipmentResponse(shipment=stored.shipment)

@@ -1,0 +1,160 @@
+"""The notifications service on its own nats-server, behind a real gateway.
+
+Its own server, not the session's: another notifications instance (tests/integration/
+orders) shares the durable consumers there, with the contract's long webhook backoffs;
+here webhook retries are short so that retry and dead-letter tests take a second.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import grpc
+import nats
+import pytest
+from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
+from acme_events.banking import Application as Banking
+from acme_events.orders import Application as Orders
+from joserfc.jwk import OKPKey
+from nats.aio.client import Client as NatsClient
+
+from accord import devkeys
+from accord.contracts.descriptors import load_image
+from accord.events import EventSettings
+from accord.nats_server import NatsServer
+from accord.service import RunningService, start_service
+from gateway.auth import AuthSettings
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings
+from services.notifications import app as notifications_app
+from tests.support.principals import channel_as
+
+T = TypeVar("T")
+
+# Short, so that a delivery fails over in tenths of a second; six attempts span about 2 s.
+RETRY_DELAYS = (0.1, 0.3, 0.4, 0.4, 0.5)
+MAX_ATTEMPTS = 6
+
+
+@pytest.fixture(scope="session")
+async def notifications_nats(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[NatsServer]:
+    server = NatsServer(tmp_path_factory.mktemp("notifications-jetstream"))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture(scope="session")
+def notifications_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("notifications-home")
+    devkeys.ensure_dev_keys(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+async def nc(notifications_nats: NatsServer) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(notifications_nats.url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="session")
+async def notifications(
+    notifications_nats: NatsServer, notifications_home: Path, nc: NatsClient
+) -> AsyncIterator[RunningService]:
+    # It provisions its own contract and the streams it reads (ORDERS, BANKING) by itself.
+    settings = notifications_app.Settings(
+        port=0,
+        nats_url=notifications_nats.url,
+        home=notifications_home,
+        webhook_retry_delays=RETRY_DELAYS,
+        webhook_max_attempts=MAX_ATTEMPTS,
+        webhook_timeout_seconds=2.0,
+    )
+    service = await start_service(notifications_app.NAME, settings, notifications_app.build)
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest.fixture(scope="session")
+def principal_key(notifications_home: Path) -> OKPKey:
+    return devkeys.ensure_principal_key(notifications_home)
+
+
+# The async stub type exists for type checkers only (the .pyi), hence the quotes.
+AsCustomer = Callable[..., Awaitable["pb_grpc.NotificationServiceAsyncStub"]]
+
+
+@pytest.fixture
+async def as_customer(
+    notifications: RunningService, principal_key: OKPKey
+) -> AsyncIterator[AsCustomer]:
+    """Stubs that call the service directly, signed as the gateway would sign `subject`."""
+    channels: list[grpc.aio.Channel] = []
+
+    async def open_as(subject: str, *scopes: str) -> "pb_grpc.NotificationServiceAsyncStub":
+        scopes = scopes or ("notifications:read", "notifications:write")
+        channel = channel_as(f"127.0.0.1:{notifications.port}", principal_key, subject, *scopes)
+        channels.append(channel)
+        return pb_grpc.NotificationServiceStub(channel)
+
+    try:
+        yield open_as
+    finally:
+        for channel in channels:
+            await channel.close()
+
+
+@pytest.fixture(scope="session")
+async def gateway(
+    notifications: RunningService, notifications_home: Path, repo_root: Path
+) -> AsyncIterator[Gateway]:
+    settings = GatewaySettings.model_validate(
+        {
+            "listen": "127.0.0.1:0",
+            "metrics_listen": "",
+            "health_check_interval_s": 0.1,
+            "routes": {"acme.notifications": [f"127.0.0.1:{notifications.port}"]},
+            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(notifications_home)}),
+        }
+    )
+    started = Gateway(settings, load_image(repo_root / "gen/python/contracts.binpb"))
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop(0)
+
+
+@pytest.fixture
+def orders_events(nc: NatsClient) -> Orders:
+    """Publishes orders' events as the orders service would (never started: no consumers)."""
+    return Orders(nc, settings=EventSettings(source="/acme/orders"))
+
+
+@pytest.fixture
+def banking_events(nc: NatsClient) -> Banking:
+    return Banking(nc, settings=EventSettings(source="/acme/banking"))
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
+    """The first truthy result of `probe`; fails if none comes within `within` seconds (a
+    bound for a broken run, not a timing claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        found = await probe()
+        if found:
+            return found
+        if loop.time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.05)
