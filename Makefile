@@ -76,6 +76,10 @@ CLUSTER_PORT ?= 0
 cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (Ctrl-C stops it)
 	$(PY) -m accord cluster --port $(CLUSTER_PORT)
 
+.PHONY: demo
+demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing a timeline of each
+	$(PY) -m demo
+
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
 	$(PY) -m bench

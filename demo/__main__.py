@@ -1,0 +1,57 @@
+"""`make demo`: run every journey against the platform `make run` started, and print timelines."""
+
+import asyncio
+import sys
+import uuid
+
+import grpc
+import nats
+
+from accord import devkeys
+from accord.call_metadata import channel_with_metadata
+from accord.settings import CommonSettings
+from demo.journeys import JOURNEYS, Channel, Demo
+from demo.timeline import Timeline
+from gateway.auth import AuthSettings
+from gateway.settings import GatewaySettings
+
+
+def _channel_factory(address: str, settings: AuthSettings) -> Channel:
+    def channel(subject: str, *scopes: str) -> grpc.aio.Channel:
+        token = devkeys.mint_token(
+            subject, scopes, issuer=settings.issuer, audience=settings.audience, home=settings.home
+        )
+        bearer = [("authorization", f"Bearer {token}")]
+        return channel_with_metadata(address, lambda method: bearer)
+
+    return channel
+
+
+async def main() -> int:
+    common, gateway = CommonSettings(), GatewaySettings()
+    try:
+        servers = common.resolved_nats_servers()
+    except RuntimeError as missing:
+        print(f"make demo needs a running platform: {missing}", file=sys.stderr)
+        return 1
+    nc = await nats.connect(servers=servers, name="accord-demo")
+    address = gateway.listen
+    demo = Demo(channel=_channel_factory(address, gateway.auth), run_id=uuid.uuid4().hex[:6])
+    try:
+        for title, journey in JOURNEYS:
+            timeline = Timeline(title)
+            await timeline.start(nc)
+            try:
+                await journey(demo, timeline)
+            except grpc.aio.AioRpcError as failed:
+                timeline.note("gateway", f"{failed.code().name}: {failed.details()}")
+            finally:
+                await asyncio.sleep(0.2)  # the last events of the journey
+                await timeline.stop()
+    finally:
+        await nc.drain()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
