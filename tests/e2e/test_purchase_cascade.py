@@ -1,0 +1,189 @@
+"""The purchase cascade as customers and staff see it: every call through the gateway.
+
+The same journeys as tests/integration/cascade (which drive each service directly), here
+with tokens, scopes and owners enforced by the real gateway in front of every service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+import pytest
+from acme.inventory.v1 import inventory_pb2 as stock
+from acme.inventory.v1 import inventory_pb2_grpc as stock_grpc
+from acme.orders.v2 import orders_pb2 as v2
+from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+from acme.payments.v1 import payments_pb2 as pay
+from acme.payments.v1 import payments_pb2_grpc as pay_grpc
+from acme.shipping.v1 import shipping_pb2 as ship
+from acme.shipping.v1 import shipping_pb2_grpc as ship_grpc
+
+from tests.e2e.conftest import Platform
+
+pytestmark = pytest.mark.e2e
+
+CUSTOMER = ("orders:read", "orders:write", "payments:read", "shipping:read")
+STAFF = ("inventory:read", "inventory:admin")
+FINAL = {v2.ORDER_STATUS_SHIPPED, v2.ORDER_STATUS_CANCELLED}
+
+
+async def _new_sku(platform: Platform, units: int) -> str:
+    sku = f"E2E-{uuid.uuid4().hex[:8]}"
+    async with platform.channel("staff", *STAFF) as channel:
+        await stock_grpc.InventoryServiceStub(channel).SetStock(
+            stock.SetStockRequest(sku=sku, available=units)
+        )
+    return sku
+
+
+def _order(
+    customer: str, sku: str, quantity: int, token: str, request_id: str = ""
+) -> v2.PlaceOrderRequest:
+    price = v2.Money(currency_code="EUR", units=5)
+    return v2.PlaceOrderRequest(
+        request_id=request_id or uuid.uuid4().hex,
+        customer_id=customer,
+        lines=[v2.OrderLine(sku=sku, quantity=quantity, unit_price=price)],
+        payment_token=token,
+    )
+
+
+async def _final(orders: v2_grpc.OrderServiceAsyncStub, order_id: str) -> v2.Order:
+    """Follow the order with WatchOrder until it ends (the stream closes on a final status)."""
+    last = None
+    async for update in orders.WatchOrder(v2.WatchOrderRequest(order_id=order_id)):
+        last = update.order
+    assert last is not None
+    assert last.status in FINAL
+    return last
+
+
+async def _available(platform: Platform, sku: str) -> int:
+    async with platform.channel("staff", *STAFF) as channel:
+        reply = await stock_grpc.InventoryServiceStub(channel).GetStock(
+            stock.GetStockRequest(sku=sku)
+        )
+    return reply.stock.available
+
+
+async def test_paid_reserved_shipped_and_watched_through_the_gateway(
+    platform: Platform, unique: str
+) -> None:
+    alice = f"alice-{unique}"
+    sku = await _new_sku(platform, 5)
+    async with platform.channel(alice, *CUSTOMER) as channel:
+        orders = v2_grpc.OrderServiceStub(channel)
+        placed = (await orders.PlaceOrder(_order(alice, sku, 2, "tok_visa"))).order
+        final = await _final(orders, placed.order_id)
+        assert [change.status for change in final.history] == [
+            v2.ORDER_STATUS_PENDING,
+            v2.ORDER_STATUS_PAID,
+            v2.ORDER_STATUS_RESERVED,
+            v2.ORDER_STATUS_SHIPPED,
+        ]
+        shipment = await ship_grpc.ShippingServiceStub(channel).GetShipment(
+            ship.GetShipmentRequest(order_id=placed.order_id)
+        )
+        assert shipment.shipment.carrier
+    assert await _available(platform, sku) == 3
+
+
+async def test_a_declined_card_cancels_and_reserves_nothing(
+    platform: Platform, unique: str
+) -> None:
+    bob = f"bob-{unique}"
+    sku = await _new_sku(platform, 5)
+    async with platform.channel(bob, *CUSTOMER) as channel:
+        orders = v2_grpc.OrderServiceStub(channel)
+        placed = (await orders.PlaceOrder(_order(bob, sku, 1, "tok_decline_e2e"))).order
+        final = await _final(orders, placed.order_id)
+    assert final.status == v2.ORDER_STATUS_CANCELLED
+    assert final.cancellation.reason == v2.CANCELLATION_REASON_PAYMENT_DECLINED
+    assert await _available(platform, sku) == 5
+
+
+async def test_stock_gone_after_payment_refunds_and_cancels(
+    platform: Platform, unique: str
+) -> None:
+    carol = f"carol-{unique}"
+    sku = await _new_sku(platform, 1)
+    async with platform.channel(carol, *CUSTOMER) as channel:
+        orders = v2_grpc.OrderServiceStub(channel)
+        placed = (await orders.PlaceOrder(_order(carol, sku, 2, "tok_visa"))).order
+        final = await _final(orders, placed.order_id)
+        assert final.status == v2.ORDER_STATUS_CANCELLED
+        assert final.cancellation.reason == v2.CANCELLATION_REASON_OUT_OF_STOCK
+        payments = pay_grpc.PaymentServiceStub(channel)
+        for _ in range(100):  # the refund follows the cancellation
+            payment = (
+                await payments.GetPayment(pay.GetPaymentRequest(order_id=placed.order_id))
+            ).payment
+            if payment.status == pay.PAYMENT_STATUS_REFUNDED:
+                break
+            await asyncio.sleep(0.05)
+        assert payment.status == pay.PAYMENT_STATUS_REFUNDED
+    assert await _available(platform, sku) == 1
+
+
+async def test_a_retried_purchase_runs_one_cascade(platform: Platform, unique: str) -> None:
+    dave = f"dave-{unique}"
+    sku = await _new_sku(platform, 5)
+    request = _order(dave, sku, 1, "tok_visa", request_id="same")
+    async with platform.channel(dave, *CUSTOMER) as channel:
+        orders = v2_grpc.OrderServiceStub(channel)
+        replies = await asyncio.gather(*(orders.PlaceOrder(request) for _ in range(3)))
+        assert len({reply.order.order_id for reply in replies}) == 1
+        await _final(orders, replies[0].order.order_id)
+    assert await _available(platform, sku) == 4
+
+
+async def test_two_customers_race_for_the_last_unit(platform: Platform, unique: str) -> None:
+    sku = await _new_sku(platform, 1)
+    erin, frank = f"erin-{unique}", f"frank-{unique}"
+    async with (
+        platform.channel(erin, *CUSTOMER) as as_erin,
+        platform.channel(frank, *CUSTOMER) as as_frank,
+    ):
+        stubs = [v2_grpc.OrderServiceStub(as_erin), v2_grpc.OrderServiceStub(as_frank)]
+        placed = await asyncio.gather(
+            stubs[0].PlaceOrder(_order(erin, sku, 1, "tok_visa")),
+            stubs[1].PlaceOrder(_order(frank, sku, 1, "tok_visa")),
+        )
+        finals = await asyncio.gather(
+            *(_final(stub, reply.order.order_id) for stub, reply in zip(stubs, placed, strict=True))
+        )
+    assert sorted(v2.OrderStatus.Name(order.status) for order in finals) == [
+        "ORDER_STATUS_CANCELLED",
+        "ORDER_STATUS_SHIPPED",
+    ]
+    assert await _available(platform, sku) == 0
+
+
+async def test_customers_reach_only_their_own_payments_and_shipments(
+    platform: Platform, unique: str
+) -> None:
+    gina, hugo = f"gina-{unique}", f"hugo-{unique}"
+    sku = await _new_sku(platform, 5)
+    async with (
+        platform.channel(gina, *CUSTOMER) as as_gina,
+        platform.channel(hugo, *CUSTOMER) as as_hugo,
+    ):
+        orders = v2_grpc.OrderServiceStub(as_gina)
+        placed = (await orders.PlaceOrder(_order(gina, sku, 1, "tok_visa"))).order
+        await _final(orders, placed.order_id)
+        for call in (
+            pay_grpc.PaymentServiceStub(as_hugo).GetPayment(
+                pay.GetPaymentRequest(order_id=placed.order_id)
+            ),
+            ship_grpc.ShippingServiceStub(as_hugo).GetShipment(
+                ship.GetShipmentRequest(order_id=placed.order_id)
+            ),
+            v2_grpc.OrderServiceStub(as_hugo).GetOrder(
+                v2.GetOrderRequest(order_id=placed.order_id)
+            ),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call
+            assert refused.value.code() == grpc.StatusCode.NOT_FOUND
