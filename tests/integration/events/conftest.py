@@ -2,9 +2,12 @@
 
 `orders_contract` and `notifications_contract` are renamed with the same `unique`, so
 together they are one topology: orders declares the ORDERS stream and publishes to it,
-notifications' durable consumer reads from it.
+notifications' durable consumer reads from it. Each also holds the upstream streams its
+own durables read (payments, inventory, shipping; orders, banking), so either one can
+start on its own.
 """
 
+import dataclasses
 import importlib
 import sys
 import warnings
@@ -42,13 +45,34 @@ def kit_contract(kit: ModuleType, unique: str) -> Contract:
 
 @pytest.fixture
 def orders_contract(unique: str) -> Contract:
+    from acme_events.inventory.contract import DOCUMENT as INVENTORY
     from acme_events.orders.contract import DOCUMENT
+    from acme_events.payments.contract import DOCUMENT as PAYMENTS
+    from acme_events.shipping.contract import DOCUMENT as SHIPPING
 
-    return renamed(DOCUMENT, unique)
+    contract = renamed(DOCUMENT, unique)
+    # Orders follows payment, stock and shipment events: its durables read the streams of
+    # those services, which this test topology must then hold too (renamed the same way).
+    upstream = tuple(
+        s for doc in (PAYMENTS, INVENTORY, SHIPPING) for s in renamed(doc, unique).streams
+    )
+    return dataclasses.replace(contract, streams=contract.streams + upstream)
 
 
 @pytest.fixture
 def notifications_contract(unique: str) -> Contract:
+    from acme_events.banking.contract import DOCUMENT as BANKING
     from acme_events.notifications.contract import DOCUMENT
+    from acme_events.orders.contract import DOCUMENT as ORDERS
 
-    return renamed(DOCUMENT, unique)
+    contract = renamed(DOCUMENT, unique)
+    # Notifications follows order and transfer events: its durables read the ORDERS and
+    # BANKING streams, which this topology must then hold too (renamed the same way, so
+    # they equal the ORDERS stream `orders_contract` declares and provision as one).
+    read = {c.stream for c in contract.consumers}
+    upstream = tuple(
+        s for doc in (ORDERS, BANKING) for s in renamed(doc, unique).streams if s.name in read
+    )
+    contract = dataclasses.replace(contract, streams=contract.streams + upstream)
+    assert read <= {s.name for s in contract.streams}, "a durable reads an undeclared stream"
+    return contract

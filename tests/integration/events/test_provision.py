@@ -12,6 +12,7 @@ from accord.events import (
     BucketSpec,
     Contract,
     ProvisioningRefused,
+    load_document,
     provision,
     provision_documents,
 )
@@ -38,13 +39,39 @@ async def test_provisioning_is_idempotent(
     first = await provision(jetstream, contracts)
     again = await provision(jetstream, contracts)
 
+    # Each contract of this topology also holds the upstream streams its durables read
+    # (see conftest.py). ORDERS is declared by both, identically: it is provisioned once.
+    streams = [
+        "ORDERS",
+        "ORDERS_DEADLETTER",
+        "PAYMENTS",
+        "PAYMENTS_DEADLETTER",
+        "INVENTORY",
+        "INVENTORY_DEADLETTER",
+        "SHIPPING",
+        "SHIPPING_DEADLETTER",
+        "NOTIFICATIONS",
+        "NOTIFICATIONS_EMAIL",
+        "NOTIFICATIONS_WEBHOOKS",
+        "NOTIFICATIONS_DEADLETTER",
+        "BANKING",
+    ]
+    buckets = ["orders", "notifications", "notifications_settings"]
+    consumers = [
+        ("PAYMENTS", "orders-payment-authorized"),
+        ("PAYMENTS", "orders-payment-declined"),
+        ("INVENTORY", "orders-stock-reserved"),
+        ("INVENTORY", "orders-out-of-stock"),
+        ("SHIPPING", "orders-shipment-scheduled"),
+        ("ORDERS", "notifications-order-placed"),
+        ("ORDERS", "notifications-order-status-changed"),
+        ("BANKING", "notifications-transfer-status-changed"),
+        ("NOTIFICATIONS_WEBHOOKS", "notifications-webhook-delivery"),
+    ]
     assert first == [
-        f"created stream ORDERS_{unique}",
-        f"created stream ORDERS_DEADLETTER_{unique}",
-        f"created stream NOTIFICATIONS_DEADLETTER_{unique}",
-        f"created bucket orders_{unique}",
-        f"created bucket notifications_{unique}",
-        f"created consumer ORDERS_{unique}/notifications-order-placed-{unique}",
+        *(f"created stream {name}_{unique}" for name in streams),
+        *(f"created bucket {bucket}_{unique}" for bucket in buckets),
+        *(f"created consumer {s}_{unique}/{durable}-{unique}" for s, durable in consumers),
     ]
     assert again == [line.replace("created", "unchanged") for line in first]
     info = await jetstream.stream_info(f"ORDERS_{unique}")
@@ -108,35 +135,36 @@ async def test_buckets_are_provisioned_and_guarded(
 async def test_documents_are_provisioned_from_yaml(
     nats_client: NatsClient, repo_root: Path, tmp_path: Path, unique: str
 ) -> None:
-    """What `make streams` runs, here on renamed copies of asyncapi/orders.yaml and
-    asyncapi/notifications.yaml (which refers to orders.yaml beside it)."""
-    for name in ("orders", "notifications"):
-        text = (repo_root / "asyncapi" / f"{name}.yaml").read_text()
-        text = text.replace("ORDERS", f"ORDERS_{unique}")
-        text = text.replace("NOTIFICATIONS", f"NOTIFICATIONS_{unique}")
-        text = text.replace("acme.orders.v1.", f"t{unique}.orders.")
-        text = text.replace("acme.notifications.v1.", f"t{unique}.notifications.")
-        text = text.replace("durable: notifications-", f"durable: t{unique}-")
-        text = text.replace(f"bucket: {name}", f"bucket: {name}_{unique}")
-        (tmp_path / f"{name}.yaml").write_text(text)
-    documents = [tmp_path / "orders.yaml", tmp_path / "notifications.yaml"]
-    orders, notifications = (yaml.safe_load(d.read_text()) for d in documents)
+    """What `make streams` runs, here on renamed copies of every asyncapi/*.yaml (they refer
+    to each other's messages, so they are copied side by side)."""
+    sources = sorted((repo_root / "asyncapi").glob("*.yaml"))
+    for source in sources:
+        text = source.read_text()
+        for other in sources:
+            name = other.stem
+            text = text.replace(name.upper(), f"{name.upper()}_{unique}")
+            text = text.replace(f"acme.{name}.v1.", f"t{unique}.{name}.")
+        text = text.replace("durable: ", f"durable: t{unique}-")
+        text = text.replace("bucket: ", f"bucket: t{unique}_")
+        (tmp_path / source.name).write_text(text)
+    documents = [tmp_path / source.name for source in sources]
+    orders = yaml.safe_load((tmp_path / "orders.yaml").read_text())
+    notifications = yaml.safe_load((tmp_path / "notifications.yaml").read_text())
     assert orders["x-jetstream"]["streams"][0]["name"] == f"ORDERS_{unique}"
-    assert orders["x-jetstream"]["keyValue"][0]["bucket"] == f"orders_{unique}"
-    assert notifications["x-jetstream"]["keyValue"][0]["bucket"] == f"notifications_{unique}"
+    assert orders["x-jetstream"]["keyValue"][0]["bucket"] == f"t{unique}_orders"
     binding = notifications["operations"]["receiveOrderPlaced"]["bindings"]["nats"]
     assert binding["x-jetstream"]["stream"] == f"ORDERS_{unique}"
-    assert binding["x-jetstream"]["durable"] == f"t{unique}-order-placed"
+    assert binding["x-jetstream"]["durable"] == f"t{unique}-notifications-order-placed"
 
     done = await provision_documents(nats_client, documents)
-    assert [line.split()[:2] for line in done] == [
-        ["created", "stream"],
-        ["created", "stream"],
-        ["created", "stream"],
-        ["created", "bucket"],
-        ["created", "bucket"],
-        ["created", "consumer"],
-    ]
-    assert done[-1] == f"created consumer ORDERS_{unique}/t{unique}-order-placed"
+    declared = [Contract.from_document(load_document(d)) for d in documents]
+    kinds = [line.split()[:2] for line in done]
+    assert kinds == (
+        [["created", "stream"]] * sum(len(c.streams) for c in declared)
+        + [["created", "bucket"]] * sum(len(c.buckets) for c in declared)
+        + [["created", "consumer"]] * sum(len(c.consumers) for c in declared)
+    )
+    assert f"created consumer ORDERS_{unique}/t{unique}-notifications-order-placed" in done
+    assert f"created stream ORDERS_{unique}" in done
     again = await provision_documents(nats_client, documents)
     assert again == [line.replace("created", "unchanged") for line in done]

@@ -55,7 +55,10 @@ async def test_typed_round_trip_is_valid_against_the_schema(
     app = Application(nats_client, settings=SETTINGS, contract=orders_contract)
     receiver = NotificationsApplication(
         nats_client,
-        settings=EventSettings(source="/acme/notifications", provision=True),
+        # Only receiveOrderPlaced is exercised: notifications' other durables stay unbound.
+        settings=EventSettings(
+            source="/acme/notifications", provision=True, require_handlers=False
+        ),
         contract=notifications_contract,
     )
     seen: list[tuple[ReceivedOrderPlaced, EventContext]] = []
