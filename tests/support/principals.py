@@ -7,8 +7,8 @@ import grpc
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.call_metadata import channel_with_metadata
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
-from tests.support.metadata import channel_with_metadata
 
 
 def principal_key(home: Path) -> OKPKey:
