@@ -7,9 +7,9 @@ Everything runs on this machine in one run: an embedded nats-server, the real or
 this process as the client. Each round measures GetOrder (acme.orders.v2, a JetStream
 key-value read in the service) direct and through the gateway, at 1 and at 32 calls in flight,
 and reads both servers' CPU time from /proc. Figures are ratios and differences against the
-direct baseline of the same round; the median round is reported. A plain pass-through proxy
-(bench/naive_proxy.py: no auth, limits or logging) is measured in the same rounds, as the
-floor a Python gRPC proxy reaches here. JSON goes to bench/results/gateway.json.
+direct baseline of the same round; each is reported as its median over the rounds. A plain
+pass-through proxy (bench/naive_proxy.py: no auth, limits or logging) is measured in the same
+rounds, as the floor a Python gRPC proxy reaches here. JSON goes to bench/results/gateway.json.
 """
 
 import argparse
@@ -31,7 +31,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from accord import devkeys
 from accord.identity import Principal
 from accord.nats_server import NatsServer
-from bench._common import fresh_nats_server, machine, percentile, process_cpu_seconds
+from bench._common import fresh_nats_server, machine, median, percentile, process_cpu_seconds
 from gateway.auth import AuthSettings, PrincipalSigner
 
 RESULTS = Path("bench/results/gateway.json")
@@ -142,37 +142,54 @@ async def _measure(
 
 
 def _summary(rounds: list[dict[str, Run]]) -> dict[str, Any]:
-    """The median round's figures (by the gateway's throughput ratio), and every round's."""
-
-    def ratio(pair: dict[str, Run], target: str = "gateway") -> float:
-        return pair[target].per_second / pair["direct"].per_second
-
-    ratios = [ratio(pair) for pair in rounds]
-    median = sorted(rounds, key=ratio)[len(rounds) // 2]
-    direct, gw, naive = median["direct"], median["gateway"], median["naive"]
+    """Each figure as the median over the rounds of that figure, every figure of a round being
+    paired with the direct baseline (or, for the gateway's extra CPU, the bare proxy) of the
+    same round; and every round's figures, to read the spread."""
     us = 1e6
-    return {
-        "throughput_ratio": round(gw.per_second / direct.per_second, 3),
-        "throughput_ratios_all_rounds": [round(r, 3) for r in ratios],
-        "direct_calls_per_s": round(direct.per_second),
-        "gateway_calls_per_s": round(gw.per_second),
-        "direct_p50_ms": round(direct.p50_ms, 3),
-        "gateway_p50_ms": round(gw.p50_ms, 3),
-        "added_p50_ms": round(gw.p50_ms - direct.p50_ms, 3),
-        "direct_p99_ms": round(direct.p99_ms, 3),
-        "gateway_p99_ms": round(gw.p99_ms, 3),
-        "added_p99_ms": round(gw.p99_ms - direct.p99_ms, 3),
-        "gateway_cpu_us_per_call": round(gw.gateway_cpu_s / gw.calls * us, 1),
-        "backend_cpu_us_per_call_direct": round(direct.backend_cpu_s / direct.calls * us, 1),
-        "backend_cpu_us_per_call_via_gateway": round(gw.backend_cpu_s / gw.calls * us, 1),
-        "naive_proxy_throughput_ratio": round(naive.per_second / direct.per_second, 3),
-        "naive_proxy_throughput_ratios_all_rounds": [
-            round(ratio(pair, "naive"), 3) for pair in rounds
-        ],
-        "naive_proxy_added_p50_ms": round(naive.p50_ms - direct.p50_ms, 3),
-        "naive_proxy_cpu_us_per_call": round(naive.gateway_cpu_s / naive.calls * us, 1),
-        "runs": [asdict(direct), asdict(gw), asdict(naive)],
+
+    def cpu(run: Run, process: str) -> float:
+        seconds = run.gateway_cpu_s if process == "proxy" else run.backend_cpu_s
+        return seconds / run.calls * us
+
+    per_round = []
+    for pair in rounds:
+        direct, gw, naive = pair["direct"], pair["gateway"], pair["naive"]
+        per_round.append(
+            {
+                "throughput_ratio": gw.per_second / direct.per_second,
+                "direct_calls_per_s": direct.per_second,
+                "gateway_calls_per_s": gw.per_second,
+                "direct_p50_ms": direct.p50_ms,
+                "gateway_p50_ms": gw.p50_ms,
+                "added_p50_ms": gw.p50_ms - direct.p50_ms,
+                "direct_p99_ms": direct.p99_ms,
+                "gateway_p99_ms": gw.p99_ms,
+                "added_p99_ms": gw.p99_ms - direct.p99_ms,
+                "gateway_cpu_us_per_call": cpu(gw, "proxy"),
+                "backend_cpu_us_per_call_direct": cpu(direct, "backend"),
+                "backend_cpu_us_per_call_via_gateway": cpu(gw, "backend"),
+                "naive_proxy_throughput_ratio": naive.per_second / direct.per_second,
+                "naive_proxy_added_p50_ms": naive.p50_ms - direct.p50_ms,
+                "naive_proxy_added_p99_ms": naive.p99_ms - direct.p99_ms,
+                "naive_proxy_cpu_us_per_call": cpu(naive, "proxy"),
+                # What the gateway's features cost beyond the bare proxy, in the same round.
+                "gateway_cpu_us_per_call_beyond_naive": cpu(gw, "proxy") - cpu(naive, "proxy"),
+            }
+        )
+    digits = {"calls_per_s": 0, "_ms": 3, "cpu_us": 1}
+
+    def rounded(key: str, value: float) -> float:
+        places = next((n for part, n in digits.items() if part in key), 3)
+        return round(value, places) if places else round(value)
+
+    summary: dict[str, Any] = {
+        key: rounded(key, median([figures[key] for figures in per_round])) for key in per_round[0]
     }
+    summary["rounds"] = [
+        {key: rounded(key, value) for key, value in figures.items()} for figures in per_round
+    ]
+    summary["runs"] = [asdict(run) for pair in rounds for run in pair.values()]
+    return summary
 
 
 async def bench(seconds: float, repeats: int) -> dict[str, Any]:
@@ -310,7 +327,8 @@ def main() -> None:
             f"{key}: ratio {figures['throughput_ratio']} "
             f"({figures['gateway_calls_per_s']}/{figures['direct_calls_per_s']} calls/s), "
             f"added p50 {figures['added_p50_ms']} ms, added p99 {figures['added_p99_ms']} ms, "
-            f"gateway CPU {figures['gateway_cpu_us_per_call']} us/call, "
+            f"gateway CPU {figures['gateway_cpu_us_per_call']} us/call "
+            f"({figures['gateway_cpu_us_per_call_beyond_naive']} beyond the bare proxy), "
             f"backend CPU {figures['backend_cpu_us_per_call_direct']} us/call; "
             f"naive proxy: ratio {figures['naive_proxy_throughput_ratio']}, "
             f"added p50 {figures['naive_proxy_added_p50_ms']} ms, "

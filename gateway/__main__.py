@@ -14,6 +14,9 @@ async def serve(settings: GatewaySettings) -> None:
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    logging.getLogger("gateway").info(
+        "event loop: %s.%s", type(loop).__module__, type(loop).__name__
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(

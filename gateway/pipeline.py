@@ -14,9 +14,8 @@ with details; backend errors are handed back exactly as the backend sent them.
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import Any, NoReturn
 
@@ -31,20 +30,21 @@ from gateway.auth import (
     Authenticator,
     Principal,
     PrincipalSigner,
-    authorize,
-    needs_request,
 )
+from gateway.auth._authenticator import API_KEY, AUTHORIZATION
+from gateway.auth._authorize import MethodPolicy
 from gateway.backends import Backend, BackendPool
 from gateway.errors import internal, message_too_large, service_unavailable, undecodable_request
 from gateway.limits import ConcurrencyLimiter, RateLimiter
 from gateway.observability import CallRecord, Metrics, finish
-from gateway.routes import MethodRoute
+from gateway.routes import MethodRoute, ServiceRoute
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Metadata = tuple[tuple[str, str | bytes], ...]
+Outbound = list[tuple[str, str | bytes]]
 REQUEST_ID = "x-request-id"
 
 # Never forwarded: connection-level headers (the gateway is the backend's client), besides
@@ -55,13 +55,37 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Admitted:
-    """A call that may go on: who makes it, where it goes, with what metadata and time."""
+class _Method:
+    """What every call of one routed method shares, worked out once when its handler is built:
+    its path, service and pool, its compiled policy, the headers its version's lifecycle adds,
+    and the deadline it gets when the client sets none."""
 
-    principal: Principal | None
-    metadata: Sequence[tuple[str, str | bytes]]
-    timeout: float | None
+    __slots__ = (
+        "contract",
+        "default_timeout",
+        "gateway_headers",
+        "path",
+        "policy",
+        "pool",
+        "request_type",
+        "route",
+        "service",
+    )
+
+    def __init__(self, route: MethodRoute, pool: BackendPool, settings: GatewaySettings) -> None:
+        self.route = route
+        self.contract = route.contract
+        self.service: ServiceRoute = route.service
+        self.path = route.contract.path
+        self.pool = pool
+        self.policy = MethodPolicy(route.contract)
+        self.gateway_headers = route.service.lifecycle_headers
+        self.request_type = route.request_type
+        self.default_timeout = (
+            settings.default_stream_deadline_s
+            if route.contract.server_streaming
+            else settings.default_deadline_s
+        )
 
 
 class Pipeline:
@@ -85,104 +109,108 @@ class Pipeline:
         )
         self.rate = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         self._dropped = _HOP_BY_HOP | CREDENTIAL_HEADERS | IDENTITY_HEADERS | {REQUEST_ID}
+        self._rate_limited = settings.rate_limit_per_s > 0
+        self._max_receive = settings.max_receive_message_bytes
+        self._max_send = settings.max_send_message_bytes
 
     def handler(self, route: MethodRoute) -> "grpc.RpcMethodHandler[Any, Any]":
         # grpc tells a streaming behaviour by its function kind, so each shape's method is
         # bound with partial (which keeps the kind), not wrapped in a closure.
-        method = route.contract
-        if method.client_streaming and method.server_streaming:
-            return grpc.stream_stream_rpc_method_handler(partial(self._stream_stream, route))
-        if method.client_streaming:
-            return grpc.stream_unary_rpc_method_handler(partial(self._stream_unary, route))
-        if method.server_streaming:
-            return grpc.unary_stream_rpc_method_handler(partial(self._unary_stream, route))
-        return grpc.unary_unary_rpc_method_handler(partial(self._unary_unary, route))
+        method = _Method(route, self.pools[route.service.name], self.settings)
+        contract = route.contract
+        if contract.client_streaming and contract.server_streaming:
+            return grpc.stream_stream_rpc_method_handler(partial(self._stream_stream, method))
+        if contract.client_streaming:
+            return grpc.stream_unary_rpc_method_handler(partial(self._stream_unary, method))
+        if contract.server_streaming:
+            return grpc.unary_stream_rpc_method_handler(partial(self._unary_stream, method))
+        return grpc.unary_unary_rpc_method_handler(partial(self._unary_unary, method))
 
     # The four shapes share admission and failure handling; they differ in how bytes flow.
 
-    async def _unary_unary(self, route: MethodRoute, request: bytes, context: Context) -> bytes:
-        record, metadata, outbound = self._record(route, context)
-        relay = self._relay(route, context, record)
+    async def _unary_unary(self, method: _Method, request: bytes, context: Context) -> bytes:
+        record, outbound, credentials = self._record(method, context)
+        relay = proxy.Relay(
+            context, (REQUEST_ID, record.request_id), method.gateway_headers, self._max_send
+        )
         backend: Backend | None = None
         try:
             self.concurrency.enter()
             try:
-                record.bytes_in = len(request)
-                self._check_size(request)
-                admitted = await self._admit(route, context, record, metadata, outbound)
-                self._authorize(route, admitted.principal, request)
-                backend = self._pick(route)
+                size = record.bytes_in = len(request)
+                if size > self._max_receive:
+                    self._check_size(request)
+                principal, timeout = await self._admit(
+                    method, context, record, outbound, credentials
+                )
+                self._authorize(method, principal, request)
+                backend = self._pick(method)
                 return await proxy.unary_unary(
-                    backend.unary_unary(route.contract.path),
-                    request,
-                    relay,
-                    admitted.metadata,
-                    admitted.timeout,
+                    backend.unary_unary(method.path), request, relay, outbound, timeout
                 )
             finally:
                 self.concurrency.leave()
         except BaseException as error:
-            await self._fail(error, route, context, record, relay, backend)
+            await self._fail(error, method, context, record, relay, backend)
             raise
         finally:
             record.bytes_out = relay.bytes_out
             finish(record, self.metrics)
 
     async def _unary_stream(
-        self, route: MethodRoute, request: bytes, context: Context
+        self, method: _Method, request: bytes, context: Context
     ) -> AsyncIterator[bytes]:
-        record, metadata, outbound = self._record(route, context)
-        relay = self._relay(route, context, record)
+        record, outbound, credentials = self._record(method, context)
+        relay = proxy.Relay(
+            context, (REQUEST_ID, record.request_id), method.gateway_headers, self._max_send
+        )
         backend: Backend | None = None
         try:
             self.concurrency.enter()
             try:
                 record.bytes_in = len(request)
                 self._check_size(request)
-                admitted = await self._admit(route, context, record, metadata, outbound)
-                self._authorize(route, admitted.principal, request)
-                backend = self._pick(route)
+                principal, timeout = await self._admit(
+                    method, context, record, outbound, credentials
+                )
+                self._authorize(method, principal, request)
+                backend = self._pick(method)
                 async for response in proxy.unary_stream(
-                    backend.unary_stream(route.contract.path),
-                    request,
-                    relay,
-                    admitted.metadata,
-                    admitted.timeout,
+                    backend.unary_stream(method.path), request, relay, outbound, timeout
                 ):
                     yield response
             finally:
                 self.concurrency.leave()
         except BaseException as error:
-            await self._fail(error, route, context, record, relay, backend)
+            await self._fail(error, method, context, record, relay, backend)
             raise
         finally:
             record.bytes_out = relay.bytes_out
             finish(record, self.metrics)
 
     async def _stream_unary(
-        self, route: MethodRoute, requests: AsyncIterator[bytes], context: Context
+        self, method: _Method, requests: AsyncIterator[bytes], context: Context
     ) -> bytes:
-        record, metadata, outbound = self._record(route, context)
-        relay = self._relay(route, context, record)
+        record, outbound, credentials = self._record(method, context)
+        relay = proxy.Relay(
+            context, (REQUEST_ID, record.request_id), method.gateway_headers, self._max_send
+        )
         backend: Backend | None = None
         try:
             self.concurrency.enter()
             try:
-                admitted = await self._admit(route, context, record, metadata, outbound)
-                check = self._request_check(route, admitted.principal)
-                backend = self._pick(route)
+                principal, timeout = await self._admit(
+                    method, context, record, outbound, credentials
+                )
+                check = self._request_check(method, principal)
+                backend = self._pick(method)
                 return await proxy.stream_unary(
-                    backend.stream_unary(route.contract.path),
-                    requests,
-                    check,
-                    relay,
-                    admitted.metadata,
-                    admitted.timeout,
+                    backend.stream_unary(method.path), requests, check, relay, outbound, timeout
                 )
             finally:
                 self.concurrency.leave()
         except BaseException as error:
-            await self._fail(error, route, context, record, relay, backend)
+            await self._fail(error, method, context, record, relay, backend)
             raise
         finally:
             record.bytes_in = relay.bytes_in
@@ -190,30 +218,29 @@ class Pipeline:
             finish(record, self.metrics)
 
     async def _stream_stream(
-        self, route: MethodRoute, requests: AsyncIterator[bytes], context: Context
+        self, method: _Method, requests: AsyncIterator[bytes], context: Context
     ) -> AsyncIterator[bytes]:
-        record, metadata, outbound = self._record(route, context)
-        relay = self._relay(route, context, record)
+        record, outbound, credentials = self._record(method, context)
+        relay = proxy.Relay(
+            context, (REQUEST_ID, record.request_id), method.gateway_headers, self._max_send
+        )
         backend: Backend | None = None
         try:
             self.concurrency.enter()
             try:
-                admitted = await self._admit(route, context, record, metadata, outbound)
-                check = self._request_check(route, admitted.principal)
-                backend = self._pick(route)
+                principal, timeout = await self._admit(
+                    method, context, record, outbound, credentials
+                )
+                check = self._request_check(method, principal)
+                backend = self._pick(method)
                 async for response in proxy.stream_stream(
-                    backend.stream_stream(route.contract.path),
-                    requests,
-                    check,
-                    relay,
-                    admitted.metadata,
-                    admitted.timeout,
+                    backend.stream_stream(method.path), requests, check, relay, outbound, timeout
                 ):
                     yield response
             finally:
                 self.concurrency.leave()
         except BaseException as error:
-            await self._fail(error, route, context, record, relay, backend)
+            await self._fail(error, method, context, record, relay, backend)
             raise
         finally:
             record.bytes_in = relay.bytes_in
@@ -222,94 +249,100 @@ class Pipeline:
 
     # Steps shared by every shape.
 
-    def _record(
-        self, route: MethodRoute, context: Context
-    ) -> tuple[CallRecord, Metadata, list[tuple[str, str | bytes]]]:
-        """The call's record (with its request id), the client's metadata, and what of it to
-        forward."""
-        request_id = ""
-        outbound: list[tuple[str, str | bytes]] = []
-        dropped = self._dropped
-        metadata: Metadata = tuple(context.invocation_metadata() or ())
-        for key, value in metadata:
-            if key == REQUEST_ID:
-                request_id = value if isinstance(value, str) else ""
-            elif key not in dropped and not key.startswith("grpc-"):
-                outbound.append((key, value))
-        if not _valid_request_id(request_id):
-            request_id = uuid.uuid4().hex
-        outbound.append((REQUEST_ID, request_id))
-        return CallRecord(request_id, route.contract.path), metadata, outbound
+    def _record(self, method: _Method, context: Context) -> tuple[CallRecord, Outbound, Outbound]:
+        """One pass over the client's metadata: the call's record (with its request id), what
+        of the metadata to forward, and the credential headers (for authentication).
 
-    def _relay(self, route: MethodRoute, context: Context, record: CallRecord) -> proxy.Relay:
-        return proxy.Relay(
-            context,
-            (REQUEST_ID, record.request_id),
-            route.service.lifecycle_headers,
-            self.settings.max_send_message_bytes,
-        )
+        grpc hands metadata keys over in lower case (it refuses others), so the frozenset of
+        keys never to forward decides everything but `grpc-` keys with one lookup."""
+        request_id = ""
+        outbound: Outbound = []
+        credentials: Outbound = []
+        dropped = self._dropped
+        for pair in context.invocation_metadata() or ():
+            key = pair[0]
+            if key in dropped:
+                if key == REQUEST_ID:
+                    value = pair[1]
+                    request_id = value if isinstance(value, str) else ""
+                elif key in CREDENTIAL_HEADERS:
+                    credentials.append(pair)
+            elif not key.startswith("grpc-"):
+                outbound.append(pair)
+        if not (request_id and _valid_request_id(request_id)):
+            request_id = _new_request_id()
+        outbound.append((REQUEST_ID, request_id))
+        return CallRecord(request_id, method.path), outbound, credentials
 
     async def _admit(
         self,
-        route: MethodRoute,
+        method: _Method,
         context: Context,
         record: CallRecord,
-        metadata: Metadata,
-        outbound: list[tuple[str, str | bytes]],
-    ) -> _Admitted:
-        """Authenticate and rate-limit; the deadline and metadata for the backend call."""
-        principal = await self.authenticator.authenticate(metadata)
+        outbound: Outbound,
+        credentials: Outbound,
+    ) -> tuple[Principal | None, float | None]:
+        """Authenticate and rate-limit, adding the principal header to `outbound`: the caller,
+        and the timeout for the backend call."""
+        principal: Principal | None = None
+        if credentials:
+            first = credentials[0]
+            value = first[1]
+            if len(credentials) == 1 and first[0] == AUTHORIZATION and isinstance(value, str):
+                principal = self.authenticator.cached(value)
+            if principal is None:
+                principal = await self.authenticator.authenticate_credentials(
+                    [v for k, v in credentials if k == AUTHORIZATION],
+                    [v for k, v in credentials if k == API_KEY],
+                )
         if principal is None:
-            self.rate.take(_anonymous(context.peer()))
+            if self._rate_limited:
+                self.rate.take(_anonymous(context.peer()))
         else:
             record.subject = principal.subject
-            self.rate.take(principal.subject)
-            outbound.extend(self.signer.headers(principal, route.service.name))
+            if self._rate_limited:
+                self.rate.take(principal.subject)
+            outbound.append(self.signer.header(principal, method.service.name))
         timeout = context.time_remaining()
-        if timeout is None:
-            settings = self.settings
-            streams = route.contract.server_streaming
-            timeout = settings.default_stream_deadline_s if streams else settings.default_deadline_s
-        return _Admitted(principal, outbound, timeout)
+        return principal, method.default_timeout if timeout is None else timeout
 
-    def _pick(self, route: MethodRoute) -> Backend:
-        backend = self.pools[route.service.name].pick()
+    def _pick(self, method: _Method) -> Backend:
+        backend = method.pool.pick()
         if backend is None:
-            raise service_unavailable(route.service.name, "no healthy backend")
+            raise service_unavailable(method.service.name, "no healthy backend")
         return backend
 
     def _check_size(self, request: bytes) -> None:
-        if len(request) > self.settings.max_receive_message_bytes:
-            raise message_too_large(
-                "request", len(request), self.settings.max_receive_message_bytes
-            )
+        if len(request) > self._max_receive:
+            raise message_too_large("request", len(request), self._max_receive)
 
-    def _authorize(self, route: MethodRoute, principal: Principal | None, request: bytes) -> None:
+    def _authorize(self, method: _Method, principal: Principal | None, request: bytes) -> None:
         """The contract's policy; the request is decoded only when an owner check needs it."""
+        policy = method.policy
         message: Message | None = None
-        if needs_request(route.contract, principal):
+        if policy.needs_request(principal):
             try:
-                message = route.request_type.FromString(request)
+                message = method.request_type.FromString(request)
             except DecodeError:
-                raise undecodable_request(route.contract.input_type) from None
-        authorize(route.contract, principal, message)
+                raise undecodable_request(method.contract.input_type) from None
+        policy.authorize(principal, message)
 
-    def _request_check(self, route: MethodRoute, principal: Principal | None) -> proxy.RequestCheck:
+    def _request_check(self, method: _Method, principal: Principal | None) -> proxy.RequestCheck:
         """Each message of a client stream: the size limit, and the policy if it reads fields."""
-        if needs_request(route.contract, principal):
+        if method.policy.needs_request(principal):
 
             def check_each(request: bytes) -> None:
                 self._check_size(request)
-                self._authorize(route, principal, request)
+                self._authorize(method, principal, request)
 
             return check_each
-        authorize(route.contract, principal, None)
+        method.policy.authorize(principal, None)
         return self._check_size
 
     async def _fail(
         self,
         error: BaseException,
-        route: MethodRoute,
+        method: _Method,
         context: Context,
         record: CallRecord,
         relay: proxy.Relay,
@@ -330,14 +363,14 @@ class Pipeline:
             if backend is None or not _unreachable(error, backend):
                 await _pass_back(error, context, record, relay)
             # Skip the backend until its health check passes again.
-            self.pools[route.service.name].mark(backend, healthy=False)
+            method.pool.mark(backend, healthy=False)
             log.warning(
                 "%s: backend %s unreachable: %s",
-                route.service.name,
+                method.service.name,
                 backend.address,
                 error.details(),
             )
-            error = service_unavailable(route.service.name, "its backend cannot be reached")
+            error = service_unavailable(method.service.name, "its backend cannot be reached")
         if not isinstance(error, RpcError):
             log.error("request %s: unexpected error", record.request_id, exc_info=error)
             error = internal(record.request_id)
@@ -364,7 +397,17 @@ def request_id_of(context: Context) -> str:
     for key, value in context.invocation_metadata() or ():
         if key == REQUEST_ID and isinstance(value, str) and _valid_request_id(value):
             return value
-    return uuid.uuid4().hex
+    return _new_request_id()
+
+
+# uuid.uuid4().hex without the UUID object: 122 random bits, version 4, RFC 4122 variant.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _new_request_id() -> str:
+    """A new request id, formatted as `uuid.uuid4().hex` is (the same bits, too)."""
+    return "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET)
 
 
 def _valid_request_id(value: str) -> bool:

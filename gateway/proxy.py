@@ -62,8 +62,11 @@ class Relay:
         await self.context.send_initial_metadata((*relayed, *self.gateway_headers, self.request_id))
 
     def trailers(self, backend: BackendMetadata) -> None:
+        if not backend:
+            self.context.set_trailing_metadata((self.request_id,))
+            return
         key = self.request_id[0]
-        relayed = [(name, value) for name, value in backend or () if name != key]
+        relayed = [(name, value) for name, value in backend if name != key]
         self.context.set_trailing_metadata((*relayed, self.request_id))
 
     def response(self, message: bytes) -> bytes:
@@ -87,7 +90,9 @@ async def unary_unary(
     except asyncio.CancelledError:
         call.cancel()  # the client went away: so does the backend call
         raise
-    await relay.headers(await call.initial_metadata())
+    headers = await call.initial_metadata()
+    if headers or relay.gateway_headers:  # else relay.headers has nothing to send
+        await relay.headers(headers)
     relay.trailers(await call.trailing_metadata())
     return relay.response(response)
 

@@ -26,6 +26,7 @@ API_KEY = "x-api-key"
 # Credentials the client presents to the gateway; the proxy should not pass them on, so a
 # backend never holds a token it could replay elsewhere.
 CREDENTIAL_HEADERS = frozenset({AUTHORIZATION, API_KEY})
+_BEARER = ("Bearer ", "bearer ")
 
 
 class Authenticator:
@@ -94,6 +95,14 @@ class Authenticator:
                 bearer.append(value)
             elif name == API_KEY:
                 api_keys.append(value)
+        return await self.authenticate_credentials(bearer, api_keys)
+
+    async def authenticate_credentials(
+        self, bearer: Sequence[str | bytes], api_keys: Sequence[str | bytes]
+    ) -> Principal | None:
+        """`authenticate` for a caller that has already picked the credential headers out of the
+        metadata (the proxy does, in its one pass over it): every `authorization` and
+        `x-api-key` value, in order."""
         if not bearer and not api_keys:
             return None
         if len(bearer) + len(api_keys) > 1:
@@ -103,6 +112,22 @@ class Authenticator:
         if bearer:
             return await self._bearer(self._text(bearer[0]))
         return self._api_key(self._text(api_keys[0]))
+
+    def cached(self, authorization: str) -> Principal | None:
+        """The principal of a lone `authorization: Bearer <token>` header whose token is verified
+        and cached, without a coroutine; None means "not known here": call `authenticate`.
+
+        Only the exact form `Bearer <token>` (or `bearer <token>`) is looked up; any other
+        spelling goes the long way, which parses it. A cached token passed the length check when
+        it was verified, and this header is no longer than that one was."""
+        if not authorization.startswith(_BEARER):
+            return None
+        token = authorization[7:]
+        cached = self._cache.get(token)
+        if cached is None or self._clock() >= cached[1]:
+            return None
+        self._cache.move_to_end(token)
+        return cached[0]
 
     def _text(self, value: str | bytes) -> str:
         if len(value) > self._max_token_bytes:

@@ -57,7 +57,9 @@ class PrincipalSigner:
         self._ttl = ttl
         self._max_cached = max_cached
         self._clock = clock
-        self._cache: OrderedDict[tuple[Principal, str], tuple[str, float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Principal, str], tuple[tuple[str, str], float]] = (
+            OrderedDict()
+        )
         self.signatures = 0  # headers signed (cache misses); the tests read it
 
     @classmethod
@@ -73,17 +75,22 @@ class PrincipalSigner:
 
     def headers(self, principal: Principal, service_full_name: str) -> list[tuple[str, str]]:
         """The metadata to add to a call `principal` makes to `service_full_name`."""
+        return [self.header(principal, service_full_name)]
+
+    def header(self, principal: Principal, service_full_name: str) -> tuple[str, str]:
+        """The one header `headers` returns, as the same tuple for as long as it is reused."""
         now = self._clock()
         entry = (principal, service_full_name)
         cached = self._cache.get(entry)
         if cached is not None and now < cached[1]:
             self._cache.move_to_end(entry)
-            return [(PRINCIPAL_HEADER, cached[0])]
+            return cached[0]
         issued_at = int(now)
         token = sign_principal(principal, service_full_name, self._key, issued_at, self._ttl)
         self.signatures += 1
-        self._cache[entry] = (token, issued_at + self._ttl / 2)
+        header = (PRINCIPAL_HEADER, token)
+        self._cache[entry] = (header, issued_at + self._ttl / 2)
         self._cache.move_to_end(entry)
         if len(self._cache) > self._max_cached:
             self._cache.popitem(last=False)
-        return [(PRINCIPAL_HEADER, token)]
+        return header
