@@ -58,14 +58,17 @@ async def test_a_sunset_version_is_refused_naming_its_successor(
     request = echo.request()
 
     async def call() -> None:
+        # Client streams send nothing: the refusal comes before any message is read, and a
+        # message still being written when the gateway ends the call makes grpc-python report
+        # its own failed write (INTERNAL) instead of the status the gateway sent.
         if shape == "unary":
             await echo.unary()(request)
         elif shape == "unary_stream":
             [_ async for _ in echo.unary_stream()(request)]
         elif shape == "stream_unary":
-            await echo.stream_unary()(iter([request]))
+            await echo.stream_unary()(iter([]))
         else:
-            [_ async for _ in echo.stream_stream()(iter([request]))]
+            [_ async for _ in echo.stream_stream()(iter([]))]
 
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await call()
