@@ -2,7 +2,7 @@
 
 import asyncio
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Generic, Protocol, Self, TypeVar
 
 from nats.aio.client import Client as NatsClient
 
@@ -24,6 +24,26 @@ class Endpoint(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+H = TypeVar("H")
+
+
+class HandledOperation(Generic[H]):
+    """A receiving endpoint's one handler, registered with `@app.consumer.<operation>`."""
+
+    operation: OperationSpec
+    _handler: H | None = None
+
+    def __call__(self, handler: H) -> H:
+        if self._handler is not None:
+            raise RuntimeError(f"{self.operation.key} already has a handler")
+        self._handler = handler
+        return handler
+
+    @property
+    def ready(self) -> bool:
+        return self._handler is not None
 
 
 class EventApplication:

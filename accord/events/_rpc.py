@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
-from accord.events._application import EventApplication
+from accord.events._application import EventApplication, HandledOperation
 from accord.events._cloudevents import EventContext, event_headers, set_current_event
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import MessageSpec
@@ -83,7 +83,7 @@ class RpcClient(Generic[P, R]):
         return self._reply.decode(answer.data)
 
 
-class RpcServer(Generic[P, R]):
+class RpcServer(HandledOperation[RequestHandler[P, R]], Generic[P, R]):
     """`@app.consumer.serve_x` registers the handler that answers one request operation."""
 
     def __init__(
@@ -98,16 +98,6 @@ class RpcServer(Generic[P, R]):
         self._subscription: Subscription | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         app.register(self)
-
-    def __call__(self, handler: RequestHandler[P, R]) -> RequestHandler[P, R]:
-        if self._handler is not None:
-            raise RuntimeError(f"{self.operation.key} already has a handler")
-        self._handler = handler
-        return handler
-
-    @property
-    def ready(self) -> bool:
-        return self._handler is not None
 
     async def start(self) -> None:
         # Instances of one service share the work through a queue group.

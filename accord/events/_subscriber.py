@@ -24,7 +24,7 @@ from typing import Generic
 from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
 
-from accord.events._application import EventApplication
+from accord.events._application import EventApplication, HandledOperation
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import ConsumerSpec
@@ -40,7 +40,7 @@ _RETRY_AFTER_ERROR = 0.5
 _EARLY = 0.005
 
 
-class Subscriber(Generic[P]):
+class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     """`@app.consumer.receive_x` registers the handler of one receive operation.
 
     Handlers run on a fixed pool of `fetchBatch` worker tasks, rather than on a task
@@ -79,16 +79,6 @@ class Subscriber(Generic[P]):
         self._heartbeats = _Heartbeats(self.consumer.heartbeat_every)
         self._stopping = False
         app.register(self)
-
-    def __call__(self, handler: Handler[P]) -> Handler[P]:
-        if self._handler is not None:
-            raise RuntimeError(f"{self.operation.key} already has a handler")
-        self._handler = handler
-        return handler
-
-    @property
-    def ready(self) -> bool:
-        return self._handler is not None
 
     async def start(self) -> None:
         self._stopping = False
