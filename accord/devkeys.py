@@ -11,6 +11,7 @@ Layout under ACCORD_HOME (default `.accord/`, ignored by git):
     keys/principal.jwk        Ed25519 private key the gateway signs principal headers with (0600)
     keys/principal.pub.jwk    its public half, which services verify with
     api_keys.json             API keys, stored only as SHA-256 hashes (0600)
+    keys/services/<name>.key  a service's own API key, to call others through the gateway (0600)
 
 Keys are created on first use. Two processes racing to create one end up sharing the first
 writer's key: the file appears atomically (hard link of a complete temporary file) or not at
@@ -18,13 +19,14 @@ all, and the loser reads the winner's.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,20 +159,86 @@ def create_api_key(
     path = path if path is not None else api_keys_path(home if home is not None else accord_home())
     key_id = secrets.token_hex(8)
     plain = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    document: dict[str, Any] = {"keys": []}
-    if path.exists():
-        document = json.loads(path.read_text())
-    document["keys"].append(
-        {
-            "id": key_id,
-            "sha256": api_key_digest(plain),
-            "scopes": sorted(set(scopes)),
-            "owner": owner,
-            "created": int(time.time()),
-        }
-    )
-    _replace(path, json.dumps(document, indent=2), 0o600)
+    entry = {
+        "id": key_id,
+        "sha256": api_key_digest(plain),
+        "scopes": sorted(set(scopes)),
+        "owner": owner,
+        "created": int(time.time()),
+    }
+    with _locked(path):
+        document = _read_api_keys(path)
+        document["keys"].append(entry)
+        _replace(path, json.dumps(document, indent=2), 0o600)
     return plain
+
+
+def service_subject(service: str) -> str:
+    """The principal a service calls others as: `svc-<name>`, never a customer id in use."""
+    return f"svc-{service}"
+
+
+def ensure_service_api_key(home: Path, service: str, scopes: Iterable[str]) -> str:
+    """A service's development API key with exactly `scopes`, created on first use.
+
+    `make run` starts services that call each other through the gateway (marketing asks
+    notifications to send an email); each needs a credential of its own, as it would get
+    from a secret store in production. The plain key is kept for the service only, under
+    keys/services/ (0600); the gateway sees its hash in api_keys.json. A key whose scopes no
+    longer match what the service asks for is replaced, and the old one revoked.
+    """
+    wanted = sorted(set(scopes))
+    key_file = home / KEYS_DIR / "services" / f"{service}.key"
+    path = api_keys_path(home)
+    with _locked(path):
+        document = _read_api_keys(path)
+        if key_file.exists():
+            plain = key_file.read_text().strip()
+            key_id = parse_api_key(plain)
+            digest = api_key_digest(plain)
+            if any(
+                entry.get("id") == key_id
+                and entry.get("scopes") == wanted
+                and entry.get("sha256") == digest
+                for entry in document["keys"]
+            ):
+                return plain
+            document["keys"] = [e for e in document["keys"] if e.get("id") != key_id]
+        key_id = secrets.token_hex(8)
+        plain = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        document["keys"].append(
+            {
+                "id": key_id,
+                "sha256": api_key_digest(plain),
+                "scopes": wanted,
+                "owner": service_subject(service),
+                "created": int(time.time()),
+            }
+        )
+        _replace(key_file, plain + "\n", 0o600)
+        _replace(path, json.dumps(document, indent=2), 0o600)
+    return plain
+
+
+def _read_api_keys(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {"keys": []}
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside `path` while reading and rewriting it: services started
+    together by `make run` add their keys at the same moment, and none may be lost."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _create_once(path: Path, text: str, mode: int) -> None:

@@ -77,24 +77,37 @@ async def _spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process
     )
 
 
-async def _start_service(app: ModuleType, nats_url: str) -> Process:
+def _gateway_listen() -> tuple[str, int]:
+    """Where the gateway will listen: known before the services start, because services that
+    call each other do it through the gateway (accord.gateway_client)."""
+    from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
+
+    host, _, port_text = GatewaySettings().listen.rpartition(":")
+    return host, int(port_text) or _free_port()
+
+
+async def _start_service(app: ModuleType, nats_url: str, gateway: tuple[str, int]) -> Process:
     settings = _settings_of(app)
     # Port 0 in the environment (tests do this) means "any free one": pick it here, so that
     # the address can be printed and handed to the gateway.
     port = settings.port or _free_port()
     prefix = str(app.Settings.model_config.get("env_prefix", ""))
-    process = await _spawn(
-        f"services.{app.NAME}", {"NATS_URL": nats_url, f"{prefix}PORT": str(port)}
-    )
+    host, gateway_port = gateway
+    caller_host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
+    env = {
+        "NATS_URL": nats_url,
+        f"{prefix}PORT": str(port),
+        "ACCORD_GATEWAY_ADDRESS": f"{caller_host}:{gateway_port}",
+    }
+    process = await _spawn(f"services.{app.NAME}", env)
     return Process(app.NAME, port, tuple(app.SERVICES), process)
 
 
-async def _start_gateway(services: list[Process]) -> Process:
+async def _start_gateway(services: list[Process], listen: tuple[str, int]) -> Process:
     from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
 
     settings = GatewaySettings()
-    host, _, port_text = settings.listen.rpartition(":")
-    port = int(port_text) or _free_port()
+    host, port = listen
     routes = {api: [f"127.0.0.1:{s.port}"] for s in services for api in s.services}
     env = {"ACCORD_GATEWAY_LISTEN": f"{host}:{port}", "ACCORD_GATEWAY_ROUTES": json.dumps(routes)}
     metrics_host, _, metrics_port = settings.metrics_listen.rpartition(":")
@@ -207,10 +220,11 @@ async def _run() -> int:
         # Every contract's streams before any service: one service's consumers read
         # another's streams (notifications reads ORDERS).
         await provision_all([nats_url] if embedded else settings.resolved_nats_servers())
+        gateway = _gateway_listen()
         for app in discover_services():
-            members.append(await _start_service(app, nats_url))
+            members.append(await _start_service(app, nats_url, gateway))
         await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
-        members.append(await _start_gateway(members))
+        members.append(await _start_gateway(members, gateway))
         await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)
         token = _example_token(settings.home)
         print(_banner(nats_url, embedded is not None, members, token), flush=True)

@@ -6,7 +6,7 @@ the NATS address and the state folder are common to all (NATS_URL, ACCORD_HOME).
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NATS_URL_FILE = "nats.url"
@@ -61,6 +61,18 @@ class ServiceSettings(CommonSettings):
         default=None,
         validation_alias=AliasChoices("ACCORD_IDENTITY_PUBLIC_KEY_FILE"),
         description="The gateway's public key, to check the principals it signs.",
+    )
+
+    gateway_address: str = Field(
+        default="127.0.0.1:50050",
+        validation_alias=AliasChoices("ACCORD_GATEWAY_ADDRESS", "gateway_address"),
+        description="Where the gateway listens, for a service that calls another one.",
+    )
+    gateway_api_key: SecretStr | None = Field(
+        default=None,
+        description="The service's own API key for calls through the gateway "
+        "(<PREFIX>GATEWAY_API_KEY); unset in development, where one is created under "
+        "ACCORD_HOME with the scopes the service asks for.",
     )
 
     @property

@@ -36,7 +36,9 @@ async def main() -> int:
         return 1
     nc = await nats.connect(servers=servers, name="accord-demo")
     address = gateway.listen
-    demo = Demo(channel=_channel_factory(address, gateway.auth), run_id=uuid.uuid4().hex[:6])
+    demo = Demo(
+        channel=_channel_factory(address, gateway.auth), run_id=uuid.uuid4().hex[:6], nats=nc
+    )
     try:
         for title, journey in JOURNEYS:
             timeline = Timeline(title)

@@ -18,6 +18,7 @@ from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
+from nats.aio.client import Client as NatsClient
 
 from demo.timeline import Timeline
 
@@ -40,6 +41,7 @@ Channel = Callable[..., grpc.aio.Channel]
 class Demo:
     channel: Channel  # channel(subject, *scopes) → a channel to the gateway with a token
     run_id: str  # makes every customer id of this run new
+    nats: NatsClient  # for what devices and apps publish themselves
 
     def customer(self, name: str) -> str:
         return f"{name}-{self.run_id}"

@@ -17,6 +17,7 @@ from services.notifications.access import ADMIN_SCOPE, CustomerAccess
 from services.notifications.customers import CustomerSettings
 from services.notifications.inapp import InApp
 from services.notifications.routing import Router
+from services.notifications.sending import Sending
 from services.notifications.servicer import NotificationServiceV1
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store import NotificationStore
@@ -68,12 +69,12 @@ async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     inapp = InApp(events)
     client = http_client(settings.webhook_timeout_seconds)
     sender = WebhookSender(customers, client)
-    handlers.register(events, store, Router(events, store, customers, inapp), sender)
+    router = Router(events, store, customers, inapp)
+    handlers.register(events, store, router, sender)
     await events.start()
     verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = NotificationServiceV1(
-        store, customers, inapp, js, CustomerAccess(verifier, ADMIN_SCOPE)
-    )
+    access = CustomerAccess(verifier, ADMIN_SCOPE)
+    servicer = NotificationServiceV1(store, customers, inapp, js, access, Sending(store, router))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_NotificationServiceServicer_to_server(servicer, server)

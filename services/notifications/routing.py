@@ -4,6 +4,10 @@
 - email, when the customer's preferences hold an address: rendered into the outbox;
 - webhooks: one delivery message per registered endpoint, into the delivery work queue.
 
+A notification names the channels it is meant for (`channels`; empty means all three, as for
+every notification made from an event); each channel it is meant for and that reaches the
+customer gets it, and `route` answers which did.
+
 Handing over is idempotent, for a handler may run again for the same event (a crash, a
 redelivery, a publisher's retry): every publish carries an id made from the notification
 id (`Nats-Msg-Id`), so a repeat inside the streams' duplicate window (an hour, longer than
@@ -12,6 +16,7 @@ all the retries of a consumer) is stored once; and once every channel has it, th
 """
 
 import logging
+from collections.abc import Sequence
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
@@ -24,6 +29,8 @@ from services.notifications.signing import delivery_id
 from services.notifications.store import NotificationStore
 
 log = logging.getLogger("notifications.routing")
+
+ALL_CHANNELS = frozenset({pb.CHANNEL_IN_APP, pb.CHANNEL_EMAIL, pb.CHANNEL_WEBHOOK})
 
 
 class Router:
@@ -39,19 +46,28 @@ class Router:
         self._customers = customers
         self._inapp = inapp
 
-    async def route(self, notification: pb.Notification) -> None:
+    async def route(self, notification: pb.Notification) -> Sequence[pb.Channel.ValueType]:
+        """Hand the notification to its channels once; the channels that took it."""
         await self._store.add(notification)  # already there on a repeat: that is fine
-        if await self._store.was_routed(notification.notification_id):
-            return
-        await self._inapp.publish(notification)
-        await self._email(notification)
-        await self._webhooks(notification)
-        await self._store.mark_routed(notification.notification_id)
+        routed = await self._store.routed_channels(notification.notification_id)
+        if routed is not None:
+            return routed
+        wanted = set(notification.channels) or ALL_CHANNELS
+        delivered: list[pb.Channel.ValueType] = []
+        if pb.CHANNEL_IN_APP in wanted:
+            await self._inapp.publish(notification)
+            delivered.append(pb.CHANNEL_IN_APP)
+        if pb.CHANNEL_EMAIL in wanted and await self._email(notification):
+            delivered.append(pb.CHANNEL_EMAIL)
+        if pb.CHANNEL_WEBHOOK in wanted and await self._webhooks(notification):
+            delivered.append(pb.CHANNEL_WEBHOOK)
+        await self._store.mark_routed(notification.notification_id, delivered)
+        return delivered
 
-    async def _email(self, notification: pb.Notification) -> None:
+    async def _email(self, notification: pb.Notification) -> bool:
         preferences = await self._customers.preferences(notification.customer_id)
         if not preferences.email:
-            return
+            return False
         email = EmailPayload(
             notification_id=notification.notification_id,
             customer_id=notification.customer_id,
@@ -63,10 +79,12 @@ class Router:
         await self._events.producer.send_email(
             email, event_id=f"{notification.notification_id}.email"
         )
+        return True
 
-    async def _webhooks(self, notification: pb.Notification) -> None:
+    async def _webhooks(self, notification: pb.Notification) -> bool:
         model = to_json_model(notification)
-        for stored in await self._customers.webhooks(notification.customer_id):
+        webhooks = await self._customers.webhooks(notification.customer_id)
+        for stored in webhooks:
             delivery = delivery_id(notification.notification_id, stored.webhook.webhook_id)
             payload = WebhookDeliveryPayload(
                 delivery_id=delivery,
@@ -76,3 +94,4 @@ class Router:
             )
             await self._events.producer.send_webhook_delivery(payload, event_id=delivery)
             log.debug("queued webhook delivery %s", delivery)
+        return bool(webhooks)

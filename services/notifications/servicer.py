@@ -24,6 +24,7 @@ from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
 from services.notifications.inapp import InApp
+from services.notifications.sending import Sending
 from services.notifications.store import NotificationStore
 
 Context = grpc.aio.ServicerContext[object, object]
@@ -43,7 +44,9 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         inapp: InApp,
         js: JetStreamContext,
         access: CustomerAccess,
+        sending: Sending,
     ) -> None:
+        self._sending = sending
         self._store = store
         self._customers = customers
         self._inapp = inapp
@@ -127,6 +130,14 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self._access.customer(context, request.customer_id)
         stored = await self._customers.webhooks(request.customer_id)
         return pb.ListWebhooksResponse(webhooks=[s.webhook for s in stored])
+
+    @answers_rpc_errors
+    async def SendNotification(
+        self, request: pb.SendNotificationRequest, context: Context
+    ) -> pb.SendNotificationResponse:
+        # The gateway checked the scope (notifications:send); only its callers get here.
+        self._access.caller(context)
+        return await self._sending.send(request)
 
     @answers_rpc_errors
     async def DeleteWebhook(

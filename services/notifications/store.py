@@ -6,11 +6,13 @@ Keys:
 - `id.<notification_id>`: the key above, claimed first, so that a repeat of the event with
   another time finds the same key;
 - `routed.<notification_id>`: written once the notification was handed to every channel,
-  so that an event seen again (after the streams' duplicate window) is not sent again;
+  naming the channels that took it, so that an event seen again (after the streams'
+  duplicate window) is not sent again and a repeated SendNotification answers the same;
 - `order.<order_id>`: the customer of an order, learnt from order-placed, for the status
   changes of publishers that do not name the customer.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
@@ -72,11 +74,28 @@ class NotificationStore:
         more = len(remaining) > page_size
         return Page(notifications, chosen[-1] if more and chosen else None)
 
-    async def was_routed(self, notification_id: str) -> bool:
-        return await self._get(f"routed.{key_safe(notification_id)}") is not None
+    async def get(self, notification_id: str) -> pb.Notification | None:
+        """The notification stored under this id, or None."""
+        key = await self._get(f"id.{key_safe(notification_id)}")
+        value = await self._get(key.decode()) if key is not None else None
+        return pb.Notification.FromString(value) if value is not None else None
 
-    async def mark_routed(self, notification_id: str) -> None:
-        await self._create(f"routed.{key_safe(notification_id)}", b"1")
+    async def routed_channels(self, notification_id: str) -> Sequence[pb.Channel.ValueType] | None:
+        """The channels a routed notification was handed to; None if it is not routed yet."""
+        value = await self._get(f"routed.{key_safe(notification_id)}")
+        if value is None:
+            return None
+        # Markers written before channels were recorded hold b"1" and name none.
+        names = value.decode().split(",") if value not in (b"", b"1") else []
+        return [
+            pb.Channel.Value(name) for name in names if name in pb.Channel.DESCRIPTOR.values_by_name
+        ]
+
+    async def mark_routed(
+        self, notification_id: str, channels: Sequence[pb.Channel.ValueType]
+    ) -> None:
+        names = ",".join(pb.Channel.Name(channel) for channel in channels)
+        await self._create(f"routed.{key_safe(notification_id)}", names.encode())
 
     async def remember_order(self, order_id: str, customer_id: str) -> None:
         await self._create(f"order.{key_safe(order_id)}", customer_id.encode())

@@ -3,11 +3,18 @@
 Services are found the way `make run` finds them, started on free ports against the
 session's nats-server, with every contract provisioned first; the gateway routes each
 service's APIs to it. Tests call the gateway only, with development tokens.
+
+A service whose tests need shorter windows or time-outs than its defaults names them in
+`tests/e2e/overrides/<service>.py` (`OVERRIDES = {"field": value}`), applied to it alone.
 """
 
+import importlib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import grpc
 import pytest
@@ -29,6 +36,7 @@ class Platform:
     gateway: Gateway
     home: Path
     services: dict[str, RunningService]
+    nats_url: str  # for tests that publish as a device or an app would
 
     @property
     def address(self) -> str:
@@ -66,16 +74,24 @@ async def platform(
     await provision_all([nats_server.url], repo_root)
     running: dict[str, RunningService] = {}
     gateway: Gateway | None = None
+    # Known before the services start: those that call others do it through the gateway.
+    gateway_address = f"127.0.0.1:{_free_port()}"
     try:
         routes: dict[str, list[str]] = {}
         for app in discover_services():
-            settings = app.Settings(port=0, nats_url=nats_server.url, home=home)
+            settings = app.Settings(
+                port=0,
+                nats_url=nats_server.url,
+                home=home,
+                gateway_address=gateway_address,
+                **_overrides(app),
+            )
             service = await start_service(app.NAME, settings, app.build)
             running[app.NAME] = service
             routes.update({name: [f"127.0.0.1:{service.port}"] for name in app.SERVICES})
         settings = GatewaySettings.model_validate(
             {
-                "listen": "127.0.0.1:0",
+                "listen": gateway_address,
                 "metrics_listen": "",
                 "health_check_interval_s": 0.1,
                 "rate_limit_per_s": 0,
@@ -85,9 +101,28 @@ async def platform(
         )
         gateway = Gateway(settings, load_image())
         await gateway.start()
-        yield Platform(gateway, home, running)
+        yield Platform(gateway, home, running, nats_server.url)
     finally:
         if gateway is not None:
             await gateway.stop(0)
         for service in reversed(running.values()):
             await service.stop()
+
+
+def _overrides(app: ModuleType) -> dict[str, Any]:
+    name = f"tests.e2e.overrides.{app.NAME}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if missing.name != name:
+            raise
+        return {}
+    overrides: dict[str, Any] = module.OVERRIDES
+    return overrides
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

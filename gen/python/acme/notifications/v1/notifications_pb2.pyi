@@ -10,6 +10,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +21,34 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _Channel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChannelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Channel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHANNEL_UNSPECIFIED: _Channel.ValueType  # 0
+    """Not a channel; never sent."""
+    CHANNEL_IN_APP: _Channel.ValueType  # 1
+    """The customer's app: ListNotifications and Subscribe."""
+    CHANNEL_EMAIL: _Channel.ValueType  # 2
+    """An email to the address in the customer's preferences, if they gave one."""
+    CHANNEL_WEBHOOK: _Channel.ValueType  # 3
+    """A signed POST to each webhook the customer registered."""
+
+class Channel(_Channel, metaclass=_ChannelEnumTypeWrapper):
+    """Channel is one way of reaching a customer."""
+
+CHANNEL_UNSPECIFIED: Channel.ValueType  # 0
+"""Not a channel; never sent."""
+CHANNEL_IN_APP: Channel.ValueType  # 1
+"""The customer's app: ListNotifications and Subscribe."""
+CHANNEL_EMAIL: Channel.ValueType  # 2
+"""An email to the address in the customer's preferences, if they gave one."""
+CHANNEL_WEBHOOK: Channel.ValueType  # 3
+"""A signed POST to each webhook the customer registered."""
+Global___Channel: _TypeAlias = Channel  # noqa: Y015
 
 @_typing.final
 class Notification(_message.Message):
@@ -54,6 +83,7 @@ class Notification(_message.Message):
     EVENT_TYPE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
     notification_id: _builtins.str
     """The notification's id: the id of the event that caused it, so each event notifies once."""
     customer_id: _builtins.str
@@ -77,6 +107,12 @@ class Notification(_message.Message):
         "COMPLETED"}. Keys are camelCase; empty for notifications made before it existed.
         """
 
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedScalarFieldContainer[Global___Channel.ValueType]:
+        """The channels the notification was meant for; empty means every channel of the customer
+        (all notifications made from events are).
+        """
+
     def __init__(
         self,
         *,
@@ -87,10 +123,11 @@ class Notification(_message.Message):
         event_type: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        channels: _abc.Iterable[Global___Channel.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "body", b"body", "create_time", b"create_time", "customer_id", b"customer_id", "event_type", b"event_type", "notification_id", b"notification_id", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "body", b"body", "channels", b"channels", "create_time", b"create_time", "customer_id", b"customer_id", "event_type", b"event_type", "notification_id", b"notification_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -475,3 +512,112 @@ class DeleteWebhookResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteWebhookResponse: _TypeAlias = DeleteWebhookResponse  # noqa: Y015
+
+@_typing.final
+class SendNotificationRequest(_message.Message):
+    """SendNotificationRequest is one notification another service wants a customer to get."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AttributesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NOTIFICATION_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    EVENT_TYPE_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
+    notification_id: _builtins.str
+    """The caller's id for this notification, 1 to 128 letters, digits, '.', ':', '-' or '_',
+    derived from what caused it (for example "marketing.alice.2026-11-27"): sending the
+    same id again sends nothing and answers with the notification first made. Ids that
+    differ only in '.', ':' and '_' are the same id.
+    """
+    customer_id: _builtins.str
+    """The customer to tell, 1 to 64 letters, digits, '-' or '_'."""
+    title: _builtins.str
+    """A one-line summary, 1 to 200 characters."""
+    body: _builtins.str
+    """The full text for people, at most 20,000 characters."""
+    event_type: _builtins.str
+    """What the notification is about, as a CloudEvents-style type naming the caller's domain,
+    for example "acme.marketing.v1.recommendation"; 1 to 200 characters.
+    """
+    @_builtins.property
+    def attributes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """What the notification is about, for programs (camelCase keys), at most 32 entries."""
+
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedScalarFieldContainer[Global___Channel.ValueType]:
+        """The channels to use; empty means every channel of the customer."""
+
+    def __init__(
+        self,
+        *,
+        notification_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        body: _builtins.str = ...,
+        event_type: _builtins.str = ...,
+        attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        channels: _abc.Iterable[Global___Channel.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "body", b"body", "channels", b"channels", "customer_id", b"customer_id", "event_type", b"event_type", "notification_id", b"notification_id", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendNotificationRequest: _TypeAlias = SendNotificationRequest  # noqa: Y015
+
+@_typing.final
+class SendNotificationResponse(_message.Message):
+    """SendNotificationResponse is the notification as made, and where it went."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTIFICATION_FIELD_NUMBER: _builtins.int
+    DELIVERED_CHANNELS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def notification(self) -> Global___Notification:
+        """The notification, as stored: on a repeated id, the one first made."""
+
+    @_builtins.property
+    def delivered_channels(self) -> _containers.RepeatedScalarFieldContainer[Global___Channel.ValueType]:
+        """The channels it was handed to: in-app when asked for, email only when the customer has
+        an address, webhooks only when the customer registered one. Empty when none of the
+        channels asked for reaches the customer.
+        """
+
+    def __init__(
+        self,
+        *,
+        notification: Global___Notification | None = ...,
+        delivered_channels: _abc.Iterable[Global___Channel.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["notification", b"notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivered_channels", b"delivered_channels", "notification", b"notification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendNotificationResponse: _TypeAlias = SendNotificationResponse  # noqa: Y015

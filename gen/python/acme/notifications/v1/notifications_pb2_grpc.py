@@ -66,6 +66,11 @@ class NotificationServiceStub:
                 request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.SerializeToString,
                 response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.FromString,
                 _registered_method=True)
+        self.SendNotification = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/SendNotification',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationResponse.FromString,
+                _registered_method=True)
         self.DeleteWebhook = channel.unary_unary(
                 '/acme.notifications.v1.NotificationService/DeleteWebhook',
                 request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.DeleteWebhookRequest.SerializeToString,
@@ -82,7 +87,8 @@ class NotificationServiceServicer:
     """
 
     def ListNotifications(self, request, context):
-        """ListNotifications returns a customer's notifications, oldest first, one page at a time.
+        """ListNotifications returns a customer's notifications, oldest first, one page at a time:
+        every notification made for the customer, whatever channels it went to.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -117,6 +123,16 @@ class NotificationServiceServicer:
 
     def ListWebhooks(self, request, context):
         """ListWebhooks returns the webhooks a customer registered, without their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendNotification(self, request, context):
+        """SendNotification is how another service tells a customer something (marketing's
+        recommendation emails, support's notices, a device suggestion): the notification is
+        made once per `notification_id` and handed to the channels asked for. Services call it
+        through the gateway with their own credential; customers cannot.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,6 +173,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.ListWebhooks,
                     request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.FromString,
                     response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'SendNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendNotification,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationResponse.SerializeToString,
             ),
             'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteWebhook,
@@ -304,6 +325,33 @@ class NotificationService:
             '/acme.notifications.v1.NotificationService/ListWebhooks',
             acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksRequest.SerializeToString,
             acme_dot_notifications_dot_v1_dot_notifications__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/SendNotification',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.SendNotificationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,7 +41,9 @@ class NotificationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> NotificationServiceAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListNotificationsRequest, _notifications_pb2.ListNotificationsResponse]
-    """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+    """ListNotifications returns a customer's notifications, oldest first, one page at a time:
+    every notification made for the customer, whatever channels it went to.
+    """
     Subscribe: _grpc.UnaryStreamMultiCallable[_notifications_pb2.SubscribeRequest, _notifications_pb2.SubscribeResponse]
     """Subscribe streams a customer's in-app notifications: first every notification made
     after `cursor`, then each new one as it is made. Each response carries its cursor; a
@@ -59,6 +61,12 @@ class NotificationServiceStub:
     """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+    SendNotification: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]
+    """SendNotification is how another service tells a customer something (marketing's
+    recommendation emails, support's notices, a device suggestion): the notification is
+    made once per `notification_id` and handed to the channels asked for. Services call it
+    through the gateway with their own credential; customers cannot.
+    """
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
     of deliveries already under way, and its secret is forgotten.
@@ -75,7 +83,9 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListNotificationsRequest, _notifications_pb2.ListNotificationsResponse]  # type: ignore[assignment]
-    """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+    """ListNotifications returns a customer's notifications, oldest first, one page at a time:
+    every notification made for the customer, whatever channels it went to.
+    """
     Subscribe: _aio.UnaryStreamMultiCallable[_notifications_pb2.SubscribeRequest, _notifications_pb2.SubscribeResponse]  # type: ignore[assignment]
     """Subscribe streams a customer's in-app notifications: first every notification made
     after `cursor`, then each new one as it is made. Each response carries its cursor; a
@@ -93,6 +103,12 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]  # type: ignore[assignment]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+    SendNotification: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]  # type: ignore[assignment]
+    """SendNotification is how another service tells a customer something (marketing's
+    recommendation emails, support's notices, a device suggestion): the notification is
+    made once per `notification_id` and handed to the channels asked for. Services call it
+    through the gateway with their own credential; customers cannot.
+    """
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
     of deliveries already under way, and its secret is forgotten.
@@ -112,7 +128,9 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notifications_pb2.ListNotificationsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.ListNotificationsResponse, _abc.Awaitable[_notifications_pb2.ListNotificationsResponse]]:
-        """ListNotifications returns a customer's notifications, oldest first, one page at a time."""
+        """ListNotifications returns a customer's notifications, oldest first, one page at a time:
+        every notification made for the customer, whatever channels it went to.
+        """
 
     @_abc_1.abstractmethod
     def Subscribe(
@@ -154,6 +172,18 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.ListWebhooksResponse, _abc.Awaitable[_notifications_pb2.ListWebhooksResponse]]:
         """ListWebhooks returns the webhooks a customer registered, without their secrets."""
+
+    @_abc_1.abstractmethod
+    def SendNotification(
+        self,
+        request: _notifications_pb2.SendNotificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.SendNotificationResponse, _abc.Awaitable[_notifications_pb2.SendNotificationResponse]]:
+        """SendNotification is how another service tells a customer something (marketing's
+        recommendation emails, support's notices, a device suggestion): the notification is
+        made once per `notification_id` and handed to the channels asked for. Services call it
+        through the gateway with their own credential; customers cannot.
+        """
 
     @_abc_1.abstractmethod
     def DeleteWebhook(

@@ -1,0 +1,1 @@
+"""Settings each service runs with in the end-to-end platform (see tests/e2e/conftest.py)."""
