@@ -1,0 +1,188 @@
+"""Quotes hold a price for a customer until they expire; bookings use them, once each.
+
+Quotes live in `pricing_quotes` (`quote.<quoteId>`), bookings in `pricing_bookings`
+(`booking.<bookingId>`). A booking's id is derived from the customer and their request
+id, so a retried BookSeats names the same booking. Booking moves in steps, each one safe to
+repeat, so a retry finishes what an interrupted call left:
+1. claim the quote for the booking (compare-and-set on the quote): a quote is booked once;
+   only an unclaimed quote is checked for expiry, so a retry of a booking whose quote was
+   claimed in time is still honoured after the quote expired;
+2. reserve the seats on the flight (once per booking id; sold out gives the claim back);
+3. store the booking, at the quote's unit price, whatever the price is now;
+4. publish booking-confirmed (id: the booking id), which feeds the demand model.
+"""
+
+import hashlib
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from services.pricing.events import PricingEvents
+from services.pricing.flights import Flights, SoldOut
+from services.pricing.prices import Prices
+from services.pricing.records import BookingRecord, QuoteRecord
+
+QUOTES_BUCKET = "pricing_quotes"
+BOOKINGS_BUCKET = "pricing_bookings"
+
+
+class QuoteNotFound(Exception):
+    pass
+
+
+class QuoteExpired(Exception):
+    pass
+
+
+class QuoteUsed(Exception):
+    pass
+
+
+class RequestConflict(Exception):
+    """A request id was reused with another quote."""
+
+
+def new_quote_id() -> str:
+    # Milliseconds since the epoch (12 hex digits), then 64 random bits: unguessable, and
+    # ids sort in creation order.
+    return f"q{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+
+
+def booking_id_of(customer_id: str, request_id: str) -> str:
+    """Derived from who booked and their request id: a retry names the same booking."""
+    digest = hashlib.sha256(f"{customer_id}/{request_id}".encode()).hexdigest()
+    return f"bk{digest[:24]}"
+
+
+class Quotes:
+    def __init__(
+        self,
+        quotes: KeyValue,
+        bookings: KeyValue,
+        flights: Flights,
+        prices: Prices,
+        events: PricingEvents,
+        ttl: timedelta,
+    ) -> None:
+        self._quotes = quotes
+        self._bookings = bookings
+        self._flights = flights
+        self._prices = prices
+        self._events = events
+        self._ttl = ttl
+
+    async def quote(
+        self, customer_id: str, route_id: str, date: str, seats: int, now: datetime
+    ) -> QuoteRecord:
+        """Hold the current stored price (what every channel reads) for `seats` seats."""
+        flight = await self._flights.get(route_id, date)
+        if flight.seats_left < seats:
+            raise SoldOut(flight.seats_left)
+        price = await self._prices.get(route_id, date)
+        quote = QuoteRecord(
+            quote_id=new_quote_id(),
+            customer_id=customer_id,
+            route_id=route_id,
+            date=date,
+            seats=seats,
+            currency=price.currency,
+            unit_price=price.price,
+            price_revision=price.revision,
+            created_at=now,
+            expires_at=now + self._ttl,
+        )
+        await self._quotes.create(f"quote.{quote.quote_id}", quote.model_dump_json().encode())
+        return quote
+
+    async def book(
+        self, customer_id: str, quote_id: str, request_id: str, now: datetime
+    ) -> BookingRecord:
+        booking_id = booking_id_of(customer_id, request_id)
+        existing = await self._booking(booking_id)
+        if existing is not None:
+            if existing.quote_id != quote_id:
+                raise RequestConflict(request_id)
+            await self._events.booking_confirmed(existing)  # repairs a lost publish
+            return existing
+        quote = await self._claim(customer_id, quote_id, booking_id, now)
+        try:
+            await self._flights.reserve(quote.route_id, quote.date, booking_id, quote.seats)
+        except SoldOut:
+            await self._release(quote_id, booking_id)
+            raise
+        booking = BookingRecord(
+            booking_id=booking_id,
+            request_id=request_id,
+            customer_id=customer_id,
+            quote_id=quote_id,
+            route_id=quote.route_id,
+            date=quote.date,
+            seats=quote.seats,
+            currency=quote.currency,
+            unit_price=quote.unit_price,
+            booked_at=now,
+        )
+        try:
+            await self._bookings.create(f"booking.{booking_id}", booking.model_dump_json().encode())
+        except KeyWrongLastSequenceError:
+            stored = await self._booking(booking_id)  # a concurrent retry stored it first
+            assert stored is not None
+            booking = stored
+        await self._events.booking_confirmed(booking)
+        return booking
+
+    async def _claim(
+        self, customer_id: str, quote_id: str, booking_id: str, now: datetime
+    ) -> QuoteRecord:
+        while True:
+            quote, revision = await self._quote(quote_id)
+            if quote.customer_id != customer_id:
+                raise QuoteNotFound(quote_id)  # someone else's: as if it did not exist
+            if quote.booking_id == booking_id:
+                return quote  # claimed by an earlier try of this very booking
+            if quote.booking_id is not None:
+                raise QuoteUsed(quote_id)
+            if now > quote.expires_at:
+                raise QuoteExpired(quote_id)
+            quote.booking_id = booking_id
+            try:
+                await self._quotes.update(
+                    f"quote.{quote_id}", quote.model_dump_json().encode(), last=revision
+                )
+            except KeyWrongLastSequenceError:
+                continue
+            return quote
+
+    async def _release(self, quote_id: str, booking_id: str) -> None:
+        """Give a claimed quote back (its seats were gone), so the customer may retry it."""
+        while True:
+            quote, revision = await self._quote(quote_id)
+            if quote.booking_id != booking_id:
+                return
+            quote.booking_id = None
+            try:
+                await self._quotes.update(
+                    f"quote.{quote_id}", quote.model_dump_json().encode(), last=revision
+                )
+            except KeyWrongLastSequenceError:
+                continue
+            return
+
+    async def _quote(self, quote_id: str) -> tuple[QuoteRecord, int]:
+        try:
+            entry = await self._quotes.get(f"quote.{quote_id}")
+        except KeyNotFoundError:
+            raise QuoteNotFound(quote_id) from None
+        if not entry.value:
+            raise QuoteNotFound(quote_id)
+        return QuoteRecord.model_validate_json(entry.value), entry.revision or 0
+
+    async def _booking(self, booking_id: str) -> BookingRecord | None:
+        try:
+            entry = await self._bookings.get(f"booking.{booking_id}")
+        except KeyNotFoundError:
+            return None
+        return BookingRecord.model_validate_json(entry.value) if entry.value else None

@@ -1,0 +1,182 @@
+"""What the pricing service stores, as JSON in its key-value buckets, and how it reads out.
+
+Amounts are whole nanos (ints) of the record's currency; times are UTC.
+"""
+
+from datetime import UTC, datetime
+
+from acme.pricing.v1 import pricing_pb2 as pb
+from google.protobuf import timestamp_pb2
+from pydantic import BaseModel
+
+from services.pricing.demand import Fare, Recent
+from services.pricing.money import money_pb
+
+# How many booking ids a flight remembers, to count each booking once even when a call or
+# an event is retried. Retries come long before this many later bookings of one flight.
+APPLIED_MEMORY = 512
+
+
+class FlightRecord(BaseModel):
+    """`route.<routeId>.<date>`: the fare staff configured and the seats sold."""
+
+    route_id: str
+    date: str
+    currency: str
+    capacity: int
+    base_fare: int
+    floor: int
+    ceiling: int
+    booked_seats: int = 0
+    applied: list[str] = []  # the bookings whose seats are counted, newest last
+
+    @property
+    def fare(self) -> Fare:
+        return Fare(self.capacity, self.base_fare, self.floor, self.ceiling)
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.booked_seats
+
+
+class RecentBooking(BaseModel):
+    booking_id: str
+    seats: int
+    booked_at: datetime
+
+
+class DemandRecord(BaseModel):
+    """`demand.<routeId>.<date>`: the bookings the demand consumer has seen lately."""
+
+    recent: list[RecentBooking] = []  # those still inside the window when the last came
+    applied: list[str] = []  # booking ids counted, newest last
+
+    def window(self) -> list[Recent]:
+        return [Recent(b.seats, b.booked_at) for b in self.recent]
+
+    @property
+    def last_booked_at(self) -> datetime | None:
+        return max((b.booked_at for b in self.recent), default=None)
+
+
+class PriceRecord(BaseModel):
+    """`price.<routeId>.<date>`: the current price, the one every channel reads."""
+
+    route_id: str
+    date: str
+    currency: str
+    price: int
+    revision: int
+    multiplier: float
+    load_factor: float
+    velocity: float
+    changed_at: datetime
+    announced: bool = False  # price-changed was published for this revision
+
+
+class QuoteRecord(BaseModel):
+    """`quote.<quoteId>`: a price held for one customer until `expires_at`."""
+
+    quote_id: str
+    customer_id: str
+    route_id: str
+    date: str
+    seats: int
+    currency: str
+    unit_price: int
+    price_revision: int
+    created_at: datetime
+    expires_at: datetime
+    booking_id: str | None = None  # the booking that used it; a quote is booked once
+
+    @property
+    def total_price(self) -> int:
+        return self.unit_price * self.seats
+
+
+class BookingRecord(BaseModel):
+    """`booking.<bookingId>`: seats booked with a quote, at its price."""
+
+    booking_id: str
+    request_id: str
+    customer_id: str
+    quote_id: str
+    route_id: str
+    date: str
+    seats: int
+    currency: str
+    unit_price: int
+    booked_at: datetime
+
+    @property
+    def total_price(self) -> int:
+        return self.unit_price * self.seats
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def remember(applied: list[str], booking_id: str) -> list[str]:
+    return [*applied, booking_id][-APPLIED_MEMORY:]
+
+
+def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def route_pb(flight: FlightRecord) -> pb.Route:
+    return pb.Route(
+        route_id=flight.route_id,
+        date=flight.date,
+        capacity=flight.capacity,
+        booked_seats=flight.booked_seats,
+        base_fare=money_pb(flight.currency, flight.base_fare),
+        floor=money_pb(flight.currency, flight.floor),
+        ceiling=money_pb(flight.currency, flight.ceiling),
+    )
+
+
+def price_pb(record: PriceRecord) -> pb.Price:
+    return pb.Price(
+        route_id=record.route_id,
+        date=record.date,
+        price=money_pb(record.currency, record.price),
+        revision=record.revision,
+        multiplier=record.multiplier,
+        load_factor=record.load_factor,
+        velocity=record.velocity,
+        change_time=_timestamp(record.changed_at),
+    )
+
+
+def quote_pb(quote: QuoteRecord) -> pb.Quote:
+    return pb.Quote(
+        quote_id=quote.quote_id,
+        customer_id=quote.customer_id,
+        route_id=quote.route_id,
+        date=quote.date,
+        seats=quote.seats,
+        unit_price=money_pb(quote.currency, quote.unit_price),
+        total_price=money_pb(quote.currency, quote.total_price),
+        price_revision=quote.price_revision,
+        create_time=_timestamp(quote.created_at),
+        expire_time=_timestamp(quote.expires_at),
+    )
+
+
+def booking_pb(booking: BookingRecord) -> pb.Booking:
+    return pb.Booking(
+        booking_id=booking.booking_id,
+        request_id=booking.request_id,
+        customer_id=booking.customer_id,
+        quote_id=booking.quote_id,
+        route_id=booking.route_id,
+        date=booking.date,
+        seats=booking.seats,
+        unit_price=money_pb(booking.currency, booking.unit_price),
+        total_price=money_pb(booking.currency, booking.total_price),
+        book_time=_timestamp(booking.booked_at),
+    )

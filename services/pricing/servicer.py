@@ -1,0 +1,137 @@
+"""acme.pricing.v1.PricingService: checks each call, then asks the flights, prices and quotes."""
+
+import grpc
+from acme.pricing.v1 import pricing_pb2 as pb
+from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
+
+from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.validation import Violations
+from services.pricing import validation
+from services.pricing.access import Access, Context, not_found
+from services.pricing.flights import CapacityBelowBooked, FlightNotFound, Flights, SoldOut
+from services.pricing.money import to_nanos
+from services.pricing.prices import PriceNotFound, Prices
+from services.pricing.quotes import QuoteExpired, QuoteNotFound, Quotes, QuoteUsed, RequestConflict
+from services.pricing.records import (
+    FlightRecord,
+    booking_pb,
+    now,
+    price_pb,
+    quote_pb,
+    route_pb,
+)
+
+
+def _check(violations: Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+def _precondition(reason: str, text: str, **metadata: str) -> RpcError:
+    return RpcError(grpc.StatusCode.FAILED_PRECONDITION, text, error_info(reason, **metadata))
+
+
+def _sold_out(error: SoldOut) -> RpcError:
+    return _precondition(
+        "SOLD_OUT", f"only {error.seats_left} seats are left", seats_left=str(error.seats_left)
+    )
+
+
+class PricingServiceV1(pb_grpc.PricingServiceServicer):
+    def __init__(self, flights: Flights, prices: Prices, quotes: Quotes, access: Access) -> None:
+        self._flights = flights
+        self._prices = prices
+        self._quotes = quotes
+        self._access = access
+
+    @answers_rpc_errors
+    async def ConfigureRoute(
+        self, request: pb.ConfigureRouteRequest, context: Context
+    ) -> pb.ConfigureRouteResponse:
+        if not self._access.is_admin(self._access.caller(context)):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"fares are configured by staff holding {self._access.admin_scope}",
+                error_info("PERMISSION_DENIED"),
+            )
+        _check(validation.configure_violations(request))
+        wanted = FlightRecord(
+            route_id=request.route_id,
+            date=request.date,
+            currency=request.base_fare.currency_code,
+            capacity=request.capacity,
+            base_fare=to_nanos(request.base_fare),
+            floor=to_nanos(request.floor),
+            ceiling=to_nanos(request.ceiling),
+        )
+        try:
+            flight = await self._flights.configure(wanted)
+        except CapacityBelowBooked as below:
+            raise _precondition(
+                "CAPACITY_BELOW_BOOKED",
+                f"{below.booked} seats are already booked on this flight",
+                booked_seats=str(below.booked),
+            ) from None
+        price = await self._prices.reprice(request.route_id, request.date, now())
+        return pb.ConfigureRouteResponse(route=route_pb(flight), price=price_pb(price))
+
+    @answers_rpc_errors
+    async def GetPrice(self, request: pb.GetPriceRequest, context: Context) -> pb.GetPriceResponse:
+        self._access.caller(context)
+        _check(validation.flight_violations(request))
+        try:
+            price = await self._prices.get(request.route_id, request.date)
+        except PriceNotFound:
+            raise not_found("flight", f"{request.route_id}/{request.date}") from None
+        return pb.GetPriceResponse(price=price_pb(price))
+
+    @answers_rpc_errors
+    async def GetQuote(self, request: pb.GetQuoteRequest, context: Context) -> pb.GetQuoteResponse:
+        self._access.caller(context)
+        _check(validation.quote_violations(request))
+        # The gateway checks the owner too; a direct call is held to the same rule.
+        self._access.acting_for(context, request.customer_id)
+        try:
+            quote = await self._quotes.quote(
+                request.customer_id, request.route_id, request.date, request.seats, now()
+            )
+        except (FlightNotFound, PriceNotFound):
+            raise not_found("flight", f"{request.route_id}/{request.date}") from None
+        except SoldOut as sold_out:
+            raise _sold_out(sold_out) from None
+        return pb.GetQuoteResponse(quote=quote_pb(quote))
+
+    @answers_rpc_errors
+    async def BookSeats(
+        self, request: pb.BookSeatsRequest, context: Context
+    ) -> pb.BookSeatsResponse:
+        self._access.caller(context)
+        _check(validation.book_violations(request))
+        self._access.acting_for(context, request.customer_id)
+        try:
+            booking = await self._quotes.book(
+                request.customer_id, request.quote_id, request.request_id, now()
+            )
+        except QuoteNotFound:
+            raise not_found("quote", request.quote_id) from None
+        except QuoteExpired:
+            raise _precondition(
+                "QUOTE_EXPIRED",
+                f"quote {request.quote_id} has expired: ask for a new quote",
+                quote_id=request.quote_id,
+            ) from None
+        except QuoteUsed:
+            raise _precondition(
+                "QUOTE_USED",
+                f"quote {request.quote_id} was already booked by another request",
+                quote_id=request.quote_id,
+            ) from None
+        except SoldOut as sold_out:
+            raise _sold_out(sold_out) from None
+        except RequestConflict:
+            raise RpcError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"request_id {request.request_id} was already used with another quote",
+                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
+            ) from None
+        return pb.BookSeatsResponse(booking=booking_pb(booking))
