@@ -1,0 +1,164 @@
+"""Smart home journeys: a thermostat's habit becomes a suggestion in its owner's app.
+
+The thermostat is played by the demo's own NATS connection: it publishes its reports to
+JetStream exactly as a device would (JSON payload, CloudEvents headers), and reads its
+schedule from its own subject. The owner's side goes through the gateway with a token.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta, timezone
+
+from acme.devices.v1 import devices_pb2 as pb
+from acme.devices.v1 import devices_pb2_grpc as pb_grpc
+from acme.notifications.v1 import notifications_pb2 as notes
+from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
+from nats.aio.client import Client as NatsClient
+
+from demo.journeys import Demo
+from demo.timeline import Timeline
+
+OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
+ADJUSTED = "acme.devices.v1.thermostat.adjusted"
+DURABLE = "devices-thermostat-adjusted"
+CET = timezone(timedelta(hours=1))  # the owners live in UTC+1
+WAIT = 10.0  # seconds: a bound for a broken platform, not how long things take
+
+
+def _local(days_ago: int, hh: int, mm: int) -> datetime:
+    return datetime.combine(date.today() - timedelta(days=days_ago), time(hh, mm), tzinfo=CET)
+
+
+async def _report(
+    nc: NatsClient, timeline: Timeline, device: str, celsius: float, at: datetime
+) -> int:
+    """The thermostat reports a manual change; the stream sequence it got."""
+    stamp = at.isoformat()
+    body = {"deviceId": device, "setpointCelsius": celsius, "occurredAt": stamp, "mode": "MANUAL"}
+    headers = {
+        "ce-id": f"{device}.{stamp}",
+        "ce-source": f"/devices/{device}",
+        "ce-type": ADJUSTED,
+        "ce-time": stamp,
+        "ce-specversion": "1.0",
+        "content-type": "application/json",
+        "Nats-Msg-Id": f"{device}.{stamp}",
+    }
+    ack = await nc.jetstream().publish(ADJUSTED, json.dumps(body).encode(), headers=headers)
+    timeline.note("thermostat", f"{device}: set by hand to {celsius} °C at {stamp}")
+    return ack.seq
+
+
+async def _until(probe: Callable[[], Awaitable[bool]]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not await probe():
+        if loop.time() > deadline:
+            raise TimeoutError("the platform did not get there in time")
+        await asyncio.sleep(0.1)
+
+
+async def _handled(nc: NatsClient, sequence: int) -> None:
+    """Until the devices service has handled every report up to `sequence`."""
+
+    async def settled() -> bool:
+        info = await nc.jetstream().consumer_info("DEVICES", DURABLE)
+        return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= sequence
+
+    await _until(settled)
+
+
+async def _notices(inbox: "notes_grpc.NotificationServiceAsyncStub", owner: str) -> list[str]:
+    listed = await inbox.ListNotifications(notes.ListNotificationsRequest(customer_id=owner))
+    return [
+        n.attributes["suggestionId"]
+        for n in listed.notifications
+        if n.event_type == "acme.devices.v1.suggestion"
+    ]
+
+
+async def _repeat(
+    demo: Demo, timeline: Timeline, device: str, days: tuple[int, ...], mm: int = 0
+) -> None:
+    last = 0
+    for days_ago in days:
+        last = await _report(demo.nats, timeline, device, 21.0, _local(days_ago, 7, mm))
+    await _handled(demo.nats, last)
+
+
+async def habit_becomes_a_schedule(demo: Demo, timeline: Timeline) -> None:
+    owner = demo.customer("alice")
+    device = f"hall-{demo.run_id}"
+    timeline.follow(owner, device)
+    async with demo.channel(owner, *OWNER_SCOPES) as channel:
+        devices = pb_grpc.DeviceServiceStub(channel)
+        inbox = notes_grpc.NotificationServiceStub(channel)
+        await devices.RegisterDevice(
+            pb.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Hall")
+        )
+        timeline.note("gateway", f"RegisterDevice {device} for {owner}")
+        await _repeat(demo, timeline, device, (3, 2, 1))
+
+        async def told() -> bool:
+            return bool(await _notices(inbox, owner))
+
+        await _until(told)
+        listed = await inbox.ListNotifications(notes.ListNotificationsRequest(customer_id=owner))
+        for note in listed.notifications:
+            timeline.note("notifications", f"in-app: {note.title}")
+        [suggestion_id] = await _notices(inbox, owner)
+        schedules = await demo.nats.subscribe(f"acme.devices.v1.device.{device}.schedule")
+        try:
+            accepted = await devices.AcceptSuggestion(
+                pb.AcceptSuggestionRequest(suggestion_id=suggestion_id)
+            )
+            timeline.note("gateway", f"AcceptSuggestion {suggestion_id} → schedule made")
+            received = json.loads((await schedules.next_msg(timeout=WAIT)).data)
+        finally:
+            await schedules.unsubscribe()
+        timeline.note(
+            "thermostat",
+            f"{device} receives its schedule: every day at {received['localTime']} set "
+            f"{received['setpointCelsius']} °C",
+        )
+        got = await devices.GetDevice(pb.GetDeviceRequest(device_id=device))
+        timeline.note(
+            "gateway",
+            f"GetDevice shows {len(got.device.schedules)} schedule(s): "
+            f"{accepted.schedule.local_time} at {accepted.schedule.setpoint_celsius} °C",
+        )
+
+
+async def two_days_then_declined(demo: Demo, timeline: Timeline) -> None:
+    owner = demo.customer("bob")
+    device = f"study-{demo.run_id}"
+    timeline.follow(owner, device)
+    async with demo.channel(owner, *OWNER_SCOPES) as channel:
+        devices = pb_grpc.DeviceServiceStub(channel)
+        inbox = notes_grpc.NotificationServiceStub(channel)
+        await devices.RegisterDevice(
+            pb.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Study")
+        )
+        timeline.note("gateway", f"RegisterDevice {device} for {owner}")
+        await _repeat(demo, timeline, device, (4, 3))
+        listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
+        timeline.note("devices", f"2 days of 7: {len(listed.suggestions)} suggestion(s)")
+        await _repeat(demo, timeline, device, (2,))
+        [suggestion_id] = await _notices(inbox, owner)
+        timeline.note("devices", f"3 days of 7: suggestion {suggestion_id}, told in the app")
+        await devices.DeclineSuggestion(pb.DeclineSuggestionRequest(suggestion_id=suggestion_id))
+        timeline.note("gateway", f"DeclineSuggestion {suggestion_id}")
+        await _repeat(demo, timeline, device, (1, 0), mm=10)
+        listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
+        states = [pb.SuggestionState.Name(s.state) for s in listed.suggestions]
+        told = await _notices(inbox, owner)
+        timeline.note(
+            "devices", f"the habit goes on: suggestions {states}, {len(told)} notice in the app"
+        )
+
+
+JOURNEYS: list[tuple[str, Callable[[Demo, Timeline], Awaitable[None]]]] = [
+    ("Smart home: a thermostat habit becomes a daily schedule", habit_becomes_a_schedule),
+    ("Smart home: two days are no habit; a declined suggestion stays away", two_days_then_declined),
+]

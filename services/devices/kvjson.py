@@ -1,0 +1,49 @@
+"""Pydantic records in key-value buckets: read one, and change one by compare-and-set."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+from pydantic import BaseModel
+
+R = TypeVar("R", bound=BaseModel)
+
+# Writers that race on one key are few (the handlers of one device's reports, an owner's
+# taps); a change that loses this many times in a row is a bug, not contention.
+MAX_ATTEMPTS = 50
+
+
+async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R, int] | None:
+    """The record and its revision, or None when the key holds nothing."""
+    try:
+        entry = await kv.get(key)
+    except KeyNotFoundError:
+        return None
+    if not entry.value:
+        return None
+    return model.model_validate_json(entry.value), entry.revision or 0
+
+
+async def change(
+    kv: KeyValue, key: str, model: type[R], apply: Callable[[R | None], R | None]
+) -> R | None:
+    """Apply `apply` to the current record (None when absent) and store what it returns,
+    by compare-and-set on the revision it read; on a lost race, read again and re-apply.
+    `apply` returning the record unchanged (or None) writes nothing. Returns what is stored."""
+    for _ in range(MAX_ATTEMPTS):
+        current = await read(kv, key, model)
+        record, revision = current if current is not None else (None, 0)
+        changed = apply(record)
+        if changed is None or changed == record:
+            return record
+        value = changed.model_dump_json().encode()
+        try:
+            if current is None:
+                await kv.create(key, value)
+            else:
+                await kv.update(key, value, last=revision)
+        except KeyWrongLastSequenceError:
+            continue
+        return changed
+    raise RuntimeError(f"{key}: lost {MAX_ATTEMPTS} compare-and-set races in a row")

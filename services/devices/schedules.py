@@ -1,0 +1,65 @@
+"""Sending a schedule to its device, on the device's own subject.
+
+Each device reads `acme.devices.v1.device.<deviceId>.schedule` (the DEVICES_SCHEDULES
+stream keeps it for a month, for a device that was offline). The generated producer
+publishes on the channel's one address and cannot fill in the device, so this publishes on
+the wire itself, with the same codec (checked against the contract's schema) and the same
+CloudEvents headers. The event id is `schedule.<scheduleId>`: an AcceptSuggestion retried
+after an interrupted call sends the schedule again, and JetStream stores it once.
+"""
+
+from datetime import UTC, datetime
+
+from acme_events.devices import Application
+from acme_events.devices.messages.json import DeviceSchedulePayload
+
+from accord.events import PayloadCodec
+from services.devices.records import ScheduleRecord, local_time
+
+SUBJECT = "acme.devices.v1.device.{device_id}.schedule"
+OPERATION = "sendDeviceSchedule"
+
+
+def subject_of(device_id: str) -> str:
+    return SUBJECT.format(device_id=device_id)
+
+
+def event_id(schedule_id: str) -> str:
+    return f"schedule.{schedule_id}"
+
+
+class ScheduleSender:
+    def __init__(self, events: Application) -> None:
+        self._events = events
+        self._message = events.contract.operation(OPERATION).message
+        self._codec = PayloadCodec(DeviceSchedulePayload, self._message)
+
+    async def send(self, device_id: str, owner_id: str, schedule: ScheduleRecord) -> None:
+        payload = DeviceSchedulePayload(
+            schedule_id=schedule.schedule_id,
+            device_id=device_id,
+            owner_id=owner_id,
+            setpoint_celsius=schedule.setpoint_tenths / 10,
+            local_time=local_time(schedule.minute),
+            created_at=schedule.created_at,
+        )
+        settings = self._events.settings
+        headers = {
+            "ce-id": event_id(schedule.schedule_id),
+            "ce-source": settings.source,
+            "ce-type": self._message.event_type,
+            "ce-time": _rfc3339(schedule.created_at),
+            "ce-specversion": "1.0",
+            "content-type": self._message.content_type,
+        }
+        await self._events.wire.publish(
+            subject_of(device_id),
+            self._codec.encode(payload),
+            headers,
+            settings.publish_timeout,
+            settings.publish_attempts,
+        )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

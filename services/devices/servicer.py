@@ -1,0 +1,163 @@
+"""acme.devices.v1.DeviceService: checks each call, then asks the registry and suggestions."""
+
+import grpc
+from acme.devices.v1 import devices_pb2 as pb
+from acme.devices.v1 import devices_pb2_grpc as pb_grpc
+
+from accord.access import Access, Context, not_found
+from accord.identity import Principal
+from accord.paging import after_key, next_page_token
+from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.validation import Violations, id_violations
+from services.devices import validation
+from services.devices.records import (
+    ScheduleRecord,
+    State,
+    SuggestionRecord,
+    device_pb,
+    schedule_pb,
+    suggestion_pb,
+)
+from services.devices.registry import DeviceTaken, Registry
+from services.devices.schedules import ScheduleSender
+from services.devices.suggestions import AlreadyDecided, Suggestions
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def _check(violations: Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+def _already_decided(suggestion: SuggestionRecord) -> RpcError:
+    return RpcError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        f"suggestion {suggestion.suggestion_id} was already {suggestion.state.value.lower()}",
+        error_info(
+            "SUGGESTION_ALREADY_DECIDED",
+            suggestion_id=suggestion.suggestion_id,
+            state=suggestion.state.value,
+        ),
+    )
+
+
+class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
+    def __init__(
+        self,
+        registry: Registry,
+        suggestions: Suggestions,
+        schedules: ScheduleSender,
+        access: Access,
+    ) -> None:
+        self._registry = registry
+        self._suggestions = suggestions
+        self._schedules = schedules
+        self._access = access
+
+    @answers_rpc_errors
+    async def RegisterDevice(
+        self, request: pb.RegisterDeviceRequest, context: Context
+    ) -> pb.RegisterDeviceResponse:
+        self._access.caller(context)
+        _check(validation.register_violations(request))
+        # The gateway checks the owner too; a direct call is held to the same rule.
+        self._access.acting_for(context, request.owner_id)
+        try:
+            device = await self._registry.register(
+                request.owner_id, request.device_id, request.display_name
+            )
+        except DeviceTaken:
+            raise RpcError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"device {request.device_id} is registered to another owner",
+                error_info("DEVICE_TAKEN", device_id=request.device_id),
+            ) from None
+        return pb.RegisterDeviceResponse(device=device_pb(device))
+
+    @answers_rpc_errors
+    async def GetDevice(
+        self, request: pb.GetDeviceRequest, context: Context
+    ) -> pb.GetDeviceResponse:
+        caller = self._access.caller(context)
+        _check(id_violations("device_id", request.device_id))
+        device = await self._registry.find(request.device_id)
+        if device is None or not self._access.may_see(caller, device.owner_id):
+            raise not_found("device", request.device_id)
+        return pb.GetDeviceResponse(device=device_pb(device))
+
+    @answers_rpc_errors
+    async def ListDevices(
+        self, request: pb.ListDevicesRequest, context: Context
+    ) -> pb.ListDevicesResponse:
+        self._access.caller(context)
+        _check(validation.page_violations(request.owner_id, request.page_size))
+        self._access.acting_for(context, request.owner_id)
+        devices, last = await self._registry.of_owner(
+            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+        )
+        return pb.ListDevicesResponse(
+            devices=[device_pb(d) for d in devices], next_page_token=next_page_token(last)
+        )
+
+    @answers_rpc_errors
+    async def ListSuggestions(
+        self, request: pb.ListSuggestionsRequest, context: Context
+    ) -> pb.ListSuggestionsResponse:
+        self._access.caller(context)
+        _check(validation.page_violations(request.owner_id, request.page_size))
+        self._access.acting_for(context, request.owner_id)
+        found, last = await self._suggestions.of_owner(
+            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+        )
+        return pb.ListSuggestionsResponse(
+            suggestions=[suggestion_pb(s) for s in found], next_page_token=next_page_token(last)
+        )
+
+    async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:
+        """The suggestion, if the caller owns it. Deciding is the owner's own act (staff
+        included see but do not decide), and someone else's suggestion is NOT_FOUND."""
+        suggestion = await self._suggestions.find(suggestion_id)
+        if suggestion is None or suggestion.owner_id != caller.subject:
+            raise not_found("suggestion", suggestion_id)
+        return suggestion
+
+    @answers_rpc_errors
+    async def AcceptSuggestion(
+        self, request: pb.AcceptSuggestionRequest, context: Context
+    ) -> pb.AcceptSuggestionResponse:
+        caller = self._access.caller(context)
+        _check(validation.suggestion_id_violations(request.suggestion_id))
+        suggestion = await self._owned(caller, request.suggestion_id)
+        try:
+            accepted = await self._suggestions.decide(suggestion.suggestion_id, State.ACCEPTED)
+        except AlreadyDecided as decided:
+            raise _already_decided(decided.suggestion) from None
+        # Accepted first, then the schedule added to the device, then sent: each step is
+        # idempotent, so a retry of an interrupted call (the suggestion already accepted)
+        # finishes the steps it missed, and sends the same event id again.
+        schedule = ScheduleRecord(
+            schedule_id=accepted.suggestion_id,
+            setpoint_tenths=accepted.setpoint_tenths,
+            minute=accepted.minute,
+            created_at=accepted.decided_at or accepted.created_at,
+        )
+        device = await self._registry.add_schedule(accepted.device_id, schedule)
+        stored = next(s for s in device.schedules if s.schedule_id == schedule.schedule_id)
+        await self._schedules.send(device.device_id, device.owner_id, stored)
+        return pb.AcceptSuggestionResponse(
+            suggestion=suggestion_pb(accepted), schedule=schedule_pb(device.device_id, stored)
+        )
+
+    @answers_rpc_errors
+    async def DeclineSuggestion(
+        self, request: pb.DeclineSuggestionRequest, context: Context
+    ) -> pb.DeclineSuggestionResponse:
+        caller = self._access.caller(context)
+        _check(validation.suggestion_id_violations(request.suggestion_id))
+        suggestion = await self._owned(caller, request.suggestion_id)
+        try:
+            declined = await self._suggestions.decide(suggestion.suggestion_id, State.DECLINED)
+        except AlreadyDecided as decided:
+            raise _already_decided(decided.suggestion) from None
+        return pb.DeclineSuggestionResponse(suggestion=suggestion_pb(declined))

@@ -1,0 +1,36 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from accord.settings import ServiceSettings
+
+
+class DevicesSettings(ServiceSettings):
+    """ACCORD_DEVICES_HOST, ACCORD_DEVICES_PORT (default 50060), NATS_URL, ACCORD_HOME, the
+    gateway it calls notifications through (ACCORD_GATEWAY_ADDRESS,
+    ACCORD_DEVICES_GATEWAY_API_KEY), and how adjustments are retried
+    (ACCORD_DEVICES_ADJUSTMENT_*)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_DEVICES_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    port: int = 50060
+
+    notify_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one SendNotification call may take (waiting for the gateway "
+        "included) before the adjustment is retried; keep it under the consumer's ackWait.",
+    )
+    adjustment_retry_delays: tuple[float, ...] | None = Field(
+        default=None,
+        description="Seconds before each retry of an adjustment that could not be handled (an "
+        "unregistered device, notifications unreachable); unset keeps the contract's backoff "
+        "(1 s up to 2 min). Tests set short ones.",
+    )
+    adjustment_max_deliveries: int | None = Field(
+        default=None,
+        ge=1,
+        description="Deliveries of one adjustment before it is dead-lettered; unset keeps the "
+        "contract's maxDeliver (5).",
+    )

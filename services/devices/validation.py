@@ -1,0 +1,37 @@
+"""Request rules, as the contract states them; each broken rule names its field."""
+
+import re
+
+from acme.devices.v1 import devices_pb2 as pb
+
+from accord.rpc_status import field_violation
+from accord.validation import Violations, id_violations
+
+MAX_PAGE_SIZE = 100
+MAX_DISPLAY_NAME = 100
+# `sg-<deviceId>-<tenths>-<HHMM>`: a device id of up to 64 characters and 12 more.
+_SUGGESTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def register_violations(request: pb.RegisterDeviceRequest) -> Violations:
+    violations = id_violations("owner_id", request.owner_id) + id_violations(
+        "device_id", request.device_id
+    )
+    if len(request.display_name) > MAX_DISPLAY_NAME:
+        violations.append(
+            field_violation("display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
+        )
+    return violations
+
+
+def page_violations(owner_id: str, page_size: int) -> Violations:
+    violations = id_violations("owner_id", owner_id)
+    if not 0 <= page_size <= MAX_PAGE_SIZE:
+        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
+    return violations
+
+
+def suggestion_id_violations(suggestion_id: str) -> Violations:
+    if _SUGGESTION_ID.fullmatch(suggestion_id):
+        return []
+    return [field_violation("suggestion_id", "must be 1 to 128 letters, digits, '-' or '_'")]

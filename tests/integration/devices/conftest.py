@@ -1,0 +1,125 @@
+"""The devices service on its own nats-server, with notifications behind a real gateway.
+
+Devices tells owners about suggestions by calling notifications through the gateway, so
+the three run here as they do in production: devices and notifications as services, the
+gateway in front of both. Devices needs the gateway's address when it starts, so the
+gateway's port is chosen first. Its own nats-server, so that the short retries set here
+(an unknown device is dead-lettered after a second) never meet another test's consumers.
+"""
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from acme.devices.v1 import devices_pb2_grpc as pb_grpc
+from nats.aio.client import Client as NatsClient
+
+from accord import devkeys
+from accord.call_metadata import channel_with_metadata
+from accord.contracts.descriptors import load_image
+from accord.nats_server import NatsServer
+from accord.service import RunningService, start_service
+from gateway.auth import AuthSettings
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings
+from services.devices import app as devices_app
+from services.notifications import app as notifications_app
+from tests.support.principals import channel_as
+
+OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
+# Short, so that a report of an unknown device is dead-lettered within a second.
+RETRY_DELAYS = (0.1, 0.2)
+MAX_DELIVERIES = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class SmartHome:
+    devices: RunningService
+    gateway: Gateway
+    home: Path
+    nc: NatsClient
+
+    @asynccontextmanager
+    async def direct(
+        self, subject: str, *scopes: str
+    ) -> AsyncIterator["pb_grpc.DeviceServiceAsyncStub"]:
+        """The devices service itself, called as the gateway would sign `subject`."""
+        key = devkeys.ensure_principal_key(self.home)
+        address = f"127.0.0.1:{self.devices.port}"
+        async with channel_as(address, key, subject, *(scopes or OWNER_SCOPES)) as channel:
+            yield pb_grpc.DeviceServiceStub(channel)
+
+    def through_gateway(self, subject: str, *scopes: str) -> grpc.aio.Channel:
+        token = devkeys.mint_token(subject, scopes or OWNER_SCOPES, home=self.home)
+        bearer = [("authorization", f"Bearer {token}")]
+        return channel_with_metadata(f"127.0.0.1:{self.gateway.port}", lambda method: bearer)
+
+
+@pytest.fixture(scope="session")
+async def smart_home(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SmartHome]:
+    server = NatsServer(tmp_path_factory.mktemp("devices-jetstream"))
+    await server.start()
+    home = tmp_path_factory.mktemp("devices-home")
+    devkeys.ensure_dev_keys(home)
+    gateway_port = _free_port()
+    running: list[RunningService] = []
+    gateway: Gateway | None = None
+    nc = await nats.connect(server.url)
+    try:
+        notifications = await start_service(
+            notifications_app.NAME,
+            notifications_app.Settings(port=0, nats_url=server.url, home=home),
+            notifications_app.build,
+        )
+        running.append(notifications)
+        settings = devices_app.Settings(
+            port=0,
+            nats_url=server.url,
+            home=home,
+            gateway_address=f"127.0.0.1:{gateway_port}",
+            adjustment_retry_delays=RETRY_DELAYS,
+            adjustment_max_deliveries=MAX_DELIVERIES,
+        )
+        devices = await start_service(devices_app.NAME, settings, devices_app.build)
+        running.append(devices)
+        gateway = Gateway(
+            GatewaySettings.model_validate(
+                {
+                    "listen": f"127.0.0.1:{gateway_port}",
+                    "metrics_listen": "",
+                    "health_check_interval_s": 0.1,
+                    "rate_limit_per_s": 0,
+                    "routes": {
+                        name: [f"127.0.0.1:{service.port}"]
+                        for service, names in (
+                            (notifications, notifications_app.SERVICES),
+                            (devices, devices_app.SERVICES),
+                        )
+                        for name in names
+                    },
+                    "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
+                }
+            ),
+            load_image(),
+        )
+        await gateway.start()
+        yield SmartHome(devices, gateway, home, nc)
+    finally:
+        if gateway is not None:
+            await gateway.stop(0)
+        for service in reversed(running):
+            await service.stop()
+        await nc.close()
+        await server.stop()

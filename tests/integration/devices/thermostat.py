@@ -1,0 +1,74 @@
+"""A thermostat as any NATS client: publish reports, and wait until devices handled them.
+
+Shared by the integration and end-to-end tests of the devices service.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from nats.aio.client import Client as NatsClient
+
+T = TypeVar("T")
+
+ADJUSTED = "acme.devices.v1.thermostat.adjusted"
+DURABLE = "devices-thermostat-adjusted"
+DEAD_LETTERS = "acme.devices.v1.deadletter.thermostat-adjusted"
+
+
+async def report(
+    nc: NatsClient,
+    device_id: str,
+    celsius: float,
+    occurred_at: datetime,
+    mode: str = "MANUAL",
+    event_id: str | None = None,
+) -> int:
+    """Publish a thermostat's report as any NATS client can: JSON and CloudEvents headers.
+    Returns its stream sequence, for `handled`."""
+    stamp = occurred_at.isoformat()
+    event_id = event_id or f"{device_id}.{stamp}"
+    body: dict[str, Any] = {
+        "deviceId": device_id,
+        "setpointCelsius": celsius,
+        "occurredAt": stamp,
+        "mode": mode,
+    }
+    headers = {
+        "ce-id": event_id,
+        "ce-source": f"/devices/{device_id}",
+        "ce-type": ADJUSTED,
+        "ce-time": stamp,
+        "ce-specversion": "1.0",
+        "content-type": "application/json",
+        "Nats-Msg-Id": event_id,
+    }
+    ack = await nc.jetstream().publish(ADJUSTED, json.dumps(body).encode(), headers=headers)
+    return ack.seq
+
+
+async def handled(nc: NatsClient, sequence: int) -> None:
+    """Wait until the devices consumer has settled every report up to `sequence` (acked,
+    or dead-lettered): what it did about them is then in its state."""
+
+    async def settled() -> bool:
+        info = await nc.jetstream().consumer_info("DEVICES", DURABLE)
+        return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= sequence
+
+    await eventually(settled)
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
+    """The first truthy result of `probe`; fails if none comes within `within` seconds (a
+    bound for a broken run, not a timing claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        found = await probe()
+        if found:
+            return found
+        if loop.time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.05)
