@@ -7,16 +7,35 @@ any client's. A service asks for the scopes it needs; in development its key is 
 ACCORD_HOME with exactly those, in production it comes from `<PREFIX>GATEWAY_API_KEY`.
 
 Calls made from event handlers should pass a timeout and `wait_for_ready=True` (the gateway
-may start after the service), and let a failure raise, so the event is retried.
+may start after the service) and run inside `refusals_are_final(...)`: a failure that may
+pass (UNAVAILABLE, a deadline, a limit) raises as it is, so the event is retried with the
+contract's backoff; a refusal that no retry can change (INVALID_ARGUMENT, ...) becomes
+`Unprocessable`, so the event is dead-lettered at once with the callee's answer as reason.
 """
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 
 import grpc
 
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
+from accord.events import Unprocessable
 from accord.settings import ServiceSettings
+
+# Answers that say "this request, as it is, will never succeed". Authentication and
+# permission failures are not among them: an operator fixes a key or a scope, and the
+# retried event then goes through.
+FINAL_REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
 
 API_KEY_HEADER = "x-api-key"
 
@@ -42,3 +61,14 @@ class GatewayClient:
 
     async def close(self) -> None:
         await self.channel.close()
+
+
+@contextlib.contextmanager
+def refusals_are_final(what: str) -> Iterator[None]:
+    """Turn a final refusal of the call inside into `Unprocessable` naming `what` failed."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        if error.code() in FINAL_REFUSALS:
+            raise Unprocessable(f"{what}: {error.code().name}: {error.details()}") from error
+        raise

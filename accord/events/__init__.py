@@ -39,6 +39,7 @@ from accord.events._errors import (
     PublishTimeout,
     RemoteHandlerError,
     RequestTimeout,
+    Unprocessable,
 )
 from accord.events._provision import provision, provision_documents
 from accord.events._publisher import Publisher
@@ -73,6 +74,7 @@ __all__ = [
     "RpcServer",
     "StreamSpec",
     "Subscriber",
+    "Unprocessable",
     "connect",
     "current_event",
     "dead_letter_headers",

@@ -5,6 +5,12 @@ class EventError(Exception):
     """Base of every error the event runtime raises."""
 
 
+class Unprocessable(EventError):
+    """Raised by a handler for an event no retry can help: a permanent refusal (another
+    service answered INVALID_ARGUMENT, say). The event is dead-lettered at once with this
+    reason, instead of after every delivery the contract allows."""
+
+
 class ContractViolation(EventError, ValueError):
     """A payload or headers object that does not match the contract's JSON Schema."""
 

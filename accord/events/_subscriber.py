@@ -29,7 +29,7 @@ from accord.events._cloudevents import EventContext, reset_current_event, set_cu
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import ConsumerSpec
 from accord.events._deadletter import dead_letter_headers
-from accord.events._errors import ContractViolation
+from accord.events._errors import ContractViolation, Unprocessable
 
 _log = logging.getLogger("accord.events")
 
@@ -232,6 +232,8 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         except asyncio.CancelledError:
             await _settle(msg.nak())
             raise
+        except Unprocessable as error:
+            await self._give_up(msg, f"unprocessable: {error}")
         except Exception as error:
             await self._failed(msg, context, error)
         else:

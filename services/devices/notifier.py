@@ -13,7 +13,7 @@ backoff, and the suggestion, stored as not yet notified, is told on that retry.
 from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 
-from accord.gateway_client import GatewayClient
+from accord.gateway_client import GatewayClient, refusals_are_final
 from services.devices.records import DeviceRecord, SuggestionRecord, local_time
 
 SCOPES = ("notifications:send",)
@@ -56,6 +56,7 @@ class Notifier:
 
     async def suggest(self, device: DeviceRecord, suggestion: SuggestionRecord) -> None:
         # wait_for_ready: the gateway may start after this service; the timeout bounds it.
-        await self._stub.SendNotification(
-            request_of(device, suggestion), timeout=self._timeout, wait_for_ready=True
-        )
+        with refusals_are_final(f"notifications refused suggestion {suggestion.suggestion_id}"):
+            await self._stub.SendNotification(
+                request_of(device, suggestion), timeout=self._timeout, wait_for_ready=True
+            )

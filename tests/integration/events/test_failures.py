@@ -12,7 +12,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from accord.events import ConsumerSpec, Contract, EventContext, EventSettings
+from accord.events import ConsumerSpec, Contract, EventContext, EventSettings, Unprocessable
 from tests.integration.events._support import eventually, until
 
 pytestmark = pytest.mark.integration
@@ -99,6 +99,32 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_one_handled(
     reason = second.headers["accord-dead-letter-reason"]
     assert reason.startswith("invalid: payload of OrderPlaced does not match the contract")
     assert json.loads(second.data) == {"orderId": 7}
+
+
+async def test_an_unprocessable_event_is_dead_lettered_at_once_with_its_reason(
+    kit: ModuleType, nats_client: NatsClient, jetstream: JetStreamContext, kit_contract: Contract
+) -> None:
+    app = kit_app(kit, nats_client, kit_contract)
+    attempts: list[int] = []
+
+    async def refused(order: Any, event: EventContext) -> None:
+        attempts.append(event.delivery_count)
+        raise Unprocessable("support refused the ticket: INVALID_ARGUMENT")
+
+    app.consumer.receive_placed(refused)
+
+    async with app:
+        await app.producer.send_placed(
+            kit.messages.json.OrderPlaced(order_id="u", kit_number=4), event_id="refused-1"
+        )
+        [record] = await dead_letters(jetstream, kit_contract, 1)
+        await asyncio.sleep(0.7)  # past the first backoff: a retry would show here
+
+    assert attempts == [1]
+    assert record.headers["ce-id"] == "refused-1"
+    assert record.headers["accord-dead-letter-reason"] == (
+        "unprocessable: support refused the ticket: INVALID_ARGUMENT"
+    )
 
 
 async def test_exhausted_deliveries_are_dead_lettered(
