@@ -1,0 +1,32 @@
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from accord.settings import ServiceSettings
+
+
+class MonitorSettings(ServiceSettings):
+    """ACCORD_MONITOR_HOST, ACCORD_MONITOR_PORT (default 50061), NATS_URL, the grouping window
+    (ACCORD_MONITOR_WINDOW, e.g. "PT24H" or seconds) and the monitor's own API key for calls
+    through the gateway (ACCORD_MONITOR_GATEWAY_API_KEY; created in development)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_MONITOR_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    port: int = 50061
+
+    window: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        description="How long after a customer's first error of a fingerprint later errors "
+        "are counted on the same ticket instead of opening another.",
+    )
+    call_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one call to support or notifications may take; keep it well "
+        "under the error consumer's ackWait (30 s). A call that fails is retried with the "
+        "event.",
+    )

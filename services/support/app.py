@@ -1,0 +1,37 @@
+"""Wiring of the support service: its bucket, its event publisher, its servicer."""
+
+from acme.support.v1 import support_pb2 as pb
+from acme.support.v1 import support_pb2_grpc as pb_grpc
+from acme_events.support import SOURCE, Application
+from nats.aio.client import Client as NatsClient
+
+from accord.access import Access
+from accord.events import EventSettings, provision
+from accord.identity import PrincipalVerifier
+from accord.service import Wiring
+from services.support.events import TicketEvents
+from services.support.servicer import STAFF_SCOPE, SupportServiceV1
+from services.support.settings import SupportSettings
+from services.support.tickets import BUCKET, Tickets
+
+NAME = "support"
+Settings = SupportSettings
+# The gRPC services this process serves, by full name: what the gateway routes here.
+SERVICES = (pb.DESCRIPTOR.services_by_name["SupportService"].full_name,)
+
+
+async def build(nc: NatsClient, settings: SupportSettings) -> Wiring:
+    events = Application(nc, settings=EventSettings(source=SOURCE))
+    js = nc.jetstream()
+    # Provision before opening the bucket: the contract declares it and the SUPPORT stream.
+    if settings.provision:
+        await provision(js, [events.contract])
+    await events.start()
+    tickets = Tickets(await js.key_value(BUCKET), TicketEvents(events))
+    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
+    servicer = SupportServiceV1(tickets, Access(verifier, STAFF_SCOPE))
+    return Wiring(
+        registrars=[lambda server: pb_grpc.add_SupportServiceServicer_to_server(servicer, server)],
+        services=SERVICES,
+        on_stop=[events.stop],
+    )

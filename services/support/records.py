@@ -1,0 +1,83 @@
+"""What the support service stores, as JSON in its bucket, and how it reads out. Times are UTC."""
+
+import secrets
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from acme.support.v1 import support_pb2 as pb
+from google.protobuf import timestamp_pb2
+from pydantic import BaseModel
+
+# How many occurrence ids a ticket remembers, to count each once when a report is
+# redelivered. A redelivery comes long before this many later occurrences of one ticket.
+OCCURRENCE_MEMORY = 256
+
+
+class Status(StrEnum):
+    OPEN = "OPEN"
+    ASSIGNED = "ASSIGNED"
+    RESOLVED = "RESOLVED"
+
+
+class TicketRecord(BaseModel):
+    ticket_id: str
+    ticket_key: str
+    customer_id: str
+    status: Status = Status.OPEN
+    title: str
+    description: str
+    application: str
+    error_code: str
+    fingerprint: str
+    suggested_fix: str
+    occurrences: int = 0
+    recent_occurrences: list[str] = []  # the latest counted occurrence ids, newest last
+    first_occurrence_id: str | None = None  # the occurrence that opened the ticket
+    assignee: str = ""
+    assignments: int = 0  # how many times it changed hands: the n of `<id>.assigned.<n>`
+    resolution: str = ""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_ticket_id() -> str:
+    # Milliseconds since the epoch (12 hex digits), then 32 random bits: ids sort in the order
+    # tickets were opened, and ids made in the same millisecond still differ.
+    return f"tk{time.time_ns() // 1_000_000:012x}{secrets.token_hex(4)}"
+
+
+def _timestamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if moment is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def ticket_pb(ticket: TicketRecord) -> pb.Ticket:
+    return pb.Ticket(
+        ticket_id=ticket.ticket_id,
+        ticket_key=ticket.ticket_key,
+        customer_id=ticket.customer_id,
+        status=pb.TicketStatus.Value(f"TICKET_STATUS_{ticket.status.value}"),
+        title=ticket.title,
+        description=ticket.description,
+        application=ticket.application,
+        error_code=ticket.error_code,
+        fingerprint=ticket.fingerprint,
+        suggested_fix=ticket.suggested_fix,
+        occurrences=ticket.occurrences,
+        assignee=ticket.assignee,
+        resolution=ticket.resolution,
+        first_seen_time=_timestamp(ticket.first_seen),
+        last_seen_time=_timestamp(ticket.last_seen),
+        create_time=_timestamp(ticket.created_at),
+        update_time=_timestamp(ticket.updated_at),
+    )

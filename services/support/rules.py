@@ -1,0 +1,55 @@
+"""The ticket rules, as pure functions over a ticket record (tests pin them).
+
+- Counting: an occurrence id is counted once per ticket (a repeat changes nothing); a new
+  one adds 1 to `occurrences` and widens first/last seen. The first occurrence counted is
+  the one that opened the ticket.
+- A resolved ticket is closed for good: a new occurrence is refused (the monitor opens a
+  new ticket under a new key), an assignment is refused, and resolving again changes
+  nothing.
+- Assigning to the current assignee changes nothing; assigning to someone else counts one
+  more change of hands (the n of the `<ticketId>.assigned.<n>` event).
+"""
+
+from datetime import datetime
+
+from services.support.records import OCCURRENCE_MEMORY, Status, TicketRecord
+
+
+class TicketClosed(Exception):
+    """The ticket is resolved: it takes no new occurrence and no assignment."""
+
+
+def count_occurrence(ticket: TicketRecord, occurrence_id: str, occurred_at: datetime) -> bool:
+    """Count `occurrence_id` on the ticket; False when it was counted before (no change)."""
+    if occurrence_id in ticket.recent_occurrences:
+        return False
+    if ticket.status is Status.RESOLVED:
+        raise TicketClosed(ticket.ticket_id)
+    ticket.occurrences += 1
+    ticket.recent_occurrences = [*ticket.recent_occurrences, occurrence_id][-OCCURRENCE_MEMORY:]
+    if ticket.first_occurrence_id is None:
+        ticket.first_occurrence_id = occurrence_id
+    ticket.first_seen = min(ticket.first_seen or occurred_at, occurred_at)
+    ticket.last_seen = max(ticket.last_seen or occurred_at, occurred_at)
+    return True
+
+
+def assign(ticket: TicketRecord, assignee: str) -> bool:
+    """Give the ticket to `assignee`; False when they already have it (no change)."""
+    if ticket.status is Status.RESOLVED:
+        raise TicketClosed(ticket.ticket_id)
+    if ticket.status is Status.ASSIGNED and ticket.assignee == assignee:
+        return False
+    ticket.status = Status.ASSIGNED
+    ticket.assignee = assignee
+    ticket.assignments += 1
+    return True
+
+
+def resolve(ticket: TicketRecord, resolution: str) -> bool:
+    """Close the ticket for good; False when it was resolved before (no change)."""
+    if ticket.status is Status.RESOLVED:
+        return False
+    ticket.status = Status.RESOLVED
+    ticket.resolution = resolution
+    return True

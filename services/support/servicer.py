@@ -1,0 +1,144 @@
+"""acme.support.v1.SupportService: checks each call, then asks the ticket store."""
+
+from datetime import UTC
+
+import grpc
+from acme.support.v1 import support_pb2 as pb
+from acme.support.v1 import support_pb2_grpc as pb_grpc
+
+from accord.access import Access, Context, not_found
+from accord.identity import Principal
+from accord.paging import after_key, next_page_token
+from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.validation import Violations, id_violations
+from services.support import validation
+from services.support.records import Status, TicketRecord, ticket_pb
+from services.support.rules import TicketClosed
+from services.support.tickets import Filter, KeyReused, Opening, TicketNotFound, Tickets
+
+# The admin_scope the contract names: staff see, assign and resolve every customer's tickets.
+STAFF_SCOPE = "support:staff"
+DEFAULT_PAGE_SIZE = 20
+
+
+def _check(violations: Violations) -> None:
+    if violations:
+        raise invalid_argument(violations)
+
+
+def _closed(ticket_id: str) -> RpcError:
+    return RpcError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        f"ticket {ticket_id} is resolved",
+        error_info("TICKET_RESOLVED", ticket_id=ticket_id),
+    )
+
+
+def _denied(text: str) -> RpcError:
+    return RpcError(grpc.StatusCode.PERMISSION_DENIED, text, error_info("PERMISSION_DENIED"))
+
+
+class SupportServiceV1(pb_grpc.SupportServiceServicer):
+    def __init__(self, tickets: Tickets, access: Access) -> None:
+        self._tickets = tickets
+        self._access = access
+
+    async def _ticket(self, ticket_id: str, caller: Principal) -> TicketRecord:
+        """The ticket, if it exists and the caller may see it; NOT_FOUND alike otherwise."""
+        _check(id_violations("ticket_id", ticket_id))
+        try:
+            ticket = await self._tickets.get(ticket_id)
+        except TicketNotFound:
+            raise not_found("ticket", ticket_id) from None
+        if not self._access.may_see(caller, ticket.customer_id):
+            raise not_found("ticket", ticket_id)
+        return ticket
+
+    def _staff(self, context: Context) -> Principal:
+        # The gateway requires support:staff already; a direct call is held to the same rule.
+        caller = self._access.caller(context)
+        if not self._access.is_admin(caller):
+            raise _denied(f"only staff holding {STAFF_SCOPE} may change tickets")
+        return caller
+
+    @answers_rpc_errors
+    async def OpenTicket(
+        self, request: pb.OpenTicketRequest, context: Context
+    ) -> pb.OpenTicketResponse:
+        self._access.caller(context)
+        _check(validation.open_violations(request))
+        opening = Opening(
+            customer_id=request.customer_id,
+            title=request.title,
+            description=request.description,
+            application=request.application,
+            error_code=request.error_code,
+            fingerprint=request.fingerprint,
+            suggested_fix=request.suggested_fix,
+        )
+        occurred = request.occur_time.ToDatetime(tzinfo=UTC)
+        try:
+            ticket, opened = await self._tickets.open(
+                request.ticket_key, opening, request.occurrence_id, occurred
+            )
+        except TicketClosed as closed:
+            raise _closed(str(closed)) from None
+        except KeyReused:
+            raise RpcError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"ticket_key {request.ticket_key} already opened a ticket for another customer",
+                error_info("TICKET_KEY_REUSED", ticket_key=request.ticket_key),
+            ) from None
+        return pb.OpenTicketResponse(ticket=ticket_pb(ticket), opened=opened)
+
+    @answers_rpc_errors
+    async def GetTicket(
+        self, request: pb.GetTicketRequest, context: Context
+    ) -> pb.GetTicketResponse:
+        caller = self._access.caller(context)
+        return pb.GetTicketResponse(ticket=ticket_pb(await self._ticket(request.ticket_id, caller)))
+
+    @answers_rpc_errors
+    async def ListTickets(
+        self, request: pb.ListTicketsRequest, context: Context
+    ) -> pb.ListTicketsResponse:
+        caller = self._access.caller(context)
+        _check(validation.list_violations(request))
+        # A customer lists their own only (an empty customer_id means everyone's: staff only).
+        if not self._access.may_see(caller, request.customer_id):
+            raise _denied("customer_id must name the caller")
+        status = (
+            Status(pb.TicketStatus.Name(request.status).removeprefix("TICKET_STATUS_"))
+            if request.status
+            else None
+        )
+        where = Filter(request.customer_id, status, request.assignee)
+        tickets, last = await self._tickets.list(
+            where, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+        )
+        return pb.ListTicketsResponse(
+            tickets=[ticket_pb(t) for t in tickets], next_page_token=next_page_token(last)
+        )
+
+    @answers_rpc_errors
+    async def AssignTicket(
+        self, request: pb.AssignTicketRequest, context: Context
+    ) -> pb.AssignTicketResponse:
+        caller = self._staff(context)
+        _check(validation.assign_violations(request))
+        await self._ticket(request.ticket_id, caller)
+        try:
+            ticket = await self._tickets.assign(request.ticket_id, request.assignee)
+        except TicketClosed:
+            raise _closed(request.ticket_id) from None
+        return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
+
+    @answers_rpc_errors
+    async def ResolveTicket(
+        self, request: pb.ResolveTicketRequest, context: Context
+    ) -> pb.ResolveTicketResponse:
+        caller = self._staff(context)
+        _check(validation.resolve_violations(request))
+        await self._ticket(request.ticket_id, caller)
+        ticket = await self._tickets.resolve(request.ticket_id, request.resolution)
+        return pb.ResolveTicketResponse(ticket=ticket_pb(ticket))

@@ -1,0 +1,156 @@
+"""Tickets in the `support_tickets` bucket: opened once per key, changed by compare-and-set.
+
+Keys:
+- `key.<sha256(ticketKey)>`: the ticket id a ticket key opened. Claimed with `create`
+  before the ticket is written, so concurrent OpenTicket calls with one key agree on one
+  id; a call interrupted after the claim is finished by its retry, which writes the same
+  ticket (created from the request, `create` again) under the claimed id.
+- `ticket.<ticketId>`: the TicketRecord (JSON).
+- `customer.<customerId>.<ticketId>`: the per-customer index (empty), for listing.
+"""
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from accord.kv import keys_matching
+from services.support import rules
+from services.support.events import TicketEvents
+from services.support.records import Status, TicketRecord, new_ticket_id, now
+
+BUCKET = "support_tickets"
+
+
+class TicketNotFound(Exception):
+    pass
+
+
+class KeyReused(Exception):
+    """A ticket key already opened a ticket for another customer."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What OpenTicket asks for, besides the key and the occurrence."""
+
+    customer_id: str
+    title: str
+    description: str
+    application: str
+    error_code: str
+    fingerprint: str
+    suggested_fix: str
+
+
+@dataclass(frozen=True)
+class Filter:
+    customer_id: str = ""  # empty: every customer's
+    status: Status | None = None
+    assignee: str = ""
+
+
+class Tickets:
+    def __init__(self, kv: KeyValue, events: TicketEvents) -> None:
+        self._kv = kv
+        self._events = events
+
+    async def open(
+        self, ticket_key: str, opening: Opening, occurrence_id: str, occurred_at: datetime
+    ) -> tuple[TicketRecord, bool]:
+        """The ticket of `ticket_key` with the occurrence counted, and whether this
+        occurrence is the one that opened it. Raises rules.TicketClosed for a new
+        occurrence on a resolved ticket."""
+        claim = f"key.{hashlib.sha256(ticket_key.encode()).hexdigest()}"
+        # A retry, or a concurrent call with the same key, finds the claim: the first counts.
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self._kv.create(claim, new_ticket_id().encode())
+        ticket_id = ((await self._kv.get(claim)).value or b"").decode()
+        moment = now()
+        record = TicketRecord(
+            ticket_id=ticket_id,
+            ticket_key=ticket_key,
+            created_at=moment,
+            updated_at=moment,
+            **opening.__dict__,
+        )
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self._kv.create(f"ticket.{ticket_id}", record.model_dump_json().encode())
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self._kv.create(f"customer.{opening.customer_id}.{ticket_id}", b"")
+
+        def count(ticket: TicketRecord) -> bool:
+            if ticket.customer_id != opening.customer_id:
+                raise KeyReused(ticket_key)
+            return rules.count_occurrence(ticket, occurrence_id, occurred_at)
+
+        ticket = await self._change(ticket_id, count)
+        opened = ticket.first_occurrence_id == occurrence_id
+        if opened:
+            await self._events.opened(ticket)  # again on a retry of the opening call: repairs
+        return ticket, opened
+
+    async def get(self, ticket_id: str) -> TicketRecord:
+        return (await self._read(ticket_id))[0]
+
+    async def assign(self, ticket_id: str, assignee: str) -> TicketRecord:
+        ticket = await self._change(ticket_id, lambda t: rules.assign(t, assignee))
+        await self._events.assigned(ticket)  # also when unchanged: repairs a lost publish
+        return ticket
+
+    async def resolve(self, ticket_id: str, resolution: str) -> TicketRecord:
+        ticket = await self._change(ticket_id, lambda t: rules.resolve(t, resolution))
+        await self._events.resolved(ticket)
+        return ticket
+
+    async def list(
+        self, where: Filter, page_size: int, after: str
+    ) -> tuple[list[TicketRecord], str | None]:
+        """One page of tickets matching `where`, oldest first, after ticket id `after`; and
+        the last ticket id of the page when there may be more."""
+        prefix = f"customer.{where.customer_id}." if where.customer_id else "ticket."
+        keys = await keys_matching(self._kv, f"{prefix}*")
+        ids = sorted(key.removeprefix(prefix) for key in keys)
+        page: list[TicketRecord] = []
+        for ticket_id in (i for i in ids if i > after):
+            try:
+                ticket = await self.get(ticket_id)
+            except TicketNotFound:
+                continue  # indexed by a call still writing it
+            if where.status is not None and ticket.status is not where.status:
+                continue
+            if where.assignee and ticket.assignee != where.assignee:
+                continue
+            page.append(ticket)
+            if len(page) == page_size:
+                more = ticket_id != ids[-1]
+                return page, ticket_id if more else None
+        return page, None
+
+    async def _read(self, ticket_id: str) -> tuple[TicketRecord, int]:
+        try:
+            entry = await self._kv.get(f"ticket.{ticket_id}")
+        except KeyNotFoundError as missing:
+            raise TicketNotFound(ticket_id) from missing
+        if not entry.value:
+            raise TicketNotFound(ticket_id)
+        return TicketRecord.model_validate_json(entry.value), entry.revision or 0
+
+    async def _change(self, ticket_id: str, change: Callable[[TicketRecord], bool]) -> TicketRecord:
+        """Apply a rule by compare-and-set; a rule that changes nothing writes nothing."""
+        while True:
+            ticket, revision = await self._read(ticket_id)
+            if not change(ticket):  # may raise (TicketClosed): nothing is written then
+                return ticket
+            ticket.updated_at = now()
+            try:
+                await self._kv.update(
+                    f"ticket.{ticket_id}", ticket.model_dump_json().encode(), last=revision
+                )
+            except KeyWrongLastSequenceError:
+                continue  # another call changed the ticket: decide again on the new state
+            return ticket

@@ -1,0 +1,71 @@
+"""The ticket rules alone: counting occurrences once, and what a resolved ticket refuses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.support.records import OCCURRENCE_MEMORY, Status, TicketRecord
+from services.support.rules import TicketClosed, assign, count_occurrence, resolve
+
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def _ticket() -> TicketRecord:
+    return TicketRecord(
+        ticket_id="tk1",
+        ticket_key="alice.fp.1",
+        customer_id="alice",
+        title="E_TIMEOUT in app",
+        description="timed out",
+        application="app",
+        error_code="E_TIMEOUT",
+        fingerprint="fp",
+        suggested_fix="retry",
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def test_each_occurrence_counts_once_and_the_first_opened_it() -> None:
+    ticket = _ticket()
+    assert count_occurrence(ticket, "r1", T0)
+    assert count_occurrence(ticket, "r2", T0 + timedelta(hours=1))
+    assert not count_occurrence(ticket, "r1", T0)  # a redelivery
+    assert (ticket.occurrences, ticket.first_occurrence_id) == (2, "r1")
+    assert (ticket.first_seen, ticket.last_seen) == (T0, T0 + timedelta(hours=1))
+
+
+def test_a_late_occurrence_widens_first_seen() -> None:
+    ticket = _ticket()
+    count_occurrence(ticket, "r1", T0)
+    count_occurrence(ticket, "r0", T0 - timedelta(minutes=5))
+    assert (ticket.first_seen, ticket.last_seen) == (T0 - timedelta(minutes=5), T0)
+
+
+def test_the_memory_of_occurrences_is_bounded() -> None:
+    ticket = _ticket()
+    for n in range(OCCURRENCE_MEMORY + 10):
+        count_occurrence(ticket, f"r{n}", T0)
+    assert ticket.occurrences == OCCURRENCE_MEMORY + 10
+    assert len(ticket.recent_occurrences) == OCCURRENCE_MEMORY
+
+
+def test_assigning_counts_changes_of_hands_only() -> None:
+    ticket = _ticket()
+    assert assign(ticket, "sam")
+    assert not assign(ticket, "sam")
+    assert assign(ticket, "kim")
+    assert (ticket.status, ticket.assignee, ticket.assignments) == (Status.ASSIGNED, "kim", 2)
+
+
+def test_a_resolved_ticket_refuses_new_occurrences_and_assignments_but_not_repeats() -> None:
+    ticket = _ticket()
+    count_occurrence(ticket, "r1", T0)
+    assert resolve(ticket, "card replaced")
+    assert not resolve(ticket, "something else")
+    assert ticket.resolution == "card replaced"
+    assert not count_occurrence(ticket, "r1", T0)  # a repeat of a counted one: no change
+    with pytest.raises(TicketClosed):
+        count_occurrence(ticket, "r2", T0)
+    with pytest.raises(TicketClosed):
+        assign(ticket, "sam")
