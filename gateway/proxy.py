@@ -162,7 +162,9 @@ class _Checked:
     """A client stream passed on message by message, stopped by the first failed check.
 
     grpc cancels a call whose request iterator raises; the failure is kept here so that
-    the client gets the check's status instead of CANCELLED.
+    the client gets the check's status instead of CANCELLED. The backend sees that
+    cancellation a moment after what looks like the stream's end: a servicer that stores a
+    whole stream at its end waits for it (accord/client_streams.py).
     """
 
     __slots__ = ("check", "failure", "relay", "requests")
