@@ -1,0 +1,111 @@
+"""The consumer's work for each browsing event: apply it, decide, and maybe recommend.
+
+1. Apply the event to the customer's profile and decide (profile.apply_event), by
+   compare-and-set: concurrent events of one customer are applied one after the other, so
+   two of them cannot both start a recommendation. A RECOMMENDED decision records a PENDING
+   contact in the same write, which starts the cool-down.
+2. Only the handler of the event that decided the contact sends it. It waits out the
+   settle time (the email then ranks the products on the whole burst of browsing, not only
+   on the events up to the one that crossed the threshold), reads consent from the store
+   once more (an opt-out since the decision cancels the contact: nothing is sent, and the
+   cool-down does not start), asks notifications to email it, then marks it SENT.
+
+Idempotent: a redelivered event is found in the profile's applied ids and changes nothing;
+if its contact is still PENDING (the send failed or the process died), it is sent again
+with the same notification id, which notifications makes once.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from services.marketing import catalogue, scoring
+from services.marketing.notifier import Notifier
+from services.marketing.profile import BrowsingEvent, apply_event
+from services.marketing.records import ContactRecord, ContactStatus, ProfileRecord
+from services.marketing.rules import Rules, rank
+from services.marketing.store import ConsentStore, Profiles
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Recommender:
+    def __init__(
+        self,
+        profiles: Profiles,
+        consent: ConsentStore,
+        notifier: Notifier,
+        rules: Rules,
+        settle_seconds: float,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._profiles = profiles
+        self._consent = consent
+        self._notifier = notifier
+        self._rules = rules
+        self._settle = settle_seconds
+        self._clock = clock
+
+    async def handle(self, event: BrowsingEvent) -> None:
+        profile, first_time = await self._apply(event)
+        contact = profile.last_contact
+        if (
+            contact is not None
+            and contact.trigger_event_id == event.event_id
+            and contact.status is ContactStatus.PENDING
+        ):
+            # The settle time counts from the decision; a redelivery has waited already.
+            if first_time and self._settle > 0:
+                await asyncio.sleep(self._settle)
+            await self._deliver(event.customer_id, contact)
+
+    async def _apply(self, event: BrowsingEvent) -> tuple[ProfileRecord, bool]:
+        """The profile after the event, and whether this call applied it (False: before)."""
+        while True:
+            profile, revision = await self._profiles.read(event.customer_id)
+            if event.event_id in profile.applied:
+                return profile, False  # a redelivery: applied before
+            consented = await self._consent.opted_in(event.customer_id)
+            changed = apply_event(profile, event, consented=consented, rules=self._rules)
+            if await self._profiles.write(changed, revision):
+                return changed, True
+
+    async def _deliver(self, customer_id: str, contact: ContactRecord) -> None:
+        # From the store, right before sending: an opt-out made at any time until now wins.
+        # What remains is the call's own latency, where an opt-out cannot be told apart from
+        # one made just after the email went.
+        if not await self._consent.opted_in(customer_id):
+            await self._finish(customer_id, contact, ContactStatus.CANCELLED, [], False)
+            return
+        profile, _ = await self._profiles.read(customer_id)
+        now = self._clock()
+        scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())
+        products = rank(catalogue.PRODUCTS, scores, self._rules.top_n)
+        emailed = await self._notifier.recommend(
+            customer_id, contact.notification_id, products, scores
+        )
+        skus = [p.sku for p in products]
+        await self._finish(customer_id, contact, ContactStatus.SENT, skus, emailed)
+
+    async def _finish(
+        self,
+        customer_id: str,
+        contact: ContactRecord,
+        status: ContactStatus,
+        skus: list[str],
+        emailed: bool,
+    ) -> None:
+        def mark(profile: ProfileRecord) -> ProfileRecord:
+            last = profile.last_contact
+            if (
+                last is None
+                or last.notification_id != contact.notification_id
+                or last.status is not ContactStatus.PENDING
+            ):
+                return profile  # finished before (a redelivery)
+            done = last.model_copy(update={"status": status, "skus": skus, "emailed": emailed})
+            return profile.model_copy(update={"last_contact": done})
+
+        await self._profiles.change(customer_id, mark)

@@ -1,0 +1,137 @@
+"""acme.marketing.v1.MarketingService: checks each call, then tracks, records or reads."""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+
+import grpc
+from acme.marketing.v1 import marketing_pb2 as pb
+from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
+from acme_events.marketing import Application
+from acme_events.marketing.messages.json import BrowsingEventTrackedPayload
+
+from accord.access import Access, Context
+from accord.client_streams import ensure_not_cancelled
+from accord.events import EventError
+from accord.rpc_status import (
+    RpcError,
+    answers_rpc_errors,
+    error_info,
+    field_violation,
+    invalid_argument,
+)
+from accord.validation import id_violations
+from services.marketing import catalogue, scoring, tracking, views
+from services.marketing.rules import Rules, rank
+from services.marketing.store import ConsentStore, Profiles
+
+ADMIN_SCOPE = "marketing:admin"
+_CHOICES = {pb.CONSENT_STATUS_OPTED_IN: True, pb.CONSENT_STATUS_OPTED_OUT: False}
+
+
+def _check_customer(customer_id: str) -> None:
+    violations = id_violations("customer_id", customer_id)
+    if violations:
+        raise invalid_argument(violations)
+
+
+async def _each(
+    requests: AsyncIterator[pb.TrackEventsRequest] | Iterator[pb.TrackEventsRequest],
+) -> AsyncIterator[pb.TrackEventsRequest]:
+    if isinstance(requests, Iterator):
+        for request in requests:
+            yield request
+    else:
+        async for request in requests:
+            yield request
+
+
+class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
+    def __init__(
+        self,
+        events: Application,
+        profiles: Profiles,
+        consent: ConsentStore,
+        access: Access,
+        rules: Rules,
+        max_events_per_call: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._events = events
+        self._profiles = profiles
+        self._consent = consent
+        self._access = access
+        self._rules = rules
+        self._max_events = max_events_per_call
+        self._clock = clock
+
+    @answers_rpc_errors
+    async def TrackEvents(
+        self,
+        request_iterator: AsyncIterator[pb.TrackEventsRequest] | Iterator[pb.TrackEventsRequest],
+        context: Context,
+    ) -> pb.TrackEventsResponse:
+        caller = self._access.caller(context)
+        batch: list[BrowsingEventTrackedPayload] = []
+        index = 0
+        async for request in _each(request_iterator):
+            if index >= self._max_events:
+                raise invalid_argument(
+                    [field_violation("events", f"at most {self._max_events} events per call")]
+                )
+            tracking.check(index, request)
+            # The gateway checks every message's owner too; a direct call is held to the same.
+            if not self._access.may_see(caller, request.customer_id):
+                raise RpcError(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"events[{index}].customer_id must name the caller",
+                    error_info("NOT_OWNER", field=f"events[{index}].customer_id"),
+                )
+            batch.append(tracking.payload(request, self._clock()))
+            index += 1
+        # All or nothing: a stream the gateway refused part-way looks ended here; wait for
+        # its cancellation before storing anything.
+        await ensure_not_cancelled(context)
+        try:
+            tracked = await tracking.publish(self._events, batch)
+        except EventError as failure:
+            raise RpcError(
+                grpc.StatusCode.UNAVAILABLE,
+                "the events could not be stored; send the same stream again",
+                error_info("EVENTS_NOT_STORED", cause=type(failure).__name__),
+            ) from failure
+        return pb.TrackEventsResponse(
+            accepted_count=tracked.accepted, duplicate_count=tracked.duplicates
+        )
+
+    @answers_rpc_errors
+    async def SetConsent(
+        self, request: pb.SetConsentRequest, context: Context
+    ) -> pb.SetConsentResponse:
+        _check_customer(request.customer_id)
+        self._access.acting_for(context, request.customer_id)
+        opted_in = _CHOICES.get(request.status)
+        if opted_in is None:
+            raise invalid_argument([field_violation("status", "must be OPTED_IN or OPTED_OUT")])
+        consent = await self._consent.set(request.customer_id, opted_in, self._clock())
+        return pb.SetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
+
+    @answers_rpc_errors
+    async def GetConsent(
+        self, request: pb.GetConsentRequest, context: Context
+    ) -> pb.GetConsentResponse:
+        _check_customer(request.customer_id)
+        self._access.acting_for(context, request.customer_id)
+        consent = await self._consent.get(request.customer_id)
+        return pb.GetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
+
+    @answers_rpc_errors
+    async def GetProfile(
+        self, request: pb.GetProfileRequest, context: Context
+    ) -> pb.GetProfileResponse:
+        _check_customer(request.customer_id)
+        self._access.acting_for(context, request.customer_id)
+        profile, _ = await self._profiles.read(request.customer_id)
+        now = self._clock()
+        scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())
+        products = rank(catalogue.PRODUCTS, scores, self._rules.top_n)
+        return pb.GetProfileResponse(profile=views.profile_pb(profile, scores, now, products))
