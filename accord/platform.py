@@ -37,6 +37,15 @@ EXAMPLE_SCOPES = (
     "shipping:read",
     "banking:read",
     "banking:write",
+    "monitor:report",
+    "support:read",
+    "pricing:read",
+    "pricing:book",
+    "devices:read",
+    "devices:write",
+    "marketing:track",
+    "marketing:read",
+    "marketing:write",
 )
 EXAMPLE_TOKEN_TTL = 12 * 3600
 

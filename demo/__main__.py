@@ -10,10 +10,21 @@ import nats
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.settings import CommonSettings
+from demo import devices, marketing, pricing, support
 from demo.journeys import JOURNEYS, Channel, Demo
 from demo.timeline import Timeline
 from gateway.auth import AuthSettings
 from gateway.settings import GatewaySettings
+
+
+# The purchase and banking journeys first, then real-time engagement, one scenario at a time.
+ALL_JOURNEYS = [
+    *JOURNEYS,
+    *marketing.JOURNEYS,
+    *support.JOURNEYS,
+    *pricing.JOURNEYS,
+    *devices.JOURNEYS,
+]
 
 
 def _channel_factory(address: str, settings: AuthSettings) -> Channel:
@@ -40,7 +51,7 @@ async def main() -> int:
         channel=_channel_factory(address, gateway.auth), run_id=uuid.uuid4().hex[:6], nats=nc
     )
     try:
-        for title, journey in JOURNEYS:
+        for title, journey in ALL_JOURNEYS:
             timeline = Timeline(title)
             await timeline.start(nc)
             try:

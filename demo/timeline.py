@@ -13,8 +13,24 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-_ID_FIELDS = ("orderId", "transferId", "customerId")
-_SHOWN_FIELDS = ("status", "previousStatus", "reason", "carrier", "eta", "rule", "title")
+_ID_FIELDS = ("orderId", "transferId", "customerId", "routeId", "deviceId")
+_SHOWN_FIELDS = (
+    "status",
+    "previousStatus",
+    "reason",
+    "carrier",
+    "eta",
+    "rule",
+    "title",
+    "errorCode",
+    "occurrences",
+    "assignee",
+    "seats",
+    "revision",
+    "setpointCelsius",
+    "localTime",
+    "mode",
+)
 
 
 @dataclass
