@@ -16,7 +16,6 @@ from demo.timeline import Timeline
 from gateway.auth import AuthSettings
 from gateway.settings import GatewaySettings
 
-
 # The purchase and banking journeys first, then real-time engagement, one scenario at a time.
 ALL_JOURNEYS = [
     *JOURNEYS,
