@@ -30,6 +30,9 @@ _SHOWN_FIELDS = (
     "setpointCelsius",
     "localTime",
     "mode",
+    "kind",
+    "sku",
+    "query",
 )
 
 
