@@ -65,6 +65,8 @@ async def _newest_operations(kv: KeyValue, pattern: str, last_seq: int) -> dict[
                 batch = await subscription.fetch(min(pending, _FETCH_BATCH), timeout=_FETCH_TIMEOUT)
             except NatsTimeout:
                 break
+            if not batch:
+                break
             for msg in batch:
                 live[msg.subject] = (msg.headers or {}).get(_KV_OPERATION) not in _REMOVED
                 meta = msg.metadata
