@@ -39,6 +39,7 @@ from accord.events._errors import (
     PublishTimeout,
     RemoteHandlerError,
     RequestTimeout,
+    RetryLater,
     Unprocessable,
 )
 from accord.events._provision import provision, provision_documents
@@ -70,6 +71,7 @@ __all__ = [
     "Publisher",
     "RemoteHandlerError",
     "RequestTimeout",
+    "RetryLater",
     "RpcClient",
     "RpcServer",
     "StreamSpec",

@@ -11,6 +11,17 @@ class Unprocessable(EventError):
     reason, instead of after every delivery the contract allows."""
 
 
+class RetryLater(EventError):
+    """Raised by a handler that must see its event again later, not because it failed (a
+    decision that waits for a settle time, say): the event is NAKed with this delay instead
+    of blocking a worker while it waits. Each such redelivery counts towards the consumer's
+    maxDeliver; on the last allowed delivery the event is dead-lettered instead."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
 class ContractViolation(EventError, ValueError):
     """A payload or headers object that does not match the contract's JSON Schema."""
 

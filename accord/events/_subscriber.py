@@ -29,7 +29,7 @@ from accord.events._cloudevents import EventContext, reset_current_event, set_cu
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import ConsumerSpec
 from accord.events._deadletter import dead_letter_headers
-from accord.events._errors import ContractViolation, Unprocessable
+from accord.events._errors import ContractViolation, RetryLater, Unprocessable
 
 _log = logging.getLogger("accord.events")
 
@@ -234,6 +234,8 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             raise
         except Unprocessable as error:
             await self._give_up(msg, f"unprocessable: {error}")
+        except RetryLater as later:
+            await self._later(msg, context, later)
         except Exception as error:
             await self._failed(msg, context, error)
         else:
@@ -258,6 +260,16 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             error,
         )
         await msg.nak(delay=delay or None)
+
+    async def _later(self, msg: Msg, context: EventContext, later: RetryLater) -> None:
+        if context.delivery_count >= self.consumer.max_deliver:
+            reason = f"still waiting on its last delivery ({context.delivery_count}): {later}"
+            await self._give_up(msg, reason)
+            return
+        _log.debug(
+            "%s: event %s again in %.3gs: %s", self.consumer.durable, context.id, later.delay, later
+        )
+        await msg.nak(delay=max(later.delay, 0.001))
 
     async def _give_up(self, msg: Msg, reason: str) -> None:
         """Dead-letter, then TERM. If the record cannot be stored, NAK instead: the message

@@ -12,7 +12,14 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from accord.events import ConsumerSpec, Contract, EventContext, EventSettings, Unprocessable
+from accord.events import (
+    ConsumerSpec,
+    Contract,
+    EventContext,
+    EventSettings,
+    RetryLater,
+    Unprocessable,
+)
 from tests.integration.events._support import eventually, until
 
 pytestmark = pytest.mark.integration
@@ -125,6 +132,31 @@ async def test_an_unprocessable_event_is_dead_lettered_at_once_with_its_reason(
     assert record.headers["accord-dead-letter-reason"] == (
         "unprocessable: support refused the ticket: INVALID_ARGUMENT"
     )
+
+
+async def test_retry_later_brings_the_event_back_after_its_delay_without_holding_a_worker(
+    kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
+) -> None:
+    app = kit_app(kit, nats_client, kit_contract)
+    seen: list[tuple[str, float, int]] = []
+
+    async def settling(order: Any, event: EventContext) -> None:
+        seen.append((order.order_id, time.monotonic(), event.delivery_count))
+        if order.order_id == "held" and event.delivery_count == 1:
+            raise RetryLater(0.8, "settling")
+
+    app.consumer.receive_placed(settling)
+
+    async with app:
+        await app.producer.send_placed(kit.messages.json.OrderPlaced(order_id="held", kit_number=5))
+        await eventually(lambda: len(seen) == 1)
+        await app.producer.send_placed(kit.messages.json.OrderPlaced(order_id="next", kit_number=6))
+        await eventually(lambda: len(seen) == 3)
+
+    assert [(order, count) for order, _, count in seen] == [("held", 1), ("next", 1), ("held", 2)]
+    (_, first, _), (_, other, _), (_, again, _) = seen
+    assert other < first + 0.8  # handled while the held one waited
+    assert again >= first + 0.8 * 0.8
 
 
 async def test_exhausted_deliveries_are_dead_lettered(
