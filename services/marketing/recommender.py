@@ -6,19 +6,20 @@
    contact in the same write, which starts the cool-down.
 2. Only the handler of the event that decided the contact sends it. It waits out the
    settle time (the email then ranks the products on the whole burst of browsing, not only
-   on the events up to the one that crossed the threshold), reads consent from the store
-   once more (an opt-out since the decision cancels the contact: nothing is sent, and the
-   cool-down does not start), asks notifications to email it, then marks it SENT.
+   on the events up to the one that crossed the threshold) by asking for the event again
+   when it is over (RetryLater: one delayed redelivery, no worker held), reads consent from
+   the store once more (an opt-out since the decision cancels the contact: nothing is sent,
+   and the cool-down does not start), asks notifications to email it, then marks it SENT.
 
 Idempotent: a redelivered event is found in the profile's applied ids and changes nothing;
 if its contact is still PENDING (the send failed or the process died), it is sent again
 with the same notification id, which notifications makes once.
 """
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from accord.events import RetryLater
 from services.marketing import catalogue, scoring
 from services.marketing.notifier import Notifier
 from services.marketing.profile import BrowsingEvent, apply_event
@@ -49,28 +50,30 @@ class Recommender:
         self._clock = clock
 
     async def handle(self, event: BrowsingEvent) -> None:
-        profile, first_time = await self._apply(event)
+        profile = await self._apply(event)
         contact = profile.last_contact
         if (
             contact is not None
             and contact.trigger_event_id == event.event_id
             and contact.status is ContactStatus.PENDING
         ):
-            # The settle time counts from the decision; a redelivery has waited already.
-            if first_time and self._settle > 0:
-                await asyncio.sleep(self._settle)
+            # The settle time counts from the decision. The event comes back when it is over
+            # (a delayed redelivery), so no consumer worker is held while it runs.
+            remaining = (contact.at - self._clock()).total_seconds() + self._settle
+            if remaining > 0:
+                raise RetryLater(remaining, f"recommendation {contact.notification_id} settling")
             await self._deliver(event.customer_id, contact)
 
-    async def _apply(self, event: BrowsingEvent) -> tuple[ProfileRecord, bool]:
-        """The profile after the event, and whether this call applied it (False: before)."""
+    async def _apply(self, event: BrowsingEvent) -> ProfileRecord:
+        """The profile after the event (applied now, or before: a redelivery)."""
         while True:
             profile, revision = await self._profiles.read(event.customer_id)
             if event.event_id in profile.applied:
-                return profile, False  # a redelivery: applied before
+                return profile
             consented = await self._consent.opted_in(event.customer_id)
             changed = apply_event(profile, event, consented=consented, rules=self._rules)
             if await self._profiles.write(changed, revision):
-                return changed, True
+                return changed
 
     async def _deliver(self, customer_id: str, contact: ContactRecord) -> None:
         # From the store, right before sending: an opt-out made at any time until now wins.

@@ -866,7 +866,12 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                            "customer's profile and decide whether "
                                                            'to send a recommendation; if so, ask '
                                                            'the notifications service to send it. '
-                                                           'A failed call to notifications is '
+                                                           'The event that decided a '
+                                                           'recommendation comes back once its '
+                                                           'settle time is over (a delayed '
+                                                           'redelivery, which counts towards '
+                                                           'maxDeliver) and sends it then. A '
+                                                           'failed call to notifications is '
                                                            'retried with the backoff below, with '
                                                            'the same notification id, so a '
                                                            'recommendation is never sent twice.',

@@ -30,4 +30,4 @@ class ConsumerRouter:
         ] = Subscriber(
             app, "receiveBrowsingEventTracked", json.BrowsingEventTrackedPayload
         )
-        """Apply a browsing event to its customer's profile and decide whether to send a recommendation; if so, ask the notifications service to send it. A failed call to notifications is retried with the backoff below, with the same notification id, so a recommendation is never sent twice."""
+        """Apply a browsing event to its customer's profile and decide whether to send a recommendation; if so, ask the notifications service to send it. The event that decided a recommendation comes back once its settle time is over (a delayed redelivery, which counts towards maxDeliver) and sends it then. A failed call to notifications is retried with the backoff below, with the same notification id, so a recommendation is never sent twice."""
