@@ -61,7 +61,11 @@ def apply_event(
     # older than the profile) is judged by the profile's time, when it counts least.
     as_of = scoring.decayed_to(scores, event.at, rules.half_life.total_seconds())
     decision = decide(
-        as_of, event.at, consented=consented, last_contact_time=profile.cool_down_start, rules=rules
+        as_of,
+        event.at,
+        consented=consented,
+        last_contact_time=profile.cool_down_start(event.at),
+        rules=rules,
     )
     contact = profile.last_contact
     contacts = profile.contacts

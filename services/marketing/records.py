@@ -1,7 +1,7 @@
 """What the marketing service stores, as JSON in its key-value buckets. Times are UTC."""
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -13,6 +13,13 @@ from services.marketing.scoring import Scores
 # the same customer sends this many more events; a stream sent again later is stopped
 # earlier, by the stream's duplicate window (1 hour).
 APPLIED_MEMORY = 256
+
+# A contact still PENDING this long after it was decided was given up: the settle time and
+# every retry the consumer's contract allows (backoff 1 s to 2 min, about 3 minutes in all)
+# are long over, so its event was dead-lettered. It stops counting for the cool-down, or a
+# failed send would silence the customer for the whole week. Its event, replayed later,
+# sends nothing: a newer contact no longer names it.
+PENDING_GIVEN_UP = timedelta(hours=1)
 
 
 class ContactStatus(enum.StrEnum):
@@ -31,9 +38,12 @@ class ContactRecord(BaseModel):
     skus: list[str] = []
     emailed: bool = False
 
-    @property
-    def counts_for_cool_down(self) -> bool:
-        return self.status is not ContactStatus.CANCELLED
+    def counts_for_cool_down(self, at: datetime) -> bool:
+        """Whether this contact starts a cool-down, as seen at `at`: sent, or still on its
+        way; not cancelled by an opt-out, nor given up."""
+        if self.status is ContactStatus.PENDING:
+            return at - self.at < PENDING_GIVEN_UP
+        return self.status is ContactStatus.SENT
 
 
 class ProfileRecord(BaseModel):
@@ -51,10 +61,10 @@ class ProfileRecord(BaseModel):
     def scores(self) -> Scores:
         return Scores(self.as_of, self.categories, self.brands)
 
-    @property
-    def cool_down_start(self) -> datetime | None:
+    def cool_down_start(self, at: datetime) -> datetime | None:
+        """When the cool-down in force at `at` started, if one is."""
         contact = self.last_contact
-        return contact.at if contact is not None and contact.counts_for_cool_down else None
+        return contact.at if contact is not None and contact.counts_for_cool_down(at) else None
 
 
 class ConsentRecord(BaseModel):

@@ -6,7 +6,8 @@ After each browsing event the service decides, in this order:
    that is exactly the threshold on paper (10 views) is not missed by float rounding.
 2. NO_CONSENT: the customer has not opted in (never asked means no).
 3. COOLING_DOWN: a recommendation was decided less than the cool-down before the event
-   (one still pending or sent; a cancelled one does not count, since nothing was sent).
+   (one sent, or still pending; a cancelled one does not count, since nothing was sent,
+   nor one pending for an hour, which was given up: records.PENDING_GIVEN_UP).
 4. RECOMMENDED: otherwise. The recommendation is recorded first (its cool-down starts),
    then sent; consent is read again from the store right before sending.
 

@@ -123,6 +123,18 @@ def test_a_cancelled_contact_does_not_start_the_cool_down() -> None:
     assert profile.last_contact.notification_id == "marketing.alice.2"
 
 
+def test_a_contact_pending_for_an_hour_was_given_up_and_stops_the_cool_down() -> None:
+    profile = _apply(ProfileRecord(customer_id="alice"), *[_event(n) for n in range(1, 5)])
+    assert profile.last_contact is not None
+    assert profile.last_contact.status is ContactStatus.PENDING
+    profile = _apply(profile, _event(5, at=T0 + timedelta(minutes=59)))
+    assert profile.last_decision is Decision.COOLING_DOWN  # still on its way
+    profile = _apply(profile, _event(6, at=T0 + timedelta(hours=1)))
+    assert profile.last_decision is Decision.RECOMMENDED
+    assert profile.last_contact is not None
+    assert profile.last_contact.notification_id == "marketing.alice.2"
+
+
 def test_without_consent_nothing_is_recorded_to_send() -> None:
     profile = _apply(
         ProfileRecord(customer_id="alice"), *[_event(n) for n in range(1, 5)], consented=False
