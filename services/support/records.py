@@ -37,6 +37,7 @@ class TicketRecord(BaseModel):
     assignee: str = ""
     assignments: int = 0  # how many times it changed hands: the n of `<id>.assigned.<n>`
     resolution: str = ""
+    resolved_at: datetime | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     created_at: datetime

@@ -3,9 +3,11 @@
 - Counting: an occurrence id is counted once per ticket (a repeat changes nothing); a new
   one adds 1 to `occurrences` and widens first/last seen. The first occurrence counted is
   the one that opened the ticket.
-- A resolved ticket is closed for good: a new occurrence is refused (the monitor opens a
-  new ticket under a new key), an assignment is refused, and resolving again changes
-  nothing.
+- A resolved ticket is closed for good: an occurrence after its resolution is refused (the
+  monitor opens a new ticket under a new key), an assignment is refused, and resolving again
+  changes nothing. An occurrence from before the resolution that is reported only after it
+  (an app that was offline) is counted on the resolved ticket: it is the same incident, and
+  it must not open a new ticket nor tell the customer again.
 - Assigning to the current assignee changes nothing; assigning to someone else counts one
   more change of hands (the n of the `<ticketId>.assigned.<n>` event).
 """
@@ -23,7 +25,9 @@ def count_occurrence(ticket: TicketRecord, occurrence_id: str, occurred_at: date
     """Count `occurrence_id` on the ticket; False when it was counted before (no change)."""
     if occurrence_id in ticket.recent_occurrences:
         return False
-    if ticket.status is Status.RESOLVED:
+    if ticket.status is Status.RESOLVED and (
+        ticket.resolved_at is None or occurred_at > ticket.resolved_at
+    ):
         raise TicketClosed(ticket.ticket_id)
     ticket.occurrences += 1
     ticket.recent_occurrences = [*ticket.recent_occurrences, occurrence_id][-OCCURRENCE_MEMORY:]
@@ -46,10 +50,11 @@ def assign(ticket: TicketRecord, assignee: str) -> bool:
     return True
 
 
-def resolve(ticket: TicketRecord, resolution: str) -> bool:
-    """Close the ticket for good; False when it was resolved before (no change)."""
+def resolve(ticket: TicketRecord, resolution: str, at: datetime) -> bool:
+    """Close the ticket for good at `at`; False when it was resolved before (no change)."""
     if ticket.status is Status.RESOLVED:
         return False
     ticket.status = Status.RESOLVED
     ticket.resolution = resolution
+    ticket.resolved_at = at
     return True

@@ -103,7 +103,7 @@ class Tickets:
         return ticket
 
     async def resolve(self, ticket_id: str, resolution: str) -> TicketRecord:
-        ticket = await self._change(ticket_id, lambda t: rules.resolve(t, resolution))
+        ticket = await self._change(ticket_id, lambda t: rules.resolve(t, resolution, now()))
         await self._events.resolved(ticket)
         return ticket
 

@@ -61,11 +61,14 @@ def test_assigning_counts_changes_of_hands_only() -> None:
 def test_a_resolved_ticket_refuses_new_occurrences_and_assignments_but_not_repeats() -> None:
     ticket = _ticket()
     count_occurrence(ticket, "r1", T0)
-    assert resolve(ticket, "card replaced")
-    assert not resolve(ticket, "something else")
+    assert resolve(ticket, "card replaced", T0 + timedelta(hours=1))
+    assert not resolve(ticket, "something else", T0 + timedelta(hours=2))
     assert ticket.resolution == "card replaced"
     assert not count_occurrence(ticket, "r1", T0)  # a repeat of a counted one: no change
     with pytest.raises(TicketClosed):
-        count_occurrence(ticket, "r2", T0)
+        count_occurrence(ticket, "r2", T0 + timedelta(hours=1, seconds=1))
+    # Reported late, but it happened before the fix: the same incident, counted.
+    assert count_occurrence(ticket, "r3", T0 + timedelta(minutes=30))
+    assert (ticket.status, ticket.occurrences) == (Status.RESOLVED, 2)
     with pytest.raises(TicketClosed):
         assign(ticket, "sam")

@@ -79,10 +79,11 @@ class SupportServiceServicer:
     def OpenTicket(self, request, context):
         """OpenTicket opens the ticket that `ticket_key` names, if there is none yet, and counts
         `occurrence_id` on it once. It is idempotent on both: repeating a call changes nothing,
-        and concurrent calls with one key open one ticket. A new occurrence for a ticket that
-        was already resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
-        that the caller can open a new ticket under a new key. For services (the health
-        monitor), not for customers.
+        and concurrent calls with one key open one ticket. A new occurrence that happened after
+        the ticket was resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
+        that the caller can open a new ticket under a new key; one that happened before (reported
+        late) is counted on the resolved ticket. For services (the health monitor), not for
+        customers.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

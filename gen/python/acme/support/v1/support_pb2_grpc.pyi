@@ -43,10 +43,11 @@ class SupportServiceStub:
     OpenTicket: _grpc.UnaryUnaryMultiCallable[_support_pb2.OpenTicketRequest, _support_pb2.OpenTicketResponse]
     """OpenTicket opens the ticket that `ticket_key` names, if there is none yet, and counts
     `occurrence_id` on it once. It is idempotent on both: repeating a call changes nothing,
-    and concurrent calls with one key open one ticket. A new occurrence for a ticket that
-    was already resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
-    that the caller can open a new ticket under a new key. For services (the health
-    monitor), not for customers.
+    and concurrent calls with one key open one ticket. A new occurrence that happened after
+    the ticket was resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
+    that the caller can open a new ticket under a new key; one that happened before (reported
+    late) is counted on the resolved ticket. For services (the health monitor), not for
+    customers.
     """
     GetTicket: _grpc.UnaryUnaryMultiCallable[_support_pb2.GetTicketRequest, _support_pb2.GetTicketResponse]
     """GetTicket returns one ticket. A ticket that does not exist, and one that belongs to
@@ -80,10 +81,11 @@ class SupportServiceAsyncStub(SupportServiceStub):
     OpenTicket: _aio.UnaryUnaryMultiCallable[_support_pb2.OpenTicketRequest, _support_pb2.OpenTicketResponse]  # type: ignore[assignment]
     """OpenTicket opens the ticket that `ticket_key` names, if there is none yet, and counts
     `occurrence_id` on it once. It is idempotent on both: repeating a call changes nothing,
-    and concurrent calls with one key open one ticket. A new occurrence for a ticket that
-    was already resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
-    that the caller can open a new ticket under a new key. For services (the health
-    monitor), not for customers.
+    and concurrent calls with one key open one ticket. A new occurrence that happened after
+    the ticket was resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
+    that the caller can open a new ticket under a new key; one that happened before (reported
+    late) is counted on the resolved ticket. For services (the health monitor), not for
+    customers.
     """
     GetTicket: _aio.UnaryUnaryMultiCallable[_support_pb2.GetTicketRequest, _support_pb2.GetTicketResponse]  # type: ignore[assignment]
     """GetTicket returns one ticket. A ticket that does not exist, and one that belongs to
@@ -120,10 +122,11 @@ class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_support_pb2.OpenTicketResponse, _abc.Awaitable[_support_pb2.OpenTicketResponse]]:
         """OpenTicket opens the ticket that `ticket_key` names, if there is none yet, and counts
         `occurrence_id` on it once. It is idempotent on both: repeating a call changes nothing,
-        and concurrent calls with one key open one ticket. A new occurrence for a ticket that
-        was already resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
-        that the caller can open a new ticket under a new key. For services (the health
-        monitor), not for customers.
+        and concurrent calls with one key open one ticket. A new occurrence that happened after
+        the ticket was resolved is refused with FAILED_PRECONDITION (reason TICKET_RESOLVED), so
+        that the caller can open a new ticket under a new key; one that happened before (reported
+        late) is counted on the resolved ticket. For services (the health monitor), not for
+        customers.
         """
 
     @_abc_1.abstractmethod
