@@ -1,7 +1,10 @@
 """Calls that carry a principal signed like the gateway signs it, for testing services alone."""
 
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 from joserfc.jwk import OKPKey
@@ -26,3 +29,17 @@ def channel_as(address: str, key: OKPKey, subject: str, *scopes: str) -> grpc.ai
         return [(PRINCIPAL_HEADER, header)]
 
     return channel_with_metadata(address, signed)
+
+
+def stubs_as(
+    address: str, key: OKPKey, stub: Callable[[grpc.aio.Channel], Any], *default_scopes: str
+) -> Callable[..., AbstractAsyncContextManager[Any]]:
+    """`async with open_stub("alice") as service:` a stub whose calls carry alice's principal,
+    with `default_scopes` unless others are given: `open_stub("staff", "x:admin")`."""
+
+    @asynccontextmanager
+    async def open_stub(subject: str, *scopes: str) -> AsyncIterator[Any]:
+        async with channel_as(address, key, subject, *(scopes or default_scopes)) as channel:
+            yield stub(channel)
+
+    return open_stub

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -21,7 +21,7 @@ from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from services.banking.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import channel_as
+from tests.support.principals import stubs_as
 
 CUSTOMER_SCOPES = ("banking:read", "banking:write")
 STAFF_SCOPES = ("banking:read", "banking:write", "banking:admin")
@@ -49,13 +49,9 @@ async def banking_service(
 def stub_as(banking_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
     """`async with stub_as("alice") as bank:` calls as alice (customer scopes by default)."""
 
-    @asynccontextmanager
-    async def open_stub(subject: str, *scopes: str) -> AsyncIterator[Stub]:
-        address = f"127.0.0.1:{banking_service.port}"
-        async with channel_as(address, gateway_key, subject, *(scopes or CUSTOMER_SCOPES)) as ch:
-            yield pb_grpc.BankingServiceStub(ch)
-
-    return open_stub
+    address = f"127.0.0.1:{banking_service.port}"
+    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.BankingServiceStub, *CUSTOMER_SCOPES)
+    return opener
 
 
 @pytest.fixture

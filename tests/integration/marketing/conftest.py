@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TypeAlias
 
@@ -24,7 +24,7 @@ from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from services.marketing.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import channel_as
+from tests.support.principals import stubs_as
 
 CUSTOMER_SCOPES = ("marketing:track", "marketing:read", "marketing:write")
 
@@ -64,13 +64,9 @@ async def marketing_service(
 def stub_as(marketing_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
     """`async with stub_as("alice") as marketing:` calls as alice (customer scopes by default)."""
 
-    @asynccontextmanager
-    async def open_stub(subject: str, *scopes: str) -> AsyncIterator[Stub]:
-        address = f"127.0.0.1:{marketing_service.port}"
-        async with channel_as(address, gateway_key, subject, *(scopes or CUSTOMER_SCOPES)) as ch:
-            yield pb_grpc.MarketingServiceStub(ch)
-
-    return open_stub
+    address = f"127.0.0.1:{marketing_service.port}"
+    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.MarketingServiceStub, *CUSTOMER_SCOPES)
+    return opener
 
 
 def click(customer: str, event_id: str, sku: str = "SKU-TRAIL-SHOE") -> pb.TrackEventsRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -25,7 +25,7 @@ from services.pricing.flights import ROUTES_BUCKET, Flights
 from services.pricing.prices import PRICES_BUCKET, Prices
 from services.pricing.quotes import BOOKINGS_BUCKET, QUOTES_BUCKET, Quotes
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import channel_as
+from tests.support.principals import stubs_as
 
 CUSTOMER_SCOPES = ("pricing:read", "pricing:book")
 STAFF_SCOPES = ("pricing:read", "pricing:book", "pricing:admin")
@@ -58,13 +58,9 @@ async def pricing_service(
 def stub_as(pricing_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
     """`async with stub_as("alice") as pricing:` calls as alice (customer scopes by default)."""
 
-    @asynccontextmanager
-    async def open_stub(subject: str, *scopes: str) -> AsyncIterator[Stub]:
-        address = f"127.0.0.1:{pricing_service.port}"
-        async with channel_as(address, gateway_key, subject, *(scopes or CUSTOMER_SCOPES)) as ch:
-            yield pb_grpc.PricingServiceStub(ch)
-
-    return open_stub
+    address = f"127.0.0.1:{pricing_service.port}"
+    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.PricingServiceStub, *CUSTOMER_SCOPES)
+    return opener
 
 
 @pytest.fixture

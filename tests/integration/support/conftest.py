@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TypeAlias
 
@@ -15,7 +15,7 @@ from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from services.support.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import channel_as
+from tests.support.principals import stubs_as
 
 CUSTOMER_SCOPES = ("support:read",)
 STAFF_SCOPES = ("support:read", "support:staff")
@@ -43,13 +43,9 @@ async def support_service(
 def stub_as(support_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
     """`async with stub_as("alice") as support:` calls as alice (customer scopes by default)."""
 
-    @asynccontextmanager
-    async def open_stub(subject: str, *scopes: str) -> AsyncIterator[Stub]:
-        address = f"127.0.0.1:{support_service.port}"
-        async with channel_as(address, gateway_key, subject, *(scopes or CUSTOMER_SCOPES)) as ch:
-            yield pb_grpc.SupportServiceStub(ch)
-
-    return open_stub
+    address = f"127.0.0.1:{support_service.port}"
+    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.SupportServiceStub, *CUSTOMER_SCOPES)
+    return opener
 
 
 @pytest.fixture
