@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from nats.js.kv import KeyValue
 
-from services.devices import kvjson
+from accord import kvjson
 from services.devices.habits import RULE, Adjustment
 from services.devices.records import HistoryEntry, HistoryRecord
 

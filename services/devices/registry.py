@@ -9,8 +9,8 @@ belongs to someone else (a refused registration of another owner's device id).
 
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from accord.kv import keys_matching
-from services.devices import kvjson
 from services.devices.records import DeviceRecord, ScheduleRecord, now
 
 BUCKET = "devices"

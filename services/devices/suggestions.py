@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from accord.kv import keys_matching
-from services.devices import kvjson
 from services.devices.habits import Habit, similar, suggestion_id
 from services.devices.records import DeviceRecord, State, SuggestionRecord, now
 

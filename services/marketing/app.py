@@ -38,7 +38,8 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
     consent = ConsentStore(await js.key_value(CONSENT_BUCKET))
     gateway = GatewayClient.open(settings, NAME, scopes=SCOPES)
     notifier = Notifier(gateway.channel, settings.notify_timeout_seconds)
-    recommender = Recommender(profiles, consent, notifier, rules(settings), settings.settle_seconds)
+    decision_rules = rules(settings)
+    recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)
     handlers.register(events, recommender)
     await events.start()
     verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
@@ -47,7 +48,7 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
         profiles,
         consent,
         Access(verifier, ADMIN_SCOPE),
-        rules(settings),
+        decision_rules,
         settings.max_events_per_call,
         utc_now,
     )

@@ -8,7 +8,7 @@ a unit) of one currency, as the rest of the platform keeps money.
 from dataclasses import dataclass
 
 CURRENCY = "EUR"
-_NANOS = 1_000_000_000
+NANOS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Product:
 
 
 def _eur(units: int, cents: int = 0) -> int:
-    return units * _NANOS + cents * 10_000_000
+    return units * NANOS + cents * 10_000_000
 
 
 PRODUCTS: tuple[Product, ...] = (
@@ -41,4 +41,3 @@ PRODUCTS: tuple[Product, ...] = (
 
 BY_SKU: dict[str, Product] = {product.sku: product for product in PRODUCTS}
 CATEGORIES: frozenset[str] = frozenset(product.category for product in PRODUCTS)
-BRANDS: frozenset[str] = frozenset(product.brand for product in PRODUCTS)

@@ -1,15 +1,14 @@
 """The recommendation email's words: a title naming the customer's top interest, and one
 line per product, best first."""
 
-from services.marketing.catalogue import CURRENCY, Product
+from services.marketing.catalogue import CURRENCY, NANOS, Product
 from services.marketing.scoring import Scores
 
 EVENT_TYPE = "acme.marketing.v1.recommendation"
-_NANOS = 1_000_000_000
 
 
 def price_text(nanos: int) -> str:
-    units, rest = divmod(nanos, _NANOS)
+    units, rest = divmod(nanos, NANOS)
     return f"{CURRENCY} {units}.{rest // 10_000_000:02d}"
 
 

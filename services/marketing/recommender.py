@@ -24,7 +24,7 @@ from services.marketing import catalogue, scoring
 from services.marketing.notifier import Notifier
 from services.marketing.profile import BrowsingEvent, apply_event
 from services.marketing.records import ContactRecord, ContactStatus, ProfileRecord
-from services.marketing.rules import Rules, rank
+from services.marketing.rules import Decision, Rules, rank
 from services.marketing.store import ConsentStore, Profiles
 
 
@@ -62,7 +62,7 @@ class Recommender:
             remaining = (contact.at - self._clock()).total_seconds() + self._settle
             if remaining > 0:
                 raise RetryLater(remaining, f"recommendation {contact.notification_id} settling")
-            await self._deliver(event.customer_id, contact)
+            await self._deliver(profile, contact)
 
     async def _apply(self, event: BrowsingEvent) -> ProfileRecord:
         """The profile after the event (applied now, or before: a redelivery)."""
@@ -70,19 +70,24 @@ class Recommender:
             profile, revision = await self._profiles.read(event.customer_id)
             if event.event_id in profile.applied:
                 return profile
-            consented = await self._consent.opted_in(event.customer_id)
-            changed = apply_event(profile, event, consented=consented, rules=self._rules)
+            # Consent only matters above the threshold (rules.decide): read it only then.
+            changed = apply_event(profile, event, consented=False, rules=self._rules)
+            if changed.last_decision is Decision.NO_CONSENT and await self._consent.opted_in(
+                event.customer_id
+            ):
+                changed = apply_event(profile, event, consented=True, rules=self._rules)
             if await self._profiles.write(changed, revision):
                 return changed
 
-    async def _deliver(self, customer_id: str, contact: ContactRecord) -> None:
+    async def _deliver(self, profile: ProfileRecord, contact: ContactRecord) -> None:
+        """Send the contact, ranked on `profile` (read after the settle time)."""
+        customer_id = profile.customer_id
         # From the store, right before sending: an opt-out made at any time until now wins.
         # What remains is the call's own latency, where an opt-out cannot be told apart from
         # one made just after the email went.
         if not await self._consent.opted_in(customer_id):
             await self._finish(customer_id, contact, ContactStatus.CANCELLED, [], False)
             return
-        profile, _ = await self._profiles.read(customer_id)
         now = self._clock()
         scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())
         products = rank(catalogue.PRODUCTS, scores, self._rules.top_n)

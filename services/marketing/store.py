@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from services.marketing.records import ConsentRecord, ProfileRecord
 
 PROFILES_BUCKET = "marketing_profiles"
@@ -18,13 +19,8 @@ class Profiles:
 
     async def read(self, customer_id: str) -> tuple[ProfileRecord, int]:
         """The profile and its revision; an empty profile and 0 for a new customer."""
-        try:
-            entry = await self._kv.get(f"profile.{customer_id}")
-        except KeyNotFoundError:
-            return ProfileRecord(customer_id=customer_id), 0
-        if not entry.value:
-            return ProfileRecord(customer_id=customer_id), 0
-        return ProfileRecord.model_validate_json(entry.value), entry.revision or 0
+        found = await kvjson.read(self._kv, f"profile.{customer_id}", ProfileRecord)
+        return found if found is not None else (ProfileRecord(customer_id=customer_id), 0)
 
     async def write(self, profile: ProfileRecord, revision: int) -> bool:
         """Write `profile` if it is still at `revision`; False if someone changed it first."""
@@ -44,11 +40,14 @@ class Profiles:
     ) -> ProfileRecord:
         """Apply `change` by compare-and-set; on a conflict, again on the newer profile.
         `change` returns the profile it was given to write nothing."""
-        while True:
-            profile, revision = await self.read(customer_id)
+
+        def apply(stored: ProfileRecord | None) -> ProfileRecord | None:
+            profile = stored or ProfileRecord(customer_id=customer_id)
             changed = change(profile)
-            if changed is profile or await self.write(changed, revision):
-                return changed
+            return None if changed is profile else changed  # None: write nothing
+
+        stored = await kvjson.change(self._kv, f"profile.{customer_id}", ProfileRecord, apply)
+        return stored if stored is not None else ProfileRecord(customer_id=customer_id)
 
 
 class ConsentStore:
@@ -59,11 +58,8 @@ class ConsentStore:
         self._kv = kv
 
     async def get(self, customer_id: str) -> ConsentRecord | None:
-        try:
-            entry = await self._kv.get(f"consent.{customer_id}")
-        except KeyNotFoundError:
-            return None
-        return ConsentRecord.model_validate_json(entry.value) if entry.value else None
+        found = await kvjson.read(self._kv, f"consent.{customer_id}", ConsentRecord)
+        return found[0] if found is not None else None
 
     async def opted_in(self, customer_id: str) -> bool:
         consent = await self.get(customer_id)

@@ -22,7 +22,6 @@ _CONTACT_STATUSES = {
     ContactStatus.SENT: pb.CONTACT_STATUS_SENT,
     ContactStatus.CANCELLED: pb.CONTACT_STATUS_CANCELLED,
 }
-_NANOS = 1_000_000_000
 
 
 def timestamp(when: datetime) -> timestamp_pb2.Timestamp:
@@ -32,7 +31,7 @@ def timestamp(when: datetime) -> timestamp_pb2.Timestamp:
 
 
 def product_pb(product: catalogue.Product) -> pb.Product:
-    units, nanos = divmod(product.price_nanos, _NANOS)
+    units, nanos = divmod(product.price_nanos, catalogue.NANOS)
     return pb.Product(
         sku=product.sku,
         name=product.name,

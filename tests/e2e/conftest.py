@@ -9,7 +9,6 @@ A service whose tests need shorter windows or time-outs than its defaults names 
 """
 
 import importlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
+from accord.nats_cluster import free_ports
 from accord.nats_server import NatsServer
 from accord.platform import discover_services
 from accord.provisioning import provision_all
@@ -75,7 +75,7 @@ async def platform(
     running: dict[str, RunningService] = {}
     gateway: Gateway | None = None
     # Known before the services start: those that call others do it through the gateway.
-    gateway_address = f"127.0.0.1:{_free_port()}"
+    gateway_address = f"127.0.0.1:{free_ports(1)[0]}"
     try:
         routes: dict[str, list[str]] = {}
         for app in discover_services():
@@ -119,10 +119,3 @@ def _overrides(app: ModuleType) -> dict[str, Any]:
         return {}
     overrides: dict[str, Any] = module.OVERRIDES
     return overrides
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

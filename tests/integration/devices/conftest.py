@@ -7,7 +7,6 @@ gateway's port is chosen first. Its own nats-server, so that the short retries s
 (an unknown device is dead-lettered after a second) never meet another test's consumers.
 """
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from nats.aio.client import Client as NatsClient
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
+from accord.nats_cluster import free_ports
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from gateway.auth import AuthSettings
@@ -35,13 +35,6 @@ OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
 # Short, so that a report of an unknown device is dead-lettered within a second.
 RETRY_DELAYS = (0.1, 0.2)
 MAX_DELIVERIES = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -73,7 +66,7 @@ async def smart_home(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     await server.start()
     home = tmp_path_factory.mktemp("devices-home")
     devkeys.ensure_dev_keys(home)
-    gateway_port = _free_port()
+    gateway_port = free_ports(1)[0]
     running: list[RunningService] = []
     gateway: Gateway | None = None
     nc = await nats.connect(server.url)

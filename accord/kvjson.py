@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 R = TypeVar("R", bound=BaseModel)
 
-# Writers that race on one key are few (the handlers of one device's reports, an owner's
-# taps); a change that loses this many times in a row is a bug, not contention.
+# Writers that race on one key are few (the handlers of one device's reports, of one
+# customer's events, an owner's taps); a change that loses this many times in a row is a
+# bug, not contention.
 MAX_ATTEMPTS = 50
 
 
