@@ -157,15 +157,7 @@ def create_api_key(
 ) -> str:
     """Store the hash of a new API key for `owner`; return the plain key, which is not kept."""
     path = path if path is not None else api_keys_path(home if home is not None else accord_home())
-    key_id = secrets.token_hex(8)
-    plain = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    entry = {
-        "id": key_id,
-        "sha256": api_key_digest(plain),
-        "scopes": sorted(set(scopes)),
-        "owner": owner,
-        "created": int(time.time()),
-    }
+    plain, entry = _new_api_key(owner, scopes)
     with _locked(path):
         document = _read_api_keys(path)
         document["keys"].append(entry)
@@ -204,20 +196,25 @@ def ensure_service_api_key(home: Path, service: str, scopes: Iterable[str]) -> s
             ):
                 return plain
             document["keys"] = [e for e in document["keys"] if e.get("id") != key_id]
-        key_id = secrets.token_hex(8)
-        plain = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-        document["keys"].append(
-            {
-                "id": key_id,
-                "sha256": api_key_digest(plain),
-                "scopes": wanted,
-                "owner": service_subject(service),
-                "created": int(time.time()),
-            }
-        )
+        plain, entry = _new_api_key(service_subject(service), wanted)
+        document["keys"].append(entry)
         _replace(key_file, plain + "\n", 0o600)
         _replace(path, json.dumps(document, indent=2), 0o600)
     return plain
+
+
+def _new_api_key(owner: str, scopes: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """A new plain key, and the entry that stores only its hash."""
+    key_id = secrets.token_hex(8)
+    plain = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    entry = {
+        "id": key_id,
+        "sha256": api_key_digest(plain),
+        "scopes": sorted(set(scopes)),
+        "owner": owner,
+        "created": int(time.time()),
+    }
+    return plain, entry
 
 
 def _read_api_keys(path: Path) -> dict[str, Any]:

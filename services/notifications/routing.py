@@ -48,10 +48,11 @@ class Router:
 
     async def route(self, notification: pb.Notification) -> Sequence[pb.Channel.ValueType]:
         """Hand the notification to its channels once; the channels that took it."""
-        await self._store.add(notification)  # already there on a repeat: that is fine
+        # A routed notification was stored first: a repeat needs neither write.
         routed = await self._store.routed_channels(notification.notification_id)
         if routed is not None:
             return routed
+        await self._store.add(notification)  # already there after a half-done first attempt
         wanted = set(notification.channels) or ALL_CHANNELS
         delivered: list[pb.Channel.ValueType] = []
         if pb.CHANNEL_IN_APP in wanted:

@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2
 
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
 from accord.validation import Violations, id_violations
-from services.notifications.routing import Router
+from services.notifications.routing import ALL_CHANNELS, Router
 from services.notifications.store import NotificationStore
 
 _NOTIFICATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -55,16 +55,13 @@ def violations_of(request: pb.SendNotificationRequest) -> Violations:
                 f"each value at most {MAX_ATTRIBUTE_LENGTH} characters",
             )
         )
-    if any(channel not in _ALL_CHANNELS for channel in request.channels):
+    if any(channel not in ALL_CHANNELS for channel in request.channels):
         violations.append(
             field_violation(
                 "channels", "must name CHANNEL_IN_APP, CHANNEL_EMAIL or CHANNEL_WEBHOOK"
             )
         )
     return violations
-
-
-_ALL_CHANNELS = frozenset({pb.CHANNEL_IN_APP, pb.CHANNEL_EMAIL, pb.CHANNEL_WEBHOOK})
 
 
 class Sending:
