@@ -16,7 +16,7 @@ from the classes here. A service uses it like this::
 """
 
 from accord.events._application import EventApplication
-from accord.events._cloudevents import EventContext, current_event
+from accord.events._cloudevents import EventContext, current_event, event_headers
 from accord.events._codec import PayloadCodec
 from accord.events._connect import connect
 from accord.events._contract import (
@@ -80,6 +80,7 @@ __all__ = [
     "connect",
     "current_event",
     "dead_letter_headers",
+    "event_headers",
     "load_document",
     "parse_duration",
     "provision",

@@ -54,12 +54,6 @@ class Registry:
         found = await kvjson.read(self._kv, _key(device_id), DeviceRecord)
         return found[0] if found is not None else None
 
-    async def get(self, device_id: str) -> DeviceRecord:
-        device = await self.find(device_id)
-        if device is None:
-            raise DeviceNotFound(device_id)
-        return device
-
     async def of_owner(
         self, owner_id: str, page_size: int, after: str
     ) -> tuple[list[DeviceRecord], str | None]:

@@ -8,12 +8,10 @@ CloudEvents headers. The event id is `schedule.<scheduleId>`: an AcceptSuggestio
 after an interrupted call sends the schedule again, and JetStream stores it once.
 """
 
-from datetime import UTC, datetime
-
 from acme_events.devices import Application
 from acme_events.devices.messages.json import DeviceSchedulePayload
 
-from accord.events import PayloadCodec
+from accord.events import PayloadCodec, event_headers
 from services.devices.records import ScheduleRecord, local_time
 
 SUBJECT = "acme.devices.v1.device.{device_id}.schedule"
@@ -44,14 +42,13 @@ class ScheduleSender:
             created_at=schedule.created_at,
         )
         settings = self._events.settings
-        headers = {
-            "ce-id": event_id(schedule.schedule_id),
-            "ce-source": settings.source,
-            "ce-type": self._message.event_type,
-            "ce-time": _rfc3339(schedule.created_at),
-            "ce-specversion": "1.0",
-            "content-type": self._message.content_type,
-        }
+        headers = event_headers(
+            event_type=self._message.event_type,
+            source=settings.source,
+            content_type=self._message.content_type,
+            event_id=event_id(schedule.schedule_id),
+            time=schedule.created_at,
+        )
         await self._events.wire.publish(
             subject_of(device_id),
             self._codec.encode(payload),
@@ -59,7 +56,3 @@ class ScheduleSender:
             settings.publish_timeout,
             settings.publish_attempts,
         )
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -60,12 +60,6 @@ class Suggestions:
         found = await kvjson.read(self._kv, _key(suggestion_id), SuggestionRecord)
         return found[0] if found is not None else None
 
-    async def get(self, suggestion_id: str) -> SuggestionRecord:
-        suggestion = await self.find(suggestion_id)
-        if suggestion is None:
-            raise SuggestionNotFound(suggestion_id)
-        return suggestion
-
     async def propose(self, device: DeviceRecord, habit: Habit) -> Proposal:
         """The suggestion for `habit`: an existing one of the same habit, or a new one.
 

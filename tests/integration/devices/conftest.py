@@ -8,7 +8,7 @@ gateway's port is chosen first. Its own nats-server, so that the short retries s
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.devices import app as devices_app
 from services.notifications import app as notifications_app
-from tests.support.principals import channel_as
+from tests.support.principals import stubs_as
 
 OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
 # Short, so that a report of an unknown device is dead-lettered within a second.
@@ -44,15 +44,15 @@ class SmartHome:
     home: Path
     nc: NatsClient
 
-    @asynccontextmanager
-    async def direct(
+    def direct(
         self, subject: str, *scopes: str
-    ) -> AsyncIterator["pb_grpc.DeviceServiceAsyncStub"]:
+    ) -> AbstractAsyncContextManager["pb_grpc.DeviceServiceAsyncStub"]:
         """The devices service itself, called as the gateway would sign `subject`."""
         key = devkeys.ensure_principal_key(self.home)
         address = f"127.0.0.1:{self.devices.port}"
-        async with channel_as(address, key, subject, *(scopes or OWNER_SCOPES)) as channel:
-            yield pb_grpc.DeviceServiceStub(channel)
+        opener = stubs_as(address, key, pb_grpc.DeviceServiceStub, *OWNER_SCOPES)
+        stub: AbstractAsyncContextManager[pb_grpc.DeviceServiceAsyncStub] = opener(subject, *scopes)
+        return stub
 
     def through_gateway(self, subject: str, *scopes: str) -> grpc.aio.Channel:
         token = devkeys.mint_token(subject, scopes or OWNER_SCOPES, home=self.home)
