@@ -124,11 +124,12 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     async def AssignTicket(
         self, request: pb.AssignTicketRequest, context: Context
     ) -> pb.AssignTicketResponse:
-        caller = self._staff(context)
+        self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         _check(validation.assign_violations(request))
-        await self._ticket(request.ticket_id, caller)
         try:
             ticket = await self._tickets.assign(request.ticket_id, request.assignee)
+        except TicketNotFound:
+            raise not_found("ticket", request.ticket_id) from None
         except TicketClosed:
             raise _closed(request.ticket_id) from None
         return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
@@ -137,8 +138,10 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     async def ResolveTicket(
         self, request: pb.ResolveTicketRequest, context: Context
     ) -> pb.ResolveTicketResponse:
-        caller = self._staff(context)
+        self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         _check(validation.resolve_violations(request))
-        await self._ticket(request.ticket_id, caller)
-        ticket = await self._tickets.resolve(request.ticket_id, request.resolution)
+        try:
+            ticket = await self._tickets.resolve(request.ticket_id, request.resolution)
+        except TicketNotFound:
+            raise not_found("ticket", request.ticket_id) from None
         return pb.ResolveTicketResponse(ticket=ticket_pb(ticket))
