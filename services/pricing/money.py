@@ -21,9 +21,3 @@ def money_pb(currency: str, nanos: int) -> pb.Money:
 def event_money(currency: str, nanos: int) -> Money:
     units, rest = divmod(nanos, NANOS_PER_UNIT)
     return Money(currency=currency, units=units, nanos=rest)
-
-
-def shown(currency: str, nanos: int) -> str:
-    """89.50 EUR: for messages and timelines."""
-    units, rest = divmod(nanos, NANOS_PER_UNIT)
-    return f"{units}.{rest // 10_000_000:02d} {currency}"

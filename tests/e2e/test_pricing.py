@@ -231,17 +231,3 @@ async def test_customers_book_only_with_their_own_quotes(platform: Platform, uni
     assert as_someone_else.value.code() == grpc.StatusCode.PERMISSION_DENIED  # the gateway
     assert not_staff.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert booking.customer_id == grace
-
-
-async def test_the_demo_journey_runs_through_the_gateway(platform: Platform, unique: str) -> None:
-    from demo.journeys import Demo
-    from demo.pricing import JOURNEYS
-    from demo.timeline import Timeline
-
-    nc = await nats.connect(platform.nats_url)
-    try:
-        demo = Demo(channel=platform.channel, run_id=unique, nats=nc)
-        for title, journey in JOURNEYS:
-            await journey(demo, Timeline(title))
-    finally:
-        await nc.close()
