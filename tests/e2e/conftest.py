@@ -9,6 +9,7 @@ A service whose tests need shorter windows or time-outs than its defaults names 
 """
 
 import importlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,9 @@ from types import ModuleType
 from typing import Any
 
 import grpc
+import nats
 import pytest
+from nats.errors import TimeoutError as NatsTimeout
 
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
@@ -119,3 +122,22 @@ def _overrides(app: ModuleType) -> dict[str, Any]:
         return {}
     overrides: dict[str, Any] = module.OVERRIDES
     return overrides
+
+
+async def stored_events(nats_url: str, subject: str) -> list[dict[str, Any]]:
+    """The JSON payload of every message stored on `subject` so far, as any NATS client reads
+    them (an ordered consumer that stops at the last one)."""
+    nc = await nats.connect(nats_url)
+    found: list[dict[str, Any]] = []
+    try:
+        subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
+        while True:
+            try:
+                msg = await subscription.next_msg(timeout=1)
+            except NatsTimeout:
+                return found
+            found.append(json.loads(msg.data))
+            if msg.metadata.num_pending == 0:
+                return found
+    finally:
+        await nc.close()

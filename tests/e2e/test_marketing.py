@@ -11,7 +11,6 @@ rather than for time to pass.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 
 import grpc
@@ -21,9 +20,8 @@ from acme.marketing.v1 import marketing_pb2 as mk
 from acme.marketing.v1 import marketing_pb2_grpc as mk_grpc
 from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
-from nats.errors import TimeoutError as NatsTimeout
 
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, stored_events
 
 pytestmark = pytest.mark.e2e
 
@@ -115,22 +113,7 @@ async def shopper(platform: Platform) -> AsyncIterator[Callable[[str], Shopper]]
 
 async def _read_stream(nats_url: str, subject: str, customer: str) -> list[dict[str, str]]:
     """Every message stored on `subject` whose payload names `customer`."""
-    nc = await nats.connect(nats_url)
-    found: list[dict[str, str]] = []
-    try:
-        subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=1)
-            except NatsTimeout:
-                return found
-            payload = json.loads(msg.data)
-            if payload["customerId"] == customer:
-                found.append(payload)
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await nc.close()
+    return [e for e in await stored_events(nats_url, subject) if e["customerId"] == customer]
 
 
 async def _store_again(nats_url: str, ce_id: str) -> None:

@@ -6,21 +6,18 @@ support and devices use; the customer then reads what was sent through the gatew
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import grpc
-import nats
 import pytest
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.rpc import error_details_pb2
-from nats.errors import TimeoutError as NatsTimeout
 
 from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of
 from accord.settings import ServiceSettings
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, stored_events
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +94,7 @@ async def test_email_goes_out_only_to_a_customer_with_an_address(
     )
     assert list(none.delivered_channels) == []
     assert list(sent.delivered_channels) == [pb.CHANNEL_EMAIL]
-    emails = await _outbox(platform.nats_url)
+    emails = await stored_events(platform.nats_url, OUTBOX)
     assert [e["to"] for e in emails if e["customerId"] == with_address] == ["e@example.com"]
     assert not [e for e in emails if e["customerId"] == without]
 
@@ -120,20 +117,3 @@ async def test_customers_cannot_send_and_bad_requests_name_the_field(
     bad = error_details_pb2.BadRequest()
     assert details_of(invalid.value)[0].Unpack(bad)
     assert [v.field for v in bad.field_violations] == ["notification_id"]
-
-
-async def _outbox(nats_url: str) -> list[dict[str, str]]:
-    nc = await nats.connect(nats_url)
-    found: list[dict[str, str]] = []
-    try:
-        subscription = await nc.jetstream().subscribe(OUTBOX, ordered_consumer=True)
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=1)
-            except NatsTimeout:
-                return found
-            found.append(json.loads(msg.data))
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await nc.close()
