@@ -68,6 +68,15 @@ def details_of(error: grpc.aio.AioRpcError | grpc.RpcError) -> list[any_pb2.Any]
     return list(status.details) if status is not None else []
 
 
+def reason_of(error: grpc.aio.AioRpcError | grpc.RpcError) -> str:
+    """The `ErrorInfo` reason a caller received, or "" when there is none."""
+    info = error_details_pb2.ErrorInfo()
+    for detail in details_of(error):
+        if detail.Unpack(info):
+            return str(info.reason)
+    return ""
+
+
 __all__ = [
     "ERROR_DOMAIN",
     "RpcError",
@@ -77,6 +86,7 @@ __all__ = [
     "error_info",
     "field_violation",
     "invalid_argument",
+    "reason_of",
     "streams_rpc_errors",
 ]
 

@@ -16,10 +16,9 @@ from acme.support.v1 import support_pb2 as support
 from acme.support.v1 import support_pb2_grpc as support_grpc
 from acme_events.monitor.messages.json import ErrorReportedPayload
 from google.protobuf import timestamp_pb2
-from google.rpc import error_details_pb2
 
 from accord.gateway_client import refusals_are_final
-from accord.rpc_status import details_of
+from accord.rpc_status import reason_of
 from services.monitor.knowledge import suggestion_for
 
 NOTICE_EVENT_TYPE = "acme.monitor.v1.notice"
@@ -64,7 +63,7 @@ class Support:
                     request, timeout=self._timeout, wait_for_ready=True
                 )
             except grpc.aio.AioRpcError as error:
-                if error.code() == grpc.StatusCode.FAILED_PRECONDITION and _reason(error) == (
+                if error.code() == grpc.StatusCode.FAILED_PRECONDITION and reason_of(error) == (
                     "TICKET_RESOLVED"
                 ):
                     raise TicketResolved(ticket_key) from None
@@ -99,11 +98,3 @@ class Notices:
         )
         with refusals_are_final(f"notifications refused the notice of {ticket.ticket_id}"):
             await self._stub.SendNotification(request, timeout=self._timeout, wait_for_ready=True)
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    info = error_details_pb2.ErrorInfo()
-    for detail in details_of(error):
-        if detail.Unpack(info):
-            return str(info.reason)
-    return ""

@@ -14,10 +14,9 @@ import nats
 import pytest
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
-from google.rpc import error_details_pb2
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.rpc_status import details_of
+from accord.rpc_status import reason_of
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.e2e
@@ -40,14 +39,6 @@ def _nanos(amount: pb.Money) -> int:
 
 def _route(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    info = error_details_pb2.ErrorInfo()
-    for detail in details_of(error):
-        if detail.Unpack(info):
-            return str(info.reason)
-    return ""
 
 
 async def _configure(
@@ -207,7 +198,7 @@ async def test_an_expired_quote_is_refused(platform: Platform, unique: str) -> N
             await _book(pricing, frank, quote)
 
     assert expired.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert _reason(expired.value) == "QUOTE_EXPIRED"
+    assert reason_of(expired.value) == "QUOTE_EXPIRED"
 
 
 async def test_customers_book_only_with_their_own_quotes(platform: Platform, unique: str) -> None:

@@ -10,11 +10,10 @@ from datetime import timedelta
 import grpc
 import pytest
 from acme.pricing.v1 import pricing_pb2 as pb
-from google.rpc import error_details_pb2
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.rpc_status import details_of
+from accord.rpc_status import reason_of
 from services.pricing.flights import Flights
 from services.pricing.prices import Prices
 from services.pricing.quotes import QuoteExpired, Quotes
@@ -33,14 +32,6 @@ from tests.integration.pricing.conftest import (
 pytestmark = pytest.mark.integration
 
 Domain = tuple[Flights, Prices, Quotes]
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    info = error_details_pb2.ErrorInfo()
-    for detail in details_of(error):
-        if detail.Unpack(info):
-            return str(info.reason)
-    return ""
 
 
 async def _book(
@@ -171,11 +162,11 @@ async def test_a_retried_booking_is_the_same_booking_counted_once(
             )
 
     assert again == first
-    assert (reused.value.code(), _reason(reused.value)) == (
+    assert (reused.value.code(), reason_of(reused.value)) == (
         grpc.StatusCode.ALREADY_EXISTS,
         "REQUEST_ID_REUSED",
     )
-    assert (used.value.code(), _reason(used.value)) == (
+    assert (used.value.code(), reason_of(used.value)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
         "QUOTE_USED",
     )
@@ -241,8 +232,8 @@ async def test_the_last_seats_go_to_one_booking_and_the_other_quote_is_refused(
         with pytest.raises(grpc.aio.AioRpcError) as shrink:
             await staff.ConfigureRoute(flight(route, capacity=1))
 
-    assert _reason(sold_out.value) == _reason(no_quote.value) == "SOLD_OUT"
-    assert (shrink.value.code(), _reason(shrink.value)) == (
+    assert reason_of(sold_out.value) == reason_of(no_quote.value) == "SOLD_OUT"
+    assert (shrink.value.code(), reason_of(shrink.value)) == (
         grpc.StatusCode.FAILED_PRECONDITION,
         "CAPACITY_BELOW_BOOKED",
     )
