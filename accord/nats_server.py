@@ -15,8 +15,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from accord.child_processes import die_with_parent
-
 _LISTENING = re.compile(r"Listening for client connections on [\w.:\[\]]+:(\d+)")
 _READY = "Server is ready"
 
@@ -75,7 +73,6 @@ class NatsServer:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C in the terminal is ours to forward, not its
-            preexec_fn=die_with_parent(),  # no server outlives us, even killed
         )
         try:
             await asyncio.wait_for(self._wait_until_ready(), timeout)

@@ -22,7 +22,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
-from accord.child_processes import die_with_parent
 from accord.nats_server import NatsServer
 from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
@@ -83,12 +82,7 @@ def _free_port() -> int:
 
 async def _spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        module,
-        env={**os.environ, **env},
-        stdin=asyncio.subprocess.DEVNULL,
-        preexec_fn=die_with_parent(),  # no service outlives `make run`, even killed
+        sys.executable, "-m", module, env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL
     )
 
 

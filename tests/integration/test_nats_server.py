@@ -1,8 +1,6 @@
 """The embedded nats-server starts with JetStream, serves, and leaves no process behind."""
 
-import asyncio
 import os
-import sys
 from pathlib import Path
 
 import nats
@@ -56,31 +54,3 @@ async def test_a_failed_start_names_the_cause_and_leaves_nothing(tmp_path: Path)
     with pytest.raises(RuntimeError, match="exited before it was ready"):
         await server.start()
     assert server.pid is None
-
-
-async def test_no_server_outlives_a_process_killed_with_sigkill(tmp_path: Path) -> None:
-    # What a test run killed on a timeout, or `kill -9` of `make run`, would leave behind.
-    script = (
-        "import asyncio, sys\n"
-        "from pathlib import Path\n"
-        "from accord.nats_server import NatsServer\n"
-        "async def main():\n"
-        f"    server = NatsServer(Path({str(tmp_path / 'store')!r}))\n"
-        "    await server.start()\n"
-        "    print(server.pid, flush=True)\n"
-        "    await asyncio.sleep(60)\n"
-        "asyncio.run(main())\n"
-    )
-    owner = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
-    )
-    assert owner.stdout is not None
-    server_pid = int(await asyncio.wait_for(owner.stdout.readline(), 30))
-    assert _alive(server_pid)
-    owner.kill()
-    await owner.wait()
-    for _ in range(200):  # up to 10 s: the kernel signals it at once, it stops in ms
-        if not _alive(server_pid):
-            break
-        await asyncio.sleep(0.05)
-    assert not _alive(server_pid)
