@@ -5,11 +5,16 @@ the NATS address and the state folder are common to all (NATS_URL, ACCORD_HOME).
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NATS_URL_FILE = "nats.url"
+
+# Where a process runs. Development (`make run`, the tests) may create its own keys and
+# credentials under ACCORD_HOME; production, the default, only uses what it is given.
+Mode = Literal["development", "production"]
 
 
 class CommonSettings(BaseSettings):
@@ -29,6 +34,17 @@ class CommonSettings(BaseSettings):
         validation_alias=AliasChoices("ACCORD_HOME"),
         description="Where local state, the embedded server's store and dev keys live.",
     )
+    mode: Mode = Field(
+        default="production",
+        validation_alias=AliasChoices("ACCORD_MODE", "mode"),
+        description="development: keys and credentials are created under ACCORD_HOME when "
+        "missing (`make run` and the tests set it); production (the default): only "
+        "configured ones are used, and a process without them refuses to start.",
+    )
+
+    @property
+    def development(self) -> bool:
+        return self.mode == "development"
 
     def resolved_nats_servers(self) -> list[str]:
         """NATS_URL, else the embedded server's address that `accord run` wrote down."""
