@@ -53,13 +53,25 @@ def sync(out: Path, tree: dict[Path, bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     for folder in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
+        if not any(_foreign(part) for part in folder.relative_to(out).parts) and not any(
+            folder.iterdir()
+        ):
             folder.rmdir()
+
+
+# What builds and installs leave beside generated files: never generated, never removed.
+_NOT_OURS = {"__pycache__", "node_modules", "dist", "build"}
 
 
 def _files_under(out: Path) -> set[Path]:
     if not out.exists():
         return set()
     return {
-        p.relative_to(out) for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        p.relative_to(out)
+        for p in out.rglob("*")
+        if p.is_file() and not any(_foreign(part) for part in p.relative_to(out).parts)
     }
+
+
+def _foreign(part: str) -> bool:
+    return part in _NOT_OURS or part.endswith(".egg-info")

@@ -1,7 +1,10 @@
-"""Changes to policy and lifecycle options between two images, which `buf breaking` ignores.
+"""Changes to policy and lifecycle options between two images, which `buf breaking` ignores,
+and to the standard `idempotency_level`, which buf.yaml leaves to this check.
 
 A change that takes access away from a caller who had it needs a new version of the API; a
-change that only grants access (a scope removed, a method made public) does not.
+change that only grants access (a scope removed, a method made public) does not. Declaring
+an idempotency level where there was none promises callers more (a retry is safe, as it
+already was); changing or withdrawing a declared one breaks clients that retry on it.
 """
 
 from accordapis.options.v1 import policy_pb2
@@ -11,6 +14,7 @@ from accord.contracts._versions import next_version
 from accord.contracts.descriptors import ServiceContract, services_in
 
 Stage = policy_pb2.ServiceLifecycle
+_UNKNOWN = descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
 _ORDER = {Stage.STAGE_STABLE: 0, Stage.STAGE_DEPRECATED: 1, Stage.STAGE_SUNSET: 2}
 
 
@@ -34,12 +38,30 @@ def _method_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
     for method in new.methods:
         if method.name not in before:
             continue
+        problems += [
+            f"{method.full_name}: {change}"
+            for change in idempotency_changes(before[method.name].idempotency, method.idempotency)
+        ]
         for change in policy_changes(before[method.name].policy, method.policy):
             problems.append(
                 f"{method.full_name}: {change}: this needs a new version; publish "
                 f"`{next_version(new.full_name)}` with the new policy instead"
             )
     return problems
+
+
+Idempotency = descriptor_pb2.MethodOptions.IdempotencyLevel
+
+
+def idempotency_changes(old: "Idempotency.ValueType", new: "Idempotency.ValueType") -> list[str]:
+    """Empty when `new` only declares what `old` left unknown (or nothing changed)."""
+    if old in (new, _UNKNOWN):
+        return []
+    return [
+        f"idempotency_level changed from {Idempotency.Name(old)} to {Idempotency.Name(new)}: "
+        "clients that retry it as the contract promised would now repeat its effects; publish "
+        "a new version"
+    ]
 
 
 def policy_changes(

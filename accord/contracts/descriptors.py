@@ -25,6 +25,11 @@ class MethodContract:
     client_streaming: bool
     server_streaming: bool
     policy: policy_pb2.MethodPolicy | None  # None: the contract gives no policy
+    # The standard idempotency_level option (descriptor.proto's MethodOptions), e.g.
+    # NO_SIDE_EFFECTS: the SDKs retry only methods that declare one.
+    idempotency: "descriptor_pb2.MethodOptions.IdempotencyLevel.ValueType" = (
+        descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
+    )
 
     @property
     def path(self) -> str:
@@ -98,4 +103,5 @@ def _method(service: str, method: descriptor_pb2.MethodDescriptorProto) -> Metho
         client_streaming=method.client_streaming,
         server_streaming=method.server_streaming,
         policy=policy,
+        idempotency=options.idempotency_level,
     )

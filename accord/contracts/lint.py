@@ -3,7 +3,8 @@
 - every AsyncAPI document valid against the official AsyncAPI 3.0.0 JSON Schema, and each
   message payload a valid JSON Schema;
 - the `x-jetstream` extension valid against its schema, plus the topology rules;
-- every RPC of the module with a usable policy, and every deprecation complete.
+- every RPC of the module with a usable policy, and every deprecation complete;
+- call options (default deadlines, stream resumption) that a client can act on.
 
 Each problem is one line that names the document or method, and where.
 """
@@ -15,6 +16,7 @@ import yaml
 
 from accord.contracts import _buf
 from accord.contracts._asyncapi import check_payloads, reference_only, validate_document
+from accord.contracts._calls import lint_calls
 from accord.contracts._jetstream import lint_jetstream
 from accord.contracts._policy import lint_policies
 from accord.contracts._refs import resolve
@@ -51,4 +53,4 @@ def lint_protobuf(root: Path) -> list[str]:
         own = _buf.own_files(root)
     except _buf.BufError as error:
         return [str(error)]
-    return lint_policies(image, own)
+    return lint_policies(image, own) + lint_calls(image, own)

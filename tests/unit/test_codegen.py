@@ -19,13 +19,16 @@ def test_two_runs_write_the_same_bytes(repo_root: Path, tmp_path: Path) -> None:
     codegen.generate(repo_root, tmp_path / "second")
     first, second = _snapshot(tmp_path / "first"), _snapshot(tmp_path / "second")
     assert first == second
-    assert "acme/orders/v1/orders_pb2_grpc.pyi" in first
-    assert "acme_events/orders/__init__.py" in first
+    assert "gen/python/acme/orders/v1/orders_pb2_grpc.pyi" in first
+    assert "gen/python/acme_events/orders/__init__.py" in first
+    assert "sdk/python/src/acme_sdk/orders/v2.py" in first
+    assert "sdk/typescript/src/gen/acme/orders/v2/orders_pb.ts" in first
 
 
 def test_every_python_file_says_it_is_generated(repo_root: Path, tmp_path: Path) -> None:
     codegen.generate(repo_root, tmp_path)
     python = [p for p in tmp_path.rglob("*.py*") if p.suffix in {".py", ".pyi"}]
+    python = [p for p in python if p.name != "py.typed"]
     assert python
     for path in python:
         first_line = path.read_text().splitlines()[0]

@@ -24,11 +24,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/banking/v1/banking.proto\x12\x0f\x61\x63me.banking.v1\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\xbf\x02\n\x07\x41\x63\x63ount\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12#\n\rcurrency_code\x18\x03 \x01(\tR\x0c\x63urrencyCode\x12\x30\n\x07\x62\x61lance\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x07\x62\x61lance\x12*\n\x04held\x18\x05 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x04held\x12\x34\n\tavailable\x18\x06 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\tavailable\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xe6\x03\n\x08Transfer\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\x12\x1d\n\nrequest_id\x18\x02 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12&\n\x0f\x66rom_account_id\x18\x04 \x01(\tR\rfromAccountId\x12\"\n\rto_account_id\x18\x05 \x01(\tR\x0btoAccountId\x12.\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x37\n\x06status\x18\x07 \x01(\x0e\x32\x1f.acme.banking.v1.TransferStatusR\x06status\x12\x32\n\x04rule\x18\x08 \x01(\x0e\x32\x1e.acme.banking.v1.ScreeningRuleR\x04rule\x12\x16\n\x06reason\x18\t \x01(\tR\x06reason\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\x81\x02\n\x05\x45ntry\x12\x19\n\x08\x65ntry_id\x18\x01 \x01(\tR\x07\x65ntryId\x12\x1d\n\naccount_id\x18\x02 \x01(\tR\taccountId\x12\x1d\n\nposting_id\x18\x03 \x01(\tR\tpostingId\x12.\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x36\n\x17\x63ounterparty_account_id\x18\x05 \x01(\tR\x15\x63ounterpartyAccountId\x12\x37\n\tpost_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08postTime\"Z\n\x12OpenAccountRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12#\n\rcurrency_code\x18\x02 \x01(\tR\x0c\x63urrencyCode\"I\n\x13OpenAccountResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\"2\n\x11GetAccountRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\"H\n\x12GetAccountResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\"~\n\x0e\x44\x65positRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"d\n\x0f\x44\x65positResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\x12\x1d\n\nposting_id\x18\x02 \x01(\tR\tpostingId\"\xac\x01\n\x0fTransferRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12&\n\x0f\x66rom_account_id\x18\x02 \x01(\tR\rfromAccountId\x12\"\n\rto_account_id\x18\x03 \x01(\tR\x0btoAccountId\x12.\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\"I\n\x10TransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer\"5\n\x12GetTransferRequest\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\"L\n\x13GetTransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer\"o\n\x12ListEntriesRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x13ListEntriesResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.acme.banking.v1.EntryR\x07\x65ntries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n\x15ReviewTransferRequest\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\x12\x18\n\x07\x61pprove\x18\x02 \x01(\x08R\x07\x61pprove\"O\n\x16ReviewTransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer*\xb0\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12#\n\x1fTRANSFER_STATUS_HELD_FOR_REVIEW\x10\x03\x12\x1c\n\x18TRANSFER_STATUS_REJECTED\x10\x04*\x9f\x02\n\rScreeningRule\x12\x1e\n\x1aSCREENING_RULE_UNSPECIFIED\x10\x00\x12\x19\n\x15SCREENING_RULE_PASSED\x10\x01\x12\x1b\n\x17SCREENING_RULE_VELOCITY\x10\x02\x12)\n%SCREENING_RULE_AMOUNT_AGAINST_HISTORY\x10\x03\x12\x1c\n\x18SCREENING_RULE_NEW_PAYEE\x10\x04\x12%\n!SCREENING_RULE_INSUFFICIENT_FUNDS\x10\x05\x12\"\n\x1eSCREENING_RULE_REVIEW_APPROVED\x10\x06\x12\"\n\x1eSCREENING_RULE_REVIEW_REJECTED\x10\x07\x32\xac\x06\n\x0e\x42\x61nkingService\x12\x89\x01\n\x0bOpenAccount\x12#.acme.banking.v1.OpenAccountRequest\x1a$.acme.banking.v1.OpenAccountResponse\"/\xa2\xbb\x18+\n\rbanking:write\x1a\x0b\x63ustomer_id\"\rbanking:admin\x12i\n\nGetAccount\x12\".acme.banking.v1.GetAccountRequest\x1a#.acme.banking.v1.GetAccountResponse\"\x12\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\x12\x61\n\x07\x44\x65posit\x12\x1f.acme.banking.v1.DepositRequest\x1a .acme.banking.v1.DepositResponse\"\x13\xa2\xbb\x18\x0f\n\rbanking:admin\x12\x64\n\x08Transfer\x12 .acme.banking.v1.TransferRequest\x1a!.acme.banking.v1.TransferResponse\"\x13\xa2\xbb\x18\x0f\n\rbanking:write\x12l\n\x0bGetTransfer\x12#.acme.banking.v1.GetTransferRequest\x1a$.acme.banking.v1.GetTransferResponse\"\x12\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\x12l\n\x0bListEntries\x12#.acme.banking.v1.ListEntriesRequest\x1a$.acme.banking.v1.ListEntriesResponse\"\x12\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\x12v\n\x0eReviewTransfer\x12&.acme.banking.v1.ReviewTransferRequest\x1a\'.acme.banking.v1.ReviewTransferResponse\"\x13\xa2\xbb\x18\x0f\n\rbanking:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/banking/v1/banking.proto\x12\x0f\x61\x63me.banking.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\xbf\x02\n\x07\x41\x63\x63ount\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12#\n\rcurrency_code\x18\x03 \x01(\tR\x0c\x63urrencyCode\x12\x30\n\x07\x62\x61lance\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x07\x62\x61lance\x12*\n\x04held\x18\x05 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x04held\x12\x34\n\tavailable\x18\x06 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\tavailable\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xe6\x03\n\x08Transfer\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\x12\x1d\n\nrequest_id\x18\x02 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12&\n\x0f\x66rom_account_id\x18\x04 \x01(\tR\rfromAccountId\x12\"\n\rto_account_id\x18\x05 \x01(\tR\x0btoAccountId\x12.\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x37\n\x06status\x18\x07 \x01(\x0e\x32\x1f.acme.banking.v1.TransferStatusR\x06status\x12\x32\n\x04rule\x18\x08 \x01(\x0e\x32\x1e.acme.banking.v1.ScreeningRuleR\x04rule\x12\x16\n\x06reason\x18\t \x01(\tR\x06reason\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\x81\x02\n\x05\x45ntry\x12\x19\n\x08\x65ntry_id\x18\x01 \x01(\tR\x07\x65ntryId\x12\x1d\n\naccount_id\x18\x02 \x01(\tR\taccountId\x12\x1d\n\nposting_id\x18\x03 \x01(\tR\tpostingId\x12.\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x36\n\x17\x63ounterparty_account_id\x18\x05 \x01(\tR\x15\x63ounterpartyAccountId\x12\x37\n\tpost_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08postTime\"Z\n\x12OpenAccountRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12#\n\rcurrency_code\x18\x02 \x01(\tR\x0c\x63urrencyCode\"I\n\x13OpenAccountResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\"2\n\x11GetAccountRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\"H\n\x12GetAccountResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\"~\n\x0e\x44\x65positRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"d\n\x0f\x44\x65positResponse\x12\x32\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x18.acme.banking.v1.AccountR\x07\x61\x63\x63ount\x12\x1d\n\nposting_id\x18\x02 \x01(\tR\tpostingId\"\xac\x01\n\x0fTransferRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12&\n\x0f\x66rom_account_id\x18\x02 \x01(\tR\rfromAccountId\x12\"\n\rto_account_id\x18\x03 \x01(\tR\x0btoAccountId\x12.\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x16.acme.banking.v1.MoneyR\x06\x61mount\"I\n\x10TransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer\"5\n\x12GetTransferRequest\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\"L\n\x13GetTransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer\"o\n\x12ListEntriesRequest\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x13ListEntriesResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.acme.banking.v1.EntryR\x07\x65ntries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n\x15ReviewTransferRequest\x12\x1f\n\x0btransfer_id\x18\x01 \x01(\tR\ntransferId\x12\x18\n\x07\x61pprove\x18\x02 \x01(\x08R\x07\x61pprove\"O\n\x16ReviewTransferResponse\x12\x35\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.acme.banking.v1.TransferR\x08transfer*\xb0\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12#\n\x1fTRANSFER_STATUS_HELD_FOR_REVIEW\x10\x03\x12\x1c\n\x18TRANSFER_STATUS_REJECTED\x10\x04*\x9f\x02\n\rScreeningRule\x12\x1e\n\x1aSCREENING_RULE_UNSPECIFIED\x10\x00\x12\x19\n\x15SCREENING_RULE_PASSED\x10\x01\x12\x1b\n\x17SCREENING_RULE_VELOCITY\x10\x02\x12)\n%SCREENING_RULE_AMOUNT_AGAINST_HISTORY\x10\x03\x12\x1c\n\x18SCREENING_RULE_NEW_PAYEE\x10\x04\x12%\n!SCREENING_RULE_INSUFFICIENT_FUNDS\x10\x05\x12\"\n\x1eSCREENING_RULE_REVIEW_APPROVED\x10\x06\x12\"\n\x1eSCREENING_RULE_REVIEW_REJECTED\x10\x07\x32\xf7\x06\n\x0e\x42\x61nkingService\x12\x91\x01\n\x0bOpenAccount\x12#.acme.banking.v1.OpenAccountRequest\x1a$.acme.banking.v1.OpenAccountResponse\"7\xa2\xbb\x18+\n\rbanking:write\x1a\x0b\x63ustomer_id\"\rbanking:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12t\n\nGetAccount\x12\".acme.banking.v1.GetAccountRequest\x1a#.acme.banking.v1.GetAccountResponse\"\x1d\x90\x02\x01\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12l\n\x07\x44\x65posit\x12\x1f.acme.banking.v1.DepositRequest\x1a .acme.banking.v1.DepositResponse\"\x1e\x90\x02\x02\xa2\xbb\x18\x0f\n\rbanking:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12o\n\x08Transfer\x12 .acme.banking.v1.TransferRequest\x1a!.acme.banking.v1.TransferResponse\"\x1e\x90\x02\x02\xa2\xbb\x18\x0f\n\rbanking:write\xb2\xbb\x18\x04\n\x02\x08\x0f\x12w\n\x0bGetTransfer\x12#.acme.banking.v1.GetTransferRequest\x1a$.acme.banking.v1.GetTransferResponse\"\x1d\x90\x02\x01\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12w\n\x0bListEntries\x12#.acme.banking.v1.ListEntriesRequest\x1a$.acme.banking.v1.ListEntriesResponse\"\x1d\x90\x02\x01\xa2\xbb\x18\x0e\n\x0c\x62\x61nking:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x81\x01\n\x0eReviewTransfer\x12&.acme.banking.v1.ReviewTransferRequest\x1a\'.acme.banking.v1.ReviewTransferResponse\"\x1e\x90\x02\x02\xa2\xbb\x18\x0f\n\rbanking:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,59 +39,59 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BANKINGSERVICE']._loaded_options = None
   _globals['_BANKINGSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_BANKINGSERVICE'].methods_by_name['OpenAccount']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['OpenAccount']._serialized_options = b'\242\273\030+\n\rbanking:write\032\013customer_id\"\rbanking:admin'
+  _globals['_BANKINGSERVICE'].methods_by_name['OpenAccount']._serialized_options = b'\242\273\030+\n\rbanking:write\032\013customer_id\"\rbanking:admin\262\273\030\004\n\002\010\n'
   _globals['_BANKINGSERVICE'].methods_by_name['GetAccount']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['GetAccount']._serialized_options = b'\242\273\030\016\n\014banking:read'
+  _globals['_BANKINGSERVICE'].methods_by_name['GetAccount']._serialized_options = b'\220\002\001\242\273\030\016\n\014banking:read\262\273\030\004\n\002\010\005'
   _globals['_BANKINGSERVICE'].methods_by_name['Deposit']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['Deposit']._serialized_options = b'\242\273\030\017\n\rbanking:admin'
+  _globals['_BANKINGSERVICE'].methods_by_name['Deposit']._serialized_options = b'\220\002\002\242\273\030\017\n\rbanking:admin\262\273\030\004\n\002\010\n'
   _globals['_BANKINGSERVICE'].methods_by_name['Transfer']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['Transfer']._serialized_options = b'\242\273\030\017\n\rbanking:write'
+  _globals['_BANKINGSERVICE'].methods_by_name['Transfer']._serialized_options = b'\220\002\002\242\273\030\017\n\rbanking:write\262\273\030\004\n\002\010\017'
   _globals['_BANKINGSERVICE'].methods_by_name['GetTransfer']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['GetTransfer']._serialized_options = b'\242\273\030\016\n\014banking:read'
+  _globals['_BANKINGSERVICE'].methods_by_name['GetTransfer']._serialized_options = b'\220\002\001\242\273\030\016\n\014banking:read\262\273\030\004\n\002\010\005'
   _globals['_BANKINGSERVICE'].methods_by_name['ListEntries']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['ListEntries']._serialized_options = b'\242\273\030\016\n\014banking:read'
+  _globals['_BANKINGSERVICE'].methods_by_name['ListEntries']._serialized_options = b'\220\002\001\242\273\030\016\n\014banking:read\262\273\030\004\n\002\010\005'
   _globals['_BANKINGSERVICE'].methods_by_name['ReviewTransfer']._loaded_options = None
-  _globals['_BANKINGSERVICE'].methods_by_name['ReviewTransfer']._serialized_options = b'\242\273\030\017\n\rbanking:admin'
-  _globals['_TRANSFERSTATUS']._serialized_start=2578
-  _globals['_TRANSFERSTATUS']._serialized_end=2754
-  _globals['_SCREENINGRULE']._serialized_start=2757
-  _globals['_SCREENINGRULE']._serialized_end=3044
-  _globals['_MONEY']._serialized_start=119
-  _globals['_MONEY']._serialized_end=207
-  _globals['_ACCOUNT']._serialized_start=210
-  _globals['_ACCOUNT']._serialized_end=529
-  _globals['_TRANSFER']._serialized_start=532
-  _globals['_TRANSFER']._serialized_end=1018
-  _globals['_ENTRY']._serialized_start=1021
-  _globals['_ENTRY']._serialized_end=1278
-  _globals['_OPENACCOUNTREQUEST']._serialized_start=1280
-  _globals['_OPENACCOUNTREQUEST']._serialized_end=1370
-  _globals['_OPENACCOUNTRESPONSE']._serialized_start=1372
-  _globals['_OPENACCOUNTRESPONSE']._serialized_end=1445
-  _globals['_GETACCOUNTREQUEST']._serialized_start=1447
-  _globals['_GETACCOUNTREQUEST']._serialized_end=1497
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=1499
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=1571
-  _globals['_DEPOSITREQUEST']._serialized_start=1573
-  _globals['_DEPOSITREQUEST']._serialized_end=1699
-  _globals['_DEPOSITRESPONSE']._serialized_start=1701
-  _globals['_DEPOSITRESPONSE']._serialized_end=1801
-  _globals['_TRANSFERREQUEST']._serialized_start=1804
-  _globals['_TRANSFERREQUEST']._serialized_end=1976
-  _globals['_TRANSFERRESPONSE']._serialized_start=1978
-  _globals['_TRANSFERRESPONSE']._serialized_end=2051
-  _globals['_GETTRANSFERREQUEST']._serialized_start=2053
-  _globals['_GETTRANSFERREQUEST']._serialized_end=2106
-  _globals['_GETTRANSFERRESPONSE']._serialized_start=2108
-  _globals['_GETTRANSFERRESPONSE']._serialized_end=2184
-  _globals['_LISTENTRIESREQUEST']._serialized_start=2186
-  _globals['_LISTENTRIESREQUEST']._serialized_end=2297
-  _globals['_LISTENTRIESRESPONSE']._serialized_start=2299
-  _globals['_LISTENTRIESRESPONSE']._serialized_end=2410
-  _globals['_REVIEWTRANSFERREQUEST']._serialized_start=2412
-  _globals['_REVIEWTRANSFERREQUEST']._serialized_end=2494
-  _globals['_REVIEWTRANSFERRESPONSE']._serialized_start=2496
-  _globals['_REVIEWTRANSFERRESPONSE']._serialized_end=2575
-  _globals['_BANKINGSERVICE']._serialized_start=3047
-  _globals['_BANKINGSERVICE']._serialized_end=3859
+  _globals['_BANKINGSERVICE'].methods_by_name['ReviewTransfer']._serialized_options = b'\220\002\002\242\273\030\017\n\rbanking:admin\262\273\030\004\n\002\010\n'
+  _globals['_TRANSFERSTATUS']._serialized_start=2613
+  _globals['_TRANSFERSTATUS']._serialized_end=2789
+  _globals['_SCREENINGRULE']._serialized_start=2792
+  _globals['_SCREENINGRULE']._serialized_end=3079
+  _globals['_MONEY']._serialized_start=154
+  _globals['_MONEY']._serialized_end=242
+  _globals['_ACCOUNT']._serialized_start=245
+  _globals['_ACCOUNT']._serialized_end=564
+  _globals['_TRANSFER']._serialized_start=567
+  _globals['_TRANSFER']._serialized_end=1053
+  _globals['_ENTRY']._serialized_start=1056
+  _globals['_ENTRY']._serialized_end=1313
+  _globals['_OPENACCOUNTREQUEST']._serialized_start=1315
+  _globals['_OPENACCOUNTREQUEST']._serialized_end=1405
+  _globals['_OPENACCOUNTRESPONSE']._serialized_start=1407
+  _globals['_OPENACCOUNTRESPONSE']._serialized_end=1480
+  _globals['_GETACCOUNTREQUEST']._serialized_start=1482
+  _globals['_GETACCOUNTREQUEST']._serialized_end=1532
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=1534
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=1606
+  _globals['_DEPOSITREQUEST']._serialized_start=1608
+  _globals['_DEPOSITREQUEST']._serialized_end=1734
+  _globals['_DEPOSITRESPONSE']._serialized_start=1736
+  _globals['_DEPOSITRESPONSE']._serialized_end=1836
+  _globals['_TRANSFERREQUEST']._serialized_start=1839
+  _globals['_TRANSFERREQUEST']._serialized_end=2011
+  _globals['_TRANSFERRESPONSE']._serialized_start=2013
+  _globals['_TRANSFERRESPONSE']._serialized_end=2086
+  _globals['_GETTRANSFERREQUEST']._serialized_start=2088
+  _globals['_GETTRANSFERREQUEST']._serialized_end=2141
+  _globals['_GETTRANSFERRESPONSE']._serialized_start=2143
+  _globals['_GETTRANSFERRESPONSE']._serialized_end=2219
+  _globals['_LISTENTRIESREQUEST']._serialized_start=2221
+  _globals['_LISTENTRIESREQUEST']._serialized_end=2332
+  _globals['_LISTENTRIESRESPONSE']._serialized_start=2334
+  _globals['_LISTENTRIESRESPONSE']._serialized_end=2445
+  _globals['_REVIEWTRANSFERREQUEST']._serialized_start=2447
+  _globals['_REVIEWTRANSFERREQUEST']._serialized_end=2529
+  _globals['_REVIEWTRANSFERRESPONSE']._serialized_start=2531
+  _globals['_REVIEWTRANSFERRESPONSE']._serialized_end=2610
+  _globals['_BANKINGSERVICE']._serialized_start=3082
+  _globals['_BANKINGSERVICE']._serialized_end=3969
 # @@protoc_insertion_point(module_scope)

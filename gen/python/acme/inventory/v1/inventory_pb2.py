@@ -24,10 +24,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a\"accordapis/options/v1/policy.proto\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xf1\x01\n\x10InventoryService\x12i\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x14\xa2\xbb\x18\x10\n\x0einventory:read\x12j\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\"\x15\xa2\xbb\x18\x11\n\x0finventory:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\x87\x02\n\x10InventoryService\x12t\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12u\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\x0finventory:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,19 +38,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE']._loaded_options = None
   _globals['_INVENTORYSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\242\273\030\020\n\016inventory:read'
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\242\273\030\021\n\017inventory:admin'
-  _globals['_STOCK']._serialized_start=92
-  _globals['_STOCK']._serialized_end=147
-  _globals['_GETSTOCKREQUEST']._serialized_start=149
-  _globals['_GETSTOCKREQUEST']._serialized_end=184
-  _globals['_GETSTOCKRESPONSE']._serialized_start=186
-  _globals['_GETSTOCKRESPONSE']._serialized_end=252
-  _globals['_SETSTOCKREQUEST']._serialized_start=254
-  _globals['_SETSTOCKREQUEST']._serialized_end=319
-  _globals['_SETSTOCKRESPONSE']._serialized_start=321
-  _globals['_SETSTOCKRESPONSE']._serialized_end=387
-  _globals['_INVENTORYSERVICE']._serialized_start=390
-  _globals['_INVENTORYSERVICE']._serialized_end=631
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\220\002\002\242\273\030\021\n\017inventory:admin\262\273\030\004\n\002\010\n'
+  _globals['_STOCK']._serialized_start=127
+  _globals['_STOCK']._serialized_end=182
+  _globals['_GETSTOCKREQUEST']._serialized_start=184
+  _globals['_GETSTOCKREQUEST']._serialized_end=219
+  _globals['_GETSTOCKRESPONSE']._serialized_start=221
+  _globals['_GETSTOCKRESPONSE']._serialized_end=287
+  _globals['_SETSTOCKREQUEST']._serialized_start=289
+  _globals['_SETSTOCKREQUEST']._serialized_end=354
+  _globals['_SETSTOCKRESPONSE']._serialized_start=356
+  _globals['_SETSTOCKRESPONSE']._serialized_end=422
+  _globals['_INVENTORYSERVICE']._serialized_start=425
+  _globals['_INVENTORYSERVICE']._serialized_end=688
 # @@protoc_insertion_point(module_scope)
