@@ -40,13 +40,19 @@ lock: $(STAMP) ## Re-resolve requirements.lock (and requirements-bench.lock) fro
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.11 --generate-hashes --quiet -o requirements-bench.lock
 
+# The TypeScript SDK is generated with protoc-gen-es (an npm package, pinned in
+# tools/typescript): codegen needs Node.js 20+ and installs it from its lock on first use.
 .PHONY: codegen
-codegen: $(STAMP) ## Generate gen/python from proto/ and asyncapi/
+codegen: $(STAMP) ## Generate gen/python and sdk/ (Python and TypeScript SDKs, API reference) from proto/ and asyncapi/
 	$(PY) -m accord codegen
 
 .PHONY: codegen-check
-codegen-check: $(STAMP) ## Regenerate and fail if gen/ differs from what is committed
+codegen-check: $(STAMP) ## Regenerate and fail if gen/ or sdk/ differs from what is committed
 	$(PY) -m accord codegen --check
+
+.PHONY: sdk
+sdk: $(STAMP) ## Build the SDKs: dist/acme_sdk-*.whl (Python) and dist/acme-sdk-*.tgz (npm)
+	$(PY) -m accord sdk --out dist
 
 .PHONY: lint
 lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, mypy --strict

@@ -26,6 +26,15 @@ def _codegen(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
+def _sdk(args: argparse.Namespace) -> int:
+    from accord.codegen.sdk._build import build_python, build_typescript
+
+    root, out = Path.cwd(), Path(args.out)
+    print(build_python(root, out))
+    print(build_typescript(root, out))
+    return 0
+
+
 def _lint(args: argparse.Namespace) -> int:
     from accord.contracts.lint import lint_repository
 
@@ -100,9 +109,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    codegen = commands.add_parser("codegen", help="generate gen/python from the contracts")
+    codegen = commands.add_parser("codegen", help="generate gen/python and sdk/ from the contracts")
     codegen.add_argument("--check", action="store_true", help="fail if gen/ would change")
     codegen.set_defaults(handler=_codegen)
+
+    sdk = commands.add_parser("sdk", help="build the SDKs: a Python wheel and an npm tarball")
+    sdk.add_argument("--out", default="dist", help="where to put them (default: dist)")
+    sdk.set_defaults(handler=_sdk)
 
     lint = commands.add_parser("lint", help="check AsyncAPI documents and method policies")
     lint.set_defaults(handler=_lint)

@@ -96,18 +96,33 @@ along if the cascade was quicker).
 
 ## More
 
+The blocking flavour, and errors with their details:
+
 ```python
 from acme_sdk import Acme, NotFoundError
-from acme_sdk.notifications.v1 import SubscribeRequest
+from acme_sdk.orders.v2 import GetOrderRequest
 
-with Acme(token=os.environ["TOKEN"]) as acme:          # the blocking flavour
+with Acme(token=os.environ["TOKEN"]) as acme:
     try:
         acme.orders.v2.get_order(GetOrderRequest(order_id="nope"))
     except NotFoundError as error:
-        print(error.reason, error.metadata)             # ORDER_NOT_FOUND {{'id': 'nope'}}
+        print(error.reason, error.metadata)  # ORDER_NOT_FOUND {{'id': 'nope'}}
+```
+
+A stream that resumes from its cursor after a broken connection, and typed events from a
+durable JetStream consumer (with NATS credentials that allow it):
+
+```python
+from acme_sdk import EventSubscriber, events
+from acme_sdk.notifications.v1 import SubscribeRequest
 
 async for note in acme.notifications.v1.subscribe(SubscribeRequest(customer_id="alice")):
-    print(note.cursor, note.notification.title)          # resumes from its cursor on reconnect
+    print(note.cursor, note.notification.title)
+
+async with EventSubscriber("nats://127.0.0.1:4222", credentials="me.creds") as nats:
+    async with nats.subscribe(events.orders.ORDER_PLACED, durable="my-app") as placed:
+        async for event in placed:  # acknowledged when the loop asks for the next one
+            print(event.id, event.data.orderId, event.data.totalCents)
 ```
 
 | API | clients | lifecycle |
@@ -145,8 +160,9 @@ Do not edit: change the contracts and regenerate.
 ## Install
 
 ```console
-$ cd sdk/typescript && npm install && npm run build && npm pack   # @acme-sdk-{version}.tgz
-$ npm install /path/to/acme-sdk-{version}.tgz @connectrpc/connect-node
+$ make sdk                      # from the repository: builds dist/acme-sdk-{version}.tgz
+$ npm install /path/to/dist/acme-sdk-{version}.tgz @connectrpc/connect-node   # Node
+$ npm install /path/to/dist/acme-sdk-{version}.tgz @connectrpc/connect-web    # browsers
 ```
 
 ## First example

@@ -12,7 +12,7 @@ it is terminated, logged, and skipped.
 
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +22,7 @@ import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js import api
+from nats.js import JetStreamContext, api
 from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("acme_sdk.events")
@@ -75,8 +75,9 @@ class Event(Generic[Payload]):
 
 
 class Subscription(Generic[Payload]):
-    """The events of one durable consumer, in order; an async iterator and a context manager
-    (leaving the `async with` block stops fetching and keeps the durable consumer)."""
+    """The events of one durable consumer, in order: an async iterator, and an async context
+    manager whose entry makes sure the consumer exists (so no event published after it is
+    missed) and whose exit stops fetching (the durable consumer stays, with its position)."""
 
     def __init__(
         self,
@@ -93,7 +94,29 @@ class Subscription(Generic[Payload]):
         self._subject = subject
         self._start = start
         self._batch = batch
-        self._events: AsyncIterator[Event[Payload]] | None = None
+        self._pull: JetStreamContext.PullSubscription | None = None
+        self._events: AsyncGenerator[Event[Payload], None] | None = None
+
+    async def open(self) -> None:
+        """Bind to the durable consumer, creating it on first use."""
+        if self._pull is None:
+            policy = api.DeliverPolicy.NEW if self._start == "new" else api.DeliverPolicy.ALL
+            self._pull = await self._nc.jetstream().pull_subscribe(
+                self._subject,
+                durable=self._durable,
+                stream=self._event.stream,
+                config=api.ConsumerConfig(
+                    deliver_policy=policy, ack_policy=api.AckPolicy.EXPLICIT
+                ),
+            )
+
+    async def close(self) -> None:
+        if self._events is not None:
+            await self._events.aclose()
+            self._events = None
+        if self._pull is not None:
+            await self._pull.unsubscribe()
+            self._pull = None
 
     def __aiter__(self) -> AsyncIterator[Event[Payload]]:
         if self._events is None:
@@ -101,6 +124,7 @@ class Subscription(Generic[Payload]):
         return self._events
 
     async def __aenter__(self) -> "Subscription[Payload]":
+        await self.open()
         return self
 
     async def __aexit__(
@@ -109,35 +133,26 @@ class Subscription(Generic[Payload]):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._events is not None:
-            await self._events.aclose()  # type: ignore[attr-defined]
+        await self.close()
 
-    async def _deliver(self) -> AsyncIterator[Event[Payload]]:
-        policy = api.DeliverPolicy.NEW if self._start == "new" else api.DeliverPolicy.ALL
-        subscription = await self._nc.jetstream().pull_subscribe(
-            self._subject,
-            durable=self._durable,
-            stream=self._event.stream,
-            config=api.ConsumerConfig(deliver_policy=policy, ack_policy=api.AckPolicy.EXPLICIT),
-        )
-        try:
-            while True:
-                try:
-                    messages = await subscription.fetch(self._batch, timeout=5.0)
-                except NatsTimeout:
+    async def _deliver(self) -> AsyncGenerator[Event[Payload], None]:
+        await self.open()
+        assert self._pull is not None
+        while True:
+            try:
+                messages = await self._pull.fetch(self._batch, timeout=5.0)
+            except NatsTimeout:
+                continue
+            for msg in messages:
+                event = await self._decoded(msg)
+                if event is None:
                     continue
-                for msg in messages:
-                    event = await self._decoded(msg)
-                    if event is None:
-                        continue
-                    try:
-                        yield event
-                    except GeneratorExit:
-                        await msg.nak()  # the caller left before handling it: send it again
-                        raise
-                    await msg.ack()
-        finally:
-            await subscription.unsubscribe()
+                try:
+                    yield event
+                except GeneratorExit:
+                    await msg.nak()  # the caller left before handling it: send it again
+                    raise
+                await msg.ack()
 
     async def _decoded(self, msg: Msg) -> Event[Payload] | None:
         headers = dict(msg.headers or {})

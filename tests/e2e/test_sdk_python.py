@@ -1,0 +1,150 @@
+"""The Python SDK as its users get it: the wheel `make sdk` builds, installed into a fresh
+virtual environment (nothing of this repository on its path), drives the real platform:
+every API version, typed error details, a deprecation warning, a retry after UNAVAILABLE,
+typed events from a durable JetStream consumer, and the README's first example as written."""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.grpc_server import start_grpc_server
+from tests.e2e.conftest import Platform
+
+pytestmark = pytest.mark.e2e
+
+DRIVER = Path(__file__).parent / "sdk" / "drive_python.py"
+# Every scope the tour's calls need, for the customer it acts as.
+SCOPES = (
+    "banking:read",
+    "devices:read",
+    "inventory:read",
+    "marketing:read",
+    "monitor:report",
+    "notifications:read",
+    "orders:read",
+    "orders:write",
+    "payments:read",
+    "pricing:read",
+    "shipping:read",
+    "support:read",
+)
+
+
+@pytest.fixture(scope="session")
+def sdk_python(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh venv holding the wheel built from sdk/python (and its deps)."""
+    work = tmp_path_factory.mktemp("sdk-python")
+    source = work / "source"
+    shutil.copytree(repo_root / "sdk" / "python", source)  # builds leave files behind
+    build = ["wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(work / "dist")]
+    subprocess.run([sys.executable, "-m", "pip", *build, str(source)], check=True)
+    (wheel,) = (work / "dist").glob("acme_sdk-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True)
+    python = work / "venv" / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        check=True,
+    )
+    return python
+
+
+async def _run(python: Path, *args: str, env: dict[str, str], cwd: Path) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(python),
+        *args,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 90)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+def _env(platform: Platform) -> dict[str, str]:
+    return {
+        "ACCORD_EDGE": platform.address,
+        "TOKEN": platform.token("sdk-tourist", *SCOPES),
+        "CUSTOMER": "sdk-tourist",
+        "NATS_URL": platform.nats_url,
+    }
+
+
+async def test_the_wheel_in_a_fresh_venv_drives_every_api_version(
+    platform: Platform, sdk_python: Path, tmp_path: Path
+) -> None:
+    seen: dict[str, Any] = json.loads(
+        await _run(sdk_python, str(DRIVER), "tour", env=_env(platform), cwd=tmp_path)
+    )
+    answered = seen["versions"]
+    # Every version answered for itself: a result or the service's own refusal.
+    assert set(answered) == {
+        "acme.banking.v1",
+        "acme.devices.v1",
+        "acme.inventory.v1",
+        "acme.marketing.v1",
+        "acme.monitor.v1",
+        "acme.notifications.v1",
+        "acme.orders.v1",
+        "acme.orders.v2",
+        "acme.payments.v1",
+        "acme.pricing.v1",
+        "acme.shipping.v1",
+        "acme.support.v1",
+    }
+    assert set(answered.values()) <= {"ok", "NOT_FOUND"}, answered
+    assert answered["acme.orders.v2"] == "ok"
+    assert seen["invalid"]["code"] == "INVALID_ARGUMENT"
+    assert "lines" in seen["invalid"]["fields"]
+    assert seen["not_found"]["reason"] == "ORDER_NOT_FOUND"
+    assert any("acme.orders.v1.OrderService is deprecated" in w for w in seen["deprecations"])
+    assert seen["event"]["type"] == "OrderPlaced"
+    assert seen["event"]["customerId"] == "sdk-tourist"
+    assert seen["event"]["source"] == "/acme/orders"
+
+
+async def test_a_call_safe_to_retry_comes_through_a_backend_restart(
+    platform: Platform, sdk_python: Path, tmp_path: Path
+) -> None:
+    shipping = platform.services["shipping"]
+    port = shipping.port
+    await shipping.grpc.stop(0)  # the edge now answers UNAVAILABLE for shipping
+    try:
+        driver = asyncio.ensure_future(
+            _run(sdk_python, str(DRIVER), "retry", env=_env(platform), cwd=tmp_path)
+        )
+        await asyncio.sleep(2.0)
+        assert not driver.done()
+    finally:
+        wiring = shipping.wiring
+        shipping.grpc = await start_grpc_server(
+            f"127.0.0.1:{port}", wiring.registrars, wiring.services
+        )
+    seen = json.loads(await driver)
+    # Several attempts met UNAVAILABLE; the last one reached shipping, which answered.
+    assert seen["attempts"] > 1
+    assert seen["outcome"] == "NOT_FOUND"
+
+
+async def test_the_readmes_first_example_runs_as_written(
+    platform: Platform, sdk_python: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    readme = (repo_root / "sdk" / "python" / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
+    assert example is not None
+    script = example.group(1).replace("127.0.0.1:50050", platform.address)
+    (tmp_path / "example.py").write_text(script)
+    token = platform.token("alice", "orders:read", "orders:write")
+    printed = await _run(sdk_python, "example.py", env={"TOKEN": token}, cwd=tmp_path)
+    order_id, status = printed.split()
+    assert order_id
+    assert status.startswith("ORDER_STATUS_")
