@@ -15,6 +15,15 @@ from grpc_status import rpc_status
 
 ERROR_DOMAIN = "accord.dev"
 
+# What one error may carry, so that it always fits the trailers (grpc's default limit on
+# received metadata is 8 KiB, and the message travels twice: as grpc-message, percent-encoded,
+# and inside grpc-status-details-bin, base64-encoded).
+MAX_VIOLATIONS = 10
+MAX_MESSAGE_BYTES = 300
+MAX_FIELD_CHARS = 128
+MAX_DESCRIPTION_CHARS = 256
+MAX_STATUS_BYTES = 2048
+
 
 class RpcError(Exception):
     """An error to send to the caller as a google.rpc.Status with details."""
@@ -26,15 +35,55 @@ class RpcError(Exception):
         self.details = details
 
     def to_status(self) -> grpc.Status:
+        """The status to send, bounded: the message cut to MAX_MESSAGE_BYTES, a BadRequest to
+        its first MAX_VIOLATIONS violations (the message counts the rest), and details
+        dropped from the last while the whole is above MAX_STATUS_BYTES."""
+        text, details = self.text, [_bounded(detail) for detail in self.details]
+        omitted = sum(_omitted_violations(detail) for detail in self.details)
+        if omitted:
+            text = f"{text} (and {omitted} more)"
         packed = []
-        for detail in self.details:
+        for detail in details:
             holder = any_pb2.Any()
             holder.Pack(detail)
             packed.append(holder)
         # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
-        proto = status_pb2.Status(code=self.code.value[0], message=self.text, details=packed)
+        proto = status_pb2.Status(
+            code=self.code.value[0], message=_cut(text, MAX_MESSAGE_BYTES), details=packed
+        )
+        while proto.details and proto.ByteSize() > MAX_STATUS_BYTES:
+            del proto.details[-1]
         status: grpc.Status = rpc_status.to_status(proto)
         return status
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` UTF-8 bytes, cut at a character boundary, marked when cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "..."
+
+
+def _bounded(detail: message.Message) -> message.Message:
+    if not isinstance(detail, error_details_pb2.BadRequest):
+        return detail
+    bounded: message.Message
+    bounded = error_details_pb2.BadRequest(
+        field_violations=[
+            field_violation(
+                _cut(v.field, MAX_FIELD_CHARS), _cut(v.description, MAX_DESCRIPTION_CHARS)
+            )
+            for v in detail.field_violations[:MAX_VIOLATIONS]
+        ]
+    )
+    return bounded
+
+
+def _omitted_violations(detail: message.Message) -> int:
+    if not isinstance(detail, error_details_pb2.BadRequest):
+        return 0
+    return max(0, len(detail.field_violations) - MAX_VIOLATIONS)
 
 
 def field_violation(field: str, description: str) -> error_details_pb2.BadRequest.FieldViolation:
@@ -44,8 +93,10 @@ def field_violation(field: str, description: str) -> error_details_pb2.BadReques
 def invalid_argument(
     violations: list[error_details_pb2.BadRequest.FieldViolation],
 ) -> RpcError:
-    """INVALID_ARGUMENT naming each bad field in a BadRequest detail."""
-    fields = ", ".join(v.field for v in violations)
+    """INVALID_ARGUMENT naming each bad field in a BadRequest detail (the first few of them in
+    the message; the status keeps at most MAX_VIOLATIONS and counts the rest)."""
+    shown = [_cut(v.field, MAX_FIELD_CHARS) for v in violations[:3]]
+    fields = ", ".join(shown) + (", ..." if len(violations) > len(shown) else "")
     return RpcError(
         grpc.StatusCode.INVALID_ARGUMENT,
         f"invalid request: {fields}",

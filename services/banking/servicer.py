@@ -5,7 +5,7 @@ from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import (
     RpcError,
     answers_rpc_errors,
@@ -157,10 +157,10 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         entries, last = await self._ledger.entries(
             request.account_id,
             request.page_size or DEFAULT_PAGE_SIZE,
-            after_key(request.page_token),
+            after_sequence(request.page_token),
         )
         return pb.ListEntriesResponse(
-            entries=[entry_pb(entry) for entry in entries], next_page_token=next_page_token(last)
+            entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)
         )
 
     @answers_rpc_errors

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_live_keys_of_the_pattern_only(jetstream: JetStreamContext, unique: str) -> None:
-    kv = await jetstream.create_key_value(KeyValueConfig(bucket=f"keys-{unique}", history=4))
+    kv = await jetstream.create_key_value(
+        KeyValueConfig(bucket=f"keys-{unique}", history=4, direct=True)
+    )
     try:
         assert await keys_matching(kv, "customer.alice.*") == []
         for key in ("customer.alice.1", "customer.alice.2", "customer.bob.1", "order.1"):
@@ -33,7 +35,9 @@ async def test_every_key_is_listed_while_others_write(
 ) -> None:
     # nats-py's watch-based listing could answer "no keys" here: it decided "nothing stored"
     # from consumer info taken after the server had pushed every entry.
-    kv = await jetstream.create_key_value(KeyValueConfig(bucket=f"churn-{unique}", history=1))
+    kv = await jetstream.create_key_value(
+        KeyValueConfig(bucket=f"churn-{unique}", history=1, direct=True)
+    )
     keys = {f"demand.r{n}.d" for n in range(100)}
     for key in sorted(keys):
         await kv.put(key, b"x")
