@@ -153,11 +153,10 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
     ) -> pb.ListEntriesResponse:
         caller = self._access.caller(context)
         _check(validation.list_entries_violations(request))
+        after = after_sequence(request.page_token)
         await self._account(request.account_id, caller)
         entries, last = await self._ledger.entries(
-            request.account_id,
-            request.page_size or DEFAULT_PAGE_SIZE,
-            after_sequence(request.page_token),
+            request.account_id, request.page_size or DEFAULT_PAGE_SIZE, after
         )
         return pb.ListEntriesResponse(
             entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)
