@@ -29,6 +29,7 @@ _STATUS = "Status"
 _END_OF_BATCH = "204"
 _NOT_FOUND = "404"
 _NO_RESPONDERS = "503"
+_LAST_SEQUENCE = 2**64 - 1  # sequences are uint64: nothing is stored after this one
 
 
 class DirectGetError(Exception):
@@ -66,6 +67,8 @@ async def next_after(
     timeout: float = 5.0,
 ) -> Batch:
     """Up to `batch` messages on `subject` stored after sequence `after`, oldest first."""
+    if after >= _LAST_SEQUENCE:
+        return Batch([], 0)
     request = {"seq": after + 1, "next_by_subj": subject, "batch": _bounded(batch)}
     return await _batch(js, stream, request, timeout)
 
@@ -83,6 +86,8 @@ async def last_after(
     """The newest message of each subject matching `subject` whose newest message comes
     after sequence `after`, up to `batch` of them, in stream order; as the stream stood at
     sequence `up_to` when given (a snapshot read in several batches), else as it stands."""
+    if after >= _LAST_SEQUENCE:
+        return Batch([], 0)
     request: dict[str, Any] = {"multi_last": [subject], "batch": _bounded(batch)}
     if after:
         request["seq"] = after + 1

@@ -31,6 +31,7 @@ from services.notifications.store import NotificationStore
 Context = grpc.aio.ServicerContext[object, object]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_CURSOR = 2**63 - 1  # stream sequences never get near it
 MAX_EMAIL_LENGTH = 254
 MAX_URL_LENGTH = 2048
 # Each notification is POSTed to every webhook of its customer: the cap bounds that fan-out.
@@ -77,6 +78,8 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.SubscribeResponse]:
         caller = self._access.customer(context, request.customer_id)
+        if request.cursor > MAX_CURSOR:
+            raise invalid_argument([field_violation("cursor", "is not a cursor we issued")])
         # Ends when the client goes away: grpc cancels this generator, and `follow` drops its
         # subscription on the way out. Each open stream counts against the caller's budget.
         with self._subscriptions.hold(caller.subject):
