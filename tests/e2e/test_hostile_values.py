@@ -62,7 +62,7 @@ class Case:
     request: message.Message
 
 
-def plausible(field: descriptor.FieldDescriptor, n: int) -> Any:
+def plausible(field: Any, n: int) -> Any:
     """A value that passes most checks, so that the hostile one is what a call trips on."""
     if field.type == F.TYPE_STRING:
         known = {"currency_code": "EUR", "currency": "EUR", "email": "hv@example.com"}
@@ -95,15 +95,15 @@ def fill(msg: message.Message, n: int, depth: int = 0) -> None:
             setattr(msg, field.name, plausible(field, n))
 
 
-def _repeated(field: descriptor.FieldDescriptor) -> bool:
+def _repeated(field: Any) -> bool:
     return bool(field.is_repeated)
 
 
-def _map_value_is_string(field: descriptor.FieldDescriptor) -> bool:
+def _map_value_is_string(field: Any) -> bool:
     return bool(field.message_type.fields_by_name["value"].type == F.TYPE_STRING)
 
 
-def hostile_values(field: descriptor.FieldDescriptor) -> list[Any]:
+def hostile_values(field: Any) -> list[Any]:
     if field.type == F.TYPE_STRING:
         return STRINGS + (PAGE_TOKENS if "token" in field.name else [])
     if field.type == F.TYPE_BYTES:
@@ -114,8 +114,8 @@ def hostile_values(field: descriptor.FieldDescriptor) -> list[Any]:
 
 
 def paths(
-    descriptor_: descriptor.Descriptor, prefix: tuple[str, ...] = (), depth: int = 0
-) -> Iterator[tuple[tuple[str, ...], descriptor.FieldDescriptor]]:
+    descriptor_: Any, prefix: tuple[str, ...] = (), depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every scalar field, nested ones through the first item of a repeated message."""
     for field in descriptor_.fields:
         path = (*prefix, field.name)
