@@ -80,7 +80,8 @@ def plausible(field: Any, n: int) -> Any:
 
 def fill(msg: message.Message, n: int, depth: int = 0) -> None:
     """Every field plausible, nested messages too (three levels), one item per repeated."""
-    for field in msg.DESCRIPTOR.fields:
+    fields: list[Any] = list(msg.DESCRIPTOR.fields)
+    for field in fields:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             getattr(msg, field.name)["hv"] = "hv" if _map_value_is_string(field) else None
             continue
@@ -144,7 +145,7 @@ def _set(request: message.Message, path: tuple[str, ...], value: Any) -> None:
 
 def cases() -> Iterator[Case]:
     for n, method in enumerate(every_method()):
-        input_type = message_type(method.input_type)
+        input_type: Any = message_type(method.input_type)
         yield Case(method, "empty", new_message(method.input_type))
         base = new_message(method.input_type)
         fill(base, n)
