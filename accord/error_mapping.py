@@ -93,6 +93,8 @@ def mapped(error: BaseException, method: str, request_id: str) -> RpcError:
             error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=0)),
             error_info("CONCURRENT_CHANGE"),
         )
+    if isinstance(error, nats.js.errors.InvalidKeyError):  # an id no key can hold
+        return invalid_argument([field_violation("request", "holds an id that is not valid")])
     if isinstance(error, _BadValue):
         return invalid_argument([field_violation(error.field, error.description)])
     if isinstance(error, ValueError | OverflowError):

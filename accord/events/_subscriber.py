@@ -6,6 +6,8 @@ Up to `fetchBatch` handlers run at once. Each message is settled exactly one way
 - handler raises: NAK with the contract's backoff delay for that delivery (an explicit
   NAK redelivers at once otherwise), or, on the last allowed delivery, a dead-letter
   record and TERM;
+- handler raises what no retry can change (`Unprocessable`, a malformed key, a value a
+  model or the contract refuses: `PERMANENT`): a dead-letter record and TERM at once;
 - payload undecodable or invalid against the schema: a dead-letter record and TERM;
 - stop timed out while the handler ran: NAK, so that another instance gets it now.
 
@@ -21,8 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic
 
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
+from nats.js.errors import InvalidKeyError
 
 from accord.events._application import EventApplication, HandledOperation
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
@@ -30,8 +34,14 @@ from accord.events._codec import P, PayloadCodec
 from accord.events._contract import ConsumerSpec
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
+from accord.logs import FailureLog
 
 _log = logging.getLogger("accord.events")
+_failures = FailureLog(_log)
+
+# Handler errors no retry can change: the event is dead-lettered at once, like Unprocessable.
+# (A ContractViolation or a pydantic ValidationError is a ValueError too.)
+PERMANENT: tuple[type[Exception], ...] = (ValueError, InvalidKeyError, DecodeError)
 
 Handler = Callable[[P, EventContext], Awaitable[None]]
 
@@ -234,6 +244,12 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             raise
         except Unprocessable as error:
             await self._give_up(msg, f"unprocessable: {error}")
+        except PERMANENT as error:
+            # No retry can change it (a malformed key, a value a model refuses): at once.
+            _failures.failed(
+                error, "%s: event %s cannot be handled", self.consumer.durable, context.id
+            )
+            await self._give_up(msg, f"unprocessable: {type(error).__name__}: {error}"[:1000])
         except RetryLater as later:
             await self._later(msg, context, later)
         except Exception as error:
@@ -251,13 +267,14 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             await self._give_up(msg, reason)
             return
         delay = self.consumer.retry_delay(count)
-        _log.warning(
-            "%s: handler failed on event %s (delivery %d), retrying in %.3gs: %r",
+        # The traceback once per distinct failure; a line per retry after that.
+        _failures.failed(
+            error,
+            "%s: handler failed on event %s (delivery %d), retrying in %.3gs",
             self.consumer.durable,
             context.id,
             count,
             delay,
-            error,
         )
         await msg.nak(delay=delay or None)
 
