@@ -6,7 +6,7 @@ per outage, one per reconnect attempt.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -54,7 +54,7 @@ async def test_health_follows_the_nats_connection_and_the_log_stays_short(
     settings = payments_app.Settings(port=0, nats_url=server.url, home=tmp_path)
     service: RunningService = await start_service(payments_app.NAME, settings, payments_app.build)
     address = f"127.0.0.1:{service.port}"
-    stops = [service.stop]
+    stops: list[Callable[[], Awaitable[None]]] = [service.stop]
     try:
         await health_becomes(address, SERVING)
         with caplog.at_level(logging.INFO):
