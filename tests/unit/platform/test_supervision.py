@@ -56,10 +56,16 @@ async def test_a_process_that_stayed_up_starts_again_from_the_first_delay() -> N
         return FakeChild(1, lives=next(lives))
 
     policy = RestartPolicy(first_delay=0.05, max_delay=1.0, stable_after=0.2, max_restarts=9)
-    supervised = Supervised("inventory", start, policy, say=said.append)
+    fourth = asyncio.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        if sum("restarted (pid" in line for line in said) == 4:
+            fourth.set()
+
+    supervised = Supervised("inventory", start, policy, say=say)
     keeper = asyncio.create_task(supervised.keep_running())
-    while supervised.restarts < 4:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(fourth.wait(), 5)
     await supervised.stop(1)
     await asyncio.wait_for(keeper, 5)
     waits = [line.split("restarting it in ")[1].split(" s")[0] for line in said if "in " in line]
