@@ -88,6 +88,7 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         self._room = asyncio.Event()
         self._heartbeats = _Heartbeats(self.consumer.heartbeat_every)
         self._stopping = False
+        self._fetch_failing = False
         app.register(self)
 
     async def start(self) -> None:
@@ -182,15 +183,23 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     async def _fetch(self, count: int) -> list[Msg]:
         assert self._subscription is not None
         try:
-            return await self._subscription.fetch(count, timeout=self._fetch_wait)
+            fetched = await self._subscription.fetch(count, timeout=self._fetch_wait)
         except TimeoutError:
             return []  # nothing to do, or the server is away: the connection reconnects
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a pull must never end the consumer
-            _log.warning("%s: fetch failed: %r", self.consumer.durable, error)
+            # One line when pulls start failing (NATS away), one when they work again: not
+            # a line per pull meanwhile.
+            if not self._fetch_failing:
+                _log.warning("%s: fetch failed, retrying: %r", self.consumer.durable, error)
+                self._fetch_failing = True
             await asyncio.sleep(_RETRY_AFTER_ERROR)
             return []
+        if self._fetch_failing:
+            _log.info("%s: fetching again", self.consumer.durable)
+            self._fetch_failing = False
+        return fetched
 
     async def _work(self) -> None:
         """One worker: a message at a time, until the subscriber closes."""
