@@ -11,11 +11,12 @@ reply subject of our own.
 Two kinds of batch:
 - `next_after`: the messages matching a subject filter (wildcards allowed) stored after a
   sequence, in stream order (every revision of a key);
-- `last_after`: for each subject matching the filter, its newest message, when that comes
-  after a sequence, in stream order (each key once, as it stands).
+- `last_after`: for each subject named (or matching a filter), its newest message, when
+  that comes after a sequence, in stream order (each key once, as it stands).
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,19 +77,22 @@ async def next_after(
 async def last_after(
     js: JetStreamContext,
     stream: str,
-    subject: str,
+    subject: str | Sequence[str],
     after: int,
     batch: int,
     *,
     up_to: int = 0,
     timeout: float = 5.0,
 ) -> Batch:
-    """The newest message of each subject matching `subject` whose newest message comes
-    after sequence `after`, up to `batch` of them, in stream order; as the stream stood at
-    sequence `up_to` when given (a snapshot read in several batches), else as it stands."""
+    """The newest message of each subject matching `subject` (a filter, or a list of them)
+    whose newest message comes after sequence `after`, up to `batch` of them, in stream
+    order; as the stream stood at sequence `up_to` when given, else as it stands. The server
+    refuses a filter that matches more than about a thousand subjects (413): name the
+    subjects of a page, not a whole index."""
     if after >= _LAST_SEQUENCE:
         return Batch([], 0)
-    request: dict[str, Any] = {"multi_last": [subject], "batch": _bounded(batch)}
+    subjects = [subject] if isinstance(subject, str) else list(subject)
+    request: dict[str, Any] = {"multi_last": subjects, "batch": _bounded(batch)}
     if after:
         request["seq"] = after + 1
     if up_to:
