@@ -84,7 +84,8 @@ def mapped(error: BaseException, method: str, request_id: str) -> RpcError:
     if isinstance(error, grpc.aio.AioRpcError) and error.code() in _TRANSIENT_CODES:
         return unavailable()
     if isinstance(error, TRANSIENT) or _is_server_side_api_error(error):
-        _log.warning("%s: unavailable (%s); answered UNAVAILABLE", method, type(error).__name__)
+        # The outage itself is logged by the connection (accord.nats_health), once.
+        _log.debug("%s: unavailable (%s); answered UNAVAILABLE", method, type(error).__name__)
         return unavailable()
     if isinstance(error, nats.js.errors.KeyWrongLastSequenceError):
         return RpcError(

@@ -36,25 +36,42 @@ class RpcError(Exception):
 
     def to_status(self) -> grpc.Status:
         """The status to send, bounded: the message cut to MAX_MESSAGE_BYTES, a BadRequest to
-        its first MAX_VIOLATIONS violations (the message counts the rest), and details
-        dropped from the last while the whole is above MAX_STATUS_BYTES."""
-        text, details = self.text, [_bounded(detail) for detail in self.details]
-        omitted = sum(_omitted_violations(detail) for detail in self.details)
-        if omitted:
-            text = f"{text} (and {omitted} more)"
-        packed = []
-        for detail in details:
-            holder = any_pb2.Any()
-            holder.Pack(detail)
-            packed.append(holder)
-        # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
-        proto = status_pb2.Status(
-            code=self.code.value[0], message=_cut(text, MAX_MESSAGE_BYTES), details=packed
-        )
-        while proto.details and proto.ByteSize() > MAX_STATUS_BYTES:
-            del proto.details[-1]
+        its first MAX_VIOLATIONS violations (the message counts the rest), and, while the
+        whole is above MAX_STATUS_BYTES, the last violations then the last details dropped."""
+        details = [_bounded(detail) for detail in self.details]
+        total = _violations(self.details)
+        while True:
+            omitted = total - _violations(details)
+            counted = f" (and {omitted} more)" if omitted else ""
+            text = _cut(self.text, MAX_MESSAGE_BYTES - len(counted)) + counted
+            proto = _status_proto(self.code, text, details)
+            if proto.ByteSize() <= MAX_STATUS_BYTES or not details:
+                break
+            _shrink(details)
         status: grpc.Status = rpc_status.to_status(proto)
         return status
+
+
+def _status_proto(
+    code: grpc.StatusCode, text: str, details: list[message.Message]
+) -> status_pb2.Status:
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
+    return status_pb2.Status(code=code.value[0], message=text, details=packed)
+
+
+def _shrink(details: list[message.Message]) -> None:
+    """One step smaller: the last violation of a BadRequest that has several, else the last
+    detail."""
+    for detail in details:
+        if isinstance(detail, error_details_pb2.BadRequest) and len(detail.field_violations) > 1:
+            del detail.field_violations[-1]
+            return
+    details.pop()
 
 
 def _cut(text: str, limit: int) -> str:
@@ -80,10 +97,12 @@ def _bounded(detail: message.Message) -> message.Message:
     return bounded
 
 
-def _omitted_violations(detail: message.Message) -> int:
-    if not isinstance(detail, error_details_pb2.BadRequest):
-        return 0
-    return max(0, len(detail.field_violations) - MAX_VIOLATIONS)
+def _violations(details: "list[message.Message] | tuple[message.Message, ...]") -> int:
+    return sum(
+        len(detail.field_violations)
+        for detail in details
+        if isinstance(detail, error_details_pb2.BadRequest)
+    )
 
 
 def field_violation(field: str, description: str) -> error_details_pb2.BadRequest.FieldViolation:
@@ -93,10 +112,9 @@ def field_violation(field: str, description: str) -> error_details_pb2.BadReques
 def invalid_argument(
     violations: list[error_details_pb2.BadRequest.FieldViolation],
 ) -> RpcError:
-    """INVALID_ARGUMENT naming each bad field in a BadRequest detail (the first few of them in
-    the message; the status keeps at most MAX_VIOLATIONS and counts the rest)."""
-    shown = [_cut(v.field, MAX_FIELD_CHARS) for v in violations[:3]]
-    fields = ", ".join(shown) + (", ..." if len(violations) > len(shown) else "")
+    """INVALID_ARGUMENT naming each bad field in a BadRequest detail (the status keeps the
+    first MAX_VIOLATIONS, in the message too, and counts the rest)."""
+    fields = ", ".join(_cut(v.field, MAX_FIELD_CHARS) for v in violations[:MAX_VIOLATIONS])
     return RpcError(
         grpc.StatusCode.INVALID_ARGUMENT,
         f"invalid request: {fields}",
