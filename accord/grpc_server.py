@@ -47,7 +47,11 @@ async def start_grpc_server(
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
     later interceptor raises reaches the client as an honest status (accord.error_mapping).
     """
-    server = grpc.aio.server(interceptors=[ErrorMapping(), *interceptors])
+    # No SO_REUSEPORT (grpc's default on Linux): a second process on a taken port fails to
+    # start instead of silently sharing the port's calls with the first.
+    server = grpc.aio.server(
+        interceptors=[ErrorMapping(), *interceptors], options=[("grpc.so_reuseport", 0)]
+    )
     for register in registrars:
         register(server)
     health_servicer = health.aio.HealthServicer()
