@@ -91,6 +91,15 @@ demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing 
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
 	$(PY) -m bench
 
+# `make soak` runs this long, at this rate, killing a random service this often.
+SOAK_SECONDS ?= 180
+SOAK_RATE ?= 20
+SOAK_KILL_EVERY ?= 20
+
+.PHONY: soak
+soak: $(STAMP) ## The platform under make run, killed at random while it takes orders; audits every order (about 4 minutes)
+	$(PY) -m bench.soak --duration $(SOAK_SECONDS) --rate $(SOAK_RATE) --kill-every $(SOAK_KILL_EVERY)
+
 .PHONY: test
 test: $(STAMP) ## Run every test: unit, integration and end-to-end
 	$(BIN)/pytest

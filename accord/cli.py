@@ -78,6 +78,14 @@ def _run(args: argparse.Namespace) -> int:
     return run_platform()
 
 
+def _units(args: argparse.Namespace) -> int:
+    from accord.units import write_units
+
+    for path in write_units(args.out, args.root.resolve(), args.env_file):
+        print(path)
+    return 0
+
+
 def _token(args: argparse.Namespace) -> int:
     from accord.devkeys import mint_token
     from gateway.auth import AuthSettings
@@ -146,6 +154,21 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)
+
+    units = commands.add_parser(
+        "units", help="write systemd units that run every process under a production supervisor"
+    )
+    units.add_argument("--out", type=Path, required=True, help="where to write the units")
+    units.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="the checkout the units run (with .venv)"
+    )
+    units.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path("/etc/accord/accord.env"),
+        help="the environment file every unit reads (NATS_URL, ACCORD_MODE=production, keys)",
+    )
+    units.set_defaults(handler=_units)
 
     cluster = commands.add_parser("cluster", help="run a local 3-node JetStream cluster")
     cluster.add_argument(

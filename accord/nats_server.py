@@ -102,6 +102,11 @@ class NatsServer:
         while line := await stderr.readline():
             self._log.append(line.decode(errors="replace").rstrip())
 
+    async def wait(self) -> int:
+        """Until the server exits (a supervisor waits on it); its exit status."""
+        process = self._process
+        return 0 if process is None else await process.wait()
+
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop the server gracefully (SIGTERM), or kill it if it does not stop in time."""
         await self._end(signal.SIGTERM, timeout)

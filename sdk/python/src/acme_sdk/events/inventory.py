@@ -43,8 +43,8 @@ class StockReleased(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    orderId: str = Field(..., description='The id of the cancelled order.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who ordered.', min_length=1)
+    orderId: str = Field(..., description='The id of the cancelled order.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who ordered.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     lines: list[StockLine] = Field(..., description='Every product released, with its units.', min_length=1)
 
 
@@ -55,8 +55,8 @@ class StockReserved(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    orderId: str = Field(..., description='The id of the order the stock is held for.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who ordered.', min_length=1)
+    orderId: str = Field(..., description='The id of the order the stock is held for.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who ordered.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     lines: list[StockLine] = Field(..., description='Every product of the order, with the units held.', min_length=1)
 
 
@@ -67,8 +67,8 @@ class OutOfStock(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    orderId: str = Field(..., description='The id of the order that could not be reserved.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who ordered.', min_length=1)
+    orderId: str = Field(..., description='The id of the order that could not be reserved.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who ordered.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     reason: str = Field(..., description='In words for people, for example "out of stock: MUG-2 (2 asked, 1 left)".', max_length=500, min_length=1)
     shortages: list[Shortage] = Field(..., description='The products that were short.', min_length=1)
 

@@ -37,7 +37,7 @@ class Email(BaseModel):
         extra='forbid',
     )
     notificationId: str = Field(..., description="The notification the email renders; also the email's event id.", min_length=1)
-    customerId: str = Field(..., description='The customer the email is for.', min_length=1)
+    customerId: str = Field(..., description='The customer the email is for.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     to: str = Field(..., description="The recipient's address, from the customer's preferences.", max_length=254, min_length=3)
     subject: str = Field(..., description='The subject line.', min_length=1)
     body: str = Field(..., description='The plain-text body.')
@@ -51,8 +51,8 @@ class WebhookDelivery(BaseModel):
         extra='forbid',
     )
     deliveryId: str = Field(..., description='`<notificationId>.<webhookId>`: the same on every attempt, sent as `Accord-Webhook-Id` so that receivers can drop repeats.', min_length=1)
-    webhookId: str = Field(..., description='The webhook to POST to.', min_length=1)
-    customerId: str = Field(..., description='The customer who registered the webhook.', min_length=1)
+    webhookId: str = Field(..., description='The webhook to POST to.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The customer who registered the webhook.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     notification: InAppNotification
 
 

@@ -54,8 +54,8 @@ class OrderPlaced(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    orderId: str = Field(..., description='The id of the order.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who placed the order.', min_length=1)
+    orderId: str = Field(..., description='The id of the order.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who placed the order.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     totalCents: int = Field(..., description='What the order costs in total, in cents of `currency`.', ge=0)
     currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
     lines: list[OrderLine] = Field(..., description='The products ordered, at least one.', min_length=1)
@@ -70,12 +70,12 @@ class OrderStatusChanged(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    orderId: str = Field(..., description='The id of the order.', min_length=1)
+    orderId: str = Field(..., description='The id of the order.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     previousStatus: OrderStatus
     status: OrderStatus
     changedAt: AwareDatetime = Field(..., description='When the status changed, RFC 3339 in UTC.')
     reason: str | None = Field(None, description='Why the status changed, for example why an order was cancelled; absent when not given.', max_length=500)
-    customerId: str | None = Field(None, description='The id of the customer whose order it is; absent in events of older publishers.', min_length=1)
+    customerId: str | None = Field(None, description='The id of the customer whose order it is; absent in events of older publishers.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     cancellationReason: CancellationReason | None = Field(None, description='Why a cancelled order was cancelled; absent unless `status` is CANCELLED.')
 
 

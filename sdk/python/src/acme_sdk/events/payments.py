@@ -31,9 +31,9 @@ class PaymentDeclined(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', min_length=1)
-    orderId: str = Field(..., description='The id of the order whose payment was declined.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer whose payment was declined.', min_length=1)
+    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    orderId: str = Field(..., description='The id of the order whose payment was declined.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer whose payment was declined.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     amountCents: int = Field(..., description='The amount that was asked for, in cents of `currency`.', ge=0)
     currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
     reason: str = Field(..., description='Why it was declined: "no payment method", "card declined" or "needs review".', max_length=200, min_length=1)
@@ -46,9 +46,9 @@ class PaymentRefunded(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', min_length=1)
-    orderId: str = Field(..., description='The id of the cancelled order.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who gets the money back.', min_length=1)
+    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    orderId: str = Field(..., description='The id of the cancelled order.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who gets the money back.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     amountCents: int = Field(..., description='The amount refunded, in cents of `currency`, which is all that was authorized.', ge=0)
     currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
     reason: str = Field(..., description="Why the order was cancelled, as the order's cancellation says it.", max_length=500)
@@ -61,9 +61,9 @@ class PaymentAuthorized(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', min_length=1)
-    orderId: str = Field(..., description='The id of the order paid for.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who pays.', min_length=1)
+    paymentId: str = Field(..., description='The id of the payment, `pay_<orderId>`.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    orderId: str = Field(..., description='The id of the order paid for.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer who pays.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     amountCents: int = Field(..., description='The amount authorized, in cents of `currency`.', ge=0)
     currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
     lines: list[PaidLine] = Field(..., description='The products of the order, so that inventory can reserve them.', min_length=1)

@@ -32,7 +32,7 @@ class PriceChanged(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    routeId: str = Field(..., description='The id of the route, for example LIS-OPO.', min_length=1)
+    routeId: str = Field(..., description='The id of the route, for example LIS-OPO.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     date: date_aliased = Field(..., description='The date of the flight, for example 2026-12-24.')
     price: Money
     revision: int = Field(..., description="The price's revision: 1 for the flight's first price, then one more at every change. The same as GetPrice returns for this price.", ge=1)
@@ -50,9 +50,9 @@ class BookingConfirmed(BaseModel):
         extra='forbid',
     )
     bookingId: str = Field(..., description='The id of the booking, derived from the customer and their request id.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer who booked.', min_length=1)
-    quoteId: str = Field(..., description='The id of the quote the seats were booked with.', min_length=1)
-    routeId: str = Field(..., description='The id of the route, for example LIS-OPO.', min_length=1)
+    customerId: str = Field(..., description='The id of the customer who booked.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    quoteId: str = Field(..., description='The id of the quote the seats were booked with.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    routeId: str = Field(..., description='The id of the route, for example LIS-OPO.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     date: date_aliased = Field(..., description='The date of the flight, for example 2026-12-24.')
     seats: int = Field(..., description='How many seats were booked.', ge=1)
     unitPrice: Money

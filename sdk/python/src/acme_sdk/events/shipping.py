@@ -18,9 +18,9 @@ class ShipmentScheduled(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    shipmentId: str = Field(..., description='The id of the shipment, `shp_<orderId>`.', min_length=1)
-    orderId: str = Field(..., description='The id of the order shipped.', min_length=1)
-    customerId: str = Field(..., description='The id of the customer the shipment goes to.', min_length=1)
+    shipmentId: str = Field(..., description='The id of the shipment, `shp_<orderId>`.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    orderId: str = Field(..., description='The id of the order shipped.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The id of the customer the shipment goes to.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     carrier: str = Field(..., description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).', min_length=1)
     estimatedArrival: AwareDatetime = Field(..., description='When it is expected to arrive, RFC 3339 in UTC.')
 

@@ -30,7 +30,7 @@ class TicketOpened(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    ticketId: str = Field(..., description='The id of the ticket; the same in every event about it.', min_length=1)
+    ticketId: str = Field(..., description='The id of the ticket; the same in every event about it.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     customerId: str = Field(..., description='The customer the ticket is for.', pattern='^[A-Za-z0-9_-]{1,64}$')
     status: TicketStatus
     title: str = Field(..., description='A one-line summary, for example "PAYMENT_DECLINED in checkout-web".', min_length=1)

@@ -345,7 +345,7 @@ class ListDevicesResponse(_message.Message):
     """The token for the next page, or empty when this is the last page."""
     @_builtins.property
     def devices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Device]:
-        """The devices of this page, in device id order."""
+        """The devices of this page, in the order they were registered."""
 
     def __init__(
         self,
@@ -403,7 +403,7 @@ class ListSuggestionsResponse(_message.Message):
     """The token for the next page, or empty when this is the last page."""
     @_builtins.property
     def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Suggestion]:
-        """The suggestions of this page, in suggestion id order."""
+        """The suggestions of this page, in the order they were made."""
 
     def __init__(
         self,

@@ -337,7 +337,7 @@ export const ListDevicesRequestSchema: GenMessage<ListDevicesRequest> = /*@__PUR
  */
 export type ListDevicesResponse = Message<"acme.devices.v1.ListDevicesResponse"> & {
   /**
-   * The devices of this page, in device id order.
+   * The devices of this page, in the order they were registered.
    *
    * @generated from field: repeated acme.devices.v1.Device devices = 1;
    */
@@ -400,7 +400,7 @@ export const ListSuggestionsRequestSchema: GenMessage<ListSuggestionsRequest> = 
  */
 export type ListSuggestionsResponse = Message<"acme.devices.v1.ListSuggestionsResponse"> & {
   /**
-   * The suggestions of this page, in suggestion id order.
+   * The suggestions of this page, in the order they were made.
    *
    * @generated from field: repeated acme.devices.v1.Suggestion suggestions = 1;
    */
