@@ -11,8 +11,12 @@ import contextlib
 import io
 import pprint
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from accord.codegen._tree import GeneratedFile
 from accord.events import load_document
@@ -68,10 +72,32 @@ def render_package(root: Path, document: Path, package: Path, *, source: str) ->
     renderer.env.globals["accord_source"] = source
     # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
     # and the generator narrates every step on stdout.
-    with contextlib.chdir(root), contextlib.redirect_stdout(io.StringIO()):
-        generator.generate(document.resolve(), package, force=True)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        contextlib.chdir(root),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        generator.generate(_without_parameters(document, Path(scratch)), package, force=True)
     literal = pprint.pformat(load_document(document), sort_dicts=False, width=100)
     (package / "contract.py").write_text(_CONTRACT.format(document=literal))
+
+
+def _without_parameters(document: Path, scratch: Path) -> Path:
+    """The document as asyncapi-python's generator may read it: its channels' parameters
+    left out. The generator runs its AMQP rules on every document, and they refuse a
+    parameterized channel without an AMQP binding (field notes, defect 9). Parameters
+    change no payload model, and our templates never read them from the generator: the
+    runtime reads them from `contract.py`, which embeds the document as written. The copy
+    sits beside copies of its siblings, so that relative references still resolve."""
+    copied = scratch / document.parent.name
+    shutil.copytree(document.parent, copied)
+    target = copied / document.name
+    raw = yaml.safe_load(target.read_text(encoding="utf-8"))
+    for channel in (raw.get("channels") or {}).values():
+        if isinstance(channel, dict):
+            channel.pop("parameters", None)
+    target.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
 
 
 def _endpoints(routers: list[Any], models_code: str) -> list[dict[str, str]]:
@@ -91,6 +117,9 @@ def _endpoint(router: Any, models_code: str) -> dict[str, str]:
     else:
         kind = "Publisher" if sends else "Subscriber"
     text = operation.summary or operation.title or operation.description or operation.key
+    address = str(operation.channel.address or "")
+    if sends and "{" in address:
+        text = f"{text} On {address}: `parameters=` or the payload fill in each parameter."
     return {
         "side": "producer" if sends else "consumer",
         "attribute": _snake_case(operation.key),

@@ -9,7 +9,7 @@ last notification it saw gets everything after it, once.
 """
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
@@ -35,29 +35,13 @@ class InApp:
         self._codec = PayloadCodec(json.Notification, self._message)
 
     async def publish(self, notification: pb.Notification) -> int:
-        """Append the notification to its customer's subject; the cursor it got.
-
-        The generated producer publishes on the channel's one address and cannot fill in the
-        customer, so this publishes on the wire itself, with the same codec (checked against
-        the contract's schema) and the same CloudEvents headers. The notification id is the
-        `Nats-Msg-Id`: a retried publish inside the stream's duplicate window is stored once.
-        """
-        body = self._codec.encode(to_json_model(notification))
-        headers = {
-            "ce-id": notification.notification_id,
-            "ce-source": self._events.settings.source,
-            "ce-type": self._message.event_type,
-            "ce-time": _rfc3339(notification.create_time.ToDatetime(tzinfo=UTC)),
-            "ce-specversion": "1.0",
-            "content-type": self._message.content_type,
-        }
-        settings = self._events.settings
-        published = await self._events.wire.publish(
-            subject_of(notification.customer_id),
-            body,
-            headers,
-            settings.publish_timeout,
-            settings.publish_attempts,
+        """Append the notification to its customer's subject (the channel's `customerId`
+        parameter, from the payload); the cursor it got. The notification id is the event
+        id: a retried publish inside the stream's duplicate window is stored once."""
+        published = await self._events.producer.send_in_app_notification(
+            to_json_model(notification),
+            event_id=notification.notification_id,
+            time=notification.create_time.ToDatetime(tzinfo=UTC),
         )
         return published.sequence
 
@@ -81,6 +65,3 @@ class InApp:
         finally:
             await subscription.unsubscribe()
 
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -370,18 +370,18 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'made '
                                                                                                                                   'it.'}}}}},
                                      'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
-              'deviceSchedule': {'address': 'acme.devices.v1.device.*.schedule',
-                                 'description': 'The schedules of one device. The `*` is the '
-                                                'device id: each device has a subject of its own, '
-                                                '`acme.devices.v1.device.<deviceId>.schedule`, so '
-                                                'that it reads only its own schedules (a core NATS '
-                                                'subscription sees each one as it is published; a '
-                                                'JetStream consumer filtered on the subject also '
-                                                'gets those sent while it was offline). The '
-                                                'codegen cannot fill in a channel parameter, so '
-                                                'the service publishes here with the wire '
-                                                'directly, with the same codec and headers as a '
-                                                'generated producer.',
+              'deviceSchedule': {'address': 'acme.devices.v1.device.{deviceId}.schedule',
+                                 'description': 'The schedules of one device: each device has a '
+                                                'subject of its own, so that it reads only its own '
+                                                'schedules (a core NATS subscription sees each one '
+                                                'as it is published; a JetStream consumer filtered '
+                                                'on the subject also gets those sent while it was '
+                                                'offline).',
+                                 'parameters': {'deviceId': {'description': 'The device that '
+                                                                            'applies the schedule '
+                                                                            "(the payload's "
+                                                                            '`deviceId`).',
+                                                             'location': '$message.payload#/deviceId'}},
                                  'messages': {'deviceSchedule': {'name': 'DeviceSchedule',
                                                                  'title': 'Device schedule',
                                                                  'summary': 'A daily schedule the '
@@ -1198,29 +1198,28 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'maxAckPending': 256,
                                                                                     'fetchBatch': 16}}}},
                 'sendDeviceSchedule': {'action': 'send',
-                                       'summary': 'Send an accepted schedule to its device. '
-                                                  'Published on '
-                                                  '`acme.devices.v1.device.<deviceId>.schedule`, '
-                                                  'never on the channel address itself.',
-                                       'channel': {'address': 'acme.devices.v1.device.*.schedule',
-                                                   'description': 'The schedules of one device. '
-                                                                  'The `*` is the device id: each '
-                                                                  'device has a subject of its '
-                                                                  'own, '
-                                                                  '`acme.devices.v1.device.<deviceId>.schedule`, '
-                                                                  'so that it reads only its own '
-                                                                  'schedules (a core NATS '
+                                       'summary': 'Send an accepted schedule to its device, on the '
+                                                  "device's own subject.",
+                                       'channel': {'address': 'acme.devices.v1.device.{deviceId}.schedule',
+                                                   'description': 'The schedules of one device: '
+                                                                  'each device has a subject of '
+                                                                  'its own, so that it reads only '
+                                                                  'its own schedules (a core NATS '
                                                                   'subscription sees each one as '
                                                                   'it is published; a JetStream '
                                                                   'consumer filtered on the '
                                                                   'subject also gets those sent '
-                                                                  'while it was offline). The '
-                                                                  'codegen cannot fill in a '
-                                                                  'channel parameter, so the '
-                                                                  'service publishes here with the '
-                                                                  'wire directly, with the same '
-                                                                  'codec and headers as a '
-                                                                  'generated producer.',
+                                                                  'while it was offline).',
+                                                   'parameters': {'deviceId': {'description': 'The '
+                                                                                              'device '
+                                                                                              'that '
+                                                                                              'applies '
+                                                                                              'the '
+                                                                                              'schedule '
+                                                                                              '(the '
+                                                                                              "payload's "
+                                                                                              '`deviceId`).',
+                                                                               'location': '$message.payload#/deviceId'}},
                                                    'messages': {'deviceSchedule': {'name': 'DeviceSchedule',
                                                                                    'title': 'Device '
                                                                                             'schedule',

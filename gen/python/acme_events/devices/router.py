@@ -17,7 +17,7 @@ class ProducerRouter:
         self.send_device_schedule: Publisher[json.DeviceSchedulePayload] = Publisher(
             app, "sendDeviceSchedule", json.DeviceSchedulePayload
         )
-        """Send an accepted schedule to its device. Published on `acme.devices.v1.device.<deviceId>.schedule`, never on the channel address itself."""
+        """Send an accepted schedule to its device, on the device's own subject. On acme.devices.v1.device.{deviceId}.schedule: `parameters=` or the payload fill in each parameter."""
 
 
 class ConsumerRouter:

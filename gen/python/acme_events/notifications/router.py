@@ -17,7 +17,7 @@ class ProducerRouter:
         self.send_in_app_notification: Publisher[json.Notification] = Publisher(
             app, "sendInAppNotification", json.Notification
         )
-        """Append a notification to its customer's in-app stream. Published on `acme.notifications.v1.inapp.<customerId>`, never on the channel address itself."""
+        """Append a notification to its customer's in-app stream, on the customer's own subject. On acme.notifications.v1.inapp.{customerId}: `parameters=` or the payload fill in each parameter."""
         self.send_email: Publisher[json.EmailPayload] = Publisher(
             app, "sendEmail", json.EmailPayload
         )
