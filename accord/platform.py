@@ -22,6 +22,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
+from accord.nats_config import development_security
 from accord.nats_server import NatsServer
 from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
@@ -219,16 +220,20 @@ async def _run() -> int:
     # Keys first: the gateway signs principals with them and services check them.
     devkeys.ensure_dev_keys(settings.home)
     url_file = settings.home / NATS_URL_FILE
-    embedded = None if settings.nats_url else NatsServer(settings.home / "nats")
+    embedded = None
+    if not settings.nats_url:
+        # The configuration generated from the contracts: each service its own user.
+        security = development_security(settings)
+        embedded = NatsServer(settings.home / "nats", security=security)
     members: list[Process] = []
     try:
         if embedded is not None:
             await embedded.start()
-            url_file.write_text(embedded.url + "\n")
-        nats_url = embedded.url if embedded else str(settings.nats_url)
-        # Every contract's streams before any service: one service's consumers read
-        # another's streams (notifications reads ORDERS).
-        await provision_all([nats_url] if embedded else settings.resolved_nats_servers())
+            url_file.write_text(embedded.address + "\n")
+        nats_url = embedded.address if embedded else str(settings.nats_url)
+        # Every contract's streams before any service, as the operator: one service's
+        # consumers read another's streams (notifications reads ORDERS).
+        await provision_all(settings)
         gateway = _gateway_listen()
         for app in discover_services():
             members.append(await _start_service(app, nats_url, gateway))

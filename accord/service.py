@@ -9,12 +9,13 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client as NatsClient
 
 from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
+from accord.nats_auth import connect_as, service_seed, tls_context
 from accord.settings import ServiceSettings
 
 log = logging.getLogger("accord.service")
@@ -54,19 +55,33 @@ class RunningService:
             await self.nats.drain()
 
 
+_RECONNECT: dict[str, Any] = {
+    "max_reconnect_attempts": -1,
+    "reconnect_time_wait": 0.5,
+    "connect_timeout": 5,
+}
+
+
 async def connect_nats(servers: list[str], name: str) -> NatsClient:
+    """A connection with the credentials the URLs carry, if any (scripts, tests)."""
     # Keep reconnecting for ever: a NATS restart must not end a service.
-    return await nats.connect(
-        servers=servers,
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        connect_timeout=5,
+    return await nats.connect(servers=servers, name=name, **_RECONNECT)
+
+
+async def connect_service(settings: ServiceSettings, name: str) -> NatsClient:
+    """The service's own connection: its nkey, its inbox, TLS when configured. What it
+    may do there, its contract decides (accord.nats_permissions)."""
+    return await connect_as(
+        settings.resolved_nats_servers(),
+        name,
+        service_seed(settings, name),
+        tls=tls_context(settings),
+        **_RECONNECT,
     )
 
 
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
-    nc = await connect_nats(settings.resolved_nats_servers(), name)
+    nc = await connect_service(settings, name)
     try:
         wiring = await build(nc, settings)
         grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)

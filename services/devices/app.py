@@ -8,9 +8,10 @@ from acme_events.devices import CONTRACT, SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import Contract, EventSettings, provision
+from accord.events import Contract, EventSettings
 from accord.gateway_client import GatewayClient
 from accord.identity import PrincipalVerifier
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.devices import handlers, history, registry, suggestions
 from services.devices.notifier import SCOPES, Notifier
@@ -49,8 +50,7 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
     # Provision before opening the buckets: the contract declares them and the streams.
     events = Application(nc, settings=EventSettings(source=SOURCE), contract=contract(settings))
     js = nc.jetstream()
-    if settings.provision:
-        await provision(js, [events.contract])
+    await provision_at_start(settings, [events.contract])
     devices = registry.Registry(await js.key_value(registry.BUCKET))
     habits = history.History(await js.key_value(history.BUCKET))
     proposals = suggestions.Suggestions(await js.key_value(suggestions.BUCKET))

@@ -64,4 +64,3 @@ class InApp:
                 yield msg.metadata.sequence.stream, from_json_model(model)
         finally:
             await subscription.unsubscribe()
-

@@ -22,6 +22,7 @@ from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
 from accord.nats_cluster import free_ports
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from gateway.auth import AuthSettings
@@ -61,8 +62,10 @@ class SmartHome:
 
 
 @pytest.fixture(scope="session")
-async def smart_home(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SmartHome]:
-    server = NatsServer(tmp_path_factory.mktemp("devices-jetstream"))
+async def smart_home(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[SmartHome]:
+    server = NatsServer(tmp_path_factory.mktemp("devices-jetstream"), security=nats_security)
     await server.start()
     home = tmp_path_factory.mktemp("devices-home")
     devkeys.ensure_dev_keys(home)
