@@ -8,11 +8,13 @@ and JetStream topology.
 """
 
 import contextlib
+import functools
 import io
 import pprint
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import yaml
 
 from accord.codegen._tree import GeneratedFile
 from accord.events import load_document
+from accord.events._channels import pattern_of
 
 PACKAGE_ROOT = "acme_events"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,12 +42,35 @@ def service_documents(root: Path) -> list[Path]:
     return sorted((root / "asyncapi").glob("*.yaml"))
 
 
+def source_of(document: Path) -> str:
+    """The `ce-source` of a document's events: `/acme/<service>`."""
+    return f"/acme/{document.stem}"
+
+
+def senders_of(documents: list[Path]) -> dict[str, str]:
+    """Each channel (its subject pattern) and the `ce-source` of the one document that
+    sends on it (`make lint` allows one). A document of devices, whose root
+    `x-accord-identity` names the parameter that identifies each device, sends as
+    `/acme/<document>/{<parameter>}`: each device is its own source."""
+    senders: dict[str, str] = {}
+    for path in documents:
+        document = load_document(path)
+        per = (document.get("x-accord-identity") or {}).get("parameter")
+        source = source_of(path) + (f"/{{{per}}}" if per else "")
+        for operation in (document.get("operations") or {}).values():
+            if operation.get("action") == "send":
+                senders[pattern_of(operation["channel"]["address"])] = source
+    return senders
+
+
 def generate_asyncapi(root: Path, workdir: Path) -> list[GeneratedFile]:
     out = workdir / "asyncapi" / PACKAGE_ROOT
     files: list[GeneratedFile] = []
-    for document in service_documents(root):
+    documents = service_documents(root)
+    senders = senders_of(documents)
+    for document in documents:
         package = out / document.stem
-        render_package(root, document, package, source=f"/acme/{document.stem}")
+        render_package(root, document, package, source=source_of(document), senders=senders)
         origin = str(document.relative_to(root))
         files += [
             GeneratedFile(path, Path(PACKAGE_ROOT) / path.relative_to(out), origin)
@@ -56,9 +82,17 @@ def generate_asyncapi(root: Path, workdir: Path) -> list[GeneratedFile]:
     return files
 
 
-def render_package(root: Path, document: Path, package: Path, *, source: str) -> None:
+def render_package(
+    root: Path,
+    document: Path,
+    package: Path,
+    *,
+    source: str,
+    senders: Mapping[str, str] | None = None,
+) -> None:
     """Generate the typed package of one document into `package` (a folder).
-    `source` is the default `ce-source` of the application's events."""
+    `source` is the default `ce-source` of the application's events; `senders` the
+    `ce-source` a consumer accepts on each channel (`senders_of`; none: not checked)."""
     from asyncapi_python_codegen.generators import CodeGenerator  # codegen-only dependency
     from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -68,7 +102,9 @@ def render_package(root: Path, document: Path, package: Path, *, source: str) ->
     renderer.run_mypy = lambda output_dir: None
     stock = renderer.env.loader
     renderer.env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), stock])
-    renderer.env.globals["accord_endpoints"] = _endpoints
+    renderer.env.globals["accord_endpoints"] = functools.partial(
+        _endpoints, senders=senders or {}
+    )
     renderer.env.globals["accord_source"] = source
     # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
     # and the generator narrates every step on stdout.
@@ -100,12 +136,14 @@ def _without_parameters(document: Path, scratch: Path) -> Path:
     return target
 
 
-def _endpoints(routers: list[Any], models_code: str) -> list[dict[str, str]]:
+def _endpoints(
+    routers: list[Any], models_code: str, senders: Mapping[str, str]
+) -> list[dict[str, str]]:
     """What the router template writes for each operation (asyncapi-python's RouterInfo)."""
-    return [_endpoint(router, models_code) for router in routers]
+    return [_endpoint(router, models_code, senders) for router in routers]
 
 
-def _endpoint(router: Any, models_code: str) -> dict[str, str]:
+def _endpoint(router: Any, models_code: str, senders: Mapping[str, str]) -> dict[str, str]:
     operation = router.operation
     if " | " in router.input_type:
         raise ValueError(f"{operation.key}: one message per operation, not {router.input_type}")
@@ -120,7 +158,9 @@ def _endpoint(router: Any, models_code: str) -> dict[str, str]:
     address = str(operation.channel.address or "")
     if sends and "{" in address:
         text = f"{text} On {address}: `parameters=` or the payload fill in each parameter."
+    sender = senders.get(pattern_of(address)) if kind == "Subscriber" else None
     return {
+        "sender": f", sender={sender!r}" if sender else "",
         "side": "producer" if sends else "consumer",
         "attribute": _snake_case(operation.key),
         "kind": kind,

@@ -105,7 +105,7 @@ class OperationSpec:
         found = dict(values or {})
         for name, field in self.parameters:
             if name not in found and field is not None and payload is not None:
-                found[name] = _property(payload, field)
+                found[name] = payload_property(payload, field)
         return subject_of(self.address, found)
 
 
@@ -262,7 +262,7 @@ def _const_event_type(schema: Any) -> str | None:
     return None
 
 
-def _property(payload: Any, name: str) -> str:
+def payload_property(payload: Any, name: str) -> str:
     """The value of the payload property `name` (its JSON name), from a model or a dict."""
     if isinstance(payload, Mapping):
         return str(payload[name])

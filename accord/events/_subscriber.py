@@ -7,6 +7,10 @@ Up to `fetchBatch` handlers run at once. Each message is settled exactly one way
   NAK redelivers at once otherwise), or, on the last allowed delivery, a dead-letter
   record and TERM;
 - payload undecodable or invalid against the schema: a dead-letter record and TERM;
+- provenance: an event whose `ce-source` is not the channel's owner (the `sender` the
+  generated router names, from the one document that sends on the channel), or whose
+  payload names another subject parameter than its subject (a `deviceId` not the
+  device's own): a dead-letter record with the reason and TERM, never the handler;
 - stop timed out while the handler ran: NAK, so that another instance gets it now.
 
 The consumer never stops on a bad message or a failing handler (asyncapi-python ends
@@ -25,9 +29,10 @@ from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
 
 from accord.events._application import EventApplication, HandledOperation
+from accord.events._channels import values_in
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
 from accord.events._codec import P, PayloadCodec
-from accord.events._contract import ConsumerSpec
+from accord.events._contract import ConsumerSpec, payload_property
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
 
@@ -54,8 +59,18 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     that an earlier handler changed.
     """
 
-    def __init__(self, app: EventApplication, operation: str, payload: type[P]) -> None:
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
         self.operation = app.contract.operation(operation)
+        # The `ce-source` the channel's owner publishes with; `{parameter}` stands for the
+        # subject's own value (a device's events name that device). None: not checked.
+        self.sender = sender
         if self.operation.consumer is None:
             raise ValueError(
                 f"receive operation {operation!r} declares no durable consumer "
@@ -225,6 +240,11 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         except ContractViolation as error:
             await self._give_up(msg, f"invalid: {error}")
             return
+        if self.sender is not None or self.operation.parameters:
+            forged = self._provenance(msg.subject, context.source, payload)
+            if forged:
+                await self._give_up(msg, f"provenance: {forged}")
+                return
         self._heartbeats.add(msg)
         token = set_current_event(context)  # published events carry its traceparent on
         try:
@@ -243,6 +263,22 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         finally:
             reset_current_event(token)
             self._heartbeats.discard(msg)
+
+    def _provenance(self, subject: str, source: str, payload: P) -> str | None:
+        """Why the event cannot be from the channel's owner, or None when it can."""
+        operation = self.operation
+        values = values_in(operation.address, subject) if operation.parameters else {}
+        if values is None:
+            return f"subject {subject!r} is not one of {operation.address!r}"
+        for name, field in operation.parameters:
+            if field is not None and payload_property(payload, field) != values[name]:
+                return f"the payload's {field!r} is not the subject's {name} {values[name]!r}"
+        if self.sender is None:
+            return None
+        expected = self.sender.format_map(values) if values else self.sender
+        if source != expected:
+            return f"ce-source {source!r} is not the channel's owner {expected!r}"
+        return None
 
     async def _failed(self, msg: Msg, context: EventContext, error: Exception) -> None:
         count = context.delivery_count
