@@ -22,6 +22,7 @@ from services.notifications.payloads import from_json_model, to_json_model
 
 SUBJECT_PREFIX = "acme.notifications.v1.inapp."
 OPERATION = "sendInAppNotification"
+STREAM = "NOTIFICATIONS"
 
 
 def subject_of(customer_id: str) -> str:
@@ -55,8 +56,10 @@ class InApp:
             )
         else:
             config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        # The stream is named, not looked up by subject: the service may read its own
+        # streams, not list the server's.
         subscription = await js.subscribe(
-            subject_of(customer_id), ordered_consumer=True, config=config
+            subject_of(customer_id), stream=STREAM, ordered_consumer=True, config=config
         )
         try:
             async for msg in subscription.messages:
