@@ -59,13 +59,23 @@ def _nats_config(args: argparse.Namespace) -> int:
     """The nats-server configuration generated from the contracts, on stdout; the
     identities (one nkey seed per service, the operator's) made under --identities when
     missing, and on stderr the setting that hands each service its own."""
-    from accord.nats_auth import OPERATOR, read_or_create
-    from accord.nats_config import TlsFiles, security_for, server_config
-    from accord.nats_permissions import contracts_of
+    from accord.nats_auth import OPERATOR, new_account_seed, read_or_create
+    from accord.nats_config import (
+        ISSUER_SUFFIX,
+        TlsFiles,
+        identities_needed,
+        security_for,
+        server_config,
+    )
 
     folder: Path = args.identities
-    names = [*contracts_of(Path.cwd()), OPERATOR]
-    seeds = {name: read_or_create(folder / f"{name}.nk", True) for name in names}
+    names = identities_needed(Path.cwd())
+    seeds = {
+        name: read_or_create(
+            folder / f"{name}.nk", True, new_account_seed if name.endswith(ISSUER_SUFFIX) else None
+        )
+        for name in names
+    }
     tls = None
     if args.tls_cert or args.tls_key or args.tls_ca:
         if not (args.tls_cert and args.tls_key and args.tls_ca):
@@ -76,11 +86,13 @@ def _nats_config(args: argparse.Namespace) -> int:
     print(server_config(security), end="")
     print("# Each process's credentials (keep the seeds secret):", file=sys.stderr)
     for name in names:
-        setting = (
-            "ACCORD_NATS_OPERATOR_SEED_FILE"
-            if name == OPERATOR
-            else f"ACCORD_{name.upper()}_NATS_SEED_FILE"
-        )
+        if name == OPERATOR:
+            setting = "ACCORD_NATS_OPERATOR_SEED_FILE"
+        elif name.endswith(ISSUER_SUFFIX):
+            service = name.removesuffix(ISSUER_SUFFIX).upper()
+            setting = f"ACCORD_{service}_NATS_ISSUER_SEED_FILE"
+        else:
+            setting = f"ACCORD_{name.upper()}_NATS_SEED_FILE"
         print(f"{setting}={(folder / f'{name}.nk').resolve()}", file=sys.stderr)
     return 0
 

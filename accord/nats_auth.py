@@ -30,8 +30,8 @@ import os
 import secrets
 import ssl
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import nats
@@ -90,10 +90,17 @@ def _development_only(settings: CommonSettings, what: str, setting: str) -> None
         )
 
 
-def development_seed(settings: CommonSettings, identity: str) -> str:
-    """The seed of `identity` under the development identities, made if missing."""
+def new_account_seed() -> str:
+    seed: bytes = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_ACCOUNT)
+    return seed.decode()
+
+
+def development_seed(settings: CommonSettings, identity: str, *, account: bool = False) -> str:
+    """The seed of `identity` under the development identities, made if missing: a user's,
+    or an account's (the key that signs the identities a service issues)."""
     _development_only(settings, identity, "its seed")
-    return read_or_create(settings.nats_identities_dir / f"{identity}{SEED_SUFFIX}", True)
+    path = settings.nats_identities_dir / f"{identity}{SEED_SUFFIX}"
+    return read_or_create(path, True, new_account_seed if account else None)
 
 
 def development_password(settings: CommonSettings, identity: str) -> str:

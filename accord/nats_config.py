@@ -33,6 +33,7 @@ from accord.nats_permissions import (
     contracts_of,
     operator_permissions,
     service_permissions,
+    services_of,
 )
 from accord.settings import CommonSettings
 
@@ -55,12 +56,17 @@ class TlsFiles:
 
 @dataclass(frozen=True)
 class ServerSecurity:
-    """What the generated configuration says about who may do what, and durability."""
+    """What the generated configuration says about who may do what, and durability.
+
+    `device_issuer`: the public account nkey whose signature the server accepts on the
+    answers of the auth callout (the service that issues devices' identities); every
+    connection that is not one of `users` (or the developer) is then decided by it."""
 
     users: tuple[NkeyUser, ...]
     developer_password: str | None = None
     sync: str = "always"
     tls: TlsFiles | None = None
+    device_issuer: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def user(self, identity: str) -> NkeyUser:
@@ -68,6 +74,22 @@ class ServerSecurity:
             if user.identity == identity:
                 return user
         raise LookupError(f"no NATS user {identity!r} in this configuration")
+
+
+ISSUER_SUFFIX = "-issuer"
+
+
+def issuer_identity(service: str) -> str:
+    """The name of the account key a service signs its fleet's identities with."""
+    return f"{service}{ISSUER_SUFFIX}"
+
+
+def identities_needed(root: Path = REPOSITORY) -> list[str]:
+    """Every nkey the configuration names: each service, the operator, each issuer."""
+    contracts = contracts_of(root)
+    services = services_of(contracts)
+    issuers = [issuer_identity(name) for name, c in services.items() if c.authorizes]
+    return [*services, OPERATOR, *issuers]
 
 
 def security_for(
@@ -79,16 +101,21 @@ def security_for(
     tls: TlsFiles | None = None,
 ) -> ServerSecurity:
     """The configuration for these identities (name -> public key or seed): each service
-    of the contracts under `root`, and the operator."""
+    of the contracts under `root`, the operator, the issuer of devices' identities."""
     contracts = contracts_of(root)
+    services = services_of(contracts)
     users = [
         NkeyUser(name, _public(seeds_or_keys[name]), service_permissions(name, contract, contracts))
-        for name, contract in contracts.items()
+        for name, contract in services.items()
     ]
     users.append(
         NkeyUser(OPERATOR, _public(seeds_or_keys[OPERATOR]), operator_permissions(OPERATOR))
     )
-    return ServerSecurity(tuple(users), developer_password, sync, tls)
+    issuers = [issuer_identity(name) for name, c in services.items() if c.authorizes]
+    if len(issuers) > 1:
+        raise ValueError(f"one service may issue devices' identities, not {issuers}")
+    issuer = _public(seeds_or_keys[issuers[0]]) if issuers else None
+    return ServerSecurity(tuple(users), developer_password, sync, tls, device_issuer=issuer)
 
 
 def _public(seed_or_key: str) -> str:
@@ -100,8 +127,10 @@ def development_security(
 ) -> ServerSecurity:
     """Development: every identity under the NATS identities folder (made when missing),
     the developer user with its password, TLS when ACCORD_NATS_TLS asks for it."""
-    names = [*contracts_of(root), OPERATOR]
-    seeds = {name: development_seed(settings, name) for name in names}
+    seeds = {
+        name: development_seed(settings, name, account=name.endswith(ISSUER_SUFFIX))
+        for name in identities_needed(root)
+    }
     seeds[OPERATOR] = operator_seed(settings)
     tls = None
     if settings.nats_tls:
@@ -128,6 +157,14 @@ def server_config(security: ServerSecurity, store_dir: Path | None = None) -> st
                 "permissions": EVERYTHING.as_config(),
             }
         )
+    authorization: dict[str, object] = {"users": users}
+    if security.device_issuer is not None:
+        # Every connection that is none of the users above (a device) is decided by the
+        # service holding the issuer's key, which answers with the device's permissions.
+        bypass = [user.public_key for user in security.users]
+        if security.developer_password is not None:
+            bypass.append(DEVELOPER)
+        authorization["auth_callout"] = {"issuer": security.device_issuer, "auth_users": bypass}
     jetstream: dict[str, object] = {"sync_interval": security.sync}
     if store_dir is not None:
         jetstream["store_dir"] = str(store_dir)
@@ -136,7 +173,7 @@ def server_config(security: ServerSecurity, store_dir: Path | None = None) -> st
         "# Every service is an nkey user with the permissions its contract grants;",
         "# a connection without credentials is refused.",
         f"jetstream: {json.dumps(jetstream)}",
-        f"authorization: {json.dumps({'users': users}, indent=2)}",
+        f"authorization: {json.dumps(authorization, indent=2)}",
     ]
     if security.tls is not None:
         tls = {

@@ -12,8 +12,15 @@ A service may do what its contract says, and nothing else:
   (`$KV.<bucket>.>`). Never create, change, purge or delete a stream: that is the
   operator's. The durable consumers that any contract declares on its streams stay out of
   its reach (no creating, changing, deleting, fetching or acknowledging another's);
-- replies on its own inbox prefix (`_INBOX.<service>.>`), which nobody else may read.
+- replies on its own inbox prefix (`_INBOX.<service>.>`), which nobody else may read;
+- the service that issues a fleet's identities (`x-accord-authorizes`) answers the server's
+  authorization requests (`$SYS.REQ.USER.AUTH`, as responses).
 Everything else is denied: the server denies what a user's allow-list leaves out.
+
+A device (a member of a fleet document, `x-accord-identity`) may publish on the channels
+its document sends on and subscribe to those it receives on, each with the identity
+parameter bound to its own id (`acme.devices.v1.device.<its id>.adjusted`), and read
+replies on its own inbox: `device_permissions`.
 """
 
 from collections.abc import Iterable, Mapping
@@ -57,11 +64,38 @@ def operator_permissions(identity: str) -> Permissions:
     return Permissions(publish=("$JS.API.>",), subscribe=(f"{inbox_prefix(identity)}.>",))
 
 
+AUTH_CALLOUT = "$SYS.REQ.USER.AUTH"
+
+
 def contracts_of(root: Path) -> dict[str, Contract]:
-    """Each service's contract, by service name (the document's file name)."""
+    """Each document's contract, by name (the file's): services and fleets (devices)."""
     return {
         path.stem: Contract.from_document(load_document(path)) for path in service_documents(root)
     }
+
+
+def services_of(contracts: Mapping[str, Contract]) -> dict[str, Contract]:
+    """The contracts of services: one identity each (a fleet's members have their own)."""
+    return {name: c for name, c in contracts.items() if c.identity_parameter is None}
+
+
+def member_identity(fleet: str, member: str) -> str:
+    """The identity of one member of a fleet: `thermostat.<deviceId>`."""
+    return f"{fleet}.{member}"
+
+
+def device_permissions(fleet: str, contract: Contract, member: str) -> Permissions:
+    """What one device may do: its document's channels, bound to its own id."""
+    parameter = contract.identity_parameter
+    if parameter is None:
+        raise ValueError(f"{contract.title} describes no fleet (x-accord-identity)")
+    bound = {parameter: member}
+    publish: list[str] = []
+    subscribe = [f"{inbox_prefix(member_identity(fleet, member))}.>"]
+    for operation in contract.operations.values():
+        subject = operation.subject(bound)  # refuses an id that is not one subject token
+        (publish if operation.action == "send" else subscribe).append(subject)
+    return Permissions(publish=_unique(publish), subscribe=_unique(subscribe))
 
 
 @dataclass
@@ -93,6 +127,9 @@ def service_permissions(
         else:
             grants.subscribe.append(operation.pattern)
             grants.allow_responses = grants.allow_responses or operation.reply is not None
+    if contract.authorizes:
+        grants.subscribe.append(AUTH_CALLOUT)
+        grants.allow_responses = True
     durables = _durables_by_stream(everyone.values())
     own = [s.name for s in contract.streams] + [f"KV_{b.bucket}" for b in contract.buckets]
     for stream in own:

@@ -103,7 +103,7 @@ def render_package(
     stock = renderer.env.loader
     renderer.env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), stock])
     renderer.env.globals["accord_endpoints"] = functools.partial(
-        _endpoints, senders=senders or {}
+        _endpoints, senders=senders or {}, core=_core_receives(load_document(document))
     )
     renderer.env.globals["accord_source"] = source
     # datamodel-code-generator reads its settings (no timestamp) from ./pyproject.toml,
@@ -136,14 +136,27 @@ def _without_parameters(document: Path, scratch: Path) -> Path:
     return target
 
 
+def _core_receives(document: Mapping[str, Any]) -> set[str]:
+    """Receive operations without a durable consumer or a reply: core NATS subscriptions."""
+    found = set()
+    for key, operation in (document.get("operations") or {}).items():
+        nats = ((operation.get("bindings") or {}).get("nats")) or {}
+        durable = (nats.get("x-jetstream") or {}).get("durable")
+        if operation.get("action") == "receive" and not durable and not operation.get("reply"):
+            found.add(key)
+    return found
+
+
 def _endpoints(
-    routers: list[Any], models_code: str, senders: Mapping[str, str]
+    routers: list[Any], models_code: str, senders: Mapping[str, str], core: set[str]
 ) -> list[dict[str, str]]:
     """What the router template writes for each operation (asyncapi-python's RouterInfo)."""
-    return [_endpoint(router, models_code, senders) for router in routers]
+    return [_endpoint(router, models_code, senders, core) for router in routers]
 
 
-def _endpoint(router: Any, models_code: str, senders: Mapping[str, str]) -> dict[str, str]:
+def _endpoint(
+    router: Any, models_code: str, senders: Mapping[str, str], core: set[str]
+) -> dict[str, str]:
     operation = router.operation
     if " | " in router.input_type:
         raise ValueError(f"{operation.key}: one message per operation, not {router.input_type}")
@@ -152,13 +165,15 @@ def _endpoint(router: Any, models_code: str, senders: Mapping[str, str]) -> dict
     if operation.reply is not None:
         kind = "RpcClient" if sends else "RpcServer"
         types += ", json." + _payload_class(router.output_type, models_code)
+    elif sends:
+        kind = "Publisher"
     else:
-        kind = "Publisher" if sends else "Subscriber"
+        kind = "CoreSubscriber" if operation.key in core else "Subscriber"
     text = operation.summary or operation.title or operation.description or operation.key
     address = str(operation.channel.address or "")
     if sends and "{" in address:
         text = f"{text} On {address}: `parameters=` or the payload fill in each parameter."
-    sender = senders.get(pattern_of(address)) if kind == "Subscriber" else None
+    sender = senders.get(pattern_of(address)) if kind.endswith("Subscriber") else None
     return {
         "sender": f", sender={sender!r}" if sender else "",
         "side": "producer" if sends else "consumer",

@@ -117,6 +117,11 @@ class Contract:
     streams: tuple[StreamSpec, ...]
     buckets: tuple[BucketSpec, ...]
     operations: Mapping[str, OperationSpec]
+    identity_parameter: str | None = None
+    """`x-accord-identity.parameter`: the document describes a fleet (devices), each member
+    its own identity, bound to this parameter of every channel."""
+    authorizes: str | None = None
+    """`x-accord-authorizes`: the fleet document whose identities this service issues."""
 
     def operation(self, key: str) -> OperationSpec:
         try:
@@ -141,6 +146,8 @@ class Contract:
             streams=tuple(_stream(s) for s in root.get("streams", [])),
             buckets=tuple(_bucket(b) for b in root.get("keyValue", [])),
             operations=operations,
+            identity_parameter=(document.get("x-accord-identity") or {}).get("parameter"),
+            authorizes=document.get("x-accord-authorizes"),
         )
 
 

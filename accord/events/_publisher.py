@@ -75,7 +75,10 @@ class Publisher(Generic[P]):
         Raises ContractViolation, NoStreamError or PublishTimeout.
         """
         operation = self.operation
-        subject = operation.subject(parameters, payload) if operation.parameters else None
+        subject = None
+        if operation.parameters:
+            bound = self._app.settings.parameters
+            subject = operation.subject({**bound, **(parameters or {})}, payload)
         body = self._codec.encode(payload)
         headers = self._headers(event_id, time, traceparent)
         if TRACEPARENT in headers:

@@ -26,13 +26,14 @@ from collections.abc import Awaitable, Callable
 from typing import Generic
 
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.client import JetStreamContext
 
 from accord.events._application import EventApplication, HandledOperation
 from accord.events._channels import values_in
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
 from accord.events._codec import P, PayloadCodec
-from accord.events._contract import ConsumerSpec, payload_property
+from accord.events._contract import ConsumerSpec, OperationSpec, payload_property
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
 
@@ -241,7 +242,7 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             await self._give_up(msg, f"invalid: {error}")
             return
         if self.sender is not None or self.operation.parameters:
-            forged = self._provenance(msg.subject, context.source, payload)
+            forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
             if forged:
                 await self._give_up(msg, f"provenance: {forged}")
                 return
@@ -263,22 +264,6 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         finally:
             reset_current_event(token)
             self._heartbeats.discard(msg)
-
-    def _provenance(self, subject: str, source: str, payload: P) -> str | None:
-        """Why the event cannot be from the channel's owner, or None when it can."""
-        operation = self.operation
-        values = values_in(operation.address, subject) if operation.parameters else {}
-        if values is None:
-            return f"subject {subject!r} is not one of {operation.address!r}"
-        for name, field in operation.parameters:
-            if field is not None and payload_property(payload, field) != values[name]:
-                return f"the payload's {field!r} is not the subject's {name} {values[name]!r}"
-        if self.sender is None:
-            return None
-        expected = self.sender.format_map(values) if values else self.sender
-        if source != expected:
-            return f"ce-source {source!r} is not the channel's owner {expected!r}"
-        return None
 
     async def _failed(self, msg: Msg, context: EventContext, error: Exception) -> None:
         count = context.delivery_count
@@ -368,6 +353,24 @@ class _Heartbeats:
         self._timer = None if nearest is None else loop.call_at(nearest, self._beat)
 
 
+def _provenance(
+    operation: OperationSpec, sender: str | None, subject: str, source: str, payload: object
+) -> str | None:
+    """Why the event cannot be from the channel's owner, or None when it can."""
+    values = values_in(operation.address, subject) if operation.parameters else {}
+    if values is None:
+        return f"subject {subject!r} is not one of {operation.address!r}"
+    for name, field in operation.parameters:
+        if field is not None and payload_property(payload, field) != values[name]:
+            return f"the payload's {field!r} is not the subject's {name} {values[name]!r}"
+    if sender is None:
+        return None
+    expected = sender.format_map(values) if values else sender
+    if source != expected:
+        return f"ce-source {source!r} is not the channel's owner {expected!r}"
+    return None
+
+
 def _fresh_context() -> contextvars.Context:
     """A copy of the current context with no event being handled in it."""
     context = contextvars.copy_context()
@@ -381,3 +384,67 @@ async def _settle(action: Awaitable[None]) -> None:
         await action
     except Exception as error:
         _log.debug("could not settle a message: %r", error)
+
+
+class CoreSubscriber(HandledOperation[Handler[P]], Generic[P]):
+    """`@app.consumer.receive_x` for a receive operation without a durable consumer: a core
+    NATS subscription (at most once, nothing stored, nothing acknowledged), on the subject
+    the application's bound parameters give (a device's own), else on every subject of the
+    channel. Events that are invalid or not from the channel's owner are logged and dropped:
+    without a stream there is no dead-letter record to keep."""
+
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
+        self.operation = app.contract.operation(operation)
+        self.sender = sender
+        self._app = app
+        self._codec = PayloadCodec(payload, self.operation.message)
+        self._handler: Handler[P] | None = None
+        self._subscription: Subscription | None = None
+        app.register(self)
+
+    @property
+    def subject(self) -> str:
+        bound = self._app.settings.parameters
+        if self.operation.parameters and all(n in bound for n, _ in self.operation.parameters):
+            return self.operation.subject(bound)
+        return self.operation.pattern
+
+    async def start(self) -> None:
+        self._subscription = await self._app.wire.nc.subscribe(
+            self.subject, queue=self.operation.queue or "", cb=self._deliver
+        )
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _deliver(self, msg: Msg) -> None:
+        assert self._handler is not None
+        context = EventContext.of(msg.subject, msg.headers)
+        try:
+            payload = self._codec.decode(msg.data)
+        except ContractViolation as error:
+            _log.error(
+                "%s: dropped an invalid event on %s: %s", self.operation.key, msg.subject, error
+            )
+            return
+        forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
+        if forged:
+            _log.error("%s: dropped an event on %s: %s", self.operation.key, msg.subject, forged)
+            return
+        token = set_current_event(context)
+        try:
+            await self._handler(payload, context)
+        except Exception:
+            _log.exception("%s: handler failed on event %s", self.operation.key, context.id)
+        finally:
+            reset_current_event(token)

@@ -14,7 +14,7 @@ from accord.contracts._subjects import covers
 from accord.events import Contract
 from accord.nats_auth import OPERATOR, inbox_prefix
 from accord.nats_config import ServerSecurity
-from accord.nats_permissions import contracts_of
+from accord.nats_permissions import contracts_of, services_of
 from accord.nats_server import NatsServer
 from accord.provisioning import REPOSITORY, provision_all
 from accord.settings import CommonSettings
@@ -22,7 +22,8 @@ from tests.support.bus import probe
 
 pytestmark = pytest.mark.integration
 
-CONTRACTS: dict[str, Contract] = contracts_of(REPOSITORY)
+DOCUMENTS: dict[str, Contract] = contracts_of(REPOSITORY)
+CONTRACTS = services_of(DOCUMENTS)  # a fleet's members (devices) are not services
 SERVICES = sorted(CONTRACTS)
 
 
@@ -34,7 +35,7 @@ def _subject(pattern: str) -> str:
 # Every channel some service sends on, and that service.
 OWNERS = {
     op.pattern: name
-    for name, contract in CONTRACTS.items()
+    for name, contract in DOCUMENTS.items()
     for op in contract.operations.values()
     if op.action == "send"
 }
@@ -65,6 +66,7 @@ def test_the_matrix_covers_every_service_and_channel() -> None:
     assert len(SERVICES) >= 11
     assert "acme.shipping.v1.shipment.scheduled" in OWNERS
     assert OWNERS["acme.notifications.v1.inapp.*"] == "notifications"
+    assert OWNERS["acme.devices.v1.device.*.adjusted"] == "thermostat"
     assert len(DURABLES) >= 19
 
 

@@ -44,6 +44,7 @@ class SmartHome:
     gateway: Gateway
     home: Path
     nc: NatsClient
+    server: NatsServer
 
     def direct(
         self, subject: str, *scopes: str
@@ -111,7 +112,7 @@ async def smart_home(
             load_image(),
         )
         await gateway.start()
-        yield SmartHome(devices, gateway, home, nc)
+        yield SmartHome(devices, gateway, home, nc, server)
     finally:
         if gateway is not None:
             await gateway.stop(0)

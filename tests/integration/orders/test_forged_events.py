@@ -21,7 +21,7 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from accord.events import event_headers
 from accord.nats_auth import OPERATOR
-from accord.nats_permissions import contracts_of
+from accord.nats_permissions import contracts_of, services_of
 from accord.nats_server import NatsServer
 from accord.provisioning import REPOSITORY
 from tests.support.bus import probe
@@ -30,7 +30,8 @@ pytestmark = pytest.mark.integration
 
 SUBJECT = "acme.shipping.v1.shipment.scheduled"
 DEAD_LETTERS = "acme.orders.v1.deadletter.shipment-scheduled"
-FORGERS = [name for name in contracts_of(REPOSITORY) if name != "shipping"] + [OPERATOR]
+FORGERS = [name for name in services_of(contracts_of(REPOSITORY)) if name != "shipping"]
+FORGERS.append(OPERATOR)
 
 
 def _shipment(order: v2.Order, source: str, event_id: str) -> tuple[bytes, dict[str, str]]:

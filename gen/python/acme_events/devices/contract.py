@@ -8,18 +8,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
  'info': {'title': 'Devices',
           'version': '1.0.0',
           'description': 'The smart-home devices service. Thermostats report every change of their '
-                         'setpoint as a thermostat-adjusted event; any NATS client can publish one '
-                         '(see the channel). From the manual changes the service learns its '
-                         "owners' habits: the same device set to a similar temperature (within 0.5 "
-                         '°C) at a similar time of day (within 30 minutes) on at least 3 days of a '
-                         '7-day span is a habit, and the service suggests automating it in the '
-                         "owner's app (through the notifications service). When the owner accepts, "
-                         "the service publishes the new daily schedule on the device's own "
-                         'subject, `acme.devices.v1.device.<deviceId>.schedule`, where the device '
-                         '(or any NATS client acting for it) reads it. Each event is a CloudEvent '
-                         'in binary mode: its metadata travels as `ce-*` NATS headers, its payload '
-                         'is the JSON described here.'},
+                         'setpoint as a thermostat-adjusted event on their own subject, each with '
+                         'the NATS credentials the service issued when its owner claimed it '
+                         '(asyncapi/thermostat.yaml). From the manual changes the service learns '
+                         "its owners' habits: the same device set to a similar temperature (within "
+                         '0.5 °C) at a similar time of day (within 30 minutes) on at least 3 days '
+                         'of a 7-day span is a habit, and the service suggests automating it in '
+                         "the owner's app (through the notifications service). When the owner "
+                         "accepts, the service publishes the new daily schedule on the device's "
+                         'own subject, `acme.devices.v1.device.<deviceId>.schedule`, where the '
+                         'device reads it. Each event is a CloudEvent in binary mode: its metadata '
+                         'travels as `ce-*` NATS headers, its payload is the JSON described here.'},
  'defaultContentType': 'application/json',
+ 'x-accord-authorizes': 'thermostat',
  'x-jetstream': {'streams': [{'name': 'DEVICES',
                               'description': 'Every adjustment the thermostats report, kept for a '
                                              'week (the span of the habit rule) so that the '
@@ -27,7 +28,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                              'duplicate window drops a report that a device '
                                              'repeats with the same `ce-id` after a lost '
                                              'acknowledgement.',
-                              'subjects': ['acme.devices.v1.thermostat.>'],
+                              'subjects': ['acme.devices.v1.thermostat.>',
+                                           'acme.devices.v1.device.*.adjusted'],
                               'retention': 'limits',
                               'storage': 'file',
                               'replicas': 1,
@@ -88,21 +90,18 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                'history': 4,
                                'storage': 'file',
                                'replicas': 1}]},
- 'channels': {'thermostatAdjusted': {'address': 'acme.devices.v1.thermostat.adjusted',
+ 'channels': {'thermostatAdjusted': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
                                      'description': "A thermostat's setpoint changed, by hand or "
-                                                    'by one of its schedules. Thermostats publish '
-                                                    'here to JetStream with any NATS client: the '
-                                                    'JSON payload below, and the headers `ce-id` '
-                                                    '(unique per report, also sent as '
-                                                    '`Nats-Msg-Id`, for example '
-                                                    '`<deviceId>.<occurredAt>`), `ce-source` (for '
-                                                    'example `/devices/<deviceId>`), `ce-type` '
-                                                    '`acme.devices.v1.thermostat.adjusted`, '
-                                                    '`ce-time`, `ce-specversion` `1.0` and '
-                                                    '`content-type` `application/json`. One '
-                                                    'subject for every device: the device id is in '
-                                                    'the payload, so one durable consumer reads '
-                                                    'every report in order.',
+                                                    'by one of its schedules: each device reports '
+                                                    'on its own subject, with its own credentials '
+                                                    '(asyncapi/thermostat.yaml), and one durable '
+                                                    "consumer reads every device's reports in "
+                                                    'order.',
+                                     'parameters': {'deviceId': {'description': 'The device that '
+                                                                                'reports (the '
+                                                                                "payload's "
+                                                                                '`deviceId`).',
+                                                                 'location': '$message.payload#/deviceId'}},
                                      'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                          'title': 'Thermostat '
                                                                                   'adjusted',
@@ -629,32 +628,25 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                          'once the deliveries are exhausted, '
                                                          'dead-lettered with the reason; none is '
                                                          'dropped.',
-                                              'channel': {'address': 'acme.devices.v1.thermostat.adjusted',
+                                              'channel': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
                                                           'description': "A thermostat's setpoint "
                                                                          'changed, by hand or by '
-                                                                         'one of its schedules. '
-                                                                         'Thermostats publish here '
-                                                                         'to JetStream with any '
-                                                                         'NATS client: the JSON '
-                                                                         'payload below, and the '
-                                                                         'headers `ce-id` (unique '
-                                                                         'per report, also sent as '
-                                                                         '`Nats-Msg-Id`, for '
-                                                                         'example '
-                                                                         '`<deviceId>.<occurredAt>`), '
-                                                                         '`ce-source` (for example '
-                                                                         '`/devices/<deviceId>`), '
-                                                                         '`ce-type` '
-                                                                         '`acme.devices.v1.thermostat.adjusted`, '
-                                                                         '`ce-time`, '
-                                                                         '`ce-specversion` `1.0` '
-                                                                         'and `content-type` '
-                                                                         '`application/json`. One '
-                                                                         'subject for every '
-                                                                         'device: the device id is '
-                                                                         'in the payload, so one '
-                                                                         'durable consumer reads '
-                                                                         'every report in order.',
+                                                                         'one of its schedules: '
+                                                                         'each device reports on '
+                                                                         'its own subject, with '
+                                                                         'its own credentials '
+                                                                         '(asyncapi/thermostat.yaml), '
+                                                                         'and one durable consumer '
+                                                                         "reads every device's "
+                                                                         'reports in order.',
+                                                          'parameters': {'deviceId': {'description': 'The '
+                                                                                                     'device '
+                                                                                                     'that '
+                                                                                                     'reports '
+                                                                                                     '(the '
+                                                                                                     "payload's "
+                                                                                                     '`deviceId`).',
+                                                                                      'location': '$message.payload#/deviceId'}},
                                                           'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                                               'title': 'Thermostat '
                                                                                                        'adjusted',

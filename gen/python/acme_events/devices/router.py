@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -26,6 +33,11 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_thermostat_adjusted: Subscriber[json.ThermostatAdjustedPayload] = (
-            Subscriber(app, "receiveThermostatAdjusted", json.ThermostatAdjustedPayload)
+            Subscriber(
+                app,
+                "receiveThermostatAdjusted",
+                json.ThermostatAdjustedPayload,
+                sender="/acme/thermostat/{deviceId}",
+            )
         )
         """Record a manual adjustment and, when it completes a habit, suggest an automation to the owner. An adjustment of a device nobody registered is retried (its owner may be registering it right now) and, once the deliveries are exhausted, dead-lettered with the reason; none is dropped."""
