@@ -592,8 +592,10 @@ def _bench_permissions(identity: str, uniques: list[str], *sides: str) -> Permis
 
 def _faststream_permissions(identity: str, uniques: list[str]) -> Permissions:
     """FastStream's side: a contract of its own stream and subject, through the same
-    generator."""
-    grants = []
+    generator. FastStream 0.7.8 makes its pull subscriptions' inboxes under `_INBOX.`
+    whatever the connection's inbox prefix, so it may read every inbox: a grant ours does
+    not need (its replies arrive on its own prefix)."""
+    grants = [Permissions(publish=(), subscribe=("_INBOX.>",))]
     for unique in uniques:
         stream, subject = faststream_names(unique)
         message = MessageSpec("OrderPlaced", {}, None, subject)

@@ -25,7 +25,7 @@ from services.devices import claims
 
 OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
 ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
-DURABLE = "devices-thermostat-adjusted"
+DURABLE = "devices-device-adjusted"
 CET = timezone(timedelta(hours=1))  # the owners live in UTC+1
 WAIT = 10.0  # seconds: a bound for a broken platform, not how long things take
 

@@ -27,25 +27,25 @@ Settings = DevicesSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (pb.DESCRIPTOR.services_by_name["DeviceService"].full_name,)
 ADMIN_SCOPE = "devices:admin"
-ADJUSTED = "receiveThermostatAdjusted"
+# Reports from devices as themselves, and those stored before devices were identities.
+ADJUSTED = ("receiveDeviceAdjusted", "receiveThermostatAdjusted")
 
 
 def contract(settings: DevicesSettings) -> Contract:
     """The generated contract, with the adjustment retry policy the settings override (tests
     use short delays; production keeps the contract's)."""
-    operation = CONTRACT.operation(ADJUSTED)
-    assert operation.consumer is not None
-    consumer = operation.consumer
-    if settings.adjustment_retry_delays is not None:
-        consumer = dataclasses.replace(consumer, backoff=settings.adjustment_retry_delays)
-    if settings.adjustment_max_deliveries is not None:
-        consumer = dataclasses.replace(consumer, max_deliver=settings.adjustment_max_deliveries)
-    if consumer == operation.consumer:
+    operations = dict(CONTRACT.operations)
+    for key in ADJUSTED:
+        operation = CONTRACT.operation(key)
+        assert operation.consumer is not None
+        consumer = operation.consumer
+        if settings.adjustment_retry_delays is not None:
+            consumer = dataclasses.replace(consumer, backoff=settings.adjustment_retry_delays)
+        if settings.adjustment_max_deliveries is not None:
+            consumer = dataclasses.replace(consumer, max_deliver=settings.adjustment_max_deliveries)
+        operations[key] = dataclasses.replace(operation, consumer=consumer)
+    if operations == dict(CONTRACT.operations):
         return CONTRACT
-    operations = {
-        **CONTRACT.operations,
-        ADJUSTED: dataclasses.replace(operation, consumer=consumer),
-    }
     return dataclasses.replace(CONTRACT, operations=operations)
 
 

@@ -169,18 +169,33 @@ async def test_a_service_reads_only_its_own_streams_buckets_and_consumers(
         await checking.nc.close()
 
 
+# A connection that is no configured user goes to the devices service (auth callout); with
+# none running here, the server refuses once its wait for an answer is over.
+REFUSAL_WAIT = 10
+
+
 async def test_an_anonymous_connection_is_refused(bus: NatsServer) -> None:
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        await nats.connect(bus.address, allow_reconnect=False)
+        await nats.connect(bus.address, allow_reconnect=False, connect_timeout=REFUSAL_WAIT)
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        await nats.connect(bus.address.replace("://", "://developer:wrong@"), allow_reconnect=False)
+        await nats.connect(
+            bus.address.replace("://", "://developer:wrong@"),
+            allow_reconnect=False,
+            connect_timeout=REFUSAL_WAIT,
+        )
 
 
 async def test_an_unknown_nkey_is_refused(bus: NatsServer) -> None:
     from accord.nats_auth import connect_as, new_user_seed
 
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        await connect_as([bus.address], "stranger", new_user_seed(), allow_reconnect=False)
+        await connect_as(
+            [bus.address],
+            "stranger",
+            new_user_seed(),
+            allow_reconnect=False,
+            connect_timeout=REFUSAL_WAIT,
+        )
 
 
 async def test_the_operator_provisions_but_publishes_no_event(bus: NatsServer, unique: str) -> None:

@@ -21,8 +21,8 @@ from services.devices import claims
 T = TypeVar("T")
 
 EVENT_TYPE = "acme.devices.v1.thermostat.adjusted"
-DURABLE = "devices-thermostat-adjusted"
-DEAD_LETTERS = "acme.devices.v1.deadletter.thermostat-adjusted"
+DURABLE = "devices-device-adjusted"
+DEAD_LETTERS = "acme.devices.v1.deadletter.device-adjusted"
 
 
 async def report(

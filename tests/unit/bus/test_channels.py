@@ -51,6 +51,6 @@ def test_the_contract_reads_a_parameters_location_in_the_payload() -> None:
 
 
 def test_a_consumer_filters_on_the_pattern_of_its_channel() -> None:
-    consumer = DEVICES.operation("receiveThermostatAdjusted").consumer
+    consumer = DEVICES.operation("receiveDeviceAdjusted").consumer
     assert consumer is not None
     assert consumer.subject == "acme.devices.v1.device.*.adjusted"

@@ -90,18 +90,13 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                'history': 4,
                                'storage': 'file',
                                'replicas': 1}]},
- 'channels': {'thermostatAdjusted': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
-                                     'description': "A thermostat's setpoint changed, by hand or "
-                                                    'by one of its schedules: each device reports '
-                                                    'on its own subject, with its own credentials '
-                                                    '(asyncapi/thermostat.yaml), and one durable '
-                                                    "consumer reads every device's reports in "
-                                                    'order.',
-                                     'parameters': {'deviceId': {'description': 'The device that '
-                                                                                'reports (the '
-                                                                                "payload's "
-                                                                                '`deviceId`).',
-                                                                 'location': '$message.payload#/deviceId'}},
+ 'channels': {'thermostatAdjusted': {'address': 'acme.devices.v1.thermostat.adjusted',
+                                     'description': 'Where thermostats reported before each was an '
+                                                    'identity of its own. No identity may publish '
+                                                    'here any more (see deviceAdjusted); the '
+                                                    'service still reads what the DEVICES stream '
+                                                    'holds here, so that no report accepted before '
+                                                    'the change is lost.',
                                      'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                          'title': 'Thermostat '
                                                                                   'adjusted',
@@ -369,6 +364,280 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'made '
                                                                                                                                   'it.'}}}}},
                                      'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
+              'deviceAdjusted': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
+                                 'description': "A thermostat's setpoint changed, by hand or by "
+                                                'one of its schedules: each device reports on its '
+                                                'own subject, with its own credentials '
+                                                '(asyncapi/thermostat.yaml), and one durable '
+                                                "consumer reads every device's reports in order.",
+                                 'parameters': {'deviceId': {'description': 'The device that '
+                                                                            'reports (the '
+                                                                            "payload's "
+                                                                            '`deviceId`).',
+                                                             'location': '$message.payload#/deviceId'}},
+                                 'messages': {'deviceAdjusted': {'name': 'ThermostatAdjusted',
+                                                                 'title': 'Thermostat adjusted',
+                                                                 'summary': "A thermostat's "
+                                                                            'setpoint changed, by '
+                                                                            'hand or by a '
+                                                                            'schedule.',
+                                                                 'contentType': 'application/json',
+                                                                 'headers': {'allOf': [{'type': 'object',
+                                                                                        'description': 'CloudEvents '
+                                                                                                       '1.0 '
+                                                                                                       'attributes '
+                                                                                                       'in '
+                                                                                                       'the '
+                                                                                                       'NATS '
+                                                                                                       'protocol '
+                                                                                                       'binding, '
+                                                                                                       'binary '
+                                                                                                       'content '
+                                                                                                       'mode. '
+                                                                                                       'The '
+                                                                                                       'publisher '
+                                                                                                       'sets '
+                                                                                                       'them; '
+                                                                                                       '`ce-id` '
+                                                                                                       'is '
+                                                                                                       'also '
+                                                                                                       'sent '
+                                                                                                       'as '
+                                                                                                       '`Nats-Msg-Id`, '
+                                                                                                       'so '
+                                                                                                       'JetStream '
+                                                                                                       'stores '
+                                                                                                       'a '
+                                                                                                       'publish '
+                                                                                                       'repeated '
+                                                                                                       'within '
+                                                                                                       'the '
+                                                                                                       "stream's "
+                                                                                                       'duplicate '
+                                                                                                       'window '
+                                                                                                       'only '
+                                                                                                       'once.',
+                                                                                        'required': ['ce-id',
+                                                                                                     'ce-source',
+                                                                                                     'ce-type',
+                                                                                                     'ce-time',
+                                                                                                     'ce-specversion',
+                                                                                                     'content-type'],
+                                                                                        'properties': {'ce-id': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'event '
+                                                                                                                                'id, '
+                                                                                                                                'unique '
+                                                                                                                                'per '
+                                                                                                                                'source; '
+                                                                                                                                'the '
+                                                                                                                                'idempotency '
+                                                                                                                                'key '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'event.'},
+                                                                                                       'ce-source': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'The '
+                                                                                                                                    'URI '
+                                                                                                                                    'reference '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'service '
+                                                                                                                                    'that '
+                                                                                                                                    'published '
+                                                                                                                                    'the '
+                                                                                                                                    'event.'},
+                                                                                                       'ce-type': {'type': 'string',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'event '
+                                                                                                                                  'type, '
+                                                                                                                                  'equal '
+                                                                                                                                  'to '
+                                                                                                                                  'the '
+                                                                                                                                  'channel '
+                                                                                                                                  'address.'},
+                                                                                                       'ce-time': {'type': 'string',
+                                                                                                                   'format': 'date-time',
+                                                                                                                   'description': 'When '
+                                                                                                                                  'the '
+                                                                                                                                  'event '
+                                                                                                                                  'happened, '
+                                                                                                                                  'RFC '
+                                                                                                                                  '3339 '
+                                                                                                                                  'in '
+                                                                                                                                  'UTC.'},
+                                                                                                       'ce-specversion': {'const': '1.0',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'CloudEvents '
+                                                                                                                                         'version.'},
+                                                                                                       'content-type': {'const': 'application/json',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'media '
+                                                                                                                                       'type '
+                                                                                                                                       'of '
+                                                                                                                                       'the '
+                                                                                                                                       'payload.'},
+                                                                                                       'traceparent': {'type': 'string',
+                                                                                                                       'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                       'description': 'W3C '
+                                                                                                                                      'trace '
+                                                                                                                                      'context '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'operation '
+                                                                                                                                      'that '
+                                                                                                                                      'published '
+                                                                                                                                      'the '
+                                                                                                                                      'event, '
+                                                                                                                                      'when '
+                                                                                                                                      'traced.'}}},
+                                                                                       {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                                 'payload': {'type': 'object',
+                                                                             'description': 'One '
+                                                                                            'change '
+                                                                                            'of a '
+                                                                                            "thermostat's "
+                                                                                            'setpoint, '
+                                                                                            'as '
+                                                                                            'the '
+                                                                                            'thermostat '
+                                                                                            'reports '
+                                                                                            'it.',
+                                                                             'additionalProperties': False,
+                                                                             'required': ['deviceId',
+                                                                                          'setpointCelsius',
+                                                                                          'occurredAt',
+                                                                                          'mode'],
+                                                                             'properties': {'deviceId': {'type': 'string',
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'device, '
+                                                                                                                        'as '
+                                                                                                                        'its '
+                                                                                                                        'owner '
+                                                                                                                        'registered '
+                                                                                                                        'it.'},
+                                                                                            'setpointCelsius': {'type': 'number',
+                                                                                                                'minimum': 5,
+                                                                                                                'maximum': 35,
+                                                                                                                'description': 'The '
+                                                                                                                               'new '
+                                                                                                                               'setpoint '
+                                                                                                                               'in '
+                                                                                                                               'degrees '
+                                                                                                                               'Celsius, '
+                                                                                                                               'from '
+                                                                                                                               '5 '
+                                                                                                                               'to '
+                                                                                                                               '35; '
+                                                                                                                               'tenths '
+                                                                                                                               'count.'},
+                                                                                            'occurredAt': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'the '
+                                                                                                                          'change '
+                                                                                                                          'happened, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'the '
+                                                                                                                          "owner's "
+                                                                                                                          'local '
+                                                                                                                          'time '
+                                                                                                                          'with '
+                                                                                                                          'its '
+                                                                                                                          'offset, '
+                                                                                                                          'for '
+                                                                                                                          'example '
+                                                                                                                          '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                          'The '
+                                                                                                                          'local '
+                                                                                                                          'calendar '
+                                                                                                                          'day '
+                                                                                                                          'and '
+                                                                                                                          'time '
+                                                                                                                          'of '
+                                                                                                                          'day '
+                                                                                                                          'the '
+                                                                                                                          'habit '
+                                                                                                                          'rule '
+                                                                                                                          'compares '
+                                                                                                                          'are '
+                                                                                                                          'read '
+                                                                                                                          'as '
+                                                                                                                          'written, '
+                                                                                                                          'so '
+                                                                                                                          'a '
+                                                                                                                          'device '
+                                                                                                                          'reports '
+                                                                                                                          'the '
+                                                                                                                          'offset '
+                                                                                                                          'in '
+                                                                                                                          'force '
+                                                                                                                          'where '
+                                                                                                                          'it '
+                                                                                                                          'hangs. '
+                                                                                                                          'A '
+                                                                                                                          'time '
+                                                                                                                          'in '
+                                                                                                                          'UTC '
+                                                                                                                          '(`Z`) '
+                                                                                                                          'is '
+                                                                                                                          'taken '
+                                                                                                                          'as '
+                                                                                                                          'UTC '
+                                                                                                                          'local '
+                                                                                                                          'time.'},
+                                                                                            'mode': {'type': 'string',
+                                                                                                     'description': 'Who '
+                                                                                                                    'changed '
+                                                                                                                    'the '
+                                                                                                                    'setpoint. '
+                                                                                                                    'MANUAL: '
+                                                                                                                    'a '
+                                                                                                                    'person, '
+                                                                                                                    'on '
+                                                                                                                    'the '
+                                                                                                                    'device '
+                                                                                                                    'or '
+                                                                                                                    'in '
+                                                                                                                    'the '
+                                                                                                                    'app; '
+                                                                                                                    'only '
+                                                                                                                    'manual '
+                                                                                                                    'changes '
+                                                                                                                    'make '
+                                                                                                                    'habits. '
+                                                                                                                    'SCHEDULED: '
+                                                                                                                    'one '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    "device's "
+                                                                                                                    'schedules.',
+                                                                                                     'enum': ['MANUAL',
+                                                                                                              'SCHEDULED']},
+                                                                                            'scheduleId': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 200,
+                                                                                                           'description': 'For '
+                                                                                                                          'a '
+                                                                                                                          'SCHEDULED '
+                                                                                                                          'change, '
+                                                                                                                          'the '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'schedule '
+                                                                                                                          'that '
+                                                                                                                          'made '
+                                                                                                                          'it.'}}}}},
+                                 'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
               'deviceSchedule': {'address': 'acme.devices.v1.device.{deviceId}.schedule',
                                  'description': 'The schedules of one device: each device has a '
                                                 'subject of its own, so that it reads only its own '
@@ -620,33 +889,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'UTC.'}}}}},
                                  'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES_SCHEDULES'}}}}},
  'operations': {'receiveThermostatAdjusted': {'action': 'receive',
-                                              'summary': 'Record a manual adjustment and, when it '
-                                                         'completes a habit, suggest an automation '
-                                                         'to the owner. An adjustment of a device '
-                                                         'nobody registered is retried (its owner '
-                                                         'may be registering it right now) and, '
-                                                         'once the deliveries are exhausted, '
-                                                         'dead-lettered with the reason; none is '
-                                                         'dropped.',
-                                              'channel': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
-                                                          'description': "A thermostat's setpoint "
-                                                                         'changed, by hand or by '
-                                                                         'one of its schedules: '
-                                                                         'each device reports on '
-                                                                         'its own subject, with '
-                                                                         'its own credentials '
-                                                                         '(asyncapi/thermostat.yaml), '
-                                                                         'and one durable consumer '
-                                                                         "reads every device's "
-                                                                         'reports in order.',
-                                                          'parameters': {'deviceId': {'description': 'The '
-                                                                                                     'device '
-                                                                                                     'that '
-                                                                                                     'reports '
-                                                                                                     '(the '
-                                                                                                     "payload's "
-                                                                                                     '`deviceId`).',
-                                                                                      'location': '$message.payload#/deviceId'}},
+                                              'summary': 'Handle the reports stored on the channel '
+                                                         'of before, as receiveDeviceAdjusted '
+                                                         'handles new ones, until none is left; '
+                                                         'nothing new arrives here.',
+                                              'channel': {'address': 'acme.devices.v1.thermostat.adjusted',
+                                                          'description': 'Where thermostats '
+                                                                         'reported before each was '
+                                                                         'an identity of its own. '
+                                                                         'No identity may publish '
+                                                                         'here any more (see '
+                                                                         'deviceAdjusted); the '
+                                                                         'service still reads what '
+                                                                         'the DEVICES stream holds '
+                                                                         'here, so that no report '
+                                                                         'accepted before the '
+                                                                         'change is lost.',
                                                           'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                                               'title': 'Thermostat '
                                                                                                        'adjusted',
@@ -1189,6 +1447,574 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'deadLetter': 'acme.devices.v1.deadletter.thermostat-adjusted',
                                                                                     'maxAckPending': 256,
                                                                                     'fetchBatch': 16}}}},
+                'receiveDeviceAdjusted': {'action': 'receive',
+                                          'summary': 'Record a manual adjustment a device reported '
+                                                     'as itself and, when it completes a habit, '
+                                                     'suggest an automation to the owner. A report '
+                                                     'of a device nobody registered is retried '
+                                                     '(its owner may be claiming it right now) '
+                                                     'and, once the deliveries are exhausted, '
+                                                     'dead-lettered with the reason; a report '
+                                                     'whose source or payload names another device '
+                                                     'is dead-lettered at once; none is dropped.',
+                                          'channel': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
+                                                      'description': "A thermostat's setpoint "
+                                                                     'changed, by hand or by one '
+                                                                     'of its schedules: each '
+                                                                     'device reports on its own '
+                                                                     'subject, with its own '
+                                                                     'credentials '
+                                                                     '(asyncapi/thermostat.yaml), '
+                                                                     'and one durable consumer '
+                                                                     "reads every device's reports "
+                                                                     'in order.',
+                                                      'parameters': {'deviceId': {'description': 'The '
+                                                                                                 'device '
+                                                                                                 'that '
+                                                                                                 'reports '
+                                                                                                 '(the '
+                                                                                                 "payload's "
+                                                                                                 '`deviceId`).',
+                                                                                  'location': '$message.payload#/deviceId'}},
+                                                      'messages': {'deviceAdjusted': {'name': 'ThermostatAdjusted',
+                                                                                      'title': 'Thermostat '
+                                                                                               'adjusted',
+                                                                                      'summary': 'A '
+                                                                                                 "thermostat's "
+                                                                                                 'setpoint '
+                                                                                                 'changed, '
+                                                                                                 'by '
+                                                                                                 'hand '
+                                                                                                 'or '
+                                                                                                 'by '
+                                                                                                 'a '
+                                                                                                 'schedule.',
+                                                                                      'contentType': 'application/json',
+                                                                                      'headers': {'allOf': [{'type': 'object',
+                                                                                                             'description': 'CloudEvents '
+                                                                                                                            '1.0 '
+                                                                                                                            'attributes '
+                                                                                                                            'in '
+                                                                                                                            'the '
+                                                                                                                            'NATS '
+                                                                                                                            'protocol '
+                                                                                                                            'binding, '
+                                                                                                                            'binary '
+                                                                                                                            'content '
+                                                                                                                            'mode. '
+                                                                                                                            'The '
+                                                                                                                            'publisher '
+                                                                                                                            'sets '
+                                                                                                                            'them; '
+                                                                                                                            '`ce-id` '
+                                                                                                                            'is '
+                                                                                                                            'also '
+                                                                                                                            'sent '
+                                                                                                                            'as '
+                                                                                                                            '`Nats-Msg-Id`, '
+                                                                                                                            'so '
+                                                                                                                            'JetStream '
+                                                                                                                            'stores '
+                                                                                                                            'a '
+                                                                                                                            'publish '
+                                                                                                                            'repeated '
+                                                                                                                            'within '
+                                                                                                                            'the '
+                                                                                                                            "stream's "
+                                                                                                                            'duplicate '
+                                                                                                                            'window '
+                                                                                                                            'only '
+                                                                                                                            'once.',
+                                                                                                             'required': ['ce-id',
+                                                                                                                          'ce-source',
+                                                                                                                          'ce-type',
+                                                                                                                          'ce-time',
+                                                                                                                          'ce-specversion',
+                                                                                                                          'content-type'],
+                                                                                                             'properties': {'ce-id': {'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'event '
+                                                                                                                                                     'id, '
+                                                                                                                                                     'unique '
+                                                                                                                                                     'per '
+                                                                                                                                                     'source; '
+                                                                                                                                                     'the '
+                                                                                                                                                     'idempotency '
+                                                                                                                                                     'key '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'event.'},
+                                                                                                                            'ce-source': {'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'URI '
+                                                                                                                                                         'reference '
+                                                                                                                                                         'of '
+                                                                                                                                                         'the '
+                                                                                                                                                         'service '
+                                                                                                                                                         'that '
+                                                                                                                                                         'published '
+                                                                                                                                                         'the '
+                                                                                                                                                         'event.'},
+                                                                                                                            'ce-type': {'type': 'string',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'event '
+                                                                                                                                                       'type, '
+                                                                                                                                                       'equal '
+                                                                                                                                                       'to '
+                                                                                                                                                       'the '
+                                                                                                                                                       'channel '
+                                                                                                                                                       'address.'},
+                                                                                                                            'ce-time': {'type': 'string',
+                                                                                                                                        'format': 'date-time',
+                                                                                                                                        'description': 'When '
+                                                                                                                                                       'the '
+                                                                                                                                                       'event '
+                                                                                                                                                       'happened, '
+                                                                                                                                                       'RFC '
+                                                                                                                                                       '3339 '
+                                                                                                                                                       'in '
+                                                                                                                                                       'UTC.'},
+                                                                                                                            'ce-specversion': {'const': '1.0',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'CloudEvents '
+                                                                                                                                                              'version.'},
+                                                                                                                            'content-type': {'const': 'application/json',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'media '
+                                                                                                                                                            'type '
+                                                                                                                                                            'of '
+                                                                                                                                                            'the '
+                                                                                                                                                            'payload.'},
+                                                                                                                            'traceparent': {'type': 'string',
+                                                                                                                                            'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                            'description': 'W3C '
+                                                                                                                                                           'trace '
+                                                                                                                                                           'context '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'operation '
+                                                                                                                                                           'that '
+                                                                                                                                                           'published '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event, '
+                                                                                                                                                           'when '
+                                                                                                                                                           'traced.'}}},
+                                                                                                            {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                                                      'payload': {'type': 'object',
+                                                                                                  'description': 'One '
+                                                                                                                 'change '
+                                                                                                                 'of '
+                                                                                                                 'a '
+                                                                                                                 "thermostat's "
+                                                                                                                 'setpoint, '
+                                                                                                                 'as '
+                                                                                                                 'the '
+                                                                                                                 'thermostat '
+                                                                                                                 'reports '
+                                                                                                                 'it.',
+                                                                                                  'additionalProperties': False,
+                                                                                                  'required': ['deviceId',
+                                                                                                               'setpointCelsius',
+                                                                                                               'occurredAt',
+                                                                                                               'mode'],
+                                                                                                  'properties': {'deviceId': {'type': 'string',
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'device, '
+                                                                                                                                             'as '
+                                                                                                                                             'its '
+                                                                                                                                             'owner '
+                                                                                                                                             'registered '
+                                                                                                                                             'it.'},
+                                                                                                                 'setpointCelsius': {'type': 'number',
+                                                                                                                                     'minimum': 5,
+                                                                                                                                     'maximum': 35,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'new '
+                                                                                                                                                    'setpoint '
+                                                                                                                                                    'in '
+                                                                                                                                                    'degrees '
+                                                                                                                                                    'Celsius, '
+                                                                                                                                                    'from '
+                                                                                                                                                    '5 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '35; '
+                                                                                                                                                    'tenths '
+                                                                                                                                                    'count.'},
+                                                                                                                 'occurredAt': {'type': 'string',
+                                                                                                                                'format': 'date-time',
+                                                                                                                                'description': 'When '
+                                                                                                                                               'the '
+                                                                                                                                               'change '
+                                                                                                                                               'happened, '
+                                                                                                                                               'RFC '
+                                                                                                                                               '3339 '
+                                                                                                                                               'in '
+                                                                                                                                               'the '
+                                                                                                                                               "owner's "
+                                                                                                                                               'local '
+                                                                                                                                               'time '
+                                                                                                                                               'with '
+                                                                                                                                               'its '
+                                                                                                                                               'offset, '
+                                                                                                                                               'for '
+                                                                                                                                               'example '
+                                                                                                                                               '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                                               'The '
+                                                                                                                                               'local '
+                                                                                                                                               'calendar '
+                                                                                                                                               'day '
+                                                                                                                                               'and '
+                                                                                                                                               'time '
+                                                                                                                                               'of '
+                                                                                                                                               'day '
+                                                                                                                                               'the '
+                                                                                                                                               'habit '
+                                                                                                                                               'rule '
+                                                                                                                                               'compares '
+                                                                                                                                               'are '
+                                                                                                                                               'read '
+                                                                                                                                               'as '
+                                                                                                                                               'written, '
+                                                                                                                                               'so '
+                                                                                                                                               'a '
+                                                                                                                                               'device '
+                                                                                                                                               'reports '
+                                                                                                                                               'the '
+                                                                                                                                               'offset '
+                                                                                                                                               'in '
+                                                                                                                                               'force '
+                                                                                                                                               'where '
+                                                                                                                                               'it '
+                                                                                                                                               'hangs. '
+                                                                                                                                               'A '
+                                                                                                                                               'time '
+                                                                                                                                               'in '
+                                                                                                                                               'UTC '
+                                                                                                                                               '(`Z`) '
+                                                                                                                                               'is '
+                                                                                                                                               'taken '
+                                                                                                                                               'as '
+                                                                                                                                               'UTC '
+                                                                                                                                               'local '
+                                                                                                                                               'time.'},
+                                                                                                                 'mode': {'type': 'string',
+                                                                                                                          'description': 'Who '
+                                                                                                                                         'changed '
+                                                                                                                                         'the '
+                                                                                                                                         'setpoint. '
+                                                                                                                                         'MANUAL: '
+                                                                                                                                         'a '
+                                                                                                                                         'person, '
+                                                                                                                                         'on '
+                                                                                                                                         'the '
+                                                                                                                                         'device '
+                                                                                                                                         'or '
+                                                                                                                                         'in '
+                                                                                                                                         'the '
+                                                                                                                                         'app; '
+                                                                                                                                         'only '
+                                                                                                                                         'manual '
+                                                                                                                                         'changes '
+                                                                                                                                         'make '
+                                                                                                                                         'habits. '
+                                                                                                                                         'SCHEDULED: '
+                                                                                                                                         'one '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         "device's "
+                                                                                                                                         'schedules.',
+                                                                                                                          'enum': ['MANUAL',
+                                                                                                                                   'SCHEDULED']},
+                                                                                                                 'scheduleId': {'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'maxLength': 200,
+                                                                                                                                'description': 'For '
+                                                                                                                                               'a '
+                                                                                                                                               'SCHEDULED '
+                                                                                                                                               'change, '
+                                                                                                                                               'the '
+                                                                                                                                               'id '
+                                                                                                                                               'of '
+                                                                                                                                               'the '
+                                                                                                                                               'schedule '
+                                                                                                                                               'that '
+                                                                                                                                               'made '
+                                                                                                                                               'it.'}}}}},
+                                                      'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
+                                          'messages': [{'name': 'ThermostatAdjusted',
+                                                        'title': 'Thermostat adjusted',
+                                                        'summary': "A thermostat's setpoint "
+                                                                   'changed, by hand or by a '
+                                                                   'schedule.',
+                                                        'contentType': 'application/json',
+                                                        'headers': {'allOf': [{'type': 'object',
+                                                                               'description': 'CloudEvents '
+                                                                                              '1.0 '
+                                                                                              'attributes '
+                                                                                              'in '
+                                                                                              'the '
+                                                                                              'NATS '
+                                                                                              'protocol '
+                                                                                              'binding, '
+                                                                                              'binary '
+                                                                                              'content '
+                                                                                              'mode. '
+                                                                                              'The '
+                                                                                              'publisher '
+                                                                                              'sets '
+                                                                                              'them; '
+                                                                                              '`ce-id` '
+                                                                                              'is '
+                                                                                              'also '
+                                                                                              'sent '
+                                                                                              'as '
+                                                                                              '`Nats-Msg-Id`, '
+                                                                                              'so '
+                                                                                              'JetStream '
+                                                                                              'stores '
+                                                                                              'a '
+                                                                                              'publish '
+                                                                                              'repeated '
+                                                                                              'within '
+                                                                                              'the '
+                                                                                              "stream's "
+                                                                                              'duplicate '
+                                                                                              'window '
+                                                                                              'only '
+                                                                                              'once.',
+                                                                               'required': ['ce-id',
+                                                                                            'ce-source',
+                                                                                            'ce-type',
+                                                                                            'ce-time',
+                                                                                            'ce-specversion',
+                                                                                            'content-type'],
+                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'event '
+                                                                                                                       'id, '
+                                                                                                                       'unique '
+                                                                                                                       'per '
+                                                                                                                       'source; '
+                                                                                                                       'the '
+                                                                                                                       'idempotency '
+                                                                                                                       'key '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'event.'},
+                                                                                              'ce-source': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'URI '
+                                                                                                                           'reference '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'service '
+                                                                                                                           'that '
+                                                                                                                           'published '
+                                                                                                                           'the '
+                                                                                                                           'event.'},
+                                                                                              'ce-type': {'type': 'string',
+                                                                                                          'description': 'The '
+                                                                                                                         'event '
+                                                                                                                         'type, '
+                                                                                                                         'equal '
+                                                                                                                         'to '
+                                                                                                                         'the '
+                                                                                                                         'channel '
+                                                                                                                         'address.'},
+                                                                                              'ce-time': {'type': 'string',
+                                                                                                          'format': 'date-time',
+                                                                                                          'description': 'When '
+                                                                                                                         'the '
+                                                                                                                         'event '
+                                                                                                                         'happened, '
+                                                                                                                         'RFC '
+                                                                                                                         '3339 '
+                                                                                                                         'in '
+                                                                                                                         'UTC.'},
+                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                 'description': 'The '
+                                                                                                                                'CloudEvents '
+                                                                                                                                'version.'},
+                                                                                              'content-type': {'const': 'application/json',
+                                                                                                               'description': 'The '
+                                                                                                                              'media '
+                                                                                                                              'type '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'payload.'},
+                                                                                              'traceparent': {'type': 'string',
+                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                              'description': 'W3C '
+                                                                                                                             'trace '
+                                                                                                                             'context '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'operation '
+                                                                                                                             'that '
+                                                                                                                             'published '
+                                                                                                                             'the '
+                                                                                                                             'event, '
+                                                                                                                             'when '
+                                                                                                                             'traced.'}}},
+                                                                              {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                        'payload': {'type': 'object',
+                                                                    'description': 'One change of '
+                                                                                   "a thermostat's "
+                                                                                   'setpoint, as '
+                                                                                   'the thermostat '
+                                                                                   'reports it.',
+                                                                    'additionalProperties': False,
+                                                                    'required': ['deviceId',
+                                                                                 'setpointCelsius',
+                                                                                 'occurredAt',
+                                                                                 'mode'],
+                                                                    'properties': {'deviceId': {'type': 'string',
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'device, '
+                                                                                                               'as '
+                                                                                                               'its '
+                                                                                                               'owner '
+                                                                                                               'registered '
+                                                                                                               'it.'},
+                                                                                   'setpointCelsius': {'type': 'number',
+                                                                                                       'minimum': 5,
+                                                                                                       'maximum': 35,
+                                                                                                       'description': 'The '
+                                                                                                                      'new '
+                                                                                                                      'setpoint '
+                                                                                                                      'in '
+                                                                                                                      'degrees '
+                                                                                                                      'Celsius, '
+                                                                                                                      'from '
+                                                                                                                      '5 '
+                                                                                                                      'to '
+                                                                                                                      '35; '
+                                                                                                                      'tenths '
+                                                                                                                      'count.'},
+                                                                                   'occurredAt': {'type': 'string',
+                                                                                                  'format': 'date-time',
+                                                                                                  'description': 'When '
+                                                                                                                 'the '
+                                                                                                                 'change '
+                                                                                                                 'happened, '
+                                                                                                                 'RFC '
+                                                                                                                 '3339 '
+                                                                                                                 'in '
+                                                                                                                 'the '
+                                                                                                                 "owner's "
+                                                                                                                 'local '
+                                                                                                                 'time '
+                                                                                                                 'with '
+                                                                                                                 'its '
+                                                                                                                 'offset, '
+                                                                                                                 'for '
+                                                                                                                 'example '
+                                                                                                                 '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                 'The '
+                                                                                                                 'local '
+                                                                                                                 'calendar '
+                                                                                                                 'day '
+                                                                                                                 'and '
+                                                                                                                 'time '
+                                                                                                                 'of '
+                                                                                                                 'day '
+                                                                                                                 'the '
+                                                                                                                 'habit '
+                                                                                                                 'rule '
+                                                                                                                 'compares '
+                                                                                                                 'are '
+                                                                                                                 'read '
+                                                                                                                 'as '
+                                                                                                                 'written, '
+                                                                                                                 'so '
+                                                                                                                 'a '
+                                                                                                                 'device '
+                                                                                                                 'reports '
+                                                                                                                 'the '
+                                                                                                                 'offset '
+                                                                                                                 'in '
+                                                                                                                 'force '
+                                                                                                                 'where '
+                                                                                                                 'it '
+                                                                                                                 'hangs. '
+                                                                                                                 'A '
+                                                                                                                 'time '
+                                                                                                                 'in '
+                                                                                                                 'UTC '
+                                                                                                                 '(`Z`) '
+                                                                                                                 'is '
+                                                                                                                 'taken '
+                                                                                                                 'as '
+                                                                                                                 'UTC '
+                                                                                                                 'local '
+                                                                                                                 'time.'},
+                                                                                   'mode': {'type': 'string',
+                                                                                            'description': 'Who '
+                                                                                                           'changed '
+                                                                                                           'the '
+                                                                                                           'setpoint. '
+                                                                                                           'MANUAL: '
+                                                                                                           'a '
+                                                                                                           'person, '
+                                                                                                           'on '
+                                                                                                           'the '
+                                                                                                           'device '
+                                                                                                           'or '
+                                                                                                           'in '
+                                                                                                           'the '
+                                                                                                           'app; '
+                                                                                                           'only '
+                                                                                                           'manual '
+                                                                                                           'changes '
+                                                                                                           'make '
+                                                                                                           'habits. '
+                                                                                                           'SCHEDULED: '
+                                                                                                           'one '
+                                                                                                           'of '
+                                                                                                           'the '
+                                                                                                           "device's "
+                                                                                                           'schedules.',
+                                                                                            'enum': ['MANUAL',
+                                                                                                     'SCHEDULED']},
+                                                                                   'scheduleId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 200,
+                                                                                                  'description': 'For '
+                                                                                                                 'a '
+                                                                                                                 'SCHEDULED '
+                                                                                                                 'change, '
+                                                                                                                 'the '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'schedule '
+                                                                                                                 'that '
+                                                                                                                 'made '
+                                                                                                                 'it.'}}}}],
+                                          'bindings': {'nats': {'queue': 'devices',
+                                                                'x-jetstream': {'durable': 'devices-device-adjusted',
+                                                                                'stream': 'DEVICES',
+                                                                                'ackWait': '30s',
+                                                                                'maxDeliver': 5,
+                                                                                'backoff': ['1s',
+                                                                                            '5s',
+                                                                                            '30s',
+                                                                                            '2m'],
+                                                                                'deadLetter': 'acme.devices.v1.deadletter.device-adjusted',
+                                                                                'maxAckPending': 256,
+                                                                                'fetchBatch': 16}}}},
                 'sendDeviceSchedule': {'action': 'send',
                                        'summary': 'Send an accepted schedule to its device, on the '
                                                   "device's own subject.",

@@ -543,6 +543,10 @@ class ThermostatAdjusted(RootModel[ThermostatAdjustedPayload]):
     root: ThermostatAdjustedPayload
 
 
+class DeviceAdjusted(RootModel[ThermostatAdjustedPayload]):
+    root: ThermostatAdjustedPayload
+
+
 class DeviceSchedule(RootModel[DeviceSchedulePayload]):
     root: DeviceSchedulePayload
 
@@ -578,5 +582,6 @@ __all__ = [
     "ShipmentScheduledPayload",
     "ShipmentScheduled",
     "ThermostatAdjusted",
+    "DeviceAdjusted",
     "DeviceSchedule",
 ]
