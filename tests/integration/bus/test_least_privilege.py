@@ -155,10 +155,10 @@ async def test_a_service_reads_only_its_own_streams_buckets_and_consumers(
         }
         # What is its own, it reads.
         js = checking.nc.jetstream()
-        for stream in contract.streams:
-            assert (await js.stream_info(stream.name)).config.name == stream.name
-        for bucket in contract.buckets:
-            kv = await js.key_value(bucket.bucket)
+        for own in contract.streams:
+            assert (await js.stream_info(own.name)).config.name == own.name
+        for declared in contract.buckets:
+            kv = await js.key_value(declared.bucket)
             await kv.put("probe", b"1")
             assert (await kv.get("probe")).value == b"1"
         for consumer in contract.consumers:
