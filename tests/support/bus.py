@@ -11,6 +11,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 
+import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_auth import OPERATOR, connect_as, development_seed, operator_seed
@@ -63,3 +64,20 @@ async def probe(server: NatsServer, identity: str) -> Probe:
         [server.address], identity, seed_of(identity), allow_reconnect=False, error_cb=error
     )
     return Probe(nc, found, reported)
+
+
+async def dead_letter_reason(nc: NatsClient, subject: str, event_id: str) -> str | None:
+    """The reason of the dead-letter record of event `event_id` on `subject`, if there is
+    one yet (read with an ordered consumer from the start of the stream)."""
+    subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
+    try:
+        while True:
+            try:
+                msg = await subscription.next_msg(timeout=0.5)
+            except nats.errors.TimeoutError:
+                return None
+            headers = msg.headers or {}
+            if headers.get("ce-id") == event_id:
+                return headers.get("accord-dead-letter-reason")
+    finally:
+        await subscription.unsubscribe()

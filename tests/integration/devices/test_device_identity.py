@@ -23,6 +23,7 @@ from tests.integration.devices.thermostat import (
     handled,
     report,
 )
+from tests.support.bus import dead_letter_reason
 
 pytestmark = pytest.mark.integration
 
@@ -126,20 +127,7 @@ async def test_a_wrong_secret_an_unknown_device_and_a_replaced_secret_are_refuse
 
 
 async def _dead_letter_reason(nc: NatsClient, event_id: str) -> str:
-    async def reason() -> str | None:
-        subscription = await nc.jetstream().subscribe(DEAD_LETTERS, ordered_consumer=True)
-        try:
-            while True:
-                try:
-                    msg = await subscription.next_msg(timeout=0.5)
-                except nats.errors.TimeoutError:
-                    return None
-                if (msg.headers or {}).get("ce-id") == event_id:
-                    return msg.headers["accord-dead-letter-reason"]  # type: ignore[index]
-        finally:
-            await subscription.unsubscribe()
-
-    return await eventually(reason)
+    return await eventually(lambda: dead_letter_reason(nc, DEAD_LETTERS, event_id))
 
 
 async def test_a_report_naming_another_device_or_source_is_dead_lettered(

@@ -17,14 +17,13 @@ import pytest
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from nats.aio.client import Client as NatsClient
-from nats.errors import TimeoutError as NatsTimeout
 
 from accord.events import event_headers
 from accord.nats_auth import OPERATOR
 from accord.nats_permissions import contracts_of, services_of
 from accord.nats_server import NatsServer
 from accord.provisioning import REPOSITORY
-from tests.support.bus import probe
+from tests.support.bus import dead_letter_reason, probe
 
 pytestmark = pytest.mark.integration
 
@@ -51,20 +50,6 @@ def _shipment(order: v2.Order, source: str, event_id: str) -> tuple[bytes, dict[
 async def _status(orders: v2_grpc.OrderServiceAsyncStub, order_id: str) -> int:
     reply = await orders.GetOrder(v2.GetOrderRequest(order_id=order_id))
     return reply.order.status
-
-
-async def _dead_letter_reason(nc: NatsClient, event_id: str) -> str | None:
-    subscription = await nc.jetstream().subscribe(DEAD_LETTERS, ordered_consumer=True)
-    try:
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=1)
-            except NatsTimeout:
-                return None
-            if (msg.headers or {}).get("ce-id") == event_id:
-                return msg.headers["accord-dead-letter-reason"]  # type: ignore[index]
-    finally:
-        await subscription.unsubscribe()
 
 
 async def test_a_forged_shipment_from_any_identity_but_shippings_changes_nothing(
@@ -97,7 +82,7 @@ async def test_a_forged_shipment_from_any_identity_but_shippings_changes_nothing
     await nats_client.jetstream().publish(SUBJECT, body, headers=headers)
     reason = None
     for _ in range(50):
-        if reason := await _dead_letter_reason(nats_client, event_id):
+        if reason := await dead_letter_reason(nats_client, DEAD_LETTERS, event_id):
             break
         await asyncio.sleep(0.1)
     assert reason == (
