@@ -70,7 +70,7 @@ breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plu
 
 .PHONY: run
 run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
-	$(PY) -m accord run
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord run
 
 .PHONY: streams
 streams: $(STAMP) ## Create or update the streams, buckets and consumers the AsyncAPI documents declare
@@ -81,7 +81,7 @@ CLUSTER_PORT ?= 0
 
 .PHONY: cluster
 cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (Ctrl-C stops it)
-	$(PY) -m accord cluster --port $(CLUSTER_PORT)
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord cluster --port $(CLUSTER_PORT)
 
 .PHONY: demo
 demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing a timeline of each

@@ -29,6 +29,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
+from accord.nats_config import development_security
 from accord.nats_server import NatsServer
 from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
@@ -276,13 +277,13 @@ async def _run() -> int:
         if settings.nats_url:
             nats_url = str(settings.nats_url)
         else:
-            nats = await _start_embedded_nats(settings.home)
+            nats = await _start_embedded_nats(settings)
             assert isinstance(nats.child, _NatsChild)
-            nats_url = nats.child.server.url
+            nats_url = nats.child.server.address
             url_file.write_text(nats_url + "\n")
-        # Every contract's streams before any service: one service's consumers read
-        # another's streams (notifications reads ORDERS).
-        await provision_all([nats_url] if nats else settings.resolved_nats_servers())
+        # Every contract's streams before any service, as the operator: one service's
+        # consumers read another's streams (notifications reads ORDERS).
+        await provision_all(settings)
         gateway = _gateway_listen()
         for app in discover_services():
             members.append(await _start_service(app, nats_url, gateway, settings.home))
@@ -301,13 +302,15 @@ async def _run() -> int:
         shutil.rmtree(settings.home / RUN_DIR, ignore_errors=True)
 
 
-async def _start_embedded_nats(home: Path) -> Supervised:
-    """The embedded nats-server on a free port first, then on that same port at a restart."""
-    port = 0
+async def _start_embedded_nats(settings: CommonSettings) -> Supervised:
+    """The embedded nats-server on a free port first, then on that same port at a restart,
+    with the configuration generated from the contracts: each service its own user."""
+    home, port = settings.home, 0
+    security = development_security(settings)
 
     async def start() -> Child:
         nonlocal port
-        server = NatsServer(home / "nats", port=port)
+        server = NatsServer(home / "nats", port=port, security=security)
         await server.start()
         port = server.port
         return _NatsChild(server)

@@ -9,12 +9,13 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client as NatsClient
 
 from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
+from accord.nats_auth import connect_as, service_seed, tls_context
 from accord.nats_health import NatsHealth
 from accord.settings import ServiceSettings
 
@@ -60,28 +61,50 @@ class RunningService:
             await self.nats.close()
 
 
+_RECONNECT: dict[str, Any] = {
+    "max_reconnect_attempts": -1,
+    "reconnect_time_wait": 0.5,
+    "connect_timeout": 5,
+}
+
+
+def _watched_by(health: NatsHealth) -> dict[str, Any]:
+    """Each event of the connection is one log line (nats-py's default logs a traceback per
+    reconnect attempt), and the service's gRPC health follows it."""
+    return {
+        "disconnected_cb": health.disconnected,
+        "reconnected_cb": health.reconnected,
+        "error_cb": health.error,
+    }
+
+
 async def connect_nats(
     servers: list[str], name: str, health: NatsHealth | None = None
 ) -> NatsClient:
-    # Keep reconnecting for ever: a NATS restart must not end a service. Each event of the
-    # connection is one log line (nats-py's default logs a traceback per reconnect attempt),
-    # and the service's gRPC health follows it.
-    health = health or NatsHealth(name)
-    return await nats.connect(
-        servers=servers,
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        connect_timeout=5,
-        disconnected_cb=health.disconnected,
-        reconnected_cb=health.reconnected,
-        error_cb=health.error,
+    """A connection with the credentials the URLs carry, if any (scripts, tests)."""
+    # Keep reconnecting for ever: a NATS restart must not end a service.
+    watched = _watched_by(health or NatsHealth(name))
+    return await nats.connect(servers=servers, name=name, **_RECONNECT, **watched)
+
+
+async def connect_service(
+    settings: ServiceSettings, name: str, health: NatsHealth | None = None
+) -> NatsClient:
+    """The service's own connection: its nkey, its inbox, TLS when configured. What it
+    may do there, its contract decides (accord.nats_permissions)."""
+    return await connect_as(
+        settings.resolved_nats_servers(),
+        name,
+        service_seed(settings, name),
+        tls=tls_context(settings),
+        **_RECONNECT,
+        **_watched_by(health or NatsHealth(name)),
     )
 
 
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
     health = NatsHealth(name)
-    nc = await connect_nats(settings.resolved_nats_servers(), name, health)
+    nc = await connect_service(settings, name, health)
     try:
         wiring = await build(nc, settings)
         grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)

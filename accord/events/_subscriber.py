@@ -9,6 +9,10 @@ Up to `fetchBatch` handlers run at once. Each message is settled exactly one way
 - handler raises what no retry can change (`Unprocessable`, a malformed key, a value a
   model or the contract refuses: `PERMANENT`): a dead-letter record and TERM at once;
 - payload undecodable or invalid against the schema: a dead-letter record and TERM;
+- provenance: an event whose `ce-source` is not the channel's owner (the `sender` the
+  generated router names, from the one document that sends on the channel), or whose
+  payload names another subject parameter than its subject (a `deviceId` not the
+  device's own): a dead-letter record with the reason and TERM, never the handler;
 - stop timed out while the handler ran: NAK, so that another instance gets it now.
 
 The consumer never stops on a bad message or a failing handler (asyncapi-python ends
@@ -25,13 +29,15 @@ from typing import Generic
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.client import JetStreamContext
 from nats.js.errors import InvalidKeyError
 
 from accord.events._application import EventApplication, HandledOperation
+from accord.events._channels import values_in
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
 from accord.events._codec import P, PayloadCodec
-from accord.events._contract import ConsumerSpec
+from accord.events._contract import ConsumerSpec, OperationSpec, payload_property
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
 from accord.logs import FailureLog
@@ -64,8 +70,18 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     that an earlier handler changed.
     """
 
-    def __init__(self, app: EventApplication, operation: str, payload: type[P]) -> None:
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
         self.operation = app.contract.operation(operation)
+        # The `ce-source` the channel's owner publishes with; `{parameter}` stands for the
+        # subject's own value (a device's events name that device). None: not checked.
+        self.sender = sender
         if self.operation.consumer is None:
             raise ValueError(
                 f"receive operation {operation!r} declares no durable consumer "
@@ -244,6 +260,11 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         except ContractViolation as error:
             await self._give_up(msg, f"invalid: {error}")
             return
+        if self.sender is not None or self.operation.parameters:
+            forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
+            if forged:
+                await self._give_up(msg, f"provenance: {forged}")
+                return
         self._heartbeats.add(msg)
         token = set_current_event(context)  # published events carry its traceparent on
         try:
@@ -358,6 +379,24 @@ class _Heartbeats:
         self._timer = None if nearest is None else loop.call_at(nearest, self._beat)
 
 
+def _provenance(
+    operation: OperationSpec, sender: str | None, subject: str, source: str, payload: object
+) -> str | None:
+    """Why the event cannot be from the channel's owner, or None when it can."""
+    values = values_in(operation.address, subject) if operation.parameters else {}
+    if values is None:
+        return f"subject {subject!r} is not one of {operation.address!r}"
+    for name, field in operation.parameters:
+        if field is not None and payload_property(payload, field) != values[name]:
+            return f"the payload's {field!r} is not the subject's {name} {values[name]!r}"
+    if sender is None:
+        return None
+    expected = sender.format_map(values) if values else sender
+    if source != expected:
+        return f"ce-source {source!r} is not the channel's owner {expected!r}"
+    return None
+
+
 def _fresh_context() -> contextvars.Context:
     """A copy of the current context with no event being handled in it."""
     context = contextvars.copy_context()
@@ -371,3 +410,67 @@ async def _settle(action: Awaitable[None]) -> None:
         await action
     except Exception as error:
         _log.debug("could not settle a message: %r", error)
+
+
+class CoreSubscriber(HandledOperation[Handler[P]], Generic[P]):
+    """`@app.consumer.receive_x` for a receive operation without a durable consumer: a core
+    NATS subscription (at most once, nothing stored, nothing acknowledged), on the subject
+    the application's bound parameters give (a device's own), else on every subject of the
+    channel. Events that are invalid or not from the channel's owner are logged and dropped:
+    without a stream there is no dead-letter record to keep."""
+
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
+        self.operation = app.contract.operation(operation)
+        self.sender = sender
+        self._app = app
+        self._codec = PayloadCodec(payload, self.operation.message)
+        self._handler: Handler[P] | None = None
+        self._subscription: Subscription | None = None
+        app.register(self)
+
+    @property
+    def subject(self) -> str:
+        bound = self._app.settings.parameters
+        if self.operation.parameters and all(n in bound for n, _ in self.operation.parameters):
+            return self.operation.subject(bound)
+        return self.operation.pattern
+
+    async def start(self) -> None:
+        self._subscription = await self._app.wire.nc.subscribe(
+            self.subject, queue=self.operation.queue or "", cb=self._deliver
+        )
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _deliver(self, msg: Msg) -> None:
+        assert self._handler is not None
+        context = EventContext.of(msg.subject, msg.headers)
+        try:
+            payload = self._codec.decode(msg.data)
+        except ContractViolation as error:
+            _log.error(
+                "%s: dropped an invalid event on %s: %s", self.operation.key, msg.subject, error
+            )
+            return
+        forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
+        if forged:
+            _log.error("%s: dropped an event on %s: %s", self.operation.key, msg.subject, forged)
+            return
+        token = set_current_event(context)
+        try:
+            await self._handler(payload, context)
+        except Exception:
+            _log.exception("%s: handler failed on event %s", self.operation.key, context.id)
+        finally:
+            reset_current_event(token)

@@ -55,6 +55,16 @@ class Registry:
             raise DeviceTaken(device_id)
         return stored
 
+    async def issue_secret(self, device_id: str, owner_id: str, secret_hash: str) -> None:
+        """Keep the hash of the device's new NATS secret: the old one stops working."""
+
+        def issue(current: DeviceRecord | None) -> DeviceRecord | None:
+            if current is None or current.owner_id != owner_id:
+                raise DeviceNotFound(device_id)
+            return current.model_copy(update={"secret_hash": secret_hash})
+
+        await kvjson.change(self._kv, _key(device_id), DeviceRecord, issue)
+
     async def find(self, device_id: str) -> DeviceRecord | None:
         found = await kvjson.read(self._kv, _key(device_id), DeviceRecord)
         return found[0] if found is not None else None

@@ -24,6 +24,7 @@ from nats.aio.client import Client as NatsClient
 
 from accord import devkeys
 from accord.budget import DEFAULT_PER_CALLER
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.rpc_status import details_of
 from accord.service import RunningService, start_service
@@ -39,8 +40,10 @@ SCOPES = ("orders:read", "orders:write", "notifications:read")
 
 
 @pytest.fixture(scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
-    nats_server = NatsServer(tmp_path_factory.mktemp("bounded-jetstream"))
+async def server(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[NatsServer]:
+    nats_server = NatsServer(tmp_path_factory.mktemp("bounded-jetstream"), security=nats_security)
     await nats_server.start()
     try:
         yield nats_server
@@ -57,7 +60,7 @@ async def services(
     running: dict[str, RunningService] = {}
     try:
         for app in (orders_app, notifications_app):
-            settings = app.Settings(port=0, nats_url=server.url, home=home)
+            settings = app.Settings(port=0, nats_url=server.address, home=home)
             running[app.NAME] = await start_service(app.NAME, settings, app.build)
         yield home, running
     finally:

@@ -14,9 +14,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.provisioning import provision_all
 from accord.service import RunningService, start_service
+from accord.settings import CommonSettings
 from services.payments import app as payments_app
 
 pytestmark = pytest.mark.integration
@@ -26,8 +28,8 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[NatsServer]:
-    nats_server = NatsServer(tmp_path / "jetstream")
+async def server(tmp_path: Path, nats_security: ServerSecurity) -> AsyncIterator[NatsServer]:
+    nats_server = NatsServer(tmp_path / "jetstream", security=nats_security)
     await nats_server.start()
     try:
         yield nats_server
@@ -50,8 +52,8 @@ async def test_health_follows_the_nats_connection_and_the_log_stays_short(
     server: NatsServer, tmp_path: Path, repo_root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     devkeys.ensure_dev_keys(tmp_path)
-    await provision_all([server.url], repo_root)
-    settings = payments_app.Settings(port=0, nats_url=server.url, home=tmp_path)
+    await provision_all(CommonSettings(nats_url=server.address), repo_root)
+    settings = payments_app.Settings(port=0, nats_url=server.address, home=tmp_path)
     service: RunningService = await start_service(payments_app.NAME, settings, payments_app.build)
     address = f"127.0.0.1:{service.port}"
     stops: list[Callable[[], Awaitable[None]]] = [service.stop]
@@ -61,7 +63,7 @@ async def test_health_follows_the_nats_connection_and_the_log_stays_short(
             await server.kill()
             await health_becomes(address, NOT_SERVING)
             await asyncio.sleep(2)  # a few reconnect attempts fail meanwhile
-            restarted = NatsServer(server.store_dir, port=server.port)
+            restarted = NatsServer(server.store_dir, port=server.port, security=server.security)
             await restarted.start()
             stops.append(restarted.stop)
             await health_becomes(address, SERVING)

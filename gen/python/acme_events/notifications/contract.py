@@ -1078,15 +1078,16 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'HELD_FOR_REVIEW',
                                                                                                                                       'REJECTED']}}}}},
                                         'bindings': {'nats': {'x-jetstream': {'stream': 'BANKING'}}}},
-              'inAppNotification': {'address': 'acme.notifications.v1.inapp.*',
-                                    'description': "A customer's in-app notifications. The `*` is "
-                                                   'the customer id: each customer has a subject '
-                                                   'of their own, '
-                                                   '`acme.notifications.v1.inapp.<customerId>`, so '
-                                                   'that a subscriber reads only theirs, from a '
-                                                   'cursor. The codegen cannot fill in a channel '
-                                                   'parameter, so the service publishes here with '
-                                                   'the wire directly.',
+              'inAppNotification': {'address': 'acme.notifications.v1.inapp.{customerId}',
+                                    'description': "A customer's in-app notifications: each "
+                                                   'customer has a subject of their own, so that a '
+                                                   'subscriber reads only theirs, from a cursor.',
+                                    'parameters': {'customerId': {'description': 'The customer the '
+                                                                                 'notifications '
+                                                                                 'are for (the '
+                                                                                 "payload's "
+                                                                                 '`customerId`).',
+                                                                  'location': '$message.payload#/customerId'}},
                                     'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                        'title': 'In-app '
                                                                                 'notification',
@@ -3844,22 +3845,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        'fetchBatch': 16}}}},
                 'sendInAppNotification': {'action': 'send',
                                           'summary': "Append a notification to its customer's "
-                                                     'in-app stream. Published on '
-                                                     '`acme.notifications.v1.inapp.<customerId>`, '
-                                                     'never on the channel address itself.',
-                                          'channel': {'address': 'acme.notifications.v1.inapp.*',
+                                                     "in-app stream, on the customer's own "
+                                                     'subject.',
+                                          'channel': {'address': 'acme.notifications.v1.inapp.{customerId}',
                                                       'description': "A customer's in-app "
-                                                                     'notifications. The `*` is '
-                                                                     'the customer id: each '
-                                                                     'customer has a subject of '
-                                                                     'their own, '
-                                                                     '`acme.notifications.v1.inapp.<customerId>`, '
+                                                                     'notifications: each customer '
+                                                                     'has a subject of their own, '
                                                                      'so that a subscriber reads '
-                                                                     'only theirs, from a cursor. '
-                                                                     'The codegen cannot fill in a '
-                                                                     'channel parameter, so the '
-                                                                     'service publishes here with '
-                                                                     'the wire directly.',
+                                                                     'only theirs, from a cursor.',
+                                                      'parameters': {'customerId': {'description': 'The '
+                                                                                                   'customer '
+                                                                                                   'the '
+                                                                                                   'notifications '
+                                                                                                   'are '
+                                                                                                   'for '
+                                                                                                   '(the '
+                                                                                                   "payload's "
+                                                                                                   '`customerId`).',
+                                                                                    'location': '$message.payload#/customerId'}},
                                                       'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                                          'title': 'In-app '
                                                                                                   'notification',

@@ -25,8 +25,10 @@ export const CONTRACT: ServiceContract = {
  * A client of acme.devices.v1.DeviceService.
  *
  * DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
- * habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
- * (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+ * habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+ * its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+ * which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+ * When an owner makes the
  * same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
  * minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
  * owner's app. Accepting it creates a daily schedule that the device receives on its own

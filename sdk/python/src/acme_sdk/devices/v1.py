@@ -2,8 +2,10 @@
 """acme.devices.v1.DeviceService: typed clients, async and sync.
 
 DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-(`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+When an owner makes the
 same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
 minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
 owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -99,10 +101,14 @@ class AsyncDeviceServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> RegisterDeviceResponse:
-        """RegisterDevice adds a device to its owner's home. The device id is the one the device
-        itself reports in its events (its serial number, say). Registering the same device for
-        the same owner again returns it unchanged; a device id that another owner registered is
-        refused with ALREADY_EXISTS.
+        """RegisterDevice claims a device for its owner's home, with the claim code the device
+        carries (printed on it, and known to its firmware), and issues the device's NATS
+        credentials, which allow it its own subjects only. A claim code that does not match the
+        device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+        that nobody learns which devices are taken without holding one. With the right code, a
+        device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+        claiming it again gets it unchanged and new credentials (the old ones stop working for
+        new connections).
 
         Scopes: devices:write. `owner_id` must name the caller (or any, with devices:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -235,10 +241,14 @@ class DeviceServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> RegisterDeviceResponse:
-        """RegisterDevice adds a device to its owner's home. The device id is the one the device
-        itself reports in its events (its serial number, say). Registering the same device for
-        the same owner again returns it unchanged; a device id that another owner registered is
-        refused with ALREADY_EXISTS.
+        """RegisterDevice claims a device for its owner's home, with the claim code the device
+        carries (printed on it, and known to its firmware), and issues the device's NATS
+        credentials, which allow it its own subjects only. A claim code that does not match the
+        device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+        that nobody learns which devices are taken without holding one. With the right code, a
+        device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+        claiming it again gets it unchanged and new credentials (the old ones stop working for
+        new connections).
 
         Scopes: devices:write. `owner_id` must name the caller (or any, with devices:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """

@@ -609,6 +609,10 @@ class ThermostatAdjusted(RootModel[ThermostatAdjustedPayload]):
     root: ThermostatAdjustedPayload
 
 
+class DeviceAdjusted(RootModel[ThermostatAdjustedPayload]):
+    root: ThermostatAdjustedPayload
+
+
 class DeviceSchedule(RootModel[DeviceSchedulePayload]):
     root: DeviceSchedulePayload
 
@@ -644,5 +648,6 @@ __all__ = [
     "ShipmentScheduledPayload",
     "ShipmentScheduled",
     "ThermostatAdjusted",
+    "DeviceAdjusted",
     "DeviceSchedule",
 ]

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/devices/v1/devices.proto.
  */
 export const file_acme_devices_v1_devices: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hY21lL2RldmljZXMvdjEvZGV2aWNlcy5wcm90bxIPYWNtZS5kZXZpY2VzLnYxIqIBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoJc2NoZWR1bGVzGAUgAygLMhkuYWNtZS5kZXZpY2VzLnYxLlNjaGVkdWxlIpEBCghTY2hlZHVsZRITCgtzY2hlZHVsZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSGAoQc2V0cG9pbnRfY2Vsc2l1cxgDIAEoARISCgpsb2NhbF90aW1lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKXAgoKU3VnZ2VzdGlvbhIVCg1zdWdnZXN0aW9uX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIYChBzZXRwb2ludF9jZWxzaXVzGAQgASgBEhIKCmxvY2FsX3RpbWUYBSABKAkSDAoEZGF5cxgGIAMoCRIvCgVzdGF0ZRgHIAEoDjIgLmFjbWUuZGV2aWNlcy52MS5TdWdnZXN0aW9uU3RhdGUSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlY2lkZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJSChVSZWdpc3RlckRldmljZVJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSJBChZSZWdpc3RlckRldmljZVJlc3BvbnNlEicKBmRldmljZRgBIAEoCzIXLmFjbWUuZGV2aWNlcy52MS5EZXZpY2UiJQoQR2V0RGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkiPAoRR2V0RGV2aWNlUmVzcG9uc2USJwoGZGV2aWNlGAEgASgLMhcuYWNtZS5kZXZpY2VzLnYxLkRldmljZSJNChJMaXN0RGV2aWNlc1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoTTGlzdERldmljZXNSZXNwb25zZRIoCgdkZXZpY2VzGAEgAygLMhcuYWNtZS5kZXZpY2VzLnYxLkRldmljZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoWTGlzdFN1Z2dlc3Rpb25zUmVxdWVzdBIQCghvd25lcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChdMaXN0U3VnZ2VzdGlvbnNSZXNwb25zZRIwCgtzdWdnZXN0aW9ucxgBIAMoCzIbLmFjbWUuZGV2aWNlcy52MS5TdWdnZXN0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIwChdBY2NlcHRTdWdnZXN0aW9uUmVxdWVzdBIVCg1zdWdnZXN0aW9uX2lkGAEgASgJIngKGEFjY2VwdFN1Z2dlc3Rpb25SZXNwb25zZRIvCgpzdWdnZXN0aW9uGAEgASgLMhsuYWNtZS5kZXZpY2VzLnYxLlN1Z2dlc3Rpb24SKwoIc2NoZWR1bGUYAiABKAsyGS5hY21lLmRldmljZXMudjEuU2NoZWR1bGUiMQoYRGVjbGluZVN1Z2dlc3Rpb25SZXF1ZXN0EhUKDXN1Z2dlc3Rpb25faWQYASABKAkiTAoZRGVjbGluZVN1Z2dlc3Rpb25SZXNwb25zZRIvCgpzdWdnZXN0aW9uGAEgASgLMhsuYWNtZS5kZXZpY2VzLnYxLlN1Z2dlc3Rpb24qjwEKD1N1Z2dlc3Rpb25TdGF0ZRIgChxTVUdHRVNUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYU1VHR0VTVElPTl9TVEFURV9QRU5ESU5HEAESHQoZU1VHR0VTVElPTl9TVEFURV9BQ0NFUFRFRBACEh0KGVNVR0dFU1RJT05fU1RBVEVfREVDTElORUQQAzLwBgoNRGV2aWNlU2VydmljZRKaAQoOUmVnaXN0ZXJEZXZpY2USJi5hY21lLmRldmljZXMudjEuUmVnaXN0ZXJEZXZpY2VSZXF1ZXN0GicuYWNtZS5kZXZpY2VzLnYxLlJlZ2lzdGVyRGV2aWNlUmVzcG9uc2UiN5ACAqK7GCgKDWRldmljZXM6d3JpdGUaCG93bmVyX2lkIg1kZXZpY2VzOmFkbWlusrsYBAoCCAoScQoJR2V0RGV2aWNlEiEuYWNtZS5kZXZpY2VzLnYxLkdldERldmljZVJlcXVlc3QaIi5hY21lLmRldmljZXMudjEuR2V0RGV2aWNlUmVzcG9uc2UiHZACAaK7GA4KDGRldmljZXM6cmVhZLK7GAQKAggFEpABCgtMaXN0RGV2aWNlcxIjLmFjbWUuZGV2aWNlcy52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJC5hY21lLmRldmljZXMudjEuTGlzdERldmljZXNSZXNwb25zZSI2kAIBorsYJwoMZGV2aWNlczpyZWFkGghvd25lcl9pZCINZGV2aWNlczphZG1pbrK7GAQKAggFEpwBCg9MaXN0U3VnZ2VzdGlvbnMSJy5hY21lLmRldmljZXMudjEuTGlzdFN1Z2dlc3Rpb25zUmVxdWVzdBooLmFjbWUuZGV2aWNlcy52MS5MaXN0U3VnZ2VzdGlvbnNSZXNwb25zZSI2kAIBorsYJwoMZGV2aWNlczpyZWFkGghvd25lcl9pZCINZGV2aWNlczphZG1pbrK7GAQKAggFEocBChBBY2NlcHRTdWdnZXN0aW9uEiguYWNtZS5kZXZpY2VzLnYxLkFjY2VwdFN1Z2dlc3Rpb25SZXF1ZXN0GikuYWNtZS5kZXZpY2VzLnYxLkFjY2VwdFN1Z2dlc3Rpb25SZXNwb25zZSIekAICorsYDwoNZGV2aWNlczp3cml0ZbK7GAQKAggKEooBChFEZWNsaW5lU3VnZ2VzdGlvbhIpLmFjbWUuZGV2aWNlcy52MS5EZWNsaW5lU3VnZ2VzdGlvblJlcXVlc3QaKi5hY21lLmRldmljZXMudjEuRGVjbGluZVN1Z2dlc3Rpb25SZXNwb25zZSIekAICorsYDwoNZGV2aWNlczp3cml0ZbK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hY21lL2RldmljZXMvdjEvZGV2aWNlcy5wcm90bxIPYWNtZS5kZXZpY2VzLnYxIqIBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoJc2NoZWR1bGVzGAUgAygLMhkuYWNtZS5kZXZpY2VzLnYxLlNjaGVkdWxlIpEBCghTY2hlZHVsZRITCgtzY2hlZHVsZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSGAoQc2V0cG9pbnRfY2Vsc2l1cxgDIAEoARISCgpsb2NhbF90aW1lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKXAgoKU3VnZ2VzdGlvbhIVCg1zdWdnZXN0aW9uX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIYChBzZXRwb2ludF9jZWxzaXVzGAQgASgBEhIKCmxvY2FsX3RpbWUYBSABKAkSDAoEZGF5cxgGIAMoCRIvCgVzdGF0ZRgHIAEoDjIgLmFjbWUuZGV2aWNlcy52MS5TdWdnZXN0aW9uU3RhdGUSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlY2lkZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmChVSZWdpc3RlckRldmljZVJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgpjbGFpbV9jb2RlGAQgASgJInoKFlJlZ2lzdGVyRGV2aWNlUmVzcG9uc2USJwoGZGV2aWNlGAEgASgLMhcuYWNtZS5kZXZpY2VzLnYxLkRldmljZRI3CgtjcmVkZW50aWFscxgCIAEoCzIiLmFjbWUuZGV2aWNlcy52MS5EZXZpY2VDcmVkZW50aWFscyJHChFEZXZpY2VDcmVkZW50aWFscxIMCgR1c2VyGAEgASgJEg4KBnNlY3JldBgCIAEoCRIUCgxpbmJveF9wcmVmaXgYAyABKAkiJQoQR2V0RGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkiPAoRR2V0RGV2aWNlUmVzcG9uc2USJwoGZGV2aWNlGAEgASgLMhcuYWNtZS5kZXZpY2VzLnYxLkRldmljZSJNChJMaXN0RGV2aWNlc1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoTTGlzdERldmljZXNSZXNwb25zZRIoCgdkZXZpY2VzGAEgAygLMhcuYWNtZS5kZXZpY2VzLnYxLkRldmljZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoWTGlzdFN1Z2dlc3Rpb25zUmVxdWVzdBIQCghvd25lcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChdMaXN0U3VnZ2VzdGlvbnNSZXNwb25zZRIwCgtzdWdnZXN0aW9ucxgBIAMoCzIbLmFjbWUuZGV2aWNlcy52MS5TdWdnZXN0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIwChdBY2NlcHRTdWdnZXN0aW9uUmVxdWVzdBIVCg1zdWdnZXN0aW9uX2lkGAEgASgJIngKGEFjY2VwdFN1Z2dlc3Rpb25SZXNwb25zZRIvCgpzdWdnZXN0aW9uGAEgASgLMhsuYWNtZS5kZXZpY2VzLnYxLlN1Z2dlc3Rpb24SKwoIc2NoZWR1bGUYAiABKAsyGS5hY21lLmRldmljZXMudjEuU2NoZWR1bGUiMQoYRGVjbGluZVN1Z2dlc3Rpb25SZXF1ZXN0EhUKDXN1Z2dlc3Rpb25faWQYASABKAkiTAoZRGVjbGluZVN1Z2dlc3Rpb25SZXNwb25zZRIvCgpzdWdnZXN0aW9uGAEgASgLMhsuYWNtZS5kZXZpY2VzLnYxLlN1Z2dlc3Rpb24qjwEKD1N1Z2dlc3Rpb25TdGF0ZRIgChxTVUdHRVNUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYU1VHR0VTVElPTl9TVEFURV9QRU5ESU5HEAESHQoZU1VHR0VTVElPTl9TVEFURV9BQ0NFUFRFRBACEh0KGVNVR0dFU1RJT05fU1RBVEVfREVDTElORUQQAzLwBgoNRGV2aWNlU2VydmljZRKaAQoOUmVnaXN0ZXJEZXZpY2USJi5hY21lLmRldmljZXMudjEuUmVnaXN0ZXJEZXZpY2VSZXF1ZXN0GicuYWNtZS5kZXZpY2VzLnYxLlJlZ2lzdGVyRGV2aWNlUmVzcG9uc2UiN5ACAqK7GCgKDWRldmljZXM6d3JpdGUaCG93bmVyX2lkIg1kZXZpY2VzOmFkbWlusrsYBAoCCAoScQoJR2V0RGV2aWNlEiEuYWNtZS5kZXZpY2VzLnYxLkdldERldmljZVJlcXVlc3QaIi5hY21lLmRldmljZXMudjEuR2V0RGV2aWNlUmVzcG9uc2UiHZACAaK7GA4KDGRldmljZXM6cmVhZLK7GAQKAggFEpABCgtMaXN0RGV2aWNlcxIjLmFjbWUuZGV2aWNlcy52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJC5hY21lLmRldmljZXMudjEuTGlzdERldmljZXNSZXNwb25zZSI2kAIBorsYJwoMZGV2aWNlczpyZWFkGghvd25lcl9pZCINZGV2aWNlczphZG1pbrK7GAQKAggFEpwBCg9MaXN0U3VnZ2VzdGlvbnMSJy5hY21lLmRldmljZXMudjEuTGlzdFN1Z2dlc3Rpb25zUmVxdWVzdBooLmFjbWUuZGV2aWNlcy52MS5MaXN0U3VnZ2VzdGlvbnNSZXNwb25zZSI2kAIBorsYJwoMZGV2aWNlczpyZWFkGghvd25lcl9pZCINZGV2aWNlczphZG1pbrK7GAQKAggFEocBChBBY2NlcHRTdWdnZXN0aW9uEiguYWNtZS5kZXZpY2VzLnYxLkFjY2VwdFN1Z2dlc3Rpb25SZXF1ZXN0GikuYWNtZS5kZXZpY2VzLnYxLkFjY2VwdFN1Z2dlc3Rpb25SZXNwb25zZSIekAICorsYDwoNZGV2aWNlczp3cml0ZbK7GAQKAggKEooBChFEZWNsaW5lU3VnZ2VzdGlvbhIpLmFjbWUuZGV2aWNlcy52MS5EZWNsaW5lU3VnZ2VzdGlvblJlcXVlc3QaKi5hY21lLmRldmljZXMudjEuRGVjbGluZVN1Z2dlc3Rpb25SZXNwb25zZSIekAICorsYDwoNZGV2aWNlczp3cml0ZbK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy, file_google_protobuf_timestamp]);
 
 /**
  * Device is a thermostat as the devices service keeps it.
@@ -223,6 +223,14 @@ export type RegisterDeviceRequest = Message<"acme.devices.v1.RegisterDeviceReque
    * @generated from field: string display_name = 3;
    */
   displayName: string;
+
+  /**
+   * The claim code the device carries, e.g. `ABCD-EFGH-JKLM-NPQR` (case, spaces and dashes
+   * do not matter); required.
+   *
+   * @generated from field: string claim_code = 4;
+   */
+  claimCode: string;
 };
 
 /**
@@ -233,7 +241,7 @@ export const RegisterDeviceRequestSchema: GenMessage<RegisterDeviceRequest> = /*
   messageDesc(file_acme_devices_v1_devices, 3);
 
 /**
- * RegisterDeviceResponse carries the registered device.
+ * RegisterDeviceResponse carries the registered device and its credentials.
  *
  * @generated from message acme.devices.v1.RegisterDeviceResponse
  */
@@ -244,6 +252,13 @@ export type RegisterDeviceResponse = Message<"acme.devices.v1.RegisterDeviceResp
    * @generated from field: acme.devices.v1.Device device = 1;
    */
   device?: Device | undefined;
+
+  /**
+   * The device's NATS credentials, given here only: hand them to the device.
+   *
+   * @generated from field: acme.devices.v1.DeviceCredentials credentials = 2;
+   */
+  credentials?: DeviceCredentials | undefined;
 };
 
 /**
@@ -252,6 +267,42 @@ export type RegisterDeviceResponse = Message<"acme.devices.v1.RegisterDeviceResp
  */
 export const RegisterDeviceResponseSchema: GenMessage<RegisterDeviceResponse> = /*@__PURE__*/
   messageDesc(file_acme_devices_v1_devices, 4);
+
+/**
+ * DeviceCredentials let one device connect to NATS as itself.
+ *
+ * @generated from message acme.devices.v1.DeviceCredentials
+ */
+export type DeviceCredentials = Message<"acme.devices.v1.DeviceCredentials"> & {
+  /**
+   * The NATS user name: the device id.
+   *
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * The NATS password, a random secret; only its hash is kept.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+
+  /**
+   * The inbox prefix the device's NATS client must use (nats.py `inbox_prefix`), for the
+   * acknowledgements of its publishes: no other inbox is open to it.
+   *
+   * @generated from field: string inbox_prefix = 3;
+   */
+  inboxPrefix: string;
+};
+
+/**
+ * Describes the message acme.devices.v1.DeviceCredentials.
+ * Use `create(DeviceCredentialsSchema)` to create a new message.
+ */
+export const DeviceCredentialsSchema: GenMessage<DeviceCredentials> = /*@__PURE__*/
+  messageDesc(file_acme_devices_v1_devices, 5);
 
 /**
  * GetDeviceRequest names one device.
@@ -272,7 +323,7 @@ export type GetDeviceRequest = Message<"acme.devices.v1.GetDeviceRequest"> & {
  * Use `create(GetDeviceRequestSchema)` to create a new message.
  */
 export const GetDeviceRequestSchema: GenMessage<GetDeviceRequest> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 5);
+  messageDesc(file_acme_devices_v1_devices, 6);
 
 /**
  * GetDeviceResponse carries the device asked for.
@@ -293,7 +344,7 @@ export type GetDeviceResponse = Message<"acme.devices.v1.GetDeviceResponse"> & {
  * Use `create(GetDeviceResponseSchema)` to create a new message.
  */
 export const GetDeviceResponseSchema: GenMessage<GetDeviceResponse> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 6);
+  messageDesc(file_acme_devices_v1_devices, 7);
 
 /**
  * ListDevicesRequest asks for one page of an owner's devices.
@@ -328,7 +379,7 @@ export type ListDevicesRequest = Message<"acme.devices.v1.ListDevicesRequest"> &
  * Use `create(ListDevicesRequestSchema)` to create a new message.
  */
 export const ListDevicesRequestSchema: GenMessage<ListDevicesRequest> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 7);
+  messageDesc(file_acme_devices_v1_devices, 8);
 
 /**
  * ListDevicesResponse is one page of an owner's devices.
@@ -356,7 +407,7 @@ export type ListDevicesResponse = Message<"acme.devices.v1.ListDevicesResponse">
  * Use `create(ListDevicesResponseSchema)` to create a new message.
  */
 export const ListDevicesResponseSchema: GenMessage<ListDevicesResponse> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 8);
+  messageDesc(file_acme_devices_v1_devices, 9);
 
 /**
  * ListSuggestionsRequest asks for one page of the suggestions made to an owner.
@@ -391,7 +442,7 @@ export type ListSuggestionsRequest = Message<"acme.devices.v1.ListSuggestionsReq
  * Use `create(ListSuggestionsRequestSchema)` to create a new message.
  */
 export const ListSuggestionsRequestSchema: GenMessage<ListSuggestionsRequest> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 9);
+  messageDesc(file_acme_devices_v1_devices, 10);
 
 /**
  * ListSuggestionsResponse is one page of suggestions.
@@ -419,7 +470,7 @@ export type ListSuggestionsResponse = Message<"acme.devices.v1.ListSuggestionsRe
  * Use `create(ListSuggestionsResponseSchema)` to create a new message.
  */
 export const ListSuggestionsResponseSchema: GenMessage<ListSuggestionsResponse> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 10);
+  messageDesc(file_acme_devices_v1_devices, 11);
 
 /**
  * AcceptSuggestionRequest accepts one suggestion.
@@ -440,7 +491,7 @@ export type AcceptSuggestionRequest = Message<"acme.devices.v1.AcceptSuggestionR
  * Use `create(AcceptSuggestionRequestSchema)` to create a new message.
  */
 export const AcceptSuggestionRequestSchema: GenMessage<AcceptSuggestionRequest> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 11);
+  messageDesc(file_acme_devices_v1_devices, 12);
 
 /**
  * AcceptSuggestionResponse carries the accepted suggestion and the schedule made from it.
@@ -468,7 +519,7 @@ export type AcceptSuggestionResponse = Message<"acme.devices.v1.AcceptSuggestion
  * Use `create(AcceptSuggestionResponseSchema)` to create a new message.
  */
 export const AcceptSuggestionResponseSchema: GenMessage<AcceptSuggestionResponse> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 12);
+  messageDesc(file_acme_devices_v1_devices, 13);
 
 /**
  * DeclineSuggestionRequest declines one suggestion.
@@ -489,7 +540,7 @@ export type DeclineSuggestionRequest = Message<"acme.devices.v1.DeclineSuggestio
  * Use `create(DeclineSuggestionRequestSchema)` to create a new message.
  */
 export const DeclineSuggestionRequestSchema: GenMessage<DeclineSuggestionRequest> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 13);
+  messageDesc(file_acme_devices_v1_devices, 14);
 
 /**
  * DeclineSuggestionResponse carries the declined suggestion.
@@ -510,7 +561,7 @@ export type DeclineSuggestionResponse = Message<"acme.devices.v1.DeclineSuggesti
  * Use `create(DeclineSuggestionResponseSchema)` to create a new message.
  */
 export const DeclineSuggestionResponseSchema: GenMessage<DeclineSuggestionResponse> = /*@__PURE__*/
-  messageDesc(file_acme_devices_v1_devices, 14);
+  messageDesc(file_acme_devices_v1_devices, 15);
 
 /**
  * SuggestionState is what the owner made of a suggestion.
@@ -555,8 +606,10 @@ export const SuggestionStateSchema: GenEnum<SuggestionState> = /*@__PURE__*/
 
 /**
  * DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
- * habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
- * (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+ * habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+ * its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+ * which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+ * When an owner makes the
  * same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
  * minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
  * owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -567,10 +620,14 @@ export const SuggestionStateSchema: GenEnum<SuggestionState> = /*@__PURE__*/
  */
 export const DeviceService: GenService<{
   /**
-   * RegisterDevice adds a device to its owner's home. The device id is the one the device
-   * itself reports in its events (its serial number, say). Registering the same device for
-   * the same owner again returns it unchanged; a device id that another owner registered is
-   * refused with ALREADY_EXISTS.
+   * RegisterDevice claims a device for its owner's home, with the claim code the device
+   * carries (printed on it, and known to its firmware), and issues the device's NATS
+   * credentials, which allow it its own subjects only. A claim code that does not match the
+   * device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+   * that nobody learns which devices are taken without holding one. With the right code, a
+   * device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+   * claiming it again gets it unchanged and new credentials (the old ones stop working for
+   * new connections).
    *
    * @generated from rpc acme.devices.v1.DeviceService.RegisterDevice
    */
