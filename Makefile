@@ -62,7 +62,7 @@ lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, m
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	cd sdk/python && ../../$(BIN)/mypy -p acme_sdk
+	cd sdk/python && ../../$(BIN)/mypy --cache-dir ../../.mypy_cache/sdk -p acme_sdk
 
 .PHONY: breaking
 breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plus policy, lifecycle and AsyncAPI checks

@@ -60,7 +60,7 @@ def sync(out: Path, tree: dict[Path, bytes]) -> None:
 
 
 # What builds and installs leave beside generated files: never generated, never removed.
-_NOT_OURS = {"__pycache__", "node_modules", "dist", "build"}
+_NOT_OURS = {"__pycache__", "node_modules", "dist", "build", ".mypy_cache", ".pytest_cache"}
 
 
 def _files_under(out: Path) -> set[Path]:
