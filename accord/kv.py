@@ -1,5 +1,7 @@
 """Small helpers for JetStream key-value buckets that nats-py leaves out."""
 
+import contextlib
+
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import api
 from nats.js.errors import NotFoundError
@@ -76,4 +78,8 @@ async def _newest_operations(kv: KeyValue, pattern: str, last_seq: int) -> dict[
                     break
     finally:
         await subscription.unsubscribe()
+        # Deleted at once, not left to its inactive threshold: a stream holds at most 1,000
+        # consumers (nats-server 2.15), and a list read 1,000 times a minute would reach it.
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(stream, subscription._consumer)
     return live
