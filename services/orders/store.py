@@ -21,8 +21,8 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 from accord.kv import keys_matching
+from accord.money import to_money, to_nanos
 from services.orders.ids import new_order_id
-from services.orders.money import from_nanos, to_nanos
 
 BUCKET = "orders"
 FINAL_STATUSES = frozenset({orders_pb2.ORDER_STATUS_SHIPPED, orders_pb2.ORDER_STATUS_CANCELLED})
@@ -65,12 +65,15 @@ class OrderStore:
     ) -> tuple[orders_pb2.Order, bool]:
         """Create the order, or return the one this request created before (and False)."""
         currency = request.lines[0].unit_price.currency_code
-        total = sum(line.quantity * to_nanos(line.unit_price) for line in request.lines)
+        total = sum(
+            line.quantity * to_nanos(line.unit_price, f"lines[{index}].unit_price")
+            for index, line in enumerate(request.lines)
+        )
         order = orders_pb2.Order(
             order_id=new_order_id(),
             customer_id=request.customer_id,
             lines=request.lines,
-            total=from_nanos(currency, total),
+            total=to_money(orders_pb2.Money, currency, total, "lines"),
             status=orders_pb2.ORDER_STATUS_PENDING,
             history=[orders_pb2.StatusChange(status=orders_pb2.ORDER_STATUS_PENDING, time=now)],
             create_time=now,

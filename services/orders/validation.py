@@ -6,9 +6,9 @@ from typing import Protocol
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v2 import orders_pb2 as v2
 
+from accord.money import NANOS_PER_UNIT
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
-from services.orders.money import NANOS_PER_UNIT
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A payment token is opaque: it travels in the order-placed event to payments, so it keeps
