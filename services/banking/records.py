@@ -8,13 +8,10 @@ from enum import StrEnum
 
 from acme.banking.v1 import banking_pb2 as pb
 from google.protobuf import timestamp_pb2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from accord.exactly_once import StepRecord
 from accord.money import to_money
-
-# How many applied postings an account remembers, to apply each posting leg once even when
-# an interrupted call is retried. A retry arrives long before this many later postings.
-APPLIED_MEMORY = 256
 
 
 class Status(StrEnum):
@@ -34,7 +31,10 @@ class Rule(StrEnum):
     REVIEW_REJECTED = "REVIEW_REJECTED"
 
 
-class AccountRecord(BaseModel):
+class AccountRecord(StepRecord):
+    """`account.<accountId>`; `pending` names the posting legs applied whose ledger record
+    may not be written yet (accord.exactly_once)."""
+
     account_id: str
     customer_id: str
     currency: str
@@ -43,7 +43,9 @@ class AccountRecord(BaseModel):
     created_at: datetime
     # An account outside the bank (where deposits come from): its balance may go negative.
     external: bool = False
-    applied: list[str] = []  # the posting legs applied, newest last
+    # Before every leg had a durable record, an account remembered its last 256 legs here.
+    # Read, never written: a leg it names was applied (see ledger.py).
+    applied: list[str] = Field(default_factory=list)
 
     @property
     def available(self) -> int:
