@@ -113,19 +113,19 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         source = await self._account(request.from_account_id, None)
         if source.external or source.customer_id != caller.subject:
             raise not_found("account", request.from_account_id)
-        target = await self._account(request.to_account_id, None)
-        if target.external:
-            raise not_found("account", request.to_account_id)
         if request.amount.currency_code != source.currency:
             raise invalid_argument(
                 [field_violation("amount.currency_code", f"must be {source.currency}")]
             )
-        if target.currency != source.currency:
-            raise RpcError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"account {target.account_id} is in {target.currency}, not {source.currency}",
-                error_info("CURRENCY_MISMATCH", to_account_id=target.account_id),
-            )
+        # The destination is usually someone else's: one that does not exist, the bank's
+        # own books and an account in another currency get the same answer, so that no
+        # answer tells whether an account exists in another currency, or in which.
+        try:
+            target = await self._ledger.get(request.to_account_id)
+        except AccountNotFound:
+            raise not_found("account", request.to_account_id) from None
+        if target.external or target.currency != source.currency:
+            raise not_found("account", request.to_account_id)
         try:
             transfer = await self._transfers.request(
                 caller.subject, request, source.currency, to_nanos(request.amount, "amount")
