@@ -61,9 +61,11 @@ lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, m
 breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plus policy, lifecycle and AsyncAPI checks
 	$(PY) -m accord breaking --against $(AGAINST)
 
+# `make run` and `make demo` are for development: keys and credentials missing under .accord/
+# are created there. ACCORD_MODE=production make run uses only the keys it is given.
 .PHONY: run
-run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
-	$(PY) -m accord run
+run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service, in development mode
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord run
 
 .PHONY: streams
 streams: $(STAMP) ## Create or update the streams, buckets and consumers the AsyncAPI documents declare
@@ -78,7 +80,7 @@ cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (C
 
 .PHONY: demo
 demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing a timeline of each
-	$(PY) -m demo
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m demo
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run

@@ -185,9 +185,7 @@ class PrincipalVerifier:
         if self._key is None:
             assert self._key_file is not None
             try:
-                data = json.loads(self._key_file.read_text())
-                data.pop("d", None)  # only ever the public half, even if handed a private file
-                self._key = OKPKey.import_key(data)
+                self._key = read_public_key(self._key_file)
             except (OSError, ValueError, JoseError) as error:
                 raise IdentityError(
                     "PRINCIPAL_KEY_UNAVAILABLE",
@@ -195,6 +193,14 @@ class PrincipalVerifier:
                     grpc.StatusCode.UNAVAILABLE,
                 ) from error
         return self._key
+
+
+def read_public_key(path: Path) -> OKPKey:
+    """The gateway's public key from a JWK file (only ever the public half, even if handed
+    a private file); OSError, ValueError or JoseError when it cannot be read."""
+    data = json.loads(path.read_text())
+    data.pop("d", None)
+    return OKPKey.import_key(data)
 
 
 def _header_value(metadata: Metadata) -> str | None:
@@ -252,6 +258,7 @@ __all__ = [
     "IdentitySettings",
     "Principal",
     "PrincipalVerifier",
+    "read_public_key",
     "sign_principal",
     "verify_principal",
 ]

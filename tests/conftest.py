@@ -12,13 +12,20 @@ from nats.js import JetStreamContext
 
 from accord.nats_server import NatsServer
 
+# The tests run the platform in development mode, as `make run` does: keys and credentials
+# are created under each test's ACCORD_HOME. A test of production mode sets it itself.
+DEVELOPMENT = {"ACCORD_MODE": "development"}
+os.environ.update(DEVELOPMENT)
+
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees only the environment it sets: no NATS_URL or ports leak in or out."""
     for name in list(os.environ):
-        if name.startswith("ACCORD_") or name == "NATS_URL":
+        if (name.startswith("ACCORD_") or name == "NATS_URL") and name not in DEVELOPMENT:
             monkeypatch.delenv(name)
+    for name, value in DEVELOPMENT.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
