@@ -176,9 +176,13 @@ def create_api_key(
     return plain
 
 
+# The subjects of services calling others begin with it (accord.gateway_client).
+SERVICE_SUBJECT_PREFIX = "svc-"
+
+
 def service_subject(service: str) -> str:
     """The principal a service calls others as: `svc-<name>`, never a customer id in use."""
-    return f"svc-{service}"
+    return f"{SERVICE_SUBJECT_PREFIX}{service}"
 
 
 def ensure_service_api_key(home: Path, service: str, scopes: Iterable[str]) -> str:

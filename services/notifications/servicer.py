@@ -136,8 +136,7 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
         # The gateway checked the scope (notifications:send); only its callers get here.
-        self._access.caller(context)
-        return await self._sending.send(request)
+        return await self._sending.send(request, self._access.caller(context))
 
     @answers_rpc_errors
     async def DeleteWebhook(

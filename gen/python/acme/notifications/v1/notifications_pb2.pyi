@@ -548,9 +548,12 @@ class SendNotificationRequest(_message.Message):
     CHANNELS_FIELD_NUMBER: _builtins.int
     notification_id: _builtins.str
     """The caller's id for this notification, 1 to 128 letters, digits, '.', ':', '-' or '_',
-    derived from what caused it (for example "marketing.alice.2026-11-27"): sending the
-    same id again sends nothing and answers with the notification first made. Ids that
-    differ only in '.', ':' and '_' are the same id.
+    derived from what caused it, in the caller's namespace: it begins with the caller's
+    service name and a '.' (for example "marketing.alice.2026-11-27" from the service that
+    calls as `svc-marketing`), or it is refused with INVALID_ARGUMENT, so that no service
+    can take an id another will use. Sending the same id again sends nothing and answers
+    with the notification first made. Ids that differ only in '.', ':' and '_' are the same
+    id.
     """
     customer_id: _builtins.str
     """The customer to tell, 1 to 64 letters, digits, '-' or '_'."""

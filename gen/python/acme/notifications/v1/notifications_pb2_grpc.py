@@ -130,9 +130,10 @@ class NotificationServiceServicer:
 
     def SendNotification(self, request, context):
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

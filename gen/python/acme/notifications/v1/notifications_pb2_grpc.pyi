@@ -63,9 +63,10 @@ class NotificationServiceStub:
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
     SendNotification: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]
     """SendNotification is how another service tells a customer something (marketing's
-    recommendation emails, support's notices, a device suggestion): the notification is
+    recommendation emails, monitor's notices, a device suggestion): the notification is
     made once per `notification_id` and handed to the channels asked for. Services call it
-    through the gateway with their own credential; customers cannot.
+    through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+    and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
     """
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
@@ -105,9 +106,10 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
     SendNotification: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]  # type: ignore[assignment]
     """SendNotification is how another service tells a customer something (marketing's
-    recommendation emails, support's notices, a device suggestion): the notification is
+    recommendation emails, monitor's notices, a device suggestion): the notification is
     made once per `notification_id` and handed to the channels asked for. Services call it
-    through the gateway with their own credential; customers cannot.
+    through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+    and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
     """
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
@@ -180,9 +182,10 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.SendNotificationResponse, _abc.Awaitable[_notifications_pb2.SendNotificationResponse]]:
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
         """
 
     @_abc_1.abstractmethod
