@@ -87,7 +87,9 @@ async def test_email_goes_out_only_to_a_customer_with_an_address(
             pb.SetPreferencesRequest(customer_id=with_address, email="e@example.com"), timeout=10
         )
     none = await sender.SendNotification(
-        _request(without, f"e2e-sender.{without}", pb.CHANNEL_EMAIL), timeout=10, wait_for_ready=True
+        _request(without, f"e2e-sender.{without}", pb.CHANNEL_EMAIL),
+        timeout=10,
+        wait_for_ready=True,
     )
     sent = await sender.SendNotification(
         _request(with_address, f"e2e-sender.{with_address}", pb.CHANNEL_EMAIL), timeout=10
