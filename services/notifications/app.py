@@ -15,6 +15,7 @@ from accord.service import Wiring
 from services.notifications import handlers
 from services.notifications.access import ADMIN_SCOPE, CustomerAccess
 from services.notifications.customers import CustomerSettings
+from services.notifications.destinations import Destinations
 from services.notifications.inapp import InApp
 from services.notifications.routing import Router
 from services.notifications.sending import Sending
@@ -68,13 +69,16 @@ async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     customers = await CustomerSettings.open(js)
     inapp = InApp(events)
     client = http_client(settings.webhook_timeout_seconds)
-    sender = WebhookSender(customers, client)
+    destinations = Destinations(settings.webhook_allowed_networks)
+    sender = WebhookSender(customers, client, destinations, settings.webhook_timeout_seconds)
     router = Router(events, store, customers, inapp)
     handlers.register(events, store, router, sender)
     await events.start()
     verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
     access = CustomerAccess(verifier, ADMIN_SCOPE)
-    servicer = NotificationServiceV1(store, customers, inapp, js, access, Sending(store, router))
+    servicer = NotificationServiceV1(
+        store, customers, inapp, js, access, Sending(store, router), destinations
+    )
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_NotificationServiceServicer_to_server(servicer, server)

@@ -8,6 +8,7 @@ import httpx
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
 from nats.js import JetStreamContext
 
 from accord.paging import after_key, next_page_token
@@ -23,6 +24,7 @@ from accord.validation import id_violations
 from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
+from services.notifications.destinations import Destinations, RefusedDestination, UnresolvedHost
 from services.notifications.inapp import InApp
 from services.notifications.sending import Sending
 from services.notifications.store import NotificationStore
@@ -45,8 +47,10 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         js: JetStreamContext,
         access: CustomerAccess,
         sending: Sending,
+        destinations: Destinations,
     ) -> None:
         self._sending = sending
+        self._destinations = destinations
         self._store = store
         self._customers = customers
         self._inapp = inapp
@@ -101,11 +105,11 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         problem = _url_problem(request.url)
         if problem:
             raise invalid_argument([field_violation("url", problem)])
+        await self._check_destination(httpx.URL(request.url))
         webhook_id = signing.webhook_id(request.customer_id, request.url)
-        existing = {
-            s.webhook.webhook_id for s in await self._customers.webhooks(request.customer_id)
-        }
-        if webhook_id not in existing and len(existing) >= MAX_WEBHOOKS:
+        if not await self._customers.claim_webhook_place(
+            request.customer_id, webhook_id, MAX_WEBHOOKS
+        ):
             raise RpcError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"a customer has at most {MAX_WEBHOOKS} webhooks: delete one first",
@@ -122,6 +126,31 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         secret = signing.new_secret()
         await self._customers.put_webhook(StoredWebhook(webhook, secret))
         return pb.RegisterWebhookResponse(webhook=webhook, secret=secret)
+
+    async def _check_destination(self, url: httpx.URL) -> None:
+        """Refuse a URL whose host is, or now resolves to, an address webhooks may not reach
+        (destinations.py); deliveries check again, on what it resolves to then."""
+        try:
+            await self._destinations.resolve(
+                url.host, url.port or (443 if url.scheme == "https" else 80)
+            )
+        except RefusedDestination as refused:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"url: {refused}",
+                error_details_pb2.BadRequest(
+                    field_violations=[field_violation("url", str(refused))]
+                ),
+                error_info(
+                    "WEBHOOK_ADDRESS_REFUSED", address=str(refused.address), kind=refused.kind
+                ),
+            ) from None
+        except UnresolvedHost:
+            raise RpcError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"url: the host {url.host} does not resolve; register it once it does",
+                error_info("WEBHOOK_HOST_UNRESOLVED", host=url.host),
+            ) from None
 
     @answers_rpc_errors
     async def ListWebhooks(

@@ -5225,10 +5225,14 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'additionalProperties': {'type': 'string'}}}}}}}]},
                 'receiveWebhookDelivery': {'action': 'receive',
                                            'summary': 'POST the notification to the endpoint, '
-                                                      'signed. A non-2xx answer or a connection '
-                                                      'error is retried after the next backoff '
-                                                      'delay; after maxDeliver attempts the '
-                                                      'delivery is dead-lettered.',
+                                                      'signed, at the address its host resolves to '
+                                                      'now, if that is a public internet address. '
+                                                      'A non-2xx answer, a connection error, a '
+                                                      'refused address or no answer within the '
+                                                      "attempt's overall deadline (10 s) is "
+                                                      'retried after the next backoff delay; after '
+                                                      'maxDeliver attempts the delivery is '
+                                                      'dead-lettered.',
                                            'channel': {'address': 'acme.notifications.v1.webhook.delivery',
                                                        'description': 'One notification to POST to '
                                                                       'one webhook endpoint.',

@@ -50,4 +50,4 @@ class ConsumerRouter:
         self.receive_webhook_delivery: Subscriber[json.WebhookDeliveryPayload] = (
             Subscriber(app, "receiveWebhookDelivery", json.WebhookDeliveryPayload)
         )
-        """POST the notification to the endpoint, signed. A non-2xx answer or a connection error is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""
+        """POST the notification to the endpoint, signed, at the address its host resolves to now, if that is a public internet address. A non-2xx answer, a connection error, a refused address or no answer within the attempt's overall deadline (10 s) is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""

@@ -377,7 +377,8 @@ class RegisterWebhookRequest(_message.Message):
     """
     url: _builtins.str
     """The absolute http or https URL to POST to, at most 2048 characters, without user
-    name, password or fragment.
+    name, password or fragment, whose host is a public internet address or resolves only
+    to public internet addresses.
     """
     def __init__(
         self,

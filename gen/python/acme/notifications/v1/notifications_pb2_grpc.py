@@ -115,7 +115,12 @@ class NotificationServiceServicer:
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

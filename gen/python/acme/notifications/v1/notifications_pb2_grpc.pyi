@@ -57,7 +57,12 @@ class NotificationServiceStub:
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
     customer's notifications as a signed POST, and returns the signing secret. The secret
     is shown only here: registering the same URL again replaces it with a new one. A
-    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+    internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+    link-local (cloud metadata), multicast or otherwise non-public address is refused with
+    INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+    a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+    delivery resolves the host again and refuses the same addresses.
     """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
@@ -100,7 +105,12 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
     customer's notifications as a signed POST, and returns the signing secret. The secret
     is shown only here: registering the same URL again replaces it with a new one. A
-    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+    internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+    link-local (cloud metadata), multicast or otherwise non-public address is refused with
+    INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+    a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+    delivery resolves the host again and refuses the same addresses.
     """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]  # type: ignore[assignment]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
@@ -164,7 +174,12 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
         """
 
     @_abc_1.abstractmethod
