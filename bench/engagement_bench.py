@@ -64,6 +64,7 @@ T = TypeVar("T")
 RESULTS = Path("bench/results/engagement.json")
 SERVICES_DIR = Path("services")
 OUTBOX = "acme.notifications.v1.email.outbox"
+VERIFICATION = "acme.notifications.v1.email.verification"
 IN_APP = "acme.notifications.v1.inapp.>"
 PRICE_CHANGED = "acme.pricing.v1.price.changed"
 ADJUSTED = "acme.devices.v1.thermostat.adjusted"
@@ -149,6 +150,28 @@ class Arrivals:
             waiting[0].set_result(arrived)
 
 
+class Codes:
+    """Verification codes as the email outbox gets them, by customer: what the shopper reads
+    in the mail to prove their address."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+
+    async def subscribe(self, nc: NatsClient) -> None:
+        await nc.subscribe(VERIFICATION, cb=self._arrived)
+
+    def expect(self, customer: str) -> asyncio.Future[str]:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting[customer] = future
+        return future
+
+    async def _arrived(self, msg: Msg) -> None:
+        payload = json.loads(msg.data)
+        waiting = self._waiting.get(str(payload.get("customerId")))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(str(payload["code"]))
+
+
 @dataclass
 class Gateway:
     """One channel to the gateway; each call carries the token of its own subject."""
@@ -192,17 +215,26 @@ class Marketing(Scenario):
 
     name = "marketing"
 
-    def __init__(self, gateway: Gateway, outbox: Arrivals) -> None:
+    def __init__(self, gateway: Gateway, outbox: Arrivals, codes: Codes) -> None:
         self._gateway = gateway
         self._marketing = mk_grpc.MarketingServiceStub(gateway.channel)
         self._notifications = notes_grpc.NotificationServiceStub(gateway.channel)
         self._outbox = outbox
+        self._codes = codes
 
     async def prepare(self) -> str:
         customer = _fresh("shopper")
         metadata = self._gateway.as_(customer, SHOPPER)
+        code = self._codes.expect(customer)
         await self._notifications.SetPreferences(
             notes.SetPreferencesRequest(customer_id=customer, email=f"{customer}@example.com"),
+            metadata=metadata,
+            timeout=CALL_TIMEOUT_S,
+        )
+        await self._notifications.VerifyEmail(
+            notes.VerifyEmailRequest(
+                customer_id=customer, code=await asyncio.wait_for(code, CALL_TIMEOUT_S)
+            ),
             metadata=metadata,
             timeout=CALL_TIMEOUT_S,
         )
@@ -505,11 +537,13 @@ async def bench(rate: float, seconds: float) -> dict[str, Any]:
         in_app = Arrivals(lambda payload: str(payload.get("customerId")))
         changed = Arrivals(lambda payload: str(payload.get("routeId")))
         await outbox.subscribe(nc, OUTBOX)
+        codes = Codes()
+        await codes.subscribe(nc)
         await in_app.subscribe(nc, IN_APP)
         await changed.subscribe(nc, PRICE_CHANGED)
         pricing = Pricing(gateway, changed)
         scenarios: list[Scenario] = [
-            Marketing(gateway, outbox),
+            Marketing(gateway, outbox, codes),
             Support(gateway, in_app),
             pricing,
             Devices(gateway, nc, in_app),

@@ -1,8 +1,7 @@
-"""What customers chose, in the `notifications_settings` bucket: where email goes, and their
-webhooks.
+"""What customers chose, in the `notifications_settings` bucket: their webhooks. (Where email
+goes is in the same bucket: email_addresses.py.)
 
-Keys: `preferences.<customer_id>` (a Preferences message),
-`webhook.<customer_id>.<webhook_id>` (a StoredWebhook: the Webhook and its secret) and
+Keys: `webhook.<customer_id>.<webhook_id>` (a StoredWebhook: the Webhook and its secret) and
 `webhooks.<customer_id>` (the ids of the customer's webhooks, which the limit counts). The
 secret is kept in clear because signing needs it; only RegisterWebhook ever returns it.
 
@@ -71,19 +70,6 @@ class CustomerSettings:
     @classmethod
     async def open(cls, js: JetStreamContext) -> "CustomerSettings":
         return cls(await js.key_value(BUCKET))
-
-    async def preferences(self, customer_id: str) -> pb.Preferences:
-        try:
-            entry = await self._kv.get(f"preferences.{customer_id}")
-        except KeyNotFoundError:
-            return pb.Preferences(customer_id=customer_id)
-        return pb.Preferences.FromString(entry.value or b"")
-
-    async def set_preferences(self, preferences: pb.Preferences) -> None:
-        # Last writer wins: the request replaces the whole record, so no merge can go wrong.
-        await self._kv.put(
-            f"preferences.{preferences.customer_id}", preferences.SerializeToString()
-        )
 
     async def put_webhook(self, stored: StoredWebhook) -> None:
         hook = stored.webhook

@@ -25,6 +25,7 @@ from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
 from services.notifications.destinations import Destinations, RefusedDestination, UnresolvedHost
+from services.notifications.email_addresses import EmailAddresses
 from services.notifications.inapp import InApp
 from services.notifications.sending import Sending
 from services.notifications.store import NotificationStore
@@ -48,7 +49,9 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         access: CustomerAccess,
         sending: Sending,
         destinations: Destinations,
+        addresses: EmailAddresses,
     ) -> None:
+        self._addresses = addresses
         self._sending = sending
         self._destinations = destinations
         self._store = store
@@ -93,9 +96,16 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                     )
                 ]
             )
-        preferences = pb.Preferences(customer_id=request.customer_id, email=request.email)
-        await self._customers.set_preferences(preferences)
+        preferences = await self._addresses.set(request.customer_id, request.email)
         return pb.SetPreferencesResponse(preferences=preferences)
+
+    @answers_rpc_errors
+    async def VerifyEmail(
+        self, request: pb.VerifyEmailRequest, context: Context
+    ) -> pb.VerifyEmailResponse:
+        self._access.customer(context, request.customer_id)
+        preferences = await self._addresses.verify(request.customer_id, request.code)
+        return pb.VerifyEmailResponse(preferences=preferences)
 
     @answers_rpc_errors
     async def RegisterWebhook(

@@ -18,6 +18,7 @@ from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of
 from accord.settings import ServiceSettings
 from tests.e2e.conftest import Platform, stored_events
+from tests.support.email import prove_email
 
 pytestmark = pytest.mark.e2e
 
@@ -83,9 +84,8 @@ async def test_email_goes_out_only_to_a_customer_with_an_address(
 ) -> None:
     without, with_address = f"n-{unique}", f"e-{unique}"
     async with platform.channel(with_address, "notifications:write") as channel:
-        await pb_grpc.NotificationServiceStub(channel).SetPreferences(
-            pb.SetPreferencesRequest(customer_id=with_address, email="e@example.com"), timeout=10
-        )
+        stub = pb_grpc.NotificationServiceStub(channel)
+        await prove_email(stub, platform.nats_url, with_address, "e@example.com")
     none = await sender.SendNotification(
         _request(without, f"e2e-sender.{without}", pb.CHANNEL_EMAIL),
         timeout=10,

@@ -22,6 +22,10 @@ class ProducerRouter:
             app, "sendEmail", json.EmailPayload
         )
         """Put a rendered email in the outbox."""
+        self.send_email_verification: Publisher[json.EmailVerificationPayload] = (
+            Publisher(app, "sendEmailVerification", json.EmailVerificationPayload)
+        )
+        """Put the verification email of a new address in the outbox."""
         self.send_webhook_delivery: Publisher[json.WebhookDeliveryPayload] = Publisher(
             app, "sendWebhookDelivery", json.WebhookDeliveryPayload
         )

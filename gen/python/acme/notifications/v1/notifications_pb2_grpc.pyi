@@ -31,9 +31,9 @@ GRPC_VERSION: str
 class NotificationServiceStub:
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     @_typing.overload
@@ -51,7 +51,20 @@ class NotificationServiceStub:
     """
     SetPreferences: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]
     """SetPreferences replaces a customer's delivery preferences, for example the address
-    that email notifications go to.
+    that email notifications go to. A new address is not used at once: it gets one email,
+    with a six-digit code valid for an hour, and nothing else is sent to it until
+    VerifyEmail proves the customer read it. Setting the same unverified address again
+    sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+    hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+    changes nothing.
+    """
+    VerifyEmail: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.VerifyEmailRequest, _notifications_pb2.VerifyEmailResponse]
+    """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+    the code emailed there: from then on, email notifications go to it. A wrong code is
+    refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+    longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+    ask for a new one with SetPreferences). With no address waiting for its proof,
+    FAILED_PRECONDITION (EMAIL_NOT_PENDING).
     """
     RegisterWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
@@ -82,9 +95,9 @@ class NotificationServiceStub:
 class NotificationServiceAsyncStub(NotificationServiceStub):
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -99,7 +112,20 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     """
     SetPreferences: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]  # type: ignore[assignment]
     """SetPreferences replaces a customer's delivery preferences, for example the address
-    that email notifications go to.
+    that email notifications go to. A new address is not used at once: it gets one email,
+    with a six-digit code valid for an hour, and nothing else is sent to it until
+    VerifyEmail proves the customer read it. Setting the same unverified address again
+    sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+    hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+    changes nothing.
+    """
+    VerifyEmail: _aio.UnaryUnaryMultiCallable[_notifications_pb2.VerifyEmailRequest, _notifications_pb2.VerifyEmailResponse]  # type: ignore[assignment]
+    """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+    the code emailed there: from then on, email notifications go to it. A wrong code is
+    refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+    longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+    ask for a new one with SetPreferences). With no address waiting for its proof,
+    FAILED_PRECONDITION (EMAIL_NOT_PENDING).
     """
     RegisterWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]  # type: ignore[assignment]
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
@@ -129,9 +155,9 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     @_abc_1.abstractmethod
@@ -162,7 +188,26 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.SetPreferencesResponse, _abc.Awaitable[_notifications_pb2.SetPreferencesResponse]]:
         """SetPreferences replaces a customer's delivery preferences, for example the address
-        that email notifications go to.
+        that email notifications go to. A new address is not used at once: it gets one email,
+        with a six-digit code valid for an hour, and nothing else is sent to it until
+        VerifyEmail proves the customer read it. Setting the same unverified address again
+        sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+        hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+        changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyEmail(
+        self,
+        request: _notifications_pb2.VerifyEmailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.VerifyEmailResponse, _abc.Awaitable[_notifications_pb2.VerifyEmailResponse]]:
+        """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+        the code emailed there: from then on, email notifications go to it. A wrong code is
+        refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+        longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+        ask for a new one with SetPreferences). With no address waiting for its proof,
+        FAILED_PRECONDITION (EMAIL_NOT_PENDING).
         """
 
     @_abc_1.abstractmethod
