@@ -84,7 +84,7 @@ demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing 
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
-	$(PY) -m bench
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m bench
 
 .PHONY: test
 test: $(STAMP) ## Run every test: unit, integration and end-to-end

@@ -165,8 +165,7 @@ def _banner(nats_url: str, embedded: bool, members: list[Process], token: str | 
     lines += [f"  {s.name:<{width}} 127.0.0.1:{s.port}  {', '.join(s.services)}" for s in services]
     request = (
         '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
-        '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
-        '"nanos": 500000000}}], "payment_token": "tok_visa"}'
+        '"quantity": 2}], "payment_token": "tok_visa"}'
     )
     scopes = " ".join(f"--scope {scope}" for scope in EXAMPLE_SCOPES)
     if token is None:  # production mode: tokens come from the configured issuer

@@ -41,6 +41,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
         "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+        "ACCORD_MODE": "development",
     }
     for name in ("ORDERS", "NOTIFICATIONS", "PAYMENTS", "INVENTORY", "SHIPPING", "BANKING"):
         env[f"ACCORD_{name}_PORT"] = "0"
@@ -62,11 +63,10 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
 
 
 def _order(customer: str) -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=2)
     return v2.PlaceOrderRequest(
         request_id=uuid.uuid4().hex,
         customer_id=customer,
-        lines=[v2.OrderLine(sku="TEA-1", quantity=1, unit_price=price)],
+        lines=[v2.OrderLine(sku="TEA-1", quantity=1)],  # at the catalogue's price
         payment_token="tok_visa",
     )
 

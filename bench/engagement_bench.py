@@ -94,6 +94,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, 
         "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+        "ACCORD_MODE": "development",
     }
     for name in _service_names():
         env[f"ACCORD_{name.upper()}_PORT"] = "0"

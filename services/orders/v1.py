@@ -70,12 +70,15 @@ def to_v1(order: v2.Order) -> v1.Order:
 
 
 def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
+    # v1 cannot leave a price out: 0 cents, its default, asks for the catalogue's price.
     return v2.PlaceOrderRequest(
         request_id=request.request_id,
         customer_id=request.customer_id,
         lines=[
             v2.OrderLine(
-                sku=line.sku, quantity=line.quantity, unit_price=_from_cents(line.unit_price_cents)
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=_from_cents(line.unit_price_cents) if line.unit_price_cents else None,
             )
             for line in request.lines
         ],
@@ -99,7 +102,8 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
     ) -> v1.PlaceOrderResponse:
         self._access.caller(context)
         _check(place_order_v1_violations(request))
-        return v1.PlaceOrderResponse(order=to_v1(await self._ops.place(to_v2(request))))
+        order = await self._ops.place(to_v2(request), currency=V1_CURRENCY)
+        return v1.PlaceOrderResponse(order=to_v1(order))
 
     @answers_rpc_errors
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:

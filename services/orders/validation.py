@@ -60,10 +60,13 @@ def place_order_v1_violations(request: v1.PlaceOrderRequest) -> Violations:
 
 def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
     violations = _order_violations(request.request_id, request.customer_id, len(request.lines))
-    currency = request.lines[0].unit_price.currency_code if request.lines else ""
+    # Prices are optional (the catalogue's are charged); those given share one currency.
+    given = [line.unit_price.currency_code for line in request.lines if line.HasField("unit_price")]
+    currency = given[0] if given else ""
     for index, line in enumerate(request.lines):
         violations += _line_violations(f"lines[{index}]", line)
-        violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
+        if line.HasField("unit_price"):
+            violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
     return violations + _payment_token_violations(request.payment_token)
 
 
@@ -81,7 +84,7 @@ def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations
         )
     elif price.currency_code != currency:
         violations.append(
-            field_violation(f"{prefix}.currency_code", f"must match the first line's {currency}")
+            field_violation(f"{prefix}.currency_code", f"must match the first price's {currency}")
         )
     if price.units < 0 or not 0 <= price.nanos < NANOS_PER_UNIT:
         violations.append(
