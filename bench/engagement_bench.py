@@ -57,7 +57,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 
 from accord import devkeys
-from bench._common import machine, percentile
+from bench._common import drain, machine, percentile
 from services.marketing.settings import MarketingSettings
 
 T = TypeVar("T")
@@ -116,12 +116,6 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, 
         if match := re.search(r"gateway\s+(127\.0\.0\.1:\d+)", line):
             return platform, match.group(1), nats_url
     raise RuntimeError("accord run ended before it was ready")
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    """Keep reading the platform's output, so that no process ever blocks on a full pipe."""
-    while await stream.read(65536):
-        pass
 
 
 class Arrivals:
@@ -501,7 +495,7 @@ async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
         home = Path(tmp)
         platform, address, nats_url = await _start_platform(home)
         assert platform.stdout is not None
-        drain = asyncio.create_task(_drain(platform.stdout))
+        draining = asyncio.create_task(drain(platform.stdout))
         try:
             nc = await nats.connect(nats_url)
             try:
@@ -512,7 +506,7 @@ async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
         finally:
             platform.send_signal(signal.SIGTERM)
             await platform.wait()
-            await drain
+            await draining
 
 
 def _figures(name: str, measured: Measured, base_p50: float) -> dict[str, Any]:

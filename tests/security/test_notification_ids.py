@@ -9,8 +9,6 @@ Now a service calling as `svc-<name>` sends only ids in its own namespace, `<nam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import grpc
 import pytest
@@ -20,27 +18,10 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.rpc import error_details_pb2
 
-from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of, reason_of
-from accord.settings import ServiceSettings
-from tests.security.conftest import Platform, key_accepted
+from tests.security.conftest import Platform, sending_service
 
 pytestmark = pytest.mark.e2e
-
-
-@asynccontextmanager
-async def _service(
-    platform: Platform, name: str
-) -> AsyncIterator[pb_grpc.NotificationServiceAsyncStub]:
-    """A service of the platform calling notifications as itself, with the send scope."""
-    settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
-    client = GatewayClient.open(settings, name, ["notifications:send"])
-    try:
-        stub = pb_grpc.NotificationServiceStub(client.channel)
-        await key_accepted(stub)
-        yield stub
-    finally:
-        await client.close()
 
 
 def _note(notification_id: str, customer: str) -> pb.SendNotificationRequest:
@@ -55,7 +36,7 @@ def _note(notification_id: str, customer: str) -> pb.SendNotificationRequest:
 
 async def test_a_service_cannot_claim_another_services_ids(platform: Platform, unique: str) -> None:
     customer = f"c-{unique}"
-    async with _service(platform, "rogue") as rogue:
+    async with sending_service(platform, "rogue") as rogue:
         for claimed in (f"monitor.tk-{unique}", f"marketing.{customer}.1", f"devices.{unique}"):
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await rogue.SendNotification(

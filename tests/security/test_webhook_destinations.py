@@ -30,12 +30,10 @@ from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from nats.errors import TimeoutError as NatsTimeout
 
-from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of, reason_of
-from accord.settings import ServiceSettings
 from services.notifications import signing
 from services.notifications.customers import BUCKET, StoredWebhook
-from tests.security.conftest import Platform, key_accepted
+from tests.security.conftest import Platform, sending_service
 
 pytestmark = pytest.mark.e2e
 
@@ -162,20 +160,8 @@ async def _listening(hostile: Hostile) -> AsyncIterator[str]:
         server.close()
 
 
-@asynccontextmanager
-async def _sender(platform: Platform) -> AsyncIterator[pb_grpc.NotificationServiceAsyncStub]:
-    settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
-    client = GatewayClient.open(settings, "hooktest", ["notifications:send"])
-    try:
-        stub = pb_grpc.NotificationServiceStub(client.channel)
-        await key_accepted(stub)
-        yield stub
-    finally:
-        await client.close()
-
-
 async def _notify(platform: Platform, customer: str, notification_id: str) -> None:
-    async with _sender(platform) as sender:
+    async with sending_service(platform, "hooktest") as sender:
         await sender.SendNotification(
             pb.SendNotificationRequest(
                 notification_id=notification_id,
