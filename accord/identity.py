@@ -41,6 +41,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.devkeys import PRINCIPAL_ALGORITHM, principal_public_key_path
 from accord.rpc_status import RpcError, error_info
+from accord.settings import Mode, production_needs
 
 PRINCIPAL_HEADER = "x-accord-principal"
 PRINCIPAL_ISSUER = "accord-gateway"
@@ -76,14 +77,21 @@ class IdentitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_IDENTITY_", extra="ignore")
 
     home: Path = Field(default=Path(".accord"), validation_alias=AliasChoices("ACCORD_HOME"))
+    mode: Mode = Field(default="production", validation_alias=AliasChoices("ACCORD_MODE", "mode"))
     public_key_file: Path | None = Field(
-        default=None, description="The gateway's Ed25519 public JWK; default under ACCORD_HOME."
+        default=None,
+        description="The gateway's Ed25519 public JWK; in development, default under home.",
     )
     leeway_seconds: float = Field(default=5.0, ge=0, description="Clock skew allowed on exp.")
 
     @model_validator(mode="after")
     def _default_key_file(self) -> "IdentitySettings":
         if self.public_key_file is None:
+            if self.mode != "development":
+                raise production_needs(
+                    "ACCORD_IDENTITY_PUBLIC_KEY_FILE",
+                    "a service checks every caller with the gateway's public key",
+                )
             self.public_key_file = principal_public_key_path(self.home)
         return self
 

@@ -9,6 +9,7 @@ from joserfc.jwk import OKPKey
 
 from accord import devkeys
 from accord.gateway_client import GatewayClient
+from accord.identity import IdentitySettings
 from accord.service import check_keys
 from accord.settings import ConfigurationError
 from gateway.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
@@ -131,3 +132,8 @@ async def test_a_jwks_file_that_breaks_keeps_no_key(
         await authenticator.authenticate(bearer(token()))
     assert refused.value.reason == "KEYS_UNAVAILABLE"
     assert "no token is accepted until it is fixed" in caplog.text
+
+
+def test_identity_settings_have_no_default_key_in_production(production: Path) -> None:
+    with pytest.raises(ConfigurationError, match="ACCORD_IDENTITY_PUBLIC_KEY_FILE"):
+        IdentitySettings()
