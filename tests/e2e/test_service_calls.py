@@ -19,6 +19,7 @@ from accord.rpc_status import details_of
 from accord.settings import ServiceSettings
 from tests.e2e.conftest import Platform, stored_events
 from tests.support.email import prove_email
+from tests.support.service_keys import key_accepted
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +31,9 @@ async def sender(platform: Platform) -> AsyncIterator[pb_grpc.NotificationServic
     settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
     client = GatewayClient.open(settings, "e2e-sender", ["notifications:send"])
     try:
-        yield pb_grpc.NotificationServiceStub(client.channel)
+        stub = pb_grpc.NotificationServiceStub(client.channel)
+        await key_accepted(stub)
+        yield stub
     finally:
         await client.close()
 

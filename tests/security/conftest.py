@@ -8,18 +8,15 @@ nothing, its docstring says how it succeeded before.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import grpc
-from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 
 from accord.gateway_client import GatewayClient
 from accord.settings import ServiceSettings
 from tests.e2e.conftest import Platform, platform, platform_nats, stored_events
+from tests.support.service_keys import key_accepted
 
 __all__ = ["Platform", "platform", "platform_nats", "sending_service", "stored_events"]
 
@@ -38,16 +35,3 @@ async def sending_service(
         yield stub
     finally:
         await client.close()
-
-
-async def key_accepted(stub: Any) -> None:
-    """Wait until the gateway knows a service key just created: it reads the API-key file
-    again at most every 2 s. An empty SendNotification is INVALID_ARGUMENT once it does."""
-    for _ in range(50):
-        try:
-            await stub.SendNotification(pb.SendNotificationRequest(), timeout=10)
-        except grpc.aio.AioRpcError as error:
-            if error.code() != grpc.StatusCode.UNAUTHENTICATED:
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the gateway never accepted the new service key")
