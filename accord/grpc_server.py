@@ -7,6 +7,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from accord.error_mapping import ErrorMapping
+
 Registrar = Callable[[grpc.aio.Server], None]
 
 
@@ -35,10 +37,21 @@ class GrpcServer:
 
 
 async def start_grpc_server(
-    address: str, registrars: Sequence[Registrar], services: Sequence[str]
+    address: str,
+    registrars: Sequence[Registrar],
+    services: Sequence[str],
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> GrpcServer:
-    """Bind `address` (port 0 picks a free one), register servicers, health and reflection."""
-    server = grpc.aio.server()
+    """Bind `address` (port 0 picks a free one), register servicers, health and reflection.
+
+    Every call passes the error mapping first (outermost), so that whatever a servicer or a
+    later interceptor raises reaches the client as an honest status (accord.error_mapping).
+    """
+    # No SO_REUSEPORT (grpc's default on Linux): a second process on a taken port fails to
+    # start instead of silently sharing the port's calls with the first.
+    server = grpc.aio.server(
+        interceptors=[ErrorMapping(), *interceptors], options=[("grpc.so_reuseport", 0)]
+    )
     for register in registrars:
         register(server)
     health_servicer = health.aio.HealthServicer()

@@ -30,7 +30,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
 from accord.identity import Principal
+from accord.nats_config import development_security
 from accord.nats_server import NatsServer
+from accord.settings import CommonSettings
 from bench._common import fresh_nats_server, machine, median, percentile, process_cpu_seconds
 from gateway.auth import AuthSettings, PrincipalSigner
 
@@ -196,7 +198,10 @@ async def bench(seconds: float, repeats: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
         home = Path(tmp) / "home"
         devkeys.ensure_dev_keys(home)
-        async with fresh_nats_server() as nats_server:
+        # The generated configuration, as `make run` has it: orders connects as itself.
+        identities = home / "keys" / "nats"
+        settings = CommonSettings(home=home, mode="development", nats_identities=identities)
+        async with fresh_nats_server(development_security(settings)) as nats_server:
             return await _bench(home, nats_server, seconds, repeats)
 
 
@@ -216,9 +221,10 @@ async def _bench(
     try:
         via_gateway = f"127.0.0.1:{_free_port()}"
         common = {
-            "NATS_URL": nats_server.url,
+            "NATS_URL": nats_server.address,
             "ACCORD_HOME": str(home),
             "ACCORD_MODE": "development",
+            "ACCORD_NATS_IDENTITIES": str(home / "keys" / "nats"),  # the server's
             # Orders prices its one order from the catalogue, through the gateway.
             "ACCORD_GATEWAY_ADDRESS": via_gateway,
         }

@@ -42,7 +42,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
-from accord.kv import keys_matching
+from accord.kv import page_after
 from services.banking.ids import new_id
 from services.banking.records import AccountRecord, EntryRecord, now
 
@@ -207,34 +207,26 @@ class Ledger:
         await self._leg(to_account_id, _entry_step(credit, "credit"), give)
 
     async def entries(
-        self, account_id: str, page_size: int, after_entry_id: str
-    ) -> tuple[list[EntryRecord], str | None]:
-        """One page of an account's entries in posting order, and the last id if more follow.
+        self, account_id: str, page_size: int, after: int
+    ) -> tuple[list[EntryRecord], int | None]:
+        """One page of an account's entries in the order they were written (posting order),
+        and where the next page starts (None: the end).
 
-        The account is read first: a leg pending then is listed from the account, and one
-        finished since has its entry key by the time the keys are read."""
+        Legs applied whose entry is not written yet (a posting in flight, or interrupted)
+        close the last page: their entries are the next written. The account is read first:
+        a leg pending then is listed from it, and one finished since is in the bucket."""
         prefix = f"entry.{account_id}."
-        pending = {
-            step.marker.removeprefix(prefix): step.value
+        pending = [
+            EntryRecord.model_validate_json(step.value)
             for step in (await self.get(account_id)).pending.values()
             if step.marker.startswith(prefix)
-        }
-        stored = {
-            key.removeprefix(prefix) for key in await keys_matching(self._entries, f"{prefix}*")
-        }
-        remaining = sorted(
-            entry_id for entry_id in stored | pending.keys() if entry_id > after_entry_id
-        )
-        chosen = remaining[:page_size]
-        page = []
-        for entry_id in chosen:
-            if entry_id in pending:
-                page.append(EntryRecord.model_validate_json(pending[entry_id]))
-                continue
-            stored_entry = await self._entries.get(f"{prefix}{entry_id}")
-            page.append(EntryRecord.model_validate_json(stored_entry.value or b""))
-        more = len(remaining) > page_size
-        return page, chosen[-1] if more and chosen else None
+        ]
+        page = await page_after(self._entries, f"{prefix}*", after, page_size)
+        entries = [EntryRecord.model_validate_json(entry.value) for entry in page.entries]
+        if page.resume_after is None:
+            listed = {entry.entry_id for entry in entries}
+            entries += [entry for entry in pending if entry.entry_id not in listed]
+        return entries, page.resume_after
 
 
 def _entry_step(entry: EntryRecord, leg: str) -> Step:

@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2
 
 from accord import money
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
+from services.orders.validation import total_violations
 
 SCOPES = ("inventory:read",)
 # The catalogue's SKU alphabet: a SKU outside it is not for sale, and is not asked about.
@@ -55,6 +56,8 @@ class InventoryCatalogue:
         self._timeout = timeout_seconds
 
     async def prices(self, skus: Sequence[str]) -> dict[str, UnitPrice]:
+        if not skus:
+            return {}  # nothing the catalogue could sell: no need to ask
         try:
             reply = await self._stub.GetPrices(
                 inventory.GetPricesRequest(skus=sorted(set(skus))), timeout=self._timeout
@@ -111,6 +114,9 @@ async def priced_lines(
             ]
         )
     _refuse_other_prices(lines, prices)
+    too_much = total_violations([line.quantity * prices[line.sku].nanos for line in lines])
+    if too_much:
+        raise invalid_argument(too_much)
     return [
         v2.OrderLine(
             sku=line.sku,

@@ -237,7 +237,11 @@ async def _accounts(bank: Bank) -> list[Any]:
 
 async def _entries(bank: Bank, account_id: str) -> list[Any]:
     ledger, _, _ = bank.open(Fuse(None))
-    entries, _ = await ledger.entries(account_id, 100_000, "")
+    entries: list[Any] = []
+    after: int | None = 0
+    while after is not None:
+        page, after = await ledger.entries(account_id, 100, after)
+        entries += page
     return entries
 
 

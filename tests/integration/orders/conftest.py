@@ -12,15 +12,13 @@ from acme.orders.v1 import orders_pb2_grpc
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from joserfc.jwk import OKPKey
 
-from accord.contracts.descriptors import load_image
 from accord.nats_cluster import free_ports
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
-from gateway.auth import AuthSettings
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
 from services.inventory import app as inventory_app
 from services.orders.app import NAME, Settings, build
+from tests.support.catalogue import catalogue_gateway as catalogue_gateway_at
 from tests.support.principals import channel_as, principal_key
 
 STAFF_SCOPES = ("orders:read", "orders:write", "orders:admin")
@@ -78,22 +76,8 @@ async def catalogue_gateway(
     accord_home: Path, inventory_service: RunningService, gateway_address: str
 ) -> AsyncIterator[Gateway]:
     """The gateway orders asks the catalogue through; it routes inventory only."""
-    settings = GatewaySettings.model_validate(
-        {
-            "listen": gateway_address,
-            "metrics_listen": "",
-            "health_check_interval_s": 0.1,
-            "rate_limit_per_s": 0,
-            "routes": {"acme.inventory": [f"127.0.0.1:{inventory_service.port}"]},
-            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(accord_home)}),
-        }
-    )
-    gateway = Gateway(settings, load_image())
-    await gateway.start()
-    try:
+    async with catalogue_gateway_at(accord_home, inventory_service, gateway_address) as gateway:
         yield gateway
-    finally:
-        await gateway.stop(0)
 
 
 @pytest.fixture

@@ -244,6 +244,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -259,6 +261,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'transfer.'},
                                                                                                           'customerId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -276,6 +280,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'account).'},
                                                                                                           'fromAccountId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -287,6 +293,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'from.'},
                                                                                                           'toAccountId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -726,6 +734,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'changedAt'],
                                                                                                              'properties': {'transferId': {'type': 'string',
                                                                                                                                            'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                            'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
@@ -741,6 +751,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'transfer.'},
                                                                                                                             'customerId': {'type': 'string',
                                                                                                                                            'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                            'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
@@ -758,6 +770,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'account).'},
                                                                                                                             'fromAccountId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -769,6 +783,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'from.'},
                                                                                                                             'toAccountId': {'type': 'string',
                                                                                                                                             'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                             'description': 'The '
                                                                                                                                                            'id '
                                                                                                                                                            'of '
@@ -1181,6 +1197,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'transferId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -1196,6 +1214,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'transfer.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -1213,6 +1233,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'account).'},
                                                                                        'fromAccountId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -1224,6 +1246,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'from.'},
                                                                                        'toAccountId': {'type': 'string',
                                                                                                        'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                        'description': 'The '
                                                                                                                       'id '
                                                                                                                       'of '
@@ -1631,6 +1655,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'changedAt'],
                                                                    'properties': {'transferId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1646,6 +1672,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'transfer.'},
                                                                                   'customerId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1663,6 +1691,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'account).'},
                                                                                   'fromAccountId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -1674,6 +1704,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'from.'},
                                                                                   'toAccountId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -2016,6 +2048,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'changedAt'],
                                                              'properties': {'transferId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2031,6 +2065,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'transfer.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2048,6 +2084,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'account).'},
                                                                             'fromAccountId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -2059,6 +2097,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'from.'},
                                                                             'toAccountId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '

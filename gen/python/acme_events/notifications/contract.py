@@ -225,6 +225,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -232,6 +234,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'order.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -500,6 +504,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -562,6 +568,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -763,6 +771,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -778,6 +788,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'transfer.'},
                                                                                                           'customerId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -795,6 +807,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'account).'},
                                                                                                           'fromAccountId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -806,6 +820,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'from.'},
                                                                                                           'toAccountId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -1069,15 +1085,16 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'HELD_FOR_REVIEW',
                                                                                                                                       'REJECTED']}}}}},
                                         'bindings': {'nats': {'x-jetstream': {'stream': 'BANKING'}}}},
-              'inAppNotification': {'address': 'acme.notifications.v1.inapp.*',
-                                    'description': "A customer's in-app notifications. The `*` is "
-                                                   'the customer id: each customer has a subject '
-                                                   'of their own, '
-                                                   '`acme.notifications.v1.inapp.<customerId>`, so '
-                                                   'that a subscriber reads only theirs, from a '
-                                                   'cursor. The codegen cannot fill in a channel '
-                                                   'parameter, so the service publishes here with '
-                                                   'the wire directly.',
+              'inAppNotification': {'address': 'acme.notifications.v1.inapp.{customerId}',
+                                    'description': "A customer's in-app notifications: each "
+                                                   'customer has a subject of their own, so that a '
+                                                   'subscriber reads only theirs, from a cursor.',
+                                    'parameters': {'customerId': {'description': 'The customer the '
+                                                                                 'notifications '
+                                                                                 'are for (the '
+                                                                                 "payload's "
+                                                                                 '`customerId`).',
+                                                                  'location': '$message.payload#/customerId'}},
                                     'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                        'title': 'In-app '
                                                                                 'notification',
@@ -1466,6 +1483,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'id.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
@@ -1895,6 +1914,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'repeats.'},
                                                                                               'webhookId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'webhook '
                                                                                                                            'to '
@@ -1902,6 +1923,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'to.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'customer '
                                                                                                                             'who '
@@ -2180,6 +2203,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'lines'],
                                                                                             'properties': {'orderId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -2187,6 +2212,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'order.'},
                                                                                                            'customerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -2445,6 +2472,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'lines'],
                                                                  'properties': {'orderId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2452,6 +2481,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'order.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -2742,6 +2773,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2804,6 +2837,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -2965,6 +3000,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -3027,6 +3064,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -3244,6 +3283,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'changedAt'],
                                                                                                                 'properties': {'transferId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3259,6 +3300,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'transfer.'},
                                                                                                                                'customerId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3276,6 +3319,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'account).'},
                                                                                                                                'fromAccountId': {'type': 'string',
                                                                                                                                                  'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                  'description': 'The '
                                                                                                                                                                 'id '
                                                                                                                                                                 'of '
@@ -3287,6 +3332,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'from.'},
                                                                                                                                'toAccountId': {'type': 'string',
                                                                                                                                                'minLength': 1,
+                                                                                                                                               'maxLength': 64,
+                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                'description': 'The '
                                                                                                                                                               'id '
                                                                                                                                                               'of '
@@ -3705,6 +3752,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'changedAt'],
                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3720,6 +3769,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'transfer.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3737,6 +3788,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'account).'},
                                                                                           'fromAccountId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -3748,6 +3801,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'from.'},
                                                                                           'toAccountId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -4024,22 +4079,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        'fetchBatch': 16}}}},
                 'sendInAppNotification': {'action': 'send',
                                           'summary': "Append a notification to its customer's "
-                                                     'in-app stream. Published on '
-                                                     '`acme.notifications.v1.inapp.<customerId>`, '
-                                                     'never on the channel address itself.',
-                                          'channel': {'address': 'acme.notifications.v1.inapp.*',
+                                                     "in-app stream, on the customer's own "
+                                                     'subject.',
+                                          'channel': {'address': 'acme.notifications.v1.inapp.{customerId}',
                                                       'description': "A customer's in-app "
-                                                                     'notifications. The `*` is '
-                                                                     'the customer id: each '
-                                                                     'customer has a subject of '
-                                                                     'their own, '
-                                                                     '`acme.notifications.v1.inapp.<customerId>`, '
+                                                                     'notifications: each customer '
+                                                                     'has a subject of their own, '
                                                                      'so that a subscriber reads '
-                                                                     'only theirs, from a cursor. '
-                                                                     'The codegen cannot fill in a '
-                                                                     'channel parameter, so the '
-                                                                     'service publishes here with '
-                                                                     'the wire directly.',
+                                                                     'only theirs, from a cursor.',
+                                                      'parameters': {'customerId': {'description': 'The '
+                                                                                                   'customer '
+                                                                                                   'the '
+                                                                                                   'notifications '
+                                                                                                   'are '
+                                                                                                   'for '
+                                                                                                   '(the '
+                                                                                                   "payload's "
+                                                                                                   '`customerId`).',
+                                                                                    'location': '$message.payload#/customerId'}},
                                                       'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                                          'title': 'In-app '
                                                                                                   'notification',
@@ -4666,6 +4723,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'id.'},
                                                                                             'customerId': {'type': 'string',
                                                                                                            'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                            'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
@@ -4817,6 +4876,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'id.'},
                                                                        'customerId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'customer '
                                                                                                      'the '
@@ -5469,6 +5530,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'repeats.'},
                                                                                                                 'webhookId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'webhook '
                                                                                                                                              'to '
@@ -5476,6 +5539,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'to.'},
                                                                                                                 'customerId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'customer '
                                                                                                                                               'who '
@@ -5761,6 +5826,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'repeats.'},
                                                                                  'webhookId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'webhook '
                                                                                                               'to '
@@ -5768,6 +5835,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'to.'},
                                                                                  'customerId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'customer '
                                                                                                                'who '
@@ -6091,6 +6160,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  'repeats.'},
                                                                                                                    'webhookId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'webhook '
                                                                                                                                                 'to '
@@ -6098,6 +6169,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'to.'},
                                                                                                                    'customerId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'customer '
                                                                                                                                                  'who '
@@ -6385,6 +6458,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'repeats.'},
                                                                                     'webhookId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'webhook '
                                                                                                                  'to '
@@ -6392,6 +6467,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'to.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'customer '
                                                                                                                   'who '
@@ -6876,6 +6953,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'id.'},
                                                                   'customerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'customer '
                                                                                                 'the '
@@ -7237,6 +7316,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'repeats.'},
                                                                             'webhookId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'webhook '
                                                                                                          'to '
@@ -7244,6 +7325,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'to.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'customer '
                                                                                                           'who '
@@ -7490,6 +7573,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'id.'},
                                                             'customerId': {'type': 'string',
                                                                            'minLength': 1,
+                                                                           'maxLength': 64,
+                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                            'description': 'The '
                                                                                           'customer '
                                                                                           'the '
@@ -7622,6 +7707,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'repeats.'},
                                                                       'webhookId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'webhook '
                                                                                                    'to '
@@ -7629,6 +7716,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'to.'},
                                                                       'customerId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'customer '
                                                                                                     'who '
