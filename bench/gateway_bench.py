@@ -219,24 +219,34 @@ async def _bench(
 ) -> dict[str, Any]:
     processes: list[asyncio.subprocess.Process] = []
     try:
+        via_gateway = f"127.0.0.1:{_free_port()}"
         common = {
             "NATS_URL": nats_server.address,
             "ACCORD_HOME": str(home),
             "ACCORD_MODE": "development",
             "ACCORD_NATS_IDENTITIES": str(home / "keys" / "nats"),  # the server's
+            # Orders prices its one order from the catalogue, through the gateway.
+            "ACCORD_GATEWAY_ADDRESS": via_gateway,
         }
         direct = f"127.0.0.1:{_free_port()}"
         orders = await _spawn("services.orders", {**common, "ACCORD_ORDERS_PORT": _port(direct)})
         processes.append(orders)
         await _wait_serving(direct, orders)
-        via_gateway = f"127.0.0.1:{_free_port()}"
+        catalogue = f"127.0.0.1:{_free_port()}"
+        inventory = await _spawn(
+            "services.inventory", {**common, "ACCORD_INVENTORY_PORT": _port(catalogue)}
+        )
+        processes.append(inventory)
+        await _wait_serving(catalogue, inventory)
         gateway = await _spawn(
             "gateway",
             {
                 **common,
                 "ACCORD_GATEWAY_LISTEN": via_gateway,
                 "ACCORD_GATEWAY_METRICS_LISTEN": f"127.0.0.1:{_free_port()}",
-                "ACCORD_GATEWAY_ROUTES": json.dumps({"acme.orders": [direct]}),
+                "ACCORD_GATEWAY_ROUTES": json.dumps(
+                    {"acme.orders": [direct], "acme.inventory": [catalogue]}
+                ),
                 # One principal makes every call here: no per-principal rate limit.
                 "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
             },
@@ -255,7 +265,7 @@ async def _bench(
         # Direct calls (and the naive proxy's) carry what the gateway would add: a principal
         # header signed with the gateway's key, since the service refuses calls without one.
         signer = PrincipalSigner.from_settings(
-            AuthSettings.model_validate({"ACCORD_HOME": str(home)})
+            AuthSettings.model_validate({"ACCORD_HOME": str(home), "mode": "development"})
         )
         principal = Principal("bench", frozenset({"orders:read", "orders:write"}), "jwt")
 
@@ -299,11 +309,7 @@ async def _bench(
 
 async def _place_order(address: str, metadata: tuple[tuple[str, str], ...]) -> str:
     """The order every GetOrder of the run reads."""
-    line = orders_pb2.OrderLine(
-        sku="sku-1",
-        quantity=2,
-        unit_price=orders_pb2.Money(currency_code="EUR", units=12, nanos=500_000_000),
-    )
+    line = orders_pb2.OrderLine(sku="TEA-1", quantity=2)  # at the catalogue's price
     async with grpc.aio.insecure_channel(address) as channel:
         placed = await orders_pb2_grpc.OrderServiceStub(channel).PlaceOrder(
             orders_pb2.PlaceOrderRequest(request_id="bench-1", customer_id="bench", lines=[line]),

@@ -5,6 +5,7 @@ import logging
 import signal
 import sys
 
+from accord.settings import ConfigurationError
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 
@@ -43,6 +44,14 @@ def main() -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access.addHandler(handler)
+    try:
+        _run(settings)
+    except ConfigurationError as error:
+        logging.getLogger("gateway").error("the gateway refuses to start: %s", error)
+        sys.exit(2)
+
+
+def _run(settings: GatewaySettings) -> None:
     if settings.uvloop:
         try:
             import uvloop

@@ -9,7 +9,7 @@ import os
 import uuid
 
 from acme_sdk import AsyncAcme
-from acme_sdk.orders.v2 import GetOrderRequest, Money, OrderLine, OrderStatus, PlaceOrderRequest
+from acme_sdk.orders.v2 import GetOrderRequest, OrderLine, OrderStatus, PlaceOrderRequest
 
 
 async def main() -> None:
@@ -18,13 +18,7 @@ async def main() -> None:
             PlaceOrderRequest(
                 request_id=uuid.uuid4().hex,
                 customer_id="alice",
-                lines=[
-                    OrderLine(
-                        sku="TEA-1",
-                        quantity=2,
-                        unit_price=Money(currency_code="USD", units=4, nanos=500_000_000),
-                    )
-                ],
+                lines=[OrderLine(sku="TEA-1", quantity=2)],  # priced by the catalogue
                 payment_token="tok_visa",
             )
         )
@@ -42,7 +36,7 @@ const acme = connect({ baseUrl: "http://127.0.0.1:50050", token: process.env.TOK
 const placed = await acme.orders.v2.placeOrder({
   requestId: randomUUID().replaceAll("-", ""),
   customerId: "alice",
-  lines: [{ sku: "TEA-1", quantity: 2, unitPrice: { currencyCode: "USD", units: 4n, nanos: 500_000_000 } }],
+  lines: [{ sku: "TEA-1", quantity: 2 }], // priced by the catalogue
   paymentToken: "tok_visa",
 });
 const found = await acme.orders.v2.getOrder({ orderId: placed.order.orderId });

@@ -109,13 +109,7 @@ def order_request() -> orders.v2.PlaceOrderRequest:
     return orders.v2.PlaceOrderRequest(
         request_id=uuid.uuid4().hex,
         customer_id=CUSTOMER,
-        lines=[
-            orders.v2.OrderLine(
-                sku="TEA-1",
-                quantity=1,
-                unit_price=orders.v2.Money(currency_code="USD", units=4, nanos=500_000_000),
-            )
-        ],
+        lines=[orders.v2.OrderLine(sku="TEA-1", quantity=1)],  # priced by the catalogue
         payment_token="tok_visa",
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from accord import devkeys
+from accord.settings import ConfigurationError
 from gateway.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 
 
@@ -76,7 +77,7 @@ async def test_token_for_another_audience_or_issuer_is_refused(
 
 def test_configured_jwks_file_must_exist(tmp_path: Path) -> None:
     settings = AuthSettings(jwks_file=tmp_path / "nope.json")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConfigurationError, match=r"nope\.json"):
         Authenticator.from_settings(settings)
 
 

@@ -14,15 +14,18 @@ export const CONTRACT: ServiceContract = {
   methods: {
     getStock: { idempotent: true, timeoutMs: 5000 },
     setStock: { idempotent: true, timeoutMs: 10000 },
+    getPrices: { idempotent: true, timeoutMs: 5000 },
+    setPrice: { idempotent: true, timeoutMs: 10000 },
   },
 };
 
 /**
  * A client of acme.inventory.v1.InventoryService.
  *
- * InventoryService tells how many units of a product are available, and lets staff set
- * the stock. Stock is reserved and released by events: when an order's payment is
- * authorized, and when an order is cancelled.
+ * InventoryService owns the catalogue: how many units of each product are available, and
+ * what one unit costs. Staff set both; the orders service prices every order from here,
+ * never from what a customer says. Stock is reserved and released by events: when an
+ * order's payment is authorized, and when an order is cancelled.
  */
 export function createInventoryServiceClient(
   transport: Transport,

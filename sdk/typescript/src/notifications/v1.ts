@@ -14,7 +14,8 @@ export const CONTRACT: ServiceContract = {
   methods: {
     listNotifications: { idempotent: true, timeoutMs: 5000 },
     subscribe: { idempotent: true, resumption: { request: "cursor", response: "cursor" } },
-    setPreferences: { idempotent: true, timeoutMs: 10000 },
+    setPreferences: { idempotent: false, timeoutMs: 10000 },
+    verifyEmail: { idempotent: false, timeoutMs: 10000 },
     registerWebhook: { idempotent: false, timeoutMs: 10000 },
     listWebhooks: { idempotent: true, timeoutMs: 5000 },
     sendNotification: { idempotent: true, timeoutMs: 10000 },
@@ -27,9 +28,9 @@ export const CONTRACT: ServiceContract = {
  *
  * NotificationService is how the platform talks to customers: every notification is made
  * once, from the event that caused it, and delivered on each of the customer's channels:
- * in the app (ListNotifications, Subscribe), by email when the customer gave an address
- * (SetPreferences), and to every webhook endpoint the customer registered
- * (RegisterWebhook).
+ * in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+ * proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+ * customer registered (RegisterWebhook).
  */
 export function createNotificationServiceClient(
   transport: Transport,

@@ -24,7 +24,7 @@ function order(): orders.v2.PlaceOrderRequest | Record<string, unknown> {
   return {
     requestId: randomUUID().replaceAll("-", ""),
     customerId: me,
-    lines: [{ sku: "TEA-1", quantity: 1, unitPrice: { currencyCode: "USD", units: 4n, nanos: 500_000_000 } }],
+    lines: [{ sku: "TEA-1", quantity: 1 }], // priced by the catalogue
     paymentToken: "tok_visa",
   };
 }

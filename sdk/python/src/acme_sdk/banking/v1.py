@@ -145,8 +145,8 @@ class AsyncBankingServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> DepositResponse:
         """Deposit credits an account with money from outside the bank (staff funding). It is
-        idempotent on `request_id`: a retry with the same content changes nothing again, and
-        the same id with other content is refused with ALREADY_EXISTS.
+        idempotent on `request_id`, forever: a retry with the same content changes nothing
+        again, and the same id with other content is refused with ALREADY_EXISTS.
 
         Scopes: banking:admin. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -170,8 +170,10 @@ class AsyncBankingServiceClient:
         completed, held for review or rejected (also when the source account cannot cover the
         amount). It is idempotent on `request_id` per customer: a retry with the same content
         returns the same transfer, and the same id with other content is refused with
-        ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-        not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+        ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+        settled once, forever. A source account the caller does not own, and a destination
+        that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+        so that no answer tells whether another customer's account exists in some currency.
 
         Scopes: banking:write. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 15 s.
         """
@@ -302,8 +304,8 @@ class BankingServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> DepositResponse:
         """Deposit credits an account with money from outside the bank (staff funding). It is
-        idempotent on `request_id`: a retry with the same content changes nothing again, and
-        the same id with other content is refused with ALREADY_EXISTS.
+        idempotent on `request_id`, forever: a retry with the same content changes nothing
+        again, and the same id with other content is refused with ALREADY_EXISTS.
 
         Scopes: banking:admin. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -327,8 +329,10 @@ class BankingServiceClient:
         completed, held for review or rejected (also when the source account cannot cover the
         amount). It is idempotent on `request_id` per customer: a retry with the same content
         returns the same transfer, and the same id with other content is refused with
-        ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-        not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+        ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+        settled once, forever. A source account the caller does not own, and a destination
+        that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+        so that no answer tells whether another customer's account exists in some currency.
 
         Scopes: banking:write. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 15 s.
         """

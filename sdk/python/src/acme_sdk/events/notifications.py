@@ -3,6 +3,7 @@
 
 - `IN_APP_NOTIFICATION`: Append a notification to its customer's in-app stream, on the customer's own subject.
 - `EMAIL`: Put a rendered email in the outbox.
+- `EMAIL_VERIFICATION`: Put the verification email of a new address in the outbox.
 - `WEBHOOK_DELIVERY`: Queue one notification for one webhook endpoint.
 """
 
@@ -43,6 +44,22 @@ class Email(BaseModel):
     body: str = Field(..., description='The plain-text body.')
 
 
+class EmailVerification(BaseModel):
+    """
+    The verification email of a new address: it carries a code that the customer gives back to VerifyEmail. Nothing else is sent to the address until then.
+    """
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    verificationId: str = Field(..., description='Unique per code sent; also the event id.', min_length=1)
+    customerId: str = Field(..., description='The customer who gave the address.', pattern='^[A-Za-z0-9_-]{1,64}$')
+    to: str = Field(..., description='The address to verify.', max_length=254, min_length=3)
+    subject: str = Field(..., description='The subject line.', min_length=1)
+    body: str = Field(..., description='The plain-text body, which holds the code.', min_length=1)
+    code: str = Field(..., description='The six-digit code, for a sender that renders its own template.', pattern='^[0-9]{6}$')
+    expireTime: AwareDatetime = Field(..., description='When the code stops working, RFC 3339 in UTC.')
+
+
 class WebhookDelivery(BaseModel):
     """
     One notification to POST to one webhook. The URL and the secret are looked up when the delivery is made, so that no secret is ever stored in a stream.
@@ -71,6 +88,14 @@ EMAIL: EventType[Email] = EventType(
     event_type='acme.notifications.v1.email.outbox',
     source='/acme/notifications',
     payload=Email,
+)
+EMAIL_VERIFICATION: EventType[EmailVerification] = EventType(
+    name='EmailVerification',
+    address='acme.notifications.v1.email.verification',
+    stream='NOTIFICATIONS_EMAIL',
+    event_type='acme.notifications.v1.email.verification',
+    source='/acme/notifications',
+    payload=EmailVerification,
 )
 WEBHOOK_DELIVERY: EventType[WebhookDelivery] = EventType(
     name='WebhookDelivery',

@@ -3,9 +3,9 @@
 
 NotificationService is how the platform talks to customers: every notification is made
 once, from the event that caused it, and delivered on each of the customer's channels:
-in the app (ListNotifications, Subscribe), by email when the customer gave an address
-(SetPreferences), and to every webhook endpoint the customer registered
-(RegisterWebhook).
+in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+customer registered (RegisterWebhook).
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
@@ -26,6 +26,8 @@ from acme.notifications.v1.notifications_pb2 import (
     SetPreferencesResponse,
     SubscribeRequest,
     SubscribeResponse,
+    VerifyEmailRequest,
+    VerifyEmailResponse,
 )
 
 from .._runtime import DEFAULT, AsyncConnection, Connection, Lifecycle, Method, Resumption, Timeout
@@ -53,7 +55,15 @@ _SET_PREFERENCES: Method[SetPreferencesRequest, SetPreferencesResponse] = Method
     '/acme.notifications.v1.NotificationService/SetPreferences',
     SetPreferencesRequest,
     SetPreferencesResponse,
-    idempotent=True,
+    idempotent=False,
+    default_timeout=10.0,
+    resumption=None,
+)
+_VERIFY_EMAIL: Method[VerifyEmailRequest, VerifyEmailResponse] = Method(
+    '/acme.notifications.v1.NotificationService/VerifyEmail',
+    VerifyEmailRequest,
+    VerifyEmailResponse,
+    idempotent=False,
     default_timeout=10.0,
     resumption=None,
 )
@@ -148,12 +158,41 @@ class AsyncNotificationServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> SetPreferencesResponse:
         """SetPreferences replaces a customer's delivery preferences, for example the address
-        that email notifications go to.
+        that email notifications go to. A new address is not used at once: it gets one email,
+        with a six-digit code valid for an hour, and nothing else is sent to it until
+        VerifyEmail proves the customer read it. Setting the same unverified address again
+        sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+        hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+        changes nothing.
 
-        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
+        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
         """
         return await self._connection.unary(
             _SET_PREFERENCES,
+            request,
+            timeout=timeout,
+            metadata=metadata,
+            lifecycle=LIFECYCLE,
+        )
+
+    async def verify_email(
+        self,
+        request: VerifyEmailRequest,
+        *,
+        timeout: Timeout = DEFAULT,
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> VerifyEmailResponse:
+        """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+        the code emailed there: from then on, email notifications go to it. A wrong code is
+        refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+        longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+        ask for a new one with SetPreferences). With no address waiting for its proof,
+        FAILED_PRECONDITION (EMAIL_NOT_PENDING).
+
+        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
+        """
+        return await self._connection.unary(
+            _VERIFY_EMAIL,
             request,
             timeout=timeout,
             metadata=metadata,
@@ -170,7 +209,12 @@ class AsyncNotificationServiceClient:
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
 
         Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
         """
@@ -209,9 +253,10 @@ class AsyncNotificationServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> SendNotificationResponse:
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
 
         Scopes: notifications:send. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -302,12 +347,41 @@ class NotificationServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> SetPreferencesResponse:
         """SetPreferences replaces a customer's delivery preferences, for example the address
-        that email notifications go to.
+        that email notifications go to. A new address is not used at once: it gets one email,
+        with a six-digit code valid for an hour, and nothing else is sent to it until
+        VerifyEmail proves the customer read it. Setting the same unverified address again
+        sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+        hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+        changes nothing.
 
-        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
+        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
         """
         return self._connection.unary(
             _SET_PREFERENCES,
+            request,
+            timeout=timeout,
+            metadata=metadata,
+            lifecycle=LIFECYCLE,
+        )
+
+    def verify_email(
+        self,
+        request: VerifyEmailRequest,
+        *,
+        timeout: Timeout = DEFAULT,
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> VerifyEmailResponse:
+        """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+        the code emailed there: from then on, email notifications go to it. A wrong code is
+        refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+        longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+        ask for a new one with SetPreferences). With no address waiting for its proof,
+        FAILED_PRECONDITION (EMAIL_NOT_PENDING).
+
+        Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
+        """
+        return self._connection.unary(
+            _VERIFY_EMAIL,
             request,
             timeout=timeout,
             metadata=metadata,
@@ -324,7 +398,12 @@ class NotificationServiceClient:
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
 
         Scopes: notifications:write. `customer_id` must name the caller (or any, with notifications:admin). Idempotency: IDEMPOTENCY_UNKNOWN, never retried. Default deadline: 10 s.
         """
@@ -363,9 +442,10 @@ class NotificationServiceClient:
         metadata: Sequence[tuple[str, str]] = (),
     ) -> SendNotificationResponse:
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
 
         Scopes: notifications:send. Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """

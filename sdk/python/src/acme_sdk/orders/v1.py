@@ -94,8 +94,11 @@ class AsyncOrderServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> PlaceOrderResponse:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+        idempotent on `request_id`: a retry with the same id returns the order the first call
+        created. A product the catalogue does not sell, or sells in another currency, gets
+        INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+        FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
 
         Scopes: orders:write. `customer_id` must name the caller (or any, with orders:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -204,8 +207,11 @@ class OrderServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> PlaceOrderResponse:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+        idempotent on `request_id`: a retry with the same id returns the order the first call
+        created. A product the catalogue does not sell, or sells in another currency, gets
+        INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+        FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
 
         Scopes: orders:write. `customer_id` must name the caller (or any, with orders:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """

@@ -85,8 +85,13 @@ class AsyncOrderServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> PlaceOrderResponse:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id and content returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+        (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+        same id and content returns the order the first call created, at the prices it got. A
+        product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+        that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+        PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+        catalogue cannot be asked.
 
         Scopes: orders:write. `customer_id` must name the caller (or any, with orders:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """
@@ -194,8 +199,13 @@ class OrderServiceClient:
         timeout: Timeout = DEFAULT,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> PlaceOrderResponse:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id and content returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+        (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+        same id and content returns the order the first call created, at the prices it got. A
+        product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+        that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+        PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+        catalogue cannot be asked.
 
         Scopes: orders:write. `customer_id` must name the caller (or any, with orders:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE. Default deadline: 10 s.
         """

@@ -28,7 +28,7 @@ from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\x87\x02\n\x10InventoryService\x12t\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12u\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\x0finventory:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"R\n\x05Price\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"&\n\x10GetPricesRequest\x12\x12\n\x04skus\x18\x01 \x03(\tR\x04skus\"E\n\x11GetPricesResponse\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32\x18.acme.inventory.v1.PriceR\x06prices\"\\\n\x0fSetPriceRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"B\n\x10SetPriceResponse\x12.\n\x05price\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.PriceR\x05price\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xf7\x03\n\x10InventoryService\x12t\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12u\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\x0finventory:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12w\n\tGetPrices\x12#.acme.inventory.v1.GetPricesRequest\x1a$.acme.inventory.v1.GetPricesResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12u\n\x08SetPrice\x12\".acme.inventory.v1.SetPriceRequest\x1a#.acme.inventory.v1.SetPriceResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\x0finventory:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,16 +41,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\220\002\002\242\273\030\021\n\017inventory:admin\262\273\030\004\n\002\010\n'
-  _globals['_STOCK']._serialized_start=127
-  _globals['_STOCK']._serialized_end=182
-  _globals['_GETSTOCKREQUEST']._serialized_start=184
-  _globals['_GETSTOCKREQUEST']._serialized_end=219
-  _globals['_GETSTOCKRESPONSE']._serialized_start=221
-  _globals['_GETSTOCKRESPONSE']._serialized_end=287
-  _globals['_SETSTOCKREQUEST']._serialized_start=289
-  _globals['_SETSTOCKREQUEST']._serialized_end=354
-  _globals['_SETSTOCKRESPONSE']._serialized_start=356
-  _globals['_SETSTOCKRESPONSE']._serialized_end=422
-  _globals['_INVENTORYSERVICE']._serialized_start=425
-  _globals['_INVENTORYSERVICE']._serialized_end=688
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._loaded_options = None
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005'
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._loaded_options = None
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._serialized_options = b'\220\002\002\242\273\030\021\n\017inventory:admin\262\273\030\004\n\002\010\n'
+  _globals['_MONEY']._serialized_start=127
+  _globals['_MONEY']._serialized_end=215
+  _globals['_PRICE']._serialized_start=217
+  _globals['_PRICE']._serialized_end=299
+  _globals['_GETPRICESREQUEST']._serialized_start=301
+  _globals['_GETPRICESREQUEST']._serialized_end=339
+  _globals['_GETPRICESRESPONSE']._serialized_start=341
+  _globals['_GETPRICESRESPONSE']._serialized_end=410
+  _globals['_SETPRICEREQUEST']._serialized_start=412
+  _globals['_SETPRICEREQUEST']._serialized_end=504
+  _globals['_SETPRICERESPONSE']._serialized_start=506
+  _globals['_SETPRICERESPONSE']._serialized_end=572
+  _globals['_STOCK']._serialized_start=574
+  _globals['_STOCK']._serialized_end=629
+  _globals['_GETSTOCKREQUEST']._serialized_start=631
+  _globals['_GETSTOCKREQUEST']._serialized_end=666
+  _globals['_GETSTOCKRESPONSE']._serialized_start=668
+  _globals['_GETSTOCKRESPONSE']._serialized_end=734
+  _globals['_SETSTOCKREQUEST']._serialized_start=736
+  _globals['_SETSTOCKREQUEST']._serialized_end=801
+  _globals['_SETSTOCKRESPONSE']._serialized_start=803
+  _globals['_SETSTOCKRESPONSE']._serialized_end=869
+  _globals['_INVENTORYSERVICE']._serialized_start=872
+  _globals['_INVENTORYSERVICE']._serialized_end=1375
 # @@protoc_insertion_point(module_scope)

@@ -791,8 +791,8 @@ export const BankingService: GenService<{
   },
   /**
    * Deposit credits an account with money from outside the bank (staff funding). It is
-   * idempotent on `request_id`: a retry with the same content changes nothing again, and
-   * the same id with other content is refused with ALREADY_EXISTS.
+   * idempotent on `request_id`, forever: a retry with the same content changes nothing
+   * again, and the same id with other content is refused with ALREADY_EXISTS.
    *
    * @generated from rpc acme.banking.v1.BankingService.Deposit
    */
@@ -807,8 +807,10 @@ export const BankingService: GenService<{
    * completed, held for review or rejected (also when the source account cannot cover the
    * amount). It is idempotent on `request_id` per customer: a retry with the same content
    * returns the same transfer, and the same id with other content is refused with
-   * ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-   * not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+   * ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+   * settled once, forever. A source account the caller does not own, and a destination
+   * that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+   * so that no answer tells whether another customer's account exists in some currency.
    *
    * @generated from rpc acme.banking.v1.BankingService.Transfer
    */

@@ -12,7 +12,163 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/inventory/v1/inventory.proto.
  */
 export const file_acme_inventory_v1_inventory: GenFile = /*@__PURE__*/
-  fileDesc("CiFhY21lL2ludmVudG9yeS92MS9pbnZlbnRvcnkucHJvdG8SEWFjbWUuaW52ZW50b3J5LnYxIicKBVN0b2NrEgsKA3NrdRgBIAEoCRIRCglhdmFpbGFibGUYAiABKAMiHgoPR2V0U3RvY2tSZXF1ZXN0EgsKA3NrdRgBIAEoCSI7ChBHZXRTdG9ja1Jlc3BvbnNlEicKBXN0b2NrGAEgASgLMhguYWNtZS5pbnZlbnRvcnkudjEuU3RvY2siMQoPU2V0U3RvY2tSZXF1ZXN0EgsKA3NrdRgBIAEoCRIRCglhdmFpbGFibGUYAiABKAMiOwoQU2V0U3RvY2tSZXNwb25zZRInCgVzdG9jaxgBIAEoCzIYLmFjbWUuaW52ZW50b3J5LnYxLlN0b2NrMocCChBJbnZlbnRvcnlTZXJ2aWNlEnQKCEdldFN0b2NrEiIuYWNtZS5pbnZlbnRvcnkudjEuR2V0U3RvY2tSZXF1ZXN0GiMuYWNtZS5pbnZlbnRvcnkudjEuR2V0U3RvY2tSZXNwb25zZSIfkAIBorsYEAoOaW52ZW50b3J5OnJlYWSyuxgECgIIBRJ1CghTZXRTdG9jaxIiLmFjbWUuaW52ZW50b3J5LnYxLlNldFN0b2NrUmVxdWVzdBojLmFjbWUuaW52ZW50b3J5LnYxLlNldFN0b2NrUmVzcG9uc2UiIJACAqK7GBEKD2ludmVudG9yeTphZG1pbrK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy]);
+  fileDesc("CiFhY21lL2ludmVudG9yeS92MS9pbnZlbnRvcnkucHJvdG8SEWFjbWUuaW52ZW50b3J5LnYxIjwKBU1vbmV5EhUKDWN1cnJlbmN5X2NvZGUYASABKAkSDQoFdW5pdHMYAiABKAMSDQoFbmFub3MYAyABKAUiQgoFUHJpY2USCwoDc2t1GAEgASgJEiwKCnVuaXRfcHJpY2UYAiABKAsyGC5hY21lLmludmVudG9yeS52MS5Nb25leSIgChBHZXRQcmljZXNSZXF1ZXN0EgwKBHNrdXMYASADKAkiPQoRR2V0UHJpY2VzUmVzcG9uc2USKAoGcHJpY2VzGAEgAygLMhguYWNtZS5pbnZlbnRvcnkudjEuUHJpY2UiTAoPU2V0UHJpY2VSZXF1ZXN0EgsKA3NrdRgBIAEoCRIsCgp1bml0X3ByaWNlGAIgASgLMhguYWNtZS5pbnZlbnRvcnkudjEuTW9uZXkiOwoQU2V0UHJpY2VSZXNwb25zZRInCgVwcmljZRgBIAEoCzIYLmFjbWUuaW52ZW50b3J5LnYxLlByaWNlIicKBVN0b2NrEgsKA3NrdRgBIAEoCRIRCglhdmFpbGFibGUYAiABKAMiHgoPR2V0U3RvY2tSZXF1ZXN0EgsKA3NrdRgBIAEoCSI7ChBHZXRTdG9ja1Jlc3BvbnNlEicKBXN0b2NrGAEgASgLMhguYWNtZS5pbnZlbnRvcnkudjEuU3RvY2siMQoPU2V0U3RvY2tSZXF1ZXN0EgsKA3NrdRgBIAEoCRIRCglhdmFpbGFibGUYAiABKAMiOwoQU2V0U3RvY2tSZXNwb25zZRInCgVzdG9jaxgBIAEoCzIYLmFjbWUuaW52ZW50b3J5LnYxLlN0b2NrMvcDChBJbnZlbnRvcnlTZXJ2aWNlEnQKCEdldFN0b2NrEiIuYWNtZS5pbnZlbnRvcnkudjEuR2V0U3RvY2tSZXF1ZXN0GiMuYWNtZS5pbnZlbnRvcnkudjEuR2V0U3RvY2tSZXNwb25zZSIfkAIBorsYEAoOaW52ZW50b3J5OnJlYWSyuxgECgIIBRJ1CghTZXRTdG9jaxIiLmFjbWUuaW52ZW50b3J5LnYxLlNldFN0b2NrUmVxdWVzdBojLmFjbWUuaW52ZW50b3J5LnYxLlNldFN0b2NrUmVzcG9uc2UiIJACAqK7GBEKD2ludmVudG9yeTphZG1pbrK7GAQKAggKEncKCUdldFByaWNlcxIjLmFjbWUuaW52ZW50b3J5LnYxLkdldFByaWNlc1JlcXVlc3QaJC5hY21lLmludmVudG9yeS52MS5HZXRQcmljZXNSZXNwb25zZSIfkAIBorsYEAoOaW52ZW50b3J5OnJlYWSyuxgECgIIBRJ1CghTZXRQcmljZRIiLmFjbWUuaW52ZW50b3J5LnYxLlNldFByaWNlUmVxdWVzdBojLmFjbWUuaW52ZW50b3J5LnYxLlNldFByaWNlUmVzcG9uc2UiIJACAqK7GBEKD2ludmVudG9yeTphZG1pbrK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy]);
+
+/**
+ * Money is an amount in one currency, shaped like google.type.Money (same fields, same
+ * numbers), which later versions use directly.
+ *
+ * @generated from message acme.inventory.v1.Money
+ */
+export type Money = Message<"acme.inventory.v1.Money"> & {
+  /**
+   * The three-letter ISO 4217 currency code, for example "USD".
+   *
+   * @generated from field: string currency_code = 1;
+   */
+  currencyCode: string;
+
+  /**
+   * The whole units of the amount; for "USD", 1 unit is one dollar.
+   *
+   * @generated from field: int64 units = 2;
+   */
+  units: bigint;
+
+  /**
+   * The nano (10^-9) units of the amount, from 0 to 999,999,999 for a positive amount;
+   * $4.50 is units 4 and nanos 500,000,000.
+   *
+   * @generated from field: int32 nanos = 3;
+   */
+  nanos: number;
+};
+
+/**
+ * Describes the message acme.inventory.v1.Money.
+ * Use `create(MoneySchema)` to create a new message.
+ */
+export const MoneySchema: GenMessage<Money> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 0);
+
+/**
+ * Price is what one unit of a product costs.
+ *
+ * @generated from message acme.inventory.v1.Price
+ */
+export type Price = Message<"acme.inventory.v1.Price"> & {
+  /**
+   * The stock-keeping unit of the product.
+   *
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * The price of one unit, positive.
+   *
+   * @generated from field: acme.inventory.v1.Money unit_price = 2;
+   */
+  unitPrice?: Money | undefined;
+};
+
+/**
+ * Describes the message acme.inventory.v1.Price.
+ * Use `create(PriceSchema)` to create a new message.
+ */
+export const PriceSchema: GenMessage<Price> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 1);
+
+/**
+ * GetPricesRequest names the products to price.
+ *
+ * @generated from message acme.inventory.v1.GetPricesRequest
+ */
+export type GetPricesRequest = Message<"acme.inventory.v1.GetPricesRequest"> & {
+  /**
+   * The stock-keeping units, 1 to 100 of them, each 1 to 64 letters, digits, '-' or '_'.
+   *
+   * @generated from field: repeated string skus = 1;
+   */
+  skus: string[];
+};
+
+/**
+ * Describes the message acme.inventory.v1.GetPricesRequest.
+ * Use `create(GetPricesRequestSchema)` to create a new message.
+ */
+export const GetPricesRequestSchema: GenMessage<GetPricesRequest> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 2);
+
+/**
+ * GetPricesResponse carries the prices the catalogue has.
+ *
+ * @generated from message acme.inventory.v1.GetPricesResponse
+ */
+export type GetPricesResponse = Message<"acme.inventory.v1.GetPricesResponse"> & {
+  /**
+   * One price per product asked for that the catalogue sells, in no particular order.
+   *
+   * @generated from field: repeated acme.inventory.v1.Price prices = 1;
+   */
+  prices: Price[];
+};
+
+/**
+ * Describes the message acme.inventory.v1.GetPricesResponse.
+ * Use `create(GetPricesResponseSchema)` to create a new message.
+ */
+export const GetPricesResponseSchema: GenMessage<GetPricesResponse> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 3);
+
+/**
+ * SetPriceRequest sets the price of one unit of a product.
+ *
+ * @generated from message acme.inventory.v1.SetPriceRequest
+ */
+export type SetPriceRequest = Message<"acme.inventory.v1.SetPriceRequest"> & {
+  /**
+   * The stock-keeping unit, 1 to 64 letters, digits, '-' or '_'.
+   *
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * The price of one unit: positive, at most 1,000,000 units of its currency.
+   *
+   * @generated from field: acme.inventory.v1.Money unit_price = 2;
+   */
+  unitPrice?: Money | undefined;
+};
+
+/**
+ * Describes the message acme.inventory.v1.SetPriceRequest.
+ * Use `create(SetPriceRequestSchema)` to create a new message.
+ */
+export const SetPriceRequestSchema: GenMessage<SetPriceRequest> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 4);
+
+/**
+ * SetPriceResponse carries the price as it now is.
+ *
+ * @generated from message acme.inventory.v1.SetPriceResponse
+ */
+export type SetPriceResponse = Message<"acme.inventory.v1.SetPriceResponse"> & {
+  /**
+   * The product's price.
+   *
+   * @generated from field: acme.inventory.v1.Price price = 1;
+   */
+  price?: Price | undefined;
+};
+
+/**
+ * Describes the message acme.inventory.v1.SetPriceResponse.
+ * Use `create(SetPriceResponseSchema)` to create a new message.
+ */
+export const SetPriceResponseSchema: GenMessage<SetPriceResponse> = /*@__PURE__*/
+  messageDesc(file_acme_inventory_v1_inventory, 5);
 
 /**
  * Stock is what the catalogue holds of one product.
@@ -41,7 +197,7 @@ export type Stock = Message<"acme.inventory.v1.Stock"> & {
  * Use `create(StockSchema)` to create a new message.
  */
 export const StockSchema: GenMessage<Stock> = /*@__PURE__*/
-  messageDesc(file_acme_inventory_v1_inventory, 0);
+  messageDesc(file_acme_inventory_v1_inventory, 6);
 
 /**
  * GetStockRequest names one product.
@@ -62,7 +218,7 @@ export type GetStockRequest = Message<"acme.inventory.v1.GetStockRequest"> & {
  * Use `create(GetStockRequestSchema)` to create a new message.
  */
 export const GetStockRequestSchema: GenMessage<GetStockRequest> = /*@__PURE__*/
-  messageDesc(file_acme_inventory_v1_inventory, 1);
+  messageDesc(file_acme_inventory_v1_inventory, 7);
 
 /**
  * GetStockResponse carries the stock asked for.
@@ -83,7 +239,7 @@ export type GetStockResponse = Message<"acme.inventory.v1.GetStockResponse"> & {
  * Use `create(GetStockResponseSchema)` to create a new message.
  */
 export const GetStockResponseSchema: GenMessage<GetStockResponse> = /*@__PURE__*/
-  messageDesc(file_acme_inventory_v1_inventory, 2);
+  messageDesc(file_acme_inventory_v1_inventory, 8);
 
 /**
  * SetStockRequest sets the available units of one product.
@@ -111,7 +267,7 @@ export type SetStockRequest = Message<"acme.inventory.v1.SetStockRequest"> & {
  * Use `create(SetStockRequestSchema)` to create a new message.
  */
 export const SetStockRequestSchema: GenMessage<SetStockRequest> = /*@__PURE__*/
-  messageDesc(file_acme_inventory_v1_inventory, 3);
+  messageDesc(file_acme_inventory_v1_inventory, 9);
 
 /**
  * SetStockResponse carries the stock as it now is.
@@ -132,12 +288,13 @@ export type SetStockResponse = Message<"acme.inventory.v1.SetStockResponse"> & {
  * Use `create(SetStockResponseSchema)` to create a new message.
  */
 export const SetStockResponseSchema: GenMessage<SetStockResponse> = /*@__PURE__*/
-  messageDesc(file_acme_inventory_v1_inventory, 4);
+  messageDesc(file_acme_inventory_v1_inventory, 10);
 
 /**
- * InventoryService tells how many units of a product are available, and lets staff set
- * the stock. Stock is reserved and released by events: when an order's payment is
- * authorized, and when an order is cancelled.
+ * InventoryService owns the catalogue: how many units of each product are available, and
+ * what one unit costs. Staff set both; the orders service prices every order from here,
+ * never from what a customer says. Stock is reserved and released by events: when an
+ * order's payment is authorized, and when an order is cancelled.
  *
  * @generated from service acme.inventory.v1.InventoryService
  */
@@ -163,6 +320,30 @@ export const InventoryService: GenService<{
     methodKind: "unary";
     input: typeof SetStockRequestSchema;
     output: typeof SetStockResponseSchema;
+  },
+  /**
+   * GetPrices returns the price of one unit of each product asked for that the catalogue
+   * sells. A product that is not in the catalogue, or has no price yet, is left out of the
+   * answer: it cannot be ordered.
+   *
+   * @generated from rpc acme.inventory.v1.InventoryService.GetPrices
+   */
+  getPrices: {
+    methodKind: "unary";
+    input: typeof GetPricesRequestSchema;
+    output: typeof GetPricesResponseSchema;
+  },
+  /**
+   * SetPrice sets the price of one unit of a product of the catalogue; orders placed from
+   * then on pay it. A product that is not in the catalogue (SetStock adds it) gets
+   * NOT_FOUND.
+   *
+   * @generated from rpc acme.inventory.v1.InventoryService.SetPrice
+   */
+  setPrice: {
+    methodKind: "unary";
+    input: typeof SetPriceRequestSchema;
+    output: typeof SetPriceResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_acme_inventory_v1_inventory, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/notifications/v1/notifications.proto.
  */
 export const file_acme_notifications_v1_notifications: GenFile = /*@__PURE__*/
-  fileDesc("CilhY21lL25vdGlmaWNhdGlvbnMvdjEvbm90aWZpY2F0aW9ucy5wcm90bxIVYWNtZS5ub3RpZmljYXRpb25zLnYxIswCCgxOb3RpZmljYXRpb24SFwoPbm90aWZpY2F0aW9uX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEgwKBGJvZHkYBCABKAkSEgoKZXZlbnRfdHlwZRgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASRwoKYXR0cmlidXRlcxgHIAMoCzIzLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24uQXR0cmlidXRlc0VudHJ5EjAKCGNoYW5uZWxzGAggAygOMh4uYWNtZS5ub3RpZmljYXRpb25zLnYxLkNoYW5uZWwaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJInAKGUxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USOgoNbm90aWZpY2F0aW9ucxgBIAMoCzIjLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjcKEFN1YnNjcmliZVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSDgoGY3Vyc29yGAIgASgEIl4KEVN1YnNjcmliZVJlc3BvbnNlEjkKDG5vdGlmaWNhdGlvbhgBIAEoCzIjLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24SDgoGY3Vyc29yGAIgASgEIjEKC1ByZWZlcmVuY2VzEhMKC2N1c3RvbWVyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJIjsKFVNldFByZWZlcmVuY2VzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCSJRChZTZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEjcKC3ByZWZlcmVuY2VzGAEgASgLMiIuYWNtZS5ub3RpZmljYXRpb25zLnYxLlByZWZlcmVuY2VzInAKB1dlYmhvb2sSEgoKd2ViaG9va19pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRILCgN1cmwYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFlJlZ2lzdGVyV2ViaG9va1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSCwoDdXJsGAIgASgJIloKF1JlZ2lzdGVyV2ViaG9va1Jlc3BvbnNlEi8KB3dlYmhvb2sYASABKAsyHi5hY21lLm5vdGlmaWNhdGlvbnMudjEuV2ViaG9vaxIOCgZzZWNyZXQYAiABKAkiKgoTTGlzdFdlYmhvb2tzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCSJIChRMaXN0V2ViaG9va3NSZXNwb25zZRIwCgh3ZWJob29rcxgBIAMoCzIeLmFjbWUubm90aWZpY2F0aW9ucy52MS5XZWJob29rIj8KFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhIKCndlYmhvb2tfaWQYAiABKAkiFwoVRGVsZXRlV2ViaG9va1Jlc3BvbnNlIrECChdTZW5kTm90aWZpY2F0aW9uUmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSDAoEYm9keRgEIAEoCRISCgpldmVudF90eXBlGAUgASgJElIKCmF0dHJpYnV0ZXMYBiADKAsyPi5hY21lLm5vdGlmaWNhdGlvbnMudjEuU2VuZE5vdGlmaWNhdGlvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5EjAKCGNoYW5uZWxzGAcgAygOMh4uYWNtZS5ub3RpZmljYXRpb25zLnYxLkNoYW5uZWwaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikQEKGFNlbmROb3RpZmljYXRpb25SZXNwb25zZRI5Cgxub3RpZmljYXRpb24YASABKAsyIy5hY21lLm5vdGlmaWNhdGlvbnMudjEuTm90aWZpY2F0aW9uEjoKEmRlbGl2ZXJlZF9jaGFubmVscxgCIAMoDjIeLmFjbWUubm90aWZpY2F0aW9ucy52MS5DaGFubmVsKl4KB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhIKDkNIQU5ORUxfSU5fQVBQEAESEQoNQ0hBTk5FTF9FTUFJTBACEhMKD0NIQU5ORUxfV0VCSE9PSxADMoMKChNOb3RpZmljYXRpb25TZXJ2aWNlEr0BChFMaXN0Tm90aWZpY2F0aW9ucxIvLmFjbWUubm90aWZpY2F0aW9ucy52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaMC5hY21lLm5vdGlmaWNhdGlvbnMudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZSJFkAIBorsYNgoSbm90aWZpY2F0aW9uczpyZWFkGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggFErUBCglTdWJzY3JpYmUSJy5hY21lLm5vdGlmaWNhdGlvbnMudjEuU3Vic2NyaWJlUmVxdWVzdBooLmFjbWUubm90aWZpY2F0aW9ucy52MS5TdWJzY3JpYmVSZXNwb25zZSJTkAIBorsYNgoSbm90aWZpY2F0aW9uczpyZWFkGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GBISEAoGY3Vyc29yEgZjdXJzb3IwARK1AQoOU2V0UHJlZmVyZW5jZXMSLC5hY21lLm5vdGlmaWNhdGlvbnMudjEuU2V0UHJlZmVyZW5jZXNSZXF1ZXN0Gi0uYWNtZS5ub3RpZmljYXRpb25zLnYxLlNldFByZWZlcmVuY2VzUmVzcG9uc2UiRpACAqK7GDcKE25vdGlmaWNhdGlvbnM6d3JpdGUaC2N1c3RvbWVyX2lkIhNub3RpZmljYXRpb25zOmFkbWlusrsYBAoCCAoStQEKD1JlZ2lzdGVyV2ViaG9vaxItLmFjbWUubm90aWZpY2F0aW9ucy52MS5SZWdpc3RlcldlYmhvb2tSZXF1ZXN0Gi4uYWNtZS5ub3RpZmljYXRpb25zLnYxLlJlZ2lzdGVyV2ViaG9va1Jlc3BvbnNlIkOiuxg3ChNub3RpZmljYXRpb25zOndyaXRlGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggKEq4BCgxMaXN0V2ViaG9va3MSKi5hY21lLm5vdGlmaWNhdGlvbnMudjEuTGlzdFdlYmhvb2tzUmVxdWVzdBorLmFjbWUubm90aWZpY2F0aW9ucy52MS5MaXN0V2ViaG9va3NSZXNwb25zZSJFkAIBorsYNgoSbm90aWZpY2F0aW9uczpyZWFkGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggFEpgBChBTZW5kTm90aWZpY2F0aW9uEi4uYWNtZS5ub3RpZmljYXRpb25zLnYxLlNlbmROb3RpZmljYXRpb25SZXF1ZXN0Gi8uYWNtZS5ub3RpZmljYXRpb25zLnYxLlNlbmROb3RpZmljYXRpb25SZXNwb25zZSIjkAICorsYFAoSbm90aWZpY2F0aW9uczpzZW5ksrsYBAoCCAoSrwEKDURlbGV0ZVdlYmhvb2sSKy5hY21lLm5vdGlmaWNhdGlvbnMudjEuRGVsZXRlV2ViaG9va1JlcXVlc3QaLC5hY21lLm5vdGlmaWNhdGlvbnMudjEuRGVsZXRlV2ViaG9va1Jlc3BvbnNlIkOiuxg3ChNub3RpZmljYXRpb25zOndyaXRlGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy, file_google_protobuf_timestamp]);
+  fileDesc("CilhY21lL25vdGlmaWNhdGlvbnMvdjEvbm90aWZpY2F0aW9ucy5wcm90bxIVYWNtZS5ub3RpZmljYXRpb25zLnYxIswCCgxOb3RpZmljYXRpb24SFwoPbm90aWZpY2F0aW9uX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEgwKBGJvZHkYBCABKAkSEgoKZXZlbnRfdHlwZRgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASRwoKYXR0cmlidXRlcxgHIAMoCzIzLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24uQXR0cmlidXRlc0VudHJ5EjAKCGNoYW5uZWxzGAggAygOMh4uYWNtZS5ub3RpZmljYXRpb25zLnYxLkNoYW5uZWwaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJInAKGUxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USOgoNbm90aWZpY2F0aW9ucxgBIAMoCzIjLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjcKEFN1YnNjcmliZVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSDgoGY3Vyc29yGAIgASgEIl4KEVN1YnNjcmliZVJlc3BvbnNlEjkKDG5vdGlmaWNhdGlvbhgBIAEoCzIjLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24SDgoGY3Vyc29yGAIgASgEIkkKC1ByZWZlcmVuY2VzEhMKC2N1c3RvbWVyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhYKDmVtYWlsX3ZlcmlmaWVkGAMgASgIIjsKFVNldFByZWZlcmVuY2VzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCSJRChZTZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEjcKC3ByZWZlcmVuY2VzGAEgASgLMiIuYWNtZS5ub3RpZmljYXRpb25zLnYxLlByZWZlcmVuY2VzIjcKElZlcmlmeUVtYWlsUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIMCgRjb2RlGAIgASgJIk4KE1ZlcmlmeUVtYWlsUmVzcG9uc2USNwoLcHJlZmVyZW5jZXMYASABKAsyIi5hY21lLm5vdGlmaWNhdGlvbnMudjEuUHJlZmVyZW5jZXMicAoHV2ViaG9vaxISCgp3ZWJob29rX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEgsKA3VybBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoWUmVnaXN0ZXJXZWJob29rUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRILCgN1cmwYAiABKAkiWgoXUmVnaXN0ZXJXZWJob29rUmVzcG9uc2USLwoHd2ViaG9vaxgBIAEoCzIeLmFjbWUubm90aWZpY2F0aW9ucy52MS5XZWJob29rEg4KBnNlY3JldBgCIAEoCSIqChNMaXN0V2ViaG9va3NSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJIkgKFExpc3RXZWJob29rc1Jlc3BvbnNlEjAKCHdlYmhvb2tzGAEgAygLMh4uYWNtZS5ub3RpZmljYXRpb25zLnYxLldlYmhvb2siPwoURGVsZXRlV2ViaG9va1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEgoKd2ViaG9va19pZBgCIAEoCSIXChVEZWxldGVXZWJob29rUmVzcG9uc2UisQIKF1NlbmROb3RpZmljYXRpb25SZXF1ZXN0EhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIMCgRib2R5GAQgASgJEhIKCmV2ZW50X3R5cGUYBSABKAkSUgoKYXR0cmlidXRlcxgGIAMoCzI+LmFjbWUubm90aWZpY2F0aW9ucy52MS5TZW5kTm90aWZpY2F0aW9uUmVxdWVzdC5BdHRyaWJ1dGVzRW50cnkSMAoIY2hhbm5lbHMYByADKA4yHi5hY21lLm5vdGlmaWNhdGlvbnMudjEuQ2hhbm5lbBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKRAQoYU2VuZE5vdGlmaWNhdGlvblJlc3BvbnNlEjkKDG5vdGlmaWNhdGlvbhgBIAEoCzIjLmFjbWUubm90aWZpY2F0aW9ucy52MS5Ob3RpZmljYXRpb24SOgoSZGVsaXZlcmVkX2NoYW5uZWxzGAIgAygOMh4uYWNtZS5ub3RpZmljYXRpb25zLnYxLkNoYW5uZWwqXgoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASEgoOQ0hBTk5FTF9JTl9BUFAQARIRCg1DSEFOTkVMX0VNQUlMEAISEwoPQ0hBTk5FTF9XRUJIT09LEAMyrAsKE05vdGlmaWNhdGlvblNlcnZpY2USvQEKEUxpc3ROb3RpZmljYXRpb25zEi8uYWNtZS5ub3RpZmljYXRpb25zLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBowLmFjbWUubm90aWZpY2F0aW9ucy52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlIkWQAgGiuxg2ChJub3RpZmljYXRpb25zOnJlYWQaC2N1c3RvbWVyX2lkIhNub3RpZmljYXRpb25zOmFkbWlusrsYBAoCCAUStQEKCVN1YnNjcmliZRInLmFjbWUubm90aWZpY2F0aW9ucy52MS5TdWJzY3JpYmVSZXF1ZXN0GiguYWNtZS5ub3RpZmljYXRpb25zLnYxLlN1YnNjcmliZVJlc3BvbnNlIlOQAgGiuxg2ChJub3RpZmljYXRpb25zOnJlYWQaC2N1c3RvbWVyX2lkIhNub3RpZmljYXRpb25zOmFkbWlusrsYEhIQCgZjdXJzb3ISBmN1cnNvcjABErIBCg5TZXRQcmVmZXJlbmNlcxIsLmFjbWUubm90aWZpY2F0aW9ucy52MS5TZXRQcmVmZXJlbmNlc1JlcXVlc3QaLS5hY21lLm5vdGlmaWNhdGlvbnMudjEuU2V0UHJlZmVyZW5jZXNSZXNwb25zZSJDorsYNwoTbm90aWZpY2F0aW9uczp3cml0ZRoLY3VzdG9tZXJfaWQiE25vdGlmaWNhdGlvbnM6YWRtaW6yuxgECgIIChKpAQoLVmVyaWZ5RW1haWwSKS5hY21lLm5vdGlmaWNhdGlvbnMudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GiouYWNtZS5ub3RpZmljYXRpb25zLnYxLlZlcmlmeUVtYWlsUmVzcG9uc2UiQ6K7GDcKE25vdGlmaWNhdGlvbnM6d3JpdGUaC2N1c3RvbWVyX2lkIhNub3RpZmljYXRpb25zOmFkbWlusrsYBAoCCAoStQEKD1JlZ2lzdGVyV2ViaG9vaxItLmFjbWUubm90aWZpY2F0aW9ucy52MS5SZWdpc3RlcldlYmhvb2tSZXF1ZXN0Gi4uYWNtZS5ub3RpZmljYXRpb25zLnYxLlJlZ2lzdGVyV2ViaG9va1Jlc3BvbnNlIkOiuxg3ChNub3RpZmljYXRpb25zOndyaXRlGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggKEq4BCgxMaXN0V2ViaG9va3MSKi5hY21lLm5vdGlmaWNhdGlvbnMudjEuTGlzdFdlYmhvb2tzUmVxdWVzdBorLmFjbWUubm90aWZpY2F0aW9ucy52MS5MaXN0V2ViaG9va3NSZXNwb25zZSJFkAIBorsYNgoSbm90aWZpY2F0aW9uczpyZWFkGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggFEpgBChBTZW5kTm90aWZpY2F0aW9uEi4uYWNtZS5ub3RpZmljYXRpb25zLnYxLlNlbmROb3RpZmljYXRpb25SZXF1ZXN0Gi8uYWNtZS5ub3RpZmljYXRpb25zLnYxLlNlbmROb3RpZmljYXRpb25SZXNwb25zZSIjkAICorsYFAoSbm90aWZpY2F0aW9uczpzZW5ksrsYBAoCCAoSrwEKDURlbGV0ZVdlYmhvb2sSKy5hY21lLm5vdGlmaWNhdGlvbnMudjEuRGVsZXRlV2ViaG9va1JlcXVlc3QaLC5hY21lLm5vdGlmaWNhdGlvbnMudjEuRGVsZXRlV2ViaG9va1Jlc3BvbnNlIkOiuxg3ChNub3RpZmljYXRpb25zOndyaXRlGgtjdXN0b21lcl9pZCITbm90aWZpY2F0aW9uczphZG1pbrK7GAQKAggKGgaquxgCCAFiBnByb3RvMw", [file_accordapis_options_v1_calls, file_accordapis_options_v1_policy, file_google_protobuf_timestamp]);
 
 /**
  * Notification is one message to a customer.
@@ -225,11 +225,20 @@ export type Preferences = Message<"acme.notifications.v1.Preferences"> & {
   customerId: string;
 
   /**
-   * The address that email notifications go to; empty means no email.
+   * The address the customer gave for email notifications; empty means no email.
    *
    * @generated from field: string email = 2;
    */
   email: string;
+
+  /**
+   * Whether the customer proved that `email` is theirs (VerifyEmail). Email notifications
+   * go only to a verified address; an unverified one gets nothing but its verification
+   * code. An address given before verification existed counts as unverified.
+   *
+   * @generated from field: bool email_verified = 3;
+   */
+  emailVerified: boolean;
 };
 
 /**
@@ -254,7 +263,7 @@ export type SetPreferencesRequest = Message<"acme.notifications.v1.SetPreference
 
   /**
    * The address email notifications go to, at most 254 characters with one '@'; empty
-   * turns email off.
+   * turns email off. A new address gets a verification code and is used once verified.
    *
    * @generated from field: string email = 2;
    */
@@ -275,7 +284,8 @@ export const SetPreferencesRequestSchema: GenMessage<SetPreferencesRequest> = /*
  */
 export type SetPreferencesResponse = Message<"acme.notifications.v1.SetPreferencesResponse"> & {
   /**
-   * The preferences in effect for notifications made from now on.
+   * The preferences in effect for notifications made from now on; `email_verified` is false
+   * when a code was just sent.
    *
    * @generated from field: acme.notifications.v1.Preferences preferences = 1;
    */
@@ -288,6 +298,55 @@ export type SetPreferencesResponse = Message<"acme.notifications.v1.SetPreferenc
  */
 export const SetPreferencesResponseSchema: GenMessage<SetPreferencesResponse> = /*@__PURE__*/
   messageDesc(file_acme_notifications_v1_notifications, 7);
+
+/**
+ * VerifyEmailRequest carries the code emailed to the address a customer gave.
+ *
+ * @generated from message acme.notifications.v1.VerifyEmailRequest
+ */
+export type VerifyEmailRequest = Message<"acme.notifications.v1.VerifyEmailRequest"> & {
+  /**
+   * The customer whose address to verify, 1 to 64 letters, digits, '-' or '_'.
+   *
+   * @generated from field: string customer_id = 1;
+   */
+  customerId: string;
+
+  /**
+   * The six-digit code of the verification email, for example "042917".
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message acme.notifications.v1.VerifyEmailRequest.
+ * Use `create(VerifyEmailRequestSchema)` to create a new message.
+ */
+export const VerifyEmailRequestSchema: GenMessage<VerifyEmailRequest> = /*@__PURE__*/
+  messageDesc(file_acme_notifications_v1_notifications, 8);
+
+/**
+ * VerifyEmailResponse is the preferences with the address verified.
+ *
+ * @generated from message acme.notifications.v1.VerifyEmailResponse
+ */
+export type VerifyEmailResponse = Message<"acme.notifications.v1.VerifyEmailResponse"> & {
+  /**
+   * The preferences, `email_verified` true: email notifications go to `email` from now on.
+   *
+   * @generated from field: acme.notifications.v1.Preferences preferences = 1;
+   */
+  preferences?: Preferences | undefined;
+};
+
+/**
+ * Describes the message acme.notifications.v1.VerifyEmailResponse.
+ * Use `create(VerifyEmailResponseSchema)` to create a new message.
+ */
+export const VerifyEmailResponseSchema: GenMessage<VerifyEmailResponse> = /*@__PURE__*/
+  messageDesc(file_acme_notifications_v1_notifications, 9);
 
 /**
  * Webhook is an endpoint that receives a customer's notifications as signed POSTs.
@@ -329,7 +388,7 @@ export type Webhook = Message<"acme.notifications.v1.Webhook"> & {
  * Use `create(WebhookSchema)` to create a new message.
  */
 export const WebhookSchema: GenMessage<Webhook> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 8);
+  messageDesc(file_acme_notifications_v1_notifications, 10);
 
 /**
  * RegisterWebhookRequest registers an endpoint for a customer's notifications.
@@ -347,7 +406,8 @@ export type RegisterWebhookRequest = Message<"acme.notifications.v1.RegisterWebh
 
   /**
    * The absolute http or https URL to POST to, at most 2048 characters, without user
-   * name, password or fragment.
+   * name, password or fragment, whose host is a public internet address or resolves only
+   * to public internet addresses.
    *
    * @generated from field: string url = 2;
    */
@@ -359,7 +419,7 @@ export type RegisterWebhookRequest = Message<"acme.notifications.v1.RegisterWebh
  * Use `create(RegisterWebhookRequestSchema)` to create a new message.
  */
 export const RegisterWebhookRequestSchema: GenMessage<RegisterWebhookRequest> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 9);
+  messageDesc(file_acme_notifications_v1_notifications, 11);
 
 /**
  * RegisterWebhookResponse is the registered webhook and its signing secret.
@@ -389,7 +449,7 @@ export type RegisterWebhookResponse = Message<"acme.notifications.v1.RegisterWeb
  * Use `create(RegisterWebhookResponseSchema)` to create a new message.
  */
 export const RegisterWebhookResponseSchema: GenMessage<RegisterWebhookResponse> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 10);
+  messageDesc(file_acme_notifications_v1_notifications, 12);
 
 /**
  * ListWebhooksRequest asks for a customer's webhooks.
@@ -410,7 +470,7 @@ export type ListWebhooksRequest = Message<"acme.notifications.v1.ListWebhooksReq
  * Use `create(ListWebhooksRequestSchema)` to create a new message.
  */
 export const ListWebhooksRequestSchema: GenMessage<ListWebhooksRequest> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 11);
+  messageDesc(file_acme_notifications_v1_notifications, 13);
 
 /**
  * ListWebhooksResponse is every webhook of the customer (at most 10).
@@ -431,7 +491,7 @@ export type ListWebhooksResponse = Message<"acme.notifications.v1.ListWebhooksRe
  * Use `create(ListWebhooksResponseSchema)` to create a new message.
  */
 export const ListWebhooksResponseSchema: GenMessage<ListWebhooksResponse> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 12);
+  messageDesc(file_acme_notifications_v1_notifications, 14);
 
 /**
  * DeleteWebhookRequest names the webhook to remove.
@@ -459,7 +519,7 @@ export type DeleteWebhookRequest = Message<"acme.notifications.v1.DeleteWebhookR
  * Use `create(DeleteWebhookRequestSchema)` to create a new message.
  */
 export const DeleteWebhookRequestSchema: GenMessage<DeleteWebhookRequest> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 13);
+  messageDesc(file_acme_notifications_v1_notifications, 15);
 
 /**
  * DeleteWebhookResponse confirms the removal.
@@ -474,7 +534,7 @@ export type DeleteWebhookResponse = Message<"acme.notifications.v1.DeleteWebhook
  * Use `create(DeleteWebhookResponseSchema)` to create a new message.
  */
 export const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 14);
+  messageDesc(file_acme_notifications_v1_notifications, 16);
 
 /**
  * SendNotificationRequest is one notification another service wants a customer to get.
@@ -484,9 +544,12 @@ export const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse> = /*
 export type SendNotificationRequest = Message<"acme.notifications.v1.SendNotificationRequest"> & {
   /**
    * The caller's id for this notification, 1 to 128 letters, digits, '.', ':', '-' or '_',
-   * derived from what caused it (for example "marketing.alice.2026-11-27"): sending the
-   * same id again sends nothing and answers with the notification first made. Ids that
-   * differ only in '.', ':' and '_' are the same id.
+   * derived from what caused it, in the caller's namespace: it begins with the caller's
+   * service name and a '.' (for example "marketing.alice.2026-11-27" from the service that
+   * calls as `svc-marketing`), or it is refused with INVALID_ARGUMENT, so that no service
+   * can take an id another will use. Sending the same id again sends nothing and answers
+   * with the notification first made. Ids that differ only in '.', ':' and '_' are the same
+   * id.
    *
    * @generated from field: string notification_id = 1;
    */
@@ -541,7 +604,7 @@ export type SendNotificationRequest = Message<"acme.notifications.v1.SendNotific
  * Use `create(SendNotificationRequestSchema)` to create a new message.
  */
 export const SendNotificationRequestSchema: GenMessage<SendNotificationRequest> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 15);
+  messageDesc(file_acme_notifications_v1_notifications, 17);
 
 /**
  * SendNotificationResponse is the notification as made, and where it went.
@@ -571,7 +634,7 @@ export type SendNotificationResponse = Message<"acme.notifications.v1.SendNotifi
  * Use `create(SendNotificationResponseSchema)` to create a new message.
  */
 export const SendNotificationResponseSchema: GenMessage<SendNotificationResponse> = /*@__PURE__*/
-  messageDesc(file_acme_notifications_v1_notifications, 16);
+  messageDesc(file_acme_notifications_v1_notifications, 18);
 
 /**
  * Channel is one way of reaching a customer.
@@ -617,9 +680,9 @@ export const ChannelSchema: GenEnum<Channel> = /*@__PURE__*/
 /**
  * NotificationService is how the platform talks to customers: every notification is made
  * once, from the event that caused it, and delivered on each of the customer's channels:
- * in the app (ListNotifications, Subscribe), by email when the customer gave an address
- * (SetPreferences), and to every webhook endpoint the customer registered
- * (RegisterWebhook).
+ * in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+ * proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+ * customer registered (RegisterWebhook).
  *
  * @generated from service acme.notifications.v1.NotificationService
  */
@@ -649,7 +712,12 @@ export const NotificationService: GenService<{
   },
   /**
    * SetPreferences replaces a customer's delivery preferences, for example the address
-   * that email notifications go to.
+   * that email notifications go to. A new address is not used at once: it gets one email,
+   * with a six-digit code valid for an hour, and nothing else is sent to it until
+   * VerifyEmail proves the customer read it. Setting the same unverified address again
+   * sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+   * hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+   * changes nothing.
    *
    * @generated from rpc acme.notifications.v1.NotificationService.SetPreferences
    */
@@ -659,10 +727,30 @@ export const NotificationService: GenService<{
     output: typeof SetPreferencesResponseSchema;
   },
   /**
+   * VerifyEmail proves that the customer reads the address SetPreferences was given, with
+   * the code emailed there: from then on, email notifications go to it. A wrong code is
+   * refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+   * longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+   * ask for a new one with SetPreferences). With no address waiting for its proof,
+   * FAILED_PRECONDITION (EMAIL_NOT_PENDING).
+   *
+   * @generated from rpc acme.notifications.v1.NotificationService.VerifyEmail
+   */
+  verifyEmail: {
+    methodKind: "unary";
+    input: typeof VerifyEmailRequestSchema;
+    output: typeof VerifyEmailResponseSchema;
+  },
+  /**
    * RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
    * customer's notifications as a signed POST, and returns the signing secret. The secret
    * is shown only here: registering the same URL again replaces it with a new one. A
-   * customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+   * customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+   * internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+   * link-local (cloud metadata), multicast or otherwise non-public address is refused with
+   * INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+   * a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+   * delivery resolves the host again and refuses the same addresses.
    *
    * @generated from rpc acme.notifications.v1.NotificationService.RegisterWebhook
    */
@@ -683,9 +771,10 @@ export const NotificationService: GenService<{
   },
   /**
    * SendNotification is how another service tells a customer something (marketing's
-   * recommendation emails, support's notices, a device suggestion): the notification is
+   * recommendation emails, monitor's notices, a device suggestion): the notification is
    * made once per `notification_id` and handed to the channels asked for. Services call it
-   * through the gateway with their own credential; customers cannot.
+   * through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+   * and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
    *
    * @generated from rpc acme.notifications.v1.NotificationService.SendNotification
    */

@@ -37,7 +37,9 @@ export type OrderLine = Message<"acme.orders.v1.OrderLine"> & {
   quantity: number;
 
   /**
-   * The price of one unit in cents, zero or more.
+   * In an order, the price of one unit in cents, the catalogue's when the order was
+   * placed. In a request, 0 (or leaving it out) charges the catalogue's price; another
+   * value is the price the customer saw, and must be the catalogue's.
    *
    * @generated from field: int64 unit_price_cents = 3;
    */
@@ -442,8 +444,11 @@ export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
  */
 export const OrderService: GenService<{
   /**
-   * PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-   * same id returns the order the first call created.
+   * PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+   * idempotent on `request_id`: a retry with the same id returns the order the first call
+   * created. A product the catalogue does not sell, or sells in another currency, gets
+   * INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+   * FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
    *
    * @generated from rpc acme.orders.v1.OrderService.PlaceOrder
    */

@@ -129,7 +129,9 @@ export type OrderLine = Message<"acme.orders.v2.OrderLine"> & {
   quantity: number;
 
   /**
-   * The price of one unit, zero or more, in the order's currency.
+   * In an order, the price of one unit: the catalogue's when the order was placed. In a
+   * request, optional: leave it out to be charged the catalogue's price, or give the price
+   * the customer saw, which must be the catalogue's (the order is refused otherwise).
    *
    * @generated from field: acme.orders.v2.Money unit_price = 3;
    */
@@ -243,7 +245,8 @@ export type PlaceOrderRequest = Message<"acme.orders.v2.PlaceOrderRequest"> & {
   customerId: string;
 
   /**
-   * The products to order, 1 to 100 lines, all priced in the same currency.
+   * The products to order, 1 to 100 lines, of products the catalogue prices in one
+   * currency; the prices given, if any, in that currency.
    *
    * @generated from field: repeated acme.orders.v2.OrderLine lines = 3;
    */
@@ -597,8 +600,13 @@ export const CancellationReasonSchema: GenEnum<CancellationReason> = /*@__PURE__
  */
 export const OrderService: GenService<{
   /**
-   * PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-   * same id and content returns the order the first call created.
+   * PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+   * (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+   * same id and content returns the order the first call created, at the prices it got. A
+   * product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+   * that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+   * PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+   * catalogue cannot be asked.
    *
    * @generated from rpc acme.orders.v2.OrderService.PlaceOrder
    */
