@@ -75,9 +75,10 @@ ONCE = {
 class RunningPlatform:
     """`python -m accord run` in a subprocess, in its own ACCORD_HOME, on free ports."""
 
-    def __init__(self, home: Path, echo: bool = False) -> None:
+    def __init__(self, home: Path, echo: bool = False, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.echo = echo
+        self.env = env or {}
         self.gateway = ""
         self.nats_url = ""
         self.log: list[str] = []
@@ -86,6 +87,7 @@ class RunningPlatform:
 
     async def start(self, timeout: float = 120.0) -> None:
         env = {**os.environ, "ACCORD_HOME": str(self.home), "ACCORD_MODE": "development"}
+        env.update(self.env)
         env.pop("NATS_URL", None)
         env["ACCORD_GATEWAY_LISTEN"] = "127.0.0.1:0"
         env["ACCORD_GATEWAY_METRICS_LISTEN"] = "127.0.0.1:0"

@@ -13,7 +13,11 @@ TokenSource = str | Callable[[], str] | Callable[[], Awaitable[str]]
 
 
 class Credentials(Protocol):
-    """What a connection asks of credentials: metadata for one call."""
+    """What a connection asks of credentials: metadata for one call, or `fixed` metadata
+    that never changes (then the connection computes nothing per call)."""
+
+    @property
+    def fixed(self) -> Metadata | None: ...
 
     async def metadata(self) -> Metadata: ...
 
@@ -28,6 +32,13 @@ class BearerToken:
         if isinstance(token, str) and not token:
             raise ValueError("the bearer token is empty")
         self._token = token
+        self._fixed: Metadata | None = (
+            (("authorization", f"Bearer {token}"),) if isinstance(token, str) else None
+        )
+
+    @property
+    def fixed(self) -> Metadata | None:
+        return self._fixed
 
     async def metadata(self) -> Metadata:
         token = self._token
@@ -51,6 +62,10 @@ class ApiKey:
         if not key:
             raise ValueError("the API key is empty")
         self._metadata: Metadata = (("x-api-key", key),)
+
+    @property
+    def fixed(self) -> Metadata | None:
+        return self._metadata
 
     async def metadata(self) -> Metadata:
         return self._metadata

@@ -59,18 +59,42 @@ class EventType(Generic[Payload]):
         return _PARAMETER.sub(fill, self.address)
 
 
-@dataclass(frozen=True)
 class Event(Generic[Payload]):
-    """One delivered event: its data, typed, and its CloudEvents attributes."""
+    """One delivered event: its data, typed, and its CloudEvents attributes.
 
-    id: str
-    source: str
-    type: str
-    time: str
-    subject: str
-    data: Payload
-    headers: Mapping[str, str]
-    delivery: int  # 1 the first time; more when redelivered
+    A plain class with slots, not a dataclass: one is made per event, on the hot path."""
+
+    __slots__ = ("data", "headers", "subject", "_msg")
+
+    def __init__(self, data: Payload, headers: Mapping[str, str], msg: Msg) -> None:
+        self.data = data
+        self.headers = headers
+        self.subject: str = msg.subject
+        self._msg = msg
+
+    @property
+    def id(self) -> str:
+        return self.headers.get("ce-id", "")
+
+    @property
+    def source(self) -> str:
+        return self.headers.get("ce-source", "")
+
+    @property
+    def type(self) -> str:
+        return self.headers.get("ce-type", "")
+
+    @property
+    def time(self) -> str:
+        return self.headers.get("ce-time", "")
+
+    @property
+    def delivery(self) -> int:
+        """1 the first time; more when redelivered (read from the message when asked)."""
+        return int(self._msg.metadata.num_delivered or 1)
+
+    def __repr__(self) -> str:
+        return f"Event({self.type!r}, id={self.id!r}, subject={self.subject!r})"
 
 
 class Subscription(Generic[Payload]):
@@ -154,28 +178,16 @@ class Subscription(Generic[Payload]):
                 await msg.ack()
 
     async def _decoded(self, msg: Msg) -> Event[Payload] | None:
-        headers = dict(msg.headers or {})
+        headers = msg.headers or {}
         problem = _provenance_problem(self._event, headers)
-        data: Payload | None = None
         if problem is None:
             try:
-                data = self._event.payload.model_validate_json(msg.data)
+                return Event(self._event.payload.model_validate_json(msg.data), headers, msg)
             except ValidationError as invalid:
                 problem = f"payload does not match the contract: {invalid.error_count()} errors"
-        if problem is not None or data is None:
-            log.warning("%s on %s: %s; terminated", self._event.name, msg.subject, problem)
-            await msg.term()
-            return None
-        return Event(
-            id=headers.get("ce-id", ""),
-            source=headers.get("ce-source", ""),
-            type=headers.get("ce-type", ""),
-            time=headers.get("ce-time", ""),
-            subject=msg.subject,
-            data=data,
-            headers=headers,
-            delivery=msg.metadata.num_delivered,
-        )
+        log.warning("%s on %s: %s; terminated", self._event.name, msg.subject, problem)
+        await msg.term()
+        return None
 
 
 def _provenance_problem(event: EventType[Any], headers: Mapping[str, str]) -> str | None:

@@ -58,6 +58,9 @@ class _Base:
         self._retry = retry
         self._metadata = tuple(metadata)
         self._callables: dict[tuple[str, str], Any] = {}
+        # Credentials that never change and no extra metadata: one tuple for every call.
+        fixed = credentials.fixed if credentials is not None else ()
+        self._fixed = None if fixed is None else (*fixed, *self._metadata)
 
     def _callable(self, channel: Any, shape: str, method: Method[Any, Any]) -> Any:
         key = (shape, method.path)
@@ -117,6 +120,8 @@ class AsyncConnection(_Base):
         await self.close()
 
     async def _call_metadata(self, extra: ExtraMetadata) -> tuple[tuple[str, str], ...]:
+        if self._fixed is not None:
+            return (*self._fixed, *extra) if extra else self._fixed
         own = await self._credentials.metadata() if self._credentials is not None else ()
         return (*own, *self._metadata, *extra)
 
@@ -281,6 +286,8 @@ class Connection(_Base):
         self.close()
 
     def _call_metadata(self, extra: ExtraMetadata) -> tuple[tuple[str, str], ...]:
+        if self._fixed is not None:
+            return (*self._fixed, *extra) if extra else self._fixed
         own = self._credentials.metadata_sync() if self._credentials is not None else ()
         return (*own, *self._metadata, *extra)
 
