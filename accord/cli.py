@@ -69,9 +69,25 @@ def _run(args: argparse.Namespace) -> int:
     return run_platform()
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from gateway.__main__ import print_config
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    if args.validate:
+        from gateway import envoy
+        from gateway.__main__ import printable_config
+
+        envoy.validate(printable_config(settings))
+        print("envoy accepts the configuration", file=sys.stderr)
+        return 0
+    print_config(settings)
+    return 0
+
+
 def _token(args: argparse.Namespace) -> int:
+    from accord.auth import AuthSettings
     from accord.devkeys import mint_token
-    from gateway.auth import AuthSettings
 
     # The gateway's own settings, so the token names the issuer and audience it checks.
     settings = AuthSettings()
@@ -88,8 +104,8 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _api_key(args: argparse.Namespace) -> int:
+    from accord.auth import AuthSettings
     from accord.devkeys import create_api_key
-    from gateway.auth import AuthSettings
 
     print(create_api_key(args.owner, args.scope, path=AuthSettings().api_keys_file))
     print("store it now: only its hash is kept", file=sys.stderr)
@@ -130,6 +146,15 @@ def _parser() -> argparse.ArgumentParser:
         "streams", help="create or update the streams, buckets and consumers of asyncapi/*.yaml"
     )
     streams.set_defaults(handler=_streams)
+
+    gateway = commands.add_parser(
+        "gateway", help="the edge: `accord gateway config` prints its Envoy configuration"
+    )
+    gateway.add_argument("what", choices=["config"], help="config: print the configuration")
+    gateway.add_argument(
+        "--validate", action="store_true", help="check it with `envoy --mode validate` instead"
+    )
+    gateway.set_defaults(handler=_gateway)
 
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)

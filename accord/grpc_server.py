@@ -35,10 +35,13 @@ class GrpcServer:
 
 
 async def start_grpc_server(
-    address: str, registrars: Sequence[Registrar], services: Sequence[str]
+    address: str,
+    registrars: Sequence[Registrar],
+    services: Sequence[str],
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptors)
     for register in registrars:
         register(server)
     health_servicer = health.aio.HealthServicer()

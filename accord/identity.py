@@ -16,7 +16,7 @@ service, and sends it as `x-accord-principal`:
 - `exp` is short (60 s), so a leaked header is soon worthless. The gateway reuses a header for
   about half its life (signing is then not per call), and a service caches what it verified.
 - The gateway strips every client-supplied identity header (`IDENTITY_HEADERS` in
-  `gateway.auth`) before adding its own, so a client cannot smuggle one through.
+  `accord.auth`) before adding its own, so a client cannot smuggle one through.
 
 A service reads the caller with `PrincipalVerifier.from_settings(SERVICE_NAME).principal_of(
 context)`: None when the call carries no principal header (a call that did not come through the

@@ -14,6 +14,8 @@ from typing import TypeVar
 import nats
 from nats.aio.client import Client as NatsClient
 
+from accord.auth import AuthSettings
+from accord.enforcement import ContractEnforcement
 from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
 from accord.settings import ServiceSettings
 
@@ -65,11 +67,28 @@ async def connect_nats(servers: list[str], name: str) -> NatsClient:
     )
 
 
+def enforcement(settings: ServiceSettings, wiring: Wiring) -> ContractEnforcement:
+    """The service's own contract check (accord.enforcement): tokens against the edge's JWKS,
+    issuer and audience (ACCORD_GATEWAY_* settings, keys under the service's ACCORD_HOME in
+    development), principal headers against the edge's public key."""
+    auth = AuthSettings.model_validate(
+        {"ACCORD_HOME": str(settings.home), "ACCORD_MODE": settings.mode}
+    )
+    return ContractEnforcement.for_services(
+        wiring.services,
+        auth,
+        settings.principal_public_key_file,
+        max_streams_per_principal=settings.max_streams_per_principal,
+    )
+
+
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
     nc = await connect_nats(settings.resolved_nats_servers(), name)
     try:
         wiring = await build(nc, settings)
-        grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)
+        grpc_server = await start_grpc_server(
+            settings.address, wiring.registrars, wiring.services, [enforcement(settings, wiring)]
+        )
     except BaseException:
         await nc.close()
         raise

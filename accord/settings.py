@@ -79,6 +79,16 @@ class ServiceSettings(CommonSettings):
         description="The gateway's public key, to check the principals it signs.",
     )
 
+    max_streams_per_principal: int = Field(
+        default=32,
+        gt=0,
+        validation_alias=AliasChoices(
+            "ACCORD_MAX_STREAMS_PER_PRINCIPAL", "max_streams_per_principal"
+        ),
+        description="Server streams one caller may hold open at once in this process; one "
+        "more is refused with RESOURCE_EXHAUSTED, so one caller cannot take every slot.",
+    )
+
     gateway_address: str = Field(
         default="127.0.0.1:50050",
         validation_alias=AliasChoices("ACCORD_GATEWAY_ADDRESS", "gateway_address"),

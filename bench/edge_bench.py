@@ -12,7 +12,7 @@ order that rotates between rounds; each figure is its median over the rounds, an
 taken within a round.
 
 h2load shows no trailers, so a gRPC error is an HTTP 200 like any answer: every run checks
-that the DATA bytes it received are exactly calls × the size of a good answer, or it fails.
+that the DATA bytes it received are exactly calls times the size of a good answer, or it fails.
 JSON goes to bench/results/edge.json.
 """
 
@@ -298,7 +298,8 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(bench(args.seconds, args.repeats))
     report = {
-        "command": f"python -m bench.edge_bench --seconds {args.seconds:g} --repeats {args.repeats}",
+        "command": "python -m bench.edge_bench "
+        f"--seconds {args.seconds:g} --repeats {args.repeats}",
         "machine": machine(),
         "backend": "services.orders (acme.orders.v2 GetOrder), embedded NATS JetStream",
         "load_generator": "h2load, one connection, -m = calls in flight",

@@ -99,11 +99,7 @@ def plain_envoy_config(listen_port: int, admin_port: int, backend: str) -> dict[
                     "load_assignment": {
                         "cluster_name": "backend",
                         "endpoints": [
-                            {
-                                "lb_endpoints": [
-                                    {"endpoint": {"address": _socket(host, int(port))}}
-                                ]
-                            }
+                            {"lb_endpoints": [{"endpoint": {"address": _socket(host, int(port))}}]}
                         ],
                     },
                 }
@@ -126,9 +122,7 @@ async def start_paths(nats_url: str) -> AsyncIterator[Started]:
         common = {"NATS_URL": nats_url, "ACCORD_HOME": str(home), "ACCORD_MODE": "development"}
         direct_port, plain_port, plain_admin, gateway_port = free_ports(4)
         direct = f"127.0.0.1:{direct_port}"
-        orders = await spawn(
-            "services.orders", {**common, "ACCORD_ORDERS_PORT": str(direct_port)}
-        )
+        orders = await spawn("services.orders", {**common, "ACCORD_ORDERS_PORT": str(direct_port)})
         stack.push_async_callback(_terminate, orders)
         await wait_ready(direct)
 
@@ -161,8 +155,8 @@ async def start_paths(nats_url: str) -> AsyncIterator[Started]:
 
 def _direct_headers(home: Path) -> tuple[tuple[str, str], ...]:
     """What a call straight at the service carries: the principal the gateway would sign."""
+    from accord.auth import PrincipalSigner
     from accord.identity import Principal
-    from gateway.auth import PrincipalSigner
 
     # One header for the whole run, so it is signed with an hour's life.
     signer = PrincipalSigner(devkeys.ensure_principal_key(home), ttl=3600)

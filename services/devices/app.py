@@ -10,7 +10,6 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import Contract, EventSettings, provision
 from accord.gateway_client import GatewayClient
-from accord.identity import PrincipalVerifier
 from accord.service import Wiring
 from services.devices import handlers, history, registry, suggestions
 from services.devices.notifier import SCOPES, Notifier
@@ -58,10 +57,7 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
     notifier = Notifier(client, settings.notify_timeout_seconds)
     handlers.register(events, devices, habits, proposals, notifier)
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = DeviceServiceV1(
-        devices, proposals, ScheduleSender(events), Access(verifier, ADMIN_SCOPE)
-    )
+    servicer = DeviceServiceV1(devices, proposals, ScheduleSender(events), Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_DeviceServiceServicer_to_server(servicer, server)],
         services=SERVICES,

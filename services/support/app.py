@@ -7,7 +7,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings, provision
-from accord.identity import PrincipalVerifier
 from accord.service import Wiring
 from services.support.events import TicketEvents
 from services.support.servicer import STAFF_SCOPE, SupportServiceV1
@@ -28,8 +27,7 @@ async def build(nc: NatsClient, settings: SupportSettings) -> Wiring:
         await provision(js, [events.contract])
     await events.start()
     tickets = Tickets(await js.key_value(BUCKET), TicketEvents(events))
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = SupportServiceV1(tickets, Access(verifier, STAFF_SCOPE))
+    servicer = SupportServiceV1(tickets, Access(STAFF_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_SupportServiceServicer_to_server(servicer, server)],
         services=SERVICES,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from accord import devkeys
-from gateway.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
+from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 
 
 def mode(path: Path) -> int:
@@ -52,6 +52,7 @@ async def test_gateway_creates_dev_keys_on_first_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "development")
     settings = AuthSettings()
     Authenticator.from_settings(settings)
     PrincipalSigner.from_settings(settings)
@@ -59,10 +60,23 @@ async def test_gateway_creates_dev_keys_on_first_use(
     assert devkeys.principal_public_key_path(tmp_path).exists()
 
 
+def test_production_creates_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    settings = AuthSettings()
+    assert settings.mode == "production"
+    with pytest.raises(FileNotFoundError):
+        Authenticator.from_settings(settings)
+    with pytest.raises(FileNotFoundError):
+        PrincipalSigner.from_settings(settings)
+    assert not devkeys.dev_jwks_path(tmp_path).exists()
+    assert not devkeys.principal_key_path(tmp_path).exists()
+
+
 async def test_token_for_another_audience_or_issuer_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "development")
     authenticator = Authenticator.from_settings(AuthSettings())
     for token, reason in [
         (devkeys.mint_token("alice", [], audience="elsewhere"), "BAD_AUDIENCE"),

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from accord import devkeys
+from accord.settings import Mode
 
 # What key each allowed algorithm needs: (kty, crv or None for any). Only public-key algorithms:
 # the gateway verifies with keys it may publish, so HMAC (HS*) and `none` can never be allowed,
@@ -39,6 +40,12 @@ class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_GATEWAY_", extra="ignore")
 
     home: Path = Field(default=Path(".accord"), validation_alias=AliasChoices("ACCORD_HOME"))
+    mode: Mode = Field(
+        default="production",
+        validation_alias=AliasChoices("ACCORD_MODE", "mode"),
+        description="development: the development keys under home are created when missing; "
+        "production: only keys that exist (configured) are used.",
+    )
     jwks_url: str | None = Field(
         default=None, description="Where the issuer publishes its JWKS; wins over jwks_file."
     )
@@ -54,6 +61,13 @@ class AuthSettings(BaseSettings):
         description="Allowed JWS algorithms, comma-separated in the environment.",
     )
     leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew on exp/nbf.")
+    max_lifetime_seconds: int = Field(
+        default=24 * 3600, gt=0, description="Longest `exp - iat` a token may claim."
+    )
+    token_types: Annotated[list[str], NoDecode] = Field(
+        default=["JWT", "at+jwt"],
+        description="Accepted JOSE `typ` values, comma-separated in the environment.",
+    )
     jwks_min_refresh_seconds: float = Field(
         default=30.0, ge=0, description="Least time between two JWKS reloads for unknown kids."
     )
@@ -78,7 +92,7 @@ class AuthSettings(BaseSettings):
     )
     max_token_bytes: int = Field(default=8192, gt=0, description="Longer credentials refused.")
 
-    @field_validator("algorithms", mode="before")
+    @field_validator("algorithms", "token_types", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

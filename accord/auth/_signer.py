@@ -13,8 +13,8 @@ from collections.abc import Callable
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.auth.settings import AuthSettings
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
-from gateway.auth.settings import AuthSettings
 
 # Headers a client must never set: the gateway strips them from every incoming call and adds
 # its own signed principal. Beside ours, the names other proxies use for a verified user, so
@@ -67,8 +67,13 @@ class PrincipalSigner:
         """The key from principal_signing_key_file; the default one is created if missing."""
         path = settings.principal_signing_key_file
         assert path is not None
-        if path == devkeys.principal_key_path(settings.home):
+        if settings.mode == "development" and path == devkeys.principal_key_path(settings.home):
             key = devkeys.ensure_principal_key(settings.home)
+        elif not path.exists():
+            raise FileNotFoundError(
+                f"ACCORD_GATEWAY_PRINCIPAL_SIGNING_KEY_FILE {path} is missing (production mode "
+                "creates no key: configure one)"
+            )
         else:
             key = OKPKey.import_key(json.loads(path.read_text()))
         return cls(key, ttl=settings.principal_ttl_seconds)

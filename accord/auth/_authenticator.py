@@ -12,12 +12,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from accord import devkeys
+from accord.auth._api_keys import ApiKeyStore
+from accord.auth._errors import AMBIGUOUS_CREDENTIALS, MALFORMED_TOKEN, unauthenticated
+from accord.auth._jwks import Jwks
+from accord.auth._jwt import JwtVerifier
+from accord.auth.settings import AuthSettings
 from accord.identity import Principal
-from gateway.auth._api_keys import ApiKeyStore
-from gateway.auth._errors import AMBIGUOUS_CREDENTIALS, MALFORMED_TOKEN, unauthenticated
-from gateway.auth._jwks import Jwks
-from gateway.auth._jwt import JwtVerifier
-from gateway.auth.settings import AuthSettings
 
 Metadata = Sequence[tuple[str, str | bytes]]
 
@@ -63,7 +63,8 @@ class Authenticator:
             jwks = Jwks.from_url(settings.jwks_url, settings.jwks_timeout_seconds, **options)
         else:
             assert settings.jwks_file is not None
-            if settings.jwks_file == devkeys.dev_jwks_path(settings.home):
+            development = settings.mode == "development"
+            if development and settings.jwks_file == devkeys.dev_jwks_path(settings.home):
                 devkeys.ensure_dev_signing_key(settings.home)
             elif not settings.jwks_file.exists():
                 raise FileNotFoundError(f"ACCORD_GATEWAY_JWKS_FILE {settings.jwks_file} is missing")
@@ -74,6 +75,8 @@ class Authenticator:
             settings.audience,
             settings.algorithms,
             leeway=settings.leeway_seconds,
+            token_types=settings.token_types,
+            max_lifetime=settings.max_lifetime_seconds,
         )
         assert settings.api_keys_file is not None
         return cls(
