@@ -132,55 +132,60 @@ async def start_paths(nats_url: str) -> AsyncIterator[Started]:
         await plain.start()
         stack.push_async_callback(plain.stop)
 
-        started = await _start_old_gateway(common, gateway_port, direct, stack)
+        edge_address, edge_pid = await _start_edge(common, gateway_port, direct, stack)
 
         token = devkeys.mint_token("bench", ["orders:read", "orders:write"], home=home)
         bearer = (("authorization", f"Bearer {token}"),)
-        order_id = await place_order(started[0], bearer)
-        direct_headers = _direct_headers(home)
+        order_id = await place_order(edge_address, bearer)
+        # Every path carries the same token: the service verifies it (cached) on each of them.
         paths = {
-            "direct": Path_(direct, direct_headers, None),
-            "plain_envoy": Path_(f"127.0.0.1:{plain_port}", direct_headers, plain.pid),
-            "python_gateway": Path_(started[0], bearer, started[1]),
+            "direct": Path_(direct, bearer, None),
+            "plain_envoy": Path_(f"127.0.0.1:{plain_port}", bearer, plain.pid),
+            "edge": Path_(edge_address, bearer, edge_pid),
         }
-        answer = await answer_size(direct, order_id, direct_headers)
+        answer = await answer_size(direct, order_id, bearer)
         yield Started(
             paths,
             orders.pid,
             orders_pb2.GetOrderRequest(order_id=order_id).SerializeToString(),
             answer,
-            [("python_gateway", "plain_envoy"), ("plain_envoy", "direct")],
+            [("edge", "plain_envoy"), ("edge", "direct"), ("plain_envoy", "direct")],
         )
 
 
-def _direct_headers(home: Path) -> tuple[tuple[str, str], ...]:
-    """What a call straight at the service carries: the principal the gateway would sign."""
-    from accord.auth import PrincipalSigner
-    from accord.identity import Principal
-
-    # One header for the whole run, so it is signed with an hour's life.
-    signer = PrincipalSigner(devkeys.ensure_principal_key(home), ttl=3600)
-    principal = Principal("bench", frozenset({"orders:read", "orders:write"}), "jwt")
-    return tuple(signer.headers(principal, "acme.orders.v2.OrderService"))
-
-
-async def _start_old_gateway(
+async def _start_edge(
     common: dict[str, str], port: int, direct: str, stack: contextlib.AsyncExitStack
 ) -> tuple[str, int]:
+    """`python -m gateway` with everything on: JWT, rbac, both token buckets (set high enough
+    never to refuse a call of the run, so they are charged, not felt), access log, metrics."""
     address = f"127.0.0.1:{port}"
-    gateway = await spawn(
+    control = await spawn(
         "gateway",
         {
             **common,
             "ACCORD_GATEWAY_LISTEN": address,
-            "ACCORD_GATEWAY_METRICS_LISTEN": "",
+            "ACCORD_GATEWAY_METRICS_LISTEN": f"127.0.0.1:{free_ports(1)[0]}",
             "ACCORD_GATEWAY_ROUTES": json.dumps({"acme.orders": [direct]}),
-            "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+            "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "1000000",
+            "ACCORD_GATEWAY_RATE_LIMIT_BURST": "1000000",
+            "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "1000000",
+            "ACCORD_GATEWAY_PEER_RATE_LIMIT_BURST": "1000000",
+            "ACCORD_GATEWAY_ENVOY_WORKERS": str(ENVOY_WORKERS),
+            # The access log is written, to a file (not a terminal), as in production.
+            "ACCORD_GATEWAY_ACCESS_LOG_PATH": str(Path(common["ACCORD_HOME"]) / "access.log"),
         },
     )
-    stack.push_async_callback(_terminate, gateway)
+    stack.push_async_callback(_terminate, control)
     await wait_ready(address)
-    return address, gateway.pid
+    return address, _envoy_child(control.pid)
+
+
+def _envoy_child(parent: int) -> int:
+    """The pid of the Envoy the control plane started (its CPU is the edge's per-call cost)."""
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        if Path(f"/proc/{child}/comm").read_text().strip() == "envoy":
+            return int(child)
+    raise RuntimeError("the edge's envoy process was not found")
 
 
 async def _terminate(process: Any) -> None:

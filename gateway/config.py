@@ -233,7 +233,13 @@ def _access_log(path: str) -> Json:
 
 
 def _http_filters(settings: GatewaySettings) -> list[Json]:
-    filters = [_strip_identity_headers(), _grpc_stats()]
+    # Browsers first: CORS answers preflights itself, gRPC-Web becomes gRPC; then as any call.
+    filters = [
+        _filter("envoy.filters.http.cors", "extensions.filters.http.cors.v3", "Cors"),
+        _filter("envoy.filters.http.grpc_web", "extensions.filters.http.grpc_web.v3", "GrpcWeb"),
+        _strip_identity_headers(),
+        _grpc_stats(),
+    ]
     if settings.peer_rate_limit_per_s > 0:
         filters.append(
             _rate_limit(
@@ -477,6 +483,11 @@ def _route_config(settings: GatewaySettings, routes: RouteTable, clusters: "_Clu
                 "routes": entries,
                 # The API key was for the edge; no service holds one it could replay.
                 "request_headers_to_remove": [API_KEY],
+                "typed_per_filter_config": (
+                    {"envoy.filters.http.cors": _cors(settings)}
+                    if settings.cors_allowed_origins
+                    else {}
+                ),
             }
         ],
         # The edge's own identity headers are set by its filters, never taken from a backend.
@@ -889,6 +900,45 @@ def _http2_options() -> Json:
 
 
 # Small pieces.
+
+
+def _filter(name: str, package: str, message: str) -> Json:
+    return {"name": name, "typed_config": {"@type": _type(package, message)}}
+
+
+def _cors(settings: GatewaySettings) -> Json:
+    """Which web origins may call (gRPC-Web), and what their scripts may send and read."""
+    return {
+        "@type": _type("extensions.filters.http.cors.v3", "CorsPolicy"),
+        "allow_origin_string_match": [
+            {"exact": origin} for origin in settings.cors_allowed_origins
+        ],
+        "allow_methods": "POST, GET, OPTIONS",
+        "allow_headers": ", ".join(
+            [
+                "authorization",
+                API_KEY,
+                "content-type",
+                "grpc-timeout",
+                "x-grpc-web",
+                "x-user-agent",
+                REQUEST_ID,
+            ]
+        ),
+        "expose_headers": ", ".join(
+            [
+                "grpc-status",
+                "grpc-message",
+                "grpc-status-details-bin",
+                REQUEST_ID,
+                "deprecation",
+                "sunset",
+                "link",
+            ]
+        ),
+        "max_age": "600",
+        "allow_credentials": False,
+    }
 
 
 def _router() -> Json:

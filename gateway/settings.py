@@ -37,6 +37,10 @@ class GatewaySettings(BaseSettings):
     # an API and another can move one version elsewhere.
     routes: dict[str, list[str]] = Field(default_factory=dict)
 
+    # Web origins whose scripts may call the edge (gRPC-Web), e.g. ["https://app.example.com"];
+    # empty: no cross-origin calls.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+
     # Calls without a client deadline get this one, so no backend call waits forever.
     default_deadline_s: float = 30.0
     # The same for calls with a streaming response (WatchOrder follows an order for as long as
