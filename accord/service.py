@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import grpc
 import nats
 from nats.aio.client import Client as NatsClient
 
 from accord.auth import AuthSettings
 from accord.enforcement import ContractEnforcement
-from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
+from accord.grpc_server import GrpcServer, Registrar, mutual_tls, start_grpc_server
 from accord.settings import ServiceSettings
 
 log = logging.getLogger("accord.service")
@@ -82,12 +83,26 @@ def enforcement(settings: ServiceSettings, wiring: Wiring) -> ContractEnforcemen
     )
 
 
+def _credentials(settings: ServiceSettings) -> grpc.ServerCredentials | None:
+    files = (settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
+    if not any(files):
+        return None
+    cert, key, client_ca = files
+    if cert is None or key is None or client_ca is None:
+        raise ValueError("TLS needs ACCORD_TLS_CERT_FILE, ACCORD_TLS_KEY_FILE and _CLIENT_CA_FILE")
+    return mutual_tls(cert, key, client_ca)
+
+
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
     nc = await connect_nats(settings.resolved_nats_servers(), name)
     try:
         wiring = await build(nc, settings)
         grpc_server = await start_grpc_server(
-            settings.address, wiring.registrars, wiring.services, [enforcement(settings, wiring)]
+            settings.address,
+            wiring.registrars,
+            wiring.services,
+            [enforcement(settings, wiring)],
+            _credentials(settings),
         )
     except BaseException:
         await nc.close()

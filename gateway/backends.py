@@ -28,17 +28,22 @@ _CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 class Backend:
     """One address, its channel, and whether its last health check passed."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
-        self.channel = grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
+        if credentials is None:
+            self.channel = grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
+        else:
+            self.channel = grpc.aio.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
         self.healthy = False
 
 
 class BackendPool:
     """The backends of one set of addresses, shared by every service routed to that set."""
 
-    def __init__(self, addresses: Sequence[str]) -> None:
-        self.backends = [Backend(address) for address in addresses]
+    def __init__(
+        self, addresses: Sequence[str], credentials: grpc.ChannelCredentials | None = None
+    ) -> None:
+        self.backends = [Backend(address, credentials) for address in addresses]
         self._tasks: list[asyncio.Task[None]] = []
         self.on_change: list[Callable[[], None]] = []
 

@@ -145,20 +145,60 @@ def _edge_listener(
         "local_reply_config": {"mappers": _reply_mappers(settings, routes)},
         "access_log": [_access_log(settings.access_log_path)],
     }
+    chain: Json = {
+        "filters": [
+            {"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}
+        ]
+    }
+    if settings.tls_cert_file is not None and settings.tls_key_file is not None:
+        chain["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": _type("extensions.transport_sockets.tls.v3", "DownstreamTlsContext"),
+                "common_tls_context": {
+                    "alpn_protocols": ["h2", "http/1.1"],
+                    "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
+                    "tls_certificates": [
+                        _certificate(settings.tls_cert_file, settings.tls_key_file)
+                    ],
+                },
+            },
+        }
     return {
         "name": "edge",
         "address": _socket(host, ports.listen_port),
         "per_connection_buffer_limit_bytes": settings.max_receive_message_bytes + 65536,
-        "filter_chains": [
-            {
-                "filters": [
-                    {
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": manager,
-                    }
-                ]
-            }
-        ],
+        "filter_chains": [chain],
+    }
+
+
+def _certificate(cert: Any, key: Any) -> Json:
+    return {
+        "certificate_chain": {"filename": str(cert.resolve())},
+        "private_key": {"filename": str(key.resolve())},
+    }
+
+
+def _upstream_tls(settings: GatewaySettings) -> Json | None:
+    """Mutual TLS to the services: their certificates checked against the CA, ours shown."""
+    if settings.upstream_tls_ca_file is None:
+        return None
+    context: Json = {
+        "alpn_protocols": ["h2"],
+        "validation_context": {
+            "trusted_ca": {"filename": str(settings.upstream_tls_ca_file.resolve())}
+        },
+    }
+    if settings.upstream_tls_cert_file is not None and settings.upstream_tls_key_file is not None:
+        context["tls_certificates"] = [
+            _certificate(settings.upstream_tls_cert_file, settings.upstream_tls_key_file)
+        ]
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": _type("extensions.transport_sockets.tls.v3", "UpstreamTlsContext"),
+            "common_tls_context": context,
+        },
     }
 
 
@@ -870,6 +910,7 @@ class _Clusters:
                 "consecutive_gateway_failure": 1_000_000,
             },
             "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": endpoints}]},
+            **({"transport_socket": tls} if (tls := _upstream_tls(s)) is not None else {}),
         }
 
 

@@ -42,8 +42,9 @@ class Gateway:
         _check_keys(settings)
         self.routes = RouteTable(image or load_image(settings.image), settings.routes)
         pools: dict[tuple[str, ...], BackendPool] = {}
+        credentials = _upstream_credentials(settings)
         self.pools = {
-            name: pools.setdefault(route.addresses, BackendPool(route.addresses))
+            name: pools.setdefault(route.addresses, BackendPool(route.addresses, credentials))
             for name, route in self.routes.services.items()
         }
         self.health = GatewayHealth(self.pools)
@@ -119,6 +120,19 @@ class Gateway:
             await pool.close()
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def _upstream_credentials(settings: GatewaySettings) -> grpc.ChannelCredentials | None:
+    """The control plane's health checks speak to services as Envoy does (mutual TLS)."""
+    if settings.upstream_tls_ca_file is None:
+        return None
+    cert = settings.upstream_tls_cert_file
+    key = settings.upstream_tls_key_file
+    return grpc.ssl_channel_credentials(
+        root_certificates=settings.upstream_tls_ca_file.read_bytes(),
+        private_key=key.read_bytes() if key is not None else None,
+        certificate_chain=cert.read_bytes() if cert is not None else None,
+    )
 
 
 def _check_keys(settings: GatewaySettings) -> None:

@@ -37,6 +37,16 @@ class GatewaySettings(BaseSettings):
     # an API and another can move one version elsewhere.
     routes: dict[str, list[str]] = Field(default_factory=dict)
 
+    # TLS at the edge (gRPC over HTTP/2 by ALPN, HTTP/1.1 and HTTP/2 for browsers) when both are
+    # set; plaintext otherwise (development, on loopback).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # Mutual TLS to the services when set: the CA their certificates are checked against, and
+    # the certificate and key the edge (and its health checks) present to them.
+    upstream_tls_ca_file: Path | None = None
+    upstream_tls_cert_file: Path | None = None
+    upstream_tls_key_file: Path | None = None
+
     # Web origins whose scripts may call the edge (gRPC-Web), e.g. ["https://app.example.com"];
     # empty: no cross-origin calls.
     cors_allowed_origins: list[str] = Field(default_factory=list)

@@ -51,13 +51,16 @@ class EchoBackend:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def start(self, port: int = 0) -> None:
+    async def start(self, port: int = 0, credentials: grpc.ServerCredentials | None = None) -> None:
         interceptors = [self.enforcement] if self.enforcement is not None else []
         self.server = grpc.aio.server(interceptors=interceptors)
         self.server.add_generic_rpc_handlers((_Handler(self),))
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        if credentials is None:
+            self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        else:
+            self.port = self.server.add_secure_port(f"127.0.0.1:{port}", credentials)
         await self.server.start()
         await self.set_serving(True)
 
