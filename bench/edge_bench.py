@@ -86,7 +86,13 @@ async def h2load(
     """One run: `in_flight` streams on one connection for `seconds`, after a 1 s warm-up."""
     log = scratch / f"{name}-{in_flight}.log"
     log.unlink(missing_ok=True)
-    headers = [("content-type", "application/grpc"), ("te", "trailers"), *path.headers]
+    # A client with a deadline, as gRPC clients have: every path carries the same one.
+    headers = [
+        ("content-type", "application/grpc"),
+        ("te", "trailers"),
+        ("grpc-timeout", "30S"),
+        *path.headers,
+    ]
     args = [
         "h2load",
         f"http://{path.address}{path.url_path}",
