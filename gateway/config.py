@@ -23,6 +23,8 @@ Where a call goes, in Envoy's filter order (HTTP connection manager, then):
 Paths that are not served get a direct trailers-only answer naming what is (`replies.py`).
 """
 
+import base64
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -141,7 +143,7 @@ def _edge_listener(
             "max_concurrent_streams": 1024,
         },
         "route_config": _route_config(settings, routes, clusters),
-        "http_filters": _http_filters(settings),
+        "http_filters": _http_filters(settings, routes),
         "local_reply_config": {"mappers": _reply_mappers(settings, routes)},
         "access_log": [_access_log(settings.access_log_path)],
     }
@@ -272,11 +274,12 @@ def _access_log(path: str) -> Json:
 # HTTP filters.
 
 
-def _http_filters(settings: GatewaySettings) -> list[Json]:
+def _http_filters(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
     # Browsers first: CORS answers preflights itself, gRPC-Web becomes gRPC; then as any call.
     filters = [
         _filter("envoy.filters.http.cors", "extensions.filters.http.cors.v3", "Cors"),
         _filter("envoy.filters.http.grpc_web", "extensions.filters.http.grpc_web.v3", "GrpcWeb"),
+        _transcoder(settings, routes),
         _strip_identity_headers(),
         _grpc_stats(),
     ]
@@ -311,6 +314,47 @@ def _http_filters(settings: GatewaySettings) -> list[Json]:
         )
     filters.append(_router())
     return filters
+
+
+def _transcoder(settings: GatewaySettings, routes: RouteTable) -> Json:
+    """HTTP/JSON to gRPC from the contracts' `google.api.http` bindings (methods without one
+    are gRPC only): JSON bodies, path and query parameters, server streams as one JSON object
+    per line; a gRPC status becomes its HTTP status and a JSON google.rpc.Status body."""
+    return {
+        "name": "envoy.filters.http.grpc_json_transcoder",
+        "typed_config": {
+            "@type": _type("extensions.filters.http.grpc_json_transcoder.v3", "GrpcJsonTranscoder"),
+            # Inline, so the configuration stands alone: the contracts plus google.rpc's
+            # details, which the JSON bodies of gRPC errors name by type.
+            "proto_descriptor_bin": base64.b64encode(transcoder_descriptors(routes)).decode(),
+            "services": sorted(routes.services),
+            "print_options": {
+                "always_print_primitive_fields": True,
+                "preserve_proto_field_names": True,
+                "stream_newline_delimited": True,
+            },
+            "convert_grpc_status": True,
+            "ignore_unknown_query_parameters": False,
+            "request_validation_options": {"reject_binding_body_field_collisions": True},
+        },
+    }
+
+
+def transcoder_descriptors(routes: RouteTable) -> bytes:
+    """The contracts image with google/rpc/status.proto and error_details.proto added."""
+    from google.protobuf import descriptor_pb2
+    from google.rpc import error_details_pb2, status_pb2
+
+    image = descriptor_pb2.FileDescriptorSet()
+    image.CopyFrom(routes.image)
+    present = {file.name for file in image.file}
+    for module in (error_details_pb2, status_pb2):
+        for file in (*module.DESCRIPTOR.dependencies, module.DESCRIPTOR):
+            if file.name not in present:
+                proto = image.file.add()
+                file.CopyToProto(proto)
+                present.add(file.name)
+    return image.SerializeToString(deterministic=True)
 
 
 def _grpc_stats() -> Json:
@@ -514,6 +558,7 @@ def _route_config(settings: GatewaySettings, routes: RouteTable, clusters: "_Clu
         example = f"/{package}.v0.{service}/"
         entries.append(_refusal_route({"safe_regex": {"regex": pattern}}, routes.refusal(example)))
     entries.append(_refusal_route({"prefix": "/"}, routes.refusal("/")))
+    entries.append(_http_not_found(routes.refusal("/")))
     return {
         "name": "edge",
         "virtual_hosts": [
@@ -549,9 +594,10 @@ def _method_route(
     )
     route: Json = {
         "cluster": clusters.name_of(service.addresses),
-        # Calls end by their deadline (the client's, or the default below), not a route timeout.
+        # Calls end by their deadline, which the client and the backend keep (a timer here
+        # would race theirs and turn DEADLINE_EXCEEDED into a stream reset): the client's own,
+        # or the default the edge adds when the client sets none.
         "timeout": "0s",
-        "max_stream_duration": {"grpc_timeout_header_max": "0s"},
     }
     entry: Json = {
         "match": {"path": path},
@@ -566,7 +612,6 @@ def _method_route(
     }
     if deadline is not None:
         # The backend sees the default as its own deadline, like a client's.
-        route["max_stream_duration"]["max_stream_duration"] = _duration(deadline)
         entry["request_headers_to_add"] = [
             {
                 "header": {"key": "grpc-timeout", "value": f"{max(1, round(deadline * 1000))}m"},
@@ -585,12 +630,28 @@ def _refusal_route(match: Json, error: Any) -> Json:
     """A direct trailers-only answer: no backend, no credentials looked at."""
     refusal = Refusal(error)
     return {
-        "match": match,
+        "match": {**match, "headers": [_grpc_content_type()]},
         "direct_response": {"status": 200},
         "response_headers_to_add": [
             {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
             for key, value in refusal.grpc_headers()
         ],
+        "typed_per_filter_config": _unauthenticated_route(),
+    }
+
+
+def _grpc_content_type() -> Json:
+    """gRPC and gRPC-Web calls (application/grpc, application/grpc-web+proto, ...)."""
+    return {"name": "content-type", "string_match": {"prefix": "application/grpc"}}
+
+
+def _http_not_found(error: Any) -> Json:
+    """Any other HTTP request no binding matched: 404 with a JSON google.rpc.Status."""
+    body = json.dumps(Refusal(error).json(), sort_keys=True)
+    return {
+        "match": {"prefix": "/"},
+        "direct_response": {"status": 404, "body": {"inline_string": body}},
+        "response_headers_to_add": [_header("content-type", "application/json")],
         "typed_per_filter_config": _unauthenticated_route(),
     }
 
@@ -794,7 +855,7 @@ def _reply_mappers(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
         )
         down = {"response_flag_filter": {"flags": ["UH", "UF", "URX", "NC"]}}
         mappers.append(_mapper(_and_filter([on_path, down]), replies.service_unavailable(name)))
-    return mappers
+    return _with_json_twins(mappers)
 
 
 def _mapper(condition: Json, refusal: Refusal) -> Json:
@@ -804,10 +865,31 @@ def _mapper(condition: Json, refusal: Refusal) -> Json:
         "filter": condition,
         "body": {"inline_string": refusal.message},
         "headers_to_add": [_header("grpc-status-details-bin", refusal.details_bin())],
+        "_refusal": refusal,
     }
     if refusal.code in replies.HTTP_FOR_CODE:
         mapper["status_code"] = refusal.http_status
     return mapper
+
+
+def _with_json_twins(mappers: list[Json]) -> list[Json]:
+    """Each mapper, preceded by its twin for HTTP/JSON calls (the transcoder marks them with
+    `x-envoy-original-path`): the same status with a JSON google.rpc.Status body."""
+    twins: list[Json] = []
+    for mapper in mappers:
+        refusal: Refusal = mapper.pop("_refusal")
+        twin = {key: value for key, value in mapper.items() if key != "body"}
+        twin["filter"] = _and_filter([mapper["filter"], _transcoded()])
+        twin["body_format_override"] = {
+            "json_format": refusal.json(),
+            "content_type": "application/json",
+        }
+        twins.append(twin)
+    return [*twins, *mappers]
+
+
+def _transcoded() -> Json:
+    return {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}}
 
 
 def _metadata_filter(namespace: str, path: Sequence[str], value: Json) -> Json:

@@ -11,9 +11,10 @@ not served, local-reply mappers keyed on why a filter refused, rate-limit respon
 import base64
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import any_pb2, duration_pb2, json_format
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
@@ -57,6 +58,15 @@ class Refusal:
         status = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
         data = status.SerializeToString(deterministic=True)
         return base64.b64encode(data).decode().rstrip("=")
+
+    def json(self) -> dict[str, Any]:
+        """The google.rpc.Status as JSON (its details typed by `@type`): the body an HTTP/JSON
+        client gets, as the transcoder gives a service's own errors."""
+        status = status_pb2.Status.FromString(
+            base64.b64decode(self.details_bin() + "=" * (-len(self.details_bin()) % 4))
+        )
+        body: dict[str, Any] = json_format.MessageToDict(status)
+        return body
 
     def grpc_headers(self) -> list[tuple[str, str]]:
         """The headers of a trailers-only gRPC answer carrying this refusal."""

@@ -72,11 +72,16 @@ def test_a_deprecated_version_answers_with_its_lifecycle_headers(config: dict) -
 
 
 def test_unknown_paths_get_a_direct_unimplemented_answer(config: dict) -> None:  # type: ignore[type-arg]
-    last = _routes(config)[-1]
-    assert last["match"] == {"prefix": "/"}
-    headers = {h["header"]["key"]: h["header"]["value"] for h in last["response_headers_to_add"]}
+    grpc_refusal, http_refusal = _routes(config)[-2:]
+    assert grpc_refusal["match"]["prefix"] == "/"
+    headers = {
+        h["header"]["key"]: h["header"]["value"] for h in grpc_refusal["response_headers_to_add"]
+    }
     assert headers["grpc-status"] == "12"
     assert "grpc-status-details-bin" in headers
+    assert http_refusal["direct_response"]["status"] == 404
+    body = json.loads(http_refusal["direct_response"]["body"]["inline_string"])
+    assert body["details"][0]["reason"] == "SERVICE_UNKNOWN"
 
 
 def test_production_refuses_the_development_jwks(tmp_path: Path) -> None:
