@@ -272,11 +272,14 @@ async def wait_ready(address: str, timeout: float = 60.0) -> None:
         await asyncio.wait_for(channel.channel_ready(), max(0.1, deadline - time.monotonic()))
 
 
-async def bench(seconds: float, repeats: int) -> dict[str, Any]:
+async def bench(seconds: float, repeats: int, old_gateway: Path | None = None) -> dict[str, Any]:
     from bench.edge_paths import start_paths  # the processes of one run
 
     require_h2load()
-    async with fresh_nats_server() as nats_server, start_paths(nats_server.url) as started:
+    async with (
+        fresh_nats_server() as nats_server,
+        start_paths(nats_server.url, old_gateway) as started,
+    ):
         load_before = load_average()
         results = await measure(
             started.paths,
@@ -301,8 +304,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each timed run")
     parser.add_argument("--repeats", type=int, default=3, help="rounds per concurrency")
+    parser.add_argument(
+        "--old-gateway",
+        type=Path,
+        default=None,
+        help="a checkout of the commit before the Envoy edge (`git archive e1d64ac`): "
+        "measures the retired Python gateway in the same rounds",
+    )
     args = parser.parse_args()
-    results = asyncio.run(bench(args.seconds, args.repeats))
+    results = asyncio.run(bench(args.seconds, args.repeats, args.old_gateway))
     report = {
         "command": "python -m bench.edge_bench "
         f"--seconds {args.seconds:g} --repeats {args.repeats}",

@@ -4,8 +4,11 @@
 yields where each path listens and what its calls carry.
 """
 
+import asyncio
 import contextlib
 import json
+import os
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -113,14 +116,16 @@ def _socket(host: str, port: int) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def start_paths(nats_url: str) -> AsyncIterator[Started]:
+async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIterator[Started]:
+    """The paths of one run; with `old_gateway` (a checkout of the commit before the Envoy edge,
+    e.g. `git archive e1d64ac`), the retired Python gateway too, measured the same way."""
     stack = contextlib.AsyncExitStack()
     async with stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-edge-")))
         home = tmp / "home"
         devkeys.ensure_dev_keys(home)
         common = {"NATS_URL": nats_url, "ACCORD_HOME": str(home), "ACCORD_MODE": "development"}
-        direct_port, plain_port, plain_admin, gateway_port = free_ports(4)
+        direct_port, plain_port, plain_admin, gateway_port, old_port = free_ports(5)
         direct = f"127.0.0.1:{direct_port}"
         orders = await spawn("services.orders", {**common, "ACCORD_ORDERS_PORT": str(direct_port)})
         stack.push_async_callback(_terminate, orders)
@@ -143,14 +148,53 @@ async def start_paths(nats_url: str) -> AsyncIterator[Started]:
             "plain_envoy": Path_(f"127.0.0.1:{plain_port}", bearer, plain.pid),
             "edge": Path_(edge_address, bearer, edge_pid),
         }
+        comparisons = [("edge", "plain_envoy"), ("edge", "direct"), ("plain_envoy", "direct")]
+        if old_gateway is not None:
+            old_address, old_pid = await _start_old_gateway(
+                common, old_port, direct, old_gateway, stack
+            )
+            paths["python_gateway"] = Path_(old_address, bearer, old_pid)
+            comparisons += [("python_gateway", "plain_envoy"), ("python_gateway", "direct")]
         answer = await answer_size(direct, order_id, bearer)
         yield Started(
             paths,
             orders.pid,
             orders_pb2.GetOrderRequest(order_id=order_id).SerializeToString(),
             answer,
-            [("edge", "plain_envoy"), ("edge", "direct"), ("plain_envoy", "direct")],
+            comparisons,
         )
+
+
+async def _start_old_gateway(
+    common: dict[str, str],
+    port: int,
+    direct: str,
+    checkout: Path,
+    stack: contextlib.AsyncExitStack,
+) -> tuple[str, int]:
+    """The Python gateway as it was before this edge (rate limit off, as its own bench ran
+    it), from a checkout of that commit: its own `gateway` and `accord` packages first."""
+    address = f"127.0.0.1:{port}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        cwd=checkout,
+        env={
+            **os.environ,
+            **common,
+            "PYTHONPATH": f"{checkout}:{checkout / 'gen/python'}",
+            "ACCORD_GATEWAY_LISTEN": address,
+            "ACCORD_GATEWAY_METRICS_LISTEN": "",
+            "ACCORD_GATEWAY_ROUTES": json.dumps({"acme.orders": [direct]}),
+            "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+        },
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    stack.push_async_callback(_terminate, process)
+    await wait_ready(address)
+    return address, process.pid
 
 
 async def _start_edge(

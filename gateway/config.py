@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 
@@ -65,6 +66,7 @@ SCOPE_RULE = "4-scope:"
 HEALTH = "grpc.health.v1.Health"
 REFLECTION = ("grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection")
 CONTROL_CLUSTER, AUTHZ_CLUSTER, ADMIN_CLUSTER = "control_plane", "control_plane_authz", "admin"
+JWKS_CLUSTER = "jwks"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def compile_config(settings: GatewaySettings, routes: RouteTable, ports: Ports) 
             "listeners": listeners,
             "clusters": [
                 *clusters.rendered(),
+                *_jwks_cluster(settings),
                 _control_cluster(CONTROL_CLUSTER, ports.control_port, http2=True),
                 _control_cluster(AUTHZ_CLUSTER, ports.authz_port, http2=False),
                 _control_cluster(ADMIN_CLUSTER, ports.admin_port, http2=False),
@@ -281,7 +284,7 @@ def _http_filters(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
         _filter("envoy.filters.http.grpc_web", "extensions.filters.http.grpc_web.v3", "GrpcWeb"),
         _transcoder(settings, routes),
         _strip_identity_headers(),
-        _grpc_stats(),
+        _grpc_stats(routes),
     ]
     if settings.peer_rate_limit_per_s > 0:
         filters.append(
@@ -357,13 +360,22 @@ def transcoder_descriptors(routes: RouteTable) -> bytes:
     return image.SerializeToString(deterministic=True)
 
 
-def _grpc_stats() -> Json:
-    """Calls per gRPC method and status (Prometheus: envoy_cluster_grpc_*)."""
+def _grpc_stats(routes: RouteTable) -> Json:
+    """Calls per gRPC method and status (Prometheus: envoy_cluster_grpc_*), for the methods of
+    the contracts only: stat names made once, and a caller cannot mint new ones."""
+    services: dict[str, list[str]] = {}
+    for method in routes.methods.values():
+        services.setdefault(method.contract.service, []).append(method.contract.name)
     return {
         "name": "envoy.filters.http.grpc_stats",
         "typed_config": {
             "@type": _type("extensions.filters.http.grpc_stats.v3", "FilterConfig"),
-            "stats_for_all_methods": True,
+            "individual_method_stats_allowlist": {
+                "services": [
+                    {"name": name, "method_names": methods}
+                    for name, methods in sorted(services.items())
+                ]
+            },
             "enable_upstream_stats": True,
         },
     }
@@ -445,7 +457,7 @@ def _jwt_authn(settings: GatewaySettings) -> Json:
         provider["remote_jwks"] = {
             "http_uri": {
                 "uri": auth.jwks_url,
-                "cluster": "jwks",
+                "cluster": JWKS_CLUSTER,
                 "timeout": _duration(auth.jwks_timeout_seconds),
             },
             "cache_duration": _duration(auth.jwks_max_age_seconds),
@@ -994,6 +1006,43 @@ class _Clusters:
             "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": endpoints}]},
             **({"transport_socket": tls} if (tls := _upstream_tls(s)) is not None else {}),
         }
+
+
+def _jwks_cluster(settings: GatewaySettings) -> list[Json]:
+    """Where Envoy fetches the JWKS from, when it is a URL (https, or http on loopback)."""
+    url = settings.auth.jwks_url
+    if url is None:
+        return []
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    cluster: Json = {
+        "name": JWKS_CLUSTER,
+        "type": "STATIC" if _is_ip(host) else "LOGICAL_DNS",
+        "dns_lookup_family": "V4_PREFERRED",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": JWKS_CLUSTER,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _socket(host, port)}}]}],
+        },
+    }
+    if parts.scheme == "https":
+        cluster["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": _type("extensions.transport_sockets.tls.v3", "UpstreamTlsContext"),
+                "sni": host,
+                "common_tls_context": {
+                    "validation_context": {
+                        "trusted_ca": {"filename": settings.jwks_ca_file},
+                        "match_typed_subject_alt_names": [
+                            {"san_type": "DNS", "matcher": {"exact": host}}
+                        ],
+                    }
+                },
+            },
+        }
+    return [cluster]
 
 
 def _control_cluster(name: str, port: int, http2: bool) -> Json:

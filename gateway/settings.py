@@ -47,6 +47,9 @@ class GatewaySettings(BaseSettings):
     upstream_tls_cert_file: Path | None = None
     upstream_tls_key_file: Path | None = None
 
+    # The CAs Envoy trusts when it fetches an https JWKS URL (the system's bundle by default).
+    jwks_ca_file: str = "/etc/ssl/certs/ca-certificates.crt"
+
     # Web origins whose scripts may call the edge (gRPC-Web), e.g. ["https://app.example.com"];
     # empty: no cross-origin calls.
     cors_allowed_origins: list[str] = Field(default_factory=list)

@@ -112,3 +112,16 @@ def test_accord_gateway_config_prints_the_same_bytes_every_time(
     ]
     assert runs[0] == runs[1]
     assert b"/acme.orders.v2.OrderService/PlaceOrder" in runs[0]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://issuer.example/.well-known/jwks.json", "http://127.0.0.1:8080/jwks"]
+)
+def test_a_jwks_url_gets_a_cluster_envoy_accepts(settings: GatewaySettings, url: str) -> None:
+    with_url = settings.model_copy(
+        update={"auth": settings.auth.model_copy(update={"jwks_url": url})}
+    )
+    config = compile_config(with_url, RouteTable(load_image(), with_url.routes), PORTS)
+    names = [c["name"] for c in config["static_resources"]["clusters"]]
+    assert "jwks" in names
+    envoy.validate(config)
