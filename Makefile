@@ -82,6 +82,7 @@ demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing 
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
+	@command -v h2load >/dev/null || echo "h2load is missing, the edge benchmarks need it: apt-get install nghttp2-client"
 	$(PY) -m bench
 
 .PHONY: test

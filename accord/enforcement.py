@@ -116,6 +116,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         self._caller = caller
         self._max_streams = max_streams_per_principal
         self._streams: Counter[str] = Counter()
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     @classmethod
     def for_services(
@@ -154,6 +155,15 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         method = self._methods.get(details.method)
         if handler is None or method is None:
             return handler
+        # The servicer's handler is the same object call after call: wrap it once.
+        cached = self._wrapped.get(details.method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[details.method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: _Method, handler: Handler) -> Handler:
         shape = (handler.request_streaming, handler.response_streaming)
         wrap = {
             (False, False): (

@@ -252,7 +252,7 @@ def load_average() -> str:
 
 def require_h2load() -> None:
     if shutil.which("h2load") is None:
-        sys.exit(INSTALL)
+        raise RuntimeError(INSTALL)
 
 
 async def spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
