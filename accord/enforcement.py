@@ -37,7 +37,7 @@ from google.rpc import error_details_pb2
 from accord.auth import Authenticator, AuthSettings, MethodPolicy
 from accord.auth._authenticator import AUTHORIZATION
 from accord.auth._errors import AMBIGUOUS_CREDENTIALS, unauthenticated
-from accord.contracts.descriptors import MethodContract, service_contract
+from accord.contracts.descriptors import MethodContract, service_contract, services_in
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier
 from accord.rpc_status import RpcError, error_info
 
@@ -356,7 +356,5 @@ def method_contracts_of_image(
     image: descriptor_pb2.FileDescriptorSet, services: Iterable[str]
 ) -> list[MethodContract]:
     """The methods of `services` in a compiled image (tests' contracts that have no modules)."""
-    from accord.contracts.descriptors import services_in
-
     wanted = set(services)
     return [m for s in services_in(image) if s.full_name in wanted for m in s.methods]

@@ -1,4 +1,6 @@
-"""Who is calling: the principal the gateway verified, carried to services in a signed header.
+"""Who is calling: for API-key callers, the principal the edge verified, carried to services in
+a signed header (bearer-token callers' tokens go on as they are, and services verify those
+themselves: accord.enforcement).
 
 Why a signed header, rather than a channel only the gateway can use (mTLS, a private network):
 a signature is checked by the service itself, in-process, with nothing to provision beyond one

@@ -18,7 +18,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-import grpc
 import h11
 
 from accord.auth import Authenticator, AuthFailure, PrincipalSigner
@@ -29,7 +28,7 @@ from accord.auth._errors import (
     permission_denied,
     unauthenticated,
 )
-from accord.identity import PRINCIPAL_HEADER, Principal
+from accord.identity import Principal
 from accord.rpc_status import RpcError
 from gateway.config import AUTHORIZED, SUBJECT
 from gateway.replies import HTTP_FOR_CODE, Refusal, percent_encoded
@@ -163,4 +162,4 @@ class AuthzServer:
         )
 
 
-__all__ = ["PRINCIPAL_HEADER", "ApiKeyAuthz", "AuthzServer", "check_scopes", "grpc"]
+__all__ = ["ApiKeyAuthz", "AuthzServer", "check_scopes"]
