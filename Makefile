@@ -63,7 +63,7 @@ breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plu
 
 .PHONY: run
 run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
-	$(PY) -m accord run
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord run
 
 .PHONY: streams
 streams: $(STAMP) ## Create or update the streams, buckets and consumers the AsyncAPI documents declare
@@ -74,7 +74,7 @@ CLUSTER_PORT ?= 0
 
 .PHONY: cluster
 cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (Ctrl-C stops it)
-	$(PY) -m accord cluster --port $(CLUSTER_PORT)
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord cluster --port $(CLUSTER_PORT)
 
 .PHONY: demo
 demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing a timeline of each
@@ -84,6 +84,15 @@ demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing 
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
 	@command -v h2load >/dev/null || echo "h2load is missing, the edge benchmarks need it: apt-get install nghttp2-client"
 	$(PY) -m bench
+
+# `make soak` runs this long, at this rate, killing a random service this often.
+SOAK_SECONDS ?= 180
+SOAK_RATE ?= 20
+SOAK_KILL_EVERY ?= 20
+
+.PHONY: soak
+soak: $(STAMP) ## The platform under make run, killed at random while it takes orders; audits every order (about 4 minutes)
+	$(PY) -m bench.soak --duration $(SOAK_SECONDS) --rate $(SOAK_RATE) --kill-every $(SOAK_KILL_EVERY)
 
 .PHONY: test
 test: $(STAMP) ## Run every test: unit, integration and end-to-end

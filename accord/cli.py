@@ -50,8 +50,50 @@ def _streams(args: argparse.Namespace) -> int:
     from accord.provisioning import provision_all
     from accord.settings import CommonSettings
 
-    for line in asyncio.run(provision_all(CommonSettings().resolved_nats_servers())):
+    for line in asyncio.run(provision_all(CommonSettings())):
         print(line)
+    return 0
+
+
+def _nats_config(args: argparse.Namespace) -> int:
+    """The nats-server configuration generated from the contracts, on stdout; the
+    identities (one nkey seed per service, the operator's) made under --identities when
+    missing, and on stderr the setting that hands each service its own."""
+    from accord.nats_auth import OPERATOR, new_account_seed, read_or_create
+    from accord.nats_config import (
+        ISSUER_SUFFIX,
+        TlsFiles,
+        identities_needed,
+        security_for,
+        server_config,
+    )
+
+    folder: Path = args.identities
+    names = identities_needed(Path.cwd())
+    seeds = {
+        name: read_or_create(
+            folder / f"{name}.nk", True, new_account_seed if name.endswith(ISSUER_SUFFIX) else None
+        )
+        for name in names
+    }
+    tls = None
+    if args.tls_cert or args.tls_key or args.tls_ca:
+        if not (args.tls_cert and args.tls_key and args.tls_ca):
+            print("--tls-cert, --tls-key and --tls-ca go together", file=sys.stderr)
+            return 2
+        tls = TlsFiles(args.tls_cert, args.tls_key, args.tls_ca)
+    security = security_for(seeds, root=Path.cwd(), sync=args.sync, tls=tls)
+    print(server_config(security), end="")
+    print("# Each process's credentials (keep the seeds secret):", file=sys.stderr)
+    for name in names:
+        if name == OPERATOR:
+            setting = "ACCORD_NATS_OPERATOR_SEED_FILE"
+        elif name.endswith(ISSUER_SUFFIX):
+            service = name.removesuffix(ISSUER_SUFFIX).upper()
+            setting = f"ACCORD_{service}_NATS_ISSUER_SEED_FILE"
+        else:
+            setting = f"ACCORD_{name.upper()}_NATS_SEED_FILE"
+        print(f"{setting}={(folder / f'{name}.nk').resolve()}", file=sys.stderr)
     return 0
 
 
@@ -82,6 +124,14 @@ def _gateway(args: argparse.Namespace) -> int:
         print("envoy accepts the configuration", file=sys.stderr)
         return 0
     print_config(settings)
+    return 0
+
+
+def _units(args: argparse.Namespace) -> int:
+    from accord.units import write_units
+
+    for path in write_units(args.out, args.root.resolve(), args.env_file):
+        print(path)
     return 0
 
 
@@ -156,8 +206,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     gateway.set_defaults(handler=_gateway)
 
+    nats = commands.add_parser("nats", help="NATS for the platform")
+    nats_commands = nats.add_subparsers(dest="nats_command", required=True)
+    config = nats_commands.add_parser(
+        "config",
+        help="print the nats-server configuration generated from the contracts; make the "
+        "per-service credentials",
+    )
+    config.add_argument(
+        "--identities",
+        type=Path,
+        default=Path(".accord/keys/nats"),
+        help="where each identity's nkey seed is kept (made when missing)",
+    )
+    config.add_argument(
+        "--sync", default="always", help="JetStream sync_interval: always, or e.g. 2m"
+    )
+    config.add_argument("--tls-cert", type=Path, help="the server's certificate (PEM)")
+    config.add_argument("--tls-key", type=Path, help="the server's private key (PEM)")
+    config.add_argument("--tls-ca", type=Path, help="the CA that clients are checked against")
+    config.set_defaults(handler=_nats_config)
+
     run = commands.add_parser("run", help="start NATS and every service")
     run.set_defaults(handler=_run)
+
+    units = commands.add_parser(
+        "units", help="write systemd units that run every process under a production supervisor"
+    )
+    units.add_argument("--out", type=Path, required=True, help="where to write the units")
+    units.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="the checkout the units run (with .venv)"
+    )
+    units.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path("/etc/accord/accord.env"),
+        help="the environment file every unit reads (NATS_URL, ACCORD_MODE=production, keys)",
+    )
+    units.set_defaults(handler=_units)
 
     cluster = commands.add_parser("cluster", help="run a local 3-node JetStream cluster")
     cluster.add_argument(

@@ -19,6 +19,7 @@ import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_cluster import NatsCluster
+from accord.nats_config import development_security
 from accord.settings import NATS_URL_FILE, CommonSettings
 
 SIZE = 3
@@ -27,9 +28,13 @@ _WATCH = 0.5  # how often node liveness is checked, seconds
 
 async def run_cluster(client_port: int = 0) -> int:
     """Run until SIGINT or SIGTERM. `client_port` P gives the nodes P, P+1, P+2 (0: free)."""
-    root = CommonSettings().home / "cluster"
+    settings = CommonSettings()
+    root = settings.home / "cluster"
     ports = [client_port + i for i in range(SIZE)] if client_port else None
-    cluster = NatsCluster(root, size=SIZE, client_ports=ports)
+    # The configuration generated from the contracts, with the development identities
+    # that `make run` (NATS_URL set to this cluster) gives its services.
+    security = development_security(settings)
+    cluster = NatsCluster(root, size=SIZE, client_ports=ports, security=security)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

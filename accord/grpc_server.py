@@ -8,6 +8,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from accord.error_mapping import ErrorMapping
+
 Registrar = Callable[[grpc.aio.Server], None]
 
 
@@ -53,8 +55,16 @@ async def start_grpc_server(
     credentials: grpc.ServerCredentials | None = None,
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
-    with `credentials`, only over TLS."""
-    server = grpc.aio.server(interceptors=interceptors)
+    with `credentials`, only over TLS.
+
+    Every call passes the error mapping first (outermost), so that whatever a servicer or a
+    later interceptor raises reaches the client as an honest status (accord.error_mapping).
+    """
+    # No SO_REUSEPORT (grpc's default on Linux): a second process on a taken port fails to
+    # start instead of silently sharing the port's calls with the first.
+    server = grpc.aio.server(
+        interceptors=[ErrorMapping(), *interceptors], options=[("grpc.so_reuseport", 0)]
+    )
     for register in registrars:
         register(server)
     health_servicer = health.aio.HealthServicer()

@@ -12,6 +12,7 @@ leader and that node is current with it (`?js-enabled-only=true` answers too ear
 import asyncio
 import contextlib
 import os
+import secrets
 import socket
 import urllib.error
 import urllib.request
@@ -22,6 +23,7 @@ import nats.errors
 import nats.js.errors
 from nats.js import JetStreamContext
 
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 
 _POLL = 0.1
@@ -57,6 +59,7 @@ class NatsCluster:
         host: str = "127.0.0.1",
         cluster_name: str = "accord",
         client_ports: list[int] | None = None,
+        security: ServerSecurity | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a cluster needs at least one node")
@@ -67,7 +70,10 @@ class NatsCluster:
         self.names = [f"n{i + 1}" for i in range(size)]
         chosen = free_ports(2 * size, host)
         route_ports, self.monitor_ports = chosen[:size], chosen[size:]
-        routes = ",".join(f"nats://{host}:{port}" for port in route_ports)
+        # With a generated configuration the routes authenticate too: a process that reaches
+        # a route port must not join the cluster and see every message.
+        route_auth = f"route:{secrets.token_urlsafe(18)}@" if security is not None else ""
+        routes = ",".join(f"nats://{route_auth}{host}:{port}" for port in route_ports)
         self.nodes = [
             NatsServer(
                 root / name,
@@ -76,8 +82,9 @@ class NatsCluster:
                 extra_args=[
                     *("-n", name, "-m", str(monitor)),
                     *("--cluster_name", cluster_name),
-                    *("--cluster", f"nats://{host}:{route}", "--routes", routes),
+                    *("--cluster", f"nats://{route_auth}{host}:{route}", "--routes", routes),
                 ],
+                security=security,
             )
             for name, port, route, monitor in zip(
                 self.names, ports, route_ports, self.monitor_ports, strict=True
@@ -86,13 +93,15 @@ class NatsCluster:
 
     @property
     def urls(self) -> list[str]:
-        """Client URLs of every node, running or not (ports are real once started)."""
+        """Client URLs of every node, running or not (ports are real once started), with
+        the developer's credentials when the configuration has them (scripts, tests)."""
         return [node.url for node in self.nodes]
 
     @property
     def nats_url(self) -> str:
-        """The value for NATS_URL: every node, comma-separated."""
-        return ",".join(self.urls)
+        """The value for NATS_URL: every node, comma-separated, without credentials
+        (services connect with their own)."""
+        return ",".join(node.address for node in self.nodes)
 
     def running(self, node: int) -> bool:
         pid = self.nodes[node].pid

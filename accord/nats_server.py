@@ -3,6 +3,12 @@
 Used by `make run` when NATS_URL is unset, and by tests, which start fresh ones on port 0
 with a temporary store. The server's real port is read from its log, as nats.py's own test
 fixtures do, and readiness is its "Server is ready" line.
+
+Given a `ServerSecurity` (`accord.nats_config`), it runs the configuration generated from
+the contracts: every service as its own user with its permissions, nothing anonymous.
+Its `url` then carries the developer's user and password (development configurations),
+so a script or a test that connects with `nats.connect(server.url)` may do anything,
+while services connect with their own nkeys to `address`.
 """
 
 import asyncio
@@ -14,6 +20,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from accord.nats_config import ServerSecurity
 
 _LISTENING = re.compile(r"Listening for client connections on [\w.:\[\]]+:(\d+)")
 _READY = "Server is ready"
@@ -38,18 +49,37 @@ class NatsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         extra_args: Sequence[str] = (),
+        security: "ServerSecurity | None" = None,
     ) -> None:
         self.store_dir = store_dir
         self.host = host
         self.port = port
+        self.security = security
         self._extra_args = list(extra_args)
         self._process: asyncio.subprocess.Process | None = None
         self._log: collections.deque[str] = collections.deque(maxlen=200)
         self._drain: asyncio.Task[None] | None = None
 
     @property
+    def address(self) -> str:
+        """The server's URL without credentials: what services (with their own) connect to."""
+        scheme = "tls" if self.security is not None and self.security.tls is not None else "nats"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        """The URL a script or test connects to: with the developer's credentials, if any."""
+        password = self.security.developer_password if self.security else None
+        if password is None:
+            return self.address
+        from accord.nats_auth import DEVELOPER
+
+        scheme, _, rest = self.address.partition("://")
+        return f"{scheme}://{DEVELOPER}:{quote(password, safe='')}@{rest}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.store_dir / "nats-server.conf"
 
     @property
     def pid(self) -> int | None:
@@ -65,6 +95,12 @@ class NatsServer:
         # nats-server takes -1, not 0, for "any free port".
         port = str(self.port or -1)
         args = ["-a", self.host, "-p", port, "-js", "-sd", str(self.store_dir)]
+        if self.security is not None:
+            from accord.nats_config import server_config
+
+            self.config_file.write_text(server_config(self.security))
+            self.config_file.chmod(0o600)
+            args += ["-c", str(self.config_file)]
         self._process = await asyncio.create_subprocess_exec(
             nats_server_binary(),
             *args,
@@ -101,6 +137,11 @@ class NatsServer:
         assert stderr is not None
         while line := await stderr.readline():
             self._log.append(line.decode(errors="replace").rstrip())
+
+    async def wait(self) -> int:
+        """Until the server exits (a supervisor waits on it); its exit status."""
+        process = self._process
+        return 0 if process is None else await process.wait()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop the server gracefully (SIGTERM), or kill it if it does not stop in time."""

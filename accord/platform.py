@@ -4,6 +4,12 @@ Services are found, not listed: every `services/<name>/app.py` that names its NA
 and SERVICES is started with `python -m services.<name>`, in the order of its default port.
 The gateway is started last, routing each service's gRPC APIs to it, so the address it prints
 is the one front door: every example goes through it with a development token.
+
+Every process is supervised (`accord.supervision`): one that exits unasked (a crash, a
+`kill -9`) is restarted on the same port with backoff while the rest goes on serving, and
+each restart is logged. Only a crash loop (more than five restarts within a minute) stops
+the platform, with a message naming the process and exit status 1. Each process's pid is in
+`.accord/run/<name>.pid` while it runs.
 """
 
 import asyncio
@@ -11,6 +17,7 @@ import contextlib
 import importlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -22,12 +29,15 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accord import devkeys
+from accord.nats_config import development_security
 from accord.nats_server import NatsServer
 from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
+from accord.supervision import Child, ProcessChild, Start, Supervised
 
 SERVICES_DIR = Path("services")
 READY_TIMEOUT = 60.0
+RUN_DIR = "run"  # under ACCORD_HOME: a pid file per running process
 EXAMPLE_SUBJECT = "alice"
 EXAMPLE_SCOPES = (
     "orders:read",
@@ -52,12 +62,21 @@ EXAMPLE_TOKEN_TTL = 12 * 3600
 
 @dataclass
 class Process:
-    """One process of the platform: a service, or the gateway."""
+    """One process of the platform: a service, or the gateway, kept running by its
+    supervisor."""
 
     name: str
     port: int
     services: tuple[str, ...]
-    process: asyncio.subprocess.Process
+    supervised: Supervised
+
+    @property
+    def exited(self) -> int | None:
+        """The exit status of a first start that did not live to serve; None while it runs."""
+        child = self.supervised.child
+        if isinstance(child, ProcessChild):
+            return child.process.returncode
+        return None
 
 
 def discover_services(root: Path = SERVICES_DIR) -> list[ModuleType]:
@@ -80,10 +99,40 @@ def _free_port() -> int:
         return port
 
 
-async def _spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+async def _spawn(module: str, env: dict[str, str]) -> Child:
+    process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module, env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL
     )
+    return ProcessChild(process)
+
+
+def _supervised(name: str, start: Start, home: Path) -> Supervised:
+    """`name` kept running, its pid written to <home>/run/<name>.pid at each start."""
+    pid_file = home / RUN_DIR / f"{name}.pid"
+
+    def started(child: Child) -> None:
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(f"{child.pid}\n")
+
+    return Supervised(name, start, on_start=started)
+
+
+class _NatsChild:
+    """The embedded nats-server as a supervised child: a restart takes the same port and the
+    same store, so clients reconnect to where they were and find every stream."""
+
+    def __init__(self, server: NatsServer) -> None:
+        self.server = server
+
+    @property
+    def pid(self) -> int | None:
+        return self.server.pid
+
+    async def wait(self) -> int:
+        return await self.server.wait()
+
+    async def terminate(self, grace: float) -> None:
+        await self.server.stop(grace)
 
 
 def _gateway_listen() -> tuple[str, int]:
@@ -95,7 +144,9 @@ def _gateway_listen() -> tuple[str, int]:
     return host, int(port_text) or _free_port()
 
 
-async def _start_service(app: ModuleType, nats_url: str, gateway: tuple[str, int]) -> Process:
+async def _start_service(
+    app: ModuleType, nats_url: str, gateway: tuple[str, int], home: Path
+) -> Process:
     settings = _settings_of(app)
     # Port 0 in the environment (tests do this) means "any free one": pick it here, so that
     # the address can be printed and handed to the gateway.
@@ -108,11 +159,12 @@ async def _start_service(app: ModuleType, nats_url: str, gateway: tuple[str, int
         f"{prefix}PORT": str(port),
         "ACCORD_GATEWAY_ADDRESS": f"{caller_host}:{gateway_port}",
     }
-    process = await _spawn(f"services.{app.NAME}", env)
-    return Process(app.NAME, port, tuple(app.SERVICES), process)
+    supervised = _supervised(app.NAME, lambda: _spawn(f"services.{app.NAME}", env), home)
+    await supervised.start()
+    return Process(app.NAME, port, tuple(app.SERVICES), supervised)
 
 
-async def _start_gateway(services: list[Process], listen: tuple[str, int]) -> Process:
+async def _start_gateway(services: list[Process], listen: tuple[str, int], home: Path) -> Process:
     from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
 
     settings = GatewaySettings()
@@ -122,8 +174,9 @@ async def _start_gateway(services: list[Process], listen: tuple[str, int]) -> Pr
     metrics_host, _, metrics_port = settings.metrics_listen.rpartition(":")
     if metrics_port == "0":
         env["ACCORD_GATEWAY_METRICS_LISTEN"] = f"{metrics_host}:{_free_port()}"
-    process = await _spawn("gateway", env)
-    return Process("gateway", port, tuple(routes), process)
+    supervised = _supervised("gateway", lambda: _spawn("gateway", env), home)
+    await supervised.start()
+    return Process("gateway", port, tuple(routes), supervised)
 
 
 async def _wait_serving(member: Process) -> None:
@@ -131,8 +184,8 @@ async def _wait_serving(member: Process) -> None:
         health = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest(service="")
         while True:
-            if member.process.returncode is not None:
-                raise RuntimeError(f"{member.name} exited with {member.process.returncode}")
+            if member.exited is not None:
+                raise RuntimeError(f"{member.name} exited with {member.exited} before it served")
             with contextlib.suppress(grpc.aio.AioRpcError):
                 reply = await health.Check(request, timeout=1.0)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -143,14 +196,7 @@ async def _wait_serving(member: Process) -> None:
 async def _stop(members: list[Process], grace: float = 15.0) -> None:
     """The gateway first (no new calls), then the services, each draining its own work."""
     for member in reversed(members):
-        if member.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                member.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(member.process.wait(), grace)
-            except TimeoutError:
-                member.process.kill()
-                await member.process.wait()
+        await member.supervised.stop(grace)
 
 
 def _banner(nats_url: str, embedded: bool, members: list[Process], token: str) -> str:
@@ -196,20 +242,26 @@ def _example_token(home: Path) -> str:
     )
 
 
-async def _until_signal_or_exit(members: list[Process]) -> int:
+async def _until_signal_or_crash_loop(supervised: list[Supervised]) -> int:
+    """Keep every process running until Ctrl-C or SIGTERM (0), or a crash loop (1)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    waits = [asyncio.ensure_future(member.process.wait()) for member in members]
+    keepers = [asyncio.ensure_future(member.keep_running()) for member in supervised]
     stopped = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait([stopped, *waits], return_when=asyncio.FIRST_COMPLETED)
-    for future in (stopped, *waits):
-        future.cancel()
+    try:
+        done, _ = await asyncio.wait([stopped, *keepers], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in (stopped, *keepers):
+            future.cancel()
+        await asyncio.gather(stopped, *keepers, return_exceptions=True)
     if stopped in done:
         return 0
-    dead = [m.name for m in members if m.process.returncode is not None]
-    print(f"accord: {', '.join(dead)} exited; stopping the platform", file=sys.stderr)
+    for keeper in done:
+        error = keeper.exception()
+        if error is not None:
+            print(f"accord: {error}; stopping the platform", file=sys.stderr, flush=True)
     return 1
 
 
@@ -219,30 +271,53 @@ async def _run() -> int:
     # Keys first: the gateway signs principals with them and services check them.
     devkeys.ensure_dev_keys(settings.home)
     url_file = settings.home / NATS_URL_FILE
-    embedded = None if settings.nats_url else NatsServer(settings.home / "nats")
+    nats: Supervised | None = None
     members: list[Process] = []
     try:
-        if embedded is not None:
-            await embedded.start()
-            url_file.write_text(embedded.url + "\n")
-        nats_url = embedded.url if embedded else str(settings.nats_url)
-        # Every contract's streams before any service: one service's consumers read
-        # another's streams (notifications reads ORDERS).
-        await provision_all([nats_url] if embedded else settings.resolved_nats_servers())
+        if settings.nats_url:
+            nats_url = str(settings.nats_url)
+        else:
+            nats = await _start_embedded_nats(settings)
+            assert isinstance(nats.child, _NatsChild)
+            nats_url = nats.child.server.address
+            url_file.write_text(nats_url + "\n")
+        # Every contract's streams before any service, as the operator: one service's
+        # consumers read another's streams (notifications reads ORDERS).
+        await provision_all(settings)
         gateway = _gateway_listen()
         for app in discover_services():
-            members.append(await _start_service(app, nats_url, gateway))
+            members.append(await _start_service(app, nats_url, gateway, settings.home))
         await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
-        members.append(await _start_gateway(members, gateway))
+        members.append(await _start_gateway(members, gateway, settings.home))
         await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)
         token = _example_token(settings.home)
-        print(_banner(nats_url, embedded is not None, members, token), flush=True)
-        return await _until_signal_or_exit(members)
+        print(_banner(nats_url, nats is not None, members, token), flush=True)
+        everyone = [m.supervised for m in members] + ([nats] if nats else [])
+        return await _until_signal_or_crash_loop(everyone)
     finally:
         await _stop(members)
-        if embedded is not None:
-            await embedded.stop()
+        if nats is not None:
+            await nats.stop(10.0)
             url_file.unlink(missing_ok=True)
+        shutil.rmtree(settings.home / RUN_DIR, ignore_errors=True)
+
+
+async def _start_embedded_nats(settings: CommonSettings) -> Supervised:
+    """The embedded nats-server on a free port first, then on that same port at a restart,
+    with the configuration generated from the contracts: each service its own user."""
+    home, port = settings.home, 0
+    security = development_security(settings)
+
+    async def start() -> Child:
+        nonlocal port
+        server = NatsServer(home / "nats", port=port, security=security)
+        await server.start()
+        port = server.port
+        return _NatsChild(server)
+
+    nats = _supervised("nats-server", start, home)
+    await nats.start()
+    return nats
 
 
 def run_platform() -> int:

@@ -15,6 +15,15 @@ from grpc_status import rpc_status
 
 ERROR_DOMAIN = "accord.dev"
 
+# What one error may carry, so that it always fits the trailers (grpc's default limit on
+# received metadata is 8 KiB, and the message travels twice: as grpc-message, percent-encoded,
+# and inside grpc-status-details-bin, base64-encoded).
+MAX_VIOLATIONS = 10
+MAX_MESSAGE_BYTES = 300
+MAX_FIELD_CHARS = 128
+MAX_DESCRIPTION_CHARS = 256
+MAX_STATUS_BYTES = 2048
+
 
 class RpcError(Exception):
     """An error to send to the caller as a google.rpc.Status with details."""
@@ -26,15 +35,74 @@ class RpcError(Exception):
         self.details = details
 
     def to_status(self) -> grpc.Status:
-        packed = []
-        for detail in self.details:
-            holder = any_pb2.Any()
-            holder.Pack(detail)
-            packed.append(holder)
-        # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
-        proto = status_pb2.Status(code=self.code.value[0], message=self.text, details=packed)
+        """The status to send, bounded: the message cut to MAX_MESSAGE_BYTES, a BadRequest to
+        its first MAX_VIOLATIONS violations (the message counts the rest), and, while the
+        whole is above MAX_STATUS_BYTES, the last violations then the last details dropped."""
+        details = [_bounded(detail) for detail in self.details]
+        total = _violations(self.details)
+        while True:
+            omitted = total - _violations(details)
+            counted = f" (and {omitted} more)" if omitted else ""
+            text = _cut(self.text, MAX_MESSAGE_BYTES - len(counted)) + counted
+            proto = _status_proto(self.code, text, details)
+            if proto.ByteSize() <= MAX_STATUS_BYTES or not details:
+                break
+            _shrink(details)
         status: grpc.Status = rpc_status.to_status(proto)
         return status
+
+
+def _status_proto(
+    code: grpc.StatusCode, text: str, details: list[message.Message]
+) -> status_pb2.Status:
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    # grpc.StatusCode values are (int, name) pairs; google.rpc.Code uses the same numbers.
+    return status_pb2.Status(code=code.value[0], message=text, details=packed)
+
+
+def _shrink(details: list[message.Message]) -> None:
+    """One step smaller: the last violation of a BadRequest that has several, else the last
+    detail."""
+    for detail in details:
+        if isinstance(detail, error_details_pb2.BadRequest) and len(detail.field_violations) > 1:
+            del detail.field_violations[-1]
+            return
+    details.pop()
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` UTF-8 bytes, cut at a character boundary, marked when cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "..."
+
+
+def _bounded(detail: message.Message) -> message.Message:
+    if not isinstance(detail, error_details_pb2.BadRequest):
+        return detail
+    bounded: message.Message
+    bounded = error_details_pb2.BadRequest(
+        field_violations=[
+            field_violation(
+                _cut(v.field, MAX_FIELD_CHARS), _cut(v.description, MAX_DESCRIPTION_CHARS)
+            )
+            for v in detail.field_violations[:MAX_VIOLATIONS]
+        ]
+    )
+    return bounded
+
+
+def _violations(details: "list[message.Message] | tuple[message.Message, ...]") -> int:
+    return sum(
+        len(detail.field_violations)
+        for detail in details
+        if isinstance(detail, error_details_pb2.BadRequest)
+    )
 
 
 def field_violation(field: str, description: str) -> error_details_pb2.BadRequest.FieldViolation:
@@ -44,8 +112,9 @@ def field_violation(field: str, description: str) -> error_details_pb2.BadReques
 def invalid_argument(
     violations: list[error_details_pb2.BadRequest.FieldViolation],
 ) -> RpcError:
-    """INVALID_ARGUMENT naming each bad field in a BadRequest detail."""
-    fields = ", ".join(v.field for v in violations)
+    """INVALID_ARGUMENT naming each bad field in a BadRequest detail (the status keeps the
+    first MAX_VIOLATIONS, in the message too, and counts the rest)."""
+    fields = ", ".join(_cut(v.field, MAX_FIELD_CHARS) for v in violations[:MAX_VIOLATIONS])
     return RpcError(
         grpc.StatusCode.INVALID_ARGUMENT,
         f"invalid request: {fields}",

@@ -9,7 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import nats
@@ -18,6 +18,8 @@ from nats.aio.client import Client as NatsClient
 from accord.auth import AuthSettings
 from accord.enforcement import ContractEnforcement
 from accord.grpc_server import GrpcServer, Registrar, mutual_tls, start_grpc_server
+from accord.nats_auth import connect_as, service_seed, tls_context
+from accord.nats_health import NatsHealth
 from accord.settings import ServiceSettings
 
 log = logging.getLogger("accord.service")
@@ -43,6 +45,7 @@ class RunningService:
     grpc: GrpcServer
     nats: NatsClient
     wiring: Wiring
+    health: "NatsHealth | None" = None
 
     @property
     def port(self) -> int:
@@ -50,21 +53,55 @@ class RunningService:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight ones finish, then stop consumers and NATS."""
+        if self.health is not None:
+            self.health.stopping()  # a reconnect now must not report SERVING again
         await self.grpc.stop(grace)
         for stop in reversed(self.wiring.on_stop):
             await stop()
-        if not self.nats.is_closed:
+        if self.nats.is_connected:
             await self.nats.drain()
+        elif not self.nats.is_closed:  # NATS is away: nothing to drain, and drain would raise
+            await self.nats.close()
 
 
-async def connect_nats(servers: list[str], name: str) -> NatsClient:
+_RECONNECT: dict[str, Any] = {
+    "max_reconnect_attempts": -1,
+    "reconnect_time_wait": 0.5,
+    "connect_timeout": 5,
+}
+
+
+def _watched_by(health: NatsHealth) -> dict[str, Any]:
+    """Each event of the connection is one log line (nats-py's default logs a traceback per
+    reconnect attempt), and the service's gRPC health follows it."""
+    return {
+        "disconnected_cb": health.disconnected,
+        "reconnected_cb": health.reconnected,
+        "error_cb": health.error,
+    }
+
+
+async def connect_nats(
+    servers: list[str], name: str, health: NatsHealth | None = None
+) -> NatsClient:
+    """A connection with the credentials the URLs carry, if any (scripts, tests)."""
     # Keep reconnecting for ever: a NATS restart must not end a service.
-    return await nats.connect(
-        servers=servers,
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        connect_timeout=5,
+    watched = _watched_by(health or NatsHealth(name))
+    return await nats.connect(servers=servers, name=name, **_RECONNECT, **watched)
+
+
+async def connect_service(
+    settings: ServiceSettings, name: str, health: NatsHealth | None = None
+) -> NatsClient:
+    """The service's own connection: its nkey, its inbox, TLS when configured. What it
+    may do there, its contract decides (accord.nats_permissions)."""
+    return await connect_as(
+        settings.resolved_nats_servers(),
+        name,
+        service_seed(settings, name),
+        tls=tls_context(settings),
+        **_RECONNECT,
+        **_watched_by(health or NatsHealth(name)),
     )
 
 
@@ -94,7 +131,8 @@ def _credentials(settings: ServiceSettings) -> grpc.ServerCredentials | None:
 
 
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
-    nc = await connect_nats(settings.resolved_nats_servers(), name)
+    health = NatsHealth(name)
+    nc = await connect_service(settings, name, health)
     try:
         wiring = await build(nc, settings)
         grpc_server = await start_grpc_server(
@@ -107,8 +145,9 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
     except BaseException:
         await nc.close()
         raise
+    await health.follow(grpc_server, nc)
     log.info("%s serving gRPC on %s:%d", name, settings.host, grpc_server.port)
-    return RunningService(name, grpc_server, nc, wiring)
+    return RunningService(name, grpc_server, nc, wiring, health)
 
 
 async def _serve_until_signalled(name: str, settings: S, build: Build[S]) -> None:

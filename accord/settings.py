@@ -42,9 +42,46 @@ class CommonSettings(BaseSettings):
         "configured ones are used, and a process without them refuses to start.",
     )
 
+    nats_identities: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_NATS_IDENTITIES"),
+        description="Development only: where the NATS identities (each service's nkey, the "
+        "operator's, the developer's password) are created and found; default "
+        "ACCORD_HOME/keys/nats.",
+    )
+    nats_operator_seed_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_NATS_OPERATOR_SEED_FILE"),
+        description="The operator's nkey seed, for provisioning streams, buckets and "
+        "consumers (`make streams`); in development it is created under the identities.",
+    )
+    nats_tls_ca_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_NATS_TLS_CA_FILE"),
+        description="The CA that signed the NATS servers' certificates: set, every "
+        "connection to NATS is TLS and checks the server against it.",
+    )
+    nats_tls: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("ACCORD_NATS_TLS"),
+        description="Development only: the embedded nats-server serves TLS with a "
+        "certificate made under ACCORD_HOME/keys/nats/tls, and clients trust its CA.",
+    )
+    nats_sync: str = Field(
+        default="always",
+        validation_alias=AliasChoices("ACCORD_NATS_SYNC"),
+        description="How the generated nats-server configuration syncs JetStream to disk: "
+        "`always` (each write before it is acknowledged) or an interval such as `2m` "
+        "(faster; a power loss may lose what was acknowledged since the last sync).",
+    )
+
     @property
     def development(self) -> bool:
         return self.mode == "development"
+
+    @property
+    def nats_identities_dir(self) -> Path:
+        return self.nats_identities or self.home / "keys" / "nats"
 
     def resolved_nats_servers(self) -> list[str]:
         """NATS_URL, else the embedded server's address that `accord run` wrote down."""
@@ -101,6 +138,17 @@ class ServiceSettings(CommonSettings):
         ),
         description="Server streams one caller may hold open at once in this process; one "
         "more is refused with RESOURCE_EXHAUSTED, so one caller cannot take every slot.",
+    )
+
+    nats_seed_file: Path | None = Field(
+        default=None,
+        description="The service's own NATS nkey seed (<PREFIX>NATS_SEED_FILE); unset in "
+        "development, where it is made under the NATS identities on first start.",
+    )
+    nats_seed: SecretStr | None = Field(
+        default=None,
+        description="The service's nkey seed itself (<PREFIX>NATS_SEED), e.g. from a "
+        "secret store; wins over the file.",
     )
 
     gateway_address: str = Field(

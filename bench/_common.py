@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.asynccontextmanager
-async def fresh_nats_server() -> AsyncIterator[NatsServer]:
-    """A nats-server with JetStream on a free port and a temporary store, stopped after."""
+async def fresh_nats_server(
+    security: ServerSecurity | None = None,
+) -> AsyncIterator[NatsServer]:
+    """A nats-server with JetStream on a free port and a temporary store, stopped after;
+    with `security`, running that configuration."""
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
-        server = NatsServer(Path(tmp) / "jetstream")
+        server = NatsServer(Path(tmp) / "jetstream", security=security)
         await server.start()
         try:
             yield server

@@ -38,6 +38,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
     env = {
         **os.environ,
         "ACCORD_HOME": str(home),
+        "ACCORD_MODE": "development",  # `make run`'s: its own keys and NATS identities
         "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
@@ -45,6 +46,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
     for name in ("ORDERS", "NOTIFICATIONS", "PAYMENTS", "INVENTORY", "SHIPPING", "BANKING"):
         env[f"ACCORD_{name}_PORT"] = "0"
     env.pop("NATS_URL", None)
+    env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
     platform = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

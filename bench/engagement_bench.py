@@ -57,7 +57,10 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 
 from accord import devkeys
+from accord.nats_auth import DEVELOPER, development_password
+from accord.settings import CommonSettings
 from bench._common import machine, percentile
+from services.devices import claims
 from services.marketing.settings import MarketingSettings
 
 T = TypeVar("T")
@@ -66,8 +69,8 @@ SERVICES_DIR = Path("services")
 OUTBOX = "acme.notifications.v1.email.outbox"
 IN_APP = "acme.notifications.v1.inapp.>"
 PRICE_CHANGED = "acme.pricing.v1.price.changed"
-ADJUSTED = "acme.devices.v1.thermostat.adjusted"
-DEVICES_DURABLE = "devices-thermostat-adjusted"
+ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
+DEVICES_DURABLE = "devices-device-adjusted"
 SHOPPER = ("marketing:track", "marketing:write", "notifications:write")
 REPORTER = ("monitor:report",)
 TRAVELLER = ("pricing:read", "pricing:book")
@@ -90,6 +93,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, 
     env = {
         **os.environ,
         "ACCORD_HOME": str(home),
+        "ACCORD_MODE": "development",
         "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
@@ -97,6 +101,7 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, 
     for name in _service_names():
         env[f"ACCORD_{name.upper()}_PORT"] = "0"
     env.pop("NATS_URL", None)
+    env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
     platform = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -355,7 +360,7 @@ class Devices(Scenario):
         body = {"deviceId": device, "setpointCelsius": 21.0, "occurredAt": stamp, "mode": "MANUAL"}
         headers = {
             "ce-id": event_id,
-            "ce-source": f"/devices/{device}",
+            "ce-source": f"/acme/thermostat/{device}",
             "ce-type": ADJUSTED,
             "ce-time": stamp,
             "ce-specversion": "1.0",
@@ -363,14 +368,22 @@ class Devices(Scenario):
             "Nats-Msg-Id": event_id,
         }
         ack = await self._nc.jetstream().publish(
-            ADJUSTED, json.dumps(body).encode(), headers=headers
+            f"acme.devices.v1.device.{device}.adjusted", json.dumps(body).encode(), headers=headers
         )
         return int(ack.seq)
 
     async def prepare(self) -> Thermostat:
         owner, device = _fresh("owner"), _fresh("hall")
+        key = claims.load_claim_key(
+            claims.development_claim_key_path(self._gateway.home), create=False
+        )
         await self._devices.RegisterDevice(
-            dev.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Hall"),
+            dev.RegisterDeviceRequest(
+                owner_id=owner,
+                device_id=device,
+                display_name="Hall",
+                claim_code=claims.claim_code(key, device),
+            ),
             metadata=self._gateway.as_(owner, OWNER),
             timeout=CALL_TIMEOUT_S,
         )
@@ -470,7 +483,11 @@ async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
         assert platform.stdout is not None
         drain = asyncio.create_task(_drain(platform.stdout))
         try:
-            nc = await nats.connect(nats_url)
+            # The developer's identity (development only): the bench reports as thermostats
+            # and reads what consumers settled.
+            settings = CommonSettings(ACCORD_HOME=home, ACCORD_MODE="development")
+            password = development_password(settings, DEVELOPER)
+            nc = await nats.connect(nats_url, user=DEVELOPER, password=password)
             try:
                 async with grpc.aio.insecure_channel(address) as channel:
                     yield Gateway(channel, home), nc

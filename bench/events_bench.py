@@ -26,6 +26,12 @@ Contracts are the generated ones (acme_events.orders publishes, acme_events.noti
 consumes), with every stream, subject and durable renamed for the run, and the consumer's
 fetchBatch set to 256 (the contract says 16) so that it pulls as the raw baseline does.
 
+Every repetition runs all of it twice, each time on a fresh server: open (anonymous
+connections, no permissions) and secured as the platform runs (each side connects as its
+own nkey user whose permissions `accord.nats_permissions` generates from the lanes'
+contracts, the operator provisions, nothing anonymous). The secured figures are the
+headline; the table of least privilege sets each ratio beside its open twin.
+
 Every figure that has a target is a ratio against a baseline measured on the same server in
 the same repetition, the two sides taking turns to go first. The median of the repetitions
 is reported; bench/results/events.json keeps every repetition.
@@ -33,11 +39,13 @@ is reported; bench/results/events.json keeps every repetition.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +58,19 @@ from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 from nats.aio.client import Client as NatsClient
 from nats.js import api
 
-from accord.events import Contract, EventContext, EventSettings, connect, provision
+from accord.events import (
+    Contract,
+    EventContext,
+    EventSettings,
+    MessageSpec,
+    OperationSpec,
+    StreamSpec,
+    connect,
+    provision,
+)
+from accord.nats_auth import OPERATOR, connect_as, inbox_prefix, new_user_seed, public_key
+from accord.nats_config import NkeyUser, ServerSecurity
+from accord.nats_permissions import Permissions, operator_permissions, service_permissions
 from bench._common import Stopwatch, Timed, fresh_nats_server, machine, median, percentile
 
 RESULTS = Path("bench/results/events.json")
@@ -72,7 +92,10 @@ TARGETS = {
     "consume_vs_faststream": 1.2,
 }
 
-SOURCE = "/bench/orders"
+SOURCE = orders.SOURCE  # the channel's owner: consumers check it (provenance)
+# Both servers sync JetStream as nats-server does by default: what is measured here is the
+# cost of authentication and permissions alone (bench/durability_bench.py measures syncing).
+OPEN_SYNC = "2m"
 
 
 def sample_order() -> OrderPlacedPayload:
@@ -139,15 +162,17 @@ class Lane:
     """One stream of its own, the generated orders app publishing into it, and the
     generated notifications app (or a raw durable of the same configuration) reading it."""
 
-    def __init__(self, url: str, ours: NatsClient, raw: NatsClient) -> None:
-        self.url = url
-        self.ours = ours
-        self.raw_js = raw.jetstream()
-        self.unique = uuid.uuid4().hex[:8]
+    def __init__(self, bus: "Bus") -> None:
+        self.url = bus.url
+        self.ours = bus.ours
+        self.ours_consumer = bus.ours_consumer
+        self.raw_js = bus.raw.jetstream()
+        self.admin_js = bus.admin.jetstream()  # provisions: the operator, when secured
+        self.unique = next(bus.uniques)
         self.orders_contract = bench_contract(ORDERS_DOCUMENT, self.unique)
         self.notifications_contract = bench_contract(NOTIFICATIONS_DOCUMENT, self.unique)
         producer = orders.Application(
-            ours, settings=EventSettings(source=SOURCE), contract=self.orders_contract
+            self.ours, settings=EventSettings(source=SOURCE), contract=self.orders_contract
         )
         self.publish = producer.producer.send_order_placed
         self.subject = self.publish.operation.address
@@ -165,7 +190,7 @@ class Lane:
     async def provision(self) -> None:
         """The streams of both documents and the one durable the bench reads through."""
         await provision(
-            self.raw_js,
+            self.admin_js,
             [
                 bench_contract(ORDERS_DOCUMENT, self.unique, only=PUBLISH),
                 bench_contract(NOTIFICATIONS_DOCUMENT, self.unique, only=RECEIVE),
@@ -174,7 +199,7 @@ class Lane:
 
     def consumer_app(self) -> notifications.Application:
         return notifications.Application(
-            self.ours,
+            self.ours_consumer,
             # Only the bench's operation gets a handler; the others stay unbound.
             settings=EventSettings(source="/bench/notifications", require_handlers=False),
             contract=self.notifications_contract,
@@ -203,7 +228,7 @@ class Lane:
         config = api.ConsumerConfig.from_response(info.config.as_dict())
         config.durable_name = name
         config.name = name
-        await self.raw_js.add_consumer(self.stream, config)
+        await self.admin_js.add_consumer(self.stream, config)
         return name
 
     # Publishing
@@ -325,8 +350,8 @@ def _figures(timed: Timed) -> dict[str, Any]:
     }
 
 
-async def vs_raw(url: str, ours: NatsClient, raw: NatsClient, ours_first: bool) -> dict[str, Any]:
-    lane = Lane(url, ours, raw)
+async def vs_raw(bus: "Bus", ours_first: bool) -> dict[str, Any]:
+    lane = Lane(bus)
     await lane.provision()
     raw_durable = await lane.raw_durable()
     # Warm up both paths (validators, reply inboxes, pydantic), outside any timing.
@@ -364,23 +389,22 @@ async def vs_raw(url: str, ours: NatsClient, raw: NatsClient, ours_first: bool) 
     }
 
 
-async def vs_faststream(
-    url: str, ours: NatsClient, raw: NatsClient, ours_first: bool
-) -> dict[str, Any]:
+async def vs_faststream(bus: "Bus", ours_first: bool) -> dict[str, Any]:
     from faststream.middlewares import AckPolicy
     from faststream.nats import JStream, NatsBroker, PullSub
 
-    lane = Lane(url, ours, raw)
+    lane = Lane(bus)
     await lane.provision()
     # FastStream gets a stream of its own, of the same configuration as ours.
-    fs_stream, fs_subject = f"FASTSTREAM_{lane.unique}", f"fs{lane.unique}.order.placed"
+    fs_stream, fs_subject = faststream_names(lane.unique)
     config = api.StreamConfig.from_response(
-        (await lane.raw_js.stream_info(lane.stream)).config.as_dict()
+        (await lane.admin_js.stream_info(lane.stream)).config.as_dict()
     )
     config.name, config.subjects = fs_stream, [fs_subject]
-    await lane.raw_js.add_stream(config)
+    await lane.admin_js.add_stream(config)
 
-    broker = NatsBroker(url, logger=None)  # ours logs nothing per message either
+    # Ours logs nothing per message either; secured, it connects with its own nkey.
+    broker = NatsBroker(bus.url, logger=None, **bus.faststream_options)
     # Its durable takes nats-py's defaults (1,000 acks pending; the contract gives ours
     # 256): if anything, that favours FastStream.
     counter = Counter(FASTSTREAM_CONSUME)
@@ -420,7 +444,7 @@ async def vs_faststream(
         # Top both streams up to the same count, pipelined and untimed, then consume.
         while await lane.pending() < FASTSTREAM_CONSUME:
             await lane.typed_pipelined(WINDOW)
-        while (fs_count := int((await lane.raw_js.stream_info(fs_stream)).state.messages)) < (
+        while (fs_count := int((await lane.admin_js.stream_info(fs_stream)).state.messages)) < (
             FASTSTREAM_CONSUME
         ):
             await asyncio.gather(
@@ -472,11 +496,11 @@ def _latency_figures(latencies: list[float]) -> dict[str, Any]:
     }
 
 
-async def latency(url: str, ours: NatsClient, raw: NatsClient) -> dict[str, Any]:
+async def latency(bus: "Bus") -> dict[str, Any]:
     total = int(LATENCY_RATE * LATENCY_SECONDS)
 
     # Ours: the orders app publishes (each awaiting its ack), the notifications app handles.
-    lane = Lane(url, ours, raw)
+    lane = Lane(bus)
     await lane.provision()
     sent: dict[str, float] = {}
     seen: list[float] = []
@@ -493,7 +517,7 @@ async def latency(url: str, ours: NatsClient, raw: NatsClient) -> dict[str, Any]
         await asyncio.wait_for(counter.done.wait(), GIVE_UP)
 
     # Raw: js.publish of the same bytes and headers; a fetch(256) + ack loop.
-    lane = Lane(url, ours, raw)
+    lane = Lane(bus)
     await lane.provision()
     durable = await lane.raw_durable()
     raw_sent: dict[str, float] = {}
@@ -527,21 +551,135 @@ async def latency(url: str, ours: NatsClient, raw: NatsClient) -> dict[str, Any]
     }
 
 
-async def one_repetition(index: int) -> dict[str, Any]:
-    """Every measurement once, on a fresh server; ours goes first in even repetitions."""
-    async with fresh_nats_server() as server:
-        ours = await connect(server.url, name="bench-ours")
-        raw = await nats.connect(server.url, name="bench-raw")
-        try:
-            ours_first = index % 2 == 0
-            return {
-                **(await vs_raw(server.url, ours, raw, ours_first)),
-                "faststream": await vs_faststream(server.url, ours, raw, ours_first),
-                "latency": await latency(server.url, ours, raw),
+LANES = 4  # per set of runs: vs_raw, vs_faststream, and the two of latency
+
+
+def faststream_names(unique: str) -> tuple[str, str]:
+    return f"FASTSTREAM_{unique}", f"fs{unique}.order.placed"
+
+
+@dataclass
+class Bus:
+    """The connections of one set of runs, and the lanes' names, known up front."""
+
+    url: str
+    ours: NatsClient  # publishes, as orders does
+    ours_consumer: NatsClient  # consumes, as notifications does (secured: its own user)
+    raw: NatsClient
+    admin: NatsClient
+    uniques: Iterator[str]
+    faststream_options: dict[str, Any] = field(default_factory=dict)
+
+
+def _bench_permissions(identity: str, uniques: list[str], *sides: str) -> Permissions:
+    """What a side may do, secured: the permissions `accord.nats_permissions` generates
+    from the lanes' renamed contracts for the service it plays (orders publishing,
+    notifications consuming), as the real ones get theirs. The raw baseline plays both
+    (it reads through a durable of its own, which neither contract declares); its
+    context-only subject (`<subject>.aside`) is the one addition."""
+    grants = [Permissions(publish=(), subscribe=())]
+    for unique in uniques:
+        everyone = {
+            "orders": bench_contract(ORDERS_DOCUMENT, unique),
+            "notifications": bench_contract(NOTIFICATIONS_DOCUMENT, unique),
+        }
+        for side in sides:
+            grants.append(service_permissions(identity, everyone[side], everyone))
+        address = everyone["orders"].operation(PUBLISH).address
+        grants.append(Permissions(publish=(f"{address}.aside",), subscribe=()))
+    return _merged(grants)
+
+
+def _faststream_permissions(identity: str, uniques: list[str]) -> Permissions:
+    """FastStream's side: a contract of its own stream and subject, through the same
+    generator. FastStream 0.7.8 makes its pull subscriptions' inboxes under `_INBOX.`
+    whatever the connection's inbox prefix, so it may read every inbox: a grant ours does
+    not need (its replies arrive on its own prefix)."""
+    grants = [Permissions(publish=(), subscribe=("_INBOX.>",))]
+    for unique in uniques:
+        stream, subject = faststream_names(unique)
+        message = MessageSpec("OrderPlaced", {}, None, subject)
+        contract = Contract(
+            title="FastStream",
+            streams=(StreamSpec(stream, (subject,)),),
+            buckets=(),
+            operations={"send": OperationSpec("send", "send", subject, message)},
+        )
+        grants.append(service_permissions(identity, contract, {identity: contract}))
+    return _merged(grants)
+
+
+def _merged(grants: list[Permissions]) -> Permissions:
+    def unique(items: Iterable[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(items))
+
+    return Permissions(
+        publish=unique(s for g in grants for s in g.publish),
+        subscribe=unique(s for g in grants for s in g.subscribe),
+        publish_deny=unique(s for g in grants for s in g.publish_deny),
+        allow_responses=any(g.allow_responses for g in grants),
+    )
+
+
+@contextlib.asynccontextmanager
+async def bus_of(secured: bool) -> AsyncIterator[Bus]:
+    """A fresh server and its connections: open (anonymous, no permissions), or secured as
+    the platform runs (each side its own nkey user with generated permissions, the
+    operator provisioning, JetStream syncing as the platform's configuration says)."""
+    uniques = [uuid.uuid4().hex[:8] for _ in range(LANES)]
+    names = ("bench-ours", "bench-ours-consumer", "bench-raw", "bench-fs")
+    seeds = {name: new_user_seed() for name in names}
+    seeds[OPERATOR] = new_user_seed()
+    security = None
+    if secured:
+        permissions = {
+            "bench-ours": _bench_permissions("bench-ours", uniques, "orders"),
+            "bench-ours-consumer": _bench_permissions(
+                "bench-ours-consumer", uniques, "notifications"
+            ),
+            "bench-raw": _bench_permissions("bench-raw", uniques, "orders", "notifications"),
+            "bench-fs": _faststream_permissions("bench-fs", uniques),
+            OPERATOR: operator_permissions(OPERATOR),
+        }
+        users = [NkeyUser(n, public_key(seeds[n]), p) for n, p in permissions.items()]
+        security = ServerSecurity(tuple(users), sync=OPEN_SYNC)
+    async with fresh_nats_server(security) as server:
+        url = server.address
+        if secured:
+            ours = await connect_as([url], "bench-ours", seeds["bench-ours"])
+            consumer = await connect_as([url], "bench-ours-consumer", seeds["bench-ours-consumer"])
+            raw = await connect_as([url], "bench-raw", seeds["bench-raw"])
+            admin = await connect_as([url], OPERATOR, seeds[OPERATOR])
+            options = {
+                "nkeys_seed_str": seeds["bench-fs"],
+                "inbox_prefix": inbox_prefix("bench-fs"),
             }
+        else:
+            # The same connections as secured, anonymous: only auth and permissions differ.
+            ours = await connect(url, name="bench-ours")
+            consumer = await connect(url, name="bench-ours-consumer")
+            raw = await nats.connect(url, name="bench-raw")
+            admin, options = raw, {}
+        try:
+            yield Bus(url, ours, consumer, raw, admin, iter(uniques), options)
         finally:
-            await ours.drain()
-            await raw.drain()
+            for nc in {id(c): c for c in (ours, consumer, raw, admin)}.values():
+                await nc.drain()
+
+
+async def one_repetition(index: int) -> dict[str, Any]:
+    """Every measurement once on an open server and once on a secured one, each fresh;
+    ours goes first in even repetitions, and the open server first in even ones too."""
+    runs: dict[str, Any] = {}
+    for secured in (False, True) if index % 2 == 0 else (True, False):
+        async with bus_of(secured) as bus:
+            ours_first = index % 2 == 0
+            runs["secured" if secured else "open"] = {
+                **(await vs_raw(bus, ours_first)),
+                "faststream": await vs_faststream(bus, ours_first),
+                "latency": await latency(bus),
+            }
+    return runs
 
 
 # (row name, where in a run, the baseline's key, what the baseline is, target name)
@@ -693,6 +831,47 @@ def table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def least_privilege(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cost of authentication and permissions: each row's ratio secured beside open,
+    and ours' own throughput secured against open (medians of the repetitions)."""
+    open_summary = summarize([run["open"] for run in runs])
+    secured_summary = summarize([run["secured"] for run in runs])
+    rows = []
+    for plain, secured in zip(open_summary["rows"], secured_summary["rows"], strict=True):
+        ours = [
+            _at(run["secured"], path)["ours"]["per_s"] / _at(run["open"], path)["ours"]["per_s"]
+            for run in runs
+            for name, path, *_ in ROWS
+            if name == plain["benchmark"]
+        ]
+        rows.append(
+            {
+                "benchmark": plain["benchmark"],
+                "baseline": plain["baseline"],
+                "ratio_open": plain["ratio"],
+                "ratio_secured": secured["ratio"],
+                "ours_secured_vs_open": round(median(ours), 3),
+            }
+        )
+    return {"open": open_summary, "secured": secured_summary, "rows": rows}
+
+
+def least_privilege_table(summary: dict[str, Any]) -> str:
+    lines = [
+        "Least privilege (each side its own nkey user, permissions generated from the "
+        "contracts) beside an open server, same repetitions:",
+        "",
+        "| benchmark | baseline | ratio, open | ratio, secured | ours secured ÷ ours open |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in summary["rows"]:
+        lines.append(
+            f"| {row['benchmark']} | {row['baseline']} | {row['ratio_open']:.2f}x | "
+            f"{row['ratio_secured']:.2f}x | {row['ours_secured_vs_open']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repetitions, each on a new server")
@@ -705,7 +884,8 @@ def main() -> None:
     for index in range(args.repeats):
         runs.append(asyncio.run(one_repetition(index)))
         print(f"repetition {index + 1} of {args.repeats} done", flush=True)
-    summary = summarize(runs)
+    both = least_privilege(runs)
+    summary = both["secured"]  # the platform runs secured: its figures are the headline
     report = {
         "command": COMMAND.format(repeats=args.repeats),
         "machine": machine(),
@@ -713,11 +893,14 @@ def main() -> None:
         "payload_bytes": len(sample_order().model_dump_json(by_alias=True, exclude_unset=True)),
         "targets": TARGETS,
         "summary": summary,
+        "least_privilege": both,
         "runs": runs,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(table(summary))
+    print()
+    print(least_privilege_table(both))
     print(f"{report['seconds']} s; written to {RESULTS}")
 
 

@@ -10,6 +10,7 @@ import nats
 from accord import devkeys
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
+from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
 from demo import devices, marketing, pricing, support
 from demo.journeys import JOURNEYS, Channel, Demo
@@ -44,10 +45,17 @@ async def main() -> int:
     except RuntimeError as missing:
         print(f"make demo needs a running platform: {missing}", file=sys.stderr)
         return 1
-    nc = await nats.connect(servers=servers, name="accord-demo")
+    # The demo watches every event, and acts as apps and devices do: the developer's
+    # identity (development only); each thermostat then connects as itself.
+    password = development_password(common, DEVELOPER)
+    nc = await nats.connect(servers=servers, name="accord-demo", user=DEVELOPER, password=password)
     address = gateway.listen
     demo = Demo(
-        channel=_channel_factory(address, gateway.auth), run_id=uuid.uuid4().hex[:6], nats=nc
+        channel=_channel_factory(address, gateway.auth),
+        run_id=uuid.uuid4().hex[:6],
+        nats=nc,
+        home=common.home,
+        nats_servers=servers,
     )
     try:
         for title, journey in ALL_JOURNEYS:

@@ -1,8 +1,9 @@
 """Smart home journeys: a thermostat's habit becomes a suggestion in its owner's app.
 
-The thermostat is played by the demo's own NATS connection: it publishes its reports to
-JetStream exactly as a device would (JSON payload, CloudEvents headers), and reads its
-schedule from its own subject. The owner's side goes through the gateway with a token.
+The owner claims each thermostat with the code it carries and gets its NATS credentials;
+the thermostat then connects as itself, publishes its reports on its own subject (JSON
+payload, CloudEvents headers) and reads its schedule from its own subject. The owner's
+side goes through the gateway with a token.
 """
 
 import asyncio
@@ -10,18 +11,21 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
 
+import nats
 from acme.devices.v1 import devices_pb2 as pb
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from nats.aio.client import Client as NatsClient
 
+from accord.nats_auth import without_credentials
 from demo.journeys import Demo
 from demo.timeline import Timeline
+from services.devices import claims
 
 OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
-ADJUSTED = "acme.devices.v1.thermostat.adjusted"
-DURABLE = "devices-thermostat-adjusted"
+ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
+DURABLE = "devices-device-adjusted"
 CET = timezone(timedelta(hours=1))  # the owners live in UTC+1
 WAIT = 10.0  # seconds: a bound for a broken platform, not how long things take
 
@@ -38,14 +42,15 @@ async def _report(
     body = {"deviceId": device, "setpointCelsius": celsius, "occurredAt": stamp, "mode": "MANUAL"}
     headers = {
         "ce-id": f"{device}.{stamp}",
-        "ce-source": f"/devices/{device}",
+        "ce-source": f"/acme/thermostat/{device}",
         "ce-type": ADJUSTED,
         "ce-time": stamp,
         "ce-specversion": "1.0",
         "content-type": "application/json",
         "Nats-Msg-Id": f"{device}.{stamp}",
     }
-    ack = await nc.jetstream().publish(ADJUSTED, json.dumps(body).encode(), headers=headers)
+    subject = f"acme.devices.v1.device.{device}.adjusted"
+    ack = await nc.jetstream().publish(subject, json.dumps(body).encode(), headers=headers)
     timeline.note("thermostat", f"{device}: set by hand to {celsius} °C at {stamp}")
     return ack.seq
 
@@ -79,12 +84,46 @@ async def _notices(inbox: "notes_grpc.NotificationServiceAsyncStub", owner: str)
 
 
 async def _repeat(
-    demo: Demo, timeline: Timeline, device: str, days: tuple[int, ...], mm: int = 0
+    demo: Demo,
+    timeline: Timeline,
+    thermostat: NatsClient,
+    device: str,
+    days: tuple[int, ...],
+    mm: int = 0,
 ) -> None:
     last = 0
     for days_ago in days:
-        last = await _report(demo.nats, timeline, device, 21.0, _local(days_ago, 7, mm))
+        last = await _report(thermostat, timeline, device, 21.0, _local(days_ago, 7, mm))
     await _handled(demo.nats, last)
+
+
+async def _claim(
+    demo: Demo,
+    timeline: Timeline,
+    devices: "pb_grpc.DeviceServiceAsyncStub",
+    owner: str,
+    device: str,
+    name: str,
+) -> NatsClient:
+    """The owner claims the device with its code; the device connects as itself."""
+    key = claims.load_claim_key(claims.development_claim_key_path(demo.home), create=False)
+    claimed = await devices.RegisterDevice(
+        pb.RegisterDeviceRequest(
+            owner_id=owner,
+            device_id=device,
+            display_name=name,
+            claim_code=claims.claim_code(key, device),
+        )
+    )
+    timeline.note("gateway", f"RegisterDevice {device} for {owner}: claimed, credentials issued")
+    credentials = claimed.credentials
+    return await nats.connect(
+        servers=[without_credentials(server) for server in demo.nats_servers],
+        name=device,
+        user=credentials.user,
+        password=credentials.secret,
+        inbox_prefix=credentials.inbox_prefix,
+    )
 
 
 async def habit_becomes_a_schedule(demo: Demo, timeline: Timeline) -> None:
@@ -94,40 +133,52 @@ async def habit_becomes_a_schedule(demo: Demo, timeline: Timeline) -> None:
     async with demo.channel(owner, *OWNER_SCOPES) as channel:
         devices = pb_grpc.DeviceServiceStub(channel)
         inbox = notes_grpc.NotificationServiceStub(channel)
-        await devices.RegisterDevice(
-            pb.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Hall")
-        )
-        timeline.note("gateway", f"RegisterDevice {device} for {owner}")
-        await _repeat(demo, timeline, device, (3, 2, 1))
-
-        async def told() -> bool:
-            return bool(await _notices(inbox, owner))
-
-        await _until(told)
-        listed = await inbox.ListNotifications(notes.ListNotificationsRequest(customer_id=owner))
-        for note in listed.notifications:
-            timeline.note("notifications", f"in-app: {note.title}")
-        [suggestion_id] = await _notices(inbox, owner)
-        schedules = await demo.nats.subscribe(f"acme.devices.v1.device.{device}.schedule")
+        thermostat = await _claim(demo, timeline, devices, owner, device, "Hall")
         try:
-            accepted = await devices.AcceptSuggestion(
-                pb.AcceptSuggestionRequest(suggestion_id=suggestion_id)
-            )
-            timeline.note("gateway", f"AcceptSuggestion {suggestion_id} → schedule made")
-            received = json.loads((await schedules.next_msg(timeout=WAIT)).data)
+            await _hall(demo, timeline, devices, inbox, thermostat, owner, device)
         finally:
-            await schedules.unsubscribe()
-        timeline.note(
-            "thermostat",
-            f"{device} receives its schedule: every day at {received['localTime']} set "
-            f"{received['setpointCelsius']} °C",
+            await thermostat.close()
+
+
+async def _hall(
+    demo: Demo,
+    timeline: Timeline,
+    devices: "pb_grpc.DeviceServiceAsyncStub",
+    inbox: "notes_grpc.NotificationServiceAsyncStub",
+    thermostat: NatsClient,
+    owner: str,
+    device: str,
+) -> None:
+    await _repeat(demo, timeline, thermostat, device, (3, 2, 1))
+
+    async def told() -> bool:
+        return bool(await _notices(inbox, owner))
+
+    await _until(told)
+    listed = await inbox.ListNotifications(notes.ListNotificationsRequest(customer_id=owner))
+    for note in listed.notifications:
+        timeline.note("notifications", f"in-app: {note.title}")
+    [suggestion_id] = await _notices(inbox, owner)
+    schedules = await thermostat.subscribe(f"acme.devices.v1.device.{device}.schedule")
+    try:
+        accepted = await devices.AcceptSuggestion(
+            pb.AcceptSuggestionRequest(suggestion_id=suggestion_id)
         )
-        got = await devices.GetDevice(pb.GetDeviceRequest(device_id=device))
-        timeline.note(
-            "gateway",
-            f"GetDevice shows {len(got.device.schedules)} schedule(s): "
-            f"{accepted.schedule.local_time} at {accepted.schedule.setpoint_celsius} °C",
-        )
+        timeline.note("gateway", f"AcceptSuggestion {suggestion_id} → schedule made")
+        received = json.loads((await schedules.next_msg(timeout=WAIT)).data)
+    finally:
+        await schedules.unsubscribe()
+    timeline.note(
+        "thermostat",
+        f"{device} receives its schedule: every day at {received['localTime']} set "
+        f"{received['setpointCelsius']} °C",
+    )
+    got = await devices.GetDevice(pb.GetDeviceRequest(device_id=device))
+    timeline.note(
+        "gateway",
+        f"GetDevice shows {len(got.device.schedules)} schedule(s): "
+        f"{accepted.schedule.local_time} at {accepted.schedule.setpoint_celsius} °C",
+    )
 
 
 async def two_days_then_declined(demo: Demo, timeline: Timeline) -> None:
@@ -137,25 +188,37 @@ async def two_days_then_declined(demo: Demo, timeline: Timeline) -> None:
     async with demo.channel(owner, *OWNER_SCOPES) as channel:
         devices = pb_grpc.DeviceServiceStub(channel)
         inbox = notes_grpc.NotificationServiceStub(channel)
-        await devices.RegisterDevice(
-            pb.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Study")
-        )
-        timeline.note("gateway", f"RegisterDevice {device} for {owner}")
-        await _repeat(demo, timeline, device, (4, 3))
-        listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
-        timeline.note("devices", f"2 days of 7: {len(listed.suggestions)} suggestion(s)")
-        await _repeat(demo, timeline, device, (2,))
-        [suggestion_id] = await _notices(inbox, owner)
-        timeline.note("devices", f"3 days of 7: suggestion {suggestion_id}, told in the app")
-        await devices.DeclineSuggestion(pb.DeclineSuggestionRequest(suggestion_id=suggestion_id))
-        timeline.note("gateway", f"DeclineSuggestion {suggestion_id}")
-        await _repeat(demo, timeline, device, (1, 0), mm=10)
-        listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
-        states = [pb.SuggestionState.Name(s.state) for s in listed.suggestions]
-        told = await _notices(inbox, owner)
-        timeline.note(
-            "devices", f"the habit goes on: suggestions {states}, {len(told)} notice in the app"
-        )
+        thermostat = await _claim(demo, timeline, devices, owner, device, "Study")
+        try:
+            await _study(demo, timeline, devices, inbox, thermostat, owner, device)
+        finally:
+            await thermostat.close()
+
+
+async def _study(
+    demo: Demo,
+    timeline: Timeline,
+    devices: "pb_grpc.DeviceServiceAsyncStub",
+    inbox: "notes_grpc.NotificationServiceAsyncStub",
+    thermostat: NatsClient,
+    owner: str,
+    device: str,
+) -> None:
+    await _repeat(demo, timeline, thermostat, device, (4, 3))
+    listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
+    timeline.note("devices", f"2 days of 7: {len(listed.suggestions)} suggestion(s)")
+    await _repeat(demo, timeline, thermostat, device, (2,))
+    [suggestion_id] = await _notices(inbox, owner)
+    timeline.note("devices", f"3 days of 7: suggestion {suggestion_id}, told in the app")
+    await devices.DeclineSuggestion(pb.DeclineSuggestionRequest(suggestion_id=suggestion_id))
+    timeline.note("gateway", f"DeclineSuggestion {suggestion_id}")
+    await _repeat(demo, timeline, thermostat, device, (1, 0), mm=10)
+    listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
+    states = [pb.SuggestionState.Name(s.state) for s in listed.suggestions]
+    told = await _notices(inbox, owner)
+    timeline.note(
+        "devices", f"the habit goes on: suggestions {states}, {len(told)} notice in the app"
+    )
 
 
 JOURNEYS: list[tuple[str, Callable[[Demo, Timeline], Awaitable[None]]]] = [

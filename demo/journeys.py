@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from acme.banking.v1 import banking_pb2 as bank
@@ -41,7 +42,9 @@ Channel = Callable[..., grpc.aio.Channel]
 class Demo:
     channel: Channel  # channel(subject, *scopes) → a channel to the gateway with a token
     run_id: str  # makes every customer id of this run new
-    nats: NatsClient  # for what devices and apps publish themselves
+    nats: NatsClient  # the developer's: watches events, publishes as apps do
+    home: Path  # ACCORD_HOME: the development claim key, which makes devices' claim codes
+    nats_servers: list[str]  # where a device connects as itself
 
     def customer(self, name: str) -> str:
         return f"{name}-{self.run_id}"

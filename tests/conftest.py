@@ -10,21 +10,44 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from accord.nats_config import ServerSecurity, development_security
 from accord.nats_server import NatsServer
+from accord.settings import CommonSettings
+
+# Set for the whole session, before any fixture reads settings: the tests run in
+# development, and every nats-server and service of the session shares one set of NATS
+# identities (each service's nkey, the operator's, the developer's password).
+SESSION_ENVIRONMENT = ("ACCORD_MODE", "ACCORD_NATS_IDENTITIES")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _development_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["ACCORD_MODE"] = "development"
+    os.environ["ACCORD_NATS_IDENTITIES"] = str(tmp_path_factory.mktemp("nats-identities"))
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees only the environment it sets: no NATS_URL or ports leak in or out."""
     for name in list(os.environ):
-        if name.startswith("ACCORD_") or name == "NATS_URL":
+        if (name.startswith("ACCORD_") or name == "NATS_URL") and name not in SESSION_ENVIRONMENT:
             monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
-async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
-    """One real nats-server with JetStream for the session, on a free loopback port."""
-    server = NatsServer(tmp_path_factory.mktemp("jetstream"))
+def nats_security() -> ServerSecurity:
+    """The nats-server configuration generated from the contracts, with the session's
+    identities: services connect as themselves; `NatsServer.url` carries the developer."""
+    return development_security(CommonSettings())
+
+
+@pytest.fixture(scope="session")
+async def nats_server(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[NatsServer]:
+    """One real nats-server with JetStream for the session, on a free loopback port,
+    running the generated configuration (permissions on, nothing anonymous)."""
+    server = NatsServer(tmp_path_factory.mktemp("jetstream"), security=nats_security)
     await server.start()
     try:
         yield server

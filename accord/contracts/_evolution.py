@@ -12,6 +12,7 @@ import yaml
 
 from accord.contracts._refs import resolve
 from accord.contracts._sources import Source
+from accord.contracts._subjects import tokens
 from accord.contracts._tree import mapping, sequence
 from accord.contracts._versions import next_version
 
@@ -47,7 +48,7 @@ def compare_documents(name: str, old: Any, new: Any) -> list[str]:
             problems.append(f"{name}: {key}: channel removed (address {address!r}); {advice}")
             continue
         now = mapping(new_channels[key])
-        if now.get("address") != address:
+        if not _same_subjects(now.get("address"), address):
             problems.append(
                 f"{name}: {key}: address (subject) changed from {address!r} to "
                 f"{now.get('address')!r}, so subscribers hear nothing; {advice}"
@@ -143,3 +144,11 @@ def _advice(address: Any) -> str:
     if isinstance(address, str):
         return f"publish a new version (`{next_version(address)}`) beside this one instead"
     return "publish a new version of the channel beside this one instead"
+
+
+def _same_subjects(new: Any, old: Any) -> bool:
+    """Whether two addresses stand for the same subjects: a parameter (`{customerId}`) and
+    a `*` in its place are the same token to a subscriber."""
+    if not isinstance(new, str) or not isinstance(old, str):
+        return bool(new == old)
+    return tokens(new) == tokens(old)

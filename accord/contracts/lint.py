@@ -3,6 +3,7 @@
 - every AsyncAPI document valid against the official AsyncAPI 3.0.0 JSON Schema, and each
   message payload a valid JSON Schema;
 - the `x-jetstream` extension valid against its schema, plus the topology rules;
+- one sending service per channel, and channel parameters that match their addresses;
 - every RPC of the module with a usable policy, and every deprecation complete.
 
 Each problem is one line that names the document or method, and where.
@@ -15,6 +16,7 @@ import yaml
 
 from accord.contracts import _buf
 from accord.contracts._asyncapi import check_payloads, reference_only, validate_document
+from accord.contracts._channels import lint_channels
 from accord.contracts._jetstream import lint_jetstream
 from accord.contracts._policy import lint_policies
 from accord.contracts._refs import resolve
@@ -40,7 +42,7 @@ def lint_asyncapi(source: Source) -> list[str]:
         problems += validate_document(name, view.resolved)
         problems += check_payloads(name, full.resolved)
         documents[name] = full.resolved
-    return problems + lint_jetstream(documents)
+    return problems + lint_jetstream(documents) + lint_channels(documents)
 
 
 def lint_protobuf(root: Path) -> list[str]:

@@ -46,7 +46,7 @@ from accord.events._provision import provision, provision_documents
 from accord.events._publisher import Publisher
 from accord.events._rpc import RpcClient, RpcServer
 from accord.events._settings import EventSettings
-from accord.events._subscriber import Subscriber
+from accord.events._subscriber import CoreSubscriber, Subscriber
 from accord.events._wire import JetStreamWire, Published, PublishFailed
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ConsumerSpec",
     "Contract",
     "ContractViolation",
+    "CoreSubscriber",
     "EventApplication",
     "EventContext",
     "EventError",

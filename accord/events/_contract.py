@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accord.events._channels import parameters_of, pattern_of, payload_field, subject_of
 from accord.events._durations import parse_duration
 
 JsonSchema = Mapping[str, Any]
@@ -83,10 +84,29 @@ class OperationSpec:
     key: str
     action: str
     address: str
+    """The channel's address: a subject, or a template with `{parameter}` tokens."""
     message: MessageSpec
     reply: MessageSpec | None = None
     consumer: ConsumerSpec | None = None
     queue: str | None = None
+    parameters: tuple[tuple[str, str | None], ...] = ()
+    """Each parameter of the address and the payload property holding its value (from the
+    parameter's `location`), or None when the publisher must give it."""
+
+    @property
+    def pattern(self) -> str:
+        """Every subject of the channel: the address with `*` for each parameter."""
+        return pattern_of(self.address)
+
+    def subject(self, values: Mapping[str, str] | None = None, payload: Any = None) -> str:
+        """The subject of one event: parameters from `values`, else from the payload."""
+        if not self.parameters:
+            return self.address
+        found = dict(values or {})
+        for name, field in self.parameters:
+            if name not in found and field is not None and payload is not None:
+                found[name] = payload_property(payload, field)
+        return subject_of(self.address, found)
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,11 @@ class Contract:
     streams: tuple[StreamSpec, ...]
     buckets: tuple[BucketSpec, ...]
     operations: Mapping[str, OperationSpec]
+    identity_parameter: str | None = None
+    """`x-accord-identity.parameter`: the document describes a fleet (devices), each member
+    its own identity, bound to this parameter of every channel."""
+    authorizes: str | None = None
+    """`x-accord-authorizes`: the fleet document whose identities this service issues."""
 
     def operation(self, key: str) -> OperationSpec:
         try:
@@ -121,6 +146,8 @@ class Contract:
             streams=tuple(_stream(s) for s in root.get("streams", [])),
             buckets=tuple(_bucket(b) for b in root.get("keyValue", [])),
             operations=operations,
+            identity_parameter=(document.get("x-accord-identity") or {}).get("parameter"),
+            authorizes=document.get("x-accord-authorizes"),
         )
 
 
@@ -184,8 +211,13 @@ def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> Operation
         stream = binding.get("stream") or _jetstream_binding(channel).get("stream")
         if not stream:
             raise ValueError(f"operation {key!r}: no stream named on it or on its channel")
-        consumer = _consumer(binding, stream, address)
+        consumer = _consumer(binding, stream, pattern_of(address))
     queue = ((raw.get("bindings") or {}).get("nats") or {}).get("queue")
+    declared = channel.get("parameters") or {}
+    parameters = tuple(
+        (name, payload_field((declared.get(name) or {}).get("location")))
+        for name in parameters_of(address)
+    )
     return OperationSpec(
         key=key,
         action=raw["action"],
@@ -194,6 +226,7 @@ def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> Operation
         reply=reply_message,
         consumer=consumer,
         queue=queue,
+        parameters=parameters,
     )
 
 
@@ -234,3 +267,13 @@ def _const_event_type(schema: Any) -> str | None:
         if found := _const_event_type(part):
             return found
     return None
+
+
+def payload_property(payload: Any, name: str) -> str:
+    """The value of the payload property `name` (its JSON name), from a model or a dict."""
+    if isinstance(payload, Mapping):
+        return str(payload[name])
+    for attribute, info in type(payload).model_fields.items():
+        if (info.alias or attribute) == name:
+            return str(getattr(payload, attribute))
+    raise ValueError(f"{type(payload).__name__} has no property {name!r}")

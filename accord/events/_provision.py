@@ -90,6 +90,8 @@ def _stream_config(spec: StreamSpec) -> api.StreamConfig:
         max_msgs=spec.max_msgs if spec.max_msgs is not None else _UNLIMITED,
         max_bytes=spec.max_bytes if spec.max_bytes is not None else _UNLIMITED,
         duplicate_window=spec.duplicate_window,
+        # Reads on behalf of clients are direct gets, which make no consumer (accord.direct).
+        allow_direct=True,
     )
 
 
@@ -129,6 +131,7 @@ async def _plan_stream(js: JetStreamContext, spec: StreamSpec) -> _Plan:
             "max_msgs",
             "max_bytes",
             "duplicate_window",
+            "allow_direct",
         ],
     )
     return _Plan("update" if changes else "unchanged", tuple(refusals), tuple(changes))
@@ -166,6 +169,8 @@ async def _plan_bucket(js: JetStreamContext, spec: BucketSpec) -> _Plan:
         changes.append("replicas")
     if spec.description is not None and spec.description != old.description:
         changes.append("description")
+    if not old.allow_direct:
+        changes.append("allow_direct")
     return _Plan("update" if changes else "unchanged", tuple(refusals), tuple(changes))
 
 
@@ -179,6 +184,7 @@ async def _apply_bucket(js: JetStreamContext, spec: BucketSpec, plan: _Plan) -> 
                 ttl=spec.ttl,
                 storage=api.StorageType(spec.storage) if spec.storage else None,
                 replicas=spec.replicas or 1,
+                direct=True,  # reads are direct gets: accord.direct
             )
         )
         return f"created bucket {spec.bucket}"
@@ -191,6 +197,7 @@ async def _apply_bucket(js: JetStreamContext, spec: BucketSpec, plan: _Plan) -> 
                 max_msgs_per_subject=spec.history or 1,
                 num_replicas=spec.replicas or old.num_replicas,
                 description=spec.description or old.description,
+                allow_direct=True,
             )
         )
         return f"updated bucket {spec.bucket}: {', '.join(plan.changes)}"

@@ -64,13 +64,21 @@ class Publisher(Generic[P]):
         time: datetime | None = None,
         traceparent: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> Published:
         """Validate `payload` against the contract and publish it.
 
         `event_id` is the idempotency key (`ce-id`, `Nats-Msg-Id`): publishing the same id
-        again within the stream's duplicate window stores nothing new. Raises
-        ContractViolation, NoStreamError or PublishTimeout.
+        again within the stream's duplicate window stores nothing new. On a channel with
+        parameters (`...inapp.{customerId}`) the subject takes each value from
+        `parameters`, else from the payload property the parameter's `location` names.
+        Raises ContractViolation, NoStreamError or PublishTimeout.
         """
+        operation = self.operation
+        subject = None
+        if operation.parameters:
+            bound = self._app.settings.parameters
+            subject = operation.subject({**bound, **(parameters or {})}, payload)
         body = self._codec.encode(payload)
         headers = self._headers(event_id, time, traceparent)
         if TRACEPARENT in headers:
@@ -79,7 +87,7 @@ class Publisher(Generic[P]):
             headers = {**extra_headers, **headers}
         settings = self._app.settings
         return await self._app.wire.publish(
-            self.operation.address,
+            subject or operation.address,
             body,
             headers,
             settings.publish_timeout,
@@ -110,6 +118,11 @@ class Publisher(Generic[P]):
         and carrying the `Published` of those that were.
         """
         payloads = list(payloads)
+        if self.operation.parameters:
+            raise ValueError(
+                f"{self.operation.key}: a channel with parameters has a subject per event; "
+                "publish its events one at a time"
+            )
         if event_ids is not None and len(event_ids) != len(payloads):
             raise ValueError(f"{len(payloads)} payloads but {len(event_ids)} event ids")
         base = dict(extra_headers) if extra_headers else {}

@@ -1,6 +1,7 @@
 """Settings of one generated application: each application has its own, none are global."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,6 @@ class EventSettings:
     provision: bool = False
     """Create or update the contract's streams, buckets and consumers at start
     (development); in production `make streams` does it ahead of deploys."""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    """Channel parameters this application is bound to: a device's application has its
+    `deviceId`, so it publishes on and subscribes to its own subjects only."""

@@ -6,7 +6,13 @@ Up to `fetchBatch` handlers run at once. Each message is settled exactly one way
 - handler raises: NAK with the contract's backoff delay for that delivery (an explicit
   NAK redelivers at once otherwise), or, on the last allowed delivery, a dead-letter
   record and TERM;
+- handler raises what no retry can change (`Unprocessable`, a malformed key, a value a
+  model or the contract refuses: `PERMANENT`): a dead-letter record and TERM at once;
 - payload undecodable or invalid against the schema: a dead-letter record and TERM;
+- provenance: an event whose `ce-source` is not the channel's owner (the `sender` the
+  generated router names, from the one document that sends on the channel), or whose
+  payload names another subject parameter than its subject (a `deviceId` not the
+  device's own): a dead-letter record with the reason and TERM, never the handler;
 - stop timed out while the handler ran: NAK, so that another instance gets it now.
 
 The consumer never stops on a bad message or a failing handler (asyncapi-python ends
@@ -21,17 +27,27 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic
 
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.client import JetStreamContext
+from nats.js.errors import InvalidKeyError
 
 from accord.events._application import EventApplication, HandledOperation
+from accord.events._channels import values_in
 from accord.events._cloudevents import EventContext, reset_current_event, set_current_event
 from accord.events._codec import P, PayloadCodec
-from accord.events._contract import ConsumerSpec
+from accord.events._contract import ConsumerSpec, OperationSpec, payload_property
 from accord.events._deadletter import dead_letter_headers
 from accord.events._errors import ContractViolation, RetryLater, Unprocessable
+from accord.logs import FailureLog
 
 _log = logging.getLogger("accord.events")
+_failures = FailureLog(_log)
+
+# Handler errors no retry can change: the event is dead-lettered at once, like Unprocessable.
+# (A ContractViolation or a pydantic ValidationError is a ValueError too.)
+PERMANENT: tuple[type[Exception], ...] = (ValueError, InvalidKeyError, DecodeError)
 
 Handler = Callable[[P, EventContext], Awaitable[None]]
 
@@ -54,8 +70,18 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     that an earlier handler changed.
     """
 
-    def __init__(self, app: EventApplication, operation: str, payload: type[P]) -> None:
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
         self.operation = app.contract.operation(operation)
+        # The `ce-source` the channel's owner publishes with; `{parameter}` stands for the
+        # subject's own value (a device's events name that device). None: not checked.
+        self.sender = sender
         if self.operation.consumer is None:
             raise ValueError(
                 f"receive operation {operation!r} declares no durable consumer "
@@ -78,6 +104,7 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         self._room = asyncio.Event()
         self._heartbeats = _Heartbeats(self.consumer.heartbeat_every)
         self._stopping = False
+        self._fetch_failing = False
         app.register(self)
 
     async def start(self) -> None:
@@ -172,15 +199,23 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
     async def _fetch(self, count: int) -> list[Msg]:
         assert self._subscription is not None
         try:
-            return await self._subscription.fetch(count, timeout=self._fetch_wait)
+            fetched = await self._subscription.fetch(count, timeout=self._fetch_wait)
         except TimeoutError:
             return []  # nothing to do, or the server is away: the connection reconnects
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a pull must never end the consumer
-            _log.warning("%s: fetch failed: %r", self.consumer.durable, error)
+            # One line when pulls start failing (NATS away), one when they work again: not
+            # a line per pull meanwhile.
+            if not self._fetch_failing:
+                _log.warning("%s: fetch failed, retrying: %r", self.consumer.durable, error)
+                self._fetch_failing = True
             await asyncio.sleep(_RETRY_AFTER_ERROR)
             return []
+        if self._fetch_failing:
+            _log.info("%s: fetching again", self.consumer.durable)
+            self._fetch_failing = False
+        return fetched
 
     async def _work(self) -> None:
         """One worker: a message at a time, until the subscriber closes."""
@@ -225,6 +260,11 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         except ContractViolation as error:
             await self._give_up(msg, f"invalid: {error}")
             return
+        if self.sender is not None or self.operation.parameters:
+            forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
+            if forged:
+                await self._give_up(msg, f"provenance: {forged}")
+                return
         self._heartbeats.add(msg)
         token = set_current_event(context)  # published events carry its traceparent on
         try:
@@ -234,6 +274,12 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             raise
         except Unprocessable as error:
             await self._give_up(msg, f"unprocessable: {error}")
+        except PERMANENT as error:
+            # No retry can change it (a malformed key, a value a model refuses): at once.
+            _failures.failed(
+                error, "%s: event %s cannot be handled", self.consumer.durable, context.id
+            )
+            await self._give_up(msg, f"unprocessable: {type(error).__name__}: {error}"[:1000])
         except RetryLater as later:
             await self._later(msg, context, later)
         except Exception as error:
@@ -251,13 +297,14 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
             await self._give_up(msg, reason)
             return
         delay = self.consumer.retry_delay(count)
-        _log.warning(
-            "%s: handler failed on event %s (delivery %d), retrying in %.3gs: %r",
+        # The traceback once per distinct failure; a line per retry after that.
+        _failures.failed(
+            error,
+            "%s: handler failed on event %s (delivery %d), retrying in %.3gs",
             self.consumer.durable,
             context.id,
             count,
             delay,
-            error,
         )
         await msg.nak(delay=delay or None)
 
@@ -332,6 +379,24 @@ class _Heartbeats:
         self._timer = None if nearest is None else loop.call_at(nearest, self._beat)
 
 
+def _provenance(
+    operation: OperationSpec, sender: str | None, subject: str, source: str, payload: object
+) -> str | None:
+    """Why the event cannot be from the channel's owner, or None when it can."""
+    values = values_in(operation.address, subject) if operation.parameters else {}
+    if values is None:
+        return f"subject {subject!r} is not one of {operation.address!r}"
+    for name, field in operation.parameters:
+        if field is not None and payload_property(payload, field) != values[name]:
+            return f"the payload's {field!r} is not the subject's {name} {values[name]!r}"
+    if sender is None:
+        return None
+    expected = sender.format_map(values) if values else sender
+    if source != expected:
+        return f"ce-source {source!r} is not the channel's owner {expected!r}"
+    return None
+
+
 def _fresh_context() -> contextvars.Context:
     """A copy of the current context with no event being handled in it."""
     context = contextvars.copy_context()
@@ -345,3 +410,67 @@ async def _settle(action: Awaitable[None]) -> None:
         await action
     except Exception as error:
         _log.debug("could not settle a message: %r", error)
+
+
+class CoreSubscriber(HandledOperation[Handler[P]], Generic[P]):
+    """`@app.consumer.receive_x` for a receive operation without a durable consumer: a core
+    NATS subscription (at most once, nothing stored, nothing acknowledged), on the subject
+    the application's bound parameters give (a device's own), else on every subject of the
+    channel. Events that are invalid or not from the channel's owner are logged and dropped:
+    without a stream there is no dead-letter record to keep."""
+
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
+        self.operation = app.contract.operation(operation)
+        self.sender = sender
+        self._app = app
+        self._codec = PayloadCodec(payload, self.operation.message)
+        self._handler: Handler[P] | None = None
+        self._subscription: Subscription | None = None
+        app.register(self)
+
+    @property
+    def subject(self) -> str:
+        bound = self._app.settings.parameters
+        if self.operation.parameters and all(n in bound for n, _ in self.operation.parameters):
+            return self.operation.subject(bound)
+        return self.operation.pattern
+
+    async def start(self) -> None:
+        self._subscription = await self._app.wire.nc.subscribe(
+            self.subject, queue=self.operation.queue or "", cb=self._deliver
+        )
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _deliver(self, msg: Msg) -> None:
+        assert self._handler is not None
+        context = EventContext.of(msg.subject, msg.headers)
+        try:
+            payload = self._codec.decode(msg.data)
+        except ContractViolation as error:
+            _log.error(
+                "%s: dropped an invalid event on %s: %s", self.operation.key, msg.subject, error
+            )
+            return
+        forged = _provenance(self.operation, self.sender, msg.subject, context.source, payload)
+        if forged:
+            _log.error("%s: dropped an event on %s: %s", self.operation.key, msg.subject, forged)
+            return
+        token = set_current_event(context)
+        try:
+            await self._handler(payload, context)
+        except Exception:
+            _log.exception("%s: handler failed on event %s", self.operation.key, context.id)
+        finally:
+            reset_current_event(token)

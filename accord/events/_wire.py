@@ -22,6 +22,9 @@ from accord.events._errors import (
 )
 
 _RETRY_PAUSE = 0.25
+# JetStream's answer to a publish whose id an earlier try is still storing (a replicated
+# stream syncing it to disk): it may yet be stored, so it is tried again with the same id.
+_ID_IN_PROCESS = 10158
 # Publishes of one JetStream context in flight at once: below nats-py's own limit
 # (publish_async_max_pending, 4,000), past which publish_async blocks.
 _MAX_IN_FLIGHT = 3_000
@@ -100,6 +103,9 @@ class JetStreamWire:
                     raise NoStreamError(subject) from None
             except nats.errors.TimeoutError:
                 pass
+            except nats.js.errors.APIError as error:
+                if error.err_code != _ID_IN_PROCESS:
+                    raise
             if attempt < attempts:
                 await asyncio.sleep(_RETRY_PAUSE)
         raise PublishTimeout(
@@ -168,6 +174,9 @@ class JetStreamWire:
                     no_stream = True
                     again.append(index)
                     failed[index] = PublishTimeout("no stream answered")
+                elif getattr(error, "err_code", None) == _ID_IN_PROCESS:
+                    again.append(index)
+                    failed[index] = PublishTimeout("still being stored")
                 else:
                     failed[index] = error  # an API error: sending it again would not help
             for index in unsent:

@@ -5,7 +5,8 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from acme_events.banking import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.banking.access import ADMIN_SCOPE, Access
 from services.banking.deposits import Deposits
@@ -25,8 +26,7 @@ async def build(nc: NatsClient, settings: BankingSettings) -> Wiring:
     # Provision before opening the buckets: the contract declares them and the BANKING stream.
     events = Application(nc, settings=EventSettings(source=SOURCE))
     js = nc.jetstream()
-    if settings.provision:
-        await provision(js, [events.contract])
+    await provision_at_start(settings, [events.contract])
     await events.start()
     ledger = Ledger(await js.key_value(ACCOUNTS_BUCKET), await js.key_value(ENTRIES_BUCKET))
     kv = await js.key_value(TRANSFERS_BUCKET)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from accord.kv import keys_matching
+from accord.kv import page_after
 from services.banking.ids import new_id
 from services.banking.records import APPLIED_MEMORY, AccountRecord, EntryRecord, now
 
@@ -181,18 +181,10 @@ class Ledger:
         await self._apply(to_account_id, f"{posting_id}.credit", give)
 
     async def entries(
-        self, account_id: str, page_size: int, after_entry_id: str
-    ) -> tuple[list[EntryRecord], str | None]:
-        """One page of an account's entries in posting order, and the last id if more follow."""
-        prefix = f"entry.{account_id}."
-        ids = sorted(
-            key.removeprefix(prefix) for key in await keys_matching(self._entries, f"{prefix}*")
-        )
-        remaining = [entry_id for entry_id in ids if entry_id > after_entry_id]
-        chosen = remaining[:page_size]
-        page = []
-        for entry_id in chosen:
-            stored = await self._entries.get(f"{prefix}{entry_id}")
-            page.append(EntryRecord.model_validate_json(stored.value or b""))
-        more = len(remaining) > page_size
-        return page, chosen[-1] if more and chosen else None
+        self, account_id: str, page_size: int, after: int
+    ) -> tuple[list[EntryRecord], int | None]:
+        """One page of an account's entries in the order they were written (posting order),
+        and where the next page starts (None: the end)."""
+        page = await page_after(self._entries, f"entry.{account_id}.*", after, page_size)
+        entries = [EntryRecord.model_validate_json(entry.value) for entry in page.entries]
+        return entries, page.resume_after

@@ -5,7 +5,7 @@ from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import (
     RpcError,
     answers_rpc_errors,
@@ -153,14 +153,13 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
     ) -> pb.ListEntriesResponse:
         caller = self._access.caller(context)
         _check(validation.list_entries_violations(request))
+        after = after_sequence(request.page_token)
         await self._account(request.account_id, caller)
         entries, last = await self._ledger.entries(
-            request.account_id,
-            request.page_size or DEFAULT_PAGE_SIZE,
-            after_key(request.page_token),
+            request.account_id, request.page_size or DEFAULT_PAGE_SIZE, after
         )
         return pb.ListEntriesResponse(
-            entries=[entry_pb(entry) for entry in entries], next_page_token=next_page_token(last)
+            entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)
         )
 
     @answers_rpc_errors

@@ -49,7 +49,9 @@ def register(
     # One lock per device with reports in flight, dropped once no report of it holds it.
     locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
+    # Reports from devices as themselves, and those stored before devices were identities.
     @app.consumer.receive_thermostat_adjusted
+    @app.consumer.receive_device_adjusted
     async def adjusted(report: ThermostatAdjustedPayload, event: EventContext) -> None:
         device = await registry.find(report.device_id)
         if device is None:

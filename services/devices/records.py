@@ -25,6 +25,8 @@ class DeviceRecord(BaseModel):
     display_name: str = ""
     created_at: datetime
     schedules: list[ScheduleRecord] = []
+    secret_hash: str | None = None
+    """SHA-256 of the device's NATS secret, issued when it was last claimed."""
 
 
 class State(StrEnum):

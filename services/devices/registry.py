@@ -7,10 +7,13 @@ which listings skip and the retry completes; listings also skip an index entry w
 belongs to someone else (a refused registration of another owner's device id).
 """
 
+import contextlib
+
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import keys_matching
+from accord.kv import Entry, select_page
 from services.devices.records import DeviceRecord, ScheduleRecord, now
 
 BUCKET = "devices"
@@ -37,7 +40,9 @@ class Registry:
         existing = await self.find(device_id)
         if existing is not None and existing.owner_id != owner_id:
             raise DeviceTaken(device_id)
-        await self._kv.put(f"owner.{owner_id}.{device_id}", b"")
+        # Written once: a repeat keeps the device's place in its owner's list.
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self._kv.create(f"owner.{owner_id}.{device_id}", b"")
         fresh = DeviceRecord(
             device_id=device_id, owner_id=owner_id, display_name=display_name, created_at=now()
         )
@@ -50,25 +55,31 @@ class Registry:
             raise DeviceTaken(device_id)
         return stored
 
+    async def issue_secret(self, device_id: str, owner_id: str, secret_hash: str) -> None:
+        """Keep the hash of the device's new NATS secret: the old one stops working."""
+
+        def issue(current: DeviceRecord | None) -> DeviceRecord | None:
+            if current is None or current.owner_id != owner_id:
+                raise DeviceNotFound(device_id)
+            return current.model_copy(update={"secret_hash": secret_hash})
+
+        await kvjson.change(self._kv, _key(device_id), DeviceRecord, issue)
+
     async def find(self, device_id: str) -> DeviceRecord | None:
         found = await kvjson.read(self._kv, _key(device_id), DeviceRecord)
         return found[0] if found is not None else None
 
     async def of_owner(
-        self, owner_id: str, page_size: int, after: str
-    ) -> tuple[list[DeviceRecord], str | None]:
-        """One page of the owner's devices in device id order, and the last key if more follow."""
-        keys = sorted(k for k in await keys_matching(self._kv, f"owner.{owner_id}.*") if k > after)
-        devices: list[DeviceRecord] = []
-        last: str | None = None
-        for key in keys:
-            if len(devices) == page_size:
-                return devices, last
-            device = await self.find(key.rsplit(".", 1)[1])
-            if device is not None and device.owner_id == owner_id:
-                devices.append(device)
-            last = key
-        return devices, None
+        self, owner_id: str, page_size: int, after: int
+    ) -> tuple[list[DeviceRecord], int | None]:
+        """One page of the owner's devices in the order they were registered, and where the
+        next page starts (None: the end)."""
+
+        async def owned(entry: Entry) -> DeviceRecord | None:
+            device = await self.find(entry.key.rsplit(".", 1)[1])
+            return device if device is not None and device.owner_id == owner_id else None
+
+        return await select_page(self._kv, f"owner.{owner_id}.*", after, page_size, owned)
 
     async def add_schedule(self, device_id: str, schedule: ScheduleRecord) -> DeviceRecord:
         """The device with the schedule; adding a schedule it has already changes nothing."""

@@ -1,17 +1,15 @@
 """Sending a schedule to its device, on the device's own subject.
 
 Each device reads `acme.devices.v1.device.<deviceId>.schedule` (the DEVICES_SCHEDULES
-stream keeps it for a month, for a device that was offline). The generated producer
-publishes on the channel's one address and cannot fill in the device, so this publishes on
-the wire itself, with the same codec (checked against the contract's schema) and the same
-CloudEvents headers. The event id is `schedule.<scheduleId>`: an AcceptSuggestion retried
-after an interrupted call sends the schedule again, and JetStream stores it once.
+stream keeps it for a month, for a device that was offline): the channel's `deviceId`
+parameter, which the generated producer reads from the payload. The event id is
+`schedule.<scheduleId>`: an AcceptSuggestion retried after an interrupted call sends the
+schedule again, and JetStream stores it once.
 """
 
 from acme_events.devices import Application
 from acme_events.devices.messages.json import DeviceSchedulePayload
 
-from accord.events import PayloadCodec, event_headers
 from services.devices.records import ScheduleRecord, local_time
 
 SUBJECT = "acme.devices.v1.device.{device_id}.schedule"
@@ -29,8 +27,6 @@ def event_id(schedule_id: str) -> str:
 class ScheduleSender:
     def __init__(self, events: Application) -> None:
         self._events = events
-        self._message = events.contract.operation(OPERATION).message
-        self._codec = PayloadCodec(DeviceSchedulePayload, self._message)
 
     async def send(self, device_id: str, owner_id: str, schedule: ScheduleRecord) -> None:
         payload = DeviceSchedulePayload(
@@ -41,18 +37,6 @@ class ScheduleSender:
             local_time=local_time(schedule.minute),
             created_at=schedule.created_at,
         )
-        settings = self._events.settings
-        headers = event_headers(
-            event_type=self._message.event_type,
-            source=settings.source,
-            content_type=self._message.content_type,
-            event_id=event_id(schedule.schedule_id),
-            time=schedule.created_at,
-        )
-        await self._events.wire.publish(
-            subject_of(device_id),
-            self._codec.encode(payload),
-            headers,
-            settings.publish_timeout,
-            settings.publish_attempts,
+        await self._events.producer.send_device_schedule(
+            payload, event_id=event_id(schedule.schedule_id), time=schedule.created_at
         )

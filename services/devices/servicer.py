@@ -1,15 +1,18 @@
 """acme.devices.v1.DeviceService: checks each call, then asks the registry and suggestions."""
 
+import secrets
+
 import grpc
 from acme.devices.v1 import devices_pb2 as pb
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
 from accord.validation import Violations, id_violations
-from services.devices import validation
+from services.devices import claims, validation
+from services.devices.identities import device_inbox, secret_hash
 from services.devices.records import (
     ScheduleRecord,
     State,
@@ -49,7 +52,9 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         suggestions: Suggestions,
         schedules: ScheduleSender,
         access: Access,
+        claim_key: bytes,
     ) -> None:
+        self._claim_key = claim_key
         self._registry = registry
         self._suggestions = suggestions
         self._schedules = schedules
@@ -60,17 +65,30 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         self, request: pb.RegisterDeviceRequest, context: Context
     ) -> pb.RegisterDeviceResponse:
         _check(validation.register_violations(request))
+        # The code first, and the same answer whether or not the device is taken: only
+        # someone holding the device learns that another owner claimed it.
+        if not claims.matches(self._claim_key, request.device_id, request.claim_code):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the claim code does not match device {request.device_id}",
+                error_info("CLAIM_CODE_MISMATCH", device_id=request.device_id),
+            )
         try:
             device = await self._registry.register(
                 request.owner_id, request.device_id, request.display_name
             )
         except DeviceTaken:
             raise RpcError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"device {request.device_id} is registered to another owner",
-                error_info("DEVICE_TAKEN", device_id=request.device_id),
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"device {request.device_id} is claimed by another owner, who must release it",
+                error_info("DEVICE_CLAIMED", device_id=request.device_id),
             ) from None
-        return pb.RegisterDeviceResponse(device=device_pb(device))
+        secret = secrets.token_urlsafe(32)
+        await self._registry.issue_secret(device.device_id, device.owner_id, secret_hash(secret))
+        credentials = pb.DeviceCredentials(
+            user=device.device_id, secret=secret, inbox_prefix=device_inbox(device.device_id)
+        )
+        return pb.RegisterDeviceResponse(device=device_pb(device), credentials=credentials)
 
     @answers_rpc_errors
     async def GetDevice(
@@ -89,10 +107,12 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     ) -> pb.ListDevicesResponse:
         _check(validation.page_violations(request.owner_id, request.page_size))
         devices, last = await self._registry.of_owner(
-            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+            request.owner_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_sequence(request.page_token),
         )
         return pb.ListDevicesResponse(
-            devices=[device_pb(d) for d in devices], next_page_token=next_page_token(last)
+            devices=[device_pb(d) for d in devices], next_page_token=sequence_token(last)
         )
 
     @answers_rpc_errors
@@ -101,10 +121,12 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     ) -> pb.ListSuggestionsResponse:
         _check(validation.page_violations(request.owner_id, request.page_size))
         found, last = await self._suggestions.of_owner(
-            request.owner_id, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+            request.owner_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_sequence(request.page_token),
         )
         return pb.ListSuggestionsResponse(
-            suggestions=[suggestion_pb(s) for s in found], next_page_token=next_page_token(last)
+            suggestions=[suggestion_pb(s) for s in found], next_page_token=sequence_token(last)
         )
 
     async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:

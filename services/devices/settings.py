@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -27,6 +29,18 @@ class DevicesSettings(ServiceSettings):
         description="Seconds before each retry of an adjustment that could not be handled (an "
         "unregistered device, notifications unreachable); unset keeps the contract's backoff "
         "(1 s up to 2 min). Tests set short ones.",
+    )
+    claim_key_file: Path | None = Field(
+        default=None,
+        description="The manufacturer's claim key (hex), from which each device's claim code "
+        "is derived (ACCORD_DEVICES_CLAIM_KEY_FILE); in development it is made under "
+        "ACCORD_HOME/keys.",
+    )
+    nats_issuer_seed_file: Path | None = Field(
+        default=None,
+        description="The account nkey seed that signs devices' NATS identities "
+        "(ACCORD_DEVICES_NATS_ISSUER_SEED_FILE; `accord nats config` makes it); in "
+        "development it is made with the other NATS identities.",
     )
     adjustment_max_deliveries: int | None = Field(
         default=None,

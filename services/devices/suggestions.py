@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import keys_matching
+from accord.kv import Entry, keys_matching, select_page
 from services.devices.habits import Habit, similar, suggestion_id
 from services.devices.records import DeviceRecord, State, SuggestionRecord, now
 
@@ -121,17 +121,15 @@ class Suggestions:
         return stored
 
     async def of_owner(
-        self, owner_id: str, page_size: int, after: str
-    ) -> tuple[list[SuggestionRecord], str | None]:
-        """One page of the owner's suggestions in id order, and the last key if more follow."""
-        keys = sorted(k for k in await keys_matching(self._kv, f"owner.{owner_id}.*") if k > after)
-        found: list[SuggestionRecord] = []
-        last: str | None = None
-        for key in keys:
-            if len(found) == page_size:
-                return found, last
-            suggestion = await self.find(key.split(".", 2)[2])
-            if suggestion is not None and suggestion.owner_id == owner_id:
-                found.append(suggestion)
-            last = key
-        return found, None
+        self, owner_id: str, page_size: int, after: int
+    ) -> tuple[list[SuggestionRecord], int | None]:
+        """One page of the owner's suggestions in the order they were made, and where the
+        next page starts (None: the end)."""
+
+        async def owned(entry: Entry) -> SuggestionRecord | None:
+            suggestion = await self.find(entry.key.split(".", 2)[2])
+            return (
+                suggestion if suggestion is not None and suggestion.owner_id == owner_id else None
+            )
+
+        return await select_page(self._kv, f"owner.{owner_id}.*", after, page_size, owned)

@@ -9,6 +9,7 @@ from accord.validation import Violations, id_violations
 
 MAX_PAGE_SIZE = 100
 MAX_DISPLAY_NAME = 100
+MAX_CLAIM_CODE = 64
 # `sg-<deviceId>-<tenths>-<HHMM>`: a device id of up to 64 characters and 12 more.
 _SUGGESTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -20,6 +21,12 @@ def register_violations(request: pb.RegisterDeviceRequest) -> Violations:
     if len(request.display_name) > MAX_DISPLAY_NAME:
         violations.append(
             field_violation("display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
+        )
+    if not request.claim_code.strip():
+        violations.append(field_violation("claim_code", "is required: the code on the device"))
+    elif len(request.claim_code) > MAX_CLAIM_CODE:
+        violations.append(
+            field_violation("claim_code", f"must be at most {MAX_CLAIM_CODE} characters")
         )
     return violations
 

@@ -8,7 +8,8 @@ from acme_events.inventory import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.inventory import handlers
 from services.inventory.reservations import Reservations
@@ -32,8 +33,7 @@ async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
     # Provision before opening the bucket: the contract declares it. The PAYMENTS and ORDERS
     # streams it consumes are the payments and orders contracts' (`make run` creates them).
     events = Application(nc, settings=EventSettings(source=SOURCE))
-    if settings.provision:
-        await provision(nc.jetstream(), [events.contract])
+    await provision_at_start(settings, [events.contract])
     kv = await nc.jetstream().key_value(BUCKET)
     catalogue = Catalogue(kv)
     for sku, units in SEED.items():

@@ -6,8 +6,9 @@ from acme_events.marketing import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
 from accord.gateway_client import GatewayClient
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.marketing import handlers
 from services.marketing.notifier import SCOPES, Notifier
@@ -31,8 +32,7 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
     # Provision before opening the buckets: the contract declares them and the MARKETING stream.
     events = Application(nc, settings=EventSettings(source=SOURCE))
     js = nc.jetstream()
-    if settings.provision:
-        await provision(js, [events.contract])
+    await provision_at_start(settings, [events.contract])
     profiles = Profiles(await js.key_value(PROFILES_BUCKET))
     consent = ConsentStore(await js.key_value(CONSENT_BUCKET))
     gateway = GatewayClient.open(settings, NAME, scopes=SCOPES)

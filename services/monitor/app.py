@@ -9,8 +9,9 @@ from acme_events.monitor import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
 from accord.gateway_client import GatewayClient
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.monitor.calls import SCOPES, Notices, Support
 from services.monitor.grouping import BUCKET, Grouping
@@ -47,8 +48,7 @@ async def wire(
     events = Application(nc, settings=EventSettings(source=SOURCE))
     js = nc.jetstream()
     # Provision before opening the bucket: the contract declares it and the MONITOR stream.
-    if settings.provision:
-        await provision(js, [events.contract])
+    await provision_at_start(settings, [events.contract])
     grouping = Grouping(await js.key_value(BUCKET), settings.window)
     timeout = settings.call_timeout_seconds
     handling = Handling(

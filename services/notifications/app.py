@@ -9,7 +9,8 @@ from acme_events.notifications import CONTRACT, SOURCE, Application
 from acme_events.orders import CONTRACT as ORDERS_CONTRACT
 from nats.aio.client import Client as NatsClient
 
-from accord.events import Contract, EventSettings, provision
+from accord.events import Contract, EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.notifications import handlers
 from services.notifications.access import ADMIN_SCOPE, CustomerAccess
@@ -60,8 +61,7 @@ def upstream(own: Contract) -> Contract:
 async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     # Provision before opening the stores: the contract declares their buckets.
     events = Application(nc, settings=EventSettings(source=SOURCE), contract=contract(settings))
-    if settings.provision:
-        await provision(nc.jetstream(), [upstream(events.contract), events.contract])
+    await provision_at_start(settings, [upstream(events.contract), events.contract])
     js = nc.jetstream()
     store = await NotificationStore.open(js)
     customers = await CustomerSettings.open(js)

@@ -2,26 +2,27 @@
 
 A notification is appended to `acme.notifications.v1.inapp.<customer_id>`; its stream
 sequence is its cursor. Subscribe replays the customer's subject from just after the
-cursor it is given, then keeps following it live, with an ordered consumer: JetStream
-delivers in sequence order, and the consumer restarts itself from the last sequence it
-handed over if a message goes missing. So a client that comes back with the cursor of the
-last notification it saw gets everything after it, once.
+cursor it is given, then keeps following it live, reading the stream by sequence with
+direct gets (accord.follow: no consumer, a core subscription only wakes it). So a client
+that comes back with the cursor of the last notification it saw gets everything after it,
+once.
 """
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
 from acme_events.notifications.messages import json
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.events import PayloadCodec
+from accord.follow import follow
 from services.notifications.payloads import from_json_model, to_json_model
 
 SUBJECT_PREFIX = "acme.notifications.v1.inapp."
 OPERATION = "sendInAppNotification"
+STREAM = "NOTIFICATIONS"
 
 
 def subject_of(customer_id: str) -> str:
@@ -35,52 +36,21 @@ class InApp:
         self._codec = PayloadCodec(json.Notification, self._message)
 
     async def publish(self, notification: pb.Notification) -> int:
-        """Append the notification to its customer's subject; the cursor it got.
-
-        The generated producer publishes on the channel's one address and cannot fill in the
-        customer, so this publishes on the wire itself, with the same codec (checked against
-        the contract's schema) and the same CloudEvents headers. The notification id is the
-        `Nats-Msg-Id`: a retried publish inside the stream's duplicate window is stored once.
-        """
-        body = self._codec.encode(to_json_model(notification))
-        headers = {
-            "ce-id": notification.notification_id,
-            "ce-source": self._events.settings.source,
-            "ce-type": self._message.event_type,
-            "ce-time": _rfc3339(notification.create_time.ToDatetime(tzinfo=UTC)),
-            "ce-specversion": "1.0",
-            "content-type": self._message.content_type,
-        }
-        settings = self._events.settings
-        published = await self._events.wire.publish(
-            subject_of(notification.customer_id),
-            body,
-            headers,
-            settings.publish_timeout,
-            settings.publish_attempts,
+        """Append the notification to its customer's subject (the channel's `customerId`
+        parameter, from the payload); the cursor it got. The notification id is the event
+        id: a retried publish inside the stream's duplicate window is stored once."""
+        published = await self._events.producer.send_in_app_notification(
+            to_json_model(notification),
+            event_id=notification.notification_id,
+            time=notification.create_time.ToDatetime(tzinfo=UTC),
         )
         return published.sequence
 
     async def follow(
         self, js: JetStreamContext, customer_id: str, cursor: int
     ) -> AsyncIterator[tuple[int, pb.Notification]]:
-        """(cursor, notification) after `cursor`, then live, until the caller stops."""
-        if cursor > 0:
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=cursor + 1
-            )
-        else:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        subscription = await js.subscribe(
-            subject_of(customer_id), ordered_consumer=True, config=config
-        )
-        try:
-            async for msg in subscription.messages:
-                model = self._codec.decode(msg.data)
-                yield msg.metadata.sequence.stream, from_json_model(model)
-        finally:
-            await subscription.unsubscribe()
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        """(cursor, notification) after `cursor`, then live, until the caller stops; read
+        from the stream directly, with no consumer (accord.follow). The stream is named, not
+        looked up by subject: the service may read its own streams, not list the server's."""
+        async for msg in follow(js, STREAM, subject_of(customer_id), cursor):
+            yield msg.sequence, from_json_model(self._codec.decode(msg.data))

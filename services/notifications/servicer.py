@@ -10,7 +10,8 @@ from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
 
-from accord.paging import after_key, next_page_token
+from accord.budget import CallerBudget
+from accord.paging import after_sequence, page_size_violations, sequence_token
 from accord.rpc_status import (
     RpcError,
     answers_rpc_errors,
@@ -30,6 +31,7 @@ from services.notifications.store import NotificationStore
 Context = grpc.aio.ServicerContext[object, object]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_CURSOR = 2**63 - 1  # stream sequences never get near it
 MAX_EMAIL_LENGTH = 254
 MAX_URL_LENGTH = 2048
 # Each notification is POSTed to every webhook of its customer: the cap bounds that fan-out.
@@ -52,29 +54,39 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self._inapp = inapp
         self._js = js
         self._access = access
+        self._subscriptions = CallerBudget("Subscribe streams")
 
     @answers_rpc_errors
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
         self._access.customer(context, request.customer_id)
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        page = await self._store.list(request.customer_id, size, after_key(request.page_token))
+        violations = page_size_violations(request.page_size, MAX_PAGE_SIZE)
+        if violations:
+            raise invalid_argument(violations)
+        page = await self._store.list(
+            request.customer_id,
+            request.page_size or DEFAULT_PAGE_SIZE,
+            after_sequence(request.page_token),
+        )
         return pb.ListNotificationsResponse(
-            notifications=page.notifications, next_page_token=next_page_token(page.last_key)
+            notifications=page.notifications, next_page_token=sequence_token(page.resume_after)
         )
 
     @streams_rpc_errors
     async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.SubscribeResponse]:
-        self._access.customer(context, request.customer_id)
-        # Ends when the client goes away: grpc cancels this generator, and `follow` removes
-        # its consumer on the way out.
-        async for cursor, notification in self._inapp.follow(
-            self._js, request.customer_id, request.cursor
-        ):
-            yield pb.SubscribeResponse(notification=notification, cursor=cursor)
+        caller = self._access.customer(context, request.customer_id)
+        if request.cursor > MAX_CURSOR:
+            raise invalid_argument([field_violation("cursor", "is not a cursor we issued")])
+        # Ends when the client goes away: grpc cancels this generator, and `follow` drops its
+        # subscription on the way out. Each open stream counts against the caller's budget.
+        with self._subscriptions.hold(caller.subject):
+            async for cursor, notification in self._inapp.follow(
+                self._js, request.customer_id, request.cursor
+            ):
+                yield pb.SubscribeResponse(notification=notification, cursor=cursor)
 
     @answers_rpc_errors
     async def SetPreferences(

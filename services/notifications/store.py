@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from accord.kv import keys_matching
+from accord.kv import page_after
 
 BUCKET = "notifications"
 
@@ -28,7 +28,7 @@ BUCKET = "notifications"
 @dataclass(frozen=True)
 class Page:
     notifications: list[pb.Notification]
-    last_key: str | None  # set when more may follow
+    resume_after: int | None  # where the next page starts; None: the end
 
 
 def key_safe(text: str) -> str:
@@ -63,16 +63,12 @@ class NotificationStore:
         stored = await self._create(key, notification.SerializeToString())
         return claimed and stored
 
-    async def list(self, customer_id: str, page_size: int, after_key: str) -> Page:
-        keys = sorted(await keys_matching(self._kv, f"customer.{customer_id}.*"))
-        remaining = [key for key in keys if key > after_key]
-        chosen = remaining[:page_size]
-        notifications = []
-        for key in chosen:
-            entry = await self._kv.get(key)
-            notifications.append(pb.Notification.FromString(entry.value or b""))
-        more = len(remaining) > page_size
-        return Page(notifications, chosen[-1] if more and chosen else None)
+    async def list(self, customer_id: str, page_size: int, after: int) -> Page:
+        """A page of the customer's notifications in the order they were stored, read
+        straight from the bucket's stream (each is written once)."""
+        page = await page_after(self._kv, f"customer.{customer_id}.*", after, page_size)
+        notifications = [pb.Notification.FromString(entry.value) for entry in page.entries]
+        return Page(notifications, page.resume_after)
 
     async def get(self, notification_id: str) -> pb.Notification | None:
         """The notification stored under this id, or None."""

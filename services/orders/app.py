@@ -13,7 +13,8 @@ from acme_events.shipping import CONTRACT as SHIPPING_CONTRACT
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import Contract, EventSettings, provision
+from accord.events import Contract, EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.orders import handlers
 from services.orders.access import ADMIN_SCOPE
@@ -43,12 +44,11 @@ def _streams_only(contract: Contract) -> Contract:
 
 async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
     events = Application(nc, settings=EventSettings(source=SOURCE))
-    if settings.provision:
-        # Development: the ORDERS stream and the orders bucket, and the streams of the
-        # services whose events orders follows (its durables live on them), so that orders
-        # starts alone too. Only their streams: their buckets and durables are theirs.
-        upstream = (PAYMENTS_CONTRACT, INVENTORY_CONTRACT, SHIPPING_CONTRACT)
-        await provision(nc.jetstream(), [events.contract, *(_streams_only(c) for c in upstream)])
+    # Development: the ORDERS stream and the orders bucket, and the streams of the
+    # services whose events orders follows (its durables live on them), so that orders
+    # starts alone too. Only their streams: their buckets and durables are theirs.
+    upstream = (PAYMENTS_CONTRACT, INVENTORY_CONTRACT, SHIPPING_CONTRACT)
+    await provision_at_start(settings, [events.contract, *(_streams_only(c) for c in upstream)])
     store = await open_store(nc.jetstream())
     order_events = OrderEvents(events)
     handlers.register(events, handlers.OrderFollower(store, order_events))

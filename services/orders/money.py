@@ -12,9 +12,11 @@ def to_nanos(money: v2.Money) -> int:
 
 
 def from_nanos(currency_code: str, nanos: int) -> v2.Money:
-    # Units and nanos carry the same sign, as google.type.Money requires.
-    units = int(nanos / NANOS_PER_UNIT)
-    return v2.Money(currency_code=currency_code, units=units, nanos=nanos - units * NANOS_PER_UNIT)
+    # Units and nanos carry the same sign, as google.type.Money requires; integer arithmetic
+    # only (a float division is off by whole units from 2**53 nanos up).
+    units, rest = divmod(abs(nanos), NANOS_PER_UNIT)
+    sign = -1 if nanos < 0 else 1
+    return v2.Money(currency_code=currency_code, units=sign * units, nanos=sign * rest)
 
 
 def from_cents(cents: int) -> v2.Money:

@@ -10,8 +10,9 @@ import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from google.protobuf import timestamp_pb2
 
+from accord.budget import CallerBudget
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, error_info
 from services.orders.access import may_see
 from services.orders.events import OrderEvents
@@ -44,6 +45,8 @@ class OrderOperations:
     def __init__(self, store: OrderStore, events: OrderEvents) -> None:
         self._store = store
         self._events = events
+        # Each open WatchOrder holds a subscription on NATS: a budget per caller.
+        self._watches = CallerBudget("WatchOrder calls")
 
     async def place(self, request: v2.PlaceOrderRequest) -> v2.Order:
         try:
@@ -69,9 +72,9 @@ class OrderOperations:
 
     async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
         page = await self._store.list_for_customer(
-            customer_id, page_size or DEFAULT_PAGE_SIZE, after_key(page_token)
+            customer_id, page_size or DEFAULT_PAGE_SIZE, after_sequence(page_token)
         )
-        return page, next_page_token(page.last_order_id)
+        return page, sequence_token(page.resume_after)
 
     async def cancel(
         self, order_id: str, cancellation: v2.Cancellation, caller: Principal
@@ -92,8 +95,9 @@ class OrderOperations:
 
     async def watch(self, order_id: str, caller: Principal) -> AsyncIterator[v2.Order]:
         await self.get(order_id, caller)
-        try:
-            async for order in self._store.watch(order_id):
-                yield order
-        except OrderNotFound as missing:
-            raise not_found(order_id) from missing
+        with self._watches.hold(caller.subject):
+            try:
+                async for order in self._store.watch(order_id):
+                    yield order
+            except OrderNotFound as missing:
+                raise not_found(order_id) from missing

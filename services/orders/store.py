@@ -18,9 +18,10 @@ from acme.orders.v2 import orders_pb2
 from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+from nats.js.kv import KeyValue
 
-from accord.kv import keys_matching
+from accord.follow import follow
+from accord.kv import page_after
 from services.orders.ids import new_order_id
 from services.orders.money import from_nanos, to_nanos
 
@@ -43,7 +44,7 @@ class InvalidTransition(Exception):
 @dataclass(frozen=True)
 class Page:
     orders: list[orders_pb2.Order]
-    last_order_id: str | None  # set when more orders may follow
+    resume_after: int | None  # the index position the next page starts after; None: the end
 
 
 async def open_store(js: JetStreamContext) -> "OrderStore":
@@ -137,32 +138,25 @@ class OrderStore:
                 continue
             return order
 
-    async def list_for_customer(
-        self, customer_id: str, page_size: int, after_order_id: str
-    ) -> Page:
-        ids = sorted(
-            key.rsplit(".", 1)[1]
-            for key in await keys_matching(self._kv, f"customer.{customer_id}.*")
-        )
-        remaining = [order_id for order_id in ids if order_id > after_order_id]
-        chosen = remaining[:page_size]
-        orders = [await self.get(order_id) for order_id in chosen]
-        more = len(remaining) > page_size
-        return Page(orders, chosen[-1] if more and chosen else None)
+    async def list_for_customer(self, customer_id: str, page_size: int, after: int) -> Page:
+        """A page of the customer's orders, oldest first: read from the customer's index,
+        whose entries are written once, in the order the orders were placed."""
+        index = await page_after(self._kv, f"customer.{customer_id}.*", after, page_size)
+        orders = [await self.get(entry.key.rsplit(".", 1)[1]) for entry in index.entries]
+        return Page(orders, index.resume_after)
 
     async def watch(self, order_id: str) -> AsyncIterator[orders_pb2.Order]:
-        """The order now, then after every change, until it reaches a final status."""
-        order = await self.get(order_id)  # raises OrderNotFound before anything is sent
-        watcher = await self._kv.watch(f"order.{order_id}")
-        try:
-            async for entry in watcher:
-                if entry is None:
-                    continue
-                if entry.operation in (KV_DEL, KV_PURGE) or not entry.value:
-                    return
-                order = orders_pb2.Order.FromString(entry.value)
-                yield order
-                if order.status in FINAL_STATUSES:
-                    return
-        finally:
-            await watcher.stop()
+        """The order now, then after every change, until it reaches a final status. Reads
+        each revision from the bucket's stream (history 16); creates no consumer."""
+        order, revision = await self._get_entry(order_id)  # OrderNotFound before anything
+        yield order
+        if order.status in FINAL_STATUSES:
+            return
+        key = f"order.{order_id}"
+        async for msg in follow(self._kv._js, self._kv._stream, self._kv._pre + key, revision):
+            if msg.headers.get("KV-Operation") in ("DEL", "PURGE") or not msg.data:
+                return
+            order = orders_pb2.Order.FromString(msg.data)
+            yield order
+            if order.status in FINAL_STATUSES:
+                return

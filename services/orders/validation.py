@@ -8,7 +8,7 @@ from acme.orders.v2 import orders_pb2 as v2
 
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
-from services.orders.money import NANOS_PER_UNIT
+from services.orders.money import NANOS_PER_CENT, NANOS_PER_UNIT, to_nanos
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A payment token is opaque: it travels in the order-placed event to payments, so it keeps
@@ -19,6 +19,8 @@ MAX_QUANTITY = 1000
 MAX_SKU_LENGTH = 64
 MAX_REASON_LENGTH = 200
 MAX_PAGE_SIZE = 100
+# Every version must be able to say an order's total: v1 says it in int64 cents.
+MAX_TOTAL_NANOS = (2**63 - 1) * NANOS_PER_CENT
 
 
 class _Line(Protocol):
@@ -55,6 +57,8 @@ def place_order_v1_violations(request: v1.PlaceOrderRequest) -> Violations:
             violations.append(
                 field_violation(f"lines[{index}].unit_price_cents", "must not be negative")
             )
+    totals = [line.quantity * line.unit_price_cents * NANOS_PER_CENT for line in request.lines]
+    violations += _total_violations(totals)
     return violations + _payment_token_violations(request.payment_token)
 
 
@@ -64,7 +68,21 @@ def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
     for index, line in enumerate(request.lines):
         violations += _line_violations(f"lines[{index}]", line)
         violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
+    violations += _total_violations(
+        [line.quantity * to_nanos(line.unit_price) for line in request.lines]
+    )
     return violations + _payment_token_violations(request.payment_token)
+
+
+def _total_violations(line_totals: list[int]) -> Violations:
+    if 0 <= sum(line_totals) <= MAX_TOTAL_NANOS:
+        return []
+    cents = MAX_TOTAL_NANOS // NANOS_PER_CENT
+    return [
+        field_violation(
+            "lines", f"the order total must be at most {cents // 100:,}.{cents % 100:02d}"
+        )
+    ]
 
 
 def _payment_token_violations(token: str) -> Violations:

@@ -6,7 +6,8 @@ from acme_events.payments import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.payments import handlers
 from services.payments.servicer import ADMIN_SCOPE, PaymentServiceV1
@@ -22,8 +23,7 @@ async def build(nc: NatsClient, settings: PaymentsSettings) -> Wiring:
     # Provision before opening the store: the contract declares its bucket. The ORDERS
     # stream it consumes is the orders contract's (`make run` and `make streams` create it).
     events = Application(nc, settings=EventSettings(source=SOURCE))
-    if settings.provision:
-        await provision(nc.jetstream(), [events.contract])
+    await provision_at_start(settings, [events.contract])
     store = await PaymentStore.open(nc.jetstream())
     handlers.register(events, handlers.Payments(store, events))
     await events.start()

@@ -7,7 +7,8 @@ from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 from acme_events.pricing import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.pricing import demand, handlers
 from services.pricing.access import ADMIN_SCOPE, Access
@@ -41,8 +42,7 @@ async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
     # Provision before opening the buckets: the contract declares them and the PRICING stream.
     app = Application(nc, settings=EventSettings(source=SOURCE))
     js = nc.jetstream()
-    if settings.provision:
-        await provision(js, [app.contract])
+    await provision_at_start(settings, [app.contract])
     events = PricingEvents(app)
     window = timedelta(seconds=settings.window_seconds)
     flights = Flights(await js.key_value(ROUTES_BUCKET))

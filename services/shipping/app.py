@@ -6,7 +6,8 @@ from acme_events.shipping import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.shipping import handlers
 from services.shipping.servicer import ADMIN_SCOPE, ShippingServiceV1
@@ -22,8 +23,7 @@ async def build(nc: NatsClient, settings: ShippingSettings) -> Wiring:
     # Provision before opening the store: the contract declares its bucket. The INVENTORY
     # and ORDERS streams it consumes are theirs (`make run` and `make streams` create them).
     events = Application(nc, settings=EventSettings(source=SOURCE))
-    if settings.provision:
-        await provision(nc.jetstream(), [events.contract])
+    await provision_at_start(settings, [events.contract])
     store = await ShipmentStore.open(nc.jetstream())
     handlers.register(events, handlers.Shipping(store, events))
     await events.start()

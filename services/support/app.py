@@ -6,7 +6,8 @@ from acme_events.support import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
-from accord.events import EventSettings, provision
+from accord.events import EventSettings
+from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.support.events import TicketEvents
 from services.support.servicer import STAFF_SCOPE, SupportServiceV1
@@ -23,8 +24,7 @@ async def build(nc: NatsClient, settings: SupportSettings) -> Wiring:
     events = Application(nc, settings=EventSettings(source=SOURCE))
     js = nc.jetstream()
     # Provision before opening the bucket: the contract declares it and the SUPPORT stream.
-    if settings.provision:
-        await provision(js, [events.contract])
+    await provision_at_start(settings, [events.contract])
     await events.start()
     tickets = Tickets(await js.key_value(BUCKET), TicketEvents(events))
     servicer = SupportServiceV1(tickets, Access(STAFF_SCOPE))

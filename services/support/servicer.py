@@ -8,7 +8,7 @@ from acme.support.v1 import support_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
-from accord.paging import after_key, next_page_token
+from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
 from accord.validation import Violations, id_violations
 from services.support import validation
@@ -113,10 +113,10 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
         )
         where = Filter(request.customer_id, status, request.assignee)
         tickets, last = await self._tickets.list(
-            where, request.page_size or DEFAULT_PAGE_SIZE, after_key(request.page_token)
+            where, request.page_size or DEFAULT_PAGE_SIZE, after_sequence(request.page_token)
         )
         return pb.ListTicketsResponse(
-            tickets=[ticket_pb(t) for t in tickets], next_page_token=next_page_token(last)
+            tickets=[ticket_pb(t) for t in tickets], next_page_token=sequence_token(last)
         )
 
     @answers_rpc_errors

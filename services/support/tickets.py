@@ -18,7 +18,7 @@ from datetime import datetime
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from accord.kv import keys_matching
+from accord.kv import Entry, select_page
 from services.support import rules
 from services.support.events import TicketEvents
 from services.support.records import Status, TicketRecord, new_ticket_id, now
@@ -108,28 +108,25 @@ class Tickets:
         return ticket
 
     async def list(
-        self, where: Filter, page_size: int, after: str
-    ) -> tuple[list[TicketRecord], str | None]:
-        """One page of tickets matching `where`, oldest first, after ticket id `after`; and
-        the last ticket id of the page when there may be more."""
-        prefix = f"customer.{where.customer_id}." if where.customer_id else "ticket."
-        keys = await keys_matching(self._kv, f"{prefix}*")
-        ids = sorted(key.removeprefix(prefix) for key in keys)
-        page: list[TicketRecord] = []
-        for ticket_id in (i for i in ids if i > after):
+        self, where: Filter, page_size: int, after: int
+    ) -> tuple[list[TicketRecord], int | None]:
+        """One page of tickets matching `where`, oldest first, read from the per-customer
+        index (written once per ticket) after stream sequence `after`; and where the next
+        page starts (None: the end)."""
+
+        async def matching(entry: Entry) -> TicketRecord | None:
             try:
-                ticket = await self.get(ticket_id)
+                ticket = await self.get(entry.key.rsplit(".", 1)[1])
             except TicketNotFound:
-                continue  # indexed by a call still writing it
+                return None  # indexed by a call still writing it
             if where.status is not None and ticket.status is not where.status:
-                continue
+                return None
             if where.assignee and ticket.assignee != where.assignee:
-                continue
-            page.append(ticket)
-            if len(page) == page_size:
-                more = ticket_id != ids[-1]
-                return page, ticket_id if more else None
-        return page, None
+                return None
+            return ticket
+
+        pattern = f"customer.{where.customer_id or '*'}.*"
+        return await select_page(self._kv, pattern, after, page_size, matching)
 
     async def _read(self, ticket_id: str) -> tuple[TicketRecord, int]:
         try:

@@ -26,10 +26,12 @@ from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
 from accord.nats_cluster import free_ports
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.platform import discover_services
 from accord.provisioning import provision_all
 from accord.service import RunningService, start_service
+from accord.settings import CommonSettings
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 
@@ -63,11 +65,13 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-async def platform_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
+async def platform_nats(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[NatsServer]:
     """The platform's own nats-server. Its services follow every order event (payments,
     inventory, shipping), so on the session's server they would move the orders of the
     integration tests that run after e2e while this session-wide platform lives."""
-    server = NatsServer(tmp_path_factory.mktemp("platform-jetstream"))
+    server = NatsServer(tmp_path_factory.mktemp("platform-jetstream"), security=nats_security)
     await server.start()
     try:
         yield server
@@ -82,7 +86,7 @@ async def platform(
     nats_server = platform_nats
     home = tmp_path_factory.mktemp("platform-home")
     devkeys.ensure_dev_keys(home)
-    await provision_all([nats_server.url], repo_root)
+    await provision_all(CommonSettings(nats_url=nats_server.address), repo_root)
     running: dict[str, RunningService] = {}
     gateway: Gateway | None = None
     # Known before the services start: those that call others do it through the gateway.

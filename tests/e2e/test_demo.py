@@ -19,7 +19,13 @@ async def test_the_journey_runs_and_its_timeline_shows_events(
     platform: Platform, title: str, journey: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nc = await nats.connect(platform.nats_url)
-    demo = Demo(channel=platform.channel, run_id=uuid.uuid4().hex[:6], nats=nc)
+    demo = Demo(
+        channel=platform.channel,
+        run_id=uuid.uuid4().hex[:6],
+        nats=nc,
+        home=platform.home,
+        nats_servers=[platform.nats_url],
+    )
     timeline = Timeline(title)
     try:
         await timeline.start(nc)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from accord.platform import discover_services
+
 pytestmark = pytest.mark.e2e
 
 
@@ -37,11 +39,13 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
     env = {
         **os.environ,
         "ACCORD_HOME": str(tmp_path / "home"),
-        "ACCORD_ORDERS_PORT": "0",
         "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
         "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
     }
     env.pop("NATS_URL", None)
+    # Free ports for every service: the defaults may be taken by another platform.
+    for app in discover_services():
+        env[f"{app.Settings.model_config.get('env_prefix', '')}PORT"] = "0"
     platform = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -6,13 +6,15 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
 
-from accord.kv import keys_matching
+from accord.kv import keys_matching, page_after
 
 pytestmark = pytest.mark.integration
 
 
 async def test_live_keys_of_the_pattern_only(jetstream: JetStreamContext, unique: str) -> None:
-    kv = await jetstream.create_key_value(KeyValueConfig(bucket=f"keys-{unique}", history=4))
+    kv = await jetstream.create_key_value(
+        KeyValueConfig(bucket=f"keys-{unique}", history=4, direct=True)
+    )
     try:
         assert await keys_matching(kv, "customer.alice.*") == []
         for key in ("customer.alice.1", "customer.alice.2", "customer.bob.1", "order.1"):
@@ -33,7 +35,9 @@ async def test_every_key_is_listed_while_others_write(
 ) -> None:
     # nats-py's watch-based listing could answer "no keys" here: it decided "nothing stored"
     # from consumer info taken after the server had pushed every entry.
-    kv = await jetstream.create_key_value(KeyValueConfig(bucket=f"churn-{unique}", history=1))
+    kv = await jetstream.create_key_value(
+        KeyValueConfig(bucket=f"churn-{unique}", history=1, direct=True)
+    )
     keys = {f"demand.r{n}.d" for n in range(100)}
     for key in sorted(keys):
         await kv.put(key, b"x")
@@ -57,3 +61,33 @@ async def test_every_key_is_listed_while_others_write(
         stop.set()
         await asyncio.gather(*writers)
         await jetstream.delete_key_value(f"churn-{unique}")
+
+
+async def test_pages_hold_each_live_key_once_at_its_newest_write(
+    jetstream: JetStreamContext, unique: str
+) -> None:
+    kv = await jetstream.create_key_value(
+        KeyValueConfig(bucket=f"pages-{unique}", history=8, direct=True)
+    )
+    try:
+        # More keys than a server answers in one last-per-subject read (about a thousand).
+        for n in range(1_500):
+            await kv.put(f"owner.ann.{n:05d}", b"v")
+        await kv.put("owner.ann.00001", b"again")  # moves to the end
+        await kv.delete("owner.ann.00002")
+        await kv.put("owner.bob.00000", b"v")
+        seen: list[tuple[str, bytes]] = []
+        after = 0
+        while True:
+            page = await page_after(kv, "owner.ann.*", after, 100)
+            assert len(page.entries) <= 100
+            seen += [(entry.key, entry.value) for entry in page.entries]
+            if page.resume_after is None:
+                break
+            after = page.resume_after
+        expected = [f"owner.ann.{n:05d}" for n in range(1_500) if n not in (1, 2)]
+        assert [key for key, _ in seen] == [*expected, "owner.ann.00001"]
+        assert seen[-1] == ("owner.ann.00001", b"again")
+        assert sorted(await keys_matching(kv, "owner.ann.*")) == sorted(key for key, _ in seen)
+    finally:
+        await jetstream.delete_key_value(f"pages-{unique}")

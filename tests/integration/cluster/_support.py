@@ -28,6 +28,9 @@ RETRYABLE = (
     nats.js.errors.NoStreamResponseError,
     nats.js.errors.ServiceUnavailableError,
 )
+# JetStream's answer to a retry that arrives while the first try with that id is still
+# being stored (the replicas syncing it to disk, say): nothing to do but try again.
+IN_PROCESS = 10158
 PUBLISH_TIMEOUT = 1.0
 FIRST_BACKOFF, MAX_BACKOFF = 0.05, 0.5
 ERROR_PAUSE = 0.1
@@ -106,7 +109,9 @@ async def publish_until_acked(
                 timeout=PUBLISH_TIMEOUT,
                 headers={"Nats-Msg-Id": msg_id},
             )
-        except RETRYABLE as exc:
+        except (*RETRYABLE, nats.js.errors.APIError) as exc:
+            if not isinstance(exc, RETRYABLE) and exc.err_code != IN_PROCESS:
+                raise
             published.errors[type(exc).__name__] += 1
             await asyncio.sleep(delay)
             delay = min(2 * delay, MAX_BACKOFF)

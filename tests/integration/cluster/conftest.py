@@ -10,12 +10,15 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_cluster import NatsCluster
+from accord.nats_config import ServerSecurity
 from tests.integration.cluster._support import cluster_client
 
 
 @pytest.fixture(scope="session")
-async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsCluster]:
-    nodes = NatsCluster(tmp_path_factory.mktemp("cluster"), size=3)
+async def cluster(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[NatsCluster]:
+    nodes = NatsCluster(tmp_path_factory.mktemp("cluster"), size=3, security=nats_security)
     await nodes.start()
     try:
         yield nodes

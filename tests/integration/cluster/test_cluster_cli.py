@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 import nats
+import nats.errors
 import pytest
+
+from accord.nats_auth import DEVELOPER, development_password
+from accord.settings import CommonSettings
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +69,13 @@ async def test_make_cluster_prints_nats_url_restarts_killed_nodes_and_stops_on_c
         pids = [int(pid) for pid in re.findall(r"\bpid (\d+)", banner)]
         assert len(pids) == 3
 
-        nc = await nats.connect(servers=nats_url.split(","))
+        # Nothing anonymous: a script connects as the developer (development only). The
+        # refusal comes once the server gave up waiting for the devices service (not
+        # running here), which decides about connections that are no configured user.
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(nats_url.split(",")[0], allow_reconnect=False, connect_timeout=10)
+        password = development_password(CommonSettings(), DEVELOPER)
+        nc = await nats.connect(servers=nats_url.split(","), user=DEVELOPER, password=password)
         try:
             info = await nc.jetstream().add_stream(name="HAND", subjects=["hand"], num_replicas=3)
             assert info.config.num_replicas == 3

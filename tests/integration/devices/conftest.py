@@ -23,6 +23,7 @@ from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
 from accord.nats_cluster import free_ports
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from gateway.server import Gateway
@@ -43,6 +44,7 @@ class SmartHome:
     gateway: Gateway
     home: Path
     nc: NatsClient
+    server: NatsServer
 
     def direct(
         self, subject: str, *scopes: str
@@ -61,8 +63,10 @@ class SmartHome:
 
 
 @pytest.fixture(scope="session")
-async def smart_home(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SmartHome]:
-    server = NatsServer(tmp_path_factory.mktemp("devices-jetstream"))
+async def smart_home(
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+) -> AsyncIterator[SmartHome]:
+    server = NatsServer(tmp_path_factory.mktemp("devices-jetstream"), security=nats_security)
     await server.start()
     home = tmp_path_factory.mktemp("devices-home")
     devkeys.ensure_dev_keys(home)
@@ -108,7 +112,7 @@ async def smart_home(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             load_image(),
         )
         await gateway.start()
-        yield SmartHome(devices, gateway, home, nc)
+        yield SmartHome(devices, gateway, home, nc, server)
     finally:
         if gateway is not None:
             await gateway.stop(0)

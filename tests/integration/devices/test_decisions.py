@@ -8,7 +8,7 @@ import pytest
 from acme.devices.v1 import devices_pb2 as pb
 
 from tests.integration.devices.conftest import SmartHome
-from tests.integration.devices.thermostat import handled, report
+from tests.integration.devices.thermostat import claim_code, handled, report
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,11 @@ def local(days_ago: int, hh: int = 22, mm: int = 0) -> datetime:
 async def _habit(home: SmartHome, owner: str, device: str, days: tuple[int, ...]) -> str:
     """Register the device, report a change at 22:00 to 18 °C on each day; the suggestion id."""
     async with home.direct(owner) as devices:
-        await devices.RegisterDevice(pb.RegisterDeviceRequest(owner_id=owner, device_id=device))
+        await devices.RegisterDevice(
+            pb.RegisterDeviceRequest(
+                owner_id=owner, device_id=device, claim_code=claim_code(home.home, device)
+            )
+        )
     last = 0
     for days_ago in days:
         last = await report(home.nc, device, 18.0, local(days_ago))

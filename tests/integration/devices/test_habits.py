@@ -13,6 +13,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from tests.integration.devices.conftest import SmartHome
 from tests.integration.devices.thermostat import (
     DEAD_LETTERS,
+    claim_code,
     eventually,
     handled,
     report,
@@ -31,7 +32,12 @@ def local(days_ago: int, hh: int = 7, mm: int = 0) -> datetime:
 async def _register(home: SmartHome, owner: str, device: str) -> None:
     async with home.direct(owner) as devices:
         await devices.RegisterDevice(
-            pb.RegisterDeviceRequest(owner_id=owner, device_id=device, display_name="Hall")
+            pb.RegisterDeviceRequest(
+                owner_id=owner,
+                device_id=device,
+                display_name="Hall",
+                claim_code=claim_code(home.home, device),
+            )
         )
 
 
@@ -55,11 +61,12 @@ async def test_register_then_list_and_get(smart_home: SmartHome, unique: str) ->
     await _register(smart_home, owner, f"t1-{unique}")  # a repeat changes nothing
     async with smart_home.direct(owner) as devices:
         listed = await devices.ListDevices(pb.ListDevicesRequest(owner_id=owner, page_size=1))
-        assert [d.device_id for d in listed.devices] == [f"t1-{unique}"]
+        # In the order they were registered; a repeat keeps its place.
+        assert [d.device_id for d in listed.devices] == [f"t2-{unique}"]
         rest = await devices.ListDevices(
             pb.ListDevicesRequest(owner_id=owner, page_token=listed.next_page_token)
         )
-        assert [d.device_id for d in rest.devices] == [f"t2-{unique}"]
+        assert [d.device_id for d in rest.devices] == [f"t1-{unique}"]
         assert rest.next_page_token == ""
         got = await devices.GetDevice(pb.GetDeviceRequest(device_id=f"t1-{unique}"))
         assert got.device.owner_id == owner
@@ -75,11 +82,26 @@ async def test_another_owners_device_is_hidden_and_cannot_be_taken(
         with pytest.raises(grpc.aio.AioRpcError) as hidden:
             await devices.GetDevice(pb.GetDeviceRequest(device_id=f"t-{unique}"))
         assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+        # Without the device's code, taken or not is the same answer.
+        for device in (f"t-{unique}", f"never-{unique}"):
+            with pytest.raises(grpc.aio.AioRpcError) as guessed:
+                await devices.RegisterDevice(
+                    pb.RegisterDeviceRequest(
+                        owner_id=bob, device_id=device, claim_code="AAAA-AAAA-AAAA-AAAA"
+                    )
+                )
+            assert guessed.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert guessed.value.details() == f"the claim code does not match device {device}"
+        # Holding the device (its code), bob learns it is claimed, and cannot take it.
         with pytest.raises(grpc.aio.AioRpcError) as taken:
             await devices.RegisterDevice(
-                pb.RegisterDeviceRequest(owner_id=bob, device_id=f"t-{unique}")
+                pb.RegisterDeviceRequest(
+                    owner_id=bob,
+                    device_id=f"t-{unique}",
+                    claim_code=claim_code(smart_home.home, f"t-{unique}"),
+                )
             )
-        assert taken.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert taken.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         listed = await devices.ListDevices(pb.ListDevicesRequest(owner_id=bob))
         assert list(listed.devices) == []
         with pytest.raises(grpc.aio.AioRpcError) as other:

@@ -1,21 +1,28 @@
-"""A thermostat as any NATS client: publish reports, and wait until devices handled them.
+"""A thermostat: its claim code, its reports, and waiting until devices handled them.
 
-Shared by the integration and end-to-end tests of the devices service.
+Shared by the integration and end-to-end tests of the devices service. `report` publishes
+on the device's own subject with its `ce-source`, on the connection it is given: the
+device's own (`connect_device`, with the credentials its claim issued), or the developer's.
 """
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
+import nats
+from acme.devices.v1 import devices_pb2 as pb
 from nats.aio.client import Client as NatsClient
+
+from services.devices import claims
 
 T = TypeVar("T")
 
-ADJUSTED = "acme.devices.v1.thermostat.adjusted"
-DURABLE = "devices-thermostat-adjusted"
-DEAD_LETTERS = "acme.devices.v1.deadletter.thermostat-adjusted"
+EVENT_TYPE = "acme.devices.v1.thermostat.adjusted"
+DURABLE = "devices-device-adjusted"
+DEAD_LETTERS = "acme.devices.v1.deadletter.device-adjusted"
 
 
 async def report(
@@ -38,15 +45,38 @@ async def report(
     }
     headers = {
         "ce-id": event_id,
-        "ce-source": f"/devices/{device_id}",
-        "ce-type": ADJUSTED,
+        "ce-source": f"/acme/thermostat/{device_id}",
+        "ce-type": EVENT_TYPE,
         "ce-time": stamp,
         "ce-specversion": "1.0",
         "content-type": "application/json",
         "Nats-Msg-Id": event_id,
     }
-    ack = await nc.jetstream().publish(ADJUSTED, json.dumps(body).encode(), headers=headers)
+    subject = adjusted_subject(device_id)
+    ack = await nc.jetstream().publish(subject, json.dumps(body).encode(), headers=headers)
     return ack.seq
+
+
+def adjusted_subject(device_id: str) -> str:
+    return f"acme.devices.v1.device.{device_id}.adjusted"
+
+
+def claim_code(home: Path, device_id: str) -> str:
+    """The code printed on the device (the development claim key under `home`)."""
+    key = claims.load_claim_key(claims.development_claim_key_path(home), create=True)
+    return claims.claim_code(key, device_id)
+
+
+async def connect_device(url: str, credentials: pb.DeviceCredentials, **options: Any) -> NatsClient:
+    """The device's own connection, with the credentials its claim issued."""
+    return await nats.connect(
+        url,
+        user=credentials.user,
+        password=credentials.secret,
+        inbox_prefix=credentials.inbox_prefix,
+        allow_reconnect=False,
+        **options,
+    )
 
 
 async def handled(nc: NatsClient, sequence: int) -> None:

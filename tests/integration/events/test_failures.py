@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from nats.js.errors import InvalidKeyError
 
 from accord.events import (
     ConsumerSpec,
@@ -167,7 +168,7 @@ async def test_exhausted_deliveries_are_dead_lettered(
 
     async def broken(order: Any, event: EventContext) -> None:
         attempts.append(event.delivery_count)
-        raise ValueError("always broken")
+        raise RuntimeError("always broken")
 
     app.consumer.receive_placed(broken)
 
@@ -179,10 +180,46 @@ async def test_exhausted_deliveries_are_dead_lettered(
 
     assert attempts == [1, 2, 3]
     reason = record.headers["accord-dead-letter-reason"]
-    assert reason.startswith("deliveries exhausted (3 of 3): ValueError('always broken')")
+    assert reason.startswith("deliveries exhausted (3 of 3): RuntimeError('always broken')")
     assert record.headers["ce-id"] == "doomed"
     assert record.headers["accord-dead-letter-deliveries"] == "3"
     assert json.loads(record.data) == {"orderId": "x", "kitNumber": 3}
+
+
+@pytest.mark.parametrize(
+    ("error", "named"),
+    [
+        (InvalidKeyError("payment.>"), "InvalidKeyError"),
+        (ValueError("orderId '>' is not an id"), "ValueError"),
+    ],
+)
+async def test_an_error_no_retry_can_change_is_dead_lettered_at_once(
+    kit: ModuleType,
+    nats_client: NatsClient,
+    jetstream: JetStreamContext,
+    kit_contract: Contract,
+    error: Exception,
+    named: str,
+) -> None:
+    """Before: payments retried a malformed key for about 156 s, through every backoff."""
+    app = kit_app(kit, nats_client, kit_contract)
+    attempts: list[int] = []
+
+    async def permanent(order: Any, event: EventContext) -> None:
+        attempts.append(event.delivery_count)
+        raise error
+
+    app.consumer.receive_placed(permanent)
+
+    async with app:
+        await app.producer.send_placed(
+            kit.messages.json.OrderPlaced(order_id="x", kit_number=3), event_id="hopeless"
+        )
+        [record] = await dead_letters(jetstream, kit_contract, 1)
+
+    assert attempts == [1]
+    assert record.headers["accord-dead-letter-reason"].startswith(f"unprocessable: {named}")
+    assert record.headers["accord-dead-letter-deliveries"] == "1"
 
 
 async def test_a_long_handler_keeps_its_message_with_in_progress_heartbeats(

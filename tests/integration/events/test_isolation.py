@@ -5,6 +5,7 @@ an `OrderPlaced` decode into each other's class) and binds RPC replies to the fi
 application. Here each application owns its codecs, subscriptions and settings.
 """
 
+import dataclasses
 from types import ModuleType
 from typing import Any
 
@@ -33,7 +34,12 @@ async def test_two_contracts_with_the_same_message_name_keep_their_own_models(
     """Three packages with an `OrderPlaced`: orders sends it, notifications receives it
     with its own model, kit sends and receives another schema under the same name."""
     settings = EventSettings(source="/test", provision=True, require_handlers=False)
-    orders = OrdersApplication(nats_client, settings=settings, contract=orders_contract)
+    # Orders' events carry orders' source: notifications accepts no other on its channel.
+    orders = OrdersApplication(
+        nats_client,
+        settings=dataclasses.replace(settings, source="/acme/orders"),
+        contract=orders_contract,
+    )
     notifications = NotificationsApplication(
         nats_client, settings=settings, contract=notifications_contract
     )

@@ -9,6 +9,7 @@ from acme_events.orders import Application
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 
 from accord.events import Contract, EventContext, EventSettings, connect
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from tests.integration.events._support import eventually
 
@@ -26,9 +27,12 @@ def order(order_id: str) -> OrderPlacedPayload:
 
 
 async def test_consumers_survive_a_server_restart(
-    tmp_path: Path, orders_contract: Contract, notifications_contract: Contract
+    tmp_path: Path,
+    orders_contract: Contract,
+    notifications_contract: Contract,
+    nats_security: ServerSecurity,
 ) -> None:
-    server = NatsServer(tmp_path / "store")
+    server = NatsServer(tmp_path / "store", security=nats_security)
     await server.start()
     nc = await connect(server.url)
     handled: list[str] = []
@@ -61,7 +65,7 @@ async def test_consumers_survive_a_server_restart(
             await eventually(lambda: handled == ["before"])
 
             await server.stop()
-            server = NatsServer(tmp_path / "store", port=server.port)
+            server = NatsServer(tmp_path / "store", port=server.port, security=nats_security)
             await server.start()
             await eventually(lambda: nc.is_connected, timeout=15)
 

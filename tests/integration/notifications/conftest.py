@@ -23,6 +23,7 @@ from accord import devkeys
 from accord.auth import AuthSettings
 from accord.contracts.descriptors import load_image
 from accord.events import EventSettings
+from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
 from gateway.server import Gateway
@@ -39,9 +40,9 @@ MAX_ATTEMPTS = 6
 
 @pytest.fixture(scope="session")
 async def notifications_nats(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
 ) -> AsyncIterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("notifications-jetstream"))
+    server = NatsServer(tmp_path_factory.mktemp("notifications-jetstream"), security=nats_security)
     await server.start()
     try:
         yield server

@@ -62,6 +62,7 @@ async def test_gateway_creates_dev_keys_on_first_use(
 
 def test_production_creates_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "production")
     settings = AuthSettings()
     assert settings.mode == "production"
     with pytest.raises(FileNotFoundError):

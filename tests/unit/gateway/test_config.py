@@ -87,7 +87,9 @@ def test_unknown_paths_get_a_direct_unimplemented_answer(config: dict) -> None: 
 def test_production_refuses_the_development_jwks(tmp_path: Path) -> None:
     from gateway.server import Gateway
 
-    settings = GatewaySettings.model_validate({"auth": {"ACCORD_HOME": str(tmp_path)}})
+    settings = GatewaySettings.model_validate(
+        {"mode": "production", "auth": {"ACCORD_HOME": str(tmp_path), "mode": "production"}}
+    )
     with pytest.raises(ValueError, match="production"):
         Gateway(settings, load_image())
 

@@ -240,6 +240,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -255,6 +257,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'transfer.'},
                                                                                                           'customerId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -272,6 +276,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'account).'},
                                                                                                           'fromAccountId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -283,6 +289,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'from.'},
                                                                                                           'toAccountId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -722,6 +730,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'changedAt'],
                                                                                                              'properties': {'transferId': {'type': 'string',
                                                                                                                                            'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                            'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
@@ -737,6 +747,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'transfer.'},
                                                                                                                             'customerId': {'type': 'string',
                                                                                                                                            'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                            'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
@@ -754,6 +766,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'account).'},
                                                                                                                             'fromAccountId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -765,6 +779,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'from.'},
                                                                                                                             'toAccountId': {'type': 'string',
                                                                                                                                             'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                             'description': 'The '
                                                                                                                                                            'id '
                                                                                                                                                            'of '
@@ -1177,6 +1193,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'transferId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -1192,6 +1210,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'transfer.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -1209,6 +1229,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'account).'},
                                                                                        'fromAccountId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -1220,6 +1242,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'from.'},
                                                                                        'toAccountId': {'type': 'string',
                                                                                                        'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                        'description': 'The '
                                                                                                                       'id '
                                                                                                                       'of '
@@ -1627,6 +1651,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'changedAt'],
                                                                    'properties': {'transferId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1642,6 +1668,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'transfer.'},
                                                                                   'customerId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1659,6 +1687,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'account).'},
                                                                                   'fromAccountId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -1670,6 +1700,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'from.'},
                                                                                   'toAccountId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -2012,6 +2044,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'changedAt'],
                                                              'properties': {'transferId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2027,6 +2061,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'transfer.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2044,6 +2080,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'account).'},
                                                                             'fromAccountId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -2055,6 +2093,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'from.'},
                                                                             'toAccountId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '

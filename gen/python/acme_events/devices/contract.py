@@ -8,18 +8,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
  'info': {'title': 'Devices',
           'version': '1.0.0',
           'description': 'The smart-home devices service. Thermostats report every change of their '
-                         'setpoint as a thermostat-adjusted event; any NATS client can publish one '
-                         '(see the channel). From the manual changes the service learns its '
-                         "owners' habits: the same device set to a similar temperature (within 0.5 "
-                         '°C) at a similar time of day (within 30 minutes) on at least 3 days of a '
-                         '7-day span is a habit, and the service suggests automating it in the '
-                         "owner's app (through the notifications service). When the owner accepts, "
-                         "the service publishes the new daily schedule on the device's own "
-                         'subject, `acme.devices.v1.device.<deviceId>.schedule`, where the device '
-                         '(or any NATS client acting for it) reads it. Each event is a CloudEvent '
-                         'in binary mode: its metadata travels as `ce-*` NATS headers, its payload '
-                         'is the JSON described here.'},
+                         'setpoint as a thermostat-adjusted event on their own subject, each with '
+                         'the NATS credentials the service issued when its owner claimed it '
+                         '(asyncapi/thermostat.yaml). From the manual changes the service learns '
+                         "its owners' habits: the same device set to a similar temperature (within "
+                         '0.5 °C) at a similar time of day (within 30 minutes) on at least 3 days '
+                         'of a 7-day span is a habit, and the service suggests automating it in '
+                         "the owner's app (through the notifications service). When the owner "
+                         "accepts, the service publishes the new daily schedule on the device's "
+                         'own subject, `acme.devices.v1.device.<deviceId>.schedule`, where the '
+                         'device reads it. Each event is a CloudEvent in binary mode: its metadata '
+                         'travels as `ce-*` NATS headers, its payload is the JSON described here.'},
  'defaultContentType': 'application/json',
+ 'x-accord-authorizes': 'thermostat',
  'x-jetstream': {'streams': [{'name': 'DEVICES',
                               'description': 'Every adjustment the thermostats report, kept for a '
                                              'week (the span of the habit rule) so that the '
@@ -27,7 +28,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                              'duplicate window drops a report that a device '
                                              'repeats with the same `ce-id` after a lost '
                                              'acknowledgement.',
-                              'subjects': ['acme.devices.v1.thermostat.>'],
+                              'subjects': ['acme.devices.v1.thermostat.>',
+                                           'acme.devices.v1.device.*.adjusted'],
                               'retention': 'limits',
                               'storage': 'file',
                               'replicas': 1,
@@ -89,20 +91,12 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                'storage': 'file',
                                'replicas': 1}]},
  'channels': {'thermostatAdjusted': {'address': 'acme.devices.v1.thermostat.adjusted',
-                                     'description': "A thermostat's setpoint changed, by hand or "
-                                                    'by one of its schedules. Thermostats publish '
-                                                    'here to JetStream with any NATS client: the '
-                                                    'JSON payload below, and the headers `ce-id` '
-                                                    '(unique per report, also sent as '
-                                                    '`Nats-Msg-Id`, for example '
-                                                    '`<deviceId>.<occurredAt>`), `ce-source` (for '
-                                                    'example `/devices/<deviceId>`), `ce-type` '
-                                                    '`acme.devices.v1.thermostat.adjusted`, '
-                                                    '`ce-time`, `ce-specversion` `1.0` and '
-                                                    '`content-type` `application/json`. One '
-                                                    'subject for every device: the device id is in '
-                                                    'the payload, so one durable consumer reads '
-                                                    'every report in order.',
+                                     'description': 'Where thermostats reported before each was an '
+                                                    'identity of its own. No identity may publish '
+                                                    'here any more (see deviceAdjusted); the '
+                                                    'service still reads what the DEVICES stream '
+                                                    'holds here, so that no report accepted before '
+                                                    'the change is lost.',
                                      'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                          'title': 'Thermostat '
                                                                                   'adjusted',
@@ -370,18 +364,292 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'made '
                                                                                                                                   'it.'}}}}},
                                      'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
-              'deviceSchedule': {'address': 'acme.devices.v1.device.*.schedule',
-                                 'description': 'The schedules of one device. The `*` is the '
-                                                'device id: each device has a subject of its own, '
-                                                '`acme.devices.v1.device.<deviceId>.schedule`, so '
-                                                'that it reads only its own schedules (a core NATS '
-                                                'subscription sees each one as it is published; a '
-                                                'JetStream consumer filtered on the subject also '
-                                                'gets those sent while it was offline). The '
-                                                'codegen cannot fill in a channel parameter, so '
-                                                'the service publishes here with the wire '
-                                                'directly, with the same codec and headers as a '
-                                                'generated producer.',
+              'deviceAdjusted': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
+                                 'description': "A thermostat's setpoint changed, by hand or by "
+                                                'one of its schedules: each device reports on its '
+                                                'own subject, with its own credentials '
+                                                '(asyncapi/thermostat.yaml), and one durable '
+                                                "consumer reads every device's reports in order.",
+                                 'parameters': {'deviceId': {'description': 'The device that '
+                                                                            'reports (the '
+                                                                            "payload's "
+                                                                            '`deviceId`).',
+                                                             'location': '$message.payload#/deviceId'}},
+                                 'messages': {'deviceAdjusted': {'name': 'ThermostatAdjusted',
+                                                                 'title': 'Thermostat adjusted',
+                                                                 'summary': "A thermostat's "
+                                                                            'setpoint changed, by '
+                                                                            'hand or by a '
+                                                                            'schedule.',
+                                                                 'contentType': 'application/json',
+                                                                 'headers': {'allOf': [{'type': 'object',
+                                                                                        'description': 'CloudEvents '
+                                                                                                       '1.0 '
+                                                                                                       'attributes '
+                                                                                                       'in '
+                                                                                                       'the '
+                                                                                                       'NATS '
+                                                                                                       'protocol '
+                                                                                                       'binding, '
+                                                                                                       'binary '
+                                                                                                       'content '
+                                                                                                       'mode. '
+                                                                                                       'The '
+                                                                                                       'publisher '
+                                                                                                       'sets '
+                                                                                                       'them; '
+                                                                                                       '`ce-id` '
+                                                                                                       'is '
+                                                                                                       'also '
+                                                                                                       'sent '
+                                                                                                       'as '
+                                                                                                       '`Nats-Msg-Id`, '
+                                                                                                       'so '
+                                                                                                       'JetStream '
+                                                                                                       'stores '
+                                                                                                       'a '
+                                                                                                       'publish '
+                                                                                                       'repeated '
+                                                                                                       'within '
+                                                                                                       'the '
+                                                                                                       "stream's "
+                                                                                                       'duplicate '
+                                                                                                       'window '
+                                                                                                       'only '
+                                                                                                       'once.',
+                                                                                        'required': ['ce-id',
+                                                                                                     'ce-source',
+                                                                                                     'ce-type',
+                                                                                                     'ce-time',
+                                                                                                     'ce-specversion',
+                                                                                                     'content-type'],
+                                                                                        'properties': {'ce-id': {'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'description': 'The '
+                                                                                                                                'event '
+                                                                                                                                'id, '
+                                                                                                                                'unique '
+                                                                                                                                'per '
+                                                                                                                                'source; '
+                                                                                                                                'the '
+                                                                                                                                'idempotency '
+                                                                                                                                'key '
+                                                                                                                                'of '
+                                                                                                                                'the '
+                                                                                                                                'event.'},
+                                                                                                       'ce-source': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'The '
+                                                                                                                                    'URI '
+                                                                                                                                    'reference '
+                                                                                                                                    'of '
+                                                                                                                                    'the '
+                                                                                                                                    'service '
+                                                                                                                                    'that '
+                                                                                                                                    'published '
+                                                                                                                                    'the '
+                                                                                                                                    'event.'},
+                                                                                                       'ce-type': {'type': 'string',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'event '
+                                                                                                                                  'type, '
+                                                                                                                                  'equal '
+                                                                                                                                  'to '
+                                                                                                                                  'the '
+                                                                                                                                  'channel '
+                                                                                                                                  'address.'},
+                                                                                                       'ce-time': {'type': 'string',
+                                                                                                                   'format': 'date-time',
+                                                                                                                   'description': 'When '
+                                                                                                                                  'the '
+                                                                                                                                  'event '
+                                                                                                                                  'happened, '
+                                                                                                                                  'RFC '
+                                                                                                                                  '3339 '
+                                                                                                                                  'in '
+                                                                                                                                  'UTC.'},
+                                                                                                       'ce-specversion': {'const': '1.0',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'CloudEvents '
+                                                                                                                                         'version.'},
+                                                                                                       'content-type': {'const': 'application/json',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'media '
+                                                                                                                                       'type '
+                                                                                                                                       'of '
+                                                                                                                                       'the '
+                                                                                                                                       'payload.'},
+                                                                                                       'traceparent': {'type': 'string',
+                                                                                                                       'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                       'description': 'W3C '
+                                                                                                                                      'trace '
+                                                                                                                                      'context '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'operation '
+                                                                                                                                      'that '
+                                                                                                                                      'published '
+                                                                                                                                      'the '
+                                                                                                                                      'event, '
+                                                                                                                                      'when '
+                                                                                                                                      'traced.'}}},
+                                                                                       {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                                 'payload': {'type': 'object',
+                                                                             'description': 'One '
+                                                                                            'change '
+                                                                                            'of a '
+                                                                                            "thermostat's "
+                                                                                            'setpoint, '
+                                                                                            'as '
+                                                                                            'the '
+                                                                                            'thermostat '
+                                                                                            'reports '
+                                                                                            'it.',
+                                                                             'additionalProperties': False,
+                                                                             'required': ['deviceId',
+                                                                                          'setpointCelsius',
+                                                                                          'occurredAt',
+                                                                                          'mode'],
+                                                                             'properties': {'deviceId': {'type': 'string',
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'device, '
+                                                                                                                        'as '
+                                                                                                                        'its '
+                                                                                                                        'owner '
+                                                                                                                        'registered '
+                                                                                                                        'it.'},
+                                                                                            'setpointCelsius': {'type': 'number',
+                                                                                                                'minimum': 5,
+                                                                                                                'maximum': 35,
+                                                                                                                'description': 'The '
+                                                                                                                               'new '
+                                                                                                                               'setpoint '
+                                                                                                                               'in '
+                                                                                                                               'degrees '
+                                                                                                                               'Celsius, '
+                                                                                                                               'from '
+                                                                                                                               '5 '
+                                                                                                                               'to '
+                                                                                                                               '35; '
+                                                                                                                               'tenths '
+                                                                                                                               'count.'},
+                                                                                            'occurredAt': {'type': 'string',
+                                                                                                           'format': 'date-time',
+                                                                                                           'description': 'When '
+                                                                                                                          'the '
+                                                                                                                          'change '
+                                                                                                                          'happened, '
+                                                                                                                          'RFC '
+                                                                                                                          '3339 '
+                                                                                                                          'in '
+                                                                                                                          'the '
+                                                                                                                          "owner's "
+                                                                                                                          'local '
+                                                                                                                          'time '
+                                                                                                                          'with '
+                                                                                                                          'its '
+                                                                                                                          'offset, '
+                                                                                                                          'for '
+                                                                                                                          'example '
+                                                                                                                          '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                          'The '
+                                                                                                                          'local '
+                                                                                                                          'calendar '
+                                                                                                                          'day '
+                                                                                                                          'and '
+                                                                                                                          'time '
+                                                                                                                          'of '
+                                                                                                                          'day '
+                                                                                                                          'the '
+                                                                                                                          'habit '
+                                                                                                                          'rule '
+                                                                                                                          'compares '
+                                                                                                                          'are '
+                                                                                                                          'read '
+                                                                                                                          'as '
+                                                                                                                          'written, '
+                                                                                                                          'so '
+                                                                                                                          'a '
+                                                                                                                          'device '
+                                                                                                                          'reports '
+                                                                                                                          'the '
+                                                                                                                          'offset '
+                                                                                                                          'in '
+                                                                                                                          'force '
+                                                                                                                          'where '
+                                                                                                                          'it '
+                                                                                                                          'hangs. '
+                                                                                                                          'A '
+                                                                                                                          'time '
+                                                                                                                          'in '
+                                                                                                                          'UTC '
+                                                                                                                          '(`Z`) '
+                                                                                                                          'is '
+                                                                                                                          'taken '
+                                                                                                                          'as '
+                                                                                                                          'UTC '
+                                                                                                                          'local '
+                                                                                                                          'time.'},
+                                                                                            'mode': {'type': 'string',
+                                                                                                     'description': 'Who '
+                                                                                                                    'changed '
+                                                                                                                    'the '
+                                                                                                                    'setpoint. '
+                                                                                                                    'MANUAL: '
+                                                                                                                    'a '
+                                                                                                                    'person, '
+                                                                                                                    'on '
+                                                                                                                    'the '
+                                                                                                                    'device '
+                                                                                                                    'or '
+                                                                                                                    'in '
+                                                                                                                    'the '
+                                                                                                                    'app; '
+                                                                                                                    'only '
+                                                                                                                    'manual '
+                                                                                                                    'changes '
+                                                                                                                    'make '
+                                                                                                                    'habits. '
+                                                                                                                    'SCHEDULED: '
+                                                                                                                    'one '
+                                                                                                                    'of '
+                                                                                                                    'the '
+                                                                                                                    "device's "
+                                                                                                                    'schedules.',
+                                                                                                     'enum': ['MANUAL',
+                                                                                                              'SCHEDULED']},
+                                                                                            'scheduleId': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 200,
+                                                                                                           'description': 'For '
+                                                                                                                          'a '
+                                                                                                                          'SCHEDULED '
+                                                                                                                          'change, '
+                                                                                                                          'the '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'the '
+                                                                                                                          'schedule '
+                                                                                                                          'that '
+                                                                                                                          'made '
+                                                                                                                          'it.'}}}}},
+                                 'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
+              'deviceSchedule': {'address': 'acme.devices.v1.device.{deviceId}.schedule',
+                                 'description': 'The schedules of one device: each device has a '
+                                                'subject of its own, so that it reads only its own '
+                                                'schedules (a core NATS subscription sees each one '
+                                                'as it is published; a JetStream consumer filtered '
+                                                'on the subject also gets those sent while it was '
+                                                'offline).',
+                                 'parameters': {'deviceId': {'description': 'The device that '
+                                                                            'applies the schedule '
+                                                                            "(the payload's "
+                                                                            '`deviceId`).',
+                                                             'location': '$message.payload#/deviceId'}},
                                  'messages': {'deviceSchedule': {'name': 'DeviceSchedule',
                                                                  'title': 'Device schedule',
                                                                  'summary': 'A daily schedule the '
@@ -556,6 +824,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'from.'},
                                                                                             'deviceId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'device '
                                                                                                                         'that '
@@ -568,6 +838,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'token).'},
                                                                                             'ownerId': {'type': 'string',
                                                                                                         'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                         'description': 'The '
                                                                                                                        'customer '
                                                                                                                        'who '
@@ -621,40 +893,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'UTC.'}}}}},
                                  'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES_SCHEDULES'}}}}},
  'operations': {'receiveThermostatAdjusted': {'action': 'receive',
-                                              'summary': 'Record a manual adjustment and, when it '
-                                                         'completes a habit, suggest an automation '
-                                                         'to the owner. An adjustment of a device '
-                                                         'nobody registered is retried (its owner '
-                                                         'may be registering it right now) and, '
-                                                         'once the deliveries are exhausted, '
-                                                         'dead-lettered with the reason; none is '
-                                                         'dropped.',
+                                              'summary': 'Handle the reports stored on the channel '
+                                                         'of before, as receiveDeviceAdjusted '
+                                                         'handles new ones, until none is left; '
+                                                         'nothing new arrives here.',
                                               'channel': {'address': 'acme.devices.v1.thermostat.adjusted',
-                                                          'description': "A thermostat's setpoint "
-                                                                         'changed, by hand or by '
-                                                                         'one of its schedules. '
-                                                                         'Thermostats publish here '
-                                                                         'to JetStream with any '
-                                                                         'NATS client: the JSON '
-                                                                         'payload below, and the '
-                                                                         'headers `ce-id` (unique '
-                                                                         'per report, also sent as '
-                                                                         '`Nats-Msg-Id`, for '
-                                                                         'example '
-                                                                         '`<deviceId>.<occurredAt>`), '
-                                                                         '`ce-source` (for example '
-                                                                         '`/devices/<deviceId>`), '
-                                                                         '`ce-type` '
-                                                                         '`acme.devices.v1.thermostat.adjusted`, '
-                                                                         '`ce-time`, '
-                                                                         '`ce-specversion` `1.0` '
-                                                                         'and `content-type` '
-                                                                         '`application/json`. One '
-                                                                         'subject for every '
-                                                                         'device: the device id is '
-                                                                         'in the payload, so one '
-                                                                         'durable consumer reads '
-                                                                         'every report in order.',
+                                                          'description': 'Where thermostats '
+                                                                         'reported before each was '
+                                                                         'an identity of its own. '
+                                                                         'No identity may publish '
+                                                                         'here any more (see '
+                                                                         'deviceAdjusted); the '
+                                                                         'service still reads what '
+                                                                         'the DEVICES stream holds '
+                                                                         'here, so that no report '
+                                                                         'accepted before the '
+                                                                         'change is lost.',
                                                           'messages': {'thermostatAdjusted': {'name': 'ThermostatAdjusted',
                                                                                               'title': 'Thermostat '
                                                                                                        'adjusted',
@@ -1197,30 +1451,597 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'deadLetter': 'acme.devices.v1.deadletter.thermostat-adjusted',
                                                                                     'maxAckPending': 256,
                                                                                     'fetchBatch': 16}}}},
+                'receiveDeviceAdjusted': {'action': 'receive',
+                                          'summary': 'Record a manual adjustment a device reported '
+                                                     'as itself and, when it completes a habit, '
+                                                     'suggest an automation to the owner. A report '
+                                                     'of a device nobody registered is retried '
+                                                     '(its owner may be claiming it right now) '
+                                                     'and, once the deliveries are exhausted, '
+                                                     'dead-lettered with the reason; a report '
+                                                     'whose source or payload names another device '
+                                                     'is dead-lettered at once; none is dropped.',
+                                          'channel': {'address': 'acme.devices.v1.device.{deviceId}.adjusted',
+                                                      'description': "A thermostat's setpoint "
+                                                                     'changed, by hand or by one '
+                                                                     'of its schedules: each '
+                                                                     'device reports on its own '
+                                                                     'subject, with its own '
+                                                                     'credentials '
+                                                                     '(asyncapi/thermostat.yaml), '
+                                                                     'and one durable consumer '
+                                                                     "reads every device's reports "
+                                                                     'in order.',
+                                                      'parameters': {'deviceId': {'description': 'The '
+                                                                                                 'device '
+                                                                                                 'that '
+                                                                                                 'reports '
+                                                                                                 '(the '
+                                                                                                 "payload's "
+                                                                                                 '`deviceId`).',
+                                                                                  'location': '$message.payload#/deviceId'}},
+                                                      'messages': {'deviceAdjusted': {'name': 'ThermostatAdjusted',
+                                                                                      'title': 'Thermostat '
+                                                                                               'adjusted',
+                                                                                      'summary': 'A '
+                                                                                                 "thermostat's "
+                                                                                                 'setpoint '
+                                                                                                 'changed, '
+                                                                                                 'by '
+                                                                                                 'hand '
+                                                                                                 'or '
+                                                                                                 'by '
+                                                                                                 'a '
+                                                                                                 'schedule.',
+                                                                                      'contentType': 'application/json',
+                                                                                      'headers': {'allOf': [{'type': 'object',
+                                                                                                             'description': 'CloudEvents '
+                                                                                                                            '1.0 '
+                                                                                                                            'attributes '
+                                                                                                                            'in '
+                                                                                                                            'the '
+                                                                                                                            'NATS '
+                                                                                                                            'protocol '
+                                                                                                                            'binding, '
+                                                                                                                            'binary '
+                                                                                                                            'content '
+                                                                                                                            'mode. '
+                                                                                                                            'The '
+                                                                                                                            'publisher '
+                                                                                                                            'sets '
+                                                                                                                            'them; '
+                                                                                                                            '`ce-id` '
+                                                                                                                            'is '
+                                                                                                                            'also '
+                                                                                                                            'sent '
+                                                                                                                            'as '
+                                                                                                                            '`Nats-Msg-Id`, '
+                                                                                                                            'so '
+                                                                                                                            'JetStream '
+                                                                                                                            'stores '
+                                                                                                                            'a '
+                                                                                                                            'publish '
+                                                                                                                            'repeated '
+                                                                                                                            'within '
+                                                                                                                            'the '
+                                                                                                                            "stream's "
+                                                                                                                            'duplicate '
+                                                                                                                            'window '
+                                                                                                                            'only '
+                                                                                                                            'once.',
+                                                                                                             'required': ['ce-id',
+                                                                                                                          'ce-source',
+                                                                                                                          'ce-type',
+                                                                                                                          'ce-time',
+                                                                                                                          'ce-specversion',
+                                                                                                                          'content-type'],
+                                                                                                             'properties': {'ce-id': {'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'event '
+                                                                                                                                                     'id, '
+                                                                                                                                                     'unique '
+                                                                                                                                                     'per '
+                                                                                                                                                     'source; '
+                                                                                                                                                     'the '
+                                                                                                                                                     'idempotency '
+                                                                                                                                                     'key '
+                                                                                                                                                     'of '
+                                                                                                                                                     'the '
+                                                                                                                                                     'event.'},
+                                                                                                                            'ce-source': {'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'URI '
+                                                                                                                                                         'reference '
+                                                                                                                                                         'of '
+                                                                                                                                                         'the '
+                                                                                                                                                         'service '
+                                                                                                                                                         'that '
+                                                                                                                                                         'published '
+                                                                                                                                                         'the '
+                                                                                                                                                         'event.'},
+                                                                                                                            'ce-type': {'type': 'string',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'event '
+                                                                                                                                                       'type, '
+                                                                                                                                                       'equal '
+                                                                                                                                                       'to '
+                                                                                                                                                       'the '
+                                                                                                                                                       'channel '
+                                                                                                                                                       'address.'},
+                                                                                                                            'ce-time': {'type': 'string',
+                                                                                                                                        'format': 'date-time',
+                                                                                                                                        'description': 'When '
+                                                                                                                                                       'the '
+                                                                                                                                                       'event '
+                                                                                                                                                       'happened, '
+                                                                                                                                                       'RFC '
+                                                                                                                                                       '3339 '
+                                                                                                                                                       'in '
+                                                                                                                                                       'UTC.'},
+                                                                                                                            'ce-specversion': {'const': '1.0',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'CloudEvents '
+                                                                                                                                                              'version.'},
+                                                                                                                            'content-type': {'const': 'application/json',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'media '
+                                                                                                                                                            'type '
+                                                                                                                                                            'of '
+                                                                                                                                                            'the '
+                                                                                                                                                            'payload.'},
+                                                                                                                            'traceparent': {'type': 'string',
+                                                                                                                                            'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                            'description': 'W3C '
+                                                                                                                                                           'trace '
+                                                                                                                                                           'context '
+                                                                                                                                                           'of '
+                                                                                                                                                           'the '
+                                                                                                                                                           'operation '
+                                                                                                                                                           'that '
+                                                                                                                                                           'published '
+                                                                                                                                                           'the '
+                                                                                                                                                           'event, '
+                                                                                                                                                           'when '
+                                                                                                                                                           'traced.'}}},
+                                                                                                            {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                                                      'payload': {'type': 'object',
+                                                                                                  'description': 'One '
+                                                                                                                 'change '
+                                                                                                                 'of '
+                                                                                                                 'a '
+                                                                                                                 "thermostat's "
+                                                                                                                 'setpoint, '
+                                                                                                                 'as '
+                                                                                                                 'the '
+                                                                                                                 'thermostat '
+                                                                                                                 'reports '
+                                                                                                                 'it.',
+                                                                                                  'additionalProperties': False,
+                                                                                                  'required': ['deviceId',
+                                                                                                               'setpointCelsius',
+                                                                                                               'occurredAt',
+                                                                                                               'mode'],
+                                                                                                  'properties': {'deviceId': {'type': 'string',
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'device, '
+                                                                                                                                             'as '
+                                                                                                                                             'its '
+                                                                                                                                             'owner '
+                                                                                                                                             'registered '
+                                                                                                                                             'it.'},
+                                                                                                                 'setpointCelsius': {'type': 'number',
+                                                                                                                                     'minimum': 5,
+                                                                                                                                     'maximum': 35,
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'new '
+                                                                                                                                                    'setpoint '
+                                                                                                                                                    'in '
+                                                                                                                                                    'degrees '
+                                                                                                                                                    'Celsius, '
+                                                                                                                                                    'from '
+                                                                                                                                                    '5 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '35; '
+                                                                                                                                                    'tenths '
+                                                                                                                                                    'count.'},
+                                                                                                                 'occurredAt': {'type': 'string',
+                                                                                                                                'format': 'date-time',
+                                                                                                                                'description': 'When '
+                                                                                                                                               'the '
+                                                                                                                                               'change '
+                                                                                                                                               'happened, '
+                                                                                                                                               'RFC '
+                                                                                                                                               '3339 '
+                                                                                                                                               'in '
+                                                                                                                                               'the '
+                                                                                                                                               "owner's "
+                                                                                                                                               'local '
+                                                                                                                                               'time '
+                                                                                                                                               'with '
+                                                                                                                                               'its '
+                                                                                                                                               'offset, '
+                                                                                                                                               'for '
+                                                                                                                                               'example '
+                                                                                                                                               '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                                               'The '
+                                                                                                                                               'local '
+                                                                                                                                               'calendar '
+                                                                                                                                               'day '
+                                                                                                                                               'and '
+                                                                                                                                               'time '
+                                                                                                                                               'of '
+                                                                                                                                               'day '
+                                                                                                                                               'the '
+                                                                                                                                               'habit '
+                                                                                                                                               'rule '
+                                                                                                                                               'compares '
+                                                                                                                                               'are '
+                                                                                                                                               'read '
+                                                                                                                                               'as '
+                                                                                                                                               'written, '
+                                                                                                                                               'so '
+                                                                                                                                               'a '
+                                                                                                                                               'device '
+                                                                                                                                               'reports '
+                                                                                                                                               'the '
+                                                                                                                                               'offset '
+                                                                                                                                               'in '
+                                                                                                                                               'force '
+                                                                                                                                               'where '
+                                                                                                                                               'it '
+                                                                                                                                               'hangs. '
+                                                                                                                                               'A '
+                                                                                                                                               'time '
+                                                                                                                                               'in '
+                                                                                                                                               'UTC '
+                                                                                                                                               '(`Z`) '
+                                                                                                                                               'is '
+                                                                                                                                               'taken '
+                                                                                                                                               'as '
+                                                                                                                                               'UTC '
+                                                                                                                                               'local '
+                                                                                                                                               'time.'},
+                                                                                                                 'mode': {'type': 'string',
+                                                                                                                          'description': 'Who '
+                                                                                                                                         'changed '
+                                                                                                                                         'the '
+                                                                                                                                         'setpoint. '
+                                                                                                                                         'MANUAL: '
+                                                                                                                                         'a '
+                                                                                                                                         'person, '
+                                                                                                                                         'on '
+                                                                                                                                         'the '
+                                                                                                                                         'device '
+                                                                                                                                         'or '
+                                                                                                                                         'in '
+                                                                                                                                         'the '
+                                                                                                                                         'app; '
+                                                                                                                                         'only '
+                                                                                                                                         'manual '
+                                                                                                                                         'changes '
+                                                                                                                                         'make '
+                                                                                                                                         'habits. '
+                                                                                                                                         'SCHEDULED: '
+                                                                                                                                         'one '
+                                                                                                                                         'of '
+                                                                                                                                         'the '
+                                                                                                                                         "device's "
+                                                                                                                                         'schedules.',
+                                                                                                                          'enum': ['MANUAL',
+                                                                                                                                   'SCHEDULED']},
+                                                                                                                 'scheduleId': {'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'maxLength': 200,
+                                                                                                                                'description': 'For '
+                                                                                                                                               'a '
+                                                                                                                                               'SCHEDULED '
+                                                                                                                                               'change, '
+                                                                                                                                               'the '
+                                                                                                                                               'id '
+                                                                                                                                               'of '
+                                                                                                                                               'the '
+                                                                                                                                               'schedule '
+                                                                                                                                               'that '
+                                                                                                                                               'made '
+                                                                                                                                               'it.'}}}}},
+                                                      'bindings': {'nats': {'x-jetstream': {'stream': 'DEVICES'}}}},
+                                          'messages': [{'name': 'ThermostatAdjusted',
+                                                        'title': 'Thermostat adjusted',
+                                                        'summary': "A thermostat's setpoint "
+                                                                   'changed, by hand or by a '
+                                                                   'schedule.',
+                                                        'contentType': 'application/json',
+                                                        'headers': {'allOf': [{'type': 'object',
+                                                                               'description': 'CloudEvents '
+                                                                                              '1.0 '
+                                                                                              'attributes '
+                                                                                              'in '
+                                                                                              'the '
+                                                                                              'NATS '
+                                                                                              'protocol '
+                                                                                              'binding, '
+                                                                                              'binary '
+                                                                                              'content '
+                                                                                              'mode. '
+                                                                                              'The '
+                                                                                              'publisher '
+                                                                                              'sets '
+                                                                                              'them; '
+                                                                                              '`ce-id` '
+                                                                                              'is '
+                                                                                              'also '
+                                                                                              'sent '
+                                                                                              'as '
+                                                                                              '`Nats-Msg-Id`, '
+                                                                                              'so '
+                                                                                              'JetStream '
+                                                                                              'stores '
+                                                                                              'a '
+                                                                                              'publish '
+                                                                                              'repeated '
+                                                                                              'within '
+                                                                                              'the '
+                                                                                              "stream's "
+                                                                                              'duplicate '
+                                                                                              'window '
+                                                                                              'only '
+                                                                                              'once.',
+                                                                               'required': ['ce-id',
+                                                                                            'ce-source',
+                                                                                            'ce-type',
+                                                                                            'ce-time',
+                                                                                            'ce-specversion',
+                                                                                            'content-type'],
+                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'event '
+                                                                                                                       'id, '
+                                                                                                                       'unique '
+                                                                                                                       'per '
+                                                                                                                       'source; '
+                                                                                                                       'the '
+                                                                                                                       'idempotency '
+                                                                                                                       'key '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'event.'},
+                                                                                              'ce-source': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'URI '
+                                                                                                                           'reference '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'service '
+                                                                                                                           'that '
+                                                                                                                           'published '
+                                                                                                                           'the '
+                                                                                                                           'event.'},
+                                                                                              'ce-type': {'type': 'string',
+                                                                                                          'description': 'The '
+                                                                                                                         'event '
+                                                                                                                         'type, '
+                                                                                                                         'equal '
+                                                                                                                         'to '
+                                                                                                                         'the '
+                                                                                                                         'channel '
+                                                                                                                         'address.'},
+                                                                                              'ce-time': {'type': 'string',
+                                                                                                          'format': 'date-time',
+                                                                                                          'description': 'When '
+                                                                                                                         'the '
+                                                                                                                         'event '
+                                                                                                                         'happened, '
+                                                                                                                         'RFC '
+                                                                                                                         '3339 '
+                                                                                                                         'in '
+                                                                                                                         'UTC.'},
+                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                 'description': 'The '
+                                                                                                                                'CloudEvents '
+                                                                                                                                'version.'},
+                                                                                              'content-type': {'const': 'application/json',
+                                                                                                               'description': 'The '
+                                                                                                                              'media '
+                                                                                                                              'type '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'payload.'},
+                                                                                              'traceparent': {'type': 'string',
+                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                              'description': 'W3C '
+                                                                                                                             'trace '
+                                                                                                                             'context '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'operation '
+                                                                                                                             'that '
+                                                                                                                             'published '
+                                                                                                                             'the '
+                                                                                                                             'event, '
+                                                                                                                             'when '
+                                                                                                                             'traced.'}}},
+                                                                              {'properties': {'ce-type': {'const': 'acme.devices.v1.thermostat.adjusted'}}}]},
+                                                        'payload': {'type': 'object',
+                                                                    'description': 'One change of '
+                                                                                   "a thermostat's "
+                                                                                   'setpoint, as '
+                                                                                   'the thermostat '
+                                                                                   'reports it.',
+                                                                    'additionalProperties': False,
+                                                                    'required': ['deviceId',
+                                                                                 'setpointCelsius',
+                                                                                 'occurredAt',
+                                                                                 'mode'],
+                                                                    'properties': {'deviceId': {'type': 'string',
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'the '
+                                                                                                               'device, '
+                                                                                                               'as '
+                                                                                                               'its '
+                                                                                                               'owner '
+                                                                                                               'registered '
+                                                                                                               'it.'},
+                                                                                   'setpointCelsius': {'type': 'number',
+                                                                                                       'minimum': 5,
+                                                                                                       'maximum': 35,
+                                                                                                       'description': 'The '
+                                                                                                                      'new '
+                                                                                                                      'setpoint '
+                                                                                                                      'in '
+                                                                                                                      'degrees '
+                                                                                                                      'Celsius, '
+                                                                                                                      'from '
+                                                                                                                      '5 '
+                                                                                                                      'to '
+                                                                                                                      '35; '
+                                                                                                                      'tenths '
+                                                                                                                      'count.'},
+                                                                                   'occurredAt': {'type': 'string',
+                                                                                                  'format': 'date-time',
+                                                                                                  'description': 'When '
+                                                                                                                 'the '
+                                                                                                                 'change '
+                                                                                                                 'happened, '
+                                                                                                                 'RFC '
+                                                                                                                 '3339 '
+                                                                                                                 'in '
+                                                                                                                 'the '
+                                                                                                                 "owner's "
+                                                                                                                 'local '
+                                                                                                                 'time '
+                                                                                                                 'with '
+                                                                                                                 'its '
+                                                                                                                 'offset, '
+                                                                                                                 'for '
+                                                                                                                 'example '
+                                                                                                                 '`2026-11-20T07:02:00+01:00`. '
+                                                                                                                 'The '
+                                                                                                                 'local '
+                                                                                                                 'calendar '
+                                                                                                                 'day '
+                                                                                                                 'and '
+                                                                                                                 'time '
+                                                                                                                 'of '
+                                                                                                                 'day '
+                                                                                                                 'the '
+                                                                                                                 'habit '
+                                                                                                                 'rule '
+                                                                                                                 'compares '
+                                                                                                                 'are '
+                                                                                                                 'read '
+                                                                                                                 'as '
+                                                                                                                 'written, '
+                                                                                                                 'so '
+                                                                                                                 'a '
+                                                                                                                 'device '
+                                                                                                                 'reports '
+                                                                                                                 'the '
+                                                                                                                 'offset '
+                                                                                                                 'in '
+                                                                                                                 'force '
+                                                                                                                 'where '
+                                                                                                                 'it '
+                                                                                                                 'hangs. '
+                                                                                                                 'A '
+                                                                                                                 'time '
+                                                                                                                 'in '
+                                                                                                                 'UTC '
+                                                                                                                 '(`Z`) '
+                                                                                                                 'is '
+                                                                                                                 'taken '
+                                                                                                                 'as '
+                                                                                                                 'UTC '
+                                                                                                                 'local '
+                                                                                                                 'time.'},
+                                                                                   'mode': {'type': 'string',
+                                                                                            'description': 'Who '
+                                                                                                           'changed '
+                                                                                                           'the '
+                                                                                                           'setpoint. '
+                                                                                                           'MANUAL: '
+                                                                                                           'a '
+                                                                                                           'person, '
+                                                                                                           'on '
+                                                                                                           'the '
+                                                                                                           'device '
+                                                                                                           'or '
+                                                                                                           'in '
+                                                                                                           'the '
+                                                                                                           'app; '
+                                                                                                           'only '
+                                                                                                           'manual '
+                                                                                                           'changes '
+                                                                                                           'make '
+                                                                                                           'habits. '
+                                                                                                           'SCHEDULED: '
+                                                                                                           'one '
+                                                                                                           'of '
+                                                                                                           'the '
+                                                                                                           "device's "
+                                                                                                           'schedules.',
+                                                                                            'enum': ['MANUAL',
+                                                                                                     'SCHEDULED']},
+                                                                                   'scheduleId': {'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 200,
+                                                                                                  'description': 'For '
+                                                                                                                 'a '
+                                                                                                                 'SCHEDULED '
+                                                                                                                 'change, '
+                                                                                                                 'the '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'the '
+                                                                                                                 'schedule '
+                                                                                                                 'that '
+                                                                                                                 'made '
+                                                                                                                 'it.'}}}}],
+                                          'bindings': {'nats': {'queue': 'devices',
+                                                                'x-jetstream': {'durable': 'devices-device-adjusted',
+                                                                                'stream': 'DEVICES',
+                                                                                'ackWait': '30s',
+                                                                                'maxDeliver': 5,
+                                                                                'backoff': ['1s',
+                                                                                            '5s',
+                                                                                            '30s',
+                                                                                            '2m'],
+                                                                                'deadLetter': 'acme.devices.v1.deadletter.device-adjusted',
+                                                                                'maxAckPending': 256,
+                                                                                'fetchBatch': 16}}}},
                 'sendDeviceSchedule': {'action': 'send',
-                                       'summary': 'Send an accepted schedule to its device. '
-                                                  'Published on '
-                                                  '`acme.devices.v1.device.<deviceId>.schedule`, '
-                                                  'never on the channel address itself.',
-                                       'channel': {'address': 'acme.devices.v1.device.*.schedule',
-                                                   'description': 'The schedules of one device. '
-                                                                  'The `*` is the device id: each '
-                                                                  'device has a subject of its '
-                                                                  'own, '
-                                                                  '`acme.devices.v1.device.<deviceId>.schedule`, '
-                                                                  'so that it reads only its own '
-                                                                  'schedules (a core NATS '
+                                       'summary': 'Send an accepted schedule to its device, on the '
+                                                  "device's own subject.",
+                                       'channel': {'address': 'acme.devices.v1.device.{deviceId}.schedule',
+                                                   'description': 'The schedules of one device: '
+                                                                  'each device has a subject of '
+                                                                  'its own, so that it reads only '
+                                                                  'its own schedules (a core NATS '
                                                                   'subscription sees each one as '
                                                                   'it is published; a JetStream '
                                                                   'consumer filtered on the '
                                                                   'subject also gets those sent '
-                                                                  'while it was offline). The '
-                                                                  'codegen cannot fill in a '
-                                                                  'channel parameter, so the '
-                                                                  'service publishes here with the '
-                                                                  'wire directly, with the same '
-                                                                  'codec and headers as a '
-                                                                  'generated producer.',
+                                                                  'while it was offline).',
+                                                   'parameters': {'deviceId': {'description': 'The '
+                                                                                              'device '
+                                                                                              'that '
+                                                                                              'applies '
+                                                                                              'the '
+                                                                                              'schedule '
+                                                                                              '(the '
+                                                                                              "payload's "
+                                                                                              '`deviceId`).',
+                                                                               'location': '$message.payload#/deviceId'}},
                                                    'messages': {'deviceSchedule': {'name': 'DeviceSchedule',
                                                                                    'title': 'Device '
                                                                                             'schedule',
@@ -1406,6 +2227,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'from.'},
                                                                                                               'deviceId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'device '
                                                                                                                                           'that '
@@ -1418,6 +2241,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'token).'},
                                                                                                               'ownerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'customer '
                                                                                                                                          'who '
@@ -1625,6 +2450,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'from.'},
                                                                                 'deviceId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'device '
                                                                                                             'that '
@@ -1637,6 +2464,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'token).'},
                                                                                 'ownerId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'customer '
                                                                                                            'who '
@@ -2085,6 +2914,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'from.'},
                                                                            'deviceId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'device '
                                                                                                        'that '
@@ -2097,6 +2928,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'token).'},
                                                                            'ownerId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'customer '
                                                                                                       'who '
@@ -2326,6 +3159,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'from.'},
                                                                      'deviceId': {'type': 'string',
                                                                                   'minLength': 1,
+                                                                                  'maxLength': 64,
+                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                   'description': 'The '
                                                                                                  'device '
                                                                                                  'that '
@@ -2338,6 +3173,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'token).'},
                                                                      'ownerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'customer '
                                                                                                 'who '

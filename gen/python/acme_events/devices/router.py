@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -17,7 +24,7 @@ class ProducerRouter:
         self.send_device_schedule: Publisher[json.DeviceSchedulePayload] = Publisher(
             app, "sendDeviceSchedule", json.DeviceSchedulePayload
         )
-        """Send an accepted schedule to its device. Published on `acme.devices.v1.device.<deviceId>.schedule`, never on the channel address itself."""
+        """Send an accepted schedule to its device, on the device's own subject. On acme.devices.v1.device.{deviceId}.schedule: `parameters=` or the payload fill in each parameter."""
 
 
 class ConsumerRouter:
@@ -28,4 +35,13 @@ class ConsumerRouter:
         self.receive_thermostat_adjusted: Subscriber[json.ThermostatAdjustedPayload] = (
             Subscriber(app, "receiveThermostatAdjusted", json.ThermostatAdjustedPayload)
         )
-        """Record a manual adjustment and, when it completes a habit, suggest an automation to the owner. An adjustment of a device nobody registered is retried (its owner may be registering it right now) and, once the deliveries are exhausted, dead-lettered with the reason; none is dropped."""
+        """Handle the reports stored on the channel of before, as receiveDeviceAdjusted handles new ones, until none is left; nothing new arrives here."""
+        self.receive_device_adjusted: Subscriber[json.ThermostatAdjustedPayload] = (
+            Subscriber(
+                app,
+                "receiveDeviceAdjusted",
+                json.ThermostatAdjustedPayload,
+                sender="/acme/thermostat/{deviceId}",
+            )
+        )
+        """Record a manual adjustment a device reported as itself and, when it completes a habit, suggest an automation to the owner. A report of a device nobody registered is retried (its owner may be claiming it right now) and, once the deliveries are exhausted, dead-lettered with the reason; a report whose source or payload names another device is dead-lettered at once; none is dropped."""

@@ -174,6 +174,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'lines'],
                                                                            'properties': {'orderId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -186,6 +188,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'for.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -364,6 +368,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'shortages'],
                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -376,6 +382,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'reserved.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -597,6 +605,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'lines'],
                                                                            'properties': {'orderId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -605,6 +615,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'order.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -792,6 +804,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'lines'],
                                                                                    'properties': {'paymentId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -800,6 +814,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                '`pay_<orderId>`.'},
                                                                                                   'orderId': {'type': 'string',
                                                                                                               'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                               'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
@@ -809,6 +825,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'for.'},
                                                                                                   'customerId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -1022,6 +1040,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -1084,6 +1104,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -1264,6 +1286,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'lines'],
                                                                                              'properties': {'orderId': {'type': 'string',
                                                                                                                         'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                         'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
@@ -1276,6 +1300,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'for.'},
                                                                                                             'customerId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -1446,6 +1472,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'lines'],
                                                                 'properties': {'orderId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -1458,6 +1486,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'for.'},
                                                                                'customerId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -1646,6 +1676,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'shortages'],
                                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                                   'minLength': 1,
+                                                                                                                  'maxLength': 64,
+                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                   'description': 'The '
                                                                                                                                  'id '
                                                                                                                                  'of '
@@ -1658,6 +1690,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'reserved.'},
                                                                                                       'customerId': {'type': 'string',
                                                                                                                      'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                      'description': 'The '
                                                                                                                                     'id '
                                                                                                                                     'of '
@@ -1859,6 +1893,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'shortages'],
                                                              'properties': {'orderId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
@@ -1871,6 +1907,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'reserved.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2104,6 +2142,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'lines'],
                                                                                              'properties': {'orderId': {'type': 'string',
                                                                                                                         'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                         'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
@@ -2112,6 +2152,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'order.'},
                                                                                                             'customerId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -2282,6 +2324,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'lines'],
                                                                 'properties': {'orderId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -2290,6 +2334,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'order.'},
                                                                                'customerId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -2488,6 +2534,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'lines'],
                                                                                                         'properties': {'paymentId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2496,6 +2544,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                     '`pay_<orderId>`.'},
                                                                                                                        'orderId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -2505,6 +2555,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'for.'},
                                                                                                                        'customerId': {'type': 'string',
                                                                                                                                       'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                       'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
@@ -2715,6 +2767,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'paymentId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -2723,6 +2777,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    '`pay_<orderId>`.'},
                                                                                       'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -2732,6 +2788,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'for.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -2966,6 +3024,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -3028,6 +3088,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -3189,6 +3251,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -3251,6 +3315,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -3409,6 +3475,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                         'lines'],
                                                            'properties': {'orderId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -3421,6 +3489,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'for.'},
                                                                           'customerId': {'type': 'string',
                                                                                          'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                          'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
@@ -3579,6 +3649,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                      'shortages'],
                                                         'properties': {'orderId': {'type': 'string',
                                                                                    'minLength': 1,
+                                                                                   'maxLength': 64,
+                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                    'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
@@ -3591,6 +3663,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'reserved.'},
                                                                        'customerId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -3789,6 +3863,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                         'lines'],
                                                            'properties': {'orderId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -3797,6 +3873,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'order.'},
                                                                           'customerId': {'type': 'string',
                                                                                          'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                          'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
@@ -3887,6 +3965,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                      'required': ['orderId', 'customerId', 'lines'],
                                                      'properties': {'orderId': {'type': 'string',
                                                                                 'minLength': 1,
+                                                                                'maxLength': 64,
+                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                 'description': 'The '
                                                                                                'id '
                                                                                                'of '
@@ -3899,6 +3979,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'for.'},
                                                                     'customerId': {'type': 'string',
                                                                                    'minLength': 1,
+                                                                                   'maxLength': 64,
+                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                    'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
@@ -3955,6 +4037,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                'shortages'],
                                                   'properties': {'orderId': {'type': 'string',
                                                                              'minLength': 1,
+                                                                             'maxLength': 64,
+                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                              'description': 'The '
                                                                                             'id of '
                                                                                             'the '
@@ -3966,6 +4050,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'reserved.'},
                                                                  'customerId': {'type': 'string',
                                                                                 'minLength': 1,
+                                                                                'maxLength': 64,
+                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                 'description': 'The '
                                                                                                'id '
                                                                                                'of '
@@ -4055,6 +4141,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                      'required': ['orderId', 'customerId', 'lines'],
                                                      'properties': {'orderId': {'type': 'string',
                                                                                 'minLength': 1,
+                                                                                'maxLength': 64,
+                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                 'description': 'The '
                                                                                                'id '
                                                                                                'of '
@@ -4063,6 +4151,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'order.'},
                                                                     'customerId': {'type': 'string',
                                                                                    'minLength': 1,
+                                                                                   'maxLength': 64,
+                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                    'description': 'The '
                                                                                                   'id '
                                                                                                   'of '

@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -28,6 +35,9 @@ class ConsumerRouter:
         self.receive_browsing_event_tracked: Subscriber[
             json.BrowsingEventTrackedPayload
         ] = Subscriber(
-            app, "receiveBrowsingEventTracked", json.BrowsingEventTrackedPayload
+            app,
+            "receiveBrowsingEventTracked",
+            json.BrowsingEventTrackedPayload,
+            sender="/acme/marketing",
         )
         """Apply a browsing event to its customer's profile and decide whether to send a recommendation; if so, ask the notifications service to send it. The event that decided a recommendation comes back once its settle time is over (a delayed redelivery, which counts towards maxDeliver) and sends it then. A failed call to notifications is retried with the backoff below, with the same notification id, so a recommendation is never sent twice."""

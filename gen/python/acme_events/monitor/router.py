@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -26,6 +33,9 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_error_reported: Subscriber[json.ErrorReportedPayload] = Subscriber(
-            app, "receiveErrorReported", json.ErrorReportedPayload
+            app,
+            "receiveErrorReported",
+            json.ErrorReportedPayload,
+            sender="/acme/monitor",
         )
         """Group the error: open or count it on the customer's ticket for its fingerprint and window, and notify the customer once per ticket. Support or notifications not answering is retried with backoff; after maxDeliver attempts the report is dead-lettered."""

@@ -218,6 +218,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -225,6 +227,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'order.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -493,6 +497,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -555,6 +561,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -756,6 +764,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -771,6 +781,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'transfer.'},
                                                                                                           'customerId': {'type': 'string',
                                                                                                                          'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                          'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
@@ -788,6 +800,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'account).'},
                                                                                                           'fromAccountId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -799,6 +813,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'from.'},
                                                                                                           'toAccountId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -1062,15 +1078,16 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'HELD_FOR_REVIEW',
                                                                                                                                       'REJECTED']}}}}},
                                         'bindings': {'nats': {'x-jetstream': {'stream': 'BANKING'}}}},
-              'inAppNotification': {'address': 'acme.notifications.v1.inapp.*',
-                                    'description': "A customer's in-app notifications. The `*` is "
-                                                   'the customer id: each customer has a subject '
-                                                   'of their own, '
-                                                   '`acme.notifications.v1.inapp.<customerId>`, so '
-                                                   'that a subscriber reads only theirs, from a '
-                                                   'cursor. The codegen cannot fill in a channel '
-                                                   'parameter, so the service publishes here with '
-                                                   'the wire directly.',
+              'inAppNotification': {'address': 'acme.notifications.v1.inapp.{customerId}',
+                                    'description': "A customer's in-app notifications: each "
+                                                   'customer has a subject of their own, so that a '
+                                                   'subscriber reads only theirs, from a cursor.',
+                                    'parameters': {'customerId': {'description': 'The customer the '
+                                                                                 'notifications '
+                                                                                 'are for (the '
+                                                                                 "payload's "
+                                                                                 '`customerId`).',
+                                                                  'location': '$message.payload#/customerId'}},
                                     'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                        'title': 'In-app '
                                                                                 'notification',
@@ -1459,6 +1476,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'id.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
@@ -1661,6 +1680,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'repeats.'},
                                                                                               'webhookId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'webhook '
                                                                                                                            'to '
@@ -1668,6 +1689,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'to.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'customer '
                                                                                                                             'who '
@@ -1946,6 +1969,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'lines'],
                                                                                             'properties': {'orderId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -1953,6 +1978,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'order.'},
                                                                                                            'customerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -2211,6 +2238,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'lines'],
                                                                  'properties': {'orderId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2218,6 +2247,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'order.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -2508,6 +2539,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2570,6 +2603,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -2731,6 +2766,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -2793,6 +2830,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -3010,6 +3049,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'changedAt'],
                                                                                                                 'properties': {'transferId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3025,6 +3066,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'transfer.'},
                                                                                                                                'customerId': {'type': 'string',
                                                                                                                                               'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                               'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
@@ -3042,6 +3085,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'account).'},
                                                                                                                                'fromAccountId': {'type': 'string',
                                                                                                                                                  'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                  'description': 'The '
                                                                                                                                                                 'id '
                                                                                                                                                                 'of '
@@ -3053,6 +3098,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'from.'},
                                                                                                                                'toAccountId': {'type': 'string',
                                                                                                                                                'minLength': 1,
+                                                                                                                                               'maxLength': 64,
+                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                                'description': 'The '
                                                                                                                                                               'id '
                                                                                                                                                               'of '
@@ -3471,6 +3518,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'changedAt'],
                                                                            'properties': {'transferId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3486,6 +3535,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'transfer.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -3503,6 +3554,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'account).'},
                                                                                           'fromAccountId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -3514,6 +3567,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'from.'},
                                                                                           'toAccountId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -3790,22 +3845,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        'fetchBatch': 16}}}},
                 'sendInAppNotification': {'action': 'send',
                                           'summary': "Append a notification to its customer's "
-                                                     'in-app stream. Published on '
-                                                     '`acme.notifications.v1.inapp.<customerId>`, '
-                                                     'never on the channel address itself.',
-                                          'channel': {'address': 'acme.notifications.v1.inapp.*',
+                                                     "in-app stream, on the customer's own "
+                                                     'subject.',
+                                          'channel': {'address': 'acme.notifications.v1.inapp.{customerId}',
                                                       'description': "A customer's in-app "
-                                                                     'notifications. The `*` is '
-                                                                     'the customer id: each '
-                                                                     'customer has a subject of '
-                                                                     'their own, '
-                                                                     '`acme.notifications.v1.inapp.<customerId>`, '
+                                                                     'notifications: each customer '
+                                                                     'has a subject of their own, '
                                                                      'so that a subscriber reads '
-                                                                     'only theirs, from a cursor. '
-                                                                     'The codegen cannot fill in a '
-                                                                     'channel parameter, so the '
-                                                                     'service publishes here with '
-                                                                     'the wire directly.',
+                                                                     'only theirs, from a cursor.',
+                                                      'parameters': {'customerId': {'description': 'The '
+                                                                                                   'customer '
+                                                                                                   'the '
+                                                                                                   'notifications '
+                                                                                                   'are '
+                                                                                                   'for '
+                                                                                                   '(the '
+                                                                                                   "payload's "
+                                                                                                   '`customerId`).',
+                                                                                    'location': '$message.payload#/customerId'}},
                                                       'messages': {'inAppNotification': {'name': 'InAppNotification',
                                                                                          'title': 'In-app '
                                                                                                   'notification',
@@ -4432,6 +4489,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'id.'},
                                                                                             'customerId': {'type': 'string',
                                                                                                            'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                            'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
@@ -4583,6 +4642,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'id.'},
                                                                        'customerId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'customer '
                                                                                                      'the '
@@ -4793,6 +4854,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'repeats.'},
                                                                                                                 'webhookId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'webhook '
                                                                                                                                              'to '
@@ -4800,6 +4863,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'to.'},
                                                                                                                 'customerId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'customer '
                                                                                                                                               'who '
@@ -5085,6 +5150,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'repeats.'},
                                                                                  'webhookId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'webhook '
                                                                                                               'to '
@@ -5092,6 +5159,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'to.'},
                                                                                  'customerId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'customer '
                                                                                                                'who '
@@ -5411,6 +5480,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  'repeats.'},
                                                                                                                    'webhookId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'webhook '
                                                                                                                                                 'to '
@@ -5418,6 +5489,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'to.'},
                                                                                                                    'customerId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'customer '
                                                                                                                                                  'who '
@@ -5705,6 +5778,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'repeats.'},
                                                                                     'webhookId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'webhook '
                                                                                                                  'to '
@@ -5712,6 +5787,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'to.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'customer '
                                                                                                                   'who '
@@ -6196,6 +6273,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'id.'},
                                                                   'customerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'customer '
                                                                                                 'the '
@@ -6362,6 +6441,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'repeats.'},
                                                                             'webhookId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'webhook '
                                                                                                          'to '
@@ -6369,6 +6450,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'to.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'customer '
                                                                                                           'who '
@@ -6615,6 +6698,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'id.'},
                                                             'customerId': {'type': 'string',
                                                                            'minLength': 1,
+                                                                           'maxLength': 64,
+                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                            'description': 'The '
                                                                                           'customer '
                                                                                           'the '
@@ -6668,6 +6753,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'repeats.'},
                                                                       'webhookId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'webhook '
                                                                                                    'to '
@@ -6675,6 +6762,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'to.'},
                                                                       'customerId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'customer '
                                                                                                     'who '

@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -17,7 +24,7 @@ class ProducerRouter:
         self.send_in_app_notification: Publisher[json.Notification] = Publisher(
             app, "sendInAppNotification", json.Notification
         )
-        """Append a notification to its customer's in-app stream. Published on `acme.notifications.v1.inapp.<customerId>`, never on the channel address itself."""
+        """Append a notification to its customer's in-app stream, on the customer's own subject. On acme.notifications.v1.inapp.{customerId}: `parameters=` or the payload fill in each parameter."""
         self.send_email: Publisher[json.EmailPayload] = Publisher(
             app, "sendEmail", json.EmailPayload
         )
@@ -34,20 +41,33 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_order_placed: Subscriber[json.OrderPlacedPayload] = Subscriber(
-            app, "receiveOrderPlaced", json.OrderPlacedPayload
+            app, "receiveOrderPlaced", json.OrderPlacedPayload, sender="/acme/orders"
         )
         """Confirm a newly placed order to its customer."""
         self.receive_order_status_changed: Subscriber[
             json.OrderStatusChangedPayload
-        ] = Subscriber(app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload)
+        ] = Subscriber(
+            app,
+            "receiveOrderStatusChanged",
+            json.OrderStatusChangedPayload,
+            sender="/acme/orders",
+        )
         """Tell the customer that their order shipped, was delivered or was cancelled (and why)."""
         self.receive_transfer_status_changed: Subscriber[
             json.TransferStatusChangedPayload
         ] = Subscriber(
-            app, "receiveTransferStatusChanged", json.TransferStatusChangedPayload
+            app,
+            "receiveTransferStatusChanged",
+            json.TransferStatusChangedPayload,
+            sender="/acme/banking",
         )
         """Tell the customer the outcome of their transfer, with the same id and status on every channel."""
         self.receive_webhook_delivery: Subscriber[json.WebhookDeliveryPayload] = (
-            Subscriber(app, "receiveWebhookDelivery", json.WebhookDeliveryPayload)
+            Subscriber(
+                app,
+                "receiveWebhookDelivery",
+                json.WebhookDeliveryPayload,
+                sender="/acme/notifications",
+            )
         )
         """POST the notification to the endpoint, signed. A non-2xx answer or a connection error is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""

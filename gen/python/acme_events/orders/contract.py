@@ -169,6 +169,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -176,6 +178,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'order.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -443,6 +447,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -505,6 +511,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -680,6 +688,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'lines'],
                                                                                    'properties': {'paymentId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -688,6 +698,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                '`pay_<orderId>`.'},
                                                                                                   'orderId': {'type': 'string',
                                                                                                               'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                               'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
@@ -697,6 +709,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'for.'},
                                                                                                   'customerId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -915,6 +929,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'reason'],
                                                                                'properties': {'paymentId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -923,6 +939,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            '`pay_<orderId>`.'},
                                                                                               'orderId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -934,6 +952,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'declined.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
@@ -1116,6 +1136,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'lines'],
                                                                            'properties': {'orderId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -1128,6 +1150,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'for.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -1306,6 +1330,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'shortages'],
                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -1318,6 +1344,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'reserved.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -1537,6 +1565,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'estimatedArrival'],
                                                                                    'properties': {'shipmentId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -1545,6 +1575,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 '`shp_<orderId>`.'},
                                                                                                   'orderId': {'type': 'string',
                                                                                                               'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                               'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
@@ -1553,6 +1585,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'shipped.'},
                                                                                                   'customerId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -1730,6 +1764,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'lines'],
                                                                                          'properties': {'orderId': {'type': 'string',
                                                                                                                     'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                     'description': 'The '
                                                                                                                                    'id '
                                                                                                                                    'of '
@@ -1737,6 +1773,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'order.'},
                                                                                                         'customerId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -1991,6 +2029,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'lines'],
                                                               'properties': {'orderId': {'type': 'string',
                                                                                          'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                          'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
@@ -1998,6 +2038,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'order.'},
                                                                              'customerId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2272,6 +2314,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'changedAt'],
                                                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
@@ -2334,6 +2378,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'given.'},
                                                                                                                       'customerId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2494,6 +2540,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'changedAt'],
                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -2556,6 +2604,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'given.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -2741,6 +2791,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'lines'],
                                                                                                         'properties': {'paymentId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -2749,6 +2801,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                     '`pay_<orderId>`.'},
                                                                                                                        'orderId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -2758,6 +2812,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'for.'},
                                                                                                                        'customerId': {'type': 'string',
                                                                                                                                       'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                       'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
@@ -2968,6 +3024,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'paymentId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -2976,6 +3034,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    '`pay_<orderId>`.'},
                                                                                       'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -2985,6 +3045,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'for.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -3224,6 +3286,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'reason'],
                                                                                                     'properties': {'paymentId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
@@ -3232,6 +3296,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 '`pay_<orderId>`.'},
                                                                                                                    'orderId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
@@ -3243,6 +3309,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'declined.'},
                                                                                                                    'customerId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
@@ -3425,6 +3493,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'reason'],
                                                                      'properties': {'paymentId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -3433,6 +3503,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  '`pay_<orderId>`.'},
                                                                                     'orderId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -3444,6 +3516,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'declined.'},
                                                                                     'customerId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -3653,6 +3727,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'lines'],
                                                                                                 'properties': {'orderId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -3665,6 +3741,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'for.'},
                                                                                                                'customerId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -3840,6 +3918,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'lines'],
                                                                    'properties': {'orderId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -3852,6 +3932,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'for.'},
                                                                                   'customerId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -4055,6 +4137,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'shortages'],
                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                      'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                      'description': 'The '
                                                                                                                                     'id '
                                                                                                                                     'of '
@@ -4067,6 +4151,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'reserved.'},
                                                                                                          'customerId': {'type': 'string',
                                                                                                                         'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                         'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
@@ -4273,6 +4359,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'shortages'],
                                                                 'properties': {'orderId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -4285,6 +4373,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'reserved.'},
                                                                                'customerId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -4524,6 +4614,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'estimatedArrival'],
                                                                                                         'properties': {'shipmentId': {'type': 'string',
                                                                                                                                       'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                       'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
@@ -4532,6 +4624,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                      '`shp_<orderId>`.'},
                                                                                                                        'orderId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -4540,6 +4634,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'shipped.'},
                                                                                                                        'customerId': {'type': 'string',
                                                                                                                                       'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                       'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
@@ -4704,6 +4800,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'estimatedArrival'],
                                                                        'properties': {'shipmentId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -4712,6 +4810,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     '`shp_<orderId>`.'},
                                                                                       'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -4720,6 +4820,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'shipped.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -4881,6 +4983,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'lines'],
                                                          'properties': {'orderId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
@@ -4888,6 +4992,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'order.'},
                                                                         'customerId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
@@ -5142,6 +5248,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'changedAt'],
                                                                 'properties': {'orderId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -5204,6 +5312,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'given.'},
                                                                                'customerId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -5366,6 +5476,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                 'lines'],
                                                    'properties': {'orderId': {'type': 'string',
                                                                               'minLength': 1,
+                                                                              'maxLength': 64,
+                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                               'description': 'The '
                                                                                              'id '
                                                                                              'of '
@@ -5373,6 +5485,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'order.'},
                                                                   'customerId': {'type': 'string',
                                                                                  'minLength': 1,
+                                                                                 'maxLength': 64,
+                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                  'description': 'The '
                                                                                                 'id '
                                                                                                 'of '
@@ -5512,6 +5626,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'changedAt'],
                                                           'properties': {'orderId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
@@ -5574,6 +5690,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'given.'},
                                                                          'customerId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '

@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -30,22 +37,40 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = (
-            Subscriber(app, "receivePaymentAuthorized", json.PaymentAuthorizedPayload)
+            Subscriber(
+                app,
+                "receivePaymentAuthorized",
+                json.PaymentAuthorizedPayload,
+                sender="/acme/payments",
+            )
         )
         """Move a pending order to paid."""
         self.receive_payment_declined: Subscriber[json.PaymentDeclinedPayload] = (
-            Subscriber(app, "receivePaymentDeclined", json.PaymentDeclinedPayload)
+            Subscriber(
+                app,
+                "receivePaymentDeclined",
+                json.PaymentDeclinedPayload,
+                sender="/acme/payments",
+            )
         )
         """Cancel an order whose payment was declined."""
         self.receive_stock_reserved: Subscriber[json.StockReservedPayload] = Subscriber(
-            app, "receiveStockReserved", json.StockReservedPayload
+            app,
+            "receiveStockReserved",
+            json.StockReservedPayload,
+            sender="/acme/inventory",
         )
         """Move a paid order to reserved."""
         self.receive_out_of_stock: Subscriber[json.OutOfStockPayload] = Subscriber(
-            app, "receiveOutOfStock", json.OutOfStockPayload
+            app, "receiveOutOfStock", json.OutOfStockPayload, sender="/acme/inventory"
         )
         """Cancel an order that could not be reserved (payments then refunds it)."""
         self.receive_shipment_scheduled: Subscriber[json.ShipmentScheduledPayload] = (
-            Subscriber(app, "receiveShipmentScheduled", json.ShipmentScheduledPayload)
+            Subscriber(
+                app,
+                "receiveShipmentScheduled",
+                json.ShipmentScheduledPayload,
+                sender="/acme/shipping",
+            )
         )
         """Move a reserved order to shipped."""

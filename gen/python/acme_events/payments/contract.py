@@ -181,6 +181,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'lines'],
                                                                                    'properties': {'paymentId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -189,6 +191,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                '`pay_<orderId>`.'},
                                                                                                   'orderId': {'type': 'string',
                                                                                                               'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                               'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
@@ -198,6 +202,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'for.'},
                                                                                                   'customerId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -415,6 +421,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'reason'],
                                                                                'properties': {'paymentId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -423,6 +431,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            '`pay_<orderId>`.'},
                                                                                               'orderId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -434,6 +444,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'declined.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
@@ -624,6 +636,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'reason'],
                                                                                'properties': {'paymentId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -632,6 +646,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            '`pay_<orderId>`.'},
                                                                                               'orderId': {'type': 'string',
                                                                                                           'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                           'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
@@ -640,6 +656,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'order.'},
                                                                                               'customerId': {'type': 'string',
                                                                                                              'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                              'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
@@ -823,6 +841,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'lines'],
                                                                        'properties': {'orderId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -830,6 +850,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'order.'},
                                                                                       'customerId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -1098,6 +1120,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -1160,6 +1184,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -1346,6 +1372,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'lines'],
                                                                                                      'properties': {'paymentId': {'type': 'string',
                                                                                                                                   'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                   'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
@@ -1354,6 +1382,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  '`pay_<orderId>`.'},
                                                                                                                     'orderId': {'type': 'string',
                                                                                                                                 'minLength': 1,
+                                                                                                                                'maxLength': 64,
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                 'description': 'The '
                                                                                                                                                'id '
                                                                                                                                                'of '
@@ -1363,6 +1393,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'for.'},
                                                                                                                     'customerId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -1571,6 +1603,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                  'lines'],
                                                                     'properties': {'paymentId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1579,6 +1613,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 '`pay_<orderId>`.'},
                                                                                    'orderId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -1588,6 +1624,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'for.'},
                                                                                    'customerId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -1815,6 +1853,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'reason'],
                                                                                                  'properties': {'paymentId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -1823,6 +1863,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              '`pay_<orderId>`.'},
                                                                                                                 'orderId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -1834,6 +1876,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'declined.'},
                                                                                                                 'customerId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
@@ -2014,6 +2058,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                'reason'],
                                                                   'properties': {'paymentId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -2022,6 +2068,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               '`pay_<orderId>`.'},
                                                                                  'orderId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2033,6 +2081,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'declined.'},
                                                                                  'customerId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -2232,6 +2282,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'reason'],
                                                                                                  'properties': {'paymentId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -2240,6 +2292,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              '`pay_<orderId>`.'},
                                                                                                                 'orderId': {'type': 'string',
                                                                                                                             'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                             'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
@@ -2248,6 +2302,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'order.'},
                                                                                                                 'customerId': {'type': 'string',
                                                                                                                                'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
@@ -2431,6 +2487,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                'reason'],
                                                                   'properties': {'paymentId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -2439,6 +2497,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               '`pay_<orderId>`.'},
                                                                                  'orderId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2447,6 +2507,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'order.'},
                                                                                  'customerId': {'type': 'string',
                                                                                                 'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                 'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
@@ -2643,6 +2705,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'lines'],
                                                                                             'properties': {'orderId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -2650,6 +2714,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'order.'},
                                                                                                            'customerId': {'type': 'string',
                                                                                                                           'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                           'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
@@ -2908,6 +2974,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'lines'],
                                                                  'properties': {'orderId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2915,6 +2983,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'order.'},
                                                                                 'customerId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -3204,6 +3274,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -3266,6 +3338,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -3427,6 +3501,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -3489,6 +3565,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -3660,6 +3738,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'lines'],
                                                                'properties': {'paymentId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -3668,6 +3748,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            '`pay_<orderId>`.'},
                                                                               'orderId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
@@ -3677,6 +3759,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'for.'},
                                                                               'customerId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -3874,6 +3958,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'reason'],
                                                              'properties': {'paymentId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
@@ -3882,6 +3968,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          '`pay_<orderId>`.'},
                                                                             'orderId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
@@ -3893,6 +3981,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'declined.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -4063,6 +4153,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'reason'],
                                                              'properties': {'paymentId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
@@ -4071,6 +4163,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          '`pay_<orderId>`.'},
                                                                             'orderId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
@@ -4079,6 +4173,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'order.'},
                                                                             'customerId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -4158,6 +4254,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'lines'],
                                                          'properties': {'paymentId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -4166,6 +4264,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      '`pay_<orderId>`.'},
                                                                         'orderId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
@@ -4175,6 +4275,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'for.'},
                                                                         'customerId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
@@ -4263,6 +4365,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'reason'],
                                                        'properties': {'paymentId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
@@ -4271,6 +4375,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    '`pay_<orderId>`.'},
                                                                       'orderId': {'type': 'string',
                                                                                   'minLength': 1,
+                                                                                  'maxLength': 64,
+                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                   'description': 'The '
                                                                                                  'id '
                                                                                                  'of '
@@ -4282,6 +4388,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'declined.'},
                                                                       'customerId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
@@ -4342,6 +4450,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'reason'],
                                                        'properties': {'paymentId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
@@ -4350,6 +4460,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    '`pay_<orderId>`.'},
                                                                       'orderId': {'type': 'string',
                                                                                   'minLength': 1,
+                                                                                  'maxLength': 64,
+                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                   'description': 'The '
                                                                                                  'id '
                                                                                                  'of '
@@ -4358,6 +4470,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'order.'},
                                                                       'customerId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'id '
                                                                                                     'of '

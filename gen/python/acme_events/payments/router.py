@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -34,10 +41,15 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_order_placed: Subscriber[json.OrderPlacedPayload] = Subscriber(
-            app, "receiveOrderPlaced", json.OrderPlacedPayload
+            app, "receiveOrderPlaced", json.OrderPlacedPayload, sender="/acme/orders"
         )
         """Authorize the payment of a newly placed order."""
         self.receive_order_status_changed: Subscriber[
             json.OrderStatusChangedPayload
-        ] = Subscriber(app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload)
+        ] = Subscriber(
+            app,
+            "receiveOrderStatusChanged",
+            json.OrderStatusChangedPayload,
+            sender="/acme/orders",
+        )
         """Refund the authorized payment of an order that was cancelled."""

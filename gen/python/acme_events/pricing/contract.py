@@ -249,6 +249,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'id.'},
                                                                                                 'customerId': {'type': 'string',
                                                                                                                'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                'description': 'The '
                                                                                                                               'id '
                                                                                                                               'of '
@@ -258,6 +260,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'booked.'},
                                                                                                 'quoteId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -270,6 +274,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'with.'},
                                                                                                 'routeId': {'type': 'string',
                                                                                                             'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                             'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
@@ -520,6 +526,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       'changedAt'],
                                                                          'properties': {'routeId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -859,6 +867,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'id.'},
                                                                                                                   'customerId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
@@ -868,6 +878,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'booked.'},
                                                                                                                   'quoteId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -880,6 +892,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'with.'},
                                                                                                                   'routeId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -1136,6 +1150,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'id.'},
                                                                                   'customerId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1145,6 +1161,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'booked.'},
                                                                                   'quoteId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -1157,6 +1175,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'with.'},
                                                                                   'routeId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -1446,6 +1466,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'id.'},
                                                                                                                      'customerId': {'type': 'string',
                                                                                                                                     'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                     'description': 'The '
                                                                                                                                                    'id '
                                                                                                                                                    'of '
@@ -1455,6 +1477,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'booked.'},
                                                                                                                      'quoteId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
@@ -1467,6 +1491,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'with.'},
                                                                                                                      'routeId': {'type': 'string',
                                                                                                                                  'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                  'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
@@ -1726,6 +1752,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'id.'},
                                                                                      'customerId': {'type': 'string',
                                                                                                     'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                     'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
@@ -1735,6 +1763,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'booked.'},
                                                                                      'quoteId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1747,6 +1777,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'with.'},
                                                                                      'routeId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -2023,6 +2055,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'routeId': {'type': 'string',
                                                                                                                       'minLength': 1,
+                                                                                                                      'maxLength': 64,
+                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                       'description': 'The '
                                                                                                                                      'id '
                                                                                                                                      'of '
@@ -2309,6 +2343,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'changedAt'],
                                                                'properties': {'routeId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
@@ -2608,6 +2644,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'id.'},
                                                                              'customerId': {'type': 'string',
                                                                                             'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                             'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
@@ -2617,6 +2655,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'booked.'},
                                                                              'quoteId': {'type': 'string',
                                                                                          'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                          'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
@@ -2629,6 +2669,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'with.'},
                                                                              'routeId': {'type': 'string',
                                                                                          'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                          'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
@@ -2852,6 +2894,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'changedAt'],
                                                           'properties': {'routeId': {'type': 'string',
                                                                                      'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                      'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
@@ -3064,6 +3108,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'id.'},
                                                                        'customerId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -3073,6 +3119,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'booked.'},
                                                                        'quoteId': {'type': 'string',
                                                                                    'minLength': 1,
+                                                                                   'maxLength': 64,
+                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                    'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
@@ -3085,6 +3133,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'with.'},
                                                                        'routeId': {'type': 'string',
                                                                                    'minLength': 1,
+                                                                                   'maxLength': 64,
+                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                    'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
@@ -3203,6 +3253,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                  'changedAt'],
                                                     'properties': {'routeId': {'type': 'string',
                                                                                'minLength': 1,
+                                                                               'maxLength': 64,
+                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                'description': 'The '
                                                                                               'id '
                                                                                               'of '

@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -30,6 +37,11 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_booking_confirmed: Subscriber[json.BookingConfirmedPayload] = (
-            Subscriber(app, "receiveBookingConfirmed", json.BookingConfirmedPayload)
+            Subscriber(
+                app,
+                "receiveBookingConfirmed",
+                json.BookingConfirmedPayload,
+                sender="/acme/pricing",
+            )
         )
         """Count the booking in its flight's demand (once per booking id), then reprice the flight."""

@@ -176,6 +176,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'estimatedArrival'],
                                                                                    'properties': {'shipmentId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -184,6 +186,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 '`shp_<orderId>`.'},
                                                                                                   'orderId': {'type': 'string',
                                                                                                               'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                               'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
@@ -192,6 +196,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'shipped.'},
                                                                                                   'customerId': {'type': 'string',
                                                                                                                  'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                  'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
@@ -360,6 +366,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'lines'],
                                                                            'properties': {'orderId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -372,6 +380,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'for.'},
                                                                                           'customerId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -556,6 +566,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'changedAt'],
                                                                                      'properties': {'orderId': {'type': 'string',
                                                                                                                 'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                 'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
@@ -618,6 +630,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'given.'},
                                                                                                     'customerId': {'type': 'string',
                                                                                                                    'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                    'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
@@ -797,6 +811,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'estimatedArrival'],
                                                                                                      'properties': {'shipmentId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -805,6 +821,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   '`shp_<orderId>`.'},
                                                                                                                     'orderId': {'type': 'string',
                                                                                                                                 'minLength': 1,
+                                                                                                                                'maxLength': 64,
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                 'description': 'The '
                                                                                                                                                'id '
                                                                                                                                                'of '
@@ -813,6 +831,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'shipped.'},
                                                                                                                     'customerId': {'type': 'string',
                                                                                                                                    'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                    'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
@@ -977,6 +997,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                  'estimatedArrival'],
                                                                     'properties': {'shipmentId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -985,6 +1007,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  '`shp_<orderId>`.'},
                                                                                    'orderId': {'type': 'string',
                                                                                                'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
@@ -993,6 +1017,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'shipped.'},
                                                                                    'customerId': {'type': 'string',
                                                                                                   'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                   'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
@@ -1177,6 +1203,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'lines'],
                                                                                                 'properties': {'orderId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -1189,6 +1217,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'for.'},
                                                                                                                'customerId': {'type': 'string',
                                                                                                                               'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                               'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
@@ -1364,6 +1394,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'lines'],
                                                                    'properties': {'orderId': {'type': 'string',
                                                                                               'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                               'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
@@ -1376,6 +1408,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'for.'},
                                                                                   'customerId': {'type': 'string',
                                                                                                  'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                  'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
@@ -1581,6 +1615,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'changedAt'],
                                                                                                           'properties': {'orderId': {'type': 'string',
                                                                                                                                      'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                      'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
@@ -1643,6 +1679,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'given.'},
                                                                                                                          'customerId': {'type': 'string',
                                                                                                                                         'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                                         'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
@@ -1804,6 +1842,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'changedAt'],
                                                                         'properties': {'orderId': {'type': 'string',
                                                                                                    'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                    'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
@@ -1866,6 +1906,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'given.'},
                                                                                        'customerId': {'type': 'string',
                                                                                                       'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                       'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
@@ -2033,6 +2075,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'estimatedArrival'],
                                                                'properties': {'shipmentId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2041,6 +2085,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             '`shp_<orderId>`.'},
                                                                               'orderId': {'type': 'string',
                                                                                           'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                           'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
@@ -2049,6 +2095,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'shipped.'},
                                                                               'customerId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2093,6 +2141,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'estimatedArrival'],
                                                          'properties': {'shipmentId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
@@ -2101,6 +2151,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       '`shp_<orderId>`.'},
                                                                         'orderId': {'type': 'string',
                                                                                     'minLength': 1,
+                                                                                    'maxLength': 64,
+                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                     'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
@@ -2109,6 +2161,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'shipped.'},
                                                                         'customerId': {'type': 'string',
                                                                                        'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                        'description': 'The '
                                                                                                       'id '
                                                                                                       'of '

@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 
@@ -26,10 +33,18 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_stock_reserved: Subscriber[json.StockReservedPayload] = Subscriber(
-            app, "receiveStockReserved", json.StockReservedPayload
+            app,
+            "receiveStockReserved",
+            json.StockReservedPayload,
+            sender="/acme/inventory",
         )
         """Schedule the shipment of an order whose products are reserved."""
         self.receive_order_status_changed: Subscriber[
             json.OrderStatusChangedPayload
-        ] = Subscriber(app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload)
+        ] = Subscriber(
+            app,
+            "receiveOrderStatusChanged",
+            json.OrderStatusChangedPayload,
+            sender="/acme/orders",
+        )
         """Keep a cancelled order from being shipped."""

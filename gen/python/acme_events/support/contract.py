@@ -198,6 +198,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       'changedAt'],
                                                                          'properties': {'ticketId': {'type': 'string',
                                                                                                      'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                      'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
@@ -482,6 +484,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'changedAt'],
                                                                              'properties': {'ticketId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -765,6 +769,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'changedAt'],
                                                                              'properties': {'ticketId': {'type': 'string',
                                                                                                          'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                          'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
@@ -1059,6 +1065,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'changedAt'],
                                                                                            'properties': {'ticketId': {'type': 'string',
                                                                                                                        'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                        'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
@@ -1323,6 +1331,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'changedAt'],
                                                                'properties': {'ticketId': {'type': 'string',
                                                                                            'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                            'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
@@ -1618,6 +1628,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'changedAt'],
                                                                                                'properties': {'ticketId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -1885,6 +1897,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'changedAt'],
                                                                  'properties': {'ticketId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2174,6 +2188,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'changedAt'],
                                                                                                'properties': {'ticketId': {'type': 'string',
                                                                                                                            'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                                                            'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
@@ -2440,6 +2456,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'changedAt'],
                                                                  'properties': {'ticketId': {'type': 'string',
                                                                                              'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                              'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
@@ -2692,6 +2710,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'changedAt'],
                                                           'properties': {'ticketId': {'type': 'string',
                                                                                       'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                       'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
@@ -2947,6 +2967,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                          'changedAt'],
                                                             'properties': {'ticketId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
@@ -3201,6 +3223,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                          'changedAt'],
                                                             'properties': {'ticketId': {'type': 'string',
                                                                                         'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                                         'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
@@ -3352,6 +3376,8 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                            'changedAt'],
                                               'properties': {'ticketId': {'type': 'string',
                                                                           'minLength': 1,
+                                                                          'maxLength': 64,
+                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
                                                                           'description': 'The id '
                                                                                          'of the '
                                                                                          'ticket; '

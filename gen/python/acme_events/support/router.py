@@ -4,7 +4,14 @@
 
 from __future__ import annotations
 
-from accord.events import EventApplication, Publisher, RpcClient, RpcServer, Subscriber
+from accord.events import (
+    CoreSubscriber,
+    EventApplication,
+    Publisher,
+    RpcClient,
+    RpcServer,
+    Subscriber,
+)
 
 from .messages import json
 

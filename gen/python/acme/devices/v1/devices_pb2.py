@@ -28,7 +28,7 @@ from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_do
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/devices/v1/devices.proto\x12\x0f\x61\x63me.devices.v1\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x06\x44\x65vice\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x02 \x01(\tR\x07ownerId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x37\n\tschedules\x18\x05 \x03(\x0b\x32\x19.acme.devices.v1.ScheduleR\tschedules\"\xcf\x01\n\x08Schedule\x12\x1f\n\x0bschedule_id\x18\x01 \x01(\tR\nscheduleId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12)\n\x10setpoint_celsius\x18\x03 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x04 \x01(\tR\tlocalTime\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xf9\x02\n\nSuggestion\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x03 \x01(\tR\x07ownerId\x12)\n\x10setpoint_celsius\x18\x04 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x05 \x01(\tR\tlocalTime\x12\x12\n\x04\x64\x61ys\x18\x06 \x03(\tR\x04\x64\x61ys\x12\x36\n\x05state\x18\x07 \x01(\x0e\x32 .acme.devices.v1.SuggestionStateR\x05state\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x64\x65\x63ide_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\"r\n\x15RegisterDeviceRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\"I\n\x16RegisterDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\"/\n\x10GetDeviceRequest\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\"k\n\x12ListDevicesRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"p\n\x13ListDevicesResponse\x12\x31\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.acme.devices.v1.DeviceR\x07\x64\x65vices\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n\x16ListSuggestionsRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x17ListSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\x1b.acme.devices.v1.SuggestionR\x0bsuggestions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n\x17\x41\x63\x63\x65ptSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"\x8e\x01\n\x18\x41\x63\x63\x65ptSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion\x12\x35\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.acme.devices.v1.ScheduleR\x08schedule\"?\n\x18\x44\x65\x63lineSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"X\n\x19\x44\x65\x63lineSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion*\x8f\x01\n\x0fSuggestionState\x12 \n\x1cSUGGESTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUGGESTION_STATE_PENDING\x10\x01\x12\x1d\n\x19SUGGESTION_STATE_ACCEPTED\x10\x02\x12\x1d\n\x19SUGGESTION_STATE_DECLINED\x10\x03\x32\xac\x06\n\rDeviceService\x12\x8f\x01\n\x0eRegisterDevice\x12&.acme.devices.v1.RegisterDeviceRequest\x1a\'.acme.devices.v1.RegisterDeviceResponse\",\xa2\xbb\x18(\n\rdevices:write\x1a\x08owner_id\"\rdevices:admin\x12\x66\n\tGetDevice\x12!.acme.devices.v1.GetDeviceRequest\x1a\".acme.devices.v1.GetDeviceResponse\"\x12\xa2\xbb\x18\x0e\n\x0c\x64\x65vices:read\x12\x85\x01\n\x0bListDevices\x12#.acme.devices.v1.ListDevicesRequest\x1a$.acme.devices.v1.ListDevicesResponse\"+\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\x12\x91\x01\n\x0fListSuggestions\x12\'.acme.devices.v1.ListSuggestionsRequest\x1a(.acme.devices.v1.ListSuggestionsResponse\"+\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\x12|\n\x10\x41\x63\x63\x65ptSuggestion\x12(.acme.devices.v1.AcceptSuggestionRequest\x1a).acme.devices.v1.AcceptSuggestionResponse\"\x13\xa2\xbb\x18\x0f\n\rdevices:write\x12\x7f\n\x11\x44\x65\x63lineSuggestion\x12).acme.devices.v1.DeclineSuggestionRequest\x1a*.acme.devices.v1.DeclineSuggestionResponse\"\x13\xa2\xbb\x18\x0f\n\rdevices:write\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/devices/v1/devices.proto\x12\x0f\x61\x63me.devices.v1\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x06\x44\x65vice\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x02 \x01(\tR\x07ownerId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x37\n\tschedules\x18\x05 \x03(\x0b\x32\x19.acme.devices.v1.ScheduleR\tschedules\"\xcf\x01\n\x08Schedule\x12\x1f\n\x0bschedule_id\x18\x01 \x01(\tR\nscheduleId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12)\n\x10setpoint_celsius\x18\x03 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x04 \x01(\tR\tlocalTime\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xf9\x02\n\nSuggestion\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x03 \x01(\tR\x07ownerId\x12)\n\x10setpoint_celsius\x18\x04 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x05 \x01(\tR\tlocalTime\x12\x12\n\x04\x64\x61ys\x18\x06 \x03(\tR\x04\x64\x61ys\x12\x36\n\x05state\x18\x07 \x01(\x0e\x32 .acme.devices.v1.SuggestionStateR\x05state\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x64\x65\x63ide_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\"\x91\x01\n\x15RegisterDeviceRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x1d\n\nclaim_code\x18\x04 \x01(\tR\tclaimCode\"\x8f\x01\n\x16RegisterDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\x12\x44\n\x0b\x63redentials\x18\x02 \x01(\x0b\x32\".acme.devices.v1.DeviceCredentialsR\x0b\x63redentials\"b\n\x11\x44\x65viceCredentials\x12\x12\n\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\x12!\n\x0cinbox_prefix\x18\x03 \x01(\tR\x0binboxPrefix\"/\n\x10GetDeviceRequest\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\"k\n\x12ListDevicesRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"p\n\x13ListDevicesResponse\x12\x31\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.acme.devices.v1.DeviceR\x07\x64\x65vices\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n\x16ListSuggestionsRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x17ListSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\x1b.acme.devices.v1.SuggestionR\x0bsuggestions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n\x17\x41\x63\x63\x65ptSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"\x8e\x01\n\x18\x41\x63\x63\x65ptSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion\x12\x35\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.acme.devices.v1.ScheduleR\x08schedule\"?\n\x18\x44\x65\x63lineSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"X\n\x19\x44\x65\x63lineSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion*\x8f\x01\n\x0fSuggestionState\x12 \n\x1cSUGGESTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUGGESTION_STATE_PENDING\x10\x01\x12\x1d\n\x19SUGGESTION_STATE_ACCEPTED\x10\x02\x12\x1d\n\x19SUGGESTION_STATE_DECLINED\x10\x03\x32\xac\x06\n\rDeviceService\x12\x8f\x01\n\x0eRegisterDevice\x12&.acme.devices.v1.RegisterDeviceRequest\x1a\'.acme.devices.v1.RegisterDeviceResponse\",\xa2\xbb\x18(\n\rdevices:write\x1a\x08owner_id\"\rdevices:admin\x12\x66\n\tGetDevice\x12!.acme.devices.v1.GetDeviceRequest\x1a\".acme.devices.v1.GetDeviceResponse\"\x12\xa2\xbb\x18\x0e\n\x0c\x64\x65vices:read\x12\x85\x01\n\x0bListDevices\x12#.acme.devices.v1.ListDevicesRequest\x1a$.acme.devices.v1.ListDevicesResponse\"+\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\x12\x91\x01\n\x0fListSuggestions\x12\'.acme.devices.v1.ListSuggestionsRequest\x1a(.acme.devices.v1.ListSuggestionsResponse\"+\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\x12|\n\x10\x41\x63\x63\x65ptSuggestion\x12(.acme.devices.v1.AcceptSuggestionRequest\x1a).acme.devices.v1.AcceptSuggestionResponse\"\x13\xa2\xbb\x18\x0f\n\rdevices:write\x12\x7f\n\x11\x44\x65\x63lineSuggestion\x12).acme.devices.v1.DeclineSuggestionRequest\x1a*.acme.devices.v1.DeclineSuggestionResponse\"\x13\xa2\xbb\x18\x0f\n\rdevices:write\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,38 +49,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICESERVICE'].methods_by_name['AcceptSuggestion']._serialized_options = b'\242\273\030\017\n\rdevices:write'
   _globals['_DEVICESERVICE'].methods_by_name['DeclineSuggestion']._loaded_options = None
   _globals['_DEVICESERVICE'].methods_by_name['DeclineSuggestion']._serialized_options = b'\242\273\030\017\n\rdevices:write'
-  _globals['_SUGGESTIONSTATE']._serialized_start=2071
-  _globals['_SUGGESTIONSTATE']._serialized_end=2214
+  _globals['_SUGGESTIONSTATE']._serialized_start=2274
+  _globals['_SUGGESTIONSTATE']._serialized_end=2417
   _globals['_DEVICE']._serialized_start=120
   _globals['_DEVICE']._serialized_end=337
   _globals['_SCHEDULE']._serialized_start=340
   _globals['_SCHEDULE']._serialized_end=547
   _globals['_SUGGESTION']._serialized_start=550
   _globals['_SUGGESTION']._serialized_end=927
-  _globals['_REGISTERDEVICEREQUEST']._serialized_start=929
-  _globals['_REGISTERDEVICEREQUEST']._serialized_end=1043
-  _globals['_REGISTERDEVICERESPONSE']._serialized_start=1045
-  _globals['_REGISTERDEVICERESPONSE']._serialized_end=1118
-  _globals['_GETDEVICEREQUEST']._serialized_start=1120
-  _globals['_GETDEVICEREQUEST']._serialized_end=1167
-  _globals['_GETDEVICERESPONSE']._serialized_start=1169
-  _globals['_GETDEVICERESPONSE']._serialized_end=1237
-  _globals['_LISTDEVICESREQUEST']._serialized_start=1239
-  _globals['_LISTDEVICESREQUEST']._serialized_end=1346
-  _globals['_LISTDEVICESRESPONSE']._serialized_start=1348
-  _globals['_LISTDEVICESRESPONSE']._serialized_end=1460
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=1462
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=1573
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=1576
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=1704
-  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_start=1706
-  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_end=1768
-  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_start=1771
-  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_end=1913
-  _globals['_DECLINESUGGESTIONREQUEST']._serialized_start=1915
-  _globals['_DECLINESUGGESTIONREQUEST']._serialized_end=1978
-  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_start=1980
-  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_end=2068
-  _globals['_DEVICESERVICE']._serialized_start=2217
-  _globals['_DEVICESERVICE']._serialized_end=3029
+  _globals['_REGISTERDEVICEREQUEST']._serialized_start=930
+  _globals['_REGISTERDEVICEREQUEST']._serialized_end=1075
+  _globals['_REGISTERDEVICERESPONSE']._serialized_start=1078
+  _globals['_REGISTERDEVICERESPONSE']._serialized_end=1221
+  _globals['_DEVICECREDENTIALS']._serialized_start=1223
+  _globals['_DEVICECREDENTIALS']._serialized_end=1321
+  _globals['_GETDEVICEREQUEST']._serialized_start=1323
+  _globals['_GETDEVICEREQUEST']._serialized_end=1370
+  _globals['_GETDEVICERESPONSE']._serialized_start=1372
+  _globals['_GETDEVICERESPONSE']._serialized_end=1440
+  _globals['_LISTDEVICESREQUEST']._serialized_start=1442
+  _globals['_LISTDEVICESREQUEST']._serialized_end=1549
+  _globals['_LISTDEVICESRESPONSE']._serialized_start=1551
+  _globals['_LISTDEVICESRESPONSE']._serialized_end=1663
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=1665
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=1776
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=1779
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=1907
+  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_start=1909
+  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_end=1971
+  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_start=1974
+  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_end=2116
+  _globals['_DECLINESUGGESTIONREQUEST']._serialized_start=2118
+  _globals['_DECLINESUGGESTIONREQUEST']._serialized_end=2181
+  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_start=2183
+  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_end=2271
+  _globals['_DEVICESERVICE']._serialized_start=2420
+  _globals['_DEVICESERVICE']._serialized_end=3232
 # @@protoc_insertion_point(module_scope)

@@ -212,22 +212,28 @@ class RegisterDeviceRequest(_message.Message):
     OWNER_ID_FIELD_NUMBER: _builtins.int
     DEVICE_ID_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    CLAIM_CODE_FIELD_NUMBER: _builtins.int
     owner_id: _builtins.str
     """The customer who owns the device, 1 to 64 letters, digits, '-' or '_'."""
     device_id: _builtins.str
     """The id the device reports in its events, 1 to 64 letters, digits, '-' or '_'."""
     display_name: _builtins.str
     """A name for people, at most 100 characters; may be empty."""
+    claim_code: _builtins.str
+    """The claim code the device carries, e.g. `ABCD-EFGH-JKLM-NPQR` (case, spaces and dashes
+    do not matter); required.
+    """
     def __init__(
         self,
         *,
         owner_id: _builtins.str = ...,
         device_id: _builtins.str = ...,
         display_name: _builtins.str = ...,
+        claim_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_id", b"device_id", "display_name", b"display_name", "owner_id", b"owner_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_code", b"claim_code", "device_id", b"device_id", "display_name", b"display_name", "owner_id", b"owner_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -235,27 +241,65 @@ Global___RegisterDeviceRequest: _TypeAlias = RegisterDeviceRequest  # noqa: Y015
 
 @_typing.final
 class RegisterDeviceResponse(_message.Message):
-    """RegisterDeviceResponse carries the registered device."""
+    """RegisterDeviceResponse carries the registered device and its credentials."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     DEVICE_FIELD_NUMBER: _builtins.int
+    CREDENTIALS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def device(self) -> Global___Device:
         """The device, as registered (the first registration, on a repeat)."""
+
+    @_builtins.property
+    def credentials(self) -> Global___DeviceCredentials:
+        """The device's NATS credentials, given here only: hand them to the device."""
 
     def __init__(
         self,
         *,
         device: Global___Device | None = ...,
+        credentials: Global___DeviceCredentials | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "device", b"device"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "device", b"device"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterDeviceResponse: _TypeAlias = RegisterDeviceResponse  # noqa: Y015
+
+@_typing.final
+class DeviceCredentials(_message.Message):
+    """DeviceCredentials let one device connect to NATS as itself."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    SECRET_FIELD_NUMBER: _builtins.int
+    INBOX_PREFIX_FIELD_NUMBER: _builtins.int
+    user: _builtins.str
+    """The NATS user name: the device id."""
+    secret: _builtins.str
+    """The NATS password, a random secret; only its hash is kept."""
+    inbox_prefix: _builtins.str
+    """The inbox prefix the device's NATS client must use (nats.py `inbox_prefix`), for the
+    acknowledgements of its publishes: no other inbox is open to it.
+    """
+    def __init__(
+        self,
+        *,
+        user: _builtins.str = ...,
+        secret: _builtins.str = ...,
+        inbox_prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inbox_prefix", b"inbox_prefix", "secret", b"secret", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeviceCredentials: _TypeAlias = DeviceCredentials  # noqa: Y015
 
 @_typing.final
 class GetDeviceRequest(_message.Message):
@@ -345,7 +389,7 @@ class ListDevicesResponse(_message.Message):
     """The token for the next page, or empty when this is the last page."""
     @_builtins.property
     def devices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Device]:
-        """The devices of this page, in device id order."""
+        """The devices of this page, in the order they were registered."""
 
     def __init__(
         self,
@@ -403,7 +447,7 @@ class ListSuggestionsResponse(_message.Message):
     """The token for the next page, or empty when this is the last page."""
     @_builtins.property
     def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Suggestion]:
-        """The suggestions of this page, in suggestion id order."""
+        """The suggestions of this page, in the order they were made."""
 
     def __init__(
         self,

@@ -29,8 +29,10 @@ if _version_not_supported:
 
 class DeviceServiceStub:
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -78,8 +80,10 @@ class DeviceServiceStub:
 
 class DeviceServiceServicer:
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -88,10 +92,14 @@ class DeviceServiceServicer:
     """
 
     def RegisterDevice(self, request, context):
-        """RegisterDevice adds a device to its owner's home. The device id is the one the device
-        itself reports in its events (its serial number, say). Registering the same device for
-        the same owner again returns it unchanged; a device id that another owner registered is
-        refused with ALREADY_EXISTS.
+        """RegisterDevice claims a device for its owner's home, with the claim code the device
+        carries (printed on it, and known to its firmware), and issues the device's NATS
+        credentials, which allow it its own subjects only. A claim code that does not match the
+        device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+        that nobody learns which devices are taken without holding one. With the right code, a
+        device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+        claiming it again gets it unchanged and new credentials (the old ones stop working for
+        new connections).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,8 +192,10 @@ def add_DeviceServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class DeviceService:
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own

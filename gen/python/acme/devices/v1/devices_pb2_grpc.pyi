@@ -30,8 +30,10 @@ GRPC_VERSION: str
 
 class DeviceServiceStub:
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -44,10 +46,14 @@ class DeviceServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> DeviceServiceAsyncStub: ...
     RegisterDevice: _grpc.UnaryUnaryMultiCallable[_devices_pb2.RegisterDeviceRequest, _devices_pb2.RegisterDeviceResponse]
-    """RegisterDevice adds a device to its owner's home. The device id is the one the device
-    itself reports in its events (its serial number, say). Registering the same device for
-    the same owner again returns it unchanged; a device id that another owner registered is
-    refused with ALREADY_EXISTS.
+    """RegisterDevice claims a device for its owner's home, with the claim code the device
+    carries (printed on it, and known to its firmware), and issues the device's NATS
+    credentials, which allow it its own subjects only. A claim code that does not match the
+    device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+    that nobody learns which devices are taken without holding one. With the right code, a
+    device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+    claiming it again gets it unchanged and new credentials (the old ones stop working for
+    new connections).
     """
     GetDevice: _grpc.UnaryUnaryMultiCallable[_devices_pb2.GetDeviceRequest, _devices_pb2.GetDeviceResponse]
     """GetDevice returns one device with its schedules. A device that does not exist, and one
@@ -76,8 +82,10 @@ class DeviceServiceStub:
 @_typing.type_check_only
 class DeviceServiceAsyncStub(DeviceServiceStub):
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -87,10 +95,14 @@ class DeviceServiceAsyncStub(DeviceServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterDevice: _aio.UnaryUnaryMultiCallable[_devices_pb2.RegisterDeviceRequest, _devices_pb2.RegisterDeviceResponse]  # type: ignore[assignment]
-    """RegisterDevice adds a device to its owner's home. The device id is the one the device
-    itself reports in its events (its serial number, say). Registering the same device for
-    the same owner again returns it unchanged; a device id that another owner registered is
-    refused with ALREADY_EXISTS.
+    """RegisterDevice claims a device for its owner's home, with the claim code the device
+    carries (printed on it, and known to its firmware), and issues the device's NATS
+    credentials, which allow it its own subjects only. A claim code that does not match the
+    device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+    that nobody learns which devices are taken without holding one. With the right code, a
+    device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+    claiming it again gets it unchanged and new credentials (the old ones stop working for
+    new connections).
     """
     GetDevice: _aio.UnaryUnaryMultiCallable[_devices_pb2.GetDeviceRequest, _devices_pb2.GetDeviceResponse]  # type: ignore[assignment]
     """GetDevice returns one device with its schedules. A device that does not exist, and one
@@ -118,8 +130,10 @@ class DeviceServiceAsyncStub(DeviceServiceStub):
 
 class DeviceServiceServicer(metaclass=_abc_1.ABCMeta):
     """DeviceService keeps the smart-home devices (thermostats) of their owners and learns their
-    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream
-    (`acme.devices.v1.thermostat.adjusted`, see asyncapi/devices.yaml). When an owner makes the
+    habits. A thermostat reports each change of its setpoint as an event on NATS JetStream, on
+    its own subject `acme.devices.v1.device.<deviceId>.adjusted` and with its own credentials,
+    which this service issues when the owner claims the device (see asyncapi/thermostat.yaml).
+    When an owner makes the
     same manual change (the same device, a setpoint within 0.5 °C, a time of day within 30
     minutes) on at least 3 days of a 7-day span, the service suggests an automation in the
     owner's app. Accepting it creates a daily schedule that the device receives on its own
@@ -133,10 +147,14 @@ class DeviceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _devices_pb2.RegisterDeviceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_devices_pb2.RegisterDeviceResponse, _abc.Awaitable[_devices_pb2.RegisterDeviceResponse]]:
-        """RegisterDevice adds a device to its owner's home. The device id is the one the device
-        itself reports in its events (its serial number, say). Registering the same device for
-        the same owner again returns it unchanged; a device id that another owner registered is
-        refused with ALREADY_EXISTS.
+        """RegisterDevice claims a device for its owner's home, with the claim code the device
+        carries (printed on it, and known to its firmware), and issues the device's NATS
+        credentials, which allow it its own subjects only. A claim code that does not match the
+        device is refused with PERMISSION_DENIED, whether or not someone claimed the device, so
+        that nobody learns which devices are taken without holding one. With the right code, a
+        device another owner claimed is refused with FAILED_PRECONDITION; the same owner
+        claiming it again gets it unchanged and new credentials (the old ones stop working for
+        new connections).
         """
 
     @_abc_1.abstractmethod

@@ -68,13 +68,17 @@ class DeviceSchedulePayload(BaseModel):
         ...,
         alias="deviceId",
         description="The device that applies the schedule (also the subject's token).",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     owner_id: str = Field(
         ...,
         alias="ownerId",
         description="The customer who owns the device and accepted the suggestion.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     setpoint_celsius: float = Field(
         ...,
@@ -168,13 +172,20 @@ class OrderPlacedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who placed the order.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     total_cents: int = Field(
         ...,
@@ -217,7 +228,12 @@ class OrderStatusChangedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     previous_status: OrderStatus = Field(..., alias="previousStatus")
     status: OrderStatus
@@ -233,7 +249,9 @@ class OrderStatusChangedPayload(BaseModel):
         None,
         alias="customerId",
         description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     cancellation_reason: CancellationReason | None = Field(
         None,
@@ -272,16 +290,25 @@ class PaymentAuthorizedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who pays.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -310,19 +337,25 @@ class PaymentDeclinedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
         ...,
         alias="orderId",
         description="The id of the order whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -352,16 +385,25 @@ class PaymentRefundedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who gets the money back.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -429,13 +471,17 @@ class StockReservedPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order the stock is held for.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ...,
@@ -453,13 +499,17 @@ class OutOfStockPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order that could not be reserved.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     reason: str = Field(
         ...,
@@ -478,13 +528,20 @@ class StockReleasedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ..., description="Every product released, with its units.", min_length=1
@@ -512,16 +569,25 @@ class ShipmentScheduledPayload(BaseModel):
         ...,
         alias="shipmentId",
         description="The id of the shipment, `shp_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order shipped.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer the shipment goes to.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     carrier: str = Field(
         ...,
@@ -540,6 +606,10 @@ class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
 
 
 class ThermostatAdjusted(RootModel[ThermostatAdjustedPayload]):
+    root: ThermostatAdjustedPayload
+
+
+class DeviceAdjusted(RootModel[ThermostatAdjustedPayload]):
     root: ThermostatAdjustedPayload
 
 
@@ -578,5 +648,6 @@ __all__ = [
     "ShipmentScheduledPayload",
     "ShipmentScheduled",
     "ThermostatAdjusted",
+    "DeviceAdjusted",
     "DeviceSchedule",
 ]

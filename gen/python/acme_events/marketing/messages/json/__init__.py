@@ -136,13 +136,20 @@ class OrderPlacedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who placed the order.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     total_cents: int = Field(
         ...,
@@ -185,7 +192,12 @@ class OrderStatusChangedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     previous_status: OrderStatus = Field(..., alias="previousStatus")
     status: OrderStatus
@@ -201,7 +213,9 @@ class OrderStatusChangedPayload(BaseModel):
         None,
         alias="customerId",
         description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     cancellation_reason: CancellationReason | None = Field(
         None,
@@ -240,16 +254,25 @@ class PaymentAuthorizedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who pays.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -278,19 +301,25 @@ class PaymentDeclinedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
         ...,
         alias="orderId",
         description="The id of the order whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -320,16 +349,25 @@ class PaymentRefundedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who gets the money back.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -397,13 +435,17 @@ class StockReservedPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order the stock is held for.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ...,
@@ -421,13 +463,17 @@ class OutOfStockPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order that could not be reserved.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     reason: str = Field(
         ...,
@@ -446,13 +492,20 @@ class StockReleasedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ..., description="Every product released, with its units.", min_length=1
@@ -480,16 +533,25 @@ class ShipmentScheduledPayload(BaseModel):
         ...,
         alias="shipmentId",
         description="The id of the shipment, `shp_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order shipped.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer the shipment goes to.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     carrier: str = Field(
         ...,

@@ -70,7 +70,9 @@ class EmailPayload(BaseModel):
         ...,
         alias="customerId",
         description="The customer the email is for.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     to: str = Field(
         ...,
@@ -94,13 +96,20 @@ class WebhookDeliveryPayload(BaseModel):
         min_length=1,
     )
     webhook_id: str = Field(
-        ..., alias="webhookId", description="The webhook to POST to.", min_length=1
+        ...,
+        alias="webhookId",
+        description="The webhook to POST to.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The customer who registered the webhook.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     notification: Notification
 
@@ -177,13 +186,20 @@ class OrderPlacedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who placed the order.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     total_cents: int = Field(
         ...,
@@ -226,7 +242,12 @@ class OrderStatusChangedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     previous_status: OrderStatus = Field(..., alias="previousStatus")
     status: OrderStatus
@@ -242,7 +263,9 @@ class OrderStatusChangedPayload(BaseModel):
         None,
         alias="customerId",
         description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     cancellation_reason: CancellationReason | None = Field(
         None,
@@ -273,16 +296,25 @@ class PaymentAuthorizedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who pays.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -311,19 +343,25 @@ class PaymentDeclinedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
         ...,
         alias="orderId",
         description="The id of the order whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -353,16 +391,25 @@ class PaymentRefundedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who gets the money back.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -430,13 +477,17 @@ class StockReservedPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order the stock is held for.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ...,
@@ -454,13 +505,17 @@ class OutOfStockPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order that could not be reserved.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     reason: str = Field(
         ...,
@@ -479,13 +534,20 @@ class StockReleasedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ..., description="Every product released, with its units.", min_length=1
@@ -513,16 +575,25 @@ class ShipmentScheduledPayload(BaseModel):
         ...,
         alias="shipmentId",
         description="The id of the shipment, `shp_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order shipped.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer the shipment goes to.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     carrier: str = Field(
         ...,
@@ -588,25 +659,33 @@ class TransferStatusChangedPayload(BaseModel):
         ...,
         alias="transferId",
         description="The id of the transfer; the same in every event about this transfer.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who sent the transfer (the owner of the source account).",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     from_account_id: str = Field(
         ...,
         alias="fromAccountId",
         description="The id of the account the money comes from.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     to_account_id: str = Field(
         ...,
         alias="toAccountId",
         description="The id of the account the money goes to.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount: Money
     status: TransferStatus

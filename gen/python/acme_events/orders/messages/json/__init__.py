@@ -87,13 +87,20 @@ class OrderPlacedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who placed the order.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     total_cents: int = Field(
         ...,
@@ -136,7 +143,12 @@ class OrderStatusChangedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     previous_status: OrderStatus = Field(..., alias="previousStatus")
     status: OrderStatus
@@ -152,7 +164,9 @@ class OrderStatusChangedPayload(BaseModel):
         None,
         alias="customerId",
         description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     cancellation_reason: CancellationReason | None = Field(
         None,
@@ -183,16 +197,25 @@ class PaymentAuthorizedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order paid for.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who pays.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -221,19 +244,25 @@ class PaymentDeclinedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
         ...,
         alias="orderId",
         description="The id of the order whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer whose payment was declined.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -263,16 +292,25 @@ class PaymentRefundedPayload(BaseModel):
         ...,
         alias="paymentId",
         description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who gets the money back.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     amount_cents: int = Field(
         ...,
@@ -332,13 +370,17 @@ class StockReservedPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order the stock is held for.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ...,
@@ -356,13 +398,17 @@ class OutOfStockPayload(BaseModel):
         ...,
         alias="orderId",
         description="The id of the order that could not be reserved.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     reason: str = Field(
         ...,
@@ -381,13 +427,20 @@ class StockReleasedPayload(BaseModel):
         populate_by_name=True,
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the cancelled order.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer who ordered.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     lines: list[StockLine] = Field(
         ..., description="Every product released, with its units.", min_length=1
@@ -407,16 +460,25 @@ class ShipmentScheduledPayload(BaseModel):
         ...,
         alias="shipmentId",
         description="The id of the shipment, `shp_<orderId>`.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     order_id: str = Field(
-        ..., alias="orderId", description="The id of the order shipped.", min_length=1
+        ...,
+        alias="orderId",
+        description="The id of the order shipped.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     customer_id: str = Field(
         ...,
         alias="customerId",
         description="The id of the customer the shipment goes to.",
+        max_length=64,
         min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
     carrier: str = Field(
         ...,

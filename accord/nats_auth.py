@@ -1,0 +1,186 @@
+"""Who connects to NATS, and how: one identity per service, the operator, and in
+development a developer.
+
+Each service connects as its own NATS user, authenticated by an nkey (an Ed25519 key pair,
+the `nkeys` package): the server's configuration lists every service's public key with the
+permissions generated from its AsyncAPI document (`accord.nats_permissions`), so it needs
+no secret of ours, and a service proves who it is by signing the server's nonce.
+
+Why nkeys in the server configuration rather than NATS JWT accounts (operator mode): the
+platform is one account whose users and permissions follow from the contracts, which a
+generated configuration file states plainly (`accord nats config` prints it) and any
+nats-server, embedded or not, loads as it is. Operator mode adds an operator, account JWTs
+and a resolver to run and keep in step, and refuses plain user-and-password users, which
+development tools and the tests use for the developer identity. Devices, which come and go
+at run time, get their own nkeys too (see `services/devices/identities.py`).
+
+The identities:
+- **a service** (`orders`, ...): its seed from settings (`ACCORD_<SERVICE>_NATS_SEED` or
+  `..._NATS_SEED_FILE`); in development only, made on first use under the NATS
+  identities folder (ACCORD_NATS_IDENTITIES, default ACCORD_HOME/keys/nats);
+- **the operator**: creates and changes streams, buckets and consumers (`make streams`,
+  development provisioning) and nothing else; its seed from
+  ACCORD_NATS_OPERATOR_SEED_FILE, or made in development;
+- **the developer** (development configurations only): a user and password with every
+  permission, for scripts and the tests; `NatsServer.url` embeds it.
+Anonymous connections are refused: the configuration has no `no_auth_user`.
+"""
+
+import os
+import secrets
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import nats
+import nkeys
+from nats.aio.client import Client as NatsClient
+
+from accord.settings import CommonSettings, ServiceSettings
+
+OPERATOR = "operator"
+DEVELOPER = "developer"
+SEED_SUFFIX = ".nk"
+
+
+def inbox_prefix(identity: str) -> str:
+    """Where an identity's replies arrive; nobody else may subscribe there."""
+    return f"_INBOX.{identity}"
+
+
+def new_user_seed() -> str:
+    seed: bytes = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    return seed.decode()
+
+
+def public_key(seed: str) -> str:
+    key: bytes = nkeys.from_seed(seed.encode()).public_key
+    return key.decode()
+
+
+def _write_secret(path: Path, text: str) -> None:
+    """Created readable by its owner only, never replaced (O_EXCL)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(text + "\n")
+
+
+def read_or_create(path: Path, create: bool, make: Callable[[], str] | None = None) -> str:
+    """The secret in `path`; made (a new user seed unless `make`) when missing and `create`."""
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        raise FileNotFoundError(path)
+    value = make() if make else new_user_seed()
+    try:
+        _write_secret(path, value)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    return value
+
+
+def _development_only(settings: CommonSettings, what: str, setting: str) -> None:
+    if not settings.development:
+        raise RuntimeError(
+            f"no NATS credentials for {what}: set {setting} (production never makes its own; "
+            "ACCORD_MODE=development does, under the NATS identities folder)"
+        )
+
+
+def new_account_seed() -> str:
+    seed: bytes = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_ACCOUNT)
+    return seed.decode()
+
+
+def development_seed(settings: CommonSettings, identity: str, *, account: bool = False) -> str:
+    """The seed of `identity` under the development identities, made if missing: a user's,
+    or an account's (the key that signs the identities a service issues)."""
+    _development_only(settings, identity, "its seed")
+    path = settings.nats_identities_dir / f"{identity}{SEED_SUFFIX}"
+    return read_or_create(path, True, new_account_seed if account else None)
+
+
+def development_password(settings: CommonSettings, identity: str) -> str:
+    _development_only(settings, identity, "its password")
+    path = settings.nats_identities_dir / f"{identity}.password"
+    return read_or_create(path, True, lambda: secrets.token_urlsafe(24))
+
+
+def service_seed(settings: ServiceSettings, service: str) -> str:
+    """The service's own seed: from settings, or (development) from the identities."""
+    if settings.nats_seed is not None:
+        return settings.nats_seed.get_secret_value().strip()
+    if settings.nats_seed_file is not None:
+        return settings.nats_seed_file.read_text().strip()
+    prefix = str(type(settings).model_config.get("env_prefix", "ACCORD_"))
+    _development_only(settings, f"the {service} service", f"{prefix}NATS_SEED_FILE")
+    return development_seed(settings, service)
+
+
+def operator_seed(settings: CommonSettings) -> str:
+    if settings.nats_operator_seed_file is not None:
+        return settings.nats_operator_seed_file.read_text().strip()
+    _development_only(settings, "the operator", "ACCORD_NATS_OPERATOR_SEED_FILE")
+    return development_seed(settings, OPERATOR)
+
+
+def without_credentials(url: str) -> str:
+    """`url` without a user and password: a service speaks for itself, not for the URL."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
+    """A client TLS context trusting the configured CA (or the development one), or None
+    when NATS is not TLS."""
+    ca_file = settings.nats_tls_ca_file
+    if ca_file is None and settings.nats_tls and settings.development:
+        from accord.nats_tls import development_tls
+
+        ca_file = development_tls(settings.nats_identities_dir).ca_file
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+async def connect_as(
+    servers: list[str],
+    identity: str,
+    seed: str,
+    *,
+    tls: ssl.SSLContext | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> NatsClient:
+    """Connect as `identity`, signing with its nkey, replies on its own inbox prefix."""
+    client: NatsClient = await nats.connect(
+        servers=[without_credentials(server) for server in servers],
+        name=name or identity,
+        nkeys_seed_str=seed,
+        inbox_prefix=inbox_prefix(identity),
+        tls=tls,
+        **options,
+    )
+    return client
+
+
+async def connect_operator(settings: CommonSettings, name: str = "accord-operator") -> NatsClient:
+    """The operator's connection: provisioning streams, buckets and consumers."""
+    return await connect_as(
+        settings.resolved_nats_servers(),
+        OPERATOR,
+        operator_seed(settings),
+        tls=tls_context(settings),
+        name=name,
+    )
