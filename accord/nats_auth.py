@@ -32,7 +32,7 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import nats
 import nkeys
@@ -125,6 +125,18 @@ def operator_seed(settings: CommonSettings) -> str:
         return settings.nats_operator_seed_file.read_text().strip()
     _development_only(settings, "the operator", "ACCORD_NATS_OPERATOR_SEED_FILE")
     return development_seed(settings, OPERATOR)
+
+
+def with_developer(address: str, password: str) -> str:
+    """`address` (nats://host:port) with the developer's user and password in it."""
+    scheme, _, rest = address.partition("://")
+    return f"{scheme}://{DEVELOPER}:{quote(password, safe='')}@{rest}"
+
+
+def developer_url(address: str, settings: CommonSettings) -> str:
+    """Where a development script or test connects to the server at `address`: as the
+    developer, whose password is among the development identities."""
+    return with_developer(address, development_password(settings, DEVELOPER))
 
 
 def without_credentials(url: str) -> str:

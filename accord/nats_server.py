@@ -21,7 +21,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 if TYPE_CHECKING:
     from accord.nats_config import ServerSecurity
@@ -72,10 +71,9 @@ class NatsServer:
         password = self.security.developer_password if self.security else None
         if password is None:
             return self.address
-        from accord.nats_auth import DEVELOPER
+        from accord.nats_auth import with_developer
 
-        scheme, _, rest = self.address.partition("://")
-        return f"{scheme}://{DEVELOPER}:{quote(password, safe='')}@{rest}"
+        return with_developer(self.address, password)
 
     @property
     def config_file(self) -> Path:

@@ -44,7 +44,9 @@ from google.protobuf import timestamp_pb2
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.direct import next_after
+from accord.nats_auth import developer_url
 from accord.platform import RUN_DIR, discover_services
+from accord.settings import CommonSettings
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +108,10 @@ class RunningPlatform:
         nats_url = re.search(r"NATS\s+(nats://\S+)", banner)
         if gateway is None or nats_url is None:
             raise RuntimeError(f"accord run printed no addresses:\n{banner}")
-        self.gateway, self.nats_url = gateway.group(1), nats_url.group(1)
+        self.gateway = gateway.group(1)
+        # Audits read the streams as the developer: services' identities read only their own.
+        settings = CommonSettings(home=self.home, mode="development")
+        self.nats_url = developer_url(nats_url.group(1), settings)
         self._reader = asyncio.create_task(self._read_forever())
 
     async def _read_banner(self) -> str:

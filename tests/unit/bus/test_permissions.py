@@ -29,7 +29,13 @@ def test_orders_publishes_its_own_events_and_reads_through_its_own_durables() ->
     assert "$JS.ACK.SHIPPING.orders-shipment-scheduled.>" in orders.publish
     assert "acme.orders.v1.deadletter.shipment-scheduled" in orders.publish
     assert "$KV.orders.>" in orders.publish
-    assert orders.subscribe == ("_INBOX.orders.>",)
+    # Its replies, and what it stores itself (to follow it live without a consumer).
+    assert orders.subscribe == (
+        "_INBOX.orders.>",
+        "acme.orders.v1.order.>",
+        "acme.orders.v1.deadletter.>",
+        "$KV.orders.>",
+    )
     assert not orders.allow_responses
     # Another's durable on its own stream: no fetching, acking, changing or deleting it.
     for denied in (
