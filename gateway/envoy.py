@@ -54,6 +54,15 @@ def validate(config: dict[str, Any], binary: str | None = None) -> None:
         raise ValueError(f"envoy refuses the configuration:\n{checked.stdout}{checked.stderr}")
 
 
+def _dies_with_parent() -> list[str]:
+    """A prefix that makes Envoy end when its control plane does, even by SIGKILL: else a
+    supervisor's restart finds the old Envoy on the edge's port. util-linux's `setpriv` sets
+    the parent-death signal and execs Envoy (same pid); Python's preexec_fn would fork a
+    process that runs gRPC, which gRPC forbids. Without setpriv (not Linux): no prefix."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 class Envoy:
     """One Envoy process serving one configuration file."""
 
@@ -79,6 +88,7 @@ class Envoy:
 
     async def start(self, timeout: float = READY_TIMEOUT) -> None:
         self.process = await asyncio.create_subprocess_exec(
+            *_dies_with_parent(),
             self.binary,
             "-c",
             str(self.config_path),
