@@ -66,6 +66,8 @@ class Path_:
     headers: tuple[tuple[str, str], ...]
     proxy_pid: int | None
     url_path: str = METHOD
+    # An HTTP/JSON GET through the transcoder (no body), whose good answer has this many bytes.
+    json_answer_bytes: int | None = None
 
 
 def frame(message: bytes) -> bytes:
@@ -93,13 +95,18 @@ async def h2load(
         ("grpc-timeout", "30S"),
         *path.headers,
     ]
+    request = [f"-d{body}"]
+    if path.json_answer_bytes is not None:
+        headers = [("accept", "application/json"), *path.headers]
+        request = []
+        answer_bytes = path.json_answer_bytes
     args = [
         "h2load",
         f"http://{path.address}{path.url_path}",
         "-c1",
         "-t1",
         f"-m{in_flight}",
-        f"-d{body}",
+        *request,
         *(f"-H{key}: {value}" for key, value in headers),
     ]
     # A warm-up run of its own (h2load's --warm-up-time counts its DATA bytes in the totals,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from acme.orders.v2 import orders_pb2
 
 from accord import devkeys
@@ -148,7 +149,20 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
             "plain_envoy": Path_(f"127.0.0.1:{plain_port}", bearer, plain.pid),
             "edge": Path_(edge_address, bearer, edge_pid),
         }
-        comparisons = [("edge", "plain_envoy"), ("edge", "direct"), ("plain_envoy", "direct")]
+        json_path = f"/v2/orders/{order_id}"
+        paths["edge_http_json"] = Path_(
+            edge_address,
+            bearer,
+            edge_pid,
+            url_path=json_path,
+            json_answer_bytes=await json_answer_size(edge_address, json_path, bearer),
+        )
+        comparisons = [
+            ("edge", "plain_envoy"),
+            ("edge", "direct"),
+            ("plain_envoy", "direct"),
+            ("edge_http_json", "edge"),
+        ]
         if old_gateway is not None:
             old_address, old_pid = await _start_old_gateway(
                 common, old_port, direct, old_gateway, stack
@@ -163,6 +177,14 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
             answer,
             comparisons,
         )
+
+
+async def json_answer_size(address: str, path: str, headers: tuple[tuple[str, str], ...]) -> int:
+    """The size of one good HTTP/JSON GetOrder answer through the transcoder."""
+    async with httpx.AsyncClient(http2=False, timeout=10) as client:
+        answer = await client.get(f"http://{address}{path}", headers=dict(headers))
+    answer.raise_for_status()
+    return len(answer.content)
 
 
 async def _start_old_gateway(
