@@ -61,8 +61,10 @@ lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, m
 breaking: $(STAMP) ## Compare contracts with $(AGAINST): buf breaking (FILE) plus policy, lifecycle and AsyncAPI checks
 	$(PY) -m accord breaking --against $(AGAINST)
 
+# `make run` and `make demo` are for development: keys and credentials missing under .accord/
+# are created there. ACCORD_MODE=production make run uses only the keys it is given.
 .PHONY: run
-run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service
+run: $(STAMP) ## Start NATS (embedded unless NATS_URL is set) and every service, in development mode
 	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m accord run
 
 .PHONY: streams
@@ -78,12 +80,12 @@ cluster: $(STAMP) ## Run a local 3-node JetStream cluster for trying failover (C
 
 .PHONY: demo
 demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing a timeline of each
-	$(PY) -m demo
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m demo
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
 	@command -v h2load >/dev/null || echo "h2load is missing, the edge benchmarks need it: apt-get install nghttp2-client"
-	$(PY) -m bench
+	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m bench
 
 # `make soak` runs this long, at this rate, killing a random service this often.
 SOAK_SECONDS ?= 180

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from accord.settings import ConfigurationError
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -148,6 +150,7 @@ def _token(args: argparse.Namespace) -> int:
         issuer=settings.issuer,
         audience=settings.audience,
         home=settings.home,
+        create=settings.development,
     )
     print(token)
     return 0
@@ -156,8 +159,12 @@ def _token(args: argparse.Namespace) -> int:
 def _api_key(args: argparse.Namespace) -> int:
     from accord.auth import AuthSettings
     from accord.devkeys import create_api_key
+    from accord.settings import production_needs
 
-    print(create_api_key(args.owner, args.scope, path=AuthSettings().api_keys_file))
+    settings = AuthSettings()
+    if settings.api_keys_file is None:
+        raise production_needs("ACCORD_GATEWAY_API_KEYS_FILE", "the gateway's API keys file")
+    print(create_api_key(args.owner, args.scope, path=settings.api_keys_file))
     print("store it now: only its hash is kept", file=sys.stderr)
     return 0
 
@@ -256,4 +263,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     handler: Command = args.handler
-    sys.exit(handler(args))
+    try:
+        code = handler(args)
+    except ConfigurationError as error:
+        print(f"accord: {error}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

@@ -1,8 +1,9 @@
 """Development key material under ACCORD_HOME, and the tools that use it.
 
-Everything here is for a developer's machine: `make run` and `accord token` call it, and the
-gateway falls back on it when its settings point at the default paths. Production points the
-gateway at a real issuer's JWKS and at its own principal key instead.
+Everything here is for a developer's machine: `make run` and `accord token` call it, and in
+development mode (ACCORD_MODE=development) the gateway and the services fall back on it.
+Production mode never calls it: a process there uses the keys it is given or refuses to
+start (accord.settings).
 
 Layout under ACCORD_HOME (default `.accord/`, ignored by git):
 
@@ -33,7 +34,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
 
-from accord.settings import CommonSettings
+from accord.settings import CommonSettings, ConfigurationError
 
 DEV_ISSUER = "accord-dev"
 DEV_AUDIENCE = "accord-gateway"
@@ -117,9 +118,19 @@ def mint_token(
     issuer: str = DEV_ISSUER,
     audience: str = DEV_AUDIENCE,
     home: Path | None = None,
+    create: bool = True,
 ) -> str:
-    """A development JWT the gateway accepts with its default settings."""
-    key = ensure_dev_signing_key(home if home is not None else accord_home())
+    """A development JWT that a gateway in development mode accepts.
+
+    `create=False` (the `accord token` command outside development) signs only with a key
+    that exists: ConfigurationError when there is none, instead of making one."""
+    home = home if home is not None else accord_home()
+    if not create and not dev_signing_key_path(home).exists():
+        raise ConfigurationError(
+            f"no development signing key under {home}: start the platform in development "
+            "mode first (`make run`), or set ACCORD_MODE=development"
+        )
+    key = ensure_dev_signing_key(home)
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -165,9 +176,13 @@ def create_api_key(
     return plain
 
 
+# The subjects of services calling others begin with it (accord.gateway_client).
+SERVICE_SUBJECT_PREFIX = "svc-"
+
+
 def service_subject(service: str) -> str:
     """The principal a service calls others as: `svc-<name>`, never a customer id in use."""
-    return f"svc-{service}"
+    return f"{SERVICE_SUBJECT_PREFIX}{service}"
 
 
 def ensure_service_api_key(home: Path, service: str, scopes: Iterable[str]) -> str:

@@ -40,6 +40,7 @@ from accord.auth._errors import AMBIGUOUS_CREDENTIALS, unauthenticated
 from accord.contracts.descriptors import MethodContract, service_contract, services_in
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier
 from accord.rpc_status import RpcError, error_info
+from accord.settings import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         ]
         try:
             tokens: Authenticator | None = Authenticator.from_settings(auth)
-        except FileNotFoundError as missing:
+        except (FileNotFoundError, ConfigurationError) as missing:
             # Production creates no key: without a JWKS, tokens are refused (fail closed),
             # and API-key callers (the edge's signed principal) are still served.
             log.warning("bearer tokens will be refused: %s", missing)

@@ -4,7 +4,8 @@ Services do not call each other directly. Going through the front door means the
 sees a principal the gateway verified (`svc-<name>` with the scopes its key holds), its
 contract's policy decides what the caller may do, and every call is logged and counted like
 any client's. A service asks for the scopes it needs; in development its key is created under
-ACCORD_HOME with exactly those, in production it comes from `<PREFIX>GATEWAY_API_KEY`.
+ACCORD_HOME with exactly those; in production it comes from `<PREFIX>GATEWAY_API_KEY`, and a
+service without one refuses to start.
 
 Calls made from event handlers should pass a timeout and `wait_for_ready=True` (the gateway
 may start after the service) and run inside `refusals_are_final(...)`: a failure that may
@@ -21,7 +22,7 @@ import grpc
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.events import Unprocessable
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, production_needs
 
 # Answers that say "this request, as it is, will never succeed". Authentication and
 # permission failures are not among them: an operator fixes a key or a scope, and the
@@ -53,8 +54,13 @@ class GatewayClient:
     ) -> "GatewayClient":
         if settings.gateway_api_key is not None:
             api_key = settings.gateway_api_key.get_secret_value()
-        else:
+        elif settings.development:
             api_key = devkeys.ensure_service_api_key(settings.home, service, scopes)
+        else:
+            raise production_needs(
+                settings.gateway_api_key_variable,
+                f"{service} calls other services through the gateway with its own API key",
+            )
         metadata = [(API_KEY_HEADER, api_key)]
         channel = channel_with_metadata(settings.gateway_address, lambda method: metadata)
         return cls(channel, devkeys.service_subject(service))

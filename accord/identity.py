@@ -43,6 +43,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.devkeys import PRINCIPAL_ALGORITHM, principal_public_key_path
 from accord.rpc_status import RpcError, error_info
+from accord.settings import Mode, production_needs
 
 PRINCIPAL_HEADER = "x-accord-principal"
 PRINCIPAL_ISSUER = "accord-gateway"
@@ -78,14 +79,21 @@ class IdentitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ACCORD_IDENTITY_", extra="ignore")
 
     home: Path = Field(default=Path(".accord"), validation_alias=AliasChoices("ACCORD_HOME"))
+    mode: Mode = Field(default="production", validation_alias=AliasChoices("ACCORD_MODE", "mode"))
     public_key_file: Path | None = Field(
-        default=None, description="The gateway's Ed25519 public JWK; default under ACCORD_HOME."
+        default=None,
+        description="The gateway's Ed25519 public JWK; in development, default under home.",
     )
     leeway_seconds: float = Field(default=5.0, ge=0, description="Clock skew allowed on exp.")
 
     @model_validator(mode="after")
     def _default_key_file(self) -> "IdentitySettings":
         if self.public_key_file is None:
+            if self.mode != "development":
+                raise production_needs(
+                    "ACCORD_IDENTITY_PUBLIC_KEY_FILE",
+                    "a service checks every caller with the gateway's public key",
+                )
             self.public_key_file = principal_public_key_path(self.home)
         return self
 
@@ -187,9 +195,7 @@ class PrincipalVerifier:
         if self._key is None:
             assert self._key_file is not None
             try:
-                data = json.loads(self._key_file.read_text())
-                data.pop("d", None)  # only ever the public half, even if handed a private file
-                self._key = OKPKey.import_key(data)
+                self._key = read_public_key(self._key_file)
             except (OSError, ValueError, JoseError) as error:
                 raise IdentityError(
                     "PRINCIPAL_KEY_UNAVAILABLE",
@@ -197,6 +203,14 @@ class PrincipalVerifier:
                     grpc.StatusCode.UNAVAILABLE,
                 ) from error
         return self._key
+
+
+def read_public_key(path: Path) -> OKPKey:
+    """The gateway's public key from a JWK file (only ever the public half, even if handed
+    a private file); OSError, ValueError or JoseError when it cannot be read."""
+    data = json.loads(path.read_text())
+    data.pop("d", None)
+    return OKPKey.import_key(data)
 
 
 def _header_value(metadata: Metadata) -> str | None:
@@ -254,6 +268,7 @@ __all__ = [
     "IdentitySettings",
     "Principal",
     "PrincipalVerifier",
+    "read_public_key",
     "sign_principal",
     "verify_principal",
 ]

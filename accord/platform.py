@@ -199,7 +199,7 @@ async def _stop(members: list[Process], grace: float = 15.0) -> None:
         await member.supervised.stop(grace)
 
 
-def _banner(nats_url: str, embedded: bool, members: list[Process], token: str) -> str:
+def _banner(nats_url: str, embedded: bool, members: list[Process], token: str | None) -> str:
     where = "embedded nats-server" if embedded else "NATS_URL"
     lines = ["", "Accord is running. Ctrl-C stops everything."]
     gateway, services = members[-1], members[:-1]
@@ -211,15 +211,20 @@ def _banner(nats_url: str, embedded: bool, members: list[Process], token: str) -
     lines += [f"  {s.name:<{width}} 127.0.0.1:{s.port}  {', '.join(s.services)}" for s in services]
     request = (
         '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
-        '"quantity": 2, "unit_price": {"currency_code": "USD", "units": 4, '
-        '"nanos": 500000000}}], "payment_token": "tok_visa"}'
+        '"quantity": 2}], "payment_token": "tok_visa"}'
     )
     scopes = " ".join(f"--scope {scope}" for scope in EXAMPLE_SCOPES)
+    if token is None:  # production mode: tokens come from the configured issuer
+        lines += ["", "Production mode: export TOKEN=<a token from your issuer>"]
+    else:
+        lines += [
+            "",
+            f"A development token for {EXAMPLE_SUBJECT} ({', '.join(EXAMPLE_SCOPES)}), "
+            "valid 12 hours;",
+            f"make another with `.venv/bin/accord token --sub {EXAMPLE_SUBJECT} {scopes}`:",
+            f"  export TOKEN={token}",
+        ]
     lines += [
-        "",
-        f"A development token for {EXAMPLE_SUBJECT} ({', '.join(EXAMPLE_SCOPES)}), valid 12 hours;",
-        f"make another with `.venv/bin/accord token --sub {EXAMPLE_SUBJECT} {scopes}`:",
-        f"  export TOKEN={token}",
         "",
         "Place an order through the gateway:",
         f"  .venv/bin/grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{request}' \\",
@@ -268,8 +273,9 @@ async def _until_signal_or_crash_loop(supervised: list[Supervised]) -> int:
 async def _run() -> int:
     settings = CommonSettings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    # Keys first: the gateway signs principals with them and services check them.
-    devkeys.ensure_dev_keys(settings.home)
+    if settings.development:
+        # Keys first: the gateway signs principals with them and services check them.
+        devkeys.ensure_dev_keys(settings.home)
     url_file = settings.home / NATS_URL_FILE
     nats: Supervised | None = None
     members: list[Process] = []
@@ -290,7 +296,7 @@ async def _run() -> int:
         await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
         members.append(await _start_gateway(members, gateway, settings.home))
         await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)
-        token = _example_token(settings.home)
+        token = _example_token(settings.home) if settings.development else None
         print(_banner(nats_url, nats is not None, members, token), flush=True)
         everyone = [m.supervised for m in members] + ([nats] if nats else [])
         return await _until_signal_or_crash_loop(everyone)

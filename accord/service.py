@@ -7,20 +7,23 @@
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
 import nats
+from joserfc.errors import JoseError
 from nats.aio.client import Client as NatsClient
 
 from accord.auth import AuthSettings
 from accord.enforcement import ContractEnforcement
 from accord.grpc_server import GrpcServer, Registrar, mutual_tls, start_grpc_server
+from accord.identity import read_public_key
 from accord.nats_auth import connect_as, service_seed, tls_context
 from accord.nats_health import NatsHealth
-from accord.settings import ServiceSettings
+from accord.settings import ConfigurationError, ServiceSettings
 
 log = logging.getLogger("accord.service")
 
@@ -130,7 +133,23 @@ def _credentials(settings: ServiceSettings) -> grpc.ServerCredentials | None:
     return mutual_tls(cert, key, client_ca)
 
 
+def check_keys(settings: ServiceSettings) -> None:
+    """In production, the gateway's public key must be configured and readable at start, not
+    found missing at the first call. ConfigurationError says what is wrong."""
+    if settings.development:
+        return  # the gateway creates the development key; services read it on first use
+    path = settings.principal_public_key_file  # ConfigurationError when not configured
+    try:
+        read_public_key(path)
+    except (OSError, ValueError, JoseError) as error:
+        raise ConfigurationError(
+            f"cannot read the gateway's public key from ACCORD_IDENTITY_PUBLIC_KEY_FILE "
+            f"{path}: {error}"
+        ) from error
+
+
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
+    check_keys(settings)
     health = NatsHealth(name)
     nc = await connect_service(settings, name, health)
     try:
@@ -163,4 +182,8 @@ async def _serve_until_signalled(name: str, settings: S, build: Build[S]) -> Non
 
 def run_service_forever(name: str, settings: S, build: Build[S]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(_serve_until_signalled(name, settings, build))
+    try:
+        asyncio.run(_serve_until_signalled(name, settings, build))
+    except ConfigurationError as error:
+        log.error("%s refuses to start: %s", name, error)
+        sys.exit(2)

@@ -1,7 +1,14 @@
 """Settings every Accord process shares, read from the environment once per process.
 
 Each process subclasses `ServiceSettings` with its own env prefix (ACCORD_ORDERS_PORT, ...);
-the NATS address and the state folder are common to all (NATS_URL, ACCORD_HOME).
+the NATS address, the state folder and the mode are common to all (NATS_URL, ACCORD_HOME,
+ACCORD_MODE).
+
+The mode decides where keys come from. In production, the default, a process uses only the
+keys and credentials it is given, and one that lacks them refuses to start with a
+`ConfigurationError` that names the variable to set: it never creates a key, and never
+falls back on a development key it happens to find under ACCORD_HOME. In development
+(`make run`, the tests) missing ones are created under ACCORD_HOME (accord.devkeys).
 """
 
 from pathlib import Path
@@ -15,6 +22,18 @@ NATS_URL_FILE = "nats.url"
 # Where a process runs. Development (`make run`, the tests) may create its own keys and
 # credentials under ACCORD_HOME; production, the default, only uses what it is given.
 Mode = Literal["development", "production"]
+
+
+class ConfigurationError(RuntimeError):
+    """A process cannot start as configured; the message says what to set."""
+
+
+def production_needs(variable: str, what: str) -> ConfigurationError:
+    """The refusal of a production process that lacks a key or credential."""
+    return ConfigurationError(
+        f"production mode: {what}; set {variable} (only ACCORD_MODE=development creates "
+        "development keys, under ACCORD_HOME)"
+    )
 
 
 class CommonSettings(BaseSettings):
@@ -169,6 +188,19 @@ class ServiceSettings(CommonSettings):
 
     @property
     def principal_public_key_file(self) -> Path:
+        """The gateway's public key: configured, or in development the one under home."""
         from accord.devkeys import principal_public_key_path
 
-        return self.identity_public_key_file or principal_public_key_path(self.home)
+        if self.identity_public_key_file is not None:
+            return self.identity_public_key_file
+        if self.development:
+            return principal_public_key_path(self.home)
+        raise production_needs(
+            "ACCORD_IDENTITY_PUBLIC_KEY_FILE",
+            "a service checks every caller with the gateway's public key",
+        )
+
+    @property
+    def gateway_api_key_variable(self) -> str:
+        """The environment variable of this service's own API key."""
+        return f"{self.model_config.get('env_prefix', '')}GATEWAY_API_KEY"

@@ -1,5 +1,6 @@
 """What every benchmark shares: a fresh nats-server, medians, CPU time, the machine."""
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -30,6 +31,13 @@ async def fresh_nats_server(
             yield server
         finally:
             await server.stop()
+
+
+async def drain(stream: asyncio.StreamReader) -> None:
+    """Keep reading a platform's output, so that no process ever blocks on a full pipe (the
+    gateway writes an access-log line per call)."""
+    while await stream.read(65536):
+        pass
 
 
 def process_cpu_seconds(pid: int) -> float:

@@ -28,7 +28,7 @@ from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord import devkeys
 from accord.call_metadata import channel_with_metadata
-from bench._common import machine, median, percentile
+from bench._common import drain, machine, median, percentile
 
 RESULTS = Path("bench/results/cascade.json")
 SCOPES = ("orders:read", "orders:write")
@@ -64,11 +64,10 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
 
 
 def _order(customer: str) -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=2)
     return v2.PlaceOrderRequest(
         request_id=uuid.uuid4().hex,
         customer_id=customer,
-        lines=[v2.OrderLine(sku="TEA-1", quantity=1, unit_price=price)],
+        lines=[v2.OrderLine(sku="TEA-1", quantity=1)],  # at the catalogue's price
         payment_token="tok_visa",
     )
 
@@ -96,6 +95,8 @@ async def bench(rate: float, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="accord-cascade-") as tmp:
         home = Path(tmp)
         platform, address = await _start_platform(home)
+        assert platform.stdout is not None
+        draining = asyncio.create_task(drain(platform.stdout))
         try:
             customer = "bench-customer"
             token = devkeys.mint_token(customer, SCOPES, home=home)
@@ -116,6 +117,7 @@ async def bench(rate: float, seconds: float) -> dict[str, Any]:
         finally:
             platform.send_signal(signal.SIGTERM)
             await platform.wait()
+            await draining
     p50, p99 = percentile(cascade, 0.5), percentile(cascade, 0.99)
     base_p50 = percentile(baseline, 0.5)
     return {

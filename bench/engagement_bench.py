@@ -59,7 +59,7 @@ from nats.aio.msg import Msg
 from accord import devkeys
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
-from bench._common import machine, percentile
+from bench._common import drain, machine, percentile
 from services.devices import claims
 from services.marketing.settings import MarketingSettings
 
@@ -67,6 +67,7 @@ T = TypeVar("T")
 RESULTS = Path("bench/results/engagement.json")
 SERVICES_DIR = Path("services")
 OUTBOX = "acme.notifications.v1.email.outbox"
+VERIFICATION = "acme.notifications.v1.email.verification"
 IN_APP = "acme.notifications.v1.inapp.>"
 PRICE_CHANGED = "acme.pricing.v1.price.changed"
 ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
@@ -121,12 +122,6 @@ async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, 
     raise RuntimeError("accord run ended before it was ready")
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    """Keep reading the platform's output, so that no process ever blocks on a full pipe."""
-    while await stream.read(65536):
-        pass
-
-
 class Arrivals:
     """One core NATS subscription; `expect(key)` is a future set to the perf_counter time
     at which the first message whose payload has that key (and passes `accept`) arrived."""
@@ -152,6 +147,28 @@ class Arrivals:
         waiting = self._waiting.get(self._key_of(payload))
         if waiting is not None and not waiting[0].done() and waiting[1](payload):
             waiting[0].set_result(arrived)
+
+
+class Codes:
+    """Verification codes as the email outbox gets them, by customer: what the shopper reads
+    in the mail to prove their address."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+
+    async def subscribe(self, nc: NatsClient) -> None:
+        await nc.subscribe(VERIFICATION, cb=self._arrived)
+
+    def expect(self, customer: str) -> asyncio.Future[str]:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting[customer] = future
+        return future
+
+    async def _arrived(self, msg: Msg) -> None:
+        payload = json.loads(msg.data)
+        waiting = self._waiting.get(str(payload.get("customerId")))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(str(payload["code"]))
 
 
 @dataclass
@@ -197,17 +214,26 @@ class Marketing(Scenario):
 
     name = "marketing"
 
-    def __init__(self, gateway: Gateway, outbox: Arrivals) -> None:
+    def __init__(self, gateway: Gateway, outbox: Arrivals, codes: Codes) -> None:
         self._gateway = gateway
         self._marketing = mk_grpc.MarketingServiceStub(gateway.channel)
         self._notifications = notes_grpc.NotificationServiceStub(gateway.channel)
         self._outbox = outbox
+        self._codes = codes
 
     async def prepare(self) -> str:
         customer = _fresh("shopper")
         metadata = self._gateway.as_(customer, SHOPPER)
+        code = self._codes.expect(customer)
         await self._notifications.SetPreferences(
             notes.SetPreferencesRequest(customer_id=customer, email=f"{customer}@example.com"),
+            metadata=metadata,
+            timeout=CALL_TIMEOUT_S,
+        )
+        await self._notifications.VerifyEmail(
+            notes.VerifyEmailRequest(
+                customer_id=customer, code=await asyncio.wait_for(code, CALL_TIMEOUT_S)
+            ),
             metadata=metadata,
             timeout=CALL_TIMEOUT_S,
         )
@@ -481,7 +507,7 @@ async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
         home = Path(tmp)
         platform, address, nats_url = await _start_platform(home)
         assert platform.stdout is not None
-        drain = asyncio.create_task(_drain(platform.stdout))
+        draining = asyncio.create_task(drain(platform.stdout))
         try:
             # The developer's identity (development only): the bench reports as thermostats
             # and reads what consumers settled.
@@ -496,7 +522,7 @@ async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
         finally:
             platform.send_signal(signal.SIGTERM)
             await platform.wait()
-            await drain
+            await draining
 
 
 def _figures(name: str, measured: Measured, base_p50: float) -> dict[str, Any]:
@@ -522,11 +548,13 @@ async def bench(rate: float, seconds: float) -> dict[str, Any]:
         in_app = Arrivals(lambda payload: str(payload.get("customerId")))
         changed = Arrivals(lambda payload: str(payload.get("routeId")))
         await outbox.subscribe(nc, OUTBOX)
+        codes = Codes()
+        await codes.subscribe(nc)
         await in_app.subscribe(nc, IN_APP)
         await changed.subscribe(nc, PRICE_CHANGED)
         pricing = Pricing(gateway, changed)
         scenarios: list[Scenario] = [
-            Marketing(gateway, outbox),
+            Marketing(gateway, outbox, codes),
             Support(gateway, in_app),
             pricing,
             Devices(gateway, nc, in_app),

@@ -228,6 +228,13 @@ class Shop:
                     inventory_pb.SetStockRequest(sku=SKU, available=STOCK), timeout=10
                 )
             )
+            # Orders are priced from the catalogue: the product needs its price.
+            price = inventory_pb.Money(currency_code="EUR", units=3)
+            await _retried(
+                lambda: inventory.SetPrice(
+                    inventory_pb.SetPriceRequest(sku=SKU, unit_price=price), timeout=10
+                )
+            )
         self.initial_stock = await self.stock()
 
     async def stock(self) -> int:
@@ -255,11 +262,10 @@ class Shop:
             await asyncio.gather(*calls)
 
     async def _place(self, orders: "v2_grpc.OrderServiceAsyncStub", placed: Placed) -> None:
-        price = v2.Money(currency_code="EUR", units=3, nanos=0)
         request = v2.PlaceOrderRequest(
             request_id=placed.request_id,
             customer_id=CUSTOMER,
-            lines=[v2.OrderLine(sku=SKU, quantity=1, unit_price=price)],
+            lines=[v2.OrderLine(sku=SKU, quantity=1)],  # at the catalogue's price
             payment_token="tok_visa",
         )
         reply = await _retried(lambda: orders.PlaceOrder(request, timeout=10))

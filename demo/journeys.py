@@ -21,6 +21,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from nats.aio.client import Client as NatsClient
 
+from accord.money import format_amount, to_nanos
 from demo.timeline import Timeline
 
 CUSTOMER_SCOPES = (
@@ -51,11 +52,11 @@ class Demo:
 
 
 def _order(customer: str, sku: str, quantity: int, token: str) -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=4, nanos=500_000_000)
+    # No price: orders charges the catalogue's (inventory's), whatever a client would say.
     return v2.PlaceOrderRequest(
         request_id=uuid.uuid4().hex,
         customer_id=customer,
-        lines=[v2.OrderLine(sku=sku, quantity=quantity, unit_price=price)],
+        lines=[v2.OrderLine(sku=sku, quantity=quantity)],
         payment_token=token,
     )
 
@@ -67,7 +68,9 @@ async def _purchase(
         orders = v2_grpc.OrderServiceStub(channel)
         placed = (await orders.PlaceOrder(_order(customer, sku, quantity, token))).order
         timeline.follow(placed.order_id)
-        timeline.note("gateway", f"PlaceOrder → {placed.order_id} ({quantity} x {sku})")
+        price = placed.lines[0].unit_price
+        shown = format_amount(price.currency_code, to_nanos(price, "unit_price"))
+        timeline.note("gateway", f"PlaceOrder → {placed.order_id} ({quantity} x {sku} at {shown})")
         order = placed
         async for update in orders.WatchOrder(v2.WatchOrderRequest(order_id=placed.order_id)):
             order = update.order
@@ -92,10 +95,11 @@ async def declined_purchase(demo: Demo, timeline: Timeline) -> None:
 async def out_of_stock_purchase(demo: Demo, timeline: Timeline) -> None:
     sku = f"LAST-{demo.run_id}"
     async with demo.channel("staff", *STAFF_SCOPES) as channel:
-        await stock_grpc.InventoryServiceStub(channel).SetStock(
-            stock.SetStockRequest(sku=sku, available=1)
-        )
-    timeline.note("gateway", f"SetStock {sku} = 1 (staff)")
+        catalogue = stock_grpc.InventoryServiceStub(channel)
+        await catalogue.SetStock(stock.SetStockRequest(sku=sku, available=1))
+        price = stock.Money(currency_code="USD", units=19, nanos=900_000_000)
+        await catalogue.SetPrice(stock.SetPriceRequest(sku=sku, unit_price=price))
+    timeline.note("gateway", f"SetStock {sku} = 1, SetPrice USD 19.90 (staff)")
     await _purchase(demo, timeline, demo.customer("carol"), sku, 2, "tok_visa")
 
 

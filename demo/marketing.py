@@ -9,17 +9,20 @@ within the cool-down, it asks notifications to email the top products.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 from acme.marketing.v1 import marketing_pb2 as mk
 from acme.marketing.v1 import marketing_pb2_grpc as mk_grpc
 from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
+from nats.aio.msg import Msg
 
 from demo.journeys import Demo
 from demo.timeline import Timeline
 
 Journey = Callable[[Demo, Timeline], Awaitable[None]]
+VERIFICATION = "acme.notifications.v1.email.verification"
 
 SCOPES = (
     "marketing:track",
@@ -52,6 +55,33 @@ def _session(customer: str, prefix: str) -> list[mk.TrackEventsRequest]:
         _event(customer, f"{prefix}5", mk.BROWSING_EVENT_KIND_CLICK, sku="SKU-HIKING-BOOT"),
         _event(customer, f"{prefix}6", mk.BROWSING_EVENT_KIND_VIEW, sku="SKU-HIKING-BOOT"),
     ]
+
+
+async def _prove_email(
+    demo: Demo,
+    inbox: notes_grpc.NotificationServiceAsyncStub,
+    customer: str,
+    address: str,
+    timeline: Timeline,
+) -> None:
+    """Give the address, then prove it with the code the verification email carries (read
+    here from the outbox, where a mail sender would take it to the customer's mailbox)."""
+    codes: asyncio.Queue[str] = asyncio.Queue()
+
+    async def arrived(msg: Msg) -> None:
+        payload = json.loads(msg.data)
+        if payload.get("customerId") == customer:
+            await codes.put(str(payload["code"]))
+
+    subscription = await demo.nats.subscribe(VERIFICATION, cb=arrived)
+    try:
+        await inbox.SetPreferences(notes.SetPreferencesRequest(customer_id=customer, email=address))
+        timeline.note("gateway", f"SetPreferences: email {address} (unproven: only a code goes)")
+        code = await asyncio.wait_for(codes.get(), 10)
+    finally:
+        await subscription.unsubscribe()
+    await inbox.VerifyEmail(notes.VerifyEmailRequest(customer_id=customer, code=code))
+    timeline.note("gateway", "VerifyEmail: the emailed code → the address is proven")
 
 
 def _scores(profile: mk.Profile) -> str:
@@ -90,10 +120,7 @@ async def recommendation_email(demo: Demo, timeline: Timeline) -> None:
     async with demo.channel(gina, *SCOPES) as channel:
         marketing = mk_grpc.MarketingServiceStub(channel)
         inbox = notes_grpc.NotificationServiceStub(channel)
-        await inbox.SetPreferences(
-            notes.SetPreferencesRequest(customer_id=gina, email="gina@example.com")
-        )
-        timeline.note("gateway", "SetPreferences: email gina@example.com")
+        await _prove_email(demo, inbox, gina, "gina@example.com", timeline)
         await marketing.SetConsent(
             mk.SetConsentRequest(customer_id=gina, status=mk.CONSENT_STATUS_OPTED_IN)
         )

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from accord.contracts.descriptors import load_image
+from accord.settings import ConfigurationError
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 
@@ -61,11 +62,15 @@ def print_config(settings: GatewaySettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = GatewaySettings()
-    if sys.argv[1:] == ["config"]:
-        print_config(settings)
-        return
-    asyncio.run(serve(settings))
+    try:
+        settings = GatewaySettings()
+        if sys.argv[1:] == ["config"]:
+            print_config(settings)
+            return
+        asyncio.run(serve(settings))
+    except ConfigurationError as error:
+        logging.getLogger("gateway").error("the gateway refuses to start: %s", error)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

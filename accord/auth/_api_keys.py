@@ -5,6 +5,10 @@
 The file holds no usable secret. `accord.devkeys.create_api_key` adds a key. The store notices
 when the file changes (checked at most once per `recheck` seconds), so keys can be added or
 revoked while the gateway runs.
+
+It fails closed: a file that cannot be read or parsed, whole, leaves no key valid (and the
+log says why) until it is fixed. Keeping the keys of the last good version would make a
+revocation that came with a typo revoke nothing.
 """
 
 import hmac
@@ -66,12 +70,16 @@ class ApiKeyStore:
         stamp = (status.st_mtime_ns, status.st_size)
         if stamp == self._stamp:
             return
+        self._stamp = stamp
         try:
             self._keys = _parse(json.loads(self._path.read_text()))
-            self._stamp = stamp
         except (OSError, ValueError, TypeError, KeyError) as error:
-            # Keep the keys we had: a half-edited file must not lock everyone out.
-            log.warning("cannot read API keys from %s: %s", self._path, error)
+            self._keys = {}
+            log.error(
+                "cannot read API keys from %s (%s): no API key is accepted until it is fixed",
+                self._path,
+                error,
+            )
 
 
 def _parse(document: object) -> dict[str, _StoredKey]:

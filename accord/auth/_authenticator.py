@@ -7,6 +7,7 @@ for at most `token_cache_max_seconds`, whichever is sooner; the cap bounds how l
 from the JWKS keeps working. Failures are not cached: they are cheap to re-raise and rare.
 """
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -18,6 +19,9 @@ from accord.auth._jwks import Jwks
 from accord.auth._jwt import JwtVerifier
 from accord.auth.settings import AuthSettings
 from accord.identity import Principal
+from accord.settings import ConfigurationError, production_needs
+
+log = logging.getLogger(__name__)
 
 Metadata = Sequence[tuple[str, str | bytes]]
 
@@ -54,21 +58,27 @@ class Authenticator:
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> "Authenticator":
-        """Keys from jwks_url, else jwks_file (the development JWKS, created if it is missing)."""
+        """Keys from jwks_url, else jwks_file; in development the JWKS under home, created if
+        missing. ConfigurationError when production mode has neither (accord.settings)."""
         options = {
             "min_refresh": settings.jwks_min_refresh_seconds,
             "max_age": settings.jwks_max_age_seconds,
         }
         if settings.jwks_url is not None:
             jwks = Jwks.from_url(settings.jwks_url, settings.jwks_timeout_seconds, **options)
-        else:
-            assert settings.jwks_file is not None
-            development = settings.mode == "development"
-            if development and settings.jwks_file == devkeys.dev_jwks_path(settings.home):
+        elif settings.jwks_file is not None:
+            if settings.development and settings.jwks_file == devkeys.dev_jwks_path(settings.home):
                 devkeys.ensure_dev_signing_key(settings.home)
             elif not settings.jwks_file.exists():
-                raise FileNotFoundError(f"ACCORD_GATEWAY_JWKS_FILE {settings.jwks_file} is missing")
+                raise ConfigurationError(
+                    f"ACCORD_GATEWAY_JWKS_FILE {settings.jwks_file} does not exist"
+                )
             jwks = Jwks.from_file(settings.jwks_file, **options)
+        else:
+            raise production_needs(
+                "ACCORD_GATEWAY_JWKS_URL or ACCORD_GATEWAY_JWKS_FILE",
+                "the gateway checks tokens with the issuer's public keys",
+            )
         verifier = JwtVerifier(
             jwks,
             settings.issuer,
@@ -78,10 +88,14 @@ class Authenticator:
             token_types=settings.token_types,
             max_lifetime=settings.max_lifetime_seconds,
         )
-        assert settings.api_keys_file is not None
+        api_keys = None
+        if settings.api_keys_file is not None:
+            api_keys = ApiKeyStore(settings.api_keys_file)
+        else:
+            log.warning("no ACCORD_GATEWAY_API_KEYS_FILE: API keys are not accepted")
         return cls(
             verifier,
-            ApiKeyStore(settings.api_keys_file),
+            api_keys,
             cache_size=settings.token_cache_size,
             cache_max_seconds=settings.token_cache_max_seconds,
             max_token_bytes=settings.max_token_bytes,

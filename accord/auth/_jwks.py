@@ -5,6 +5,12 @@ reloaded then, but at most once per `min_refresh` seconds: a stream of tokens wi
 must not turn the gateway into a JWKS fetcher. The set is also reloaded when older than
 `max_age`, so a withdrawn key stops working. Loads run in a worker thread (file or HTTP), so the
 event loop never blocks, and one load serves every call waiting for it.
+
+A load that fails keeps nothing (fail closed, and the log says why): a file that cannot be
+read or parsed, or a document that is not a JWKS, leaves no key trusted until a load
+succeeds, so a key withdrawn in the same edit as a typo is withdrawn. Only an issuer URL
+that cannot be reached keeps the set it served, and only while that set is younger than
+`max_age`: an outage of the issuer does not lock every caller out at once.
 """
 
 import asyncio
@@ -55,7 +61,10 @@ class Jwks:
     @classmethod
     def from_file(cls, path: Path, **options: Any) -> "Jwks":
         async def load() -> Any:
-            return json.loads(await asyncio.to_thread(path.read_bytes))
+            try:
+                return json.loads(await asyncio.to_thread(path.read_bytes))
+            except OSError as error:  # a file that cannot be read is not "unreachable"
+                raise ValueError(f"cannot read {path}: {error}") from error
 
         return cls(load, str(path), **options)
 
@@ -98,9 +107,18 @@ class Jwks:
                     self._install(await self._load())
                     self._loaded_at = now
                     self.loads += 1
-                except (OSError, ValueError, TypeError, KeyError, JoseError) as error:
-                    # Keep serving with the keys we had; the next attempt waits min_refresh.
-                    log.warning("cannot load the JWKS from %s: %s", self.source, error)
+                except OSError as error:
+                    # The issuer cannot be reached: keep a set that is not stale yet.
+                    log.error("cannot reach the JWKS at %s: %s", self.source, error)
+                    if self._loaded_at is not None and now - self._loaded_at >= self._max_age:
+                        self._forget()
+                except (ValueError, TypeError, KeyError, JoseError) as error:
+                    log.error(
+                        "cannot load the JWKS from %s (%s): no token is accepted until it is fixed",
+                        self.source,
+                        error,
+                    )
+                    self._forget()
                 finally:
                     self._attempts += 1  # callers that queued behind this load use its result
         if self._loaded_at is None:
@@ -109,6 +127,9 @@ class Jwks:
                 KEYS_UNAVAILABLE,
                 "the gateway cannot check tokens right now; try again later",
             )
+
+    def _forget(self) -> None:
+        self._keys, self._unnamed, self._loaded_at = {}, [], None
 
     def _install(self, document: Any) -> None:
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):

@@ -1,7 +1,12 @@
 """AuthSettings: where keys come from and what a token must say, from ACCORD_GATEWAY_* variables.
 
-With nothing set, the gateway accepts the development tokens `accord token` mints: the JWKS,
-the API keys and the principal signing key all default to files under ACCORD_HOME.
+In development (ACCORD_MODE=development: `make run`, the tests) the JWKS, the API keys and
+the principal signing key default to files under ACCORD_HOME, created when missing, and the
+gateway accepts the development tokens `accord token` mints. In production (the default)
+nothing defaults: the gateway refuses to start without the issuer's keys
+(ACCORD_GATEWAY_JWKS_URL or _JWKS_FILE) and its principal signing key, accepts no API key
+without ACCORD_GATEWAY_API_KEYS_FILE, and never creates or trusts a development key it was
+not pointed at.
 """
 
 import ipaddress
@@ -43,14 +48,13 @@ class AuthSettings(BaseSettings):
     mode: Mode = Field(
         default="production",
         validation_alias=AliasChoices("ACCORD_MODE", "mode"),
-        description="development: the development keys under home are created when missing; "
-        "production: only keys that exist (configured) are used.",
+        description="development: keys default to files under home, created when missing.",
     )
     jwks_url: str | None = Field(
         default=None, description="Where the issuer publishes its JWKS; wins over jwks_file."
     )
     jwks_file: Path | None = Field(
-        default=None, description="A JWKS on disk; default: the development JWKS in ACCORD_HOME."
+        default=None, description="A JWKS on disk; in development, default: the one in home."
     )
     issuer: str = Field(default=devkeys.DEV_ISSUER, min_length=1, description="Required `iss`.")
     audience: str = Field(
@@ -76,10 +80,10 @@ class AuthSettings(BaseSettings):
     )
     jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="JWKS fetch timeout.")
     api_keys_file: Path | None = Field(
-        default=None, description="Hashed API keys; default ACCORD_HOME/api_keys.json."
+        default=None, description="Hashed API keys; in development, default: in home."
     )
     principal_signing_key_file: Path | None = Field(
-        default=None, description="Ed25519 private JWK for principal headers; default in home."
+        default=None, description="Ed25519 private JWK for principal headers; dev: in home."
     )
     principal_ttl_seconds: int = Field(
         default=60, ge=10, le=3600, description="Lifetime of a principal header."
@@ -121,8 +125,14 @@ class AuthSettings(BaseSettings):
             return value
         raise ValueError("jwks_url must be https (plain http only on loopback)")
 
+    @property
+    def development(self) -> bool:
+        return self.mode == "development"
+
     @model_validator(mode="after")
     def _defaults_under_home(self) -> "AuthSettings":
+        if not self.development:
+            return self  # production uses only what it is given
         if self.jwks_file is None:
             self.jwks_file = devkeys.dev_jwks_path(self.home)
         if self.api_keys_file is None:

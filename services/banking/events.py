@@ -14,7 +14,7 @@ from acme_events.banking.messages.json import (
     TransferStatusChangedPayload,
 )
 
-from services.banking.money import units_and_nanos
+from accord.money import split
 from services.banking.records import Status, TransferRecord
 
 
@@ -29,7 +29,7 @@ class TransferEvents:
     async def status_changed(self, transfer: TransferRecord) -> None:
         if transfer.status is Status.PENDING or transfer.decision is None:
             return  # nothing decided yet: nothing to announce
-        units, nanos = units_and_nanos(transfer.amount)
+        units, nanos = split(transfer.amount)
         previous = transfer.previous_status
         payload = TransferStatusChangedPayload(
             transfer_id=transfer.transfer_id,

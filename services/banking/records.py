@@ -8,13 +8,10 @@ from enum import StrEnum
 
 from acme.banking.v1 import banking_pb2 as pb
 from google.protobuf import timestamp_pb2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.banking.money import from_nanos
-
-# How many applied postings an account remembers, to apply each posting leg once even when
-# an interrupted call is retried. A retry arrives long before this many later postings.
-APPLIED_MEMORY = 256
+from accord.exactly_once import StepRecord
+from accord.money import to_money
 
 
 class Status(StrEnum):
@@ -34,7 +31,10 @@ class Rule(StrEnum):
     REVIEW_REJECTED = "REVIEW_REJECTED"
 
 
-class AccountRecord(BaseModel):
+class AccountRecord(StepRecord):
+    """`account.<accountId>`; `pending` names the posting legs applied whose ledger record
+    may not be written yet (accord.exactly_once)."""
+
     account_id: str
     customer_id: str
     currency: str
@@ -43,7 +43,9 @@ class AccountRecord(BaseModel):
     created_at: datetime
     # An account outside the bank (where deposits come from): its balance may go negative.
     external: bool = False
-    applied: list[str] = []  # the posting legs applied, newest last
+    # Before every leg had a durable record, an account remembered its last 256 legs here.
+    # Read, never written: a leg it names was applied (see ledger.py).
+    applied: list[str] = Field(default_factory=list)
 
     @property
     def available(self) -> int:
@@ -116,9 +118,9 @@ def account_pb(account: AccountRecord) -> pb.Account:
         account_id=account.account_id,
         customer_id=account.customer_id,
         currency_code=account.currency,
-        balance=from_nanos(account.currency, account.balance),
-        held=from_nanos(account.currency, account.held),
-        available=from_nanos(account.currency, account.available),
+        balance=to_money(pb.Money, account.currency, account.balance, "account.balance"),
+        held=to_money(pb.Money, account.currency, account.held, "account.held"),
+        available=to_money(pb.Money, account.currency, account.available, "account.available"),
         create_time=_timestamp(account.created_at),
     )
 
@@ -132,7 +134,7 @@ def transfer_pb(transfer: TransferRecord) -> pb.Transfer:
         customer_id=transfer.customer_id,
         from_account_id=transfer.from_account_id,
         to_account_id=transfer.to_account_id,
-        amount=from_nanos(transfer.currency, transfer.amount),
+        amount=to_money(pb.Money, transfer.currency, transfer.amount, "transfer.amount"),
         status=pb.TransferStatus.Value(f"TRANSFER_STATUS_{transfer.status.value}"),
         rule=pb.ScreeningRule.Value(f"SCREENING_RULE_{decision.rule.value}")
         if decision
@@ -148,7 +150,7 @@ def entry_pb(entry: EntryRecord) -> pb.Entry:
         entry_id=entry.entry_id,
         account_id=entry.account_id,
         posting_id=entry.posting_id,
-        amount=from_nanos(entry.currency, entry.amount),
+        amount=to_money(pb.Money, entry.currency, entry.amount, "entry.amount"),
         counterparty_account_id=entry.counterparty_account_id,
         post_time=_timestamp_ns(entry.posted_ns),
     )

@@ -20,7 +20,7 @@ same in every currency; a real bank would scale them per currency.
 
 from dataclasses import dataclass
 
-from services.banking.money import NANOS_PER_UNIT
+from accord.money import NANOS_PER_UNIT
 from services.banking.records import Decision, OutgoingRecord, Rule, Status
 
 MAX_RECENT_TRANSFERS = 5

@@ -5,6 +5,7 @@ from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
 from accord.identity import Principal
+from accord.money import MAX_UNITS, overflow, split, to_nanos
 from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import (
     RpcError,
@@ -17,7 +18,6 @@ from services.banking import validation
 from services.banking.access import Access, Context, is_admin, may_see, not_found
 from services.banking.deposits import Deposits
 from services.banking.ledger import AccountNotFound, Ledger
-from services.banking.money import to_nanos
 from services.banking.records import AccountRecord, account_pb, entry_pb, transfer_pb
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
 
@@ -95,10 +95,11 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise invalid_argument(
                 [field_violation(field, f"must name a customer account in {account.currency}")]
             )
+        amount = to_nanos(request.amount, "amount")
+        if split(account.balance + amount)[0] > MAX_UNITS:
+            raise overflow("amount")  # the balance would no longer fit Money
         try:
-            credited, posting_id = await self._deposits.deposit(
-                request, account, to_nanos(request.amount)
-            )
+            credited, posting_id = await self._deposits.deposit(request, account, amount)
         except RequestConflict:
             raise _request_reused(request.request_id) from None
         return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
@@ -112,22 +113,22 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         source = await self._account(request.from_account_id, None)
         if source.external or source.customer_id != caller.subject:
             raise not_found("account", request.from_account_id)
-        target = await self._account(request.to_account_id, None)
-        if target.external:
-            raise not_found("account", request.to_account_id)
         if request.amount.currency_code != source.currency:
             raise invalid_argument(
                 [field_violation("amount.currency_code", f"must be {source.currency}")]
             )
-        if target.currency != source.currency:
-            raise RpcError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"account {target.account_id} is in {target.currency}, not {source.currency}",
-                error_info("CURRENCY_MISMATCH", to_account_id=target.account_id),
-            )
+        # The destination is usually someone else's: one that does not exist, the bank's
+        # own books and an account in another currency get the same answer, so that no
+        # answer tells whether an account exists in another currency, or in which.
+        try:
+            target = await self._ledger.get(request.to_account_id)
+        except AccountNotFound:
+            raise not_found("account", request.to_account_id) from None
+        if target.external or target.currency != source.currency:
+            raise not_found("account", request.to_account_id)
         try:
             transfer = await self._transfers.request(
-                caller.subject, request, source.currency, to_nanos(request.amount)
+                caller.subject, request, source.currency, to_nanos(request.amount, "amount")
             )
         except RequestConflict:
             raise _request_reused(request.request_id) from None

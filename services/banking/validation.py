@@ -5,8 +5,8 @@ import re
 from acme.banking.v1 import banking_pb2 as pb
 from google.rpc import error_details_pb2
 
+from accord.money import NANOS_PER_UNIT
 from accord.rpc_status import field_violation
-from services.banking.money import NANOS_PER_UNIT
 
 # Ids become parts of key-value keys and subjects: letters, digits, '-' and '_' only.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -15,16 +15,21 @@ from services.inventory import handlers
 from services.inventory.reservations import Reservations
 from services.inventory.servicer import ADMIN_SCOPE, InventoryServiceV1
 from services.inventory.settings import InventorySettings
-from services.inventory.stock import Catalogue
+from services.inventory.stock import Catalogue, UnitPrice
 
 NAME = "inventory"
 Settings = InventorySettings
 SERVICES = (pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,)
 BUCKET = "inventory"
 
-# The reference catalogue, added at start when missing (a restart keeps what was sold).
+# The reference catalogue, added at start when missing (a restart keeps what was sold and
+# the prices staff set): units and the price of one unit, in US dollars.
 # POSTER-LTD is a limited edition of one: the unit two customers race for.
-SEED = {"TEA-1": 1000, "MUG-2": 200, "POSTER-LTD": 1}
+SEED = {
+    "TEA-1": (1000, UnitPrice("USD", 4_500_000_000)),
+    "MUG-2": (200, UnitPrice("USD", 12_000_000_000)),
+    "POSTER-LTD": (1, UnitPrice("USD", 49_000_000_000)),
+}
 
 log = logging.getLogger("services.inventory")
 
@@ -36,9 +41,10 @@ async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
     await provision_at_start(settings, [events.contract])
     kv = await nc.jetstream().key_value(BUCKET)
     catalogue = Catalogue(kv)
-    for sku, units in SEED.items():
+    for sku, (units, price) in SEED.items():
         if await catalogue.seed(sku, units):
             log.info("catalogue: added %s with %d units", sku, units)
+        await catalogue.set_price(sku, price, only_if_unpriced=True)
     handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
     await events.start()
     servicer = InventoryServiceV1(catalogue, Access(ADMIN_SCOPE))

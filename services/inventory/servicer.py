@@ -1,9 +1,12 @@
 """acme.inventory.v1.InventoryService: where an inventory call is served."""
 
+import re
+
 import grpc
 from acme.inventory.v1 import inventory_pb2 as pb
 from acme.inventory.v1 import inventory_pb2_grpc as pb_grpc
 
+from accord import money
 from accord.access import Access
 from accord.rpc_status import (
     RpcError,
@@ -12,11 +15,16 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
-from services.inventory.stock import SKU, Catalogue
+from accord.validation import Violations
+from services.inventory.stock import SKU, Catalogue, UnitPrice
 
 Context = grpc.aio.ServicerContext[object, object]
 ADMIN_SCOPE = "inventory:admin"
 MAX_AVAILABLE = 1_000_000
+MAX_SKUS_PRICED = 100  # an order's lines at most
+# A unit price of at most a million: times an order's quantities it stays far inside Money.
+MAX_PRICE_UNITS = 1_000_000
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
@@ -29,11 +37,7 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         _check_sku(request.sku)
         available = await self._catalogue.available(request.sku)
         if available is None:
-            raise RpcError(
-                grpc.StatusCode.NOT_FOUND,
-                f"{request.sku} is not in the catalogue",
-                error_info("SKU_NOT_FOUND", sku=request.sku),
-            )
+            raise _not_in_catalogue(request.sku)
         return pb.GetStockResponse(stock=pb.Stock(sku=request.sku, available=available))
 
     @answers_rpc_errors
@@ -54,9 +58,72 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         await self._catalogue.set(request.sku, request.available)
         return pb.SetStockResponse(stock=pb.Stock(sku=request.sku, available=request.available))
 
+    @answers_rpc_errors
+    async def GetPrices(
+        self, request: pb.GetPricesRequest, context: Context
+    ) -> pb.GetPricesResponse:
+        if not 1 <= len(request.skus) <= MAX_SKUS_PRICED:
+            raise invalid_argument(
+                [field_violation("skus", f"must name 1 to {MAX_SKUS_PRICED} products")]
+            )
+        for index, sku in enumerate(request.skus):
+            _check_sku(sku, f"skus[{index}]")
+        prices = await self._catalogue.prices(list(request.skus))
+        return pb.GetPricesResponse(prices=[_price_pb(sku, price) for sku, price in prices.items()])
 
-def _check_sku(sku: str) -> None:
+    @answers_rpc_errors
+    async def SetPrice(self, request: pb.SetPriceRequest, context: Context) -> pb.SetPriceResponse:
+        if not self._access.is_admin(self._access.caller(context)):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"setting prices needs {ADMIN_SCOPE}",
+                error_info("SCOPE_REQUIRED", scope=ADMIN_SCOPE),
+            )
+        _check_sku(request.sku)
+        violations = _price_violations(request.unit_price)
+        if violations:
+            raise invalid_argument(violations)
+        price = UnitPrice(
+            request.unit_price.currency_code, money.to_nanos(request.unit_price, "unit_price")
+        )
+        if not await self._catalogue.set_price(request.sku, price):
+            raise _not_in_catalogue(request.sku)
+        return pb.SetPriceResponse(price=_price_pb(request.sku, price))
+
+
+def _check_sku(sku: str, field: str = "sku") -> None:
     if not SKU.fullmatch(sku):
         raise invalid_argument(
-            [field_violation("sku", "must be 1 to 64 letters, digits, '-' or '_'")]
+            [field_violation(field, "must be 1 to 64 letters, digits, '-' or '_'")]
         )
+
+
+def _not_in_catalogue(sku: str) -> RpcError:
+    return RpcError(
+        grpc.StatusCode.NOT_FOUND,
+        f"{sku} is not in the catalogue",
+        error_info("SKU_NOT_FOUND", sku=sku),
+    )
+
+
+def _price_violations(price: pb.Money) -> Violations:
+    violations = []
+    if not _CURRENCY.fullmatch(price.currency_code):
+        violations.append(
+            field_violation("unit_price.currency_code", "must be a three-letter ISO 4217 code")
+        )
+    if not (0 <= price.units <= MAX_PRICE_UNITS and 0 <= price.nanos < money.NANOS_PER_UNIT) or (
+        price.units == 0 and price.nanos == 0
+    ):
+        violations.append(
+            field_violation(
+                "unit_price",
+                f"must be positive, at most {MAX_PRICE_UNITS:,} units; nanos 0 to 999,999,999",
+            )
+        )
+    return violations
+
+
+def _price_pb(sku: str, price: UnitPrice) -> pb.Price:
+    unit_price = money.to_money(pb.Money, price.currency, price.nanos, "unit_price")
+    return pb.Price(sku=sku, unit_price=unit_price)

@@ -1,7 +1,9 @@
 """The catalogue in the `inventory` key-value bucket: one key per product, `sku.<SKU>`.
 
-Each value is JSON: `available` (units free to reserve) and `applied`, the ids of the last
-changes made to it (`<orderId>:reserve`, `<orderId>:release`). A change is a
+Each value is JSON: `available` (units free to reserve), `price` (the price of one unit:
+`currency` and whole `nanos`; absent until staff set one, and a product without a price
+cannot be ordered) and `applied`, the ids of the last changes made to it
+(`<orderId>:reserve`, `<orderId>:release`). A change is a
 compare-and-set on the revision read, retried on conflict, and is skipped when its id is in
 `applied`: so a handler that crashed half-way and runs again never takes or gives back a
 unit twice. `applied` keeps the newest 1,000 ids; a redelivery comes within seconds to
@@ -20,18 +22,33 @@ APPLIED_KEPT = 1000
 SKU = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+@dataclass(frozen=True)
+class UnitPrice:
+    currency: str
+    nanos: int
+
+
 @dataclass
 class Product:
     available: int
     applied: list[str] = field(default_factory=list)
+    price: UnitPrice | None = None
 
     def encode(self) -> bytes:
-        return json.dumps({"available": self.available, "applied": self.applied}).encode()
+        record: dict[str, object] = {"available": self.available, "applied": self.applied}
+        if self.price is not None:
+            record["price"] = {"currency": self.price.currency, "nanos": self.price.nanos}
+        return json.dumps(record).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> "Product":
         data = json.loads(raw)
-        return cls(int(data["available"]), list(data.get("applied", [])))
+        price = data.get("price")
+        return cls(
+            int(data["available"]),
+            list(data.get("applied", [])),
+            UnitPrice(str(price["currency"]), int(price["nanos"])) if price else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,29 @@ class Catalogue:
         except KeyWrongLastSequenceError:
             return False
         return True
+
+    async def prices(self, skus: list[str]) -> dict[str, UnitPrice]:
+        """The price of each of these products that the catalogue sells."""
+        found: dict[str, UnitPrice] = {}
+        for sku in dict.fromkeys(skus):
+            product = await self._read(sku)
+            if product is not None and product[0].price is not None:
+                found[sku] = product[0].price
+        return found
+
+    async def set_price(self, sku: str, price: UnitPrice, only_if_unpriced: bool = False) -> bool:
+        """Set a product's price; False when it is not in the catalogue (or, with
+        `only_if_unpriced`, already has a price: a restart keeps what staff set)."""
+        while True:
+            found = await self._read(sku)
+            if found is None:
+                return False
+            product, revision = found
+            if product.price == price or (only_if_unpriced and product.price is not None):
+                return product.price == price
+            product.price = price
+            if await self._write(sku, product, revision):
+                return True
 
     async def set(self, sku: str, available: int) -> None:
         while True:

@@ -31,8 +31,9 @@ class TicketResolved(Exception):
 
 
 def notice_id(ticket_id: str) -> str:
-    # One notice per ticket: the ticket id is the idempotency key at notifications.
-    return f"support.{ticket_id}"
+    # One notice per ticket: the ticket id is the idempotency key at notifications, in
+    # monitor's own namespace of notification ids.
+    return f"monitor.{ticket_id}"
 
 
 class Support:

@@ -14,7 +14,10 @@ from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.notifications import handlers
 from services.notifications.access import ADMIN_SCOPE, CustomerAccess
+from services.notifications.customers import BUCKET as CUSTOMERS_BUCKET
 from services.notifications.customers import CustomerSettings
+from services.notifications.destinations import Destinations
+from services.notifications.email_addresses import EmailAddresses
 from services.notifications.inapp import InApp
 from services.notifications.routing import Router
 from services.notifications.sending import Sending
@@ -67,12 +70,16 @@ async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     customers = await CustomerSettings.open(js)
     inapp = InApp(events)
     client = http_client(settings.webhook_timeout_seconds)
-    sender = WebhookSender(customers, client)
-    router = Router(events, store, customers, inapp)
+    destinations = Destinations(settings.webhook_allowed_networks)
+    sender = WebhookSender(customers, client, destinations, settings.webhook_timeout_seconds)
+    addresses = EmailAddresses(await js.key_value(CUSTOMERS_BUCKET), events)
+    router = Router(events, store, customers, inapp, addresses)
     handlers.register(events, store, router, sender)
     await events.start()
     access = CustomerAccess(ADMIN_SCOPE)
-    servicer = NotificationServiceV1(store, customers, inapp, js, access, Sending(store, router))
+    servicer = NotificationServiceV1(
+        store, customers, inapp, js, access, Sending(store, router), destinations, addresses
+    )
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_NotificationServiceServicer_to_server(servicer, server)

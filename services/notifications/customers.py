@@ -1,9 +1,14 @@
-"""What customers chose, in the `notifications_settings` bucket: where email goes, and their
-webhooks.
+"""What customers chose, in the `notifications_settings` bucket: their webhooks. (Where email
+goes is in the same bucket: email_addresses.py.)
 
-Keys: `preferences.<customer_id>` (a Preferences message) and
-`webhook.<customer_id>.<webhook_id>` (a StoredWebhook: the Webhook and its secret). The
+Keys: `webhook.<customer_id>.<webhook_id>` (a StoredWebhook: the Webhook and its secret) and
+`webhooks.<customer_id>` (the ids of the customer's webhooks, which the limit counts). The
 secret is kept in clear because signing needs it; only RegisterWebhook ever returns it.
+
+The limit is exact under concurrent registrations: a webhook takes its place in
+`webhooks.<customer_id>` by compare-and-set before it is stored, and gives it back after
+it is purged. A registration interrupted between the two keeps its place; registering the
+same URL again (the same webhook id) completes it.
 """
 
 import json
@@ -14,7 +19,9 @@ from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+from pydantic import BaseModel
 
+from accord import kvjson
 from accord.kv import keys_matching
 
 BUCKET = "notifications_settings"
@@ -50,6 +57,12 @@ class StoredWebhook:
         return cls(webhook, record["secret"])
 
 
+class WebhookIndex(BaseModel):
+    """`webhooks.<customer_id>`: the ids of the customer's webhooks."""
+
+    ids: list[str] = []
+
+
 class CustomerSettings:
     def __init__(self, kv: KeyValue) -> None:
         self._kv = kv
@@ -57,19 +70,6 @@ class CustomerSettings:
     @classmethod
     async def open(cls, js: JetStreamContext) -> "CustomerSettings":
         return cls(await js.key_value(BUCKET))
-
-    async def preferences(self, customer_id: str) -> pb.Preferences:
-        try:
-            entry = await self._kv.get(f"preferences.{customer_id}")
-        except KeyNotFoundError:
-            return pb.Preferences(customer_id=customer_id)
-        return pb.Preferences.FromString(entry.value or b"")
-
-    async def set_preferences(self, preferences: pb.Preferences) -> None:
-        # Last writer wins: the request replaces the whole record, so no merge can go wrong.
-        await self._kv.put(
-            f"preferences.{preferences.customer_id}", preferences.SerializeToString()
-        )
 
     async def put_webhook(self, stored: StoredWebhook) -> None:
         hook = stored.webhook
@@ -82,14 +82,47 @@ class CustomerSettings:
             return None
         return StoredWebhook.decode(entry.value or b"")
 
+    async def claim_webhook_place(self, customer_id: str, webhook_id: str, limit: int) -> bool:
+        """Count the webhook among the customer's (it may be already); False when the
+        customer has `limit` others."""
+        key = f"webhooks.{customer_id}"
+        legacy: list[str] = []
+        if await kvjson.read(self._kv, key, WebhookIndex) is None:
+            # Webhooks registered before the index existed count too.
+            legacy = sorted(
+                k.rsplit(".", 1)[1]
+                for k in await keys_matching(self._kv, f"webhook.{customer_id}.*")
+            )
+        granted = False
+
+        def add(index: WebhookIndex | None) -> WebhookIndex | None:
+            nonlocal granted
+            ids = index.ids if index is not None else legacy
+            granted = webhook_id in ids or len(ids) < limit
+            if not granted or (index is not None and webhook_id in ids):
+                return index
+            return WebhookIndex(ids=sorted({*ids, webhook_id}))
+
+        await kvjson.change(self._kv, key, WebhookIndex, add)
+        return granted
+
     async def delete_webhook(self, customer_id: str, webhook_id: str) -> bool:
         """Forget the webhook and its secret; False when there was none. Purged, not just
         marked deleted: the secret must not stay in the bucket's history."""
         key = f"webhook.{customer_id}.{webhook_id}"
-        if await self.webhook(customer_id, webhook_id) is None:
-            return False
-        await self._kv.purge(key)
-        return True
+        existed = await self.webhook(customer_id, webhook_id) is not None
+        if existed:
+            await self._kv.purge(key)
+
+        def remove(index: WebhookIndex | None) -> WebhookIndex | None:
+            if index is None or webhook_id not in index.ids:
+                return index
+            return WebhookIndex(ids=[i for i in index.ids if i != webhook_id])
+
+        # Also the place of a registration that was interrupted before its webhook was stored.
+        before = await kvjson.read(self._kv, f"webhooks.{customer_id}", WebhookIndex)
+        await kvjson.change(self._kv, f"webhooks.{customer_id}", WebhookIndex, remove)
+        return existed or (before is not None and webhook_id in before[0].ids)
 
     async def webhooks(self, customer_id: str) -> list[StoredWebhook]:
         found = []

@@ -1,7 +1,8 @@
 """Routing: each notification is made once, then handed to every channel of its customer.
 
 - in-app, always: appended to the customer's subject in the NOTIFICATIONS stream;
-- email, when the customer's preferences hold an address: rendered into the outbox;
+- email, when the customer gave an address and proved it (email_addresses.py): rendered into
+  the outbox;
 - webhooks: one delivery message per registered endpoint, into the delivery work queue.
 
 A notification names the channels it is meant for (`channels`; empty means all three, as for
@@ -23,6 +24,7 @@ from acme_events.notifications import Application
 from acme_events.notifications.messages.json import EmailPayload, WebhookDeliveryPayload
 
 from services.notifications.customers import CustomerSettings
+from services.notifications.email_addresses import EmailAddresses
 from services.notifications.inapp import InApp
 from services.notifications.payloads import to_json_model
 from services.notifications.signing import delivery_id
@@ -40,10 +42,12 @@ class Router:
         store: NotificationStore,
         customers: CustomerSettings,
         inapp: InApp,
+        addresses: EmailAddresses,
     ) -> None:
         self._events = events
         self._store = store
         self._customers = customers
+        self._addresses = addresses
         self._inapp = inapp
 
     async def route(self, notification: pb.Notification) -> Sequence[pb.Channel.ValueType]:
@@ -66,13 +70,13 @@ class Router:
         return delivered
 
     async def _email(self, notification: pb.Notification) -> bool:
-        preferences = await self._customers.preferences(notification.customer_id)
-        if not preferences.email:
-            return False
+        address = await self._addresses.verified_email(notification.customer_id)
+        if address is None:
+            return False  # none, or not proven yet: nothing goes to an unproven address
         email = EmailPayload(
             notification_id=notification.notification_id,
             customer_id=notification.customer_id,
-            to=preferences.email,
+            to=address,
             subject=notification.title,
             body=f"{notification.body}\n\n-- Acme. You get this email because you asked us to "
             "write to this address; change it in your notification preferences.",

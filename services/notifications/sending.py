@@ -1,9 +1,15 @@
 """SendNotification: a notification another service asks for, made once per caller-chosen id.
 
-Marketing's recommendation emails, support's notices and device suggestions come this way,
+Marketing's recommendation emails, monitor's notices and device suggestions come this way,
 over gRPC through the gateway (scope `notifications:send`). The caller's `notification_id` is
 the idempotency key: a retry after a timeout or a redelivered event sends nothing twice, and
 the same id with other content is refused rather than silently answered with the first.
+
+Ids are namespaced per caller: a service calling as `svc-<name>` may use only ids that begin
+with `<name>.`. Otherwise one service could claim an id another will use (`monitor.<ticket>`)
+and that service's own send would then be refused as a reuse. The namespace is letters,
+digits and '-' only: ids are stored under key-safe forms that turn '.', ':' and '_' into
+'_', and without '_' in a namespace no two namespaces share a key-safe form either.
 """
 
 import re
@@ -13,12 +19,15 @@ import grpc
 from acme.notifications.v1 import notifications_pb2 as pb
 from google.protobuf import timestamp_pb2
 
+from accord.devkeys import SERVICE_SUBJECT_PREFIX
+from accord.identity import Principal
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
 from accord.validation import Violations, id_violations
 from services.notifications.routing import ALL_CHANNELS, Router
 from services.notifications.store import NotificationStore
 
 _NOTIFICATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_EVENT_TYPE = 200
@@ -69,8 +78,17 @@ class Sending:
         self._store = store
         self._router = router
 
-    async def send(self, request: pb.SendNotificationRequest) -> pb.SendNotificationResponse:
+    async def send(
+        self, request: pb.SendNotificationRequest, caller: Principal
+    ) -> pb.SendNotificationResponse:
+        namespace = namespace_of(caller)
         violations = violations_of(request)
+        if not violations and not request.notification_id.startswith(f"{namespace}."):
+            violations.append(
+                field_violation(
+                    "notification_id", f"must begin with '{namespace}.', the caller's namespace"
+                )
+            )
         if violations:
             raise invalid_argument(violations)
         notification = await self._store.get(request.notification_id)
@@ -86,6 +104,19 @@ class Sending:
         # way, and answers the channels it took.
         delivered = await self._router.route(notification)
         return pb.SendNotificationResponse(notification=notification, delivered_channels=delivered)
+
+
+def namespace_of(caller: Principal) -> str:
+    """The ids a caller may use begin with this and a '.'; PERMISSION_DENIED for a caller
+    that is not a service (the contract: services call SendNotification as themselves)."""
+    name = caller.subject.removeprefix(SERVICE_SUBJECT_PREFIX)
+    if not caller.subject.startswith(SERVICE_SUBJECT_PREFIX) or not _NAMESPACE.fullmatch(name):
+        raise RpcError(
+            grpc.StatusCode.PERMISSION_DENIED,
+            "SendNotification is for services calling as svc-<name> (letters, digits, '-')",
+            error_info("NOT_A_SERVICE"),
+        )
+    return name
 
 
 def _notification_of(request: pb.SendNotificationRequest) -> pb.Notification:

@@ -8,6 +8,7 @@ import httpx
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
 from nats.js import JetStreamContext
 
 from accord.budget import CallerBudget
@@ -24,6 +25,8 @@ from accord.validation import id_violations
 from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
+from services.notifications.destinations import Destinations, RefusedDestination, UnresolvedHost
+from services.notifications.email_addresses import EmailAddresses
 from services.notifications.inapp import InApp
 from services.notifications.sending import Sending
 from services.notifications.store import NotificationStore
@@ -47,8 +50,12 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         js: JetStreamContext,
         access: CustomerAccess,
         sending: Sending,
+        destinations: Destinations,
+        addresses: EmailAddresses,
     ) -> None:
+        self._addresses = addresses
         self._sending = sending
+        self._destinations = destinations
         self._store = store
         self._customers = customers
         self._inapp = inapp
@@ -101,9 +108,16 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                     )
                 ]
             )
-        preferences = pb.Preferences(customer_id=request.customer_id, email=request.email)
-        await self._customers.set_preferences(preferences)
+        preferences = await self._addresses.set(request.customer_id, request.email)
         return pb.SetPreferencesResponse(preferences=preferences)
+
+    @answers_rpc_errors
+    async def VerifyEmail(
+        self, request: pb.VerifyEmailRequest, context: Context
+    ) -> pb.VerifyEmailResponse:
+        self._access.customer(context, request.customer_id)
+        preferences = await self._addresses.verify(request.customer_id, request.code)
+        return pb.VerifyEmailResponse(preferences=preferences)
 
     @answers_rpc_errors
     async def RegisterWebhook(
@@ -113,11 +127,11 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         problem = _url_problem(request.url)
         if problem:
             raise invalid_argument([field_violation("url", problem)])
+        await self._check_destination(httpx.URL(request.url))
         webhook_id = signing.webhook_id(request.customer_id, request.url)
-        existing = {
-            s.webhook.webhook_id for s in await self._customers.webhooks(request.customer_id)
-        }
-        if webhook_id not in existing and len(existing) >= MAX_WEBHOOKS:
+        if not await self._customers.claim_webhook_place(
+            request.customer_id, webhook_id, MAX_WEBHOOKS
+        ):
             raise RpcError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"a customer has at most {MAX_WEBHOOKS} webhooks: delete one first",
@@ -135,6 +149,31 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         await self._customers.put_webhook(StoredWebhook(webhook, secret))
         return pb.RegisterWebhookResponse(webhook=webhook, secret=secret)
 
+    async def _check_destination(self, url: httpx.URL) -> None:
+        """Refuse a URL whose host is, or now resolves to, an address webhooks may not reach
+        (destinations.py); deliveries check again, on what it resolves to then."""
+        try:
+            await self._destinations.resolve(
+                url.host, url.port or (443 if url.scheme == "https" else 80)
+            )
+        except RefusedDestination as refused:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"url: {refused}",
+                error_details_pb2.BadRequest(
+                    field_violations=[field_violation("url", str(refused))]
+                ),
+                error_info(
+                    "WEBHOOK_ADDRESS_REFUSED", address=str(refused.address), kind=refused.kind
+                ),
+            ) from None
+        except UnresolvedHost:
+            raise RpcError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"url: the host {url.host} does not resolve; register it once it does",
+                error_info("WEBHOOK_HOST_UNRESOLVED", host=url.host),
+            ) from None
+
     @answers_rpc_errors
     async def ListWebhooks(
         self, request: pb.ListWebhooksRequest, context: Context
@@ -147,7 +186,7 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
-        return await self._sending.send(request)
+        return await self._sending.send(request, self._access.caller(context))
 
     @answers_rpc_errors
     async def DeleteWebhook(

@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import SettingsConfigDict
 
 from accord.settings import ServiceSettings
@@ -17,8 +17,16 @@ class NotificationsSettings(ServiceSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="How long one webhook POST may take before it counts as failed; keep it "
-        "under the delivery consumer's ackWait (30 s).",
+        description="The overall deadline of one webhook delivery attempt (resolving the "
+        "host, connecting, sending, the answer's headers): past it, the attempt failed. Keep "
+        "it under the delivery consumer's ackWait (30 s).",
+    )
+    webhook_allowed_networks: tuple[IPvAnyNetwork, ...] = Field(
+        default=(),
+        description="Networks webhooks may reach although they are not public internet "
+        "addresses (loopback, private, link-local, ...), as a JSON list of CIDRs such as "
+        "'[\"127.0.0.2/32\"]'. Empty by default: public addresses only. Tests and "
+        "development open the addresses of their own receivers.",
     )
     webhook_retry_delays: tuple[float, ...] | None = Field(
         default=None,

@@ -14,9 +14,10 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import Contract, EventSettings
+from accord.gateway_client import GatewayClient
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
-from services.orders import handlers
+from services.orders import catalogue, handlers
 from services.orders.access import ADMIN_SCOPE
 from services.orders.events import OrderEvents
 from services.orders.operations import OrderOperations
@@ -53,7 +54,9 @@ async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
     order_events = OrderEvents(events)
     handlers.register(events, handlers.OrderFollower(store, order_events))
     await events.start()
-    operations = OrderOperations(store, order_events)
+    gateway = GatewayClient.open(settings, NAME, scopes=catalogue.SCOPES)
+    prices = catalogue.InventoryCatalogue(gateway.channel, settings.catalogue_timeout_seconds)
+    operations = OrderOperations(store, order_events, prices)
     v1_name, v2_name = SERVICES
     servicer_v1 = OrderServiceV1(operations, _access(settings, v1_name))
     servicer_v2 = OrderServiceV2(operations, _access(settings, v2_name))
@@ -63,5 +66,6 @@ async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
             lambda server: v2_grpc.add_OrderServiceServicer_to_server(servicer_v2, server),
         ],
         services=SERVICES,
-        on_stop=[events.stop],
+        # Stopped in reverse: consumers first, then the channel to the catalogue.
+        on_stop=[gateway.close, events.stop],
     )

@@ -18,7 +18,7 @@ from acme_events.orders.messages.json import (
     OrderStatusChangedPayload,
 )
 
-from services.orders.money import NANOS_PER_CENT, to_nanos
+from accord.money import to_cents, to_nanos
 
 _CANCELLATION_REASON = {
     v2.CANCELLATION_REASON_CUSTOMER_REQUEST: CancellationReason.CUSTOMER_REQUEST,
@@ -37,7 +37,7 @@ _STATUS = {
 
 
 def _cents(money: v2.Money) -> int:
-    return to_nanos(money) // NANOS_PER_CENT
+    return to_cents(to_nanos(money, "unit_price"))
 
 
 class OrderEvents:

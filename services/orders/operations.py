@@ -15,6 +15,7 @@ from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, error_info
 from services.orders.access import may_see
+from services.orders.catalogue import Catalogue, priced_lines
 from services.orders.events import OrderEvents
 from services.orders.store import (
     InvalidTransition,
@@ -42,15 +43,22 @@ def not_found(order_id: str) -> RpcError:
 
 
 class OrderOperations:
-    def __init__(self, store: OrderStore, events: OrderEvents) -> None:
+    def __init__(self, store: OrderStore, events: OrderEvents, catalogue: Catalogue) -> None:
         self._store = store
         self._events = events
+        self._catalogue = catalogue
         # Each open WatchOrder holds a subscription on NATS: a budget per caller.
         self._watches = CallerBudget("WatchOrder calls")
 
-    async def place(self, request: v2.PlaceOrderRequest) -> v2.Order:
+    async def place(self, request: v2.PlaceOrderRequest, currency: str | None = None) -> v2.Order:
+        """Place the order at the catalogue's prices (in `currency`, when the API version
+        knows only one), or return the one this request placed before."""
         try:
-            order, _created = await self._store.place(request, now())
+            # A retry returns the first order as it was priced, whatever the catalogue says now.
+            order = await self._store.claimed(request)
+            if order is None:
+                lines = await priced_lines(self._catalogue, request, currency)
+                order, _created = await self._store.place(request, lines, now())
         except RequestConflict as conflict:
             raise RpcError(
                 grpc.StatusCode.ALREADY_EXISTS,

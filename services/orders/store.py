@@ -22,8 +22,8 @@ from nats.js.kv import KeyValue
 
 from accord.follow import follow
 from accord.kv import page_after
+from accord.money import to_money, to_nanos
 from services.orders.ids import new_order_id
-from services.orders.money import from_nanos, to_nanos
 
 BUCKET = "orders"
 FINAL_STATUSES = frozenset({orders_pb2.ORDER_STATUS_SHIPPED, orders_pb2.ORDER_STATUS_CANCELLED})
@@ -61,17 +61,34 @@ class OrderStore:
     def __init__(self, kv: KeyValue) -> None:
         self._kv = kv
 
+    async def claimed(self, request: orders_pb2.PlaceOrderRequest) -> orders_pb2.Order | None:
+        """The order this request created before, if it did (RequestConflict when its id was
+        used with other content)."""
+        request_key = f"request.{request.customer_id}.{request.request_id}"
+        try:
+            await self._kv.get(request_key)
+        except KeyNotFoundError:
+            return None
+        return await self._order_of_claim(request, request_key)
+
     async def place(
-        self, request: orders_pb2.PlaceOrderRequest, now: timestamp_pb2.Timestamp
+        self,
+        request: orders_pb2.PlaceOrderRequest,
+        lines: list[orders_pb2.OrderLine],
+        now: timestamp_pb2.Timestamp,
     ) -> tuple[orders_pb2.Order, bool]:
-        """Create the order, or return the one this request created before (and False)."""
-        currency = request.lines[0].unit_price.currency_code
-        total = sum(line.quantity * to_nanos(line.unit_price) for line in request.lines)
+        """Create the order of `lines` (the request's, priced by the catalogue), or return
+        the one this request created before (and False)."""
+        currency = lines[0].unit_price.currency_code
+        total = sum(
+            line.quantity * to_nanos(line.unit_price, f"lines[{index}].unit_price")
+            for index, line in enumerate(lines)
+        )
         order = orders_pb2.Order(
             order_id=new_order_id(),
             customer_id=request.customer_id,
-            lines=request.lines,
-            total=from_nanos(currency, total),
+            lines=lines,
+            total=to_money(orders_pb2.Money, currency, total, "lines"),
             status=orders_pb2.ORDER_STATUS_PENDING,
             history=[orders_pb2.StatusChange(status=orders_pb2.ORDER_STATUS_PENDING, time=now)],
             create_time=now,

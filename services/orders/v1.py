@@ -11,10 +11,10 @@ from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 
+from accord import money
 from accord.access import Access
 from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
 from accord.validation import Violations, id_violations
-from services.orders.money import from_cents, to_cents
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
     cancel_order_violations,
@@ -23,6 +23,7 @@ from services.orders.validation import (
 )
 
 Context = grpc.aio.ServicerContext[object, object]
+V1_CURRENCY = "USD"  # version 1 had one currency and never said which
 
 _STATUS_IN_V1 = {
     v2.ORDER_STATUS_PENDING: v1.ORDER_STATUS_PENDING,
@@ -31,6 +32,15 @@ _STATUS_IN_V1 = {
     v2.ORDER_STATUS_SHIPPED: v1.ORDER_STATUS_SHIPPED,
     v2.ORDER_STATUS_CANCELLED: v1.ORDER_STATUS_CANCELLED,
 }
+
+
+def _cents(amount: v2.Money) -> int:
+    # Sub-cent amounts cannot be said in v1; they round toward zero to the cent.
+    return money.to_cents(money.to_nanos(amount, "unit_price"))
+
+
+def _from_cents(cents: int) -> v2.Money:
+    return money.to_money(v2.Money, V1_CURRENCY, money.from_cents(cents), "unit_price_cents")
 
 
 def to_v1(order: v2.Order) -> v1.Order:
@@ -47,11 +57,11 @@ def to_v1(order: v2.Order) -> v1.Order:
         customer_id=order.customer_id,
         lines=[
             v1.OrderLine(
-                sku=line.sku, quantity=line.quantity, unit_price_cents=to_cents(line.unit_price)
+                sku=line.sku, quantity=line.quantity, unit_price_cents=_cents(line.unit_price)
             )
             for line in order.lines
         ],
-        total_cents=to_cents(order.total),
+        total_cents=_cents(order.total),
         status=_STATUS_IN_V1.get(order.status, v1.ORDER_STATUS_UNSPECIFIED),
         cancel_reason=reason,
         create_time=order.create_time,
@@ -60,12 +70,15 @@ def to_v1(order: v2.Order) -> v1.Order:
 
 
 def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
+    # v1 cannot leave a price out: 0 cents, its default, asks for the catalogue's price.
     return v2.PlaceOrderRequest(
         request_id=request.request_id,
         customer_id=request.customer_id,
         lines=[
             v2.OrderLine(
-                sku=line.sku, quantity=line.quantity, unit_price=from_cents(line.unit_price_cents)
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=_from_cents(line.unit_price_cents) if line.unit_price_cents else None,
             )
             for line in request.lines
         ],
@@ -88,7 +101,8 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:
         _check(place_order_v1_violations(request))
-        return v1.PlaceOrderResponse(order=to_v1(await self._ops.place(to_v2(request))))
+        order = await self._ops.place(to_v2(request), currency=V1_CURRENCY)
+        return v1.PlaceOrderResponse(order=to_v1(order))
 
     @answers_rpc_errors
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:

@@ -6,9 +6,9 @@ from typing import Protocol
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v2 import orders_pb2 as v2
 
+from accord.money import NANOS_PER_CENT, NANOS_PER_UNIT
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
-from services.orders.money import NANOS_PER_CENT, NANOS_PER_UNIT, to_nanos
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A payment token is opaque: it travels in the order-placed event to payments, so it keeps
@@ -58,23 +58,24 @@ def place_order_v1_violations(request: v1.PlaceOrderRequest) -> Violations:
                 field_violation(f"lines[{index}].unit_price_cents", "must not be negative")
             )
     totals = [line.quantity * line.unit_price_cents * NANOS_PER_CENT for line in request.lines]
-    violations += _total_violations(totals)
+    violations += total_violations(totals)
     return violations + _payment_token_violations(request.payment_token)
 
 
 def place_order_v2_violations(request: v2.PlaceOrderRequest) -> Violations:
     violations = _order_violations(request.request_id, request.customer_id, len(request.lines))
-    currency = request.lines[0].unit_price.currency_code if request.lines else ""
+    # Prices are optional (the catalogue's are charged); those given share one currency.
+    given = [line.unit_price.currency_code for line in request.lines if line.HasField("unit_price")]
+    currency = given[0] if given else ""
     for index, line in enumerate(request.lines):
         violations += _line_violations(f"lines[{index}]", line)
-        violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
-    violations += _total_violations(
-        [line.quantity * to_nanos(line.unit_price) for line in request.lines]
-    )
+        if line.HasField("unit_price"):
+            violations += _price_violations(f"lines[{index}].unit_price", line.unit_price, currency)
     return violations + _payment_token_violations(request.payment_token)
 
 
-def _total_violations(line_totals: list[int]) -> Violations:
+def total_violations(line_totals: list[int]) -> Violations:
+    """The order total (the sum of `line_totals`, in nanos) must be one every version can say."""
     if 0 <= sum(line_totals) <= MAX_TOTAL_NANOS:
         return []
     cents = MAX_TOTAL_NANOS // NANOS_PER_CENT
@@ -99,7 +100,7 @@ def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations
         )
     elif price.currency_code != currency:
         violations.append(
-            field_violation(f"{prefix}.currency_code", f"must match the first line's {currency}")
+            field_violation(f"{prefix}.currency_code", f"must match the first price's {currency}")
         )
     if price.units < 0 or not 0 <= price.nanos < NANOS_PER_UNIT:
         violations.append(

@@ -9,8 +9,8 @@ from acme.pricing.v1 import pricing_pb2 as pb
 from google.protobuf import timestamp_pb2
 from pydantic import BaseModel
 
+from accord.money import to_money
 from services.pricing.demand import Fare, Recent
-from services.pricing.money import money_pb
 
 # How many booking ids a flight remembers, to count each booking once even when a call or
 # an event is retried. Retries come long before this many later bookings of one flight.
@@ -113,6 +113,10 @@ class BookingRecord(BaseModel):
         return self.unit_price * self.seats
 
 
+def _money(currency: str, nanos: int, field: str) -> pb.Money:
+    return to_money(pb.Money, currency, nanos, field)
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -133,9 +137,9 @@ def route_pb(flight: FlightRecord) -> pb.Route:
         date=flight.date,
         capacity=flight.capacity,
         booked_seats=flight.booked_seats,
-        base_fare=money_pb(flight.currency, flight.base_fare),
-        floor=money_pb(flight.currency, flight.floor),
-        ceiling=money_pb(flight.currency, flight.ceiling),
+        base_fare=_money(flight.currency, flight.base_fare, "flight.base_fare"),
+        floor=_money(flight.currency, flight.floor, "flight.floor"),
+        ceiling=_money(flight.currency, flight.ceiling, "flight.ceiling"),
     )
 
 
@@ -143,7 +147,7 @@ def price_pb(record: PriceRecord) -> pb.Price:
     return pb.Price(
         route_id=record.route_id,
         date=record.date,
-        price=money_pb(record.currency, record.price),
+        price=_money(record.currency, record.price, "price.price"),
         revision=record.revision,
         multiplier=record.multiplier,
         load_factor=record.load_factor,
@@ -159,8 +163,8 @@ def quote_pb(quote: QuoteRecord) -> pb.Quote:
         route_id=quote.route_id,
         date=quote.date,
         seats=quote.seats,
-        unit_price=money_pb(quote.currency, quote.unit_price),
-        total_price=money_pb(quote.currency, quote.total_price),
+        unit_price=_money(quote.currency, quote.unit_price, "quote.unit_price"),
+        total_price=_money(quote.currency, quote.total_price, "quote.total_price"),
         price_revision=quote.price_revision,
         create_time=_timestamp(quote.created_at),
         expire_time=_timestamp(quote.expires_at),
@@ -176,7 +180,7 @@ def booking_pb(booking: BookingRecord) -> pb.Booking:
         route_id=booking.route_id,
         date=booking.date,
         seats=booking.seats,
-        unit_price=money_pb(booking.currency, booking.unit_price),
-        total_price=money_pb(booking.currency, booking.total_price),
+        unit_price=_money(booking.currency, booking.unit_price, "booking.unit_price"),
+        total_price=_money(booking.currency, booking.total_price, "booking.total_price"),
         book_time=_timestamp(booking.booked_at),
     )

@@ -1,8 +1,8 @@
 """The demo flights, configured at start when absent (a restart changes nothing): enough
 for `make demo` and for trying GetPrice by hand. Amounts are whole euros."""
 
+from accord.money import NANOS_PER_UNIT
 from services.pricing.flights import Flights
-from services.pricing.money import NANOS_PER_UNIT
 from services.pricing.prices import Prices
 from services.pricing.records import FlightRecord, now
 

@@ -4,12 +4,12 @@ import grpc
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
+from accord.money import to_nanos
 from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
 from accord.validation import Violations
 from services.pricing import validation
 from services.pricing.access import Access, Context, not_found
 from services.pricing.flights import CapacityBelowBooked, FlightNotFound, Flights, SoldOut
-from services.pricing.money import to_nanos
 from services.pricing.prices import PriceNotFound, Prices
 from services.pricing.quotes import QuoteExpired, QuoteNotFound, Quotes, QuoteUsed, RequestConflict
 from services.pricing.records import (
@@ -60,9 +60,9 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
             date=request.date,
             currency=request.base_fare.currency_code,
             capacity=request.capacity,
-            base_fare=to_nanos(request.base_fare),
-            floor=to_nanos(request.floor),
-            ceiling=to_nanos(request.ceiling),
+            base_fare=to_nanos(request.base_fare, "base_fare"),
+            floor=to_nanos(request.floor, "floor"),
+            ceiling=to_nanos(request.ceiling, "ceiling"),
         )
         try:
             flight = await self._flights.configure(wanted)

@@ -5,9 +5,9 @@ from datetime import date
 
 from acme.pricing.v1 import pricing_pb2 as pb
 
+from accord.money import NANOS_PER_UNIT
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
-from services.pricing.money import NANOS_PER_UNIT
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -20,7 +20,9 @@ def _headers(platform: Platform, subject: str, *scopes: str) -> dict[str, str]:
 
 
 def _order(customer: str) -> dict[str, Any]:
-    line = {"sku": "TEA-1", "quantity": 1, "unit_price": {"currency_code": "EUR", "units": 3}}
+    # At the catalogue's price (inventory's), which orders checks.
+    price = {"currency_code": "USD", "units": 4, "nanos": 500_000_000}
+    line = {"sku": "TEA-1", "quantity": 1, "unit_price": price}
     return {"request_id": f"http-{customer}", "customer_id": customer, "lines": [line]}
 
 

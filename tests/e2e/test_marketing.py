@@ -22,6 +22,7 @@ from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 
 from tests.e2e.conftest import Platform, stored_events
+from tests.support.email import prove_email
 
 pytestmark = pytest.mark.e2e
 
@@ -39,15 +40,15 @@ TRACKED = "acme.marketing.v1.browsing.tracked"
 class Shopper:
     """One customer's app, through the gateway."""
 
-    def __init__(self, channel: grpc.aio.Channel, customer: str) -> None:
+    def __init__(self, channel: grpc.aio.Channel, customer: str, nats_url: str) -> None:
         self.customer = customer
         self.marketing = mk_grpc.MarketingServiceStub(channel)
         self.notifications = notes_grpc.NotificationServiceStub(channel)
+        self._nats_url = nats_url
 
     async def email(self, address: str) -> None:
-        await self.notifications.SetPreferences(
-            notes.SetPreferencesRequest(customer_id=self.customer, email=address), timeout=10
-        )
+        """Give the address and prove it with the emailed code."""
+        await prove_email(self.notifications, self._nats_url, self.customer, address)
 
     async def consent(self, status: mk.ConsentStatus.ValueType) -> None:
         await self.marketing.SetConsent(
@@ -102,7 +103,7 @@ async def shopper(platform: Platform) -> AsyncIterator[Callable[[str], Shopper]]
     def open_shopper(customer: str) -> Shopper:
         channel = platform.channel(customer, *CUSTOMER)
         channels.append(channel)
-        return Shopper(channel, customer)
+        return Shopper(channel, customer, platform.nats_url)
 
     try:
         yield open_shopper

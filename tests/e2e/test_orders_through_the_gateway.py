@@ -19,8 +19,7 @@ CUSTOMER = ("orders:read", "orders:write", "notifications:read")
 
 
 def _order(customer: str, request_id: str = "r") -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=3)
-    line = v2.OrderLine(sku="TEA-1", quantity=1, unit_price=price)
+    line = v2.OrderLine(sku="TEA-1", quantity=1)  # at the catalogue's price
     return v2.PlaceOrderRequest(request_id=request_id, customer_id=customer, lines=[line])
 
 
@@ -77,12 +76,12 @@ async def test_v1_still_answers_and_says_it_is_deprecated(platform: Platform, un
             v1.PlaceOrderRequest(
                 request_id="r",
                 customer_id=alice,
-                lines=[v1.OrderLine(sku="TEA-1", quantity=2, unit_price_cents=125)],
+                lines=[v1.OrderLine(sku="TEA-1", quantity=2, unit_price_cents=450)],
             )
         )
         placed = await call
         headers = {key: str(value) for key, value in await call.initial_metadata()}
-    assert placed.order.total_cents == 250
+    assert placed.order.total_cents == 900
     assert headers["deprecation"].startswith("@")
     assert headers["sunset"].endswith("GMT")
     assert "acme.orders.v2.OrderService" in headers["link"]

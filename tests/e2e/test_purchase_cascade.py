@@ -30,17 +30,20 @@ FINAL = {v2.ORDER_STATUS_SHIPPED, v2.ORDER_STATUS_CANCELLED}
 
 
 async def _new_sku(platform: Platform, units: int) -> str:
+    """A product staff add to the catalogue: its stock, and its price (EUR 5.00)."""
     sku = f"E2E-{uuid.uuid4().hex[:8]}"
     async with platform.channel("staff", *STAFF) as channel:
-        await stock_grpc.InventoryServiceStub(channel).SetStock(
-            stock.SetStockRequest(sku=sku, available=units)
-        )
+        catalogue = stock_grpc.InventoryServiceStub(channel)
+        await catalogue.SetStock(stock.SetStockRequest(sku=sku, available=units))
+        price = stock.Money(currency_code="EUR", units=5)
+        await catalogue.SetPrice(stock.SetPriceRequest(sku=sku, unit_price=price))
     return sku
 
 
 def _order(
     customer: str, sku: str, quantity: int, token: str, request_id: str = ""
 ) -> v2.PlaceOrderRequest:
+    # The price the customer saw: the catalogue's, which is what the order is charged.
     price = v2.Money(currency_code="EUR", units=5)
     return v2.PlaceOrderRequest(
         request_id=request_id or uuid.uuid4().hex,

@@ -18,6 +18,8 @@ from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of
 from accord.settings import ServiceSettings
 from tests.e2e.conftest import Platform, stored_events
+from tests.support.email import prove_email
+from tests.support.service_keys import key_accepted
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +31,9 @@ async def sender(platform: Platform) -> AsyncIterator[pb_grpc.NotificationServic
     settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
     client = GatewayClient.open(settings, "e2e-sender", ["notifications:send"])
     try:
-        yield pb_grpc.NotificationServiceStub(client.channel)
+        stub = pb_grpc.NotificationServiceStub(client.channel)
+        await key_accepted(stub)
+        yield stub
     finally:
         await client.close()
 
@@ -50,7 +54,7 @@ async def test_a_service_sends_once_per_id_and_the_customer_sees_it(
     platform: Platform, sender: pb_grpc.NotificationServiceAsyncStub, unique: str
 ) -> None:
     customer = f"c-{unique}"
-    request = _request(customer, f"devices.{unique}", pb.CHANNEL_IN_APP)
+    request = _request(customer, f"e2e-sender.{unique}", pb.CHANNEL_IN_APP)
     first = await sender.SendNotification(request, timeout=10, wait_for_ready=True)
     again = await sender.SendNotification(request, timeout=10)
     assert list(first.delivered_channels) == [pb.CHANNEL_IN_APP]
@@ -67,7 +71,7 @@ async def test_a_service_sends_once_per_id_and_the_customer_sees_it(
 async def test_the_same_id_with_other_content_is_refused(
     sender: pb_grpc.NotificationServiceAsyncStub, unique: str
 ) -> None:
-    request = _request(f"c-{unique}", f"reuse.{unique}", pb.CHANNEL_IN_APP)
+    request = _request(f"c-{unique}", f"e2e-sender.reuse.{unique}", pb.CHANNEL_IN_APP)
     await sender.SendNotification(request, timeout=10, wait_for_ready=True)
     request.title = "something else"
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -83,14 +87,15 @@ async def test_email_goes_out_only_to_a_customer_with_an_address(
 ) -> None:
     without, with_address = f"n-{unique}", f"e-{unique}"
     async with platform.channel(with_address, "notifications:write") as channel:
-        await pb_grpc.NotificationServiceStub(channel).SetPreferences(
-            pb.SetPreferencesRequest(customer_id=with_address, email="e@example.com"), timeout=10
-        )
+        stub = pb_grpc.NotificationServiceStub(channel)
+        await prove_email(stub, platform.nats_url, with_address, "e@example.com")
     none = await sender.SendNotification(
-        _request(without, f"mail.{without}", pb.CHANNEL_EMAIL), timeout=10, wait_for_ready=True
+        _request(without, f"e2e-sender.{without}", pb.CHANNEL_EMAIL),
+        timeout=10,
+        wait_for_ready=True,
     )
     sent = await sender.SendNotification(
-        _request(with_address, f"mail.{with_address}", pb.CHANNEL_EMAIL), timeout=10
+        _request(with_address, f"e2e-sender.{with_address}", pb.CHANNEL_EMAIL), timeout=10
     )
     assert list(none.delivered_channels) == []
     assert list(sent.delivered_channels) == [pb.CHANNEL_EMAIL]

@@ -24,12 +24,15 @@ from nats.aio.client import Client as NatsClient
 
 from accord import devkeys
 from accord.budget import DEFAULT_PER_CALLER
+from accord.nats_cluster import free_ports
 from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.rpc_status import details_of
 from accord.service import RunningService, start_service
+from services.inventory import app as inventory_app
 from services.notifications import app as notifications_app
 from services.orders import app as orders_app
+from tests.support.catalogue import catalogue_gateway
 from tests.support.principals import channel_as
 
 pytestmark = pytest.mark.integration
@@ -57,12 +60,17 @@ async def services(
 ) -> AsyncIterator[tuple[Path, dict[str, RunningService]]]:
     home = tmp_path_factory.mktemp("bounded-home")
     devkeys.ensure_dev_keys(home)
+    # Orders prices its orders from inventory's catalogue, through a gateway.
+    gateway_address = f"127.0.0.1:{free_ports(1)[0]}"
     running: dict[str, RunningService] = {}
     try:
-        for app in (orders_app, notifications_app):
-            settings = app.Settings(port=0, nats_url=server.address, home=home)
+        for app in (orders_app, inventory_app, notifications_app):
+            settings = app.Settings(
+                port=0, nats_url=server.address, home=home, gateway_address=gateway_address
+            )
             running[app.NAME] = await start_service(app.NAME, settings, app.build)
-        yield home, running
+        async with catalogue_gateway(home, running["inventory"], gateway_address):
+            yield home, running
     finally:
         for service in reversed(running.values()):
             await service.stop()
@@ -87,12 +95,11 @@ async def as_customer(
 
 
 async def place(orders: Any, customer: str, request_id: str) -> v2.Order:
-    price = v2.Money(currency_code="EUR", units=4, nanos=500_000_000)
     reply = await orders.PlaceOrder(
         v2.PlaceOrderRequest(
             request_id=request_id,
             customer_id=customer,
-            lines=[v2.OrderLine(sku="TEA-1", quantity=1, unit_price=price)],
+            lines=[v2.OrderLine(sku="TEA-1", quantity=1)],  # at the catalogue's price
         )
     )
     order: v2.Order = reply.order

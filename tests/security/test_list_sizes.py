@@ -43,7 +43,9 @@ def refused_field(error: grpc.aio.AioRpcError) -> list[str]:
 async def customer(platform: Platform) -> str:  # noqa: F811
     """A customer with STORED in-app notifications, sent as a service would send them."""
     customer = "many-notes"
-    async with platform.channel("list-sizes-sender", "notifications:send") as channel:
+    # A service (`svc-<name>`): SendNotification takes only services, each in its own
+    # namespace of ids (`list-sizes.`).
+    async with platform.channel("svc-list-sizes", "notifications:send") as channel:
         sender = pb_grpc.NotificationServiceStub(channel)
         for n in range(STORED):
             await sender.SendNotification(

@@ -30,12 +30,15 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
-from services.inventory import app as inventory_app
+from gateway.server import Gateway
 from services.payments import app as payments_app
 from services.shipping import app as shipping_app
 from tests.integration.orders.conftest import (  # noqa: F401  (pytest fixtures, re-exported)
     accord_home,
+    catalogue_gateway,
+    gateway_address,
     gateway_key,
+    inventory_service,
     orders_service,
 )
 from tests.support.principals import channel_as
@@ -94,6 +97,7 @@ async def _start_cascade(
     home: Path,
     key: OKPKey,
     orders: RunningService,
+    inventory: RunningService,
     apps: Sequence[Any],
 ) -> AsyncIterator[Cascade]:
     running: list[RunningService] = []
@@ -102,10 +106,13 @@ async def _start_cascade(
         for app in apps:
             settings = app.Settings(port=0, nats_url=nats_server.url, home=home)
             running.append(await start_service(app.NAME, settings, app.build))
-        addresses = {"orders": f"127.0.0.1:{orders.port}"}
+        addresses = {
+            "orders": f"127.0.0.1:{orders.port}",
+            "inventory": f"127.0.0.1:{inventory.port}",
+        }
         addresses |= {service.name: f"127.0.0.1:{service.port}" for service in running}
         # A service left out answers nowhere: its stub's calls fail UNAVAILABLE.
-        for name in ("payments", "inventory", "shipping"):
+        for name in ("payments", "shipping"):
             addresses.setdefault(name, "127.0.0.1:1")
         yield Cascade(addresses, key)
     finally:
@@ -119,11 +126,13 @@ async def cascade(
     accord_home: Path,  # noqa: F811
     gateway_key: OKPKey,  # noqa: F811
     orders_service: RunningService,  # noqa: F811  (its start creates the streams we read)
+    inventory_service: RunningService,  # noqa: F811  (the session's: it owns the catalogue)
+    catalogue_gateway: Gateway,  # noqa: F811  (orders prices through it)
 ) -> AsyncIterator[Cascade]:
     """Orders, payments, inventory and shipping: the whole cascade."""
-    apps = (payments_app, inventory_app, shipping_app)
+    apps = (payments_app, shipping_app)
     async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, apps
+        nats_server, accord_home, gateway_key, orders_service, inventory_service, apps
     ):
         yield running
 
@@ -134,11 +143,13 @@ async def cascade_without_shipping(
     accord_home: Path,  # noqa: F811
     gateway_key: OKPKey,  # noqa: F811
     orders_service: RunningService,  # noqa: F811
+    inventory_service: RunningService,  # noqa: F811
+    catalogue_gateway: Gateway,  # noqa: F811
 ) -> AsyncIterator[Cascade]:
     """The cascade stopping at RESERVED: nothing schedules shipments while it runs."""
-    apps = (payments_app, inventory_app)
+    apps = (payments_app,)
     async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, apps
+        nats_server, accord_home, gateway_key, orders_service, inventory_service, apps
     ):
         yield running
 
@@ -151,23 +162,26 @@ def order_request(
     lines: Sequence[tuple[str, int]],
     token: str = "tok_visa",
     request_id: str = "r-1",
-    unit_cents: int = 450,
-    currency: str = "EUR",
 ) -> v2.PlaceOrderRequest:
-    price = v2.Money(
-        currency_code=currency, units=unit_cents // 100, nanos=unit_cents % 100 * 10_000_000
-    )
+    """An order of (sku, units) lines, at the catalogue's prices."""
     return v2.PlaceOrderRequest(
         request_id=request_id,
         customer_id=customer,
-        lines=[v2.OrderLine(sku=sku, quantity=units, unit_price=price) for sku, units in lines],
+        lines=[v2.OrderLine(sku=sku, quantity=units) for sku, units in lines],
         payment_token=token,
     )
 
 
-async def set_stock(cascade: Cascade, sku: str, available: int) -> None:
+async def set_stock(
+    cascade: Cascade, sku: str, available: int, unit_cents: int = 450, currency: str = "EUR"
+) -> None:
+    """Put the product in the catalogue (staff): its stock and its price."""
+    price = inventory_pb.Money(
+        currency_code=currency, units=unit_cents // 100, nanos=unit_cents % 100 * 10_000_000
+    )
     async with cascade.as_("staff", *STAFF_SCOPES) as staff:
         await staff.inventory.SetStock(inventory_pb.SetStockRequest(sku=sku, available=available))
+        await staff.inventory.SetPrice(inventory_pb.SetPriceRequest(sku=sku, unit_price=price))
 
 
 async def stock_of(cascade: Cascade, sku: str) -> int:

@@ -90,9 +90,9 @@ async def test_a_declined_payment_cancels_the_order_and_reserves_nothing(
     cascade: Cascade, unique: str, nats_client: NatsClient, token: str, unit_cents: int, reason: str
 ) -> None:
     sku, customer = f"MUG-{unique}", f"bob-{unique}"
-    await set_stock(cascade, sku, 5)
+    await set_stock(cascade, sku, 5, unit_cents=unit_cents)
     async with cascade.as_(customer) as bob:
-        request = order_request(customer, [(sku, 2)], token=token, unit_cents=unit_cents)
+        request = order_request(customer, [(sku, 2)], token=token)
         placed = (await bob.orders.PlaceOrder(request)).order
         final = await final_order(bob, placed.order_id)
         payment = (

@@ -78,6 +78,9 @@ async def notifications(
         webhook_retry_delays=RETRY_DELAYS,
         webhook_max_attempts=MAX_ATTEMPTS,
         webhook_timeout_seconds=2.0,
+        # The receivers of these tests listen on loopback, which webhooks may not reach by
+        # default: opened here, as development would.
+        webhook_allowed_networks=("127.0.0.0/8",),
     )
     service = await start_service(notifications_app.NAME, settings, notifications_app.build)
     try:

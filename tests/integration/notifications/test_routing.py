@@ -12,10 +12,12 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import KeyNotFoundError
 
+from accord.nats_server import NatsServer
 from tests.integration.notifications.conftest import AsCustomer, eventually
 from tests.integration.notifications.publish import order_placed, order_status, transfer_status
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.test_webhooks import verify
+from tests.support.email import prove_email
 
 pytestmark = pytest.mark.integration
 
@@ -63,14 +65,17 @@ async def listed(stub: Any, customer: str, expected: int) -> list[pb.Notificatio
 
 
 async def test_a_customer_with_an_address_gets_the_rendered_email_in_the_outbox(
-    as_customer: AsCustomer, orders_events: Orders, nc: NatsClient, unique: str
+    as_customer: AsCustomer,
+    orders_events: Orders,
+    nc: NatsClient,
+    notifications_nats: NatsServer,
+    unique: str,
 ) -> None:
     customer = f"c-{unique}"
     stub = await as_customer(customer)
-    reply = await stub.SetPreferences(
-        pb.SetPreferencesRequest(customer_id=customer, email=f"{customer}@example.test")
-    )
-    assert reply.preferences.email == f"{customer}@example.test"
+    address = f"{customer}@example.test"
+    preferences = await prove_email(stub, notifications_nats.url, customer, address)
+    assert (preferences.email, preferences.email_verified) == (address, True)
     event_id = await order_placed(orders_events, customer, f"o-{unique}")
     [email] = await eventually(
         lambda: stored(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
@@ -129,13 +134,15 @@ async def test_shipped_and_cancelled_orders_are_notified_with_the_reason(
 
 
 async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
-    as_customer: AsCustomer, banking_events: Banking, nc: NatsClient, unique: str
+    as_customer: AsCustomer,
+    banking_events: Banking,
+    nc: NatsClient,
+    notifications_nats: NatsServer,
+    unique: str,
 ) -> None:
     customer = f"c-{unique}"
     stub = await as_customer(customer)
-    await stub.SetPreferences(
-        pb.SetPreferencesRequest(customer_id=customer, email=f"{customer}@example.test")
-    )
+    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
     receiver = Receiver()
     try:
         hook = await stub.RegisterWebhook(
@@ -163,13 +170,15 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
 
 
 async def test_an_event_seen_twice_notifies_once_on_every_channel(
-    as_customer: AsCustomer, orders_events: Orders, nc: NatsClient, unique: str
+    as_customer: AsCustomer,
+    orders_events: Orders,
+    nc: NatsClient,
+    notifications_nats: NatsServer,
+    unique: str,
 ) -> None:
     customer = f"c-{unique}"
     stub = await as_customer(customer)
-    await stub.SetPreferences(
-        pb.SetPreferencesRequest(customer_id=customer, email=f"{customer}@example.test")
-    )
+    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
     receiver = Receiver()
     try:
         await stub.RegisterWebhook(

@@ -1,5 +1,6 @@
 """Webhooks: signed POSTs, retried with backoff through the work queue, dead-lettered at last."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.integration
 WORK_QUEUE = "NOTIFICATIONS_WEBHOOKS"
 DURABLE = "notifications-webhook-delivery"
 DEAD_LETTERS = "acme.notifications.v1.deadletter.webhook-delivery"
+# A public address for webhooks that are only registered: nothing is ever sent to it.
+PUBLIC = "https://1.1.1.1"
 
 
 def verify(secret: str, request: Request, tolerance: int = 300) -> dict[str, object]:
@@ -152,10 +155,28 @@ async def test_registering_the_same_url_again_replaces_the_secret(
     as_customer: AsCustomer, unique: str
 ) -> None:
     customer = f"c-{unique}"
-    first = await register(as_customer, customer, "https://example.test/hooks")
-    second = await register(as_customer, customer, "https://example.test/hooks")
+    first = await register(as_customer, customer, f"{PUBLIC}/hooks")
+    second = await register(as_customer, customer, f"{PUBLIC}/hooks")
     assert first.webhook.webhook_id == second.webhook.webhook_id
     assert first.secret != second.secret
+
+
+async def test_the_cap_holds_under_concurrent_registrations(
+    as_customer: AsCustomer, unique: str
+) -> None:
+    # Counting, then storing, let 15 registrations racing each other all through.
+    customer = f"c-{unique}"
+    results = await asyncio.gather(
+        *(register(as_customer, customer, f"{PUBLIC}/race/{i}") for i in range(15)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(results) - len(refused) == 10
+    assert {r.code() for r in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+    listed = await (await as_customer(customer)).ListWebhooks(
+        pb.ListWebhooksRequest(customer_id=customer)
+    )
+    assert len(listed.webhooks) == 10
 
 
 async def test_webhooks_are_listed_without_secrets_capped_and_deleted(
@@ -163,20 +184,20 @@ async def test_webhooks_are_listed_without_secrets_capped_and_deleted(
 ) -> None:
     customer = f"c-{unique}"
     stub = await as_customer(customer)
-    urls = [f"https://example.test/hooks/{i}" for i in range(10)]
+    urls = [f"{PUBLIC}/hooks/{i}" for i in range(10)]
     ids = {(await register(as_customer, customer, url)).webhook.webhook_id for url in urls}
     listed = await stub.ListWebhooks(pb.ListWebhooksRequest(customer_id=customer))
     assert {w.webhook_id for w in listed.webhooks} == ids
     assert "whsec_" not in str(listed)
     with pytest.raises(grpc.aio.AioRpcError) as capped:
-        await register(as_customer, customer, "https://example.test/hooks/11")
+        await register(as_customer, customer, f"{PUBLIC}/hooks/11")
     assert capped.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     gone = listed.webhooks[0].webhook_id
     await stub.DeleteWebhook(pb.DeleteWebhookRequest(customer_id=customer, webhook_id=gone))
     with pytest.raises(grpc.aio.AioRpcError) as again:
         await stub.DeleteWebhook(pb.DeleteWebhookRequest(customer_id=customer, webhook_id=gone))
     assert again.value.code() == grpc.StatusCode.NOT_FOUND
-    await register(as_customer, customer, "https://example.test/hooks/11")  # room again
+    await register(as_customer, customer, f"{PUBLIC}/hooks/11")  # room again
     other = await as_customer(f"d-{unique}")
     with pytest.raises(grpc.aio.AioRpcError) as foreign:
         await other.ListWebhooks(pb.ListWebhooksRequest(customer_id=customer))

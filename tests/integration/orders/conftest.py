@@ -1,3 +1,6 @@
+"""The real orders service, with the catalogue it prices orders from: the real inventory
+service behind a real gateway, which orders calls as itself (as in `make run`)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -10,9 +13,13 @@ from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.nats_cluster import free_ports
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from gateway.server import Gateway
+from services.inventory import app as inventory_app
 from services.orders.app import NAME, Settings, build
+from tests.support.catalogue import catalogue_gateway as catalogue_gateway_at
 from tests.support.principals import channel_as, principal_key
 
 STAFF_SCOPES = ("orders:read", "orders:write", "orders:admin")
@@ -33,11 +40,19 @@ def gateway_key(accord_home: Path) -> OKPKey:
 
 
 @pytest.fixture(scope="session")
+def gateway_address() -> str:
+    """Where the catalogue's gateway listens: known before orders starts."""
+    return f"127.0.0.1:{free_ports(1)[0]}"
+
+
+@pytest.fixture(scope="session")
 async def orders_service(
-    nats_server: NatsServer, accord_home: Path, gateway_key: OKPKey
+    nats_server: NatsServer, accord_home: Path, gateway_key: OKPKey, gateway_address: str
 ) -> AsyncIterator[RunningService]:
     """The real orders service on a free port, against the session's nats-server."""
-    settings = Settings(port=0, nats_url=nats_server.url, home=accord_home)
+    settings = Settings(
+        port=0, nats_url=nats_server.url, home=accord_home, gateway_address=gateway_address
+    )
     service = await start_service(NAME, settings, build)
     try:
         yield service
@@ -45,8 +60,33 @@ async def orders_service(
         await service.stop()
 
 
+@pytest.fixture(scope="session")
+async def inventory_service(
+    nats_server: NatsServer,
+    accord_home: Path,
+    orders_service: RunningService,  # its start creates the streams inventory consumes
+) -> AsyncIterator[RunningService]:
+    """The catalogue: it sells the seeded products, and what tests add with SetStock and
+    SetPrice. Its consumers act only on payments, which run in the cascade tests alone."""
+    settings = inventory_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
+    service = await start_service(inventory_app.NAME, settings, inventory_app.build)
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest.fixture(scope="session")
+async def catalogue_gateway(
+    accord_home: Path, inventory_service: RunningService, gateway_address: str
+) -> AsyncIterator[Gateway]:
+    """The gateway orders asks the catalogue through; it routes inventory only."""
+    async with catalogue_gateway_at(accord_home, inventory_service, gateway_address) as gateway:
+        yield gateway
+
+
 @pytest.fixture
-def orders_address(orders_service: RunningService) -> str:
+def orders_address(orders_service: RunningService, catalogue_gateway: Gateway) -> str:
     return f"127.0.0.1:{orders_service.port}"
 
 

@@ -15,11 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 def _request(customer: str) -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=2)
     return v2.PlaceOrderRequest(
-        request_id="r",
-        customer_id=customer,
-        lines=[v2.OrderLine(sku="A", quantity=1, unit_price=price)],
+        request_id="r", customer_id=customer, lines=[v2.OrderLine(sku="TEA-1", quantity=1)]
     )
 
 

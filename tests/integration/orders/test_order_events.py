@@ -41,8 +41,7 @@ async def notifications_service(
 
 
 def _order(customer: str, request_id: str = "r") -> v2.PlaceOrderRequest:
-    price = v2.Money(currency_code="EUR", units=4, nanos=500_000_000)
-    line = v2.OrderLine(sku="TEA-1", quantity=2, unit_price=price)
+    line = v2.OrderLine(sku="TEA-1", quantity=2)  # at the catalogue's USD 4.50
     return v2.PlaceOrderRequest(request_id=request_id, customer_id=customer, lines=[line])
 
 
@@ -81,7 +80,7 @@ async def test_placing_an_order_publishes_order_placed_as_the_contract_says(
         "orderId": order.order_id,
         "customerId": f"c-{unique}",
         "totalCents": 900,
-        "currency": "EUR",
+        "currency": "USD",
         "lines": [{"sku": "TEA-1", "quantity": 2, "unitPriceCents": 450}],
     }
     assert msg.headers is not None
@@ -109,7 +108,7 @@ async def test_each_placed_order_is_confirmed_once(
         f"Order {first.order_id} is confirmed",
         f"Order {second.order_id} is confirmed",
     ]
-    assert "9.00 EUR" in notes[0].body
+    assert "9.00 USD" in notes[0].body
     assert notes[0].event_type == "acme.orders.v1.order.placed"
 
 

@@ -20,17 +20,68 @@ def _line(sku: str, quantity: int, units: int, nanos: int, currency: str = "EUR"
     return v2.OrderLine(sku=sku, quantity=quantity, unit_price=price)
 
 
-async def test_money_is_summed_in_units_and_nanos(
+async def test_orders_are_priced_from_the_catalogue_in_units_and_nanos(
+    orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
+) -> None:
+    # The seeded catalogue: TEA-1 at USD 4.50, MUG-2 at USD 12.00. A price the customer
+    # gives is accepted when it is the catalogue's.
+    request = v2.PlaceOrderRequest(
+        request_id="r",
+        customer_id=f"c-{unique}",
+        lines=[v2.OrderLine(sku="TEA-1", quantity=3), _line("MUG-2", 1, 12, 0, "USD")],
+    )
+    order = (await orders_v2.PlaceOrder(request)).order
+    assert order.total == v2.Money(currency_code="USD", units=25, nanos=500_000_000)
+    assert [line.unit_price for line in order.lines] == [
+        v2.Money(currency_code="USD", units=4, nanos=500_000_000),
+        v2.Money(currency_code="USD", units=12),
+    ]
+    assert [change.status for change in order.history] == [v2.ORDER_STATUS_PENDING]
+
+
+async def test_a_price_that_is_not_the_catalogues_is_refused_naming_the_right_one(
     orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
 ) -> None:
     request = v2.PlaceOrderRequest(
         request_id="r",
         customer_id=f"c-{unique}",
-        lines=[_line("TEA-1", 3, 1, 750_000_000), _line("MUG-2", 1, 12, 0)],
+        lines=[_line("TEA-1", 50, 0, 0, "USD"), _line("MUG-2", 1, 12, 0, "USD")],
     )
-    order = (await orders_v2.PlaceOrder(request)).order
-    assert order.total == v2.Money(currency_code="EUR", units=17, nanos=250_000_000)
-    assert [change.status for change in order.history] == [v2.ORDER_STATUS_PENDING]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await orders_v2.PlaceOrder(request)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    failure = error_details_pb2.PreconditionFailure()
+    assert any(detail.Unpack(failure) for detail in details_of(refused.value))
+    assert [(v.type, v.subject, v.description) for v in failure.violations] == [
+        ("PRICE", "lines[0].unit_price", "the catalogue's price of TEA-1 is USD 4.50")
+    ]
+
+
+async def test_a_product_the_catalogue_does_not_sell_is_invalid(
+    orders: v1_grpc.OrderServiceAsyncStub,
+    orders_v2: v2_grpc.OrderServiceAsyncStub,
+    unique: str,
+) -> None:
+    request = v2.PlaceOrderRequest(
+        request_id="r",
+        customer_id=f"c-{unique}",
+        lines=[v2.OrderLine(sku="TEA-1", quantity=1), v2.OrderLine(sku="NOPE", quantity=1)],
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await orders_v2.PlaceOrder(request)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad_request = error_details_pb2.BadRequest()
+    assert details_of(refused.value)[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == ["lines[1].sku"]
+    with pytest.raises(grpc.aio.AioRpcError) as in_v1:
+        await orders.PlaceOrder(
+            v1.PlaceOrderRequest(
+                request_id="r",
+                customer_id=f"c-{unique}",
+                lines=[v1.OrderLine(sku="NOPE", quantity=1, unit_price_cents=0)],
+            )
+        )
+    assert in_v1.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_both_versions_see_the_same_order(
@@ -42,11 +93,12 @@ async def test_both_versions_see_the_same_order(
         v1.PlaceOrderRequest(
             request_id="r",
             customer_id=f"c-{unique}",
-            lines=[v1.OrderLine(sku="TEA-1", quantity=2, unit_price_cents=199)],
+            lines=[v1.OrderLine(sku="TEA-1", quantity=2, unit_price_cents=0)],
         )
     )
+    assert placed.order.lines[0].unit_price_cents == 450  # the catalogue's
     seen = (await orders_v2.GetOrder(v2.GetOrderRequest(order_id=placed.order.order_id))).order
-    assert seen.total == v2.Money(currency_code="USD", units=3, nanos=980_000_000)
+    assert seen.total == v2.Money(currency_code="USD", units=9)
     cancelled = await orders_v2.CancelOrder(
         v2.CancelOrderRequest(order_id=seen.order_id, detail="too slow")
     )

@@ -16,6 +16,10 @@ def rewrite(path: Path, text: str) -> None:
     path.write_text(text)
 
 
+def read(path: Path) -> str:
+    return path.read_text()
+
+
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "api_keys.json"
@@ -82,11 +86,33 @@ async def test_keys_added_and_revoked_while_running(
         await authenticator.authenticate((("x-api-key", first),))
 
 
-async def test_a_broken_file_keeps_the_keys_already_loaded(
-    path: Path, authenticator: Authenticator, clock: Clock
+async def test_a_broken_file_leaves_no_key_valid_and_says_why(
+    path: Path, authenticator: Authenticator, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Fail closed: the old behaviour kept the last good keys, so a revocation written with a
+    # typo revoked nothing.
     key = create_api_key("alice", ["orders:read"], path=path)
     assert await authenticator.authenticate((("x-api-key", key),)) is not None
+    good = read(path)
     rewrite(path, "{ half written")
     clock.now += 2
+    with pytest.raises(AuthFailure):
+        await authenticator.authenticate((("x-api-key", key),))
+    assert "no API key is accepted until it is fixed" in caplog.text
+    assert str(path) in caplog.text
+
+    rewrite(path, good)
+    clock.now += 2
     assert await authenticator.authenticate((("x-api-key", key),)) is not None
+
+
+async def test_one_malformed_entry_refuses_the_whole_file(
+    path: Path, authenticator: Authenticator, clock: Clock
+) -> None:
+    kept = create_api_key("alice", ["orders:read"], path=path)
+    document = json.loads(read(path))
+    document["keys"].append({"id": "x", "sha256": "short", "scopes": [], "owner": "mallory"})
+    rewrite(path, json.dumps(document))
+    clock.now += 2
+    with pytest.raises(AuthFailure):
+        await authenticator.authenticate((("x-api-key", kept),))

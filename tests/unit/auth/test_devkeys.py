@@ -8,6 +8,7 @@ import pytest
 
 from accord import devkeys
 from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
+from accord.settings import ConfigurationError
 
 
 def mode(path: Path) -> int:
@@ -65,9 +66,9 @@ def test_production_creates_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("ACCORD_MODE", "production")
     settings = AuthSettings()
     assert settings.mode == "production"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConfigurationError):
         Authenticator.from_settings(settings)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConfigurationError):
         PrincipalSigner.from_settings(settings)
     assert not devkeys.dev_jwks_path(tmp_path).exists()
     assert not devkeys.principal_key_path(tmp_path).exists()
@@ -91,7 +92,7 @@ async def test_token_for_another_audience_or_issuer_is_refused(
 
 def test_configured_jwks_file_must_exist(tmp_path: Path) -> None:
     settings = AuthSettings(jwks_file=tmp_path / "nope.json")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConfigurationError, match=r"nope\.json"):
         Authenticator.from_settings(settings)
 
 

@@ -41,11 +41,11 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                  'keyValue': [{'bucket': 'banking_accounts',
                                'description': 'Each account (`account.<accountId>`: owner, '
                                               'currency, posted balance, funds held for transfers '
-                                              'under review, the postings already applied) and the '
-                                              'per-customer index '
-                                              '(`customer.<customerId>.<accountId>`). Balances '
-                                              "change only by compare-and-set on the account's "
-                                              'revision.',
+                                              'under review, the posting legs applied whose ledger '
+                                              'record may not be written yet) and the per-customer '
+                                              'index (`customer.<customerId>.<accountId>`). '
+                                              'Balances change only by compare-and-set on the '
+                                              "account's revision.",
                                'history': 16,
                                'storage': 'file',
                                'replicas': 1},
@@ -61,11 +61,15 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                'replicas': 1},
                               {'bucket': 'banking_entries',
                                'description': 'The double-entry ledger, keyed '
-                                              '`entry.<accountId>.<postedAt>.<transferId>` with '
+                                              '`entry.<accountId>.<postedAt>-<postingId>` with '
                                               '`postedAt` in zero-padded nanoseconds, so an '
                                               "account's entries list in the order they were "
                                               'posted. Every posting writes one debit and one '
-                                              'credit of the same amount and currency.',
+                                              'credit of the same amount and currency. An entry is '
+                                              'also the durable record that its leg was applied, '
+                                              'as `reserve.<accountId>.<postingId>.<hold|release>` '
+                                              'is for a reservation: records are never deleted, so '
+                                              'a posting is applied once, forever.',
                                'history': 1,
                                'storage': 'file',
                                'replicas': 1}]},

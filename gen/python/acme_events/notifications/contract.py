@@ -35,7 +35,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                              {'name': 'NOTIFICATIONS_EMAIL',
                               'description': 'The email outbox: each message rendered for one '
                                              'recipient (address, subject, body), for a mail '
-                                             'sender to consume. Kept for a week.',
+                                             'sender to consume: notifications on `email.outbox`, '
+                                             'the verification codes of new addresses on '
+                                             '`email.verification`. Kept for a week.',
                               'subjects': ['acme.notifications.v1.email.>'],
                               'retention': 'limits',
                               'storage': 'file',
@@ -78,11 +80,16 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                'storage': 'file',
                                'replicas': 1},
                               {'bucket': 'notifications_settings',
-                               'description': 'What customers chose: `preferences.<customerId>` '
-                                              '(the email address) and '
+                               'description': 'What customers chose: `contact.<customerId>` (the '
+                                              'email address, whether it is verified, the code '
+                                              'waiting for its proof and the codes sent lately), '
+                                              '`preferences.<customerId>` (an address given before '
+                                              'verification existed, never used), '
                                               '`webhook.<customerId>.<webhookId>` (the URL and the '
                                               'signing secret, which signing needs in clear; no '
-                                              'RPC returns it after RegisterWebhook).',
+                                              'RPC returns it after RegisterWebhook) and '
+                                              "`webhooks.<customerId>` (the ids of the customer's "
+                                              'webhooks, for the limit).',
                                'history': 1,
                                'storage': 'file',
                                'replicas': 1}]},
@@ -1504,6 +1511,233 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'plain-text '
                                                                                                         'body.'}}}}},
                               'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_EMAIL'}}}},
+              'emailVerification': {'address': 'acme.notifications.v1.email.verification',
+                                    'description': 'The code that proves a new address is the '
+                                                   "customer's, waiting for a mail sender: the "
+                                                   'only email that ever goes to an address before '
+                                                   'it is verified.',
+                                    'messages': {'emailVerification': {'name': 'EmailVerification',
+                                                                       'title': 'Email '
+                                                                                'verification',
+                                                                       'summary': 'The code that '
+                                                                                  'proves a new '
+                                                                                  'address is the '
+                                                                                  "customer's, "
+                                                                                  'rendered for '
+                                                                                  'sending.',
+                                                                       'contentType': 'application/json',
+                                                                       'headers': {'allOf': [{'type': 'object',
+                                                                                              'description': 'CloudEvents '
+                                                                                                             '1.0 '
+                                                                                                             'attributes '
+                                                                                                             'in '
+                                                                                                             'the '
+                                                                                                             'NATS '
+                                                                                                             'protocol '
+                                                                                                             'binding, '
+                                                                                                             'binary '
+                                                                                                             'content '
+                                                                                                             'mode. '
+                                                                                                             'The '
+                                                                                                             'publisher '
+                                                                                                             'sets '
+                                                                                                             'them; '
+                                                                                                             '`ce-id` '
+                                                                                                             'is '
+                                                                                                             'also '
+                                                                                                             'sent '
+                                                                                                             'as '
+                                                                                                             '`Nats-Msg-Id`, '
+                                                                                                             'so '
+                                                                                                             'JetStream '
+                                                                                                             'stores '
+                                                                                                             'a '
+                                                                                                             'publish '
+                                                                                                             'repeated '
+                                                                                                             'within '
+                                                                                                             'the '
+                                                                                                             "stream's "
+                                                                                                             'duplicate '
+                                                                                                             'window '
+                                                                                                             'only '
+                                                                                                             'once.',
+                                                                                              'required': ['ce-id',
+                                                                                                           'ce-source',
+                                                                                                           'ce-type',
+                                                                                                           'ce-time',
+                                                                                                           'ce-specversion',
+                                                                                                           'content-type'],
+                                                                                              'properties': {'ce-id': {'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'description': 'The '
+                                                                                                                                      'event '
+                                                                                                                                      'id, '
+                                                                                                                                      'unique '
+                                                                                                                                      'per '
+                                                                                                                                      'source; '
+                                                                                                                                      'the '
+                                                                                                                                      'idempotency '
+                                                                                                                                      'key '
+                                                                                                                                      'of '
+                                                                                                                                      'the '
+                                                                                                                                      'event.'},
+                                                                                                             'ce-source': {'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'URI '
+                                                                                                                                          'reference '
+                                                                                                                                          'of '
+                                                                                                                                          'the '
+                                                                                                                                          'service '
+                                                                                                                                          'that '
+                                                                                                                                          'published '
+                                                                                                                                          'the '
+                                                                                                                                          'event.'},
+                                                                                                             'ce-type': {'type': 'string',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'event '
+                                                                                                                                        'type, '
+                                                                                                                                        'equal '
+                                                                                                                                        'to '
+                                                                                                                                        'the '
+                                                                                                                                        'channel '
+                                                                                                                                        'address.'},
+                                                                                                             'ce-time': {'type': 'string',
+                                                                                                                         'format': 'date-time',
+                                                                                                                         'description': 'When '
+                                                                                                                                        'the '
+                                                                                                                                        'event '
+                                                                                                                                        'happened, '
+                                                                                                                                        'RFC '
+                                                                                                                                        '3339 '
+                                                                                                                                        'in '
+                                                                                                                                        'UTC.'},
+                                                                                                             'ce-specversion': {'const': '1.0',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'CloudEvents '
+                                                                                                                                               'version.'},
+                                                                                                             'content-type': {'const': 'application/json',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'media '
+                                                                                                                                             'type '
+                                                                                                                                             'of '
+                                                                                                                                             'the '
+                                                                                                                                             'payload.'},
+                                                                                                             'traceparent': {'type': 'string',
+                                                                                                                             'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                             'description': 'W3C '
+                                                                                                                                            'trace '
+                                                                                                                                            'context '
+                                                                                                                                            'of '
+                                                                                                                                            'the '
+                                                                                                                                            'operation '
+                                                                                                                                            'that '
+                                                                                                                                            'published '
+                                                                                                                                            'the '
+                                                                                                                                            'event, '
+                                                                                                                                            'when '
+                                                                                                                                            'traced.'}}},
+                                                                                             {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.verification'}}}]},
+                                                                       'payload': {'type': 'object',
+                                                                                   'description': 'The '
+                                                                                                  'verification '
+                                                                                                  'email '
+                                                                                                  'of '
+                                                                                                  'a '
+                                                                                                  'new '
+                                                                                                  'address: '
+                                                                                                  'it '
+                                                                                                  'carries '
+                                                                                                  'a '
+                                                                                                  'code '
+                                                                                                  'that '
+                                                                                                  'the '
+                                                                                                  'customer '
+                                                                                                  'gives '
+                                                                                                  'back '
+                                                                                                  'to '
+                                                                                                  'VerifyEmail. '
+                                                                                                  'Nothing '
+                                                                                                  'else '
+                                                                                                  'is '
+                                                                                                  'sent '
+                                                                                                  'to '
+                                                                                                  'the '
+                                                                                                  'address '
+                                                                                                  'until '
+                                                                                                  'then.',
+                                                                                   'additionalProperties': False,
+                                                                                   'required': ['verificationId',
+                                                                                                'customerId',
+                                                                                                'to',
+                                                                                                'subject',
+                                                                                                'body',
+                                                                                                'code',
+                                                                                                'expireTime'],
+                                                                                   'properties': {'verificationId': {'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'description': 'Unique '
+                                                                                                                                    'per '
+                                                                                                                                    'code '
+                                                                                                                                    'sent; '
+                                                                                                                                    'also '
+                                                                                                                                    'the '
+                                                                                                                                    'event '
+                                                                                                                                    'id.'},
+                                                                                                  'customerId': {'type': 'string',
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'customer '
+                                                                                                                                'who '
+                                                                                                                                'gave '
+                                                                                                                                'the '
+                                                                                                                                'address.'},
+                                                                                                  'to': {'type': 'string',
+                                                                                                         'minLength': 3,
+                                                                                                         'maxLength': 254,
+                                                                                                         'description': 'The '
+                                                                                                                        'address '
+                                                                                                                        'to '
+                                                                                                                        'verify.'},
+                                                                                                  'subject': {'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'description': 'The '
+                                                                                                                             'subject '
+                                                                                                                             'line.'},
+                                                                                                  'body': {'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'description': 'The '
+                                                                                                                          'plain-text '
+                                                                                                                          'body, '
+                                                                                                                          'which '
+                                                                                                                          'holds '
+                                                                                                                          'the '
+                                                                                                                          'code.'},
+                                                                                                  'code': {'type': 'string',
+                                                                                                           'pattern': '^[0-9]{6}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'six-digit '
+                                                                                                                          'code, '
+                                                                                                                          'for '
+                                                                                                                          'a '
+                                                                                                                          'sender '
+                                                                                                                          'that '
+                                                                                                                          'renders '
+                                                                                                                          'its '
+                                                                                                                          'own '
+                                                                                                                          'template.'},
+                                                                                                  'expireTime': {'type': 'string',
+                                                                                                                 'format': 'date-time',
+                                                                                                                 'description': 'When '
+                                                                                                                                'the '
+                                                                                                                                'code '
+                                                                                                                                'stops '
+                                                                                                                                'working, '
+                                                                                                                                'RFC '
+                                                                                                                                '3339 '
+                                                                                                                                'in '
+                                                                                                                                'UTC.'}}}}},
+                                    'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_EMAIL'}}}},
               'webhookDelivery': {'address': 'acme.notifications.v1.webhook.delivery',
                                   'description': 'One notification to POST to one webhook '
                                                  'endpoint.',
@@ -4669,6 +4903,448 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'description': 'The '
                                                                                                'plain-text '
                                                                                                'body.'}}}}]},
+                'sendEmailVerification': {'action': 'send',
+                                          'summary': 'Put the verification email of a new address '
+                                                     'in the outbox.',
+                                          'channel': {'address': 'acme.notifications.v1.email.verification',
+                                                      'description': 'The code that proves a new '
+                                                                     "address is the customer's, "
+                                                                     'waiting for a mail sender: '
+                                                                     'the only email that ever '
+                                                                     'goes to an address before it '
+                                                                     'is verified.',
+                                                      'messages': {'emailVerification': {'name': 'EmailVerification',
+                                                                                         'title': 'Email '
+                                                                                                  'verification',
+                                                                                         'summary': 'The '
+                                                                                                    'code '
+                                                                                                    'that '
+                                                                                                    'proves '
+                                                                                                    'a '
+                                                                                                    'new '
+                                                                                                    'address '
+                                                                                                    'is '
+                                                                                                    'the '
+                                                                                                    "customer's, "
+                                                                                                    'rendered '
+                                                                                                    'for '
+                                                                                                    'sending.',
+                                                                                         'contentType': 'application/json',
+                                                                                         'headers': {'allOf': [{'type': 'object',
+                                                                                                                'description': 'CloudEvents '
+                                                                                                                               '1.0 '
+                                                                                                                               'attributes '
+                                                                                                                               'in '
+                                                                                                                               'the '
+                                                                                                                               'NATS '
+                                                                                                                               'protocol '
+                                                                                                                               'binding, '
+                                                                                                                               'binary '
+                                                                                                                               'content '
+                                                                                                                               'mode. '
+                                                                                                                               'The '
+                                                                                                                               'publisher '
+                                                                                                                               'sets '
+                                                                                                                               'them; '
+                                                                                                                               '`ce-id` '
+                                                                                                                               'is '
+                                                                                                                               'also '
+                                                                                                                               'sent '
+                                                                                                                               'as '
+                                                                                                                               '`Nats-Msg-Id`, '
+                                                                                                                               'so '
+                                                                                                                               'JetStream '
+                                                                                                                               'stores '
+                                                                                                                               'a '
+                                                                                                                               'publish '
+                                                                                                                               'repeated '
+                                                                                                                               'within '
+                                                                                                                               'the '
+                                                                                                                               "stream's "
+                                                                                                                               'duplicate '
+                                                                                                                               'window '
+                                                                                                                               'only '
+                                                                                                                               'once.',
+                                                                                                                'required': ['ce-id',
+                                                                                                                             'ce-source',
+                                                                                                                             'ce-type',
+                                                                                                                             'ce-time',
+                                                                                                                             'ce-specversion',
+                                                                                                                             'content-type'],
+                                                                                                                'properties': {'ce-id': {'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'event '
+                                                                                                                                                        'id, '
+                                                                                                                                                        'unique '
+                                                                                                                                                        'per '
+                                                                                                                                                        'source; '
+                                                                                                                                                        'the '
+                                                                                                                                                        'idempotency '
+                                                                                                                                                        'key '
+                                                                                                                                                        'of '
+                                                                                                                                                        'the '
+                                                                                                                                                        'event.'},
+                                                                                                                               'ce-source': {'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'URI '
+                                                                                                                                                            'reference '
+                                                                                                                                                            'of '
+                                                                                                                                                            'the '
+                                                                                                                                                            'service '
+                                                                                                                                                            'that '
+                                                                                                                                                            'published '
+                                                                                                                                                            'the '
+                                                                                                                                                            'event.'},
+                                                                                                                               'ce-type': {'type': 'string',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'event '
+                                                                                                                                                          'type, '
+                                                                                                                                                          'equal '
+                                                                                                                                                          'to '
+                                                                                                                                                          'the '
+                                                                                                                                                          'channel '
+                                                                                                                                                          'address.'},
+                                                                                                                               'ce-time': {'type': 'string',
+                                                                                                                                           'format': 'date-time',
+                                                                                                                                           'description': 'When '
+                                                                                                                                                          'the '
+                                                                                                                                                          'event '
+                                                                                                                                                          'happened, '
+                                                                                                                                                          'RFC '
+                                                                                                                                                          '3339 '
+                                                                                                                                                          'in '
+                                                                                                                                                          'UTC.'},
+                                                                                                                               'ce-specversion': {'const': '1.0',
+                                                                                                                                                  'description': 'The '
+                                                                                                                                                                 'CloudEvents '
+                                                                                                                                                                 'version.'},
+                                                                                                                               'content-type': {'const': 'application/json',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'media '
+                                                                                                                                                               'type '
+                                                                                                                                                               'of '
+                                                                                                                                                               'the '
+                                                                                                                                                               'payload.'},
+                                                                                                                               'traceparent': {'type': 'string',
+                                                                                                                                               'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                                                               'description': 'W3C '
+                                                                                                                                                              'trace '
+                                                                                                                                                              'context '
+                                                                                                                                                              'of '
+                                                                                                                                                              'the '
+                                                                                                                                                              'operation '
+                                                                                                                                                              'that '
+                                                                                                                                                              'published '
+                                                                                                                                                              'the '
+                                                                                                                                                              'event, '
+                                                                                                                                                              'when '
+                                                                                                                                                              'traced.'}}},
+                                                                                                               {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.verification'}}}]},
+                                                                                         'payload': {'type': 'object',
+                                                                                                     'description': 'The '
+                                                                                                                    'verification '
+                                                                                                                    'email '
+                                                                                                                    'of '
+                                                                                                                    'a '
+                                                                                                                    'new '
+                                                                                                                    'address: '
+                                                                                                                    'it '
+                                                                                                                    'carries '
+                                                                                                                    'a '
+                                                                                                                    'code '
+                                                                                                                    'that '
+                                                                                                                    'the '
+                                                                                                                    'customer '
+                                                                                                                    'gives '
+                                                                                                                    'back '
+                                                                                                                    'to '
+                                                                                                                    'VerifyEmail. '
+                                                                                                                    'Nothing '
+                                                                                                                    'else '
+                                                                                                                    'is '
+                                                                                                                    'sent '
+                                                                                                                    'to '
+                                                                                                                    'the '
+                                                                                                                    'address '
+                                                                                                                    'until '
+                                                                                                                    'then.',
+                                                                                                     'additionalProperties': False,
+                                                                                                     'required': ['verificationId',
+                                                                                                                  'customerId',
+                                                                                                                  'to',
+                                                                                                                  'subject',
+                                                                                                                  'body',
+                                                                                                                  'code',
+                                                                                                                  'expireTime'],
+                                                                                                     'properties': {'verificationId': {'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'description': 'Unique '
+                                                                                                                                                      'per '
+                                                                                                                                                      'code '
+                                                                                                                                                      'sent; '
+                                                                                                                                                      'also '
+                                                                                                                                                      'the '
+                                                                                                                                                      'event '
+                                                                                                                                                      'id.'},
+                                                                                                                    'customerId': {'type': 'string',
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'customer '
+                                                                                                                                                  'who '
+                                                                                                                                                  'gave '
+                                                                                                                                                  'the '
+                                                                                                                                                  'address.'},
+                                                                                                                    'to': {'type': 'string',
+                                                                                                                           'minLength': 3,
+                                                                                                                           'maxLength': 254,
+                                                                                                                           'description': 'The '
+                                                                                                                                          'address '
+                                                                                                                                          'to '
+                                                                                                                                          'verify.'},
+                                                                                                                    'subject': {'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'description': 'The '
+                                                                                                                                               'subject '
+                                                                                                                                               'line.'},
+                                                                                                                    'body': {'type': 'string',
+                                                                                                                             'minLength': 1,
+                                                                                                                             'description': 'The '
+                                                                                                                                            'plain-text '
+                                                                                                                                            'body, '
+                                                                                                                                            'which '
+                                                                                                                                            'holds '
+                                                                                                                                            'the '
+                                                                                                                                            'code.'},
+                                                                                                                    'code': {'type': 'string',
+                                                                                                                             'pattern': '^[0-9]{6}$',
+                                                                                                                             'description': 'The '
+                                                                                                                                            'six-digit '
+                                                                                                                                            'code, '
+                                                                                                                                            'for '
+                                                                                                                                            'a '
+                                                                                                                                            'sender '
+                                                                                                                                            'that '
+                                                                                                                                            'renders '
+                                                                                                                                            'its '
+                                                                                                                                            'own '
+                                                                                                                                            'template.'},
+                                                                                                                    'expireTime': {'type': 'string',
+                                                                                                                                   'format': 'date-time',
+                                                                                                                                   'description': 'When '
+                                                                                                                                                  'the '
+                                                                                                                                                  'code '
+                                                                                                                                                  'stops '
+                                                                                                                                                  'working, '
+                                                                                                                                                  'RFC '
+                                                                                                                                                  '3339 '
+                                                                                                                                                  'in '
+                                                                                                                                                  'UTC.'}}}}},
+                                                      'bindings': {'nats': {'x-jetstream': {'stream': 'NOTIFICATIONS_EMAIL'}}}},
+                                          'messages': [{'name': 'EmailVerification',
+                                                        'title': 'Email verification',
+                                                        'summary': 'The code that proves a new '
+                                                                   "address is the customer's, "
+                                                                   'rendered for sending.',
+                                                        'contentType': 'application/json',
+                                                        'headers': {'allOf': [{'type': 'object',
+                                                                               'description': 'CloudEvents '
+                                                                                              '1.0 '
+                                                                                              'attributes '
+                                                                                              'in '
+                                                                                              'the '
+                                                                                              'NATS '
+                                                                                              'protocol '
+                                                                                              'binding, '
+                                                                                              'binary '
+                                                                                              'content '
+                                                                                              'mode. '
+                                                                                              'The '
+                                                                                              'publisher '
+                                                                                              'sets '
+                                                                                              'them; '
+                                                                                              '`ce-id` '
+                                                                                              'is '
+                                                                                              'also '
+                                                                                              'sent '
+                                                                                              'as '
+                                                                                              '`Nats-Msg-Id`, '
+                                                                                              'so '
+                                                                                              'JetStream '
+                                                                                              'stores '
+                                                                                              'a '
+                                                                                              'publish '
+                                                                                              'repeated '
+                                                                                              'within '
+                                                                                              'the '
+                                                                                              "stream's "
+                                                                                              'duplicate '
+                                                                                              'window '
+                                                                                              'only '
+                                                                                              'once.',
+                                                                               'required': ['ce-id',
+                                                                                            'ce-source',
+                                                                                            'ce-type',
+                                                                                            'ce-time',
+                                                                                            'ce-specversion',
+                                                                                            'content-type'],
+                                                                               'properties': {'ce-id': {'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'description': 'The '
+                                                                                                                       'event '
+                                                                                                                       'id, '
+                                                                                                                       'unique '
+                                                                                                                       'per '
+                                                                                                                       'source; '
+                                                                                                                       'the '
+                                                                                                                       'idempotency '
+                                                                                                                       'key '
+                                                                                                                       'of '
+                                                                                                                       'the '
+                                                                                                                       'event.'},
+                                                                                              'ce-source': {'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'description': 'The '
+                                                                                                                           'URI '
+                                                                                                                           'reference '
+                                                                                                                           'of '
+                                                                                                                           'the '
+                                                                                                                           'service '
+                                                                                                                           'that '
+                                                                                                                           'published '
+                                                                                                                           'the '
+                                                                                                                           'event.'},
+                                                                                              'ce-type': {'type': 'string',
+                                                                                                          'description': 'The '
+                                                                                                                         'event '
+                                                                                                                         'type, '
+                                                                                                                         'equal '
+                                                                                                                         'to '
+                                                                                                                         'the '
+                                                                                                                         'channel '
+                                                                                                                         'address.'},
+                                                                                              'ce-time': {'type': 'string',
+                                                                                                          'format': 'date-time',
+                                                                                                          'description': 'When '
+                                                                                                                         'the '
+                                                                                                                         'event '
+                                                                                                                         'happened, '
+                                                                                                                         'RFC '
+                                                                                                                         '3339 '
+                                                                                                                         'in '
+                                                                                                                         'UTC.'},
+                                                                                              'ce-specversion': {'const': '1.0',
+                                                                                                                 'description': 'The '
+                                                                                                                                'CloudEvents '
+                                                                                                                                'version.'},
+                                                                                              'content-type': {'const': 'application/json',
+                                                                                                               'description': 'The '
+                                                                                                                              'media '
+                                                                                                                              'type '
+                                                                                                                              'of '
+                                                                                                                              'the '
+                                                                                                                              'payload.'},
+                                                                                              'traceparent': {'type': 'string',
+                                                                                                              'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                              'description': 'W3C '
+                                                                                                                             'trace '
+                                                                                                                             'context '
+                                                                                                                             'of '
+                                                                                                                             'the '
+                                                                                                                             'operation '
+                                                                                                                             'that '
+                                                                                                                             'published '
+                                                                                                                             'the '
+                                                                                                                             'event, '
+                                                                                                                             'when '
+                                                                                                                             'traced.'}}},
+                                                                              {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.verification'}}}]},
+                                                        'payload': {'type': 'object',
+                                                                    'description': 'The '
+                                                                                   'verification '
+                                                                                   'email of a new '
+                                                                                   'address: it '
+                                                                                   'carries a code '
+                                                                                   'that the '
+                                                                                   'customer gives '
+                                                                                   'back to '
+                                                                                   'VerifyEmail. '
+                                                                                   'Nothing else '
+                                                                                   'is sent to the '
+                                                                                   'address until '
+                                                                                   'then.',
+                                                                    'additionalProperties': False,
+                                                                    'required': ['verificationId',
+                                                                                 'customerId',
+                                                                                 'to',
+                                                                                 'subject',
+                                                                                 'body',
+                                                                                 'code',
+                                                                                 'expireTime'],
+                                                                    'properties': {'verificationId': {'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'description': 'Unique '
+                                                                                                                     'per '
+                                                                                                                     'code '
+                                                                                                                     'sent; '
+                                                                                                                     'also '
+                                                                                                                     'the '
+                                                                                                                     'event '
+                                                                                                                     'id.'},
+                                                                                   'customerId': {'type': 'string',
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'customer '
+                                                                                                                 'who '
+                                                                                                                 'gave '
+                                                                                                                 'the '
+                                                                                                                 'address.'},
+                                                                                   'to': {'type': 'string',
+                                                                                          'minLength': 3,
+                                                                                          'maxLength': 254,
+                                                                                          'description': 'The '
+                                                                                                         'address '
+                                                                                                         'to '
+                                                                                                         'verify.'},
+                                                                                   'subject': {'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'description': 'The '
+                                                                                                              'subject '
+                                                                                                              'line.'},
+                                                                                   'body': {'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'description': 'The '
+                                                                                                           'plain-text '
+                                                                                                           'body, '
+                                                                                                           'which '
+                                                                                                           'holds '
+                                                                                                           'the '
+                                                                                                           'code.'},
+                                                                                   'code': {'type': 'string',
+                                                                                            'pattern': '^[0-9]{6}$',
+                                                                                            'description': 'The '
+                                                                                                           'six-digit '
+                                                                                                           'code, '
+                                                                                                           'for '
+                                                                                                           'a '
+                                                                                                           'sender '
+                                                                                                           'that '
+                                                                                                           'renders '
+                                                                                                           'its '
+                                                                                                           'own '
+                                                                                                           'template.'},
+                                                                                   'expireTime': {'type': 'string',
+                                                                                                  'format': 'date-time',
+                                                                                                  'description': 'When '
+                                                                                                                 'the '
+                                                                                                                 'code '
+                                                                                                                 'stops '
+                                                                                                                 'working, '
+                                                                                                                 'RFC '
+                                                                                                                 '3339 '
+                                                                                                                 'in '
+                                                                                                                 'UTC.'}}}}]},
                 'sendWebhookDelivery': {'action': 'send',
                                         'summary': 'Queue one notification for one webhook '
                                                    'endpoint.',
@@ -5294,10 +5970,14 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'additionalProperties': {'type': 'string'}}}}}}}]},
                 'receiveWebhookDelivery': {'action': 'receive',
                                            'summary': 'POST the notification to the endpoint, '
-                                                      'signed. A non-2xx answer or a connection '
-                                                      'error is retried after the next backoff '
-                                                      'delay; after maxDeliver attempts the '
-                                                      'delivery is dead-lettered.',
+                                                      'signed, at the address its host resolves to '
+                                                      'now, if that is a public internet address. '
+                                                      'A non-2xx answer, a connection error, a '
+                                                      'refused address or no answer within the '
+                                                      "attempt's overall deadline (10 s) is "
+                                                      'retried after the next backoff delay; after '
+                                                      'maxDeliver attempts the delivery is '
+                                                      'dead-lettered.',
                                            'channel': {'address': 'acme.notifications.v1.webhook.delivery',
                                                        'description': 'One notification to POST to '
                                                                       'one webhook endpoint.',
@@ -6299,6 +6979,201 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'description': 'The '
                                                                                           'plain-text '
                                                                                           'body.'}}}},
+                             'EmailVerification': {'name': 'EmailVerification',
+                                                   'title': 'Email verification',
+                                                   'summary': 'The code that proves a new address '
+                                                              "is the customer's, rendered for "
+                                                              'sending.',
+                                                   'contentType': 'application/json',
+                                                   'headers': {'allOf': [{'type': 'object',
+                                                                          'description': 'CloudEvents '
+                                                                                         '1.0 '
+                                                                                         'attributes '
+                                                                                         'in the '
+                                                                                         'NATS '
+                                                                                         'protocol '
+                                                                                         'binding, '
+                                                                                         'binary '
+                                                                                         'content '
+                                                                                         'mode. '
+                                                                                         'The '
+                                                                                         'publisher '
+                                                                                         'sets '
+                                                                                         'them; '
+                                                                                         '`ce-id` '
+                                                                                         'is also '
+                                                                                         'sent as '
+                                                                                         '`Nats-Msg-Id`, '
+                                                                                         'so '
+                                                                                         'JetStream '
+                                                                                         'stores a '
+                                                                                         'publish '
+                                                                                         'repeated '
+                                                                                         'within '
+                                                                                         'the '
+                                                                                         "stream's "
+                                                                                         'duplicate '
+                                                                                         'window '
+                                                                                         'only '
+                                                                                         'once.',
+                                                                          'required': ['ce-id',
+                                                                                       'ce-source',
+                                                                                       'ce-type',
+                                                                                       'ce-time',
+                                                                                       'ce-specversion',
+                                                                                       'content-type'],
+                                                                          'properties': {'ce-id': {'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'description': 'The '
+                                                                                                                  'event '
+                                                                                                                  'id, '
+                                                                                                                  'unique '
+                                                                                                                  'per '
+                                                                                                                  'source; '
+                                                                                                                  'the '
+                                                                                                                  'idempotency '
+                                                                                                                  'key '
+                                                                                                                  'of '
+                                                                                                                  'the '
+                                                                                                                  'event.'},
+                                                                                         'ce-source': {'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'description': 'The '
+                                                                                                                      'URI '
+                                                                                                                      'reference '
+                                                                                                                      'of '
+                                                                                                                      'the '
+                                                                                                                      'service '
+                                                                                                                      'that '
+                                                                                                                      'published '
+                                                                                                                      'the '
+                                                                                                                      'event.'},
+                                                                                         'ce-type': {'type': 'string',
+                                                                                                     'description': 'The '
+                                                                                                                    'event '
+                                                                                                                    'type, '
+                                                                                                                    'equal '
+                                                                                                                    'to '
+                                                                                                                    'the '
+                                                                                                                    'channel '
+                                                                                                                    'address.'},
+                                                                                         'ce-time': {'type': 'string',
+                                                                                                     'format': 'date-time',
+                                                                                                     'description': 'When '
+                                                                                                                    'the '
+                                                                                                                    'event '
+                                                                                                                    'happened, '
+                                                                                                                    'RFC '
+                                                                                                                    '3339 '
+                                                                                                                    'in '
+                                                                                                                    'UTC.'},
+                                                                                         'ce-specversion': {'const': '1.0',
+                                                                                                            'description': 'The '
+                                                                                                                           'CloudEvents '
+                                                                                                                           'version.'},
+                                                                                         'content-type': {'const': 'application/json',
+                                                                                                          'description': 'The '
+                                                                                                                         'media '
+                                                                                                                         'type '
+                                                                                                                         'of '
+                                                                                                                         'the '
+                                                                                                                         'payload.'},
+                                                                                         'traceparent': {'type': 'string',
+                                                                                                         'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+                                                                                                         'description': 'W3C '
+                                                                                                                        'trace '
+                                                                                                                        'context '
+                                                                                                                        'of '
+                                                                                                                        'the '
+                                                                                                                        'operation '
+                                                                                                                        'that '
+                                                                                                                        'published '
+                                                                                                                        'the '
+                                                                                                                        'event, '
+                                                                                                                        'when '
+                                                                                                                        'traced.'}}},
+                                                                         {'properties': {'ce-type': {'const': 'acme.notifications.v1.email.verification'}}}]},
+                                                   'payload': {'type': 'object',
+                                                               'description': 'The verification '
+                                                                              'email of a new '
+                                                                              'address: it carries '
+                                                                              'a code that the '
+                                                                              'customer gives back '
+                                                                              'to VerifyEmail. '
+                                                                              'Nothing else is '
+                                                                              'sent to the address '
+                                                                              'until then.',
+                                                               'additionalProperties': False,
+                                                               'required': ['verificationId',
+                                                                            'customerId',
+                                                                            'to',
+                                                                            'subject',
+                                                                            'body',
+                                                                            'code',
+                                                                            'expireTime'],
+                                                               'properties': {'verificationId': {'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'description': 'Unique '
+                                                                                                                'per '
+                                                                                                                'code '
+                                                                                                                'sent; '
+                                                                                                                'also '
+                                                                                                                'the '
+                                                                                                                'event '
+                                                                                                                'id.'},
+                                                                              'customerId': {'type': 'string',
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                             'description': 'The '
+                                                                                                            'customer '
+                                                                                                            'who '
+                                                                                                            'gave '
+                                                                                                            'the '
+                                                                                                            'address.'},
+                                                                              'to': {'type': 'string',
+                                                                                     'minLength': 3,
+                                                                                     'maxLength': 254,
+                                                                                     'description': 'The '
+                                                                                                    'address '
+                                                                                                    'to '
+                                                                                                    'verify.'},
+                                                                              'subject': {'type': 'string',
+                                                                                          'minLength': 1,
+                                                                                          'description': 'The '
+                                                                                                         'subject '
+                                                                                                         'line.'},
+                                                                              'body': {'type': 'string',
+                                                                                       'minLength': 1,
+                                                                                       'description': 'The '
+                                                                                                      'plain-text '
+                                                                                                      'body, '
+                                                                                                      'which '
+                                                                                                      'holds '
+                                                                                                      'the '
+                                                                                                      'code.'},
+                                                                              'code': {'type': 'string',
+                                                                                       'pattern': '^[0-9]{6}$',
+                                                                                       'description': 'The '
+                                                                                                      'six-digit '
+                                                                                                      'code, '
+                                                                                                      'for '
+                                                                                                      'a '
+                                                                                                      'sender '
+                                                                                                      'that '
+                                                                                                      'renders '
+                                                                                                      'its '
+                                                                                                      'own '
+                                                                                                      'template.'},
+                                                                              'expireTime': {'type': 'string',
+                                                                                             'format': 'date-time',
+                                                                                             'description': 'When '
+                                                                                                            'the '
+                                                                                                            'code '
+                                                                                                            'stops '
+                                                                                                            'working, '
+                                                                                                            'RFC '
+                                                                                                            '3339 '
+                                                                                                            'in '
+                                                                                                            'UTC.'}}}},
                              'WebhookDelivery': {'name': 'WebhookDelivery',
                                                  'title': 'Webhook delivery',
                                                  'summary': 'One notification to POST to one '
@@ -6722,6 +7597,85 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                      'description': 'The '
                                                                                     'plain-text '
                                                                                     'body.'}}},
+                            'EmailVerificationPayload': {'type': 'object',
+                                                         'description': 'The verification email of '
+                                                                        'a new address: it carries '
+                                                                        'a code that the customer '
+                                                                        'gives back to '
+                                                                        'VerifyEmail. Nothing else '
+                                                                        'is sent to the address '
+                                                                        'until then.',
+                                                         'additionalProperties': False,
+                                                         'required': ['verificationId',
+                                                                      'customerId',
+                                                                      'to',
+                                                                      'subject',
+                                                                      'body',
+                                                                      'code',
+                                                                      'expireTime'],
+                                                         'properties': {'verificationId': {'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'description': 'Unique '
+                                                                                                          'per '
+                                                                                                          'code '
+                                                                                                          'sent; '
+                                                                                                          'also '
+                                                                                                          'the '
+                                                                                                          'event '
+                                                                                                          'id.'},
+                                                                        'customerId': {'type': 'string',
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                       'description': 'The '
+                                                                                                      'customer '
+                                                                                                      'who '
+                                                                                                      'gave '
+                                                                                                      'the '
+                                                                                                      'address.'},
+                                                                        'to': {'type': 'string',
+                                                                               'minLength': 3,
+                                                                               'maxLength': 254,
+                                                                               'description': 'The '
+                                                                                              'address '
+                                                                                              'to '
+                                                                                              'verify.'},
+                                                                        'subject': {'type': 'string',
+                                                                                    'minLength': 1,
+                                                                                    'description': 'The '
+                                                                                                   'subject '
+                                                                                                   'line.'},
+                                                                        'body': {'type': 'string',
+                                                                                 'minLength': 1,
+                                                                                 'description': 'The '
+                                                                                                'plain-text '
+                                                                                                'body, '
+                                                                                                'which '
+                                                                                                'holds '
+                                                                                                'the '
+                                                                                                'code.'},
+                                                                        'code': {'type': 'string',
+                                                                                 'pattern': '^[0-9]{6}$',
+                                                                                 'description': 'The '
+                                                                                                'six-digit '
+                                                                                                'code, '
+                                                                                                'for '
+                                                                                                'a '
+                                                                                                'sender '
+                                                                                                'that '
+                                                                                                'renders '
+                                                                                                'its '
+                                                                                                'own '
+                                                                                                'template.'},
+                                                                        'expireTime': {'type': 'string',
+                                                                                       'format': 'date-time',
+                                                                                       'description': 'When '
+                                                                                                      'the '
+                                                                                                      'code '
+                                                                                                      'stops '
+                                                                                                      'working, '
+                                                                                                      'RFC '
+                                                                                                      '3339 '
+                                                                                                      'in '
+                                                                                                      'UTC.'}}},
                             'WebhookDeliveryPayload': {'type': 'object',
                                                        'description': 'One notification to POST to '
                                                                       'one webhook. The URL and '

@@ -29,6 +29,10 @@ class ProducerRouter:
             app, "sendEmail", json.EmailPayload
         )
         """Put a rendered email in the outbox."""
+        self.send_email_verification: Publisher[json.EmailVerificationPayload] = (
+            Publisher(app, "sendEmailVerification", json.EmailVerificationPayload)
+        )
+        """Put the verification email of a new address in the outbox."""
         self.send_webhook_delivery: Publisher[json.WebhookDeliveryPayload] = Publisher(
             app, "sendWebhookDelivery", json.WebhookDeliveryPayload
         )
@@ -70,4 +74,4 @@ class ConsumerRouter:
                 sender="/acme/notifications",
             )
         )
-        """POST the notification to the endpoint, signed. A non-2xx answer or a connection error is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""
+        """POST the notification to the endpoint, signed, at the address its host resolves to now, if that is a public internet address. A non-2xx answer, a connection error, a refused address or no answer within the attempt's overall deadline (10 s) is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""

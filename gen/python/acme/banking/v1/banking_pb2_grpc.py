@@ -101,8 +101,8 @@ class BankingServiceServicer:
 
     def Deposit(self, request, context):
         """Deposit credits an account with money from outside the bank (staff funding). It is
-        idempotent on `request_id`: a retry with the same content changes nothing again, and
-        the same id with other content is refused with ALREADY_EXISTS.
+        idempotent on `request_id`, forever: a retry with the same content changes nothing
+        again, and the same id with other content is refused with ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -114,8 +114,10 @@ class BankingServiceServicer:
         completed, held for review or rejected (also when the source account cannot cover the
         amount). It is idempotent on `request_id` per customer: a retry with the same content
         returns the same transfer, and the same id with other content is refused with
-        ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-        not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+        ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+        settled once, forever. A source account the caller does not own, and a destination
+        that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+        so that no answer tells whether another customer's account exists in some currency.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -47,8 +47,8 @@ class BankingServiceStub:
     """
     Deposit: _grpc.UnaryUnaryMultiCallable[_banking_pb2.DepositRequest, _banking_pb2.DepositResponse]
     """Deposit credits an account with money from outside the bank (staff funding). It is
-    idempotent on `request_id`: a retry with the same content changes nothing again, and
-    the same id with other content is refused with ALREADY_EXISTS.
+    idempotent on `request_id`, forever: a retry with the same content changes nothing
+    again, and the same id with other content is refused with ALREADY_EXISTS.
     """
     Transfer: _grpc.UnaryUnaryMultiCallable[_banking_pb2.TransferRequest, _banking_pb2.TransferResponse]
     """Transfer moves money from an account the caller owns to another account in the same
@@ -56,8 +56,10 @@ class BankingServiceStub:
     completed, held for review or rejected (also when the source account cannot cover the
     amount). It is idempotent on `request_id` per customer: a retry with the same content
     returns the same transfer, and the same id with other content is refused with
-    ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-    not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+    ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+    settled once, forever. A source account the caller does not own, and a destination
+    that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+    so that no answer tells whether another customer's account exists in some currency.
     """
     GetTransfer: _grpc.UnaryUnaryMultiCallable[_banking_pb2.GetTransferRequest, _banking_pb2.GetTransferResponse]
     """GetTransfer returns one transfer. A transfer that does not exist, and one that another
@@ -91,8 +93,8 @@ class BankingServiceAsyncStub(BankingServiceStub):
     """
     Deposit: _aio.UnaryUnaryMultiCallable[_banking_pb2.DepositRequest, _banking_pb2.DepositResponse]  # type: ignore[assignment]
     """Deposit credits an account with money from outside the bank (staff funding). It is
-    idempotent on `request_id`: a retry with the same content changes nothing again, and
-    the same id with other content is refused with ALREADY_EXISTS.
+    idempotent on `request_id`, forever: a retry with the same content changes nothing
+    again, and the same id with other content is refused with ALREADY_EXISTS.
     """
     Transfer: _aio.UnaryUnaryMultiCallable[_banking_pb2.TransferRequest, _banking_pb2.TransferResponse]  # type: ignore[assignment]
     """Transfer moves money from an account the caller owns to another account in the same
@@ -100,8 +102,10 @@ class BankingServiceAsyncStub(BankingServiceStub):
     completed, held for review or rejected (also when the source account cannot cover the
     amount). It is idempotent on `request_id` per customer: a retry with the same content
     returns the same transfer, and the same id with other content is refused with
-    ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-    not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+    ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+    settled once, forever. A source account the caller does not own, and a destination
+    that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+    so that no answer tells whether another customer's account exists in some currency.
     """
     GetTransfer: _aio.UnaryUnaryMultiCallable[_banking_pb2.GetTransferRequest, _banking_pb2.GetTransferResponse]  # type: ignore[assignment]
     """GetTransfer returns one transfer. A transfer that does not exist, and one that another
@@ -150,8 +154,8 @@ class BankingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_banking_pb2.DepositResponse, _abc.Awaitable[_banking_pb2.DepositResponse]]:
         """Deposit credits an account with money from outside the bank (staff funding). It is
-        idempotent on `request_id`: a retry with the same content changes nothing again, and
-        the same id with other content is refused with ALREADY_EXISTS.
+        idempotent on `request_id`, forever: a retry with the same content changes nothing
+        again, and the same id with other content is refused with ALREADY_EXISTS.
         """
 
     @_abc_1.abstractmethod
@@ -165,8 +169,10 @@ class BankingServiceServicer(metaclass=_abc_1.ABCMeta):
         completed, held for review or rejected (also when the source account cannot cover the
         amount). It is idempotent on `request_id` per customer: a retry with the same content
         returns the same transfer, and the same id with other content is refused with
-        ALREADY_EXISTS. A source account the caller does not own, and a destination that does
-        not exist, get NOT_FOUND; accounts in different currencies get FAILED_PRECONDITION.
+        ALREADY_EXISTS, however many other movements the accounts saw since: a transfer is
+        settled once, forever. A source account the caller does not own, and a destination
+        that does not exist or is not in the source account's currency, get the same NOT_FOUND,
+        so that no answer tells whether another customer's account exists in some currency.
         """
 
     @_abc_1.abstractmethod

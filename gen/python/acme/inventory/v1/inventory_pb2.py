@@ -27,7 +27,7 @@ _sym_db = _symbol_database.Default()
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a\"accordapis/options/v1/policy.proto\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xf1\x01\n\x10InventoryService\x12i\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x14\xa2\xbb\x18\x10\n\x0einventory:read\x12j\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\"\x15\xa2\xbb\x18\x11\n\x0finventory:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a\"accordapis/options/v1/policy.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"R\n\x05Price\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"&\n\x10GetPricesRequest\x12\x12\n\x04skus\x18\x01 \x03(\tR\x04skus\"E\n\x11GetPricesResponse\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32\x18.acme.inventory.v1.PriceR\x06prices\"\\\n\x0fSetPriceRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"B\n\x10SetPriceResponse\x12.\n\x05price\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.PriceR\x05price\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xcb\x03\n\x10InventoryService\x12i\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x14\xa2\xbb\x18\x10\n\x0einventory:read\x12j\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\"\x15\xa2\xbb\x18\x11\n\x0finventory:admin\x12l\n\tGetPrices\x12#.acme.inventory.v1.GetPricesRequest\x1a$.acme.inventory.v1.GetPricesResponse\"\x14\xa2\xbb\x18\x10\n\x0einventory:read\x12j\n\x08SetPrice\x12\".acme.inventory.v1.SetPriceRequest\x1a#.acme.inventory.v1.SetPriceResponse\"\x15\xa2\xbb\x18\x11\n\x0finventory:admin\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,16 +40,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\242\273\030\020\n\016inventory:read'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\242\273\030\021\n\017inventory:admin'
-  _globals['_STOCK']._serialized_start=92
-  _globals['_STOCK']._serialized_end=147
-  _globals['_GETSTOCKREQUEST']._serialized_start=149
-  _globals['_GETSTOCKREQUEST']._serialized_end=184
-  _globals['_GETSTOCKRESPONSE']._serialized_start=186
-  _globals['_GETSTOCKRESPONSE']._serialized_end=252
-  _globals['_SETSTOCKREQUEST']._serialized_start=254
-  _globals['_SETSTOCKREQUEST']._serialized_end=319
-  _globals['_SETSTOCKRESPONSE']._serialized_start=321
-  _globals['_SETSTOCKRESPONSE']._serialized_end=387
-  _globals['_INVENTORYSERVICE']._serialized_start=390
-  _globals['_INVENTORYSERVICE']._serialized_end=631
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._loaded_options = None
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._serialized_options = b'\242\273\030\020\n\016inventory:read'
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._loaded_options = None
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._serialized_options = b'\242\273\030\021\n\017inventory:admin'
+  _globals['_MONEY']._serialized_start=92
+  _globals['_MONEY']._serialized_end=180
+  _globals['_PRICE']._serialized_start=182
+  _globals['_PRICE']._serialized_end=264
+  _globals['_GETPRICESREQUEST']._serialized_start=266
+  _globals['_GETPRICESREQUEST']._serialized_end=304
+  _globals['_GETPRICESRESPONSE']._serialized_start=306
+  _globals['_GETPRICESRESPONSE']._serialized_end=375
+  _globals['_SETPRICEREQUEST']._serialized_start=377
+  _globals['_SETPRICEREQUEST']._serialized_end=469
+  _globals['_SETPRICERESPONSE']._serialized_start=471
+  _globals['_SETPRICERESPONSE']._serialized_end=537
+  _globals['_STOCK']._serialized_start=539
+  _globals['_STOCK']._serialized_end=594
+  _globals['_GETSTOCKREQUEST']._serialized_start=596
+  _globals['_GETSTOCKREQUEST']._serialized_end=631
+  _globals['_GETSTOCKRESPONSE']._serialized_start=633
+  _globals['_GETSTOCKRESPONSE']._serialized_end=699
+  _globals['_SETSTOCKREQUEST']._serialized_start=701
+  _globals['_SETSTOCKREQUEST']._serialized_end=766
+  _globals['_SETSTOCKRESPONSE']._serialized_start=768
+  _globals['_SETSTOCKRESPONSE']._serialized_end=834
+  _globals['_INVENTORYSERVICE']._serialized_start=837
+  _globals['_INVENTORYSERVICE']._serialized_end=1296
 # @@protoc_insertion_point(module_scope)

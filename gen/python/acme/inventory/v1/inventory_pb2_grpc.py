@@ -28,9 +28,10 @@ if _version_not_supported:
 
 
 class InventoryServiceStub:
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     def __init__(self, channel):
@@ -49,12 +50,23 @@ class InventoryServiceStub:
                 request_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockRequest.SerializeToString,
                 response_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockResponse.FromString,
                 _registered_method=True)
+        self.GetPrices = channel.unary_unary(
+                '/acme.inventory.v1.InventoryService/GetPrices',
+                request_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesRequest.SerializeToString,
+                response_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesResponse.FromString,
+                _registered_method=True)
+        self.SetPrice = channel.unary_unary(
+                '/acme.inventory.v1.InventoryService/SetPrice',
+                request_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceRequest.SerializeToString,
+                response_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceResponse.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     def GetStock(self, request, context):
@@ -73,6 +85,24 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPrices(self, request, context):
+        """GetPrices returns the price of one unit of each product asked for that the catalogue
+        sells. A product that is not in the catalogue, or has no price yet, is left out of the
+        answer: it cannot be ordered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPrice(self, request, context):
+        """SetPrice sets the price of one unit of a product of the catalogue; orders placed from
+        then on pay it. A product that is not in the catalogue (SetStock adds it) gets
+        NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -86,6 +116,16 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     request_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockRequest.FromString,
                     response_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockResponse.SerializeToString,
             ),
+            'GetPrices': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPrices,
+                    request_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesRequest.FromString,
+                    response_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesResponse.SerializeToString,
+            ),
+            'SetPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPrice,
+                    request_deserializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceRequest.FromString,
+                    response_serializer=acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'acme.inventory.v1.InventoryService', rpc_method_handlers)
@@ -95,9 +135,10 @@ def add_InventoryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class InventoryService:
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     @staticmethod
@@ -144,6 +185,60 @@ class InventoryService:
             '/acme.inventory.v1.InventoryService/SetStock',
             acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockRequest.SerializeToString,
             acme_dot_inventory_dot_v1_dot_inventory__pb2.SetStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPrices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.inventory.v1.InventoryService/GetPrices',
+            acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesRequest.SerializeToString,
+            acme_dot_inventory_dot_v1_dot_inventory__pb2.GetPricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.inventory.v1.InventoryService/SetPrice',
+            acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceRequest.SerializeToString,
+            acme_dot_inventory_dot_v1_dot_inventory__pb2.SetPriceResponse.FromString,
             options,
             channel_credentials,
             insecure,

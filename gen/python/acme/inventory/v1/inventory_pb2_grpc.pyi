@@ -29,9 +29,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class InventoryServiceStub:
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     @_typing.overload
@@ -46,12 +47,23 @@ class InventoryServiceStub:
     """SetStock sets how many units of a product are available, adding the product to the
     catalogue when it is new. Setting the same figure again changes nothing.
     """
+    GetPrices: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.GetPricesRequest, _inventory_pb2.GetPricesResponse]
+    """GetPrices returns the price of one unit of each product asked for that the catalogue
+    sells. A product that is not in the catalogue, or has no price yet, is left out of the
+    answer: it cannot be ordered.
+    """
+    SetPrice: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.SetPriceRequest, _inventory_pb2.SetPriceResponse]
+    """SetPrice sets the price of one unit of a product of the catalogue; orders placed from
+    then on pay it. A product that is not in the catalogue (SetStock adds it) gets
+    NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class InventoryServiceAsyncStub(InventoryServiceStub):
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -63,11 +75,22 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     """SetStock sets how many units of a product are available, adding the product to the
     catalogue when it is new. Setting the same figure again changes nothing.
     """
+    GetPrices: _aio.UnaryUnaryMultiCallable[_inventory_pb2.GetPricesRequest, _inventory_pb2.GetPricesResponse]  # type: ignore[assignment]
+    """GetPrices returns the price of one unit of each product asked for that the catalogue
+    sells. A product that is not in the catalogue, or has no price yet, is left out of the
+    answer: it cannot be ordered.
+    """
+    SetPrice: _aio.UnaryUnaryMultiCallable[_inventory_pb2.SetPriceRequest, _inventory_pb2.SetPriceResponse]  # type: ignore[assignment]
+    """SetPrice sets the price of one unit of a product of the catalogue; orders placed from
+    then on pay it. A product that is not in the catalogue (SetStock adds it) gets
+    NOT_FOUND.
+    """
 
 class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
-    """InventoryService tells how many units of a product are available, and lets staff set
-    the stock. Stock is reserved and released by events: when an order's payment is
-    authorized, and when an order is cancelled.
+    """InventoryService owns the catalogue: how many units of each product are available, and
+    what one unit costs. Staff set both; the orders service prices every order from here,
+    never from what a customer says. Stock is reserved and released by events: when an
+    order's payment is authorized, and when an order is cancelled.
     """
 
     @_abc_1.abstractmethod
@@ -88,6 +111,28 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_inventory_pb2.SetStockResponse, _abc.Awaitable[_inventory_pb2.SetStockResponse]]:
         """SetStock sets how many units of a product are available, adding the product to the
         catalogue when it is new. Setting the same figure again changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPrices(
+        self,
+        request: _inventory_pb2.GetPricesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.GetPricesResponse, _abc.Awaitable[_inventory_pb2.GetPricesResponse]]:
+        """GetPrices returns the price of one unit of each product asked for that the catalogue
+        sells. A product that is not in the catalogue, or has no price yet, is left out of the
+        answer: it cannot be ordered.
+        """
+
+    @_abc_1.abstractmethod
+    def SetPrice(
+        self,
+        request: _inventory_pb2.SetPriceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.SetPriceResponse, _abc.Awaitable[_inventory_pb2.SetPriceResponse]]:
+        """SetPrice sets the price of one unit of a product of the catalogue; orders placed from
+        then on pay it. A product that is not in the catalogue (SetStock adds it) gets
+        NOT_FOUND.
         """
 
 def add_InventoryServiceServicer_to_server(servicer: InventoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

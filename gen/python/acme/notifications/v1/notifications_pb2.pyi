@@ -257,19 +257,26 @@ class Preferences(_message.Message):
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     EMAIL_FIELD_NUMBER: _builtins.int
+    EMAIL_VERIFIED_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     """The customer these preferences belong to."""
     email: _builtins.str
-    """The address that email notifications go to; empty means no email."""
+    """The address the customer gave for email notifications; empty means no email."""
+    email_verified: _builtins.bool
+    """Whether the customer proved that `email` is theirs (VerifyEmail). Email notifications
+    go only to a verified address; an unverified one gets nothing but its verification
+    code. An address given before verification existed counts as unverified.
+    """
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
         email: _builtins.str = ...,
+        email_verified: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "email", b"email"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "email", b"email", "email_verified", b"email_verified"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -287,7 +294,7 @@ class SetPreferencesRequest(_message.Message):
     """The customer whose preferences to set, 1 to 64 letters, digits, '-' or '_'."""
     email: _builtins.str
     """The address email notifications go to, at most 254 characters with one '@'; empty
-    turns email off.
+    turns email off. A new address gets a verification code and is used once verified.
     """
     def __init__(
         self,
@@ -312,7 +319,9 @@ class SetPreferencesResponse(_message.Message):
     PREFERENCES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def preferences(self) -> Global___Preferences:
-        """The preferences in effect for notifications made from now on."""
+        """The preferences in effect for notifications made from now on; `email_verified` is false
+        when a code was just sent.
+        """
 
     def __init__(
         self,
@@ -326,6 +335,56 @@ class SetPreferencesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetPreferencesResponse: _TypeAlias = SetPreferencesResponse  # noqa: Y015
+
+@_typing.final
+class VerifyEmailRequest(_message.Message):
+    """VerifyEmailRequest carries the code emailed to the address a customer gave."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """The customer whose address to verify, 1 to 64 letters, digits, '-' or '_'."""
+    code: _builtins.str
+    """The six-digit code of the verification email, for example "042917"."""
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyEmailRequest: _TypeAlias = VerifyEmailRequest  # noqa: Y015
+
+@_typing.final
+class VerifyEmailResponse(_message.Message):
+    """VerifyEmailResponse is the preferences with the address verified."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def preferences(self) -> Global___Preferences:
+        """The preferences, `email_verified` true: email notifications go to `email` from now on."""
+
+    def __init__(
+        self,
+        *,
+        preferences: Global___Preferences | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyEmailResponse: _TypeAlias = VerifyEmailResponse  # noqa: Y015
 
 @_typing.final
 class Webhook(_message.Message):
@@ -377,7 +436,8 @@ class RegisterWebhookRequest(_message.Message):
     """
     url: _builtins.str
     """The absolute http or https URL to POST to, at most 2048 characters, without user
-    name, password or fragment.
+    name, password or fragment, whose host is a public internet address or resolves only
+    to public internet addresses.
     """
     def __init__(
         self,
@@ -548,9 +608,12 @@ class SendNotificationRequest(_message.Message):
     CHANNELS_FIELD_NUMBER: _builtins.int
     notification_id: _builtins.str
     """The caller's id for this notification, 1 to 128 letters, digits, '.', ':', '-' or '_',
-    derived from what caused it (for example "marketing.alice.2026-11-27"): sending the
-    same id again sends nothing and answers with the notification first made. Ids that
-    differ only in '.', ':' and '_' are the same id.
+    derived from what caused it, in the caller's namespace: it begins with the caller's
+    service name and a '.' (for example "marketing.alice.2026-11-27" from the service that
+    calls as `svc-marketing`), or it is refused with INVALID_ARGUMENT, so that no service
+    can take an id another will use. Sending the same id again sends nothing and answers
+    with the notification first made. Ids that differ only in '.', ':' and '_' are the same
+    id.
     """
     customer_id: _builtins.str
     """The customer to tell, 1 to 64 letters, digits, '-' or '_'."""

@@ -30,9 +30,9 @@ if _version_not_supported:
 class NotificationServiceStub:
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     def __init__(self, channel):
@@ -55,6 +55,11 @@ class NotificationServiceStub:
                 '/acme.notifications.v1.NotificationService/SetPreferences',
                 request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.SerializeToString,
                 response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.FromString,
+                _registered_method=True)
+        self.VerifyEmail = channel.unary_unary(
+                '/acme.notifications.v1.NotificationService/VerifyEmail',
+                request_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailRequest.SerializeToString,
+                response_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailResponse.FromString,
                 _registered_method=True)
         self.RegisterWebhook = channel.unary_unary(
                 '/acme.notifications.v1.NotificationService/RegisterWebhook',
@@ -81,9 +86,9 @@ class NotificationServiceStub:
 class NotificationServiceServicer:
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     def ListNotifications(self, request, context):
@@ -105,7 +110,24 @@ class NotificationServiceServicer:
 
     def SetPreferences(self, request, context):
         """SetPreferences replaces a customer's delivery preferences, for example the address
-        that email notifications go to.
+        that email notifications go to. A new address is not used at once: it gets one email,
+        with a six-digit code valid for an hour, and nothing else is sent to it until
+        VerifyEmail proves the customer read it. Setting the same unverified address again
+        sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+        hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+        changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyEmail(self, request, context):
+        """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+        the code emailed there: from then on, email notifications go to it. A wrong code is
+        refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+        longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+        ask for a new one with SetPreferences). With no address waiting for its proof,
+        FAILED_PRECONDITION (EMAIL_NOT_PENDING).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,7 +137,12 @@ class NotificationServiceServicer:
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,9 +157,10 @@ class NotificationServiceServicer:
 
     def SendNotification(self, request, context):
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +191,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.SetPreferences,
                     request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.FromString,
                     response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.SerializeToString,
+            ),
+            'VerifyEmail': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyEmail,
+                    request_deserializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailRequest.FromString,
+                    response_serializer=acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailResponse.SerializeToString,
             ),
             'RegisterWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterWebhook,
@@ -195,9 +228,9 @@ def add_NotificationServiceServicer_to_server(servicer, server):
 class NotificationService:
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     @staticmethod
@@ -271,6 +304,33 @@ class NotificationService:
             '/acme.notifications.v1.NotificationService/SetPreferences',
             acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesRequest.SerializeToString,
             acme_dot_notifications_dot_v1_dot_notifications__pb2.SetPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyEmail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.notifications.v1.NotificationService/VerifyEmail',
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailRequest.SerializeToString,
+            acme_dot_notifications_dot_v1_dot_notifications__pb2.VerifyEmailResponse.FromString,
             options,
             channel_credentials,
             insecure,

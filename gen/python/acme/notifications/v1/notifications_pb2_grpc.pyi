@@ -31,9 +31,9 @@ GRPC_VERSION: str
 class NotificationServiceStub:
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     @_typing.overload
@@ -51,21 +51,40 @@ class NotificationServiceStub:
     """
     SetPreferences: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]
     """SetPreferences replaces a customer's delivery preferences, for example the address
-    that email notifications go to.
+    that email notifications go to. A new address is not used at once: it gets one email,
+    with a six-digit code valid for an hour, and nothing else is sent to it until
+    VerifyEmail proves the customer read it. Setting the same unverified address again
+    sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+    hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+    changes nothing.
+    """
+    VerifyEmail: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.VerifyEmailRequest, _notifications_pb2.VerifyEmailResponse]
+    """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+    the code emailed there: from then on, email notifications go to it. A wrong code is
+    refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+    longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+    ask for a new one with SetPreferences). With no address waiting for its proof,
+    FAILED_PRECONDITION (EMAIL_NOT_PENDING).
     """
     RegisterWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
     customer's notifications as a signed POST, and returns the signing secret. The secret
     is shown only here: registering the same URL again replaces it with a new one. A
-    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+    internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+    link-local (cloud metadata), multicast or otherwise non-public address is refused with
+    INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+    a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+    delivery resolves the host again and refuses the same addresses.
     """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
     SendNotification: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]
     """SendNotification is how another service tells a customer something (marketing's
-    recommendation emails, support's notices, a device suggestion): the notification is
+    recommendation emails, monitor's notices, a device suggestion): the notification is
     made once per `notification_id` and handed to the channels asked for. Services call it
-    through the gateway with their own credential; customers cannot.
+    through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+    and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
     """
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
@@ -76,9 +95,9 @@ class NotificationServiceStub:
 class NotificationServiceAsyncStub(NotificationServiceStub):
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -93,21 +112,40 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     """
     SetPreferences: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SetPreferencesRequest, _notifications_pb2.SetPreferencesResponse]  # type: ignore[assignment]
     """SetPreferences replaces a customer's delivery preferences, for example the address
-    that email notifications go to.
+    that email notifications go to. A new address is not used at once: it gets one email,
+    with a six-digit code valid for an hour, and nothing else is sent to it until
+    VerifyEmail proves the customer read it. Setting the same unverified address again
+    sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+    hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+    changes nothing.
+    """
+    VerifyEmail: _aio.UnaryUnaryMultiCallable[_notifications_pb2.VerifyEmailRequest, _notifications_pb2.VerifyEmailResponse]  # type: ignore[assignment]
+    """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+    the code emailed there: from then on, email notifications go to it. A wrong code is
+    refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+    longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+    ask for a new one with SetPreferences). With no address waiting for its proof,
+    FAILED_PRECONDITION (EMAIL_NOT_PENDING).
     """
     RegisterWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.RegisterWebhookRequest, _notifications_pb2.RegisterWebhookResponse]  # type: ignore[assignment]
     """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
     customer's notifications as a signed POST, and returns the signing secret. The secret
     is shown only here: registering the same URL again replaces it with a new one. A
-    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+    customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+    internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+    link-local (cloud metadata), multicast or otherwise non-public address is refused with
+    INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+    a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+    delivery resolves the host again and refuses the same addresses.
     """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListWebhooksRequest, _notifications_pb2.ListWebhooksResponse]  # type: ignore[assignment]
     """ListWebhooks returns the webhooks a customer registered, without their secrets."""
     SendNotification: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendNotificationRequest, _notifications_pb2.SendNotificationResponse]  # type: ignore[assignment]
     """SendNotification is how another service tells a customer something (marketing's
-    recommendation emails, support's notices, a device suggestion): the notification is
+    recommendation emails, monitor's notices, a device suggestion): the notification is
     made once per `notification_id` and handed to the channels asked for. Services call it
-    through the gateway with their own credential; customers cannot.
+    through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+    and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
     """
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notifications_pb2.DeleteWebhookRequest, _notifications_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
     """DeleteWebhook removes a webhook: it gets no further deliveries, not even the retries
@@ -117,9 +155,9 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotificationService is how the platform talks to customers: every notification is made
     once, from the event that caused it, and delivered on each of the customer's channels:
-    in the app (ListNotifications, Subscribe), by email when the customer gave an address
-    (SetPreferences), and to every webhook endpoint the customer registered
-    (RegisterWebhook).
+    in the app (ListNotifications, Subscribe), by email when the customer gave an address and
+    proved it is theirs (SetPreferences, then VerifyEmail), and to every webhook endpoint the
+    customer registered (RegisterWebhook).
     """
 
     @_abc_1.abstractmethod
@@ -150,7 +188,26 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.SetPreferencesResponse, _abc.Awaitable[_notifications_pb2.SetPreferencesResponse]]:
         """SetPreferences replaces a customer's delivery preferences, for example the address
-        that email notifications go to.
+        that email notifications go to. A new address is not used at once: it gets one email,
+        with a six-digit code valid for an hour, and nothing else is sent to it until
+        VerifyEmail proves the customer read it. Setting the same unverified address again
+        sends a new code (the old one stops working); at most 5 codes go out per customer in 24
+        hours (RESOURCE_EXHAUSTED beyond, with a RetryInfo). Setting the verified address again
+        changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyEmail(
+        self,
+        request: _notifications_pb2.VerifyEmailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.VerifyEmailResponse, _abc.Awaitable[_notifications_pb2.VerifyEmailResponse]]:
+        """VerifyEmail proves that the customer reads the address SetPreferences was given, with
+        the code emailed there: from then on, email notifications go to it. A wrong code is
+        refused with INVALID_ARGUMENT and counts; after 5 wrong codes, or an hour, the code no
+        longer works (FAILED_PRECONDITION, reason EMAIL_CODE_EXHAUSTED or EMAIL_CODE_EXPIRED:
+        ask for a new one with SetPreferences). With no address waiting for its proof,
+        FAILED_PRECONDITION (EMAIL_NOT_PENDING).
         """
 
     @_abc_1.abstractmethod
@@ -162,7 +219,12 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         """RegisterWebhook registers an HTTPS (or HTTP) endpoint that receives each of the
         customer's notifications as a signed POST, and returns the signing secret. The secret
         is shown only here: registering the same URL again replaces it with a new one. A
-        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond).
+        customer has at most 10 webhooks (RESOURCE_EXHAUSTED beyond). Webhooks reach public
+        internet addresses only: a URL whose host is, or resolves to, a loopback, private,
+        link-local (cloud metadata), multicast or otherwise non-public address is refused with
+        INVALID_ARGUMENT (ErrorInfo WEBHOOK_ADDRESS_REFUSED names the address and its kind), and
+        a host that does not resolve with FAILED_PRECONDITION (WEBHOOK_HOST_UNRESOLVED). Every
+        delivery resolves the host again and refuses the same addresses.
         """
 
     @_abc_1.abstractmethod
@@ -180,9 +242,10 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.SendNotificationResponse, _abc.Awaitable[_notifications_pb2.SendNotificationResponse]]:
         """SendNotification is how another service tells a customer something (marketing's
-        recommendation emails, support's notices, a device suggestion): the notification is
+        recommendation emails, monitor's notices, a device suggestion): the notification is
         made once per `notification_id` and handed to the channels asked for. Services call it
-        through the gateway with their own credential; customers cannot.
+        through the gateway with their own credential (subject `svc-<name>`); customers cannot,
+        and another caller gets PERMISSION_DENIED. Each service has its own namespace of ids.
         """
 
     @_abc_1.abstractmethod

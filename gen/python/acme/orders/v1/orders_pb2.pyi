@@ -68,7 +68,10 @@ class OrderLine(_message.Message):
     quantity: _builtins.int
     """How many units the customer orders, from 1 to 1000."""
     unit_price_cents: _builtins.int
-    """The price of one unit in cents, zero or more."""
+    """In an order, the price of one unit in cents, the catalogue's when the order was
+    placed. In a request, 0 (or leaving it out) charges the catalogue's price; another
+    value is the price the customer saw, and must be the catalogue's.
+    """
     def __init__(
         self,
         *,

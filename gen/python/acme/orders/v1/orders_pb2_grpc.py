@@ -73,8 +73,11 @@ class OrderServiceServicer:
     """
 
     def PlaceOrder(self, request, context):
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+        idempotent on `request_id`: a retry with the same id returns the order the first call
+        created. A product the catalogue does not sell, or sells in another currency, gets
+        INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+        FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

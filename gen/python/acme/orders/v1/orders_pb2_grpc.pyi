@@ -39,8 +39,11 @@ class OrderServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> OrderServiceAsyncStub: ...
     PlaceOrder: _grpc.UnaryUnaryMultiCallable[_orders_pb2.PlaceOrderRequest, _orders_pb2.PlaceOrderResponse]
-    """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-    same id returns the order the first call created.
+    """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+    idempotent on `request_id`: a retry with the same id returns the order the first call
+    created. A product the catalogue does not sell, or sells in another currency, gets
+    INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+    FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_orders_pb2.GetOrderRequest, _orders_pb2.GetOrderResponse]
     """GetOrder returns one order. An order that does not exist, and one that belongs to
@@ -64,8 +67,11 @@ class OrderServiceAsyncStub(OrderServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     PlaceOrder: _aio.UnaryUnaryMultiCallable[_orders_pb2.PlaceOrderRequest, _orders_pb2.PlaceOrderResponse]  # type: ignore[assignment]
-    """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-    same id returns the order the first call created.
+    """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+    idempotent on `request_id`: a retry with the same id returns the order the first call
+    created. A product the catalogue does not sell, or sells in another currency, gets
+    INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+    FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_orders_pb2.GetOrderRequest, _orders_pb2.GetOrderResponse]  # type: ignore[assignment]
     """GetOrder returns one order. An order that does not exist, and one that belongs to
@@ -92,8 +98,11 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _orders_pb2.PlaceOrderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_orders_pb2.PlaceOrderResponse, _abc.Awaitable[_orders_pb2.PlaceOrderResponse]]:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue (US dollars only). It is
+        idempotent on `request_id`: a retry with the same id returns the order the first call
+        created. A product the catalogue does not sell, or sells in another currency, gets
+        INVALID_ARGUMENT naming its line; a price given that is not the catalogue's gets
+        FAILED_PRECONDITION (reason PRICE_CHANGED, with the catalogue's price per line).
         """
 
     @_abc_1.abstractmethod

@@ -191,7 +191,10 @@ class OrderLine(_message.Message):
     """How many units the customer orders, from 1 to 1000."""
     @_builtins.property
     def unit_price(self) -> Global___Money:
-        """The price of one unit, zero or more, in the order's currency."""
+        """In an order, the price of one unit: the catalogue's when the order was placed. In a
+        request, optional: leave it out to be charged the catalogue's price, or give the price
+        the customer saw, which must be the catalogue's (the order is refused otherwise).
+        """
 
     def __init__(
         self,
@@ -299,7 +302,9 @@ class PlaceOrderRequest(_message.Message):
     """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderLine]:
-        """The products to order, 1 to 100 lines, all priced in the same currency."""
+        """The products to order, 1 to 100 lines, of products the catalogue prices in one
+        currency; the prices given, if any, in that currency.
+        """
 
     def __init__(
         self,

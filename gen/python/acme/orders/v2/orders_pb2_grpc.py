@@ -75,8 +75,13 @@ class OrderServiceServicer:
     """
 
     def PlaceOrder(self, request, context):
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id and content returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+        (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+        same id and content returns the order the first call created, at the prices it got. A
+        product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+        that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+        PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+        catalogue cannot be asked.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -40,8 +40,13 @@ class OrderServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> OrderServiceAsyncStub: ...
     PlaceOrder: _grpc.UnaryUnaryMultiCallable[_orders_pb2.PlaceOrderRequest, _orders_pb2.PlaceOrderResponse]
-    """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-    same id and content returns the order the first call created.
+    """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+    (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+    same id and content returns the order the first call created, at the prices it got. A
+    product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+    that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+    PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+    catalogue cannot be asked.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_orders_pb2.GetOrderRequest, _orders_pb2.GetOrderResponse]
     """GetOrder returns one order. An order that does not exist, and one that belongs to
@@ -68,8 +73,13 @@ class OrderServiceAsyncStub(OrderServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     PlaceOrder: _aio.UnaryUnaryMultiCallable[_orders_pb2.PlaceOrderRequest, _orders_pb2.PlaceOrderResponse]  # type: ignore[assignment]
-    """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-    same id and content returns the order the first call created.
+    """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+    (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+    same id and content returns the order the first call created, at the prices it got. A
+    product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+    that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+    PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+    catalogue cannot be asked.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_orders_pb2.GetOrderRequest, _orders_pb2.GetOrderResponse]  # type: ignore[assignment]
     """GetOrder returns one order. An order that does not exist, and one that belongs to
@@ -99,8 +109,13 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _orders_pb2.PlaceOrderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_orders_pb2.PlaceOrderResponse, _abc.Awaitable[_orders_pb2.PlaceOrderResponse]]:
-        """PlaceOrder creates a pending order. It is idempotent on `request_id`: a retry with the
-        same id and content returns the order the first call created.
+        """PlaceOrder creates a pending order, priced from the catalogue that owns the prices
+        (inventory), never from the request. It is idempotent on `request_id`: a retry with the
+        same id and content returns the order the first call created, at the prices it got. A
+        product the catalogue does not sell gets INVALID_ARGUMENT naming its line; a price given
+        that is not the catalogue's gets FAILED_PRECONDITION (reason PRICE_CHANGED, with a
+        PreconditionFailure naming the catalogue's price per line); UNAVAILABLE when the
+        catalogue cannot be asked.
         """
 
     @_abc_1.abstractmethod

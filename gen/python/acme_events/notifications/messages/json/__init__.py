@@ -84,6 +84,42 @@ class EmailPayload(BaseModel):
     body: str = Field(..., description="The plain-text body.")
 
 
+class EmailVerificationPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    verification_id: str = Field(
+        ...,
+        alias="verificationId",
+        description="Unique per code sent; also the event id.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer who gave the address.",
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    to: str = Field(
+        ..., description="The address to verify.", max_length=254, min_length=3
+    )
+    subject: str = Field(..., description="The subject line.", min_length=1)
+    body: str = Field(
+        ..., description="The plain-text body, which holds the code.", min_length=1
+    )
+    code: str = Field(
+        ...,
+        description="The six-digit code, for a sender that renders its own template.",
+        pattern="^[0-9]{6}$",
+    )
+    expire_time: AwareDatetime = Field(
+        ...,
+        alias="expireTime",
+        description="When the code stops working, RFC 3339 in UTC.",
+    )
+
+
 class WebhookDeliveryPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -724,6 +760,10 @@ class Email(RootModel[EmailPayload]):
     root: EmailPayload
 
 
+class EmailVerification(RootModel[EmailVerificationPayload]):
+    root: EmailVerificationPayload
+
+
 class WebhookDelivery(RootModel[WebhookDeliveryPayload]):
     root: WebhookDeliveryPayload
 
@@ -732,6 +772,7 @@ __all__ = [
     "Model",
     "Notification",
     "EmailPayload",
+    "EmailVerificationPayload",
     "WebhookDeliveryPayload",
     "CloudEventHeaders",
     "OrderStatus",
@@ -765,5 +806,6 @@ __all__ = [
     "TransferStatusChanged",
     "InAppNotification",
     "Email",
+    "EmailVerification",
     "WebhookDelivery",
 ]
