@@ -57,7 +57,7 @@ sdk: $(STAMP) ## Build the SDKs: dist/acme_sdk-*.whl (Python) and dist/acme-sdk-
 .PHONY: lint
 lint: $(STAMP) ## buf lint and format, AsyncAPI validation, policy lint, ruff, mypy --strict
 	$(BIN)/buf lint
-	$(BIN)/buf format --diff --exit-code
+	$(BIN)/buf format --diff --exit-code --exclude-path third_party
 	$(PY) -m accord lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -91,6 +91,7 @@ demo: $(STAMP) ## Run the product brief's journeys against `make run`, printing 
 
 .PHONY: bench
 bench: $(BENCH_STAMP) ## Run the benchmarks; figures are ratios against baselines from the same run
+	@command -v h2load >/dev/null || echo "h2load is missing, the edge benchmarks need it: apt-get install nghttp2-client"
 	ACCORD_MODE=$${ACCORD_MODE:-development} $(PY) -m bench
 
 # `make soak` runs this long, at this rate, killing a random service this often.

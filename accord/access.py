@@ -1,37 +1,37 @@
 """Who is calling a service, and which customers' records they may reach.
 
-Services answer only calls that carry the principal the gateway signed (accord.identity).
-The gateway has already checked each method's scopes and the owner named in the request;
-what it cannot check is a record fetched by id. That is done with `may_see`: a customer
-reaches their own records, a caller holding the API's admin scope reaches everyone's, and
-anyone else gets the same NOT_FOUND as for a record that does not exist, so ids reveal
+The service's contract-enforcement interceptor (accord.enforcement) has verified the caller
+and checked the method's scopes and the owner the request names before a servicer runs; what
+the contract cannot say is who owns a record fetched by id. That is done with `may_see`: a
+customer reaches their own records, a caller holding the API's admin scope reaches everyone's,
+and anyone else gets the same NOT_FOUND as for a record that does not exist, so ids reveal
 nothing.
 """
 
 import grpc
 
-from accord.identity import Principal, PrincipalVerifier
+from accord.enforcement import current_caller
+from accord.identity import Principal
 from accord.rpc_status import RpcError, error_info
 
 Context = grpc.aio.ServicerContext[object, object]
 
 
 class Access:
-    """The access rules of one service version (the principal's audience is that version)."""
+    """The access rules of one service version."""
 
-    def __init__(self, verifier: PrincipalVerifier, admin_scope: str) -> None:
-        self._verifier = verifier
+    def __init__(self, admin_scope: str) -> None:
         self.admin_scope = admin_scope
 
     def caller(self, context: Context) -> Principal:
-        """The verified caller; UNAUTHENTICATED for a call that did not come through the gateway."""
-        principal = self._verifier.principal_of(context)
+        """The caller the interceptor verified; UNAUTHENTICATED for an anonymous call (on a
+        public method: the others never reach the servicer without a caller)."""
+        principal = current_caller()
         if principal is None:
             raise RpcError(
                 grpc.StatusCode.UNAUTHENTICATED,
-                f"{self._verifier.service_full_name} answers only calls that come through "
-                "the gateway",
-                error_info("PRINCIPAL_REQUIRED"),
+                "this method needs a bearer token or an API key",
+                error_info("CREDENTIALS_REQUIRED"),
             )
         return principal
 

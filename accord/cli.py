@@ -122,6 +122,22 @@ def _run(args: argparse.Namespace) -> int:
     return run_platform()
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from gateway.__main__ import print_config
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    if args.validate:
+        from gateway import envoy
+        from gateway.__main__ import printable_config
+
+        envoy.validate(printable_config(settings))
+        print("envoy accepts the configuration", file=sys.stderr)
+        return 0
+    print_config(settings)
+    return 0
+
+
 def _units(args: argparse.Namespace) -> int:
     from accord.units import write_units
 
@@ -131,8 +147,8 @@ def _units(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    from accord.auth import AuthSettings
     from accord.devkeys import mint_token
-    from gateway.auth import AuthSettings
 
     # The gateway's own settings, so the token names the issuer and audience it checks.
     settings = AuthSettings()
@@ -150,9 +166,9 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _api_key(args: argparse.Namespace) -> int:
+    from accord.auth import AuthSettings
     from accord.devkeys import create_api_key
     from accord.settings import production_needs
-    from gateway.auth import AuthSettings
 
     settings = AuthSettings()
     if settings.api_keys_file is None:
@@ -200,6 +216,15 @@ def _parser() -> argparse.ArgumentParser:
         "streams", help="create or update the streams, buckets and consumers of asyncapi/*.yaml"
     )
     streams.set_defaults(handler=_streams)
+
+    gateway = commands.add_parser(
+        "gateway", help="the edge: `accord gateway config` prints its Envoy configuration"
+    )
+    gateway.add_argument("what", choices=["config"], help="config: print the configuration")
+    gateway.add_argument(
+        "--validate", action="store_true", help="check it with `envoy --mode validate` instead"
+    )
+    gateway.set_defaults(handler=_gateway)
 
     nats = commands.add_parser("nats", help="NATS for the platform")
     nats_commands = nats.add_subparsers(dest="nats_command", required=True)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -36,13 +37,25 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
+def mutual_tls(cert: Path, key: Path, client_ca: Path) -> grpc.ServerCredentials:
+    """Server TLS that also requires a client certificate signed by `client_ca`: only a peer
+    holding one (the edge) can open a connection."""
+    return grpc.ssl_server_credentials(
+        [(key.read_bytes(), cert.read_bytes())],
+        root_certificates=client_ca.read_bytes(),
+        require_client_auth=True,
+    )
+
+
 async def start_grpc_server(
     address: str,
     registrars: Sequence[Registrar],
     services: Sequence[str],
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    credentials: grpc.ServerCredentials | None = None,
 ) -> GrpcServer:
-    """Bind `address` (port 0 picks a free one), register servicers, health and reflection.
+    """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
+    with `credentials`, only over TLS.
 
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
     later interceptor raises reaches the client as an honest status (accord.error_mapping).
@@ -64,7 +77,10 @@ async def start_grpc_server(
         ),
         server,
     )
-    port = server.add_insecure_port(address)
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     await server.start()
     started = GrpcServer(server, health_servicer, port, services)
     await started.set_serving(True)

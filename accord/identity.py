@@ -1,4 +1,6 @@
-"""Who is calling: the principal the gateway verified, carried to services in a signed header.
+"""Who is calling: for API-key callers, the principal the edge verified, carried to services in
+a signed header (bearer-token callers' tokens go on as they are, and services verify those
+themselves: accord.enforcement).
 
 Why a signed header, rather than a channel only the gateway can use (mTLS, a private network):
 a signature is checked by the service itself, in-process, with nothing to provision beyond one
@@ -16,7 +18,7 @@ service, and sends it as `x-accord-principal`:
 - `exp` is short (60 s), so a leaked header is soon worthless. The gateway reuses a header for
   about half its life (signing is then not per call), and a service caches what it verified.
 - The gateway strips every client-supplied identity header (`IDENTITY_HEADERS` in
-  `gateway.auth`) before adding its own, so a client cannot smuggle one through.
+  `accord.auth`) before adding its own, so a client cannot smuggle one through.
 
 A service reads the caller with `PrincipalVerifier.from_settings(SERVICE_NAME).principal_of(
 context)`: None when the call carries no principal header (a call that did not come through the

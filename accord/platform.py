@@ -234,7 +234,7 @@ def _banner(nats_url: str, embedded: bool, members: list[Process], token: str | 
 
 
 def _example_token(home: Path) -> str:
-    from gateway.auth import AuthSettings  # the issuer and audience the gateway checks
+    from accord.auth import AuthSettings  # the issuer and audience the gateway checks
 
     auth = AuthSettings()
     return devkeys.mint_token(

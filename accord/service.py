@@ -12,11 +12,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import grpc
 import nats
 from joserfc.errors import JoseError
 from nats.aio.client import Client as NatsClient
 
-from accord.grpc_server import GrpcServer, Registrar, start_grpc_server
+from accord.auth import AuthSettings
+from accord.enforcement import ContractEnforcement
+from accord.grpc_server import GrpcServer, Registrar, mutual_tls, start_grpc_server
 from accord.identity import read_public_key
 from accord.nats_auth import connect_as, service_seed, tls_context
 from accord.nats_health import NatsHealth
@@ -105,6 +108,31 @@ async def connect_service(
     )
 
 
+def enforcement(settings: ServiceSettings, wiring: Wiring) -> ContractEnforcement:
+    """The service's own contract check (accord.enforcement): tokens against the edge's JWKS,
+    issuer and audience (ACCORD_GATEWAY_* settings, keys under the service's ACCORD_HOME in
+    development), principal headers against the edge's public key."""
+    auth = AuthSettings.model_validate(
+        {"ACCORD_HOME": str(settings.home), "ACCORD_MODE": settings.mode}
+    )
+    return ContractEnforcement.for_services(
+        wiring.services,
+        auth,
+        settings.principal_public_key_file,
+        max_streams_per_principal=settings.max_streams_per_principal,
+    )
+
+
+def _credentials(settings: ServiceSettings) -> grpc.ServerCredentials | None:
+    files = (settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
+    if not any(files):
+        return None
+    cert, key, client_ca = files
+    if cert is None or key is None or client_ca is None:
+        raise ValueError("TLS needs ACCORD_TLS_CERT_FILE, ACCORD_TLS_KEY_FILE and _CLIENT_CA_FILE")
+    return mutual_tls(cert, key, client_ca)
+
+
 def check_keys(settings: ServiceSettings) -> None:
     """In production, the gateway's public key must be configured and readable at start, not
     found missing at the first call. ConfigurationError says what is wrong."""
@@ -126,7 +154,13 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
     nc = await connect_service(settings, name, health)
     try:
         wiring = await build(nc, settings)
-        grpc_server = await start_grpc_server(settings.address, wiring.registrars, wiring.services)
+        grpc_server = await start_grpc_server(
+            settings.address,
+            wiring.registrars,
+            wiring.services,
+            [enforcement(settings, wiring)],
+            _credentials(settings),
+        )
     except BaseException:
         await nc.close()
         raise

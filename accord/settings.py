@@ -135,6 +135,30 @@ class ServiceSettings(CommonSettings):
         description="The gateway's public key, to check the principals it signs.",
     )
 
+    tls_cert_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_TLS_CERT_FILE", "tls_cert_file"),
+        description="With tls_key_file and tls_client_ca_file: serve gRPC over mutual TLS only.",
+    )
+    tls_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("ACCORD_TLS_KEY_FILE", "tls_key_file")
+    )
+    tls_client_ca_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ACCORD_TLS_CLIENT_CA_FILE", "tls_client_ca_file"),
+        description="The CA whose client certificates (the edge's) may connect.",
+    )
+
+    max_streams_per_principal: int = Field(
+        default=32,
+        gt=0,
+        validation_alias=AliasChoices(
+            "ACCORD_MAX_STREAMS_PER_PRINCIPAL", "max_streams_per_principal"
+        ),
+        description="Server streams one caller may hold open at once in this process; one "
+        "more is refused with RESOURCE_EXHAUSTED, so one caller cannot take every slot.",
+    )
+
     nats_seed_file: Path | None = Field(
         default=None,
         description="The service's own NATS nkey seed (<PREFIX>NATS_SEED_FILE); unset in "

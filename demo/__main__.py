@@ -8,13 +8,13 @@ import grpc
 import nats
 
 from accord import devkeys
+from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
 from demo import devices, marketing, pricing, support
 from demo.journeys import JOURNEYS, Channel, Demo
 from demo.timeline import Timeline
-from gateway.auth import AuthSettings
 from gateway.settings import GatewaySettings
 
 # The purchase and banking journeys first, then real-time engagement, one scenario at a time.

@@ -1,10 +1,13 @@
-"""The Accord gateway: one front door for every routed gRPC service (`python -m gateway`).
+"""The edge's control plane (`python -m gateway`): Envoy carries every call; this package
+compiles the contracts into its configuration and serves what Envoy cannot.
 
 Where to look:
-- a request enters at `server.Router.service`, which finds its route (`routes.py`: services,
-  methods and lifecycles from the contracts image, backends from settings) or refuses it;
-- `pipeline.py` takes it through, in order: limits (`limits.py`), authentication and
-  authorization (`gateway/auth`), a healthy backend (`backends.py`), forwarding (`proxy.py`);
-- `errors.py` holds the gateway's own refusals; `observability.py` logs and counts each call;
-- `health.py` and `reflection.py` answer grpc.health.v1 and server reflection.
+- `config.py` renders Envoy's whole configuration from the route table (`routes.py`: services,
+  methods, policies and lifecycles from the contracts image; backends from settings) and the
+  settings (`settings.py`): the filter chain, one route per method, rbac from each policy;
+- `replies.py` holds the edge's own refusals (google.rpc.Status details, computed ahead);
+- `server.py` starts the control plane's servers and Envoy (`envoy.py`) on that configuration;
+- `api_keys.py` answers Envoy's ext_authz checks for calls with an API key;
+- `health.py` (following `backends.py`) and `reflection.py` answer grpc.health.v1 and server
+  reflection through the edge.
 """

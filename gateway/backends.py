@@ -1,7 +1,7 @@
-"""Backends: one channel per address, round-robin over the healthy ones, health checked.
+"""The control plane's view of the backends: a gRPC health check per address, like Envoy's.
 
-A backend is healthy until a health check or a failed connection says otherwise; a
-background grpc.health.v1 check per address brings it back once it answers SERVING again.
+Envoy routes by its own active health checks; the control plane checks the same addresses the
+same way, so that the edge's aggregated grpc.health.v1 answer follows the services too.
 """
 
 import asyncio
@@ -26,65 +26,30 @@ _CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 
 
 class Backend:
-    """One address and its channel."""
+    """One address, its channel, and whether its last health check passed."""
 
-    def __init__(self, address: str, options: Sequence[tuple[str, int]]) -> None:
+    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
-        self.channel = grpc.aio.insecure_channel(address, options=[*_CHANNEL_OPTIONS, *options])
-        self.healthy = True
-        # Multicallables are made once per method: making one per call costs measurable CPU.
-        self._unary_unary: dict[str, grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]] = {}
-        self._unary_stream: dict[str, grpc.aio.UnaryStreamMultiCallable[bytes, bytes]] = {}
-        self._stream_unary: dict[str, grpc.aio.StreamUnaryMultiCallable[bytes, bytes]] = {}
-        self._stream_stream: dict[str, grpc.aio.StreamStreamMultiCallable[bytes, bytes]] = {}
-
-    def unary_unary(self, path: str) -> grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]:
-        method = self._unary_unary.get(path)
-        if method is None:
-            method = self._unary_unary[path] = self.channel.unary_unary(path)
-        return method
-
-    def unary_stream(self, path: str) -> grpc.aio.UnaryStreamMultiCallable[bytes, bytes]:
-        method = self._unary_stream.get(path)
-        if method is None:
-            method = self._unary_stream[path] = self.channel.unary_stream(path)
-        return method
-
-    def stream_unary(self, path: str) -> grpc.aio.StreamUnaryMultiCallable[bytes, bytes]:
-        method = self._stream_unary.get(path)
-        if method is None:
-            method = self._stream_unary[path] = self.channel.stream_unary(path)
-        return method
-
-    def stream_stream(self, path: str) -> grpc.aio.StreamStreamMultiCallable[bytes, bytes]:
-        method = self._stream_stream.get(path)
-        if method is None:
-            method = self._stream_stream[path] = self.channel.stream_stream(path)
-        return method
+        if credentials is None:
+            self.channel = grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
+        else:
+            self.channel = grpc.aio.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
+        self.healthy = False
 
 
 class BackendPool:
     """The backends of one set of addresses, shared by every service routed to that set."""
 
-    def __init__(self, addresses: Sequence[str], options: Sequence[tuple[str, int]] = ()) -> None:
-        self.backends = [Backend(address, options) for address in addresses]
-        self._next = 0
+    def __init__(
+        self, addresses: Sequence[str], credentials: grpc.ChannelCredentials | None = None
+    ) -> None:
+        self.backends = [Backend(address, credentials) for address in addresses]
         self._tasks: list[asyncio.Task[None]] = []
         self.on_change: list[Callable[[], None]] = []
 
     @property
     def serving(self) -> bool:
         return any(backend.healthy for backend in self.backends)
-
-    def pick(self) -> Backend | None:
-        """The next healthy backend in turn, or None when none is healthy."""
-        count = len(self.backends)
-        for offset in range(count):
-            backend = self.backends[(self._next + offset) % count]
-            if backend.healthy:
-                self._next = (self._next + offset + 1) % count
-                return backend
-        return None
 
     def mark(self, backend: Backend, healthy: bool) -> None:
         if backend.healthy == healthy:
@@ -118,7 +83,6 @@ class BackendPool:
 async def _check(stub: health_pb2_grpc.HealthStub, timeout_s: float) -> bool:
     try:
         response = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout_s)
-    except grpc.aio.AioRpcError as error:
-        # A backend without a health service still answers: reachable counts as healthy.
-        return error.code() == grpc.StatusCode.UNIMPLEMENTED
+    except grpc.aio.AioRpcError:
+        return False  # Envoy's gRPC health check counts a failed check as unhealthy too
     return bool(response.status == _SERVING)

@@ -1,153 +1,153 @@
-"""The gateway process's gRPC server: where every request enters.
+"""The edge as one unit: the control plane's servers, the compiled configuration, and Envoy.
 
-`Router.service` is the entry: it looks the call's path up among the routed methods (each
-registered with its real RPC shape, see pipeline.py) and answers every other path with a
-refusal that names what is served (routes.py). Health and reflection sit beside it.
+`Gateway.start` reads the contracts into a route table, starts what Envoy cannot do itself
+(reflection and aggregated health over gRPC, API-key checks over HTTP, all on loopback ports
+of their own), compiles the configuration with those ports (`config.py`), writes it, and
+starts Envoy on it. Every call enters Envoy on `settings.listen`; none enters Python unless it
+asks for reflection or health, or carries an API key.
 """
 
+import json
 import logging
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pb2
 
+from accord.auth import Authenticator, PrincipalSigner
 from accord.contracts.descriptors import load_image
-from accord.rpc_status import RpcError
 from gateway import reflection
-from gateway.auth import Authenticator, PrincipalSigner
+from gateway.api_keys import ApiKeyAuthz, AuthzServer
 from gateway.backends import BackendPool
+from gateway.config import Ports, compile_config
+from gateway.envoy import Envoy
 from gateway.health import GatewayHealth
-from gateway.observability import CallRecord, Metrics, finish
-from gateway.pipeline import REQUEST_ID, Context, Pipeline, request_id_of
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
-# Refusals are counted under one label: paths are the caller's choice, labels must be bounded.
-UNROUTED = "(unrouted)"
-
-
-class Router(grpc.GenericRpcHandler):
-    """Path → the routed method's handler, or a handler that refuses with UNIMPLEMENTED."""
-
-    def __init__(self, handlers: dict[str, Handler], routes: RouteTable, metrics: Metrics):
-        self.handlers = handlers
-        self.routes = routes
-        self.metrics = metrics
-
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> "Handler | None":
-        handler = self.handlers.get(handler_call_details.method)
-        if handler is not None:
-            return handler
-        return self._refusal(self.routes.refusal(handler_call_details.method))
-
-    def _refusal(self, error: RpcError) -> Handler:
-        # Stream-stream accepts a call of any shape, and the refusal needs no request.
-        async def refuse(requests: Any, context: Context) -> None:
-            record = CallRecord(request_id_of(context), UNROUTED)
-            record.code = error.code
-            finish(record, self.metrics)
-            status = error.to_status()
-            trailers = (*status.trailing_metadata, (REQUEST_ID, record.request_id))
-            await context.abort(status.code, status.details, trailers)
-
-        return grpc.stream_stream_rpc_method_handler(refuse)
-
 
 class Gateway:
-    """Routes, backends, limits, health, reflection and metrics of one gateway process."""
+    """The control plane and the Envoy it configures."""
 
     def __init__(
         self, settings: GatewaySettings, image: descriptor_pb2.FileDescriptorSet | None = None
     ) -> None:
         self.settings = settings
+        _check_keys(settings)
         self.routes = RouteTable(image or load_image(settings.image), settings.routes)
-        # One pool per distinct address list, so services on one backend share its channels.
-        channel_options = [
-            ("grpc.max_receive_message_length", _backstop(settings.max_send_message_bytes)),
-            ("grpc.max_send_message_length", _backstop(settings.max_receive_message_bytes)),
-        ]
         pools: dict[tuple[str, ...], BackendPool] = {}
+        credentials = _upstream_credentials(settings)
         self.pools = {
-            name: pools.setdefault(route.addresses, BackendPool(route.addresses, channel_options))
+            name: pools.setdefault(route.addresses, BackendPool(route.addresses, credentials))
             for name, route in self.routes.services.items()
         }
-        self.metrics = Metrics()
         self.health = GatewayHealth(self.pools)
-        self.pipeline = Pipeline(
-            settings,
-            self.pools,
-            Authenticator.from_settings(settings.auth),
-            PrincipalSigner.from_settings(settings.auth),
-            self.metrics,
+        self.server = grpc.aio.server()
+        self.authz = AuthzServer(
+            ApiKeyAuthz(
+                self.routes,
+                Authenticator.from_settings(settings.auth),
+                PrincipalSigner.from_settings(settings.auth),
+            )
         )
-        self.server = grpc.aio.server(options=server_options(settings))
+        self.envoy: Envoy | None = None
+        self.config: dict[str, Any] = {}
         self.port = 0
         self.metrics_port = 0
-        self._metrics_server: Any = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def ports(self, control_port: int, authz_port: int) -> Ports:
+        """The edge's ports: the configured ones, a free one where the port is 0."""
+        listen = int(self.settings.listen.rpartition(":")[2]) or free_port()
+        admin = self.settings.admin_port or free_port()
+        metrics = None
+        if self.settings.metrics_listen:
+            metrics = int(self.settings.metrics_listen.rpartition(":")[2]) or free_port()
+        return Ports(listen, admin, control_port, authz_port, metrics)
 
     async def start(self) -> None:
-        server = self.server
-        self.health.add_to(server)
-        reflection.enable(server, self.routes.pool, self.routes.image, self.routes.services)
-        handlers = {
-            path: self.pipeline.handler(route) for path, route in self.routes.methods.items()
-        }
-        server.add_generic_rpc_handlers((Router(handlers, self.routes, self.metrics),))
-        self.port = server.add_insecure_port(self.settings.listen)
+        self.health.add_to(self.server)
+        reflection.enable(self.server, self.routes.pool, self.routes.image, self.routes.services)
+        control_port = self.server.add_insecure_port("127.0.0.1:0")
+        await self.server.start()
+        await self.authz.start()
         for pool in set(self.pools.values()):
             pool.start(self.settings.health_check_interval_s, self.settings.health_check_timeout_s)
         await self.health.refresh()
-        if self.settings.metrics_listen:
-            self._metrics_server, self.metrics_port = self.metrics.serve(
-                self.settings.metrics_listen
-            )
-        await server.start()
+        ports = self.ports(control_port, self.authz.port)
+        self.config = compile_config(self.settings, self.routes, ports)
+        path = self._config_path()
+        path.write_text(json.dumps(self.config, indent=1, sort_keys=True) + "\n")
+        self.envoy = Envoy(
+            path, ports.admin_port, self.settings.envoy_workers, self.settings.envoy_binary
+        )
+        await self.envoy.start()
+        self.port = ports.listen_port
+        self.metrics_port = ports.metrics_port or 0
         if not self.routes.services:
             log.warning("no service is routed: set ACCORD_GATEWAY_ROUTES")
         log.info(
-            "gateway listening on %s:%d, routing %s",
+            "edge listening on %s:%d (envoy pid %d), routing %s",
             self.settings.listen.rpartition(":")[0],
             self.port,
+            self.envoy.pid,
             ", ".join(self.routes.services) or "nothing",
         )
 
+    def _config_path(self) -> Path:
+        directory = self.settings.config_dir
+        if directory is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="accord-edge-")
+            directory = Path(self._scratch.name)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"envoy-{os.getpid()}.json"
+
     async def stop(self, grace: float | None = None) -> None:
-        """NOT_SERVING first, so balancers move away; then in-flight calls get `grace`."""
+        """NOT_SERVING first, so balancers move away; then Envoy drains and the rest stops."""
+        grace = self.settings.shutdown_grace_s if grace is None else grace
         await self.health.shutdown()
-        await self.server.stop(self.settings.shutdown_grace_s if grace is None else grace)
+        if self.envoy is not None:
+            await self.envoy.stop(max(grace, 1.0))
+        await self.authz.stop()
+        await self.server.stop(grace)
         for pool in set(self.pools.values()):
             await pool.close()
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
 
-def server_options(settings: GatewaySettings) -> Sequence[tuple[str, int]]:
-    ms = 1000
-    return [
-        ("grpc.max_receive_message_length", _backstop(settings.max_receive_message_bytes)),
-        ("grpc.max_send_message_length", _backstop(settings.max_send_message_bytes)),
-        ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * ms)),
-        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * ms)),
-        ("grpc.keepalive_permit_without_calls", int(settings.keepalive_permit_without_calls)),
-        # A client pinging more often than this collects strikes; too many close the connection.
-        (
-            "grpc.http2.min_recv_ping_interval_without_data_ms",
-            int(settings.keepalive_min_ping_interval_s * ms),
-        ),
-        (
-            "grpc.http2.min_ping_interval_without_data_ms",
-            int(settings.keepalive_min_ping_interval_s * ms),
-        ),
-        ("grpc.http2.max_ping_strikes", settings.keepalive_max_ping_strikes),
-        ("grpc.max_connection_idle_ms", int(settings.max_connection_idle_s * ms)),
-    ]
+def _upstream_credentials(settings: GatewaySettings) -> grpc.ChannelCredentials | None:
+    """The control plane's health checks speak to services as Envoy does (mutual TLS)."""
+    if settings.upstream_tls_ca_file is None:
+        return None
+    cert = settings.upstream_tls_cert_file
+    key = settings.upstream_tls_key_file
+    return grpc.ssl_channel_credentials(
+        root_certificates=settings.upstream_tls_ca_file.read_bytes(),
+        private_key=key.read_bytes() if key is not None else None,
+        certificate_chain=cert.read_bytes() if cert is not None else None,
+    )
 
 
-def _backstop(limit: int) -> int:
-    """grpc's own size limit, set above ours: the pipeline refuses an oversized message with
-    a detailed status, and grpc still stops anything far beyond it before it is buffered."""
-    return 2 * limit + 1024
+def _check_keys(settings: GatewaySettings) -> None:
+    """Production uses only keys it was given: a JWKS URL or an existing JWKS file."""
+    auth = settings.auth
+    if settings.mode == "development" or auth.jwks_url is not None:
+        return
+    if auth.jwks_file is None or not auth.jwks_file.exists():
+        raise ValueError(
+            f"production mode: no JWKS (ACCORD_GATEWAY_JWKS_URL, or an existing "
+            f"ACCORD_GATEWAY_JWKS_FILE; {auth.jwks_file} is missing)"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

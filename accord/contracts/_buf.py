@@ -1,12 +1,14 @@
 """buf, run for the contract checks: images of the working tree or of a git ref, the module's
 own files, and `buf breaking`. Failures come back as text, to be reported, not raised."""
 
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from google.protobuf import descriptor_pb2
 
 from accord.contracts._sources import git
@@ -44,9 +46,13 @@ def own_files(root: Path, source: str = ".") -> list[str]:
     return _run(root, "ls-files", source, "--format", "import").split()
 
 
-def breaking(root: Path, against: str) -> list[str]:
-    """`buf breaking` with the rules of buf.yaml; one problem per line of its output."""
-    done = _buf(root, "breaking", "--against", against)
+def breaking(root: Path, against: str, source: str = ".") -> list[str]:
+    """`buf breaking` of `source` with the rules of buf.yaml; one problem per line of its
+    output. Two built images compare whatever modules each side has (a workspace input
+    against an image with another number of modules is refused by buf)."""
+    rules = yaml.safe_load((root / "buf.yaml").read_text()).get("breaking", {})
+    config = json.dumps({"version": "v2", "breaking": rules})
+    done = _buf(root, "breaking", source, "--against", against, "--config", config)
     if done.returncode == 0:
         return []
     lines = (done.stdout + done.stderr).splitlines()

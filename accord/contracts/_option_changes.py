@@ -1,14 +1,16 @@
-"""Changes to policy and lifecycle options between two images, which `buf breaking` ignores,
-and to the standard `idempotency_level`, which buf.yaml leaves to this check.
+"""Changes to policy, lifecycle and HTTP-binding options between two images, which `buf
+breaking` ignores, and to the standard `idempotency_level`, which buf.yaml leaves to this check.
 
 A change that takes access away from a caller who had it needs a new version of the API; a
-change that only grants access (a scope removed, a method made public) does not. Declaring
-an idempotency level where there was none promises callers more (a retry is safe, as it
-already was); changing or withdrawing a declared one breaks clients that retry on it.
+change that only grants access (a scope removed, a method made public) does not. A changed or
+removed `google.api.http` binding breaks every HTTP client of it; adding one breaks nobody.
+Declaring an idempotency level where there was none promises callers more (a retry is safe,
+as it already was); changing or withdrawing a declared one breaks clients that retry on it.
 """
 
 from accordapis.options.v1 import policy_pb2
-from google.protobuf import descriptor_pb2
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2, text_format
 
 from accord.contracts._versions import next_version
 from accord.contracts.descriptors import ServiceContract, services_in
@@ -23,7 +25,7 @@ def option_changes(
 ) -> list[str]:
     """Breaking option changes of every service present in both images."""
     before = {service.full_name: service for service in services_in(old)}
-    problems: list[str] = []
+    problems: list[str] = http_binding_changes(old, new)
     for service in services_in(new):
         previous = before.get(service.full_name)
         if previous is not None:
@@ -100,6 +102,51 @@ def lifecycle_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
             "first (deprecated_date, sunset_date, successor) so callers are warned"
         ]
     return []
+
+
+def http_binding_changes(
+    old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.FileDescriptorSet
+) -> list[str]:
+    """Methods present in both images whose HTTP binding changed or went away."""
+    before = _http_bindings(old)
+    problems = []
+    for method, rule in _http_bindings(new).items():
+        previous = before.pop(method, None)
+        if previous is not None and previous != rule:
+            problems.append(
+                f"{method}: its HTTP binding changed from {previous} to {rule}: HTTP clients "
+                "of the old one break; add the new one beside it (additional_bindings) or "
+                "publish a new version"
+            )
+    new_methods = _methods(new)
+    for method, rule in before.items():
+        if method in new_methods:
+            problems.append(
+                f"{method}: its HTTP binding {rule} was removed: HTTP clients of it break"
+            )
+    return problems
+
+
+def _http_bindings(image: descriptor_pb2.FileDescriptorSet) -> dict[str, str]:
+    """`package.Service.Method` → its google.api.http rule, as text (only bound methods)."""
+    bindings = {}
+    for file in image.file:
+        for service in file.service:
+            for method in service.method:
+                if method.options.HasExtension(annotations_pb2.http):
+                    rule = method.options.Extensions[annotations_pb2.http]
+                    text = text_format.MessageToString(rule, as_one_line=True)
+                    bindings[f"{file.package}.{service.name}.{method.name}"] = f"{{{text}}}"
+    return bindings
+
+
+def _methods(image: descriptor_pb2.FileDescriptorSet) -> set[str]:
+    return {
+        f"{file.package}.{service.name}.{method.name}"
+        for file in image.file
+        for service in file.service
+        for method in service.method
+    }
 
 
 def _changed(key: str, old: str, new: str) -> str:

@@ -2,7 +2,7 @@
 and consumers of those on BRANCH.
 
 - `buf breaking` with the FILE rules of buf.yaml (wire and generated-code compatibility);
-- policy and lifecycle options, which buf ignores;
+- policy, lifecycle and HTTP-binding options, which buf ignores;
 - AsyncAPI documents, channel by channel and property by property.
 
 A BRANCH that does not exist yet (a fresh repository), and files new on this side, pass.
@@ -30,12 +30,13 @@ def protobuf_changes(root: Path, old: GitRef) -> list[str]:
         return []
     with tempfile.TemporaryDirectory(prefix="accord-breaking-") as tmp:
         against = Path(tmp) / "against.binpb"
+        current = Path(tmp) / "current.binpb"
         try:
             before = _buf.build(root, _buf.git_input(root, old.ref), out=against)
-            after = _buf.build(root)
+            after = _buf.build(root, out=current)
         except _buf.BufError as error:
             return [str(error)]
-        return _buf.breaking(root, str(against)) + option_changes(before, after)
+        return _buf.breaking(root, str(against), str(current)) + option_changes(before, after)
 
 
 def _exists(source: GitRef, path: str) -> bool:

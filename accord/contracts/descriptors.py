@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accordapis.options.v1 import policy_pb2
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool
 
 DEFAULT_IMAGE = Path("gen/python/contracts.binpb")
 
@@ -75,6 +75,15 @@ def services_in(
         if wanted is None or proto.name in wanted
         for service in proto.service
     ]
+
+
+def service_contract(name: str, pool: descriptor_pool.DescriptorPool) -> ServiceContract:
+    """A service by full name from a descriptor pool (the generated modules' default pool
+    holds every imported contract, with its options)."""
+    descriptor = pool.FindServiceByName(name)
+    file = descriptor_pb2.FileDescriptorProto()
+    descriptor.file.CopyToProto(file)
+    return _service(file, file.service[descriptor.index])
 
 
 def _service(

@@ -6,7 +6,6 @@ from acme_events.banking import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.banking.access import ADMIN_SCOPE, Access
@@ -32,10 +31,7 @@ async def build(nc: NatsClient, settings: BankingSettings) -> Wiring:
     ledger = Ledger(await js.key_value(ACCOUNTS_BUCKET), await js.key_value(ENTRIES_BUCKET))
     kv = await js.key_value(TRANSFERS_BUCKET)
     transfers = Transfers(kv, ledger, TransferEvents(events))
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = BankingServiceV1(
-        ledger, transfers, Deposits(kv, ledger), Access(verifier, ADMIN_SCOPE)
-    )
+    servicer = BankingServiceV1(ledger, transfers, Deposits(kv, ledger), Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_BankingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

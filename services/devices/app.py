@@ -10,7 +10,6 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import Contract, EventSettings
 from accord.gateway_client import GatewayClient
-from accord.identity import PrincipalVerifier
 from accord.nats_auth import development_seed
 from accord.nats_config import issuer_identity
 from accord.provisioning import provision_at_start
@@ -64,12 +63,11 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
     # Devices connect as themselves: the server asks this service about each of them.
     authorizer = DeviceAuthorizer(nc, devices, _issuer_seed(settings))
     await authorizer.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
     servicer = DeviceServiceV1(
         devices,
         proposals,
         ScheduleSender(events),
-        Access(verifier, ADMIN_SCOPE),
+        Access(ADMIN_SCOPE),
         _claim_key(settings),
     )
     return Wiring(

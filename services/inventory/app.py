@@ -9,7 +9,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.inventory import handlers
@@ -48,8 +47,7 @@ async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
         await catalogue.set_price(sku, price, only_if_unpriced=True)
     handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = InventoryServiceV1(catalogue, Access(verifier, ADMIN_SCOPE))
+    servicer = InventoryServiceV1(catalogue, Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_InventoryServiceServicer_to_server(servicer, server)

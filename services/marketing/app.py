@@ -8,7 +8,6 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import EventSettings
 from accord.gateway_client import GatewayClient
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.marketing import handlers
@@ -42,12 +41,11 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
     recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)
     handlers.register(events, recommender)
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
     servicer = MarketingServiceV1(
         events,
         profiles,
         consent,
-        Access(verifier, ADMIN_SCOPE),
+        Access(ADMIN_SCOPE),
         decision_rules,
         settings.max_events_per_call,
         utc_now,

@@ -70,7 +70,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         request_iterator: AsyncIterator[pb.TrackEventsRequest] | Iterator[pb.TrackEventsRequest],
         context: Context,
     ) -> pb.TrackEventsResponse:
-        caller = self._access.caller(context)
         batch: list[BrowsingEventTrackedPayload] = []
         index = 0
         async for request in _each(request_iterator):
@@ -78,14 +77,7 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
                 raise invalid_argument(
                     [field_violation("events", f"at most {self._max_events} events per call")]
                 )
-            tracking.check(index, request)
-            # The gateway checks every message's owner too; a direct call is held to the same.
-            if not self._access.may_see(caller, request.customer_id):
-                raise RpcError(
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    f"events[{index}].customer_id must name the caller",
-                    error_info("NOT_OWNER", field=f"events[{index}].customer_id"),
-                )
+            tracking.check(index, request)  # its owner: checked message by message (enforcement)
             batch.append(tracking.payload(request, self._clock()))
             index += 1
         # All or nothing: a stream the gateway refused part-way looks ended here; wait for
@@ -108,7 +100,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         self, request: pb.SetConsentRequest, context: Context
     ) -> pb.SetConsentResponse:
         _check_customer(request.customer_id)
-        self._access.acting_for(context, request.customer_id)
         opted_in = _CHOICES.get(request.status)
         if opted_in is None:
             raise invalid_argument([field_violation("status", "must be OPTED_IN or OPTED_OUT")])
@@ -120,7 +111,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         self, request: pb.GetConsentRequest, context: Context
     ) -> pb.GetConsentResponse:
         _check_customer(request.customer_id)
-        self._access.acting_for(context, request.customer_id)
         consent = await self._consent.get(request.customer_id)
         return pb.GetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
@@ -129,7 +119,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         self, request: pb.GetProfileRequest, context: Context
     ) -> pb.GetProfileResponse:
         _check_customer(request.customer_id)
-        self._access.acting_for(context, request.customer_id)
         profile, _ = await self._profiles.read(request.customer_id)
         now = self._clock()
         scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())

@@ -11,7 +11,6 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import EventSettings
 from accord.gateway_client import GatewayClient
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.monitor.calls import SCOPES, Notices, Support
@@ -59,8 +58,7 @@ async def wire(
     )
     events.consumer.receive_error_reported(handling.error_reported)
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = ErrorMonitorServiceV1(Reports(events), Access(verifier, ADMIN_SCOPE))
+    servicer = ErrorMonitorServiceV1(Reports(events), Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_ErrorMonitorServiceServicer_to_server(servicer, server)

@@ -1,9 +1,8 @@
-"""Who may call: only the gateway's callers, and each customer only for themselves.
+"""Who may call: each customer only for themselves, staff for anyone.
 
-The gateway already checks the scope and the owner field of every method's policy; the
-service checks the owner again against the principal the gateway signed (accord.access), so
-a routing mistake or a caller that reaches the service directly still cannot read another
-customer's notifications.
+The edge and the service's own contract enforcement (accord.enforcement) check the scope and
+the owner field of every method's policy, whichever way a call came; here only the id's shape
+is checked, and the verified caller handed on.
 """
 
 from accord.access import Access, Context
@@ -17,9 +16,8 @@ ADMIN_SCOPE = "notifications:admin"
 
 class CustomerAccess(Access):
     def customer(self, context: Context, customer_id: str) -> Principal:
-        """The caller, if it may act for `customer_id` (a valid id): itself, or staff."""
-        self.caller(context)
+        """The caller, who may act for `customer_id` (a valid id): itself, or staff."""
         violations = id_violations("customer_id", customer_id)
         if violations:
             raise invalid_argument(violations)
-        return self.acting_for(context, customer_id)
+        return self.caller(context)

@@ -10,7 +10,6 @@ from acme_events.orders import CONTRACT as ORDERS_CONTRACT
 from nats.aio.client import Client as NatsClient
 
 from accord.events import Contract, EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.notifications import handlers
@@ -77,8 +76,7 @@ async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     router = Router(events, store, customers, inapp, addresses)
     handlers.register(events, store, router, sender)
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    access = CustomerAccess(verifier, ADMIN_SCOPE)
+    access = CustomerAccess(ADMIN_SCOPE)
     servicer = NotificationServiceV1(
         store, customers, inapp, js, access, Sending(store, router), destinations, addresses
     )

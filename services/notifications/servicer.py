@@ -186,7 +186,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
-        # The gateway checked the scope (notifications:send); only its callers get here.
         return await self._sending.send(request, self._access.caller(context))
 
     @answers_rpc_errors

@@ -15,7 +15,6 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import Contract, EventSettings
 from accord.gateway_client import GatewayClient
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.orders import catalogue, handlers
@@ -37,9 +36,7 @@ SERVICES = (
 
 
 def _access(settings: OrdersSettings, service: str) -> Access:
-    # Each version checks principals addressed to itself (their audience is the service).
-    verifier = PrincipalVerifier(service, key_file=settings.principal_public_key_file)
-    return Access(verifier, ADMIN_SCOPE)
+    return Access(ADMIN_SCOPE)
 
 
 def _streams_only(contract: Contract) -> Contract:

@@ -7,7 +7,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.payments import handlers
@@ -28,8 +27,7 @@ async def build(nc: NatsClient, settings: PaymentsSettings) -> Wiring:
     store = await PaymentStore.open(nc.jetstream())
     handlers.register(events, handlers.Payments(store, events))
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = PaymentServiceV1(store, Access(verifier, ADMIN_SCOPE))
+    servicer = PaymentServiceV1(store, Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_PaymentServiceServicer_to_server(servicer, server)],
         services=SERVICES,

@@ -8,7 +8,6 @@ from acme_events.pricing import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.pricing import demand, handlers
@@ -62,8 +61,7 @@ async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
         await seed(flights, prices)
     sweeper = Sweeper(flights, prices, window, settings.reprice_every_seconds)
     sweeper.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = PricingServiceV1(flights, prices, quotes, Access(verifier, ADMIN_SCOPE))
+    servicer = PricingServiceV1(flights, prices, quotes, Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_PricingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

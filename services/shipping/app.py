@@ -7,7 +7,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.shipping import handlers
@@ -28,8 +27,7 @@ async def build(nc: NatsClient, settings: ShippingSettings) -> Wiring:
     store = await ShipmentStore.open(nc.jetstream())
     handlers.register(events, handlers.Shipping(store, events))
     await events.start()
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = ShippingServiceV1(store, Access(verifier, ADMIN_SCOPE))
+    servicer = ShippingServiceV1(store, Access(ADMIN_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_ShippingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

@@ -7,7 +7,6 @@ from nats.aio.client import Client as NatsClient
 
 from accord.access import Access
 from accord.events import EventSettings
-from accord.identity import PrincipalVerifier
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.support.events import TicketEvents
@@ -28,8 +27,7 @@ async def build(nc: NatsClient, settings: SupportSettings) -> Wiring:
     await provision_at_start(settings, [events.contract])
     await events.start()
     tickets = Tickets(await js.key_value(BUCKET), TicketEvents(events))
-    verifier = PrincipalVerifier(SERVICES[0], key_file=settings.principal_public_key_file)
-    servicer = SupportServiceV1(tickets, Access(verifier, STAFF_SCOPE))
+    servicer = SupportServiceV1(tickets, Access(STAFF_SCOPE))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_SupportServiceServicer_to_server(servicer, server)],
         services=SERVICES,

@@ -65,7 +65,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     async def OpenTicket(
         self, request: pb.OpenTicketRequest, context: Context
     ) -> pb.OpenTicketResponse:
-        self._access.caller(context)
         _check(validation.open_violations(request))
         opening = Opening(
             customer_id=request.customer_id,

@@ -1,9 +1,11 @@
-"""Every method of every routed contract, through the real gateway to the real services.
+"""Every method of every routed contract, twice: through the edge (Envoy) to the real services,
+and straight at each service's own port, where its contract-enforcement interceptor answers.
 
 The matrix comes from the compiled contracts (gen/python/contracts.binpb): a method added to
 a contract is covered here without editing this test.
 - no credentials → UNAUTHENTICATED (unless the method is public);
 - a valid token missing one required scope → PERMISSION_DENIED naming that scope;
+- a token naming someone else in the owner field → PERMISSION_DENIED NOT_OWNER;
 - the right scopes → the call reaches the service (whatever the service then answers).
 """
 
@@ -45,21 +47,37 @@ def _served_methods() -> list[MethodContract]:
 METHODS = _served_methods()
 
 
-def _request_bytes(method: MethodContract, subject: str) -> bytes:
-    """An empty request, except the owner field, which names the caller."""
+def _request_bytes(method: MethodContract, owner: str) -> bytes:
+    """An empty request, except the owner field, which names `owner`."""
     pool: descriptor_pool.DescriptorPool = descriptor_pool_of(IMAGE)
     request = message_factory.GetMessageClass(pool.FindMessageTypeByName(method.input_type))()
     if method.policy is not None and method.policy.owner_field:
-        setattr(request, method.policy.owner_field, subject)
+        setattr(request, method.policy.owner_field, owner)
     data: bytes = request.SerializeToString()
     return data
 
 
-async def _call(platform: Platform, method: MethodContract, token: str | None) -> grpc.StatusCode:
+@pytest.fixture(params=["edge", "direct"])
+def path(request: pytest.FixtureRequest) -> str:
+    """Through the edge, or straight at the service's port."""
+    return str(request.param)
+
+
+def _address(platform: Platform, method: MethodContract, path: str) -> str:
+    return platform.address if path == "edge" else platform.service_address(method.service)
+
+
+async def _call(
+    platform: Platform,
+    method: MethodContract,
+    token: str | None,
+    path: str = "edge",
+    owner: str = "matrix-user",
+) -> grpc.StatusCode:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    body = _request_bytes(method, "matrix-user")
+    body = _request_bytes(method, owner)
     identity = {"request_serializer": None, "response_deserializer": None}
-    async with grpc.aio.insecure_channel(platform.address) as channel:
+    async with grpc.aio.insecure_channel(_address(platform, method, path)) as channel:
         try:
             if method.client_streaming:
                 factory: Any = (
@@ -88,9 +106,9 @@ def _token(platform: Platform, *scopes: str) -> str:
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
-async def test_no_credentials(platform: Platform, method: MethodContract) -> None:
+async def test_no_credentials(platform: Platform, method: MethodContract, path: str) -> None:
     assert method.policy is not None, f"{method.full_name} has no policy"
-    code = await _call(platform, method, None)
+    code = await _call(platform, method, None, path)
     if method.policy.public:
         assert code not in GATEWAY_REFUSALS
     else:
@@ -102,12 +120,14 @@ async def test_no_credentials(platform: Platform, method: MethodContract) -> Non
     [m for m in METHODS if m.policy is not None and m.policy.required_scopes],
     ids=lambda m: m.full_name,
 )
-async def test_each_missing_scope_is_named(platform: Platform, method: MethodContract) -> None:
+async def test_each_missing_scope_is_named(
+    platform: Platform, method: MethodContract, path: str
+) -> None:
     assert method.policy is not None
     scopes = list(method.policy.required_scopes)
     for missing in scopes:
         held = [scope for scope in scopes if scope != missing]
-        code = await _call(platform, method, _token(platform, *held))
+        code = await _call(platform, method, _token(platform, *held), path)
         assert code == grpc.StatusCode.PERMISSION_DENIED
         info = error_details_pb2.ErrorInfo()
         found = [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
@@ -118,10 +138,10 @@ async def test_each_missing_scope_is_named(platform: Platform, method: MethodCon
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
 async def test_the_right_scopes_reach_the_service(
-    platform: Platform, method: MethodContract
+    platform: Platform, method: MethodContract, path: str
 ) -> None:
     assert method.policy is not None
-    code = await _call(platform, method, _token(platform, *method.policy.required_scopes))
+    code = await _call(platform, method, _token(platform, *method.policy.required_scopes), path)
     if code == grpc.StatusCode.PERMISSION_DENIED:
         # A service may refuse a caller for a reason of its own (SendNotification takes only
         # services); the gateway's refusals name a missing scope or the owner.
@@ -129,3 +149,20 @@ async def test_the_right_scopes_reach_the_service(
         assert reason_of(error) not in {"MISSING_SCOPE", "NOT_OWNER", ""}, error
     else:
         assert code not in GATEWAY_REFUSALS, _last_error.get(method.path)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [m for m in METHODS if m.policy is not None and m.policy.owner_field],
+    ids=lambda m: m.full_name,
+)
+async def test_someone_elses_owner_field_is_refused(
+    platform: Platform, method: MethodContract, path: str
+) -> None:
+    assert method.policy is not None
+    token = _token(platform, *method.policy.required_scopes)
+    code = await _call(platform, method, token, path, owner="someone-else")
+    assert code == grpc.StatusCode.PERMISSION_DENIED, _last_error.get(method.path)
+    info = error_details_pb2.ErrorInfo()
+    assert [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
+    assert info.reason == "NOT_OWNER"

@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from accord.auth import AuthSettings
 from accord.contracts.descriptors import load_image
 from accord.service import RunningService
-from gateway.auth import AuthSettings
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 

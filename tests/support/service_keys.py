@@ -1,5 +1,5 @@
 """A service key just created is not known to the gateway at once: it reads its API-key file
-again at most every 2 s (gateway.auth._api_keys). Tests that make a key wait for it here."""
+again at most every 2 s (accord.auth._api_keys). Tests that make a key wait for it here."""
 
 import asyncio
 from typing import Any

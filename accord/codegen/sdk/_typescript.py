@@ -70,7 +70,7 @@ def generate_messages(root: Path, image: Path, extra: Path, workdir: Path) -> di
     merged = workdir / "typescript-input.binpb"
     merged.write_bytes(_merged(image, extra).SerializeToString(deterministic=True))
     out = workdir / "typescript"
-    paths = ["acme", "accordapis", "google/rpc/error_details.proto"]
+    paths = ["acme", "accordapis", "google/api", "google/rpc/error_details.proto"]
     subprocess.run(
         [
             _buf(),

@@ -17,8 +17,10 @@ from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import Message
 
 from accord import devkeys
-from accord.contracts.descriptors import load_image
-from gateway.auth import AuthSettings
+from accord.auth import Authenticator, AuthSettings
+from accord.contracts.descriptors import load_image, services_in
+from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
+from accord.identity import PrincipalVerifier
 from gateway.routes import descriptor_pool_of
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
@@ -65,9 +67,27 @@ def auth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+def echo_enforcement(
+    image: descriptor_pb2.FileDescriptorSet, home: Path
+) -> grpc.aio.ServerInterceptor:
+    """The contract-enforcement interceptor every service runs, over the echo contract."""
+    services = [s.full_name for s in services_in(image)]
+    caller = Caller(
+        Authenticator.from_settings(AuthSettings.model_validate({"ACCORD_HOME": str(home)})),
+        lambda service: PrincipalVerifier(
+            service, key_file=devkeys.principal_public_key_path(home)
+        ),
+    )
+    return ContractEnforcement(method_contracts_of_image(image, services), caller)
+
+
 @pytest.fixture
-async def backend(echo_types: tuple[type[Message], type[Message]]) -> AsyncIterator[EchoBackend]:
-    started = EchoBackend("a", *echo_types)
+async def backend(
+    echo_types: tuple[type[Message], type[Message]],
+    echo_image: descriptor_pb2.FileDescriptorSet,
+    auth_home: Path,
+) -> AsyncIterator[EchoBackend]:
+    started = EchoBackend("a", *echo_types, echo_enforcement(echo_image, auth_home))
     await started.start()
     try:
         yield started
@@ -91,6 +111,7 @@ async def start_gateway(
             "listen": "127.0.0.1:0",
             "metrics_listen": "",
             "health_check_interval_s": 0.1,
+            "mode": "development",
             "routes": routes,
             "auth": AuthSettings.model_validate({"ACCORD_HOME": str(auth_home)}),
         }

@@ -1,7 +1,8 @@
-"""A backend for the gateway's tests: the test-only EchoService contract, in every version.
+"""A backend for the edge's tests: the test-only EchoService contract, in every version.
 
-It works on raw bytes like the gateway does, decoding with classes from the test image, and
-writes down what it saw (metadata, time left, cancellations) for the tests to check.
+It decodes requests with classes from the test image, answers with bytes, enforces its contract
+with the platform's interceptor (accord.enforcement) like every service, and writes down what
+it saw (metadata, time left, cancellations) for the tests to check.
 """
 
 import asyncio
@@ -40,6 +41,7 @@ class EchoBackend:
     response_type: type[Message]
     server: grpc.aio.Server = field(init=False)
     health: health_aio.HealthServicer = field(init=False)
+    enforcement: grpc.aio.ServerInterceptor | None = None
     port: int = 0
     seen: list[Seen] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -49,12 +51,16 @@ class EchoBackend:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def start(self, port: int = 0) -> None:
-        self.server = grpc.aio.server()
+    async def start(self, port: int = 0, credentials: grpc.ServerCredentials | None = None) -> None:
+        interceptors = [self.enforcement] if self.enforcement is not None else []
+        self.server = grpc.aio.server(interceptors=interceptors)
         self.server.add_generic_rpc_handlers((_Handler(self),))
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        if credentials is None:
+            self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        else:
+            self.port = self.server.add_secure_port(f"127.0.0.1:{port}", credentials)
         await self.server.start()
         await self.set_serving(True)
 
@@ -94,8 +100,8 @@ class EchoBackend:
                 self.cancelled.set()
                 raise
 
-    def decode(self, data: bytes) -> Any:
-        return self.request_type.FromString(data)
+    def decode(self, data: Any) -> Any:
+        return data if isinstance(data, Message) else self.request_type.FromString(data)
 
     def response(self, **fields: Any) -> bytes:
         return self.response_type(**fields).SerializeToString()
@@ -136,13 +142,24 @@ class _Handler(grpc.GenericRpcHandler):
         if not service.startswith("accordtest.echo."):
             return None
         backend = self.backend
+        # Requests decoded (the enforcement interceptor reads the owner field), answers as bytes.
+        codec: dict[str, Any] = {
+            "request_deserializer": backend.request_type.FromString,
+            "response_serializer": None,
+        }
         if method == "Expand":
-            return grpc.unary_stream_rpc_method_handler(partial(backend.expand, details.method))
+            return grpc.unary_stream_rpc_method_handler(
+                partial(backend.expand, details.method), **codec
+            )
         if method in ("Collect", "OwnedStream"):
-            return grpc.stream_unary_rpc_method_handler(partial(backend.collect, details.method))
+            return grpc.stream_unary_rpc_method_handler(
+                partial(backend.collect, details.method), **codec
+            )
         if method == "Chat":
-            return grpc.stream_stream_rpc_method_handler(partial(backend.chat, details.method))
-        return grpc.unary_unary_rpc_method_handler(partial(backend.unary, details.method))
+            return grpc.stream_stream_rpc_method_handler(
+                partial(backend.chat, details.method), **codec
+            )
+        return grpc.unary_unary_rpc_method_handler(partial(backend.unary, details.method), **codec)
 
 
 Detail = TypeVar("Detail", bound=Message)

@@ -1,5 +1,6 @@
-"""The gateway over the real contracts image (gen/python/contracts.binpb): orders v1 and v2
-routed to one backend, the owner check decoding PlaceOrder, and v1's deprecation headers.
+"""The edge over the real contracts image (gen/python/contracts.binpb): orders v1 and v2 routed
+to one backend, which checks PlaceOrder's owner with the platform's enforcement interceptor
+as every service does, and v1's deprecation headers.
 
 The backend is a canned OrderService v1 here; the real service is exercised end to end."""
 
@@ -11,8 +12,12 @@ import grpc
 import pytest
 from acme.orders.v1 import orders_pb2, orders_pb2_grpc
 from google.rpc.error_details_pb2 import ErrorInfo
+from grpc_health.v1 import health, health_pb2_grpc
 
+from accord import devkeys
+from accord.auth import AuthSettings
 from accord.contracts.descriptors import load_image
+from accord.enforcement import ContractEnforcement
 from accord.identity import PRINCIPAL_HEADER
 from gateway.server import Gateway
 from tests.integration.gateway.conftest import StartGateway, token
@@ -36,10 +41,16 @@ class CannedOrders(orders_pb2_grpc.OrderServiceServicer):
 
 
 @pytest.fixture
-async def orders_backend() -> AsyncIterator[tuple[str, CannedOrders]]:
-    server = grpc.aio.server()
+async def orders_backend(auth_home: Path) -> AsyncIterator[tuple[str, CannedOrders]]:
+    enforcement = ContractEnforcement.for_services(
+        ["acme.orders.v1.OrderService"],
+        AuthSettings.model_validate({"ACCORD_HOME": str(auth_home)}),
+        devkeys.principal_public_key_path(auth_home),
+    )
+    server = grpc.aio.server(interceptors=[enforcement])
     servicer = CannedOrders()  # type: ignore[abstract]
     orders_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
@@ -65,7 +76,7 @@ def _order(customer: str) -> orders_pb2.PlaceOrderRequest:
     return orders_pb2.PlaceOrderRequest(request_id="r-1", customer_id=customer, lines=[line])
 
 
-async def test_an_owner_places_an_order_and_the_backend_gets_the_signed_principal(
+async def test_an_owner_places_an_order_and_the_backend_gets_the_verified_token(
     orders_gateway: Gateway, orders_backend: tuple[str, CannedOrders], auth_home: Path
 ) -> None:
     bearer = ("authorization", f"Bearer {token(auth_home, 'alice', 'orders:write')}")
@@ -76,11 +87,11 @@ async def test_an_owner_places_an_order_and_the_backend_gets_the_signed_principa
     assert headers["link"].startswith('<acme.orders.v2.OrderService>; rel="successor-version"')
     assert headers["deprecation"].startswith("@")
     seen = orders_backend[1].metadata[-1]
-    assert PRINCIPAL_HEADER in seen
-    assert "authorization" not in seen
+    assert seen["authorization"] == bearer[1]  # the service verified it itself
+    assert PRINCIPAL_HEADER not in seen
 
 
-async def test_someone_elses_order_is_refused_before_the_backend(
+async def test_someone_elses_order_is_refused_before_the_servicer(
     orders_gateway: Gateway, orders_backend: tuple[str, CannedOrders], auth_home: Path
 ) -> None:
     bearer = ("authorization", f"Bearer {token(auth_home, 'alice', 'orders:write')}")

@@ -82,8 +82,14 @@ async def test_metrics_count_calls_errors_and_latency(
     text = (
         await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())
     ).decode()
-    method = f'method="/{V3}/Echo"'
-    assert f'accord_gateway_calls_total{{code="OK",{method}}} 1.0' in text
-    assert f'accord_gateway_calls_total{{code="NOT_FOUND",{method}}} 1.0' in text
-    assert f'accord_gateway_errors_total{{code="NOT_FOUND",{method}}} 1.0' in text
-    assert f"accord_gateway_call_duration_seconds_count{{{method}}} 2.0" in text
+    # Envoy's grpc_stats: per method and status code (0 OK, 5 NOT_FOUND), and failures.
+    counts = {
+        line.split("{")[0].rsplit("EchoService_Echo_", 1)[1]: line.rsplit(" ", 1)[1]
+        for line in text.splitlines()
+        if "_EchoService_Echo_" in line and not line.startswith("#")
+    }
+    assert counts["0"] == "1"
+    assert counts["5"] == "1"
+    assert counts["failure"] == "1"
+    assert counts["total"] == "2"
+    assert "envoy_cluster_upstream_rq_time_bucket" in text  # latency histograms

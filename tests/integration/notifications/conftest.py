@@ -20,12 +20,12 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
 from accord import devkeys
+from accord.auth import AuthSettings
 from accord.contracts.descriptors import load_image
 from accord.events import EventSettings
 from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
-from gateway.auth import AuthSettings
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.notifications import app as notifications_app

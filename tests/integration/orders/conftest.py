@@ -12,6 +12,7 @@ from acme.orders.v1 import orders_pb2_grpc
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from joserfc.jwk import OKPKey
 
+from accord import devkeys
 from accord.nats_cluster import free_ports
 from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
@@ -26,7 +27,11 @@ STAFF_SCOPES = ("orders:read", "orders:write", "orders:admin")
 
 @pytest.fixture(scope="session")
 def accord_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("accord-home")
+    """A home with the development keys, as `make run` makes: the services started here check
+    tokens against its JWKS and principals against its principal key."""
+    home = tmp_path_factory.mktemp("accord-home")
+    devkeys.ensure_dev_keys(home)
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 
-from gateway.auth import Authenticator
-from gateway.auth._jwks import Jwks
-from gateway.auth._jwt import JwtVerifier
+from accord.auth import Authenticator
+from accord.auth._jwks import Jwks
+from accord.auth._jwt import JwtVerifier
 
 ISSUER = "https://issuer.test"
 AUDIENCE = "accord-gateway-test"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from accord.auth import Authenticator, AuthFailure, Principal
+from accord.auth._api_keys import ApiKeyStore
 from accord.devkeys import create_api_key
-from gateway.auth import Authenticator, AuthFailure, Principal
-from gateway.auth._api_keys import ApiKeyStore
 from tests.unit.auth.conftest import Clock
 
 

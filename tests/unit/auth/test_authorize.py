@@ -7,8 +7,8 @@ from acme.orders.v1 import orders_pb2
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
+from accord.auth import AuthFailure, Principal, authorize, needs_request
 from accord.contracts.descriptors import MethodContract, load_image, services_in
-from gateway.auth import AuthFailure, Principal, authorize, needs_request
 
 IMAGE = load_image()
 ALL_METHODS = [method for service in services_in(IMAGE) for method in service.methods]

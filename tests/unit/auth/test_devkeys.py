@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from accord import devkeys
+from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 from accord.settings import ConfigurationError
-from gateway.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 
 
 def mode(path: Path) -> int:
@@ -53,6 +53,7 @@ async def test_gateway_creates_dev_keys_on_first_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "development")
     settings = AuthSettings()
     Authenticator.from_settings(settings)
     PrincipalSigner.from_settings(settings)
@@ -60,10 +61,24 @@ async def test_gateway_creates_dev_keys_on_first_use(
     assert devkeys.principal_public_key_path(tmp_path).exists()
 
 
+def test_production_creates_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "production")
+    settings = AuthSettings()
+    assert settings.mode == "production"
+    with pytest.raises(ConfigurationError):
+        Authenticator.from_settings(settings)
+    with pytest.raises(ConfigurationError):
+        PrincipalSigner.from_settings(settings)
+    assert not devkeys.dev_jwks_path(tmp_path).exists()
+    assert not devkeys.principal_key_path(tmp_path).exists()
+
+
 async def test_token_for_another_audience_or_issuer_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
+    monkeypatch.setenv("ACCORD_MODE", "development")
     authenticator = Authenticator.from_settings(AuthSettings())
     for token, reason in [
         (devkeys.mint_token("alice", [], audience="elsewhere"), "BAD_AUDIENCE"),

@@ -1,6 +1,6 @@
 """Growing the public API is a deliberate act: `__all__` lists exactly what is exported."""
 
-import gateway.auth
+import accord.auth
 
 PUBLIC = {
     "AuthFailure",
@@ -8,6 +8,7 @@ PUBLIC = {
     "Authenticator",
     "CREDENTIAL_HEADERS",
     "IDENTITY_HEADERS",
+    "MethodPolicy",
     "Principal",
     "PrincipalSigner",
     "authorize",
@@ -16,8 +17,8 @@ PUBLIC = {
 
 
 def test_all_is_the_public_api() -> None:
-    assert set(gateway.auth.__all__) == PUBLIC
+    assert set(accord.auth.__all__) == PUBLIC
     public_names = {
-        name for name in vars(gateway.auth) if not name.startswith("_") and name not in {"settings"}
+        name for name in vars(accord.auth) if not name.startswith("_") and name not in {"settings"}
     }
     assert public_names == PUBLIC

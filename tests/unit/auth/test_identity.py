@@ -8,13 +8,13 @@ import pytest
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.auth import IDENTITY_HEADERS, Principal, PrincipalSigner
 from accord.identity import (
     PRINCIPAL_HEADER,
     IdentityError,
     PrincipalVerifier,
     verify_principal,
 )
-from gateway.auth import IDENTITY_HEADERS, Principal, PrincipalSigner
 from tests.unit.auth.conftest import NOW, Clock
 
 ORDERS = "acme.orders.v1.OrderService"

@@ -12,8 +12,8 @@ import grpc
 import pytest
 from joserfc.jwk import Key
 
-from gateway.auth import AuthFailure
-from gateway.auth._jwks import Jwks
+from accord.auth import AuthFailure
+from accord.auth._jwks import Jwks
 from tests.unit.auth.conftest import Clock, TokenFactory, bearer, make_authenticator
 
 

@@ -10,8 +10,8 @@ from google.rpc import error_details_pb2, status_pb2
 from joserfc import jws
 from joserfc.jwk import Key, RSAKey
 
-from gateway.auth import Authenticator, AuthFailure, Principal
-from gateway.auth._jwks import Jwks
+from accord.auth import Authenticator, AuthFailure, Principal
+from accord.auth._jwks import Jwks
 from tests.unit.auth.conftest import (
     AUDIENCE,
     NOW,

@@ -8,12 +8,12 @@ import pytest
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
+from accord.auth._jwks import Jwks
 from accord.gateway_client import GatewayClient
 from accord.identity import IdentitySettings
 from accord.service import check_keys
 from accord.settings import ConfigurationError
-from gateway.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
-from gateway.auth._jwks import Jwks
 from services.marketing.settings import MarketingSettings
 from tests.unit.auth.conftest import Clock, TokenFactory, bearer, make_authenticator, write_jwks
 

@@ -5,7 +5,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from accord import devkeys
-from gateway.auth._api_keys import ApiKeyStore
+from accord.auth._api_keys import ApiKeyStore
 
 
 def test_a_service_keeps_its_key_while_its_scopes_stay(tmp_path: Path) -> None:

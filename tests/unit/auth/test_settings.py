@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from gateway.auth import AuthSettings
+from accord.auth import AuthSettings
 
 
 def test_defaults_live_under_accord_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,7 @@
 """Policy and lifecycle changes: what takes access away needs a new version."""
 
+from typing import Any
+
 import pytest
 from accordapis.options.v1 import policy_pb2
 
@@ -150,3 +152,33 @@ def test_a_lifecycle_moving_forward_passes(
 )
 def test_next_version(name: str, expected: str) -> None:
     assert next_version(name) == expected
+
+
+def _image_with_binding(rule: str | None) -> Any:
+    from google.api import annotations_pb2, http_pb2
+    from google.protobuf import descriptor_pb2, text_format
+
+    image = descriptor_pb2.FileDescriptorSet()
+    file = image.file.add(name="acme/x/v1/x.proto", package="acme.x.v1")
+    method = file.service.add(name="XService").method.add(
+        name="GetX", input_type=".acme.x.v1.GetXRequest", output_type=".acme.x.v1.GetXResponse"
+    )
+    if rule is not None:
+        binding = text_format.Parse(rule, http_pb2.HttpRule())
+        method.options.Extensions[annotations_pb2.http].CopyFrom(binding)
+    return image
+
+
+def test_a_changed_or_removed_http_binding_is_breaking_and_a_new_one_is_not() -> None:
+    from accord.contracts._option_changes import http_binding_changes
+
+    old = _image_with_binding('get: "/v1/x/{id}"')
+    assert http_binding_changes(old, old) == []
+    changed = http_binding_changes(old, _image_with_binding('get: "/v1/things/{id}"'))
+    assert len(changed) == 1
+    assert "changed" in changed[0]
+    assert "acme.x.v1.XService.GetX" in changed[0]
+    removed = http_binding_changes(old, _image_with_binding(None))
+    assert len(removed) == 1
+    assert "removed" in removed[0]
+    assert http_binding_changes(_image_with_binding(None), old) == []

@@ -1,14 +1,11 @@
-"""Routes, lifecycle headers, limits and settings, without a network."""
+"""Routes, lifecycle headers and settings, without a network."""
 
 import grpc
 import pytest
 from accordapis.options.v1 import policy_pb2
 
 from accord.contracts.descriptors import load_image
-from accord.rpc_status import RpcError
-from gateway.limits import ConcurrencyLimiter, RateLimiter
 from gateway.routes import RouteTable, lifecycle_headers
-from gateway.server import server_options
 from gateway.settings import GatewaySettings
 
 Lifecycle = policy_pb2.ServiceLifecycle
@@ -62,32 +59,3 @@ def test_deprecated_headers_follow_rfc_9745_and_8594() -> None:
         ("link", '<acme.orders.v2.OrderService>; rel="successor-version"'),
     )
     assert lifecycle_headers(Lifecycle(stage=Lifecycle.STAGE_STABLE)) == ()
-
-
-def test_a_token_bucket_allows_its_burst_then_refuses() -> None:
-    limiter = RateLimiter(rate=0.001, burst=3)
-    for _ in range(3):
-        limiter.take("alice")
-    with pytest.raises(RpcError) as raised:
-        limiter.take("alice")
-    assert raised.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    limiter.take("bob")
-    RateLimiter(rate=0, burst=1).take("anyone")  # rate 0: no limit
-
-
-def test_the_concurrency_cap_sheds_beyond_its_limit() -> None:
-    limiter = ConcurrencyLimiter(limit=2, retry_after_s=1.0)
-    limiter.enter()
-    limiter.enter()
-    with pytest.raises(RpcError) as raised:
-        limiter.enter()
-    assert raised.value.code == grpc.StatusCode.UNAVAILABLE
-    limiter.leave()
-    limiter.enter()
-
-
-def test_keepalive_is_enforced_by_server_options() -> None:
-    options = dict(server_options(GatewaySettings(keepalive_max_ping_strikes=3)))
-    assert options["grpc.http2.max_ping_strikes"] == 3
-    assert options["grpc.keepalive_permit_without_calls"] == 0
-    assert options["grpc.http2.min_recv_ping_interval_without_data_ms"] == 30_000

@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)acme/notifications/v1/notifications.proto\x12\x15\x61\x63me.notifications.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x03\n\x0cNotification\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12S\n\nattributes\x18\x07 \x03(\x0b\x32\x33.acme.notifications.v1.Notification.AttributesEntryR\nattributes\x12:\n\x08\x63hannels\x18\x08 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x08\x63hannels\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"w\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n\x19ListNotificationsResponse\x12I\n\rnotifications\x18\x01 \x03(\x0b\x32#.acme.notifications.v1.NotificationR\rnotifications\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"K\n\x10SubscribeRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"t\n\x11SubscribeResponse\x12G\n\x0cnotification\x18\x01 \x01(\x0b\x32#.acme.notifications.v1.NotificationR\x0cnotification\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"k\n\x0bPreferences\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\x12%\n\x0e\x65mail_verified\x18\x03 \x01(\x08R\remailVerified\"N\n\x15SetPreferencesRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\"^\n\x16SetPreferencesResponse\x12\x44\n\x0bpreferences\x18\x01 \x01(\x0b\x32\".acme.notifications.v1.PreferencesR\x0bpreferences\"I\n\x12VerifyEmailRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x12\n\x04\x63ode\x18\x02 \x01(\tR\x04\x63ode\"[\n\x13VerifyEmailResponse\x12\x44\n\x0bpreferences\x18\x01 \x01(\x0b\x32\".acme.notifications.v1.PreferencesR\x0bpreferences\"\x98\x01\n\x07Webhook\x12\x1d\n\nwebhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x03 \x01(\tR\x03url\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"K\n\x16RegisterWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x02 \x01(\tR\x03url\"k\n\x17RegisterWebhookResponse\x12\x38\n\x07webhook\x18\x01 \x01(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x07webhook\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"6\n\x13ListWebhooksRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"R\n\x14ListWebhooksResponse\x12:\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x08webhooks\"V\n\x14\x44\x65leteWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1d\n\nwebhook_id\x18\x02 \x01(\tR\twebhookId\"\x17\n\x15\x44\x65leteWebhookResponse\"\x87\x03\n\x17SendNotificationRequest\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12^\n\nattributes\x18\x06 \x03(\x0b\x32>.acme.notifications.v1.SendNotificationRequest.AttributesEntryR\nattributes\x12:\n\x08\x63hannels\x18\x07 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x08\x63hannels\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xb2\x01\n\x18SendNotificationResponse\x12G\n\x0cnotification\x18\x01 \x01(\x0b\x32#.acme.notifications.v1.NotificationR\x0cnotification\x12M\n\x12\x64\x65livered_channels\x18\x02 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x11\x64\x65liveredChannels*^\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANNEL_IN_APP\x10\x01\x12\x11\n\rCHANNEL_EMAIL\x10\x02\x12\x13\n\x0f\x43HANNEL_WEBHOOK\x10\x03\x32\xac\x0b\n\x13NotificationService\x12\xbd\x01\n\x11ListNotifications\x12/.acme.notifications.v1.ListNotificationsRequest\x1a\x30.acme.notifications.v1.ListNotificationsResponse\"E\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\xb5\x01\n\tSubscribe\x12\'.acme.notifications.v1.SubscribeRequest\x1a(.acme.notifications.v1.SubscribeResponse\"S\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x12\x12\x10\n\x06\x63ursor\x12\x06\x63ursor0\x01\x12\xb2\x01\n\x0eSetPreferences\x12,.acme.notifications.v1.SetPreferencesRequest\x1a-.acme.notifications.v1.SetPreferencesResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xa9\x01\n\x0bVerifyEmail\x12).acme.notifications.v1.VerifyEmailRequest\x1a*.acme.notifications.v1.VerifyEmailResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xb5\x01\n\x0fRegisterWebhook\x12-.acme.notifications.v1.RegisterWebhookRequest\x1a..acme.notifications.v1.RegisterWebhookResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xae\x01\n\x0cListWebhooks\x12*.acme.notifications.v1.ListWebhooksRequest\x1a+.acme.notifications.v1.ListWebhooksResponse\"E\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x98\x01\n\x10SendNotification\x12..acme.notifications.v1.SendNotificationRequest\x1a/.acme.notifications.v1.SendNotificationResponse\"#\x90\x02\x02\xa2\xbb\x18\x14\n\x12notifications:send\xb2\xbb\x18\x04\n\x02\x08\n\x12\xaf\x01\n\rDeleteWebhook\x12+.acme.notifications.v1.DeleteWebhookRequest\x1a,.acme.notifications.v1.DeleteWebhookResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)acme/notifications/v1/notifications.proto\x12\x15\x61\x63me.notifications.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x03\n\x0cNotification\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12S\n\nattributes\x18\x07 \x03(\x0b\x32\x33.acme.notifications.v1.Notification.AttributesEntryR\nattributes\x12:\n\x08\x63hannels\x18\x08 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x08\x63hannels\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"w\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n\x19ListNotificationsResponse\x12I\n\rnotifications\x18\x01 \x03(\x0b\x32#.acme.notifications.v1.NotificationR\rnotifications\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"K\n\x10SubscribeRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"t\n\x11SubscribeResponse\x12G\n\x0cnotification\x18\x01 \x01(\x0b\x32#.acme.notifications.v1.NotificationR\x0cnotification\x12\x16\n\x06\x63ursor\x18\x02 \x01(\x04R\x06\x63ursor\"k\n\x0bPreferences\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\x12%\n\x0e\x65mail_verified\x18\x03 \x01(\x08R\remailVerified\"N\n\x15SetPreferencesRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x14\n\x05\x65mail\x18\x02 \x01(\tR\x05\x65mail\"^\n\x16SetPreferencesResponse\x12\x44\n\x0bpreferences\x18\x01 \x01(\x0b\x32\".acme.notifications.v1.PreferencesR\x0bpreferences\"I\n\x12VerifyEmailRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x12\n\x04\x63ode\x18\x02 \x01(\tR\x04\x63ode\"[\n\x13VerifyEmailResponse\x12\x44\n\x0bpreferences\x18\x01 \x01(\x0b\x32\".acme.notifications.v1.PreferencesR\x0bpreferences\"\x98\x01\n\x07Webhook\x12\x1d\n\nwebhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x03 \x01(\tR\x03url\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"K\n\x16RegisterWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x10\n\x03url\x18\x02 \x01(\tR\x03url\"k\n\x17RegisterWebhookResponse\x12\x38\n\x07webhook\x18\x01 \x01(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x07webhook\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"6\n\x13ListWebhooksRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"R\n\x14ListWebhooksResponse\x12:\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1e.acme.notifications.v1.WebhookR\x08webhooks\"V\n\x14\x44\x65leteWebhookRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1d\n\nwebhook_id\x18\x02 \x01(\tR\twebhookId\"\x17\n\x15\x44\x65leteWebhookResponse\"\x87\x03\n\x17SendNotificationRequest\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n\x04\x62ody\x18\x04 \x01(\tR\x04\x62ody\x12\x1d\n\nevent_type\x18\x05 \x01(\tR\teventType\x12^\n\nattributes\x18\x06 \x03(\x0b\x32>.acme.notifications.v1.SendNotificationRequest.AttributesEntryR\nattributes\x12:\n\x08\x63hannels\x18\x07 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x08\x63hannels\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xb2\x01\n\x18SendNotificationResponse\x12G\n\x0cnotification\x18\x01 \x01(\x0b\x32#.acme.notifications.v1.NotificationR\x0cnotification\x12M\n\x12\x64\x65livered_channels\x18\x02 \x03(\x0e\x32\x1e.acme.notifications.v1.ChannelR\x11\x64\x65liveredChannels*^\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANNEL_IN_APP\x10\x01\x12\x11\n\rCHANNEL_EMAIL\x10\x02\x12\x13\n\x0f\x43HANNEL_WEBHOOK\x10\x03\x32\x99\x0c\n\x13NotificationService\x12\xee\x01\n\x11ListNotifications\x12/.acme.notifications.v1.ListNotificationsRequest\x1a\x30.acme.notifications.v1.ListNotificationsResponse\"v\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02+\x12)/v1/customers/{customer_id}/notifications\x12\xf1\x01\n\tSubscribe\x12\'.acme.notifications.v1.SubscribeRequest\x1a(.acme.notifications.v1.SubscribeResponse\"\x8e\x01\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x12\x12\x10\n\x06\x63ursor\x12\x06\x63ursor\x82\xd3\xe4\x93\x02\x35\x12\x33/v1/customers/{customer_id}/notifications:subscribe0\x01\x12\xb2\x01\n\x0eSetPreferences\x12,.acme.notifications.v1.SetPreferencesRequest\x1a-.acme.notifications.v1.SetPreferencesResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xa9\x01\n\x0bVerifyEmail\x12).acme.notifications.v1.VerifyEmailRequest\x1a*.acme.notifications.v1.VerifyEmailResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xb5\x01\n\x0fRegisterWebhook\x12-.acme.notifications.v1.RegisterWebhookRequest\x1a..acme.notifications.v1.RegisterWebhookResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\xae\x01\n\x0cListWebhooks\x12*.acme.notifications.v1.ListWebhooksRequest\x1a+.acme.notifications.v1.ListWebhooksResponse\"E\x90\x02\x01\xa2\xbb\x18\x36\n\x12notifications:read\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x98\x01\n\x10SendNotification\x12..acme.notifications.v1.SendNotificationRequest\x1a/.acme.notifications.v1.SendNotificationResponse\"#\x90\x02\x02\xa2\xbb\x18\x14\n\x12notifications:send\xb2\xbb\x18\x04\n\x02\x08\n\x12\xaf\x01\n\rDeleteWebhook\x12+.acme.notifications.v1.DeleteWebhookRequest\x1a,.acme.notifications.v1.DeleteWebhookResponse\"C\xa2\xbb\x18\x37\n\x13notifications:write\x1a\x0b\x63ustomer_id\"\x13notifications:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,9 +44,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFICATIONSERVICE']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._loaded_options = None
-  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._serialized_options = b'\220\002\001\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin\262\273\030\004\n\002\010\005'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._serialized_options = b'\220\002\001\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin\262\273\030\004\n\002\010\005\202\323\344\223\002+\022)/v1/customers/{customer_id}/notifications'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['Subscribe']._loaded_options = None
-  _globals['_NOTIFICATIONSERVICE'].methods_by_name['Subscribe']._serialized_options = b'\220\002\001\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin\262\273\030\022\022\020\n\006cursor\022\006cursor'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['Subscribe']._serialized_options = b'\220\002\001\242\273\0306\n\022notifications:read\032\013customer_id\"\023notifications:admin\262\273\030\022\022\020\n\006cursor\022\006cursor\202\323\344\223\0025\0223/v1/customers/{customer_id}/notifications:subscribe'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['SetPreferences']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['SetPreferences']._serialized_options = b'\242\273\0307\n\023notifications:write\032\013customer_id\"\023notifications:admin\262\273\030\004\n\002\010\n'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['VerifyEmail']._loaded_options = None
@@ -58,50 +59,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['SendNotification']._serialized_options = b'\220\002\002\242\273\030\024\n\022notifications:send\262\273\030\004\n\002\010\n'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['DeleteWebhook']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['DeleteWebhook']._serialized_options = b'\242\273\0307\n\023notifications:write\032\013customer_id\"\023notifications:admin\262\273\030\004\n\002\010\n'
-  _globals['_CHANNEL']._serialized_start=2688
-  _globals['_CHANNEL']._serialized_end=2782
-  _globals['_NOTIFICATION']._serialized_start=173
-  _globals['_NOTIFICATION']._serialized_end=603
-  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_start=542
-  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_end=603
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=605
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=724
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=727
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=869
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=871
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=946
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=948
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=1064
-  _globals['_PREFERENCES']._serialized_start=1066
-  _globals['_PREFERENCES']._serialized_end=1173
-  _globals['_SETPREFERENCESREQUEST']._serialized_start=1175
-  _globals['_SETPREFERENCESREQUEST']._serialized_end=1253
-  _globals['_SETPREFERENCESRESPONSE']._serialized_start=1255
-  _globals['_SETPREFERENCESRESPONSE']._serialized_end=1349
-  _globals['_VERIFYEMAILREQUEST']._serialized_start=1351
-  _globals['_VERIFYEMAILREQUEST']._serialized_end=1424
-  _globals['_VERIFYEMAILRESPONSE']._serialized_start=1426
-  _globals['_VERIFYEMAILRESPONSE']._serialized_end=1517
-  _globals['_WEBHOOK']._serialized_start=1520
-  _globals['_WEBHOOK']._serialized_end=1672
-  _globals['_REGISTERWEBHOOKREQUEST']._serialized_start=1674
-  _globals['_REGISTERWEBHOOKREQUEST']._serialized_end=1749
-  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_start=1751
-  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_end=1858
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1860
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1914
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1916
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1998
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=2000
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=2086
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=2088
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=2111
-  _globals['_SENDNOTIFICATIONREQUEST']._serialized_start=2114
-  _globals['_SENDNOTIFICATIONREQUEST']._serialized_end=2505
-  _globals['_SENDNOTIFICATIONREQUEST_ATTRIBUTESENTRY']._serialized_start=542
-  _globals['_SENDNOTIFICATIONREQUEST_ATTRIBUTESENTRY']._serialized_end=603
-  _globals['_SENDNOTIFICATIONRESPONSE']._serialized_start=2508
-  _globals['_SENDNOTIFICATIONRESPONSE']._serialized_end=2686
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=2785
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=4237
+  _globals['_CHANNEL']._serialized_start=2718
+  _globals['_CHANNEL']._serialized_end=2812
+  _globals['_NOTIFICATION']._serialized_start=203
+  _globals['_NOTIFICATION']._serialized_end=633
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_start=572
+  _globals['_NOTIFICATION_ATTRIBUTESENTRY']._serialized_end=633
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=635
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=754
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=757
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=899
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=901
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=976
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=978
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=1094
+  _globals['_PREFERENCES']._serialized_start=1096
+  _globals['_PREFERENCES']._serialized_end=1203
+  _globals['_SETPREFERENCESREQUEST']._serialized_start=1205
+  _globals['_SETPREFERENCESREQUEST']._serialized_end=1283
+  _globals['_SETPREFERENCESRESPONSE']._serialized_start=1285
+  _globals['_SETPREFERENCESRESPONSE']._serialized_end=1379
+  _globals['_VERIFYEMAILREQUEST']._serialized_start=1381
+  _globals['_VERIFYEMAILREQUEST']._serialized_end=1454
+  _globals['_VERIFYEMAILRESPONSE']._serialized_start=1456
+  _globals['_VERIFYEMAILRESPONSE']._serialized_end=1547
+  _globals['_WEBHOOK']._serialized_start=1550
+  _globals['_WEBHOOK']._serialized_end=1702
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_start=1704
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_end=1779
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_start=1781
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_end=1888
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1890
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1944
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1946
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=2028
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=2030
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=2116
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=2118
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=2141
+  _globals['_SENDNOTIFICATIONREQUEST']._serialized_start=2144
+  _globals['_SENDNOTIFICATIONREQUEST']._serialized_end=2535
+  _globals['_SENDNOTIFICATIONREQUEST_ATTRIBUTESENTRY']._serialized_start=572
+  _globals['_SENDNOTIFICATIONREQUEST_ATTRIBUTESENTRY']._serialized_end=633
+  _globals['_SENDNOTIFICATIONRESPONSE']._serialized_start=2538
+  _globals['_SENDNOTIFICATIONRESPONSE']._serialized_end=2716
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=2815
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=4376
 # @@protoc_insertion_point(module_scope)

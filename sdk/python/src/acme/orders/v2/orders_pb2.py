@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61\x63me/orders/v2/orders.proto\x12\x0e\x61\x63me.orders.v2\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"b\n\x0c\x43\x61ncellation\x12:\n\x06reason\x18\x01 \x01(\x0e\x32\".acme.orders.v2.CancellationReasonR\x06reason\x12\x16\n\x06\x64\x65tail\x18\x02 \x01(\tR\x06\x64\x65tail\"s\n\x0cStatusChange\x12\x33\n\x06status\x18\x01 \x01(\x0e\x32\x1b.acme.orders.v2.OrderStatusR\x06status\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"o\n\tOrderLine\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\x34\n\nunit_price\x18\x03 \x01(\x0b\x32\x15.acme.orders.v2.MoneyR\tunitPrice\"\xca\x03\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v2.OrderLineR\x05lines\x12+\n\x05total\x18\x04 \x01(\x0b\x32\x15.acme.orders.v2.MoneyR\x05total\x12\x33\n\x06status\x18\x05 \x01(\x0e\x32\x1b.acme.orders.v2.OrderStatusR\x06status\x12@\n\x0c\x63\x61ncellation\x18\x06 \x01(\x0b\x32\x1c.acme.orders.v2.CancellationR\x0c\x63\x61ncellation\x12\x36\n\x07history\x18\x07 \x03(\x0b\x32\x1c.acme.orders.v2.StatusChangeR\x07history\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xa9\x01\n\x11PlaceOrderRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v2.OrderLineR\x05lines\x12#\n\rpayment_token\x18\x04 \x01(\tR\x0cpaymentToken\"A\n\x12PlaceOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\"p\n\x11ListOrdersRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"k\n\x12ListOrdersResponse\x12-\n\x06orders\x18\x01 \x03(\x0b\x32\x15.acme.orders.v2.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n\x12\x43\x61ncelOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x16\n\x06\x64\x65tail\x18\x02 \x01(\tR\x06\x64\x65tail\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\".\n\x11WatchOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"A\n\x12WatchOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order*\xad\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x19\n\x15ORDER_STATUS_RESERVED\x10\x03\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x04\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x05*\xd2\x01\n\x12\x43\x61ncellationReason\x12#\n\x1f\x43\x41NCELLATION_REASON_UNSPECIFIED\x10\x00\x12(\n$CANCELLATION_REASON_CUSTOMER_REQUEST\x10\x01\x12(\n$CANCELLATION_REASON_PAYMENT_DECLINED\x10\x02\x12$\n CANCELLATION_REASON_OUT_OF_STOCK\x10\x03\x12\x1d\n\x19\x43\x41NCELLATION_REASON_OTHER\x10\x04\x32\x86\x05\n\x0cOrderService\x12\x8d\x01\n\nPlaceOrder\x12!.acme.orders.v2.PlaceOrderRequest\x1a\".acme.orders.v2.PlaceOrderResponse\"8\x90\x02\x02\xa2\xbb\x18)\n\x0corders:write\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12k\n\x08GetOrder\x12\x1f.acme.orders.v2.GetOrderRequest\x1a .acme.orders.v2.GetOrderResponse\"\x1c\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x8c\x01\n\nListOrders\x12!.acme.orders.v2.ListOrdersRequest\x1a\".acme.orders.v2.ListOrdersResponse\"7\x90\x02\x01\xa2\xbb\x18(\n\x0borders:read\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12u\n\x0b\x43\x61ncelOrder\x12\".acme.orders.v2.CancelOrderRequest\x1a#.acme.orders.v2.CancelOrderResponse\"\x1d\x90\x02\x02\xa2\xbb\x18\x0e\n\x0corders:write\xb2\xbb\x18\x04\n\x02\x08\n\x12k\n\nWatchOrder\x12!.acme.orders.v2.WatchOrderRequest\x1a\".acme.orders.v2.WatchOrderResponse\"\x14\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read0\x01\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61\x63me/orders/v2/orders.proto\x12\x0e\x61\x63me.orders.v2\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"b\n\x0c\x43\x61ncellation\x12:\n\x06reason\x18\x01 \x01(\x0e\x32\".acme.orders.v2.CancellationReasonR\x06reason\x12\x16\n\x06\x64\x65tail\x18\x02 \x01(\tR\x06\x64\x65tail\"s\n\x0cStatusChange\x12\x33\n\x06status\x18\x01 \x01(\x0e\x32\x1b.acme.orders.v2.OrderStatusR\x06status\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"o\n\tOrderLine\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\x34\n\nunit_price\x18\x03 \x01(\x0b\x32\x15.acme.orders.v2.MoneyR\tunitPrice\"\xca\x03\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v2.OrderLineR\x05lines\x12+\n\x05total\x18\x04 \x01(\x0b\x32\x15.acme.orders.v2.MoneyR\x05total\x12\x33\n\x06status\x18\x05 \x01(\x0e\x32\x1b.acme.orders.v2.OrderStatusR\x06status\x12@\n\x0c\x63\x61ncellation\x18\x06 \x01(\x0b\x32\x1c.acme.orders.v2.CancellationR\x0c\x63\x61ncellation\x12\x36\n\x07history\x18\x07 \x03(\x0b\x32\x1c.acme.orders.v2.StatusChangeR\x07history\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xa9\x01\n\x11PlaceOrderRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v2.OrderLineR\x05lines\x12#\n\rpayment_token\x18\x04 \x01(\tR\x0cpaymentToken\"A\n\x12PlaceOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\"p\n\x11ListOrdersRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"k\n\x12ListOrdersResponse\x12-\n\x06orders\x18\x01 \x03(\x0b\x32\x15.acme.orders.v2.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n\x12\x43\x61ncelOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x16\n\x06\x64\x65tail\x18\x02 \x01(\tR\x06\x64\x65tail\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order\".\n\x11WatchOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"A\n\x12WatchOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v2.OrderR\x05order*\xad\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x19\n\x15ORDER_STATUS_RESERVED\x10\x03\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x04\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x05*\xd2\x01\n\x12\x43\x61ncellationReason\x12#\n\x1f\x43\x41NCELLATION_REASON_UNSPECIFIED\x10\x00\x12(\n$CANCELLATION_REASON_CUSTOMER_REQUEST\x10\x01\x12(\n$CANCELLATION_REASON_PAYMENT_DECLINED\x10\x02\x12$\n CANCELLATION_REASON_OUT_OF_STOCK\x10\x03\x12\x1d\n\x19\x43\x41NCELLATION_REASON_OTHER\x10\x04\x32\xaf\x06\n\x0cOrderService\x12\xa2\x01\n\nPlaceOrder\x12!.acme.orders.v2.PlaceOrderRequest\x1a\".acme.orders.v2.PlaceOrderResponse\"M\x90\x02\x02\xa2\xbb\x18)\n\x0corders:write\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x0f\"\n/v2/orders:\x01*\x12\x88\x01\n\x08GetOrder\x12\x1f.acme.orders.v2.GetOrderRequest\x1a .acme.orders.v2.GetOrderResponse\"9\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x17\x12\x15/v2/orders/{order_id}\x12\xb6\x01\n\nListOrders\x12!.acme.orders.v2.ListOrdersRequest\x1a\".acme.orders.v2.ListOrdersResponse\"a\x90\x02\x01\xa2\xbb\x18(\n\x0borders:read\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02$\x12\"/v2/customers/{customer_id}/orders\x12\x9c\x01\n\x0b\x43\x61ncelOrder\x12\".acme.orders.v2.CancelOrderRequest\x1a#.acme.orders.v2.CancelOrderResponse\"D\x90\x02\x02\xa2\xbb\x18\x0e\n\x0corders:write\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02!\"\x1c/v2/orders/{order_id}:cancel:\x01*\x12\x8e\x01\n\nWatchOrder\x12!.acme.orders.v2.WatchOrderRequest\x1a\".acme.orders.v2.WatchOrderResponse\"7\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v2/orders/{order_id}:watch0\x01\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,49 +40,49 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE']._loaded_options = None
   _globals['_ORDERSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\220\002\002\242\273\030)\n\014orders:write\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\n'
+  _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\220\002\002\242\273\030)\n\014orders:write\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\n\202\323\344\223\002\017\"\n/v2/orders:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\262\273\030\004\n\002\010\005'
+  _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\262\273\030\004\n\002\010\005\202\323\344\223\002\027\022\025/v2/orders/{order_id}'
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\220\002\001\242\273\030(\n\013orders:read\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\005'
+  _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\220\002\001\242\273\030(\n\013orders:read\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\005\202\323\344\223\002$\022\"/v2/customers/{customer_id}/orders'
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\220\002\002\242\273\030\016\n\014orders:write\262\273\030\004\n\002\010\n'
+  _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\220\002\002\242\273\030\016\n\014orders:write\262\273\030\004\n\002\010\n\202\323\344\223\002!\"\034/v2/orders/{order_id}:cancel:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read'
-  _globals['_ORDERSTATUS']._serialized_start=1862
-  _globals['_ORDERSTATUS']._serialized_end=2035
-  _globals['_CANCELLATIONREASON']._serialized_start=2038
-  _globals['_CANCELLATIONREASON']._serialized_end=2248
-  _globals['_MONEY']._serialized_start=151
-  _globals['_MONEY']._serialized_end=239
-  _globals['_CANCELLATION']._serialized_start=241
-  _globals['_CANCELLATION']._serialized_end=339
-  _globals['_STATUSCHANGE']._serialized_start=341
-  _globals['_STATUSCHANGE']._serialized_end=456
-  _globals['_ORDERLINE']._serialized_start=458
-  _globals['_ORDERLINE']._serialized_end=569
-  _globals['_ORDER']._serialized_start=572
-  _globals['_ORDER']._serialized_end=1030
-  _globals['_PLACEORDERREQUEST']._serialized_start=1033
-  _globals['_PLACEORDERREQUEST']._serialized_end=1202
-  _globals['_PLACEORDERRESPONSE']._serialized_start=1204
-  _globals['_PLACEORDERRESPONSE']._serialized_end=1269
-  _globals['_GETORDERREQUEST']._serialized_start=1271
-  _globals['_GETORDERREQUEST']._serialized_end=1315
-  _globals['_GETORDERRESPONSE']._serialized_start=1317
-  _globals['_GETORDERRESPONSE']._serialized_end=1380
-  _globals['_LISTORDERSREQUEST']._serialized_start=1382
-  _globals['_LISTORDERSREQUEST']._serialized_end=1494
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1496
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1603
-  _globals['_CANCELORDERREQUEST']._serialized_start=1605
-  _globals['_CANCELORDERREQUEST']._serialized_end=1676
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1678
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1744
-  _globals['_WATCHORDERREQUEST']._serialized_start=1746
-  _globals['_WATCHORDERREQUEST']._serialized_end=1792
-  _globals['_WATCHORDERRESPONSE']._serialized_start=1794
-  _globals['_WATCHORDERRESPONSE']._serialized_end=1859
-  _globals['_ORDERSERVICE']._serialized_start=2251
-  _globals['_ORDERSERVICE']._serialized_end=2897
+  _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\202\323\344\223\002\035\022\033/v2/orders/{order_id}:watch'
+  _globals['_ORDERSTATUS']._serialized_start=1892
+  _globals['_ORDERSTATUS']._serialized_end=2065
+  _globals['_CANCELLATIONREASON']._serialized_start=2068
+  _globals['_CANCELLATIONREASON']._serialized_end=2278
+  _globals['_MONEY']._serialized_start=181
+  _globals['_MONEY']._serialized_end=269
+  _globals['_CANCELLATION']._serialized_start=271
+  _globals['_CANCELLATION']._serialized_end=369
+  _globals['_STATUSCHANGE']._serialized_start=371
+  _globals['_STATUSCHANGE']._serialized_end=486
+  _globals['_ORDERLINE']._serialized_start=488
+  _globals['_ORDERLINE']._serialized_end=599
+  _globals['_ORDER']._serialized_start=602
+  _globals['_ORDER']._serialized_end=1060
+  _globals['_PLACEORDERREQUEST']._serialized_start=1063
+  _globals['_PLACEORDERREQUEST']._serialized_end=1232
+  _globals['_PLACEORDERRESPONSE']._serialized_start=1234
+  _globals['_PLACEORDERRESPONSE']._serialized_end=1299
+  _globals['_GETORDERREQUEST']._serialized_start=1301
+  _globals['_GETORDERREQUEST']._serialized_end=1345
+  _globals['_GETORDERRESPONSE']._serialized_start=1347
+  _globals['_GETORDERRESPONSE']._serialized_end=1410
+  _globals['_LISTORDERSREQUEST']._serialized_start=1412
+  _globals['_LISTORDERSREQUEST']._serialized_end=1524
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1526
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1633
+  _globals['_CANCELORDERREQUEST']._serialized_start=1635
+  _globals['_CANCELORDERREQUEST']._serialized_end=1706
+  _globals['_CANCELORDERRESPONSE']._serialized_start=1708
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1774
+  _globals['_WATCHORDERREQUEST']._serialized_start=1776
+  _globals['_WATCHORDERREQUEST']._serialized_end=1822
+  _globals['_WATCHORDERRESPONSE']._serialized_start=1824
+  _globals['_WATCHORDERRESPONSE']._serialized_end=1889
+  _globals['_ORDERSERVICE']._serialized_start=2281
+  _globals['_ORDERSERVICE']._serialized_end=3096
 # @@protoc_insertion_point(module_scope)

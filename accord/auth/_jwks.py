@@ -26,7 +26,7 @@ import grpc
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from gateway.auth._errors import KEYS_UNAVAILABLE, UNKNOWN_KEY_ID, AuthFailure, unauthenticated
+from accord.auth._errors import KEYS_UNAVAILABLE, UNKNOWN_KEY_ID, AuthFailure, unauthenticated
 
 log = logging.getLogger(__name__)
 

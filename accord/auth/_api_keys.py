@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from accord.auth._errors import UNKNOWN_API_KEY, unauthenticated
 from accord.devkeys import api_key_digest, parse_api_key
 from accord.identity import Principal
-from gateway.auth._errors import UNKNOWN_API_KEY, unauthenticated
 
 log = logging.getLogger(__name__)
 

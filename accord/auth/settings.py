@@ -65,6 +65,13 @@ class AuthSettings(BaseSettings):
         description="Allowed JWS algorithms, comma-separated in the environment.",
     )
     leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew on exp/nbf.")
+    max_lifetime_seconds: int = Field(
+        default=24 * 3600, gt=0, description="Longest `exp - iat` a token may claim."
+    )
+    token_types: Annotated[list[str], NoDecode] = Field(
+        default=["JWT", "at+jwt"],
+        description="Accepted JOSE `typ` values, comma-separated in the environment.",
+    )
     jwks_min_refresh_seconds: float = Field(
         default=30.0, ge=0, description="Least time between two JWKS reloads for unknown kids."
     )
@@ -89,7 +96,7 @@ class AuthSettings(BaseSettings):
     )
     max_token_bytes: int = Field(default=8192, gt=0, description="Longer credentials refused.")
 
-    @field_validator("algorithms", mode="before")
+    @field_validator("algorithms", "token_types", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):

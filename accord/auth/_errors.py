@@ -41,6 +41,8 @@ def permission_denied(reason: str, message: str, **metadata: str) -> AuthFailure
 # Reasons, as sent in ErrorInfo.reason (domain accord.dev).
 TOKEN_EXPIRED = "TOKEN_EXPIRED"
 TOKEN_NOT_YET_VALID = "TOKEN_NOT_YET_VALID"
+TOKEN_LIFETIME_TOO_LONG = "TOKEN_LIFETIME_TOO_LONG"
+BAD_TOKEN_TYPE = "BAD_TOKEN_TYPE"
 BAD_SIGNATURE = "BAD_SIGNATURE"
 BAD_ISSUER = "BAD_ISSUER"
 BAD_AUDIENCE = "BAD_AUDIENCE"

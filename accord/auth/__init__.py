@@ -11,12 +11,12 @@ Every refusal is an `AuthFailure`, an `accord.rpc_status.RpcError` carrying an E
 send it with `accord.rpc_status.abort(context, failure)`.
 """
 
+from accord.auth._authenticator import CREDENTIAL_HEADERS, Authenticator
+from accord.auth._authorize import MethodPolicy, authorize, needs_request
+from accord.auth._errors import AuthFailure
+from accord.auth._signer import IDENTITY_HEADERS, PrincipalSigner
+from accord.auth.settings import AuthSettings
 from accord.identity import Principal
-from gateway.auth._authenticator import CREDENTIAL_HEADERS, Authenticator
-from gateway.auth._authorize import authorize, needs_request
-from gateway.auth._errors import AuthFailure
-from gateway.auth._signer import IDENTITY_HEADERS, PrincipalSigner
-from gateway.auth.settings import AuthSettings
 
 __all__ = [
     "CREDENTIAL_HEADERS",
@@ -24,6 +24,7 @@ __all__ = [
     "AuthFailure",
     "AuthSettings",
     "Authenticator",
+    "MethodPolicy",
     "Principal",
     "PrincipalSigner",
     "authorize",

@@ -10,9 +10,7 @@ import grpc
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from accord.contracts.descriptors import MethodContract
-from accord.identity import Principal
-from gateway.auth._errors import (
+from accord.auth._errors import (
     CREDENTIALS_REQUIRED,
     MISSING_SCOPE,
     NOT_OWNER,
@@ -21,6 +19,8 @@ from gateway.auth._errors import (
     permission_denied,
     unauthenticated,
 )
+from accord.contracts.descriptors import MethodContract
+from accord.identity import Principal
 
 
 def authorize(method: MethodContract, principal: Principal | None, request: Message | None) -> None:
@@ -100,6 +100,15 @@ class MethodPolicy:
                 f"{owner_field} must name the caller",
                 field=owner_field,
             )
+
+    def authorize_caller(self, principal: Principal | None) -> None:
+        """Every check that needs no request: policy, credentials, scopes (a client stream's
+        messages then go through `authorize` one by one, for the owner check)."""
+        if self._owner_field:
+            if self._unchecked or principal is None or not self._required <= principal.scopes:
+                self.authorize(principal, None)
+            return
+        self.authorize(principal, None)
 
     def needs_request(self, principal: Principal | None) -> bool:
         """Whether `authorize` will read the request (see the module-level `needs_request`)."""

@@ -13,13 +13,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from accord import devkeys
+from accord.auth._api_keys import ApiKeyStore
+from accord.auth._errors import AMBIGUOUS_CREDENTIALS, MALFORMED_TOKEN, unauthenticated
+from accord.auth._jwks import Jwks
+from accord.auth._jwt import JwtVerifier
+from accord.auth.settings import AuthSettings
 from accord.identity import Principal
 from accord.settings import ConfigurationError, production_needs
-from gateway.auth._api_keys import ApiKeyStore
-from gateway.auth._errors import AMBIGUOUS_CREDENTIALS, MALFORMED_TOKEN, unauthenticated
-from gateway.auth._jwks import Jwks
-from gateway.auth._jwt import JwtVerifier
-from gateway.auth.settings import AuthSettings
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,8 @@ class Authenticator:
             settings.audience,
             settings.algorithms,
             leeway=settings.leeway_seconds,
+            token_types=settings.token_types,
+            max_lifetime=settings.max_lifetime_seconds,
         )
         api_keys = None
         if settings.api_keys_file is not None:

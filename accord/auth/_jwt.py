@@ -18,21 +18,23 @@ from joserfc.errors import (
 from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
 
-from accord.identity import Principal
-from gateway.auth._errors import (
+from accord.auth._errors import (
     ALGORITHM_NOT_ALLOWED,
     BAD_AUDIENCE,
     BAD_ISSUER,
     BAD_SIGNATURE,
+    BAD_TOKEN_TYPE,
     MALFORMED_TOKEN,
     MISSING_CLAIM,
     TOKEN_EXPIRED,
+    TOKEN_LIFETIME_TOO_LONG,
     TOKEN_NOT_YET_VALID,
     UNKNOWN_KEY_ID,
     unauthenticated,
 )
-from gateway.auth._jwks import Jwks
-from gateway.auth.settings import KEY_TYPES
+from accord.auth._jwks import Jwks
+from accord.auth.settings import KEY_TYPES
+from accord.identity import Principal
 
 _CLAIM_ORDER = ("exp", "nbf", "iat", "iss", "aud", "sub")
 _MISSING_REASON = {
@@ -60,6 +62,8 @@ class JwtVerifier:
         algorithms: Collection[str],
         leeway: int = 30,
         clock: Callable[[], float] = time.time,
+        token_types: Collection[str] | None = None,
+        max_lifetime: float | None = None,
     ) -> None:
         unknown = set(algorithms) - KEY_TYPES.keys()
         if unknown:
@@ -70,6 +74,9 @@ class JwtVerifier:
         self._algorithms = frozenset(algorithms)
         self._leeway = leeway
         self._clock = clock
+        # None: any `typ` (and none); else the token's must be one of these.
+        self._token_types = frozenset(token_types) if token_types is not None else None
+        self._max_lifetime = max_lifetime
         # Lenient about unknown header fields (issuers add their own), strict about `crit`.
         self._registry = jws.JWSRegistry(algorithms=list(algorithms), strict_check_header=False)
 
@@ -86,6 +93,12 @@ class JwtVerifier:
                 ALGORITHM_NOT_ALLOWED,
                 "the token's signing algorithm is not accepted",
                 allowed=",".join(sorted(self._algorithms)),
+            )
+        if self._token_types is not None and header.get("typ") not in self._token_types:
+            raise unauthenticated(
+                BAD_TOKEN_TYPE,
+                "the token's `typ` is not accepted",
+                allowed=",".join(sorted(self._token_types)),
             )
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
@@ -130,9 +143,22 @@ class JwtVerifier:
                 BAD_AUDIENCE: "the token is meant for another audience",
             }.get(reason, f"the token's `{error.claim}` claim is invalid")
             raise unauthenticated(reason, message, claim=error.claim) from error
+        lifetime = _lifetime(claims)
+        if self._max_lifetime is not None and (lifetime is None or lifetime > self._max_lifetime):
+            raise unauthenticated(
+                TOKEN_LIFETIME_TOO_LONG, "the token's lifetime is longer than allowed"
+            )
         if not claims["sub"]:
             raise unauthenticated(MISSING_CLAIM, "the token has an empty `sub`", claim="sub")
         return Principal(claims["sub"], _scopes(claims), "jwt"), float(claims["exp"])
+
+
+def _lifetime(claims: dict[str, Any]) -> float | None:
+    """`exp - iat` (`exp - nbf` without `iat`); None when neither start is a number."""
+    start = claims.get("iat", claims.get("nbf"))
+    if not isinstance(start, int | float) or isinstance(start, bool):
+        return None
+    return float(claims["exp"]) - float(start)
 
 
 def _fits(key: Key, algorithm: str) -> bool:

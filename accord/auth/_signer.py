@@ -14,9 +14,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from accord import devkeys
+from accord.auth.settings import AuthSettings
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from accord.settings import ConfigurationError, production_needs
-from gateway.auth.settings import AuthSettings
 
 # Headers a client must never set: the gateway strips them from every incoming call and adds
 # its own signed principal. Beside ours, the names other proxies use for a verified user, so
