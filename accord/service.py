@@ -49,10 +49,20 @@ class RunningService:
     nats: NatsClient
     wiring: Wiring
     health: "NatsHealth | None" = None
+    # How it was started, so that it can be started again (`start_again`).
+    started_with: "tuple[ServiceSettings, Build[Any]] | None" = None
 
     @property
     def port(self) -> int:
         return self.grpc.port
+
+    async def start_again(self) -> "RunningService":
+        """A new start of this service once stopped: as it was started, on the same port."""
+        if self.started_with is None:
+            raise RuntimeError(f"{self.name} was not started by start_service")
+        settings, build = self.started_with
+        again = settings.model_copy(update={"port": self.port})
+        return await start_service(self.name, again, build)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight ones finish, then stop consumers and NATS."""
@@ -166,7 +176,7 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
         raise
     await health.follow(grpc_server, nc)
     log.info("%s serving gRPC on %s:%d", name, settings.host, grpc_server.port)
-    return RunningService(name, grpc_server, nc, wiring, health)
+    return RunningService(name, grpc_server, nc, wiring, health, (settings, build))
 
 
 async def _serve_until_signalled(name: str, settings: S, build: Build[S]) -> None:

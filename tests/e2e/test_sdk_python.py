@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from accord.grpc_server import start_grpc_server
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.e2e
@@ -116,8 +115,7 @@ async def test_a_call_safe_to_retry_comes_through_a_backend_restart(
     platform: Platform, sdk_python: Path, tmp_path: Path
 ) -> None:
     shipping = platform.services["shipping"]
-    port = shipping.port
-    await shipping.grpc.stop(0)  # the edge now answers UNAVAILABLE for shipping
+    await shipping.stop(0)  # the edge now answers UNAVAILABLE for shipping
     try:
         driver = asyncio.ensure_future(
             _run(sdk_python, str(DRIVER), "retry", env=_env(platform), cwd=tmp_path)
@@ -125,10 +123,7 @@ async def test_a_call_safe_to_retry_comes_through_a_backend_restart(
         await asyncio.sleep(2.0)
         assert not driver.done()
     finally:
-        wiring = shipping.wiring
-        shipping.grpc = await start_grpc_server(
-            f"127.0.0.1:{port}", wiring.registrars, wiring.services
-        )
+        platform.services["shipping"] = await shipping.start_again()
     seen = json.loads(await driver)
     # Several attempts met UNAVAILABLE; the last one reached shipping, which answered.
     assert seen["attempts"] > 1

@@ -84,3 +84,16 @@ test("a call without credentials is refused with its reason", async () => {
     return true;
   });
 });
+
+test("a browser's gRPC-Web reaches the same APIs through the edge", async () => {
+  const web = await import("../sdk/src/runtime/web.js");
+  const browser = web.connect({ baseUrl: process.env.ACCORD_EDGE, token: process.env.TOKEN });
+  const placed = await browser.orders.v2.placeOrder(order());
+  const found = await browser.orders.v2.getOrder({ orderId: placed.order?.orderId ?? "" });
+  assert.equal(found.order?.customerId, me);
+  await assert.rejects(browser.orders.v2.getOrder({ orderId: "no-such-order" }), (error: unknown) => {
+    assert.ok(error instanceof web.ApiError);
+    assert.equal(error.reason, "ORDER_NOT_FOUND");
+    return true;
+  });
+});
