@@ -15,6 +15,8 @@ and `make codegen-check` fails on a contract change that was not regenerated.
 """
 
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,8 +59,17 @@ def release(root: Path, image: descriptor_pb2.FileDescriptorSet, sdk: Path) -> R
         return Release(FIRST_VERSION, f"{_TITLE}\n{entry}", record)
     if _contract_files(recorded) == _contract_files(root):
         return Release(old_version, old_changelog, record)
-    before = _buf.build(root, str(recorded.resolve()))
-    breaking = _buf.breaking(root, str(recorded.resolve()))
+    # buf reads the record from a folder of its own: inside the repository, the workspace's
+    # buf.yaml would claim its files too.
+    # Both sides as built images, as `make breaking` compares them.
+    with tempfile.TemporaryDirectory(prefix="accord-sdk-record-") as scratch:
+        copy, against, current = (
+            Path(scratch) / name for name in ("contracts", "against.binpb", "current.binpb")
+        )
+        shutil.copytree(recorded, copy)
+        before = _buf.build(root, str(copy), out=against)
+        _buf.build(root, out=current)
+        breaking = _buf.breaking(root, str(against), str(current))
     breaking += option_changes(before, image)
     breaking += asyncapi_changes(WorkingTree(recorded), WorkingTree(root))
     added = sorted(

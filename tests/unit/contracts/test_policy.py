@@ -107,7 +107,11 @@ def test_options_read_back_from_descriptors(module: Path) -> None:
 
 
 def test_only_the_module_own_files_are_linted(module: Path) -> None:
-    assert sorted(_buf.own_files(module)) == ["accordapis/options/v1/policy.proto", SHOP]
+    assert sorted(_buf.own_files(module)) == [
+        "accordapis/options/v1/calls.proto",
+        "accordapis/options/v1/policy.proto",
+        SHOP,
+    ]
 
 
 def test_a_method_without_policy_is_named(problems: list[str]) -> None:

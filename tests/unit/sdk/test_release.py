@@ -16,8 +16,8 @@ ORDERS = Path("proto/acme/orders/v2/orders.proto")
 def tree(repo_root: Path, tmp_path: Path) -> Path:
     """A copy of the contracts, and an sdk/ folder that recorded them as 1.4.2."""
     root = tmp_path / "repo"
-    shutil.copytree(repo_root / "proto", root / "proto")
-    shutil.copytree(repo_root / "asyncapi", root / "asyncapi")
+    for folder in ("proto", "third_party", "asyncapi"):
+        shutil.copytree(repo_root / folder, root / folder)
     shutil.copy(repo_root / "buf.yaml", root / "buf.yaml")
     first = release(root, _buf.build(root), root / "sdk")
     for path, data in first.record.items():
