@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from accord import devkeys
 from accord.nats_config import development_security
 from accord.nats_server import NatsServer
+from accord.ports import PortReservation, free_port
 from accord.provisioning import provision_all
 from accord.settings import NATS_URL_FILE, CommonSettings, ServiceSettings
 from accord.supervision import Child, ProcessChild, Start, Supervised
@@ -92,13 +92,6 @@ def _settings_of(app: ModuleType) -> ServiceSettings:
     return settings
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def _spawn(module: str, env: dict[str, str]) -> Child:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module, env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL
@@ -135,13 +128,20 @@ class _NatsChild:
         await self.server.stop(grace)
 
 
-def _gateway_listen() -> tuple[str, int]:
+def _gateway_listen(held: list[PortReservation]) -> tuple[str, int]:
     """Where the gateway will listen: known before the services start, because services that
-    call each other do it through the gateway (accord.gateway_client)."""
+    call each other do it through the gateway (accord.gateway_client). A port picked here is
+    held (`held`) until the edge listens on it."""
     from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
 
     host, _, port_text = GatewaySettings().listen.rpartition(":")
-    return host, int(port_text) or _free_port()
+    return host, int(port_text) or _held_port(held)
+
+
+def _held_port(held: list[PortReservation]) -> int:
+    reservation = PortReservation()
+    held.append(reservation)
+    return reservation.port
 
 
 async def _start_service(
@@ -150,7 +150,7 @@ async def _start_service(
     settings = _settings_of(app)
     # Port 0 in the environment (tests do this) means "any free one": pick it here, so that
     # the address can be printed and handed to the gateway.
-    port = settings.port or _free_port()
+    port = settings.port or free_port()
     prefix = str(app.Settings.model_config.get("env_prefix", ""))
     host, gateway_port = gateway
     caller_host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
@@ -164,7 +164,9 @@ async def _start_service(
     return Process(app.NAME, port, tuple(app.SERVICES), supervised)
 
 
-async def _start_gateway(services: list[Process], listen: tuple[str, int], home: Path) -> Process:
+async def _start_gateway(
+    services: list[Process], listen: tuple[str, int], home: Path, held: list[PortReservation]
+) -> Process:
     from gateway.settings import GatewaySettings  # the gateway's own defaults and overrides
 
     settings = GatewaySettings()
@@ -173,7 +175,7 @@ async def _start_gateway(services: list[Process], listen: tuple[str, int], home:
     env = {"ACCORD_GATEWAY_LISTEN": f"{host}:{port}", "ACCORD_GATEWAY_ROUTES": json.dumps(routes)}
     metrics_host, _, metrics_port = settings.metrics_listen.rpartition(":")
     if metrics_port == "0":
-        env["ACCORD_GATEWAY_METRICS_LISTEN"] = f"{metrics_host}:{_free_port()}"
+        env["ACCORD_GATEWAY_METRICS_LISTEN"] = f"{metrics_host}:{_held_port(held)}"
     supervised = _supervised("gateway", lambda: _spawn("gateway", env), home)
     await supervised.start()
     return Process("gateway", port, tuple(routes), supervised)
@@ -290,12 +292,15 @@ async def _run() -> int:
         # Every contract's streams before any service, as the operator: one service's
         # consumers read another's streams (notifications reads ORDERS).
         await provision_all(settings)
-        gateway = _gateway_listen()
+        held: list[PortReservation] = []  # the edge's ports, until it listens on them
+        gateway = _gateway_listen(held)
         for app in discover_services():
             members.append(await _start_service(app, nats_url, gateway, settings.home))
         await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
-        members.append(await _start_gateway(members, gateway, settings.home))
+        members.append(await _start_gateway(members, gateway, settings.home, held))
         await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)
+        for reservation in held:
+            reservation.release()
         token = _example_token(settings.home) if settings.development else None
         print(_banner(nats_url, nats is not None, members, token), flush=True)
         everyone = [m.supervised for m in members] + ([nats] if nats else [])

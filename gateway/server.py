@@ -10,7 +10,6 @@ asks for reflection or health, or carries an API key.
 import json
 import logging
 import os
-import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,19 @@ from google.protobuf import descriptor_pb2
 
 from accord.auth import Authenticator, PrincipalSigner
 from accord.contracts.descriptors import load_image
+from accord.ports import PortReservation, free_port
 from gateway import reflection
 from gateway.api_keys import ApiKeyAuthz, AuthzServer
 from gateway.backends import BackendPool
 from gateway.config import Ports, compile_config
-from gateway.envoy import Envoy
+from gateway.envoy import Envoy, EnvoyExited
 from gateway.health import GatewayHealth
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
+# How often the edge tries to start Envoy when a port it picked was taken meanwhile.
+ENVOY_ATTEMPTS = 3
 
 
 class Gateway:
@@ -62,15 +64,6 @@ class Gateway:
         self.metrics_port = 0
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
-    def ports(self, control_port: int, authz_port: int) -> Ports:
-        """The edge's ports: the configured ones, a free one where the port is 0."""
-        listen = int(self.settings.listen.rpartition(":")[2]) or free_port()
-        admin = self.settings.admin_port or free_port()
-        metrics = None
-        if self.settings.metrics_listen:
-            metrics = int(self.settings.metrics_listen.rpartition(":")[2]) or free_port()
-        return Ports(listen, admin, control_port, authz_port, metrics)
-
     async def start(self) -> None:
         self.health.add_to(self.server)
         reflection.enable(self.server, self.routes.pool, self.routes.image, self.routes.services)
@@ -80,14 +73,24 @@ class Gateway:
         for pool in set(self.pools.values()):
             pool.start(self.settings.health_check_interval_s, self.settings.health_check_timeout_s)
         await self.health.refresh()
-        ports = self.ports(control_port, self.authz.port)
-        self.config = compile_config(self.settings, self.routes, ports)
-        path = self._config_path()
-        path.write_text(json.dumps(self.config, indent=1, sort_keys=True) + "\n")
-        self.envoy = Envoy(
-            path, ports.admin_port, self.settings.envoy_workers, self.settings.envoy_binary
-        )
-        await self.envoy.start()
+        # The listeners' free ports are held until Envoy binds them beside the reservation
+        # (accord.ports); Envoy's admin listener cannot share, so a taken admin port (picked
+        # free, then lost before Envoy bound it) means another try on another one.
+        reserved = self._reserve()
+        try:
+            for attempt in range(1, ENVOY_ATTEMPTS + 1):
+                ports = self._ports(control_port, reserved)
+                try:
+                    await self._start_envoy(ports)
+                    break
+                except EnvoyExited:
+                    if self.settings.admin_port or attempt == ENVOY_ATTEMPTS:
+                        raise
+                    log.warning("envoy could not bind its admin port %d; another", ports.admin_port)
+        finally:
+            for reservation in reserved.values():
+                reservation.release()
+        assert self.envoy is not None
         self.port = ports.listen_port
         self.metrics_port = ports.metrics_port or 0
         if not self.routes.services:
@@ -99,6 +102,42 @@ class Gateway:
             self.envoy.pid,
             ", ".join(self.routes.services) or "nothing",
         )
+
+    def _reserve(self) -> dict[str, PortReservation]:
+        """Reservations for the listeners whose port is 0 in the settings."""
+        reserved = {}
+        if not int(self.settings.listen.rpartition(":")[2]):
+            reserved["listen"] = PortReservation()
+        if self.settings.metrics_listen and not int(
+            self.settings.metrics_listen.rpartition(":")[2]
+        ):
+            reserved["metrics"] = PortReservation()
+        return reserved
+
+    def _ports(self, control_port: int, reserved: dict[str, PortReservation]) -> Ports:
+        """The edge's ports: the configured ones, a free (or reserved) one where it is 0."""
+        listen = reserved["listen"].port if "listen" in reserved else self._configured_listen()
+        metrics = None
+        if self.settings.metrics_listen:
+            metrics = (
+                reserved["metrics"].port
+                if "metrics" in reserved
+                else int(self.settings.metrics_listen.rpartition(":")[2])
+            )
+        admin = self.settings.admin_port or free_port()
+        return Ports(listen, admin, control_port, self.authz.port, metrics)
+
+    def _configured_listen(self) -> int:
+        return int(self.settings.listen.rpartition(":")[2])
+
+    async def _start_envoy(self, ports: Ports) -> None:
+        self.config = compile_config(self.settings, self.routes, ports)
+        path = self._config_path()
+        path.write_text(json.dumps(self.config, indent=1, sort_keys=True) + "\n")
+        self.envoy = Envoy(
+            path, ports.admin_port, self.settings.envoy_workers, self.settings.envoy_binary
+        )
+        await self.envoy.start()
 
     def _config_path(self) -> Path:
         directory = self.settings.config_dir
@@ -145,9 +184,3 @@ def _check_keys(settings: GatewaySettings) -> None:
             f"production mode: no JWKS (ACCORD_GATEWAY_JWKS_URL, or an existing "
             f"ACCORD_GATEWAY_JWKS_FILE; {auth.jwks_file} is missing)"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -25,10 +25,10 @@ from accord import devkeys
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.contracts.descriptors import load_image
-from accord.nats_cluster import free_ports
 from accord.nats_config import ServerSecurity
 from accord.nats_server import NatsServer
 from accord.platform import discover_services
+from accord.ports import PortReservation
 from accord.provisioning import provision_all
 from accord.service import RunningService, start_service
 from accord.settings import CommonSettings
@@ -90,7 +90,9 @@ async def platform(
     running: dict[str, RunningService] = {}
     gateway: Gateway | None = None
     # Known before the services start: those that call others do it through the gateway.
-    gateway_address = f"127.0.0.1:{free_ports(1)[0]}"
+    # Held from now until Envoy listens on it (accord.ports).
+    reservation = PortReservation()
+    gateway_address = f"127.0.0.1:{reservation.port}"
     try:
         routes: dict[str, list[str]] = {}
         for app in discover_services():
@@ -118,8 +120,10 @@ async def platform(
         )
         gateway = Gateway(settings, load_image())
         await gateway.start()
+        reservation.release()
         yield Platform(gateway, home, running, nats_server.url)
     finally:
+        reservation.release()
         if gateway is not None:
             await gateway.stop(0)
         for service in reversed(running.values()):
