@@ -19,6 +19,7 @@ from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_auth import without_credentials
+from accord.settings import CommonSettings
 from demo.journeys import Demo
 from demo.timeline import Timeline
 from services.devices import claims
@@ -106,7 +107,7 @@ async def _claim(
     name: str,
 ) -> NatsClient:
     """The owner claims the device with its code; the device connects as itself."""
-    key = claims.load_claim_key(claims.development_claim_key_path(demo.home), create=False)
+    key = claims.development_claim_key(CommonSettings(home=demo.home))
     claimed = await devices.RegisterDevice(
         pb.RegisterDeviceRequest(
             owner_id=owner,

@@ -22,6 +22,11 @@ _JsonYamlLoader.yaml_implicit_resolvers = {
 }
 
 
+def service_documents(root: Path) -> list[Path]:
+    """The per-service documents: the YAML files directly in `asyncapi/` (not shared parts)."""
+    return sorted((root / "asyncapi").glob("*.yaml"))
+
+
 def load_document(path: Path) -> Document:
     """Read the AsyncAPI document at `path` with its references (local and to other files)
     inlined. A reference cycle is an error: event payloads are finite trees."""

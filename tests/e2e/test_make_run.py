@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.platform import discover_services
+from accord.tooling.services import discover_services
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from accord.contracts._option_changes import idempotency_changes
-from accord.contracts.lint import lint_protobuf
+from accord.tooling.contracts._option_changes import idempotency_changes
+from accord.tooling.contracts.lint import lint_protobuf
 from tests.unit.contracts.protos import make_module, write_file
 
 Level = descriptor_pb2.MethodOptions

@@ -1,0 +1,232 @@
+"""`x-jetstream`: the topology rules its JSON Schema cannot say.
+
+Streams, consumers and buckets live on one NATS server (or cluster), so names and subjects
+are checked across all documents: a channel of one service may be stored by a stream that
+another service's document declares.
+"""
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from accord.tooling.contracts._jetstream_shape import KEY, binding, shape_problems
+from accord.tooling.contracts._subjects import covers, overlaps
+from accord.tooling.contracts._tree import get, mapping, sequence
+
+DEFAULT_MAX_DELIVER = 5
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A stream or bucket as one document declares it."""
+
+    document: str
+    name: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    document: str
+    operation: str
+    action: Any  # "receive" where it belongs
+    spec: dict[str, Any]
+    channel: dict[str, Any]  # the operation's channel, references inlined
+
+
+def lint_jetstream(documents: dict[str, Any]) -> list[str]:
+    """Problems of the x-jetstream parts of every document (name -> resolved document)."""
+    problems: list[str] = []
+    for name, document in documents.items():
+        problems += shape_problems(name, document)
+    streams = _declared(documents, "streams", "name")
+    buckets = _declared(documents, "keyValue", "bucket")
+    consumers = _consumers(documents)
+    problems += _unique(streams, "stream") + _unique(buckets, "key-value bucket")
+    problems += _overlapping_streams(streams)
+    problems += _channels(documents, streams)
+    problems += _consumer_rules(consumers, streams)
+    problems += _unique_durables(consumers)
+    problems += _requests_outside_streams(documents, streams)
+    return problems
+
+
+# --- streams and buckets -----------------------------------------------------------------
+
+
+def _declared(documents: dict[str, Any], section: str, key: str) -> list[Declared]:
+    found = []
+    for name, document in documents.items():
+        for spec in sequence(get(document, KEY, section)):
+            if isinstance(spec, dict) and isinstance(spec.get(key), str):
+                found.append(Declared(name, spec[key], spec))
+    return found
+
+
+def _unique(declared: list[Declared], kind: str) -> list[str]:
+    """One name, one definition: two documents may share a stream (say, through a `$ref` to a
+    shared file) only if they declare it the same way."""
+    problems = []
+    by_name: dict[str, list[Declared]] = defaultdict(list)
+    for item in declared:
+        by_name[item.name].append(item)
+    for name, items in by_name.items():
+        first, *others = items
+        for other in others:
+            if other.document == first.document:
+                problems.append(f"{other.document}: {KEY}: {kind} {name!r} is declared twice")
+            elif other.spec != first.spec:
+                problems.append(
+                    f"{other.document}: {KEY}: {kind} {name!r} is declared differently in "
+                    f"{first.document}: declare it once, or identically"
+                )
+    return problems
+
+
+def _overlapping_streams(streams: list[Declared]) -> list[str]:
+    """NATS refuses a stream whose subjects overlap another stream's."""
+    distinct = list({s.name: s for s in streams}.values())
+    return [
+        f"{second.document}: {KEY}: streams {first.name!r} ({a}) and {second.name!r} ({b}) "
+        "both capture some subjects; NATS refuses overlapping streams"
+        for first, second in itertools.combinations(distinct, 2)
+        for a, b in itertools.product(_subjects(first), _subjects(second))
+        if overlaps(a, b)
+    ]
+
+
+def _capturing(streams: list[Declared], subject: str, *, whole: bool) -> list[tuple[str, str]]:
+    """(stream, its subject) pairs that capture all of `subject` (whole) or any part of it."""
+    relation = covers if whole else overlaps
+    return [(s.name, p) for s in streams for p in _subjects(s) if relation(p, subject)]
+
+
+# --- channels and consumers --------------------------------------------------------------
+
+
+def _channels(documents: dict[str, Any], streams: list[Declared]) -> list[str]:
+    problems = []
+    for name, document in documents.items():
+        for channel_name, channel in mapping(get(document, "channels")).items():
+            stream = get(binding(channel), "stream")
+            if not isinstance(stream, str):
+                continue
+            where = f"{name}: channel {channel_name}: bindings.nats.{KEY}.stream"
+            problems += _stored_by(where, stream, get(channel, "address"), streams)
+    return problems
+
+
+def _stored_by(where: str, stream: str, address: Any, streams: list[Declared]) -> list[str]:
+    named = [s for s in streams if s.name == stream]
+    if not named:
+        return [f"{where}: stream {stream!r} is not declared in any document's {KEY}.streams"]
+    if isinstance(address, str) and not _capturing(named, address, whole=True):
+        subjects = ", ".join(_subjects(named[0]))
+        return [
+            f"{where}: stream {stream!r} does not capture the address {address!r} "
+            f"(its subjects: {subjects}); add a subject that matches it"
+        ]
+    return []
+
+
+def _consumers(documents: dict[str, Any]) -> list[Consumer]:
+    found = []
+    for name, document in documents.items():
+        for op_name, operation in mapping(get(document, "operations")).items():
+            spec = binding(operation)
+            if isinstance(spec, dict) and isinstance(spec.get("durable"), str):
+                channel = get(operation, "channel")
+                channel = channel if isinstance(channel, dict) else {}
+                found.append(Consumer(name, op_name, operation.get("action"), spec, channel))
+    return found
+
+
+def _consumer_rules(consumers: list[Consumer], streams: list[Declared]) -> list[str]:
+    problems = []
+    for consumer in consumers:
+        where = f"{consumer.document}: operation {consumer.operation}: bindings.nats.{KEY}"
+        if consumer.action != "receive":
+            problems.append(
+                f"{where}: consumer settings on a {consumer.action!r} operation; they belong "
+                "on the receive operation that consumes the channel"
+            )
+        problems += _consumer_stream(where, consumer, streams)
+        problems += _backoff(where, consumer.spec)
+        problems += _dead_letter(where, consumer.spec, streams)
+    return problems
+
+
+def _consumer_stream(where: str, consumer: Consumer, streams: list[Declared]) -> list[str]:
+    own = consumer.spec.get("stream")
+    if own is None and not isinstance(get(binding(consumer.channel), "stream"), str):
+        return [f"{where}: no stream: set `stream`, or one on the channel"]
+    if isinstance(own, str):  # else the channel's, which _channels checks
+        return _stored_by(f"{where}.stream", own, consumer.channel.get("address"), streams)
+    return []
+
+
+def _backoff(where: str, spec: dict[str, Any]) -> list[str]:
+    """One delay per redelivery: delays beyond maxDeliver would never be used."""
+    backoff = spec.get("backoff", [])
+    max_deliver = spec.get("maxDeliver", DEFAULT_MAX_DELIVER)
+    if not isinstance(backoff, list) or not isinstance(max_deliver, int):
+        return []  # the schema has said so
+    if len(backoff) <= max_deliver:
+        return []
+    return [
+        f"{where}.backoff: {len(backoff)} delays but maxDeliver is {max_deliver}; "
+        "the extra delays would never be used"
+    ]
+
+
+def _dead_letter(where: str, spec: dict[str, Any], streams: list[Declared]) -> list[str]:
+    dead_letter = spec.get("deadLetter")
+    if not isinstance(dead_letter, str) or _capturing(streams, dead_letter, whole=True):
+        return []
+    return [
+        f"{where}.deadLetter: no declared stream captures {dead_letter!r}; a dead letter "
+        "that nothing stores is lost"
+    ]
+
+
+def _unique_durables(consumers: list[Consumer]) -> list[str]:
+    problems = []
+    first_seen: dict[str, Consumer] = {}
+    for consumer in consumers:
+        durable = consumer.spec["durable"]
+        first = first_seen.setdefault(durable, consumer)
+        if first is not consumer:
+            problems.append(
+                f"{consumer.document}: operation {consumer.operation}: bindings.nats.{KEY}"
+                f".durable: {durable!r} is already the durable of {first.document} operation "
+                f"{first.operation}; durable names must be unique"
+            )
+    return problems
+
+
+def _requests_outside_streams(documents: dict[str, Any], streams: list[Declared]) -> list[str]:
+    """A core NATS request to a subject a stream captures is answered by the stream's PubAck,
+    not by the responder: keep both request and reply subjects outside every stream."""
+    problems = []
+    for name, document in documents.items():
+        for op_name, operation in mapping(get(document, "operations")).items():
+            if get(operation, "reply") is None:
+                continue
+            for role, address in (
+                ("request channel", get(operation, "channel", "address")),
+                ("reply channel", get(operation, "reply", "channel", "address")),
+            ):
+                if not isinstance(address, str):
+                    continue
+                for stream, subject in _capturing(streams, address, whole=False):
+                    problems.append(
+                        f"{name}: operation {op_name}: {role} address {address!r} is captured "
+                        f"by stream {stream!r} ({subject}); a request there is answered by the "
+                        "stream's PubAck, so keep request/reply subjects outside every stream"
+                    )
+    return problems
+
+
+def _subjects(stream: Declared) -> list[str]:
+    return [s for s in sequence(stream.spec.get("subjects")) if isinstance(s, str)]
