@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from accordapis.options.v1 import policy_pb2
+from accordapis.options.v1 import calls_pb2, policy_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool
 
 DEFAULT_IMAGE = Path("gen/python/contracts.binpb")
@@ -30,6 +30,17 @@ class MethodContract:
     idempotency: "descriptor_pb2.MethodOptions.IdempotencyLevel.ValueType" = (
         descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
     )
+    # accordapis.options.v1.call's example request (proto3 JSON), or "".
+    example: str = ""
+
+    @property
+    def for_customers(self) -> bool:
+        """Whether the policy's audience is customers (stated, or unset)."""
+        audience = self.policy.audience if self.policy is not None else 0
+        return audience in (
+            policy_pb2.MethodPolicy.AUDIENCE_UNSPECIFIED,
+            policy_pb2.MethodPolicy.AUDIENCE_CUSTOMERS,
+        )
 
     @property
     def path(self) -> str:
@@ -113,4 +124,7 @@ def _method(service: str, method: descriptor_pb2.MethodDescriptorProto) -> Metho
         server_streaming=method.server_streaming,
         policy=policy,
         idempotency=options.idempotency_level,
+        example=options.Extensions[calls_pb2.call].example
+        if options.HasExtension(calls_pb2.call)
+        else "",
     )

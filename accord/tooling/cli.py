@@ -71,13 +71,9 @@ def _nats_config(args: argparse.Namespace) -> int:
     identities (one nkey seed per service, the operator's) made under --identities when
     missing, and on stderr the setting that hands each service its own."""
     from accord.nats_auth import ISSUER_SUFFIX, OPERATOR
-    from accord.tooling.nats_config import (
-        TlsFiles,
-        identities_needed,
-        security_for,
-        server_config,
-    )
+    from accord.tooling.nats_config import identities_needed, security_for, server_config
     from accord.tooling.nats_identities import read_or_create, seed_maker
+    from accord.tooling.nats_tls import TlsFiles
 
     folder: Path = args.identities
     names = identities_needed(Path.cwd())

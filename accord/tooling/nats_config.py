@@ -38,6 +38,7 @@ from accord.nats_permissions import (
 )
 from accord.settings import CommonSettings
 from accord.tooling.nats_identities import ensure_development_identities
+from accord.tooling.nats_tls import TlsFiles, development_tls
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -47,13 +48,6 @@ class NkeyUser:
     identity: str
     public_key: str
     permissions: Permissions
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    cert_file: Path
-    key_file: Path
-    ca_file: Path
 
 
 @dataclass(frozen=True)
@@ -132,8 +126,6 @@ def development_security(
     seeds[OPERATOR] = operator_seed(settings)
     tls = None
     if settings.nats_tls:
-        from accord.tooling.nats_tls import development_tls
-
         tls = development_tls(settings.nats_identities_dir)
     password = development_password(settings, DEVELOPER) if developer else None
     return security_for(

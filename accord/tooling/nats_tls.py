@@ -8,6 +8,7 @@ certificates: the server's in its configuration, the CA in ACCORD_NATS_TLS_CA_FI
 import datetime
 import ipaddress
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -15,14 +16,27 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from accord.tooling.nats_config import TlsFiles
+from accord.nats_auth import development_ca_file
 
 _VALID = datetime.timedelta(days=365)
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server's certificate and key, and the CA its clients trust."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+
 def development_tls(identities: Path) -> TlsFiles:
-    folder = identities / "tls"
-    files = TlsFiles(folder / "server.pem", folder / "server-key.pem", folder / "ca.pem")
+    files = TlsFiles(
+        identities / "tls" / "server.pem",
+        identities / "tls" / "server-key.pem",
+        development_ca_file(identities),
+    )
+    folder = files.ca_file.parent
     if files.cert_file.exists() and files.key_file.exists() and files.ca_file.exists():
         return files
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)

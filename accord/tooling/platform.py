@@ -29,6 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from accord.ports import PortReservation, free_port
 from accord.settings import NATS_URL_FILE, CommonSettings
 from accord.tooling import devkeys
+from accord.tooling.examples import EXAMPLE_SUBJECT, customer_scopes, example_calls
 from accord.tooling.nats_config import development_security, ensure_contract_identities
 from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services, gateway_callers, settings_of
@@ -37,25 +38,6 @@ from accord.tooling.supervision import Child, ProcessChild, Start, Supervised
 
 READY_TIMEOUT = 60.0
 RUN_DIR = "run"  # under ACCORD_HOME: a pid file per running process
-EXAMPLE_SUBJECT = "alice"
-EXAMPLE_SCOPES = (
-    "orders:read",
-    "orders:write",
-    "notifications:read",
-    "payments:read",
-    "shipping:read",
-    "banking:read",
-    "banking:write",
-    "monitor:report",
-    "support:read",
-    "pricing:read",
-    "pricing:book",
-    "devices:read",
-    "devices:write",
-    "marketing:track",
-    "marketing:read",
-    "marketing:write",
-)
 EXAMPLE_TOKEN_TTL = 12 * 3600
 
 
@@ -205,27 +187,24 @@ def _banner(nats_url: str, embedded: bool, members: list[Process], token: str | 
         f"  {'gateway':<{width}} 127.0.0.1:{gateway.port}  the front door to every API below"
     )
     lines += [f"  {s.name:<{width}} 127.0.0.1:{s.port}  {', '.join(s.services)}" for s in services]
-    request = (
-        '{"request_id": "r-1", "customer_id": "alice", "lines": [{"sku": "TEA-1", '
-        '"quantity": 2}], "payment_token": "tok_visa"}'
-    )
-    scopes = " ".join(f"--scope {scope}" for scope in EXAMPLE_SCOPES)
+    scopes = customer_scopes()
     if token is None:  # production mode: tokens come from the configured issuer
         lines += ["", "Production mode: export TOKEN=<a token from your issuer>"]
     else:
+        flags = " ".join(f"--scope {scope}" for scope in scopes)
         lines += [
             "",
-            f"A development token for {EXAMPLE_SUBJECT} ({', '.join(EXAMPLE_SCOPES)}), "
-            "valid 12 hours;",
-            f"make another with `.venv/bin/accord token --sub {EXAMPLE_SUBJECT} {scopes}`:",
+            f"A development token for {EXAMPLE_SUBJECT} (the scopes of every customer's method: "
+            f"{', '.join(scopes)}), valid 12 hours;",
+            f"make another with `.venv/bin/accord token --sub {EXAMPLE_SUBJECT} {flags}`:",
             f"  export TOKEN={token}",
         ]
-    lines += [
-        "",
-        "Place an order through the gateway:",
-        f"  .venv/bin/grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{request}' \\",
-        f"    127.0.0.1:{gateway.port} acme.orders.v2.OrderService/PlaceOrder",
-    ]
+    lines += ["", "Try the contracts' examples through the gateway:"]
+    for method, request in example_calls(name for s in services for name in s.services):
+        lines += [
+            f"  .venv/bin/grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{request}' \\",
+            f"    127.0.0.1:{gateway.port} {method}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +214,7 @@ def _example_token(home: Path) -> str:
     auth = AuthSettings()
     return devkeys.mint_token(
         EXAMPLE_SUBJECT,
-        EXAMPLE_SCOPES,
+        customer_scopes(),
         ttl=EXAMPLE_TOKEN_TTL,
         issuer=auth.issuer,
         audience=auth.audience,

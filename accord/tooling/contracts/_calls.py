@@ -1,9 +1,11 @@
-"""The call options (`accordapis.options.v1.call`) that the generated SDKs act on: a default
-deadline that is positive, and a stream resumption whose fields exist, agree in type, and
-sit on a method that streams its responses."""
+"""The call options (`accordapis.options.v1.call`) that the generated SDKs and `make run` act
+on: a default deadline that is positive, a stream resumption whose fields exist, agree in
+type, and sit on a method that streams its responses, and an example that is a request of
+the method (proto3 JSON, as grpcurl and the HTTP bindings take it)."""
 
 from accordapis.options.v1 import calls_pb2
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, json_format, message_factory
+from google.protobuf.message import Message
 
 from accord.tooling.contracts._policy import message_index
 
@@ -12,6 +14,7 @@ FieldProto = descriptor_pb2.FieldDescriptorProto
 
 def lint_calls(image: descriptor_pb2.FileDescriptorSet, own_files: list[str]) -> list[str]:
     messages = message_index(image)
+    classes = message_factory.GetMessages(list(image.file))
     problems: list[str] = []
     for proto in image.file:
         if proto.name not in own_files:
@@ -22,6 +25,7 @@ def lint_calls(image: descriptor_pb2.FileDescriptorSet, own_files: list[str]) ->
                     name = f"{proto.package}.{service.name}.{method.name}"
                     call = method.options.Extensions[calls_pb2.call]
                     problems += _call(name, method, call, messages)
+                    problems += _example(name, call.example, classes[method.input_type[1:]])
     return problems
 
 
@@ -57,6 +61,16 @@ def _call(
                 "fields of the same type"
             )
     return problems
+
+
+def _example(name: str, example: str, request: type[Message]) -> list[str]:
+    if not example:
+        return []
+    try:
+        json_format.Parse(example, request())
+    except json_format.ParseError as error:
+        return [f"{name}: the example is not a {request.DESCRIPTOR.full_name}: {error}"]
+    return []
 
 
 def _field(

@@ -50,7 +50,7 @@ async def test_minted_token_is_accepted_by_the_default_gateway(
     )
 
 
-async def test_development_reads_the_keys_the_tools_made_and_makes_none(
+def test_development_reads_the_keys_the_tools_made_and_makes_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))

@@ -7,6 +7,7 @@ from pathlib import Path
 from accord.tooling.codegen.sdk._surface import ApiEnum, ApiMessage, ApiMethod, ApiService, Surface
 
 STAGES = {0: "stable", 1: "stable", 2: "deprecated", 3: "sunset"}
+_AUDIENCE = {2: "staff", 3: "other services (through the edge, as themselves)"}
 
 
 def reference(surface: Surface) -> dict[Path, str]:
@@ -91,6 +92,7 @@ def _method_section(service: ApiService, method: ApiMethod) -> list[str]:
         ("request", f"[{request}](#{_anchor(method.input_type)})"),
         ("response", f"[{response}](#{_anchor(method.output_type)})"),
         ("access", access),
+        ("for", _AUDIENCE.get(policy.audience if policy is not None else 0, "customers")),
     ]
     if policy is not None and policy.owner_field:
         admin = f", or any with `{policy.admin_scope}`" if policy.admin_scope else ""
@@ -100,6 +102,8 @@ def _method_section(service: ApiService, method: ApiMethod) -> list[str]:
         rows.append(("default deadline", f"{method.default_timeout:g} s"))
     if method.resumption is not None:
         rows.append(("resumes", f"`{method.resumption[0]}` = `{method.resumption[1]}` of the last response"))
+    if method.example:
+        rows.append(("example", f"`{method.example}`"))
     return [
         f"### {method.name}",
         "",

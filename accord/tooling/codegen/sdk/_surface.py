@@ -37,6 +37,7 @@ class ApiMethod:
     idempotency: str  # NO_SIDE_EFFECTS, IDEMPOTENT or IDEMPOTENCY_UNKNOWN
     default_timeout: float | None
     resumption: tuple[str, str] | None  # (request field, response field)
+    example: str = ""  # a request to try, proto3 JSON
 
     @property
     def snake_name(self) -> str:
@@ -278,6 +279,7 @@ def _method(
         idempotency=Idempotency.Name(options.idempotency_level),
         default_timeout=timeout,
         resumption=resumption,
+        example=call.example,
     )
 
 
