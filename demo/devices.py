@@ -20,11 +20,12 @@ from nats.aio.client import Client as NatsClient
 
 from accord.nats_auth import without_credentials
 from accord.settings import CommonSettings
+from accord.tooling.examples import customer_scopes
 from demo.journeys import Demo
 from demo.timeline import Timeline
 from services.devices import claims
 
-OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
+OWNER_SCOPES = customer_scopes()  # the owner's app, from the contracts' policies
 ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
 DURABLE = "devices-device-adjusted"
 CET = timezone(timedelta(hours=1))  # the owners live in UTC+1

@@ -1,6 +1,8 @@
-"""What `make run` shows a developer to try, read from the contracts: the scopes of every
-method meant for customers (the policies' audience), for the development token it prints,
-and each method's example request (the `call` option's `example`), as a grpcurl line."""
+"""What development tools show and use, read from the contracts rather than written again:
+the scopes of every method meant for customers (the policies' audience), for the token
+`make run` prints and the demo's customers; the staff's (those, their own methods' scopes and
+every admin scope), for the demo's back office; and each method's example request (the
+`call` option's `example`), as the grpcurl lines `make run` prints."""
 
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +25,21 @@ def customer_scopes(image_path: Path | None = None) -> tuple[str, ...]:
         if method.policy is not None and method.for_customers
         for scope in method.policy.required_scopes
     }
+    return tuple(sorted(scopes))
+
+
+def staff_scopes(image_path: Path | None = None) -> tuple[str, ...]:
+    """What the back office holds: the customers' scopes, every scope of the staff's methods,
+    and every admin scope (which lifts owner checks)."""
+    scopes: set[str] = set(customer_scopes(image_path))
+    for method in _methods(image_path):
+        policy = method.policy
+        if policy is None:
+            continue
+        if policy.audience == policy.AUDIENCE_STAFF:
+            scopes.update(policy.required_scopes)
+        if policy.admin_scope:
+            scopes.add(policy.admin_scope)
     return tuple(sorted(scopes))
 
 

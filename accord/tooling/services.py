@@ -12,12 +12,13 @@ SERVICES_DIR = Path("services")
 
 
 def discover_services(root: Path = SERVICES_DIR) -> list[ModuleType]:
-    """Every service's app module, in the order of its default port."""
+    """Every service's app module, in the order of its default port (the README's table),
+    whatever ports the environment gives them."""
     apps = [
         importlib.import_module(f"services.{app.parent.name}.app")
         for app in sorted(root.glob("*/app.py"))
     ]
-    return sorted(apps, key=lambda app: settings_of(app).port)
+    return sorted(apps, key=lambda app: int(app.Settings.model_fields["port"].default))
 
 
 def settings_of(app: ModuleType) -> ServiceSettings:
