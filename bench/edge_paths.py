@@ -34,6 +34,8 @@ class Started:
     request: bytes
     answer_bytes: int
     comparisons: list[tuple[str, str]] = field(default_factory=list)
+    # The configuration the edge's control plane compiled and its Envoy runs.
+    edge_config: Path | None = None
 
 
 def plain_envoy_config(listen_port: int, admin_port: int, backend: str) -> dict[str, Any]:
@@ -191,6 +193,7 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
             orders_pb2.GetOrderRequest(order_id=order_id).SerializeToString(),
             answer,
             comparisons,
+            next((home / "edge-config").glob("envoy-*.json")),
         )
 
 
@@ -260,6 +263,7 @@ async def _start_edge(
             "ACCORD_GATEWAY_ENVOY_WORKERS": str(ENVOY_WORKERS),
             # The access log is written, to a file (not a terminal), as in production.
             "ACCORD_GATEWAY_ACCESS_LOG_PATH": str(Path(common["ACCORD_HOME"]) / "access.log"),
+            "ACCORD_GATEWAY_CONFIG_DIR": str(Path(common["ACCORD_HOME"]) / "edge-config"),
         },
     )
     stack.push_async_callback(_terminate, control)

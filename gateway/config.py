@@ -6,10 +6,14 @@
 `envoy --mode validate` checks it. Nothing in it is edited by hand.
 
 Where a call goes, in Envoy's filter order (HTTP connection manager, then):
+0. browsers' filters (CORS, gRPC-Web, the HTTP/JSON transcoder); a client's `x-request-id`
+   that is not 1 to 128 visible characters is replaced with a fresh one (`request_ids.py`);
 1. `header_mutation` strips every identity header a client may forge (`IDENTITY_HEADERS`);
 2. `local_ratelimit` (per peer address) spends a token before any credential is looked at;
 3. `jwt_authn` verifies a bearer JWT against the JWKS (file or URL; issuer, audience, max
    lifetime, verified-token cache) and puts its header and payload (scopes split) in metadata;
+   a token that fails is refused by the token-reasons filter, which only such calls run and
+   which names an algorithm off the list or a lifetime too long (`token_reasons.py`);
 4. `ext_authz`, only for calls carrying `x-api-key`: the control plane looks the key's hash
    up, applies the method's policy, and answers with the principal it signed for the service;
 5. `rbac`, per route, from the method's policy: a verified JWT whose `typ` and `alg` are
@@ -26,6 +30,8 @@ Each part is written by a module of `gateway/envoy_config/`, one idea each:
 - `listener.py`: the listeners and the HTTP connection manager (HTTP/2, TLS, access log);
 - `filters.py`: the filter chain in the order above;
 - `authentication.py`: jwt_authn and the API-key check (ext_authz);
+- `token_reasons.py`: why a token failed, where jwt_authn cannot say (Lua, failed calls only);
+- `request_ids.py`: a fresh id for a client's invalid `x-request-id`;
 - `authorization.py`: rbac from each method's policy, and the rules that name a refusal's cause;
 - `rate_limits.py`: the token buckets;
 - `browsers.py`: the HTTP/JSON transcoder and CORS for gRPC-Web;

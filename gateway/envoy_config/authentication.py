@@ -53,8 +53,12 @@ def jwt_authn(settings: GatewaySettings) -> Json:
     else:
         assert auth.jwks_file is not None
         provider["local_jwks"] = {"filename": str(auth.jwks_file.resolve())}
+    # A token that fails is let through with its failure in metadata, so that the token-reasons
+    # filter can name why (token_reasons.py); that filter refuses it, whatever the method.
     optional = {
-        "requires_any": {"requirements": [{"provider_name": PROVIDER}, {"allow_missing": {}}]}
+        "requires_any": {
+            "requirements": [{"provider_name": PROVIDER}, {"allow_missing_or_failed": {}}]
+        }
     }
     return {
         "name": JWT,
@@ -62,7 +66,7 @@ def jwt_authn(settings: GatewaySettings) -> Json:
             "@type": typed("extensions.filters.http.jwt_authn.v3", "JwtAuthentication"),
             "providers": {PROVIDER: provider},
             # A call without a token may carry an API key, or call a public method: rbac
-            # decides. A token that is there must verify, whatever the method.
+            # decides. A token that is there must verify, whatever the method (token_reasons).
             "requirement_map": {"optional": optional},
         },
     }

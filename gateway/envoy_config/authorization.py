@@ -9,8 +9,10 @@ from gateway.envoy_config.names import (
     AUTHORIZED,
     CREDENTIALS_RULE,
     EXT_AUTHZ,
+    FAILURE,
     HEADER,
     JWT,
+    JWT_MISSING,
     PAYLOAD,
     POLICY_MISSING_RULE,
     RBAC,
@@ -38,7 +40,17 @@ def rbac_per_route(settings: GatewaySettings, method: MethodContract) -> Json:
         allowed: list[Json] = []
         shadow = {POLICY_MISSING_RULE: _deny_policy({"any": True})}
     elif policy.public:
-        allowed = [_or([_not(token), sound_token])]
+        # Anyone, but not with a token that failed (the token-reasons filter refuses one
+        # before rbac; this holds should that filter be missing).
+        failed = _and(
+            [
+                _metadata(JWT, [FAILURE, "message"], {"present_match": True}),
+                _not(
+                    _metadata(JWT, [FAILURE, "message"], {"string_match": {"exact": JWT_MISSING}})
+                ),
+            ]
+        )
+        allowed = [_or([_and([_not(token), _not(failed)]), sound_token])]
     else:
         scopes = [_has_scope(scope) for scope in policy.required_scopes]
         allowed = [_and([sound_token, *scopes]), api_key]

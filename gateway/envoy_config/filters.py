@@ -14,7 +14,9 @@ from gateway.envoy_config.names import (
     SUBJECT,
 )
 from gateway.envoy_config.rate_limits import metadata_descriptor, rate_limit
+from gateway.envoy_config.request_ids import fresh_ids_for_invalid_ones
 from gateway.envoy_config.shapes import Json, named_filter, router, typed
+from gateway.envoy_config.token_reasons import token_reasons
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 
@@ -27,6 +29,7 @@ def http_filters(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
             "envoy.filters.http.grpc_web", "extensions.filters.http.grpc_web.v3", "GrpcWeb"
         ),
         transcoder(settings, routes),
+        fresh_ids_for_invalid_ones(),
         _strip_identity_headers(),
         _grpc_stats(routes),
     ]
@@ -41,6 +44,7 @@ def http_filters(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
             )
         )
     filters.append(jwt_authn(settings))
+    filters.append(token_reasons(settings))
     filters.append(note_api_key())
     filters.append(api_key_authz(settings))
     empty_rbac = {"@type": typed("extensions.filters.http.rbac.v3", "RBAC")}

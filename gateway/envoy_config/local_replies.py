@@ -9,6 +9,7 @@ import grpc
 
 from gateway import replies
 from gateway.envoy_config.names import (
+    ACCORD,
     ALGORITHM_RULE,
     CREDENTIALS_RULE,
     EXT_AUTHZ,
@@ -19,6 +20,7 @@ from gateway.envoy_config.names import (
     RBAC,
     SCOPE_RULE,
     SUBJECT,
+    TOKEN_REASON,
     TYPE_RULE,
 )
 from gateway.envoy_config.shapes import Json, header
@@ -29,6 +31,10 @@ from gateway.settings import GatewaySettings
 
 def reply_mappers(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
     mappers: list[Json] = []
+    # What the token-reasons filter named (token_reasons.py), before jwt_authn's own wording.
+    for reason, refusal in _token_reasons(settings):
+        named = _metadata_filter(ACCORD, [TOKEN_REASON], {"string_match": {"exact": reason}})
+        mappers.append(_mapper(_and_filter([_status_filter(401), named]), refusal))
     for pattern, reason, message in replies.JWT_FAILURES:
         if not reason:
             continue
@@ -42,8 +48,9 @@ def reply_mappers(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
         failed = _metadata_filter(
             JWT, [FAILURE, "message"], {"string_match": {"safe_regex": {"regex": pattern}}}
         )
-        # jwt_authn refuses with 401 (403 for an audience); it also notes "Jwt is missing" on
-        # every call without a token, which may pass: only its own refusals are mapped here.
+        # The token-reasons filter refuses a failed token with 401 (jwt_authn itself, where it
+        # refuses, 401 or 403 for an audience); jwt_authn also notes "Jwt is missing" on every
+        # call without a token, which may pass: only refusals of a token are mapped here.
         refused = _or_filter([_status_filter(401), _status_filter(403)])
         mappers.append(_mapper(_and_filter([refused, _has_token(), failed]), refusal))
     principal = _or_filter(
@@ -125,6 +132,27 @@ def reply_mappers(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
         down = {"response_flag_filter": {"flags": ["UH", "UF", "URX", "NC"]}}
         mappers.append(_mapper(_and_filter([on_path, down]), replies.service_unavailable(name)))
     return _with_json_twins(mappers)
+
+
+def _token_reasons(settings: GatewaySettings) -> list[tuple[str, Refusal]]:
+    return [
+        (
+            "ALGORITHM_NOT_ALLOWED",
+            replies.unauthenticated(
+                "ALGORITHM_NOT_ALLOWED",
+                "the token's signing algorithm is not accepted",
+                allowed=",".join(sorted(settings.auth.algorithms)),
+            ),
+        ),
+        (
+            "TOKEN_LIFETIME_TOO_LONG",
+            replies.unauthenticated(
+                "TOKEN_LIFETIME_TOO_LONG",
+                "the token's lifetime is longer than allowed",
+                max_lifetime_seconds=str(settings.auth.max_lifetime_seconds),
+            ),
+        ),
+    ]
 
 
 def _mapper(condition: Json, refusal: Refusal) -> Json:

@@ -25,3 +25,8 @@ HEALTH = "grpc.health.v1.Health"
 REFLECTION = ("grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection")
 CONTROL_CLUSTER, AUTHZ_CLUSTER, ADMIN_CLUSTER = "control_plane", "control_plane_authz", "admin"
 JWKS_CLUSTER = "jwks"
+# Where the token-reasons filter names why jwt_authn refused a token (under ACCORD), when
+# jwt_authn's own message cannot tell: an algorithm not allowed, a lifetime too long.
+TOKEN_REASON = "token_reason"
+# jwt_authn's failure message for a call that carries no token (which may pass).
+JWT_MISSING = "Jwt is missing"
