@@ -27,6 +27,8 @@ def transcoder(settings: GatewaySettings, routes: RouteTable) -> Json:
                 "stream_newline_delimited": True,
             },
             "convert_grpc_status": True,
+            # A larger JSON body is refused with 413 (local_replies.py gives it its details).
+            "max_request_body_size": settings.max_receive_message_bytes,
             "ignore_unknown_query_parameters": False,
             "request_validation_options": {"reject_binding_body_field_collisions": True},
         },

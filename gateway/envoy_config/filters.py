@@ -4,6 +4,7 @@ filters that need no module of their own: identity headers stripped, gRPC stats 
 from accord.auth import IDENTITY_HEADERS
 from gateway.envoy_config.authentication import api_key_authz, jwt_authn, note_api_key
 from gateway.envoy_config.browsers import transcoder
+from gateway.envoy_config.message_size import buffer_filter
 from gateway.envoy_config.names import (
     AUTHORIZED,
     EXT_AUTHZ,
@@ -63,6 +64,7 @@ def http_filters(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
                 ],
             )
         )
+    filters.append(buffer_filter(settings))
     filters.append(router())
     return filters
 

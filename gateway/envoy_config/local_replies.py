@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 
+from accord.message_size import message_too_large
 from gateway import replies
 from gateway.envoy_config.names import (
     ACCORD,
@@ -119,6 +120,9 @@ def reply_mappers(settings: GatewaySettings, routes: RouteTable) -> list[Json]:
             RBAC, ["shadow_effective_policy_id"], {"string_match": {"exact": rule}}
         )
         mappers.append(_mapper(condition, refusal))
+    # The buffer filter and the transcoder refuse an oversized request with 413.
+    too_large = message_too_large(settings.max_receive_message_bytes)
+    mappers.append(_mapper(_status_filter(413), Refusal(too_large)))
     for name in routes.services:
         on_path = {
             "header_filter": {"header": {"name": ":path", "string_match": {"prefix": f"/{name}/"}}}
@@ -166,6 +170,10 @@ def _mapper(condition: Json, refusal: Refusal) -> Json:
     }
     if refusal.code in replies.HTTP_FOR_CODE:
         mapper["status_code"] = refusal.http_status
+    else:
+        # No HTTP status of its own: a gRPC caller gets the code itself (Envoy keeps a
+        # grpc-status a mapper sets); an HTTP/JSON caller keeps the HTTP status (its twin).
+        mapper["_grpc_status"] = header("grpc-status", str(refusal.code.value[0]))
     return mapper
 
 
@@ -175,7 +183,10 @@ def _with_json_twins(mappers: list[Json]) -> list[Json]:
     twins: list[Json] = []
     for mapper in mappers:
         refusal: Refusal = mapper.pop("_refusal")
+        grpc_status = mapper.pop("_grpc_status", None)
         twin = {key: value for key, value in mapper.items() if key != "body"}
+        if grpc_status is not None:
+            mapper["headers_to_add"] = [*mapper["headers_to_add"], grpc_status]
         twin["filter"] = _and_filter([mapper["filter"], _transcoded()])
         twin["body_format_override"] = {
             "json_format": refusal.json(),

@@ -8,6 +8,7 @@ from typing import Any
 
 from accord.contracts.descriptors import MethodContract
 from accord.identity import PRINCIPAL_HEADER
+from gateway.envoy_config import message_size
 from gateway.envoy_config.authorization import rbac_per_route
 from gateway.envoy_config.browsers import cors_policy
 from gateway.envoy_config.clusters import Clusters
@@ -99,6 +100,7 @@ def _method_route(
                 "requirement_name": "optional",
             },
             **rbac_per_route(settings, method),
+            **message_size.per_route(settings, method),
         },
     }
     if deadline is not None:
