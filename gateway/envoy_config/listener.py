@@ -29,13 +29,8 @@ def edge_listener(
         "use_remote_address": True,
         "stream_idle_timeout": "0s",
         "common_http_protocol_options": {"idle_timeout": duration(settings.max_connection_idle_s)},
-        "http2_protocol_options": {
-            "connection_keepalive": {
-                "interval": duration(settings.keepalive_time_s),
-                "timeout": duration(settings.keepalive_timeout_s),
-            },
-            "max_concurrent_streams": 1024,
-        },
+        "request_headers_timeout": duration(settings.request_headers_timeout_s),
+        "http2_protocol_options": _http2_protections(settings),
         "route_config": route_config(settings, routes, clusters),
         "http_filters": http_filters(settings, routes),
         "local_reply_config": {"mappers": reply_mappers(settings, routes)},
@@ -65,6 +60,28 @@ def edge_listener(
         "address": socket_address(host, ports.listen_port),
         "per_connection_buffer_limit_bytes": settings.max_receive_message_bytes + 65536,
         "filter_chains": [chain],
+    }
+
+
+def _http2_protections(settings: GatewaySettings) -> Json:
+    """HTTP/2 as an edge needs it, each protection explicit: keepalive pings (an unanswered
+    one closes the connection), a cap on concurrent streams, and Envoy's flood mitigations,
+    which close a connection (counted in `http2.outbound_control_flood` and
+    `http2.outbound_flood`, `http2.inbound_*` stats) whose peer sends PINGs, SETTINGS or
+    RST_STREAMs faster than it reads the answers, empty frames in a row, or PRIORITY and
+    WINDOW_UPDATE frames far beyond what a client needs. Where the Python gateway counted
+    ping strikes, Envoy bounds what such a peer can make it queue: README, "HTTP/2 abuse"."""
+    return {
+        "connection_keepalive": {
+            "interval": duration(settings.keepalive_time_s),
+            "timeout": duration(settings.keepalive_timeout_s),
+        },
+        "max_concurrent_streams": 1024,
+        "max_outbound_frames": 10_000,
+        "max_outbound_control_frames": settings.http2_max_outbound_control_frames,
+        "max_consecutive_inbound_frames_with_empty_payload": 1,
+        "max_inbound_priority_frames_per_stream": 100,
+        "max_inbound_window_update_frames_per_data_frame_sent": 10,
     }
 
 
