@@ -57,9 +57,9 @@ class RawHttp2:
             if not data:
                 return False
             for event in self.connection.receive_data(data):
-                if isinstance(event, h2.events.PingAckReceived):
-                    if event.ping_data == number.to_bytes(8, "big"):
-                        return True
+                acked = isinstance(event, h2.events.PingAckReceived)
+                if acked and event.ping_data == number.to_bytes(8, "big"):
+                    return True
                 if isinstance(event, h2.events.ConnectionTerminated):
                     return False
 
@@ -115,7 +115,7 @@ async def test_a_ping_flood_is_cut_off_and_a_pinging_client_keeps_its_connection
             await steady.ping(number)
             assert await steady.answered(number), "a well-behaved connection was closed"
         answer = await echo.unary()(echo.request(text="after"))
-        assert grpc.ChannelConnectivity.READY == channel.get_state()
+        assert channel.get_state() == grpc.ChannelConnectivity.READY
     steady.close()
     assert answer.text == "after"
     assert _flood_closures(gateway) == 1
