@@ -57,8 +57,9 @@ class RawHttp2:
             if not data:
                 return False
             for event in self.connection.receive_data(data):
-                acked = isinstance(event, h2.events.PingAckReceived)
-                if acked and event.ping_data == number.to_bytes(8, "big"):
+                if isinstance(event, h2.events.PingAckReceived) and (
+                    event.ping_data == number.to_bytes(8, "big")
+                ):
                     return True
                 if isinstance(event, h2.events.ConnectionTerminated):
                     return False
