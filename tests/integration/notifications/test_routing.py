@@ -9,7 +9,7 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.banking import Application as Banking
 from acme_events.orders import Application as Orders
 from nats.aio.client import Client as NatsClient
-from nats.errors import TimeoutError as NatsTimeout
+from nats.aio.msg import Msg
 from nats.js.errors import KeyNotFoundError
 
 from accord.tooling.nats_server import NatsServer
@@ -17,6 +17,7 @@ from tests.integration.notifications.conftest import AsCustomer, eventually
 from tests.integration.notifications.publish import order_placed, order_status, transfer_status
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.test_webhooks import verify
+from tests.support.bus import stored
 from tests.support.email import prove_email
 
 pytestmark = pytest.mark.integration
@@ -24,25 +25,16 @@ pytestmark = pytest.mark.integration
 OUTBOX = "acme.notifications.v1.email.outbox"
 
 
-async def stored(
+async def stored_where(
     nc: NatsClient, subject: str, wanted: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
     """Every message stored on `subject` so far whose JSON body is `wanted`."""
-    found: list[dict[str, Any]] = []
-    subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
-    try:
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=0.5)
-            except NatsTimeout:
-                return found
-            body = json.loads(msg.data)
-            if wanted(body):
-                found.append(body)
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await subscription.unsubscribe()
+    return [body for body in map(json_body, await stored(nc, subject)) if wanted(body)]
+
+
+def json_body(msg: Msg) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(msg.data)
+    return body
 
 
 async def routed(nc: NatsClient, notification_id: str) -> bool:
@@ -78,7 +70,7 @@ async def test_a_customer_with_an_address_gets_the_rendered_email_in_the_outbox(
     assert (preferences.email, preferences.email_verified) == (address, True)
     event_id = await order_placed(orders_events, customer, f"o-{unique}")
     [email] = await eventually(
-        lambda: stored(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
+        lambda: stored_where(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
     )
     assert email["to"] == f"{customer}@example.test"
     assert email["customerId"] == customer
@@ -92,7 +84,7 @@ async def test_a_customer_without_an_address_gets_no_email(
     customer = f"c-{unique}"
     event_id = await order_placed(orders_events, customer, f"o-{unique}")
     await eventually(lambda: routed(nc, event_id))
-    assert await stored(nc, OUTBOX, lambda body: body["customerId"] == customer) == []
+    assert await stored_where(nc, OUTBOX, lambda body: body["customerId"] == customer) == []
 
 
 async def test_a_bad_address_is_refused(as_customer: AsCustomer, unique: str) -> None:
@@ -158,7 +150,7 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
     finally:
         receiver.stop()
     [email] = await eventually(
-        lambda: stored(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
+        lambda: stored_where(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
     )
     webhook = verify(hook.secret, request)
     expected = {"transferId": f"t-{unique}", "status": "HELD_FOR_REVIEW"}
@@ -199,9 +191,9 @@ async def test_an_event_seen_twice_notifies_once_on_every_channel(
         receiver.stop()
     notes = await listed(stub, customer, expected=2)
     assert [n.notification_id for n in notes] == [event_id, later]
-    inapp = await stored(nc, f"acme.notifications.v1.inapp.{customer}", lambda body: True)
+    inapp = await stored_where(nc, f"acme.notifications.v1.inapp.{customer}", lambda body: True)
     assert [m["notificationId"] for m in inapp] == [event_id, later]
-    emails = await stored(nc, OUTBOX, lambda body: body["customerId"] == customer)
+    emails = await stored_where(nc, OUTBOX, lambda body: body["customerId"] == customer)
     assert [m["notificationId"] for m in emails] == [event_id, later]
     assert sorted(json.loads(r.body)["notificationId"] for r in requests) == sorted(
         [event_id, later]
