@@ -24,10 +24,10 @@ from tests.e2e.conftest import Platform
 from tests.integration.devices.thermostat import (
     claim_code,
     connect_device,
-    eventually,
     handled,
     report,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -14,37 +14,21 @@ import pytest
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
-from accord.auth import AuthSettings
-from accord.descriptors import load_image
 from accord.service import RunningService
 from accord.tooling import devkeys
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
 from tests.integration.banking.conftest import money
+from tests.support.gateways import gateway_running, gateway_settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def gateway(
-    banking_service: RunningService, accord_home: Path, repo_root: Path
-) -> AsyncIterator[Gateway]:
+async def gateway(banking_service: RunningService, accord_home: Path) -> AsyncIterator[Gateway]:
     devkeys.ensure_dev_keys(accord_home)  # the token key beside the principal key
-    settings = GatewaySettings.model_validate(
-        {
-            "listen": "127.0.0.1:0",
-            "metrics_listen": "",
-            "health_check_interval_s": 0.1,
-            "routes": {"acme.banking": [f"127.0.0.1:{banking_service.port}"]},
-            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(accord_home)}),
-        }
-    )
-    started = Gateway(settings, load_image(repo_root / "gen/python/contracts.binpb"))
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop(0)
+    routes = {"acme.banking": banking_service.port}
+    async with gateway_running(gateway_settings(routes, {"ACCORD_HOME": str(accord_home)})) as gw:
+        yield gw
 
 
 async def test_two_customers_through_the_gateway(
