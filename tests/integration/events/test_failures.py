@@ -14,27 +14,14 @@ from nats.js import JetStreamContext
 from nats.js.errors import InvalidKeyError
 
 from accord.events import (
-    ConsumerSpec,
     Contract,
     EventContext,
-    EventSettings,
     RetryLater,
     Unprocessable,
 )
-from tests.integration.events._support import eventually, until
+from tests.integration.events._support import consumer_of, eventually, kit_app, until
 
 pytestmark = pytest.mark.integration
-
-
-def kit_app(kit: ModuleType, nc: NatsClient, contract: Contract, **settings: Any) -> Any:
-    options = {"source": "/kit", "provision": True, "require_handlers": False, **settings}
-    return kit.Application(nc, settings=EventSettings(**options), contract=contract)
-
-
-def consumer_of(contract: Contract, operation: str) -> ConsumerSpec:
-    consumer = contract.operation(operation).consumer
-    assert consumer is not None
-    return consumer
 
 
 async def dead_letters(js: JetStreamContext, contract: Contract, count: int) -> list[Any]:
