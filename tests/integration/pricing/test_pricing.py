@@ -11,7 +11,6 @@ import grpc
 import pytest
 from acme.pricing.v1 import pricing_pb2 as pb
 from nats.aio.client import Client as NatsClient
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.rpc_status import reason_of
 from services.pricing.flights import Flights
@@ -28,6 +27,7 @@ from tests.integration.pricing.conftest import (
     nanos_of,
     price_after,
 )
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.integration
 
@@ -50,24 +50,13 @@ async def _book(
 
 async def _price_events(nats_client: NatsClient, route_id: str) -> list[tuple[str, int, int]]:
     """(ce-id, revision, price in nanos) of every price-changed stored for the route."""
-    js = nats_client.jetstream()
-    sub = await js.subscribe(
-        "acme.pricing.v1.price.changed",
-        ordered_consumer=True,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-    )
     found = []
-    try:
-        while True:
-            msg = await sub.next_msg(timeout=5)
-            body = json.loads(msg.data)
-            if body["routeId"] == route_id:
-                amount = body["price"]["units"] * UNIT + body["price"]["nanos"]
-                found.append(((msg.headers or {}).get("ce-id", ""), body["revision"], amount))
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await sub.unsubscribe()
+    for msg in await stored(nats_client, "acme.pricing.v1.price.changed", timeout=5):
+        body = json.loads(msg.data)
+        if body["routeId"] == route_id:
+            amount = body["price"]["units"] * UNIT + body["price"]["nanos"]
+            found.append(((msg.headers or {}).get("ce-id", ""), body["revision"], amount))
+    return found
 
 
 async def test_bookings_raise_the_price_and_every_change_is_announced(
