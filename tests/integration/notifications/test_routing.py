@@ -1,7 +1,8 @@
 """Routing: one notification per event, on every channel the customer has, once."""
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -46,6 +47,24 @@ async def routed(nc: NatsClient, notification_id: str) -> bool:
     except KeyNotFoundError:
         return False
     return True
+
+
+@contextlib.asynccontextmanager
+async def on_every_channel(
+    as_customer: AsCustomer, server: NatsServer, customer: str
+) -> AsyncIterator[tuple[Any, Receiver, pb.RegisterWebhookResponse]]:
+    """A customer reachable on every channel: in the app (the stub), by a proven email
+    address, and by a webhook to a receiver that stops after."""
+    stub = await as_customer(customer)
+    await prove_email(stub, server.url, customer, f"{customer}@example.test")
+    receiver = Receiver()
+    try:
+        hook = await stub.RegisterWebhook(
+            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
+        )
+        yield stub, receiver, hook
+    finally:
+        receiver.stop()
 
 
 async def listed(stub: Any, customer: str, expected: int) -> list[pb.Notification]:
@@ -133,13 +152,11 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
     unique: str,
 ) -> None:
     customer = f"c-{unique}"
-    stub = await as_customer(customer)
-    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
-    receiver = Receiver()
-    try:
-        hook = await stub.RegisterWebhook(
-            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
-        )
+    async with on_every_channel(as_customer, notifications_nats, customer) as (
+        stub,
+        receiver,
+        hook,
+    ):
         subscription = stub.Subscribe(pb.SubscribeRequest(customer_id=customer))
         event_id = await transfer_status(banking_events, customer, f"t-{unique}", "HELD_FOR_REVIEW")
         response = await subscription.read()
@@ -147,8 +164,6 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
         inapp = response.notification
         subscription.cancel()
         [request] = await eventually(lambda: _now(receiver.received()))
-    finally:
-        receiver.stop()
     [email] = await eventually(
         lambda: stored_where(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
     )
@@ -169,13 +184,7 @@ async def test_an_event_seen_twice_notifies_once_on_every_channel(
     unique: str,
 ) -> None:
     customer = f"c-{unique}"
-    stub = await as_customer(customer)
-    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
-    receiver = Receiver()
-    try:
-        await stub.RegisterWebhook(
-            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
-        )
+    async with on_every_channel(as_customer, notifications_nats, customer) as (stub, receiver, _):
         event_id = await order_placed(orders_events, customer, f"o-{unique}")
         await eventually(lambda: routed(nc, event_id))
         # The same event again, past JetStream's duplicate detection (another Nats-Msg-Id),
@@ -187,8 +196,6 @@ async def test_an_event_seen_twice_notifies_once_on_every_channel(
         await eventually(lambda: routed(nc, later))
         await eventually(lambda: _now(len(receiver.received()) >= 2))
         requests = receiver.received()
-    finally:
-        receiver.stop()
     notes = await listed(stub, customer, expected=2)
     assert [n.notification_id for n in notes] == [event_id, later]
     inapp = await stored_where(nc, f"acme.notifications.v1.inapp.{customer}", lambda body: True)
