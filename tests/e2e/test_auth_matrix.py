@@ -9,8 +9,6 @@ a contract is covered here without editing this test.
 - the right scopes → the call reaches the service (whatever the service then answers).
 """
 
-from typing import Any
-
 import grpc
 import pytest
 from google.protobuf import descriptor_pool, message_factory
@@ -21,6 +19,7 @@ from accord.rpc_status import details_of, reason_of
 from accord.tooling.services import discover_services
 from gateway.routes import descriptor_pool_of
 from tests.e2e.conftest import Platform
+from tests.support.contracts import raw_call
 
 pytestmark = pytest.mark.e2e
 
@@ -76,17 +75,9 @@ async def _call(
 ) -> grpc.StatusCode:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     body = _request_bytes(method, owner)
-    identity = {"request_serializer": None, "response_deserializer": None}
     async with grpc.aio.insecure_channel(_address(platform, method, path)) as channel:
         try:
-            if method.client_streaming:
-                factory: Any = (
-                    channel.stream_stream if method.server_streaming else channel.stream_unary
-                )
-                call = factory(method.path, **identity)(iter([body]), metadata=metadata, timeout=5)
-            else:
-                factory = channel.unary_stream if method.server_streaming else channel.unary_unary
-                call = factory(method.path, **identity)(body, metadata=metadata, timeout=5)
+            call = raw_call(channel, method, body, metadata, timeout=5)
             if method.server_streaming:
                 await call.read()
                 call.cancel()
