@@ -15,11 +15,12 @@ from google.protobuf import descriptor_pool, message_factory
 from google.rpc import error_details_pb2
 
 from accord.descriptors import MethodContract, load_image, services_in
-from accord.rpc_status import details_of, reason_of
+from accord.rpc_status import reason_of
 from accord.tooling.services import discover_services
 from gateway.routes import descriptor_pool_of
 from tests.e2e.conftest import Platform
 from tests.support.contracts import raw_call
+from tests.support.status import detail
 
 pytestmark = pytest.mark.e2e
 
@@ -120,9 +121,7 @@ async def test_each_missing_scope_is_named(
         held = [scope for scope in scopes if scope != missing]
         code = await _call(platform, method, _token(platform, *held), path)
         assert code == grpc.StatusCode.PERMISSION_DENIED
-        info = error_details_pb2.ErrorInfo()
-        found = [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
-        assert found
+        info = detail(_last_error[method.path], error_details_pb2.ErrorInfo)
         assert info.reason == "MISSING_SCOPE"
         assert missing in info.metadata.values()
 
@@ -154,6 +153,5 @@ async def test_someone_elses_owner_field_is_refused(
     token = _token(platform, *method.policy.required_scopes)
     code = await _call(platform, method, token, path, owner="someone-else")
     assert code == grpc.StatusCode.PERMISSION_DENIED, _last_error.get(method.path)
-    info = error_details_pb2.ErrorInfo()
-    assert [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
+    info = detail(_last_error[method.path], error_details_pb2.ErrorInfo)
     assert info.reason == "NOT_OWNER"

@@ -8,7 +8,7 @@ import pytest
 from google.rpc.error_details_pb2 import ErrorInfo
 
 from tests.integration.gateway.calls import Echo
-from tests.integration.gateway.echo_backend import detail
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 
