@@ -43,11 +43,8 @@ def local(days_ago: int, hh: int = 7, mm: int = 0) -> datetime:
 @pytest.fixture
 async def developer(platform: Platform) -> AsyncIterator[NatsClient]:
     """The developer's connection (development only), to see what the consumer settled."""
-    nc = await nats.connect(platform.nats_url)
-    try:
+    async with await nats.connect(platform.nats_url) as nc:
         yield nc
-    finally:
-        await nc.close()
 
 
 @asynccontextmanager

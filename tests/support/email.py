@@ -14,11 +14,8 @@ VERIFICATION_SUBJECT = "acme.notifications.v1.email.verification"
 
 async def verification_emails(nats_url: str, customer: str) -> list[dict[str, Any]]:
     """Every verification email stored for `customer` so far, oldest first."""
-    nc = await nats.connect(nats_url)
-    try:
+    async with await nats.connect(nats_url) as nc:
         emails = [json.loads(msg.data) for msg in await stored(nc, VERIFICATION_SUBJECT, 1)]
-    finally:
-        await nc.close()
     return [email for email in emails if email["customerId"] == customer]
 
 

@@ -4,6 +4,7 @@ The bounds are for a broken run, not timing claims: a healthy one is done in a f
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -28,10 +29,12 @@ async def settled(
 ) -> T:
     """`probe`'s answer once `done` holds for it, or its last answer after `within` seconds:
     the test's own assertions then say what is wrong with it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = await probe()
-        if done(value) or loop.time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
+    answers: list[T] = []
+
+    async def answer_done() -> bool:
+        answers.append(await probe())
+        return done(answers[-1])
+
+    with contextlib.suppress(AssertionError):
+        await eventually(answer_done, within)
+    return answers[-1]
