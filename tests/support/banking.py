@@ -27,6 +27,13 @@ def transfer(
     )
 
 
+async def alice_and_bob(bank: Any, unique: str, funds: int) -> tuple[str, pb.Account, pb.Account]:
+    """Alice, with an account holding `funds` units, and an empty account of Bob's to pay:
+    alice's name, her account and his (through the banking tests' `bank` fixture)."""
+    alice, bob = f"alice-{unique}", f"bob-{unique}"
+    return alice, await bank.account(alice, funds), await bank.account(bob)
+
+
 async def entries(staff: Any, account_id: str, page_size: int = 100) -> list[pb.Entry]:
     """Every entry of an account, read page by page through a staff BankingService stub."""
     found: list[pb.Entry] = []

@@ -18,6 +18,7 @@ from accord.service import RunningService
 from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.banking.conftest import money
+from tests.support.banking import transfer
 from tests.support.gateways import gateway_running, gateway_settings
 
 pytestmark = pytest.mark.integration
@@ -62,15 +63,7 @@ async def test_two_customers_through_the_gateway(
             metadata=as_("staff", "banking:admin"),
         )
         sent = (
-            await bank.Transfer(
-                pb.TransferRequest(
-                    request_id="r",
-                    from_account_id=a.account_id,
-                    to_account_id=b.account_id,
-                    amount=money(currency, 4),
-                ),
-                metadata=as_(alice, *customer),
-            )
+            await bank.Transfer(transfer("r", a, b, 4), metadata=as_(alice, *customer))
         ).transfer
 
         refusals = {}
@@ -91,15 +84,7 @@ async def test_two_customers_through_the_gateway(
             "read": bank.GetAccount(
                 pb.GetAccountRequest(account_id=a.account_id), metadata=as_(bob, *customer)
             ),
-            "spend": bank.Transfer(
-                pb.TransferRequest(
-                    request_id="steal",
-                    from_account_id=a.account_id,
-                    to_account_id=b.account_id,
-                    amount=money(currency, 1),
-                ),
-                metadata=as_(bob, *customer),
-            ),
+            "spend": bank.Transfer(transfer("steal", a, b, 1), metadata=as_(bob, *customer)),
             "no token": bank.GetAccount(pb.GetAccountRequest(account_id=a.account_id)),
         }
         for name, call in calls.items():

@@ -13,7 +13,7 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from accord.service import RunningService
 from services.banking.ledger import FUNDING_OWNER, funding_account_id
 from tests.integration.banking.conftest import Bank, Stub, StubAs, money
-from tests.support.banking import UNIT, transfer
+from tests.support.banking import UNIT, alice_and_bob, transfer
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.integration
 async def test_a_retried_transfer_returns_the_same_transfer_and_moves_money_once(
     bank: Bank, stub_as: StubAs, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 100), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 100)
     async with stub_as(alice) as as_alice:
         first = (await as_alice.Transfer(transfer("pay-rent", source, target, 30))).transfer
         retries = await asyncio.gather(
@@ -52,8 +51,7 @@ async def test_request_ids_belong_to_their_customer(
 async def test_a_transfer_that_would_overdraw_is_rejected_and_changes_nothing(
     bank: Bank, stub_as: StubAs, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 50), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 50)
     async with stub_as(alice) as as_alice:
         refused = (await as_alice.Transfer(transfer("too-much", source, target, 51))).transfer
         account = (
