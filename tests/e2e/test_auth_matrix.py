@@ -57,6 +57,15 @@ def _request_bytes(method: MethodContract, owner: str) -> bytes:
     return data
 
 
+def _name(method: MethodContract) -> str:
+    return method.full_name
+
+
+def _policies_with(attribute: str) -> list[MethodContract]:
+    """The methods whose policy sets `attribute` (required_scopes, owner_field)."""
+    return [m for m in METHODS if m.policy is not None and getattr(m.policy, attribute)]
+
+
 @pytest.fixture(params=["edge", "direct"])
 def path(request: pytest.FixtureRequest) -> str:
     """Through the edge, or straight at the service's port."""
@@ -97,7 +106,7 @@ def _token(platform: Platform, *scopes: str) -> str:
     return platform.token("matrix-user", *scopes)
 
 
-@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
+@pytest.mark.parametrize("method", METHODS, ids=_name)
 async def test_no_credentials(platform: Platform, method: MethodContract, path: str) -> None:
     assert method.policy is not None, f"{method.full_name} has no policy"
     code = await _call(platform, method, None, path)
@@ -107,11 +116,7 @@ async def test_no_credentials(platform: Platform, method: MethodContract, path: 
         assert code == grpc.StatusCode.UNAUTHENTICATED
 
 
-@pytest.mark.parametrize(
-    "method",
-    [m for m in METHODS if m.policy is not None and m.policy.required_scopes],
-    ids=lambda m: m.full_name,
-)
+@pytest.mark.parametrize("method", _policies_with("required_scopes"), ids=_name)
 async def test_each_missing_scope_is_named(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
@@ -126,7 +131,7 @@ async def test_each_missing_scope_is_named(
         assert missing in info.metadata.values()
 
 
-@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
+@pytest.mark.parametrize("method", METHODS, ids=_name)
 async def test_the_right_scopes_reach_the_service(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
@@ -141,11 +146,7 @@ async def test_the_right_scopes_reach_the_service(
         assert code not in GATEWAY_REFUSALS, _last_error.get(method.path)
 
 
-@pytest.mark.parametrize(
-    "method",
-    [m for m in METHODS if m.policy is not None and m.policy.owner_field],
-    ids=lambda m: m.full_name,
-)
+@pytest.mark.parametrize("method", _policies_with("owner_field"), ids=_name)
 async def test_someone_elses_owner_field_is_refused(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
