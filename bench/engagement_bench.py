@@ -143,6 +143,10 @@ class Gateway:
             self.tokens[subject] = [("authorization", f"Bearer {token}")]
         return self.tokens[subject]
 
+    def call_options(self, subject: str, scopes: Iterable[str]) -> dict[str, Any]:
+        """A call's metadata (as `subject`) and its deadline."""
+        return {"metadata": self.as_(subject, scopes), "timeout": CALL_TIMEOUT_S}
+
 
 def _fresh(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
@@ -213,7 +217,7 @@ class Marketing(Scenario):
             for _ in range(4)
         ]
         tracked = await self._marketing.TrackEvents(
-            iter(clicks), metadata=self._gateway.as_(customer, SHOPPER), timeout=CALL_TIMEOUT_S
+            iter(clicks), **self._gateway.call_options(customer, SHOPPER)
         )
         if tracked.accepted_count != len(clicks):
             raise RuntimeError(f"TrackEvents accepted {tracked.accepted_count} of 4")
@@ -246,8 +250,7 @@ class Support(Scenario):
                 error_code="PAYMENT_DECLINED",
                 message="Card 4242 declined for order 17",
             ),
-            metadata=self._gateway.as_(customer, REPORTER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(customer, REPORTER),
         )
         return time.perf_counter(), noticed
 
@@ -285,8 +288,7 @@ class Pricing(Scenario):
                 floor=pr.Money(currency_code=eur, units=50),
                 ceiling=pr.Money(currency_code=eur, units=300),
             ),
-            metadata=self._gateway.as_("bench-staff", STAFF),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options("bench-staff", STAFF),
         )
         return route, configured.price.revision
 
@@ -295,8 +297,7 @@ class Pricing(Scenario):
         customer = _fresh("traveller")
         quoted = await self._pricing.GetQuote(
             pr.GetQuoteRequest(customer_id=customer, route_id=route, date=FLIGHT_DATE, seats=30),
-            metadata=self._gateway.as_(customer, TRAVELLER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(customer, TRAVELLER),
         )
         return Flight(route, customer, quoted.quote.quote_id, revision)
 
@@ -309,8 +310,7 @@ class Pricing(Scenario):
             pr.BookSeatsRequest(
                 customer_id=flight.customer, quote_id=flight.quote_id, request_id=uuid.uuid4().hex
             ),
-            metadata=self._gateway.as_(flight.customer, TRAVELLER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(flight.customer, TRAVELLER),
         )
         return time.perf_counter(), repriced
 
@@ -364,8 +364,7 @@ class Devices(Scenario):
                 display_name="Hall",
                 claim_code=claims.claim_code(key, device),
             ),
-            metadata=self._gateway.as_(owner, OWNER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(owner, OWNER),
         )
         for days_ago in (3, 2):
             sequence = await self._report(device, days_ago)
