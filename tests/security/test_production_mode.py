@@ -19,7 +19,6 @@ from acme.inventory.v1 import inventory_pb2 as stock
 from acme.inventory.v1 import inventory_pb2_grpc as stock_grpc
 from joserfc.jwk import ECKey
 
-from accord.auth import AuthSettings
 from accord.descriptors import load_image
 from accord.rpc_status import reason_of
 from accord.service import start_service
@@ -30,21 +29,16 @@ from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.inventory import app as inventory_app
 from tests.security.conftest import Platform
+from tests.support.gateways import gateway_running, gateway_settings
 
 pytestmark = pytest.mark.e2e
 
 
 def _gateway_settings(platform: Platform, auth: dict[str, str]) -> GatewaySettings:
     inventory = platform.services["inventory"]
-    return GatewaySettings.model_validate(
-        {
-            "listen": f"127.0.0.1:{free_ports(1)[0]}",
-            "metrics_listen": "",
-            "rate_limit_per_s": 0,
-            "routes": {"acme.inventory": [f"127.0.0.1:{inventory.port}"]},
-            "auth": AuthSettings.model_validate({"mode": "production", **auth}),
-        }
-    )
+    routes = {"acme.inventory": inventory.port}
+    listen = f"127.0.0.1:{free_ports(1)[0]}"
+    return gateway_settings(routes, {"mode": "production", **auth}, listen, rate_limit_per_s=0)
 
 
 def _files(home: Path) -> set[Path]:
@@ -89,12 +83,8 @@ async def production_gateway(platform: Platform, tmp_path: Path) -> AsyncIterato
             "api_keys_file": str(tmp_path / "api_keys.json"),
         },
     )
-    gateway = Gateway(settings, load_image())
-    await gateway.start()
-    try:
+    async with gateway_running(settings) as gateway:
         yield gateway
-    finally:
-        await gateway.stop(0)
 
 
 async def _stock(gateway: Gateway, metadata: list[tuple[str, str]]) -> tuple[grpc.StatusCode, str]:
