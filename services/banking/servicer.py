@@ -9,7 +9,6 @@ from accord.money import MAX_UNITS, overflow, split, to_nanos
 from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
@@ -62,7 +61,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise not_found("account", account_id)
         return account
 
-    @answers_rpc_errors
     async def OpenAccount(
         self, request: pb.OpenAccountRequest, context: Context
     ) -> pb.OpenAccountResponse:
@@ -74,7 +72,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         account = await self._ledger.open(request.customer_id, request.currency_code)
         return pb.OpenAccountResponse(account=account_pb(account))
 
-    @answers_rpc_errors
     async def GetAccount(
         self, request: pb.GetAccountRequest, context: Context
     ) -> pb.GetAccountResponse:
@@ -84,7 +81,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             account=account_pb(await self._account(request.account_id, caller))
         )
 
-    @answers_rpc_errors
     async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
         if not is_admin(self._access.caller(context)):
             raise _denied("deposits are for staff holding banking:admin")
@@ -104,7 +100,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise _request_reused(request.request_id) from None
         return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
 
-    @answers_rpc_errors
     async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
         caller = self._access.caller(context)
         _check(validation.transfer_violations(request))
@@ -134,7 +129,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise _request_reused(request.request_id) from None
         return pb.TransferResponse(transfer=transfer_pb(transfer))
 
-    @answers_rpc_errors
     async def GetTransfer(
         self, request: pb.GetTransferRequest, context: Context
     ) -> pb.GetTransferResponse:
@@ -148,7 +142,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise not_found("transfer", request.transfer_id)
         return pb.GetTransferResponse(transfer=transfer_pb(transfer))
 
-    @answers_rpc_errors
     async def ListEntries(
         self, request: pb.ListEntriesRequest, context: Context
     ) -> pb.ListEntriesResponse:
@@ -163,7 +156,6 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def ReviewTransfer(
         self, request: pb.ReviewTransferRequest, context: Context
     ) -> pb.ReviewTransferResponse:

@@ -9,7 +9,7 @@ from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from accord.validation import Violations, id_violations
 from services.devices import claims, validation
 from services.devices.identities import device_inbox, secret_hash
@@ -60,7 +60,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         self._schedules = schedules
         self._access = access
 
-    @answers_rpc_errors
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: Context
     ) -> pb.RegisterDeviceResponse:
@@ -90,7 +89,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         )
         return pb.RegisterDeviceResponse(device=device_pb(device), credentials=credentials)
 
-    @answers_rpc_errors
     async def GetDevice(
         self, request: pb.GetDeviceRequest, context: Context
     ) -> pb.GetDeviceResponse:
@@ -101,7 +99,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             raise not_found("device", request.device_id)
         return pb.GetDeviceResponse(device=device_pb(device))
 
-    @answers_rpc_errors
     async def ListDevices(
         self, request: pb.ListDevicesRequest, context: Context
     ) -> pb.ListDevicesResponse:
@@ -115,7 +112,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             devices=[device_pb(d) for d in devices], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def ListSuggestions(
         self, request: pb.ListSuggestionsRequest, context: Context
     ) -> pb.ListSuggestionsResponse:
@@ -137,7 +133,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             raise not_found("suggestion", suggestion_id)
         return suggestion
 
-    @answers_rpc_errors
     async def AcceptSuggestion(
         self, request: pb.AcceptSuggestionRequest, context: Context
     ) -> pb.AcceptSuggestionResponse:
@@ -164,7 +159,6 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             suggestion=suggestion_pb(accepted), schedule=schedule_pb(device.device_id, stored)
         )
 
-    @answers_rpc_errors
     async def DeclineSuggestion(
         self, request: pb.DeclineSuggestionRequest, context: Context
     ) -> pb.DeclineSuggestionResponse:

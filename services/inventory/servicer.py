@@ -10,7 +10,6 @@ from accord import money
 from accord.access import Access
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
@@ -32,7 +31,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         self._catalogue = catalogue
         self._access = access
 
-    @answers_rpc_errors
     async def GetStock(self, request: pb.GetStockRequest, context: Context) -> pb.GetStockResponse:
         _check_sku(request.sku)
         available = await self._catalogue.available(request.sku)
@@ -40,7 +38,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
             raise _not_in_catalogue(request.sku)
         return pb.GetStockResponse(stock=pb.Stock(sku=request.sku, available=available))
 
-    @answers_rpc_errors
     async def SetStock(self, request: pb.SetStockRequest, context: Context) -> pb.SetStockResponse:
         # The gateway checks the policy's scope; checked again here because changing stock
         # is a staff act and this call may come from any holder of a signed principal.
@@ -58,7 +55,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         await self._catalogue.set(request.sku, request.available)
         return pb.SetStockResponse(stock=pb.Stock(sku=request.sku, available=request.available))
 
-    @answers_rpc_errors
     async def GetPrices(
         self, request: pb.GetPricesRequest, context: Context
     ) -> pb.GetPricesResponse:
@@ -71,7 +67,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         prices = await self._catalogue.prices(list(request.skus))
         return pb.GetPricesResponse(prices=[_price_pb(sku, price) for sku, price in prices.items()])
 
-    @answers_rpc_errors
     async def SetPrice(self, request: pb.SetPriceRequest, context: Context) -> pb.SetPriceResponse:
         if not self._access.is_admin(self._access.caller(context)):
             raise RpcError(

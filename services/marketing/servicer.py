@@ -14,7 +14,6 @@ from accord.client_streams import ensure_not_cancelled
 from accord.events import EventError
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
@@ -64,7 +63,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         self._max_events = max_events_per_call
         self._clock = clock
 
-    @answers_rpc_errors
     async def TrackEvents(
         self,
         request_iterator: AsyncIterator[pb.TrackEventsRequest] | Iterator[pb.TrackEventsRequest],
@@ -95,7 +93,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
             accepted_count=tracked.accepted, duplicate_count=tracked.duplicates
         )
 
-    @answers_rpc_errors
     async def SetConsent(
         self, request: pb.SetConsentRequest, context: Context
     ) -> pb.SetConsentResponse:
@@ -106,7 +103,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         consent = await self._consent.set(request.customer_id, opted_in, self._clock())
         return pb.SetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
-    @answers_rpc_errors
     async def GetConsent(
         self, request: pb.GetConsentRequest, context: Context
     ) -> pb.GetConsentResponse:
@@ -114,7 +110,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         consent = await self._consent.get(request.customer_id)
         return pb.GetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
-    @answers_rpc_errors
     async def GetProfile(
         self, request: pb.GetProfileRequest, context: Context
     ) -> pb.GetProfileResponse:

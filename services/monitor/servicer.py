@@ -8,7 +8,7 @@ from acme.monitor.v1 import monitor_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context
 from accord.events import EventError
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from services.monitor.reports import Reports, payload_of
 from services.monitor.validation import report_violations
 
@@ -21,7 +21,6 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
         self._reports = reports
         self._access = access
 
-    @answers_rpc_errors
     async def ReportError(
         self, request: pb.ReportErrorRequest, context: Context
     ) -> pb.ReportErrorResponse:

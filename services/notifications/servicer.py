@@ -15,11 +15,9 @@ from accord.budget import CallerBudget
 from accord.paging import after_sequence, page_size_violations, sequence_token
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
-    streams_rpc_errors,
 )
 from accord.validation import id_violations
 from services.notifications import signing
@@ -63,7 +61,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self._access = access
         self._subscriptions = CallerBudget("Subscribe streams")
 
-    @answers_rpc_errors
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
@@ -80,7 +77,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
             notifications=page.notifications, next_page_token=sequence_token(page.resume_after)
         )
 
-    @streams_rpc_errors
     async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.SubscribeResponse]:
@@ -95,7 +91,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
             ):
                 yield pb.SubscribeResponse(notification=notification, cursor=cursor)
 
-    @answers_rpc_errors
     async def SetPreferences(
         self, request: pb.SetPreferencesRequest, context: Context
     ) -> pb.SetPreferencesResponse:
@@ -111,7 +106,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         preferences = await self._addresses.set(request.customer_id, request.email)
         return pb.SetPreferencesResponse(preferences=preferences)
 
-    @answers_rpc_errors
     async def VerifyEmail(
         self, request: pb.VerifyEmailRequest, context: Context
     ) -> pb.VerifyEmailResponse:
@@ -119,7 +113,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         preferences = await self._addresses.verify(request.customer_id, request.code)
         return pb.VerifyEmailResponse(preferences=preferences)
 
-    @answers_rpc_errors
     async def RegisterWebhook(
         self, request: pb.RegisterWebhookRequest, context: Context
     ) -> pb.RegisterWebhookResponse:
@@ -174,7 +167,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                 error_info("WEBHOOK_HOST_UNRESOLVED", host=url.host),
             ) from None
 
-    @answers_rpc_errors
     async def ListWebhooks(
         self, request: pb.ListWebhooksRequest, context: Context
     ) -> pb.ListWebhooksResponse:
@@ -182,13 +174,11 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         stored = await self._customers.webhooks(request.customer_id)
         return pb.ListWebhooksResponse(webhooks=[s.webhook for s in stored])
 
-    @answers_rpc_errors
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
         return await self._sending.send(request, self._access.caller(context))
 
-    @answers_rpc_errors
     async def DeleteWebhook(
         self, request: pb.DeleteWebhookRequest, context: Context
     ) -> pb.DeleteWebhookResponse:

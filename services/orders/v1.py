@@ -13,7 +13,7 @@ from acme.orders.v2 import orders_pb2 as v2
 
 from accord import money
 from accord.access import Access
-from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from accord.rpc_status import invalid_argument
 from accord.validation import Violations, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
@@ -96,7 +96,6 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
         self._ops = operations
         self._access = access
 
-    @answers_rpc_errors
     async def PlaceOrder(
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:
@@ -104,14 +103,12 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
         order = await self._ops.place(to_v2(request), currency=V1_CURRENCY)
         return v1.PlaceOrderResponse(order=to_v1(order))
 
-    @answers_rpc_errors
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:
         _check(id_violations("order_id", request.order_id))
         return v1.GetOrderResponse(
             order=to_v1(await self._ops.get(request.order_id, self._access.caller(context)))
         )
 
-    @answers_rpc_errors
     async def ListOrders(
         self, request: v1.ListOrdersRequest, context: Context
     ) -> v1.ListOrdersResponse:
@@ -123,7 +120,6 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
             orders=[to_v1(order) for order in page.orders], next_page_token=token
         )
 
-    @answers_rpc_errors
     async def CancelOrder(
         self, request: v1.CancelOrderRequest, context: Context
     ) -> v1.CancelOrderResponse:
@@ -135,7 +131,6 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
         order = await self._ops.cancel(request.order_id, cancellation, self._access.caller(context))
         return v1.CancelOrderResponse(order=to_v1(order))
 
-    @streams_rpc_errors
     async def WatchOrder(
         self, request: v1.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v1.WatchOrderResponse]:

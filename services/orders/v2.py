@@ -7,7 +7,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord.access import Access
-from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
+from accord.rpc_status import invalid_argument
 from accord.validation import Violations, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
@@ -29,21 +29,18 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
         self._ops = operations
         self._access = access
 
-    @answers_rpc_errors
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
         _check(place_order_v2_violations(request))
         return v2.PlaceOrderResponse(order=await self._ops.place(request))
 
-    @answers_rpc_errors
     async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
         _check(id_violations("order_id", request.order_id))
         return v2.GetOrderResponse(
             order=await self._ops.get(request.order_id, self._access.caller(context))
         )
 
-    @answers_rpc_errors
     async def ListOrders(
         self, request: v2.ListOrdersRequest, context: Context
     ) -> v2.ListOrdersResponse:
@@ -53,7 +50,6 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
         )
         return v2.ListOrdersResponse(orders=page.orders, next_page_token=token)
 
-    @answers_rpc_errors
     async def CancelOrder(
         self, request: v2.CancelOrderRequest, context: Context
     ) -> v2.CancelOrderResponse:
@@ -67,7 +63,6 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
             )
         )
 
-    @streams_rpc_errors
     async def WatchOrder(
         self, request: v2.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v2.WatchOrderResponse]:

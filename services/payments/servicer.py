@@ -10,7 +10,7 @@ from acme.payments.v1 import payments_pb2 as pb
 from acme.payments.v1 import payments_pb2_grpc as pb_grpc
 
 from accord.access import Access
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from accord.validation import id_violations
 from services.payments.store import PaymentStore
 
@@ -23,7 +23,6 @@ class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
         self._store = store
         self._access = access
 
-    @answers_rpc_errors
     async def GetPayment(
         self, request: pb.GetPaymentRequest, context: Context
     ) -> pb.GetPaymentResponse:

@@ -5,7 +5,7 @@ from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
 from accord.money import to_nanos
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from accord.validation import Violations
 from services.pricing import validation
 from services.pricing.access import Access, Context, not_found
@@ -44,7 +44,6 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         self._quotes = quotes
         self._access = access
 
-    @answers_rpc_errors
     async def ConfigureRoute(
         self, request: pb.ConfigureRouteRequest, context: Context
     ) -> pb.ConfigureRouteResponse:
@@ -75,7 +74,6 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         price = await self._prices.reprice(request.route_id, request.date, now())
         return pb.ConfigureRouteResponse(route=route_pb(flight), price=price_pb(price))
 
-    @answers_rpc_errors
     async def GetPrice(self, request: pb.GetPriceRequest, context: Context) -> pb.GetPriceResponse:
         _check(validation.flight_violations(request))
         try:
@@ -84,7 +82,6 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
             raise not_found("flight", f"{request.route_id}/{request.date}") from None
         return pb.GetPriceResponse(price=price_pb(price))
 
-    @answers_rpc_errors
     async def GetQuote(self, request: pb.GetQuoteRequest, context: Context) -> pb.GetQuoteResponse:
         _check(validation.quote_violations(request))
         try:
@@ -97,7 +94,6 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
             raise _sold_out(sold_out) from None
         return pb.GetQuoteResponse(quote=quote_pb(quote))
 
-    @answers_rpc_errors
     async def BookSeats(
         self, request: pb.BookSeatsRequest, context: Context
     ) -> pb.BookSeatsResponse:

@@ -10,7 +10,7 @@ from acme.shipping.v1 import shipping_pb2 as pb
 from acme.shipping.v1 import shipping_pb2_grpc as pb_grpc
 
 from accord.access import Access
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from accord.validation import id_violations
 from services.shipping.store import ShipmentStore
 
@@ -23,7 +23,6 @@ class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
         self._store = store
         self._access = access
 
-    @answers_rpc_errors
     async def GetShipment(
         self, request: pb.GetShipmentRequest, context: Context
     ) -> pb.GetShipmentResponse:

@@ -9,7 +9,7 @@ from acme.support.v1 import support_pb2_grpc as pb_grpc
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info, invalid_argument
 from accord.validation import Violations, id_violations
 from services.support import validation
 from services.support.records import Status, TicketRecord, ticket_pb
@@ -61,7 +61,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             raise _denied(f"only staff holding {STAFF_SCOPE} may change tickets")
         return caller
 
-    @answers_rpc_errors
     async def OpenTicket(
         self, request: pb.OpenTicketRequest, context: Context
     ) -> pb.OpenTicketResponse:
@@ -90,14 +89,12 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             ) from None
         return pb.OpenTicketResponse(ticket=ticket_pb(ticket), opened=opened)
 
-    @answers_rpc_errors
     async def GetTicket(
         self, request: pb.GetTicketRequest, context: Context
     ) -> pb.GetTicketResponse:
         caller = self._access.caller(context)
         return pb.GetTicketResponse(ticket=ticket_pb(await self._ticket(request.ticket_id, caller)))
 
-    @answers_rpc_errors
     async def ListTickets(
         self, request: pb.ListTicketsRequest, context: Context
     ) -> pb.ListTicketsResponse:
@@ -119,7 +116,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             tickets=[ticket_pb(t) for t in tickets], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def AssignTicket(
         self, request: pb.AssignTicketRequest, context: Context
     ) -> pb.AssignTicketResponse:
@@ -133,7 +129,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             raise _closed(request.ticket_id) from None
         return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
 
-    @answers_rpc_errors
     async def ResolveTicket(
         self, request: pb.ResolveTicketRequest, context: Context
     ) -> pb.ResolveTicketResponse:
