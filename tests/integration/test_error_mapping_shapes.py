@@ -49,7 +49,7 @@ class _Refuses(grpc.GenericRpcHandler):
                 yield request
                 raise _refusal("STREAM_STREAM")
 
-        handlers = {
+        handlers: dict[str, Any] = {
             "Unary": grpc.unary_unary_rpc_method_handler(unary_unary),
             "Crash": grpc.unary_unary_rpc_method_handler(unary_unary),
             "ServerStream": grpc.unary_stream_rpc_method_handler(unary_stream),
@@ -72,6 +72,11 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
         await server.stop(0)
 
 
+def _method(channel: grpc.aio.Channel, shape: str, name: str) -> Any:
+    """A callable for `name` in `shape` (bytes in, bytes out: no serializers)."""
+    return getattr(channel, shape)(f"/{SERVICE}/{name}")
+
+
 def _assert_refused(error: grpc.aio.AioRpcError, shape: str) -> None:
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error.details() == f"{shape} refused"
@@ -80,30 +85,35 @@ def _assert_refused(error: grpc.aio.AioRpcError, shape: str) -> None:
 
 async def test_a_unary_method_answers_its_rpc_error(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await channel.unary_unary(f"/{SERVICE}/Unary")(b"x")
+        await _method(channel, "unary_unary", "Unary")(b"x")
     _assert_refused(raised.value, "UNARY_UNARY")
 
 
+async def _read(call: Any, received: list[bytes]) -> None:
+    async for response in call:
+        received.append(response)
+
+
 async def test_a_server_stream_ends_with_its_rpc_error(channel: grpc.aio.Channel) -> None:
-    received = []
+    received: list[bytes] = []
+    call = _method(channel, "unary_stream", "ServerStream")(b"x")
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        async for response in channel.unary_stream(f"/{SERVICE}/ServerStream")(b"x"):
-            received.append(response)
+        await _read(call, received)
     assert received == [b"first"]
     _assert_refused(raised.value, "UNARY_STREAM")
 
 
 async def test_a_client_stream_answers_its_rpc_error(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await channel.stream_unary(f"/{SERVICE}/ClientStream")(iter([b"a", b"b"]))
+        await _method(channel, "stream_unary", "ClientStream")(iter([b"a", b"b"]))
     _assert_refused(raised.value, "STREAM_UNARY")
 
 
 async def test_a_bidirectional_stream_ends_with_its_rpc_error(channel: grpc.aio.Channel) -> None:
-    received = []
+    received: list[bytes] = []
+    call = _method(channel, "stream_stream", "BothStream")(iter([b"a", b"b"]))
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        async for response in channel.stream_stream(f"/{SERVICE}/BothStream")(iter([b"a", b"b"])):
-            received.append(response)
+        await _read(call, received)
     assert received == [b"a"]
     _assert_refused(raised.value, "STREAM_STREAM")
 
@@ -112,7 +122,7 @@ async def test_any_other_exception_is_internal_with_a_request_id(
     channel: grpc.aio.Channel,
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await channel.unary_unary(f"/{SERVICE}/Crash")(b"x", metadata=[("x-request-id", "r-42")])
+        await _method(channel, "unary_unary", "Crash")(b"x", metadata=[("x-request-id", "r-42")])
     assert raised.value.code() == grpc.StatusCode.INTERNAL
     assert "KeyError" not in (raised.value.details() or "")
     info = error_details_pb2.RequestInfo()
