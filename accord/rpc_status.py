@@ -154,4 +154,3 @@ __all__ = [
     "invalid_argument",
     "reason_of",
 ]
-

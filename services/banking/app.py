@@ -5,10 +5,10 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from acme_events.banking import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
+from accord.access import Access
 from accord.events import EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
-from services.banking.access import ADMIN_SCOPE, Access
 from services.banking.deposits import Deposits
 from services.banking.events import TransferEvents
 from services.banking.ledger import ACCOUNTS_BUCKET, ENTRIES_BUCKET, Ledger
@@ -31,7 +31,7 @@ async def build(nc: NatsClient, settings: BankingSettings) -> Wiring:
     ledger = Ledger(await js.key_value(ACCOUNTS_BUCKET), await js.key_value(ENTRIES_BUCKET))
     kv = await js.key_value(TRANSFERS_BUCKET)
     transfers = Transfers(kv, ledger, TransferEvents(events))
-    servicer = BankingServiceV1(ledger, transfers, Deposits(kv, ledger), Access(ADMIN_SCOPE))
+    servicer = BankingServiceV1(ledger, transfers, Deposits(kv, ledger), Access.of(SERVICES[0]))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_BankingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

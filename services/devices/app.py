@@ -26,7 +26,6 @@ GATEWAY_SCOPES = SCOPES
 Settings = DevicesSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (pb.DESCRIPTOR.services_by_name["DeviceService"].full_name,)
-ADMIN_SCOPE = "devices:admin"
 # Reports from devices as themselves, and those stored before devices were identities.
 ADJUSTED = ("receiveDeviceAdjusted", "receiveThermostatAdjusted")
 
@@ -68,7 +67,7 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
         devices,
         proposals,
         ScheduleSender(events),
-        Access(ADMIN_SCOPE),
+        Access.of(SERVICES[0]),
         _claim_key(settings),
     )
     return Wiring(

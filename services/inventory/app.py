@@ -13,7 +13,7 @@ from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.inventory import handlers
 from services.inventory.reservations import Reservations
-from services.inventory.servicer import ADMIN_SCOPE, InventoryServiceV1
+from services.inventory.servicer import InventoryServiceV1
 from services.inventory.settings import InventorySettings
 from services.inventory.stock import Catalogue, UnitPrice
 
@@ -47,7 +47,7 @@ async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
         await catalogue.set_price(sku, price, only_if_unpriced=True)
     handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
     await events.start()
-    servicer = InventoryServiceV1(catalogue, Access(ADMIN_SCOPE))
+    servicer = InventoryServiceV1(catalogue, Access.of(SERVICES[0]))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_InventoryServiceServicer_to_server(servicer, server)

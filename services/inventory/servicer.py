@@ -14,11 +14,10 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
-from accord.validation import Violations
+from accord.validation import Violations, check
 from services.inventory.stock import SKU, Catalogue, UnitPrice
 
 Context = grpc.aio.ServicerContext[object, object]
-ADMIN_SCOPE = "inventory:admin"
 MAX_AVAILABLE = 1_000_000
 MAX_SKUS_PRICED = 100  # an order's lines at most
 # A unit price of at most a million: times an order's quantities it stays far inside Money.
@@ -44,8 +43,8 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         if not self._access.is_admin(self._access.caller(context)):
             raise RpcError(
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"setting stock needs {ADMIN_SCOPE}",
-                error_info("SCOPE_REQUIRED", scope=ADMIN_SCOPE),
+                f"setting stock needs {self._access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
             )
         _check_sku(request.sku)
         if not 0 <= request.available <= MAX_AVAILABLE:
@@ -71,13 +70,11 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         if not self._access.is_admin(self._access.caller(context)):
             raise RpcError(
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"setting prices needs {ADMIN_SCOPE}",
-                error_info("SCOPE_REQUIRED", scope=ADMIN_SCOPE),
+                f"setting prices needs {self._access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
             )
         _check_sku(request.sku)
-        violations = _price_violations(request.unit_price)
-        if violations:
-            raise invalid_argument(violations)
+        check(_price_violations(request.unit_price))
         price = UnitPrice(
             request.unit_price.currency_code, money.to_nanos(request.unit_price, "unit_price")
         )

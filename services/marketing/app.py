@@ -14,7 +14,7 @@ from services.marketing import handlers
 from services.marketing.notifier import SCOPES, Notifier
 from services.marketing.recommender import Recommender, utc_now
 from services.marketing.rules import Rules
-from services.marketing.servicer import ADMIN_SCOPE, MarketingServiceV1
+from services.marketing.servicer import MarketingServiceV1
 from services.marketing.settings import MarketingSettings
 from services.marketing.store import CONSENT_BUCKET, PROFILES_BUCKET, ConsentStore, Profiles
 
@@ -47,7 +47,7 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
         events,
         profiles,
         consent,
-        Access(ADMIN_SCOPE),
+        Access.of(SERVICES[0]),
         decision_rules,
         settings.max_events_per_call,
         utc_now,

@@ -17,7 +17,7 @@ from services.monitor.calls import SCOPES, Notices, Support
 from services.monitor.grouping import BUCKET, Grouping
 from services.monitor.handling import Handling
 from services.monitor.reports import Reports
-from services.monitor.servicer import ADMIN_SCOPE, ErrorMonitorServiceV1
+from services.monitor.servicer import ErrorMonitorServiceV1
 from services.monitor.settings import MonitorSettings
 
 NAME = "monitor"
@@ -60,7 +60,7 @@ async def wire(
     )
     events.consumer.receive_error_reported(handling.error_reported)
     await events.start()
-    servicer = ErrorMonitorServiceV1(Reports(events), Access(ADMIN_SCOPE))
+    servicer = ErrorMonitorServiceV1(Reports(events), Access.of(SERVICES[0]))
     return Wiring(
         registrars=[
             lambda server: pb_grpc.add_ErrorMonitorServiceServicer_to_server(servicer, server)

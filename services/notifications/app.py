@@ -13,7 +13,7 @@ from accord.events import Contract, EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.notifications import handlers
-from services.notifications.access import ADMIN_SCOPE, CustomerAccess
+from services.notifications.access import CustomerAccess
 from services.notifications.customers import BUCKET as CUSTOMERS_BUCKET
 from services.notifications.customers import CustomerSettings
 from services.notifications.destinations import Destinations
@@ -76,7 +76,7 @@ async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
     router = Router(events, store, customers, inapp, addresses)
     handlers.register(events, store, router, sender)
     await events.start()
-    access = CustomerAccess(ADMIN_SCOPE)
+    access = CustomerAccess.of(SERVICES[0])
     servicer = NotificationServiceV1(
         store, customers, inapp, js, access, Sending(store, router), destinations, addresses
     )

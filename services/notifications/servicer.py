@@ -19,7 +19,7 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
-from accord.validation import id_violations
+from accord.validation import check, id_violations
 from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
@@ -65,9 +65,7 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
         self._access.customer(context, request.customer_id)
-        violations = page_size_violations(request.page_size, MAX_PAGE_SIZE)
-        if violations:
-            raise invalid_argument(violations)
+        check(page_size_violations(request.page_size, MAX_PAGE_SIZE))
         page = await self._store.list(
             request.customer_id,
             request.page_size or DEFAULT_PAGE_SIZE,
@@ -184,9 +182,7 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
     ) -> pb.DeleteWebhookResponse:
         self._access.customer(context, request.customer_id)
         # Webhook ids become key tokens: the same rule as customer ids keeps keys well formed.
-        violations = id_violations("webhook_id", request.webhook_id)
-        if violations:
-            raise invalid_argument(violations)
+        check(id_violations("webhook_id", request.webhook_id))
         if not await self._customers.delete_webhook(request.customer_id, request.webhook_id):
             raise RpcError(
                 grpc.StatusCode.NOT_FOUND,

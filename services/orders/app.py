@@ -18,7 +18,6 @@ from accord.gateway_client import GatewayClient
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.orders import catalogue, handlers
-from services.orders.access import ADMIN_SCOPE
 from services.orders.events import OrderEvents
 from services.orders.operations import OrderOperations
 from services.orders.settings import OrdersSettings
@@ -35,10 +34,6 @@ SERVICES = (
     v1.DESCRIPTOR.services_by_name["OrderService"].full_name,
     v2.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
-
-
-def _access(settings: OrdersSettings, service: str) -> Access:
-    return Access(ADMIN_SCOPE)
 
 
 def _streams_only(contract: Contract) -> Contract:
@@ -58,10 +53,10 @@ async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
     await events.start()
     gateway = GatewayClient.open(settings, NAME)
     prices = catalogue.InventoryCatalogue(gateway.channel, settings.catalogue_timeout_seconds)
-    operations = OrderOperations(store, order_events, prices)
     v1_name, v2_name = SERVICES
-    servicer_v1 = OrderServiceV1(operations, _access(settings, v1_name))
-    servicer_v2 = OrderServiceV2(operations, _access(settings, v2_name))
+    operations = OrderOperations(store, order_events, prices, Access.of(v2_name))
+    servicer_v1 = OrderServiceV1(operations, Access.of(v1_name))
+    servicer_v2 = OrderServiceV2(operations, Access.of(v2_name))
     return Wiring(
         registrars=[
             lambda server: v1_grpc.add_OrderServiceServicer_to_server(servicer_v1, server),

@@ -7,8 +7,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord.access import Access
-from accord.rpc_status import invalid_argument
-from accord.validation import Violations, id_violations
+from accord.validation import check, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
     cancel_order_violations,
@@ -19,11 +18,6 @@ from services.orders.validation import (
 Context = grpc.aio.ServicerContext[object, object]
 
 
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
-
-
 class OrderServiceV2(v2_grpc.OrderServiceServicer):
     def __init__(self, operations: OrderOperations, access: Access) -> None:
         self._ops = operations
@@ -32,11 +26,11 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
-        _check(place_order_v2_violations(request))
+        check(place_order_v2_violations(request))
         return v2.PlaceOrderResponse(order=await self._ops.place(request))
 
     async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         return v2.GetOrderResponse(
             order=await self._ops.get(request.order_id, self._access.caller(context))
         )
@@ -44,7 +38,7 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
     async def ListOrders(
         self, request: v2.ListOrdersRequest, context: Context
     ) -> v2.ListOrdersResponse:
-        _check(list_orders_violations(request.customer_id, request.page_size))
+        check(list_orders_violations(request.customer_id, request.page_size))
         page, token = await self._ops.list(
             request.customer_id, request.page_size, request.page_token
         )
@@ -53,7 +47,7 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
     async def CancelOrder(
         self, request: v2.CancelOrderRequest, context: Context
     ) -> v2.CancelOrderResponse:
-        _check(cancel_order_violations(request.order_id, "detail", request.detail))
+        check(cancel_order_violations(request.order_id, "detail", request.detail))
         cancellation = v2.Cancellation(
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST, detail=request.detail
         )
@@ -66,6 +60,6 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
     async def WatchOrder(
         self, request: v2.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v2.WatchOrderResponse]:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         async for order in self._ops.watch(request.order_id, self._access.caller(context)):
             yield v2.WatchOrderResponse(order=order)

@@ -10,7 +10,7 @@ from accord.events import EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.payments import handlers
-from services.payments.servicer import ADMIN_SCOPE, PaymentServiceV1
+from services.payments.servicer import PaymentServiceV1
 from services.payments.settings import PaymentsSettings
 from services.payments.store import PaymentStore
 
@@ -27,7 +27,7 @@ async def build(nc: NatsClient, settings: PaymentsSettings) -> Wiring:
     store = await PaymentStore.open(nc.jetstream())
     handlers.register(events, handlers.Payments(store, events))
     await events.start()
-    servicer = PaymentServiceV1(store, Access(ADMIN_SCOPE))
+    servicer = PaymentServiceV1(store, Access.of(SERVICES[0]))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_PaymentServiceServicer_to_server(servicer, server)],
         services=SERVICES,

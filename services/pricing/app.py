@@ -7,11 +7,11 @@ from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 from acme_events.pricing import SOURCE, Application
 from nats.aio.client import Client as NatsClient
 
+from accord.access import Access
 from accord.events import EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.pricing import demand, handlers
-from services.pricing.access import ADMIN_SCOPE, Access
 from services.pricing.events import PricingEvents
 from services.pricing.flights import ROUTES_BUCKET, Flights
 from services.pricing.prices import PRICES_BUCKET, Prices
@@ -61,7 +61,7 @@ async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
         await seed(flights, prices)
     sweeper = Sweeper(flights, prices, window, settings.reprice_every_seconds)
     sweeper.start()
-    servicer = PricingServiceV1(flights, prices, quotes, Access(ADMIN_SCOPE))
+    servicer = PricingServiceV1(flights, prices, quotes, Access.of(SERVICES[0]))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_PricingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

@@ -10,7 +10,7 @@ from accord.events import EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.shipping import handlers
-from services.shipping.servicer import ADMIN_SCOPE, ShippingServiceV1
+from services.shipping.servicer import ShippingServiceV1
 from services.shipping.settings import ShippingSettings
 from services.shipping.store import ShipmentStore
 
@@ -27,7 +27,7 @@ async def build(nc: NatsClient, settings: ShippingSettings) -> Wiring:
     store = await ShipmentStore.open(nc.jetstream())
     handlers.register(events, handlers.Shipping(store, events))
     await events.start()
-    servicer = ShippingServiceV1(store, Access(ADMIN_SCOPE))
+    servicer = ShippingServiceV1(store, Access.of(SERVICES[0]))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_ShippingServiceServicer_to_server(servicer, server)],
         services=SERVICES,

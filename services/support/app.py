@@ -10,7 +10,7 @@ from accord.events import EventSettings
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.support.events import TicketEvents
-from services.support.servicer import STAFF_SCOPE, SupportServiceV1
+from services.support.servicer import SupportServiceV1
 from services.support.settings import SupportSettings
 from services.support.tickets import BUCKET, Tickets
 
@@ -27,7 +27,7 @@ async def build(nc: NatsClient, settings: SupportSettings) -> Wiring:
     await provision_at_start(settings, [events.contract])
     await events.start()
     tickets = Tickets(await js.key_value(BUCKET), TicketEvents(events))
-    servicer = SupportServiceV1(tickets, Access(STAFF_SCOPE))
+    servicer = SupportServiceV1(tickets, Access.of(SERVICES[0]))
     return Wiring(
         registrars=[lambda server: pb_grpc.add_SupportServiceServicer_to_server(servicer, server)],
         services=SERVICES,
