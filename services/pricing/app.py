@@ -1,16 +1,13 @@
-"""Wiring of the pricing service: its buckets, its demand consumer, its sweep, its servicer."""
+"""The pricing service as the platform runs it (accord.skeleton): flights, prices, quotes,
+the demand consumer and the repricing sweep."""
 
 from datetime import timedelta
 
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
-from acme_events.pricing import SOURCE, Application
-from nats.aio.client import Client as NatsClient
+from acme_events.pricing import Application
 
-from accord.access import Access
-from accord.events import EventSettings
-from accord.provisioning import provision_at_start
-from accord.service import Wiring
+from accord.skeleton import Api, Parts, Service
 from services.pricing import demand, handlers
 from services.pricing.events import PricingEvents
 from services.pricing.flights import ROUTES_BUCKET, Flights
@@ -21,10 +18,7 @@ from services.pricing.servicer import PricingServiceV1
 from services.pricing.settings import PricingSettings
 from services.pricing.sweep import Sweeper
 
-NAME = "pricing"
-Settings = PricingSettings
-# The gRPC services this process serves, by full name: what the gateway routes here.
-SERVICES = (pb.DESCRIPTOR.services_by_name["PricingService"].full_name,)
+API = Api.named("PricingService", pb, pb_grpc)
 
 
 def model(settings: PricingSettings) -> demand.Model:
@@ -38,12 +32,9 @@ def model(settings: PricingSettings) -> demand.Model:
     )
 
 
-async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
-    # Provision before opening the buckets: the contract declares them and the PRICING stream.
-    app = Application(nc, settings=EventSettings(source=SOURCE))
-    js = nc.jetstream()
-    await provision_at_start(settings, [app.contract])
-    events = PricingEvents(app)
+async def assemble(parts: Parts[PricingSettings, Application]) -> list[object]:
+    settings, js = parts.settings, parts.js
+    events = PricingEvents(parts.events)
     window = timedelta(seconds=settings.window_seconds)
     flights = Flights(await js.key_value(ROUTES_BUCKET))
     prices = Prices(await js.key_value(PRICES_BUCKET), flights, model(settings), events)
@@ -55,16 +46,17 @@ async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
         events,
         timedelta(seconds=settings.quote_ttl_seconds),
     )
-    handlers.register(app, flights, prices, window)
-    await app.start()
-    if settings.seed_demo_routes:
-        await seed(flights, prices)
+    handlers.register(parts.events, flights, prices, window)
     sweeper = Sweeper(flights, prices, window, settings.reprice_every_seconds)
-    sweeper.start()
-    servicer = PricingServiceV1(flights, prices, quotes, Access.of(SERVICES[0]))
-    return Wiring(
-        registrars=[lambda server: pb_grpc.add_PricingServiceServicer_to_server(servicer, server)],
-        services=SERVICES,
-        # Stopped in reverse: the sweep first, then the consumer (in-flight events finish).
-        on_stop=[app.stop, sweeper.stop],
-    )
+
+    async def seed_and_sweep() -> None:
+        if settings.seed_demo_routes:
+            await seed(flights, prices)
+        sweeper.start()
+
+    parts.after_start(seed_and_sweep)
+    parts.on_stop(sweeper.stop, before_events=True)
+    return [PricingServiceV1(flights, prices, quotes, parts.access())]
+
+
+SERVICE = Service("pricing", PricingSettings, (API,), Application, assemble)

@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import grpc
@@ -25,7 +24,7 @@ from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.descriptors import load_image
 from accord.ports import PortReservation
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.nats_config import ServerSecurity
@@ -95,17 +94,17 @@ async def platform(
     gateway_address = f"127.0.0.1:{reservation.port}"
     try:
         routes: dict[str, list[str]] = {}
-        for app in discover_services():
-            settings = app.Settings(
+        for declared in discover_services():
+            settings = declared.settings(
                 port=0,
                 nats_url=nats_server.url,
                 home=home,
                 gateway_address=gateway_address,
-                **_overrides(app),
+                **_overrides(declared.name),
             )
-            service = await start_service(app.NAME, settings, app.build)
-            running[app.NAME] = service
-            routes.update({name: [f"127.0.0.1:{service.port}"] for name in app.SERVICES})
+            service = await declared.start(settings)
+            running[declared.name] = service
+            routes.update({name: [f"127.0.0.1:{service.port}"] for name in declared.services})
         settings = GatewaySettings.model_validate(
             {
                 "listen": gateway_address,
@@ -130,8 +129,8 @@ async def platform(
             await service.stop()
 
 
-def _overrides(app: ModuleType) -> dict[str, Any]:
-    name = f"tests.e2e.overrides.{app.NAME}"
+def _overrides(service: str) -> dict[str, Any]:
+    name = f"tests.e2e.overrides.{service}"
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as missing:

@@ -24,7 +24,7 @@ from nats.aio.client import Client as NatsClient
 
 from accord.budget import DEFAULT_PER_CALLER
 from accord.rpc_status import details_of
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
 from accord.tooling.nats_config import ServerSecurity
@@ -65,10 +65,10 @@ async def services(
     running: dict[str, RunningService] = {}
     try:
         for app in (orders_app, inventory_app, notifications_app):
-            settings = app.Settings(
+            settings = app.SERVICE.settings(
                 port=0, nats_url=server.address, home=home, gateway_address=gateway_address
             )
-            running[app.NAME] = await start_service(app.NAME, settings, app.build)
+            running[app.SERVICE.name] = await app.SERVICE.start(settings)
         async with catalogue_gateway(home, running["inventory"], gateway_address):
             yield home, running
     finally:

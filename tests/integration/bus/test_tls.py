@@ -12,7 +12,6 @@ import nats
 import pytest
 
 from accord.nats_auth import tls_context
-from accord.service import start_service
 from accord.settings import CommonSettings
 from accord.tooling.nats_config import development_security
 from accord.tooling.nats_server import NatsServer
@@ -41,10 +40,10 @@ async def test_a_service_and_the_operator_connect_over_tls(
     tls_server: NatsServer, tmp_path: Path
 ) -> None:
     # The service provisions its contract as the operator, then serves: both over TLS.
-    settings = support_app.Settings(
+    settings = support_app.SERVICE.settings(
         port=0, nats_url=tls_server.address, home=tmp_path, nats_tls=True
     )
-    service = await start_service(support_app.NAME, settings, support_app.build)
+    service = await support_app.SERVICE.start(settings)
     try:
         assert service.nats.is_connected
         assert service.nats.connected_url is not None

@@ -21,15 +21,15 @@ from nats.aio.client import Client as NatsClient
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.descriptors import load_image
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
-from services.devices import app as devices_app
-from services.notifications import app as notifications_app
+from services.devices.app import SERVICE as DEVICES
+from services.notifications.app import SERVICE as NOTIFICATIONS
 from tests.support.principals import stubs_as
 
 OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
@@ -75,13 +75,11 @@ async def smart_home(
     gateway: Gateway | None = None
     nc = await nats.connect(server.url)
     try:
-        notifications = await start_service(
-            notifications_app.NAME,
-            notifications_app.Settings(port=0, nats_url=server.url, home=home),
-            notifications_app.build,
+        notifications = await NOTIFICATIONS.start(
+            NOTIFICATIONS.settings(port=0, nats_url=server.url, home=home)
         )
         running.append(notifications)
-        settings = devices_app.Settings(
+        settings = DEVICES.settings(
             port=0,
             nats_url=server.url,
             home=home,
@@ -89,7 +87,7 @@ async def smart_home(
             adjustment_retry_delays=RETRY_DELAYS,
             adjustment_max_deliveries=MAX_DELIVERIES,
         )
-        devices = await start_service(devices_app.NAME, settings, devices_app.build)
+        devices = await DEVICES.start(settings)
         running.append(devices)
         gateway = Gateway(
             GatewaySettings.model_validate(
@@ -101,8 +99,8 @@ async def smart_home(
                     "routes": {
                         name: [f"127.0.0.1:{service.port}"]
                         for service, names in (
-                            (notifications, notifications_app.SERVICES),
-                            (devices, devices_app.SERVICES),
+                            (notifications, NOTIFICATIONS.services),
+                            (devices, DEVICES.services),
                         )
                         for name in names
                     },

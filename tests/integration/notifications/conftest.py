@@ -22,7 +22,7 @@ from nats.aio.client import Client as NatsClient
 from accord.auth import AuthSettings
 from accord.descriptors import load_image
 from accord.events import EventSettings
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
@@ -71,7 +71,7 @@ async def notifications(
     notifications_nats: NatsServer, notifications_home: Path, nc: NatsClient
 ) -> AsyncIterator[RunningService]:
     # It provisions its own contract and the streams it reads (ORDERS, BANKING) by itself.
-    settings = notifications_app.Settings(
+    settings = notifications_app.SERVICE.settings(
         port=0,
         nats_url=notifications_nats.url,
         home=notifications_home,
@@ -82,7 +82,7 @@ async def notifications(
         # default: opened here, as development would.
         webhook_allowed_networks=("127.0.0.0/8",),
     )
-    service = await start_service(notifications_app.NAME, settings, notifications_app.build)
+    service = await notifications_app.SERVICE.start(settings)
     try:
         yield service
     finally:
