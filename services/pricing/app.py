@@ -6,6 +6,7 @@ from datetime import timedelta
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 from acme_events.pricing import Application
+from nats.js import JetStreamContext
 
 from accord.skeleton import Api, Parts, Service
 from services.pricing import demand, handlers
@@ -32,10 +33,11 @@ def model(settings: PricingSettings) -> demand.Model:
     )
 
 
-async def assemble(parts: Parts[PricingSettings, Application]) -> list[object]:
-    settings, js = parts.settings, parts.js
-    events = PricingEvents(parts.events)
-    window = timedelta(seconds=settings.window_seconds)
+async def stores(
+    js: JetStreamContext, settings: PricingSettings, app: Application
+) -> tuple[Flights, Prices, Quotes]:
+    """Flights, their prices and quotes, on the contract's buckets."""
+    events = PricingEvents(app)
     flights = Flights(await js.key_value(ROUTES_BUCKET))
     prices = Prices(await js.key_value(PRICES_BUCKET), flights, model(settings), events)
     quotes = Quotes(
@@ -46,6 +48,13 @@ async def assemble(parts: Parts[PricingSettings, Application]) -> list[object]:
         events,
         timedelta(seconds=settings.quote_ttl_seconds),
     )
+    return flights, prices, quotes
+
+
+async def assemble(parts: Parts[PricingSettings, Application]) -> list[object]:
+    settings = parts.settings
+    window = timedelta(seconds=settings.window_seconds)
+    flights, prices, quotes = await stores(parts.js, settings, parts.events)
     handlers.register(parts.events, flights, prices, window)
     sweeper = Sweeper(flights, prices, window, settings.reprice_every_seconds)
 

@@ -20,19 +20,16 @@ import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
 
-from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.descriptors import load_image
 from accord.ports import PortReservation
 from accord.service import RunningService
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
-from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services
 from accord.tooling.streams import provision_all
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from tests.support.running import edge, nats_server_fixture
 
 
 @dataclass
@@ -63,19 +60,10 @@ class Platform:
         return channel_with_metadata(self.address, lambda method: bearer)
 
 
-@pytest.fixture(scope="session")
-async def platform_nats(
-    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
-) -> AsyncIterator[NatsServer]:
-    """The platform's own nats-server. Its services follow every order event (payments,
-    inventory, shipping), so on the session's server they would move the orders of the
-    integration tests that run after e2e while this session-wide platform lives."""
-    server = NatsServer(tmp_path_factory.mktemp("platform-jetstream"), security=nats_security)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+# The platform's own nats-server. Its services follow every order event (payments,
+# inventory, shipping), so on the session's server they would move the orders of the
+# integration tests that run after e2e while this session-wide platform lives.
+platform_nats = nats_server_fixture("platform-jetstream")
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +75,6 @@ async def platform(
     devkeys.ensure_dev_keys(home)
     await provision_all(CommonSettings(nats_url=nats_server.address), repo_root)
     running: dict[str, RunningService] = {}
-    gateway: Gateway | None = None
     # Known before the services start: those that call others do it through the gateway.
     # Held from now until Envoy listens on it (accord.ports).
     reservation = PortReservation()
@@ -105,26 +92,18 @@ async def platform(
             service = await declared.start(settings)
             running[declared.name] = service
             routes.update({name: [f"127.0.0.1:{service.port}"] for name in declared.services})
-        settings = GatewaySettings.model_validate(
-            {
-                "listen": gateway_address,
-                "metrics_listen": "",
-                "health_check_interval_s": 0.1,
-                "mode": "development",
-                "rate_limit_per_s": 0,
-                "peer_rate_limit_per_s": 0,
-                "routes": routes,
-                "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-            }
-        )
-        gateway = Gateway(settings, load_image())
-        await gateway.start()
-        reservation.release()
-        yield Platform(gateway, home, running, nats_server.url)
+        async with edge(
+            home,
+            routes,
+            gateway_address,
+            mode="development",
+            rate_limit_per_s=0,
+            peer_rate_limit_per_s=0,
+        ) as gateway:
+            reservation.release()
+            yield Platform(gateway, home, running, nats_server.url)
     finally:
         reservation.release()
-        if gateway is not None:
-            await gateway.stop(0)
         for service in reversed(running.values()):
             await service.stop()
 

@@ -19,16 +19,13 @@ import grpc
 import nats
 from google.protobuf import timestamp_pb2
 
-from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.descriptors import load_image
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.nats_config import development_security
 from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services, gateway_callers
-from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from tests.support.running import edge
 
 
 async def _code(call: Awaitable[Any]) -> str:
@@ -52,39 +49,27 @@ async def main(name: str, home: Path) -> dict[str, Any]:
     await server.start()
     devkeys.ensure_dev_keys(home, gateway_callers())
     running = await service.start(service.settings(port=0, nats_url=server.url, home=home))
-    gateway = Gateway(
-        GatewaySettings.model_validate(
-            {
-                "listen": "127.0.0.1:0",
-                "metrics_listen": "",
-                "health_check_interval_s": 0.1,
-                "rate_limit_per_s": 0,
-                "routes": {api: [f"127.0.0.1:{running.port}"] for api in service.services},
-                "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-            }
-        ),
-        load_image(),
-    )
-    await gateway.start()
-    edge = f"127.0.0.1:{gateway.port}"
+    routes = {api: [f"127.0.0.1:{running.port}"] for api in service.services}
     channels: list[grpc.aio.Channel] = []
 
-    def stub_as(subject: str | None, *scopes: str) -> Any:
-        metadata: list[tuple[str, str]] = []
-        if subject is not None:
-            token = devkeys.mint_token(subject, scopes, home=home)
-            metadata = [("authorization", f"Bearer {token}")]
-        channels.append(channel_with_metadata(edge, lambda method: metadata))
-        return _stub(pb_grpc, channels[-1])
-
     try:
-        answers = await _calls(name, pb, pb_grpc, stub_as, running.port)
+        async with edge(home, routes, rate_limit_per_s=0) as gateway:
+
+            def stub_as(subject: str | None, *scopes: str) -> Any:
+                metadata: list[tuple[str, str]] = []
+                if subject is not None:
+                    token = devkeys.mint_token(subject, scopes, home=home)
+                    metadata = [("authorization", f"Bearer {token}")]
+                address = f"127.0.0.1:{gateway.port}"
+                channels.append(channel_with_metadata(address, lambda method: metadata))
+                return _stub(pb_grpc, channels[-1])
+
+            answers = await _calls(name, pb, pb_grpc, stub_as, running.port)
         answers["events"] = await _events(server.url, f"acme.{name}.v1.ticket.opened")
         return answers
     finally:
         for channel in channels:
             await channel.close()
-        await gateway.stop(0)
         await running.stop()
         await server.stop()
 

@@ -1,4 +1,5 @@
-"""Fixture factories for the real services: what every service's conftest used to copy.
+"""Fixture factories for the real services, their own NATS and the edge: what every
+service's conftest used to copy.
 
     support_service = service_fixture(SERVICE)                  # started once a session
     stub_as = callers("support_service", pb_grpc.SupportServiceStub, *CUSTOMER_SCOPES)
@@ -13,16 +14,23 @@ that fixture's value (e.g. an address chosen by another fixture).
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from accord.auth import AuthSettings
+from accord.descriptors import load_image
 from accord.service import RunningService
 from accord.skeleton import Service
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings
 from tests.support.principals import stubs_as
 
 StubAs = Callable[..., AbstractAsyncContextManager[Any]]
@@ -100,3 +108,48 @@ def caller(subject: str, *scopes: str) -> Any:
             yield opened
 
     return as_caller
+
+
+def nats_server_fixture(folder: str, scope: str = "session") -> Any:
+    """A fixture: a nats-server of the tests' own (not the session's), configured as the
+    session's is (the contracts' permissions), with its JetStream store in a new `folder`."""
+
+    async def server(
+        tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
+    ) -> AsyncIterator[NatsServer]:
+        started = NatsServer(tmp_path_factory.mktemp(folder), security=nats_security)
+        await started.start()
+        try:
+            yield started
+        finally:
+            await started.stop()
+
+    return pytest.fixture(scope=scope)(server)  # type: ignore[call-overload]
+
+
+@asynccontextmanager
+async def edge(
+    home: Path,
+    routes: Mapping[str, Sequence[str]],
+    listen: str = "127.0.0.1:0",
+    **settings: Any,
+) -> AsyncIterator[Gateway]:
+    """The real gateway on `listen` in front of `routes` (API or package → addresses), over
+    the keys of `home`, checking backends' health every tenth of a second; `settings`
+    override the rest (e.g. `rate_limit_per_s=0`)."""
+    configured = GatewaySettings.model_validate(
+        {
+            "listen": listen,
+            "metrics_listen": "",
+            "health_check_interval_s": 0.1,
+            "routes": {name: list(addresses) for name, addresses in routes.items()},
+            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
+            **settings,
+        }
+    )
+    gateway = Gateway(configured, load_image())
+    try:
+        await gateway.start()
+        yield gateway
+    finally:
+        await gateway.stop(0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
 from typing import TypeAlias
 
 import pytest
@@ -16,11 +15,10 @@ from nats.aio.client import Client as NatsClient
 
 from accord.events import EventSettings
 from accord.service import RunningService
-from services.pricing.app import SERVICE, model
-from services.pricing.events import PricingEvents
-from services.pricing.flights import ROUTES_BUCKET, Flights
-from services.pricing.prices import PRICES_BUCKET, Prices
-from services.pricing.quotes import BOOKINGS_BUCKET, QUOTES_BUCKET, Quotes
+from services.pricing.app import SERVICE, stores
+from services.pricing.flights import Flights
+from services.pricing.prices import Prices
+from services.pricing.quotes import Quotes
 from tests.support.running import caller, callers, service_fixture
 
 CUSTOMER_SCOPES = ("pricing:read", "pricing:book")
@@ -80,17 +78,6 @@ async def domain(
     nats_client: NatsClient, pricing_service: RunningService
 ) -> tuple[Flights, Prices, Quotes]:
     """The service's own stores on its buckets, to drive them at chosen moments."""
-    js = nats_client.jetstream()
     settings = SERVICE.settings(reprice_every_seconds=NO_SWEEP)
-    events = PricingEvents(Application(nats_client, settings=EventSettings(source=SOURCE)))
-    flights = Flights(await js.key_value(ROUTES_BUCKET))
-    prices = Prices(await js.key_value(PRICES_BUCKET), flights, model(settings), events)
-    quotes = Quotes(
-        await js.key_value(QUOTES_BUCKET),
-        await js.key_value(BOOKINGS_BUCKET),
-        flights,
-        prices,
-        events,
-        timedelta(seconds=settings.quote_ttl_seconds),
-    )
-    return flights, prices, quotes
+    app = Application(nats_client, settings=EventSettings(source=SOURCE))
+    return await stores(nats_client.jetstream(), settings, app)
