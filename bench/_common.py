@@ -67,9 +67,10 @@ async def running_platform(prefix: str) -> AsyncIterator[Platform]:
             "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
             "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
             "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+            "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "0",
         }
-        for app in discover_services():
-            env[f"{app.Settings.model_config.get('env_prefix', '')}PORT"] = "0"
+        for service in discover_services():
+            env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
         env.pop("NATS_URL", None)
         env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
         process = await asyncio.create_subprocess_exec(

@@ -35,7 +35,7 @@ GATEWAY_REFUSALS = {
 
 
 def _served_methods() -> list[MethodContract]:
-    served = {name for app in discover_services() for name in app.SERVICES}
+    served = {name for service in discover_services() for name in service.services}
     return [
         method
         for service in services_in(IMAGE)

@@ -62,11 +62,11 @@ async def services(
     running: dict[str, RunningService] = {}
     async with contextlib.AsyncExitStack() as stack:
         for app in (orders_app, inventory_app, notifications_app):
-            settings = app.Settings(
+            settings = app.SERVICE.settings(
                 port=0, nats_url=server.address, home=home, gateway_address=gateway_address
             )
-            service = serving(app.NAME, settings, app.build)
-            running[app.NAME] = await stack.enter_async_context(service)
+            service = serving(app.SERVICE, settings)
+            running[app.SERVICE.name] = await stack.enter_async_context(service)
         async with catalogue_gateway(home, running["inventory"], gateway_address):
             yield home, running
 

@@ -21,7 +21,6 @@ from joserfc.jwk import ECKey
 
 from accord.descriptors import load_image
 from accord.rpc_status import reason_of
-from accord.service import start_service
 from accord.settings import ConfigurationError
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
@@ -59,11 +58,11 @@ def test_a_production_gateway_without_keys_refuses_to_start_and_creates_none(
 async def test_a_production_service_refuses_to_start_without_the_gateway_key(
     platform: Platform, tmp_path: Path
 ) -> None:
-    settings = inventory_app.Settings(
+    settings = inventory_app.SERVICE.settings(
         port=0, nats_url=platform.nats_url, home=tmp_path, mode="production"
     )
     with pytest.raises(ConfigurationError, match="ACCORD_IDENTITY_PUBLIC_KEY_FILE"):
-        await start_service(inventory_app.NAME, settings, inventory_app.build)
+        await inventory_app.SERVICE.start(settings)
     assert _files(tmp_path) == set()
 
 

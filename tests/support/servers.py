@@ -1,15 +1,17 @@
 """Real servers for one test, a module or a session: started, yielded, always stopped.
 
 `async with nats_in(folder, security) as server:` is a nats-server of the generated
-configuration with its JetStream store in `folder`; `async with serving(name, settings,
-build) as service:` is a service started as `make run` starts it.
+configuration with its JetStream store in `folder`; `async with serving(SERVICE,
+settings) as service:` is a declared service (accord.skeleton) started as `make run` starts it.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from accord.service import Build, RunningService, S, start_service
+from accord.service import RunningService, S
+from accord.skeleton import Service
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 
@@ -27,8 +29,8 @@ async def nats_in(
 
 
 @asynccontextmanager
-async def serving(name: str, settings: S, build: Build[S]) -> AsyncIterator[RunningService]:
-    service = await start_service(name, settings, build)
+async def serving(declared: Service[S, Any], settings: S) -> AsyncIterator[RunningService]:
+    service = await declared.start(settings)
     try:
         yield service
     finally:

@@ -37,10 +37,10 @@ async def test_a_service_and_the_operator_connect_over_tls(
     tls_server: NatsServer, tmp_path: Path
 ) -> None:
     # The service provisions its contract as the operator, then serves: both over TLS.
-    settings = support_app.Settings(
+    settings = support_app.SERVICE.settings(
         port=0, nats_url=tls_server.address, home=tmp_path, nats_tls=True
     )
-    async with serving(support_app.NAME, settings, support_app.build) as service:
+    async with serving(support_app.SERVICE, settings) as service:
         assert service.nats.is_connected
         assert service.nats.connected_url is not None
         assert service.nats.connected_url.scheme == "tls"

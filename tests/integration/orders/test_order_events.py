@@ -33,8 +33,10 @@ async def notifications_service(
     gateway_key: OKPKey,
     orders_service: RunningService,  # its contract's ORDERS stream must exist first
 ) -> AsyncIterator[RunningService]:
-    settings = notifications_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    async with serving(notifications_app.NAME, settings, notifications_app.build) as service:
+    settings = notifications_app.SERVICE.settings(
+        port=0, nats_url=nats_server.url, home=accord_home
+    )
+    async with serving(notifications_app.SERVICE, settings) as service:
         yield service
 
 
