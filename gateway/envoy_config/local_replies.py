@@ -178,8 +178,8 @@ def _mapper(condition: Json, refusal: Refusal) -> Json:
 
 
 def _with_json_twins(mappers: list[Json]) -> list[Json]:
-    """Each mapper, preceded by its twin for HTTP/JSON calls (the transcoder marks them with
-    `x-envoy-original-path`): the same status with a JSON google.rpc.Status body."""
+    """Each mapper, preceded by its twin for HTTP/JSON calls (`_transcoded`): the same status
+    with a JSON google.rpc.Status body."""
     twins: list[Json] = []
     for mapper in mappers:
         refusal: Refusal = mapper.pop("_refusal")
@@ -197,7 +197,21 @@ def _with_json_twins(mappers: list[Json]) -> list[Json]:
 
 
 def _transcoded() -> Json:
-    return {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}}
+    """An HTTP/JSON call: once the transcoder has rewritten it, it carries the original path;
+    before (the transcoder itself refusing its body), its content type is not gRPC's."""
+    rewritten = {
+        "header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}
+    }
+    not_grpc = {
+        "header_filter": {
+            "header": {
+                "name": "content-type",
+                "string_match": {"prefix": "application/grpc"},
+                "invert_match": True,
+            }
+        }
+    }
+    return _or_filter([rewritten, not_grpc])
 
 
 def _metadata_filter(namespace: str, path: Sequence[str], value: Json) -> Json:

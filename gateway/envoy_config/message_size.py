@@ -11,7 +11,10 @@ can do natively, where it matters:
   filter checks what it holds while the body arrives, so a body that comes whole in its last
   HTTP/2 frame (at most 16 KiB) goes on to the service, whose check and backstop cover it;
 - HTTP/JSON bodies are limited by the transcoder (`max_request_body_size`, answered 413 with
-  a JSON google.rpc.Status in local_replies.py);
+  a JSON google.rpc.Status in local_replies.py). It counts the JSON it holds unparsed, so when
+  its parsing keeps up with the body it hands the message on whole, in one piece, past the
+  buffer filter too: the service's check refuses it then (429, RESOURCE_EXHAUSTED's HTTP
+  status, with the same details);
 - client streams are the services' to check: Envoy streams them and never holds a message.
 The filter is off unless a route turns it on, so no other route pays for it.
 """
