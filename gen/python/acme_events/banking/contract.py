@@ -126,7 +126,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'duplicate '
                                                                                                                      'window '
                                                                                                                      'only '
-                                                                                                                     'once.',
+                                                                                                                     'once. '
+                                                                                                                     'A '
+                                                                                                                     "message's "
+                                                                                                                     'own '
+                                                                                                                     'headers '
+                                                                                                                     'schema '
+                                                                                                                     'adds '
+                                                                                                                     'the '
+                                                                                                                     '`ce-type` '
+                                                                                                                     'it '
+                                                                                                                     'pins: '
+                                                                                                                     '`allOf: '
+                                                                                                                     '[{$ref: '
+                                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                     '{properties: '
+                                                                                                                     '{ce-type: '
+                                                                                                                     '{const: '
+                                                                                                                     '...}}}]`.',
                                                                                                       'required': ['ce-id',
                                                                                                                    'ce-source',
                                                                                                                    'ce-type',
@@ -242,11 +259,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'rule',
                                                                                                         'reason',
                                                                                                         'changedAt'],
-                                                                                           'properties': {'transferId': {'type': 'string',
-                                                                                                                         'minLength': 1,
-                                                                                                                         'maxLength': 64,
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                           'properties': {'transferId': {'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
                                                                                                                                         'the '
@@ -258,12 +271,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'event '
                                                                                                                                         'about '
                                                                                                                                         'this '
-                                                                                                                                        'transfer.'},
-                                                                                                          'customerId': {'type': 'string',
-                                                                                                                         'minLength': 1,
-                                                                                                                         'maxLength': 64,
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                                                                        'transfer.',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
+                                                                                                          'customerId': {'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
                                                                                                                                         'the '
@@ -277,12 +327,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'of '
                                                                                                                                         'the '
                                                                                                                                         'source '
-                                                                                                                                        'account).'},
-                                                                                                          'fromAccountId': {'type': 'string',
-                                                                                                                            'minLength': 1,
-                                                                                                                            'maxLength': 64,
-                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                            'description': 'The '
+                                                                                                                                        'account).',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
+                                                                                                          'fromAccountId': {'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
                                                                                                                                            'the '
@@ -290,12 +377,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'the '
                                                                                                                                            'money '
                                                                                                                                            'comes '
-                                                                                                                                           'from.'},
-                                                                                                          'toAccountId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'maxLength': 64,
-                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                          'description': 'The '
+                                                                                                                                           'from.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'maxLength': 64,
+                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'an '
+                                                                                                                                                      'order, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'customer, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'payment '
+                                                                                                                                                      'or '
+                                                                                                                                                      'any '
+                                                                                                                                                      'other '
+                                                                                                                                                      'thing '
+                                                                                                                                                      'the '
+                                                                                                                                                      'services '
+                                                                                                                                                      'name: '
+                                                                                                                                                      '1 '
+                                                                                                                                                      'to '
+                                                                                                                                                      '64 '
+                                                                                                                                                      'letters, '
+                                                                                                                                                      'digits, '
+                                                                                                                                                      '`_` '
+                                                                                                                                                      'or '
+                                                                                                                                                      '`-`, '
+                                                                                                                                                      'so '
+                                                                                                                                                      'that '
+                                                                                                                                                      'it '
+                                                                                                                                                      'is '
+                                                                                                                                                      'one '
+                                                                                                                                                      'NATS '
+                                                                                                                                                      'subject '
+                                                                                                                                                      'token '
+                                                                                                                                                      'and '
+                                                                                                                                                      'one '
+                                                                                                                                                      'key-value '
+                                                                                                                                                      'key '
+                                                                                                                                                      'token.'}]},
+                                                                                                          'toAccountId': {'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
                                                                                                                                          'the '
@@ -303,7 +427,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'the '
                                                                                                                                          'money '
                                                                                                                                          'goes '
-                                                                                                                                         'to.'},
+                                                                                                                                         'to.',
+                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'an '
+                                                                                                                                                    'order, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'customer, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'payment '
+                                                                                                                                                    'or '
+                                                                                                                                                    'any '
+                                                                                                                                                    'other '
+                                                                                                                                                    'thing '
+                                                                                                                                                    'the '
+                                                                                                                                                    'services '
+                                                                                                                                                    'name: '
+                                                                                                                                                    '1 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '64 '
+                                                                                                                                                    'letters, '
+                                                                                                                                                    'digits, '
+                                                                                                                                                    '`_` '
+                                                                                                                                                    'or '
+                                                                                                                                                    '`-`, '
+                                                                                                                                                    'so '
+                                                                                                                                                    'that '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is '
+                                                                                                                                                    'one '
+                                                                                                                                                    'NATS '
+                                                                                                                                                    'subject '
+                                                                                                                                                    'token '
+                                                                                                                                                    'and '
+                                                                                                                                                    'one '
+                                                                                                                                                    'key-value '
+                                                                                                                                                    'key '
+                                                                                                                                                    'token.'}]},
                                                                                                           'amount': {'type': 'object',
                                                                                                                      'description': 'An '
                                                                                                                                     'amount '
@@ -322,9 +487,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'required': ['currency',
                                                                                                                                   'units',
                                                                                                                                   'nanos'],
-                                                                                                                     'properties': {'currency': {'type': 'string',
-                                                                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                                                                 'description': 'The '
+                                                                                                                     'properties': {'currency': {'description': 'The '
                                                                                                                                                                 'ISO '
                                                                                                                                                                 '4217 '
                                                                                                                                                                 'code '
@@ -333,7 +496,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'currency, '
                                                                                                                                                                 'for '
                                                                                                                                                                 'example '
-                                                                                                                                                                'EUR.'},
+                                                                                                                                                                'EUR.',
+                                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                                                                            'description': 'The '
+                                                                                                                                                                           'ISO '
+                                                                                                                                                                           '4217 '
+                                                                                                                                                                           'code '
+                                                                                                                                                                           'of '
+                                                                                                                                                                           'a '
+                                                                                                                                                                           'currency, '
+                                                                                                                                                                           'for '
+                                                                                                                                                                           'example '
+                                                                                                                                                                           'EUR.'}]},
                                                                                                                                     'units': {'type': 'integer',
                                                                                                                                               'minimum': 0,
                                                                                                                                               'description': 'The '
@@ -616,7 +791,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'duplicate '
                                                                                                                                        'window '
                                                                                                                                        'only '
-                                                                                                                                       'once.',
+                                                                                                                                       'once. '
+                                                                                                                                       'A '
+                                                                                                                                       "message's "
+                                                                                                                                       'own '
+                                                                                                                                       'headers '
+                                                                                                                                       'schema '
+                                                                                                                                       'adds '
+                                                                                                                                       'the '
+                                                                                                                                       '`ce-type` '
+                                                                                                                                       'it '
+                                                                                                                                       'pins: '
+                                                                                                                                       '`allOf: '
+                                                                                                                                       '[{$ref: '
+                                                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                       '{properties: '
+                                                                                                                                       '{ce-type: '
+                                                                                                                                       '{const: '
+                                                                                                                                       '...}}}]`.',
                                                                                                                         'required': ['ce-id',
                                                                                                                                      'ce-source',
                                                                                                                                      'ce-type',
@@ -732,11 +924,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'rule',
                                                                                                                           'reason',
                                                                                                                           'changedAt'],
-                                                                                                             'properties': {'transferId': {'type': 'string',
-                                                                                                                                           'minLength': 1,
-                                                                                                                                           'maxLength': 64,
-                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                           'description': 'The '
+                                                                                                             'properties': {'transferId': {'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
                                                                                                                                                           'the '
@@ -748,12 +936,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'event '
                                                                                                                                                           'about '
                                                                                                                                                           'this '
-                                                                                                                                                          'transfer.'},
-                                                                                                                            'customerId': {'type': 'string',
-                                                                                                                                           'minLength': 1,
-                                                                                                                                           'maxLength': 64,
-                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                           'description': 'The '
+                                                                                                                                                          'transfer.',
+                                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                                      'minLength': 1,
+                                                                                                                                                      'maxLength': 64,
+                                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                      'description': 'The '
+                                                                                                                                                                     'id '
+                                                                                                                                                                     'of '
+                                                                                                                                                                     'an '
+                                                                                                                                                                     'order, '
+                                                                                                                                                                     'a '
+                                                                                                                                                                     'customer, '
+                                                                                                                                                                     'a '
+                                                                                                                                                                     'payment '
+                                                                                                                                                                     'or '
+                                                                                                                                                                     'any '
+                                                                                                                                                                     'other '
+                                                                                                                                                                     'thing '
+                                                                                                                                                                     'the '
+                                                                                                                                                                     'services '
+                                                                                                                                                                     'name: '
+                                                                                                                                                                     '1 '
+                                                                                                                                                                     'to '
+                                                                                                                                                                     '64 '
+                                                                                                                                                                     'letters, '
+                                                                                                                                                                     'digits, '
+                                                                                                                                                                     '`_` '
+                                                                                                                                                                     'or '
+                                                                                                                                                                     '`-`, '
+                                                                                                                                                                     'so '
+                                                                                                                                                                     'that '
+                                                                                                                                                                     'it '
+                                                                                                                                                                     'is '
+                                                                                                                                                                     'one '
+                                                                                                                                                                     'NATS '
+                                                                                                                                                                     'subject '
+                                                                                                                                                                     'token '
+                                                                                                                                                                     'and '
+                                                                                                                                                                     'one '
+                                                                                                                                                                     'key-value '
+                                                                                                                                                                     'key '
+                                                                                                                                                                     'token.'}]},
+                                                                                                                            'customerId': {'description': 'The '
                                                                                                                                                           'id '
                                                                                                                                                           'of '
                                                                                                                                                           'the '
@@ -767,12 +992,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                           'of '
                                                                                                                                                           'the '
                                                                                                                                                           'source '
-                                                                                                                                                          'account).'},
-                                                                                                                            'fromAccountId': {'type': 'string',
-                                                                                                                                              'minLength': 1,
-                                                                                                                                              'maxLength': 64,
-                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                              'description': 'The '
+                                                                                                                                                          'account).',
+                                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                                      'minLength': 1,
+                                                                                                                                                      'maxLength': 64,
+                                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                      'description': 'The '
+                                                                                                                                                                     'id '
+                                                                                                                                                                     'of '
+                                                                                                                                                                     'an '
+                                                                                                                                                                     'order, '
+                                                                                                                                                                     'a '
+                                                                                                                                                                     'customer, '
+                                                                                                                                                                     'a '
+                                                                                                                                                                     'payment '
+                                                                                                                                                                     'or '
+                                                                                                                                                                     'any '
+                                                                                                                                                                     'other '
+                                                                                                                                                                     'thing '
+                                                                                                                                                                     'the '
+                                                                                                                                                                     'services '
+                                                                                                                                                                     'name: '
+                                                                                                                                                                     '1 '
+                                                                                                                                                                     'to '
+                                                                                                                                                                     '64 '
+                                                                                                                                                                     'letters, '
+                                                                                                                                                                     'digits, '
+                                                                                                                                                                     '`_` '
+                                                                                                                                                                     'or '
+                                                                                                                                                                     '`-`, '
+                                                                                                                                                                     'so '
+                                                                                                                                                                     'that '
+                                                                                                                                                                     'it '
+                                                                                                                                                                     'is '
+                                                                                                                                                                     'one '
+                                                                                                                                                                     'NATS '
+                                                                                                                                                                     'subject '
+                                                                                                                                                                     'token '
+                                                                                                                                                                     'and '
+                                                                                                                                                                     'one '
+                                                                                                                                                                     'key-value '
+                                                                                                                                                                     'key '
+                                                                                                                                                                     'token.'}]},
+                                                                                                                            'fromAccountId': {'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
                                                                                                                                                              'the '
@@ -780,12 +1042,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'the '
                                                                                                                                                              'money '
                                                                                                                                                              'comes '
-                                                                                                                                                             'from.'},
-                                                                                                                            'toAccountId': {'type': 'string',
-                                                                                                                                            'minLength': 1,
-                                                                                                                                            'maxLength': 64,
-                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                            'description': 'The '
+                                                                                                                                                             'from.',
+                                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                                         'minLength': 1,
+                                                                                                                                                         'maxLength': 64,
+                                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                         'description': 'The '
+                                                                                                                                                                        'id '
+                                                                                                                                                                        'of '
+                                                                                                                                                                        'an '
+                                                                                                                                                                        'order, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'customer, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'payment '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        'any '
+                                                                                                                                                                        'other '
+                                                                                                                                                                        'thing '
+                                                                                                                                                                        'the '
+                                                                                                                                                                        'services '
+                                                                                                                                                                        'name: '
+                                                                                                                                                                        '1 '
+                                                                                                                                                                        'to '
+                                                                                                                                                                        '64 '
+                                                                                                                                                                        'letters, '
+                                                                                                                                                                        'digits, '
+                                                                                                                                                                        '`_` '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        '`-`, '
+                                                                                                                                                                        'so '
+                                                                                                                                                                        'that '
+                                                                                                                                                                        'it '
+                                                                                                                                                                        'is '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'NATS '
+                                                                                                                                                                        'subject '
+                                                                                                                                                                        'token '
+                                                                                                                                                                        'and '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'key-value '
+                                                                                                                                                                        'key '
+                                                                                                                                                                        'token.'}]},
+                                                                                                                            'toAccountId': {'description': 'The '
                                                                                                                                                            'id '
                                                                                                                                                            'of '
                                                                                                                                                            'the '
@@ -793,7 +1092,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                            'the '
                                                                                                                                                            'money '
                                                                                                                                                            'goes '
-                                                                                                                                                           'to.'},
+                                                                                                                                                           'to.',
+                                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                                       'minLength': 1,
+                                                                                                                                                       'maxLength': 64,
+                                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                       'description': 'The '
+                                                                                                                                                                      'id '
+                                                                                                                                                                      'of '
+                                                                                                                                                                      'an '
+                                                                                                                                                                      'order, '
+                                                                                                                                                                      'a '
+                                                                                                                                                                      'customer, '
+                                                                                                                                                                      'a '
+                                                                                                                                                                      'payment '
+                                                                                                                                                                      'or '
+                                                                                                                                                                      'any '
+                                                                                                                                                                      'other '
+                                                                                                                                                                      'thing '
+                                                                                                                                                                      'the '
+                                                                                                                                                                      'services '
+                                                                                                                                                                      'name: '
+                                                                                                                                                                      '1 '
+                                                                                                                                                                      'to '
+                                                                                                                                                                      '64 '
+                                                                                                                                                                      'letters, '
+                                                                                                                                                                      'digits, '
+                                                                                                                                                                      '`_` '
+                                                                                                                                                                      'or '
+                                                                                                                                                                      '`-`, '
+                                                                                                                                                                      'so '
+                                                                                                                                                                      'that '
+                                                                                                                                                                      'it '
+                                                                                                                                                                      'is '
+                                                                                                                                                                      'one '
+                                                                                                                                                                      'NATS '
+                                                                                                                                                                      'subject '
+                                                                                                                                                                      'token '
+                                                                                                                                                                      'and '
+                                                                                                                                                                      'one '
+                                                                                                                                                                      'key-value '
+                                                                                                                                                                      'key '
+                                                                                                                                                                      'token.'}]},
                                                                                                                             'amount': {'type': 'object',
                                                                                                                                        'description': 'An '
                                                                                                                                                       'amount '
@@ -812,9 +1152,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'required': ['currency',
                                                                                                                                                     'units',
                                                                                                                                                     'nanos'],
-                                                                                                                                       'properties': {'currency': {'type': 'string',
-                                                                                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                                                                                   'description': 'The '
+                                                                                                                                       'properties': {'currency': {'description': 'The '
                                                                                                                                                                                   'ISO '
                                                                                                                                                                                   '4217 '
                                                                                                                                                                                   'code '
@@ -823,7 +1161,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                                   'currency, '
                                                                                                                                                                                   'for '
                                                                                                                                                                                   'example '
-                                                                                                                                                                                  'EUR.'},
+                                                                                                                                                                                  'EUR.',
+                                                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                                                                                              'description': 'The '
+                                                                                                                                                                                             'ISO '
+                                                                                                                                                                                             '4217 '
+                                                                                                                                                                                             'code '
+                                                                                                                                                                                             'of '
+                                                                                                                                                                                             'a '
+                                                                                                                                                                                             'currency, '
+                                                                                                                                                                                             'for '
+                                                                                                                                                                                             'example '
+                                                                                                                                                                                             'EUR.'}]},
                                                                                                                                                       'units': {'type': 'integer',
                                                                                                                                                                 'minimum': 0,
                                                                                                                                                                 'description': 'The '
@@ -1088,7 +1438,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -1195,11 +1562,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'rule',
                                                                                      'reason',
                                                                                      'changedAt'],
-                                                                        'properties': {'transferId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                        'properties': {'transferId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -1211,12 +1574,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'event '
                                                                                                                      'about '
                                                                                                                      'this '
-                                                                                                                     'transfer.'},
-                                                                                       'customerId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                                                                     'transfer.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                       'customerId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -1230,12 +1630,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'of '
                                                                                                                      'the '
                                                                                                                      'source '
-                                                                                                                     'account).'},
-                                                                                       'fromAccountId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                     'account).',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                       'fromAccountId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -1243,12 +1680,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'the '
                                                                                                                         'money '
                                                                                                                         'comes '
-                                                                                                                        'from.'},
-                                                                                       'toAccountId': {'type': 'string',
-                                                                                                       'minLength': 1,
-                                                                                                       'maxLength': 64,
-                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                       'description': 'The '
+                                                                                                                        'from.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                       'toAccountId': {'description': 'The '
                                                                                                                       'id '
                                                                                                                       'of '
                                                                                                                       'the '
@@ -1256,7 +1730,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                       'the '
                                                                                                                       'money '
                                                                                                                       'goes '
-                                                                                                                      'to.'},
+                                                                                                                      'to.',
+                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                  'minLength': 1,
+                                                                                                                  'maxLength': 64,
+                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'id '
+                                                                                                                                 'of '
+                                                                                                                                 'an '
+                                                                                                                                 'order, '
+                                                                                                                                 'a '
+                                                                                                                                 'customer, '
+                                                                                                                                 'a '
+                                                                                                                                 'payment '
+                                                                                                                                 'or '
+                                                                                                                                 'any '
+                                                                                                                                 'other '
+                                                                                                                                 'thing '
+                                                                                                                                 'the '
+                                                                                                                                 'services '
+                                                                                                                                 'name: '
+                                                                                                                                 '1 '
+                                                                                                                                 'to '
+                                                                                                                                 '64 '
+                                                                                                                                 'letters, '
+                                                                                                                                 'digits, '
+                                                                                                                                 '`_` '
+                                                                                                                                 'or '
+                                                                                                                                 '`-`, '
+                                                                                                                                 'so '
+                                                                                                                                 'that '
+                                                                                                                                 'it '
+                                                                                                                                 'is '
+                                                                                                                                 'one '
+                                                                                                                                 'NATS '
+                                                                                                                                 'subject '
+                                                                                                                                 'token '
+                                                                                                                                 'and '
+                                                                                                                                 'one '
+                                                                                                                                 'key-value '
+                                                                                                                                 'key '
+                                                                                                                                 'token.'}]},
                                                                                        'amount': {'type': 'object',
                                                                                                   'description': 'An '
                                                                                                                  'amount '
@@ -1275,9 +1790,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'required': ['currency',
                                                                                                                'units',
                                                                                                                'nanos'],
-                                                                                                  'properties': {'currency': {'type': 'string',
-                                                                                                                              'pattern': '^[A-Z]{3}$',
-                                                                                                                              'description': 'The '
+                                                                                                  'properties': {'currency': {'description': 'The '
                                                                                                                                              'ISO '
                                                                                                                                              '4217 '
                                                                                                                                              'code '
@@ -1286,7 +1799,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'currency, '
                                                                                                                                              'for '
                                                                                                                                              'example '
-                                                                                                                                             'EUR.'},
+                                                                                                                                             'EUR.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'pattern': '^[A-Z]{3}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'ISO '
+                                                                                                                                                        '4217 '
+                                                                                                                                                        'code '
+                                                                                                                                                        'of '
+                                                                                                                                                        'a '
+                                                                                                                                                        'currency, '
+                                                                                                                                                        'for '
+                                                                                                                                                        'example '
+                                                                                                                                                        'EUR.'}]},
                                                                                                                  'units': {'type': 'integer',
                                                                                                                            'minimum': 0,
                                                                                                                            'description': 'The '
@@ -1549,7 +2074,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'duplicate '
                                                                                              'window '
                                                                                              'only '
-                                                                                             'once.',
+                                                                                             'once. '
+                                                                                             'A '
+                                                                                             "message's "
+                                                                                             'own '
+                                                                                             'headers '
+                                                                                             'schema '
+                                                                                             'adds '
+                                                                                             'the '
+                                                                                             '`ce-type` '
+                                                                                             'it '
+                                                                                             'pins: '
+                                                                                             '`allOf: '
+                                                                                             '[{$ref: '
+                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                             '{properties: '
+                                                                                             '{ce-type: '
+                                                                                             '{const: '
+                                                                                             '...}}}]`.',
                                                                               'required': ['ce-id',
                                                                                            'ce-source',
                                                                                            'ce-type',
@@ -1653,11 +2195,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'rule',
                                                                                 'reason',
                                                                                 'changedAt'],
-                                                                   'properties': {'transferId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                   'properties': {'transferId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
@@ -1669,12 +2207,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'event '
                                                                                                                 'about '
                                                                                                                 'this '
-                                                                                                                'transfer.'},
-                                                                                  'customerId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                                'transfer.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
+                                                                                  'customerId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
@@ -1688,12 +2263,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'source '
-                                                                                                                'account).'},
-                                                                                  'fromAccountId': {'type': 'string',
-                                                                                                    'minLength': 1,
-                                                                                                    'maxLength': 64,
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                                                                'account).',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
+                                                                                  'fromAccountId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
@@ -1701,12 +2313,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'the '
                                                                                                                    'money '
                                                                                                                    'comes '
-                                                                                                                   'from.'},
-                                                                                  'toAccountId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                                   'from.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
+                                                                                  'toAccountId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
@@ -1714,7 +2363,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'the '
                                                                                                                  'money '
                                                                                                                  'goes '
-                                                                                                                 'to.'},
+                                                                                                                 'to.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
                                                                                   'amount': {'type': 'object',
                                                                                              'description': 'An '
                                                                                                             'amount '
@@ -1733,9 +2423,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'required': ['currency',
                                                                                                           'units',
                                                                                                           'nanos'],
-                                                                                             'properties': {'currency': {'type': 'string',
-                                                                                                                         'pattern': '^[A-Z]{3}$',
-                                                                                                                         'description': 'The '
+                                                                                             'properties': {'currency': {'description': 'The '
                                                                                                                                         'ISO '
                                                                                                                                         '4217 '
                                                                                                                                         'code '
@@ -1744,7 +2432,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'currency, '
                                                                                                                                         'for '
                                                                                                                                         'example '
-                                                                                                                                        'EUR.'},
+                                                                                                                                        'EUR.',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'pattern': '^[A-Z]{3}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'ISO '
+                                                                                                                                                   '4217 '
+                                                                                                                                                   'code '
+                                                                                                                                                   'of '
+                                                                                                                                                   'a '
+                                                                                                                                                   'currency, '
+                                                                                                                                                   'for '
+                                                                                                                                                   'example '
+                                                                                                                                                   'EUR.'}]},
                                                                                                             'units': {'type': 'integer',
                                                                                                                       'minimum': 0,
                                                                                                                       'description': 'The '
@@ -2001,31 +2701,6 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                       'INSUFFICIENT_FUNDS',
                                                       'REVIEW_APPROVED',
                                                       'REVIEW_REJECTED']},
-                            'Money': {'type': 'object',
-                                      'description': 'An amount of money in one currency, as units '
-                                                     'and nanos like google.type.Money.',
-                                      'additionalProperties': False,
-                                      'required': ['currency', 'units', 'nanos'],
-                                      'properties': {'currency': {'type': 'string',
-                                                                  'pattern': '^[A-Z]{3}$',
-                                                                  'description': 'The ISO 4217 '
-                                                                                 'code of the '
-                                                                                 'currency, for '
-                                                                                 'example EUR.'},
-                                                     'units': {'type': 'integer',
-                                                               'minimum': 0,
-                                                               'description': 'The whole units of '
-                                                                              'the amount, for '
-                                                                              'example 12 of 12.50 '
-                                                                              'EUR.'},
-                                                     'nanos': {'type': 'integer',
-                                                               'minimum': 0,
-                                                               'maximum': 999999999,
-                                                               'description': 'The fraction of a '
-                                                                              'unit in billionths, '
-                                                                              'for example '
-                                                                              '500000000 of 12.50 '
-                                                                              'EUR.'}}},
                             'TransferStatusChangedPayload': {'type': 'object',
                                                              'description': 'The status a transfer '
                                                                             'reached, with what it '
@@ -2046,11 +2721,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'rule',
                                                                           'reason',
                                                                           'changedAt'],
-                                                             'properties': {'transferId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                             'properties': {'transferId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -2062,12 +2733,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'event '
                                                                                                           'about '
                                                                                                           'this '
-                                                                                                          'transfer.'},
-                                                                            'customerId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                                                          'transfer.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                            'customerId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -2081,12 +2789,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'of '
                                                                                                           'the '
                                                                                                           'source '
-                                                                                                          'account).'},
-                                                                            'fromAccountId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                          'account).',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                            'fromAccountId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
@@ -2094,12 +2839,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'the '
                                                                                                              'money '
                                                                                                              'comes '
-                                                                                                             'from.'},
-                                                                            'toAccountId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                                                             'from.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
+                                                                            'toAccountId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
@@ -2107,7 +2889,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'the '
                                                                                                            'money '
                                                                                                            'goes '
-                                                                                                           'to.'},
+                                                                                                           'to.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
                                                                             'amount': {'type': 'object',
                                                                                        'description': 'An '
                                                                                                       'amount '
@@ -2126,9 +2949,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        'required': ['currency',
                                                                                                     'units',
                                                                                                     'nanos'],
-                                                                                       'properties': {'currency': {'type': 'string',
-                                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                                   'description': 'The '
+                                                                                       'properties': {'currency': {'description': 'The '
                                                                                                                                   'ISO '
                                                                                                                                   '4217 '
                                                                                                                                   'code '
@@ -2137,7 +2958,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'currency, '
                                                                                                                                   'for '
                                                                                                                                   'example '
-                                                                                                                                  'EUR.'},
+                                                                                                                                  'EUR.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'ISO '
+                                                                                                                                             '4217 '
+                                                                                                                                             'code '
+                                                                                                                                             'of '
+                                                                                                                                             'a '
+                                                                                                                                             'currency, '
+                                                                                                                                             'for '
+                                                                                                                                             'example '
+                                                                                                                                             'EUR.'}]},
                                                                                                       'units': {'type': 'integer',
                                                                                                                 'minimum': 0,
                                                                                                                 'description': 'The '

@@ -141,7 +141,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -236,9 +253,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'setpointCelsius',
                                                                                                   'occurredAt',
                                                                                                   'mode'],
-                                                                                     'properties': {'deviceId': {'type': 'string',
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                     'properties': {'deviceId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
@@ -247,7 +262,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'its '
                                                                                                                                 'owner '
                                                                                                                                 'registered '
-                                                                                                                                'it.'},
+                                                                                                                                'it.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                     'setpointCelsius': {'type': 'number',
                                                                                                                         'minimum': 5,
                                                                                                                         'maximum': 35,
@@ -416,7 +472,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -510,9 +583,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'setpointCelsius',
                                                                                           'occurredAt',
                                                                                           'mode'],
-                                                                             'properties': {'deviceId': {'type': 'string',
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                             'properties': {'deviceId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -521,7 +592,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'its '
                                                                                                                         'owner '
                                                                                                                         'registered '
-                                                                                                                        'it.'},
+                                                                                                                        'it.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                             'setpointCelsius': {'type': 'number',
                                                                                                                 'minimum': 5,
                                                                                                                 'maximum': 35,
@@ -690,7 +802,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -822,11 +951,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'was '
                                                                                                                           'made '
                                                                                                                           'from.'},
-                                                                                            'deviceId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                            'deviceId': {'description': 'The '
                                                                                                                         'device '
                                                                                                                         'that '
                                                                                                                         'applies '
@@ -835,12 +960,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         '(also '
                                                                                                                         'the '
                                                                                                                         "subject's "
-                                                                                                                        'token).'},
-                                                                                            'ownerId': {'type': 'string',
-                                                                                                        'minLength': 1,
-                                                                                                        'maxLength': 64,
-                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                        'description': 'The '
+                                                                                                                        'token).',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                            'ownerId': {'description': 'The '
                                                                                                                        'customer '
                                                                                                                        'who '
                                                                                                                        'owns '
@@ -849,7 +1011,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'and '
                                                                                                                        'accepted '
                                                                                                                        'the '
-                                                                                                                       'suggestion.'},
+                                                                                                                       'suggestion.',
+                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'id '
+                                                                                                                                  'of '
+                                                                                                                                  'an '
+                                                                                                                                  'order, '
+                                                                                                                                  'a '
+                                                                                                                                  'customer, '
+                                                                                                                                  'a '
+                                                                                                                                  'payment '
+                                                                                                                                  'or '
+                                                                                                                                  'any '
+                                                                                                                                  'other '
+                                                                                                                                  'thing '
+                                                                                                                                  'the '
+                                                                                                                                  'services '
+                                                                                                                                  'name: '
+                                                                                                                                  '1 '
+                                                                                                                                  'to '
+                                                                                                                                  '64 '
+                                                                                                                                  'letters, '
+                                                                                                                                  'digits, '
+                                                                                                                                  '`_` '
+                                                                                                                                  'or '
+                                                                                                                                  '`-`, '
+                                                                                                                                  'so '
+                                                                                                                                  'that '
+                                                                                                                                  'it '
+                                                                                                                                  'is '
+                                                                                                                                  'one '
+                                                                                                                                  'NATS '
+                                                                                                                                  'subject '
+                                                                                                                                  'token '
+                                                                                                                                  'and '
+                                                                                                                                  'one '
+                                                                                                                                  'key-value '
+                                                                                                                                  'key '
+                                                                                                                                  'token.'}]},
                                                                                             'setpointCelsius': {'type': 'number',
                                                                                                                 'minimum': 5,
                                                                                                                 'maximum': 35,
@@ -957,7 +1160,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'duplicate '
                                                                                                                                     'window '
                                                                                                                                     'only '
-                                                                                                                                    'once.',
+                                                                                                                                    'once. '
+                                                                                                                                    'A '
+                                                                                                                                    "message's "
+                                                                                                                                    'own '
+                                                                                                                                    'headers '
+                                                                                                                                    'schema '
+                                                                                                                                    'adds '
+                                                                                                                                    'the '
+                                                                                                                                    '`ce-type` '
+                                                                                                                                    'it '
+                                                                                                                                    'pins: '
+                                                                                                                                    '`allOf: '
+                                                                                                                                    '[{$ref: '
+                                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                    '{properties: '
+                                                                                                                                    '{ce-type: '
+                                                                                                                                    '{const: '
+                                                                                                                                    '...}}}]`.',
                                                                                                                      'required': ['ce-id',
                                                                                                                                   'ce-source',
                                                                                                                                   'ce-type',
@@ -1052,9 +1272,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'setpointCelsius',
                                                                                                                        'occurredAt',
                                                                                                                        'mode'],
-                                                                                                          'properties': {'deviceId': {'type': 'string',
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                          'properties': {'deviceId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
                                                                                                                                                      'the '
@@ -1063,7 +1281,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                      'its '
                                                                                                                                                      'owner '
                                                                                                                                                      'registered '
-                                                                                                                                                     'it.'},
+                                                                                                                                                     'it.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
                                                                                                                          'setpointCelsius': {'type': 'number',
                                                                                                                                              'minimum': 5,
                                                                                                                                              'maximum': 35,
@@ -1220,7 +1479,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -1312,9 +1588,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'setpointCelsius',
                                                                                      'occurredAt',
                                                                                      'mode'],
-                                                                        'properties': {'deviceId': {'type': 'string',
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                        'properties': {'deviceId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
@@ -1323,7 +1597,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'its '
                                                                                                                    'owner '
                                                                                                                    'registered '
-                                                                                                                   'it.'},
+                                                                                                                   'it.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
                                                                                        'setpointCelsius': {'type': 'number',
                                                                                                            'minimum': 5,
                                                                                                            'maximum': 35,
@@ -1528,7 +1843,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'duplicate '
                                                                                                                             'window '
                                                                                                                             'only '
-                                                                                                                            'once.',
+                                                                                                                            'once. '
+                                                                                                                            'A '
+                                                                                                                            "message's "
+                                                                                                                            'own '
+                                                                                                                            'headers '
+                                                                                                                            'schema '
+                                                                                                                            'adds '
+                                                                                                                            'the '
+                                                                                                                            '`ce-type` '
+                                                                                                                            'it '
+                                                                                                                            'pins: '
+                                                                                                                            '`allOf: '
+                                                                                                                            '[{$ref: '
+                                                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                            '{properties: '
+                                                                                                                            '{ce-type: '
+                                                                                                                            '{const: '
+                                                                                                                            '...}}}]`.',
                                                                                                              'required': ['ce-id',
                                                                                                                           'ce-source',
                                                                                                                           'ce-type',
@@ -1623,9 +1955,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'setpointCelsius',
                                                                                                                'occurredAt',
                                                                                                                'mode'],
-                                                                                                  'properties': {'deviceId': {'type': 'string',
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                  'properties': {'deviceId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
@@ -1634,7 +1964,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'its '
                                                                                                                                              'owner '
                                                                                                                                              'registered '
-                                                                                                                                             'it.'},
+                                                                                                                                             'it.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
                                                                                                                  'setpointCelsius': {'type': 'number',
                                                                                                                                      'minimum': 5,
                                                                                                                                      'maximum': 35,
@@ -1791,7 +2162,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -1880,9 +2268,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                  'setpointCelsius',
                                                                                  'occurredAt',
                                                                                  'mode'],
-                                                                    'properties': {'deviceId': {'type': 'string',
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                    'properties': {'deviceId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -1891,7 +2277,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'its '
                                                                                                                'owner '
                                                                                                                'registered '
-                                                                                                               'it.'},
+                                                                                                               'it.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                    'setpointCelsius': {'type': 'number',
                                                                                                        'minimum': 5,
                                                                                                        'maximum': 35,
@@ -2091,7 +2518,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'duplicate '
                                                                                                                          'window '
                                                                                                                          'only '
-                                                                                                                         'once.',
+                                                                                                                         'once. '
+                                                                                                                         'A '
+                                                                                                                         "message's "
+                                                                                                                         'own '
+                                                                                                                         'headers '
+                                                                                                                         'schema '
+                                                                                                                         'adds '
+                                                                                                                         'the '
+                                                                                                                         '`ce-type` '
+                                                                                                                         'it '
+                                                                                                                         'pins: '
+                                                                                                                         '`allOf: '
+                                                                                                                         '[{$ref: '
+                                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                         '{properties: '
+                                                                                                                         '{ce-type: '
+                                                                                                                         '{const: '
+                                                                                                                         '...}}}]`.',
                                                                                                           'required': ['ce-id',
                                                                                                                        'ce-source',
                                                                                                                        'ce-type',
@@ -2225,11 +2669,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'was '
                                                                                                                                             'made '
                                                                                                                                             'from.'},
-                                                                                                              'deviceId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                              'deviceId': {'description': 'The '
                                                                                                                                           'device '
                                                                                                                                           'that '
                                                                                                                                           'applies '
@@ -2238,12 +2678,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           '(also '
                                                                                                                                           'the '
                                                                                                                                           "subject's "
-                                                                                                                                          'token).'},
-                                                                                                              'ownerId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'maxLength': 64,
-                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                          'description': 'The '
+                                                                                                                                          'token).',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
+                                                                                                              'ownerId': {'description': 'The '
                                                                                                                                          'customer '
                                                                                                                                          'who '
                                                                                                                                          'owns '
@@ -2252,7 +2729,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'and '
                                                                                                                                          'accepted '
                                                                                                                                          'the '
-                                                                                                                                         'suggestion.'},
+                                                                                                                                         'suggestion.',
+                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'an '
+                                                                                                                                                    'order, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'customer, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'payment '
+                                                                                                                                                    'or '
+                                                                                                                                                    'any '
+                                                                                                                                                    'other '
+                                                                                                                                                    'thing '
+                                                                                                                                                    'the '
+                                                                                                                                                    'services '
+                                                                                                                                                    'name: '
+                                                                                                                                                    '1 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '64 '
+                                                                                                                                                    'letters, '
+                                                                                                                                                    'digits, '
+                                                                                                                                                    '`_` '
+                                                                                                                                                    'or '
+                                                                                                                                                    '`-`, '
+                                                                                                                                                    'so '
+                                                                                                                                                    'that '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is '
+                                                                                                                                                    'one '
+                                                                                                                                                    'NATS '
+                                                                                                                                                    'subject '
+                                                                                                                                                    'token '
+                                                                                                                                                    'and '
+                                                                                                                                                    'one '
+                                                                                                                                                    'key-value '
+                                                                                                                                                    'key '
+                                                                                                                                                    'token.'}]},
                                                                                                               'setpointCelsius': {'type': 'number',
                                                                                                                                   'minimum': 5,
                                                                                                                                   'maximum': 35,
@@ -2334,7 +2852,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -2448,11 +2983,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'was '
                                                                                                               'made '
                                                                                                               'from.'},
-                                                                                'deviceId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                'deviceId': {'description': 'The '
                                                                                                             'device '
                                                                                                             'that '
                                                                                                             'applies '
@@ -2461,12 +2992,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             '(also '
                                                                                                             'the '
                                                                                                             "subject's "
-                                                                                                            'token).'},
-                                                                                'ownerId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                                                            'token).',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                'ownerId': {'description': 'The '
                                                                                                            'customer '
                                                                                                            'who '
                                                                                                            'owns '
@@ -2475,7 +3043,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'and '
                                                                                                            'accepted '
                                                                                                            'the '
-                                                                                                           'suggestion.'},
+                                                                                                           'suggestion.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
                                                                                 'setpointCelsius': {'type': 'number',
                                                                                                     'minimum': 5,
                                                                                                     'maximum': 35,
@@ -2553,7 +3162,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -2642,9 +3267,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'setpointCelsius',
                                                                              'occurredAt',
                                                                              'mode'],
-                                                                'properties': {'deviceId': {'type': 'string',
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                'properties': {'deviceId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
@@ -2653,7 +3276,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'its '
                                                                                                            'owner '
                                                                                                            'registered '
-                                                                                                           'it.'},
+                                                                                                           'it.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
                                                                                'setpointCelsius': {'type': 'number',
                                                                                                    'minimum': 5,
                                                                                                    'maximum': 35,
@@ -2799,7 +3463,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       "stream's "
                                                                                       'duplicate '
                                                                                       'window only '
-                                                                                      'once.',
+                                                                                      'once. A '
+                                                                                      "message's "
+                                                                                      'own headers '
+                                                                                      'schema adds '
+                                                                                      'the '
+                                                                                      '`ce-type` '
+                                                                                      'it pins: '
+                                                                                      '`allOf: '
+                                                                                      '[{$ref: '
+                                                                                      "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                      '{properties: '
+                                                                                      '{ce-type: '
+                                                                                      '{const: '
+                                                                                      '...}}}]`.',
                                                                        'required': ['ce-id',
                                                                                     'ce-source',
                                                                                     'ce-type',
@@ -2912,11 +3589,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'was '
                                                                                                          'made '
                                                                                                          'from.'},
-                                                                           'deviceId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                                           'deviceId': {'description': 'The '
                                                                                                        'device '
                                                                                                        'that '
                                                                                                        'applies '
@@ -2925,12 +3598,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        '(also '
                                                                                                        'the '
                                                                                                        "subject's "
-                                                                                                       'token).'},
-                                                                           'ownerId': {'type': 'string',
-                                                                                       'minLength': 1,
-                                                                                       'maxLength': 64,
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                                                                       'token).',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                           'ownerId': {'description': 'The '
                                                                                                       'customer '
                                                                                                       'who '
                                                                                                       'owns '
@@ -2939,7 +3649,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'and '
                                                                                                       'accepted '
                                                                                                       'the '
-                                                                                                      'suggestion.'},
+                                                                                                      'suggestion.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
                                                                            'setpointCelsius': {'type': 'number',
                                                                                                'minimum': 5,
                                                                                                'maximum': 35,
@@ -2998,9 +3749,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'setpointCelsius',
                                                                        'occurredAt',
                                                                        'mode'],
-                                                          'properties': {'deviceId': {'type': 'string',
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                          'properties': {'deviceId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
@@ -3009,7 +3758,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'its '
                                                                                                      'owner '
                                                                                                      'registered '
-                                                                                                     'it.'},
+                                                                                                     'it.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
                                                                          'setpointCelsius': {'type': 'number',
                                                                                              'minimum': 5,
                                                                                              'maximum': 35,
@@ -3157,11 +3947,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'was '
                                                                                                    'made '
                                                                                                    'from.'},
-                                                                     'deviceId': {'type': 'string',
-                                                                                  'minLength': 1,
-                                                                                  'maxLength': 64,
-                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                  'description': 'The '
+                                                                     'deviceId': {'description': 'The '
                                                                                                  'device '
                                                                                                  'that '
                                                                                                  'applies '
@@ -3170,12 +3956,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  '(also '
                                                                                                  'the '
                                                                                                  "subject's "
-                                                                                                 'token).'},
-                                                                     'ownerId': {'type': 'string',
-                                                                                 'minLength': 1,
-                                                                                 'maxLength': 64,
-                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                 'description': 'The '
+                                                                                                 'token).',
+                                                                                  'allOf': [{'type': 'string',
+                                                                                             'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                             'description': 'The '
+                                                                                                            'id '
+                                                                                                            'of '
+                                                                                                            'an '
+                                                                                                            'order, '
+                                                                                                            'a '
+                                                                                                            'customer, '
+                                                                                                            'a '
+                                                                                                            'payment '
+                                                                                                            'or '
+                                                                                                            'any '
+                                                                                                            'other '
+                                                                                                            'thing '
+                                                                                                            'the '
+                                                                                                            'services '
+                                                                                                            'name: '
+                                                                                                            '1 '
+                                                                                                            'to '
+                                                                                                            '64 '
+                                                                                                            'letters, '
+                                                                                                            'digits, '
+                                                                                                            '`_` '
+                                                                                                            'or '
+                                                                                                            '`-`, '
+                                                                                                            'so '
+                                                                                                            'that '
+                                                                                                            'it '
+                                                                                                            'is '
+                                                                                                            'one '
+                                                                                                            'NATS '
+                                                                                                            'subject '
+                                                                                                            'token '
+                                                                                                            'and '
+                                                                                                            'one '
+                                                                                                            'key-value '
+                                                                                                            'key '
+                                                                                                            'token.'}]},
+                                                                     'ownerId': {'description': 'The '
                                                                                                 'customer '
                                                                                                 'who '
                                                                                                 'owns '
@@ -3184,7 +4007,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'and '
                                                                                                 'accepted '
                                                                                                 'the '
-                                                                                                'suggestion.'},
+                                                                                                'suggestion.',
+                                                                                 'allOf': [{'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                            'description': 'The '
+                                                                                                           'id '
+                                                                                                           'of '
+                                                                                                           'an '
+                                                                                                           'order, '
+                                                                                                           'a '
+                                                                                                           'customer, '
+                                                                                                           'a '
+                                                                                                           'payment '
+                                                                                                           'or '
+                                                                                                           'any '
+                                                                                                           'other '
+                                                                                                           'thing '
+                                                                                                           'the '
+                                                                                                           'services '
+                                                                                                           'name: '
+                                                                                                           '1 '
+                                                                                                           'to '
+                                                                                                           '64 '
+                                                                                                           'letters, '
+                                                                                                           'digits, '
+                                                                                                           '`_` '
+                                                                                                           'or '
+                                                                                                           '`-`, '
+                                                                                                           'so '
+                                                                                                           'that '
+                                                                                                           'it '
+                                                                                                           'is '
+                                                                                                           'one '
+                                                                                                           'NATS '
+                                                                                                           'subject '
+                                                                                                           'token '
+                                                                                                           'and '
+                                                                                                           'one '
+                                                                                                           'key-value '
+                                                                                                           'key '
+                                                                                                           'token.'}]},
                                                                      'setpointCelsius': {'type': 'number',
                                                                                          'minimum': 5,
                                                                                          'maximum': 35,

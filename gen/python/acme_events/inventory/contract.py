@@ -84,7 +84,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -172,11 +189,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'required': ['orderId',
                                                                                         'customerId',
                                                                                         'lines'],
-                                                                           'properties': {'orderId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                           'properties': {'orderId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -185,18 +198,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'stock '
                                                                                                                      'is '
                                                                                                                      'held '
-                                                                                                                     'for.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                     'for.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
                                                                                                                         'customer '
                                                                                                                         'who '
-                                                                                                                        'ordered.'},
+                                                                                                                        'ordered.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                           'lines': {'type': 'array',
                                                                                                     'minItems': 1,
                                                                                                     'description': 'Every '
@@ -279,7 +370,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -366,11 +474,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'customerId',
                                                                                   'reason',
                                                                                   'shortages'],
-                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -379,18 +483,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'could '
                                                                                                                'not '
                                                                                                                'be '
-                                                                                                               'reserved.'},
-                                                                                    'customerId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                                                               'reserved.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
+                                                                                    'customerId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
                                                                                                                   'customer '
                                                                                                                   'who '
-                                                                                                                  'ordered.'},
+                                                                                                                  'ordered.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                     'reason': {'type': 'string',
                                                                                                'minLength': 1,
                                                                                                'maxLength': 500,
@@ -509,7 +691,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -603,27 +802,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'required': ['orderId',
                                                                                         'customerId',
                                                                                         'lines'],
-                                                                           'properties': {'orderId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                           'properties': {'orderId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
                                                                                                                      'cancelled '
-                                                                                                                     'order.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                     'order.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
                                                                                                                         'customer '
                                                                                                                         'who '
-                                                                                                                        'ordered.'},
+                                                                                                                        'ordered.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                           'lines': {'type': 'array',
                                                                                                     'minItems': 1,
                                                                                                     'description': 'Every '
@@ -707,7 +980,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -802,38 +1092,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'amountCents',
                                                                                                 'currency',
                                                                                                 'lines'],
-                                                                                   'properties': {'paymentId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                   'properties': {'paymentId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
                                                                                                                                'payment, '
-                                                                                                                               '`pay_<orderId>`.'},
-                                                                                                  'orderId': {'type': 'string',
-                                                                                                              'minLength': 1,
-                                                                                                              'maxLength': 64,
-                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                              'description': 'The '
+                                                                                                                               '`pay_<orderId>`.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
+                                                                                                  'orderId': {'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
                                                                                                                              'the '
                                                                                                                              'order '
                                                                                                                              'paid '
-                                                                                                                             'for.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                                             'for.',
+                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'an '
+                                                                                                                                        'order, '
+                                                                                                                                        'a '
+                                                                                                                                        'customer, '
+                                                                                                                                        'a '
+                                                                                                                                        'payment '
+                                                                                                                                        'or '
+                                                                                                                                        'any '
+                                                                                                                                        'other '
+                                                                                                                                        'thing '
+                                                                                                                                        'the '
+                                                                                                                                        'services '
+                                                                                                                                        'name: '
+                                                                                                                                        '1 '
+                                                                                                                                        'to '
+                                                                                                                                        '64 '
+                                                                                                                                        'letters, '
+                                                                                                                                        'digits, '
+                                                                                                                                        '`_` '
+                                                                                                                                        'or '
+                                                                                                                                        '`-`, '
+                                                                                                                                        'so '
+                                                                                                                                        'that '
+                                                                                                                                        'it '
+                                                                                                                                        'is '
+                                                                                                                                        'one '
+                                                                                                                                        'NATS '
+                                                                                                                                        'subject '
+                                                                                                                                        'token '
+                                                                                                                                        'and '
+                                                                                                                                        'one '
+                                                                                                                                        'key-value '
+                                                                                                                                        'key '
+                                                                                                                                        'token.'}]},
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
                                                                                                                                 'customer '
                                                                                                                                 'who '
-                                                                                                                                'pays.'},
+                                                                                                                                'pays.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'amountCents': {'type': 'integer',
                                                                                                                   'minimum': 0,
                                                                                                                   'description': 'The '
@@ -843,9 +1244,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'cents '
                                                                                                                                  'of '
                                                                                                                                  '`currency`.'},
-                                                                                                  'currency': {'type': 'string',
-                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                               'description': 'The '
+                                                                                                  'currency': {'description': 'The '
                                                                                                                               'ISO '
                                                                                                                               '4217 '
                                                                                                                               'code '
@@ -854,7 +1253,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'currency, '
                                                                                                                               'for '
                                                                                                                               'example '
-                                                                                                                              'EUR.'},
+                                                                                                                              'EUR.',
+                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'ISO '
+                                                                                                                                         '4217 '
+                                                                                                                                         'code '
+                                                                                                                                         'of '
+                                                                                                                                         'a '
+                                                                                                                                         'currency, '
+                                                                                                                                         'for '
+                                                                                                                                         'example '
+                                                                                                                                         'EUR.'}]},
                                                                                                   'lines': {'type': 'array',
                                                                                                             'minItems': 1,
                                                                                                             'description': 'The '
@@ -948,7 +1359,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -1038,15 +1466,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'previousStatus',
                                                                                                   'status',
                                                                                                   'changedAt'],
-                                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
-                                                                                                                               'order.'},
+                                                                                                                               'order.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
                                                                                                     'previousStatus': {'type': 'string',
                                                                                                                        'description': 'Where '
                                                                                                                                       'an '
@@ -1102,11 +1567,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'when '
                                                                                                                               'not '
                                                                                                                               'given.'},
-                                                                                                    'customerId': {'type': 'string',
-                                                                                                                   'minLength': 1,
-                                                                                                                   'maxLength': 64,
-                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                   'description': 'The '
+                                                                                                    'customerId': {'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
                                                                                                                                   'the '
@@ -1120,7 +1581,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'events '
                                                                                                                                   'of '
                                                                                                                                   'older '
-                                                                                                                                  'publishers.'},
+                                                                                                                                  'publishers.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'an '
+                                                                                                                                             'order, '
+                                                                                                                                             'a '
+                                                                                                                                             'customer, '
+                                                                                                                                             'a '
+                                                                                                                                             'payment '
+                                                                                                                                             'or '
+                                                                                                                                             'any '
+                                                                                                                                             'other '
+                                                                                                                                             'thing '
+                                                                                                                                             'the '
+                                                                                                                                             'services '
+                                                                                                                                             'name: '
+                                                                                                                                             '1 '
+                                                                                                                                             'to '
+                                                                                                                                             '64 '
+                                                                                                                                             'letters, '
+                                                                                                                                             'digits, '
+                                                                                                                                             '`_` '
+                                                                                                                                             'or '
+                                                                                                                                             '`-`, '
+                                                                                                                                             'so '
+                                                                                                                                             'that '
+                                                                                                                                             'it '
+                                                                                                                                             'is '
+                                                                                                                                             'one '
+                                                                                                                                             'NATS '
+                                                                                                                                             'subject '
+                                                                                                                                             'token '
+                                                                                                                                             'and '
+                                                                                                                                             'one '
+                                                                                                                                             'key-value '
+                                                                                                                                             'key '
+                                                                                                                                             'token.'}]},
                                                                                                     'cancellationReason': {'type': 'string',
                                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                                     'PAYMENT_DECLINED',
@@ -1195,7 +1697,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'duplicate '
                                                                                                                        'window '
                                                                                                                        'only '
-                                                                                                                       'once.',
+                                                                                                                       'once. '
+                                                                                                                       'A '
+                                                                                                                       "message's "
+                                                                                                                       'own '
+                                                                                                                       'headers '
+                                                                                                                       'schema '
+                                                                                                                       'adds '
+                                                                                                                       'the '
+                                                                                                                       '`ce-type` '
+                                                                                                                       'it '
+                                                                                                                       'pins: '
+                                                                                                                       '`allOf: '
+                                                                                                                       '[{$ref: '
+                                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                       '{properties: '
+                                                                                                                       '{ce-type: '
+                                                                                                                       '{const: '
+                                                                                                                       '...}}}]`.',
                                                                                                         'required': ['ce-id',
                                                                                                                      'ce-source',
                                                                                                                      'ce-type',
@@ -1284,11 +1803,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'required': ['orderId',
                                                                                                           'customerId',
                                                                                                           'lines'],
-                                                                                             'properties': {'orderId': {'type': 'string',
-                                                                                                                        'minLength': 1,
-                                                                                                                        'maxLength': 64,
-                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                        'description': 'The '
+                                                                                             'properties': {'orderId': {'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
                                                                                                                                        'the '
@@ -1297,18 +1812,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'stock '
                                                                                                                                        'is '
                                                                                                                                        'held '
-                                                                                                                                       'for.'},
-                                                                                                            'customerId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                                                       'for.',
+                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'id '
+                                                                                                                                                  'of '
+                                                                                                                                                  'an '
+                                                                                                                                                  'order, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'customer, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'payment '
+                                                                                                                                                  'or '
+                                                                                                                                                  'any '
+                                                                                                                                                  'other '
+                                                                                                                                                  'thing '
+                                                                                                                                                  'the '
+                                                                                                                                                  'services '
+                                                                                                                                                  'name: '
+                                                                                                                                                  '1 '
+                                                                                                                                                  'to '
+                                                                                                                                                  '64 '
+                                                                                                                                                  'letters, '
+                                                                                                                                                  'digits, '
+                                                                                                                                                  '`_` '
+                                                                                                                                                  'or '
+                                                                                                                                                  '`-`, '
+                                                                                                                                                  'so '
+                                                                                                                                                  'that '
+                                                                                                                                                  'it '
+                                                                                                                                                  'is '
+                                                                                                                                                  'one '
+                                                                                                                                                  'NATS '
+                                                                                                                                                  'subject '
+                                                                                                                                                  'token '
+                                                                                                                                                  'and '
+                                                                                                                                                  'one '
+                                                                                                                                                  'key-value '
+                                                                                                                                                  'key '
+                                                                                                                                                  'token.'}]},
+                                                                                                            'customerId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
                                                                                                                                           'customer '
                                                                                                                                           'who '
-                                                                                                                                          'ordered.'},
+                                                                                                                                          'ordered.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
                                                                                                             'lines': {'type': 'array',
                                                                                                                       'minItems': 1,
                                                                                                                       'description': 'Every '
@@ -1385,7 +1978,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -1470,11 +2079,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                 'required': ['orderId',
                                                                              'customerId',
                                                                              'lines'],
-                                                                'properties': {'orderId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                'properties': {'orderId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -1483,18 +2088,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'stock '
                                                                                                           'is '
                                                                                                           'held '
-                                                                                                          'for.'},
-                                                                               'customerId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                          'for.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                               'customerId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
                                                                                                              'customer '
                                                                                                              'who '
-                                                                                                             'ordered.'},
+                                                                                                             'ordered.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                'lines': {'type': 'array',
                                                                                          'minItems': 1,
                                                                                          'description': 'Every '
@@ -1583,7 +2266,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'duplicate '
                                                                                                                  'window '
                                                                                                                  'only '
-                                                                                                                 'once.',
+                                                                                                                 'once. '
+                                                                                                                 'A '
+                                                                                                                 "message's "
+                                                                                                                 'own '
+                                                                                                                 'headers '
+                                                                                                                 'schema '
+                                                                                                                 'adds '
+                                                                                                                 'the '
+                                                                                                                 '`ce-type` '
+                                                                                                                 'it '
+                                                                                                                 'pins: '
+                                                                                                                 '`allOf: '
+                                                                                                                 '[{$ref: '
+                                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                 '{properties: '
+                                                                                                                 '{ce-type: '
+                                                                                                                 '{const: '
+                                                                                                                 '...}}}]`.',
                                                                                                   'required': ['ce-id',
                                                                                                                'ce-source',
                                                                                                                'ce-type',
@@ -1674,11 +2374,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'customerId',
                                                                                                     'reason',
                                                                                                     'shortages'],
-                                                                                       'properties': {'orderId': {'type': 'string',
-                                                                                                                  'minLength': 1,
-                                                                                                                  'maxLength': 64,
-                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                  'description': 'The '
+                                                                                       'properties': {'orderId': {'description': 'The '
                                                                                                                                  'id '
                                                                                                                                  'of '
                                                                                                                                  'the '
@@ -1687,18 +2383,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'could '
                                                                                                                                  'not '
                                                                                                                                  'be '
-                                                                                                                                 'reserved.'},
-                                                                                                      'customerId': {'type': 'string',
-                                                                                                                     'minLength': 1,
-                                                                                                                     'maxLength': 64,
-                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                     'description': 'The '
+                                                                                                                                 'reserved.',
+                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                             'minLength': 1,
+                                                                                                                             'maxLength': 64,
+                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                             'description': 'The '
+                                                                                                                                            'id '
+                                                                                                                                            'of '
+                                                                                                                                            'an '
+                                                                                                                                            'order, '
+                                                                                                                                            'a '
+                                                                                                                                            'customer, '
+                                                                                                                                            'a '
+                                                                                                                                            'payment '
+                                                                                                                                            'or '
+                                                                                                                                            'any '
+                                                                                                                                            'other '
+                                                                                                                                            'thing '
+                                                                                                                                            'the '
+                                                                                                                                            'services '
+                                                                                                                                            'name: '
+                                                                                                                                            '1 '
+                                                                                                                                            'to '
+                                                                                                                                            '64 '
+                                                                                                                                            'letters, '
+                                                                                                                                            'digits, '
+                                                                                                                                            '`_` '
+                                                                                                                                            'or '
+                                                                                                                                            '`-`, '
+                                                                                                                                            'so '
+                                                                                                                                            'that '
+                                                                                                                                            'it '
+                                                                                                                                            'is '
+                                                                                                                                            'one '
+                                                                                                                                            'NATS '
+                                                                                                                                            'subject '
+                                                                                                                                            'token '
+                                                                                                                                            'and '
+                                                                                                                                            'one '
+                                                                                                                                            'key-value '
+                                                                                                                                            'key '
+                                                                                                                                            'token.'}]},
+                                                                                                      'customerId': {'description': 'The '
                                                                                                                                     'id '
                                                                                                                                     'of '
                                                                                                                                     'the '
                                                                                                                                     'customer '
                                                                                                                                     'who '
-                                                                                                                                    'ordered.'},
+                                                                                                                                    'ordered.',
+                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'maxLength': 64,
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'id '
+                                                                                                                                               'of '
+                                                                                                                                               'an '
+                                                                                                                                               'order, '
+                                                                                                                                               'a '
+                                                                                                                                               'customer, '
+                                                                                                                                               'a '
+                                                                                                                                               'payment '
+                                                                                                                                               'or '
+                                                                                                                                               'any '
+                                                                                                                                               'other '
+                                                                                                                                               'thing '
+                                                                                                                                               'the '
+                                                                                                                                               'services '
+                                                                                                                                               'name: '
+                                                                                                                                               '1 '
+                                                                                                                                               'to '
+                                                                                                                                               '64 '
+                                                                                                                                               'letters, '
+                                                                                                                                               'digits, '
+                                                                                                                                               '`_` '
+                                                                                                                                               'or '
+                                                                                                                                               '`-`, '
+                                                                                                                                               'so '
+                                                                                                                                               'that '
+                                                                                                                                               'it '
+                                                                                                                                               'is '
+                                                                                                                                               'one '
+                                                                                                                                               'NATS '
+                                                                                                                                               'subject '
+                                                                                                                                               'token '
+                                                                                                                                               'and '
+                                                                                                                                               'one '
+                                                                                                                                               'key-value '
+                                                                                                                                               'key '
+                                                                                                                                               'token.'}]},
                                                                                                       'reason': {'type': 'string',
                                                                                                                  'minLength': 1,
                                                                                                                  'maxLength': 500,
@@ -1805,7 +2579,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        "stream's "
                                                                                        'duplicate '
                                                                                        'window '
-                                                                                       'only once.',
+                                                                                       'only once. '
+                                                                                       'A '
+                                                                                       "message's "
+                                                                                       'own '
+                                                                                       'headers '
+                                                                                       'schema '
+                                                                                       'adds the '
+                                                                                       '`ce-type` '
+                                                                                       'it pins: '
+                                                                                       '`allOf: '
+                                                                                       '[{$ref: '
+                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                       '{properties: '
+                                                                                       '{ce-type: '
+                                                                                       '{const: '
+                                                                                       '...}}}]`.',
                                                                         'required': ['ce-id',
                                                                                      'ce-source',
                                                                                      'ce-type',
@@ -1891,11 +2680,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'customerId',
                                                                           'reason',
                                                                           'shortages'],
-                                                             'properties': {'orderId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                             'properties': {'orderId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
@@ -1904,18 +2689,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'could '
                                                                                                        'not '
                                                                                                        'be '
-                                                                                                       'reserved.'},
-                                                                            'customerId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                                                       'reserved.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                            'customerId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
                                                                                                           'customer '
                                                                                                           'who '
-                                                                                                          'ordered.'},
+                                                                                                          'ordered.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
                                                                             'reason': {'type': 'string',
                                                                                        'minLength': 1,
                                                                                        'maxLength': 500,
@@ -2044,7 +2907,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'duplicate '
                                                                                                                        'window '
                                                                                                                        'only '
-                                                                                                                       'once.',
+                                                                                                                       'once. '
+                                                                                                                       'A '
+                                                                                                                       "message's "
+                                                                                                                       'own '
+                                                                                                                       'headers '
+                                                                                                                       'schema '
+                                                                                                                       'adds '
+                                                                                                                       'the '
+                                                                                                                       '`ce-type` '
+                                                                                                                       'it '
+                                                                                                                       'pins: '
+                                                                                                                       '`allOf: '
+                                                                                                                       '[{$ref: '
+                                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                       '{properties: '
+                                                                                                                       '{ce-type: '
+                                                                                                                       '{const: '
+                                                                                                                       '...}}}]`.',
                                                                                                         'required': ['ce-id',
                                                                                                                      'ce-source',
                                                                                                                      'ce-type',
@@ -2140,27 +3020,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'required': ['orderId',
                                                                                                           'customerId',
                                                                                                           'lines'],
-                                                                                             'properties': {'orderId': {'type': 'string',
-                                                                                                                        'minLength': 1,
-                                                                                                                        'maxLength': 64,
-                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                        'description': 'The '
+                                                                                             'properties': {'orderId': {'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
                                                                                                                                        'the '
                                                                                                                                        'cancelled '
-                                                                                                                                       'order.'},
-                                                                                                            'customerId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                                                       'order.',
+                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'id '
+                                                                                                                                                  'of '
+                                                                                                                                                  'an '
+                                                                                                                                                  'order, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'customer, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'payment '
+                                                                                                                                                  'or '
+                                                                                                                                                  'any '
+                                                                                                                                                  'other '
+                                                                                                                                                  'thing '
+                                                                                                                                                  'the '
+                                                                                                                                                  'services '
+                                                                                                                                                  'name: '
+                                                                                                                                                  '1 '
+                                                                                                                                                  'to '
+                                                                                                                                                  '64 '
+                                                                                                                                                  'letters, '
+                                                                                                                                                  'digits, '
+                                                                                                                                                  '`_` '
+                                                                                                                                                  'or '
+                                                                                                                                                  '`-`, '
+                                                                                                                                                  'so '
+                                                                                                                                                  'that '
+                                                                                                                                                  'it '
+                                                                                                                                                  'is '
+                                                                                                                                                  'one '
+                                                                                                                                                  'NATS '
+                                                                                                                                                  'subject '
+                                                                                                                                                  'token '
+                                                                                                                                                  'and '
+                                                                                                                                                  'one '
+                                                                                                                                                  'key-value '
+                                                                                                                                                  'key '
+                                                                                                                                                  'token.'}]},
+                                                                                                            'customerId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
                                                                                                                                           'customer '
                                                                                                                                           'who '
-                                                                                                                                          'ordered.'},
+                                                                                                                                          'ordered.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
                                                                                                             'lines': {'type': 'array',
                                                                                                                       'minItems': 1,
                                                                                                                       'description': 'Every '
@@ -2234,7 +3188,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -2322,27 +3292,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                 'required': ['orderId',
                                                                              'customerId',
                                                                              'lines'],
-                                                                'properties': {'orderId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                'properties': {'orderId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
                                                                                                           'cancelled '
-                                                                                                          'order.'},
-                                                                               'customerId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                          'order.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                               'customerId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
                                                                                                              'customer '
                                                                                                              'who '
-                                                                                                             'ordered.'},
+                                                                                                             'ordered.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                'lines': {'type': 'array',
                                                                                          'minItems': 1,
                                                                                          'description': 'Every '
@@ -2437,7 +3481,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'duplicate '
                                                                                                                                   'window '
                                                                                                                                   'only '
-                                                                                                                                  'once.',
+                                                                                                                                  'once. '
+                                                                                                                                  'A '
+                                                                                                                                  "message's "
+                                                                                                                                  'own '
+                                                                                                                                  'headers '
+                                                                                                                                  'schema '
+                                                                                                                                  'adds '
+                                                                                                                                  'the '
+                                                                                                                                  '`ce-type` '
+                                                                                                                                  'it '
+                                                                                                                                  'pins: '
+                                                                                                                                  '`allOf: '
+                                                                                                                                  '[{$ref: '
+                                                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                  '{properties: '
+                                                                                                                                  '{ce-type: '
+                                                                                                                                  '{const: '
+                                                                                                                                  '...}}}]`.',
                                                                                                                    'required': ['ce-id',
                                                                                                                                 'ce-source',
                                                                                                                                 'ce-type',
@@ -2532,38 +3593,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'amountCents',
                                                                                                                      'currency',
                                                                                                                      'lines'],
-                                                                                                        'properties': {'paymentId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                        'properties': {'paymentId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
                                                                                                                                                     'payment, '
-                                                                                                                                                    '`pay_<orderId>`.'},
-                                                                                                                       'orderId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                                                    '`pay_<orderId>`.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
+                                                                                                                       'orderId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
                                                                                                                                                   'order '
                                                                                                                                                   'paid '
-                                                                                                                                                  'for.'},
-                                                                                                                       'customerId': {'type': 'string',
-                                                                                                                                      'minLength': 1,
-                                                                                                                                      'maxLength': 64,
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                                                                  'for.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
+                                                                                                                       'customerId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
                                                                                                                                                      'the '
                                                                                                                                                      'customer '
                                                                                                                                                      'who '
-                                                                                                                                                     'pays.'},
+                                                                                                                                                     'pays.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
                                                                                                                        'amountCents': {'type': 'integer',
                                                                                                                                        'minimum': 0,
                                                                                                                                        'description': 'The '
@@ -2573,9 +3745,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'cents '
                                                                                                                                                       'of '
                                                                                                                                                       '`currency`.'},
-                                                                                                                       'currency': {'type': 'string',
-                                                                                                                                    'pattern': '^[A-Z]{3}$',
-                                                                                                                                    'description': 'The '
+                                                                                                                       'currency': {'description': 'The '
                                                                                                                                                    'ISO '
                                                                                                                                                    '4217 '
                                                                                                                                                    'code '
@@ -2584,7 +3754,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'currency, '
                                                                                                                                                    'for '
                                                                                                                                                    'example '
-                                                                                                                                                   'EUR.'},
+                                                                                                                                                   'EUR.',
+                                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                                               'pattern': '^[A-Z]{3}$',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'ISO '
+                                                                                                                                                              '4217 '
+                                                                                                                                                              'code '
+                                                                                                                                                              'of '
+                                                                                                                                                              'a '
+                                                                                                                                                              'currency, '
+                                                                                                                                                              'for '
+                                                                                                                                                              'example '
+                                                                                                                                                              'EUR.'}]},
                                                                                                                        'lines': {'type': 'array',
                                                                                                                                  'minItems': 1,
                                                                                                                                  'description': 'The '
@@ -2673,7 +3855,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -2765,38 +3964,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'amountCents',
                                                                                     'currency',
                                                                                     'lines'],
-                                                                       'properties': {'paymentId': {'type': 'string',
-                                                                                                    'minLength': 1,
-                                                                                                    'maxLength': 64,
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                       'properties': {'paymentId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
                                                                                                                    'payment, '
-                                                                                                                   '`pay_<orderId>`.'},
-                                                                                      'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                                   '`pay_<orderId>`.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
+                                                                                      'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'order '
                                                                                                                  'paid '
-                                                                                                                 'for.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'for.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
                                                                                                                     'customer '
                                                                                                                     'who '
-                                                                                                                    'pays.'},
+                                                                                                                    'pays.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'amountCents': {'type': 'integer',
                                                                                                       'minimum': 0,
                                                                                                       'description': 'The '
@@ -2806,9 +4116,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'cents '
                                                                                                                      'of '
                                                                                                                      '`currency`.'},
-                                                                                      'currency': {'type': 'string',
-                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                   'description': 'The '
+                                                                                      'currency': {'description': 'The '
                                                                                                                   'ISO '
                                                                                                                   '4217 '
                                                                                                                   'code '
@@ -2817,7 +4125,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'currency, '
                                                                                                                   'for '
                                                                                                                   'example '
-                                                                                                                  'EUR.'},
+                                                                                                                  'EUR.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'ISO '
+                                                                                                                             '4217 '
+                                                                                                                             'code '
+                                                                                                                             'of '
+                                                                                                                             'a '
+                                                                                                                             'currency, '
+                                                                                                                             'for '
+                                                                                                                             'example '
+                                                                                                                             'EUR.'}]},
                                                                                       'lines': {'type': 'array',
                                                                                                 'minItems': 1,
                                                                                                 'description': 'The '
@@ -2932,7 +4252,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'duplicate '
                                                                                                                                     'window '
                                                                                                                                     'only '
-                                                                                                                                    'once.',
+                                                                                                                                    'once. '
+                                                                                                                                    'A '
+                                                                                                                                    "message's "
+                                                                                                                                    'own '
+                                                                                                                                    'headers '
+                                                                                                                                    'schema '
+                                                                                                                                    'adds '
+                                                                                                                                    'the '
+                                                                                                                                    '`ce-type` '
+                                                                                                                                    'it '
+                                                                                                                                    'pins: '
+                                                                                                                                    '`allOf: '
+                                                                                                                                    '[{$ref: '
+                                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                    '{properties: '
+                                                                                                                                    '{ce-type: '
+                                                                                                                                    '{const: '
+                                                                                                                                    '...}}}]`.',
                                                                                                                      'required': ['ce-id',
                                                                                                                                   'ce-source',
                                                                                                                                   'ce-type',
@@ -3022,15 +4359,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'previousStatus',
                                                                                                                        'status',
                                                                                                                        'changedAt'],
-                                                                                                          'properties': {'orderId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                          'properties': {'orderId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
-                                                                                                                                                    'order.'},
+                                                                                                                                                    'order.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
                                                                                                                          'previousStatus': {'type': 'string',
                                                                                                                                             'description': 'Where '
                                                                                                                                                            'an '
@@ -3086,11 +4460,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'when '
                                                                                                                                                    'not '
                                                                                                                                                    'given.'},
-                                                                                                                         'customerId': {'type': 'string',
-                                                                                                                                        'minLength': 1,
-                                                                                                                                        'maxLength': 64,
-                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                        'description': 'The '
+                                                                                                                         'customerId': {'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
                                                                                                                                                        'the '
@@ -3104,7 +4474,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                        'events '
                                                                                                                                                        'of '
                                                                                                                                                        'older '
-                                                                                                                                                       'publishers.'},
+                                                                                                                                                       'publishers.',
+                                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                                   'minLength': 1,
+                                                                                                                                                   'maxLength': 64,
+                                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'id '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'an '
+                                                                                                                                                                  'order, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'customer, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'payment '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  'any '
+                                                                                                                                                                  'other '
+                                                                                                                                                                  'thing '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'services '
+                                                                                                                                                                  'name: '
+                                                                                                                                                                  '1 '
+                                                                                                                                                                  'to '
+                                                                                                                                                                  '64 '
+                                                                                                                                                                  'letters, '
+                                                                                                                                                                  'digits, '
+                                                                                                                                                                  '`_` '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  '`-`, '
+                                                                                                                                                                  'so '
+                                                                                                                                                                  'that '
+                                                                                                                                                                  'it '
+                                                                                                                                                                  'is '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'NATS '
+                                                                                                                                                                  'subject '
+                                                                                                                                                                  'token '
+                                                                                                                                                                  'and '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'key-value '
+                                                                                                                                                                  'key '
+                                                                                                                                                                  'token.'}]},
                                                                                                                          'cancellationReason': {'type': 'string',
                                                                                                                                                 'enum': ['CUSTOMER_REQUEST',
                                                                                                                                                          'PAYMENT_DECLINED',
@@ -3161,7 +4572,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -3249,15 +4677,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'previousStatus',
                                                                                      'status',
                                                                                      'changedAt'],
-                                                                        'properties': {'orderId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                        'properties': {'orderId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
-                                                                                                                  'order.'},
+                                                                                                                  'order.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                        'previousStatus': {'type': 'string',
                                                                                                           'description': 'Where '
                                                                                                                          'an '
@@ -3313,11 +4778,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'when '
                                                                                                                  'not '
                                                                                                                  'given.'},
-                                                                                       'customerId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                                       'customerId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -3331,7 +4792,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'events '
                                                                                                                      'of '
                                                                                                                      'older '
-                                                                                                                     'publishers.'},
+                                                                                                                     'publishers.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
                                                                                        'cancellationReason': {'type': 'string',
                                                                                                               'enum': ['CUSTOMER_REQUEST',
                                                                                                                        'PAYMENT_DECLINED',
@@ -3388,7 +4890,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      "stream's "
                                                                                      'duplicate '
                                                                                      'window only '
-                                                                                     'once.',
+                                                                                     'once. A '
+                                                                                     "message's "
+                                                                                     'own headers '
+                                                                                     'schema adds '
+                                                                                     'the '
+                                                                                     '`ce-type` it '
+                                                                                     'pins: '
+                                                                                     '`allOf: '
+                                                                                     '[{$ref: '
+                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                     '{properties: '
+                                                                                     '{ce-type: '
+                                                                                     '{const: '
+                                                                                     '...}}}]`.',
                                                                       'required': ['ce-id',
                                                                                    'ce-source',
                                                                                    'ce-type',
@@ -3473,11 +4988,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                            'required': ['orderId',
                                                                         'customerId',
                                                                         'lines'],
-                                                           'properties': {'orderId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                           'properties': {'orderId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
@@ -3486,18 +4997,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'stock '
                                                                                                      'is '
                                                                                                      'held '
-                                                                                                     'for.'},
-                                                                          'customerId': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64,
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                                                                     'for.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
+                                                                          'customerId': {'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
                                                                                                         'the '
                                                                                                         'customer '
                                                                                                         'who '
-                                                                                                        'ordered.'},
+                                                                                                        'ordered.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
                                                                           'lines': {'type': 'array',
                                                                                     'minItems': 1,
                                                                                     'description': 'Every '
@@ -3561,7 +5150,18 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   "the stream's "
                                                                                   'duplicate '
                                                                                   'window only '
-                                                                                  'once.',
+                                                                                  'once. A '
+                                                                                  "message's own "
+                                                                                  'headers schema '
+                                                                                  'adds the '
+                                                                                  '`ce-type` it '
+                                                                                  'pins: `allOf: '
+                                                                                  '[{$ref: '
+                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                  '{properties: '
+                                                                                  '{ce-type: '
+                                                                                  '{const: '
+                                                                                  '...}}}]`.',
                                                                    'required': ['ce-id',
                                                                                 'ce-source',
                                                                                 'ce-type',
@@ -3647,11 +5247,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                      'customerId',
                                                                      'reason',
                                                                      'shortages'],
-                                                        'properties': {'orderId': {'type': 'string',
-                                                                                   'minLength': 1,
-                                                                                   'maxLength': 64,
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                        'properties': {'orderId': {'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
                                                                                                   'the '
@@ -3660,18 +5256,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'could '
                                                                                                   'not '
                                                                                                   'be '
-                                                                                                  'reserved.'},
-                                                                       'customerId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                                                                  'reserved.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
+                                                                       'customerId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
                                                                                                      'customer '
                                                                                                      'who '
-                                                                                                     'ordered.'},
+                                                                                                     'ordered.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
                                                                        'reason': {'type': 'string',
                                                                                   'minLength': 1,
                                                                                   'maxLength': 500,
@@ -3774,7 +5448,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      "stream's "
                                                                                      'duplicate '
                                                                                      'window only '
-                                                                                     'once.',
+                                                                                     'once. A '
+                                                                                     "message's "
+                                                                                     'own headers '
+                                                                                     'schema adds '
+                                                                                     'the '
+                                                                                     '`ce-type` it '
+                                                                                     'pins: '
+                                                                                     '`allOf: '
+                                                                                     '[{$ref: '
+                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                     '{properties: '
+                                                                                     '{ce-type: '
+                                                                                     '{const: '
+                                                                                     '...}}}]`.',
                                                                       'required': ['ce-id',
                                                                                    'ce-source',
                                                                                    'ce-type',
@@ -3861,27 +5548,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                            'required': ['orderId',
                                                                         'customerId',
                                                                         'lines'],
-                                                           'properties': {'orderId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                           'properties': {'orderId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
                                                                                                      'cancelled '
-                                                                                                     'order.'},
-                                                                          'customerId': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64,
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                                                                     'order.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
+                                                                          'customerId': {'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
                                                                                                         'the '
                                                                                                         'customer '
                                                                                                         'who '
-                                                                                                        'ordered.'},
+                                                                                                        'ordered.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
                                                                           'lines': {'type': 'array',
                                                                                     'minItems': 1,
                                                                                     'description': 'Every '
@@ -3963,11 +5724,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'order.',
                                                      'additionalProperties': False,
                                                      'required': ['orderId', 'customerId', 'lines'],
-                                                     'properties': {'orderId': {'type': 'string',
-                                                                                'minLength': 1,
-                                                                                'maxLength': 64,
-                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                'description': 'The '
+                                                     'properties': {'orderId': {'description': 'The '
                                                                                                'id '
                                                                                                'of '
                                                                                                'the '
@@ -3976,18 +5733,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'stock '
                                                                                                'is '
                                                                                                'held '
-                                                                                               'for.'},
-                                                                    'customerId': {'type': 'string',
-                                                                                   'minLength': 1,
-                                                                                   'maxLength': 64,
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                                                               'for.',
+                                                                                'allOf': [{'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                           'description': 'The '
+                                                                                                          'id '
+                                                                                                          'of '
+                                                                                                          'an '
+                                                                                                          'order, '
+                                                                                                          'a '
+                                                                                                          'customer, '
+                                                                                                          'a '
+                                                                                                          'payment '
+                                                                                                          'or '
+                                                                                                          'any '
+                                                                                                          'other '
+                                                                                                          'thing '
+                                                                                                          'the '
+                                                                                                          'services '
+                                                                                                          'name: '
+                                                                                                          '1 '
+                                                                                                          'to '
+                                                                                                          '64 '
+                                                                                                          'letters, '
+                                                                                                          'digits, '
+                                                                                                          '`_` '
+                                                                                                          'or '
+                                                                                                          '`-`, '
+                                                                                                          'so '
+                                                                                                          'that '
+                                                                                                          'it '
+                                                                                                          'is '
+                                                                                                          'one '
+                                                                                                          'NATS '
+                                                                                                          'subject '
+                                                                                                          'token '
+                                                                                                          'and '
+                                                                                                          'one '
+                                                                                                          'key-value '
+                                                                                                          'key '
+                                                                                                          'token.'}]},
+                                                                    'customerId': {'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
                                                                                                   'the '
                                                                                                   'customer '
                                                                                                   'who '
-                                                                                                  'ordered.'},
+                                                                                                  'ordered.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
                                                                     'lines': {'type': 'array',
                                                                               'minItems': 1,
                                                                               'description': 'Every '
@@ -4035,11 +5870,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                'customerId',
                                                                'reason',
                                                                'shortages'],
-                                                  'properties': {'orderId': {'type': 'string',
-                                                                             'minLength': 1,
-                                                                             'maxLength': 64,
-                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                             'description': 'The '
+                                                  'properties': {'orderId': {'description': 'The '
                                                                                             'id of '
                                                                                             'the '
                                                                                             'order '
@@ -4047,18 +5878,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'could '
                                                                                             'not '
                                                                                             'be '
-                                                                                            'reserved.'},
-                                                                 'customerId': {'type': 'string',
-                                                                                'minLength': 1,
-                                                                                'maxLength': 64,
-                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                'description': 'The '
+                                                                                            'reserved.',
+                                                                             'allOf': [{'type': 'string',
+                                                                                        'minLength': 1,
+                                                                                        'maxLength': 64,
+                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                        'description': 'The '
+                                                                                                       'id '
+                                                                                                       'of '
+                                                                                                       'an '
+                                                                                                       'order, '
+                                                                                                       'a '
+                                                                                                       'customer, '
+                                                                                                       'a '
+                                                                                                       'payment '
+                                                                                                       'or '
+                                                                                                       'any '
+                                                                                                       'other '
+                                                                                                       'thing '
+                                                                                                       'the '
+                                                                                                       'services '
+                                                                                                       'name: '
+                                                                                                       '1 '
+                                                                                                       'to '
+                                                                                                       '64 '
+                                                                                                       'letters, '
+                                                                                                       'digits, '
+                                                                                                       '`_` '
+                                                                                                       'or '
+                                                                                                       '`-`, '
+                                                                                                       'so '
+                                                                                                       'that '
+                                                                                                       'it '
+                                                                                                       'is '
+                                                                                                       'one '
+                                                                                                       'NATS '
+                                                                                                       'subject '
+                                                                                                       'token '
+                                                                                                       'and '
+                                                                                                       'one '
+                                                                                                       'key-value '
+                                                                                                       'key '
+                                                                                                       'token.'}]},
+                                                                 'customerId': {'description': 'The '
                                                                                                'id '
                                                                                                'of '
                                                                                                'the '
                                                                                                'customer '
                                                                                                'who '
-                                                                                               'ordered.'},
+                                                                                               'ordered.',
+                                                                                'allOf': [{'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                           'description': 'The '
+                                                                                                          'id '
+                                                                                                          'of '
+                                                                                                          'an '
+                                                                                                          'order, '
+                                                                                                          'a '
+                                                                                                          'customer, '
+                                                                                                          'a '
+                                                                                                          'payment '
+                                                                                                          'or '
+                                                                                                          'any '
+                                                                                                          'other '
+                                                                                                          'thing '
+                                                                                                          'the '
+                                                                                                          'services '
+                                                                                                          'name: '
+                                                                                                          '1 '
+                                                                                                          'to '
+                                                                                                          '64 '
+                                                                                                          'letters, '
+                                                                                                          'digits, '
+                                                                                                          '`_` '
+                                                                                                          'or '
+                                                                                                          '`-`, '
+                                                                                                          'so '
+                                                                                                          'that '
+                                                                                                          'it '
+                                                                                                          'is '
+                                                                                                          'one '
+                                                                                                          'NATS '
+                                                                                                          'subject '
+                                                                                                          'token '
+                                                                                                          'and '
+                                                                                                          'one '
+                                                                                                          'key-value '
+                                                                                                          'key '
+                                                                                                          'token.'}]},
                                                                  'reason': {'type': 'string',
                                                                             'minLength': 1,
                                                                             'maxLength': 500,
@@ -4139,27 +6048,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'available again.',
                                                      'additionalProperties': False,
                                                      'required': ['orderId', 'customerId', 'lines'],
-                                                     'properties': {'orderId': {'type': 'string',
-                                                                                'minLength': 1,
-                                                                                'maxLength': 64,
-                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                'description': 'The '
+                                                     'properties': {'orderId': {'description': 'The '
                                                                                                'id '
                                                                                                'of '
                                                                                                'the '
                                                                                                'cancelled '
-                                                                                               'order.'},
-                                                                    'customerId': {'type': 'string',
-                                                                                   'minLength': 1,
-                                                                                   'maxLength': 64,
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                                                               'order.',
+                                                                                'allOf': [{'type': 'string',
+                                                                                           'minLength': 1,
+                                                                                           'maxLength': 64,
+                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                           'description': 'The '
+                                                                                                          'id '
+                                                                                                          'of '
+                                                                                                          'an '
+                                                                                                          'order, '
+                                                                                                          'a '
+                                                                                                          'customer, '
+                                                                                                          'a '
+                                                                                                          'payment '
+                                                                                                          'or '
+                                                                                                          'any '
+                                                                                                          'other '
+                                                                                                          'thing '
+                                                                                                          'the '
+                                                                                                          'services '
+                                                                                                          'name: '
+                                                                                                          '1 '
+                                                                                                          'to '
+                                                                                                          '64 '
+                                                                                                          'letters, '
+                                                                                                          'digits, '
+                                                                                                          '`_` '
+                                                                                                          'or '
+                                                                                                          '`-`, '
+                                                                                                          'so '
+                                                                                                          'that '
+                                                                                                          'it '
+                                                                                                          'is '
+                                                                                                          'one '
+                                                                                                          'NATS '
+                                                                                                          'subject '
+                                                                                                          'token '
+                                                                                                          'and '
+                                                                                                          'one '
+                                                                                                          'key-value '
+                                                                                                          'key '
+                                                                                                          'token.'}]},
+                                                                    'customerId': {'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
                                                                                                   'the '
                                                                                                   'customer '
                                                                                                   'who '
-                                                                                                  'ordered.'},
+                                                                                                  'ordered.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
                                                                     'lines': {'type': 'array',
                                                                               'minItems': 1,
                                                                               'description': 'Every '

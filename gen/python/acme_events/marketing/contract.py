@@ -117,7 +117,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'duplicate '
                                                                                                                    'window '
                                                                                                                    'only '
-                                                                                                                   'once.',
+                                                                                                                   'once. '
+                                                                                                                   'A '
+                                                                                                                   "message's "
+                                                                                                                   'own '
+                                                                                                                   'headers '
+                                                                                                                   'schema '
+                                                                                                                   'adds '
+                                                                                                                   'the '
+                                                                                                                   '`ce-type` '
+                                                                                                                   'it '
+                                                                                                                   'pins: '
+                                                                                                                   '`allOf: '
+                                                                                                                   '[{$ref: '
+                                                                                                                   "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                   '{properties: '
+                                                                                                                   '{ce-type: '
+                                                                                                                   '{const: '
+                                                                                                                   '...}}}]`.',
                                                                                                     'required': ['ce-id',
                                                                                                                  'ce-source',
                                                                                                                  'ce-type',
@@ -226,9 +243,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'customerId',
                                                                                                       'kind',
                                                                                                       'occurredAt'],
-                                                                                         'properties': {'eventId': {'type': 'string',
-                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                    'description': 'The '
+                                                                                         'properties': {'eventId': {'description': 'The '
                                                                                                                                    'id '
                                                                                                                                    'the '
                                                                                                                                    'app '
@@ -238,13 +253,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'event, '
                                                                                                                                    'unique '
                                                                                                                                    'per '
-                                                                                                                                   'customer.'},
-                                                                                                        'customerId': {'type': 'string',
-                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                       'description': 'The '
+                                                                                                                                   'customer.',
+                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                               'description': 'The '
+                                                                                                                                              'id '
+                                                                                                                                              'of '
+                                                                                                                                              'an '
+                                                                                                                                              'order, '
+                                                                                                                                              'a '
+                                                                                                                                              'customer, '
+                                                                                                                                              'a '
+                                                                                                                                              'payment '
+                                                                                                                                              'or '
+                                                                                                                                              'any '
+                                                                                                                                              'other '
+                                                                                                                                              'thing '
+                                                                                                                                              'the '
+                                                                                                                                              'services '
+                                                                                                                                              'name: '
+                                                                                                                                              '1 '
+                                                                                                                                              'to '
+                                                                                                                                              '64 '
+                                                                                                                                              'letters, '
+                                                                                                                                              'digits, '
+                                                                                                                                              '`_` '
+                                                                                                                                              'or '
+                                                                                                                                              '`-`, '
+                                                                                                                                              'so '
+                                                                                                                                              'that '
+                                                                                                                                              'it '
+                                                                                                                                              'is '
+                                                                                                                                              'one '
+                                                                                                                                              'NATS '
+                                                                                                                                              'subject '
+                                                                                                                                              'token '
+                                                                                                                                              'and '
+                                                                                                                                              'one '
+                                                                                                                                              'key-value '
+                                                                                                                                              'key '
+                                                                                                                                              'token.'}]},
+                                                                                                        'customerId': {'description': 'The '
                                                                                                                                       'customer '
                                                                                                                                       'who '
-                                                                                                                                      'browsed.'},
+                                                                                                                                      'browsed.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'an '
+                                                                                                                                                 'order, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'customer, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'or '
+                                                                                                                                                 'any '
+                                                                                                                                                 'other '
+                                                                                                                                                 'thing '
+                                                                                                                                                 'the '
+                                                                                                                                                 'services '
+                                                                                                                                                 'name: '
+                                                                                                                                                 '1 '
+                                                                                                                                                 'to '
+                                                                                                                                                 '64 '
+                                                                                                                                                 'letters, '
+                                                                                                                                                 'digits, '
+                                                                                                                                                 '`_` '
+                                                                                                                                                 'or '
+                                                                                                                                                 '`-`, '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'it '
+                                                                                                                                                 'is '
+                                                                                                                                                 'one '
+                                                                                                                                                 'NATS '
+                                                                                                                                                 'subject '
+                                                                                                                                                 'token '
+                                                                                                                                                 'and '
+                                                                                                                                                 'one '
+                                                                                                                                                 'key-value '
+                                                                                                                                                 'key '
+                                                                                                                                                 'token.'}]},
                                                                                                         'kind': {'type': 'string',
                                                                                                                  'description': 'What '
                                                                                                                                 'the '
@@ -396,7 +491,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                      'duplicate '
                                                                                                                                      'window '
                                                                                                                                      'only '
-                                                                                                                                     'once.',
+                                                                                                                                     'once. '
+                                                                                                                                     'A '
+                                                                                                                                     "message's "
+                                                                                                                                     'own '
+                                                                                                                                     'headers '
+                                                                                                                                     'schema '
+                                                                                                                                     'adds '
+                                                                                                                                     'the '
+                                                                                                                                     '`ce-type` '
+                                                                                                                                     'it '
+                                                                                                                                     'pins: '
+                                                                                                                                     '`allOf: '
+                                                                                                                                     '[{$ref: '
+                                                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                     '{properties: '
+                                                                                                                                     '{ce-type: '
+                                                                                                                                     '{const: '
+                                                                                                                                     '...}}}]`.',
                                                                                                                       'required': ['ce-id',
                                                                                                                                    'ce-source',
                                                                                                                                    'ce-type',
@@ -505,9 +617,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'customerId',
                                                                                                                         'kind',
                                                                                                                         'occurredAt'],
-                                                                                                           'properties': {'eventId': {'type': 'string',
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                           'properties': {'eventId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'the '
                                                                                                                                                      'app '
@@ -517,13 +627,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                      'event, '
                                                                                                                                                      'unique '
                                                                                                                                                      'per '
-                                                                                                                                                     'customer.'},
-                                                                                                                          'customerId': {'type': 'string',
-                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                         'description': 'The '
+                                                                                                                                                     'customer.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
+                                                                                                                          'customerId': {'description': 'The '
                                                                                                                                                         'customer '
                                                                                                                                                         'who '
-                                                                                                                                                        'browsed.'},
+                                                                                                                                                        'browsed.',
+                                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                                    'minLength': 1,
+                                                                                                                                                    'maxLength': 64,
+                                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                    'description': 'The '
+                                                                                                                                                                   'id '
+                                                                                                                                                                   'of '
+                                                                                                                                                                   'an '
+                                                                                                                                                                   'order, '
+                                                                                                                                                                   'a '
+                                                                                                                                                                   'customer, '
+                                                                                                                                                                   'a '
+                                                                                                                                                                   'payment '
+                                                                                                                                                                   'or '
+                                                                                                                                                                   'any '
+                                                                                                                                                                   'other '
+                                                                                                                                                                   'thing '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'services '
+                                                                                                                                                                   'name: '
+                                                                                                                                                                   '1 '
+                                                                                                                                                                   'to '
+                                                                                                                                                                   '64 '
+                                                                                                                                                                   'letters, '
+                                                                                                                                                                   'digits, '
+                                                                                                                                                                   '`_` '
+                                                                                                                                                                   'or '
+                                                                                                                                                                   '`-`, '
+                                                                                                                                                                   'so '
+                                                                                                                                                                   'that '
+                                                                                                                                                                   'it '
+                                                                                                                                                                   'is '
+                                                                                                                                                                   'one '
+                                                                                                                                                                   'NATS '
+                                                                                                                                                                   'subject '
+                                                                                                                                                                   'token '
+                                                                                                                                                                   'and '
+                                                                                                                                                                   'one '
+                                                                                                                                                                   'key-value '
+                                                                                                                                                                   'key '
+                                                                                                                                                                   'token.'}]},
                                                                                                                           'kind': {'type': 'string',
                                                                                                                                    'description': 'What '
                                                                                                                                                   'the '
@@ -652,7 +842,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -755,9 +962,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'customerId',
                                                                                     'kind',
                                                                                     'occurredAt'],
-                                                                       'properties': {'eventId': {'type': 'string',
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                       'properties': {'eventId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'the '
                                                                                                                  'app '
@@ -767,13 +972,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'event, '
                                                                                                                  'unique '
                                                                                                                  'per '
-                                                                                                                 'customer.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'customer.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'customer '
                                                                                                                     'who '
-                                                                                                                    'browsed.'},
+                                                                                                                    'browsed.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'kind': {'type': 'string',
                                                                                                'description': 'What '
                                                                                                               'the '
@@ -936,7 +1221,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'duplicate '
                                                                                                                                         'window '
                                                                                                                                         'only '
-                                                                                                                                        'once.',
+                                                                                                                                        'once. '
+                                                                                                                                        'A '
+                                                                                                                                        "message's "
+                                                                                                                                        'own '
+                                                                                                                                        'headers '
+                                                                                                                                        'schema '
+                                                                                                                                        'adds '
+                                                                                                                                        'the '
+                                                                                                                                        '`ce-type` '
+                                                                                                                                        'it '
+                                                                                                                                        'pins: '
+                                                                                                                                        '`allOf: '
+                                                                                                                                        '[{$ref: '
+                                                                                                                                        "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                        '{properties: '
+                                                                                                                                        '{ce-type: '
+                                                                                                                                        '{const: '
+                                                                                                                                        '...}}}]`.',
                                                                                                                          'required': ['ce-id',
                                                                                                                                       'ce-source',
                                                                                                                                       'ce-type',
@@ -1045,9 +1347,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'customerId',
                                                                                                                            'kind',
                                                                                                                            'occurredAt'],
-                                                                                                              'properties': {'eventId': {'type': 'string',
-                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                         'description': 'The '
+                                                                                                              'properties': {'eventId': {'description': 'The '
                                                                                                                                                         'id '
                                                                                                                                                         'the '
                                                                                                                                                         'app '
@@ -1057,13 +1357,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                         'event, '
                                                                                                                                                         'unique '
                                                                                                                                                         'per '
-                                                                                                                                                        'customer.'},
-                                                                                                                             'customerId': {'type': 'string',
-                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                            'description': 'The '
+                                                                                                                                                        'customer.',
+                                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                                    'minLength': 1,
+                                                                                                                                                    'maxLength': 64,
+                                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                    'description': 'The '
+                                                                                                                                                                   'id '
+                                                                                                                                                                   'of '
+                                                                                                                                                                   'an '
+                                                                                                                                                                   'order, '
+                                                                                                                                                                   'a '
+                                                                                                                                                                   'customer, '
+                                                                                                                                                                   'a '
+                                                                                                                                                                   'payment '
+                                                                                                                                                                   'or '
+                                                                                                                                                                   'any '
+                                                                                                                                                                   'other '
+                                                                                                                                                                   'thing '
+                                                                                                                                                                   'the '
+                                                                                                                                                                   'services '
+                                                                                                                                                                   'name: '
+                                                                                                                                                                   '1 '
+                                                                                                                                                                   'to '
+                                                                                                                                                                   '64 '
+                                                                                                                                                                   'letters, '
+                                                                                                                                                                   'digits, '
+                                                                                                                                                                   '`_` '
+                                                                                                                                                                   'or '
+                                                                                                                                                                   '`-`, '
+                                                                                                                                                                   'so '
+                                                                                                                                                                   'that '
+                                                                                                                                                                   'it '
+                                                                                                                                                                   'is '
+                                                                                                                                                                   'one '
+                                                                                                                                                                   'NATS '
+                                                                                                                                                                   'subject '
+                                                                                                                                                                   'token '
+                                                                                                                                                                   'and '
+                                                                                                                                                                   'one '
+                                                                                                                                                                   'key-value '
+                                                                                                                                                                   'key '
+                                                                                                                                                                   'token.'}]},
+                                                                                                                             'customerId': {'description': 'The '
                                                                                                                                                            'customer '
                                                                                                                                                            'who '
-                                                                                                                                                           'browsed.'},
+                                                                                                                                                           'browsed.',
+                                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                                       'minLength': 1,
+                                                                                                                                                       'maxLength': 64,
+                                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                       'description': 'The '
+                                                                                                                                                                      'id '
+                                                                                                                                                                      'of '
+                                                                                                                                                                      'an '
+                                                                                                                                                                      'order, '
+                                                                                                                                                                      'a '
+                                                                                                                                                                      'customer, '
+                                                                                                                                                                      'a '
+                                                                                                                                                                      'payment '
+                                                                                                                                                                      'or '
+                                                                                                                                                                      'any '
+                                                                                                                                                                      'other '
+                                                                                                                                                                      'thing '
+                                                                                                                                                                      'the '
+                                                                                                                                                                      'services '
+                                                                                                                                                                      'name: '
+                                                                                                                                                                      '1 '
+                                                                                                                                                                      'to '
+                                                                                                                                                                      '64 '
+                                                                                                                                                                      'letters, '
+                                                                                                                                                                      'digits, '
+                                                                                                                                                                      '`_` '
+                                                                                                                                                                      'or '
+                                                                                                                                                                      '`-`, '
+                                                                                                                                                                      'so '
+                                                                                                                                                                      'that '
+                                                                                                                                                                      'it '
+                                                                                                                                                                      'is '
+                                                                                                                                                                      'one '
+                                                                                                                                                                      'NATS '
+                                                                                                                                                                      'subject '
+                                                                                                                                                                      'token '
+                                                                                                                                                                      'and '
+                                                                                                                                                                      'one '
+                                                                                                                                                                      'key-value '
+                                                                                                                                                                      'key '
+                                                                                                                                                                      'token.'}]},
                                                                                                                              'kind': {'type': 'string',
                                                                                                                                       'description': 'What '
                                                                                                                                                      'the '
@@ -1192,7 +1572,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'duplicate '
                                                                                                     'window '
                                                                                                     'only '
-                                                                                                    'once.',
+                                                                                                    'once. '
+                                                                                                    'A '
+                                                                                                    "message's "
+                                                                                                    'own '
+                                                                                                    'headers '
+                                                                                                    'schema '
+                                                                                                    'adds '
+                                                                                                    'the '
+                                                                                                    '`ce-type` '
+                                                                                                    'it '
+                                                                                                    'pins: '
+                                                                                                    '`allOf: '
+                                                                                                    '[{$ref: '
+                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                    '{properties: '
+                                                                                                    '{ce-type: '
+                                                                                                    '{const: '
+                                                                                                    '...}}}]`.',
                                                                                      'required': ['ce-id',
                                                                                                   'ce-source',
                                                                                                   'ce-type',
@@ -1299,9 +1696,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        'customerId',
                                                                                        'kind',
                                                                                        'occurredAt'],
-                                                                          'properties': {'eventId': {'type': 'string',
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                          'properties': {'eventId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'the '
                                                                                                                     'app '
@@ -1311,13 +1706,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'event, '
                                                                                                                     'unique '
                                                                                                                     'per '
-                                                                                                                    'customer.'},
-                                                                                         'customerId': {'type': 'string',
-                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                        'description': 'The '
+                                                                                                                    'customer.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
+                                                                                         'customerId': {'description': 'The '
                                                                                                                        'customer '
                                                                                                                        'who '
-                                                                                                                       'browsed.'},
+                                                                                                                       'browsed.',
+                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'id '
+                                                                                                                                  'of '
+                                                                                                                                  'an '
+                                                                                                                                  'order, '
+                                                                                                                                  'a '
+                                                                                                                                  'customer, '
+                                                                                                                                  'a '
+                                                                                                                                  'payment '
+                                                                                                                                  'or '
+                                                                                                                                  'any '
+                                                                                                                                  'other '
+                                                                                                                                  'thing '
+                                                                                                                                  'the '
+                                                                                                                                  'services '
+                                                                                                                                  'name: '
+                                                                                                                                  '1 '
+                                                                                                                                  'to '
+                                                                                                                                  '64 '
+                                                                                                                                  'letters, '
+                                                                                                                                  'digits, '
+                                                                                                                                  '`_` '
+                                                                                                                                  'or '
+                                                                                                                                  '`-`, '
+                                                                                                                                  'so '
+                                                                                                                                  'that '
+                                                                                                                                  'it '
+                                                                                                                                  'is '
+                                                                                                                                  'one '
+                                                                                                                                  'NATS '
+                                                                                                                                  'subject '
+                                                                                                                                  'token '
+                                                                                                                                  'and '
+                                                                                                                                  'one '
+                                                                                                                                  'key-value '
+                                                                                                                                  'key '
+                                                                                                                                  'token.'}]},
                                                                                          'kind': {'type': 'string',
                                                                                                   'description': 'What '
                                                                                                                  'the '
@@ -1457,7 +1932,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'duplicate '
                                                                                             'window '
                                                                                             'only '
-                                                                                            'once.',
+                                                                                            'once. '
+                                                                                            'A '
+                                                                                            "message's "
+                                                                                            'own '
+                                                                                            'headers '
+                                                                                            'schema '
+                                                                                            'adds '
+                                                                                            'the '
+                                                                                            '`ce-type` '
+                                                                                            'it '
+                                                                                            'pins: '
+                                                                                            '`allOf: '
+                                                                                            '[{$ref: '
+                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                            '{properties: '
+                                                                                            '{ce-type: '
+                                                                                            '{const: '
+                                                                                            '...}}}]`.',
                                                                              'required': ['ce-id',
                                                                                           'ce-source',
                                                                                           'ce-type',
@@ -1553,9 +2045,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                'customerId',
                                                                                'kind',
                                                                                'occurredAt'],
-                                                                  'properties': {'eventId': {'type': 'string',
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                  'properties': {'eventId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'the '
                                                                                                             'app '
@@ -1565,13 +2055,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'event, '
                                                                                                             'unique '
                                                                                                             'per '
-                                                                                                            'customer.'},
-                                                                                 'customerId': {'type': 'string',
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                                            'customer.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                 'customerId': {'description': 'The '
                                                                                                                'customer '
                                                                                                                'who '
-                                                                                                               'browsed.'},
+                                                                                                               'browsed.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                  'kind': {'type': 'string',
                                                                                           'description': 'What '
                                                                                                          'the '
@@ -1681,9 +2251,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                          'customerId',
                                                                          'kind',
                                                                          'occurredAt'],
-                                                            'properties': {'eventId': {'type': 'string',
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                            'properties': {'eventId': {'description': 'The '
                                                                                                       'id '
                                                                                                       'the '
                                                                                                       'app '
@@ -1693,13 +2261,93 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'event, '
                                                                                                       'unique '
                                                                                                       'per '
-                                                                                                      'customer.'},
-                                                                           'customerId': {'type': 'string',
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                                                      'customer.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
+                                                                           'customerId': {'description': 'The '
                                                                                                          'customer '
                                                                                                          'who '
-                                                                                                         'browsed.'},
+                                                                                                         'browsed.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
                                                                            'kind': {'type': 'string',
                                                                                     'description': 'What '
                                                                                                    'the '

@@ -95,7 +95,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -210,9 +227,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'fingerprint',
                                                                                         'occurredAt',
                                                                                         'receivedAt'],
-                                                                           'properties': {'reportId': {'type': 'string',
-                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                       'description': 'The '
+                                                                           'properties': {'reportId': {'description': 'The '
                                                                                                                       "application's "
                                                                                                                       'id '
                                                                                                                       'for '
@@ -220,15 +235,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                       'report, '
                                                                                                                       'unique '
                                                                                                                       'per '
-                                                                                                                      'customer.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                      'customer.',
+                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                  'minLength': 1,
+                                                                                                                  'maxLength': 64,
+                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'id '
+                                                                                                                                 'of '
+                                                                                                                                 'an '
+                                                                                                                                 'order, '
+                                                                                                                                 'a '
+                                                                                                                                 'customer, '
+                                                                                                                                 'a '
+                                                                                                                                 'payment '
+                                                                                                                                 'or '
+                                                                                                                                 'any '
+                                                                                                                                 'other '
+                                                                                                                                 'thing '
+                                                                                                                                 'the '
+                                                                                                                                 'services '
+                                                                                                                                 'name: '
+                                                                                                                                 '1 '
+                                                                                                                                 'to '
+                                                                                                                                 '64 '
+                                                                                                                                 'letters, '
+                                                                                                                                 'digits, '
+                                                                                                                                 '`_` '
+                                                                                                                                 'or '
+                                                                                                                                 '`-`, '
+                                                                                                                                 'so '
+                                                                                                                                 'that '
+                                                                                                                                 'it '
+                                                                                                                                 'is '
+                                                                                                                                 'one '
+                                                                                                                                 'NATS '
+                                                                                                                                 'subject '
+                                                                                                                                 'token '
+                                                                                                                                 'and '
+                                                                                                                                 'one '
+                                                                                                                                 'key-value '
+                                                                                                                                 'key '
+                                                                                                                                 'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'customer '
                                                                                                                         'who '
                                                                                                                         'hit '
                                                                                                                         'the '
-                                                                                                                        'error.'},
+                                                                                                                        'error.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                           'application': {'type': 'string',
                                                                                                           'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                                           'description': 'The '
@@ -364,7 +459,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'duplicate '
                                                                                                                        'window '
                                                                                                                        'only '
-                                                                                                                       'once.',
+                                                                                                                       'once. '
+                                                                                                                       'A '
+                                                                                                                       "message's "
+                                                                                                                       'own '
+                                                                                                                       'headers '
+                                                                                                                       'schema '
+                                                                                                                       'adds '
+                                                                                                                       'the '
+                                                                                                                       '`ce-type` '
+                                                                                                                       'it '
+                                                                                                                       'pins: '
+                                                                                                                       '`allOf: '
+                                                                                                                       '[{$ref: '
+                                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                       '{properties: '
+                                                                                                                       '{ce-type: '
+                                                                                                                       '{const: '
+                                                                                                                       '...}}}]`.',
                                                                                                         'required': ['ce-id',
                                                                                                                      'ce-source',
                                                                                                                      'ce-type',
@@ -484,9 +596,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'fingerprint',
                                                                                                           'occurredAt',
                                                                                                           'receivedAt'],
-                                                                                             'properties': {'reportId': {'type': 'string',
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                             'properties': {'reportId': {'description': 'The '
                                                                                                                                         "application's "
                                                                                                                                         'id '
                                                                                                                                         'for '
@@ -494,15 +604,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'report, '
                                                                                                                                         'unique '
                                                                                                                                         'per '
-                                                                                                                                        'customer.'},
-                                                                                                            'customerId': {'type': 'string',
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                                                        'customer.',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
+                                                                                                            'customerId': {'description': 'The '
                                                                                                                                           'customer '
                                                                                                                                           'who '
                                                                                                                                           'hit '
                                                                                                                                           'the '
-                                                                                                                                          'error.'},
+                                                                                                                                          'error.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
                                                                                                             'application': {'type': 'string',
                                                                                                                             'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                                                             'description': 'The '
@@ -622,7 +812,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -721,9 +927,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'fingerprint',
                                                                              'occurredAt',
                                                                              'receivedAt'],
-                                                                'properties': {'reportId': {'type': 'string',
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                'properties': {'reportId': {'description': 'The '
                                                                                                            "application's "
                                                                                                            'id '
                                                                                                            'for '
@@ -731,15 +935,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'report, '
                                                                                                            'unique '
                                                                                                            'per '
-                                                                                                           'customer.'},
-                                                                               'customerId': {'type': 'string',
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                           'customer.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
+                                                                               'customerId': {'description': 'The '
                                                                                                              'customer '
                                                                                                              'who '
                                                                                                              'hit '
                                                                                                              'the '
-                                                                                                             'error.'},
+                                                                                                             'error.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                'application': {'type': 'string',
                                                                                                'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                                'description': 'The '
@@ -881,7 +1165,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'duplicate '
                                                                                                                           'window '
                                                                                                                           'only '
-                                                                                                                          'once.',
+                                                                                                                          'once. '
+                                                                                                                          'A '
+                                                                                                                          "message's "
+                                                                                                                          'own '
+                                                                                                                          'headers '
+                                                                                                                          'schema '
+                                                                                                                          'adds '
+                                                                                                                          'the '
+                                                                                                                          '`ce-type` '
+                                                                                                                          'it '
+                                                                                                                          'pins: '
+                                                                                                                          '`allOf: '
+                                                                                                                          '[{$ref: '
+                                                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                          '{properties: '
+                                                                                                                          '{ce-type: '
+                                                                                                                          '{const: '
+                                                                                                                          '...}}}]`.',
                                                                                                            'required': ['ce-id',
                                                                                                                         'ce-source',
                                                                                                                         'ce-type',
@@ -1001,9 +1302,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'fingerprint',
                                                                                                              'occurredAt',
                                                                                                              'receivedAt'],
-                                                                                                'properties': {'reportId': {'type': 'string',
-                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                            'description': 'The '
+                                                                                                'properties': {'reportId': {'description': 'The '
                                                                                                                                            "application's "
                                                                                                                                            'id '
                                                                                                                                            'for '
@@ -1011,15 +1310,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'report, '
                                                                                                                                            'unique '
                                                                                                                                            'per '
-                                                                                                                                           'customer.'},
-                                                                                                               'customerId': {'type': 'string',
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                                           'customer.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'maxLength': 64,
+                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'an '
+                                                                                                                                                      'order, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'customer, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'payment '
+                                                                                                                                                      'or '
+                                                                                                                                                      'any '
+                                                                                                                                                      'other '
+                                                                                                                                                      'thing '
+                                                                                                                                                      'the '
+                                                                                                                                                      'services '
+                                                                                                                                                      'name: '
+                                                                                                                                                      '1 '
+                                                                                                                                                      'to '
+                                                                                                                                                      '64 '
+                                                                                                                                                      'letters, '
+                                                                                                                                                      'digits, '
+                                                                                                                                                      '`_` '
+                                                                                                                                                      'or '
+                                                                                                                                                      '`-`, '
+                                                                                                                                                      'so '
+                                                                                                                                                      'that '
+                                                                                                                                                      'it '
+                                                                                                                                                      'is '
+                                                                                                                                                      'one '
+                                                                                                                                                      'NATS '
+                                                                                                                                                      'subject '
+                                                                                                                                                      'token '
+                                                                                                                                                      'and '
+                                                                                                                                                      'one '
+                                                                                                                                                      'key-value '
+                                                                                                                                                      'key '
+                                                                                                                                                      'token.'}]},
+                                                                                                               'customerId': {'description': 'The '
                                                                                                                                              'customer '
                                                                                                                                              'who '
                                                                                                                                              'hit '
                                                                                                                                              'the '
-                                                                                                                                             'error.'},
+                                                                                                                                             'error.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
                                                                                                                'application': {'type': 'string',
                                                                                                                                'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                                                                'description': 'The '
@@ -1142,7 +1521,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'duplicate '
                                                                                              'window '
                                                                                              'only '
-                                                                                             'once.',
+                                                                                             'once. '
+                                                                                             'A '
+                                                                                             "message's "
+                                                                                             'own '
+                                                                                             'headers '
+                                                                                             'schema '
+                                                                                             'adds '
+                                                                                             'the '
+                                                                                             '`ce-type` '
+                                                                                             'it '
+                                                                                             'pins: '
+                                                                                             '`allOf: '
+                                                                                             '[{$ref: '
+                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                             '{properties: '
+                                                                                             '{ce-type: '
+                                                                                             '{const: '
+                                                                                             '...}}}]`.',
                                                                               'required': ['ce-id',
                                                                                            'ce-source',
                                                                                            'ce-type',
@@ -1245,9 +1641,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                 'fingerprint',
                                                                                 'occurredAt',
                                                                                 'receivedAt'],
-                                                                   'properties': {'reportId': {'type': 'string',
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                   'properties': {'reportId': {'description': 'The '
                                                                                                               "application's "
                                                                                                               'id '
                                                                                                               'for '
@@ -1255,15 +1649,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'report, '
                                                                                                               'unique '
                                                                                                               'per '
-                                                                                                              'customer.'},
-                                                                                  'customerId': {'type': 'string',
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                              'customer.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                  'customerId': {'description': 'The '
                                                                                                                 'customer '
                                                                                                                 'who '
                                                                                                                 'hit '
                                                                                                                 'the '
-                                                                                                                'error.'},
+                                                                                                                'error.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
                                                                                   'application': {'type': 'string',
                                                                                                   'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                                   'description': 'The '
@@ -1391,7 +1865,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      "stream's "
                                                                                      'duplicate '
                                                                                      'window only '
-                                                                                     'once.',
+                                                                                     'once. A '
+                                                                                     "message's "
+                                                                                     'own headers '
+                                                                                     'schema adds '
+                                                                                     'the '
+                                                                                     '`ce-type` it '
+                                                                                     'pins: '
+                                                                                     '`allOf: '
+                                                                                     '[{$ref: '
+                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                     '{properties: '
+                                                                                     '{ce-type: '
+                                                                                     '{const: '
+                                                                                     '...}}}]`.',
                                                                       'required': ['ce-id',
                                                                                    'ce-source',
                                                                                    'ce-type',
@@ -1488,9 +1975,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                         'fingerprint',
                                                                         'occurredAt',
                                                                         'receivedAt'],
-                                                           'properties': {'reportId': {'type': 'string',
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                           'properties': {'reportId': {'description': 'The '
                                                                                                       "application's "
                                                                                                       'id '
                                                                                                       'for '
@@ -1498,15 +1983,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'report, '
                                                                                                       'unique '
                                                                                                       'per '
-                                                                                                      'customer.'},
-                                                                          'customerId': {'type': 'string',
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                                                                      'customer.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
+                                                                          'customerId': {'description': 'The '
                                                                                                         'customer '
                                                                                                         'who '
                                                                                                         'hit '
                                                                                                         'the '
-                                                                                                        'error.'},
+                                                                                                        'error.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
                                                                           'application': {'type': 'string',
                                                                                           'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                           'description': 'The '
@@ -1607,9 +2172,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                   'fingerprint',
                                                                   'occurredAt',
                                                                   'receivedAt'],
-                                                     'properties': {'reportId': {'type': 'string',
-                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                 'description': 'The '
+                                                     'properties': {'reportId': {'description': 'The '
                                                                                                 "application's "
                                                                                                 'id '
                                                                                                 'for '
@@ -1617,15 +2180,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'report, '
                                                                                                 'unique '
                                                                                                 'per '
-                                                                                                'customer.'},
-                                                                    'customerId': {'type': 'string',
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                                                                'customer.',
+                                                                                 'allOf': [{'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                            'description': 'The '
+                                                                                                           'id '
+                                                                                                           'of '
+                                                                                                           'an '
+                                                                                                           'order, '
+                                                                                                           'a '
+                                                                                                           'customer, '
+                                                                                                           'a '
+                                                                                                           'payment '
+                                                                                                           'or '
+                                                                                                           'any '
+                                                                                                           'other '
+                                                                                                           'thing '
+                                                                                                           'the '
+                                                                                                           'services '
+                                                                                                           'name: '
+                                                                                                           '1 '
+                                                                                                           'to '
+                                                                                                           '64 '
+                                                                                                           'letters, '
+                                                                                                           'digits, '
+                                                                                                           '`_` '
+                                                                                                           'or '
+                                                                                                           '`-`, '
+                                                                                                           'so '
+                                                                                                           'that '
+                                                                                                           'it '
+                                                                                                           'is '
+                                                                                                           'one '
+                                                                                                           'NATS '
+                                                                                                           'subject '
+                                                                                                           'token '
+                                                                                                           'and '
+                                                                                                           'one '
+                                                                                                           'key-value '
+                                                                                                           'key '
+                                                                                                           'token.'}]},
+                                                                    'customerId': {'description': 'The '
                                                                                                   'customer '
                                                                                                   'who '
                                                                                                   'hit '
                                                                                                   'the '
-                                                                                                  'error.'},
+                                                                                                  'error.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
                                                                     'application': {'type': 'string',
                                                                                     'pattern': '^[A-Za-z0-9._-]{1,64}$',
                                                                                     'description': 'The '

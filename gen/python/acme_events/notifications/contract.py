@@ -135,7 +135,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -223,20 +240,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'totalCents',
                                                                                     'currency',
                                                                                     'lines'],
-                                                                       'properties': {'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                       'properties': {'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
-                                                                                                                 'order.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'order.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
@@ -244,7 +294,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'who '
                                                                                                                     'placed '
                                                                                                                     'the '
-                                                                                                                    'order.'},
+                                                                                                                    'order.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'totalCents': {'type': 'integer',
                                                                                                      'minimum': 0,
                                                                                                      'description': 'What '
@@ -257,9 +348,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'cents '
                                                                                                                     'of '
                                                                                                                     '`currency`.'},
-                                                                                      'currency': {'type': 'string',
-                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                   'description': 'The '
+                                                                                      'currency': {'description': 'The '
                                                                                                                   'ISO '
                                                                                                                   '4217 '
                                                                                                                   'code '
@@ -268,7 +357,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'currency, '
                                                                                                                   'for '
                                                                                                                   'example '
-                                                                                                                  'EUR.'},
+                                                                                                                  'EUR.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'ISO '
+                                                                                                                             '4217 '
+                                                                                                                             'code '
+                                                                                                                             'of '
+                                                                                                                             'a '
+                                                                                                                             'currency, '
+                                                                                                                             'for '
+                                                                                                                             'example '
+                                                                                                                             'EUR.'}]},
                                                                                       'lines': {'type': 'array',
                                                                                                 'minItems': 1,
                                                                                                 'description': 'The '
@@ -412,7 +513,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -502,15 +620,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'previousStatus',
                                                                                                   'status',
                                                                                                   'changedAt'],
-                                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
-                                                                                                                               'order.'},
+                                                                                                                               'order.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
                                                                                                     'previousStatus': {'type': 'string',
                                                                                                                        'description': 'Where '
                                                                                                                                       'an '
@@ -566,11 +721,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'when '
                                                                                                                               'not '
                                                                                                                               'given.'},
-                                                                                                    'customerId': {'type': 'string',
-                                                                                                                   'minLength': 1,
-                                                                                                                   'maxLength': 64,
-                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                   'description': 'The '
+                                                                                                    'customerId': {'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
                                                                                                                                   'the '
@@ -584,7 +735,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'events '
                                                                                                                                   'of '
                                                                                                                                   'older '
-                                                                                                                                  'publishers.'},
+                                                                                                                                  'publishers.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'an '
+                                                                                                                                             'order, '
+                                                                                                                                             'a '
+                                                                                                                                             'customer, '
+                                                                                                                                             'a '
+                                                                                                                                             'payment '
+                                                                                                                                             'or '
+                                                                                                                                             'any '
+                                                                                                                                             'other '
+                                                                                                                                             'thing '
+                                                                                                                                             'the '
+                                                                                                                                             'services '
+                                                                                                                                             'name: '
+                                                                                                                                             '1 '
+                                                                                                                                             'to '
+                                                                                                                                             '64 '
+                                                                                                                                             'letters, '
+                                                                                                                                             'digits, '
+                                                                                                                                             '`_` '
+                                                                                                                                             'or '
+                                                                                                                                             '`-`, '
+                                                                                                                                             'so '
+                                                                                                                                             'that '
+                                                                                                                                             'it '
+                                                                                                                                             'is '
+                                                                                                                                             'one '
+                                                                                                                                             'NATS '
+                                                                                                                                             'subject '
+                                                                                                                                             'token '
+                                                                                                                                             'and '
+                                                                                                                                             'one '
+                                                                                                                                             'key-value '
+                                                                                                                                             'key '
+                                                                                                                                             'token.'}]},
                                                                                                     'cancellationReason': {'type': 'string',
                                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                                     'PAYMENT_DECLINED',
@@ -653,7 +845,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'duplicate '
                                                                                                                      'window '
                                                                                                                      'only '
-                                                                                                                     'once.',
+                                                                                                                     'once. '
+                                                                                                                     'A '
+                                                                                                                     "message's "
+                                                                                                                     'own '
+                                                                                                                     'headers '
+                                                                                                                     'schema '
+                                                                                                                     'adds '
+                                                                                                                     'the '
+                                                                                                                     '`ce-type` '
+                                                                                                                     'it '
+                                                                                                                     'pins: '
+                                                                                                                     '`allOf: '
+                                                                                                                     '[{$ref: '
+                                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                     '{properties: '
+                                                                                                                     '{ce-type: '
+                                                                                                                     '{const: '
+                                                                                                                     '...}}}]`.',
                                                                                                       'required': ['ce-id',
                                                                                                                    'ce-source',
                                                                                                                    'ce-type',
@@ -769,11 +978,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'rule',
                                                                                                         'reason',
                                                                                                         'changedAt'],
-                                                                                           'properties': {'transferId': {'type': 'string',
-                                                                                                                         'minLength': 1,
-                                                                                                                         'maxLength': 64,
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                           'properties': {'transferId': {'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
                                                                                                                                         'the '
@@ -785,12 +990,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'event '
                                                                                                                                         'about '
                                                                                                                                         'this '
-                                                                                                                                        'transfer.'},
-                                                                                                          'customerId': {'type': 'string',
-                                                                                                                         'minLength': 1,
-                                                                                                                         'maxLength': 64,
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                                                                        'transfer.',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
+                                                                                                          'customerId': {'description': 'The '
                                                                                                                                         'id '
                                                                                                                                         'of '
                                                                                                                                         'the '
@@ -804,12 +1046,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'of '
                                                                                                                                         'the '
                                                                                                                                         'source '
-                                                                                                                                        'account).'},
-                                                                                                          'fromAccountId': {'type': 'string',
-                                                                                                                            'minLength': 1,
-                                                                                                                            'maxLength': 64,
-                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                            'description': 'The '
+                                                                                                                                        'account).',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
+                                                                                                          'fromAccountId': {'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
                                                                                                                                            'the '
@@ -817,12 +1096,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'the '
                                                                                                                                            'money '
                                                                                                                                            'comes '
-                                                                                                                                           'from.'},
-                                                                                                          'toAccountId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'maxLength': 64,
-                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                          'description': 'The '
+                                                                                                                                           'from.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'maxLength': 64,
+                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'an '
+                                                                                                                                                      'order, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'customer, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'payment '
+                                                                                                                                                      'or '
+                                                                                                                                                      'any '
+                                                                                                                                                      'other '
+                                                                                                                                                      'thing '
+                                                                                                                                                      'the '
+                                                                                                                                                      'services '
+                                                                                                                                                      'name: '
+                                                                                                                                                      '1 '
+                                                                                                                                                      'to '
+                                                                                                                                                      '64 '
+                                                                                                                                                      'letters, '
+                                                                                                                                                      'digits, '
+                                                                                                                                                      '`_` '
+                                                                                                                                                      'or '
+                                                                                                                                                      '`-`, '
+                                                                                                                                                      'so '
+                                                                                                                                                      'that '
+                                                                                                                                                      'it '
+                                                                                                                                                      'is '
+                                                                                                                                                      'one '
+                                                                                                                                                      'NATS '
+                                                                                                                                                      'subject '
+                                                                                                                                                      'token '
+                                                                                                                                                      'and '
+                                                                                                                                                      'one '
+                                                                                                                                                      'key-value '
+                                                                                                                                                      'key '
+                                                                                                                                                      'token.'}]},
+                                                                                                          'toAccountId': {'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
                                                                                                                                          'the '
@@ -830,7 +1146,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'the '
                                                                                                                                          'money '
                                                                                                                                          'goes '
-                                                                                                                                         'to.'},
+                                                                                                                                         'to.',
+                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'an '
+                                                                                                                                                    'order, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'customer, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'payment '
+                                                                                                                                                    'or '
+                                                                                                                                                    'any '
+                                                                                                                                                    'other '
+                                                                                                                                                    'thing '
+                                                                                                                                                    'the '
+                                                                                                                                                    'services '
+                                                                                                                                                    'name: '
+                                                                                                                                                    '1 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '64 '
+                                                                                                                                                    'letters, '
+                                                                                                                                                    'digits, '
+                                                                                                                                                    '`_` '
+                                                                                                                                                    'or '
+                                                                                                                                                    '`-`, '
+                                                                                                                                                    'so '
+                                                                                                                                                    'that '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is '
+                                                                                                                                                    'one '
+                                                                                                                                                    'NATS '
+                                                                                                                                                    'subject '
+                                                                                                                                                    'token '
+                                                                                                                                                    'and '
+                                                                                                                                                    'one '
+                                                                                                                                                    'key-value '
+                                                                                                                                                    'key '
+                                                                                                                                                    'token.'}]},
                                                                                                           'amount': {'type': 'object',
                                                                                                                      'description': 'An '
                                                                                                                                     'amount '
@@ -849,9 +1206,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'required': ['currency',
                                                                                                                                   'units',
                                                                                                                                   'nanos'],
-                                                                                                                     'properties': {'currency': {'type': 'string',
-                                                                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                                                                 'description': 'The '
+                                                                                                                     'properties': {'currency': {'description': 'The '
                                                                                                                                                                 'ISO '
                                                                                                                                                                 '4217 '
                                                                                                                                                                 'code '
@@ -860,7 +1215,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'currency, '
                                                                                                                                                                 'for '
                                                                                                                                                                 'example '
-                                                                                                                                                                'EUR.'},
+                                                                                                                                                                'EUR.',
+                                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                                                                            'description': 'The '
+                                                                                                                                                                           'ISO '
+                                                                                                                                                                           '4217 '
+                                                                                                                                                                           'code '
+                                                                                                                                                                           'of '
+                                                                                                                                                                           'a '
+                                                                                                                                                                           'currency, '
+                                                                                                                                                                           'for '
+                                                                                                                                                                           'example '
+                                                                                                                                                                           'EUR.'}]},
                                                                                                                                     'units': {'type': 'integer',
                                                                                                                                               'minimum': 0,
                                                                                                                                               'description': 'The '
@@ -1137,7 +1504,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -1266,14 +1650,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'event '
                                                                                                                                     'notifies '
                                                                                                                                     'once.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'customer '
                                                                                                                                 'the '
                                                                                                                                 'notification '
                                                                                                                                 'is '
-                                                                                                                                'for.'},
+                                                                                                                                'for.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'title': {'type': 'string',
                                                                                                             'minLength': 1,
                                                                                                             'description': 'A '
@@ -1381,7 +1804,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -1481,16 +1921,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   "email's "
                                                                                                                   'event '
                                                                                                                   'id.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                'customerId': {'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
                                                                                                               'email '
                                                                                                               'is '
-                                                                                                              'for.'},
+                                                                                                              'for.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                 'to': {'type': 'string',
                                                                                        'minLength': 3,
                                                                                        'maxLength': 254,
@@ -1560,7 +2037,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -1684,14 +2178,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'the '
                                                                                                                                     'event '
                                                                                                                                     'id.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'customer '
                                                                                                                                 'who '
                                                                                                                                 'gave '
                                                                                                                                 'the '
-                                                                                                                                'address.'},
+                                                                                                                                'address.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'to': {'type': 'string',
                                                                                                          'minLength': 3,
                                                                                                          'maxLength': 254,
@@ -1781,7 +2314,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'duplicate '
                                                                                                          'window '
                                                                                                          'only '
-                                                                                                         'once.',
+                                                                                                         'once. '
+                                                                                                         'A '
+                                                                                                         "message's "
+                                                                                                         'own '
+                                                                                                         'headers '
+                                                                                                         'schema '
+                                                                                                         'adds '
+                                                                                                         'the '
+                                                                                                         '`ce-type` '
+                                                                                                         'it '
+                                                                                                         'pins: '
+                                                                                                         '`allOf: '
+                                                                                                         '[{$ref: '
+                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                         '{properties: '
+                                                                                                         '{ce-type: '
+                                                                                                         '{const: '
+                                                                                                         '...}}}]`.',
                                                                                           'required': ['ce-id',
                                                                                                        'ce-source',
                                                                                                        'ce-type',
@@ -1912,25 +2462,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'can '
                                                                                                                             'drop '
                                                                                                                             'repeats.'},
-                                                                                              'webhookId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                                              'webhookId': {'description': 'The '
                                                                                                                            'webhook '
                                                                                                                            'to '
                                                                                                                            'POST '
-                                                                                                                           'to.'},
-                                                                                              'customerId': {'type': 'string',
-                                                                                                             'minLength': 1,
-                                                                                                             'maxLength': 64,
-                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                             'description': 'The '
+                                                                                                                           'to.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                              'customerId': {'description': 'The '
                                                                                                                             'customer '
                                                                                                                             'who '
                                                                                                                             'registered '
                                                                                                                             'the '
-                                                                                                                            'webhook.'},
+                                                                                                                            'webhook.',
+                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                        'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'id '
+                                                                                                                                       'of '
+                                                                                                                                       'an '
+                                                                                                                                       'order, '
+                                                                                                                                       'a '
+                                                                                                                                       'customer, '
+                                                                                                                                       'a '
+                                                                                                                                       'payment '
+                                                                                                                                       'or '
+                                                                                                                                       'any '
+                                                                                                                                       'other '
+                                                                                                                                       'thing '
+                                                                                                                                       'the '
+                                                                                                                                       'services '
+                                                                                                                                       'name: '
+                                                                                                                                       '1 '
+                                                                                                                                       'to '
+                                                                                                                                       '64 '
+                                                                                                                                       'letters, '
+                                                                                                                                       'digits, '
+                                                                                                                                       '`_` '
+                                                                                                                                       'or '
+                                                                                                                                       '`-`, '
+                                                                                                                                       'so '
+                                                                                                                                       'that '
+                                                                                                                                       'it '
+                                                                                                                                       'is '
+                                                                                                                                       'one '
+                                                                                                                                       'NATS '
+                                                                                                                                       'subject '
+                                                                                                                                       'token '
+                                                                                                                                       'and '
+                                                                                                                                       'one '
+                                                                                                                                       'key-value '
+                                                                                                                                       'key '
+                                                                                                                                       'token.'}]},
                                                                                               'notification': {'type': 'object',
                                                                                                                'description': 'One '
                                                                                                                               'notification '
@@ -1982,14 +2606,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'event '
                                                                                                                                                                 'notifies '
                                                                                                                                                                 'once.'},
-                                                                                                                              'customerId': {'type': 'string',
-                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                             'description': 'The '
+                                                                                                                              'customerId': {'description': 'The '
                                                                                                                                                             'customer '
                                                                                                                                                             'the '
                                                                                                                                                             'notification '
                                                                                                                                                             'is '
-                                                                                                                                                            'for.'},
+                                                                                                                                                            'for.',
+                                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                                        'minLength': 1,
+                                                                                                                                                        'maxLength': 64,
+                                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                        'description': 'The '
+                                                                                                                                                                       'id '
+                                                                                                                                                                       'of '
+                                                                                                                                                                       'an '
+                                                                                                                                                                       'order, '
+                                                                                                                                                                       'a '
+                                                                                                                                                                       'customer, '
+                                                                                                                                                                       'a '
+                                                                                                                                                                       'payment '
+                                                                                                                                                                       'or '
+                                                                                                                                                                       'any '
+                                                                                                                                                                       'other '
+                                                                                                                                                                       'thing '
+                                                                                                                                                                       'the '
+                                                                                                                                                                       'services '
+                                                                                                                                                                       'name: '
+                                                                                                                                                                       '1 '
+                                                                                                                                                                       'to '
+                                                                                                                                                                       '64 '
+                                                                                                                                                                       'letters, '
+                                                                                                                                                                       'digits, '
+                                                                                                                                                                       '`_` '
+                                                                                                                                                                       'or '
+                                                                                                                                                                       '`-`, '
+                                                                                                                                                                       'so '
+                                                                                                                                                                       'that '
+                                                                                                                                                                       'it '
+                                                                                                                                                                       'is '
+                                                                                                                                                                       'one '
+                                                                                                                                                                       'NATS '
+                                                                                                                                                                       'subject '
+                                                                                                                                                                       'token '
+                                                                                                                                                                       'and '
+                                                                                                                                                                       'one '
+                                                                                                                                                                       'key-value '
+                                                                                                                                                                       'key '
+                                                                                                                                                                       'token.'}]},
                                                                                                                               'title': {'type': 'string',
                                                                                                                                         'minLength': 1,
                                                                                                                                         'description': 'A '
@@ -2110,7 +2773,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                       'duplicate '
                                                                                                                       'window '
                                                                                                                       'only '
-                                                                                                                      'once.',
+                                                                                                                      'once. '
+                                                                                                                      'A '
+                                                                                                                      "message's "
+                                                                                                                      'own '
+                                                                                                                      'headers '
+                                                                                                                      'schema '
+                                                                                                                      'adds '
+                                                                                                                      'the '
+                                                                                                                      '`ce-type` '
+                                                                                                                      'it '
+                                                                                                                      'pins: '
+                                                                                                                      '`allOf: '
+                                                                                                                      '[{$ref: '
+                                                                                                                      "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                      '{properties: '
+                                                                                                                      '{ce-type: '
+                                                                                                                      '{const: '
+                                                                                                                      '...}}}]`.',
                                                                                                        'required': ['ce-id',
                                                                                                                     'ce-source',
                                                                                                                     'ce-type',
@@ -2201,20 +2881,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'totalCents',
                                                                                                          'currency',
                                                                                                          'lines'],
-                                                                                            'properties': {'orderId': {'type': 'string',
-                                                                                                                       'minLength': 1,
-                                                                                                                       'maxLength': 64,
-                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                       'description': 'The '
+                                                                                            'properties': {'orderId': {'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
                                                                                                                                       'the '
-                                                                                                                                      'order.'},
-                                                                                                           'customerId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'maxLength': 64,
-                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                          'description': 'The '
+                                                                                                                                      'order.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'an '
+                                                                                                                                                 'order, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'customer, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'or '
+                                                                                                                                                 'any '
+                                                                                                                                                 'other '
+                                                                                                                                                 'thing '
+                                                                                                                                                 'the '
+                                                                                                                                                 'services '
+                                                                                                                                                 'name: '
+                                                                                                                                                 '1 '
+                                                                                                                                                 'to '
+                                                                                                                                                 '64 '
+                                                                                                                                                 'letters, '
+                                                                                                                                                 'digits, '
+                                                                                                                                                 '`_` '
+                                                                                                                                                 'or '
+                                                                                                                                                 '`-`, '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'it '
+                                                                                                                                                 'is '
+                                                                                                                                                 'one '
+                                                                                                                                                 'NATS '
+                                                                                                                                                 'subject '
+                                                                                                                                                 'token '
+                                                                                                                                                 'and '
+                                                                                                                                                 'one '
+                                                                                                                                                 'key-value '
+                                                                                                                                                 'key '
+                                                                                                                                                 'token.'}]},
+                                                                                                           'customerId': {'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
                                                                                                                                          'the '
@@ -2222,7 +2935,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'who '
                                                                                                                                          'placed '
                                                                                                                                          'the '
-                                                                                                                                         'order.'},
+                                                                                                                                         'order.',
+                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'an '
+                                                                                                                                                    'order, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'customer, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'payment '
+                                                                                                                                                    'or '
+                                                                                                                                                    'any '
+                                                                                                                                                    'other '
+                                                                                                                                                    'thing '
+                                                                                                                                                    'the '
+                                                                                                                                                    'services '
+                                                                                                                                                    'name: '
+                                                                                                                                                    '1 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '64 '
+                                                                                                                                                    'letters, '
+                                                                                                                                                    'digits, '
+                                                                                                                                                    '`_` '
+                                                                                                                                                    'or '
+                                                                                                                                                    '`-`, '
+                                                                                                                                                    'so '
+                                                                                                                                                    'that '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is '
+                                                                                                                                                    'one '
+                                                                                                                                                    'NATS '
+                                                                                                                                                    'subject '
+                                                                                                                                                    'token '
+                                                                                                                                                    'and '
+                                                                                                                                                    'one '
+                                                                                                                                                    'key-value '
+                                                                                                                                                    'key '
+                                                                                                                                                    'token.'}]},
                                                                                                            'totalCents': {'type': 'integer',
                                                                                                                           'minimum': 0,
                                                                                                                           'description': 'What '
@@ -2235,9 +2989,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'cents '
                                                                                                                                          'of '
                                                                                                                                          '`currency`.'},
-                                                                                                           'currency': {'type': 'string',
-                                                                                                                        'pattern': '^[A-Z]{3}$',
-                                                                                                                        'description': 'The '
+                                                                                                           'currency': {'description': 'The '
                                                                                                                                        'ISO '
                                                                                                                                        '4217 '
                                                                                                                                        'code '
@@ -2246,7 +2998,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'currency, '
                                                                                                                                        'for '
                                                                                                                                        'example '
-                                                                                                                                       'EUR.'},
+                                                                                                                                       'EUR.',
+                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                   'pattern': '^[A-Z]{3}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'ISO '
+                                                                                                                                                  '4217 '
+                                                                                                                                                  'code '
+                                                                                                                                                  'of '
+                                                                                                                                                  'a '
+                                                                                                                                                  'currency, '
+                                                                                                                                                  'for '
+                                                                                                                                                  'example '
+                                                                                                                                                  'EUR.'}]},
                                                                                                            'lines': {'type': 'array',
                                                                                                                      'minItems': 1,
                                                                                                                      'description': 'The '
@@ -2383,7 +3147,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -2470,20 +3251,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'totalCents',
                                                                               'currency',
                                                                               'lines'],
-                                                                 'properties': {'orderId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                 'properties': {'orderId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
-                                                                                                           'order.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                           'order.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
+                                                                                'customerId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
@@ -2491,7 +3305,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'who '
                                                                                                               'placed '
                                                                                                               'the '
-                                                                                                              'order.'},
+                                                                                                              'order.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                 'totalCents': {'type': 'integer',
                                                                                                'minimum': 0,
                                                                                                'description': 'What '
@@ -2504,9 +3359,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'cents '
                                                                                                               'of '
                                                                                                               '`currency`.'},
-                                                                                'currency': {'type': 'string',
-                                                                                             'pattern': '^[A-Z]{3}$',
-                                                                                             'description': 'The '
+                                                                                'currency': {'description': 'The '
                                                                                                             'ISO '
                                                                                                             '4217 '
                                                                                                             'code '
@@ -2515,7 +3368,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'currency, '
                                                                                                             'for '
                                                                                                             'example '
-                                                                                                            'EUR.'},
+                                                                                                            'EUR.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'pattern': '^[A-Z]{3}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'ISO '
+                                                                                                                       '4217 '
+                                                                                                                       'code '
+                                                                                                                       'of '
+                                                                                                                       'a '
+                                                                                                                       'currency, '
+                                                                                                                       'for '
+                                                                                                                       'example '
+                                                                                                                       'EUR.'}]},
                                                                                 'lines': {'type': 'array',
                                                                                           'minItems': 1,
                                                                                           'description': 'The '
@@ -2681,7 +3546,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'duplicate '
                                                                                                                                     'window '
                                                                                                                                     'only '
-                                                                                                                                    'once.',
+                                                                                                                                    'once. '
+                                                                                                                                    'A '
+                                                                                                                                    "message's "
+                                                                                                                                    'own '
+                                                                                                                                    'headers '
+                                                                                                                                    'schema '
+                                                                                                                                    'adds '
+                                                                                                                                    'the '
+                                                                                                                                    '`ce-type` '
+                                                                                                                                    'it '
+                                                                                                                                    'pins: '
+                                                                                                                                    '`allOf: '
+                                                                                                                                    '[{$ref: '
+                                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                    '{properties: '
+                                                                                                                                    '{ce-type: '
+                                                                                                                                    '{const: '
+                                                                                                                                    '...}}}]`.',
                                                                                                                      'required': ['ce-id',
                                                                                                                                   'ce-source',
                                                                                                                                   'ce-type',
@@ -2771,15 +3653,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'previousStatus',
                                                                                                                        'status',
                                                                                                                        'changedAt'],
-                                                                                                          'properties': {'orderId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                          'properties': {'orderId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
-                                                                                                                                                    'order.'},
+                                                                                                                                                    'order.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
                                                                                                                          'previousStatus': {'type': 'string',
                                                                                                                                             'description': 'Where '
                                                                                                                                                            'an '
@@ -2835,11 +3754,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'when '
                                                                                                                                                    'not '
                                                                                                                                                    'given.'},
-                                                                                                                         'customerId': {'type': 'string',
-                                                                                                                                        'minLength': 1,
-                                                                                                                                        'maxLength': 64,
-                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                        'description': 'The '
+                                                                                                                         'customerId': {'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
                                                                                                                                                        'the '
@@ -2853,7 +3768,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                        'events '
                                                                                                                                                        'of '
                                                                                                                                                        'older '
-                                                                                                                                                       'publishers.'},
+                                                                                                                                                       'publishers.',
+                                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                                   'minLength': 1,
+                                                                                                                                                   'maxLength': 64,
+                                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'id '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'an '
+                                                                                                                                                                  'order, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'customer, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'payment '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  'any '
+                                                                                                                                                                  'other '
+                                                                                                                                                                  'thing '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'services '
+                                                                                                                                                                  'name: '
+                                                                                                                                                                  '1 '
+                                                                                                                                                                  'to '
+                                                                                                                                                                  '64 '
+                                                                                                                                                                  'letters, '
+                                                                                                                                                                  'digits, '
+                                                                                                                                                                  '`_` '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  '`-`, '
+                                                                                                                                                                  'so '
+                                                                                                                                                                  'that '
+                                                                                                                                                                  'it '
+                                                                                                                                                                  'is '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'NATS '
+                                                                                                                                                                  'subject '
+                                                                                                                                                                  'token '
+                                                                                                                                                                  'and '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'key-value '
+                                                                                                                                                                  'key '
+                                                                                                                                                                  'token.'}]},
                                                                                                                          'cancellationReason': {'type': 'string',
                                                                                                                                                 'enum': ['CUSTOMER_REQUEST',
                                                                                                                                                          'PAYMENT_DECLINED',
@@ -2910,7 +3866,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -2998,15 +3971,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'previousStatus',
                                                                                      'status',
                                                                                      'changedAt'],
-                                                                        'properties': {'orderId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                        'properties': {'orderId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
-                                                                                                                  'order.'},
+                                                                                                                  'order.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                        'previousStatus': {'type': 'string',
                                                                                                           'description': 'Where '
                                                                                                                          'an '
@@ -3062,11 +4072,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'when '
                                                                                                                  'not '
                                                                                                                  'given.'},
-                                                                                       'customerId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                                       'customerId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -3080,7 +4086,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'events '
                                                                                                                      'of '
                                                                                                                      'older '
-                                                                                                                     'publishers.'},
+                                                                                                                     'publishers.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
                                                                                        'cancellationReason': {'type': 'string',
                                                                                                               'enum': ['CUSTOMER_REQUEST',
                                                                                                                        'PAYMENT_DECLINED',
@@ -3165,7 +4212,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'duplicate '
                                                                                                                                           'window '
                                                                                                                                           'only '
-                                                                                                                                          'once.',
+                                                                                                                                          'once. '
+                                                                                                                                          'A '
+                                                                                                                                          "message's "
+                                                                                                                                          'own '
+                                                                                                                                          'headers '
+                                                                                                                                          'schema '
+                                                                                                                                          'adds '
+                                                                                                                                          'the '
+                                                                                                                                          '`ce-type` '
+                                                                                                                                          'it '
+                                                                                                                                          'pins: '
+                                                                                                                                          '`allOf: '
+                                                                                                                                          '[{$ref: '
+                                                                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                          '{properties: '
+                                                                                                                                          '{ce-type: '
+                                                                                                                                          '{const: '
+                                                                                                                                          '...}}}]`.',
                                                                                                                            'required': ['ce-id',
                                                                                                                                         'ce-source',
                                                                                                                                         'ce-type',
@@ -3281,11 +4345,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'rule',
                                                                                                                              'reason',
                                                                                                                              'changedAt'],
-                                                                                                                'properties': {'transferId': {'type': 'string',
-                                                                                                                                              'minLength': 1,
-                                                                                                                                              'maxLength': 64,
-                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                              'description': 'The '
+                                                                                                                'properties': {'transferId': {'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
                                                                                                                                                              'the '
@@ -3297,12 +4357,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'event '
                                                                                                                                                              'about '
                                                                                                                                                              'this '
-                                                                                                                                                             'transfer.'},
-                                                                                                                               'customerId': {'type': 'string',
-                                                                                                                                              'minLength': 1,
-                                                                                                                                              'maxLength': 64,
-                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                              'description': 'The '
+                                                                                                                                                             'transfer.',
+                                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                                         'minLength': 1,
+                                                                                                                                                         'maxLength': 64,
+                                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                         'description': 'The '
+                                                                                                                                                                        'id '
+                                                                                                                                                                        'of '
+                                                                                                                                                                        'an '
+                                                                                                                                                                        'order, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'customer, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'payment '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        'any '
+                                                                                                                                                                        'other '
+                                                                                                                                                                        'thing '
+                                                                                                                                                                        'the '
+                                                                                                                                                                        'services '
+                                                                                                                                                                        'name: '
+                                                                                                                                                                        '1 '
+                                                                                                                                                                        'to '
+                                                                                                                                                                        '64 '
+                                                                                                                                                                        'letters, '
+                                                                                                                                                                        'digits, '
+                                                                                                                                                                        '`_` '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        '`-`, '
+                                                                                                                                                                        'so '
+                                                                                                                                                                        'that '
+                                                                                                                                                                        'it '
+                                                                                                                                                                        'is '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'NATS '
+                                                                                                                                                                        'subject '
+                                                                                                                                                                        'token '
+                                                                                                                                                                        'and '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'key-value '
+                                                                                                                                                                        'key '
+                                                                                                                                                                        'token.'}]},
+                                                                                                                               'customerId': {'description': 'The '
                                                                                                                                                              'id '
                                                                                                                                                              'of '
                                                                                                                                                              'the '
@@ -3316,12 +4413,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                              'of '
                                                                                                                                                              'the '
                                                                                                                                                              'source '
-                                                                                                                                                             'account).'},
-                                                                                                                               'fromAccountId': {'type': 'string',
-                                                                                                                                                 'minLength': 1,
-                                                                                                                                                 'maxLength': 64,
-                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                                 'description': 'The '
+                                                                                                                                                             'account).',
+                                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                                         'minLength': 1,
+                                                                                                                                                         'maxLength': 64,
+                                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                         'description': 'The '
+                                                                                                                                                                        'id '
+                                                                                                                                                                        'of '
+                                                                                                                                                                        'an '
+                                                                                                                                                                        'order, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'customer, '
+                                                                                                                                                                        'a '
+                                                                                                                                                                        'payment '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        'any '
+                                                                                                                                                                        'other '
+                                                                                                                                                                        'thing '
+                                                                                                                                                                        'the '
+                                                                                                                                                                        'services '
+                                                                                                                                                                        'name: '
+                                                                                                                                                                        '1 '
+                                                                                                                                                                        'to '
+                                                                                                                                                                        '64 '
+                                                                                                                                                                        'letters, '
+                                                                                                                                                                        'digits, '
+                                                                                                                                                                        '`_` '
+                                                                                                                                                                        'or '
+                                                                                                                                                                        '`-`, '
+                                                                                                                                                                        'so '
+                                                                                                                                                                        'that '
+                                                                                                                                                                        'it '
+                                                                                                                                                                        'is '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'NATS '
+                                                                                                                                                                        'subject '
+                                                                                                                                                                        'token '
+                                                                                                                                                                        'and '
+                                                                                                                                                                        'one '
+                                                                                                                                                                        'key-value '
+                                                                                                                                                                        'key '
+                                                                                                                                                                        'token.'}]},
+                                                                                                                               'fromAccountId': {'description': 'The '
                                                                                                                                                                 'id '
                                                                                                                                                                 'of '
                                                                                                                                                                 'the '
@@ -3329,12 +4463,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                 'the '
                                                                                                                                                                 'money '
                                                                                                                                                                 'comes '
-                                                                                                                                                                'from.'},
-                                                                                                                               'toAccountId': {'type': 'string',
-                                                                                                                                               'minLength': 1,
-                                                                                                                                               'maxLength': 64,
-                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                               'description': 'The '
+                                                                                                                                                                'from.',
+                                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                                            'minLength': 1,
+                                                                                                                                                            'maxLength': 64,
+                                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                            'description': 'The '
+                                                                                                                                                                           'id '
+                                                                                                                                                                           'of '
+                                                                                                                                                                           'an '
+                                                                                                                                                                           'order, '
+                                                                                                                                                                           'a '
+                                                                                                                                                                           'customer, '
+                                                                                                                                                                           'a '
+                                                                                                                                                                           'payment '
+                                                                                                                                                                           'or '
+                                                                                                                                                                           'any '
+                                                                                                                                                                           'other '
+                                                                                                                                                                           'thing '
+                                                                                                                                                                           'the '
+                                                                                                                                                                           'services '
+                                                                                                                                                                           'name: '
+                                                                                                                                                                           '1 '
+                                                                                                                                                                           'to '
+                                                                                                                                                                           '64 '
+                                                                                                                                                                           'letters, '
+                                                                                                                                                                           'digits, '
+                                                                                                                                                                           '`_` '
+                                                                                                                                                                           'or '
+                                                                                                                                                                           '`-`, '
+                                                                                                                                                                           'so '
+                                                                                                                                                                           'that '
+                                                                                                                                                                           'it '
+                                                                                                                                                                           'is '
+                                                                                                                                                                           'one '
+                                                                                                                                                                           'NATS '
+                                                                                                                                                                           'subject '
+                                                                                                                                                                           'token '
+                                                                                                                                                                           'and '
+                                                                                                                                                                           'one '
+                                                                                                                                                                           'key-value '
+                                                                                                                                                                           'key '
+                                                                                                                                                                           'token.'}]},
+                                                                                                                               'toAccountId': {'description': 'The '
                                                                                                                                                               'id '
                                                                                                                                                               'of '
                                                                                                                                                               'the '
@@ -3342,7 +4513,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                               'the '
                                                                                                                                                               'money '
                                                                                                                                                               'goes '
-                                                                                                                                                              'to.'},
+                                                                                                                                                              'to.',
+                                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                                          'minLength': 1,
+                                                                                                                                                          'maxLength': 64,
+                                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                          'description': 'The '
+                                                                                                                                                                         'id '
+                                                                                                                                                                         'of '
+                                                                                                                                                                         'an '
+                                                                                                                                                                         'order, '
+                                                                                                                                                                         'a '
+                                                                                                                                                                         'customer, '
+                                                                                                                                                                         'a '
+                                                                                                                                                                         'payment '
+                                                                                                                                                                         'or '
+                                                                                                                                                                         'any '
+                                                                                                                                                                         'other '
+                                                                                                                                                                         'thing '
+                                                                                                                                                                         'the '
+                                                                                                                                                                         'services '
+                                                                                                                                                                         'name: '
+                                                                                                                                                                         '1 '
+                                                                                                                                                                         'to '
+                                                                                                                                                                         '64 '
+                                                                                                                                                                         'letters, '
+                                                                                                                                                                         'digits, '
+                                                                                                                                                                         '`_` '
+                                                                                                                                                                         'or '
+                                                                                                                                                                         '`-`, '
+                                                                                                                                                                         'so '
+                                                                                                                                                                         'that '
+                                                                                                                                                                         'it '
+                                                                                                                                                                         'is '
+                                                                                                                                                                         'one '
+                                                                                                                                                                         'NATS '
+                                                                                                                                                                         'subject '
+                                                                                                                                                                         'token '
+                                                                                                                                                                         'and '
+                                                                                                                                                                         'one '
+                                                                                                                                                                         'key-value '
+                                                                                                                                                                         'key '
+                                                                                                                                                                         'token.'}]},
                                                                                                                                'amount': {'type': 'object',
                                                                                                                                           'description': 'An '
                                                                                                                                                          'amount '
@@ -3361,9 +4573,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'required': ['currency',
                                                                                                                                                        'units',
                                                                                                                                                        'nanos'],
-                                                                                                                                          'properties': {'currency': {'type': 'string',
-                                                                                                                                                                      'pattern': '^[A-Z]{3}$',
-                                                                                                                                                                      'description': 'The '
+                                                                                                                                          'properties': {'currency': {'description': 'The '
                                                                                                                                                                                      'ISO '
                                                                                                                                                                                      '4217 '
                                                                                                                                                                                      'code '
@@ -3372,7 +4582,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                                      'currency, '
                                                                                                                                                                                      'for '
                                                                                                                                                                                      'example '
-                                                                                                                                                                                     'EUR.'},
+                                                                                                                                                                                     'EUR.',
+                                                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                                                 'pattern': '^[A-Z]{3}$',
+                                                                                                                                                                                 'description': 'The '
+                                                                                                                                                                                                'ISO '
+                                                                                                                                                                                                '4217 '
+                                                                                                                                                                                                'code '
+                                                                                                                                                                                                'of '
+                                                                                                                                                                                                'a '
+                                                                                                                                                                                                'currency, '
+                                                                                                                                                                                                'for '
+                                                                                                                                                                                                'example '
+                                                                                                                                                                                                'EUR.'}]},
                                                                                                                                                          'units': {'type': 'integer',
                                                                                                                                                                    'minimum': 0,
                                                                                                                                                                    'description': 'The '
@@ -3637,7 +4859,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -3750,11 +4989,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'rule',
                                                                                         'reason',
                                                                                         'changedAt'],
-                                                                           'properties': {'transferId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                           'properties': {'transferId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -3766,12 +5001,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'event '
                                                                                                                         'about '
                                                                                                                         'this '
-                                                                                                                        'transfer.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                        'transfer.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -3785,12 +5057,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'of '
                                                                                                                         'the '
                                                                                                                         'source '
-                                                                                                                        'account).'},
-                                                                                          'fromAccountId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                                                                        'account).',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                          'fromAccountId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
@@ -3798,12 +5107,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'the '
                                                                                                                            'money '
                                                                                                                            'comes '
-                                                                                                                           'from.'},
-                                                                                          'toAccountId': {'type': 'string',
-                                                                                                          'minLength': 1,
-                                                                                                          'maxLength': 64,
-                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                          'description': 'The '
+                                                                                                                           'from.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                          'toAccountId': {'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
                                                                                                                          'the '
@@ -3811,7 +5157,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'the '
                                                                                                                          'money '
                                                                                                                          'goes '
-                                                                                                                         'to.'},
+                                                                                                                         'to.',
+                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'an '
+                                                                                                                                    'order, '
+                                                                                                                                    'a '
+                                                                                                                                    'customer, '
+                                                                                                                                    'a '
+                                                                                                                                    'payment '
+                                                                                                                                    'or '
+                                                                                                                                    'any '
+                                                                                                                                    'other '
+                                                                                                                                    'thing '
+                                                                                                                                    'the '
+                                                                                                                                    'services '
+                                                                                                                                    'name: '
+                                                                                                                                    '1 '
+                                                                                                                                    'to '
+                                                                                                                                    '64 '
+                                                                                                                                    'letters, '
+                                                                                                                                    'digits, '
+                                                                                                                                    '`_` '
+                                                                                                                                    'or '
+                                                                                                                                    '`-`, '
+                                                                                                                                    'so '
+                                                                                                                                    'that '
+                                                                                                                                    'it '
+                                                                                                                                    'is '
+                                                                                                                                    'one '
+                                                                                                                                    'NATS '
+                                                                                                                                    'subject '
+                                                                                                                                    'token '
+                                                                                                                                    'and '
+                                                                                                                                    'one '
+                                                                                                                                    'key-value '
+                                                                                                                                    'key '
+                                                                                                                                    'token.'}]},
                                                                                           'amount': {'type': 'object',
                                                                                                      'description': 'An '
                                                                                                                     'amount '
@@ -3830,9 +5217,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'required': ['currency',
                                                                                                                   'units',
                                                                                                                   'nanos'],
-                                                                                                     'properties': {'currency': {'type': 'string',
-                                                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                                                 'description': 'The '
+                                                                                                     'properties': {'currency': {'description': 'The '
                                                                                                                                                 'ISO '
                                                                                                                                                 '4217 '
                                                                                                                                                 'code '
@@ -3841,7 +5226,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'currency, '
                                                                                                                                                 'for '
                                                                                                                                                 'example '
-                                                                                                                                                'EUR.'},
+                                                                                                                                                'EUR.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'ISO '
+                                                                                                                                                           '4217 '
+                                                                                                                                                           'code '
+                                                                                                                                                           'of '
+                                                                                                                                                           'a '
+                                                                                                                                                           'currency, '
+                                                                                                                                                           'for '
+                                                                                                                                                           'example '
+                                                                                                                                                           'EUR.'}]},
                                                                                                                     'units': {'type': 'integer',
                                                                                                                               'minimum': 0,
                                                                                                                               'description': 'The '
@@ -4142,7 +5539,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                'duplicate '
                                                                                                                                'window '
                                                                                                                                'only '
-                                                                                                                               'once.',
+                                                                                                                               'once. '
+                                                                                                                               'A '
+                                                                                                                               "message's "
+                                                                                                                               'own '
+                                                                                                                               'headers '
+                                                                                                                               'schema '
+                                                                                                                               'adds '
+                                                                                                                               'the '
+                                                                                                                               '`ce-type` '
+                                                                                                                               'it '
+                                                                                                                               'pins: '
+                                                                                                                               '`allOf: '
+                                                                                                                               '[{$ref: '
+                                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                               '{properties: '
+                                                                                                                               '{ce-type: '
+                                                                                                                               '{const: '
+                                                                                                                               '...}}}]`.',
                                                                                                                 'required': ['ce-id',
                                                                                                                              'ce-source',
                                                                                                                              'ce-type',
@@ -4271,14 +5685,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'event '
                                                                                                                                                       'notifies '
                                                                                                                                                       'once.'},
-                                                                                                                    'customerId': {'type': 'string',
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                    'customerId': {'description': 'The '
                                                                                                                                                   'customer '
                                                                                                                                                   'the '
                                                                                                                                                   'notification '
                                                                                                                                                   'is '
-                                                                                                                                                  'for.'},
+                                                                                                                                                  'for.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                     'title': {'type': 'string',
                                                                                                                               'minLength': 1,
                                                                                                                               'description': 'A '
@@ -4385,7 +5838,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -4499,14 +5969,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'event '
                                                                                                                      'notifies '
                                                                                                                      'once.'},
-                                                                                   'customerId': {'type': 'string',
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                   'customerId': {'description': 'The '
                                                                                                                  'customer '
                                                                                                                  'the '
                                                                                                                  'notification '
                                                                                                                  'is '
-                                                                                                                 'for.'},
+                                                                                                                 'for.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
                                                                                    'title': {'type': 'string',
                                                                                              'minLength': 1,
                                                                                              'description': 'A '
@@ -4618,7 +6127,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -4721,16 +6247,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               "email's "
                                                                                                                               'event '
                                                                                                                               'id.'},
-                                                                                            'customerId': {'type': 'string',
-                                                                                                           'minLength': 1,
-                                                                                                           'maxLength': 64,
-                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                           'description': 'The '
+                                                                                            'customerId': {'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
                                                                                                                           'email '
                                                                                                                           'is '
-                                                                                                                          'for.'},
+                                                                                                                          'for.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'minLength': 1,
+                                                                                                                      'maxLength': 64,
+                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'id '
+                                                                                                                                     'of '
+                                                                                                                                     'an '
+                                                                                                                                     'order, '
+                                                                                                                                     'a '
+                                                                                                                                     'customer, '
+                                                                                                                                     'a '
+                                                                                                                                     'payment '
+                                                                                                                                     'or '
+                                                                                                                                     'any '
+                                                                                                                                     'other '
+                                                                                                                                     'thing '
+                                                                                                                                     'the '
+                                                                                                                                     'services '
+                                                                                                                                     'name: '
+                                                                                                                                     '1 '
+                                                                                                                                     'to '
+                                                                                                                                     '64 '
+                                                                                                                                     'letters, '
+                                                                                                                                     'digits, '
+                                                                                                                                     '`_` '
+                                                                                                                                     'or '
+                                                                                                                                     '`-`, '
+                                                                                                                                     'so '
+                                                                                                                                     'that '
+                                                                                                                                     'it '
+                                                                                                                                     'is '
+                                                                                                                                     'one '
+                                                                                                                                     'NATS '
+                                                                                                                                     'subject '
+                                                                                                                                     'token '
+                                                                                                                                     'and '
+                                                                                                                                     'one '
+                                                                                                                                     'key-value '
+                                                                                                                                     'key '
+                                                                                                                                     'token.'}]},
                                                                                             'to': {'type': 'string',
                                                                                                    'minLength': 3,
                                                                                                    'maxLength': 254,
@@ -4775,7 +6338,18 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   "the stream's "
                                                                                   'duplicate '
                                                                                   'window only '
-                                                                                  'once.',
+                                                                                  'once. A '
+                                                                                  "message's own "
+                                                                                  'headers schema '
+                                                                                  'adds the '
+                                                                                  '`ce-type` it '
+                                                                                  'pins: `allOf: '
+                                                                                  '[{$ref: '
+                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                  '{properties: '
+                                                                                  '{ce-type: '
+                                                                                  '{const: '
+                                                                                  '...}}}]`.',
                                                                    'required': ['ce-id',
                                                                                 'ce-source',
                                                                                 'ce-type',
@@ -4874,16 +6448,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          "email's "
                                                                                                          'event '
                                                                                                          'id.'},
-                                                                       'customerId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                                       'customerId': {'description': 'The '
                                                                                                      'customer '
                                                                                                      'the '
                                                                                                      'email '
                                                                                                      'is '
-                                                                                                     'for.'},
+                                                                                                     'for.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
                                                                        'to': {'type': 'string',
                                                                               'minLength': 3,
                                                                               'maxLength': 254,
@@ -4964,7 +6575,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                'duplicate '
                                                                                                                                'window '
                                                                                                                                'only '
-                                                                                                                               'once.',
+                                                                                                                               'once. '
+                                                                                                                               'A '
+                                                                                                                               "message's "
+                                                                                                                               'own '
+                                                                                                                               'headers '
+                                                                                                                               'schema '
+                                                                                                                               'adds '
+                                                                                                                               'the '
+                                                                                                                               '`ce-type` '
+                                                                                                                               'it '
+                                                                                                                               'pins: '
+                                                                                                                               '`allOf: '
+                                                                                                                               '[{$ref: '
+                                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                               '{properties: '
+                                                                                                                               '{ce-type: '
+                                                                                                                               '{const: '
+                                                                                                                               '...}}}]`.',
                                                                                                                 'required': ['ce-id',
                                                                                                                              'ce-source',
                                                                                                                              'ce-type',
@@ -5088,14 +6716,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'the '
                                                                                                                                                       'event '
                                                                                                                                                       'id.'},
-                                                                                                                    'customerId': {'type': 'string',
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                    'customerId': {'description': 'The '
                                                                                                                                                   'customer '
                                                                                                                                                   'who '
                                                                                                                                                   'gave '
                                                                                                                                                   'the '
-                                                                                                                                                  'address.'},
+                                                                                                                                                  'address.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                     'to': {'type': 'string',
                                                                                                                            'minLength': 3,
                                                                                                                            'maxLength': 254,
@@ -5182,7 +6849,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -5292,14 +6976,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'the '
                                                                                                                      'event '
                                                                                                                      'id.'},
-                                                                                   'customerId': {'type': 'string',
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                   'customerId': {'description': 'The '
                                                                                                                  'customer '
                                                                                                                  'who '
                                                                                                                  'gave '
                                                                                                                  'the '
-                                                                                                                 'address.'},
+                                                                                                                 'address.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
                                                                                    'to': {'type': 'string',
                                                                                           'minLength': 3,
                                                                                           'maxLength': 254,
@@ -5397,7 +7120,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'duplicate '
                                                                                                                            'window '
                                                                                                                            'only '
-                                                                                                                           'once.',
+                                                                                                                           'once. '
+                                                                                                                           'A '
+                                                                                                                           "message's "
+                                                                                                                           'own '
+                                                                                                                           'headers '
+                                                                                                                           'schema '
+                                                                                                                           'adds '
+                                                                                                                           'the '
+                                                                                                                           '`ce-type` '
+                                                                                                                           'it '
+                                                                                                                           'pins: '
+                                                                                                                           '`allOf: '
+                                                                                                                           '[{$ref: '
+                                                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                           '{properties: '
+                                                                                                                           '{ce-type: '
+                                                                                                                           '{const: '
+                                                                                                                           '...}}}]`.',
                                                                                                             'required': ['ce-id',
                                                                                                                          'ce-source',
                                                                                                                          'ce-type',
@@ -5528,25 +7268,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'can '
                                                                                                                                               'drop '
                                                                                                                                               'repeats.'},
-                                                                                                                'webhookId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                'webhookId': {'description': 'The '
                                                                                                                                              'webhook '
                                                                                                                                              'to '
                                                                                                                                              'POST '
-                                                                                                                                             'to.'},
-                                                                                                                'customerId': {'type': 'string',
-                                                                                                                               'minLength': 1,
-                                                                                                                               'maxLength': 64,
-                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                               'description': 'The '
+                                                                                                                                             'to.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
+                                                                                                                'customerId': {'description': 'The '
                                                                                                                                               'customer '
                                                                                                                                               'who '
                                                                                                                                               'registered '
                                                                                                                                               'the '
-                                                                                                                                              'webhook.'},
+                                                                                                                                              'webhook.',
+                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'maxLength': 64,
+                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'id '
+                                                                                                                                                         'of '
+                                                                                                                                                         'an '
+                                                                                                                                                         'order, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'customer, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'payment '
+                                                                                                                                                         'or '
+                                                                                                                                                         'any '
+                                                                                                                                                         'other '
+                                                                                                                                                         'thing '
+                                                                                                                                                         'the '
+                                                                                                                                                         'services '
+                                                                                                                                                         'name: '
+                                                                                                                                                         '1 '
+                                                                                                                                                         'to '
+                                                                                                                                                         '64 '
+                                                                                                                                                         'letters, '
+                                                                                                                                                         'digits, '
+                                                                                                                                                         '`_` '
+                                                                                                                                                         'or '
+                                                                                                                                                         '`-`, '
+                                                                                                                                                         'so '
+                                                                                                                                                         'that '
+                                                                                                                                                         'it '
+                                                                                                                                                         'is '
+                                                                                                                                                         'one '
+                                                                                                                                                         'NATS '
+                                                                                                                                                         'subject '
+                                                                                                                                                         'token '
+                                                                                                                                                         'and '
+                                                                                                                                                         'one '
+                                                                                                                                                         'key-value '
+                                                                                                                                                         'key '
+                                                                                                                                                         'token.'}]},
                                                                                                                 'notification': {'type': 'object',
                                                                                                                                  'description': 'One '
                                                                                                                                                 'notification '
@@ -5598,14 +7412,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                                   'event '
                                                                                                                                                                                   'notifies '
                                                                                                                                                                                   'once.'},
-                                                                                                                                                'customerId': {'type': 'string',
-                                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                                               'description': 'The '
+                                                                                                                                                'customerId': {'description': 'The '
                                                                                                                                                                               'customer '
                                                                                                                                                                               'the '
                                                                                                                                                                               'notification '
                                                                                                                                                                               'is '
-                                                                                                                                                                              'for.'},
+                                                                                                                                                                              'for.',
+                                                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                                                          'minLength': 1,
+                                                                                                                                                                          'maxLength': 64,
+                                                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                                          'description': 'The '
+                                                                                                                                                                                         'id '
+                                                                                                                                                                                         'of '
+                                                                                                                                                                                         'an '
+                                                                                                                                                                                         'order, '
+                                                                                                                                                                                         'a '
+                                                                                                                                                                                         'customer, '
+                                                                                                                                                                                         'a '
+                                                                                                                                                                                         'payment '
+                                                                                                                                                                                         'or '
+                                                                                                                                                                                         'any '
+                                                                                                                                                                                         'other '
+                                                                                                                                                                                         'thing '
+                                                                                                                                                                                         'the '
+                                                                                                                                                                                         'services '
+                                                                                                                                                                                         'name: '
+                                                                                                                                                                                         '1 '
+                                                                                                                                                                                         'to '
+                                                                                                                                                                                         '64 '
+                                                                                                                                                                                         'letters, '
+                                                                                                                                                                                         'digits, '
+                                                                                                                                                                                         '`_` '
+                                                                                                                                                                                         'or '
+                                                                                                                                                                                         '`-`, '
+                                                                                                                                                                                         'so '
+                                                                                                                                                                                         'that '
+                                                                                                                                                                                         'it '
+                                                                                                                                                                                         'is '
+                                                                                                                                                                                         'one '
+                                                                                                                                                                                         'NATS '
+                                                                                                                                                                                         'subject '
+                                                                                                                                                                                         'token '
+                                                                                                                                                                                         'and '
+                                                                                                                                                                                         'one '
+                                                                                                                                                                                         'key-value '
+                                                                                                                                                                                         'key '
+                                                                                                                                                                                         'token.'}]},
                                                                                                                                                 'title': {'type': 'string',
                                                                                                                                                           'minLength': 1,
                                                                                                                                                           'description': 'A '
@@ -5712,7 +7565,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'duplicate '
                                                                                             'window '
                                                                                             'only '
-                                                                                            'once.',
+                                                                                            'once. '
+                                                                                            'A '
+                                                                                            "message's "
+                                                                                            'own '
+                                                                                            'headers '
+                                                                                            'schema '
+                                                                                            'adds '
+                                                                                            'the '
+                                                                                            '`ce-type` '
+                                                                                            'it '
+                                                                                            'pins: '
+                                                                                            '`allOf: '
+                                                                                            '[{$ref: '
+                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                            '{properties: '
+                                                                                            '{ce-type: '
+                                                                                            '{const: '
+                                                                                            '...}}}]`.',
                                                                              'required': ['ce-id',
                                                                                           'ce-source',
                                                                                           'ce-type',
@@ -5824,25 +7694,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'can '
                                                                                                                'drop '
                                                                                                                'repeats.'},
-                                                                                 'webhookId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                 'webhookId': {'description': 'The '
                                                                                                               'webhook '
                                                                                                               'to '
                                                                                                               'POST '
-                                                                                                              'to.'},
-                                                                                 'customerId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                                              'to.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                 'customerId': {'description': 'The '
                                                                                                                'customer '
                                                                                                                'who '
                                                                                                                'registered '
                                                                                                                'the '
-                                                                                                               'webhook.'},
+                                                                                                               'webhook.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                  'notification': {'type': 'object',
                                                                                                   'description': 'One '
                                                                                                                  'notification '
@@ -5894,14 +7838,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'event '
                                                                                                                                                    'notifies '
                                                                                                                                                    'once.'},
-                                                                                                                 'customerId': {'type': 'string',
-                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                'description': 'The '
+                                                                                                                 'customerId': {'description': 'The '
                                                                                                                                                'customer '
                                                                                                                                                'the '
                                                                                                                                                'notification '
                                                                                                                                                'is '
-                                                                                                                                               'for.'},
+                                                                                                                                               'for.',
+                                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                                           'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'id '
+                                                                                                                                                          'of '
+                                                                                                                                                          'an '
+                                                                                                                                                          'order, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'customer, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'payment '
+                                                                                                                                                          'or '
+                                                                                                                                                          'any '
+                                                                                                                                                          'other '
+                                                                                                                                                          'thing '
+                                                                                                                                                          'the '
+                                                                                                                                                          'services '
+                                                                                                                                                          'name: '
+                                                                                                                                                          '1 '
+                                                                                                                                                          'to '
+                                                                                                                                                          '64 '
+                                                                                                                                                          'letters, '
+                                                                                                                                                          'digits, '
+                                                                                                                                                          '`_` '
+                                                                                                                                                          'or '
+                                                                                                                                                          '`-`, '
+                                                                                                                                                          'so '
+                                                                                                                                                          'that '
+                                                                                                                                                          'it '
+                                                                                                                                                          'is '
+                                                                                                                                                          'one '
+                                                                                                                                                          'NATS '
+                                                                                                                                                          'subject '
+                                                                                                                                                          'token '
+                                                                                                                                                          'and '
+                                                                                                                                                          'one '
+                                                                                                                                                          'key-value '
+                                                                                                                                                          'key '
+                                                                                                                                                          'token.'}]},
                                                                                                                  'title': {'type': 'string',
                                                                                                                            'minLength': 1,
                                                                                                                            'description': 'A '
@@ -6027,7 +8010,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'duplicate '
                                                                                                                               'window '
                                                                                                                               'only '
-                                                                                                                              'once.',
+                                                                                                                              'once. '
+                                                                                                                              'A '
+                                                                                                                              "message's "
+                                                                                                                              'own '
+                                                                                                                              'headers '
+                                                                                                                              'schema '
+                                                                                                                              'adds '
+                                                                                                                              'the '
+                                                                                                                              '`ce-type` '
+                                                                                                                              'it '
+                                                                                                                              'pins: '
+                                                                                                                              '`allOf: '
+                                                                                                                              '[{$ref: '
+                                                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                              '{properties: '
+                                                                                                                              '{ce-type: '
+                                                                                                                              '{const: '
+                                                                                                                              '...}}}]`.',
                                                                                                                'required': ['ce-id',
                                                                                                                             'ce-source',
                                                                                                                             'ce-type',
@@ -6158,25 +8158,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  'can '
                                                                                                                                                  'drop '
                                                                                                                                                  'repeats.'},
-                                                                                                                   'webhookId': {'type': 'string',
-                                                                                                                                 'minLength': 1,
-                                                                                                                                 'maxLength': 64,
-                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                 'description': 'The '
+                                                                                                                   'webhookId': {'description': 'The '
                                                                                                                                                 'webhook '
                                                                                                                                                 'to '
                                                                                                                                                 'POST '
-                                                                                                                                                'to.'},
-                                                                                                                   'customerId': {'type': 'string',
-                                                                                                                                  'minLength': 1,
-                                                                                                                                  'maxLength': 64,
-                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                  'description': 'The '
+                                                                                                                                                'to.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'id '
+                                                                                                                                                           'of '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'customer, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'payment '
+                                                                                                                                                           'or '
+                                                                                                                                                           'any '
+                                                                                                                                                           'other '
+                                                                                                                                                           'thing '
+                                                                                                                                                           'the '
+                                                                                                                                                           'services '
+                                                                                                                                                           'name: '
+                                                                                                                                                           '1 '
+                                                                                                                                                           'to '
+                                                                                                                                                           '64 '
+                                                                                                                                                           'letters, '
+                                                                                                                                                           'digits, '
+                                                                                                                                                           '`_` '
+                                                                                                                                                           'or '
+                                                                                                                                                           '`-`, '
+                                                                                                                                                           'so '
+                                                                                                                                                           'that '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'one '
+                                                                                                                                                           'NATS '
+                                                                                                                                                           'subject '
+                                                                                                                                                           'token '
+                                                                                                                                                           'and '
+                                                                                                                                                           'one '
+                                                                                                                                                           'key-value '
+                                                                                                                                                           'key '
+                                                                                                                                                           'token.'}]},
+                                                                                                                   'customerId': {'description': 'The '
                                                                                                                                                  'customer '
                                                                                                                                                  'who '
                                                                                                                                                  'registered '
                                                                                                                                                  'the '
-                                                                                                                                                 'webhook.'},
+                                                                                                                                                 'webhook.',
+                                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'maxLength': 64,
+                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'id '
+                                                                                                                                                            'of '
+                                                                                                                                                            'an '
+                                                                                                                                                            'order, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'customer, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'payment '
+                                                                                                                                                            'or '
+                                                                                                                                                            'any '
+                                                                                                                                                            'other '
+                                                                                                                                                            'thing '
+                                                                                                                                                            'the '
+                                                                                                                                                            'services '
+                                                                                                                                                            'name: '
+                                                                                                                                                            '1 '
+                                                                                                                                                            'to '
+                                                                                                                                                            '64 '
+                                                                                                                                                            'letters, '
+                                                                                                                                                            'digits, '
+                                                                                                                                                            '`_` '
+                                                                                                                                                            'or '
+                                                                                                                                                            '`-`, '
+                                                                                                                                                            'so '
+                                                                                                                                                            'that '
+                                                                                                                                                            'it '
+                                                                                                                                                            'is '
+                                                                                                                                                            'one '
+                                                                                                                                                            'NATS '
+                                                                                                                                                            'subject '
+                                                                                                                                                            'token '
+                                                                                                                                                            'and '
+                                                                                                                                                            'one '
+                                                                                                                                                            'key-value '
+                                                                                                                                                            'key '
+                                                                                                                                                            'token.'}]},
                                                                                                                    'notification': {'type': 'object',
                                                                                                                                     'description': 'One '
                                                                                                                                                    'notification '
@@ -6228,14 +8302,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                                      'event '
                                                                                                                                                                                      'notifies '
                                                                                                                                                                                      'once.'},
-                                                                                                                                                   'customerId': {'type': 'string',
-                                                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                                                  'description': 'The '
+                                                                                                                                                   'customerId': {'description': 'The '
                                                                                                                                                                                  'customer '
                                                                                                                                                                                  'the '
                                                                                                                                                                                  'notification '
                                                                                                                                                                                  'is '
-                                                                                                                                                                                 'for.'},
+                                                                                                                                                                                 'for.',
+                                                                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                                                                             'minLength': 1,
+                                                                                                                                                                             'maxLength': 64,
+                                                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                                             'description': 'The '
+                                                                                                                                                                                            'id '
+                                                                                                                                                                                            'of '
+                                                                                                                                                                                            'an '
+                                                                                                                                                                                            'order, '
+                                                                                                                                                                                            'a '
+                                                                                                                                                                                            'customer, '
+                                                                                                                                                                                            'a '
+                                                                                                                                                                                            'payment '
+                                                                                                                                                                                            'or '
+                                                                                                                                                                                            'any '
+                                                                                                                                                                                            'other '
+                                                                                                                                                                                            'thing '
+                                                                                                                                                                                            'the '
+                                                                                                                                                                                            'services '
+                                                                                                                                                                                            'name: '
+                                                                                                                                                                                            '1 '
+                                                                                                                                                                                            'to '
+                                                                                                                                                                                            '64 '
+                                                                                                                                                                                            'letters, '
+                                                                                                                                                                                            'digits, '
+                                                                                                                                                                                            '`_` '
+                                                                                                                                                                                            'or '
+                                                                                                                                                                                            '`-`, '
+                                                                                                                                                                                            'so '
+                                                                                                                                                                                            'that '
+                                                                                                                                                                                            'it '
+                                                                                                                                                                                            'is '
+                                                                                                                                                                                            'one '
+                                                                                                                                                                                            'NATS '
+                                                                                                                                                                                            'subject '
+                                                                                                                                                                                            'token '
+                                                                                                                                                                                            'and '
+                                                                                                                                                                                            'one '
+                                                                                                                                                                                            'key-value '
+                                                                                                                                                                                            'key '
+                                                                                                                                                                                            'token.'}]},
                                                                                                                                                    'title': {'type': 'string',
                                                                                                                                                              'minLength': 1,
                                                                                                                                                              'description': 'A '
@@ -6342,7 +8455,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -6456,25 +8586,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'can '
                                                                                                                   'drop '
                                                                                                                   'repeats.'},
-                                                                                    'webhookId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                    'webhookId': {'description': 'The '
                                                                                                                  'webhook '
                                                                                                                  'to '
                                                                                                                  'POST '
-                                                                                                                 'to.'},
-                                                                                    'customerId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                                                                 'to.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                    'customerId': {'description': 'The '
                                                                                                                   'customer '
                                                                                                                   'who '
                                                                                                                   'registered '
                                                                                                                   'the '
-                                                                                                                  'webhook.'},
+                                                                                                                  'webhook.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                     'notification': {'type': 'object',
                                                                                                      'description': 'One '
                                                                                                                     'notification '
@@ -6526,14 +8730,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'event '
                                                                                                                                                       'notifies '
                                                                                                                                                       'once.'},
-                                                                                                                    'customerId': {'type': 'string',
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                    'customerId': {'description': 'The '
                                                                                                                                                   'customer '
                                                                                                                                                   'the '
                                                                                                                                                   'notification '
                                                                                                                                                   'is '
-                                                                                                                                                  'for.'},
+                                                                                                                                                  'for.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                     'title': {'type': 'string',
                                                                                                                               'minLength': 1,
                                                                                                                               'description': 'A '
@@ -6650,7 +8893,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -6760,14 +9017,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'event '
                                                                                                                 'notifies '
                                                                                                                 'once.'},
-                                                                              'customerId': {'type': 'string',
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                              'customerId': {'description': 'The '
                                                                                                             'customer '
                                                                                                             'the '
                                                                                                             'notification '
                                                                                                             'is '
-                                                                                                            'for.'},
+                                                                                                            'for.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
                                                                               'title': {'type': 'string',
                                                                                         'minLength': 1,
                                                                                         'description': 'A '
@@ -6852,7 +9148,16 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'publish repeated '
                                                                              "within the stream's "
                                                                              'duplicate window '
-                                                                             'only once.',
+                                                                             'only once. A '
+                                                                             "message's own "
+                                                                             'headers schema adds '
+                                                                             'the `ce-type` it '
+                                                                             'pins: `allOf: '
+                                                                             '[{$ref: '
+                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                             '{properties: '
+                                                                             '{ce-type: {const: '
+                                                                             '...}}}]`.',
                                                               'required': ['ce-id',
                                                                            'ce-source',
                                                                            'ce-type',
@@ -6951,16 +9256,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     "email's "
                                                                                                     'event '
                                                                                                     'id.'},
-                                                                  'customerId': {'type': 'string',
-                                                                                 'minLength': 1,
-                                                                                 'maxLength': 64,
-                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                 'description': 'The '
+                                                                  'customerId': {'description': 'The '
                                                                                                 'customer '
                                                                                                 'the '
                                                                                                 'email '
                                                                                                 'is '
-                                                                                                'for.'},
+                                                                                                'for.',
+                                                                                 'allOf': [{'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                            'description': 'The '
+                                                                                                           'id '
+                                                                                                           'of '
+                                                                                                           'an '
+                                                                                                           'order, '
+                                                                                                           'a '
+                                                                                                           'customer, '
+                                                                                                           'a '
+                                                                                                           'payment '
+                                                                                                           'or '
+                                                                                                           'any '
+                                                                                                           'other '
+                                                                                                           'thing '
+                                                                                                           'the '
+                                                                                                           'services '
+                                                                                                           'name: '
+                                                                                                           '1 '
+                                                                                                           'to '
+                                                                                                           '64 '
+                                                                                                           'letters, '
+                                                                                                           'digits, '
+                                                                                                           '`_` '
+                                                                                                           'or '
+                                                                                                           '`-`, '
+                                                                                                           'so '
+                                                                                                           'that '
+                                                                                                           'it '
+                                                                                                           'is '
+                                                                                                           'one '
+                                                                                                           'NATS '
+                                                                                                           'subject '
+                                                                                                           'token '
+                                                                                                           'and '
+                                                                                                           'one '
+                                                                                                           'key-value '
+                                                                                                           'key '
+                                                                                                           'token.'}]},
                                                                   'to': {'type': 'string',
                                                                          'minLength': 3,
                                                                          'maxLength': 254,
@@ -7015,7 +9357,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -7121,14 +9477,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'the '
                                                                                                                 'event '
                                                                                                                 'id.'},
-                                                                              'customerId': {'type': 'string',
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                              'customerId': {'description': 'The '
                                                                                                             'customer '
                                                                                                             'who '
                                                                                                             'gave '
                                                                                                             'the '
-                                                                                                            'address.'},
+                                                                                                            'address.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
                                                                               'to': {'type': 'string',
                                                                                      'minLength': 3,
                                                                                      'maxLength': 254,
@@ -7205,7 +9600,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        "stream's "
                                                                                        'duplicate '
                                                                                        'window '
-                                                                                       'only once.',
+                                                                                       'only once. '
+                                                                                       'A '
+                                                                                       "message's "
+                                                                                       'own '
+                                                                                       'headers '
+                                                                                       'schema '
+                                                                                       'adds the '
+                                                                                       '`ce-type` '
+                                                                                       'it pins: '
+                                                                                       '`allOf: '
+                                                                                       '[{$ref: '
+                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                       '{properties: '
+                                                                                       '{ce-type: '
+                                                                                       '{const: '
+                                                                                       '...}}}]`.',
                                                                         'required': ['ce-id',
                                                                                      'ce-source',
                                                                                      'ce-type',
@@ -7314,25 +9724,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'can '
                                                                                                           'drop '
                                                                                                           'repeats.'},
-                                                                            'webhookId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                            'webhookId': {'description': 'The '
                                                                                                          'webhook '
                                                                                                          'to '
                                                                                                          'POST '
-                                                                                                         'to.'},
-                                                                            'customerId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                                                         'to.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
+                                                                            'customerId': {'description': 'The '
                                                                                                           'customer '
                                                                                                           'who '
                                                                                                           'registered '
                                                                                                           'the '
-                                                                                                          'webhook.'},
+                                                                                                          'webhook.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
                                                                             'notification': {'type': 'object',
                                                                                              'description': 'One '
                                                                                                             'notification '
@@ -7384,14 +9868,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'event '
                                                                                                                                               'notifies '
                                                                                                                                               'once.'},
-                                                                                                            'customerId': {'type': 'string',
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                            'customerId': {'description': 'The '
                                                                                                                                           'customer '
                                                                                                                                           'the '
                                                                                                                                           'notification '
                                                                                                                                           'is '
-                                                                                                                                          'for.'},
+                                                                                                                                          'for.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
                                                                                                             'title': {'type': 'string',
                                                                                                                       'minLength': 1,
                                                                                                                       'description': 'A '
@@ -7486,14 +10009,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'event '
                                                                                               'notifies '
                                                                                               'once.'},
-                                                            'customerId': {'type': 'string',
-                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                           'description': 'The '
+                                                            'customerId': {'description': 'The '
                                                                                           'customer '
                                                                                           'the '
                                                                                           'notification '
-                                                                                          'is '
-                                                                                          'for.'},
+                                                                                          'is for.',
+                                                                           'allOf': [{'type': 'string',
+                                                                                      'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                      'description': 'The '
+                                                                                                     'id '
+                                                                                                     'of '
+                                                                                                     'an '
+                                                                                                     'order, '
+                                                                                                     'a '
+                                                                                                     'customer, '
+                                                                                                     'a '
+                                                                                                     'payment '
+                                                                                                     'or '
+                                                                                                     'any '
+                                                                                                     'other '
+                                                                                                     'thing '
+                                                                                                     'the '
+                                                                                                     'services '
+                                                                                                     'name: '
+                                                                                                     '1 '
+                                                                                                     'to '
+                                                                                                     '64 '
+                                                                                                     'letters, '
+                                                                                                     'digits, '
+                                                                                                     '`_` '
+                                                                                                     'or '
+                                                                                                     '`-`, '
+                                                                                                     'so '
+                                                                                                     'that '
+                                                                                                     'it '
+                                                                                                     'is '
+                                                                                                     'one '
+                                                                                                     'NATS '
+                                                                                                     'subject '
+                                                                                                     'token '
+                                                                                                     'and '
+                                                                                                     'one '
+                                                                                                     'key-value '
+                                                                                                     'key '
+                                                                                                     'token.'}]},
                                                             'title': {'type': 'string',
                                                                       'minLength': 1,
                                                                       'description': 'A one-line '
@@ -7571,16 +10132,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               "email's "
                                                                                               'event '
                                                                                               'id.'},
-                                                            'customerId': {'type': 'string',
-                                                                           'minLength': 1,
-                                                                           'maxLength': 64,
-                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                           'description': 'The '
+                                                            'customerId': {'description': 'The '
                                                                                           'customer '
                                                                                           'the '
                                                                                           'email '
-                                                                                          'is '
-                                                                                          'for.'},
+                                                                                          'is for.',
+                                                                           'allOf': [{'type': 'string',
+                                                                                      'minLength': 1,
+                                                                                      'maxLength': 64,
+                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                      'description': 'The '
+                                                                                                     'id '
+                                                                                                     'of '
+                                                                                                     'an '
+                                                                                                     'order, '
+                                                                                                     'a '
+                                                                                                     'customer, '
+                                                                                                     'a '
+                                                                                                     'payment '
+                                                                                                     'or '
+                                                                                                     'any '
+                                                                                                     'other '
+                                                                                                     'thing '
+                                                                                                     'the '
+                                                                                                     'services '
+                                                                                                     'name: '
+                                                                                                     '1 '
+                                                                                                     'to '
+                                                                                                     '64 '
+                                                                                                     'letters, '
+                                                                                                     'digits, '
+                                                                                                     '`_` '
+                                                                                                     'or '
+                                                                                                     '`-`, '
+                                                                                                     'so '
+                                                                                                     'that '
+                                                                                                     'it '
+                                                                                                     'is '
+                                                                                                     'one '
+                                                                                                     'NATS '
+                                                                                                     'subject '
+                                                                                                     'token '
+                                                                                                     'and '
+                                                                                                     'one '
+                                                                                                     'key-value '
+                                                                                                     'key '
+                                                                                                     'token.'}]},
                                                             'to': {'type': 'string',
                                                                    'minLength': 3,
                                                                    'maxLength': 254,
@@ -7623,14 +10220,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'the '
                                                                                                           'event '
                                                                                                           'id.'},
-                                                                        'customerId': {'type': 'string',
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                                        'customerId': {'description': 'The '
                                                                                                       'customer '
                                                                                                       'who '
                                                                                                       'gave '
                                                                                                       'the '
-                                                                                                      'address.'},
+                                                                                                      'address.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
                                                                         'to': {'type': 'string',
                                                                                'minLength': 3,
                                                                                'maxLength': 254,
@@ -7705,25 +10341,99 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'can '
                                                                                                     'drop '
                                                                                                     'repeats.'},
-                                                                      'webhookId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                                      'webhookId': {'description': 'The '
                                                                                                    'webhook '
                                                                                                    'to '
                                                                                                    'POST '
-                                                                                                   'to.'},
-                                                                      'customerId': {'type': 'string',
-                                                                                     'minLength': 1,
-                                                                                     'maxLength': 64,
-                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                     'description': 'The '
+                                                                                                   'to.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                      'customerId': {'description': 'The '
                                                                                                     'customer '
                                                                                                     'who '
                                                                                                     'registered '
                                                                                                     'the '
-                                                                                                    'webhook.'},
+                                                                                                    'webhook.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'an '
+                                                                                                               'order, '
+                                                                                                               'a '
+                                                                                                               'customer, '
+                                                                                                               'a '
+                                                                                                               'payment '
+                                                                                                               'or '
+                                                                                                               'any '
+                                                                                                               'other '
+                                                                                                               'thing '
+                                                                                                               'the '
+                                                                                                               'services '
+                                                                                                               'name: '
+                                                                                                               '1 '
+                                                                                                               'to '
+                                                                                                               '64 '
+                                                                                                               'letters, '
+                                                                                                               'digits, '
+                                                                                                               '`_` '
+                                                                                                               'or '
+                                                                                                               '`-`, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'it '
+                                                                                                               'is '
+                                                                                                               'one '
+                                                                                                               'NATS '
+                                                                                                               'subject '
+                                                                                                               'token '
+                                                                                                               'and '
+                                                                                                               'one '
+                                                                                                               'key-value '
+                                                                                                               'key '
+                                                                                                               'token.'}]},
                                                                       'notification': {'type': 'object',
                                                                                        'description': 'One '
                                                                                                       'notification '
@@ -7775,14 +10485,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'event '
                                                                                                                                         'notifies '
                                                                                                                                         'once.'},
-                                                                                                      'customerId': {'type': 'string',
-                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                     'description': 'The '
+                                                                                                      'customerId': {'description': 'The '
                                                                                                                                     'customer '
                                                                                                                                     'the '
                                                                                                                                     'notification '
                                                                                                                                     'is '
-                                                                                                                                    'for.'},
+                                                                                                                                    'for.',
+                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'maxLength': 64,
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'id '
+                                                                                                                                               'of '
+                                                                                                                                               'an '
+                                                                                                                                               'order, '
+                                                                                                                                               'a '
+                                                                                                                                               'customer, '
+                                                                                                                                               'a '
+                                                                                                                                               'payment '
+                                                                                                                                               'or '
+                                                                                                                                               'any '
+                                                                                                                                               'other '
+                                                                                                                                               'thing '
+                                                                                                                                               'the '
+                                                                                                                                               'services '
+                                                                                                                                               'name: '
+                                                                                                                                               '1 '
+                                                                                                                                               'to '
+                                                                                                                                               '64 '
+                                                                                                                                               'letters, '
+                                                                                                                                               'digits, '
+                                                                                                                                               '`_` '
+                                                                                                                                               'or '
+                                                                                                                                               '`-`, '
+                                                                                                                                               'so '
+                                                                                                                                               'that '
+                                                                                                                                               'it '
+                                                                                                                                               'is '
+                                                                                                                                               'one '
+                                                                                                                                               'NATS '
+                                                                                                                                               'subject '
+                                                                                                                                               'token '
+                                                                                                                                               'and '
+                                                                                                                                               'one '
+                                                                                                                                               'key-value '
+                                                                                                                                               'key '
+                                                                                                                                               'token.'}]},
                                                                                                       'title': {'type': 'string',
                                                                                                                 'minLength': 1,
                                                                                                                 'description': 'A '

@@ -79,7 +79,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -167,20 +184,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'totalCents',
                                                                                     'currency',
                                                                                     'lines'],
-                                                                       'properties': {'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                       'properties': {'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
-                                                                                                                 'order.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'order.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
@@ -188,7 +238,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'who '
                                                                                                                     'placed '
                                                                                                                     'the '
-                                                                                                                    'order.'},
+                                                                                                                    'order.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'totalCents': {'type': 'integer',
                                                                                                      'minimum': 0,
                                                                                                      'description': 'What '
@@ -201,9 +292,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'cents '
                                                                                                                     'of '
                                                                                                                     '`currency`.'},
-                                                                                      'currency': {'type': 'string',
-                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                   'description': 'The '
+                                                                                      'currency': {'description': 'The '
                                                                                                                   'ISO '
                                                                                                                   '4217 '
                                                                                                                   'code '
@@ -212,7 +301,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'currency, '
                                                                                                                   'for '
                                                                                                                   'example '
-                                                                                                                  'EUR.'},
+                                                                                                                  'EUR.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'ISO '
+                                                                                                                             '4217 '
+                                                                                                                             'code '
+                                                                                                                             'of '
+                                                                                                                             'a '
+                                                                                                                             'currency, '
+                                                                                                                             'for '
+                                                                                                                             'example '
+                                                                                                                             'EUR.'}]},
                                                                                       'lines': {'type': 'array',
                                                                                                 'minItems': 1,
                                                                                                 'description': 'The '
@@ -355,7 +456,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -445,15 +563,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'previousStatus',
                                                                                                   'status',
                                                                                                   'changedAt'],
-                                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
-                                                                                                                               'order.'},
+                                                                                                                               'order.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
                                                                                                     'previousStatus': {'type': 'string',
                                                                                                                        'description': 'Where '
                                                                                                                                       'an '
@@ -509,11 +664,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'when '
                                                                                                                               'not '
                                                                                                                               'given.'},
-                                                                                                    'customerId': {'type': 'string',
-                                                                                                                   'minLength': 1,
-                                                                                                                   'maxLength': 64,
-                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                   'description': 'The '
+                                                                                                    'customerId': {'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
                                                                                                                                   'the '
@@ -527,7 +678,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'events '
                                                                                                                                   'of '
                                                                                                                                   'older '
-                                                                                                                                  'publishers.'},
+                                                                                                                                  'publishers.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'an '
+                                                                                                                                             'order, '
+                                                                                                                                             'a '
+                                                                                                                                             'customer, '
+                                                                                                                                             'a '
+                                                                                                                                             'payment '
+                                                                                                                                             'or '
+                                                                                                                                             'any '
+                                                                                                                                             'other '
+                                                                                                                                             'thing '
+                                                                                                                                             'the '
+                                                                                                                                             'services '
+                                                                                                                                             'name: '
+                                                                                                                                             '1 '
+                                                                                                                                             'to '
+                                                                                                                                             '64 '
+                                                                                                                                             'letters, '
+                                                                                                                                             'digits, '
+                                                                                                                                             '`_` '
+                                                                                                                                             'or '
+                                                                                                                                             '`-`, '
+                                                                                                                                             'so '
+                                                                                                                                             'that '
+                                                                                                                                             'it '
+                                                                                                                                             'is '
+                                                                                                                                             'one '
+                                                                                                                                             'NATS '
+                                                                                                                                             'subject '
+                                                                                                                                             'token '
+                                                                                                                                             'and '
+                                                                                                                                             'one '
+                                                                                                                                             'key-value '
+                                                                                                                                             'key '
+                                                                                                                                             'token.'}]},
                                                                                                     'cancellationReason': {'type': 'string',
                                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                                     'PAYMENT_DECLINED',
@@ -591,7 +783,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -686,38 +895,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'amountCents',
                                                                                                 'currency',
                                                                                                 'lines'],
-                                                                                   'properties': {'paymentId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                   'properties': {'paymentId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
                                                                                                                                'payment, '
-                                                                                                                               '`pay_<orderId>`.'},
-                                                                                                  'orderId': {'type': 'string',
-                                                                                                              'minLength': 1,
-                                                                                                              'maxLength': 64,
-                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                              'description': 'The '
+                                                                                                                               '`pay_<orderId>`.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
+                                                                                                  'orderId': {'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
                                                                                                                              'the '
                                                                                                                              'order '
                                                                                                                              'paid '
-                                                                                                                             'for.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                                             'for.',
+                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'an '
+                                                                                                                                        'order, '
+                                                                                                                                        'a '
+                                                                                                                                        'customer, '
+                                                                                                                                        'a '
+                                                                                                                                        'payment '
+                                                                                                                                        'or '
+                                                                                                                                        'any '
+                                                                                                                                        'other '
+                                                                                                                                        'thing '
+                                                                                                                                        'the '
+                                                                                                                                        'services '
+                                                                                                                                        'name: '
+                                                                                                                                        '1 '
+                                                                                                                                        'to '
+                                                                                                                                        '64 '
+                                                                                                                                        'letters, '
+                                                                                                                                        'digits, '
+                                                                                                                                        '`_` '
+                                                                                                                                        'or '
+                                                                                                                                        '`-`, '
+                                                                                                                                        'so '
+                                                                                                                                        'that '
+                                                                                                                                        'it '
+                                                                                                                                        'is '
+                                                                                                                                        'one '
+                                                                                                                                        'NATS '
+                                                                                                                                        'subject '
+                                                                                                                                        'token '
+                                                                                                                                        'and '
+                                                                                                                                        'one '
+                                                                                                                                        'key-value '
+                                                                                                                                        'key '
+                                                                                                                                        'token.'}]},
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
                                                                                                                                 'customer '
                                                                                                                                 'who '
-                                                                                                                                'pays.'},
+                                                                                                                                'pays.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'amountCents': {'type': 'integer',
                                                                                                                   'minimum': 0,
                                                                                                                   'description': 'The '
@@ -727,9 +1047,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'cents '
                                                                                                                                  'of '
                                                                                                                                  '`currency`.'},
-                                                                                                  'currency': {'type': 'string',
-                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                               'description': 'The '
+                                                                                                  'currency': {'description': 'The '
                                                                                                                               'ISO '
                                                                                                                               '4217 '
                                                                                                                               'code '
@@ -738,7 +1056,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'currency, '
                                                                                                                               'for '
                                                                                                                               'example '
-                                                                                                                              'EUR.'},
+                                                                                                                              'EUR.',
+                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'ISO '
+                                                                                                                                         '4217 '
+                                                                                                                                         'code '
+                                                                                                                                         'of '
+                                                                                                                                         'a '
+                                                                                                                                         'currency, '
+                                                                                                                                         'for '
+                                                                                                                                         'example '
+                                                                                                                                         'EUR.'}]},
                                                                                                   'lines': {'type': 'array',
                                                                                                             'minItems': 1,
                                                                                                             'description': 'The '
@@ -831,7 +1161,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'duplicate '
                                                                                                          'window '
                                                                                                          'only '
-                                                                                                         'once.',
+                                                                                                         'once. '
+                                                                                                         'A '
+                                                                                                         "message's "
+                                                                                                         'own '
+                                                                                                         'headers '
+                                                                                                         'schema '
+                                                                                                         'adds '
+                                                                                                         'the '
+                                                                                                         '`ce-type` '
+                                                                                                         'it '
+                                                                                                         'pins: '
+                                                                                                         '`allOf: '
+                                                                                                         '[{$ref: '
+                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                         '{properties: '
+                                                                                                         '{ce-type: '
+                                                                                                         '{const: '
+                                                                                                         '...}}}]`.',
                                                                                           'required': ['ce-id',
                                                                                                        'ce-source',
                                                                                                        'ce-type',
@@ -927,21 +1274,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'amountCents',
                                                                                             'currency',
                                                                                             'reason'],
-                                                                               'properties': {'paymentId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                               'properties': {'paymentId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
                                                                                                                            'payment, '
-                                                                                                                           '`pay_<orderId>`.'},
-                                                                                              'orderId': {'type': 'string',
-                                                                                                          'minLength': 1,
-                                                                                                          'maxLength': 64,
-                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                          'description': 'The '
+                                                                                                                           '`pay_<orderId>`.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                              'orderId': {'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
                                                                                                                          'the '
@@ -949,12 +1329,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'whose '
                                                                                                                          'payment '
                                                                                                                          'was '
-                                                                                                                         'declined.'},
-                                                                                              'customerId': {'type': 'string',
-                                                                                                             'minLength': 1,
-                                                                                                             'maxLength': 64,
-                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                             'description': 'The '
+                                                                                                                         'declined.',
+                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'an '
+                                                                                                                                    'order, '
+                                                                                                                                    'a '
+                                                                                                                                    'customer, '
+                                                                                                                                    'a '
+                                                                                                                                    'payment '
+                                                                                                                                    'or '
+                                                                                                                                    'any '
+                                                                                                                                    'other '
+                                                                                                                                    'thing '
+                                                                                                                                    'the '
+                                                                                                                                    'services '
+                                                                                                                                    'name: '
+                                                                                                                                    '1 '
+                                                                                                                                    'to '
+                                                                                                                                    '64 '
+                                                                                                                                    'letters, '
+                                                                                                                                    'digits, '
+                                                                                                                                    '`_` '
+                                                                                                                                    'or '
+                                                                                                                                    '`-`, '
+                                                                                                                                    'so '
+                                                                                                                                    'that '
+                                                                                                                                    'it '
+                                                                                                                                    'is '
+                                                                                                                                    'one '
+                                                                                                                                    'NATS '
+                                                                                                                                    'subject '
+                                                                                                                                    'token '
+                                                                                                                                    'and '
+                                                                                                                                    'one '
+                                                                                                                                    'key-value '
+                                                                                                                                    'key '
+                                                                                                                                    'token.'}]},
+                                                                                              'customerId': {'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
                                                                                                                             'the '
@@ -962,7 +1379,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'whose '
                                                                                                                             'payment '
                                                                                                                             'was '
-                                                                                                                            'declined.'},
+                                                                                                                            'declined.',
+                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                        'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'id '
+                                                                                                                                       'of '
+                                                                                                                                       'an '
+                                                                                                                                       'order, '
+                                                                                                                                       'a '
+                                                                                                                                       'customer, '
+                                                                                                                                       'a '
+                                                                                                                                       'payment '
+                                                                                                                                       'or '
+                                                                                                                                       'any '
+                                                                                                                                       'other '
+                                                                                                                                       'thing '
+                                                                                                                                       'the '
+                                                                                                                                       'services '
+                                                                                                                                       'name: '
+                                                                                                                                       '1 '
+                                                                                                                                       'to '
+                                                                                                                                       '64 '
+                                                                                                                                       'letters, '
+                                                                                                                                       'digits, '
+                                                                                                                                       '`_` '
+                                                                                                                                       'or '
+                                                                                                                                       '`-`, '
+                                                                                                                                       'so '
+                                                                                                                                       'that '
+                                                                                                                                       'it '
+                                                                                                                                       'is '
+                                                                                                                                       'one '
+                                                                                                                                       'NATS '
+                                                                                                                                       'subject '
+                                                                                                                                       'token '
+                                                                                                                                       'and '
+                                                                                                                                       'one '
+                                                                                                                                       'key-value '
+                                                                                                                                       'key '
+                                                                                                                                       'token.'}]},
                                                                                               'amountCents': {'type': 'integer',
                                                                                                               'minimum': 0,
                                                                                                               'description': 'The '
@@ -975,9 +1433,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'cents '
                                                                                                                              'of '
                                                                                                                              '`currency`.'},
-                                                                                              'currency': {'type': 'string',
-                                                                                                           'pattern': '^[A-Z]{3}$',
-                                                                                                           'description': 'The '
+                                                                                              'currency': {'description': 'The '
                                                                                                                           'ISO '
                                                                                                                           '4217 '
                                                                                                                           'code '
@@ -986,7 +1442,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'currency, '
                                                                                                                           'for '
                                                                                                                           'example '
-                                                                                                                          'EUR.'},
+                                                                                                                          'EUR.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'pattern': '^[A-Z]{3}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'ISO '
+                                                                                                                                     '4217 '
+                                                                                                                                     'code '
+                                                                                                                                     'of '
+                                                                                                                                     'a '
+                                                                                                                                     'currency, '
+                                                                                                                                     'for '
+                                                                                                                                     'example '
+                                                                                                                                     'EUR.'}]},
                                                                                               'reason': {'type': 'string',
                                                                                                          'minLength': 1,
                                                                                                          'maxLength': 200,
@@ -1046,7 +1514,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -1134,11 +1619,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'required': ['orderId',
                                                                                         'customerId',
                                                                                         'lines'],
-                                                                           'properties': {'orderId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                           'properties': {'orderId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -1147,18 +1628,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'stock '
                                                                                                                      'is '
                                                                                                                      'held '
-                                                                                                                     'for.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                     'for.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
                                                                                                                         'customer '
                                                                                                                         'who '
-                                                                                                                        'ordered.'},
+                                                                                                                        'ordered.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                           'lines': {'type': 'array',
                                                                                                     'minItems': 1,
                                                                                                     'description': 'Every '
@@ -1241,7 +1800,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -1328,11 +1904,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'customerId',
                                                                                   'reason',
                                                                                   'shortages'],
-                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -1341,18 +1913,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'could '
                                                                                                                'not '
                                                                                                                'be '
-                                                                                                               'reserved.'},
-                                                                                    'customerId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                                                               'reserved.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
+                                                                                    'customerId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
                                                                                                                   'customer '
                                                                                                                   'who '
-                                                                                                                  'ordered.'},
+                                                                                                                  'ordered.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                     'reason': {'type': 'string',
                                                                                                'minLength': 1,
                                                                                                'maxLength': 500,
@@ -1475,7 +2125,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -1563,31 +2230,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'customerId',
                                                                                                 'carrier',
                                                                                                 'estimatedArrival'],
-                                                                                   'properties': {'shipmentId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                   'properties': {'shipmentId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
                                                                                                                                 'shipment, '
-                                                                                                                                '`shp_<orderId>`.'},
-                                                                                                  'orderId': {'type': 'string',
-                                                                                                              'minLength': 1,
-                                                                                                              'maxLength': 64,
-                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                              'description': 'The '
+                                                                                                                                '`shp_<orderId>`.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
+                                                                                                  'orderId': {'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
                                                                                                                              'the '
                                                                                                                              'order '
-                                                                                                                             'shipped.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                                             'shipped.',
+                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'an '
+                                                                                                                                        'order, '
+                                                                                                                                        'a '
+                                                                                                                                        'customer, '
+                                                                                                                                        'a '
+                                                                                                                                        'payment '
+                                                                                                                                        'or '
+                                                                                                                                        'any '
+                                                                                                                                        'other '
+                                                                                                                                        'thing '
+                                                                                                                                        'the '
+                                                                                                                                        'services '
+                                                                                                                                        'name: '
+                                                                                                                                        '1 '
+                                                                                                                                        'to '
+                                                                                                                                        '64 '
+                                                                                                                                        'letters, '
+                                                                                                                                        'digits, '
+                                                                                                                                        '`_` '
+                                                                                                                                        'or '
+                                                                                                                                        '`-`, '
+                                                                                                                                        'so '
+                                                                                                                                        'that '
+                                                                                                                                        'it '
+                                                                                                                                        'is '
+                                                                                                                                        'one '
+                                                                                                                                        'NATS '
+                                                                                                                                        'subject '
+                                                                                                                                        'token '
+                                                                                                                                        'and '
+                                                                                                                                        'one '
+                                                                                                                                        'key-value '
+                                                                                                                                        'key '
+                                                                                                                                        'token.'}]},
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
@@ -1595,7 +2332,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'the '
                                                                                                                                 'shipment '
                                                                                                                                 'goes '
-                                                                                                                                'to.'},
+                                                                                                                                'to.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'carrier': {'type': 'string',
                                                                                                               'minLength': 1,
                                                                                                               'description': 'Who '
@@ -1671,7 +2449,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'duplicate '
                                                                                                                    'window '
                                                                                                                    'only '
-                                                                                                                   'once.',
+                                                                                                                   'once. '
+                                                                                                                   'A '
+                                                                                                                   "message's "
+                                                                                                                   'own '
+                                                                                                                   'headers '
+                                                                                                                   'schema '
+                                                                                                                   'adds '
+                                                                                                                   'the '
+                                                                                                                   '`ce-type` '
+                                                                                                                   'it '
+                                                                                                                   'pins: '
+                                                                                                                   '`allOf: '
+                                                                                                                   '[{$ref: '
+                                                                                                                   "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                   '{properties: '
+                                                                                                                   '{ce-type: '
+                                                                                                                   '{const: '
+                                                                                                                   '...}}}]`.',
                                                                                                     'required': ['ce-id',
                                                                                                                  'ce-source',
                                                                                                                  'ce-type',
@@ -1762,20 +2557,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'totalCents',
                                                                                                       'currency',
                                                                                                       'lines'],
-                                                                                         'properties': {'orderId': {'type': 'string',
-                                                                                                                    'minLength': 1,
-                                                                                                                    'maxLength': 64,
-                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                    'description': 'The '
+                                                                                         'properties': {'orderId': {'description': 'The '
                                                                                                                                    'id '
                                                                                                                                    'of '
                                                                                                                                    'the '
-                                                                                                                                   'order.'},
-                                                                                                        'customerId': {'type': 'string',
-                                                                                                                       'minLength': 1,
-                                                                                                                       'maxLength': 64,
-                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                       'description': 'The '
+                                                                                                                                   'order.',
+                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                               'minLength': 1,
+                                                                                                                               'maxLength': 64,
+                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                               'description': 'The '
+                                                                                                                                              'id '
+                                                                                                                                              'of '
+                                                                                                                                              'an '
+                                                                                                                                              'order, '
+                                                                                                                                              'a '
+                                                                                                                                              'customer, '
+                                                                                                                                              'a '
+                                                                                                                                              'payment '
+                                                                                                                                              'or '
+                                                                                                                                              'any '
+                                                                                                                                              'other '
+                                                                                                                                              'thing '
+                                                                                                                                              'the '
+                                                                                                                                              'services '
+                                                                                                                                              'name: '
+                                                                                                                                              '1 '
+                                                                                                                                              'to '
+                                                                                                                                              '64 '
+                                                                                                                                              'letters, '
+                                                                                                                                              'digits, '
+                                                                                                                                              '`_` '
+                                                                                                                                              'or '
+                                                                                                                                              '`-`, '
+                                                                                                                                              'so '
+                                                                                                                                              'that '
+                                                                                                                                              'it '
+                                                                                                                                              'is '
+                                                                                                                                              'one '
+                                                                                                                                              'NATS '
+                                                                                                                                              'subject '
+                                                                                                                                              'token '
+                                                                                                                                              'and '
+                                                                                                                                              'one '
+                                                                                                                                              'key-value '
+                                                                                                                                              'key '
+                                                                                                                                              'token.'}]},
+                                                                                                        'customerId': {'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
                                                                                                                                       'the '
@@ -1783,7 +2611,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'who '
                                                                                                                                       'placed '
                                                                                                                                       'the '
-                                                                                                                                      'order.'},
+                                                                                                                                      'order.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'an '
+                                                                                                                                                 'order, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'customer, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'or '
+                                                                                                                                                 'any '
+                                                                                                                                                 'other '
+                                                                                                                                                 'thing '
+                                                                                                                                                 'the '
+                                                                                                                                                 'services '
+                                                                                                                                                 'name: '
+                                                                                                                                                 '1 '
+                                                                                                                                                 'to '
+                                                                                                                                                 '64 '
+                                                                                                                                                 'letters, '
+                                                                                                                                                 'digits, '
+                                                                                                                                                 '`_` '
+                                                                                                                                                 'or '
+                                                                                                                                                 '`-`, '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'it '
+                                                                                                                                                 'is '
+                                                                                                                                                 'one '
+                                                                                                                                                 'NATS '
+                                                                                                                                                 'subject '
+                                                                                                                                                 'token '
+                                                                                                                                                 'and '
+                                                                                                                                                 'one '
+                                                                                                                                                 'key-value '
+                                                                                                                                                 'key '
+                                                                                                                                                 'token.'}]},
                                                                                                         'totalCents': {'type': 'integer',
                                                                                                                        'minimum': 0,
                                                                                                                        'description': 'What '
@@ -1796,9 +2665,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'cents '
                                                                                                                                       'of '
                                                                                                                                       '`currency`.'},
-                                                                                                        'currency': {'type': 'string',
-                                                                                                                     'pattern': '^[A-Z]{3}$',
-                                                                                                                     'description': 'The '
+                                                                                                        'currency': {'description': 'The '
                                                                                                                                     'ISO '
                                                                                                                                     '4217 '
                                                                                                                                     'code '
@@ -1807,7 +2674,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'currency, '
                                                                                                                                     'for '
                                                                                                                                     'example '
-                                                                                                                                    'EUR.'},
+                                                                                                                                    'EUR.',
+                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                'pattern': '^[A-Z]{3}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'ISO '
+                                                                                                                                               '4217 '
+                                                                                                                                               'code '
+                                                                                                                                               'of '
+                                                                                                                                               'a '
+                                                                                                                                               'currency, '
+                                                                                                                                               'for '
+                                                                                                                                               'example '
+                                                                                                                                               'EUR.'}]},
                                                                                                         'lines': {'type': 'array',
                                                                                                                   'minItems': 1,
                                                                                                                   'description': 'The '
@@ -1940,7 +2819,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'duplicate '
                                                                                         'window '
                                                                                         'only '
-                                                                                        'once.',
+                                                                                        'once. A '
+                                                                                        "message's "
+                                                                                        'own '
+                                                                                        'headers '
+                                                                                        'schema '
+                                                                                        'adds the '
+                                                                                        '`ce-type` '
+                                                                                        'it pins: '
+                                                                                        '`allOf: '
+                                                                                        '[{$ref: '
+                                                                                        "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                        '{properties: '
+                                                                                        '{ce-type: '
+                                                                                        '{const: '
+                                                                                        '...}}}]`.',
                                                                          'required': ['ce-id',
                                                                                       'ce-source',
                                                                                       'ce-type',
@@ -2027,20 +2920,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'totalCents',
                                                                            'currency',
                                                                            'lines'],
-                                                              'properties': {'orderId': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64,
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                              'properties': {'orderId': {'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
                                                                                                         'the '
-                                                                                                        'order.'},
-                                                                             'customerId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                                                        'order.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
+                                                                             'customerId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
@@ -2048,7 +2974,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'who '
                                                                                                            'placed '
                                                                                                            'the '
-                                                                                                           'order.'},
+                                                                                                           'order.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
                                                                              'totalCents': {'type': 'integer',
                                                                                             'minimum': 0,
                                                                                             'description': 'What '
@@ -2061,9 +3028,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'cents '
                                                                                                            'of '
                                                                                                            '`currency`.'},
-                                                                             'currency': {'type': 'string',
-                                                                                          'pattern': '^[A-Z]{3}$',
-                                                                                          'description': 'The '
+                                                                             'currency': {'description': 'The '
                                                                                                          'ISO '
                                                                                                          '4217 '
                                                                                                          'code '
@@ -2072,7 +3037,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'currency, '
                                                                                                          'for '
                                                                                                          'example '
-                                                                                                         'EUR.'},
+                                                                                                         'EUR.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'pattern': '^[A-Z]{3}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'ISO '
+                                                                                                                    '4217 '
+                                                                                                                    'code '
+                                                                                                                    'of '
+                                                                                                                    'a '
+                                                                                                                    'currency, '
+                                                                                                                    'for '
+                                                                                                                    'example '
+                                                                                                                    'EUR.'}]},
                                                                              'lines': {'type': 'array',
                                                                                        'minItems': 1,
                                                                                        'description': 'The '
@@ -2222,7 +3199,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'duplicate '
                                                                                                                                  'window '
                                                                                                                                  'only '
-                                                                                                                                 'once.',
+                                                                                                                                 'once. '
+                                                                                                                                 'A '
+                                                                                                                                 "message's "
+                                                                                                                                 'own '
+                                                                                                                                 'headers '
+                                                                                                                                 'schema '
+                                                                                                                                 'adds '
+                                                                                                                                 'the '
+                                                                                                                                 '`ce-type` '
+                                                                                                                                 'it '
+                                                                                                                                 'pins: '
+                                                                                                                                 '`allOf: '
+                                                                                                                                 '[{$ref: '
+                                                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                 '{properties: '
+                                                                                                                                 '{ce-type: '
+                                                                                                                                 '{const: '
+                                                                                                                                 '...}}}]`.',
                                                                                                                   'required': ['ce-id',
                                                                                                                                'ce-source',
                                                                                                                                'ce-type',
@@ -2312,15 +3306,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'previousStatus',
                                                                                                                     'status',
                                                                                                                     'changedAt'],
-                                                                                                       'properties': {'orderId': {'type': 'string',
-                                                                                                                                  'minLength': 1,
-                                                                                                                                  'maxLength': 64,
-                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                  'description': 'The '
+                                                                                                       'properties': {'orderId': {'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
                                                                                                                                                  'the '
-                                                                                                                                                 'order.'},
+                                                                                                                                                 'order.',
+                                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'maxLength': 64,
+                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'id '
+                                                                                                                                                            'of '
+                                                                                                                                                            'an '
+                                                                                                                                                            'order, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'customer, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'payment '
+                                                                                                                                                            'or '
+                                                                                                                                                            'any '
+                                                                                                                                                            'other '
+                                                                                                                                                            'thing '
+                                                                                                                                                            'the '
+                                                                                                                                                            'services '
+                                                                                                                                                            'name: '
+                                                                                                                                                            '1 '
+                                                                                                                                                            'to '
+                                                                                                                                                            '64 '
+                                                                                                                                                            'letters, '
+                                                                                                                                                            'digits, '
+                                                                                                                                                            '`_` '
+                                                                                                                                                            'or '
+                                                                                                                                                            '`-`, '
+                                                                                                                                                            'so '
+                                                                                                                                                            'that '
+                                                                                                                                                            'it '
+                                                                                                                                                            'is '
+                                                                                                                                                            'one '
+                                                                                                                                                            'NATS '
+                                                                                                                                                            'subject '
+                                                                                                                                                            'token '
+                                                                                                                                                            'and '
+                                                                                                                                                            'one '
+                                                                                                                                                            'key-value '
+                                                                                                                                                            'key '
+                                                                                                                                                            'token.'}]},
                                                                                                                       'previousStatus': {'type': 'string',
                                                                                                                                          'description': 'Where '
                                                                                                                                                         'an '
@@ -2376,11 +3407,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'when '
                                                                                                                                                 'not '
                                                                                                                                                 'given.'},
-                                                                                                                      'customerId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                                      'customerId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
@@ -2394,7 +3421,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                     'events '
                                                                                                                                                     'of '
                                                                                                                                                     'older '
-                                                                                                                                                    'publishers.'},
+                                                                                                                                                    'publishers.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
                                                                                                                       'cancellationReason': {'type': 'string',
                                                                                                                                              'enum': ['CUSTOMER_REQUEST',
                                                                                                                                                       'PAYMENT_DECLINED',
@@ -2451,7 +3519,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -2538,15 +3623,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'previousStatus',
                                                                                   'status',
                                                                                   'changedAt'],
-                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
-                                                                                                               'order.'},
+                                                                                                               'order.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                     'previousStatus': {'type': 'string',
                                                                                                        'description': 'Where '
                                                                                                                       'an '
@@ -2602,11 +3724,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'when '
                                                                                                               'not '
                                                                                                               'given.'},
-                                                                                    'customerId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                                    'customerId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
@@ -2620,7 +3738,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'events '
                                                                                                                   'of '
                                                                                                                   'older '
-                                                                                                                  'publishers.'},
+                                                                                                                  'publishers.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                     'cancellationReason': {'type': 'string',
                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                     'PAYMENT_DECLINED',
@@ -2694,7 +3853,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'duplicate '
                                                                                                                                   'window '
                                                                                                                                   'only '
-                                                                                                                                  'once.',
+                                                                                                                                  'once. '
+                                                                                                                                  'A '
+                                                                                                                                  "message's "
+                                                                                                                                  'own '
+                                                                                                                                  'headers '
+                                                                                                                                  'schema '
+                                                                                                                                  'adds '
+                                                                                                                                  'the '
+                                                                                                                                  '`ce-type` '
+                                                                                                                                  'it '
+                                                                                                                                  'pins: '
+                                                                                                                                  '`allOf: '
+                                                                                                                                  '[{$ref: '
+                                                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                  '{properties: '
+                                                                                                                                  '{ce-type: '
+                                                                                                                                  '{const: '
+                                                                                                                                  '...}}}]`.',
                                                                                                                    'required': ['ce-id',
                                                                                                                                 'ce-source',
                                                                                                                                 'ce-type',
@@ -2789,38 +3965,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'amountCents',
                                                                                                                      'currency',
                                                                                                                      'lines'],
-                                                                                                        'properties': {'paymentId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                        'properties': {'paymentId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
                                                                                                                                                     'payment, '
-                                                                                                                                                    '`pay_<orderId>`.'},
-                                                                                                                       'orderId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                                                    '`pay_<orderId>`.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
+                                                                                                                       'orderId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
                                                                                                                                                   'order '
                                                                                                                                                   'paid '
-                                                                                                                                                  'for.'},
-                                                                                                                       'customerId': {'type': 'string',
-                                                                                                                                      'minLength': 1,
-                                                                                                                                      'maxLength': 64,
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                                                                  'for.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
+                                                                                                                       'customerId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
                                                                                                                                                      'the '
                                                                                                                                                      'customer '
                                                                                                                                                      'who '
-                                                                                                                                                     'pays.'},
+                                                                                                                                                     'pays.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
                                                                                                                        'amountCents': {'type': 'integer',
                                                                                                                                        'minimum': 0,
                                                                                                                                        'description': 'The '
@@ -2830,9 +4117,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'cents '
                                                                                                                                                       'of '
                                                                                                                                                       '`currency`.'},
-                                                                                                                       'currency': {'type': 'string',
-                                                                                                                                    'pattern': '^[A-Z]{3}$',
-                                                                                                                                    'description': 'The '
+                                                                                                                       'currency': {'description': 'The '
                                                                                                                                                    'ISO '
                                                                                                                                                    '4217 '
                                                                                                                                                    'code '
@@ -2841,7 +4126,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'currency, '
                                                                                                                                                    'for '
                                                                                                                                                    'example '
-                                                                                                                                                   'EUR.'},
+                                                                                                                                                   'EUR.',
+                                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                                               'pattern': '^[A-Z]{3}$',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'ISO '
+                                                                                                                                                              '4217 '
+                                                                                                                                                              'code '
+                                                                                                                                                              'of '
+                                                                                                                                                              'a '
+                                                                                                                                                              'currency, '
+                                                                                                                                                              'for '
+                                                                                                                                                              'example '
+                                                                                                                                                              'EUR.'}]},
                                                                                                                        'lines': {'type': 'array',
                                                                                                                                  'minItems': 1,
                                                                                                                                  'description': 'The '
@@ -2930,7 +4227,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -3022,38 +4336,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'amountCents',
                                                                                     'currency',
                                                                                     'lines'],
-                                                                       'properties': {'paymentId': {'type': 'string',
-                                                                                                    'minLength': 1,
-                                                                                                    'maxLength': 64,
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                       'properties': {'paymentId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
                                                                                                                    'payment, '
-                                                                                                                   '`pay_<orderId>`.'},
-                                                                                      'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                                   '`pay_<orderId>`.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
+                                                                                      'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'order '
                                                                                                                  'paid '
-                                                                                                                 'for.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'for.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
                                                                                                                     'customer '
                                                                                                                     'who '
-                                                                                                                    'pays.'},
+                                                                                                                    'pays.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'amountCents': {'type': 'integer',
                                                                                                       'minimum': 0,
                                                                                                       'description': 'The '
@@ -3063,9 +4488,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'cents '
                                                                                                                      'of '
                                                                                                                      '`currency`.'},
-                                                                                      'currency': {'type': 'string',
-                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                   'description': 'The '
+                                                                                      'currency': {'description': 'The '
                                                                                                                   'ISO '
                                                                                                                   '4217 '
                                                                                                                   'code '
@@ -3074,7 +4497,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'currency, '
                                                                                                                   'for '
                                                                                                                   'example '
-                                                                                                                  'EUR.'},
+                                                                                                                  'EUR.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'ISO '
+                                                                                                                             '4217 '
+                                                                                                                             'code '
+                                                                                                                             'of '
+                                                                                                                             'a '
+                                                                                                                             'currency, '
+                                                                                                                             'for '
+                                                                                                                             'example '
+                                                                                                                             'EUR.'}]},
                                                                                       'lines': {'type': 'array',
                                                                                                 'minItems': 1,
                                                                                                 'description': 'The '
@@ -3188,7 +4623,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'duplicate '
                                                                                                                               'window '
                                                                                                                               'only '
-                                                                                                                              'once.',
+                                                                                                                              'once. '
+                                                                                                                              'A '
+                                                                                                                              "message's "
+                                                                                                                              'own '
+                                                                                                                              'headers '
+                                                                                                                              'schema '
+                                                                                                                              'adds '
+                                                                                                                              'the '
+                                                                                                                              '`ce-type` '
+                                                                                                                              'it '
+                                                                                                                              'pins: '
+                                                                                                                              '`allOf: '
+                                                                                                                              '[{$ref: '
+                                                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                              '{properties: '
+                                                                                                                              '{ce-type: '
+                                                                                                                              '{const: '
+                                                                                                                              '...}}}]`.',
                                                                                                                'required': ['ce-id',
                                                                                                                             'ce-source',
                                                                                                                             'ce-type',
@@ -3284,21 +4736,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'amountCents',
                                                                                                                  'currency',
                                                                                                                  'reason'],
-                                                                                                    'properties': {'paymentId': {'type': 'string',
-                                                                                                                                 'minLength': 1,
-                                                                                                                                 'maxLength': 64,
-                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                 'description': 'The '
+                                                                                                    'properties': {'paymentId': {'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
                                                                                                                                                 'the '
                                                                                                                                                 'payment, '
-                                                                                                                                                '`pay_<orderId>`.'},
-                                                                                                                   'orderId': {'type': 'string',
-                                                                                                                               'minLength': 1,
-                                                                                                                               'maxLength': 64,
-                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                               'description': 'The '
+                                                                                                                                                '`pay_<orderId>`.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'id '
+                                                                                                                                                           'of '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'customer, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'payment '
+                                                                                                                                                           'or '
+                                                                                                                                                           'any '
+                                                                                                                                                           'other '
+                                                                                                                                                           'thing '
+                                                                                                                                                           'the '
+                                                                                                                                                           'services '
+                                                                                                                                                           'name: '
+                                                                                                                                                           '1 '
+                                                                                                                                                           'to '
+                                                                                                                                                           '64 '
+                                                                                                                                                           'letters, '
+                                                                                                                                                           'digits, '
+                                                                                                                                                           '`_` '
+                                                                                                                                                           'or '
+                                                                                                                                                           '`-`, '
+                                                                                                                                                           'so '
+                                                                                                                                                           'that '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'one '
+                                                                                                                                                           'NATS '
+                                                                                                                                                           'subject '
+                                                                                                                                                           'token '
+                                                                                                                                                           'and '
+                                                                                                                                                           'one '
+                                                                                                                                                           'key-value '
+                                                                                                                                                           'key '
+                                                                                                                                                           'token.'}]},
+                                                                                                                   'orderId': {'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
                                                                                                                                               'the '
@@ -3306,12 +4791,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'whose '
                                                                                                                                               'payment '
                                                                                                                                               'was '
-                                                                                                                                              'declined.'},
-                                                                                                                   'customerId': {'type': 'string',
-                                                                                                                                  'minLength': 1,
-                                                                                                                                  'maxLength': 64,
-                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                  'description': 'The '
+                                                                                                                                              'declined.',
+                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'maxLength': 64,
+                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'id '
+                                                                                                                                                         'of '
+                                                                                                                                                         'an '
+                                                                                                                                                         'order, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'customer, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'payment '
+                                                                                                                                                         'or '
+                                                                                                                                                         'any '
+                                                                                                                                                         'other '
+                                                                                                                                                         'thing '
+                                                                                                                                                         'the '
+                                                                                                                                                         'services '
+                                                                                                                                                         'name: '
+                                                                                                                                                         '1 '
+                                                                                                                                                         'to '
+                                                                                                                                                         '64 '
+                                                                                                                                                         'letters, '
+                                                                                                                                                         'digits, '
+                                                                                                                                                         '`_` '
+                                                                                                                                                         'or '
+                                                                                                                                                         '`-`, '
+                                                                                                                                                         'so '
+                                                                                                                                                         'that '
+                                                                                                                                                         'it '
+                                                                                                                                                         'is '
+                                                                                                                                                         'one '
+                                                                                                                                                         'NATS '
+                                                                                                                                                         'subject '
+                                                                                                                                                         'token '
+                                                                                                                                                         'and '
+                                                                                                                                                         'one '
+                                                                                                                                                         'key-value '
+                                                                                                                                                         'key '
+                                                                                                                                                         'token.'}]},
+                                                                                                                   'customerId': {'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
                                                                                                                                                  'the '
@@ -3319,7 +4841,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                  'whose '
                                                                                                                                                  'payment '
                                                                                                                                                  'was '
-                                                                                                                                                 'declined.'},
+                                                                                                                                                 'declined.',
+                                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'maxLength': 64,
+                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'id '
+                                                                                                                                                            'of '
+                                                                                                                                                            'an '
+                                                                                                                                                            'order, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'customer, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'payment '
+                                                                                                                                                            'or '
+                                                                                                                                                            'any '
+                                                                                                                                                            'other '
+                                                                                                                                                            'thing '
+                                                                                                                                                            'the '
+                                                                                                                                                            'services '
+                                                                                                                                                            'name: '
+                                                                                                                                                            '1 '
+                                                                                                                                                            'to '
+                                                                                                                                                            '64 '
+                                                                                                                                                            'letters, '
+                                                                                                                                                            'digits, '
+                                                                                                                                                            '`_` '
+                                                                                                                                                            'or '
+                                                                                                                                                            '`-`, '
+                                                                                                                                                            'so '
+                                                                                                                                                            'that '
+                                                                                                                                                            'it '
+                                                                                                                                                            'is '
+                                                                                                                                                            'one '
+                                                                                                                                                            'NATS '
+                                                                                                                                                            'subject '
+                                                                                                                                                            'token '
+                                                                                                                                                            'and '
+                                                                                                                                                            'one '
+                                                                                                                                                            'key-value '
+                                                                                                                                                            'key '
+                                                                                                                                                            'token.'}]},
                                                                                                                    'amountCents': {'type': 'integer',
                                                                                                                                    'minimum': 0,
                                                                                                                                    'description': 'The '
@@ -3332,9 +4895,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'cents '
                                                                                                                                                   'of '
                                                                                                                                                   '`currency`.'},
-                                                                                                                   'currency': {'type': 'string',
-                                                                                                                                'pattern': '^[A-Z]{3}$',
-                                                                                                                                'description': 'The '
+                                                                                                                   'currency': {'description': 'The '
                                                                                                                                                'ISO '
                                                                                                                                                '4217 '
                                                                                                                                                'code '
@@ -3343,7 +4904,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'currency, '
                                                                                                                                                'for '
                                                                                                                                                'example '
-                                                                                                                                               'EUR.'},
+                                                                                                                                               'EUR.',
+                                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                                           'pattern': '^[A-Z]{3}$',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'ISO '
+                                                                                                                                                          '4217 '
+                                                                                                                                                          'code '
+                                                                                                                                                          'of '
+                                                                                                                                                          'a '
+                                                                                                                                                          'currency, '
+                                                                                                                                                          'for '
+                                                                                                                                                          'example '
+                                                                                                                                                          'EUR.'}]},
                                                                                                                    'reason': {'type': 'string',
                                                                                                                               'minLength': 1,
                                                                                                                               'maxLength': 200,
@@ -3400,7 +4973,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -3491,21 +5081,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'amountCents',
                                                                                   'currency',
                                                                                   'reason'],
-                                                                     'properties': {'paymentId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                     'properties': {'paymentId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'payment, '
-                                                                                                                 '`pay_<orderId>`.'},
-                                                                                    'orderId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                                                 '`pay_<orderId>`.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                    'orderId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -3513,12 +5136,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'whose '
                                                                                                                'payment '
                                                                                                                'was '
-                                                                                                               'declined.'},
-                                                                                    'customerId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                                                               'declined.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
+                                                                                    'customerId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
@@ -3526,7 +5186,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'whose '
                                                                                                                   'payment '
                                                                                                                   'was '
-                                                                                                                  'declined.'},
+                                                                                                                  'declined.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                     'amountCents': {'type': 'integer',
                                                                                                     'minimum': 0,
                                                                                                     'description': 'The '
@@ -3539,9 +5240,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                    'cents '
                                                                                                                    'of '
                                                                                                                    '`currency`.'},
-                                                                                    'currency': {'type': 'string',
-                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                 'description': 'The '
+                                                                                    'currency': {'description': 'The '
                                                                                                                 'ISO '
                                                                                                                 '4217 '
                                                                                                                 'code '
@@ -3550,7 +5249,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'currency, '
                                                                                                                 'for '
                                                                                                                 'example '
-                                                                                                                'EUR.'},
+                                                                                                                'EUR.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'ISO '
+                                                                                                                           '4217 '
+                                                                                                                           'code '
+                                                                                                                           'of '
+                                                                                                                           'a '
+                                                                                                                           'currency, '
+                                                                                                                           'for '
+                                                                                                                           'example '
+                                                                                                                           'EUR.'}]},
                                                                                     'reason': {'type': 'string',
                                                                                                'minLength': 1,
                                                                                                'maxLength': 200,
@@ -3636,7 +5347,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'duplicate '
                                                                                                                           'window '
                                                                                                                           'only '
-                                                                                                                          'once.',
+                                                                                                                          'once. '
+                                                                                                                          'A '
+                                                                                                                          "message's "
+                                                                                                                          'own '
+                                                                                                                          'headers '
+                                                                                                                          'schema '
+                                                                                                                          'adds '
+                                                                                                                          'the '
+                                                                                                                          '`ce-type` '
+                                                                                                                          'it '
+                                                                                                                          'pins: '
+                                                                                                                          '`allOf: '
+                                                                                                                          '[{$ref: '
+                                                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                          '{properties: '
+                                                                                                                          '{ce-type: '
+                                                                                                                          '{const: '
+                                                                                                                          '...}}}]`.',
                                                                                                            'required': ['ce-id',
                                                                                                                         'ce-source',
                                                                                                                         'ce-type',
@@ -3725,11 +5453,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'required': ['orderId',
                                                                                                              'customerId',
                                                                                                              'lines'],
-                                                                                                'properties': {'orderId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                'properties': {'orderId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
@@ -3738,18 +5462,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'stock '
                                                                                                                                           'is '
                                                                                                                                           'held '
-                                                                                                                                          'for.'},
-                                                                                                               'customerId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                                          'for.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
+                                                                                                               'customerId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
                                                                                                                                              'customer '
                                                                                                                                              'who '
-                                                                                                                                             'ordered.'},
+                                                                                                                                             'ordered.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
                                                                                                                'lines': {'type': 'array',
                                                                                                                          'minItems': 1,
                                                                                                                          'description': 'Every '
@@ -3830,7 +5632,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'duplicate '
                                                                                              'window '
                                                                                              'only '
-                                                                                             'once.',
+                                                                                             'once. '
+                                                                                             'A '
+                                                                                             "message's "
+                                                                                             'own '
+                                                                                             'headers '
+                                                                                             'schema '
+                                                                                             'adds '
+                                                                                             'the '
+                                                                                             '`ce-type` '
+                                                                                             'it '
+                                                                                             'pins: '
+                                                                                             '`allOf: '
+                                                                                             '[{$ref: '
+                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                             '{properties: '
+                                                                                             '{ce-type: '
+                                                                                             '{const: '
+                                                                                             '...}}}]`.',
                                                                               'required': ['ce-id',
                                                                                            'ce-source',
                                                                                            'ce-type',
@@ -3916,11 +5735,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                    'required': ['orderId',
                                                                                 'customerId',
                                                                                 'lines'],
-                                                                   'properties': {'orderId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                   'properties': {'orderId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
@@ -3929,18 +5744,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'stock '
                                                                                                              'is '
                                                                                                              'held '
-                                                                                                             'for.'},
-                                                                                  'customerId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                             'for.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
+                                                                                  'customerId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'customer '
                                                                                                                 'who '
-                                                                                                                'ordered.'},
+                                                                                                                'ordered.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
                                                                                   'lines': {'type': 'array',
                                                                                             'minItems': 1,
                                                                                             'description': 'Every '
@@ -4044,7 +5937,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'duplicate '
                                                                                                                     'window '
                                                                                                                     'only '
-                                                                                                                    'once.',
+                                                                                                                    'once. '
+                                                                                                                    'A '
+                                                                                                                    "message's "
+                                                                                                                    'own '
+                                                                                                                    'headers '
+                                                                                                                    'schema '
+                                                                                                                    'adds '
+                                                                                                                    'the '
+                                                                                                                    '`ce-type` '
+                                                                                                                    'it '
+                                                                                                                    'pins: '
+                                                                                                                    '`allOf: '
+                                                                                                                    '[{$ref: '
+                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                    '{properties: '
+                                                                                                                    '{ce-type: '
+                                                                                                                    '{const: '
+                                                                                                                    '...}}}]`.',
                                                                                                      'required': ['ce-id',
                                                                                                                   'ce-source',
                                                                                                                   'ce-type',
@@ -4135,11 +6045,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'customerId',
                                                                                                        'reason',
                                                                                                        'shortages'],
-                                                                                          'properties': {'orderId': {'type': 'string',
-                                                                                                                     'minLength': 1,
-                                                                                                                     'maxLength': 64,
-                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                     'description': 'The '
+                                                                                          'properties': {'orderId': {'description': 'The '
                                                                                                                                     'id '
                                                                                                                                     'of '
                                                                                                                                     'the '
@@ -4148,18 +6054,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'could '
                                                                                                                                     'not '
                                                                                                                                     'be '
-                                                                                                                                    'reserved.'},
-                                                                                                         'customerId': {'type': 'string',
-                                                                                                                        'minLength': 1,
-                                                                                                                        'maxLength': 64,
-                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                        'description': 'The '
+                                                                                                                                    'reserved.',
+                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                'minLength': 1,
+                                                                                                                                'maxLength': 64,
+                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                'description': 'The '
+                                                                                                                                               'id '
+                                                                                                                                               'of '
+                                                                                                                                               'an '
+                                                                                                                                               'order, '
+                                                                                                                                               'a '
+                                                                                                                                               'customer, '
+                                                                                                                                               'a '
+                                                                                                                                               'payment '
+                                                                                                                                               'or '
+                                                                                                                                               'any '
+                                                                                                                                               'other '
+                                                                                                                                               'thing '
+                                                                                                                                               'the '
+                                                                                                                                               'services '
+                                                                                                                                               'name: '
+                                                                                                                                               '1 '
+                                                                                                                                               'to '
+                                                                                                                                               '64 '
+                                                                                                                                               'letters, '
+                                                                                                                                               'digits, '
+                                                                                                                                               '`_` '
+                                                                                                                                               'or '
+                                                                                                                                               '`-`, '
+                                                                                                                                               'so '
+                                                                                                                                               'that '
+                                                                                                                                               'it '
+                                                                                                                                               'is '
+                                                                                                                                               'one '
+                                                                                                                                               'NATS '
+                                                                                                                                               'subject '
+                                                                                                                                               'token '
+                                                                                                                                               'and '
+                                                                                                                                               'one '
+                                                                                                                                               'key-value '
+                                                                                                                                               'key '
+                                                                                                                                               'token.'}]},
+                                                                                                         'customerId': {'description': 'The '
                                                                                                                                        'id '
                                                                                                                                        'of '
                                                                                                                                        'the '
                                                                                                                                        'customer '
                                                                                                                                        'who '
-                                                                                                                                       'ordered.'},
+                                                                                                                                       'ordered.',
+                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                   'minLength': 1,
+                                                                                                                                   'maxLength': 64,
+                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'id '
+                                                                                                                                                  'of '
+                                                                                                                                                  'an '
+                                                                                                                                                  'order, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'customer, '
+                                                                                                                                                  'a '
+                                                                                                                                                  'payment '
+                                                                                                                                                  'or '
+                                                                                                                                                  'any '
+                                                                                                                                                  'other '
+                                                                                                                                                  'thing '
+                                                                                                                                                  'the '
+                                                                                                                                                  'services '
+                                                                                                                                                  'name: '
+                                                                                                                                                  '1 '
+                                                                                                                                                  'to '
+                                                                                                                                                  '64 '
+                                                                                                                                                  'letters, '
+                                                                                                                                                  'digits, '
+                                                                                                                                                  '`_` '
+                                                                                                                                                  'or '
+                                                                                                                                                  '`-`, '
+                                                                                                                                                  'so '
+                                                                                                                                                  'that '
+                                                                                                                                                  'it '
+                                                                                                                                                  'is '
+                                                                                                                                                  'one '
+                                                                                                                                                  'NATS '
+                                                                                                                                                  'subject '
+                                                                                                                                                  'token '
+                                                                                                                                                  'and '
+                                                                                                                                                  'one '
+                                                                                                                                                  'key-value '
+                                                                                                                                                  'key '
+                                                                                                                                                  'token.'}]},
                                                                                                          'reason': {'type': 'string',
                                                                                                                     'minLength': 1,
                                                                                                                     'maxLength': 500,
@@ -4271,7 +6255,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -4357,11 +6357,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'customerId',
                                                                              'reason',
                                                                              'shortages'],
-                                                                'properties': {'orderId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                'properties': {'orderId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -4370,18 +6366,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'could '
                                                                                                           'not '
                                                                                                           'be '
-                                                                                                          'reserved.'},
-                                                                               'customerId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                          'reserved.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                               'customerId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
                                                                                                              'customer '
                                                                                                              'who '
-                                                                                                             'ordered.'},
+                                                                                                             'ordered.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                'reason': {'type': 'string',
                                                                                           'minLength': 1,
                                                                                           'maxLength': 500,
@@ -4524,7 +6598,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'duplicate '
                                                                                                                                   'window '
                                                                                                                                   'only '
-                                                                                                                                  'once.',
+                                                                                                                                  'once. '
+                                                                                                                                  'A '
+                                                                                                                                  "message's "
+                                                                                                                                  'own '
+                                                                                                                                  'headers '
+                                                                                                                                  'schema '
+                                                                                                                                  'adds '
+                                                                                                                                  'the '
+                                                                                                                                  '`ce-type` '
+                                                                                                                                  'it '
+                                                                                                                                  'pins: '
+                                                                                                                                  '`allOf: '
+                                                                                                                                  '[{$ref: '
+                                                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                  '{properties: '
+                                                                                                                                  '{ce-type: '
+                                                                                                                                  '{const: '
+                                                                                                                                  '...}}}]`.',
                                                                                                                    'required': ['ce-id',
                                                                                                                                 'ce-source',
                                                                                                                                 'ce-type',
@@ -4612,31 +6703,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'customerId',
                                                                                                                      'carrier',
                                                                                                                      'estimatedArrival'],
-                                                                                                        'properties': {'shipmentId': {'type': 'string',
-                                                                                                                                      'minLength': 1,
-                                                                                                                                      'maxLength': 64,
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                        'properties': {'shipmentId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
                                                                                                                                                      'the '
                                                                                                                                                      'shipment, '
-                                                                                                                                                     '`shp_<orderId>`.'},
-                                                                                                                       'orderId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                                                     '`shp_<orderId>`.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
+                                                                                                                       'orderId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
                                                                                                                                                   'order '
-                                                                                                                                                  'shipped.'},
-                                                                                                                       'customerId': {'type': 'string',
-                                                                                                                                      'minLength': 1,
-                                                                                                                                      'maxLength': 64,
-                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                      'description': 'The '
+                                                                                                                                                  'shipped.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
+                                                                                                                       'customerId': {'description': 'The '
                                                                                                                                                      'id '
                                                                                                                                                      'of '
                                                                                                                                                      'the '
@@ -4644,7 +6805,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                      'the '
                                                                                                                                                      'shipment '
                                                                                                                                                      'goes '
-                                                                                                                                                     'to.'},
+                                                                                                                                                     'to.',
+                                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                                 'minLength': 1,
+                                                                                                                                                 'maxLength': 64,
+                                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                 'description': 'The '
+                                                                                                                                                                'id '
+                                                                                                                                                                'of '
+                                                                                                                                                                'an '
+                                                                                                                                                                'order, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'customer, '
+                                                                                                                                                                'a '
+                                                                                                                                                                'payment '
+                                                                                                                                                                'or '
+                                                                                                                                                                'any '
+                                                                                                                                                                'other '
+                                                                                                                                                                'thing '
+                                                                                                                                                                'the '
+                                                                                                                                                                'services '
+                                                                                                                                                                'name: '
+                                                                                                                                                                '1 '
+                                                                                                                                                                'to '
+                                                                                                                                                                '64 '
+                                                                                                                                                                'letters, '
+                                                                                                                                                                'digits, '
+                                                                                                                                                                '`_` '
+                                                                                                                                                                'or '
+                                                                                                                                                                '`-`, '
+                                                                                                                                                                'so '
+                                                                                                                                                                'that '
+                                                                                                                                                                'it '
+                                                                                                                                                                'is '
+                                                                                                                                                                'one '
+                                                                                                                                                                'NATS '
+                                                                                                                                                                'subject '
+                                                                                                                                                                'token '
+                                                                                                                                                                'and '
+                                                                                                                                                                'one '
+                                                                                                                                                                'key-value '
+                                                                                                                                                                'key '
+                                                                                                                                                                'token.'}]},
                                                                                                                        'carrier': {'type': 'string',
                                                                                                                                    'minLength': 1,
                                                                                                                                    'description': 'Who '
@@ -4711,7 +6913,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -4798,31 +7017,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'customerId',
                                                                                     'carrier',
                                                                                     'estimatedArrival'],
-                                                                       'properties': {'shipmentId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                       'properties': {'shipmentId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
                                                                                                                     'shipment, '
-                                                                                                                    '`shp_<orderId>`.'},
-                                                                                      'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                                    '`shp_<orderId>`.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
+                                                                                      'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'order '
-                                                                                                                 'shipped.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'shipped.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
@@ -4830,7 +7119,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'the '
                                                                                                                     'shipment '
                                                                                                                     'goes '
-                                                                                                                    'to.'},
+                                                                                                                    'to.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'carrier': {'type': 'string',
                                                                                                   'minLength': 1,
                                                                                                   'description': 'Who '
@@ -4894,7 +7224,18 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                    "stream's "
                                                                                    'duplicate '
                                                                                    'window only '
-                                                                                   'once.',
+                                                                                   'once. A '
+                                                                                   "message's own "
+                                                                                   'headers schema '
+                                                                                   'adds the '
+                                                                                   '`ce-type` it '
+                                                                                   'pins: `allOf: '
+                                                                                   '[{$ref: '
+                                                                                   "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                   '{properties: '
+                                                                                   '{ce-type: '
+                                                                                   '{const: '
+                                                                                   '...}}}]`.',
                                                                     'required': ['ce-id',
                                                                                  'ce-source',
                                                                                  'ce-type',
@@ -4981,20 +7322,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'totalCents',
                                                                       'currency',
                                                                       'lines'],
-                                                         'properties': {'orderId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                         'properties': {'orderId': {'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
                                                                                                    'the '
-                                                                                                   'order.'},
-                                                                        'customerId': {'type': 'string',
-                                                                                       'minLength': 1,
-                                                                                       'maxLength': 64,
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                                                                   'order.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                        'customerId': {'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
                                                                                                       'the '
@@ -5002,7 +7376,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'who '
                                                                                                       'placed '
                                                                                                       'the '
-                                                                                                      'order.'},
+                                                                                                      'order.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
                                                                         'totalCents': {'type': 'integer',
                                                                                        'minimum': 0,
                                                                                        'description': 'What '
@@ -5015,9 +7430,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'cents '
                                                                                                       'of '
                                                                                                       '`currency`.'},
-                                                                        'currency': {'type': 'string',
-                                                                                     'pattern': '^[A-Z]{3}$',
-                                                                                     'description': 'The '
+                                                                        'currency': {'description': 'The '
                                                                                                     'ISO '
                                                                                                     '4217 '
                                                                                                     'code '
@@ -5026,7 +7439,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'currency, '
                                                                                                     'for '
                                                                                                     'example '
-                                                                                                    'EUR.'},
+                                                                                                    'EUR.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'pattern': '^[A-Z]{3}$',
+                                                                                                'description': 'The '
+                                                                                                               'ISO '
+                                                                                                               '4217 '
+                                                                                                               'code '
+                                                                                                               'of '
+                                                                                                               'a '
+                                                                                                               'currency, '
+                                                                                                               'for '
+                                                                                                               'example '
+                                                                                                               'EUR.'}]},
                                                                         'lines': {'type': 'array',
                                                                                   'minItems': 1,
                                                                                   'description': 'The '
@@ -5160,7 +7585,23 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'duplicate '
                                                                                           'window '
                                                                                           'only '
-                                                                                          'once.',
+                                                                                          'once. A '
+                                                                                          "message's "
+                                                                                          'own '
+                                                                                          'headers '
+                                                                                          'schema '
+                                                                                          'adds '
+                                                                                          'the '
+                                                                                          '`ce-type` '
+                                                                                          'it '
+                                                                                          'pins: '
+                                                                                          '`allOf: '
+                                                                                          '[{$ref: '
+                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                          '{properties: '
+                                                                                          '{ce-type: '
+                                                                                          '{const: '
+                                                                                          '...}}}]`.',
                                                                            'required': ['ce-id',
                                                                                         'ce-source',
                                                                                         'ce-type',
@@ -5246,15 +7687,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'previousStatus',
                                                                              'status',
                                                                              'changedAt'],
-                                                                'properties': {'orderId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                'properties': {'orderId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
-                                                                                                          'order.'},
+                                                                                                          'order.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
                                                                                'previousStatus': {'type': 'string',
                                                                                                   'description': 'Where '
                                                                                                                  'an '
@@ -5310,11 +7788,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'when '
                                                                                                          'not '
                                                                                                          'given.'},
-                                                                               'customerId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                               'customerId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
@@ -5328,7 +7802,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'events '
                                                                                                              'of '
                                                                                                              'older '
-                                                                                                             'publishers.'},
+                                                                                                             'publishers.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                'cancellationReason': {'type': 'string',
                                                                                                       'enum': ['CUSTOMER_REQUEST',
                                                                                                                'PAYMENT_DECLINED',
@@ -5345,91 +7860,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      '`status` '
                                                                                                                      'is '
                                                                                                                      'CANCELLED.'}}}}},
-                'schemas': {'CloudEventHeaders': {'type': 'object',
-                                                  'description': 'CloudEvents 1.0 attributes in '
-                                                                 'the NATS protocol binding, '
-                                                                 'binary content mode. The '
-                                                                 'publisher sets them; `ce-id` is '
-                                                                 'also sent as `Nats-Msg-Id`, so '
-                                                                 'JetStream stores a publish '
-                                                                 "repeated within the stream's "
-                                                                 'duplicate window only once.',
-                                                  'required': ['ce-id',
-                                                               'ce-source',
-                                                               'ce-type',
-                                                               'ce-time',
-                                                               'ce-specversion',
-                                                               'content-type'],
-                                                  'properties': {'ce-id': {'type': 'string',
-                                                                           'minLength': 1,
-                                                                           'description': 'The '
-                                                                                          'event '
-                                                                                          'id, '
-                                                                                          'unique '
-                                                                                          'per '
-                                                                                          'source; '
-                                                                                          'the '
-                                                                                          'idempotency '
-                                                                                          'key of '
-                                                                                          'the '
-                                                                                          'event.'},
-                                                                 'ce-source': {'type': 'string',
-                                                                               'minLength': 1,
-                                                                               'description': 'The '
-                                                                                              'URI '
-                                                                                              'reference '
-                                                                                              'of '
-                                                                                              'the '
-                                                                                              'service '
-                                                                                              'that '
-                                                                                              'published '
-                                                                                              'the '
-                                                                                              'event.'},
-                                                                 'ce-type': {'type': 'string',
-                                                                             'description': 'The '
-                                                                                            'event '
-                                                                                            'type, '
-                                                                                            'equal '
-                                                                                            'to '
-                                                                                            'the '
-                                                                                            'channel '
-                                                                                            'address.'},
-                                                                 'ce-time': {'type': 'string',
-                                                                             'format': 'date-time',
-                                                                             'description': 'When '
-                                                                                            'the '
-                                                                                            'event '
-                                                                                            'happened, '
-                                                                                            'RFC '
-                                                                                            '3339 '
-                                                                                            'in '
-                                                                                            'UTC.'},
-                                                                 'ce-specversion': {'const': '1.0',
-                                                                                    'description': 'The '
-                                                                                                   'CloudEvents '
-                                                                                                   'version.'},
-                                                                 'content-type': {'const': 'application/json',
-                                                                                  'description': 'The '
-                                                                                                 'media '
-                                                                                                 'type '
-                                                                                                 'of '
-                                                                                                 'the '
-                                                                                                 'payload.'},
-                                                                 'traceparent': {'type': 'string',
-                                                                                 'pattern': '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
-                                                                                 'description': 'W3C '
-                                                                                                'trace '
-                                                                                                'context '
-                                                                                                'of '
-                                                                                                'the '
-                                                                                                'operation '
-                                                                                                'that '
-                                                                                                'published '
-                                                                                                'the '
-                                                                                                'event, '
-                                                                                                'when '
-                                                                                                'traced.'}}},
-                            'OrderStatus': {'type': 'string',
+                'schemas': {'OrderStatus': {'type': 'string',
                                             'description': 'Where an order is in its life.',
                                             'enum': ['PENDING',
                                                      'PAID',
@@ -5474,20 +7905,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                 'totalCents',
                                                                 'currency',
                                                                 'lines'],
-                                                   'properties': {'orderId': {'type': 'string',
-                                                                              'minLength': 1,
-                                                                              'maxLength': 64,
-                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                              'description': 'The '
+                                                   'properties': {'orderId': {'description': 'The '
                                                                                              'id '
                                                                                              'of '
                                                                                              'the '
-                                                                                             'order.'},
-                                                                  'customerId': {'type': 'string',
-                                                                                 'minLength': 1,
-                                                                                 'maxLength': 64,
-                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                 'description': 'The '
+                                                                                             'order.',
+                                                                              'allOf': [{'type': 'string',
+                                                                                         'minLength': 1,
+                                                                                         'maxLength': 64,
+                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                         'description': 'The '
+                                                                                                        'id '
+                                                                                                        'of '
+                                                                                                        'an '
+                                                                                                        'order, '
+                                                                                                        'a '
+                                                                                                        'customer, '
+                                                                                                        'a '
+                                                                                                        'payment '
+                                                                                                        'or '
+                                                                                                        'any '
+                                                                                                        'other '
+                                                                                                        'thing '
+                                                                                                        'the '
+                                                                                                        'services '
+                                                                                                        'name: '
+                                                                                                        '1 '
+                                                                                                        'to '
+                                                                                                        '64 '
+                                                                                                        'letters, '
+                                                                                                        'digits, '
+                                                                                                        '`_` '
+                                                                                                        'or '
+                                                                                                        '`-`, '
+                                                                                                        'so '
+                                                                                                        'that '
+                                                                                                        'it '
+                                                                                                        'is '
+                                                                                                        'one '
+                                                                                                        'NATS '
+                                                                                                        'subject '
+                                                                                                        'token '
+                                                                                                        'and '
+                                                                                                        'one '
+                                                                                                        'key-value '
+                                                                                                        'key '
+                                                                                                        'token.'}]},
+                                                                  'customerId': {'description': 'The '
                                                                                                 'id '
                                                                                                 'of '
                                                                                                 'the '
@@ -5495,7 +7959,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'who '
                                                                                                 'placed '
                                                                                                 'the '
-                                                                                                'order.'},
+                                                                                                'order.',
+                                                                                 'allOf': [{'type': 'string',
+                                                                                            'minLength': 1,
+                                                                                            'maxLength': 64,
+                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                            'description': 'The '
+                                                                                                           'id '
+                                                                                                           'of '
+                                                                                                           'an '
+                                                                                                           'order, '
+                                                                                                           'a '
+                                                                                                           'customer, '
+                                                                                                           'a '
+                                                                                                           'payment '
+                                                                                                           'or '
+                                                                                                           'any '
+                                                                                                           'other '
+                                                                                                           'thing '
+                                                                                                           'the '
+                                                                                                           'services '
+                                                                                                           'name: '
+                                                                                                           '1 '
+                                                                                                           'to '
+                                                                                                           '64 '
+                                                                                                           'letters, '
+                                                                                                           'digits, '
+                                                                                                           '`_` '
+                                                                                                           'or '
+                                                                                                           '`-`, '
+                                                                                                           'so '
+                                                                                                           'that '
+                                                                                                           'it '
+                                                                                                           'is '
+                                                                                                           'one '
+                                                                                                           'NATS '
+                                                                                                           'subject '
+                                                                                                           'token '
+                                                                                                           'and '
+                                                                                                           'one '
+                                                                                                           'key-value '
+                                                                                                           'key '
+                                                                                                           'token.'}]},
                                                                   'totalCents': {'type': 'integer',
                                                                                  'minimum': 0,
                                                                                  'description': 'What '
@@ -5508,9 +8013,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'cents '
                                                                                                 'of '
                                                                                                 '`currency`.'},
-                                                                  'currency': {'type': 'string',
-                                                                               'pattern': '^[A-Z]{3}$',
-                                                                               'description': 'The '
+                                                                  'currency': {'description': 'The '
                                                                                               'ISO '
                                                                                               '4217 '
                                                                                               'code '
@@ -5519,7 +8022,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'currency, '
                                                                                               'for '
                                                                                               'example '
-                                                                                              'EUR.'},
+                                                                                              'EUR.',
+                                                                               'allOf': [{'type': 'string',
+                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                          'description': 'The '
+                                                                                                         'ISO '
+                                                                                                         '4217 '
+                                                                                                         'code '
+                                                                                                         'of '
+                                                                                                         'a '
+                                                                                                         'currency, '
+                                                                                                         'for '
+                                                                                                         'example '
+                                                                                                         'EUR.'}]},
                                                                   'lines': {'type': 'array',
                                                                             'minItems': 1,
                                                                             'description': 'The '
@@ -5624,15 +8139,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'previousStatus',
                                                                        'status',
                                                                        'changedAt'],
-                                                          'properties': {'orderId': {'type': 'string',
-                                                                                     'minLength': 1,
-                                                                                     'maxLength': 64,
-                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                     'description': 'The '
+                                                          'properties': {'orderId': {'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
                                                                                                     'the '
-                                                                                                    'order.'},
+                                                                                                    'order.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'an '
+                                                                                                               'order, '
+                                                                                                               'a '
+                                                                                                               'customer, '
+                                                                                                               'a '
+                                                                                                               'payment '
+                                                                                                               'or '
+                                                                                                               'any '
+                                                                                                               'other '
+                                                                                                               'thing '
+                                                                                                               'the '
+                                                                                                               'services '
+                                                                                                               'name: '
+                                                                                                               '1 '
+                                                                                                               'to '
+                                                                                                               '64 '
+                                                                                                               'letters, '
+                                                                                                               'digits, '
+                                                                                                               '`_` '
+                                                                                                               'or '
+                                                                                                               '`-`, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'it '
+                                                                                                               'is '
+                                                                                                               'one '
+                                                                                                               'NATS '
+                                                                                                               'subject '
+                                                                                                               'token '
+                                                                                                               'and '
+                                                                                                               'one '
+                                                                                                               'key-value '
+                                                                                                               'key '
+                                                                                                               'token.'}]},
                                                                          'previousStatus': {'type': 'string',
                                                                                             'description': 'Where '
                                                                                                            'an '
@@ -5688,11 +8240,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'when '
                                                                                                    'not '
                                                                                                    'given.'},
-                                                                         'customerId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                                         'customerId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
@@ -5706,7 +8254,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'events '
                                                                                                        'of '
                                                                                                        'older '
-                                                                                                       'publishers.'},
+                                                                                                       'publishers.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
                                                                          'cancellationReason': {'type': 'string',
                                                                                                 'enum': ['CUSTOMER_REQUEST',
                                                                                                          'PAYMENT_DECLINED',

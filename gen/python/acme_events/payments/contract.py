@@ -84,7 +84,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -179,38 +196,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'amountCents',
                                                                                                 'currency',
                                                                                                 'lines'],
-                                                                                   'properties': {'paymentId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                   'properties': {'paymentId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
                                                                                                                                'payment, '
-                                                                                                                               '`pay_<orderId>`.'},
-                                                                                                  'orderId': {'type': 'string',
-                                                                                                              'minLength': 1,
-                                                                                                              'maxLength': 64,
-                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                              'description': 'The '
+                                                                                                                               '`pay_<orderId>`.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
+                                                                                                  'orderId': {'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
                                                                                                                              'the '
                                                                                                                              'order '
                                                                                                                              'paid '
-                                                                                                                             'for.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                                             'for.',
+                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'an '
+                                                                                                                                        'order, '
+                                                                                                                                        'a '
+                                                                                                                                        'customer, '
+                                                                                                                                        'a '
+                                                                                                                                        'payment '
+                                                                                                                                        'or '
+                                                                                                                                        'any '
+                                                                                                                                        'other '
+                                                                                                                                        'thing '
+                                                                                                                                        'the '
+                                                                                                                                        'services '
+                                                                                                                                        'name: '
+                                                                                                                                        '1 '
+                                                                                                                                        'to '
+                                                                                                                                        '64 '
+                                                                                                                                        'letters, '
+                                                                                                                                        'digits, '
+                                                                                                                                        '`_` '
+                                                                                                                                        'or '
+                                                                                                                                        '`-`, '
+                                                                                                                                        'so '
+                                                                                                                                        'that '
+                                                                                                                                        'it '
+                                                                                                                                        'is '
+                                                                                                                                        'one '
+                                                                                                                                        'NATS '
+                                                                                                                                        'subject '
+                                                                                                                                        'token '
+                                                                                                                                        'and '
+                                                                                                                                        'one '
+                                                                                                                                        'key-value '
+                                                                                                                                        'key '
+                                                                                                                                        'token.'}]},
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
                                                                                                                                 'customer '
                                                                                                                                 'who '
-                                                                                                                                'pays.'},
+                                                                                                                                'pays.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'amountCents': {'type': 'integer',
                                                                                                                   'minimum': 0,
                                                                                                                   'description': 'The '
@@ -220,9 +348,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'cents '
                                                                                                                                  'of '
                                                                                                                                  '`currency`.'},
-                                                                                                  'currency': {'type': 'string',
-                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                               'description': 'The '
+                                                                                                  'currency': {'description': 'The '
                                                                                                                               'ISO '
                                                                                                                               '4217 '
                                                                                                                               'code '
@@ -231,7 +357,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'currency, '
                                                                                                                               'for '
                                                                                                                               'example '
-                                                                                                                              'EUR.'},
+                                                                                                                              'EUR.',
+                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'ISO '
+                                                                                                                                         '4217 '
+                                                                                                                                         'code '
+                                                                                                                                         'of '
+                                                                                                                                         'a '
+                                                                                                                                         'currency, '
+                                                                                                                                         'for '
+                                                                                                                                         'example '
+                                                                                                                                         'EUR.'}]},
                                                                                                   'lines': {'type': 'array',
                                                                                                             'minItems': 1,
                                                                                                             'description': 'The '
@@ -323,7 +461,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'duplicate '
                                                                                                          'window '
                                                                                                          'only '
-                                                                                                         'once.',
+                                                                                                         'once. '
+                                                                                                         'A '
+                                                                                                         "message's "
+                                                                                                         'own '
+                                                                                                         'headers '
+                                                                                                         'schema '
+                                                                                                         'adds '
+                                                                                                         'the '
+                                                                                                         '`ce-type` '
+                                                                                                         'it '
+                                                                                                         'pins: '
+                                                                                                         '`allOf: '
+                                                                                                         '[{$ref: '
+                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                         '{properties: '
+                                                                                                         '{ce-type: '
+                                                                                                         '{const: '
+                                                                                                         '...}}}]`.',
                                                                                           'required': ['ce-id',
                                                                                                        'ce-source',
                                                                                                        'ce-type',
@@ -419,21 +574,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'amountCents',
                                                                                             'currency',
                                                                                             'reason'],
-                                                                               'properties': {'paymentId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                               'properties': {'paymentId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
                                                                                                                            'payment, '
-                                                                                                                           '`pay_<orderId>`.'},
-                                                                                              'orderId': {'type': 'string',
-                                                                                                          'minLength': 1,
-                                                                                                          'maxLength': 64,
-                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                          'description': 'The '
+                                                                                                                           '`pay_<orderId>`.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                              'orderId': {'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
                                                                                                                          'the '
@@ -441,12 +629,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'whose '
                                                                                                                          'payment '
                                                                                                                          'was '
-                                                                                                                         'declined.'},
-                                                                                              'customerId': {'type': 'string',
-                                                                                                             'minLength': 1,
-                                                                                                             'maxLength': 64,
-                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                             'description': 'The '
+                                                                                                                         'declined.',
+                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'an '
+                                                                                                                                    'order, '
+                                                                                                                                    'a '
+                                                                                                                                    'customer, '
+                                                                                                                                    'a '
+                                                                                                                                    'payment '
+                                                                                                                                    'or '
+                                                                                                                                    'any '
+                                                                                                                                    'other '
+                                                                                                                                    'thing '
+                                                                                                                                    'the '
+                                                                                                                                    'services '
+                                                                                                                                    'name: '
+                                                                                                                                    '1 '
+                                                                                                                                    'to '
+                                                                                                                                    '64 '
+                                                                                                                                    'letters, '
+                                                                                                                                    'digits, '
+                                                                                                                                    '`_` '
+                                                                                                                                    'or '
+                                                                                                                                    '`-`, '
+                                                                                                                                    'so '
+                                                                                                                                    'that '
+                                                                                                                                    'it '
+                                                                                                                                    'is '
+                                                                                                                                    'one '
+                                                                                                                                    'NATS '
+                                                                                                                                    'subject '
+                                                                                                                                    'token '
+                                                                                                                                    'and '
+                                                                                                                                    'one '
+                                                                                                                                    'key-value '
+                                                                                                                                    'key '
+                                                                                                                                    'token.'}]},
+                                                                                              'customerId': {'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
                                                                                                                             'the '
@@ -454,7 +679,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'whose '
                                                                                                                             'payment '
                                                                                                                             'was '
-                                                                                                                            'declined.'},
+                                                                                                                            'declined.',
+                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                        'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'id '
+                                                                                                                                       'of '
+                                                                                                                                       'an '
+                                                                                                                                       'order, '
+                                                                                                                                       'a '
+                                                                                                                                       'customer, '
+                                                                                                                                       'a '
+                                                                                                                                       'payment '
+                                                                                                                                       'or '
+                                                                                                                                       'any '
+                                                                                                                                       'other '
+                                                                                                                                       'thing '
+                                                                                                                                       'the '
+                                                                                                                                       'services '
+                                                                                                                                       'name: '
+                                                                                                                                       '1 '
+                                                                                                                                       'to '
+                                                                                                                                       '64 '
+                                                                                                                                       'letters, '
+                                                                                                                                       'digits, '
+                                                                                                                                       '`_` '
+                                                                                                                                       'or '
+                                                                                                                                       '`-`, '
+                                                                                                                                       'so '
+                                                                                                                                       'that '
+                                                                                                                                       'it '
+                                                                                                                                       'is '
+                                                                                                                                       'one '
+                                                                                                                                       'NATS '
+                                                                                                                                       'subject '
+                                                                                                                                       'token '
+                                                                                                                                       'and '
+                                                                                                                                       'one '
+                                                                                                                                       'key-value '
+                                                                                                                                       'key '
+                                                                                                                                       'token.'}]},
                                                                                               'amountCents': {'type': 'integer',
                                                                                                               'minimum': 0,
                                                                                                               'description': 'The '
@@ -467,9 +733,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'cents '
                                                                                                                              'of '
                                                                                                                              '`currency`.'},
-                                                                                              'currency': {'type': 'string',
-                                                                                                           'pattern': '^[A-Z]{3}$',
-                                                                                                           'description': 'The '
+                                                                                              'currency': {'description': 'The '
                                                                                                                           'ISO '
                                                                                                                           '4217 '
                                                                                                                           'code '
@@ -478,7 +742,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'currency, '
                                                                                                                           'for '
                                                                                                                           'example '
-                                                                                                                          'EUR.'},
+                                                                                                                          'EUR.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'pattern': '^[A-Z]{3}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'ISO '
+                                                                                                                                     '4217 '
+                                                                                                                                     'code '
+                                                                                                                                     'of '
+                                                                                                                                     'a '
+                                                                                                                                     'currency, '
+                                                                                                                                     'for '
+                                                                                                                                     'example '
+                                                                                                                                     'EUR.'}]},
                                                                                               'reason': {'type': 'string',
                                                                                                          'minLength': 1,
                                                                                                          'maxLength': 200,
@@ -540,7 +816,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'duplicate '
                                                                                                          'window '
                                                                                                          'only '
-                                                                                                         'once.',
+                                                                                                         'once. '
+                                                                                                         'A '
+                                                                                                         "message's "
+                                                                                                         'own '
+                                                                                                         'headers '
+                                                                                                         'schema '
+                                                                                                         'adds '
+                                                                                                         'the '
+                                                                                                         '`ce-type` '
+                                                                                                         'it '
+                                                                                                         'pins: '
+                                                                                                         '`allOf: '
+                                                                                                         '[{$ref: '
+                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                         '{properties: '
+                                                                                                         '{ce-type: '
+                                                                                                         '{const: '
+                                                                                                         '...}}}]`.',
                                                                                           'required': ['ce-id',
                                                                                                        'ce-source',
                                                                                                        'ce-type',
@@ -634,31 +927,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'amountCents',
                                                                                             'currency',
                                                                                             'reason'],
-                                                                               'properties': {'paymentId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                               'properties': {'paymentId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
                                                                                                                            'payment, '
-                                                                                                                           '`pay_<orderId>`.'},
-                                                                                              'orderId': {'type': 'string',
-                                                                                                          'minLength': 1,
-                                                                                                          'maxLength': 64,
-                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                          'description': 'The '
+                                                                                                                           '`pay_<orderId>`.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                              'orderId': {'description': 'The '
                                                                                                                          'id '
                                                                                                                          'of '
                                                                                                                          'the '
                                                                                                                          'cancelled '
-                                                                                                                         'order.'},
-                                                                                              'customerId': {'type': 'string',
-                                                                                                             'minLength': 1,
-                                                                                                             'maxLength': 64,
-                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                             'description': 'The '
+                                                                                                                         'order.',
+                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                     'minLength': 1,
+                                                                                                                     'maxLength': 64,
+                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                     'description': 'The '
+                                                                                                                                    'id '
+                                                                                                                                    'of '
+                                                                                                                                    'an '
+                                                                                                                                    'order, '
+                                                                                                                                    'a '
+                                                                                                                                    'customer, '
+                                                                                                                                    'a '
+                                                                                                                                    'payment '
+                                                                                                                                    'or '
+                                                                                                                                    'any '
+                                                                                                                                    'other '
+                                                                                                                                    'thing '
+                                                                                                                                    'the '
+                                                                                                                                    'services '
+                                                                                                                                    'name: '
+                                                                                                                                    '1 '
+                                                                                                                                    'to '
+                                                                                                                                    '64 '
+                                                                                                                                    'letters, '
+                                                                                                                                    'digits, '
+                                                                                                                                    '`_` '
+                                                                                                                                    'or '
+                                                                                                                                    '`-`, '
+                                                                                                                                    'so '
+                                                                                                                                    'that '
+                                                                                                                                    'it '
+                                                                                                                                    'is '
+                                                                                                                                    'one '
+                                                                                                                                    'NATS '
+                                                                                                                                    'subject '
+                                                                                                                                    'token '
+                                                                                                                                    'and '
+                                                                                                                                    'one '
+                                                                                                                                    'key-value '
+                                                                                                                                    'key '
+                                                                                                                                    'token.'}]},
+                                                                                              'customerId': {'description': 'The '
                                                                                                                             'id '
                                                                                                                             'of '
                                                                                                                             'the '
@@ -667,7 +1030,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'gets '
                                                                                                                             'the '
                                                                                                                             'money '
-                                                                                                                            'back.'},
+                                                                                                                            'back.',
+                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                        'minLength': 1,
+                                                                                                                        'maxLength': 64,
+                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                        'description': 'The '
+                                                                                                                                       'id '
+                                                                                                                                       'of '
+                                                                                                                                       'an '
+                                                                                                                                       'order, '
+                                                                                                                                       'a '
+                                                                                                                                       'customer, '
+                                                                                                                                       'a '
+                                                                                                                                       'payment '
+                                                                                                                                       'or '
+                                                                                                                                       'any '
+                                                                                                                                       'other '
+                                                                                                                                       'thing '
+                                                                                                                                       'the '
+                                                                                                                                       'services '
+                                                                                                                                       'name: '
+                                                                                                                                       '1 '
+                                                                                                                                       'to '
+                                                                                                                                       '64 '
+                                                                                                                                       'letters, '
+                                                                                                                                       'digits, '
+                                                                                                                                       '`_` '
+                                                                                                                                       'or '
+                                                                                                                                       '`-`, '
+                                                                                                                                       'so '
+                                                                                                                                       'that '
+                                                                                                                                       'it '
+                                                                                                                                       'is '
+                                                                                                                                       'one '
+                                                                                                                                       'NATS '
+                                                                                                                                       'subject '
+                                                                                                                                       'token '
+                                                                                                                                       'and '
+                                                                                                                                       'one '
+                                                                                                                                       'key-value '
+                                                                                                                                       'key '
+                                                                                                                                       'token.'}]},
                                                                                               'amountCents': {'type': 'integer',
                                                                                                               'minimum': 0,
                                                                                                               'description': 'The '
@@ -683,9 +1087,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'that '
                                                                                                                              'was '
                                                                                                                              'authorized.'},
-                                                                                              'currency': {'type': 'string',
-                                                                                                           'pattern': '^[A-Z]{3}$',
-                                                                                                           'description': 'The '
+                                                                                              'currency': {'description': 'The '
                                                                                                                           'ISO '
                                                                                                                           '4217 '
                                                                                                                           'code '
@@ -694,7 +1096,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'currency, '
                                                                                                                           'for '
                                                                                                                           'example '
-                                                                                                                          'EUR.'},
+                                                                                                                          'EUR.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'pattern': '^[A-Z]{3}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'ISO '
+                                                                                                                                     '4217 '
+                                                                                                                                     'code '
+                                                                                                                                     'of '
+                                                                                                                                     'a '
+                                                                                                                                     'currency, '
+                                                                                                                                     'for '
+                                                                                                                                     'example '
+                                                                                                                                     'EUR.'}]},
                                                                                               'reason': {'type': 'string',
                                                                                                          'maxLength': 500,
                                                                                                          'description': 'Why '
@@ -751,7 +1165,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'duplicate '
                                                                                                  'window '
                                                                                                  'only '
-                                                                                                 'once.',
+                                                                                                 'once. '
+                                                                                                 'A '
+                                                                                                 "message's "
+                                                                                                 'own '
+                                                                                                 'headers '
+                                                                                                 'schema '
+                                                                                                 'adds '
+                                                                                                 'the '
+                                                                                                 '`ce-type` '
+                                                                                                 'it '
+                                                                                                 'pins: '
+                                                                                                 '`allOf: '
+                                                                                                 '[{$ref: '
+                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                 '{properties: '
+                                                                                                 '{ce-type: '
+                                                                                                 '{const: '
+                                                                                                 '...}}}]`.',
                                                                                   'required': ['ce-id',
                                                                                                'ce-source',
                                                                                                'ce-type',
@@ -839,20 +1270,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     'totalCents',
                                                                                     'currency',
                                                                                     'lines'],
-                                                                       'properties': {'orderId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                       'properties': {'orderId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
-                                                                                                                 'order.'},
-                                                                                      'customerId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                                                                 'order.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                      'customerId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
@@ -860,7 +1324,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'who '
                                                                                                                     'placed '
                                                                                                                     'the '
-                                                                                                                    'order.'},
+                                                                                                                    'order.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
                                                                                       'totalCents': {'type': 'integer',
                                                                                                      'minimum': 0,
                                                                                                      'description': 'What '
@@ -873,9 +1378,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'cents '
                                                                                                                     'of '
                                                                                                                     '`currency`.'},
-                                                                                      'currency': {'type': 'string',
-                                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                                   'description': 'The '
+                                                                                      'currency': {'description': 'The '
                                                                                                                   'ISO '
                                                                                                                   '4217 '
                                                                                                                   'code '
@@ -884,7 +1387,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'currency, '
                                                                                                                   'for '
                                                                                                                   'example '
-                                                                                                                  'EUR.'},
+                                                                                                                  'EUR.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'ISO '
+                                                                                                                             '4217 '
+                                                                                                                             'code '
+                                                                                                                             'of '
+                                                                                                                             'a '
+                                                                                                                             'currency, '
+                                                                                                                             'for '
+                                                                                                                             'example '
+                                                                                                                             'EUR.'}]},
                                                                                       'lines': {'type': 'array',
                                                                                                 'minItems': 1,
                                                                                                 'description': 'The '
@@ -1028,7 +1543,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -1118,15 +1650,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'previousStatus',
                                                                                                   'status',
                                                                                                   'changedAt'],
-                                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
-                                                                                                                               'order.'},
+                                                                                                                               'order.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
                                                                                                     'previousStatus': {'type': 'string',
                                                                                                                        'description': 'Where '
                                                                                                                                       'an '
@@ -1182,11 +1751,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'when '
                                                                                                                               'not '
                                                                                                                               'given.'},
-                                                                                                    'customerId': {'type': 'string',
-                                                                                                                   'minLength': 1,
-                                                                                                                   'maxLength': 64,
-                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                   'description': 'The '
+                                                                                                    'customerId': {'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
                                                                                                                                   'the '
@@ -1200,7 +1765,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'events '
                                                                                                                                   'of '
                                                                                                                                   'older '
-                                                                                                                                  'publishers.'},
+                                                                                                                                  'publishers.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'an '
+                                                                                                                                             'order, '
+                                                                                                                                             'a '
+                                                                                                                                             'customer, '
+                                                                                                                                             'a '
+                                                                                                                                             'payment '
+                                                                                                                                             'or '
+                                                                                                                                             'any '
+                                                                                                                                             'other '
+                                                                                                                                             'thing '
+                                                                                                                                             'the '
+                                                                                                                                             'services '
+                                                                                                                                             'name: '
+                                                                                                                                             '1 '
+                                                                                                                                             'to '
+                                                                                                                                             '64 '
+                                                                                                                                             'letters, '
+                                                                                                                                             'digits, '
+                                                                                                                                             '`_` '
+                                                                                                                                             'or '
+                                                                                                                                             '`-`, '
+                                                                                                                                             'so '
+                                                                                                                                             'that '
+                                                                                                                                             'it '
+                                                                                                                                             'is '
+                                                                                                                                             'one '
+                                                                                                                                             'NATS '
+                                                                                                                                             'subject '
+                                                                                                                                             'token '
+                                                                                                                                             'and '
+                                                                                                                                             'one '
+                                                                                                                                             'key-value '
+                                                                                                                                             'key '
+                                                                                                                                             'token.'}]},
                                                                                                     'cancellationReason': {'type': 'string',
                                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                                     'PAYMENT_DECLINED',
@@ -1275,7 +1881,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                'duplicate '
                                                                                                                                'window '
                                                                                                                                'only '
-                                                                                                                               'once.',
+                                                                                                                               'once. '
+                                                                                                                               'A '
+                                                                                                                               "message's "
+                                                                                                                               'own '
+                                                                                                                               'headers '
+                                                                                                                               'schema '
+                                                                                                                               'adds '
+                                                                                                                               'the '
+                                                                                                                               '`ce-type` '
+                                                                                                                               'it '
+                                                                                                                               'pins: '
+                                                                                                                               '`allOf: '
+                                                                                                                               '[{$ref: '
+                                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                               '{properties: '
+                                                                                                                               '{ce-type: '
+                                                                                                                               '{const: '
+                                                                                                                               '...}}}]`.',
                                                                                                                 'required': ['ce-id',
                                                                                                                              'ce-source',
                                                                                                                              'ce-type',
@@ -1370,38 +1993,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'amountCents',
                                                                                                                   'currency',
                                                                                                                   'lines'],
-                                                                                                     'properties': {'paymentId': {'type': 'string',
-                                                                                                                                  'minLength': 1,
-                                                                                                                                  'maxLength': 64,
-                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                  'description': 'The '
+                                                                                                     'properties': {'paymentId': {'description': 'The '
                                                                                                                                                  'id '
                                                                                                                                                  'of '
                                                                                                                                                  'the '
                                                                                                                                                  'payment, '
-                                                                                                                                                 '`pay_<orderId>`.'},
-                                                                                                                    'orderId': {'type': 'string',
-                                                                                                                                'minLength': 1,
-                                                                                                                                'maxLength': 64,
-                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                'description': 'The '
+                                                                                                                                                 '`pay_<orderId>`.',
+                                                                                                                                  'allOf': [{'type': 'string',
+                                                                                                                                             'minLength': 1,
+                                                                                                                                             'maxLength': 64,
+                                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                             'description': 'The '
+                                                                                                                                                            'id '
+                                                                                                                                                            'of '
+                                                                                                                                                            'an '
+                                                                                                                                                            'order, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'customer, '
+                                                                                                                                                            'a '
+                                                                                                                                                            'payment '
+                                                                                                                                                            'or '
+                                                                                                                                                            'any '
+                                                                                                                                                            'other '
+                                                                                                                                                            'thing '
+                                                                                                                                                            'the '
+                                                                                                                                                            'services '
+                                                                                                                                                            'name: '
+                                                                                                                                                            '1 '
+                                                                                                                                                            'to '
+                                                                                                                                                            '64 '
+                                                                                                                                                            'letters, '
+                                                                                                                                                            'digits, '
+                                                                                                                                                            '`_` '
+                                                                                                                                                            'or '
+                                                                                                                                                            '`-`, '
+                                                                                                                                                            'so '
+                                                                                                                                                            'that '
+                                                                                                                                                            'it '
+                                                                                                                                                            'is '
+                                                                                                                                                            'one '
+                                                                                                                                                            'NATS '
+                                                                                                                                                            'subject '
+                                                                                                                                                            'token '
+                                                                                                                                                            'and '
+                                                                                                                                                            'one '
+                                                                                                                                                            'key-value '
+                                                                                                                                                            'key '
+                                                                                                                                                            'token.'}]},
+                                                                                                                    'orderId': {'description': 'The '
                                                                                                                                                'id '
                                                                                                                                                'of '
                                                                                                                                                'the '
                                                                                                                                                'order '
                                                                                                                                                'paid '
-                                                                                                                                               'for.'},
-                                                                                                                    'customerId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                                               'for.',
+                                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                                           'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'id '
+                                                                                                                                                          'of '
+                                                                                                                                                          'an '
+                                                                                                                                                          'order, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'customer, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'payment '
+                                                                                                                                                          'or '
+                                                                                                                                                          'any '
+                                                                                                                                                          'other '
+                                                                                                                                                          'thing '
+                                                                                                                                                          'the '
+                                                                                                                                                          'services '
+                                                                                                                                                          'name: '
+                                                                                                                                                          '1 '
+                                                                                                                                                          'to '
+                                                                                                                                                          '64 '
+                                                                                                                                                          'letters, '
+                                                                                                                                                          'digits, '
+                                                                                                                                                          '`_` '
+                                                                                                                                                          'or '
+                                                                                                                                                          '`-`, '
+                                                                                                                                                          'so '
+                                                                                                                                                          'that '
+                                                                                                                                                          'it '
+                                                                                                                                                          'is '
+                                                                                                                                                          'one '
+                                                                                                                                                          'NATS '
+                                                                                                                                                          'subject '
+                                                                                                                                                          'token '
+                                                                                                                                                          'and '
+                                                                                                                                                          'one '
+                                                                                                                                                          'key-value '
+                                                                                                                                                          'key '
+                                                                                                                                                          'token.'}]},
+                                                                                                                    'customerId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
                                                                                                                                                   'customer '
                                                                                                                                                   'who '
-                                                                                                                                                  'pays.'},
+                                                                                                                                                  'pays.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                     'amountCents': {'type': 'integer',
                                                                                                                                     'minimum': 0,
                                                                                                                                     'description': 'The '
@@ -1411,9 +2145,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'cents '
                                                                                                                                                    'of '
                                                                                                                                                    '`currency`.'},
-                                                                                                                    'currency': {'type': 'string',
-                                                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                                                 'description': 'The '
+                                                                                                                    'currency': {'description': 'The '
                                                                                                                                                 'ISO '
                                                                                                                                                 '4217 '
                                                                                                                                                 'code '
@@ -1422,7 +2154,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'currency, '
                                                                                                                                                 'for '
                                                                                                                                                 'example '
-                                                                                                                                                'EUR.'},
+                                                                                                                                                'EUR.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'ISO '
+                                                                                                                                                           '4217 '
+                                                                                                                                                           'code '
+                                                                                                                                                           'of '
+                                                                                                                                                           'a '
+                                                                                                                                                           'currency, '
+                                                                                                                                                           'for '
+                                                                                                                                                           'example '
+                                                                                                                                                           'EUR.'}]},
                                                                                                                     'lines': {'type': 'array',
                                                                                                                               'minItems': 1,
                                                                                                                               'description': 'The '
@@ -1511,7 +2255,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -1601,38 +2362,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                  'amountCents',
                                                                                  'currency',
                                                                                  'lines'],
-                                                                    'properties': {'paymentId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                    'properties': {'paymentId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'payment, '
-                                                                                                                '`pay_<orderId>`.'},
-                                                                                   'orderId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                                '`pay_<orderId>`.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
+                                                                                   'orderId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
                                                                                                               'order '
                                                                                                               'paid '
-                                                                                                              'for.'},
-                                                                                   'customerId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                              'for.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                   'customerId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'customer '
                                                                                                                  'who '
-                                                                                                                 'pays.'},
+                                                                                                                 'pays.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
                                                                                    'amountCents': {'type': 'integer',
                                                                                                    'minimum': 0,
                                                                                                    'description': 'The '
@@ -1642,9 +2514,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'cents '
                                                                                                                   'of '
                                                                                                                   '`currency`.'},
-                                                                                   'currency': {'type': 'string',
-                                                                                                'pattern': '^[A-Z]{3}$',
-                                                                                                'description': 'The '
+                                                                                   'currency': {'description': 'The '
                                                                                                                'ISO '
                                                                                                                '4217 '
                                                                                                                'code '
@@ -1653,7 +2523,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'currency, '
                                                                                                                'for '
                                                                                                                'example '
-                                                                                                               'EUR.'},
+                                                                                                               'EUR.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'pattern': '^[A-Z]{3}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'ISO '
+                                                                                                                          '4217 '
+                                                                                                                          'code '
+                                                                                                                          'of '
+                                                                                                                          'a '
+                                                                                                                          'currency, '
+                                                                                                                          'for '
+                                                                                                                          'example '
+                                                                                                                          'EUR.'}]},
                                                                                    'lines': {'type': 'array',
                                                                                              'minItems': 1,
                                                                                              'description': 'The '
@@ -1755,7 +2637,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'duplicate '
                                                                                                                            'window '
                                                                                                                            'only '
-                                                                                                                           'once.',
+                                                                                                                           'once. '
+                                                                                                                           'A '
+                                                                                                                           "message's "
+                                                                                                                           'own '
+                                                                                                                           'headers '
+                                                                                                                           'schema '
+                                                                                                                           'adds '
+                                                                                                                           'the '
+                                                                                                                           '`ce-type` '
+                                                                                                                           'it '
+                                                                                                                           'pins: '
+                                                                                                                           '`allOf: '
+                                                                                                                           '[{$ref: '
+                                                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                           '{properties: '
+                                                                                                                           '{ce-type: '
+                                                                                                                           '{const: '
+                                                                                                                           '...}}}]`.',
                                                                                                             'required': ['ce-id',
                                                                                                                          'ce-source',
                                                                                                                          'ce-type',
@@ -1851,21 +2750,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'amountCents',
                                                                                                               'currency',
                                                                                                               'reason'],
-                                                                                                 'properties': {'paymentId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                 'properties': {'paymentId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
                                                                                                                                              'payment, '
-                                                                                                                                             '`pay_<orderId>`.'},
-                                                                                                                'orderId': {'type': 'string',
-                                                                                                                            'minLength': 1,
-                                                                                                                            'maxLength': 64,
-                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                            'description': 'The '
+                                                                                                                                             '`pay_<orderId>`.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
+                                                                                                                'orderId': {'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
                                                                                                                                            'the '
@@ -1873,12 +2805,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'whose '
                                                                                                                                            'payment '
                                                                                                                                            'was '
-                                                                                                                                           'declined.'},
-                                                                                                                'customerId': {'type': 'string',
-                                                                                                                               'minLength': 1,
-                                                                                                                               'maxLength': 64,
-                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                               'description': 'The '
+                                                                                                                                           'declined.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'maxLength': 64,
+                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'an '
+                                                                                                                                                      'order, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'customer, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'payment '
+                                                                                                                                                      'or '
+                                                                                                                                                      'any '
+                                                                                                                                                      'other '
+                                                                                                                                                      'thing '
+                                                                                                                                                      'the '
+                                                                                                                                                      'services '
+                                                                                                                                                      'name: '
+                                                                                                                                                      '1 '
+                                                                                                                                                      'to '
+                                                                                                                                                      '64 '
+                                                                                                                                                      'letters, '
+                                                                                                                                                      'digits, '
+                                                                                                                                                      '`_` '
+                                                                                                                                                      'or '
+                                                                                                                                                      '`-`, '
+                                                                                                                                                      'so '
+                                                                                                                                                      'that '
+                                                                                                                                                      'it '
+                                                                                                                                                      'is '
+                                                                                                                                                      'one '
+                                                                                                                                                      'NATS '
+                                                                                                                                                      'subject '
+                                                                                                                                                      'token '
+                                                                                                                                                      'and '
+                                                                                                                                                      'one '
+                                                                                                                                                      'key-value '
+                                                                                                                                                      'key '
+                                                                                                                                                      'token.'}]},
+                                                                                                                'customerId': {'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
                                                                                                                                               'the '
@@ -1886,7 +2855,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'whose '
                                                                                                                                               'payment '
                                                                                                                                               'was '
-                                                                                                                                              'declined.'},
+                                                                                                                                              'declined.',
+                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'maxLength': 64,
+                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'id '
+                                                                                                                                                         'of '
+                                                                                                                                                         'an '
+                                                                                                                                                         'order, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'customer, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'payment '
+                                                                                                                                                         'or '
+                                                                                                                                                         'any '
+                                                                                                                                                         'other '
+                                                                                                                                                         'thing '
+                                                                                                                                                         'the '
+                                                                                                                                                         'services '
+                                                                                                                                                         'name: '
+                                                                                                                                                         '1 '
+                                                                                                                                                         'to '
+                                                                                                                                                         '64 '
+                                                                                                                                                         'letters, '
+                                                                                                                                                         'digits, '
+                                                                                                                                                         '`_` '
+                                                                                                                                                         'or '
+                                                                                                                                                         '`-`, '
+                                                                                                                                                         'so '
+                                                                                                                                                         'that '
+                                                                                                                                                         'it '
+                                                                                                                                                         'is '
+                                                                                                                                                         'one '
+                                                                                                                                                         'NATS '
+                                                                                                                                                         'subject '
+                                                                                                                                                         'token '
+                                                                                                                                                         'and '
+                                                                                                                                                         'one '
+                                                                                                                                                         'key-value '
+                                                                                                                                                         'key '
+                                                                                                                                                         'token.'}]},
                                                                                                                 'amountCents': {'type': 'integer',
                                                                                                                                 'minimum': 0,
                                                                                                                                 'description': 'The '
@@ -1899,9 +2909,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'cents '
                                                                                                                                                'of '
                                                                                                                                                '`currency`.'},
-                                                                                                                'currency': {'type': 'string',
-                                                                                                                             'pattern': '^[A-Z]{3}$',
-                                                                                                                             'description': 'The '
+                                                                                                                'currency': {'description': 'The '
                                                                                                                                             'ISO '
                                                                                                                                             '4217 '
                                                                                                                                             'code '
@@ -1910,7 +2918,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'currency, '
                                                                                                                                             'for '
                                                                                                                                             'example '
-                                                                                                                                            'EUR.'},
+                                                                                                                                            'EUR.',
+                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                        'pattern': '^[A-Z]{3}$',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'ISO '
+                                                                                                                                                       '4217 '
+                                                                                                                                                       'code '
+                                                                                                                                                       'of '
+                                                                                                                                                       'a '
+                                                                                                                                                       'currency, '
+                                                                                                                                                       'for '
+                                                                                                                                                       'example '
+                                                                                                                                                       'EUR.'}]},
                                                                                                                 'reason': {'type': 'string',
                                                                                                                            'minLength': 1,
                                                                                                                            'maxLength': 200,
@@ -1966,7 +2986,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'duplicate '
                                                                                             'window '
                                                                                             'only '
-                                                                                            'once.',
+                                                                                            'once. '
+                                                                                            'A '
+                                                                                            "message's "
+                                                                                            'own '
+                                                                                            'headers '
+                                                                                            'schema '
+                                                                                            'adds '
+                                                                                            'the '
+                                                                                            '`ce-type` '
+                                                                                            'it '
+                                                                                            'pins: '
+                                                                                            '`allOf: '
+                                                                                            '[{$ref: '
+                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                            '{properties: '
+                                                                                            '{ce-type: '
+                                                                                            '{const: '
+                                                                                            '...}}}]`.',
                                                                              'required': ['ce-id',
                                                                                           'ce-source',
                                                                                           'ce-type',
@@ -2056,21 +3093,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                'amountCents',
                                                                                'currency',
                                                                                'reason'],
-                                                                  'properties': {'paymentId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                  'properties': {'paymentId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
                                                                                                               'payment, '
-                                                                                                              '`pay_<orderId>`.'},
-                                                                                 'orderId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                                              '`pay_<orderId>`.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                 'orderId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
@@ -2078,12 +3148,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'whose '
                                                                                                             'payment '
                                                                                                             'was '
-                                                                                                            'declined.'},
-                                                                                 'customerId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                                            'declined.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                 'customerId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -2091,7 +3198,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'whose '
                                                                                                                'payment '
                                                                                                                'was '
-                                                                                                               'declined.'},
+                                                                                                               'declined.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                  'amountCents': {'type': 'integer',
                                                                                                  'minimum': 0,
                                                                                                  'description': 'The '
@@ -2104,9 +3252,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'cents '
                                                                                                                 'of '
                                                                                                                 '`currency`.'},
-                                                                                 'currency': {'type': 'string',
-                                                                                              'pattern': '^[A-Z]{3}$',
-                                                                                              'description': 'The '
+                                                                                 'currency': {'description': 'The '
                                                                                                              'ISO '
                                                                                                              '4217 '
                                                                                                              'code '
@@ -2115,7 +3261,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'currency, '
                                                                                                              'for '
                                                                                                              'example '
-                                                                                                             'EUR.'},
+                                                                                                             'EUR.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'pattern': '^[A-Z]{3}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'ISO '
+                                                                                                                        '4217 '
+                                                                                                                        'code '
+                                                                                                                        'of '
+                                                                                                                        'a '
+                                                                                                                        'currency, '
+                                                                                                                        'for '
+                                                                                                                        'example '
+                                                                                                                        'EUR.'}]},
                                                                                  'reason': {'type': 'string',
                                                                                             'minLength': 1,
                                                                                             'maxLength': 200,
@@ -2186,7 +3344,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'duplicate '
                                                                                                                            'window '
                                                                                                                            'only '
-                                                                                                                           'once.',
+                                                                                                                           'once. '
+                                                                                                                           'A '
+                                                                                                                           "message's "
+                                                                                                                           'own '
+                                                                                                                           'headers '
+                                                                                                                           'schema '
+                                                                                                                           'adds '
+                                                                                                                           'the '
+                                                                                                                           '`ce-type` '
+                                                                                                                           'it '
+                                                                                                                           'pins: '
+                                                                                                                           '`allOf: '
+                                                                                                                           '[{$ref: '
+                                                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                           '{properties: '
+                                                                                                                           '{ce-type: '
+                                                                                                                           '{const: '
+                                                                                                                           '...}}}]`.',
                                                                                                             'required': ['ce-id',
                                                                                                                          'ce-source',
                                                                                                                          'ce-type',
@@ -2280,31 +3455,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'amountCents',
                                                                                                               'currency',
                                                                                                               'reason'],
-                                                                                                 'properties': {'paymentId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                 'properties': {'paymentId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
                                                                                                                                              'payment, '
-                                                                                                                                             '`pay_<orderId>`.'},
-                                                                                                                'orderId': {'type': 'string',
-                                                                                                                            'minLength': 1,
-                                                                                                                            'maxLength': 64,
-                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                            'description': 'The '
+                                                                                                                                             '`pay_<orderId>`.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
+                                                                                                                'orderId': {'description': 'The '
                                                                                                                                            'id '
                                                                                                                                            'of '
                                                                                                                                            'the '
                                                                                                                                            'cancelled '
-                                                                                                                                           'order.'},
-                                                                                                                'customerId': {'type': 'string',
-                                                                                                                               'minLength': 1,
-                                                                                                                               'maxLength': 64,
-                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                               'description': 'The '
+                                                                                                                                           'order.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'minLength': 1,
+                                                                                                                                       'maxLength': 64,
+                                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'id '
+                                                                                                                                                      'of '
+                                                                                                                                                      'an '
+                                                                                                                                                      'order, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'customer, '
+                                                                                                                                                      'a '
+                                                                                                                                                      'payment '
+                                                                                                                                                      'or '
+                                                                                                                                                      'any '
+                                                                                                                                                      'other '
+                                                                                                                                                      'thing '
+                                                                                                                                                      'the '
+                                                                                                                                                      'services '
+                                                                                                                                                      'name: '
+                                                                                                                                                      '1 '
+                                                                                                                                                      'to '
+                                                                                                                                                      '64 '
+                                                                                                                                                      'letters, '
+                                                                                                                                                      'digits, '
+                                                                                                                                                      '`_` '
+                                                                                                                                                      'or '
+                                                                                                                                                      '`-`, '
+                                                                                                                                                      'so '
+                                                                                                                                                      'that '
+                                                                                                                                                      'it '
+                                                                                                                                                      'is '
+                                                                                                                                                      'one '
+                                                                                                                                                      'NATS '
+                                                                                                                                                      'subject '
+                                                                                                                                                      'token '
+                                                                                                                                                      'and '
+                                                                                                                                                      'one '
+                                                                                                                                                      'key-value '
+                                                                                                                                                      'key '
+                                                                                                                                                      'token.'}]},
+                                                                                                                'customerId': {'description': 'The '
                                                                                                                                               'id '
                                                                                                                                               'of '
                                                                                                                                               'the '
@@ -2313,7 +3558,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'gets '
                                                                                                                                               'the '
                                                                                                                                               'money '
-                                                                                                                                              'back.'},
+                                                                                                                                              'back.',
+                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                          'minLength': 1,
+                                                                                                                                          'maxLength': 64,
+                                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'id '
+                                                                                                                                                         'of '
+                                                                                                                                                         'an '
+                                                                                                                                                         'order, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'customer, '
+                                                                                                                                                         'a '
+                                                                                                                                                         'payment '
+                                                                                                                                                         'or '
+                                                                                                                                                         'any '
+                                                                                                                                                         'other '
+                                                                                                                                                         'thing '
+                                                                                                                                                         'the '
+                                                                                                                                                         'services '
+                                                                                                                                                         'name: '
+                                                                                                                                                         '1 '
+                                                                                                                                                         'to '
+                                                                                                                                                         '64 '
+                                                                                                                                                         'letters, '
+                                                                                                                                                         'digits, '
+                                                                                                                                                         '`_` '
+                                                                                                                                                         'or '
+                                                                                                                                                         '`-`, '
+                                                                                                                                                         'so '
+                                                                                                                                                         'that '
+                                                                                                                                                         'it '
+                                                                                                                                                         'is '
+                                                                                                                                                         'one '
+                                                                                                                                                         'NATS '
+                                                                                                                                                         'subject '
+                                                                                                                                                         'token '
+                                                                                                                                                         'and '
+                                                                                                                                                         'one '
+                                                                                                                                                         'key-value '
+                                                                                                                                                         'key '
+                                                                                                                                                         'token.'}]},
                                                                                                                 'amountCents': {'type': 'integer',
                                                                                                                                 'minimum': 0,
                                                                                                                                 'description': 'The '
@@ -2329,9 +3615,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'that '
                                                                                                                                                'was '
                                                                                                                                                'authorized.'},
-                                                                                                                'currency': {'type': 'string',
-                                                                                                                             'pattern': '^[A-Z]{3}$',
-                                                                                                                             'description': 'The '
+                                                                                                                'currency': {'description': 'The '
                                                                                                                                             'ISO '
                                                                                                                                             '4217 '
                                                                                                                                             'code '
@@ -2340,7 +3624,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'currency, '
                                                                                                                                             'for '
                                                                                                                                             'example '
-                                                                                                                                            'EUR.'},
+                                                                                                                                            'EUR.',
+                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                        'pattern': '^[A-Z]{3}$',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'ISO '
+                                                                                                                                                       '4217 '
+                                                                                                                                                       'code '
+                                                                                                                                                       'of '
+                                                                                                                                                       'a '
+                                                                                                                                                       'currency, '
+                                                                                                                                                       'for '
+                                                                                                                                                       'example '
+                                                                                                                                                       'EUR.'}]},
                                                                                                                 'reason': {'type': 'string',
                                                                                                                            'maxLength': 500,
                                                                                                                            'description': 'Why '
@@ -2395,7 +3691,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                             'duplicate '
                                                                                             'window '
                                                                                             'only '
-                                                                                            'once.',
+                                                                                            'once. '
+                                                                                            'A '
+                                                                                            "message's "
+                                                                                            'own '
+                                                                                            'headers '
+                                                                                            'schema '
+                                                                                            'adds '
+                                                                                            'the '
+                                                                                            '`ce-type` '
+                                                                                            'it '
+                                                                                            'pins: '
+                                                                                            '`allOf: '
+                                                                                            '[{$ref: '
+                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                            '{properties: '
+                                                                                            '{ce-type: '
+                                                                                            '{const: '
+                                                                                            '...}}}]`.',
                                                                              'required': ['ce-id',
                                                                                           'ce-source',
                                                                                           'ce-type',
@@ -2485,31 +3798,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                'amountCents',
                                                                                'currency',
                                                                                'reason'],
-                                                                  'properties': {'paymentId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                  'properties': {'paymentId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
                                                                                                               'payment, '
-                                                                                                              '`pay_<orderId>`.'},
-                                                                                 'orderId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                                              '`pay_<orderId>`.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                 'orderId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
                                                                                                             'cancelled '
-                                                                                                            'order.'},
-                                                                                 'customerId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                                            'order.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                 'customerId': {'description': 'The '
                                                                                                                'id '
                                                                                                                'of '
                                                                                                                'the '
@@ -2518,7 +3901,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'gets '
                                                                                                                'the '
                                                                                                                'money '
-                                                                                                               'back.'},
+                                                                                                               'back.',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
                                                                                  'amountCents': {'type': 'integer',
                                                                                                  'minimum': 0,
                                                                                                  'description': 'The '
@@ -2534,9 +3958,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'that '
                                                                                                                 'was '
                                                                                                                 'authorized.'},
-                                                                                 'currency': {'type': 'string',
-                                                                                              'pattern': '^[A-Z]{3}$',
-                                                                                              'description': 'The '
+                                                                                 'currency': {'description': 'The '
                                                                                                              'ISO '
                                                                                                              '4217 '
                                                                                                              'code '
@@ -2545,7 +3967,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'currency, '
                                                                                                              'for '
                                                                                                              'example '
-                                                                                                             'EUR.'},
+                                                                                                             'EUR.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'pattern': '^[A-Z]{3}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'ISO '
+                                                                                                                        '4217 '
+                                                                                                                        'code '
+                                                                                                                        'of '
+                                                                                                                        'a '
+                                                                                                                        'currency, '
+                                                                                                                        'for '
+                                                                                                                        'example '
+                                                                                                                        'EUR.'}]},
                                                                                  'reason': {'type': 'string',
                                                                                             'maxLength': 500,
                                                                                             'description': 'Why '
@@ -2612,7 +4046,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                       'duplicate '
                                                                                                                       'window '
                                                                                                                       'only '
-                                                                                                                      'once.',
+                                                                                                                      'once. '
+                                                                                                                      'A '
+                                                                                                                      "message's "
+                                                                                                                      'own '
+                                                                                                                      'headers '
+                                                                                                                      'schema '
+                                                                                                                      'adds '
+                                                                                                                      'the '
+                                                                                                                      '`ce-type` '
+                                                                                                                      'it '
+                                                                                                                      'pins: '
+                                                                                                                      '`allOf: '
+                                                                                                                      '[{$ref: '
+                                                                                                                      "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                      '{properties: '
+                                                                                                                      '{ce-type: '
+                                                                                                                      '{const: '
+                                                                                                                      '...}}}]`.',
                                                                                                        'required': ['ce-id',
                                                                                                                     'ce-source',
                                                                                                                     'ce-type',
@@ -2703,20 +4154,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                          'totalCents',
                                                                                                          'currency',
                                                                                                          'lines'],
-                                                                                            'properties': {'orderId': {'type': 'string',
-                                                                                                                       'minLength': 1,
-                                                                                                                       'maxLength': 64,
-                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                       'description': 'The '
+                                                                                            'properties': {'orderId': {'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
                                                                                                                                       'the '
-                                                                                                                                      'order.'},
-                                                                                                           'customerId': {'type': 'string',
-                                                                                                                          'minLength': 1,
-                                                                                                                          'maxLength': 64,
-                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                          'description': 'The '
+                                                                                                                                      'order.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'an '
+                                                                                                                                                 'order, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'customer, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'or '
+                                                                                                                                                 'any '
+                                                                                                                                                 'other '
+                                                                                                                                                 'thing '
+                                                                                                                                                 'the '
+                                                                                                                                                 'services '
+                                                                                                                                                 'name: '
+                                                                                                                                                 '1 '
+                                                                                                                                                 'to '
+                                                                                                                                                 '64 '
+                                                                                                                                                 'letters, '
+                                                                                                                                                 'digits, '
+                                                                                                                                                 '`_` '
+                                                                                                                                                 'or '
+                                                                                                                                                 '`-`, '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'it '
+                                                                                                                                                 'is '
+                                                                                                                                                 'one '
+                                                                                                                                                 'NATS '
+                                                                                                                                                 'subject '
+                                                                                                                                                 'token '
+                                                                                                                                                 'and '
+                                                                                                                                                 'one '
+                                                                                                                                                 'key-value '
+                                                                                                                                                 'key '
+                                                                                                                                                 'token.'}]},
+                                                                                                           'customerId': {'description': 'The '
                                                                                                                                          'id '
                                                                                                                                          'of '
                                                                                                                                          'the '
@@ -2724,7 +4208,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'who '
                                                                                                                                          'placed '
                                                                                                                                          'the '
-                                                                                                                                         'order.'},
+                                                                                                                                         'order.',
+                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                     'minLength': 1,
+                                                                                                                                     'maxLength': 64,
+                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                     'description': 'The '
+                                                                                                                                                    'id '
+                                                                                                                                                    'of '
+                                                                                                                                                    'an '
+                                                                                                                                                    'order, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'customer, '
+                                                                                                                                                    'a '
+                                                                                                                                                    'payment '
+                                                                                                                                                    'or '
+                                                                                                                                                    'any '
+                                                                                                                                                    'other '
+                                                                                                                                                    'thing '
+                                                                                                                                                    'the '
+                                                                                                                                                    'services '
+                                                                                                                                                    'name: '
+                                                                                                                                                    '1 '
+                                                                                                                                                    'to '
+                                                                                                                                                    '64 '
+                                                                                                                                                    'letters, '
+                                                                                                                                                    'digits, '
+                                                                                                                                                    '`_` '
+                                                                                                                                                    'or '
+                                                                                                                                                    '`-`, '
+                                                                                                                                                    'so '
+                                                                                                                                                    'that '
+                                                                                                                                                    'it '
+                                                                                                                                                    'is '
+                                                                                                                                                    'one '
+                                                                                                                                                    'NATS '
+                                                                                                                                                    'subject '
+                                                                                                                                                    'token '
+                                                                                                                                                    'and '
+                                                                                                                                                    'one '
+                                                                                                                                                    'key-value '
+                                                                                                                                                    'key '
+                                                                                                                                                    'token.'}]},
                                                                                                            'totalCents': {'type': 'integer',
                                                                                                                           'minimum': 0,
                                                                                                                           'description': 'What '
@@ -2737,9 +4262,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                          'cents '
                                                                                                                                          'of '
                                                                                                                                          '`currency`.'},
-                                                                                                           'currency': {'type': 'string',
-                                                                                                                        'pattern': '^[A-Z]{3}$',
-                                                                                                                        'description': 'The '
+                                                                                                           'currency': {'description': 'The '
                                                                                                                                        'ISO '
                                                                                                                                        '4217 '
                                                                                                                                        'code '
@@ -2748,7 +4271,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                        'currency, '
                                                                                                                                        'for '
                                                                                                                                        'example '
-                                                                                                                                       'EUR.'},
+                                                                                                                                       'EUR.',
+                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                   'pattern': '^[A-Z]{3}$',
+                                                                                                                                   'description': 'The '
+                                                                                                                                                  'ISO '
+                                                                                                                                                  '4217 '
+                                                                                                                                                  'code '
+                                                                                                                                                  'of '
+                                                                                                                                                  'a '
+                                                                                                                                                  'currency, '
+                                                                                                                                                  'for '
+                                                                                                                                                  'example '
+                                                                                                                                                  'EUR.'}]},
                                                                                                            'lines': {'type': 'array',
                                                                                                                      'minItems': 1,
                                                                                                                      'description': 'The '
@@ -2885,7 +4420,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -2972,20 +4524,53 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'totalCents',
                                                                               'currency',
                                                                               'lines'],
-                                                                 'properties': {'orderId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                 'properties': {'orderId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
-                                                                                                           'order.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                           'order.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
+                                                                                'customerId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
@@ -2993,7 +4578,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'who '
                                                                                                               'placed '
                                                                                                               'the '
-                                                                                                              'order.'},
+                                                                                                              'order.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                 'totalCents': {'type': 'integer',
                                                                                                'minimum': 0,
                                                                                                'description': 'What '
@@ -3006,9 +4632,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'cents '
                                                                                                               'of '
                                                                                                               '`currency`.'},
-                                                                                'currency': {'type': 'string',
-                                                                                             'pattern': '^[A-Z]{3}$',
-                                                                                             'description': 'The '
+                                                                                'currency': {'description': 'The '
                                                                                                             'ISO '
                                                                                                             '4217 '
                                                                                                             'code '
@@ -3017,7 +4641,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'currency, '
                                                                                                             'for '
                                                                                                             'example '
-                                                                                                            'EUR.'},
+                                                                                                            'EUR.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'pattern': '^[A-Z]{3}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'ISO '
+                                                                                                                       '4217 '
+                                                                                                                       'code '
+                                                                                                                       'of '
+                                                                                                                       'a '
+                                                                                                                       'currency, '
+                                                                                                                       'for '
+                                                                                                                       'example '
+                                                                                                                       'EUR.'}]},
                                                                                 'lines': {'type': 'array',
                                                                                           'minItems': 1,
                                                                                           'description': 'The '
@@ -3182,7 +4818,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'duplicate '
                                                                                                                                     'window '
                                                                                                                                     'only '
-                                                                                                                                    'once.',
+                                                                                                                                    'once. '
+                                                                                                                                    'A '
+                                                                                                                                    "message's "
+                                                                                                                                    'own '
+                                                                                                                                    'headers '
+                                                                                                                                    'schema '
+                                                                                                                                    'adds '
+                                                                                                                                    'the '
+                                                                                                                                    '`ce-type` '
+                                                                                                                                    'it '
+                                                                                                                                    'pins: '
+                                                                                                                                    '`allOf: '
+                                                                                                                                    '[{$ref: '
+                                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                    '{properties: '
+                                                                                                                                    '{ce-type: '
+                                                                                                                                    '{const: '
+                                                                                                                                    '...}}}]`.',
                                                                                                                      'required': ['ce-id',
                                                                                                                                   'ce-source',
                                                                                                                                   'ce-type',
@@ -3272,15 +4925,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'previousStatus',
                                                                                                                        'status',
                                                                                                                        'changedAt'],
-                                                                                                          'properties': {'orderId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                          'properties': {'orderId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
-                                                                                                                                                    'order.'},
+                                                                                                                                                    'order.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
                                                                                                                          'previousStatus': {'type': 'string',
                                                                                                                                             'description': 'Where '
                                                                                                                                                            'an '
@@ -3336,11 +5026,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'when '
                                                                                                                                                    'not '
                                                                                                                                                    'given.'},
-                                                                                                                         'customerId': {'type': 'string',
-                                                                                                                                        'minLength': 1,
-                                                                                                                                        'maxLength': 64,
-                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                        'description': 'The '
+                                                                                                                         'customerId': {'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
                                                                                                                                                        'the '
@@ -3354,7 +5040,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                        'events '
                                                                                                                                                        'of '
                                                                                                                                                        'older '
-                                                                                                                                                       'publishers.'},
+                                                                                                                                                       'publishers.',
+                                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                                   'minLength': 1,
+                                                                                                                                                   'maxLength': 64,
+                                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'id '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'an '
+                                                                                                                                                                  'order, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'customer, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'payment '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  'any '
+                                                                                                                                                                  'other '
+                                                                                                                                                                  'thing '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'services '
+                                                                                                                                                                  'name: '
+                                                                                                                                                                  '1 '
+                                                                                                                                                                  'to '
+                                                                                                                                                                  '64 '
+                                                                                                                                                                  'letters, '
+                                                                                                                                                                  'digits, '
+                                                                                                                                                                  '`_` '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  '`-`, '
+                                                                                                                                                                  'so '
+                                                                                                                                                                  'that '
+                                                                                                                                                                  'it '
+                                                                                                                                                                  'is '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'NATS '
+                                                                                                                                                                  'subject '
+                                                                                                                                                                  'token '
+                                                                                                                                                                  'and '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'key-value '
+                                                                                                                                                                  'key '
+                                                                                                                                                                  'token.'}]},
                                                                                                                          'cancellationReason': {'type': 'string',
                                                                                                                                                 'enum': ['CUSTOMER_REQUEST',
                                                                                                                                                          'PAYMENT_DECLINED',
@@ -3411,7 +5138,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -3499,15 +5243,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'previousStatus',
                                                                                      'status',
                                                                                      'changedAt'],
-                                                                        'properties': {'orderId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                        'properties': {'orderId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
-                                                                                                                  'order.'},
+                                                                                                                  'order.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                        'previousStatus': {'type': 'string',
                                                                                                           'description': 'Where '
                                                                                                                          'an '
@@ -3563,11 +5344,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'when '
                                                                                                                  'not '
                                                                                                                  'given.'},
-                                                                                       'customerId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                                       'customerId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -3581,7 +5358,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'events '
                                                                                                                      'of '
                                                                                                                      'older '
-                                                                                                                     'publishers.'},
+                                                                                                                     'publishers.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
                                                                                        'cancellationReason': {'type': 'string',
                                                                                                               'enum': ['CUSTOMER_REQUEST',
                                                                                                                        'PAYMENT_DECLINED',
@@ -3646,7 +5464,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -3736,38 +5568,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'amountCents',
                                                                             'currency',
                                                                             'lines'],
-                                                               'properties': {'paymentId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                               'properties': {'paymentId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
                                                                                                            'payment, '
-                                                                                                           '`pay_<orderId>`.'},
-                                                                              'orderId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                                                           '`pay_<orderId>`.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
+                                                                              'orderId': {'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
                                                                                                          'the '
                                                                                                          'order '
                                                                                                          'paid '
-                                                                                                         'for.'},
-                                                                              'customerId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                                         'for.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
+                                                                              'customerId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
                                                                                                             'customer '
                                                                                                             'who '
-                                                                                                            'pays.'},
+                                                                                                            'pays.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
                                                                               'amountCents': {'type': 'integer',
                                                                                               'minimum': 0,
                                                                                               'description': 'The '
@@ -3777,9 +5720,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'cents '
                                                                                                              'of '
                                                                                                              '`currency`.'},
-                                                                              'currency': {'type': 'string',
-                                                                                           'pattern': '^[A-Z]{3}$',
-                                                                                           'description': 'The '
+                                                                              'currency': {'description': 'The '
                                                                                                           'ISO '
                                                                                                           '4217 '
                                                                                                           'code '
@@ -3788,7 +5729,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'currency, '
                                                                                                           'for '
                                                                                                           'example '
-                                                                                                          'EUR.'},
+                                                                                                          'EUR.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'pattern': '^[A-Z]{3}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'ISO '
+                                                                                                                     '4217 '
+                                                                                                                     'code '
+                                                                                                                     'of '
+                                                                                                                     'a '
+                                                                                                                     'currency, '
+                                                                                                                     'for '
+                                                                                                                     'example '
+                                                                                                                     'EUR.'}]},
                                                                               'lines': {'type': 'array',
                                                                                         'minItems': 1,
                                                                                         'description': 'The '
@@ -3867,7 +5820,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        "stream's "
                                                                                        'duplicate '
                                                                                        'window '
-                                                                                       'only once.',
+                                                                                       'only once. '
+                                                                                       'A '
+                                                                                       "message's "
+                                                                                       'own '
+                                                                                       'headers '
+                                                                                       'schema '
+                                                                                       'adds the '
+                                                                                       '`ce-type` '
+                                                                                       'it pins: '
+                                                                                       '`allOf: '
+                                                                                       '[{$ref: '
+                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                       '{properties: '
+                                                                                       '{ce-type: '
+                                                                                       '{const: '
+                                                                                       '...}}}]`.',
                                                                         'required': ['ce-id',
                                                                                      'ce-source',
                                                                                      'ce-type',
@@ -3956,21 +5924,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'amountCents',
                                                                           'currency',
                                                                           'reason'],
-                                                             'properties': {'paymentId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                             'properties': {'paymentId': {'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
                                                                                                          'the '
                                                                                                          'payment, '
-                                                                                                         '`pay_<orderId>`.'},
-                                                                            'orderId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                                                                         '`pay_<orderId>`.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
+                                                                            'orderId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
@@ -3978,12 +5979,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'whose '
                                                                                                        'payment '
                                                                                                        'was '
-                                                                                                       'declined.'},
-                                                                            'customerId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                                                       'declined.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                            'customerId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -3991,7 +6029,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'whose '
                                                                                                           'payment '
                                                                                                           'was '
-                                                                                                          'declined.'},
+                                                                                                          'declined.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
                                                                             'amountCents': {'type': 'integer',
                                                                                             'minimum': 0,
                                                                                             'description': 'The '
@@ -4004,9 +6083,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'cents '
                                                                                                            'of '
                                                                                                            '`currency`.'},
-                                                                            'currency': {'type': 'string',
-                                                                                         'pattern': '^[A-Z]{3}$',
-                                                                                         'description': 'The '
+                                                                            'currency': {'description': 'The '
                                                                                                         'ISO '
                                                                                                         '4217 '
                                                                                                         'code '
@@ -4015,7 +6092,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'currency, '
                                                                                                         'for '
                                                                                                         'example '
-                                                                                                        'EUR.'},
+                                                                                                        'EUR.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'pattern': '^[A-Z]{3}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'ISO '
+                                                                                                                   '4217 '
+                                                                                                                   'code '
+                                                                                                                   'of '
+                                                                                                                   'a '
+                                                                                                                   'currency, '
+                                                                                                                   'for '
+                                                                                                                   'example '
+                                                                                                                   'EUR.'}]},
                                                                             'reason': {'type': 'string',
                                                                                        'minLength': 1,
                                                                                        'maxLength': 200,
@@ -4062,7 +6151,22 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                        "stream's "
                                                                                        'duplicate '
                                                                                        'window '
-                                                                                       'only once.',
+                                                                                       'only once. '
+                                                                                       'A '
+                                                                                       "message's "
+                                                                                       'own '
+                                                                                       'headers '
+                                                                                       'schema '
+                                                                                       'adds the '
+                                                                                       '`ce-type` '
+                                                                                       'it pins: '
+                                                                                       '`allOf: '
+                                                                                       '[{$ref: '
+                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                       '{properties: '
+                                                                                       '{ce-type: '
+                                                                                       '{const: '
+                                                                                       '...}}}]`.',
                                                                         'required': ['ce-id',
                                                                                      'ce-source',
                                                                                      'ce-type',
@@ -4151,31 +6255,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                           'amountCents',
                                                                           'currency',
                                                                           'reason'],
-                                                             'properties': {'paymentId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                             'properties': {'paymentId': {'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
                                                                                                          'the '
                                                                                                          'payment, '
-                                                                                                         '`pay_<orderId>`.'},
-                                                                            'orderId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                                                                         '`pay_<orderId>`.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
+                                                                            'orderId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
                                                                                                        'cancelled '
-                                                                                                       'order.'},
-                                                                            'customerId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                                                                       'order.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                            'customerId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -4184,7 +6358,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'gets '
                                                                                                           'the '
                                                                                                           'money '
-                                                                                                          'back.'},
+                                                                                                          'back.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
                                                                             'amountCents': {'type': 'integer',
                                                                                             'minimum': 0,
                                                                                             'description': 'The '
@@ -4200,9 +6415,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'that '
                                                                                                            'was '
                                                                                                            'authorized.'},
-                                                                            'currency': {'type': 'string',
-                                                                                         'pattern': '^[A-Z]{3}$',
-                                                                                         'description': 'The '
+                                                                            'currency': {'description': 'The '
                                                                                                         'ISO '
                                                                                                         '4217 '
                                                                                                         'code '
@@ -4211,7 +6424,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'currency, '
                                                                                                         'for '
                                                                                                         'example '
-                                                                                                        'EUR.'},
+                                                                                                        'EUR.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'pattern': '^[A-Z]{3}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'ISO '
+                                                                                                                   '4217 '
+                                                                                                                   'code '
+                                                                                                                   'of '
+                                                                                                                   'a '
+                                                                                                                   'currency, '
+                                                                                                                   'for '
+                                                                                                                   'example '
+                                                                                                                   'EUR.'}]},
                                                                             'reason': {'type': 'string',
                                                                                        'maxLength': 500,
                                                                                        'description': 'Why '
@@ -4252,38 +6477,149 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'amountCents',
                                                                       'currency',
                                                                       'lines'],
-                                                         'properties': {'paymentId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                         'properties': {'paymentId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
                                                                                                      'payment, '
-                                                                                                     '`pay_<orderId>`.'},
-                                                                        'orderId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                                                                     '`pay_<orderId>`.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
+                                                                        'orderId': {'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
                                                                                                    'the '
                                                                                                    'order '
                                                                                                    'paid '
-                                                                                                   'for.'},
-                                                                        'customerId': {'type': 'string',
-                                                                                       'minLength': 1,
-                                                                                       'maxLength': 64,
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                                                                   'for.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                        'customerId': {'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
                                                                                                       'the '
                                                                                                       'customer '
                                                                                                       'who '
-                                                                                                      'pays.'},
+                                                                                                      'pays.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
                                                                         'amountCents': {'type': 'integer',
                                                                                         'minimum': 0,
                                                                                         'description': 'The '
@@ -4293,9 +6629,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'cents '
                                                                                                        'of '
                                                                                                        '`currency`.'},
-                                                                        'currency': {'type': 'string',
-                                                                                     'pattern': '^[A-Z]{3}$',
-                                                                                     'description': 'The '
+                                                                        'currency': {'description': 'The '
                                                                                                     'ISO '
                                                                                                     '4217 '
                                                                                                     'code '
@@ -4304,7 +6638,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'currency, '
                                                                                                     'for '
                                                                                                     'example '
-                                                                                                    'EUR.'},
+                                                                                                    'EUR.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'pattern': '^[A-Z]{3}$',
+                                                                                                'description': 'The '
+                                                                                                               'ISO '
+                                                                                                               '4217 '
+                                                                                                               'code '
+                                                                                                               'of '
+                                                                                                               'a '
+                                                                                                               'currency, '
+                                                                                                               'for '
+                                                                                                               'example '
+                                                                                                               'EUR.'}]},
                                                                         'lines': {'type': 'array',
                                                                                   'minItems': 1,
                                                                                   'description': 'The '
@@ -4363,21 +6709,54 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'amountCents',
                                                                     'currency',
                                                                     'reason'],
-                                                       'properties': {'paymentId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                       'properties': {'paymentId': {'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
                                                                                                    'the '
                                                                                                    'payment, '
-                                                                                                   '`pay_<orderId>`.'},
-                                                                      'orderId': {'type': 'string',
-                                                                                  'minLength': 1,
-                                                                                  'maxLength': 64,
-                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                  'description': 'The '
+                                                                                                   '`pay_<orderId>`.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                      'orderId': {'description': 'The '
                                                                                                  'id '
                                                                                                  'of '
                                                                                                  'the '
@@ -4385,12 +6764,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                  'whose '
                                                                                                  'payment '
                                                                                                  'was '
-                                                                                                 'declined.'},
-                                                                      'customerId': {'type': 'string',
-                                                                                     'minLength': 1,
-                                                                                     'maxLength': 64,
-                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                     'description': 'The '
+                                                                                                 'declined.',
+                                                                                  'allOf': [{'type': 'string',
+                                                                                             'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                             'description': 'The '
+                                                                                                            'id '
+                                                                                                            'of '
+                                                                                                            'an '
+                                                                                                            'order, '
+                                                                                                            'a '
+                                                                                                            'customer, '
+                                                                                                            'a '
+                                                                                                            'payment '
+                                                                                                            'or '
+                                                                                                            'any '
+                                                                                                            'other '
+                                                                                                            'thing '
+                                                                                                            'the '
+                                                                                                            'services '
+                                                                                                            'name: '
+                                                                                                            '1 '
+                                                                                                            'to '
+                                                                                                            '64 '
+                                                                                                            'letters, '
+                                                                                                            'digits, '
+                                                                                                            '`_` '
+                                                                                                            'or '
+                                                                                                            '`-`, '
+                                                                                                            'so '
+                                                                                                            'that '
+                                                                                                            'it '
+                                                                                                            'is '
+                                                                                                            'one '
+                                                                                                            'NATS '
+                                                                                                            'subject '
+                                                                                                            'token '
+                                                                                                            'and '
+                                                                                                            'one '
+                                                                                                            'key-value '
+                                                                                                            'key '
+                                                                                                            'token.'}]},
+                                                                      'customerId': {'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
                                                                                                     'the '
@@ -4398,7 +6814,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'whose '
                                                                                                     'payment '
                                                                                                     'was '
-                                                                                                    'declined.'},
+                                                                                                    'declined.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'an '
+                                                                                                               'order, '
+                                                                                                               'a '
+                                                                                                               'customer, '
+                                                                                                               'a '
+                                                                                                               'payment '
+                                                                                                               'or '
+                                                                                                               'any '
+                                                                                                               'other '
+                                                                                                               'thing '
+                                                                                                               'the '
+                                                                                                               'services '
+                                                                                                               'name: '
+                                                                                                               '1 '
+                                                                                                               'to '
+                                                                                                               '64 '
+                                                                                                               'letters, '
+                                                                                                               'digits, '
+                                                                                                               '`_` '
+                                                                                                               'or '
+                                                                                                               '`-`, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'it '
+                                                                                                               'is '
+                                                                                                               'one '
+                                                                                                               'NATS '
+                                                                                                               'subject '
+                                                                                                               'token '
+                                                                                                               'and '
+                                                                                                               'one '
+                                                                                                               'key-value '
+                                                                                                               'key '
+                                                                                                               'token.'}]},
                                                                       'amountCents': {'type': 'integer',
                                                                                       'minimum': 0,
                                                                                       'description': 'The '
@@ -4411,9 +6868,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'cents '
                                                                                                      'of '
                                                                                                      '`currency`.'},
-                                                                      'currency': {'type': 'string',
-                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                   'description': 'The '
+                                                                      'currency': {'description': 'The '
                                                                                                   'ISO '
                                                                                                   '4217 '
                                                                                                   'code '
@@ -4422,7 +6877,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'currency, '
                                                                                                   'for '
                                                                                                   'example '
-                                                                                                  'EUR.'},
+                                                                                                  'EUR.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                              'description': 'The '
+                                                                                                             'ISO '
+                                                                                                             '4217 '
+                                                                                                             'code '
+                                                                                                             'of '
+                                                                                                             'a '
+                                                                                                             'currency, '
+                                                                                                             'for '
+                                                                                                             'example '
+                                                                                                             'EUR.'}]},
                                                                       'reason': {'type': 'string',
                                                                                  'minLength': 1,
                                                                                  'maxLength': 200,
@@ -4448,31 +6915,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                     'amountCents',
                                                                     'currency',
                                                                     'reason'],
-                                                       'properties': {'paymentId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                       'properties': {'paymentId': {'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
                                                                                                    'the '
                                                                                                    'payment, '
-                                                                                                   '`pay_<orderId>`.'},
-                                                                      'orderId': {'type': 'string',
-                                                                                  'minLength': 1,
-                                                                                  'maxLength': 64,
-                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                  'description': 'The '
+                                                                                                   '`pay_<orderId>`.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                      'orderId': {'description': 'The '
                                                                                                  'id '
                                                                                                  'of '
                                                                                                  'the '
                                                                                                  'cancelled '
-                                                                                                 'order.'},
-                                                                      'customerId': {'type': 'string',
-                                                                                     'minLength': 1,
-                                                                                     'maxLength': 64,
-                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                     'description': 'The '
+                                                                                                 'order.',
+                                                                                  'allOf': [{'type': 'string',
+                                                                                             'minLength': 1,
+                                                                                             'maxLength': 64,
+                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                             'description': 'The '
+                                                                                                            'id '
+                                                                                                            'of '
+                                                                                                            'an '
+                                                                                                            'order, '
+                                                                                                            'a '
+                                                                                                            'customer, '
+                                                                                                            'a '
+                                                                                                            'payment '
+                                                                                                            'or '
+                                                                                                            'any '
+                                                                                                            'other '
+                                                                                                            'thing '
+                                                                                                            'the '
+                                                                                                            'services '
+                                                                                                            'name: '
+                                                                                                            '1 '
+                                                                                                            'to '
+                                                                                                            '64 '
+                                                                                                            'letters, '
+                                                                                                            'digits, '
+                                                                                                            '`_` '
+                                                                                                            'or '
+                                                                                                            '`-`, '
+                                                                                                            'so '
+                                                                                                            'that '
+                                                                                                            'it '
+                                                                                                            'is '
+                                                                                                            'one '
+                                                                                                            'NATS '
+                                                                                                            'subject '
+                                                                                                            'token '
+                                                                                                            'and '
+                                                                                                            'one '
+                                                                                                            'key-value '
+                                                                                                            'key '
+                                                                                                            'token.'}]},
+                                                                      'customerId': {'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
                                                                                                     'the '
@@ -4481,7 +7018,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'gets '
                                                                                                     'the '
                                                                                                     'money '
-                                                                                                    'back.'},
+                                                                                                    'back.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'an '
+                                                                                                               'order, '
+                                                                                                               'a '
+                                                                                                               'customer, '
+                                                                                                               'a '
+                                                                                                               'payment '
+                                                                                                               'or '
+                                                                                                               'any '
+                                                                                                               'other '
+                                                                                                               'thing '
+                                                                                                               'the '
+                                                                                                               'services '
+                                                                                                               'name: '
+                                                                                                               '1 '
+                                                                                                               'to '
+                                                                                                               '64 '
+                                                                                                               'letters, '
+                                                                                                               'digits, '
+                                                                                                               '`_` '
+                                                                                                               'or '
+                                                                                                               '`-`, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'it '
+                                                                                                               'is '
+                                                                                                               'one '
+                                                                                                               'NATS '
+                                                                                                               'subject '
+                                                                                                               'token '
+                                                                                                               'and '
+                                                                                                               'one '
+                                                                                                               'key-value '
+                                                                                                               'key '
+                                                                                                               'token.'}]},
                                                                       'amountCents': {'type': 'integer',
                                                                                       'minimum': 0,
                                                                                       'description': 'The '
@@ -4497,9 +7075,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'that '
                                                                                                      'was '
                                                                                                      'authorized.'},
-                                                                      'currency': {'type': 'string',
-                                                                                   'pattern': '^[A-Z]{3}$',
-                                                                                   'description': 'The '
+                                                                      'currency': {'description': 'The '
                                                                                                   'ISO '
                                                                                                   '4217 '
                                                                                                   'code '
@@ -4508,7 +7084,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'currency, '
                                                                                                   'for '
                                                                                                   'example '
-                                                                                                  'EUR.'},
+                                                                                                  'EUR.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'pattern': '^[A-Z]{3}$',
+                                                                                              'description': 'The '
+                                                                                                             'ISO '
+                                                                                                             '4217 '
+                                                                                                             'code '
+                                                                                                             'of '
+                                                                                                             'a '
+                                                                                                             'currency, '
+                                                                                                             'for '
+                                                                                                             'example '
+                                                                                                             'EUR.'}]},
                                                                       'reason': {'type': 'string',
                                                                                  'maxLength': 500,
                                                                                  'description': 'Why '

@@ -122,7 +122,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                            'duplicate '
                                                                                                            'window '
                                                                                                            'only '
-                                                                                                           'once.',
+                                                                                                           'once. '
+                                                                                                           'A '
+                                                                                                           "message's "
+                                                                                                           'own '
+                                                                                                           'headers '
+                                                                                                           'schema '
+                                                                                                           'adds '
+                                                                                                           'the '
+                                                                                                           '`ce-type` '
+                                                                                                           'it '
+                                                                                                           'pins: '
+                                                                                                           '`allOf: '
+                                                                                                           '[{$ref: '
+                                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                           '{properties: '
+                                                                                                           '{ce-type: '
+                                                                                                           '{const: '
+                                                                                                           '...}}}]`.',
                                                                                             'required': ['ce-id',
                                                                                                          'ce-source',
                                                                                                          'ce-type',
@@ -247,22 +264,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'their '
                                                                                                                              'request '
                                                                                                                              'id.'},
-                                                                                                'customerId': {'type': 'string',
-                                                                                                               'minLength': 1,
-                                                                                                               'maxLength': 64,
-                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                               'description': 'The '
+                                                                                                'customerId': {'description': 'The '
                                                                                                                               'id '
                                                                                                                               'of '
                                                                                                                               'the '
                                                                                                                               'customer '
                                                                                                                               'who '
-                                                                                                                              'booked.'},
-                                                                                                'quoteId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                                                                              'booked.',
+                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                          'minLength': 1,
+                                                                                                                          'maxLength': 64,
+                                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'id '
+                                                                                                                                         'of '
+                                                                                                                                         'an '
+                                                                                                                                         'order, '
+                                                                                                                                         'a '
+                                                                                                                                         'customer, '
+                                                                                                                                         'a '
+                                                                                                                                         'payment '
+                                                                                                                                         'or '
+                                                                                                                                         'any '
+                                                                                                                                         'other '
+                                                                                                                                         'thing '
+                                                                                                                                         'the '
+                                                                                                                                         'services '
+                                                                                                                                         'name: '
+                                                                                                                                         '1 '
+                                                                                                                                         'to '
+                                                                                                                                         '64 '
+                                                                                                                                         'letters, '
+                                                                                                                                         'digits, '
+                                                                                                                                         '`_` '
+                                                                                                                                         'or '
+                                                                                                                                         '`-`, '
+                                                                                                                                         'so '
+                                                                                                                                         'that '
+                                                                                                                                         'it '
+                                                                                                                                         'is '
+                                                                                                                                         'one '
+                                                                                                                                         'NATS '
+                                                                                                                                         'subject '
+                                                                                                                                         'token '
+                                                                                                                                         'and '
+                                                                                                                                         'one '
+                                                                                                                                         'key-value '
+                                                                                                                                         'key '
+                                                                                                                                         'token.'}]},
+                                                                                                'quoteId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
@@ -271,19 +321,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'seats '
                                                                                                                            'were '
                                                                                                                            'booked '
-                                                                                                                           'with.'},
-                                                                                                'routeId': {'type': 'string',
-                                                                                                            'minLength': 1,
-                                                                                                            'maxLength': 64,
-                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                            'description': 'The '
+                                                                                                                           'with.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
+                                                                                                'routeId': {'description': 'The '
                                                                                                                            'id '
                                                                                                                            'of '
                                                                                                                            'the '
                                                                                                                            'route, '
                                                                                                                            'for '
                                                                                                                            'example '
-                                                                                                                           'LIS-OPO.'},
+                                                                                                                           'LIS-OPO.',
+                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                       'minLength': 1,
+                                                                                                                       'maxLength': 64,
+                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                       'description': 'The '
+                                                                                                                                      'id '
+                                                                                                                                      'of '
+                                                                                                                                      'an '
+                                                                                                                                      'order, '
+                                                                                                                                      'a '
+                                                                                                                                      'customer, '
+                                                                                                                                      'a '
+                                                                                                                                      'payment '
+                                                                                                                                      'or '
+                                                                                                                                      'any '
+                                                                                                                                      'other '
+                                                                                                                                      'thing '
+                                                                                                                                      'the '
+                                                                                                                                      'services '
+                                                                                                                                      'name: '
+                                                                                                                                      '1 '
+                                                                                                                                      'to '
+                                                                                                                                      '64 '
+                                                                                                                                      'letters, '
+                                                                                                                                      'digits, '
+                                                                                                                                      '`_` '
+                                                                                                                                      'or '
+                                                                                                                                      '`-`, '
+                                                                                                                                      'so '
+                                                                                                                                      'that '
+                                                                                                                                      'it '
+                                                                                                                                      'is '
+                                                                                                                                      'one '
+                                                                                                                                      'NATS '
+                                                                                                                                      'subject '
+                                                                                                                                      'token '
+                                                                                                                                      'and '
+                                                                                                                                      'one '
+                                                                                                                                      'key-value '
+                                                                                                                                      'key '
+                                                                                                                                      'token.'}]},
                                                                                                 'date': {'type': 'string',
                                                                                                          'format': 'date',
                                                                                                          'description': 'The '
@@ -319,9 +447,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'required': ['currency',
                                                                                                                            'units',
                                                                                                                            'nanos'],
-                                                                                                              'properties': {'currency': {'type': 'string',
-                                                                                                                                          'pattern': '^[A-Z]{3}$',
-                                                                                                                                          'description': 'The '
+                                                                                                              'properties': {'currency': {'description': 'The '
                                                                                                                                                          'ISO '
                                                                                                                                                          '4217 '
                                                                                                                                                          'code '
@@ -330,7 +456,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                          'currency, '
                                                                                                                                                          'for '
                                                                                                                                                          'example '
-                                                                                                                                                         'EUR.'},
+                                                                                                                                                         'EUR.',
+                                                                                                                                          'allOf': [{'type': 'string',
+                                                                                                                                                     'pattern': '^[A-Z]{3}$',
+                                                                                                                                                     'description': 'The '
+                                                                                                                                                                    'ISO '
+                                                                                                                                                                    '4217 '
+                                                                                                                                                                    'code '
+                                                                                                                                                                    'of '
+                                                                                                                                                                    'a '
+                                                                                                                                                                    'currency, '
+                                                                                                                                                                    'for '
+                                                                                                                                                                    'example '
+                                                                                                                                                                    'EUR.'}]},
                                                                                                                              'units': {'type': 'integer',
                                                                                                                                        'minimum': 0,
                                                                                                                                        'description': 'The '
@@ -341,9 +479,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'amount, '
                                                                                                                                                       'for '
                                                                                                                                                       'example '
-                                                                                                                                                      '89 '
+                                                                                                                                                      '12 '
                                                                                                                                                       'of '
-                                                                                                                                                      '89.50 '
+                                                                                                                                                      '12.50 '
                                                                                                                                                       'EUR.'},
                                                                                                                              'nanos': {'type': 'integer',
                                                                                                                                        'minimum': 0,
@@ -359,7 +497,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                       'example '
                                                                                                                                                       '500000000 '
                                                                                                                                                       'of '
-                                                                                                                                                      '89.50 '
+                                                                                                                                                      '12.50 '
                                                                                                                                                       'EUR.'}}},
                                                                                                 'bookedAt': {'type': 'string',
                                                                                                              'format': 'date-time',
@@ -422,7 +560,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'duplicate '
                                                                                                    'window '
                                                                                                    'only '
-                                                                                                   'once.',
+                                                                                                   'once. '
+                                                                                                   'A '
+                                                                                                   "message's "
+                                                                                                   'own '
+                                                                                                   'headers '
+                                                                                                   'schema '
+                                                                                                   'adds '
+                                                                                                   'the '
+                                                                                                   '`ce-type` '
+                                                                                                   'it '
+                                                                                                   'pins: '
+                                                                                                   '`allOf: '
+                                                                                                   '[{$ref: '
+                                                                                                   "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                   '{properties: '
+                                                                                                   '{ce-type: '
+                                                                                                   '{const: '
+                                                                                                   '...}}}]`.',
                                                                                     'required': ['ce-id',
                                                                                                  'ce-source',
                                                                                                  'ce-type',
@@ -524,18 +679,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       'loadFactor',
                                                                                       'velocity',
                                                                                       'changedAt'],
-                                                                         'properties': {'routeId': {'type': 'string',
-                                                                                                    'minLength': 1,
-                                                                                                    'maxLength': 64,
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                         'properties': {'routeId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
                                                                                                                    'route, '
                                                                                                                    'for '
                                                                                                                    'example '
-                                                                                                                   'LIS-OPO.'},
+                                                                                                                   'LIS-OPO.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
                                                                                         'date': {'type': 'string',
                                                                                                  'format': 'date',
                                                                                                  'description': 'The '
@@ -564,9 +756,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'required': ['currency',
                                                                                                                'units',
                                                                                                                'nanos'],
-                                                                                                  'properties': {'currency': {'type': 'string',
-                                                                                                                              'pattern': '^[A-Z]{3}$',
-                                                                                                                              'description': 'The '
+                                                                                                  'properties': {'currency': {'description': 'The '
                                                                                                                                              'ISO '
                                                                                                                                              '4217 '
                                                                                                                                              'code '
@@ -575,7 +765,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'currency, '
                                                                                                                                              'for '
                                                                                                                                              'example '
-                                                                                                                                             'EUR.'},
+                                                                                                                                             'EUR.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'pattern': '^[A-Z]{3}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'ISO '
+                                                                                                                                                        '4217 '
+                                                                                                                                                        'code '
+                                                                                                                                                        'of '
+                                                                                                                                                        'a '
+                                                                                                                                                        'currency, '
+                                                                                                                                                        'for '
+                                                                                                                                                        'example '
+                                                                                                                                                        'EUR.'}]},
                                                                                                                  'units': {'type': 'integer',
                                                                                                                            'minimum': 0,
                                                                                                                            'description': 'The '
@@ -586,9 +788,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'amount, '
                                                                                                                                           'for '
                                                                                                                                           'example '
-                                                                                                                                          '89 '
+                                                                                                                                          '12 '
                                                                                                                                           'of '
-                                                                                                                                          '89.50 '
+                                                                                                                                          '12.50 '
                                                                                                                                           'EUR.'},
                                                                                                                  'nanos': {'type': 'integer',
                                                                                                                            'minimum': 0,
@@ -604,7 +806,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'example '
                                                                                                                                           '500000000 '
                                                                                                                                           'of '
-                                                                                                                                          '89.50 '
+                                                                                                                                          '12.50 '
                                                                                                                                           'EUR.'}}},
                                                                                         'revision': {'type': 'integer',
                                                                                                      'minimum': 1,
@@ -740,7 +942,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'duplicate '
                                                                                                                              'window '
                                                                                                                              'only '
-                                                                                                                             'once.',
+                                                                                                                             'once. '
+                                                                                                                             'A '
+                                                                                                                             "message's "
+                                                                                                                             'own '
+                                                                                                                             'headers '
+                                                                                                                             'schema '
+                                                                                                                             'adds '
+                                                                                                                             'the '
+                                                                                                                             '`ce-type` '
+                                                                                                                             'it '
+                                                                                                                             'pins: '
+                                                                                                                             '`allOf: '
+                                                                                                                             '[{$ref: '
+                                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                             '{properties: '
+                                                                                                                             '{ce-type: '
+                                                                                                                             '{const: '
+                                                                                                                             '...}}}]`.',
                                                                                                               'required': ['ce-id',
                                                                                                                            'ce-source',
                                                                                                                            'ce-type',
@@ -865,22 +1084,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'their '
                                                                                                                                                'request '
                                                                                                                                                'id.'},
-                                                                                                                  'customerId': {'type': 'string',
-                                                                                                                                 'minLength': 1,
-                                                                                                                                 'maxLength': 64,
-                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                 'description': 'The '
+                                                                                                                  'customerId': {'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
                                                                                                                                                 'the '
                                                                                                                                                 'customer '
                                                                                                                                                 'who '
-                                                                                                                                                'booked.'},
-                                                                                                                  'quoteId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                                                'booked.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'id '
+                                                                                                                                                           'of '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'customer, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'payment '
+                                                                                                                                                           'or '
+                                                                                                                                                           'any '
+                                                                                                                                                           'other '
+                                                                                                                                                           'thing '
+                                                                                                                                                           'the '
+                                                                                                                                                           'services '
+                                                                                                                                                           'name: '
+                                                                                                                                                           '1 '
+                                                                                                                                                           'to '
+                                                                                                                                                           '64 '
+                                                                                                                                                           'letters, '
+                                                                                                                                                           'digits, '
+                                                                                                                                                           '`_` '
+                                                                                                                                                           'or '
+                                                                                                                                                           '`-`, '
+                                                                                                                                                           'so '
+                                                                                                                                                           'that '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'one '
+                                                                                                                                                           'NATS '
+                                                                                                                                                           'subject '
+                                                                                                                                                           'token '
+                                                                                                                                                           'and '
+                                                                                                                                                           'one '
+                                                                                                                                                           'key-value '
+                                                                                                                                                           'key '
+                                                                                                                                                           'token.'}]},
+                                                                                                                  'quoteId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
@@ -889,19 +1141,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              'seats '
                                                                                                                                              'were '
                                                                                                                                              'booked '
-                                                                                                                                             'with.'},
-                                                                                                                  'routeId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                                             'with.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
+                                                                                                                  'routeId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
                                                                                                                                              'route, '
                                                                                                                                              'for '
                                                                                                                                              'example '
-                                                                                                                                             'LIS-OPO.'},
+                                                                                                                                             'LIS-OPO.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
                                                                                                                   'date': {'type': 'string',
                                                                                                                            'format': 'date',
                                                                                                                            'description': 'The '
@@ -937,9 +1267,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'required': ['currency',
                                                                                                                                              'units',
                                                                                                                                              'nanos'],
-                                                                                                                                'properties': {'currency': {'type': 'string',
-                                                                                                                                                            'pattern': '^[A-Z]{3}$',
-                                                                                                                                                            'description': 'The '
+                                                                                                                                'properties': {'currency': {'description': 'The '
                                                                                                                                                                            'ISO '
                                                                                                                                                                            '4217 '
                                                                                                                                                                            'code '
@@ -948,7 +1276,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                            'currency, '
                                                                                                                                                                            'for '
                                                                                                                                                                            'example '
-                                                                                                                                                                           'EUR.'},
+                                                                                                                                                                           'EUR.',
+                                                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                                                       'pattern': '^[A-Z]{3}$',
+                                                                                                                                                                       'description': 'The '
+                                                                                                                                                                                      'ISO '
+                                                                                                                                                                                      '4217 '
+                                                                                                                                                                                      'code '
+                                                                                                                                                                                      'of '
+                                                                                                                                                                                      'a '
+                                                                                                                                                                                      'currency, '
+                                                                                                                                                                                      'for '
+                                                                                                                                                                                      'example '
+                                                                                                                                                                                      'EUR.'}]},
                                                                                                                                                'units': {'type': 'integer',
                                                                                                                                                          'minimum': 0,
                                                                                                                                                          'description': 'The '
@@ -959,9 +1299,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                         'amount, '
                                                                                                                                                                         'for '
                                                                                                                                                                         'example '
-                                                                                                                                                                        '89 '
+                                                                                                                                                                        '12 '
                                                                                                                                                                         'of '
-                                                                                                                                                                        '89.50 '
+                                                                                                                                                                        '12.50 '
                                                                                                                                                                         'EUR.'},
                                                                                                                                                'nanos': {'type': 'integer',
                                                                                                                                                          'minimum': 0,
@@ -977,7 +1317,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                         'example '
                                                                                                                                                                         '500000000 '
                                                                                                                                                                         'of '
-                                                                                                                                                                        '89.50 '
+                                                                                                                                                                        '12.50 '
                                                                                                                                                                         'EUR.'}}},
                                                                                                                   'bookedAt': {'type': 'string',
                                                                                                                                'format': 'date-time',
@@ -1036,7 +1376,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'duplicate '
                                                                                              'window '
                                                                                              'only '
-                                                                                             'once.',
+                                                                                             'once. '
+                                                                                             'A '
+                                                                                             "message's "
+                                                                                             'own '
+                                                                                             'headers '
+                                                                                             'schema '
+                                                                                             'adds '
+                                                                                             'the '
+                                                                                             '`ce-type` '
+                                                                                             'it '
+                                                                                             'pins: '
+                                                                                             '`allOf: '
+                                                                                             '[{$ref: '
+                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                             '{properties: '
+                                                                                             '{ce-type: '
+                                                                                             '{const: '
+                                                                                             '...}}}]`.',
                                                                               'required': ['ce-id',
                                                                                            'ce-source',
                                                                                            'ce-type',
@@ -1148,22 +1505,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'their '
                                                                                                                'request '
                                                                                                                'id.'},
-                                                                                  'customerId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                  'customerId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'customer '
                                                                                                                 'who '
-                                                                                                                'booked.'},
-                                                                                  'quoteId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                                'booked.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
+                                                                                  'quoteId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
@@ -1172,19 +1562,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'seats '
                                                                                                              'were '
                                                                                                              'booked '
-                                                                                                             'with.'},
-                                                                                  'routeId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                                                             'with.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
+                                                                                  'routeId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
                                                                                                              'route, '
                                                                                                              'for '
                                                                                                              'example '
-                                                                                                             'LIS-OPO.'},
+                                                                                                             'LIS-OPO.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
                                                                                   'date': {'type': 'string',
                                                                                            'format': 'date',
                                                                                            'description': 'The '
@@ -1220,9 +1688,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'required': ['currency',
                                                                                                              'units',
                                                                                                              'nanos'],
-                                                                                                'properties': {'currency': {'type': 'string',
-                                                                                                                            'pattern': '^[A-Z]{3}$',
-                                                                                                                            'description': 'The '
+                                                                                                'properties': {'currency': {'description': 'The '
                                                                                                                                            'ISO '
                                                                                                                                            '4217 '
                                                                                                                                            'code '
@@ -1231,7 +1697,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'currency, '
                                                                                                                                            'for '
                                                                                                                                            'example '
-                                                                                                                                           'EUR.'},
+                                                                                                                                           'EUR.',
+                                                                                                                            'allOf': [{'type': 'string',
+                                                                                                                                       'pattern': '^[A-Z]{3}$',
+                                                                                                                                       'description': 'The '
+                                                                                                                                                      'ISO '
+                                                                                                                                                      '4217 '
+                                                                                                                                                      'code '
+                                                                                                                                                      'of '
+                                                                                                                                                      'a '
+                                                                                                                                                      'currency, '
+                                                                                                                                                      'for '
+                                                                                                                                                      'example '
+                                                                                                                                                      'EUR.'}]},
                                                                                                                'units': {'type': 'integer',
                                                                                                                          'minimum': 0,
                                                                                                                          'description': 'The '
@@ -1242,9 +1720,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'amount, '
                                                                                                                                         'for '
                                                                                                                                         'example '
-                                                                                                                                        '89 '
+                                                                                                                                        '12 '
                                                                                                                                         'of '
-                                                                                                                                        '89.50 '
+                                                                                                                                        '12.50 '
                                                                                                                                         'EUR.'},
                                                                                                                'nanos': {'type': 'integer',
                                                                                                                          'minimum': 0,
@@ -1260,7 +1738,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                         'example '
                                                                                                                                         '500000000 '
                                                                                                                                         'of '
-                                                                                                                                        '89.50 '
+                                                                                                                                        '12.50 '
                                                                                                                                         'EUR.'}}},
                                                                                   'bookedAt': {'type': 'string',
                                                                                                'format': 'date-time',
@@ -1339,7 +1817,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'duplicate '
                                                                                                                                 'window '
                                                                                                                                 'only '
-                                                                                                                                'once.',
+                                                                                                                                'once. '
+                                                                                                                                'A '
+                                                                                                                                "message's "
+                                                                                                                                'own '
+                                                                                                                                'headers '
+                                                                                                                                'schema '
+                                                                                                                                'adds '
+                                                                                                                                'the '
+                                                                                                                                '`ce-type` '
+                                                                                                                                'it '
+                                                                                                                                'pins: '
+                                                                                                                                '`allOf: '
+                                                                                                                                '[{$ref: '
+                                                                                                                                "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                '{properties: '
+                                                                                                                                '{ce-type: '
+                                                                                                                                '{const: '
+                                                                                                                                '...}}}]`.',
                                                                                                                  'required': ['ce-id',
                                                                                                                               'ce-source',
                                                                                                                               'ce-type',
@@ -1464,22 +1959,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'their '
                                                                                                                                                   'request '
                                                                                                                                                   'id.'},
-                                                                                                                     'customerId': {'type': 'string',
-                                                                                                                                    'minLength': 1,
-                                                                                                                                    'maxLength': 64,
-                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                    'description': 'The '
+                                                                                                                     'customerId': {'description': 'The '
                                                                                                                                                    'id '
                                                                                                                                                    'of '
                                                                                                                                                    'the '
                                                                                                                                                    'customer '
                                                                                                                                                    'who '
-                                                                                                                                                   'booked.'},
-                                                                                                                     'quoteId': {'type': 'string',
-                                                                                                                                 'minLength': 1,
-                                                                                                                                 'maxLength': 64,
-                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                 'description': 'The '
+                                                                                                                                                   'booked.',
+                                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                                               'minLength': 1,
+                                                                                                                                               'maxLength': 64,
+                                                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                               'description': 'The '
+                                                                                                                                                              'id '
+                                                                                                                                                              'of '
+                                                                                                                                                              'an '
+                                                                                                                                                              'order, '
+                                                                                                                                                              'a '
+                                                                                                                                                              'customer, '
+                                                                                                                                                              'a '
+                                                                                                                                                              'payment '
+                                                                                                                                                              'or '
+                                                                                                                                                              'any '
+                                                                                                                                                              'other '
+                                                                                                                                                              'thing '
+                                                                                                                                                              'the '
+                                                                                                                                                              'services '
+                                                                                                                                                              'name: '
+                                                                                                                                                              '1 '
+                                                                                                                                                              'to '
+                                                                                                                                                              '64 '
+                                                                                                                                                              'letters, '
+                                                                                                                                                              'digits, '
+                                                                                                                                                              '`_` '
+                                                                                                                                                              'or '
+                                                                                                                                                              '`-`, '
+                                                                                                                                                              'so '
+                                                                                                                                                              'that '
+                                                                                                                                                              'it '
+                                                                                                                                                              'is '
+                                                                                                                                                              'one '
+                                                                                                                                                              'NATS '
+                                                                                                                                                              'subject '
+                                                                                                                                                              'token '
+                                                                                                                                                              'and '
+                                                                                                                                                              'one '
+                                                                                                                                                              'key-value '
+                                                                                                                                                              'key '
+                                                                                                                                                              'token.'}]},
+                                                                                                                     'quoteId': {'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
                                                                                                                                                 'the '
@@ -1488,19 +2016,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                 'seats '
                                                                                                                                                 'were '
                                                                                                                                                 'booked '
-                                                                                                                                                'with.'},
-                                                                                                                     'routeId': {'type': 'string',
-                                                                                                                                 'minLength': 1,
-                                                                                                                                 'maxLength': 64,
-                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                 'description': 'The '
+                                                                                                                                                'with.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'id '
+                                                                                                                                                           'of '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'customer, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'payment '
+                                                                                                                                                           'or '
+                                                                                                                                                           'any '
+                                                                                                                                                           'other '
+                                                                                                                                                           'thing '
+                                                                                                                                                           'the '
+                                                                                                                                                           'services '
+                                                                                                                                                           'name: '
+                                                                                                                                                           '1 '
+                                                                                                                                                           'to '
+                                                                                                                                                           '64 '
+                                                                                                                                                           'letters, '
+                                                                                                                                                           'digits, '
+                                                                                                                                                           '`_` '
+                                                                                                                                                           'or '
+                                                                                                                                                           '`-`, '
+                                                                                                                                                           'so '
+                                                                                                                                                           'that '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'one '
+                                                                                                                                                           'NATS '
+                                                                                                                                                           'subject '
+                                                                                                                                                           'token '
+                                                                                                                                                           'and '
+                                                                                                                                                           'one '
+                                                                                                                                                           'key-value '
+                                                                                                                                                           'key '
+                                                                                                                                                           'token.'}]},
+                                                                                                                     'routeId': {'description': 'The '
                                                                                                                                                 'id '
                                                                                                                                                 'of '
                                                                                                                                                 'the '
                                                                                                                                                 'route, '
                                                                                                                                                 'for '
                                                                                                                                                 'example '
-                                                                                                                                                'LIS-OPO.'},
+                                                                                                                                                'LIS-OPO.',
+                                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                                            'minLength': 1,
+                                                                                                                                            'maxLength': 64,
+                                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                            'description': 'The '
+                                                                                                                                                           'id '
+                                                                                                                                                           'of '
+                                                                                                                                                           'an '
+                                                                                                                                                           'order, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'customer, '
+                                                                                                                                                           'a '
+                                                                                                                                                           'payment '
+                                                                                                                                                           'or '
+                                                                                                                                                           'any '
+                                                                                                                                                           'other '
+                                                                                                                                                           'thing '
+                                                                                                                                                           'the '
+                                                                                                                                                           'services '
+                                                                                                                                                           'name: '
+                                                                                                                                                           '1 '
+                                                                                                                                                           'to '
+                                                                                                                                                           '64 '
+                                                                                                                                                           'letters, '
+                                                                                                                                                           'digits, '
+                                                                                                                                                           '`_` '
+                                                                                                                                                           'or '
+                                                                                                                                                           '`-`, '
+                                                                                                                                                           'so '
+                                                                                                                                                           'that '
+                                                                                                                                                           'it '
+                                                                                                                                                           'is '
+                                                                                                                                                           'one '
+                                                                                                                                                           'NATS '
+                                                                                                                                                           'subject '
+                                                                                                                                                           'token '
+                                                                                                                                                           'and '
+                                                                                                                                                           'one '
+                                                                                                                                                           'key-value '
+                                                                                                                                                           'key '
+                                                                                                                                                           'token.'}]},
                                                                                                                      'date': {'type': 'string',
                                                                                                                               'format': 'date',
                                                                                                                               'description': 'The '
@@ -1536,9 +2142,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'required': ['currency',
                                                                                                                                                 'units',
                                                                                                                                                 'nanos'],
-                                                                                                                                   'properties': {'currency': {'type': 'string',
-                                                                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                                                                               'description': 'The '
+                                                                                                                                   'properties': {'currency': {'description': 'The '
                                                                                                                                                                               'ISO '
                                                                                                                                                                               '4217 '
                                                                                                                                                                               'code '
@@ -1547,7 +2151,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                               'currency, '
                                                                                                                                                                               'for '
                                                                                                                                                                               'example '
-                                                                                                                                                                              'EUR.'},
+                                                                                                                                                                              'EUR.',
+                                                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                                                                          'description': 'The '
+                                                                                                                                                                                         'ISO '
+                                                                                                                                                                                         '4217 '
+                                                                                                                                                                                         'code '
+                                                                                                                                                                                         'of '
+                                                                                                                                                                                         'a '
+                                                                                                                                                                                         'currency, '
+                                                                                                                                                                                         'for '
+                                                                                                                                                                                         'example '
+                                                                                                                                                                                         'EUR.'}]},
                                                                                                                                                   'units': {'type': 'integer',
                                                                                                                                                             'minimum': 0,
                                                                                                                                                             'description': 'The '
@@ -1558,9 +2174,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                            'amount, '
                                                                                                                                                                            'for '
                                                                                                                                                                            'example '
-                                                                                                                                                                           '89 '
+                                                                                                                                                                           '12 '
                                                                                                                                                                            'of '
-                                                                                                                                                                           '89.50 '
+                                                                                                                                                                           '12.50 '
                                                                                                                                                                            'EUR.'},
                                                                                                                                                   'nanos': {'type': 'integer',
                                                                                                                                                             'minimum': 0,
@@ -1576,7 +2192,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                            'example '
                                                                                                                                                                            '500000000 '
                                                                                                                                                                            'of '
-                                                                                                                                                                           '89.50 '
+                                                                                                                                                                           '12.50 '
                                                                                                                                                                            'EUR.'}}},
                                                                                                                      'bookedAt': {'type': 'string',
                                                                                                                                   'format': 'date-time',
@@ -1635,7 +2251,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'duplicate '
                                                                                                 'window '
                                                                                                 'only '
-                                                                                                'once.',
+                                                                                                'once. '
+                                                                                                'A '
+                                                                                                "message's "
+                                                                                                'own '
+                                                                                                'headers '
+                                                                                                'schema '
+                                                                                                'adds '
+                                                                                                'the '
+                                                                                                '`ce-type` '
+                                                                                                'it '
+                                                                                                'pins: '
+                                                                                                '`allOf: '
+                                                                                                '[{$ref: '
+                                                                                                "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                '{properties: '
+                                                                                                '{ce-type: '
+                                                                                                '{const: '
+                                                                                                '...}}}]`.',
                                                                                  'required': ['ce-id',
                                                                                               'ce-source',
                                                                                               'ce-type',
@@ -1750,22 +2383,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'their '
                                                                                                                   'request '
                                                                                                                   'id.'},
-                                                                                     'customerId': {'type': 'string',
-                                                                                                    'minLength': 1,
-                                                                                                    'maxLength': 64,
-                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                    'description': 'The '
+                                                                                     'customerId': {'description': 'The '
                                                                                                                    'id '
                                                                                                                    'of '
                                                                                                                    'the '
                                                                                                                    'customer '
                                                                                                                    'who '
-                                                                                                                   'booked.'},
-                                                                                     'quoteId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                                   'booked.',
+                                                                                                    'allOf': [{'type': 'string',
+                                                                                                               'minLength': 1,
+                                                                                                               'maxLength': 64,
+                                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                               'description': 'The '
+                                                                                                                              'id '
+                                                                                                                              'of '
+                                                                                                                              'an '
+                                                                                                                              'order, '
+                                                                                                                              'a '
+                                                                                                                              'customer, '
+                                                                                                                              'a '
+                                                                                                                              'payment '
+                                                                                                                              'or '
+                                                                                                                              'any '
+                                                                                                                              'other '
+                                                                                                                              'thing '
+                                                                                                                              'the '
+                                                                                                                              'services '
+                                                                                                                              'name: '
+                                                                                                                              '1 '
+                                                                                                                              'to '
+                                                                                                                              '64 '
+                                                                                                                              'letters, '
+                                                                                                                              'digits, '
+                                                                                                                              '`_` '
+                                                                                                                              'or '
+                                                                                                                              '`-`, '
+                                                                                                                              'so '
+                                                                                                                              'that '
+                                                                                                                              'it '
+                                                                                                                              'is '
+                                                                                                                              'one '
+                                                                                                                              'NATS '
+                                                                                                                              'subject '
+                                                                                                                              'token '
+                                                                                                                              'and '
+                                                                                                                              'one '
+                                                                                                                              'key-value '
+                                                                                                                              'key '
+                                                                                                                              'token.'}]},
+                                                                                     'quoteId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
@@ -1774,19 +2440,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'seats '
                                                                                                                 'were '
                                                                                                                 'booked '
-                                                                                                                'with.'},
-                                                                                     'routeId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                                'with.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
+                                                                                     'routeId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'route, '
                                                                                                                 'for '
                                                                                                                 'example '
-                                                                                                                'LIS-OPO.'},
+                                                                                                                'LIS-OPO.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
                                                                                      'date': {'type': 'string',
                                                                                               'format': 'date',
                                                                                               'description': 'The '
@@ -1822,9 +2566,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'required': ['currency',
                                                                                                                 'units',
                                                                                                                 'nanos'],
-                                                                                                   'properties': {'currency': {'type': 'string',
-                                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                                               'description': 'The '
+                                                                                                   'properties': {'currency': {'description': 'The '
                                                                                                                                               'ISO '
                                                                                                                                               '4217 '
                                                                                                                                               'code '
@@ -1833,7 +2575,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                               'currency, '
                                                                                                                                               'for '
                                                                                                                                               'example '
-                                                                                                                                              'EUR.'},
+                                                                                                                                              'EUR.',
+                                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                                          'description': 'The '
+                                                                                                                                                         'ISO '
+                                                                                                                                                         '4217 '
+                                                                                                                                                         'code '
+                                                                                                                                                         'of '
+                                                                                                                                                         'a '
+                                                                                                                                                         'currency, '
+                                                                                                                                                         'for '
+                                                                                                                                                         'example '
+                                                                                                                                                         'EUR.'}]},
                                                                                                                   'units': {'type': 'integer',
                                                                                                                             'minimum': 0,
                                                                                                                             'description': 'The '
@@ -1844,9 +2598,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'amount, '
                                                                                                                                            'for '
                                                                                                                                            'example '
-                                                                                                                                           '89 '
+                                                                                                                                           '12 '
                                                                                                                                            'of '
-                                                                                                                                           '89.50 '
+                                                                                                                                           '12.50 '
                                                                                                                                            'EUR.'},
                                                                                                                   'nanos': {'type': 'integer',
                                                                                                                             'minimum': 0,
@@ -1862,7 +2616,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                            'example '
                                                                                                                                            '500000000 '
                                                                                                                                            'of '
-                                                                                                                                           '89.50 '
+                                                                                                                                           '12.50 '
                                                                                                                                            'EUR.'}}},
                                                                                      'bookedAt': {'type': 'string',
                                                                                                   'format': 'date-time',
@@ -1945,7 +2699,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'duplicate '
                                                                                                                      'window '
                                                                                                                      'only '
-                                                                                                                     'once.',
+                                                                                                                     'once. '
+                                                                                                                     'A '
+                                                                                                                     "message's "
+                                                                                                                     'own '
+                                                                                                                     'headers '
+                                                                                                                     'schema '
+                                                                                                                     'adds '
+                                                                                                                     'the '
+                                                                                                                     '`ce-type` '
+                                                                                                                     'it '
+                                                                                                                     'pins: '
+                                                                                                                     '`allOf: '
+                                                                                                                     '[{$ref: '
+                                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                     '{properties: '
+                                                                                                                     '{ce-type: '
+                                                                                                                     '{const: '
+                                                                                                                     '...}}}]`.',
                                                                                                       'required': ['ce-id',
                                                                                                                    'ce-source',
                                                                                                                    'ce-type',
@@ -2053,18 +2824,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'loadFactor',
                                                                                                         'velocity',
                                                                                                         'changedAt'],
-                                                                                           'properties': {'routeId': {'type': 'string',
-                                                                                                                      'minLength': 1,
-                                                                                                                      'maxLength': 64,
-                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                      'description': 'The '
+                                                                                           'properties': {'routeId': {'description': 'The '
                                                                                                                                      'id '
                                                                                                                                      'of '
                                                                                                                                      'the '
                                                                                                                                      'route, '
                                                                                                                                      'for '
                                                                                                                                      'example '
-                                                                                                                                     'LIS-OPO.'},
+                                                                                                                                     'LIS-OPO.',
+                                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                                 'minLength': 1,
+                                                                                                                                 'maxLength': 64,
+                                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                 'description': 'The '
+                                                                                                                                                'id '
+                                                                                                                                                'of '
+                                                                                                                                                'an '
+                                                                                                                                                'order, '
+                                                                                                                                                'a '
+                                                                                                                                                'customer, '
+                                                                                                                                                'a '
+                                                                                                                                                'payment '
+                                                                                                                                                'or '
+                                                                                                                                                'any '
+                                                                                                                                                'other '
+                                                                                                                                                'thing '
+                                                                                                                                                'the '
+                                                                                                                                                'services '
+                                                                                                                                                'name: '
+                                                                                                                                                '1 '
+                                                                                                                                                'to '
+                                                                                                                                                '64 '
+                                                                                                                                                'letters, '
+                                                                                                                                                'digits, '
+                                                                                                                                                '`_` '
+                                                                                                                                                'or '
+                                                                                                                                                '`-`, '
+                                                                                                                                                'so '
+                                                                                                                                                'that '
+                                                                                                                                                'it '
+                                                                                                                                                'is '
+                                                                                                                                                'one '
+                                                                                                                                                'NATS '
+                                                                                                                                                'subject '
+                                                                                                                                                'token '
+                                                                                                                                                'and '
+                                                                                                                                                'one '
+                                                                                                                                                'key-value '
+                                                                                                                                                'key '
+                                                                                                                                                'token.'}]},
                                                                                                           'date': {'type': 'string',
                                                                                                                    'format': 'date',
                                                                                                                    'description': 'The '
@@ -2093,9 +2901,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'required': ['currency',
                                                                                                                                  'units',
                                                                                                                                  'nanos'],
-                                                                                                                    'properties': {'currency': {'type': 'string',
-                                                                                                                                                'pattern': '^[A-Z]{3}$',
-                                                                                                                                                'description': 'The '
+                                                                                                                    'properties': {'currency': {'description': 'The '
                                                                                                                                                                'ISO '
                                                                                                                                                                '4217 '
                                                                                                                                                                'code '
@@ -2104,7 +2910,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                                'currency, '
                                                                                                                                                                'for '
                                                                                                                                                                'example '
-                                                                                                                                                               'EUR.'},
+                                                                                                                                                               'EUR.',
+                                                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                                                           'pattern': '^[A-Z]{3}$',
+                                                                                                                                                           'description': 'The '
+                                                                                                                                                                          'ISO '
+                                                                                                                                                                          '4217 '
+                                                                                                                                                                          'code '
+                                                                                                                                                                          'of '
+                                                                                                                                                                          'a '
+                                                                                                                                                                          'currency, '
+                                                                                                                                                                          'for '
+                                                                                                                                                                          'example '
+                                                                                                                                                                          'EUR.'}]},
                                                                                                                                    'units': {'type': 'integer',
                                                                                                                                              'minimum': 0,
                                                                                                                                              'description': 'The '
@@ -2115,9 +2933,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                             'amount, '
                                                                                                                                                             'for '
                                                                                                                                                             'example '
-                                                                                                                                                            '89 '
+                                                                                                                                                            '12 '
                                                                                                                                                             'of '
-                                                                                                                                                            '89.50 '
+                                                                                                                                                            '12.50 '
                                                                                                                                                             'EUR.'},
                                                                                                                                    'nanos': {'type': 'integer',
                                                                                                                                              'minimum': 0,
@@ -2133,7 +2951,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                             'example '
                                                                                                                                                             '500000000 '
                                                                                                                                                             'of '
-                                                                                                                                                            '89.50 '
+                                                                                                                                                            '12.50 '
                                                                                                                                                             'EUR.'}}},
                                                                                                           'revision': {'type': 'integer',
                                                                                                                        'minimum': 1,
@@ -2246,7 +3064,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -2341,18 +3173,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'loadFactor',
                                                                             'velocity',
                                                                             'changedAt'],
-                                                               'properties': {'routeId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                               'properties': {'routeId': {'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
                                                                                                          'the '
                                                                                                          'route, '
                                                                                                          'for '
                                                                                                          'example '
-                                                                                                         'LIS-OPO.'},
+                                                                                                         'LIS-OPO.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
                                                                               'date': {'type': 'string',
                                                                                        'format': 'date',
                                                                                        'description': 'The '
@@ -2381,9 +3250,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'required': ['currency',
                                                                                                      'units',
                                                                                                      'nanos'],
-                                                                                        'properties': {'currency': {'type': 'string',
-                                                                                                                    'pattern': '^[A-Z]{3}$',
-                                                                                                                    'description': 'The '
+                                                                                        'properties': {'currency': {'description': 'The '
                                                                                                                                    'ISO '
                                                                                                                                    '4217 '
                                                                                                                                    'code '
@@ -2392,7 +3259,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'currency, '
                                                                                                                                    'for '
                                                                                                                                    'example '
-                                                                                                                                   'EUR.'},
+                                                                                                                                   'EUR.',
+                                                                                                                    'allOf': [{'type': 'string',
+                                                                                                                               'pattern': '^[A-Z]{3}$',
+                                                                                                                               'description': 'The '
+                                                                                                                                              'ISO '
+                                                                                                                                              '4217 '
+                                                                                                                                              'code '
+                                                                                                                                              'of '
+                                                                                                                                              'a '
+                                                                                                                                              'currency, '
+                                                                                                                                              'for '
+                                                                                                                                              'example '
+                                                                                                                                              'EUR.'}]},
                                                                                                        'units': {'type': 'integer',
                                                                                                                  'minimum': 0,
                                                                                                                  'description': 'The '
@@ -2403,9 +3282,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'amount, '
                                                                                                                                 'for '
                                                                                                                                 'example '
-                                                                                                                                '89 '
+                                                                                                                                '12 '
                                                                                                                                 'of '
-                                                                                                                                '89.50 '
+                                                                                                                                '12.50 '
                                                                                                                                 'EUR.'},
                                                                                                        'nanos': {'type': 'integer',
                                                                                                                  'minimum': 0,
@@ -2421,7 +3300,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'example '
                                                                                                                                 '500000000 '
                                                                                                                                 'of '
-                                                                                                                                '89.50 '
+                                                                                                                                '12.50 '
                                                                                                                                 'EUR.'}}},
                                                                               'revision': {'type': 'integer',
                                                                                            'minimum': 1,
@@ -2533,7 +3412,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                         'duplicate '
                                                                                         'window '
                                                                                         'only '
-                                                                                        'once.',
+                                                                                        'once. A '
+                                                                                        "message's "
+                                                                                        'own '
+                                                                                        'headers '
+                                                                                        'schema '
+                                                                                        'adds the '
+                                                                                        '`ce-type` '
+                                                                                        'it pins: '
+                                                                                        '`allOf: '
+                                                                                        '[{$ref: '
+                                                                                        "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                        '{properties: '
+                                                                                        '{ce-type: '
+                                                                                        '{const: '
+                                                                                        '...}}}]`.',
                                                                          'required': ['ce-id',
                                                                                       'ce-source',
                                                                                       'ce-type',
@@ -2642,22 +3535,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'their '
                                                                                                           'request '
                                                                                                           'id.'},
-                                                                             'customerId': {'type': 'string',
-                                                                                            'minLength': 1,
-                                                                                            'maxLength': 64,
-                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                            'description': 'The '
+                                                                             'customerId': {'description': 'The '
                                                                                                            'id '
                                                                                                            'of '
                                                                                                            'the '
                                                                                                            'customer '
                                                                                                            'who '
-                                                                                                           'booked.'},
-                                                                             'quoteId': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64,
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                                                                           'booked.',
+                                                                                            'allOf': [{'type': 'string',
+                                                                                                       'minLength': 1,
+                                                                                                       'maxLength': 64,
+                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                       'description': 'The '
+                                                                                                                      'id '
+                                                                                                                      'of '
+                                                                                                                      'an '
+                                                                                                                      'order, '
+                                                                                                                      'a '
+                                                                                                                      'customer, '
+                                                                                                                      'a '
+                                                                                                                      'payment '
+                                                                                                                      'or '
+                                                                                                                      'any '
+                                                                                                                      'other '
+                                                                                                                      'thing '
+                                                                                                                      'the '
+                                                                                                                      'services '
+                                                                                                                      'name: '
+                                                                                                                      '1 '
+                                                                                                                      'to '
+                                                                                                                      '64 '
+                                                                                                                      'letters, '
+                                                                                                                      'digits, '
+                                                                                                                      '`_` '
+                                                                                                                      'or '
+                                                                                                                      '`-`, '
+                                                                                                                      'so '
+                                                                                                                      'that '
+                                                                                                                      'it '
+                                                                                                                      'is '
+                                                                                                                      'one '
+                                                                                                                      'NATS '
+                                                                                                                      'subject '
+                                                                                                                      'token '
+                                                                                                                      'and '
+                                                                                                                      'one '
+                                                                                                                      'key-value '
+                                                                                                                      'key '
+                                                                                                                      'token.'}]},
+                                                                             'quoteId': {'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
                                                                                                         'the '
@@ -2666,19 +3592,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'seats '
                                                                                                         'were '
                                                                                                         'booked '
-                                                                                                        'with.'},
-                                                                             'routeId': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64,
-                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                         'description': 'The '
+                                                                                                        'with.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
+                                                                             'routeId': {'description': 'The '
                                                                                                         'id '
                                                                                                         'of '
                                                                                                         'the '
                                                                                                         'route, '
                                                                                                         'for '
                                                                                                         'example '
-                                                                                                        'LIS-OPO.'},
+                                                                                                        'LIS-OPO.',
+                                                                                         'allOf': [{'type': 'string',
+                                                                                                    'minLength': 1,
+                                                                                                    'maxLength': 64,
+                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                    'description': 'The '
+                                                                                                                   'id '
+                                                                                                                   'of '
+                                                                                                                   'an '
+                                                                                                                   'order, '
+                                                                                                                   'a '
+                                                                                                                   'customer, '
+                                                                                                                   'a '
+                                                                                                                   'payment '
+                                                                                                                   'or '
+                                                                                                                   'any '
+                                                                                                                   'other '
+                                                                                                                   'thing '
+                                                                                                                   'the '
+                                                                                                                   'services '
+                                                                                                                   'name: '
+                                                                                                                   '1 '
+                                                                                                                   'to '
+                                                                                                                   '64 '
+                                                                                                                   'letters, '
+                                                                                                                   'digits, '
+                                                                                                                   '`_` '
+                                                                                                                   'or '
+                                                                                                                   '`-`, '
+                                                                                                                   'so '
+                                                                                                                   'that '
+                                                                                                                   'it '
+                                                                                                                   'is '
+                                                                                                                   'one '
+                                                                                                                   'NATS '
+                                                                                                                   'subject '
+                                                                                                                   'token '
+                                                                                                                   'and '
+                                                                                                                   'one '
+                                                                                                                   'key-value '
+                                                                                                                   'key '
+                                                                                                                   'token.'}]},
                                                                              'date': {'type': 'string',
                                                                                       'format': 'date',
                                                                                       'description': 'The '
@@ -2714,9 +3718,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'required': ['currency',
                                                                                                         'units',
                                                                                                         'nanos'],
-                                                                                           'properties': {'currency': {'type': 'string',
-                                                                                                                       'pattern': '^[A-Z]{3}$',
-                                                                                                                       'description': 'The '
+                                                                                           'properties': {'currency': {'description': 'The '
                                                                                                                                       'ISO '
                                                                                                                                       '4217 '
                                                                                                                                       'code '
@@ -2725,7 +3727,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'currency, '
                                                                                                                                       'for '
                                                                                                                                       'example '
-                                                                                                                                      'EUR.'},
+                                                                                                                                      'EUR.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'pattern': '^[A-Z]{3}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'ISO '
+                                                                                                                                                 '4217 '
+                                                                                                                                                 'code '
+                                                                                                                                                 'of '
+                                                                                                                                                 'a '
+                                                                                                                                                 'currency, '
+                                                                                                                                                 'for '
+                                                                                                                                                 'example '
+                                                                                                                                                 'EUR.'}]},
                                                                                                           'units': {'type': 'integer',
                                                                                                                     'minimum': 0,
                                                                                                                     'description': 'The '
@@ -2736,9 +3750,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'amount, '
                                                                                                                                    'for '
                                                                                                                                    'example '
-                                                                                                                                   '89 '
+                                                                                                                                   '12 '
                                                                                                                                    'of '
-                                                                                                                                   '89.50 '
+                                                                                                                                   '12.50 '
                                                                                                                                    'EUR.'},
                                                                                                           'nanos': {'type': 'integer',
                                                                                                                     'minimum': 0,
@@ -2754,7 +3768,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                    'example '
                                                                                                                                    '500000000 '
                                                                                                                                    'of '
-                                                                                                                                   '89.50 '
+                                                                                                                                   '12.50 '
                                                                                                                                    'EUR.'}}},
                                                                              'bookedAt': {'type': 'string',
                                                                                           'format': 'date-time',
@@ -2799,7 +3813,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     "stream's "
                                                                                     'duplicate '
                                                                                     'window only '
-                                                                                    'once.',
+                                                                                    'once. A '
+                                                                                    "message's own "
+                                                                                    'headers '
+                                                                                    'schema adds '
+                                                                                    'the `ce-type` '
+                                                                                    'it pins: '
+                                                                                    '`allOf: '
+                                                                                    '[{$ref: '
+                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                    '{properties: '
+                                                                                    '{ce-type: '
+                                                                                    '{const: '
+                                                                                    '...}}}]`.',
                                                                      'required': ['ce-id',
                                                                                   'ce-source',
                                                                                   'ce-type',
@@ -2892,18 +3918,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'loadFactor',
                                                                        'velocity',
                                                                        'changedAt'],
-                                                          'properties': {'routeId': {'type': 'string',
-                                                                                     'minLength': 1,
-                                                                                     'maxLength': 64,
-                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                     'description': 'The '
+                                                          'properties': {'routeId': {'description': 'The '
                                                                                                     'id '
                                                                                                     'of '
                                                                                                     'the '
                                                                                                     'route, '
                                                                                                     'for '
                                                                                                     'example '
-                                                                                                    'LIS-OPO.'},
+                                                                                                    'LIS-OPO.',
+                                                                                     'allOf': [{'type': 'string',
+                                                                                                'minLength': 1,
+                                                                                                'maxLength': 64,
+                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                'description': 'The '
+                                                                                                               'id '
+                                                                                                               'of '
+                                                                                                               'an '
+                                                                                                               'order, '
+                                                                                                               'a '
+                                                                                                               'customer, '
+                                                                                                               'a '
+                                                                                                               'payment '
+                                                                                                               'or '
+                                                                                                               'any '
+                                                                                                               'other '
+                                                                                                               'thing '
+                                                                                                               'the '
+                                                                                                               'services '
+                                                                                                               'name: '
+                                                                                                               '1 '
+                                                                                                               'to '
+                                                                                                               '64 '
+                                                                                                               'letters, '
+                                                                                                               'digits, '
+                                                                                                               '`_` '
+                                                                                                               'or '
+                                                                                                               '`-`, '
+                                                                                                               'so '
+                                                                                                               'that '
+                                                                                                               'it '
+                                                                                                               'is '
+                                                                                                               'one '
+                                                                                                               'NATS '
+                                                                                                               'subject '
+                                                                                                               'token '
+                                                                                                               'and '
+                                                                                                               'one '
+                                                                                                               'key-value '
+                                                                                                               'key '
+                                                                                                               'token.'}]},
                                                                          'date': {'type': 'string',
                                                                                   'format': 'date',
                                                                                   'description': 'The '
@@ -2932,9 +3995,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                    'required': ['currency',
                                                                                                 'units',
                                                                                                 'nanos'],
-                                                                                   'properties': {'currency': {'type': 'string',
-                                                                                                               'pattern': '^[A-Z]{3}$',
-                                                                                                               'description': 'The '
+                                                                                   'properties': {'currency': {'description': 'The '
                                                                                                                               'ISO '
                                                                                                                               '4217 '
                                                                                                                               'code '
@@ -2943,7 +4004,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'currency, '
                                                                                                                               'for '
                                                                                                                               'example '
-                                                                                                                              'EUR.'},
+                                                                                                                              'EUR.',
+                                                                                                               'allOf': [{'type': 'string',
+                                                                                                                          'pattern': '^[A-Z]{3}$',
+                                                                                                                          'description': 'The '
+                                                                                                                                         'ISO '
+                                                                                                                                         '4217 '
+                                                                                                                                         'code '
+                                                                                                                                         'of '
+                                                                                                                                         'a '
+                                                                                                                                         'currency, '
+                                                                                                                                         'for '
+                                                                                                                                         'example '
+                                                                                                                                         'EUR.'}]},
                                                                                                   'units': {'type': 'integer',
                                                                                                             'minimum': 0,
                                                                                                             'description': 'The '
@@ -2954,9 +4027,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'amount, '
                                                                                                                            'for '
                                                                                                                            'example '
-                                                                                                                           '89 '
+                                                                                                                           '12 '
                                                                                                                            'of '
-                                                                                                                           '89.50 '
+                                                                                                                           '12.50 '
                                                                                                                            'EUR.'},
                                                                                                   'nanos': {'type': 'integer',
                                                                                                             'minimum': 0,
@@ -2972,7 +4045,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                            'example '
                                                                                                                            '500000000 '
                                                                                                                            'of '
-                                                                                                                           '89.50 '
+                                                                                                                           '12.50 '
                                                                                                                            'EUR.'}}},
                                                                          'revision': {'type': 'integer',
                                                                                       'minimum': 1,
@@ -3050,32 +4123,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       '3339 '
                                                                                                       'in '
                                                                                                       'UTC.'}}}}},
-                'schemas': {'Money': {'type': 'object',
-                                      'description': 'An amount of money in one currency, as units '
-                                                     'and nanos like google.type.Money.',
-                                      'additionalProperties': False,
-                                      'required': ['currency', 'units', 'nanos'],
-                                      'properties': {'currency': {'type': 'string',
-                                                                  'pattern': '^[A-Z]{3}$',
-                                                                  'description': 'The ISO 4217 '
-                                                                                 'code of the '
-                                                                                 'currency, for '
-                                                                                 'example EUR.'},
-                                                     'units': {'type': 'integer',
-                                                               'minimum': 0,
-                                                               'description': 'The whole units of '
-                                                                              'the amount, for '
-                                                                              'example 89 of 89.50 '
-                                                                              'EUR.'},
-                                                     'nanos': {'type': 'integer',
-                                                               'minimum': 0,
-                                                               'maximum': 999999999,
-                                                               'description': 'The fraction of a '
-                                                                              'unit in billionths, '
-                                                                              'for example '
-                                                                              '500000000 of 89.50 '
-                                                                              'EUR.'}}},
-                            'BookingConfirmedPayload': {'type': 'object',
+                'schemas': {'BookingConfirmedPayload': {'type': 'object',
                                                         'description': 'Seats booked on one '
                                                                        'flight. The event id is '
                                                                        'the booking id, so a '
@@ -3106,22 +4154,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                     'their '
                                                                                                     'request '
                                                                                                     'id.'},
-                                                                       'customerId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                                       'customerId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
                                                                                                      'customer '
                                                                                                      'who '
-                                                                                                     'booked.'},
-                                                                       'quoteId': {'type': 'string',
-                                                                                   'minLength': 1,
-                                                                                   'maxLength': 64,
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                                                                     'booked.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
+                                                                       'quoteId': {'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
                                                                                                   'the '
@@ -3130,19 +4211,97 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'seats '
                                                                                                   'were '
                                                                                                   'booked '
-                                                                                                  'with.'},
-                                                                       'routeId': {'type': 'string',
-                                                                                   'minLength': 1,
-                                                                                   'maxLength': 64,
-                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                   'description': 'The '
+                                                                                                  'with.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
+                                                                       'routeId': {'description': 'The '
                                                                                                   'id '
                                                                                                   'of '
                                                                                                   'the '
                                                                                                   'route, '
                                                                                                   'for '
                                                                                                   'example '
-                                                                                                  'LIS-OPO.'},
+                                                                                                  'LIS-OPO.',
+                                                                                   'allOf': [{'type': 'string',
+                                                                                              'minLength': 1,
+                                                                                              'maxLength': 64,
+                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                              'description': 'The '
+                                                                                                             'id '
+                                                                                                             'of '
+                                                                                                             'an '
+                                                                                                             'order, '
+                                                                                                             'a '
+                                                                                                             'customer, '
+                                                                                                             'a '
+                                                                                                             'payment '
+                                                                                                             'or '
+                                                                                                             'any '
+                                                                                                             'other '
+                                                                                                             'thing '
+                                                                                                             'the '
+                                                                                                             'services '
+                                                                                                             'name: '
+                                                                                                             '1 '
+                                                                                                             'to '
+                                                                                                             '64 '
+                                                                                                             'letters, '
+                                                                                                             'digits, '
+                                                                                                             '`_` '
+                                                                                                             'or '
+                                                                                                             '`-`, '
+                                                                                                             'so '
+                                                                                                             'that '
+                                                                                                             'it '
+                                                                                                             'is '
+                                                                                                             'one '
+                                                                                                             'NATS '
+                                                                                                             'subject '
+                                                                                                             'token '
+                                                                                                             'and '
+                                                                                                             'one '
+                                                                                                             'key-value '
+                                                                                                             'key '
+                                                                                                             'token.'}]},
                                                                        'date': {'type': 'string',
                                                                                 'format': 'date',
                                                                                 'description': 'The '
@@ -3178,9 +4337,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'required': ['currency',
                                                                                                   'units',
                                                                                                   'nanos'],
-                                                                                     'properties': {'currency': {'type': 'string',
-                                                                                                                 'pattern': '^[A-Z]{3}$',
-                                                                                                                 'description': 'The '
+                                                                                     'properties': {'currency': {'description': 'The '
                                                                                                                                 'ISO '
                                                                                                                                 '4217 '
                                                                                                                                 'code '
@@ -3189,7 +4346,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'currency, '
                                                                                                                                 'for '
                                                                                                                                 'example '
-                                                                                                                                'EUR.'},
+                                                                                                                                'EUR.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'pattern': '^[A-Z]{3}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'ISO '
+                                                                                                                                           '4217 '
+                                                                                                                                           'code '
+                                                                                                                                           'of '
+                                                                                                                                           'a '
+                                                                                                                                           'currency, '
+                                                                                                                                           'for '
+                                                                                                                                           'example '
+                                                                                                                                           'EUR.'}]},
                                                                                                     'units': {'type': 'integer',
                                                                                                               'minimum': 0,
                                                                                                               'description': 'The '
@@ -3200,9 +4369,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'amount, '
                                                                                                                              'for '
                                                                                                                              'example '
-                                                                                                                             '89 '
+                                                                                                                             '12 '
                                                                                                                              'of '
-                                                                                                                             '89.50 '
+                                                                                                                             '12.50 '
                                                                                                                              'EUR.'},
                                                                                                     'nanos': {'type': 'integer',
                                                                                                               'minimum': 0,
@@ -3218,7 +4387,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                              'example '
                                                                                                                              '500000000 '
                                                                                                                              'of '
-                                                                                                                             '89.50 '
+                                                                                                                             '12.50 '
                                                                                                                              'EUR.'}}},
                                                                        'bookedAt': {'type': 'string',
                                                                                     'format': 'date-time',
@@ -3251,18 +4420,55 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                  'loadFactor',
                                                                  'velocity',
                                                                  'changedAt'],
-                                                    'properties': {'routeId': {'type': 'string',
-                                                                               'minLength': 1,
-                                                                               'maxLength': 64,
-                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                               'description': 'The '
+                                                    'properties': {'routeId': {'description': 'The '
                                                                                               'id '
                                                                                               'of '
                                                                                               'the '
                                                                                               'route, '
                                                                                               'for '
                                                                                               'example '
-                                                                                              'LIS-OPO.'},
+                                                                                              'LIS-OPO.',
+                                                                               'allOf': [{'type': 'string',
+                                                                                          'minLength': 1,
+                                                                                          'maxLength': 64,
+                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                          'description': 'The '
+                                                                                                         'id '
+                                                                                                         'of '
+                                                                                                         'an '
+                                                                                                         'order, '
+                                                                                                         'a '
+                                                                                                         'customer, '
+                                                                                                         'a '
+                                                                                                         'payment '
+                                                                                                         'or '
+                                                                                                         'any '
+                                                                                                         'other '
+                                                                                                         'thing '
+                                                                                                         'the '
+                                                                                                         'services '
+                                                                                                         'name: '
+                                                                                                         '1 '
+                                                                                                         'to '
+                                                                                                         '64 '
+                                                                                                         'letters, '
+                                                                                                         'digits, '
+                                                                                                         '`_` '
+                                                                                                         'or '
+                                                                                                         '`-`, '
+                                                                                                         'so '
+                                                                                                         'that '
+                                                                                                         'it '
+                                                                                                         'is '
+                                                                                                         'one '
+                                                                                                         'NATS '
+                                                                                                         'subject '
+                                                                                                         'token '
+                                                                                                         'and '
+                                                                                                         'one '
+                                                                                                         'key-value '
+                                                                                                         'key '
+                                                                                                         'token.'}]},
                                                                    'date': {'type': 'string',
                                                                             'format': 'date',
                                                                             'description': 'The '
@@ -3290,9 +4496,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                              'required': ['currency',
                                                                                           'units',
                                                                                           'nanos'],
-                                                                             'properties': {'currency': {'type': 'string',
-                                                                                                         'pattern': '^[A-Z]{3}$',
-                                                                                                         'description': 'The '
+                                                                             'properties': {'currency': {'description': 'The '
                                                                                                                         'ISO '
                                                                                                                         '4217 '
                                                                                                                         'code '
@@ -3301,7 +4505,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'currency, '
                                                                                                                         'for '
                                                                                                                         'example '
-                                                                                                                        'EUR.'},
+                                                                                                                        'EUR.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'pattern': '^[A-Z]{3}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'ISO '
+                                                                                                                                   '4217 '
+                                                                                                                                   'code '
+                                                                                                                                   'of '
+                                                                                                                                   'a '
+                                                                                                                                   'currency, '
+                                                                                                                                   'for '
+                                                                                                                                   'example '
+                                                                                                                                   'EUR.'}]},
                                                                                             'units': {'type': 'integer',
                                                                                                       'minimum': 0,
                                                                                                       'description': 'The '
@@ -3312,9 +4528,9 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'amount, '
                                                                                                                      'for '
                                                                                                                      'example '
-                                                                                                                     '89 '
+                                                                                                                     '12 '
                                                                                                                      'of '
-                                                                                                                     '89.50 '
+                                                                                                                     '12.50 '
                                                                                                                      'EUR.'},
                                                                                             'nanos': {'type': 'integer',
                                                                                                       'minimum': 0,
@@ -3330,7 +4546,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'example '
                                                                                                                      '500000000 '
                                                                                                                      'of '
-                                                                                                                     '89.50 '
+                                                                                                                     '12.50 '
                                                                                                                      'EUR.'}}},
                                                                    'revision': {'type': 'integer',
                                                                                 'minimum': 1,

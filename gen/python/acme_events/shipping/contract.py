@@ -86,7 +86,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'duplicate '
                                                                                                              'window '
                                                                                                              'only '
-                                                                                                             'once.',
+                                                                                                             'once. '
+                                                                                                             'A '
+                                                                                                             "message's "
+                                                                                                             'own '
+                                                                                                             'headers '
+                                                                                                             'schema '
+                                                                                                             'adds '
+                                                                                                             'the '
+                                                                                                             '`ce-type` '
+                                                                                                             'it '
+                                                                                                             'pins: '
+                                                                                                             '`allOf: '
+                                                                                                             '[{$ref: '
+                                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                             '{properties: '
+                                                                                                             '{ce-type: '
+                                                                                                             '{const: '
+                                                                                                             '...}}}]`.',
                                                                                               'required': ['ce-id',
                                                                                                            'ce-source',
                                                                                                            'ce-type',
@@ -174,31 +191,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'customerId',
                                                                                                 'carrier',
                                                                                                 'estimatedArrival'],
-                                                                                   'properties': {'shipmentId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                   'properties': {'shipmentId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
                                                                                                                                 'shipment, '
-                                                                                                                                '`shp_<orderId>`.'},
-                                                                                                  'orderId': {'type': 'string',
-                                                                                                              'minLength': 1,
-                                                                                                              'maxLength': 64,
-                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                              'description': 'The '
+                                                                                                                                '`shp_<orderId>`.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
+                                                                                                  'orderId': {'description': 'The '
                                                                                                                              'id '
                                                                                                                              'of '
                                                                                                                              'the '
                                                                                                                              'order '
-                                                                                                                             'shipped.'},
-                                                                                                  'customerId': {'type': 'string',
-                                                                                                                 'minLength': 1,
-                                                                                                                 'maxLength': 64,
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                                                             'shipped.',
+                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                         'minLength': 1,
+                                                                                                                         'maxLength': 64,
+                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                         'description': 'The '
+                                                                                                                                        'id '
+                                                                                                                                        'of '
+                                                                                                                                        'an '
+                                                                                                                                        'order, '
+                                                                                                                                        'a '
+                                                                                                                                        'customer, '
+                                                                                                                                        'a '
+                                                                                                                                        'payment '
+                                                                                                                                        'or '
+                                                                                                                                        'any '
+                                                                                                                                        'other '
+                                                                                                                                        'thing '
+                                                                                                                                        'the '
+                                                                                                                                        'services '
+                                                                                                                                        'name: '
+                                                                                                                                        '1 '
+                                                                                                                                        'to '
+                                                                                                                                        '64 '
+                                                                                                                                        'letters, '
+                                                                                                                                        'digits, '
+                                                                                                                                        '`_` '
+                                                                                                                                        'or '
+                                                                                                                                        '`-`, '
+                                                                                                                                        'so '
+                                                                                                                                        'that '
+                                                                                                                                        'it '
+                                                                                                                                        'is '
+                                                                                                                                        'one '
+                                                                                                                                        'NATS '
+                                                                                                                                        'subject '
+                                                                                                                                        'token '
+                                                                                                                                        'and '
+                                                                                                                                        'one '
+                                                                                                                                        'key-value '
+                                                                                                                                        'key '
+                                                                                                                                        'token.'}]},
+                                                                                                  'customerId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
@@ -206,7 +293,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'the '
                                                                                                                                 'shipment '
                                                                                                                                 'goes '
-                                                                                                                                'to.'},
+                                                                                                                                'to.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                   'carrier': {'type': 'string',
                                                                                                               'minLength': 1,
                                                                                                               'description': 'Who '
@@ -276,7 +404,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'duplicate '
                                                                                                      'window '
                                                                                                      'only '
-                                                                                                     'once.',
+                                                                                                     'once. '
+                                                                                                     'A '
+                                                                                                     "message's "
+                                                                                                     'own '
+                                                                                                     'headers '
+                                                                                                     'schema '
+                                                                                                     'adds '
+                                                                                                     'the '
+                                                                                                     '`ce-type` '
+                                                                                                     'it '
+                                                                                                     'pins: '
+                                                                                                     '`allOf: '
+                                                                                                     '[{$ref: '
+                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                     '{properties: '
+                                                                                                     '{ce-type: '
+                                                                                                     '{const: '
+                                                                                                     '...}}}]`.',
                                                                                       'required': ['ce-id',
                                                                                                    'ce-source',
                                                                                                    'ce-type',
@@ -364,11 +509,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                            'required': ['orderId',
                                                                                         'customerId',
                                                                                         'lines'],
-                                                                           'properties': {'orderId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                           'properties': {'orderId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -377,18 +518,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'stock '
                                                                                                                      'is '
                                                                                                                      'held '
-                                                                                                                     'for.'},
-                                                                                          'customerId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                                                     'for.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
+                                                                                          'customerId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
                                                                                                                         'customer '
                                                                                                                         'who '
-                                                                                                                        'ordered.'},
+                                                                                                                        'ordered.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
                                                                                           'lines': {'type': 'array',
                                                                                                     'minItems': 1,
                                                                                                     'description': 'Every '
@@ -474,7 +693,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -564,15 +800,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'previousStatus',
                                                                                                   'status',
                                                                                                   'changedAt'],
-                                                                                     'properties': {'orderId': {'type': 'string',
-                                                                                                                'minLength': 1,
-                                                                                                                'maxLength': 64,
-                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                'description': 'The '
+                                                                                     'properties': {'orderId': {'description': 'The '
                                                                                                                                'id '
                                                                                                                                'of '
                                                                                                                                'the '
-                                                                                                                               'order.'},
+                                                                                                                               'order.',
+                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                           'minLength': 1,
+                                                                                                                           'maxLength': 64,
+                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                           'description': 'The '
+                                                                                                                                          'id '
+                                                                                                                                          'of '
+                                                                                                                                          'an '
+                                                                                                                                          'order, '
+                                                                                                                                          'a '
+                                                                                                                                          'customer, '
+                                                                                                                                          'a '
+                                                                                                                                          'payment '
+                                                                                                                                          'or '
+                                                                                                                                          'any '
+                                                                                                                                          'other '
+                                                                                                                                          'thing '
+                                                                                                                                          'the '
+                                                                                                                                          'services '
+                                                                                                                                          'name: '
+                                                                                                                                          '1 '
+                                                                                                                                          'to '
+                                                                                                                                          '64 '
+                                                                                                                                          'letters, '
+                                                                                                                                          'digits, '
+                                                                                                                                          '`_` '
+                                                                                                                                          'or '
+                                                                                                                                          '`-`, '
+                                                                                                                                          'so '
+                                                                                                                                          'that '
+                                                                                                                                          'it '
+                                                                                                                                          'is '
+                                                                                                                                          'one '
+                                                                                                                                          'NATS '
+                                                                                                                                          'subject '
+                                                                                                                                          'token '
+                                                                                                                                          'and '
+                                                                                                                                          'one '
+                                                                                                                                          'key-value '
+                                                                                                                                          'key '
+                                                                                                                                          'token.'}]},
                                                                                                     'previousStatus': {'type': 'string',
                                                                                                                        'description': 'Where '
                                                                                                                                       'an '
@@ -628,11 +901,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                               'when '
                                                                                                                               'not '
                                                                                                                               'given.'},
-                                                                                                    'customerId': {'type': 'string',
-                                                                                                                   'minLength': 1,
-                                                                                                                   'maxLength': 64,
-                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                   'description': 'The '
+                                                                                                    'customerId': {'description': 'The '
                                                                                                                                   'id '
                                                                                                                                   'of '
                                                                                                                                   'the '
@@ -646,7 +915,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                   'events '
                                                                                                                                   'of '
                                                                                                                                   'older '
-                                                                                                                                  'publishers.'},
+                                                                                                                                  'publishers.',
+                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                              'minLength': 1,
+                                                                                                                              'maxLength': 64,
+                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                              'description': 'The '
+                                                                                                                                             'id '
+                                                                                                                                             'of '
+                                                                                                                                             'an '
+                                                                                                                                             'order, '
+                                                                                                                                             'a '
+                                                                                                                                             'customer, '
+                                                                                                                                             'a '
+                                                                                                                                             'payment '
+                                                                                                                                             'or '
+                                                                                                                                             'any '
+                                                                                                                                             'other '
+                                                                                                                                             'thing '
+                                                                                                                                             'the '
+                                                                                                                                             'services '
+                                                                                                                                             'name: '
+                                                                                                                                             '1 '
+                                                                                                                                             'to '
+                                                                                                                                             '64 '
+                                                                                                                                             'letters, '
+                                                                                                                                             'digits, '
+                                                                                                                                             '`_` '
+                                                                                                                                             'or '
+                                                                                                                                             '`-`, '
+                                                                                                                                             'so '
+                                                                                                                                             'that '
+                                                                                                                                             'it '
+                                                                                                                                             'is '
+                                                                                                                                             'one '
+                                                                                                                                             'NATS '
+                                                                                                                                             'subject '
+                                                                                                                                             'token '
+                                                                                                                                             'and '
+                                                                                                                                             'one '
+                                                                                                                                             'key-value '
+                                                                                                                                             'key '
+                                                                                                                                             'token.'}]},
                                                                                                     'cancellationReason': {'type': 'string',
                                                                                                                            'enum': ['CUSTOMER_REQUEST',
                                                                                                                                     'PAYMENT_DECLINED',
@@ -721,7 +1031,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                'duplicate '
                                                                                                                                'window '
                                                                                                                                'only '
-                                                                                                                               'once.',
+                                                                                                                               'once. '
+                                                                                                                               'A '
+                                                                                                                               "message's "
+                                                                                                                               'own '
+                                                                                                                               'headers '
+                                                                                                                               'schema '
+                                                                                                                               'adds '
+                                                                                                                               'the '
+                                                                                                                               '`ce-type` '
+                                                                                                                               'it '
+                                                                                                                               'pins: '
+                                                                                                                               '`allOf: '
+                                                                                                                               '[{$ref: '
+                                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                               '{properties: '
+                                                                                                                               '{ce-type: '
+                                                                                                                               '{const: '
+                                                                                                                               '...}}}]`.',
                                                                                                                 'required': ['ce-id',
                                                                                                                              'ce-source',
                                                                                                                              'ce-type',
@@ -809,31 +1136,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                   'customerId',
                                                                                                                   'carrier',
                                                                                                                   'estimatedArrival'],
-                                                                                                     'properties': {'shipmentId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                     'properties': {'shipmentId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
                                                                                                                                                   'shipment, '
-                                                                                                                                                  '`shp_<orderId>`.'},
-                                                                                                                    'orderId': {'type': 'string',
-                                                                                                                                'minLength': 1,
-                                                                                                                                'maxLength': 64,
-                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                'description': 'The '
+                                                                                                                                                  '`shp_<orderId>`.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
+                                                                                                                    'orderId': {'description': 'The '
                                                                                                                                                'id '
                                                                                                                                                'of '
                                                                                                                                                'the '
                                                                                                                                                'order '
-                                                                                                                                               'shipped.'},
-                                                                                                                    'customerId': {'type': 'string',
-                                                                                                                                   'minLength': 1,
-                                                                                                                                   'maxLength': 64,
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                                                               'shipped.',
+                                                                                                                                'allOf': [{'type': 'string',
+                                                                                                                                           'minLength': 1,
+                                                                                                                                           'maxLength': 64,
+                                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                           'description': 'The '
+                                                                                                                                                          'id '
+                                                                                                                                                          'of '
+                                                                                                                                                          'an '
+                                                                                                                                                          'order, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'customer, '
+                                                                                                                                                          'a '
+                                                                                                                                                          'payment '
+                                                                                                                                                          'or '
+                                                                                                                                                          'any '
+                                                                                                                                                          'other '
+                                                                                                                                                          'thing '
+                                                                                                                                                          'the '
+                                                                                                                                                          'services '
+                                                                                                                                                          'name: '
+                                                                                                                                                          '1 '
+                                                                                                                                                          'to '
+                                                                                                                                                          '64 '
+                                                                                                                                                          'letters, '
+                                                                                                                                                          'digits, '
+                                                                                                                                                          '`_` '
+                                                                                                                                                          'or '
+                                                                                                                                                          '`-`, '
+                                                                                                                                                          'so '
+                                                                                                                                                          'that '
+                                                                                                                                                          'it '
+                                                                                                                                                          'is '
+                                                                                                                                                          'one '
+                                                                                                                                                          'NATS '
+                                                                                                                                                          'subject '
+                                                                                                                                                          'token '
+                                                                                                                                                          'and '
+                                                                                                                                                          'one '
+                                                                                                                                                          'key-value '
+                                                                                                                                                          'key '
+                                                                                                                                                          'token.'}]},
+                                                                                                                    'customerId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
@@ -841,7 +1238,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'the '
                                                                                                                                                   'shipment '
                                                                                                                                                   'goes '
-                                                                                                                                                  'to.'},
+                                                                                                                                                  'to.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                     'carrier': {'type': 'string',
                                                                                                                                 'minLength': 1,
                                                                                                                                 'description': 'Who '
@@ -908,7 +1346,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -995,31 +1450,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                  'customerId',
                                                                                  'carrier',
                                                                                  'estimatedArrival'],
-                                                                    'properties': {'shipmentId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                    'properties': {'shipmentId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
                                                                                                                  'shipment, '
-                                                                                                                 '`shp_<orderId>`.'},
-                                                                                   'orderId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                                 '`shp_<orderId>`.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
+                                                                                   'orderId': {'description': 'The '
                                                                                                               'id '
                                                                                                               'of '
                                                                                                               'the '
                                                                                                               'order '
-                                                                                                              'shipped.'},
-                                                                                   'customerId': {'type': 'string',
-                                                                                                  'minLength': 1,
-                                                                                                  'maxLength': 64,
-                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                  'description': 'The '
+                                                                                                              'shipped.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
+                                                                                   'customerId': {'description': 'The '
                                                                                                                  'id '
                                                                                                                  'of '
                                                                                                                  'the '
@@ -1027,7 +1552,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'the '
                                                                                                                  'shipment '
                                                                                                                  'goes '
-                                                                                                                 'to.'},
+                                                                                                                 'to.',
+                                                                                                  'allOf': [{'type': 'string',
+                                                                                                             'minLength': 1,
+                                                                                                             'maxLength': 64,
+                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                             'description': 'The '
+                                                                                                                            'id '
+                                                                                                                            'of '
+                                                                                                                            'an '
+                                                                                                                            'order, '
+                                                                                                                            'a '
+                                                                                                                            'customer, '
+                                                                                                                            'a '
+                                                                                                                            'payment '
+                                                                                                                            'or '
+                                                                                                                            'any '
+                                                                                                                            'other '
+                                                                                                                            'thing '
+                                                                                                                            'the '
+                                                                                                                            'services '
+                                                                                                                            'name: '
+                                                                                                                            '1 '
+                                                                                                                            'to '
+                                                                                                                            '64 '
+                                                                                                                            'letters, '
+                                                                                                                            'digits, '
+                                                                                                                            '`_` '
+                                                                                                                            'or '
+                                                                                                                            '`-`, '
+                                                                                                                            'so '
+                                                                                                                            'that '
+                                                                                                                            'it '
+                                                                                                                            'is '
+                                                                                                                            'one '
+                                                                                                                            'NATS '
+                                                                                                                            'subject '
+                                                                                                                            'token '
+                                                                                                                            'and '
+                                                                                                                            'one '
+                                                                                                                            'key-value '
+                                                                                                                            'key '
+                                                                                                                            'token.'}]},
                                                                                    'carrier': {'type': 'string',
                                                                                                'minLength': 1,
                                                                                                'description': 'Who '
@@ -1112,7 +1678,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'duplicate '
                                                                                                                           'window '
                                                                                                                           'only '
-                                                                                                                          'once.',
+                                                                                                                          'once. '
+                                                                                                                          'A '
+                                                                                                                          "message's "
+                                                                                                                          'own '
+                                                                                                                          'headers '
+                                                                                                                          'schema '
+                                                                                                                          'adds '
+                                                                                                                          'the '
+                                                                                                                          '`ce-type` '
+                                                                                                                          'it '
+                                                                                                                          'pins: '
+                                                                                                                          '`allOf: '
+                                                                                                                          '[{$ref: '
+                                                                                                                          "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                          '{properties: '
+                                                                                                                          '{ce-type: '
+                                                                                                                          '{const: '
+                                                                                                                          '...}}}]`.',
                                                                                                            'required': ['ce-id',
                                                                                                                         'ce-source',
                                                                                                                         'ce-type',
@@ -1201,11 +1784,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                 'required': ['orderId',
                                                                                                              'customerId',
                                                                                                              'lines'],
-                                                                                                'properties': {'orderId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                                'properties': {'orderId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
@@ -1214,18 +1793,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'stock '
                                                                                                                                           'is '
                                                                                                                                           'held '
-                                                                                                                                          'for.'},
-                                                                                                               'customerId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                                          'for.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
+                                                                                                               'customerId': {'description': 'The '
                                                                                                                                              'id '
                                                                                                                                              'of '
                                                                                                                                              'the '
                                                                                                                                              'customer '
                                                                                                                                              'who '
-                                                                                                                                             'ordered.'},
+                                                                                                                                             'ordered.',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
                                                                                                                'lines': {'type': 'array',
                                                                                                                          'minItems': 1,
                                                                                                                          'description': 'Every '
@@ -1306,7 +1963,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                              'duplicate '
                                                                                              'window '
                                                                                              'only '
-                                                                                             'once.',
+                                                                                             'once. '
+                                                                                             'A '
+                                                                                             "message's "
+                                                                                             'own '
+                                                                                             'headers '
+                                                                                             'schema '
+                                                                                             'adds '
+                                                                                             'the '
+                                                                                             '`ce-type` '
+                                                                                             'it '
+                                                                                             'pins: '
+                                                                                             '`allOf: '
+                                                                                             '[{$ref: '
+                                                                                             "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                             '{properties: '
+                                                                                             '{ce-type: '
+                                                                                             '{const: '
+                                                                                             '...}}}]`.',
                                                                               'required': ['ce-id',
                                                                                            'ce-source',
                                                                                            'ce-type',
@@ -1392,11 +2066,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                    'required': ['orderId',
                                                                                 'customerId',
                                                                                 'lines'],
-                                                                   'properties': {'orderId': {'type': 'string',
-                                                                                              'minLength': 1,
-                                                                                              'maxLength': 64,
-                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                              'description': 'The '
+                                                                   'properties': {'orderId': {'description': 'The '
                                                                                                              'id '
                                                                                                              'of '
                                                                                                              'the '
@@ -1405,18 +2075,96 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                              'stock '
                                                                                                              'is '
                                                                                                              'held '
-                                                                                                             'for.'},
-                                                                                  'customerId': {'type': 'string',
-                                                                                                 'minLength': 1,
-                                                                                                 'maxLength': 64,
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                                                             'for.',
+                                                                                              'allOf': [{'type': 'string',
+                                                                                                         'minLength': 1,
+                                                                                                         'maxLength': 64,
+                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                         'description': 'The '
+                                                                                                                        'id '
+                                                                                                                        'of '
+                                                                                                                        'an '
+                                                                                                                        'order, '
+                                                                                                                        'a '
+                                                                                                                        'customer, '
+                                                                                                                        'a '
+                                                                                                                        'payment '
+                                                                                                                        'or '
+                                                                                                                        'any '
+                                                                                                                        'other '
+                                                                                                                        'thing '
+                                                                                                                        'the '
+                                                                                                                        'services '
+                                                                                                                        'name: '
+                                                                                                                        '1 '
+                                                                                                                        'to '
+                                                                                                                        '64 '
+                                                                                                                        'letters, '
+                                                                                                                        'digits, '
+                                                                                                                        '`_` '
+                                                                                                                        'or '
+                                                                                                                        '`-`, '
+                                                                                                                        'so '
+                                                                                                                        'that '
+                                                                                                                        'it '
+                                                                                                                        'is '
+                                                                                                                        'one '
+                                                                                                                        'NATS '
+                                                                                                                        'subject '
+                                                                                                                        'token '
+                                                                                                                        'and '
+                                                                                                                        'one '
+                                                                                                                        'key-value '
+                                                                                                                        'key '
+                                                                                                                        'token.'}]},
+                                                                                  'customerId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
                                                                                                                 'customer '
                                                                                                                 'who '
-                                                                                                                'ordered.'},
+                                                                                                                'ordered.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
                                                                                   'lines': {'type': 'array',
                                                                                             'minItems': 1,
                                                                                             'description': 'Every '
@@ -1523,7 +2271,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                     'duplicate '
                                                                                                                                     'window '
                                                                                                                                     'only '
-                                                                                                                                    'once.',
+                                                                                                                                    'once. '
+                                                                                                                                    'A '
+                                                                                                                                    "message's "
+                                                                                                                                    'own '
+                                                                                                                                    'headers '
+                                                                                                                                    'schema '
+                                                                                                                                    'adds '
+                                                                                                                                    'the '
+                                                                                                                                    '`ce-type` '
+                                                                                                                                    'it '
+                                                                                                                                    'pins: '
+                                                                                                                                    '`allOf: '
+                                                                                                                                    '[{$ref: '
+                                                                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                    '{properties: '
+                                                                                                                                    '{ce-type: '
+                                                                                                                                    '{const: '
+                                                                                                                                    '...}}}]`.',
                                                                                                                      'required': ['ce-id',
                                                                                                                                   'ce-source',
                                                                                                                                   'ce-type',
@@ -1613,15 +2378,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'previousStatus',
                                                                                                                        'status',
                                                                                                                        'changedAt'],
-                                                                                                          'properties': {'orderId': {'type': 'string',
-                                                                                                                                     'minLength': 1,
-                                                                                                                                     'maxLength': 64,
-                                                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                     'description': 'The '
+                                                                                                          'properties': {'orderId': {'description': 'The '
                                                                                                                                                     'id '
                                                                                                                                                     'of '
                                                                                                                                                     'the '
-                                                                                                                                                    'order.'},
+                                                                                                                                                    'order.',
+                                                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                                                'minLength': 1,
+                                                                                                                                                'maxLength': 64,
+                                                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                'description': 'The '
+                                                                                                                                                               'id '
+                                                                                                                                                               'of '
+                                                                                                                                                               'an '
+                                                                                                                                                               'order, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'customer, '
+                                                                                                                                                               'a '
+                                                                                                                                                               'payment '
+                                                                                                                                                               'or '
+                                                                                                                                                               'any '
+                                                                                                                                                               'other '
+                                                                                                                                                               'thing '
+                                                                                                                                                               'the '
+                                                                                                                                                               'services '
+                                                                                                                                                               'name: '
+                                                                                                                                                               '1 '
+                                                                                                                                                               'to '
+                                                                                                                                                               '64 '
+                                                                                                                                                               'letters, '
+                                                                                                                                                               'digits, '
+                                                                                                                                                               '`_` '
+                                                                                                                                                               'or '
+                                                                                                                                                               '`-`, '
+                                                                                                                                                               'so '
+                                                                                                                                                               'that '
+                                                                                                                                                               'it '
+                                                                                                                                                               'is '
+                                                                                                                                                               'one '
+                                                                                                                                                               'NATS '
+                                                                                                                                                               'subject '
+                                                                                                                                                               'token '
+                                                                                                                                                               'and '
+                                                                                                                                                               'one '
+                                                                                                                                                               'key-value '
+                                                                                                                                                               'key '
+                                                                                                                                                               'token.'}]},
                                                                                                                          'previousStatus': {'type': 'string',
                                                                                                                                             'description': 'Where '
                                                                                                                                                            'an '
@@ -1677,11 +2479,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                    'when '
                                                                                                                                                    'not '
                                                                                                                                                    'given.'},
-                                                                                                                         'customerId': {'type': 'string',
-                                                                                                                                        'minLength': 1,
-                                                                                                                                        'maxLength': 64,
-                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                        'description': 'The '
+                                                                                                                         'customerId': {'description': 'The '
                                                                                                                                                        'id '
                                                                                                                                                        'of '
                                                                                                                                                        'the '
@@ -1695,7 +2493,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                        'events '
                                                                                                                                                        'of '
                                                                                                                                                        'older '
-                                                                                                                                                       'publishers.'},
+                                                                                                                                                       'publishers.',
+                                                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                                                   'minLength': 1,
+                                                                                                                                                   'maxLength': 64,
+                                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                                   'description': 'The '
+                                                                                                                                                                  'id '
+                                                                                                                                                                  'of '
+                                                                                                                                                                  'an '
+                                                                                                                                                                  'order, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'customer, '
+                                                                                                                                                                  'a '
+                                                                                                                                                                  'payment '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  'any '
+                                                                                                                                                                  'other '
+                                                                                                                                                                  'thing '
+                                                                                                                                                                  'the '
+                                                                                                                                                                  'services '
+                                                                                                                                                                  'name: '
+                                                                                                                                                                  '1 '
+                                                                                                                                                                  'to '
+                                                                                                                                                                  '64 '
+                                                                                                                                                                  'letters, '
+                                                                                                                                                                  'digits, '
+                                                                                                                                                                  '`_` '
+                                                                                                                                                                  'or '
+                                                                                                                                                                  '`-`, '
+                                                                                                                                                                  'so '
+                                                                                                                                                                  'that '
+                                                                                                                                                                  'it '
+                                                                                                                                                                  'is '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'NATS '
+                                                                                                                                                                  'subject '
+                                                                                                                                                                  'token '
+                                                                                                                                                                  'and '
+                                                                                                                                                                  'one '
+                                                                                                                                                                  'key-value '
+                                                                                                                                                                  'key '
+                                                                                                                                                                  'token.'}]},
                                                                                                                          'cancellationReason': {'type': 'string',
                                                                                                                                                 'enum': ['CUSTOMER_REQUEST',
                                                                                                                                                          'PAYMENT_DECLINED',
@@ -1752,7 +2591,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'duplicate '
                                                                                                   'window '
                                                                                                   'only '
-                                                                                                  'once.',
+                                                                                                  'once. '
+                                                                                                  'A '
+                                                                                                  "message's "
+                                                                                                  'own '
+                                                                                                  'headers '
+                                                                                                  'schema '
+                                                                                                  'adds '
+                                                                                                  'the '
+                                                                                                  '`ce-type` '
+                                                                                                  'it '
+                                                                                                  'pins: '
+                                                                                                  '`allOf: '
+                                                                                                  '[{$ref: '
+                                                                                                  "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                  '{properties: '
+                                                                                                  '{ce-type: '
+                                                                                                  '{const: '
+                                                                                                  '...}}}]`.',
                                                                                    'required': ['ce-id',
                                                                                                 'ce-source',
                                                                                                 'ce-type',
@@ -1840,15 +2696,52 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                      'previousStatus',
                                                                                      'status',
                                                                                      'changedAt'],
-                                                                        'properties': {'orderId': {'type': 'string',
-                                                                                                   'minLength': 1,
-                                                                                                   'maxLength': 64,
-                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                   'description': 'The '
+                                                                        'properties': {'orderId': {'description': 'The '
                                                                                                                   'id '
                                                                                                                   'of '
                                                                                                                   'the '
-                                                                                                                  'order.'},
+                                                                                                                  'order.',
+                                                                                                   'allOf': [{'type': 'string',
+                                                                                                              'minLength': 1,
+                                                                                                              'maxLength': 64,
+                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                              'description': 'The '
+                                                                                                                             'id '
+                                                                                                                             'of '
+                                                                                                                             'an '
+                                                                                                                             'order, '
+                                                                                                                             'a '
+                                                                                                                             'customer, '
+                                                                                                                             'a '
+                                                                                                                             'payment '
+                                                                                                                             'or '
+                                                                                                                             'any '
+                                                                                                                             'other '
+                                                                                                                             'thing '
+                                                                                                                             'the '
+                                                                                                                             'services '
+                                                                                                                             'name: '
+                                                                                                                             '1 '
+                                                                                                                             'to '
+                                                                                                                             '64 '
+                                                                                                                             'letters, '
+                                                                                                                             'digits, '
+                                                                                                                             '`_` '
+                                                                                                                             'or '
+                                                                                                                             '`-`, '
+                                                                                                                             'so '
+                                                                                                                             'that '
+                                                                                                                             'it '
+                                                                                                                             'is '
+                                                                                                                             'one '
+                                                                                                                             'NATS '
+                                                                                                                             'subject '
+                                                                                                                             'token '
+                                                                                                                             'and '
+                                                                                                                             'one '
+                                                                                                                             'key-value '
+                                                                                                                             'key '
+                                                                                                                             'token.'}]},
                                                                                        'previousStatus': {'type': 'string',
                                                                                                           'description': 'Where '
                                                                                                                          'an '
@@ -1904,11 +2797,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'when '
                                                                                                                  'not '
                                                                                                                  'given.'},
-                                                                                       'customerId': {'type': 'string',
-                                                                                                      'minLength': 1,
-                                                                                                      'maxLength': 64,
-                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                      'description': 'The '
+                                                                                       'customerId': {'description': 'The '
                                                                                                                      'id '
                                                                                                                      'of '
                                                                                                                      'the '
@@ -1922,7 +2811,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'events '
                                                                                                                      'of '
                                                                                                                      'older '
-                                                                                                                     'publishers.'},
+                                                                                                                     'publishers.',
+                                                                                                      'allOf': [{'type': 'string',
+                                                                                                                 'minLength': 1,
+                                                                                                                 'maxLength': 64,
+                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                 'description': 'The '
+                                                                                                                                'id '
+                                                                                                                                'of '
+                                                                                                                                'an '
+                                                                                                                                'order, '
+                                                                                                                                'a '
+                                                                                                                                'customer, '
+                                                                                                                                'a '
+                                                                                                                                'payment '
+                                                                                                                                'or '
+                                                                                                                                'any '
+                                                                                                                                'other '
+                                                                                                                                'thing '
+                                                                                                                                'the '
+                                                                                                                                'services '
+                                                                                                                                'name: '
+                                                                                                                                '1 '
+                                                                                                                                'to '
+                                                                                                                                '64 '
+                                                                                                                                'letters, '
+                                                                                                                                'digits, '
+                                                                                                                                '`_` '
+                                                                                                                                'or '
+                                                                                                                                '`-`, '
+                                                                                                                                'so '
+                                                                                                                                'that '
+                                                                                                                                'it '
+                                                                                                                                'is '
+                                                                                                                                'one '
+                                                                                                                                'NATS '
+                                                                                                                                'subject '
+                                                                                                                                'token '
+                                                                                                                                'and '
+                                                                                                                                'one '
+                                                                                                                                'key-value '
+                                                                                                                                'key '
+                                                                                                                                'token.'}]},
                                                                                        'cancellationReason': {'type': 'string',
                                                                                                               'enum': ['CUSTOMER_REQUEST',
                                                                                                                        'PAYMENT_DECLINED',
@@ -1986,7 +2916,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -2073,31 +3017,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'customerId',
                                                                             'carrier',
                                                                             'estimatedArrival'],
-                                                               'properties': {'shipmentId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                               'properties': {'shipmentId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
                                                                                                             'shipment, '
-                                                                                                            '`shp_<orderId>`.'},
-                                                                              'orderId': {'type': 'string',
-                                                                                          'minLength': 1,
-                                                                                          'maxLength': 64,
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                                                            '`shp_<orderId>`.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                              'orderId': {'description': 'The '
                                                                                                          'id '
                                                                                                          'of '
                                                                                                          'the '
                                                                                                          'order '
-                                                                                                         'shipped.'},
-                                                                              'customerId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                                         'shipped.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
+                                                                              'customerId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
@@ -2105,7 +3119,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'the '
                                                                                                             'shipment '
                                                                                                             'goes '
-                                                                                                            'to.'},
+                                                                                                            'to.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
                                                                               'carrier': {'type': 'string',
                                                                                           'minLength': 1,
                                                                                           'description': 'Who '
@@ -2139,31 +3194,101 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                       'customerId',
                                                                       'carrier',
                                                                       'estimatedArrival'],
-                                                         'properties': {'shipmentId': {'type': 'string',
-                                                                                       'minLength': 1,
-                                                                                       'maxLength': 64,
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                         'properties': {'shipmentId': {'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
                                                                                                       'the '
                                                                                                       'shipment, '
-                                                                                                      '`shp_<orderId>`.'},
-                                                                        'orderId': {'type': 'string',
-                                                                                    'minLength': 1,
-                                                                                    'maxLength': 64,
-                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                    'description': 'The '
+                                                                                                      '`shp_<orderId>`.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
+                                                                        'orderId': {'description': 'The '
                                                                                                    'id '
                                                                                                    'of '
                                                                                                    'the '
                                                                                                    'order '
-                                                                                                   'shipped.'},
-                                                                        'customerId': {'type': 'string',
-                                                                                       'minLength': 1,
-                                                                                       'maxLength': 64,
-                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                       'description': 'The '
+                                                                                                   'shipped.',
+                                                                                    'allOf': [{'type': 'string',
+                                                                                               'minLength': 1,
+                                                                                               'maxLength': 64,
+                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                               'description': 'The '
+                                                                                                              'id '
+                                                                                                              'of '
+                                                                                                              'an '
+                                                                                                              'order, '
+                                                                                                              'a '
+                                                                                                              'customer, '
+                                                                                                              'a '
+                                                                                                              'payment '
+                                                                                                              'or '
+                                                                                                              'any '
+                                                                                                              'other '
+                                                                                                              'thing '
+                                                                                                              'the '
+                                                                                                              'services '
+                                                                                                              'name: '
+                                                                                                              '1 '
+                                                                                                              'to '
+                                                                                                              '64 '
+                                                                                                              'letters, '
+                                                                                                              'digits, '
+                                                                                                              '`_` '
+                                                                                                              'or '
+                                                                                                              '`-`, '
+                                                                                                              'so '
+                                                                                                              'that '
+                                                                                                              'it '
+                                                                                                              'is '
+                                                                                                              'one '
+                                                                                                              'NATS '
+                                                                                                              'subject '
+                                                                                                              'token '
+                                                                                                              'and '
+                                                                                                              'one '
+                                                                                                              'key-value '
+                                                                                                              'key '
+                                                                                                              'token.'}]},
+                                                                        'customerId': {'description': 'The '
                                                                                                       'id '
                                                                                                       'of '
                                                                                                       'the '
@@ -2171,7 +3296,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                       'the '
                                                                                                       'shipment '
                                                                                                       'goes '
-                                                                                                      'to.'},
+                                                                                                      'to.',
+                                                                                       'allOf': [{'type': 'string',
+                                                                                                  'minLength': 1,
+                                                                                                  'maxLength': 64,
+                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                  'description': 'The '
+                                                                                                                 'id '
+                                                                                                                 'of '
+                                                                                                                 'an '
+                                                                                                                 'order, '
+                                                                                                                 'a '
+                                                                                                                 'customer, '
+                                                                                                                 'a '
+                                                                                                                 'payment '
+                                                                                                                 'or '
+                                                                                                                 'any '
+                                                                                                                 'other '
+                                                                                                                 'thing '
+                                                                                                                 'the '
+                                                                                                                 'services '
+                                                                                                                 'name: '
+                                                                                                                 '1 '
+                                                                                                                 'to '
+                                                                                                                 '64 '
+                                                                                                                 'letters, '
+                                                                                                                 'digits, '
+                                                                                                                 '`_` '
+                                                                                                                 'or '
+                                                                                                                 '`-`, '
+                                                                                                                 'so '
+                                                                                                                 'that '
+                                                                                                                 'it '
+                                                                                                                 'is '
+                                                                                                                 'one '
+                                                                                                                 'NATS '
+                                                                                                                 'subject '
+                                                                                                                 'token '
+                                                                                                                 'and '
+                                                                                                                 'one '
+                                                                                                                 'key-value '
+                                                                                                                 'key '
+                                                                                                                 'token.'}]},
                                                                         'carrier': {'type': 'string',
                                                                                     'minLength': 1,
                                                                                     'description': 'Who '

@@ -89,7 +89,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                    'duplicate '
                                                                                                    'window '
                                                                                                    'only '
-                                                                                                   'once.',
+                                                                                                   'once. '
+                                                                                                   'A '
+                                                                                                   "message's "
+                                                                                                   'own '
+                                                                                                   'headers '
+                                                                                                   'schema '
+                                                                                                   'adds '
+                                                                                                   'the '
+                                                                                                   '`ce-type` '
+                                                                                                   'it '
+                                                                                                   'pins: '
+                                                                                                   '`allOf: '
+                                                                                                   '[{$ref: '
+                                                                                                   "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                   '{properties: '
+                                                                                                   '{ce-type: '
+                                                                                                   '{const: '
+                                                                                                   '...}}}]`.',
                                                                                     'required': ['ce-id',
                                                                                                  'ce-source',
                                                                                                  'ce-type',
@@ -196,11 +213,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       'fingerprint',
                                                                                       'occurrences',
                                                                                       'changedAt'],
-                                                                         'properties': {'ticketId': {'type': 'string',
-                                                                                                     'minLength': 1,
-                                                                                                     'maxLength': 64,
-                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                     'description': 'The '
+                                                                         'properties': {'ticketId': {'description': 'The '
                                                                                                                     'id '
                                                                                                                     'of '
                                                                                                                     'the '
@@ -211,15 +224,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'every '
                                                                                                                     'event '
                                                                                                                     'about '
-                                                                                                                    'it.'},
-                                                                                        'customerId': {'type': 'string',
-                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                       'description': 'The '
+                                                                                                                    'it.',
+                                                                                                     'allOf': [{'type': 'string',
+                                                                                                                'minLength': 1,
+                                                                                                                'maxLength': 64,
+                                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                'description': 'The '
+                                                                                                                               'id '
+                                                                                                                               'of '
+                                                                                                                               'an '
+                                                                                                                               'order, '
+                                                                                                                               'a '
+                                                                                                                               'customer, '
+                                                                                                                               'a '
+                                                                                                                               'payment '
+                                                                                                                               'or '
+                                                                                                                               'any '
+                                                                                                                               'other '
+                                                                                                                               'thing '
+                                                                                                                               'the '
+                                                                                                                               'services '
+                                                                                                                               'name: '
+                                                                                                                               '1 '
+                                                                                                                               'to '
+                                                                                                                               '64 '
+                                                                                                                               'letters, '
+                                                                                                                               'digits, '
+                                                                                                                               '`_` '
+                                                                                                                               'or '
+                                                                                                                               '`-`, '
+                                                                                                                               'so '
+                                                                                                                               'that '
+                                                                                                                               'it '
+                                                                                                                               'is '
+                                                                                                                               'one '
+                                                                                                                               'NATS '
+                                                                                                                               'subject '
+                                                                                                                               'token '
+                                                                                                                               'and '
+                                                                                                                               'one '
+                                                                                                                               'key-value '
+                                                                                                                               'key '
+                                                                                                                               'token.'}]},
+                                                                                        'customerId': {'description': 'The '
                                                                                                                       'customer '
                                                                                                                       'the '
                                                                                                                       'ticket '
                                                                                                                       'is '
-                                                                                                                      'for.'},
+                                                                                                                      'for.',
+                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                  'minLength': 1,
+                                                                                                                  'maxLength': 64,
+                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                  'description': 'The '
+                                                                                                                                 'id '
+                                                                                                                                 'of '
+                                                                                                                                 'an '
+                                                                                                                                 'order, '
+                                                                                                                                 'a '
+                                                                                                                                 'customer, '
+                                                                                                                                 'a '
+                                                                                                                                 'payment '
+                                                                                                                                 'or '
+                                                                                                                                 'any '
+                                                                                                                                 'other '
+                                                                                                                                 'thing '
+                                                                                                                                 'the '
+                                                                                                                                 'services '
+                                                                                                                                 'name: '
+                                                                                                                                 '1 '
+                                                                                                                                 'to '
+                                                                                                                                 '64 '
+                                                                                                                                 'letters, '
+                                                                                                                                 'digits, '
+                                                                                                                                 '`_` '
+                                                                                                                                 'or '
+                                                                                                                                 '`-`, '
+                                                                                                                                 'so '
+                                                                                                                                 'that '
+                                                                                                                                 'it '
+                                                                                                                                 'is '
+                                                                                                                                 'one '
+                                                                                                                                 'NATS '
+                                                                                                                                 'subject '
+                                                                                                                                 'token '
+                                                                                                                                 'and '
+                                                                                                                                 'one '
+                                                                                                                                 'key-value '
+                                                                                                                                 'key '
+                                                                                                                                 'token.'}]},
                                                                                         'status': {'type': 'string',
                                                                                                    'description': 'Where '
                                                                                                                   'the '
@@ -370,7 +463,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -482,11 +592,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'fingerprint',
                                                                                           'occurrences',
                                                                                           'changedAt'],
-                                                                             'properties': {'ticketId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                             'properties': {'ticketId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -497,15 +603,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'every '
                                                                                                                         'event '
                                                                                                                         'about '
-                                                                                                                        'it.'},
-                                                                                            'customerId': {'type': 'string',
-                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                           'description': 'The '
+                                                                                                                        'it.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                            'customerId': {'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
                                                                                                                           'ticket '
                                                                                                                           'is '
-                                                                                                                          'for.'},
+                                                                                                                          'for.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'minLength': 1,
+                                                                                                                      'maxLength': 64,
+                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'id '
+                                                                                                                                     'of '
+                                                                                                                                     'an '
+                                                                                                                                     'order, '
+                                                                                                                                     'a '
+                                                                                                                                     'customer, '
+                                                                                                                                     'a '
+                                                                                                                                     'payment '
+                                                                                                                                     'or '
+                                                                                                                                     'any '
+                                                                                                                                     'other '
+                                                                                                                                     'thing '
+                                                                                                                                     'the '
+                                                                                                                                     'services '
+                                                                                                                                     'name: '
+                                                                                                                                     '1 '
+                                                                                                                                     'to '
+                                                                                                                                     '64 '
+                                                                                                                                     'letters, '
+                                                                                                                                     'digits, '
+                                                                                                                                     '`_` '
+                                                                                                                                     'or '
+                                                                                                                                     '`-`, '
+                                                                                                                                     'so '
+                                                                                                                                     'that '
+                                                                                                                                     'it '
+                                                                                                                                     'is '
+                                                                                                                                     'one '
+                                                                                                                                     'NATS '
+                                                                                                                                     'subject '
+                                                                                                                                     'token '
+                                                                                                                                     'and '
+                                                                                                                                     'one '
+                                                                                                                                     'key-value '
+                                                                                                                                     'key '
+                                                                                                                                     'token.'}]},
                                                                                             'status': {'type': 'string',
                                                                                                        'description': 'Where '
                                                                                                                       'the '
@@ -655,7 +841,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -767,11 +970,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                           'fingerprint',
                                                                                           'occurrences',
                                                                                           'changedAt'],
-                                                                             'properties': {'ticketId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                             'properties': {'ticketId': {'description': 'The '
                                                                                                                         'id '
                                                                                                                         'of '
                                                                                                                         'the '
@@ -782,15 +981,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         'every '
                                                                                                                         'event '
                                                                                                                         'about '
-                                                                                                                        'it.'},
-                                                                                            'customerId': {'type': 'string',
-                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                           'description': 'The '
+                                                                                                                        'it.',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                            'customerId': {'description': 'The '
                                                                                                                           'customer '
                                                                                                                           'the '
                                                                                                                           'ticket '
                                                                                                                           'is '
-                                                                                                                          'for.'},
+                                                                                                                          'for.',
+                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                      'minLength': 1,
+                                                                                                                      'maxLength': 64,
+                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                      'description': 'The '
+                                                                                                                                     'id '
+                                                                                                                                     'of '
+                                                                                                                                     'an '
+                                                                                                                                     'order, '
+                                                                                                                                     'a '
+                                                                                                                                     'customer, '
+                                                                                                                                     'a '
+                                                                                                                                     'payment '
+                                                                                                                                     'or '
+                                                                                                                                     'any '
+                                                                                                                                     'other '
+                                                                                                                                     'thing '
+                                                                                                                                     'the '
+                                                                                                                                     'services '
+                                                                                                                                     'name: '
+                                                                                                                                     '1 '
+                                                                                                                                     'to '
+                                                                                                                                     '64 '
+                                                                                                                                     'letters, '
+                                                                                                                                     'digits, '
+                                                                                                                                     '`_` '
+                                                                                                                                     'or '
+                                                                                                                                     '`-`, '
+                                                                                                                                     'so '
+                                                                                                                                     'that '
+                                                                                                                                     'it '
+                                                                                                                                     'is '
+                                                                                                                                     'one '
+                                                                                                                                     'NATS '
+                                                                                                                                     'subject '
+                                                                                                                                     'token '
+                                                                                                                                     'and '
+                                                                                                                                     'one '
+                                                                                                                                     'key-value '
+                                                                                                                                     'key '
+                                                                                                                                     'token.'}]},
                                                                                             'status': {'type': 'string',
                                                                                                        'description': 'Where '
                                                                                                                       'the '
@@ -950,7 +1229,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                      'duplicate '
                                                                                                                      'window '
                                                                                                                      'only '
-                                                                                                                     'once.',
+                                                                                                                     'once. '
+                                                                                                                     'A '
+                                                                                                                     "message's "
+                                                                                                                     'own '
+                                                                                                                     'headers '
+                                                                                                                     'schema '
+                                                                                                                     'adds '
+                                                                                                                     'the '
+                                                                                                                     '`ce-type` '
+                                                                                                                     'it '
+                                                                                                                     'pins: '
+                                                                                                                     '`allOf: '
+                                                                                                                     '[{$ref: '
+                                                                                                                     "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                     '{properties: '
+                                                                                                                     '{ce-type: '
+                                                                                                                     '{const: '
+                                                                                                                     '...}}}]`.',
                                                                                                       'required': ['ce-id',
                                                                                                                    'ce-source',
                                                                                                                    'ce-type',
@@ -1063,11 +1359,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                         'fingerprint',
                                                                                                         'occurrences',
                                                                                                         'changedAt'],
-                                                                                           'properties': {'ticketId': {'type': 'string',
-                                                                                                                       'minLength': 1,
-                                                                                                                       'maxLength': 64,
-                                                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                       'description': 'The '
+                                                                                           'properties': {'ticketId': {'description': 'The '
                                                                                                                                       'id '
                                                                                                                                       'of '
                                                                                                                                       'the '
@@ -1078,15 +1370,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                       'every '
                                                                                                                                       'event '
                                                                                                                                       'about '
-                                                                                                                                      'it.'},
-                                                                                                          'customerId': {'type': 'string',
-                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                         'description': 'The '
+                                                                                                                                      'it.',
+                                                                                                                       'allOf': [{'type': 'string',
+                                                                                                                                  'minLength': 1,
+                                                                                                                                  'maxLength': 64,
+                                                                                                                                  'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                  'description': 'The '
+                                                                                                                                                 'id '
+                                                                                                                                                 'of '
+                                                                                                                                                 'an '
+                                                                                                                                                 'order, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'customer, '
+                                                                                                                                                 'a '
+                                                                                                                                                 'payment '
+                                                                                                                                                 'or '
+                                                                                                                                                 'any '
+                                                                                                                                                 'other '
+                                                                                                                                                 'thing '
+                                                                                                                                                 'the '
+                                                                                                                                                 'services '
+                                                                                                                                                 'name: '
+                                                                                                                                                 '1 '
+                                                                                                                                                 'to '
+                                                                                                                                                 '64 '
+                                                                                                                                                 'letters, '
+                                                                                                                                                 'digits, '
+                                                                                                                                                 '`_` '
+                                                                                                                                                 'or '
+                                                                                                                                                 '`-`, '
+                                                                                                                                                 'so '
+                                                                                                                                                 'that '
+                                                                                                                                                 'it '
+                                                                                                                                                 'is '
+                                                                                                                                                 'one '
+                                                                                                                                                 'NATS '
+                                                                                                                                                 'subject '
+                                                                                                                                                 'token '
+                                                                                                                                                 'and '
+                                                                                                                                                 'one '
+                                                                                                                                                 'key-value '
+                                                                                                                                                 'key '
+                                                                                                                                                 'token.'}]},
+                                                                                                          'customerId': {'description': 'The '
                                                                                                                                         'customer '
                                                                                                                                         'the '
                                                                                                                                         'ticket '
                                                                                                                                         'is '
-                                                                                                                                        'for.'},
+                                                                                                                                        'for.',
+                                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                                    'minLength': 1,
+                                                                                                                                    'maxLength': 64,
+                                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                    'description': 'The '
+                                                                                                                                                   'id '
+                                                                                                                                                   'of '
+                                                                                                                                                   'an '
+                                                                                                                                                   'order, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'customer, '
+                                                                                                                                                   'a '
+                                                                                                                                                   'payment '
+                                                                                                                                                   'or '
+                                                                                                                                                   'any '
+                                                                                                                                                   'other '
+                                                                                                                                                   'thing '
+                                                                                                                                                   'the '
+                                                                                                                                                   'services '
+                                                                                                                                                   'name: '
+                                                                                                                                                   '1 '
+                                                                                                                                                   'to '
+                                                                                                                                                   '64 '
+                                                                                                                                                   'letters, '
+                                                                                                                                                   'digits, '
+                                                                                                                                                   '`_` '
+                                                                                                                                                   'or '
+                                                                                                                                                   '`-`, '
+                                                                                                                                                   'so '
+                                                                                                                                                   'that '
+                                                                                                                                                   'it '
+                                                                                                                                                   'is '
+                                                                                                                                                   'one '
+                                                                                                                                                   'NATS '
+                                                                                                                                                   'subject '
+                                                                                                                                                   'token '
+                                                                                                                                                   'and '
+                                                                                                                                                   'one '
+                                                                                                                                                   'key-value '
+                                                                                                                                                   'key '
+                                                                                                                                                   'token.'}]},
                                                                                                           'status': {'type': 'string',
                                                                                                                      'description': 'Where '
                                                                                                                                     'the '
@@ -1230,7 +1602,21 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                          'duplicate '
                                                                                          'window '
                                                                                          'only '
-                                                                                         'once.',
+                                                                                         'once. A '
+                                                                                         "message's "
+                                                                                         'own '
+                                                                                         'headers '
+                                                                                         'schema '
+                                                                                         'adds the '
+                                                                                         '`ce-type` '
+                                                                                         'it pins: '
+                                                                                         '`allOf: '
+                                                                                         '[{$ref: '
+                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                         '{properties: '
+                                                                                         '{ce-type: '
+                                                                                         '{const: '
+                                                                                         '...}}}]`.',
                                                                           'required': ['ce-id',
                                                                                        'ce-source',
                                                                                        'ce-type',
@@ -1329,11 +1715,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                             'fingerprint',
                                                                             'occurrences',
                                                                             'changedAt'],
-                                                               'properties': {'ticketId': {'type': 'string',
-                                                                                           'minLength': 1,
-                                                                                           'maxLength': 64,
-                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                           'description': 'The '
+                                                               'properties': {'ticketId': {'description': 'The '
                                                                                                           'id '
                                                                                                           'of '
                                                                                                           'the '
@@ -1344,15 +1726,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                           'every '
                                                                                                           'event '
                                                                                                           'about '
-                                                                                                          'it.'},
-                                                                              'customerId': {'type': 'string',
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                                                          'it.',
+                                                                                           'allOf': [{'type': 'string',
+                                                                                                      'minLength': 1,
+                                                                                                      'maxLength': 64,
+                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                      'description': 'The '
+                                                                                                                     'id '
+                                                                                                                     'of '
+                                                                                                                     'an '
+                                                                                                                     'order, '
+                                                                                                                     'a '
+                                                                                                                     'customer, '
+                                                                                                                     'a '
+                                                                                                                     'payment '
+                                                                                                                     'or '
+                                                                                                                     'any '
+                                                                                                                     'other '
+                                                                                                                     'thing '
+                                                                                                                     'the '
+                                                                                                                     'services '
+                                                                                                                     'name: '
+                                                                                                                     '1 '
+                                                                                                                     'to '
+                                                                                                                     '64 '
+                                                                                                                     'letters, '
+                                                                                                                     'digits, '
+                                                                                                                     '`_` '
+                                                                                                                     'or '
+                                                                                                                     '`-`, '
+                                                                                                                     'so '
+                                                                                                                     'that '
+                                                                                                                     'it '
+                                                                                                                     'is '
+                                                                                                                     'one '
+                                                                                                                     'NATS '
+                                                                                                                     'subject '
+                                                                                                                     'token '
+                                                                                                                     'and '
+                                                                                                                     'one '
+                                                                                                                     'key-value '
+                                                                                                                     'key '
+                                                                                                                     'token.'}]},
+                                                                              'customerId': {'description': 'The '
                                                                                                             'customer '
                                                                                                             'the '
                                                                                                             'ticket '
                                                                                                             'is '
-                                                                                                            'for.'},
+                                                                                                            'for.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
                                                                               'status': {'type': 'string',
                                                                                          'description': 'Where '
                                                                                                         'the '
@@ -1513,7 +1975,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'duplicate '
                                                                                                                          'window '
                                                                                                                          'only '
-                                                                                                                         'once.',
+                                                                                                                         'once. '
+                                                                                                                         'A '
+                                                                                                                         "message's "
+                                                                                                                         'own '
+                                                                                                                         'headers '
+                                                                                                                         'schema '
+                                                                                                                         'adds '
+                                                                                                                         'the '
+                                                                                                                         '`ce-type` '
+                                                                                                                         'it '
+                                                                                                                         'pins: '
+                                                                                                                         '`allOf: '
+                                                                                                                         '[{$ref: '
+                                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                         '{properties: '
+                                                                                                                         '{ce-type: '
+                                                                                                                         '{const: '
+                                                                                                                         '...}}}]`.',
                                                                                                           'required': ['ce-id',
                                                                                                                        'ce-source',
                                                                                                                        'ce-type',
@@ -1626,11 +2105,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'fingerprint',
                                                                                                             'occurrences',
                                                                                                             'changedAt'],
-                                                                                               'properties': {'ticketId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                               'properties': {'ticketId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
@@ -1641,15 +2116,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'every '
                                                                                                                                           'event '
                                                                                                                                           'about '
-                                                                                                                                          'it.'},
-                                                                                                              'customerId': {'type': 'string',
-                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                             'description': 'The '
+                                                                                                                                          'it.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
+                                                                                                              'customerId': {'description': 'The '
                                                                                                                                             'customer '
                                                                                                                                             'the '
                                                                                                                                             'ticket '
                                                                                                                                             'is '
-                                                                                                                                            'for.'},
+                                                                                                                                            'for.',
+                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'id '
+                                                                                                                                                       'of '
+                                                                                                                                                       'an '
+                                                                                                                                                       'order, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'customer, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'payment '
+                                                                                                                                                       'or '
+                                                                                                                                                       'any '
+                                                                                                                                                       'other '
+                                                                                                                                                       'thing '
+                                                                                                                                                       'the '
+                                                                                                                                                       'services '
+                                                                                                                                                       'name: '
+                                                                                                                                                       '1 '
+                                                                                                                                                       'to '
+                                                                                                                                                       '64 '
+                                                                                                                                                       'letters, '
+                                                                                                                                                       'digits, '
+                                                                                                                                                       '`_` '
+                                                                                                                                                       'or '
+                                                                                                                                                       '`-`, '
+                                                                                                                                                       'so '
+                                                                                                                                                       'that '
+                                                                                                                                                       'it '
+                                                                                                                                                       'is '
+                                                                                                                                                       'one '
+                                                                                                                                                       'NATS '
+                                                                                                                                                       'subject '
+                                                                                                                                                       'token '
+                                                                                                                                                       'and '
+                                                                                                                                                       'one '
+                                                                                                                                                       'key-value '
+                                                                                                                                                       'key '
+                                                                                                                                                       'token.'}]},
                                                                                                               'status': {'type': 'string',
                                                                                                                          'description': 'Where '
                                                                                                                                         'the '
@@ -1796,7 +2351,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -1895,11 +2467,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'fingerprint',
                                                                               'occurrences',
                                                                               'changedAt'],
-                                                                 'properties': {'ticketId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                 'properties': {'ticketId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
@@ -1910,15 +2478,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'every '
                                                                                                             'event '
                                                                                                             'about '
-                                                                                                            'it.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                            'it.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                'customerId': {'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
                                                                                                               'ticket '
                                                                                                               'is '
-                                                                                                              'for.'},
+                                                                                                              'for.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                 'status': {'type': 'string',
                                                                                            'description': 'Where '
                                                                                                           'the '
@@ -2073,7 +2721,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                          'duplicate '
                                                                                                                          'window '
                                                                                                                          'only '
-                                                                                                                         'once.',
+                                                                                                                         'once. '
+                                                                                                                         'A '
+                                                                                                                         "message's "
+                                                                                                                         'own '
+                                                                                                                         'headers '
+                                                                                                                         'schema '
+                                                                                                                         'adds '
+                                                                                                                         'the '
+                                                                                                                         '`ce-type` '
+                                                                                                                         'it '
+                                                                                                                         'pins: '
+                                                                                                                         '`allOf: '
+                                                                                                                         '[{$ref: '
+                                                                                                                         "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                         '{properties: '
+                                                                                                                         '{ce-type: '
+                                                                                                                         '{const: '
+                                                                                                                         '...}}}]`.',
                                                                                                           'required': ['ce-id',
                                                                                                                        'ce-source',
                                                                                                                        'ce-type',
@@ -2186,11 +2851,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'fingerprint',
                                                                                                             'occurrences',
                                                                                                             'changedAt'],
-                                                                                               'properties': {'ticketId': {'type': 'string',
-                                                                                                                           'minLength': 1,
-                                                                                                                           'maxLength': 64,
-                                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                           'description': 'The '
+                                                                                               'properties': {'ticketId': {'description': 'The '
                                                                                                                                           'id '
                                                                                                                                           'of '
                                                                                                                                           'the '
@@ -2201,15 +2862,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                           'every '
                                                                                                                                           'event '
                                                                                                                                           'about '
-                                                                                                                                          'it.'},
-                                                                                                              'customerId': {'type': 'string',
-                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                             'description': 'The '
+                                                                                                                                          'it.',
+                                                                                                                           'allOf': [{'type': 'string',
+                                                                                                                                      'minLength': 1,
+                                                                                                                                      'maxLength': 64,
+                                                                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                      'description': 'The '
+                                                                                                                                                     'id '
+                                                                                                                                                     'of '
+                                                                                                                                                     'an '
+                                                                                                                                                     'order, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'customer, '
+                                                                                                                                                     'a '
+                                                                                                                                                     'payment '
+                                                                                                                                                     'or '
+                                                                                                                                                     'any '
+                                                                                                                                                     'other '
+                                                                                                                                                     'thing '
+                                                                                                                                                     'the '
+                                                                                                                                                     'services '
+                                                                                                                                                     'name: '
+                                                                                                                                                     '1 '
+                                                                                                                                                     'to '
+                                                                                                                                                     '64 '
+                                                                                                                                                     'letters, '
+                                                                                                                                                     'digits, '
+                                                                                                                                                     '`_` '
+                                                                                                                                                     'or '
+                                                                                                                                                     '`-`, '
+                                                                                                                                                     'so '
+                                                                                                                                                     'that '
+                                                                                                                                                     'it '
+                                                                                                                                                     'is '
+                                                                                                                                                     'one '
+                                                                                                                                                     'NATS '
+                                                                                                                                                     'subject '
+                                                                                                                                                     'token '
+                                                                                                                                                     'and '
+                                                                                                                                                     'one '
+                                                                                                                                                     'key-value '
+                                                                                                                                                     'key '
+                                                                                                                                                     'token.'}]},
+                                                                                                              'customerId': {'description': 'The '
                                                                                                                                             'customer '
                                                                                                                                             'the '
                                                                                                                                             'ticket '
                                                                                                                                             'is '
-                                                                                                                                            'for.'},
+                                                                                                                                            'for.',
+                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'id '
+                                                                                                                                                       'of '
+                                                                                                                                                       'an '
+                                                                                                                                                       'order, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'customer, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'payment '
+                                                                                                                                                       'or '
+                                                                                                                                                       'any '
+                                                                                                                                                       'other '
+                                                                                                                                                       'thing '
+                                                                                                                                                       'the '
+                                                                                                                                                       'services '
+                                                                                                                                                       'name: '
+                                                                                                                                                       '1 '
+                                                                                                                                                       'to '
+                                                                                                                                                       '64 '
+                                                                                                                                                       'letters, '
+                                                                                                                                                       'digits, '
+                                                                                                                                                       '`_` '
+                                                                                                                                                       'or '
+                                                                                                                                                       '`-`, '
+                                                                                                                                                       'so '
+                                                                                                                                                       'that '
+                                                                                                                                                       'it '
+                                                                                                                                                       'is '
+                                                                                                                                                       'one '
+                                                                                                                                                       'NATS '
+                                                                                                                                                       'subject '
+                                                                                                                                                       'token '
+                                                                                                                                                       'and '
+                                                                                                                                                       'one '
+                                                                                                                                                       'key-value '
+                                                                                                                                                       'key '
+                                                                                                                                                       'token.'}]},
                                                                                                               'status': {'type': 'string',
                                                                                                                          'description': 'Where '
                                                                                                                                         'the '
@@ -2355,7 +3096,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                            'duplicate '
                                                                                            'window '
                                                                                            'only '
-                                                                                           'once.',
+                                                                                           'once. '
+                                                                                           'A '
+                                                                                           "message's "
+                                                                                           'own '
+                                                                                           'headers '
+                                                                                           'schema '
+                                                                                           'adds '
+                                                                                           'the '
+                                                                                           '`ce-type` '
+                                                                                           'it '
+                                                                                           'pins: '
+                                                                                           '`allOf: '
+                                                                                           '[{$ref: '
+                                                                                           "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                           '{properties: '
+                                                                                           '{ce-type: '
+                                                                                           '{const: '
+                                                                                           '...}}}]`.',
                                                                             'required': ['ce-id',
                                                                                          'ce-source',
                                                                                          'ce-type',
@@ -2454,11 +3212,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                               'fingerprint',
                                                                               'occurrences',
                                                                               'changedAt'],
-                                                                 'properties': {'ticketId': {'type': 'string',
-                                                                                             'minLength': 1,
-                                                                                             'maxLength': 64,
-                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                             'description': 'The '
+                                                                 'properties': {'ticketId': {'description': 'The '
                                                                                                             'id '
                                                                                                             'of '
                                                                                                             'the '
@@ -2469,15 +3223,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                             'every '
                                                                                                             'event '
                                                                                                             'about '
-                                                                                                            'it.'},
-                                                                                'customerId': {'type': 'string',
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                            'it.',
+                                                                                             'allOf': [{'type': 'string',
+                                                                                                        'minLength': 1,
+                                                                                                        'maxLength': 64,
+                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                        'description': 'The '
+                                                                                                                       'id '
+                                                                                                                       'of '
+                                                                                                                       'an '
+                                                                                                                       'order, '
+                                                                                                                       'a '
+                                                                                                                       'customer, '
+                                                                                                                       'a '
+                                                                                                                       'payment '
+                                                                                                                       'or '
+                                                                                                                       'any '
+                                                                                                                       'other '
+                                                                                                                       'thing '
+                                                                                                                       'the '
+                                                                                                                       'services '
+                                                                                                                       'name: '
+                                                                                                                       '1 '
+                                                                                                                       'to '
+                                                                                                                       '64 '
+                                                                                                                       'letters, '
+                                                                                                                       'digits, '
+                                                                                                                       '`_` '
+                                                                                                                       'or '
+                                                                                                                       '`-`, '
+                                                                                                                       'so '
+                                                                                                                       'that '
+                                                                                                                       'it '
+                                                                                                                       'is '
+                                                                                                                       'one '
+                                                                                                                       'NATS '
+                                                                                                                       'subject '
+                                                                                                                       'token '
+                                                                                                                       'and '
+                                                                                                                       'one '
+                                                                                                                       'key-value '
+                                                                                                                       'key '
+                                                                                                                       'token.'}]},
+                                                                                'customerId': {'description': 'The '
                                                                                                               'customer '
                                                                                                               'the '
                                                                                                               'ticket '
                                                                                                               'is '
-                                                                                                              'for.'},
+                                                                                                              'for.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                 'status': {'type': 'string',
                                                                                            'description': 'Where '
                                                                                                           'the '
@@ -2612,7 +3446,19 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                     "stream's "
                                                                                     'duplicate '
                                                                                     'window only '
-                                                                                    'once.',
+                                                                                    'once. A '
+                                                                                    "message's own "
+                                                                                    'headers '
+                                                                                    'schema adds '
+                                                                                    'the `ce-type` '
+                                                                                    'it pins: '
+                                                                                    '`allOf: '
+                                                                                    '[{$ref: '
+                                                                                    "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                    '{properties: '
+                                                                                    '{ce-type: '
+                                                                                    '{const: '
+                                                                                    '...}}}]`.',
                                                                      'required': ['ce-id',
                                                                                   'ce-source',
                                                                                   'ce-type',
@@ -2708,11 +3554,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                        'fingerprint',
                                                                        'occurrences',
                                                                        'changedAt'],
-                                                          'properties': {'ticketId': {'type': 'string',
-                                                                                      'minLength': 1,
-                                                                                      'maxLength': 64,
-                                                                                      'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                      'description': 'The '
+                                                          'properties': {'ticketId': {'description': 'The '
                                                                                                      'id '
                                                                                                      'of '
                                                                                                      'the '
@@ -2723,15 +3565,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                      'every '
                                                                                                      'event '
                                                                                                      'about '
-                                                                                                     'it.'},
-                                                                         'customerId': {'type': 'string',
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                                                                     'it.',
+                                                                                      'allOf': [{'type': 'string',
+                                                                                                 'minLength': 1,
+                                                                                                 'maxLength': 64,
+                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                 'description': 'The '
+                                                                                                                'id '
+                                                                                                                'of '
+                                                                                                                'an '
+                                                                                                                'order, '
+                                                                                                                'a '
+                                                                                                                'customer, '
+                                                                                                                'a '
+                                                                                                                'payment '
+                                                                                                                'or '
+                                                                                                                'any '
+                                                                                                                'other '
+                                                                                                                'thing '
+                                                                                                                'the '
+                                                                                                                'services '
+                                                                                                                'name: '
+                                                                                                                '1 '
+                                                                                                                'to '
+                                                                                                                '64 '
+                                                                                                                'letters, '
+                                                                                                                'digits, '
+                                                                                                                '`_` '
+                                                                                                                'or '
+                                                                                                                '`-`, '
+                                                                                                                'so '
+                                                                                                                'that '
+                                                                                                                'it '
+                                                                                                                'is '
+                                                                                                                'one '
+                                                                                                                'NATS '
+                                                                                                                'subject '
+                                                                                                                'token '
+                                                                                                                'and '
+                                                                                                                'one '
+                                                                                                                'key-value '
+                                                                                                                'key '
+                                                                                                                'token.'}]},
+                                                                         'customerId': {'description': 'The '
                                                                                                        'customer '
                                                                                                        'the '
                                                                                                        'ticket '
                                                                                                        'is '
-                                                                                                       'for.'},
+                                                                                                       'for.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
                                                                          'status': {'type': 'string',
                                                                                     'description': 'Where '
                                                                                                    'the '
@@ -2869,7 +3791,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       "stream's "
                                                                                       'duplicate '
                                                                                       'window only '
-                                                                                      'once.',
+                                                                                      'once. A '
+                                                                                      "message's "
+                                                                                      'own headers '
+                                                                                      'schema adds '
+                                                                                      'the '
+                                                                                      '`ce-type` '
+                                                                                      'it pins: '
+                                                                                      '`allOf: '
+                                                                                      '[{$ref: '
+                                                                                      "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                      '{properties: '
+                                                                                      '{ce-type: '
+                                                                                      '{const: '
+                                                                                      '...}}}]`.',
                                                                        'required': ['ce-id',
                                                                                     'ce-source',
                                                                                     'ce-type',
@@ -2965,11 +3900,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                          'fingerprint',
                                                                          'occurrences',
                                                                          'changedAt'],
-                                                            'properties': {'ticketId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                            'properties': {'ticketId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
@@ -2980,15 +3911,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'every '
                                                                                                        'event '
                                                                                                        'about '
-                                                                                                       'it.'},
-                                                                           'customerId': {'type': 'string',
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                                                       'it.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                           'customerId': {'description': 'The '
                                                                                                          'customer '
                                                                                                          'the '
                                                                                                          'ticket '
                                                                                                          'is '
-                                                                                                         'for.'},
+                                                                                                         'for.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
                                                                            'status': {'type': 'string',
                                                                                       'description': 'Where '
                                                                                                      'the '
@@ -3125,7 +4136,20 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                       "stream's "
                                                                                       'duplicate '
                                                                                       'window only '
-                                                                                      'once.',
+                                                                                      'once. A '
+                                                                                      "message's "
+                                                                                      'own headers '
+                                                                                      'schema adds '
+                                                                                      'the '
+                                                                                      '`ce-type` '
+                                                                                      'it pins: '
+                                                                                      '`allOf: '
+                                                                                      '[{$ref: '
+                                                                                      "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                      '{properties: '
+                                                                                      '{ce-type: '
+                                                                                      '{const: '
+                                                                                      '...}}}]`.',
                                                                        'required': ['ce-id',
                                                                                     'ce-source',
                                                                                     'ce-type',
@@ -3221,11 +4245,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                          'fingerprint',
                                                                          'occurrences',
                                                                          'changedAt'],
-                                                            'properties': {'ticketId': {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 64,
-                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                        'description': 'The '
+                                                            'properties': {'ticketId': {'description': 'The '
                                                                                                        'id '
                                                                                                        'of '
                                                                                                        'the '
@@ -3236,15 +4256,95 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'every '
                                                                                                        'event '
                                                                                                        'about '
-                                                                                                       'it.'},
-                                                                           'customerId': {'type': 'string',
-                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                          'description': 'The '
+                                                                                                       'it.',
+                                                                                        'allOf': [{'type': 'string',
+                                                                                                   'minLength': 1,
+                                                                                                   'maxLength': 64,
+                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                   'description': 'The '
+                                                                                                                  'id '
+                                                                                                                  'of '
+                                                                                                                  'an '
+                                                                                                                  'order, '
+                                                                                                                  'a '
+                                                                                                                  'customer, '
+                                                                                                                  'a '
+                                                                                                                  'payment '
+                                                                                                                  'or '
+                                                                                                                  'any '
+                                                                                                                  'other '
+                                                                                                                  'thing '
+                                                                                                                  'the '
+                                                                                                                  'services '
+                                                                                                                  'name: '
+                                                                                                                  '1 '
+                                                                                                                  'to '
+                                                                                                                  '64 '
+                                                                                                                  'letters, '
+                                                                                                                  'digits, '
+                                                                                                                  '`_` '
+                                                                                                                  'or '
+                                                                                                                  '`-`, '
+                                                                                                                  'so '
+                                                                                                                  'that '
+                                                                                                                  'it '
+                                                                                                                  'is '
+                                                                                                                  'one '
+                                                                                                                  'NATS '
+                                                                                                                  'subject '
+                                                                                                                  'token '
+                                                                                                                  'and '
+                                                                                                                  'one '
+                                                                                                                  'key-value '
+                                                                                                                  'key '
+                                                                                                                  'token.'}]},
+                                                                           'customerId': {'description': 'The '
                                                                                                          'customer '
                                                                                                          'the '
                                                                                                          'ticket '
                                                                                                          'is '
-                                                                                                         'for.'},
+                                                                                                         'for.',
+                                                                                          'allOf': [{'type': 'string',
+                                                                                                     'minLength': 1,
+                                                                                                     'maxLength': 64,
+                                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                     'description': 'The '
+                                                                                                                    'id '
+                                                                                                                    'of '
+                                                                                                                    'an '
+                                                                                                                    'order, '
+                                                                                                                    'a '
+                                                                                                                    'customer, '
+                                                                                                                    'a '
+                                                                                                                    'payment '
+                                                                                                                    'or '
+                                                                                                                    'any '
+                                                                                                                    'other '
+                                                                                                                    'thing '
+                                                                                                                    'the '
+                                                                                                                    'services '
+                                                                                                                    'name: '
+                                                                                                                    '1 '
+                                                                                                                    'to '
+                                                                                                                    '64 '
+                                                                                                                    'letters, '
+                                                                                                                    'digits, '
+                                                                                                                    '`_` '
+                                                                                                                    'or '
+                                                                                                                    '`-`, '
+                                                                                                                    'so '
+                                                                                                                    'that '
+                                                                                                                    'it '
+                                                                                                                    'is '
+                                                                                                                    'one '
+                                                                                                                    'NATS '
+                                                                                                                    'subject '
+                                                                                                                    'token '
+                                                                                                                    'and '
+                                                                                                                    'one '
+                                                                                                                    'key-value '
+                                                                                                                    'key '
+                                                                                                                    'token.'}]},
                                                                            'status': {'type': 'string',
                                                                                       'description': 'Where '
                                                                                                      'the '
@@ -3374,26 +4474,102 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                            'fingerprint',
                                                            'occurrences',
                                                            'changedAt'],
-                                              'properties': {'ticketId': {'type': 'string',
-                                                                          'minLength': 1,
-                                                                          'maxLength': 64,
-                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                          'description': 'The id '
+                                              'properties': {'ticketId': {'description': 'The id '
                                                                                          'of the '
                                                                                          'ticket; '
                                                                                          'the same '
                                                                                          'in every '
                                                                                          'event '
                                                                                          'about '
-                                                                                         'it.'},
-                                                             'customerId': {'type': 'string',
-                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                            'description': 'The '
+                                                                                         'it.',
+                                                                          'allOf': [{'type': 'string',
+                                                                                     'minLength': 1,
+                                                                                     'maxLength': 64,
+                                                                                     'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                     'description': 'The '
+                                                                                                    'id '
+                                                                                                    'of '
+                                                                                                    'an '
+                                                                                                    'order, '
+                                                                                                    'a '
+                                                                                                    'customer, '
+                                                                                                    'a '
+                                                                                                    'payment '
+                                                                                                    'or '
+                                                                                                    'any '
+                                                                                                    'other '
+                                                                                                    'thing '
+                                                                                                    'the '
+                                                                                                    'services '
+                                                                                                    'name: '
+                                                                                                    '1 '
+                                                                                                    'to '
+                                                                                                    '64 '
+                                                                                                    'letters, '
+                                                                                                    'digits, '
+                                                                                                    '`_` '
+                                                                                                    'or '
+                                                                                                    '`-`, '
+                                                                                                    'so '
+                                                                                                    'that '
+                                                                                                    'it '
+                                                                                                    'is '
+                                                                                                    'one '
+                                                                                                    'NATS '
+                                                                                                    'subject '
+                                                                                                    'token '
+                                                                                                    'and '
+                                                                                                    'one '
+                                                                                                    'key-value '
+                                                                                                    'key '
+                                                                                                    'token.'}]},
+                                                             'customerId': {'description': 'The '
                                                                                            'customer '
                                                                                            'the '
                                                                                            'ticket '
                                                                                            'is '
-                                                                                           'for.'},
+                                                                                           'for.',
+                                                                            'allOf': [{'type': 'string',
+                                                                                       'minLength': 1,
+                                                                                       'maxLength': 64,
+                                                                                       'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                       'description': 'The '
+                                                                                                      'id '
+                                                                                                      'of '
+                                                                                                      'an '
+                                                                                                      'order, '
+                                                                                                      'a '
+                                                                                                      'customer, '
+                                                                                                      'a '
+                                                                                                      'payment '
+                                                                                                      'or '
+                                                                                                      'any '
+                                                                                                      'other '
+                                                                                                      'thing '
+                                                                                                      'the '
+                                                                                                      'services '
+                                                                                                      'name: '
+                                                                                                      '1 '
+                                                                                                      'to '
+                                                                                                      '64 '
+                                                                                                      'letters, '
+                                                                                                      'digits, '
+                                                                                                      '`_` '
+                                                                                                      'or '
+                                                                                                      '`-`, '
+                                                                                                      'so '
+                                                                                                      'that '
+                                                                                                      'it '
+                                                                                                      'is '
+                                                                                                      'one '
+                                                                                                      'NATS '
+                                                                                                      'subject '
+                                                                                                      'token '
+                                                                                                      'and '
+                                                                                                      'one '
+                                                                                                      'key-value '
+                                                                                                      'key '
+                                                                                                      'token.'}]},
                                                              'status': {'type': 'string',
                                                                         'description': 'Where the '
                                                                                        'ticket '

@@ -78,7 +78,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                'duplicate '
                                                                                                                'window '
                                                                                                                'only '
-                                                                                                               'once.',
+                                                                                                               'once. '
+                                                                                                               'A '
+                                                                                                               "message's "
+                                                                                                               'own '
+                                                                                                               'headers '
+                                                                                                               'schema '
+                                                                                                               'adds '
+                                                                                                               'the '
+                                                                                                               '`ce-type` '
+                                                                                                               'it '
+                                                                                                               'pins: '
+                                                                                                               '`allOf: '
+                                                                                                               '[{$ref: '
+                                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                               '{properties: '
+                                                                                                               '{ce-type: '
+                                                                                                               '{const: '
+                                                                                                               '...}}}]`.',
                                                                                                 'required': ['ce-id',
                                                                                                              'ce-source',
                                                                                                              'ce-type',
@@ -173,9 +190,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                   'setpointCelsius',
                                                                                                   'occurredAt',
                                                                                                   'mode'],
-                                                                                     'properties': {'deviceId': {'type': 'string',
-                                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                 'description': 'The '
+                                                                                     'properties': {'deviceId': {'description': 'The '
                                                                                                                                 'id '
                                                                                                                                 'of '
                                                                                                                                 'the '
@@ -184,7 +199,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                 'its '
                                                                                                                                 'owner '
                                                                                                                                 'registered '
-                                                                                                                                'it.'},
+                                                                                                                                'it.',
+                                                                                                                 'allOf': [{'type': 'string',
+                                                                                                                            'minLength': 1,
+                                                                                                                            'maxLength': 64,
+                                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                            'description': 'The '
+                                                                                                                                           'id '
+                                                                                                                                           'of '
+                                                                                                                                           'an '
+                                                                                                                                           'order, '
+                                                                                                                                           'a '
+                                                                                                                                           'customer, '
+                                                                                                                                           'a '
+                                                                                                                                           'payment '
+                                                                                                                                           'or '
+                                                                                                                                           'any '
+                                                                                                                                           'other '
+                                                                                                                                           'thing '
+                                                                                                                                           'the '
+                                                                                                                                           'services '
+                                                                                                                                           'name: '
+                                                                                                                                           '1 '
+                                                                                                                                           'to '
+                                                                                                                                           '64 '
+                                                                                                                                           'letters, '
+                                                                                                                                           'digits, '
+                                                                                                                                           '`_` '
+                                                                                                                                           'or '
+                                                                                                                                           '`-`, '
+                                                                                                                                           'so '
+                                                                                                                                           'that '
+                                                                                                                                           'it '
+                                                                                                                                           'is '
+                                                                                                                                           'one '
+                                                                                                                                           'NATS '
+                                                                                                                                           'subject '
+                                                                                                                                           'token '
+                                                                                                                                           'and '
+                                                                                                                                           'one '
+                                                                                                                                           'key-value '
+                                                                                                                                           'key '
+                                                                                                                                           'token.'}]},
                                                                                                     'setpointCelsius': {'type': 'number',
                                                                                                                         'minimum': 5,
                                                                                                                         'maximum': 35,
@@ -348,7 +404,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                        'duplicate '
                                                                                                        'window '
                                                                                                        'only '
-                                                                                                       'once.',
+                                                                                                       'once. '
+                                                                                                       'A '
+                                                                                                       "message's "
+                                                                                                       'own '
+                                                                                                       'headers '
+                                                                                                       'schema '
+                                                                                                       'adds '
+                                                                                                       'the '
+                                                                                                       '`ce-type` '
+                                                                                                       'it '
+                                                                                                       'pins: '
+                                                                                                       '`allOf: '
+                                                                                                       '[{$ref: '
+                                                                                                       "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                       '{properties: '
+                                                                                                       '{ce-type: '
+                                                                                                       '{const: '
+                                                                                                       '...}}}]`.',
                                                                                         'required': ['ce-id',
                                                                                                      'ce-source',
                                                                                                      'ce-type',
@@ -480,11 +553,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                           'was '
                                                                                                                           'made '
                                                                                                                           'from.'},
-                                                                                            'deviceId': {'type': 'string',
-                                                                                                         'minLength': 1,
-                                                                                                         'maxLength': 64,
-                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                         'description': 'The '
+                                                                                            'deviceId': {'description': 'The '
                                                                                                                         'device '
                                                                                                                         'that '
                                                                                                                         'applies '
@@ -493,12 +562,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                         '(also '
                                                                                                                         'the '
                                                                                                                         "subject's "
-                                                                                                                        'token).'},
-                                                                                            'ownerId': {'type': 'string',
-                                                                                                        'minLength': 1,
-                                                                                                        'maxLength': 64,
-                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                        'description': 'The '
+                                                                                                                        'token).',
+                                                                                                         'allOf': [{'type': 'string',
+                                                                                                                    'minLength': 1,
+                                                                                                                    'maxLength': 64,
+                                                                                                                    'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                    'description': 'The '
+                                                                                                                                   'id '
+                                                                                                                                   'of '
+                                                                                                                                   'an '
+                                                                                                                                   'order, '
+                                                                                                                                   'a '
+                                                                                                                                   'customer, '
+                                                                                                                                   'a '
+                                                                                                                                   'payment '
+                                                                                                                                   'or '
+                                                                                                                                   'any '
+                                                                                                                                   'other '
+                                                                                                                                   'thing '
+                                                                                                                                   'the '
+                                                                                                                                   'services '
+                                                                                                                                   'name: '
+                                                                                                                                   '1 '
+                                                                                                                                   'to '
+                                                                                                                                   '64 '
+                                                                                                                                   'letters, '
+                                                                                                                                   'digits, '
+                                                                                                                                   '`_` '
+                                                                                                                                   'or '
+                                                                                                                                   '`-`, '
+                                                                                                                                   'so '
+                                                                                                                                   'that '
+                                                                                                                                   'it '
+                                                                                                                                   'is '
+                                                                                                                                   'one '
+                                                                                                                                   'NATS '
+                                                                                                                                   'subject '
+                                                                                                                                   'token '
+                                                                                                                                   'and '
+                                                                                                                                   'one '
+                                                                                                                                   'key-value '
+                                                                                                                                   'key '
+                                                                                                                                   'token.'}]},
+                                                                                            'ownerId': {'description': 'The '
                                                                                                                        'customer '
                                                                                                                        'who '
                                                                                                                        'owns '
@@ -507,7 +613,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                        'and '
                                                                                                                        'accepted '
                                                                                                                        'the '
-                                                                                                                       'suggestion.'},
+                                                                                                                       'suggestion.',
+                                                                                                        'allOf': [{'type': 'string',
+                                                                                                                   'minLength': 1,
+                                                                                                                   'maxLength': 64,
+                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                   'description': 'The '
+                                                                                                                                  'id '
+                                                                                                                                  'of '
+                                                                                                                                  'an '
+                                                                                                                                  'order, '
+                                                                                                                                  'a '
+                                                                                                                                  'customer, '
+                                                                                                                                  'a '
+                                                                                                                                  'payment '
+                                                                                                                                  'or '
+                                                                                                                                  'any '
+                                                                                                                                  'other '
+                                                                                                                                  'thing '
+                                                                                                                                  'the '
+                                                                                                                                  'services '
+                                                                                                                                  'name: '
+                                                                                                                                  '1 '
+                                                                                                                                  'to '
+                                                                                                                                  '64 '
+                                                                                                                                  'letters, '
+                                                                                                                                  'digits, '
+                                                                                                                                  '`_` '
+                                                                                                                                  'or '
+                                                                                                                                  '`-`, '
+                                                                                                                                  'so '
+                                                                                                                                  'that '
+                                                                                                                                  'it '
+                                                                                                                                  'is '
+                                                                                                                                  'one '
+                                                                                                                                  'NATS '
+                                                                                                                                  'subject '
+                                                                                                                                  'token '
+                                                                                                                                  'and '
+                                                                                                                                  'one '
+                                                                                                                                  'key-value '
+                                                                                                                                  'key '
+                                                                                                                                  'token.'}]},
                                                                                             'setpointCelsius': {'type': 'number',
                                                                                                                 'minimum': 5,
                                                                                                                 'maximum': 35,
@@ -625,7 +772,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                  'duplicate '
                                                                                                                                  'window '
                                                                                                                                  'only '
-                                                                                                                                 'once.',
+                                                                                                                                 'once. '
+                                                                                                                                 'A '
+                                                                                                                                 "message's "
+                                                                                                                                 'own '
+                                                                                                                                 'headers '
+                                                                                                                                 'schema '
+                                                                                                                                 'adds '
+                                                                                                                                 'the '
+                                                                                                                                 '`ce-type` '
+                                                                                                                                 'it '
+                                                                                                                                 'pins: '
+                                                                                                                                 '`allOf: '
+                                                                                                                                 '[{$ref: '
+                                                                                                                                 "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                                 '{properties: '
+                                                                                                                                 '{ce-type: '
+                                                                                                                                 '{const: '
+                                                                                                                                 '...}}}]`.',
                                                                                                                   'required': ['ce-id',
                                                                                                                                'ce-source',
                                                                                                                                'ce-type',
@@ -720,9 +884,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                     'setpointCelsius',
                                                                                                                     'occurredAt',
                                                                                                                     'mode'],
-                                                                                                       'properties': {'deviceId': {'type': 'string',
-                                                                                                                                   'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                                   'description': 'The '
+                                                                                                       'properties': {'deviceId': {'description': 'The '
                                                                                                                                                   'id '
                                                                                                                                                   'of '
                                                                                                                                                   'the '
@@ -731,7 +893,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                   'its '
                                                                                                                                                   'owner '
                                                                                                                                                   'registered '
-                                                                                                                                                  'it.'},
+                                                                                                                                                  'it.',
+                                                                                                                                   'allOf': [{'type': 'string',
+                                                                                                                                              'minLength': 1,
+                                                                                                                                              'maxLength': 64,
+                                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                              'description': 'The '
+                                                                                                                                                             'id '
+                                                                                                                                                             'of '
+                                                                                                                                                             'an '
+                                                                                                                                                             'order, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'customer, '
+                                                                                                                                                             'a '
+                                                                                                                                                             'payment '
+                                                                                                                                                             'or '
+                                                                                                                                                             'any '
+                                                                                                                                                             'other '
+                                                                                                                                                             'thing '
+                                                                                                                                                             'the '
+                                                                                                                                                             'services '
+                                                                                                                                                             'name: '
+                                                                                                                                                             '1 '
+                                                                                                                                                             'to '
+                                                                                                                                                             '64 '
+                                                                                                                                                             'letters, '
+                                                                                                                                                             'digits, '
+                                                                                                                                                             '`_` '
+                                                                                                                                                             'or '
+                                                                                                                                                             '`-`, '
+                                                                                                                                                             'so '
+                                                                                                                                                             'that '
+                                                                                                                                                             'it '
+                                                                                                                                                             'is '
+                                                                                                                                                             'one '
+                                                                                                                                                             'NATS '
+                                                                                                                                                             'subject '
+                                                                                                                                                             'token '
+                                                                                                                                                             'and '
+                                                                                                                                                             'one '
+                                                                                                                                                             'key-value '
+                                                                                                                                                             'key '
+                                                                                                                                                             'token.'}]},
                                                                                                                       'setpointCelsius': {'type': 'number',
                                                                                                                                           'minimum': 5,
                                                                                                                                           'maximum': 35,
@@ -887,7 +1090,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                'duplicate '
                                                                                                'window '
                                                                                                'only '
-                                                                                               'once.',
+                                                                                               'once. '
+                                                                                               'A '
+                                                                                               "message's "
+                                                                                               'own '
+                                                                                               'headers '
+                                                                                               'schema '
+                                                                                               'adds '
+                                                                                               'the '
+                                                                                               '`ce-type` '
+                                                                                               'it '
+                                                                                               'pins: '
+                                                                                               '`allOf: '
+                                                                                               '[{$ref: '
+                                                                                               "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                               '{properties: '
+                                                                                               '{ce-type: '
+                                                                                               '{const: '
+                                                                                               '...}}}]`.',
                                                                                 'required': ['ce-id',
                                                                                              'ce-source',
                                                                                              'ce-type',
@@ -978,9 +1198,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                   'setpointCelsius',
                                                                                   'occurredAt',
                                                                                   'mode'],
-                                                                     'properties': {'deviceId': {'type': 'string',
-                                                                                                 'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                 'description': 'The '
+                                                                     'properties': {'deviceId': {'description': 'The '
                                                                                                                 'id '
                                                                                                                 'of '
                                                                                                                 'the '
@@ -989,7 +1207,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                 'its '
                                                                                                                 'owner '
                                                                                                                 'registered '
-                                                                                                                'it.'},
+                                                                                                                'it.',
+                                                                                                 'allOf': [{'type': 'string',
+                                                                                                            'minLength': 1,
+                                                                                                            'maxLength': 64,
+                                                                                                            'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                            'description': 'The '
+                                                                                                                           'id '
+                                                                                                                           'of '
+                                                                                                                           'an '
+                                                                                                                           'order, '
+                                                                                                                           'a '
+                                                                                                                           'customer, '
+                                                                                                                           'a '
+                                                                                                                           'payment '
+                                                                                                                           'or '
+                                                                                                                           'any '
+                                                                                                                           'other '
+                                                                                                                           'thing '
+                                                                                                                           'the '
+                                                                                                                           'services '
+                                                                                                                           'name: '
+                                                                                                                           '1 '
+                                                                                                                           'to '
+                                                                                                                           '64 '
+                                                                                                                           'letters, '
+                                                                                                                           'digits, '
+                                                                                                                           '`_` '
+                                                                                                                           'or '
+                                                                                                                           '`-`, '
+                                                                                                                           'so '
+                                                                                                                           'that '
+                                                                                                                           'it '
+                                                                                                                           'is '
+                                                                                                                           'one '
+                                                                                                                           'NATS '
+                                                                                                                           'subject '
+                                                                                                                           'token '
+                                                                                                                           'and '
+                                                                                                                           'one '
+                                                                                                                           'key-value '
+                                                                                                                           'key '
+                                                                                                                           'token.'}]},
                                                                                     'setpointCelsius': {'type': 'number',
                                                                                                         'minimum': 5,
                                                                                                         'maximum': 35,
@@ -1173,7 +1432,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                             'duplicate '
                                                                                                                             'window '
                                                                                                                             'only '
-                                                                                                                            'once.',
+                                                                                                                            'once. '
+                                                                                                                            'A '
+                                                                                                                            "message's "
+                                                                                                                            'own '
+                                                                                                                            'headers '
+                                                                                                                            'schema '
+                                                                                                                            'adds '
+                                                                                                                            'the '
+                                                                                                                            '`ce-type` '
+                                                                                                                            'it '
+                                                                                                                            'pins: '
+                                                                                                                            '`allOf: '
+                                                                                                                            '[{$ref: '
+                                                                                                                            "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                                                            '{properties: '
+                                                                                                                            '{ce-type: '
+                                                                                                                            '{const: '
+                                                                                                                            '...}}}]`.',
                                                                                                              'required': ['ce-id',
                                                                                                                           'ce-source',
                                                                                                                           'ce-type',
@@ -1307,11 +1583,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                                'was '
                                                                                                                                                'made '
                                                                                                                                                'from.'},
-                                                                                                                 'deviceId': {'type': 'string',
-                                                                                                                              'minLength': 1,
-                                                                                                                              'maxLength': 64,
-                                                                                                                              'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                              'description': 'The '
+                                                                                                                 'deviceId': {'description': 'The '
                                                                                                                                              'device '
                                                                                                                                              'that '
                                                                                                                                              'applies '
@@ -1320,12 +1592,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                              '(also '
                                                                                                                                              'the '
                                                                                                                                              "subject's "
-                                                                                                                                             'token).'},
-                                                                                                                 'ownerId': {'type': 'string',
-                                                                                                                             'minLength': 1,
-                                                                                                                             'maxLength': 64,
-                                                                                                                             'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                                             'description': 'The '
+                                                                                                                                             'token).',
+                                                                                                                              'allOf': [{'type': 'string',
+                                                                                                                                         'minLength': 1,
+                                                                                                                                         'maxLength': 64,
+                                                                                                                                         'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                         'description': 'The '
+                                                                                                                                                        'id '
+                                                                                                                                                        'of '
+                                                                                                                                                        'an '
+                                                                                                                                                        'order, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'customer, '
+                                                                                                                                                        'a '
+                                                                                                                                                        'payment '
+                                                                                                                                                        'or '
+                                                                                                                                                        'any '
+                                                                                                                                                        'other '
+                                                                                                                                                        'thing '
+                                                                                                                                                        'the '
+                                                                                                                                                        'services '
+                                                                                                                                                        'name: '
+                                                                                                                                                        '1 '
+                                                                                                                                                        'to '
+                                                                                                                                                        '64 '
+                                                                                                                                                        'letters, '
+                                                                                                                                                        'digits, '
+                                                                                                                                                        '`_` '
+                                                                                                                                                        'or '
+                                                                                                                                                        '`-`, '
+                                                                                                                                                        'so '
+                                                                                                                                                        'that '
+                                                                                                                                                        'it '
+                                                                                                                                                        'is '
+                                                                                                                                                        'one '
+                                                                                                                                                        'NATS '
+                                                                                                                                                        'subject '
+                                                                                                                                                        'token '
+                                                                                                                                                        'and '
+                                                                                                                                                        'one '
+                                                                                                                                                        'key-value '
+                                                                                                                                                        'key '
+                                                                                                                                                        'token.'}]},
+                                                                                                                 'ownerId': {'description': 'The '
                                                                                                                                             'customer '
                                                                                                                                             'who '
                                                                                                                                             'owns '
@@ -1334,7 +1643,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                                             'and '
                                                                                                                                             'accepted '
                                                                                                                                             'the '
-                                                                                                                                            'suggestion.'},
+                                                                                                                                            'suggestion.',
+                                                                                                                             'allOf': [{'type': 'string',
+                                                                                                                                        'minLength': 1,
+                                                                                                                                        'maxLength': 64,
+                                                                                                                                        'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                                                        'description': 'The '
+                                                                                                                                                       'id '
+                                                                                                                                                       'of '
+                                                                                                                                                       'an '
+                                                                                                                                                       'order, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'customer, '
+                                                                                                                                                       'a '
+                                                                                                                                                       'payment '
+                                                                                                                                                       'or '
+                                                                                                                                                       'any '
+                                                                                                                                                       'other '
+                                                                                                                                                       'thing '
+                                                                                                                                                       'the '
+                                                                                                                                                       'services '
+                                                                                                                                                       'name: '
+                                                                                                                                                       '1 '
+                                                                                                                                                       'to '
+                                                                                                                                                       '64 '
+                                                                                                                                                       'letters, '
+                                                                                                                                                       'digits, '
+                                                                                                                                                       '`_` '
+                                                                                                                                                       'or '
+                                                                                                                                                       '`-`, '
+                                                                                                                                                       'so '
+                                                                                                                                                       'that '
+                                                                                                                                                       'it '
+                                                                                                                                                       'is '
+                                                                                                                                                       'one '
+                                                                                                                                                       'NATS '
+                                                                                                                                                       'subject '
+                                                                                                                                                       'token '
+                                                                                                                                                       'and '
+                                                                                                                                                       'one '
+                                                                                                                                                       'key-value '
+                                                                                                                                                       'key '
+                                                                                                                                                       'token.'}]},
                                                                                                                  'setpointCelsius': {'type': 'number',
                                                                                                                                      'minimum': 5,
                                                                                                                                      'maximum': 35,
@@ -1416,7 +1766,24 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                               'duplicate '
                                                                                               'window '
                                                                                               'only '
-                                                                                              'once.',
+                                                                                              'once. '
+                                                                                              'A '
+                                                                                              "message's "
+                                                                                              'own '
+                                                                                              'headers '
+                                                                                              'schema '
+                                                                                              'adds '
+                                                                                              'the '
+                                                                                              '`ce-type` '
+                                                                                              'it '
+                                                                                              'pins: '
+                                                                                              '`allOf: '
+                                                                                              '[{$ref: '
+                                                                                              "'common/cloudevents.yaml#/components/schemas/CloudEventHeaders'}, "
+                                                                                              '{properties: '
+                                                                                              '{ce-type: '
+                                                                                              '{const: '
+                                                                                              '...}}}]`.',
                                                                                'required': ['ce-id',
                                                                                             'ce-source',
                                                                                             'ce-type',
@@ -1534,11 +1901,7 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                  'was '
                                                                                                                  'made '
                                                                                                                  'from.'},
-                                                                                   'deviceId': {'type': 'string',
-                                                                                                'minLength': 1,
-                                                                                                'maxLength': 64,
-                                                                                                'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                                'description': 'The '
+                                                                                   'deviceId': {'description': 'The '
                                                                                                                'device '
                                                                                                                'that '
                                                                                                                'applies '
@@ -1547,12 +1910,49 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                                '(also '
                                                                                                                'the '
                                                                                                                "subject's "
-                                                                                                               'token).'},
-                                                                                   'ownerId': {'type': 'string',
-                                                                                               'minLength': 1,
-                                                                                               'maxLength': 64,
-                                                                                               'pattern': '^[A-Za-z0-9_-]{1,64}$',
-                                                                                               'description': 'The '
+                                                                                                               'token).',
+                                                                                                'allOf': [{'type': 'string',
+                                                                                                           'minLength': 1,
+                                                                                                           'maxLength': 64,
+                                                                                                           'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                           'description': 'The '
+                                                                                                                          'id '
+                                                                                                                          'of '
+                                                                                                                          'an '
+                                                                                                                          'order, '
+                                                                                                                          'a '
+                                                                                                                          'customer, '
+                                                                                                                          'a '
+                                                                                                                          'payment '
+                                                                                                                          'or '
+                                                                                                                          'any '
+                                                                                                                          'other '
+                                                                                                                          'thing '
+                                                                                                                          'the '
+                                                                                                                          'services '
+                                                                                                                          'name: '
+                                                                                                                          '1 '
+                                                                                                                          'to '
+                                                                                                                          '64 '
+                                                                                                                          'letters, '
+                                                                                                                          'digits, '
+                                                                                                                          '`_` '
+                                                                                                                          'or '
+                                                                                                                          '`-`, '
+                                                                                                                          'so '
+                                                                                                                          'that '
+                                                                                                                          'it '
+                                                                                                                          'is '
+                                                                                                                          'one '
+                                                                                                                          'NATS '
+                                                                                                                          'subject '
+                                                                                                                          'token '
+                                                                                                                          'and '
+                                                                                                                          'one '
+                                                                                                                          'key-value '
+                                                                                                                          'key '
+                                                                                                                          'token.'}]},
+                                                                                   'ownerId': {'description': 'The '
                                                                                                               'customer '
                                                                                                               'who '
                                                                                                               'owns '
@@ -1561,7 +1961,48 @@ DOCUMENT: dict[str, Any] = {'asyncapi': '3.0.0',
                                                                                                               'and '
                                                                                                               'accepted '
                                                                                                               'the '
-                                                                                                              'suggestion.'},
+                                                                                                              'suggestion.',
+                                                                                               'allOf': [{'type': 'string',
+                                                                                                          'minLength': 1,
+                                                                                                          'maxLength': 64,
+                                                                                                          'pattern': '^[A-Za-z0-9_-]{1,64}$',
+                                                                                                          'description': 'The '
+                                                                                                                         'id '
+                                                                                                                         'of '
+                                                                                                                         'an '
+                                                                                                                         'order, '
+                                                                                                                         'a '
+                                                                                                                         'customer, '
+                                                                                                                         'a '
+                                                                                                                         'payment '
+                                                                                                                         'or '
+                                                                                                                         'any '
+                                                                                                                         'other '
+                                                                                                                         'thing '
+                                                                                                                         'the '
+                                                                                                                         'services '
+                                                                                                                         'name: '
+                                                                                                                         '1 '
+                                                                                                                         'to '
+                                                                                                                         '64 '
+                                                                                                                         'letters, '
+                                                                                                                         'digits, '
+                                                                                                                         '`_` '
+                                                                                                                         'or '
+                                                                                                                         '`-`, '
+                                                                                                                         'so '
+                                                                                                                         'that '
+                                                                                                                         'it '
+                                                                                                                         'is '
+                                                                                                                         'one '
+                                                                                                                         'NATS '
+                                                                                                                         'subject '
+                                                                                                                         'token '
+                                                                                                                         'and '
+                                                                                                                         'one '
+                                                                                                                         'key-value '
+                                                                                                                         'key '
+                                                                                                                         'token.'}]},
                                                                                    'setpointCelsius': {'type': 'number',
                                                                                                        'minimum': 5,
                                                                                                        'maximum': 35,

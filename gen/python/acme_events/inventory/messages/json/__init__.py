@@ -42,6 +42,115 @@ class Shortage(BaseModel):
     )
 
 
+class PaidLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were paid for, at least one.", ge=1
+    )
+
+
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    RESERVED = "RESERVED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were ordered, at least one.", ge=1
+    )
+    unit_price_cents: int | None = Field(
+        None,
+        alias="unitPriceCents",
+        description="The price of one unit when the order was placed, in cents.",
+        ge=0,
+    )
+
+
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
+
+
+class CloudEventHeaders(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    ce_id: str = Field(
+        ...,
+        alias="ce-id",
+        description="The event id, unique per source; the idempotency key of the event.",
+        min_length=1,
+    )
+    ce_source: str = Field(
+        ...,
+        alias="ce-source",
+        description="The URI reference of the service that published the event.",
+        min_length=1,
+    )
+    ce_type: str = Field(
+        ...,
+        alias="ce-type",
+        description="The event type, equal to the channel address.",
+    )
+    ce_time: AwareDatetime = Field(
+        ..., alias="ce-time", description="When the event happened, RFC 3339 in UTC."
+    )
+    ce_specversion: Literal["1.0"] = Field(
+        ..., alias="ce-specversion", description="The CloudEvents version."
+    )
+    content_type: Literal["application/json"] = Field(
+        ..., alias="content-type", description="The media type of the payload."
+    )
+    traceparent: str | None = Field(
+        None,
+        description="W3C trace context of the operation that published the event, when traced.",
+        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    )
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    units: int = Field(
+        ...,
+        description="The whole units of the amount, for example 12 of 12.50 EUR.",
+        ge=0,
+    )
+    nanos: int = Field(
+        ...,
+        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
+        ge=0,
+        le=999999999,
+    )
+
+
 class StockReservedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -125,19 +234,6 @@ class StockReleasedPayload(BaseModel):
     )
     lines: list[StockLine] = Field(
         ..., description="Every product released, with its units.", min_length=1
-    )
-
-
-class PaidLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were paid for, at least one.", ge=1
     )
 
 
@@ -291,72 +387,6 @@ class PaymentRefunded(RootModel[PaymentRefundedPayload]):
     root: PaymentRefundedPayload
 
 
-class CloudEventHeaders(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    ce_id: str = Field(
-        ...,
-        alias="ce-id",
-        description="The event id, unique per source; the idempotency key of the event.",
-        min_length=1,
-    )
-    ce_source: str = Field(
-        ...,
-        alias="ce-source",
-        description="The URI reference of the service that published the event.",
-        min_length=1,
-    )
-    ce_type: str = Field(
-        ...,
-        alias="ce-type",
-        description="The event type, equal to the channel address.",
-    )
-    ce_time: AwareDatetime = Field(
-        ..., alias="ce-time", description="When the event happened, RFC 3339 in UTC."
-    )
-    ce_specversion: Literal["1.0"] = Field(
-        ..., alias="ce-specversion", description="The CloudEvents version."
-    )
-    content_type: Literal["application/json"] = Field(
-        ..., alias="content-type", description="The media type of the payload."
-    )
-    traceparent: str | None = Field(
-        None,
-        description="W3C trace context of the operation that published the event, when traced.",
-        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-    )
-
-
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    RESERVED = "RESERVED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were ordered, at least one.", ge=1
-    )
-    unit_price_cents: int | None = Field(
-        None,
-        alias="unitPriceCents",
-        description="The price of one unit when the order was placed, in cents.",
-        ge=0,
-    )
-
-
 class OrderPlacedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -404,13 +434,6 @@ class OrderPlacedPayload(BaseModel):
         max_length=128,
         min_length=1,
     )
-
-
-class CancellationReason(Enum):
-    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    OTHER = "OTHER"
 
 
 class OrderStatusChangedPayload(BaseModel):
@@ -524,20 +547,21 @@ __all__ = [
     "Model",
     "StockLine",
     "Shortage",
+    "PaidLine",
+    "OrderStatus",
+    "OrderLine",
+    "CancellationReason",
+    "CloudEventHeaders",
+    "Money",
     "StockReservedPayload",
     "OutOfStockPayload",
     "StockReleasedPayload",
-    "PaidLine",
     "PaymentAuthorizedPayload",
     "PaymentDeclinedPayload",
     "PaymentRefundedPayload",
     "PaymentDeclined",
     "PaymentRefunded",
-    "CloudEventHeaders",
-    "OrderStatus",
-    "OrderLine",
     "OrderPlacedPayload",
-    "CancellationReason",
     "OrderStatusChangedPayload",
     "OrderPlaced",
     "ShipmentScheduledPayload",

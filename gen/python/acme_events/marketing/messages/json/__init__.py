@@ -21,49 +21,6 @@ class BrowsingEventKind(Enum):
     SEARCH = "SEARCH"
 
 
-class BrowsingEventTrackedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    event_id: str = Field(
-        ...,
-        alias="eventId",
-        description="The id the app chose for the event, unique per customer.",
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The customer who browsed.",
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    kind: BrowsingEventKind
-    sku: str | None = Field(
-        None,
-        description="The product viewed or clicked; present for views and clicks only.",
-        max_length=64,
-        min_length=1,
-    )
-    query: str | None = Field(
-        None,
-        description="What the customer searched for; present for searches only.",
-        max_length=200,
-        min_length=1,
-    )
-    category: str | None = Field(
-        None,
-        description="The catalogue category a search was made in; absent when none was.",
-        max_length=64,
-        min_length=1,
-    )
-    occurred_at: AwareDatetime = Field(
-        ...,
-        alias="occurredAt",
-        description="When the marketing service received the event, RFC 3339 in UTC; the profile decays scores from this time.",
-    )
-
-
 class CloudEventHeaders(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -102,43 +59,15 @@ class CloudEventHeaders(BaseModel):
     )
 
 
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    RESERVED = "RESERVED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderLine(BaseModel):
+class BrowsingEventTrackedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were ordered, at least one.", ge=1
-    )
-    unit_price_cents: int | None = Field(
-        None,
-        alias="unitPriceCents",
-        description="The price of one unit when the order was placed, in cents.",
-        ge=0,
-    )
-
-
-class OrderPlacedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
+    event_id: str = Field(
         ...,
-        alias="orderId",
-        description="The id of the order.",
+        alias="eventId",
+        description="The id the app chose for the event, unique per customer.",
         max_length=64,
         min_length=1,
         pattern="^[A-Za-z0-9_-]{1,64}$",
@@ -146,427 +75,35 @@ class OrderPlacedPayload(BaseModel):
     customer_id: str = Field(
         ...,
         alias="customerId",
-        description="The id of the customer who placed the order.",
+        description="The customer who browsed.",
         max_length=64,
         min_length=1,
         pattern="^[A-Za-z0-9_-]{1,64}$",
     )
-    total_cents: int = Field(
-        ...,
-        alias="totalCents",
-        description="What the order costs in total, in cents of `currency`.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    lines: list[OrderLine] = Field(
-        ..., description="The products ordered, at least one.", min_length=1
-    )
-    note: str | None = Field(
+    kind: BrowsingEventKind
+    sku: str | None = Field(
         None,
-        description="A note the customer left with the order; absent when none was left.",
-        max_length=500,
+        description="The product viewed or clicked; present for views and clicks only.",
+        max_length=64,
+        min_length=1,
     )
-    payment_token: str | None = Field(
+    query: str | None = Field(
         None,
-        alias="paymentToken",
-        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
-        max_length=128,
-        min_length=1,
-    )
-
-
-class CancellationReason(Enum):
-    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    OTHER = "OTHER"
-
-
-class OrderStatusChangedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    previous_status: OrderStatus = Field(..., alias="previousStatus")
-    status: OrderStatus
-    changed_at: AwareDatetime = Field(
-        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
-    )
-    reason: str | None = Field(
-        None,
-        description="Why the status changed, for example why an order was cancelled; absent when not given.",
-        max_length=500,
-    )
-    customer_id: str | None = Field(
-        None,
-        alias="customerId",
-        description="The id of the customer whose order it is; absent in events of older publishers.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    cancellation_reason: CancellationReason | None = Field(
-        None,
-        alias="cancellationReason",
-        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
-    )
-
-
-class OrderPlaced(RootModel[OrderPlacedPayload]):
-    root: OrderPlacedPayload
-
-
-class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
-    root: OrderStatusChangedPayload
-
-
-class PaidLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were paid for, at least one.", ge=1
-    )
-
-
-class PaymentAuthorizedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order paid for.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who pays.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount authorized, in cents of `currency`.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    lines: list[PaidLine] = Field(
-        ...,
-        description="The products of the order, so that inventory can reserve them.",
-        min_length=1,
-    )
-
-
-class PaymentDeclinedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount that was asked for, in cents of `currency`.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description='Why it was declined: "no payment method", "card declined" or "needs review".',
+        description="What the customer searched for; present for searches only.",
         max_length=200,
         min_length=1,
     )
-
-
-class PaymentRefundedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
+    category: str | None = Field(
+        None,
+        description="The catalogue category a search was made in; absent when none was.",
         max_length=64,
         min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
     )
-    order_id: str = Field(
+    occurred_at: AwareDatetime = Field(
         ...,
-        alias="orderId",
-        description="The id of the cancelled order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
+        alias="occurredAt",
+        description="When the marketing service received the event, RFC 3339 in UTC; the profile decays scores from this time.",
     )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who gets the money back.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description="Why the order was cancelled, as the order's cancellation says it.",
-        max_length=500,
-    )
-
-
-class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
-    root: PaymentAuthorizedPayload
-
-
-class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
-    root: PaymentDeclinedPayload
-
-
-class PaymentRefunded(RootModel[PaymentRefundedPayload]):
-    root: PaymentRefundedPayload
-
-
-class StockLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(..., description="How many units, at least one.", ge=1)
-
-
-class Shortage(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    requested: int = Field(..., description="How many units the order asked for.", ge=1)
-    available: int = Field(
-        ...,
-        description="How many units were available; zero for a product not in the catalogue.",
-        ge=0,
-    )
-
-
-class StockReservedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order the stock is held for.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who ordered.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    lines: list[StockLine] = Field(
-        ...,
-        description="Every product of the order, with the units held.",
-        min_length=1,
-    )
-
-
-class OutOfStockPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order that could not be reserved.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who ordered.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    reason: str = Field(
-        ...,
-        description='In words for people, for example "out of stock: MUG-2 (2 asked, 1 left)".',
-        max_length=500,
-        min_length=1,
-    )
-    shortages: list[Shortage] = Field(
-        ..., description="The products that were short.", min_length=1
-    )
-
-
-class StockReleasedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the cancelled order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who ordered.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    lines: list[StockLine] = Field(
-        ..., description="Every product released, with its units.", min_length=1
-    )
-
-
-class StockReserved(RootModel[StockReservedPayload]):
-    root: StockReservedPayload
-
-
-class OutOfStock(RootModel[OutOfStockPayload]):
-    root: OutOfStockPayload
-
-
-class StockReleased(RootModel[StockReleasedPayload]):
-    root: StockReleasedPayload
-
-
-class ShipmentScheduledPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    shipment_id: str = Field(
-        ...,
-        alias="shipmentId",
-        description="The id of the shipment, `shp_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order shipped.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer the shipment goes to.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    carrier: str = Field(
-        ...,
-        description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).',
-        min_length=1,
-    )
-    estimated_arrival: AwareDatetime = Field(
-        ...,
-        alias="estimatedArrival",
-        description="When it is expected to arrive, RFC 3339 in UTC.",
-    )
-
-
-class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
-    root: ShipmentScheduledPayload
 
 
 class BrowsingEventTracked(RootModel[BrowsingEventTrackedPayload]):
@@ -576,31 +113,7 @@ class BrowsingEventTracked(RootModel[BrowsingEventTrackedPayload]):
 __all__ = [
     "Model",
     "BrowsingEventKind",
-    "BrowsingEventTrackedPayload",
     "CloudEventHeaders",
-    "OrderStatus",
-    "OrderLine",
-    "OrderPlacedPayload",
-    "CancellationReason",
-    "OrderStatusChangedPayload",
-    "OrderPlaced",
-    "OrderStatusChanged",
-    "PaidLine",
-    "PaymentAuthorizedPayload",
-    "PaymentDeclinedPayload",
-    "PaymentRefundedPayload",
-    "PaymentAuthorized",
-    "PaymentDeclined",
-    "PaymentRefunded",
-    "StockLine",
-    "Shortage",
-    "StockReservedPayload",
-    "OutOfStockPayload",
-    "StockReleasedPayload",
-    "StockReserved",
-    "OutOfStock",
-    "StockReleased",
-    "ShipmentScheduledPayload",
-    "ShipmentScheduled",
+    "BrowsingEventTrackedPayload",
     "BrowsingEventTracked",
 ]

@@ -15,139 +15,52 @@ class Model(RootModel[Any]):
     root: Any
 
 
-class Notification(BaseModel):
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    RESERVED = "RESERVED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLine(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    notification_id: str = Field(
-        ...,
-        alias="notificationId",
-        description="The id of the event that caused the notification; each event notifies once.",
-        min_length=1,
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
     )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The customer the notification is for.",
-        pattern="^[A-Za-z0-9_-]{1,64}$",
+    quantity: int = Field(
+        ..., description="How many units were ordered, at least one.", ge=1
     )
-    title: str = Field(
-        ...,
-        description='A one-line summary, for example "Order 0190... has shipped".',
-        min_length=1,
-    )
-    body: str = Field(..., description="The full text for people.")
-    event_type: str = Field(
-        ...,
-        alias="eventType",
-        description="The CloudEvents type of the event that caused it.",
-        min_length=1,
-    )
-    create_time: AwareDatetime = Field(
-        ...,
-        alias="createTime",
-        description="When the event that caused it happened, RFC 3339 in UTC.",
-    )
-    attributes: dict[str, str] | None = Field(
+    unit_price_cents: int | None = Field(
         None,
-        description="What the notification is about, for programs: for example `orderId` and `status`, or `transferId` and `status`. Absent when there is nothing to add.",
+        alias="unitPriceCents",
+        description="The price of one unit when the order was placed, in cents.",
+        ge=0,
     )
 
 
-class EmailPayload(BaseModel):
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
+
+
+class PaidLine(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    notification_id: str = Field(
-        ...,
-        alias="notificationId",
-        description="The notification the email renders; also the email's event id.",
-        min_length=1,
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
     )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The customer the email is for.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
+    quantity: int = Field(
+        ..., description="How many units were paid for, at least one.", ge=1
     )
-    to: str = Field(
-        ...,
-        description="The recipient's address, from the customer's preferences.",
-        max_length=254,
-        min_length=3,
-    )
-    subject: str = Field(..., description="The subject line.", min_length=1)
-    body: str = Field(..., description="The plain-text body.")
-
-
-class EmailVerificationPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    verification_id: str = Field(
-        ...,
-        alias="verificationId",
-        description="Unique per code sent; also the event id.",
-        min_length=1,
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The customer who gave the address.",
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    to: str = Field(
-        ..., description="The address to verify.", max_length=254, min_length=3
-    )
-    subject: str = Field(..., description="The subject line.", min_length=1)
-    body: str = Field(
-        ..., description="The plain-text body, which holds the code.", min_length=1
-    )
-    code: str = Field(
-        ...,
-        description="The six-digit code, for a sender that renders its own template.",
-        pattern="^[0-9]{6}$",
-    )
-    expire_time: AwareDatetime = Field(
-        ...,
-        alias="expireTime",
-        description="When the code stops working, RFC 3339 in UTC.",
-    )
-
-
-class WebhookDeliveryPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    delivery_id: str = Field(
-        ...,
-        alias="deliveryId",
-        description="`<notificationId>.<webhookId>`: the same on every attempt, sent as `Accord-Webhook-Id` so that receivers can drop repeats.",
-        min_length=1,
-    )
-    webhook_id: str = Field(
-        ...,
-        alias="webhookId",
-        description="The webhook to POST to.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The customer who registered the webhook.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    notification: Notification
 
 
 class CloudEventHeaders(BaseModel):
@@ -188,293 +101,27 @@ class CloudEventHeaders(BaseModel):
     )
 
 
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    RESERVED = "RESERVED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderLine(BaseModel):
+class Money(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were ordered, at least one.", ge=1
-    )
-    unit_price_cents: int | None = Field(
-        None,
-        alias="unitPriceCents",
-        description="The price of one unit when the order was placed, in cents.",
-        ge=0,
-    )
-
-
-class OrderPlacedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who placed the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    total_cents: int = Field(
-        ...,
-        alias="totalCents",
-        description="What the order costs in total, in cents of `currency`.",
-        ge=0,
     )
     currency: str = Field(
         ...,
         description="The ISO 4217 code of the currency, for example EUR.",
         pattern="^[A-Z]{3}$",
     )
-    lines: list[OrderLine] = Field(
-        ..., description="The products ordered, at least one.", min_length=1
-    )
-    note: str | None = Field(
-        None,
-        description="A note the customer left with the order; absent when none was left.",
-        max_length=500,
-    )
-    payment_token: str | None = Field(
-        None,
-        alias="paymentToken",
-        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
-        max_length=128,
-        min_length=1,
-    )
-
-
-class CancellationReason(Enum):
-    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    OTHER = "OTHER"
-
-
-class OrderStatusChangedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
+    units: int = Field(
         ...,
-        alias="orderId",
-        description="The id of the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    previous_status: OrderStatus = Field(..., alias="previousStatus")
-    status: OrderStatus
-    changed_at: AwareDatetime = Field(
-        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
-    )
-    reason: str | None = Field(
-        None,
-        description="Why the status changed, for example why an order was cancelled; absent when not given.",
-        max_length=500,
-    )
-    customer_id: str | None = Field(
-        None,
-        alias="customerId",
-        description="The id of the customer whose order it is; absent in events of older publishers.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    cancellation_reason: CancellationReason | None = Field(
-        None,
-        alias="cancellationReason",
-        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
-    )
-
-
-class PaidLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were paid for, at least one.", ge=1
-    )
-
-
-class PaymentAuthorizedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order paid for.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who pays.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount authorized, in cents of `currency`.",
+        description="The whole units of the amount, for example 12 of 12.50 EUR.",
         ge=0,
     )
-    currency: str = Field(
+    nanos: int = Field(
         ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    lines: list[PaidLine] = Field(
-        ...,
-        description="The products of the order, so that inventory can reserve them.",
-        min_length=1,
-    )
-
-
-class PaymentDeclinedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount that was asked for, in cents of `currency`.",
+        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
         ge=0,
+        le=999999999,
     )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description='Why it was declined: "no payment method", "card declined" or "needs review".',
-        max_length=200,
-        min_length=1,
-    )
-
-
-class PaymentRefundedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the cancelled order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who gets the money back.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description="Why the order was cancelled, as the order's cancellation says it.",
-        max_length=500,
-    )
-
-
-class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
-    root: PaymentAuthorizedPayload
-
-
-class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
-    root: PaymentDeclinedPayload
-
-
-class PaymentRefunded(RootModel[PaymentRefundedPayload]):
-    root: PaymentRefundedPayload
 
 
 class StockLine(BaseModel):
@@ -663,29 +310,6 @@ class TransferRule(Enum):
     REVIEW_REJECTED = "REVIEW_REJECTED"
 
 
-class Money(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    units: int = Field(
-        ...,
-        description="The whole units of the amount, for example 12 of 12.50 EUR.",
-        ge=0,
-    )
-    nanos: int = Field(
-        ...,
-        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
-        ge=0,
-        le=999999999,
-    )
-
-
 class TransferStatusChangedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -740,16 +364,396 @@ class TransferStatusChangedPayload(BaseModel):
     previous_status: TransferStatus | None = Field(None, alias="previousStatus")
 
 
+class TransferStatusChanged(RootModel[TransferStatusChangedPayload]):
+    root: TransferStatusChangedPayload
+
+
+class Notification(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    notification_id: str = Field(
+        ...,
+        alias="notificationId",
+        description="The id of the event that caused the notification; each event notifies once.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer the notification is for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    title: str = Field(
+        ...,
+        description='A one-line summary, for example "Order 0190... has shipped".',
+        min_length=1,
+    )
+    body: str = Field(..., description="The full text for people.")
+    event_type: str = Field(
+        ...,
+        alias="eventType",
+        description="The CloudEvents type of the event that caused it.",
+        min_length=1,
+    )
+    create_time: AwareDatetime = Field(
+        ...,
+        alias="createTime",
+        description="When the event that caused it happened, RFC 3339 in UTC.",
+    )
+    attributes: dict[str, str] | None = Field(
+        None,
+        description="What the notification is about, for programs: for example `orderId` and `status`, or `transferId` and `status`. Absent when there is nothing to add.",
+    )
+
+
+class EmailPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    notification_id: str = Field(
+        ...,
+        alias="notificationId",
+        description="The notification the email renders; also the email's event id.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer the email is for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    to: str = Field(
+        ...,
+        description="The recipient's address, from the customer's preferences.",
+        max_length=254,
+        min_length=3,
+    )
+    subject: str = Field(..., description="The subject line.", min_length=1)
+    body: str = Field(..., description="The plain-text body.")
+
+
+class EmailVerificationPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    verification_id: str = Field(
+        ...,
+        alias="verificationId",
+        description="Unique per code sent; also the event id.",
+        min_length=1,
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer who gave the address.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    to: str = Field(
+        ..., description="The address to verify.", max_length=254, min_length=3
+    )
+    subject: str = Field(..., description="The subject line.", min_length=1)
+    body: str = Field(
+        ..., description="The plain-text body, which holds the code.", min_length=1
+    )
+    code: str = Field(
+        ...,
+        description="The six-digit code, for a sender that renders its own template.",
+        pattern="^[0-9]{6}$",
+    )
+    expire_time: AwareDatetime = Field(
+        ...,
+        alias="expireTime",
+        description="When the code stops working, RFC 3339 in UTC.",
+    )
+
+
+class WebhookDeliveryPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    delivery_id: str = Field(
+        ...,
+        alias="deliveryId",
+        description="`<notificationId>.<webhookId>`: the same on every attempt, sent as `Accord-Webhook-Id` so that receivers can drop repeats.",
+        min_length=1,
+    )
+    webhook_id: str = Field(
+        ...,
+        alias="webhookId",
+        description="The webhook to POST to.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The customer who registered the webhook.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    notification: Notification
+
+
+class OrderPlacedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who placed the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    total_cents: int = Field(
+        ...,
+        alias="totalCents",
+        description="What the order costs in total, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[OrderLine] = Field(
+        ..., description="The products ordered, at least one.", min_length=1
+    )
+    note: str | None = Field(
+        None,
+        description="A note the customer left with the order; absent when none was left.",
+        max_length=500,
+    )
+    payment_token: str | None = Field(
+        None,
+        alias="paymentToken",
+        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
+        max_length=128,
+        min_length=1,
+    )
+
+
+class OrderStatusChangedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    previous_status: OrderStatus = Field(..., alias="previousStatus")
+    status: OrderStatus
+    changed_at: AwareDatetime = Field(
+        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
+    )
+    reason: str | None = Field(
+        None,
+        description="Why the status changed, for example why an order was cancelled; absent when not given.",
+        max_length=500,
+    )
+    customer_id: str | None = Field(
+        None,
+        alias="customerId",
+        description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    cancellation_reason: CancellationReason | None = Field(
+        None,
+        alias="cancellationReason",
+        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
+    )
+
+
+class PaymentAuthorizedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who pays.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount authorized, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[PaidLine] = Field(
+        ...,
+        description="The products of the order, so that inventory can reserve them.",
+        min_length=1,
+    )
+
+
+class PaymentDeclinedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order whose payment was declined.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer whose payment was declined.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount that was asked for, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description='Why it was declined: "no payment method", "card declined" or "needs review".',
+        max_length=200,
+        min_length=1,
+    )
+
+
+class PaymentRefundedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who gets the money back.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description="Why the order was cancelled, as the order's cancellation says it.",
+        max_length=500,
+    )
+
+
+class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
+    root: PaymentAuthorizedPayload
+
+
+class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
+    root: PaymentDeclinedPayload
+
+
+class PaymentRefunded(RootModel[PaymentRefundedPayload]):
+    root: PaymentRefundedPayload
+
+
 class OrderPlaced(RootModel[OrderPlacedPayload]):
     root: OrderPlacedPayload
 
 
 class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
     root: OrderStatusChangedPayload
-
-
-class TransferStatusChanged(RootModel[TransferStatusChangedPayload]):
-    root: TransferStatusChangedPayload
 
 
 class InAppNotification(RootModel[Notification]):
@@ -770,23 +774,12 @@ class WebhookDelivery(RootModel[WebhookDeliveryPayload]):
 
 __all__ = [
     "Model",
-    "Notification",
-    "EmailPayload",
-    "EmailVerificationPayload",
-    "WebhookDeliveryPayload",
-    "CloudEventHeaders",
     "OrderStatus",
     "OrderLine",
-    "OrderPlacedPayload",
     "CancellationReason",
-    "OrderStatusChangedPayload",
     "PaidLine",
-    "PaymentAuthorizedPayload",
-    "PaymentDeclinedPayload",
-    "PaymentRefundedPayload",
-    "PaymentAuthorized",
-    "PaymentDeclined",
-    "PaymentRefunded",
+    "CloudEventHeaders",
+    "Money",
     "StockLine",
     "Shortage",
     "StockReservedPayload",
@@ -799,11 +792,22 @@ __all__ = [
     "ShipmentScheduled",
     "TransferStatus",
     "TransferRule",
-    "Money",
     "TransferStatusChangedPayload",
+    "TransferStatusChanged",
+    "Notification",
+    "EmailPayload",
+    "EmailVerificationPayload",
+    "WebhookDeliveryPayload",
+    "OrderPlacedPayload",
+    "OrderStatusChangedPayload",
+    "PaymentAuthorizedPayload",
+    "PaymentDeclinedPayload",
+    "PaymentRefundedPayload",
+    "PaymentAuthorized",
+    "PaymentDeclined",
+    "PaymentRefunded",
     "OrderPlaced",
     "OrderStatusChanged",
-    "TransferStatusChanged",
     "InAppNotification",
     "Email",
     "EmailVerification",

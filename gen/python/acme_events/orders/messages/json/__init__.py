@@ -15,6 +15,54 @@ class Model(RootModel[Any]):
     root: Any
 
 
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    RESERVED = "RESERVED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were ordered, at least one.", ge=1
+    )
+    unit_price_cents: int | None = Field(
+        None,
+        alias="unitPriceCents",
+        description="The price of one unit when the order was placed, in cents.",
+        ge=0,
+    )
+
+
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
+
+
+class PaidLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were paid for, at least one.", ge=1
+    )
+
+
 class CloudEventHeaders(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -53,285 +101,27 @@ class CloudEventHeaders(BaseModel):
     )
 
 
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    RESERVED = "RESERVED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderLine(BaseModel):
+class Money(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were ordered, at least one.", ge=1
-    )
-    unit_price_cents: int | None = Field(
-        None,
-        alias="unitPriceCents",
-        description="The price of one unit when the order was placed, in cents.",
-        ge=0,
-    )
-
-
-class OrderPlacedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who placed the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    total_cents: int = Field(
-        ...,
-        alias="totalCents",
-        description="What the order costs in total, in cents of `currency`.",
-        ge=0,
     )
     currency: str = Field(
         ...,
         description="The ISO 4217 code of the currency, for example EUR.",
         pattern="^[A-Z]{3}$",
     )
-    lines: list[OrderLine] = Field(
-        ..., description="The products ordered, at least one.", min_length=1
-    )
-    note: str | None = Field(
-        None,
-        description="A note the customer left with the order; absent when none was left.",
-        max_length=500,
-    )
-    payment_token: str | None = Field(
-        None,
-        alias="paymentToken",
-        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
-        max_length=128,
-        min_length=1,
-    )
-
-
-class CancellationReason(Enum):
-    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    OTHER = "OTHER"
-
-
-class OrderStatusChangedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    order_id: str = Field(
+    units: int = Field(
         ...,
-        alias="orderId",
-        description="The id of the order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    previous_status: OrderStatus = Field(..., alias="previousStatus")
-    status: OrderStatus
-    changed_at: AwareDatetime = Field(
-        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
-    )
-    reason: str | None = Field(
-        None,
-        description="Why the status changed, for example why an order was cancelled; absent when not given.",
-        max_length=500,
-    )
-    customer_id: str | None = Field(
-        None,
-        alias="customerId",
-        description="The id of the customer whose order it is; absent in events of older publishers.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    cancellation_reason: CancellationReason | None = Field(
-        None,
-        alias="cancellationReason",
-        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
-    )
-
-
-class PaidLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were paid for, at least one.", ge=1
-    )
-
-
-class PaymentAuthorizedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order paid for.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who pays.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount authorized, in cents of `currency`.",
+        description="The whole units of the amount, for example 12 of 12.50 EUR.",
         ge=0,
     )
-    currency: str = Field(
+    nanos: int = Field(
         ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    lines: list[PaidLine] = Field(
-        ...,
-        description="The products of the order, so that inventory can reserve them.",
-        min_length=1,
-    )
-
-
-class PaymentDeclinedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer whose payment was declined.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount that was asked for, in cents of `currency`.",
+        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
         ge=0,
+        le=999999999,
     )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description='Why it was declined: "no payment method", "card declined" or "needs review".',
-        max_length=200,
-        min_length=1,
-    )
-
-
-class PaymentRefundedPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    payment_id: str = Field(
-        ...,
-        alias="paymentId",
-        description="The id of the payment, `pay_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the cancelled order.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer who gets the money back.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    amount_cents: int = Field(
-        ...,
-        alias="amountCents",
-        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
-        ge=0,
-    )
-    currency: str = Field(
-        ...,
-        description="The ISO 4217 code of the currency, for example EUR.",
-        pattern="^[A-Z]{3}$",
-    )
-    reason: str = Field(
-        ...,
-        description="Why the order was cancelled, as the order's cancellation says it.",
-        max_length=500,
-    )
-
-
-class PaymentRefunded(RootModel[PaymentRefundedPayload]):
-    root: PaymentRefundedPayload
 
 
 class StockLine(BaseModel):
@@ -492,6 +282,251 @@ class ShipmentScheduledPayload(BaseModel):
     )
 
 
+class StockReserved(RootModel[StockReservedPayload]):
+    root: StockReservedPayload
+
+
+class OutOfStock(RootModel[OutOfStockPayload]):
+    root: OutOfStockPayload
+
+
+class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
+    root: ShipmentScheduledPayload
+
+
+class OrderPlacedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who placed the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    total_cents: int = Field(
+        ...,
+        alias="totalCents",
+        description="What the order costs in total, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[OrderLine] = Field(
+        ..., description="The products ordered, at least one.", min_length=1
+    )
+    note: str | None = Field(
+        None,
+        description="A note the customer left with the order; absent when none was left.",
+        max_length=500,
+    )
+    payment_token: str | None = Field(
+        None,
+        alias="paymentToken",
+        description="The opaque token of the payment method the customer chose (never a card number), for the payments service; absent when none was given.",
+        max_length=128,
+        min_length=1,
+    )
+
+
+class OrderStatusChangedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    previous_status: OrderStatus = Field(..., alias="previousStatus")
+    status: OrderStatus
+    changed_at: AwareDatetime = Field(
+        ..., alias="changedAt", description="When the status changed, RFC 3339 in UTC."
+    )
+    reason: str | None = Field(
+        None,
+        description="Why the status changed, for example why an order was cancelled; absent when not given.",
+        max_length=500,
+    )
+    customer_id: str | None = Field(
+        None,
+        alias="customerId",
+        description="The id of the customer whose order it is; absent in events of older publishers.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    cancellation_reason: CancellationReason | None = Field(
+        None,
+        alias="cancellationReason",
+        description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
+    )
+
+
+class PaymentAuthorizedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order paid for.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who pays.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount authorized, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    lines: list[PaidLine] = Field(
+        ...,
+        description="The products of the order, so that inventory can reserve them.",
+        min_length=1,
+    )
+
+
+class PaymentDeclinedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order whose payment was declined.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer whose payment was declined.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount that was asked for, in cents of `currency`.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description='Why it was declined: "no payment method", "card declined" or "needs review".',
+        max_length=200,
+        min_length=1,
+    )
+
+
+class PaymentRefundedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    payment_id: str = Field(
+        ...,
+        alias="paymentId",
+        description="The id of the payment, `pay_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the cancelled order.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer who gets the money back.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    amount_cents: int = Field(
+        ...,
+        alias="amountCents",
+        description="The amount refunded, in cents of `currency`, which is all that was authorized.",
+        ge=0,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    reason: str = Field(
+        ...,
+        description="Why the order was cancelled, as the order's cancellation says it.",
+        max_length=500,
+    )
+
+
+class PaymentRefunded(RootModel[PaymentRefundedPayload]):
+    root: PaymentRefundedPayload
+
+
 class OrderPlaced(RootModel[OrderPlacedPayload]):
     root: OrderPlacedPayload
 
@@ -508,31 +543,14 @@ class PaymentDeclined(RootModel[PaymentDeclinedPayload]):
     root: PaymentDeclinedPayload
 
 
-class StockReserved(RootModel[StockReservedPayload]):
-    root: StockReservedPayload
-
-
-class OutOfStock(RootModel[OutOfStockPayload]):
-    root: OutOfStockPayload
-
-
-class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
-    root: ShipmentScheduledPayload
-
-
 __all__ = [
     "Model",
-    "CloudEventHeaders",
     "OrderStatus",
     "OrderLine",
-    "OrderPlacedPayload",
     "CancellationReason",
-    "OrderStatusChangedPayload",
     "PaidLine",
-    "PaymentAuthorizedPayload",
-    "PaymentDeclinedPayload",
-    "PaymentRefundedPayload",
-    "PaymentRefunded",
+    "CloudEventHeaders",
+    "Money",
     "StockLine",
     "Shortage",
     "StockReservedPayload",
@@ -540,11 +558,17 @@ __all__ = [
     "StockReleasedPayload",
     "StockReleased",
     "ShipmentScheduledPayload",
+    "StockReserved",
+    "OutOfStock",
+    "ShipmentScheduled",
+    "OrderPlacedPayload",
+    "OrderStatusChangedPayload",
+    "PaymentAuthorizedPayload",
+    "PaymentDeclinedPayload",
+    "PaymentRefundedPayload",
+    "PaymentRefunded",
     "OrderPlaced",
     "OrderStatusChanged",
     "PaymentAuthorized",
     "PaymentDeclined",
-    "StockReserved",
-    "OutOfStock",
-    "ShipmentScheduled",
 ]

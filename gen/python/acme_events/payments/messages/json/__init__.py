@@ -28,6 +28,174 @@ class PaidLine(BaseModel):
     )
 
 
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    RESERVED = "RESERVED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(
+        ..., description="How many units were ordered, at least one.", ge=1
+    )
+    unit_price_cents: int | None = Field(
+        None,
+        alias="unitPriceCents",
+        description="The price of one unit when the order was placed, in cents.",
+        ge=0,
+    )
+
+
+class CancellationReason(Enum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    OTHER = "OTHER"
+
+
+class StockLine(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    quantity: int = Field(..., description="How many units, at least one.", ge=1)
+
+
+class Shortage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    sku: str = Field(
+        ..., description="The stock-keeping unit of the product.", min_length=1
+    )
+    requested: int = Field(..., description="How many units the order asked for.", ge=1)
+    available: int = Field(
+        ...,
+        description="How many units were available; zero for a product not in the catalogue.",
+        ge=0,
+    )
+
+
+class CloudEventHeaders(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    ce_id: str = Field(
+        ...,
+        alias="ce-id",
+        description="The event id, unique per source; the idempotency key of the event.",
+        min_length=1,
+    )
+    ce_source: str = Field(
+        ...,
+        alias="ce-source",
+        description="The URI reference of the service that published the event.",
+        min_length=1,
+    )
+    ce_type: str = Field(
+        ...,
+        alias="ce-type",
+        description="The event type, equal to the channel address.",
+    )
+    ce_time: AwareDatetime = Field(
+        ..., alias="ce-time", description="When the event happened, RFC 3339 in UTC."
+    )
+    ce_specversion: Literal["1.0"] = Field(
+        ..., alias="ce-specversion", description="The CloudEvents version."
+    )
+    content_type: Literal["application/json"] = Field(
+        ..., alias="content-type", description="The media type of the payload."
+    )
+    traceparent: str | None = Field(
+        None,
+        description="W3C trace context of the operation that published the event, when traced.",
+        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    )
+
+
+class ShipmentScheduledPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    shipment_id: str = Field(
+        ...,
+        alias="shipmentId",
+        description="The id of the shipment, `shp_<orderId>`.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    order_id: str = Field(
+        ...,
+        alias="orderId",
+        description="The id of the order shipped.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    customer_id: str = Field(
+        ...,
+        alias="customerId",
+        description="The id of the customer the shipment goes to.",
+        max_length=64,
+        min_length=1,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+    )
+    carrier: str = Field(
+        ...,
+        description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).',
+        min_length=1,
+    )
+    estimated_arrival: AwareDatetime = Field(
+        ...,
+        alias="estimatedArrival",
+        description="When it is expected to arrive, RFC 3339 in UTC.",
+    )
+
+
+class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
+    root: ShipmentScheduledPayload
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    currency: str = Field(
+        ...,
+        description="The ISO 4217 code of the currency, for example EUR.",
+        pattern="^[A-Z]{3}$",
+    )
+    units: int = Field(
+        ...,
+        description="The whole units of the amount, for example 12 of 12.50 EUR.",
+        ge=0,
+    )
+    nanos: int = Field(
+        ...,
+        description="The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.",
+        ge=0,
+        le=999999999,
+    )
+
+
 class PaymentAuthorizedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -170,72 +338,6 @@ class PaymentRefundedPayload(BaseModel):
     )
 
 
-class CloudEventHeaders(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    ce_id: str = Field(
-        ...,
-        alias="ce-id",
-        description="The event id, unique per source; the idempotency key of the event.",
-        min_length=1,
-    )
-    ce_source: str = Field(
-        ...,
-        alias="ce-source",
-        description="The URI reference of the service that published the event.",
-        min_length=1,
-    )
-    ce_type: str = Field(
-        ...,
-        alias="ce-type",
-        description="The event type, equal to the channel address.",
-    )
-    ce_time: AwareDatetime = Field(
-        ..., alias="ce-time", description="When the event happened, RFC 3339 in UTC."
-    )
-    ce_specversion: Literal["1.0"] = Field(
-        ..., alias="ce-specversion", description="The CloudEvents version."
-    )
-    content_type: Literal["application/json"] = Field(
-        ..., alias="content-type", description="The media type of the payload."
-    )
-    traceparent: str | None = Field(
-        None,
-        description="W3C trace context of the operation that published the event, when traced.",
-        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-    )
-
-
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    RESERVED = "RESERVED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(
-        ..., description="How many units were ordered, at least one.", ge=1
-    )
-    unit_price_cents: int | None = Field(
-        None,
-        alias="unitPriceCents",
-        description="The price of one unit when the order was placed, in cents.",
-        ge=0,
-    )
-
-
 class OrderPlacedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -285,13 +387,6 @@ class OrderPlacedPayload(BaseModel):
     )
 
 
-class CancellationReason(Enum):
-    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    OTHER = "OTHER"
-
-
 class OrderStatusChangedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -327,33 +422,6 @@ class OrderStatusChangedPayload(BaseModel):
         None,
         alias="cancellationReason",
         description="Why a cancelled order was cancelled; absent unless `status` is CANCELLED.",
-    )
-
-
-class StockLine(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    quantity: int = Field(..., description="How many units, at least one.", ge=1)
-
-
-class Shortage(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sku: str = Field(
-        ..., description="The stock-keeping unit of the product.", min_length=1
-    )
-    requested: int = Field(..., description="How many units the order asked for.", ge=1)
-    available: int = Field(
-        ...,
-        description="How many units were available; zero for a product not in the catalogue.",
-        ge=0,
     )
 
 
@@ -455,51 +523,6 @@ class StockReleased(RootModel[StockReleasedPayload]):
     root: StockReleasedPayload
 
 
-class ShipmentScheduledPayload(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    shipment_id: str = Field(
-        ...,
-        alias="shipmentId",
-        description="The id of the shipment, `shp_<orderId>`.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    order_id: str = Field(
-        ...,
-        alias="orderId",
-        description="The id of the order shipped.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    customer_id: str = Field(
-        ...,
-        alias="customerId",
-        description="The id of the customer the shipment goes to.",
-        max_length=64,
-        min_length=1,
-        pattern="^[A-Za-z0-9_-]{1,64}$",
-    )
-    carrier: str = Field(
-        ...,
-        description='Who carries it, "acme-post" (up to 3 units) or "acme-freight" (more).',
-        min_length=1,
-    )
-    estimated_arrival: AwareDatetime = Field(
-        ...,
-        alias="estimatedArrival",
-        description="When it is expected to arrive, RFC 3339 in UTC.",
-    )
-
-
-class ShipmentScheduled(RootModel[ShipmentScheduledPayload]):
-    root: ShipmentScheduledPayload
-
-
 class PaymentAuthorized(RootModel[PaymentAuthorizedPayload]):
     root: PaymentAuthorizedPayload
 
@@ -523,25 +546,26 @@ class OrderStatusChanged(RootModel[OrderStatusChangedPayload]):
 __all__ = [
     "Model",
     "PaidLine",
+    "OrderStatus",
+    "OrderLine",
+    "CancellationReason",
+    "StockLine",
+    "Shortage",
+    "CloudEventHeaders",
+    "ShipmentScheduledPayload",
+    "ShipmentScheduled",
+    "Money",
     "PaymentAuthorizedPayload",
     "PaymentDeclinedPayload",
     "PaymentRefundedPayload",
-    "CloudEventHeaders",
-    "OrderStatus",
-    "OrderLine",
     "OrderPlacedPayload",
-    "CancellationReason",
     "OrderStatusChangedPayload",
-    "StockLine",
-    "Shortage",
     "StockReservedPayload",
     "OutOfStockPayload",
     "StockReleasedPayload",
     "StockReserved",
     "OutOfStock",
     "StockReleased",
-    "ShipmentScheduledPayload",
-    "ShipmentScheduled",
     "PaymentAuthorized",
     "PaymentDeclined",
     "PaymentRefunded",
