@@ -10,8 +10,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from accord.codegen._asyncapi import service_documents
 from accord.events import Contract, provision, provision_documents
+from accord.events._document import service_documents
 from accord.nats_auth import connect_operator
 from accord.settings import CommonSettings, ServiceSettings
 

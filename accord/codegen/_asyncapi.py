@@ -23,6 +23,7 @@ import yaml
 from accord.codegen._tree import GeneratedFile
 from accord.events import load_document
 from accord.events._channels import pattern_of
+from accord.events._document import service_documents
 
 PACKAGE_ROOT = "acme_events"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,11 +36,6 @@ from typing import Any
 
 DOCUMENT: dict[str, Any] = {document}
 '''
-
-
-def service_documents(root: Path) -> list[Path]:
-    """The per-service documents: the YAML files directly in `asyncapi/` (not shared parts)."""
-    return sorted((root / "asyncapi").glob("*.yaml"))
 
 
 def source_of(document: Path) -> str:

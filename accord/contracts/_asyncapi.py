@@ -13,9 +13,9 @@ from typing import Any
 
 import jsonschema
 
-from accord.contracts._refs import Location, json_path
 from accord.contracts._schemas import asyncapi_validator
 from accord.contracts._tree import get, mapping
+from accord.events._document import Location, json_path
 
 _REFERENCE_ONLY: tuple[tuple[str, ...], ...] = (
     ("operations", "*", "channel"),

@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from accord.contracts._refs import resolve
 from accord.contracts._sources import Source
 from accord.contracts._subjects import tokens
 from accord.contracts._tree import mapping, sequence
 from accord.contracts._versions import next_version
+from accord.events._document import resolve
 
 
 def asyncapi_changes(old: Source, new: Source) -> list[str]:
@@ -29,7 +29,7 @@ def asyncapi_changes(old: Source, new: Source) -> list[str]:
             )
             continue
         try:
-            before, after = resolve(name, old).resolved, resolve(name, new).resolved
+            before, after = resolve(name, old.read).resolved, resolve(name, new.read).resolved
         except (OSError, yaml.YAMLError) as error:
             problems.append(f"{name}: cannot compare with the previous version: {error}")
             continue

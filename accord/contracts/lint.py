@@ -21,8 +21,8 @@ from accord.contracts._calls import lint_calls
 from accord.contracts._channels import lint_channels
 from accord.contracts._jetstream import lint_jetstream
 from accord.contracts._policy import lint_policies
-from accord.contracts._refs import resolve
 from accord.contracts._sources import Source, WorkingTree
+from accord.events._document import resolve
 
 
 def lint_repository(root: Path) -> list[str]:
@@ -35,8 +35,8 @@ def lint_asyncapi(source: Source) -> list[str]:
     documents: dict[str, Any] = {}
     for name in source.asyncapi_documents():
         try:
-            view = resolve(name, source, keep=reference_only)
-            full = resolve(name, source)
+            view = resolve(name, source.read, keep=reference_only)
+            full = resolve(name, source.read)
         except (OSError, yaml.YAMLError) as error:
             problems.append(f"{name}: cannot read: {error}")
             continue

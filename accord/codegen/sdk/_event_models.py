@@ -12,9 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from accord.events._document import _JsonYamlLoader
+from accord.events._document import load_yaml
 
 Json = Any
 
@@ -28,8 +26,7 @@ def payload_schemas(document: Path, messages: dict[str, str]) -> dict[str, Json]
 
     def read(path: Path) -> Json:
         if path not in loaded:
-            with path.open(encoding="utf-8") as stream:
-                loaded[path] = yaml.load(stream, Loader=_JsonYamlLoader)
+            loaded[path] = load_yaml(path.read_text(encoding="utf-8"))
         return loaded[path]
 
     def follow(path: Path, pointer: str) -> Json:

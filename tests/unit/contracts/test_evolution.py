@@ -6,15 +6,15 @@ from typing import Any
 import pytest
 
 from accord.contracts._evolution import compare_documents
-from accord.contracts._refs import resolve
 from accord.contracts._sources import WorkingTree
+from accord.events._document import resolve
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
 
 ADVICE = "publish a new version (`acme.shop.v2.item.added`) beside this one instead"
 
 
 def baseline() -> Any:
-    return resolve(DOCUMENT, WorkingTree(FIXTURES)).resolved
+    return resolve(DOCUMENT, WorkingTree(FIXTURES).read).resolved
 
 
 def item(document: Any) -> Any:

@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 
 from accord.contracts._jetstream import lint_jetstream
-from accord.contracts._refs import resolve
 from accord.contracts._schemas import load_schema
 from accord.contracts._sources import WorkingTree
+from accord.events._document import resolve
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
 
 Change = Callable[[Any], None]
@@ -18,7 +18,7 @@ CONSUMER = "operations.receiveItemAdded.bindings.nats.x-jetstream"
 
 def fixture_document() -> Any:
     """The fixture, references resolved as `accord lint` resolves them."""
-    return resolve(DOCUMENT, WorkingTree(FIXTURES)).resolved
+    return resolve(DOCUMENT, WorkingTree(FIXTURES).read).resolved
 
 
 def lint(*changes: Change, others: dict[str, Any] | None = None) -> list[str]:
