@@ -59,43 +59,60 @@ class Resolution:
     """References that lead back to themselves (a recursive schema); they stay `$ref`s."""
 
 
+class Files:
+    """Raw YAML files by repository-relative path, each read once, and what a `$ref` written
+    in one of them points at. Raises FileNotFoundError or yaml.YAMLError for a file that
+    cannot be read, referencing's Unresolvable for a pointer to nothing."""
+
+    def __init__(self, read: Read) -> None:
+        self._retrieve = _retriever(read)
+        # `retrieve` is Registry's documented keyword; mypy's attrs plugin misses its alias.
+        self._registry: Registry[Any] = Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
+
+    def raw(self, path: str) -> Any:
+        """The file at `path` as written: references kept."""
+        return self._retrieve(_ROOT + path).contents
+
+    def target(self, path: str, ref: str) -> tuple[str, str, Any]:
+        """The file, JSON pointer and node that `ref`, written in the file `path`, points at."""
+        uri = urljoin(_ROOT + path, ref)
+        node = self._registry.resolver().lookup(uri).contents
+        file, pointer = urldefrag(uri)
+        return file.removeprefix(_ROOT), pointer, node
+
+
 def resolve(
-    path: str, read: Read, keep: Callable[[Location], bool] = lambda at: False
+    path: str, read: Read | Files, keep: Callable[[Location], bool] = lambda at: False
 ) -> Resolution:
     """Read `path` and inline its references, except where `keep(at)` says a reference must
     stay one. Raises FileNotFoundError or yaml.YAMLError for the document itself."""
-    retrieve = _retriever(read)
-    # `retrieve` is Registry's documented keyword; mypy's attrs plugin misses its alias.
-    registry: Registry[Any] = Registry(retrieve=retrieve)  # type: ignore[call-arg]
-    uri = _ROOT + path
-    raw = retrieve(uri).contents
-    resolution = Resolution(raw, None)
-    unresolved: set[str] = set()
+    files = read if isinstance(read, Files) else Files(read)
+    resolution = Resolution(files.raw(path), None)
+    unresolved: set[tuple[str, str]] = set()
 
-    def inline(node: Any, base: str, stack: tuple[str, ...], at: Location) -> Any:
+    def inline(node: Any, base: str, stack: tuple[tuple[str, str], ...], at: Location) -> Any:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and not keep(at):
-                target = urljoin(base, ref)
-                if target in stack:
-                    resolution.loops.append(f"{path}: {json_path(at)}: {ref!r} leads back")
-                    return node
                 try:
-                    found = registry.resolver().lookup(target).contents
+                    file, pointer, found = files.target(base, ref)
                 except (Unresolvable, FileNotFoundError, yaml.YAMLError) as error:
-                    if target not in unresolved:  # say it once, where it is first used
-                        unresolved.add(target)
+                    if (base, ref) not in unresolved:  # say it once, where it is first used
+                        unresolved.add((base, ref))
                         resolution.problems.append(
                             f"{path}: {json_path(at)}: cannot resolve $ref {ref!r}: {_why(error)}"
                         )
                     return node
-                return inline(found, urldefrag(target).url, (*stack, target), at)
+                if (file, pointer) in stack:
+                    resolution.loops.append(f"{path}: {json_path(at)}: {ref!r} leads back")
+                    return node
+                return inline(found, file, (*stack, (file, pointer)), at)
             return {k: inline(v, base, stack, (*at, k)) for k, v in node.items()}
         if isinstance(node, list):
             return [inline(v, base, stack, (*at, i)) for i, v in enumerate(node)]
         return node
 
-    resolution.resolved = inline(raw, uri, (), ())
+    resolution.resolved = inline(resolution.raw, path, (), ())
     return resolution
 
 

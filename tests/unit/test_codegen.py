@@ -1,5 +1,6 @@
 """`make codegen` is deterministic, stamps what it writes, and removes what is stale."""
 
+import ast
 from pathlib import Path
 
 from accord import codegen
@@ -56,3 +57,21 @@ def test_sync_removes_stale_files_and_reports_differences(tmp_path: Path) -> Non
 def test_the_committed_tree_matches_the_contracts(repo_root: Path) -> None:
     # The same check as `make codegen-check`: a contract change without regeneration fails.
     assert codegen.check(repo_root) == []
+
+
+def test_each_event_model_is_generated_once_and_imported_elsewhere(repo_root: Path) -> None:
+    """A model lives in the package of the document that defines it; the packages of the
+    documents that read it import that class (orders' OrderPlacedPayload, say)."""
+    from acme_events.notifications.messages import json as notifications
+    from acme_events.orders.messages import json as orders
+    from acme_events.payments.messages import json as payments
+
+    defined: dict[str, list[str]] = {}
+    for module in sorted((repo_root / "gen/python/acme_events").rglob("models.py")):
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(str(module.relative_to(repo_root)))
+    assert {name: places for name, places in defined.items() if len(places) > 1} == {}
+    assert notifications.OrderPlacedPayload is orders.OrderPlacedPayload
+    assert payments.OrderLine is orders.OrderLine
+    assert {"OrderPlacedPayload", "Money"} <= defined.keys()
