@@ -7,6 +7,7 @@ its owner. A constrained string or number (an id, a currency) is written into ea
 that uses it, as before.
 """
 
+import ast
 import json
 import re
 import tempfile
@@ -93,3 +94,20 @@ def _generate(schema: Json) -> str:
             formatters=[],
         )
         return out.read_text()
+
+
+def classes_used_by(code: str, roots: set[str]) -> set[str]:
+    """The other classes of the models module `code` that `roots` use in their fields,
+    however deep (an enum written inline in a payload, say)."""
+    uses: dict[str, set[str]] = {}
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ClassDef):
+            uses[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    found: set[str] = set()
+    todo = list(roots)
+    while todo:
+        for used in uses.get(todo.pop(), set()):
+            if used in uses and used not in found and used not in roots:
+                found.add(used)
+                todo.append(used)
+    return found

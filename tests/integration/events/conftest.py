@@ -25,12 +25,12 @@ KIT = Path(__file__).with_name("kit.yaml")
 
 
 @pytest.fixture(scope="session")
-def kit(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The package `make codegen` would generate from kit.yaml, importable as kit_events."""
     out = tmp_path_factory.mktemp("kitgen")
     with warnings.catch_warnings():  # datamodel-code-generator's deprecation notices
         warnings.simplefilter("ignore")
-        render_package(repo_root, KIT, out / "kit_events", source="/kit")
+        render_package(KIT, out / "kit_events", source="/kit")
     sys.path.insert(0, str(out))
     try:
         yield importlib.import_module("kit_events")
