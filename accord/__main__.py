@@ -1,3 +1,3 @@
-from accord.cli import main
+from accord.tooling.cli import main
 
 main()

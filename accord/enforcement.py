@@ -3,7 +3,7 @@
 The edge checks each call, and so does the service, whatever way the call came: a second line
 that holds when the edge is misconfigured or a caller reaches a service port directly. For
 every method of the services a process serves, from the same descriptors and options the edge
-is compiled from (`accord.contracts.descriptors`), on every call:
+is compiled from (`accord.descriptors`), on every call:
 
 1. who calls: a bearer JWT (the end user's token, which the edge passes on), verified here
    against the same JWKS, issuer, audience, algorithms, `typ` and lifetime rules (verified
@@ -37,7 +37,7 @@ from google.rpc import error_details_pb2
 from accord.auth import Authenticator, AuthSettings, MethodPolicy
 from accord.auth._authenticator import AUTHORIZATION
 from accord.auth._errors import AMBIGUOUS_CREDENTIALS, unauthenticated
-from accord.contracts.descriptors import MethodContract, service_contract, services_in
+from accord.descriptors import MethodContract, service_contract, services_in
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier
 from accord.rpc_status import RpcError, error_info
 from accord.settings import ConfigurationError

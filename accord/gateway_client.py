@@ -3,9 +3,10 @@
 Services do not call each other directly. Going through the front door means the callee
 sees a principal the gateway verified (`svc-<name>` with the scopes its key holds), its
 contract's policy decides what the caller may do, and every call is logged and counted like
-any client's. A service asks for the scopes it needs; in development its key is created under
-ACCORD_HOME with exactly those; in production it comes from `<PREFIX>GATEWAY_API_KEY`, and a
-service without one refuses to start.
+any client's. A service names the scopes it needs in its app's GATEWAY_SCOPES; in
+development `make run` (and the tests) make its key with exactly those under ACCORD_HOME
+before it starts (accord.tooling.devkeys); in production it comes from
+`<PREFIX>GATEWAY_API_KEY`, and a service without one refuses to start.
 
 Calls made from event handlers should pass a timeout and `wait_for_ready=True` (the gateway
 may start after the service) and run inside `refusals_are_final(...)`: a failure that may
@@ -15,14 +16,14 @@ contract's backoff; a refusal that no retry can change (INVALID_ARGUMENT, ...) b
 """
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import grpc
 
-from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.events import Unprocessable
-from accord.settings import ServiceSettings, production_needs
+from accord.keys import service_key_path, service_subject
+from accord.settings import ConfigurationError, ServiceSettings, production_needs
 
 # Answers that say "this request, as it is, will never succeed". Authentication and
 # permission failures are not among them: an operator fixes a key or a scope, and the
@@ -49,13 +50,17 @@ class GatewayClient:
         self.subject = subject
 
     @classmethod
-    def open(
-        cls, settings: ServiceSettings, service: str, scopes: Iterable[str]
-    ) -> "GatewayClient":
+    def open(cls, settings: ServiceSettings, service: str) -> "GatewayClient":
         if settings.gateway_api_key is not None:
             api_key = settings.gateway_api_key.get_secret_value()
+        elif settings.development and service_key_path(settings.home, service).exists():
+            api_key = service_key_path(settings.home, service).read_text().strip()
         elif settings.development:
-            api_key = devkeys.ensure_service_api_key(settings.home, service, scopes)
+            raise ConfigurationError(
+                f"{service} calls other services through the gateway, and its development "
+                f"API key {service_key_path(settings.home, service)} does not exist: `make "
+                "run` makes it from the service's GATEWAY_SCOPES (accord.tooling.devkeys)"
+            )
         else:
             raise production_needs(
                 settings.gateway_api_key_variable,
@@ -63,7 +68,7 @@ class GatewayClient:
             )
         metadata = [(API_KEY_HEADER, api_key)]
         channel = channel_with_metadata(settings.gateway_address, lambda method: metadata)
-        return cls(channel, devkeys.service_subject(service))
+        return cls(channel, service_subject(service))
 
     async def close(self) -> None:
         await self.channel.close()

@@ -41,7 +41,7 @@ from joserfc.jwk import OKPKey
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accord.devkeys import PRINCIPAL_ALGORITHM, principal_public_key_path
+from accord.keys import PRINCIPAL_ALGORITHM, principal_public_key_path
 from accord.rpc_status import RpcError, error_info
 from accord.settings import Mode, production_needs
 

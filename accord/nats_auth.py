@@ -16,20 +16,18 @@ at run time, get their own nkeys too (see `services/devices/identities.py`).
 
 The identities:
 - **a service** (`orders`, ...): its seed from settings (`ACCORD_<SERVICE>_NATS_SEED` or
-  `..._NATS_SEED_FILE`); in development only, made on first use under the NATS
-  identities folder (ACCORD_NATS_IDENTITIES, default ACCORD_HOME/keys/nats);
+  `..._NATS_SEED_FILE`); in development only, read from the NATS identities folder
+  (ACCORD_NATS_IDENTITIES, default ACCORD_HOME/keys/nats), where the developer's tools
+  made it (accord.tooling.nats_identities: `make run`, `make cluster`, the tests);
 - **the operator**: creates and changes streams, buckets and consumers (`make streams`,
   development provisioning) and nothing else; its seed from
-  ACCORD_NATS_OPERATOR_SEED_FILE, or made in development;
+  ACCORD_NATS_OPERATOR_SEED_FILE, or in development from the identities folder;
 - **the developer** (development configurations only): a user and password with every
   permission, for scripts and the tests; `NatsServer.url` embeds it.
 Anonymous connections are refused: the configuration has no `no_auth_user`.
 """
 
-import os
-import secrets
 import ssl
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -38,11 +36,12 @@ import nats
 import nkeys
 from nats.aio.client import Client as NatsClient
 
-from accord.settings import CommonSettings, ServiceSettings
+from accord.settings import CommonSettings, ConfigurationError, ServiceSettings
 
 OPERATOR = "operator"
 DEVELOPER = "developer"
 SEED_SUFFIX = ".nk"
+ISSUER_SUFFIX = "-issuer"
 
 
 def inbox_prefix(identity: str) -> str:
@@ -50,63 +49,56 @@ def inbox_prefix(identity: str) -> str:
     return f"_INBOX.{identity}"
 
 
-def new_user_seed() -> str:
-    seed: bytes = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
-    return seed.decode()
-
-
 def public_key(seed: str) -> str:
     key: bytes = nkeys.from_seed(seed.encode()).public_key
     return key.decode()
 
 
-def _write_secret(path: Path, text: str) -> None:
-    """Created readable by its owner only, never replaced (O_EXCL)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as stream:
-        stream.write(text + "\n")
-
-
-def read_or_create(path: Path, create: bool, make: Callable[[], str] | None = None) -> str:
-    """The secret in `path`; made (a new user seed unless `make`) when missing and `create`."""
-    if path.exists():
-        return path.read_text().strip()
-    if not create:
-        raise FileNotFoundError(path)
-    value = make() if make else new_user_seed()
-    try:
-        _write_secret(path, value)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text().strip()
-    return value
+def issuer_identity(service: str) -> str:
+    """The name of the account key a service signs its fleet's identities with."""
+    return f"{service}{ISSUER_SUFFIX}"
 
 
 def _development_only(settings: CommonSettings, what: str, setting: str) -> None:
     if not settings.development:
-        raise RuntimeError(
+        raise ConfigurationError(
             f"no NATS credentials for {what}: set {setting} (production never makes its own; "
-            "ACCORD_MODE=development does, under the NATS identities folder)"
+            "in development the developer's tools make them under the NATS identities folder)"
         )
 
 
-def new_account_seed() -> str:
-    seed: bytes = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_ACCOUNT)
-    return seed.decode()
+def read_secret(path: Path) -> str:
+    """A secret the developer's tools made: ConfigurationError naming it when it is missing."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"{path} does not exist: `make run` (or `accord nats config`, or the tests' fixtures) "
+            "makes the development identities (accord.tooling.nats_identities)"
+        ) from None
 
 
-def development_seed(settings: CommonSettings, identity: str, *, account: bool = False) -> str:
-    """The seed of `identity` under the development identities, made if missing: a user's,
-    or an account's (the key that signs the identities a service issues)."""
+def development_seed(settings: CommonSettings, identity: str) -> str:
+    """The seed of `identity` in the development identities folder: a user's, or an
+    account's (the key that signs the identities a service issues)."""
     _development_only(settings, identity, "its seed")
-    path = settings.nats_identities_dir / f"{identity}{SEED_SUFFIX}"
-    return read_or_create(path, True, new_account_seed if account else None)
+    return read_secret(settings.nats_identities_dir / f"{identity}{SEED_SUFFIX}")
 
 
 def development_password(settings: CommonSettings, identity: str) -> str:
     _development_only(settings, identity, "its password")
-    path = settings.nats_identities_dir / f"{identity}.password"
-    return read_or_create(path, True, lambda: secrets.token_urlsafe(24))
+    return read_secret(settings.nats_identities_dir / f"{identity}.password")
+
+
+def claim_key_path(identities: Path, service: str) -> Path:
+    """The development claim key of the devices `service` issues identities to (the codes
+    printed on them are HMACs under it), beside the other development identities."""
+    return identities / f"{service}-claim.key"
+
+
+def development_ca_file(identities: Path) -> Path:
+    """Where the development CA lies when ACCORD_NATS_TLS asks for TLS in development."""
+    return identities / "tls" / "ca.pem"
 
 
 def service_seed(settings: ServiceSettings, service: str) -> str:
@@ -156,9 +148,7 @@ def tls_context(settings: CommonSettings) -> ssl.SSLContext | None:
     when NATS is not TLS."""
     ca_file = settings.nats_tls_ca_file
     if ca_file is None and settings.nats_tls and settings.development:
-        from accord.nats_tls import development_tls
-
-        ca_file = development_tls(settings.nats_identities_dir).ca_file
+        ca_file = development_ca_file(settings.nats_identities_dir)
     if ca_file is None:
         return None
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))

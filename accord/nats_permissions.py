@@ -27,8 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accord.events import Contract, load_document
-from accord.events._document import service_documents
+from accord.events import Contract, load_document, service_documents
 from accord.nats_auth import inbox_prefix
 
 

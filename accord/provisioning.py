@@ -2,30 +2,18 @@
 changed by the operator identity, never by a running service (whose NATS permissions allow
 no stream to be created, changed or deleted).
 
-`make streams` provisions every document at once (and refuses as a whole if it would lose
-data); in development a service provisions its own contract at start, also as the operator.
+`make streams` provisions every document at once (accord.tooling.streams); in development a
+service provisions its own contract at start, also as the operator (here).
 """
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
-from accord.events import Contract, provision, provision_documents
-from accord.events._document import service_documents
+from accord.events import Contract, provision
 from accord.nats_auth import connect_operator
-from accord.settings import CommonSettings, ServiceSettings
+from accord.settings import ServiceSettings
 
 _log = logging.getLogger("accord.provisioning")
-
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-async def provision_all(settings: CommonSettings, root: Path = REPOSITORY) -> list[str]:
-    nc = await connect_operator(settings, name="accord-streams")
-    try:
-        return await provision_documents(nc, service_documents(root))
-    finally:
-        await nc.drain()
 
 
 async def provision_at_start(settings: ServiceSettings, contracts: Sequence[Contract]) -> None:

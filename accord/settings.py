@@ -7,8 +7,9 @@ ACCORD_MODE).
 The mode decides where keys come from. In production, the default, a process uses only the
 keys and credentials it is given, and one that lacks them refuses to start with a
 `ConfigurationError` that names the variable to set: it never creates a key, and never
-falls back on a development key it happens to find under ACCORD_HOME. In development
-(`make run`, the tests) missing ones are created under ACCORD_HOME (accord.devkeys).
+falls back on a development key it happens to find under ACCORD_HOME. In development it
+reads the keys under ACCORD_HOME (accord.keys), which the developer's tools made before it
+started (`make run` and the tests, with accord.tooling.devkeys).
 """
 
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accord.keys import principal_public_key_path
 
 NATS_URL_FILE = "nats.url"
 
@@ -189,8 +192,6 @@ class ServiceSettings(CommonSettings):
     @property
     def principal_public_key_file(self) -> Path:
         """The gateway's public key: configured, or in development the one under home."""
-        from accord.devkeys import principal_public_key_path
-
         if self.identity_public_key_file is not None:
             return self.identity_public_key_file
         if self.development:

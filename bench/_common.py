@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

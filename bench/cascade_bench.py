@@ -26,8 +26,8 @@ from typing import Any
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
-from accord import devkeys
 from accord.call_metadata import channel_with_metadata
+from accord.tooling import devkeys
 from bench._common import drain, machine, median, percentile
 
 RESULTS = Path("bench/results/cascade.json")

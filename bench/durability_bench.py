@@ -4,7 +4,7 @@
 
 The platform's generated nats-server configuration syncs every write before acknowledging
 it (`sync_interval: always`), because banking, payments and orders keep money and orders
-on that server (accord/nats_config.py; ACCORD_NATS_SYNC chooses otherwise). nats-server's
+on that server (accord/tooling/nats_config.py; ACCORD_NATS_SYNC chooses otherwise). nats-server's
 own default acknowledges from memory and syncs every two minutes. Each repetition starts a
 fresh server of each kind (the order alternating) and measures on it, with the same
 269-byte body:
@@ -30,7 +30,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NatsClient
 
-from accord.nats_config import ServerSecurity
+from accord.tooling.nats_config import ServerSecurity
 from bench._common import Stopwatch, Timed, fresh_nats_server, machine, median
 
 RESULTS = Path("bench/results/durability.json")

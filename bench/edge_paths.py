@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 from acme.orders.v2 import orders_pb2
 
-from accord import devkeys
-from accord.nats_cluster import free_ports
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
 from bench.edge_bench import Path_, answer_size, place_order, spawn, wait_ready
 from gateway.envoy import Envoy
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from acme.orders.v2 import orders_pb2
 
-from accord import devkeys
-from accord.nats_cluster import free_ports
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
 from bench._common import machine, median
 from bench.edge_bench import Path_, frame, h2load, load_average, require_h2load, wait_ready
 

@@ -11,9 +11,9 @@ import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
-from accord import devkeys
 from accord.auth import AuthSettings
 from accord.enforcement import ContractEnforcement
+from accord.tooling import devkeys
 
 SERVICE = "acme.orders.v2.OrderService"
 

@@ -56,9 +56,9 @@ from acme.pricing.v1 import pricing_pb2_grpc as pr_grpc
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 
-from accord import devkeys
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
 from bench._common import drain, machine, percentile
 from services.devices import claims
 from services.marketing.settings import MarketingSettings
@@ -400,9 +400,7 @@ class Devices(Scenario):
 
     async def prepare(self) -> Thermostat:
         owner, device = _fresh("owner"), _fresh("hall")
-        key = claims.load_claim_key(
-            claims.development_claim_key_path(self._gateway.home), create=False
-        )
+        key = claims.development_claim_key(CommonSettings(home=self._gateway.home))
         await self._devices.RegisterDevice(
             dev.RegisterDeviceRequest(
                 owner_id=owner,

@@ -66,9 +66,10 @@ from accord.events import (
     connect,
     provision,
 )
-from accord.nats_auth import OPERATOR, connect_as, inbox_prefix, new_user_seed, public_key
-from accord.nats_config import NkeyUser, ServerSecurity
+from accord.nats_auth import OPERATOR, connect_as, inbox_prefix, public_key
 from accord.nats_permissions import Permissions, operator_permissions, service_permissions
+from accord.tooling.nats_config import NkeyUser, ServerSecurity
+from accord.tooling.nats_identities import new_user_seed
 from bench._common import Stopwatch, Timed, fresh_nats_server, machine, median, percentile
 
 RESULTS = Path("bench/results/events.json")

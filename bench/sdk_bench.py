@@ -34,10 +34,10 @@ import nats
 from acme.orders.v2 import orders_pb2, orders_pb2_grpc
 from nats.js import api
 
-from accord import devkeys
-from accord.nats_config import development_security
-from accord.nats_server import NatsServer
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
+from accord.tooling.nats_config import development_security
+from accord.tooling.nats_server import NatsServer
 from bench._common import machine, median
 from bench.soak import RunningPlatform
 

@@ -41,12 +41,13 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from google.protobuf import timestamp_pb2
 
-from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.direct import next_after
 from accord.nats_auth import developer_url
-from accord.platform import RUN_DIR, discover_services
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
+from accord.tooling.platform import RUN_DIR
+from accord.tooling.services import discover_services
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent

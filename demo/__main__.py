@@ -7,11 +7,11 @@ import uuid
 import grpc
 import nats
 
-from accord import devkeys
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
 from demo import devices, marketing, pricing, support
 from demo.journeys import JOURNEYS, Channel, Demo
 from demo.timeline import Timeline

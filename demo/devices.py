@@ -19,11 +19,13 @@ from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_auth import without_credentials
+from accord.settings import CommonSettings
+from accord.tooling.examples import customer_scopes
 from demo.journeys import Demo
 from demo.timeline import Timeline
 from services.devices import claims
 
-OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
+OWNER_SCOPES = customer_scopes()  # the owner's app, from the contracts' policies
 ADJUSTED = "acme.devices.v1.thermostat.adjusted"  # the event type
 DURABLE = "devices-device-adjusted"
 CET = timezone(timedelta(hours=1))  # the owners live in UTC+1
@@ -106,7 +108,7 @@ async def _claim(
     name: str,
 ) -> NatsClient:
     """The owner claims the device with its code; the device connects as itself."""
-    key = claims.load_claim_key(claims.development_claim_key_path(demo.home), create=False)
+    key = claims.development_claim_key(CommonSettings(home=demo.home))
     claimed = await devices.RegisterDevice(
         pb.RegisterDeviceRequest(
             owner_id=owner,

@@ -22,18 +22,12 @@ from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from nats.aio.client import Client as NatsClient
 
 from accord.money import format_amount, to_nanos
+from accord.tooling.examples import customer_scopes, staff_scopes
 from demo.timeline import Timeline
 
-CUSTOMER_SCOPES = (
-    "orders:read",
-    "orders:write",
-    "notifications:read",
-    "payments:read",
-    "shipping:read",
-    "banking:read",
-    "banking:write",
-)
-STAFF_SCOPES = ("inventory:read", "inventory:admin", "banking:read", "banking:admin")
+# What a customer's app and the back office hold: from the contracts' policies.
+CUSTOMER_SCOPES = customer_scopes()
+STAFF_SCOPES = staff_scopes()
 FINAL = {v2.ORDER_STATUS_SHIPPED, v2.ORDER_STATUS_CANCELLED}
 
 Channel = Callable[..., grpc.aio.Channel]

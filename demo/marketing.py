@@ -18,19 +18,14 @@ from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from nats.aio.msg import Msg
 
+from accord.tooling.examples import customer_scopes
 from demo.journeys import Demo
 from demo.timeline import Timeline
 
 Journey = Callable[[Demo, Timeline], Awaitable[None]]
 VERIFICATION = "acme.notifications.v1.email.verification"
 
-SCOPES = (
-    "marketing:track",
-    "marketing:read",
-    "marketing:write",
-    "notifications:read",
-    "notifications:write",
-)
+SCOPES = customer_scopes()  # a shopper's app, from the contracts' policies
 
 
 def _event(

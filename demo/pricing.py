@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
+from accord.tooling.examples import staff_scopes
 from demo.journeys import Demo
 from demo.timeline import Timeline
 
-STAFF = ("pricing:read", "pricing:admin")
+STAFF = staff_scopes()  # the revenue desk, from the contracts' policies
 WEB = ("pricing:read", "pricing:book")
 CHANNELS = {  # who reads the fare, with the scopes each channel's token carries
     "web": WEB,

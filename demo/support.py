@@ -23,14 +23,16 @@ from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from acme.support.v1 import support_pb2 as sup
 from acme.support.v1 import support_pb2_grpc as sup_grpc
 
+from accord.tooling.examples import customer_scopes, staff_scopes
 from demo.journeys import Demo
 from demo.timeline import Timeline
 
 Journey = Callable[[Demo, Timeline], Awaitable[None]]
 T = TypeVar("T")
 
-CUSTOMER_SCOPES = ("monitor:report", "support:read", "notifications:read")
-STAFF_SCOPES = ("support:read", "support:staff")
+# A customer's app and the support desk, from the contracts' policies.
+CUSTOMER_SCOPES = customer_scopes()
+STAFF_SCOPES = staff_scopes()
 WAIT_S = 10.0
 
 

@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any
 
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.settings import ConfigurationError
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings

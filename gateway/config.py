@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import grpc
 
 from accord.auth import IDENTITY_HEADERS
-from accord.contracts.descriptors import MethodContract
+from accord.descriptors import MethodContract
 from accord.identity import PRINCIPAL_HEADER
 from gateway import replies
 from gateway.replies import Refusal

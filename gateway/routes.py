@@ -16,7 +16,7 @@ from accordapis.options.v1 import policy_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 
-from accord.contracts.descriptors import MethodContract, ServiceContract, services_in
+from accord.descriptors import MethodContract, ServiceContract, services_in
 from accord.rpc_status import RpcError, error_info
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import grpc
 from google.protobuf import descriptor_pb2
 
 from accord.auth import Authenticator, PrincipalSigner
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.ports import PortReservation, free_port
 from gateway import reflection
 from gateway.api_keys import ApiKeyAuthz, AuthzServer

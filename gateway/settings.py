@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.auth.settings import AuthSettings
-from accord.contracts.descriptors import DEFAULT_IMAGE
+from accord.descriptors import DEFAULT_IMAGE
 from accord.settings import Mode
 
 

@@ -10,9 +10,9 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from accord.nats_config import ServerSecurity, development_security
-from accord.nats_server import NatsServer
 from accord.settings import CommonSettings
+from accord.tooling.nats_config import ServerSecurity, development_security
+from accord.tooling.nats_server import NatsServer
 
 # Set for the whole session, before any fixture reads settings: the tests run in
 # development, and every nats-server and service of the session shares one set of NATS

@@ -2,7 +2,8 @@
 
     {"keys": [{"id": "3f9c...", "sha256": "<hex>", "scopes": ["orders:read"], "owner": "alice"}]}
 
-The file holds no usable secret. `accord.devkeys.create_api_key` adds a key. The store notices
+The file holds no usable secret; `accord.tooling.devkeys.create_api_key` adds a key. The store
+notices
 when the file changes (checked at most once per `recheck` seconds), so keys can be added or
 revoked while the gateway runs.
 
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accord.auth._errors import UNKNOWN_API_KEY, unauthenticated
-from accord.devkeys import api_key_digest, parse_api_key
 from accord.identity import Principal
+from accord.keys import api_key_digest, parse_api_key
 
 log = logging.getLogger(__name__)
 

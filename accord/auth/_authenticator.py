@@ -12,7 +12,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from accord import devkeys
 from accord.auth._api_keys import ApiKeyStore
 from accord.auth._errors import AMBIGUOUS_CREDENTIALS, MALFORMED_TOKEN, unauthenticated
 from accord.auth._jwks import Jwks
@@ -58,8 +57,8 @@ class Authenticator:
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> "Authenticator":
-        """Keys from jwks_url, else jwks_file; in development the JWKS under home, created if
-        missing. ConfigurationError when production mode has neither (accord.settings)."""
+        """Keys from jwks_url, else jwks_file (in development the JWKS under home, which the
+        developer's tools made). ConfigurationError when there is neither (accord.settings)."""
         options = {
             "min_refresh": settings.jwks_min_refresh_seconds,
             "max_age": settings.jwks_max_age_seconds,
@@ -67,11 +66,10 @@ class Authenticator:
         if settings.jwks_url is not None:
             jwks = Jwks.from_url(settings.jwks_url, settings.jwks_timeout_seconds, **options)
         elif settings.jwks_file is not None:
-            if settings.development and settings.jwks_file == devkeys.dev_jwks_path(settings.home):
-                devkeys.ensure_dev_signing_key(settings.home)
-            elif not settings.jwks_file.exists():
+            if not settings.jwks_file.exists():
+                made_by = "; `make run` or `accord token` makes it" if settings.development else ""
                 raise ConfigurationError(
-                    f"ACCORD_GATEWAY_JWKS_FILE {settings.jwks_file} does not exist"
+                    f"ACCORD_GATEWAY_JWKS_FILE {settings.jwks_file} does not exist{made_by}"
                 )
             jwks = Jwks.from_file(settings.jwks_file, **options)
         else:

@@ -19,7 +19,7 @@ from accord.auth._errors import (
     permission_denied,
     unauthenticated,
 )
-from accord.contracts.descriptors import MethodContract
+from accord.descriptors import MethodContract
 from accord.identity import Principal
 
 

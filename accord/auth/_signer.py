@@ -13,7 +13,6 @@ from collections.abc import Callable
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-from accord import devkeys
 from accord.auth.settings import AuthSettings
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from accord.settings import ConfigurationError, production_needs
@@ -66,23 +65,22 @@ class PrincipalSigner:
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> "PrincipalSigner":
-        """The key from principal_signing_key_file; in development the one under home, created
-        if missing. ConfigurationError when there is none, or it cannot be read."""
+        """The key from principal_signing_key_file (in development the one under home, which
+        the developer's tools made). ConfigurationError when there is none, or it cannot be
+        read."""
         path = settings.principal_signing_key_file
         if path is None:
             raise production_needs(
                 "ACCORD_GATEWAY_PRINCIPAL_SIGNING_KEY_FILE",
                 "the gateway signs every caller's principal for the services with its own key",
             )
-        if settings.development and path == devkeys.principal_key_path(settings.home):
-            key = devkeys.ensure_principal_key(settings.home)
-        else:
-            try:
-                key = OKPKey.import_key(json.loads(path.read_text()))
-            except (OSError, ValueError, JoseError) as error:
-                raise ConfigurationError(
-                    f"cannot read ACCORD_GATEWAY_PRINCIPAL_SIGNING_KEY_FILE {path}: {error}"
-                ) from error
+        try:
+            key = OKPKey.import_key(json.loads(path.read_text()))
+        except (OSError, ValueError, JoseError) as error:
+            made_by = " (`make run` makes it in development)" if settings.development else ""
+            raise ConfigurationError(
+                f"cannot read ACCORD_GATEWAY_PRINCIPAL_SIGNING_KEY_FILE {path}{made_by}: {error}"
+            ) from error
         return cls(key, ttl=settings.principal_ttl_seconds)
 
     def headers(self, principal: Principal, service_full_name: str) -> list[tuple[str, str]]:

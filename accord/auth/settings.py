@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from accord import devkeys
+from accord import keys
 from accord.settings import Mode
 
 # What key each allowed algorithm needs: (kty, crv or None for any). Only public-key algorithms:
@@ -56,10 +56,8 @@ class AuthSettings(BaseSettings):
     jwks_file: Path | None = Field(
         default=None, description="A JWKS on disk; in development, default: the one in home."
     )
-    issuer: str = Field(default=devkeys.DEV_ISSUER, min_length=1, description="Required `iss`.")
-    audience: str = Field(
-        default=devkeys.DEV_AUDIENCE, min_length=1, description="Required in `aud`."
-    )
+    issuer: str = Field(default=keys.DEV_ISSUER, min_length=1, description="Required `iss`.")
+    audience: str = Field(default=keys.DEV_AUDIENCE, min_length=1, description="Required in `aud`.")
     algorithms: Annotated[list[str], NoDecode] = Field(
         default=["RS256", "ES256", "EdDSA", "Ed25519"],
         description="Allowed JWS algorithms, comma-separated in the environment.",
@@ -134,11 +132,11 @@ class AuthSettings(BaseSettings):
         if not self.development:
             return self  # production uses only what it is given
         if self.jwks_file is None:
-            self.jwks_file = devkeys.dev_jwks_path(self.home)
+            self.jwks_file = keys.dev_jwks_path(self.home)
         if self.api_keys_file is None:
-            self.api_keys_file = devkeys.api_keys_path(self.home)
+            self.api_keys_file = keys.api_keys_path(self.home)
         if self.principal_signing_key_file is None:
-            self.principal_signing_key_file = devkeys.principal_key_path(self.home)
+            self.principal_signing_key_file = keys.principal_key_path(self.home)
         return self
 
 

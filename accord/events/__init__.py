@@ -28,7 +28,7 @@ from accord.events._contract import (
     StreamSpec,
 )
 from accord.events._deadletter import dead_letter_headers
-from accord.events._document import load_document
+from accord.events._document import load_document, service_documents
 from accord.events._durations import parse_duration
 from accord.events._errors import (
     ContractViolation,
@@ -86,4 +86,5 @@ __all__ = [
     "parse_duration",
     "provision",
     "provision_documents",
+    "service_documents",
 ]

@@ -10,8 +10,7 @@ from nats.aio.client import Client as NatsClient
 from accord.access import Access
 from accord.events import Contract, EventSettings
 from accord.gateway_client import GatewayClient
-from accord.nats_auth import development_seed
-from accord.nats_config import issuer_identity
+from accord.nats_auth import development_seed, issuer_identity
 from accord.provisioning import provision_at_start
 from accord.service import Wiring
 from services.devices import claims, handlers, history, registry, suggestions
@@ -22,6 +21,8 @@ from services.devices.servicer import DeviceServiceV1
 from services.devices.settings import DevicesSettings
 
 NAME = "devices"
+# What it calls other services with, through the gateway (its API key holds just these).
+GATEWAY_SCOPES = SCOPES
 Settings = DevicesSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (pb.DESCRIPTOR.services_by_name["DeviceService"].full_name,)
@@ -56,7 +57,7 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
     devices = registry.Registry(await js.key_value(registry.BUCKET))
     habits = history.History(await js.key_value(history.BUCKET))
     proposals = suggestions.Suggestions(await js.key_value(suggestions.BUCKET))
-    client = GatewayClient.open(settings, NAME, scopes=SCOPES)
+    client = GatewayClient.open(settings, NAME)
     notifier = Notifier(client, settings.notify_timeout_seconds)
     handlers.register(events, devices, habits, proposals, notifier)
     await events.start()
@@ -80,10 +81,10 @@ async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
 
 def _claim_key(settings: DevicesSettings) -> bytes:
     if settings.claim_key_file is not None:
-        return claims.load_claim_key(settings.claim_key_file, create=False)
+        return claims.load_claim_key(settings.claim_key_file)
     if not settings.development:
         raise RuntimeError("no claim key: set ACCORD_DEVICES_CLAIM_KEY_FILE")
-    return claims.load_claim_key(claims.development_claim_key_path(settings.home), create=True)
+    return claims.development_claim_key(settings)
 
 
 def _issuer_seed(settings: DevicesSettings) -> str:
@@ -91,4 +92,4 @@ def _issuer_seed(settings: DevicesSettings) -> str:
         return settings.nats_issuer_seed_file.read_text().strip()
     if not settings.development:
         raise RuntimeError("no issuer key for devices: set ACCORD_DEVICES_NATS_ISSUER_SEED_FILE")
-    return development_seed(settings, issuer_identity(NAME), account=True)
+    return development_seed(settings, issuer_identity(NAME))

@@ -3,16 +3,17 @@
 A device's claim code is an HMAC of its id under the manufacturer's claim key: printed on
 the device and known to its firmware, checked here without a list of every device made.
 80 bits, so guessing one is out of reach; compared in constant time. The claim key comes
-from ACCORD_DEVICES_CLAIM_KEY_FILE; in development it is made under ACCORD_HOME/keys.
+from ACCORD_DEVICES_CLAIM_KEY_FILE; in development from the NATS identities folder, where
+the developer's tools made it (accord.tooling.nats_identities).
 """
 
 import base64
 import hashlib
 import hmac
-import secrets
 from pathlib import Path
 
-from accord.nats_auth import read_or_create
+from accord.nats_auth import claim_key_path, read_secret
+from accord.settings import CommonSettings
 
 _GROUPS = 4
 _GROUP = 4
@@ -32,10 +33,10 @@ def matches(key: bytes, device_id: str, given: str) -> bool:
     return hmac.compare_digest(normal.encode(), expected.encode())
 
 
-def load_claim_key(path: Path, *, create: bool) -> bytes:
-    text = read_or_create(path, create, lambda: secrets.token_hex(32))
-    return bytes.fromhex(text)
+def load_claim_key(path: Path) -> bytes:
+    return bytes.fromhex(read_secret(path))
 
 
-def development_claim_key_path(home: Path) -> Path:
-    return home / "keys" / "devices-claim.key"
+def development_claim_key(settings: CommonSettings) -> bytes:
+    """The claim key development devices are made with (tests and demos print their codes)."""
+    return load_claim_key(claim_key_path(settings.nats_identities_dir, "devices"))

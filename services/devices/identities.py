@@ -2,7 +2,7 @@
 
 When its owner claims a device, the service issues it a secret (`Registry.issue_secret`)
 and keeps only its hash. The device connects with its id as user and the secret as
-password; the server, configured by `accord.nats_config` to ask the holder of the devices'
+password; the server, configured by `accord.tooling.nats_config` to ask the holder of the devices'
 issuer key about every connection that is not a service's, sends the request here
 (`$SYS.REQ.USER.AUTH`). The answer is a user JWT, signed with the issuer key, whose
 permissions are generated from asyncapi/thermostat.yaml with `deviceId` bound to the

@@ -19,6 +19,8 @@ from services.marketing.settings import MarketingSettings
 from services.marketing.store import CONSENT_BUCKET, PROFILES_BUCKET, ConsentStore, Profiles
 
 NAME = "marketing"
+# What it calls other services with, through the gateway (its API key holds just these).
+GATEWAY_SCOPES = SCOPES
 Settings = MarketingSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (pb.DESCRIPTOR.services_by_name["MarketingService"].full_name,)
@@ -35,7 +37,7 @@ async def build(nc: NatsClient, settings: MarketingSettings) -> Wiring:
     await provision_at_start(settings, [events.contract])
     profiles = Profiles(await js.key_value(PROFILES_BUCKET))
     consent = ConsentStore(await js.key_value(CONSENT_BUCKET))
-    gateway = GatewayClient.open(settings, NAME, scopes=SCOPES)
+    gateway = GatewayClient.open(settings, NAME)
     notifier = Notifier(gateway.channel, settings.notify_timeout_seconds)
     decision_rules = rules(settings)
     recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)

@@ -21,6 +21,8 @@ from services.monitor.servicer import ADMIN_SCOPE, ErrorMonitorServiceV1
 from services.monitor.settings import MonitorSettings
 
 NAME = "monitor"
+# What it calls other services with, through the gateway (its API key holds just these).
+GATEWAY_SCOPES = SCOPES
 Settings = MonitorSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (pb.DESCRIPTOR.services_by_name["ErrorMonitorService"].full_name,)
@@ -28,7 +30,7 @@ SERVICES = (pb.DESCRIPTOR.services_by_name["ErrorMonitorService"].full_name,)
 
 async def build(nc: NatsClient, settings: MonitorSettings) -> Wiring:
     # Support and notifications are reached through the gateway, as svc-monitor.
-    client = GatewayClient.open(settings, NAME, scopes=SCOPES)
+    client = GatewayClient.open(settings, NAME)
     try:
         wiring = await wire(nc, settings, client.channel, client.channel)
     except BaseException:

@@ -19,8 +19,8 @@ import grpc
 from acme.notifications.v1 import notifications_pb2 as pb
 from google.protobuf import timestamp_pb2
 
-from accord.devkeys import SERVICE_SUBJECT_PREFIX
 from accord.identity import Principal
+from accord.keys import SERVICE_SUBJECT_PREFIX
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
 from accord.validation import Violations, id_violations
 from services.notifications.routing import ALL_CHANNELS, Router

@@ -27,6 +27,8 @@ from services.orders.v1 import OrderServiceV1
 from services.orders.v2 import OrderServiceV2
 
 NAME = "orders"
+# What it calls other services with, through the gateway (its API key holds just these).
+GATEWAY_SCOPES = catalogue.SCOPES
 Settings = OrdersSettings
 # The gRPC services this process serves, by full name: what the gateway routes here.
 SERVICES = (
@@ -54,7 +56,7 @@ async def build(nc: NatsClient, settings: OrdersSettings) -> Wiring:
     order_events = OrderEvents(events)
     handlers.register(events, handlers.OrderFollower(store, order_events))
     await events.start()
-    gateway = GatewayClient.open(settings, NAME, scopes=catalogue.SCOPES)
+    gateway = GatewayClient.open(settings, NAME)
     prices = catalogue.InventoryCatalogue(gateway.channel, settings.catalogue_timeout_seconds)
     operations = OrderOperations(store, order_events, prices)
     v1_name, v2_name = SERVICES

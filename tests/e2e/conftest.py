@@ -21,17 +21,17 @@ import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
 
-from accord import devkeys
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.contracts.descriptors import load_image
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
-from accord.platform import discover_services
+from accord.descriptors import load_image
 from accord.ports import PortReservation
-from accord.provisioning import provision_all
 from accord.service import RunningService, start_service
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
+from accord.tooling.services import discover_services
+from accord.tooling.streams import provision_all
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 

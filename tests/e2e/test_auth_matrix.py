@@ -16,9 +16,9 @@ import pytest
 from google.protobuf import descriptor_pool, message_factory
 from google.rpc import error_details_pb2
 
-from accord.contracts.descriptors import MethodContract, load_image, services_in
-from accord.platform import discover_services
+from accord.descriptors import MethodContract, load_image, services_in
 from accord.rpc_status import details_of, reason_of
+from accord.tooling.services import discover_services
 from gateway.routes import descriptor_pool_of
 from tests.e2e.conftest import Platform
 

@@ -24,11 +24,11 @@ import grpc
 import pytest
 from google.protobuf import descriptor, message
 
-from accord import devkeys
 from accord.call_metadata import channel_with_metadata
-from accord.contracts.descriptors import MethodContract
+from accord.descriptors import MethodContract
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from accord.rpc_status import details_of
+from accord.tooling import devkeys
 from tests.e2e.conftest import Platform
 from tests.support.contracts import every_method, message_type, multicallable, new_message
 

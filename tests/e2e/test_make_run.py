@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.platform import discover_services
+from accord.tooling.services import discover_services
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,10 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
         # The printed lines exactly, run in a shell from the repository root as a user would.
         export = re.search(r"^  (export TOKEN=\S+)$", banner, re.MULTILINE)
         assert export is not None
-        example = banner.split("Place an order through the gateway:", 1)[1]
+        # The first of the contracts' examples: PlaceOrder, two lines.
+        examples = banner.split("Try the contracts' examples through the gateway:", 1)[1]
+        example = "\n".join(examples.strip("\n").splitlines()[:2])
+        assert example.endswith("acme.orders.v2.OrderService/PlaceOrder")
         placed = await asyncio.create_subprocess_exec(
             "bash",
             "-c",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.codegen.sdk._typescript import TOOLS, ensure_tools, node_available
+from accord.tooling.codegen.sdk._typescript import TOOLS, ensure_tools, node_available
 from tests.e2e.conftest import Platform
 
 pytestmark = [

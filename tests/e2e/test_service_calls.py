@@ -17,6 +17,7 @@ from google.rpc import error_details_pb2
 from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of
 from accord.settings import ServiceSettings
+from accord.tooling import devkeys
 from tests.e2e.conftest import Platform, stored_events
 from tests.support.email import prove_email
 from tests.support.service_keys import key_accepted
@@ -29,7 +30,8 @@ OUTBOX = "acme.notifications.v1.email.outbox"
 @pytest.fixture
 async def sender(platform: Platform) -> AsyncIterator[pb_grpc.NotificationServiceAsyncStub]:
     settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
-    client = GatewayClient.open(settings, "e2e-sender", ["notifications:send"])
+    devkeys.ensure_service_api_key(platform.home, "e2e-sender", ["notifications:send"])
+    client = GatewayClient.open(settings, "e2e-sender")
     try:
         stub = pb_grpc.NotificationServiceStub(client.channel)
         await key_accepted(stub)

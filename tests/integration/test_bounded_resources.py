@@ -22,13 +22,13 @@ from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from google.rpc import error_details_pb2
 from nats.aio.client import Client as NatsClient
 
-from accord import devkeys
 from accord.budget import DEFAULT_PER_CALLER
-from accord.nats_cluster import free_ports
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
 from accord.rpc_status import details_of
 from accord.service import RunningService, start_service
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
 from services.inventory import app as inventory_app
 from services.notifications import app as notifications_app
 from services.orders import app as orders_app

@@ -6,7 +6,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from accord.nats_server import NatsServer
+from accord.tooling.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from accord import devkeys
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
-from accord.provisioning import provision_all
 from accord.service import RunningService, start_service
 from accord.settings import CommonSettings
+from accord.tooling import devkeys
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
+from accord.tooling.streams import provision_all
 from services.payments import app as payments_app
 
 pytestmark = pytest.mark.integration

@@ -15,6 +15,7 @@ from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 
 from accord.gateway_client import GatewayClient
 from accord.settings import ServiceSettings
+from accord.tooling import devkeys
 from tests.e2e.conftest import Platform, platform, platform_nats, stored_events
 from tests.support.service_keys import key_accepted
 
@@ -28,7 +29,8 @@ async def sending_service(
     """Notifications as a service `name` of the platform calls it: through the gateway, with
     an API key of its own that holds notifications:send."""
     settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
-    client = GatewayClient.open(settings, name, ["notifications:send"])
+    devkeys.ensure_service_api_key(platform.home, name, ["notifications:send"])
+    client = GatewayClient.open(settings, name)
     try:
         stub = pb_grpc.NotificationServiceStub(client.channel)
         await key_accepted(stub)

@@ -149,7 +149,7 @@ async def test_every_list_method_refuses_sizes_and_tokens_it_did_not_issue(
     field: str,
     value: object,
 ) -> None:
-    from accord.contracts.descriptors import MethodContract
+    from accord.descriptors import MethodContract
 
     assert isinstance(method, MethodContract)
     assert method.policy is not None

@@ -19,13 +19,13 @@ from acme.inventory.v1 import inventory_pb2 as stock
 from acme.inventory.v1 import inventory_pb2_grpc as stock_grpc
 from joserfc.jwk import ECKey
 
-from accord import devkeys
 from accord.auth import AuthSettings
-from accord.contracts.descriptors import load_image
-from accord.nats_cluster import free_ports
+from accord.descriptors import load_image
 from accord.rpc_status import reason_of
 from accord.service import start_service
 from accord.settings import ConfigurationError
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.inventory import app as inventory_app

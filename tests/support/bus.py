@@ -15,8 +15,8 @@ import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from accord.nats_auth import OPERATOR, connect_as, development_seed, operator_seed
-from accord.nats_server import NatsServer
 from accord.settings import CommonSettings
+from accord.tooling.nats_server import NatsServer
 
 _VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.I)
 

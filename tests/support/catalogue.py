@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from accord.auth import AuthSettings
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.service import RunningService
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings

@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor, descriptor_pool, message, message_factory
 
-from accord.contracts.descriptors import MethodContract, load_image, services_in
+from accord.descriptors import MethodContract, load_image, services_in
 
 
 @functools.cache

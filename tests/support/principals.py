@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 from joserfc.jwk import OKPKey
 
-from accord import devkeys
 from accord.call_metadata import channel_with_metadata
 from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
+from accord.tooling import devkeys
 
 
 def principal_key(home: Path) -> OKPKey:

@@ -3,8 +3,8 @@
 import ast
 from pathlib import Path
 
-from accord import codegen
-from accord.codegen._tree import differences, sync
+from accord.tooling import codegen
+from accord.tooling.codegen._tree import differences, sync
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -8,10 +8,10 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from accord import devkeys
 from accord.auth import Authenticator, AuthSettings, Principal, PrincipalSigner
 from accord.identity import IdentityError, IdentitySettings, PrincipalVerifier
 from accord.rpc_status import abort, details_of
+from accord.tooling import devkeys
 
 pytestmark = pytest.mark.integration
 

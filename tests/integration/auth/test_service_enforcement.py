@@ -18,11 +18,11 @@ from google.rpc.error_details_pb2 import ErrorInfo, QuotaFailure
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
 
-from accord import devkeys
 from accord.auth import Authenticator, AuthSettings
-from accord.contracts.descriptors import services_in
+from accord.descriptors import services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier, sign_principal
+from accord.tooling import devkeys
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.echo_backend import EchoBackend, detail
 

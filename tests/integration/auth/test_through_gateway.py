@@ -19,10 +19,10 @@ from google.rpc import error_details_pb2
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
 
-from accord import devkeys
 from accord.auth import Principal
 from accord.identity import PRINCIPAL_HEADER, verify_principal
 from accord.rpc_status import details_of
+from accord.tooling import devkeys
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.echo_backend import EchoBackend
 

@@ -17,8 +17,8 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from services.banking.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
 from tests.support.principals import stubs_as

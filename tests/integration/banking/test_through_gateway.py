@@ -14,10 +14,10 @@ import pytest
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
-from accord import devkeys
 from accord.auth import AuthSettings
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.service import RunningService
+from accord.tooling import devkeys
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from tests.integration.banking.conftest import money

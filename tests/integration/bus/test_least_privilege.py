@@ -10,14 +10,14 @@ import nats
 import nats.errors
 import pytest
 
-from accord.contracts._subjects import covers
 from accord.events import Contract
 from accord.nats_auth import OPERATOR, inbox_prefix
-from accord.nats_config import ServerSecurity
 from accord.nats_permissions import contracts_of, services_of
-from accord.nats_server import NatsServer
-from accord.provisioning import REPOSITORY, provision_all
 from accord.settings import CommonSettings
+from accord.tooling.contracts._subjects import covers
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
+from accord.tooling.streams import REPOSITORY, provision_all
 from tests.support.bus import probe
 
 pytestmark = pytest.mark.integration
@@ -186,7 +186,8 @@ async def test_an_anonymous_connection_is_refused(bus: NatsServer) -> None:
 
 
 async def test_an_unknown_nkey_is_refused(bus: NatsServer) -> None:
-    from accord.nats_auth import connect_as, new_user_seed
+    from accord.nats_auth import connect_as
+    from accord.tooling.nats_identities import new_user_seed
 
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
         await connect_as(

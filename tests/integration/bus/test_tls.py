@@ -12,10 +12,10 @@ import nats
 import pytest
 
 from accord.nats_auth import tls_context
-from accord.nats_config import development_security
-from accord.nats_server import NatsServer
 from accord.service import start_service
 from accord.settings import CommonSettings
+from accord.tooling.nats_config import development_security
+from accord.tooling.nats_server import NatsServer
 from services.support import app as support_app
 
 pytestmark = pytest.mark.integration

@@ -28,8 +28,8 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from services.payments import app as payments_app
 from services.shipping import app as shipping_app

@@ -18,7 +18,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from accord.nats_cluster import NatsCluster
+from accord.tooling.nats_cluster import NatsCluster
 
 # What a publish meets while a stream elects a new leader, or while the client reconnects
 # after its server died: nothing is known to be stored, so retry with the same id.

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from accord.nats_cluster import NatsCluster
-from accord.nats_config import ServerSecurity
+from accord.tooling.nats_cluster import NatsCluster
+from accord.tooling.nats_config import ServerSecurity
 from tests.integration.cluster._support import cluster_client
 
 

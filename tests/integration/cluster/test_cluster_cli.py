@@ -17,7 +17,7 @@ from accord.settings import CommonSettings
 
 pytestmark = pytest.mark.integration
 
-# `accord cluster` once the lead wires it into accord/cli.py; the function itself until then.
+# `accord cluster` is this function (accord/tooling/cli.py wires it).
 
 
 async def _until(stdout: asyncio.StreamReader, pattern: str) -> list[str]:

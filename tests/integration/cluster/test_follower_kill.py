@@ -6,7 +6,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from accord.nats_cluster import NatsCluster
+from accord.tooling.nats_cluster import NatsCluster
 from tests.integration.cluster._support import (
     Consumed,
     Published,

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from accord.nats_cluster import NatsCluster
+from accord.tooling.nats_cluster import NatsCluster
 from tests.integration.cluster._support import (
     Published,
     add_durable,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from accord.nats_cluster import NatsCluster
 from accord.service import connect_nats
 from accord.settings import CommonSettings
+from accord.tooling.nats_cluster import NatsCluster
 from tests.integration.cluster._support import (
     Published,
     add_r3_stream,

@@ -18,14 +18,14 @@ import pytest
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from nats.aio.client import Client as NatsClient
 
-from accord import devkeys
 from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.contracts.descriptors import load_image
-from accord.nats_cluster import free_ports
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
+from accord.descriptors import load_image
 from accord.service import RunningService, start_service
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.devices import app as devices_app

@@ -16,6 +16,7 @@ import nats
 from acme.devices.v1 import devices_pb2 as pb
 from nats.aio.client import Client as NatsClient
 
+from accord.settings import CommonSettings
 from services.devices import claims
 
 T = TypeVar("T")
@@ -63,7 +64,7 @@ def adjusted_subject(device_id: str) -> str:
 
 def claim_code(home: Path, device_id: str) -> str:
     """The code printed on the device (the development claim key under `home`)."""
-    key = claims.load_claim_key(claims.development_claim_key_path(home), create=True)
+    key = claims.development_claim_key(CommonSettings(home=home))
     return claims.claim_code(key, device_id)
 
 

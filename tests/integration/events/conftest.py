@@ -17,8 +17,8 @@ from types import ModuleType
 
 import pytest
 
-from accord.codegen._asyncapi import render_package
 from accord.events import Contract
+from accord.tooling.codegen._asyncapi import render_package
 from tests.integration.events._support import renamed
 
 KIT = Path(__file__).with_name("kit.yaml")

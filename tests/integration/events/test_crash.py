@@ -17,7 +17,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from accord.events import Contract, EventSettings, provision
-from accord.nats_server import NatsServer
+from accord.tooling.nats_server import NatsServer
 from tests.integration.events._crash_consumer import idempotent_effect
 from tests.integration.events._support import eventually
 

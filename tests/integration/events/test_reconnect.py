@@ -9,8 +9,8 @@ from acme_events.orders import Application
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 
 from accord.events import Contract, EventContext, EventSettings, connect
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
 from tests.integration.events._support import eventually
 
 pytestmark = pytest.mark.integration

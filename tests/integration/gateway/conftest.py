@@ -16,11 +16,11 @@ import pytest
 from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import Message
 
-from accord import devkeys
 from accord.auth import Authenticator, AuthSettings
-from accord.contracts.descriptors import load_image, services_in
+from accord.descriptors import load_image, services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PrincipalVerifier
+from accord.tooling import devkeys
 from gateway.routes import descriptor_pool_of
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings

@@ -14,11 +14,11 @@ from acme.orders.v1 import orders_pb2, orders_pb2_grpc
 from google.rpc.error_details_pb2 import ErrorInfo
 from grpc_health.v1 import health, health_pb2_grpc
 
-from accord import devkeys
 from accord.auth import AuthSettings
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.enforcement import ContractEnforcement
 from accord.identity import PRINCIPAL_HEADER
+from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.gateway.conftest import StartGateway, token
 from tests.integration.gateway.echo_backend import detail

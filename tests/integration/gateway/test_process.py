@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from accord.nats_cluster import free_ports
+from accord.tooling.nats_cluster import free_ports
 from tests.integration.gateway.echo_backend import EchoBackend
 
 pytestmark = pytest.mark.integration

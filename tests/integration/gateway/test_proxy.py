@@ -10,9 +10,9 @@ import grpc
 import pytest
 from google.rpc.error_details_pb2 import ErrorInfo
 
-from accord import devkeys
 from accord.auth import IDENTITY_HEADERS
 from accord.identity import PRINCIPAL_HEADER
+from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.conftest import StartGateway, token

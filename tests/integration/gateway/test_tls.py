@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pb2
 
-from accord.contracts.descriptors import MethodContract, services_in
+from accord.descriptors import MethodContract, services_in
 from accord.grpc_server import mutual_tls
 from accord.rpc_status import reason_of
 from gateway.server import Gateway

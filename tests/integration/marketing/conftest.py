@@ -20,8 +20,8 @@ from acme.marketing.v1 import marketing_pb2 as pb
 from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
 from joserfc.jwk import OKPKey
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from services.marketing.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
 from tests.support.principals import stubs_as

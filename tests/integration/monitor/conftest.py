@@ -13,8 +13,8 @@ import pytest
 from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, Wiring, start_service
+from accord.tooling.nats_server import NatsServer
 from services.monitor import app as monitor_app
 from services.monitor.calls import SCOPES
 from services.notifications import app as notifications_app

@@ -19,13 +19,13 @@ from acme_events.orders import Application as Orders
 from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
-from accord import devkeys
 from accord.auth import AuthSettings
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from accord.events import EventSettings
-from accord.nats_config import ServerSecurity
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling import devkeys
+from accord.tooling.nats_config import ServerSecurity
+from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.notifications import app as notifications_app

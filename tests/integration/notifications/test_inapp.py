@@ -9,8 +9,8 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from acme_events.orders import Application as Orders
 
-from accord import devkeys
 from accord.service import RunningService
+from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.notifications.conftest import AsCustomer
 from tests.integration.notifications.publish import order_placed

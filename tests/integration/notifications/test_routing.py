@@ -12,7 +12,7 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import KeyNotFoundError
 
-from accord.nats_server import NatsServer
+from accord.tooling.nats_server import NatsServer
 from tests.integration.notifications.conftest import AsCustomer, eventually
 from tests.integration.notifications.publish import order_placed, order_status, transfer_status
 from tests.integration.notifications.receiver import Receiver

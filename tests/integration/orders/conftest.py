@@ -12,10 +12,10 @@ from acme.orders.v1 import orders_pb2_grpc
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from joserfc.jwk import OKPKey
 
-from accord import devkeys
-from accord.nats_cluster import free_ports
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling import devkeys
+from accord.tooling.nats_cluster import free_ports
+from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from services.inventory import app as inventory_app
 from services.orders.app import NAME, Settings, build

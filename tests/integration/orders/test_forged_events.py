@@ -21,8 +21,8 @@ from nats.aio.client import Client as NatsClient
 from accord.events import event_headers
 from accord.nats_auth import OPERATOR
 from accord.nats_permissions import contracts_of, services_of
-from accord.nats_server import NatsServer
-from accord.provisioning import REPOSITORY
+from accord.tooling.nats_server import NatsServer
+from accord.tooling.streams import REPOSITORY
 from tests.support.bus import dead_letter_reason, probe
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from services.notifications import app as notifications_app
 from tests.support.principals import channel_as
 

@@ -17,8 +17,8 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
 from accord.events import EventSettings
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from services.pricing.app import NAME, Settings, build, model
 from services.pricing.events import PricingEvents
 from services.pricing.flights import ROUTES_BUCKET, Flights

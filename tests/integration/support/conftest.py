@@ -11,8 +11,8 @@ import pytest
 from acme.support.v1 import support_pb2_grpc as pb_grpc
 from joserfc.jwk import OKPKey
 
-from accord.nats_server import NatsServer
 from accord.service import RunningService, start_service
+from accord.tooling.nats_server import NatsServer
 from services.support.app import NAME, Settings, build
 from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
 from tests.support.principals import stubs_as

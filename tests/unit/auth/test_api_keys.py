@@ -8,7 +8,7 @@ import pytest
 
 from accord.auth import Authenticator, AuthFailure, Principal
 from accord.auth._api_keys import ApiKeyStore
-from accord.devkeys import create_api_key
+from accord.tooling.devkeys import create_api_key
 from tests.unit.auth.conftest import Clock
 
 

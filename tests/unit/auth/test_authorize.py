@@ -8,7 +8,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
 from accord.auth import AuthFailure, Principal, authorize, needs_request
-from accord.contracts.descriptors import MethodContract, load_image, services_in
+from accord.descriptors import MethodContract, load_image, services_in
 
 IMAGE = load_image()
 ALL_METHODS = [method for service in services_in(IMAGE) for method in service.methods]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from accord import devkeys
+from accord import keys
 from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 from accord.settings import ConfigurationError
+from accord.tooling import devkeys
 
 
 def mode(path: Path) -> int:
@@ -49,16 +50,20 @@ async def test_minted_token_is_accepted_by_the_default_gateway(
     )
 
 
-async def test_gateway_creates_dev_keys_on_first_use(
+def test_development_reads_the_keys_the_tools_made_and_makes_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
     monkeypatch.setenv("ACCORD_MODE", "development")
     settings = AuthSettings()
+    with pytest.raises(ConfigurationError, match="make run"):
+        Authenticator.from_settings(settings)
+    with pytest.raises(ConfigurationError, match="make run"):
+        PrincipalSigner.from_settings(settings)
+    assert not any(tmp_path.iterdir())  # the runtime made no key
+    devkeys.ensure_dev_keys(tmp_path, callers={})  # what `make run` does first
     Authenticator.from_settings(settings)
     PrincipalSigner.from_settings(settings)
-    assert devkeys.dev_jwks_path(tmp_path).exists()
-    assert devkeys.principal_public_key_path(tmp_path).exists()
 
 
 def test_production_creates_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,6 +84,7 @@ async def test_token_for_another_audience_or_issuer_is_refused(
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path))
     monkeypatch.setenv("ACCORD_MODE", "development")
+    devkeys.ensure_dev_keys(tmp_path, callers={})
     authenticator = Authenticator.from_settings(AuthSettings())
     for token, reason in [
         (devkeys.mint_token("alice", [], audience="elsewhere"), "BAD_AUDIENCE"),
@@ -100,5 +106,5 @@ def test_api_key_format(tmp_path: Path) -> None:
     key = devkeys.create_api_key("alice", ["orders:read"], home=tmp_path)
     prefix, key_id, secret = key.split("_", 2)
     assert prefix == "ak"
-    assert devkeys.parse_api_key(key) == key_id
+    assert keys.parse_api_key(key) == key_id
     assert len(secret) >= 40

@@ -7,7 +7,6 @@ import grpc
 import pytest
 from joserfc.jwk import OKPKey
 
-from accord import devkeys
 from accord.auth import IDENTITY_HEADERS, Principal, PrincipalSigner
 from accord.identity import (
     PRINCIPAL_HEADER,
@@ -15,6 +14,7 @@ from accord.identity import (
     PrincipalVerifier,
     verify_principal,
 )
+from accord.tooling import devkeys
 from tests.unit.auth.conftest import NOW, Clock
 
 ORDERS = "acme.orders.v1.OrderService"

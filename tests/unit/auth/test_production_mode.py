@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import OKPKey
 
-from accord import devkeys
 from accord.auth import Authenticator, AuthFailure, AuthSettings, PrincipalSigner
 from accord.auth._jwks import Jwks
 from accord.gateway_client import GatewayClient
 from accord.identity import IdentitySettings
 from accord.service import check_keys
 from accord.settings import ConfigurationError
+from accord.tooling import devkeys
 from services.marketing.settings import MarketingSettings
 from tests.unit.auth.conftest import Clock, TokenFactory, bearer, make_authenticator, write_jwks
 
@@ -116,7 +116,7 @@ def test_a_service_refuses_a_public_key_it_cannot_read(
 def test_a_service_calling_others_needs_its_api_key(production: Path) -> None:
     before = _files(production)
     with pytest.raises(ConfigurationError, match="ACCORD_MARKETING_GATEWAY_API_KEY"):
-        GatewayClient.open(MarketingSettings(), "marketing", ["notifications:send"])
+        GatewayClient.open(MarketingSettings(), "marketing")
     assert _files(production) == before  # no service key made
 
 

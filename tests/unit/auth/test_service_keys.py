@@ -4,8 +4,9 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from accord import devkeys
+from accord import keys
 from accord.auth._api_keys import ApiKeyStore
+from accord.tooling import devkeys
 
 
 def test_a_service_keeps_its_key_while_its_scopes_stay(tmp_path: Path) -> None:
@@ -22,7 +23,7 @@ def test_new_scopes_replace_the_key_and_revoke_the_old_one(tmp_path: Path) -> No
     new = devkeys.ensure_service_api_key(tmp_path, "support", ["notifications:send", "x:y"])
     assert new != old
     stored = json.loads(devkeys.api_keys_path(tmp_path).read_text())["keys"]
-    assert [key["id"] for key in stored] == [devkeys.parse_api_key(new)]
+    assert [key["id"] for key in stored] == [keys.parse_api_key(new)]
 
 
 def _ensure(home: Path, service: str) -> str:

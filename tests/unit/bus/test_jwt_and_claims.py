@@ -3,7 +3,8 @@
 import pytest
 
 from accord import nats_jwt
-from accord.nats_auth import new_account_seed, new_user_seed, public_key
+from accord.nats_auth import public_key
+from accord.tooling.nats_identities import new_account_seed, new_user_seed
 from services.devices import claims
 
 

@@ -2,14 +2,14 @@
 
 import pytest
 
-from accord.nats_config import ServerSecurity, security_for, server_config
 from accord.nats_permissions import (
     contracts_of,
     device_permissions,
     service_permissions,
     services_of,
 )
-from accord.provisioning import REPOSITORY
+from accord.tooling.nats_config import ServerSecurity, security_for, server_config
+from accord.tooling.streams import REPOSITORY
 
 DOCUMENTS = contracts_of(REPOSITORY)
 SERVICES = services_of(DOCUMENTS)
@@ -93,8 +93,8 @@ def test_a_device_may_use_its_own_subjects_only() -> None:
 
 
 def _security(developer: str | None = None) -> ServerSecurity:
-    from accord.nats_auth import new_account_seed, new_user_seed
-    from accord.nats_config import identities_needed
+    from accord.tooling.nats_config import identities_needed
+    from accord.tooling.nats_identities import new_account_seed, new_user_seed
 
     seeds = {
         name: new_account_seed() if name.endswith("-issuer") else new_user_seed()

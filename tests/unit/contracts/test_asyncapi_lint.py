@@ -3,9 +3,9 @@
 from pathlib import Path
 from typing import Any
 
-from accord.contracts._schemas import load_schema
-from accord.contracts._sources import WorkingTree
-from accord.contracts.lint import lint_asyncapi
+from accord.tooling.contracts._schemas import load_schema
+from accord.tooling.contracts._sources import WorkingTree
+from accord.tooling.contracts.lint import lint_asyncapi
 from tests.unit.contracts.docs import DOCUMENT, SHARED, copy_fixtures, dump, load
 
 

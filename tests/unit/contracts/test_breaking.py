@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from accord.contracts.breaking import breaking_changes
+from accord.tooling.contracts.breaking import breaking_changes
 from tests.unit.contracts.docs import DOCUMENT, SHARED, copy_fixtures, dump, load
 from tests.unit.contracts.protos import (
     SHOP,

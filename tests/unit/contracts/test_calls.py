@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from accord.contracts._option_changes import idempotency_changes
-from accord.contracts.lint import lint_protobuf
+from accord.tooling.contracts._option_changes import idempotency_changes
+from accord.tooling.contracts.lint import lint_protobuf
 from tests.unit.contracts.protos import make_module, write_file
 
 Level = descriptor_pb2.MethodOptions
@@ -56,6 +56,13 @@ service FeedService {
       default_timeout: {}
     };
   }
+  // Example is tried with a field the request does not have.
+  rpc Example(FollowRequest) returns (FollowResponse) {
+    option (accordapis.options.v1.policy) = {required_scopes: ["feed:read"]};
+    option (accordapis.options.v1.call) = {
+      example: '{"cursor": 3, "colour": "red"}'
+    };
+  }
 }
 
 // FollowRequest starts a feed.
@@ -87,6 +94,9 @@ def test_call_options_a_client_cannot_act_on_are_refused(tmp_path: Path) -> None
             "acme.feed.v1.FeedService.Mismatch: resumption fields 'cursor' and 'label' must be "
             "single fields of the same type",
             "acme.feed.v1.FeedService.Zero: default_timeout must be positive",
+            "acme.feed.v1.FeedService.Example: the example is not a acme.feed.v1.FollowRequest: "
+            'Message type "acme.feed.v1.FollowRequest" has no field named "colour" at '
+            '"FollowRequest".\n Available Fields(except extensions): "[\'cursor\']"',
         ]
     )
 

@@ -3,8 +3,8 @@
 import copy
 from pathlib import Path
 
-from accord.contracts._sources import WorkingTree
-from accord.contracts.lint import lint_asyncapi
+from accord.tooling.contracts._sources import WorkingTree
+from accord.tooling.contracts.lint import lint_asyncapi
 from tests.unit.contracts.docs import DOCUMENT, copy_fixtures, dump, load
 
 OTHER = "asyncapi/warehouse.yaml"

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from accord.contracts._evolution import compare_documents
-from accord.contracts._sources import WorkingTree
 from accord.events._document import resolve
+from accord.tooling.contracts._evolution import compare_documents
+from accord.tooling.contracts._sources import WorkingTree
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
 
 ADVICE = "publish a new version (`acme.shop.v2.item.added`) beside this one instead"

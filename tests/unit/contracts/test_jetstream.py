@@ -6,10 +6,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from accord.contracts._jetstream import lint_jetstream
-from accord.contracts._schemas import load_schema
-from accord.contracts._sources import WorkingTree
 from accord.events._document import resolve
+from accord.tooling.contracts._jetstream import lint_jetstream
+from accord.tooling.contracts._schemas import load_schema
+from accord.tooling.contracts._sources import WorkingTree
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
 
 Change = Callable[[Any], None]

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from accordapis.options.v1 import policy_pb2
 
-from accord.contracts._option_changes import lifecycle_changes, policy_changes
-from accord.contracts._versions import next_version
-from accord.contracts.descriptors import ServiceContract
+from accord.descriptors import ServiceContract
+from accord.tooling.contracts._option_changes import lifecycle_changes, policy_changes
+from accord.tooling.contracts._versions import next_version
 
 Policy = policy_pb2.MethodPolicy
 Lifecycle = policy_pb2.ServiceLifecycle
@@ -170,7 +170,7 @@ def _image_with_binding(rule: str | None) -> Any:
 
 
 def test_a_changed_or_removed_http_binding_is_breaking_and_a_new_one_is_not() -> None:
-    from accord.contracts._option_changes import http_binding_changes
+    from accord.tooling.contracts._option_changes import http_binding_changes
 
     old = _image_with_binding('get: "/v1/x/{id}"')
     assert http_binding_changes(old, old) == []

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from accordapis.options.v1 import policy_pb2
 
-from accord.contracts import _buf
-from accord.contracts.descriptors import services_in
-from accord.contracts.lint import lint_protobuf
+from accord.descriptors import services_in
+from accord.tooling.contracts import _buf
+from accord.tooling.contracts.lint import lint_protobuf
 from tests.unit.contracts.protos import SHOP, make_module, rpc, service, shop_proto, write_file
 
 OWNED = 'required_scopes: ["shop:read"] owner_field: "customer_id" admin_scope: "shop:admin"'

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accord.contracts._subjects import covers, overlaps
+from accord.tooling.contracts._subjects import covers, overlaps
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accord import devkeys
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
+from accord.tooling import devkeys
 from gateway import envoy
 from gateway.config import RBAC, RBAC_CAUSE, Ports, compile_config
 from gateway.routes import RouteTable

@@ -4,7 +4,7 @@ import grpc
 import pytest
 from accordapis.options.v1 import policy_pb2
 
-from accord.contracts.descriptors import load_image
+from accord.descriptors import load_image
 from gateway.routes import RouteTable, lifecycle_headers
 from gateway.settings import GatewaySettings
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from accord.supervision import CrashLoop, RestartPolicy, Supervised
+from accord.tooling.supervision import CrashLoop, RestartPolicy, Supervised
 
 FAST = RestartPolicy(first_delay=0.01, max_delay=0.04, stable_after=0.2, max_restarts=3, window=5)
 

@@ -3,8 +3,8 @@
 import configparser
 from pathlib import Path
 
-from accord.platform import discover_services
-from accord.units import TARGET, write_units
+from accord.tooling.services import discover_services
+from accord.tooling.units import TARGET, write_units
 
 
 def test_a_unit_per_service_and_the_gateway_with_the_restart_policy(tmp_path: Path) -> None:

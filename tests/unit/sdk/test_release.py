@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.codegen.sdk._release import CHANGELOG, release
-from accord.contracts import _buf
+from accord.tooling.codegen.sdk._release import CHANGELOG, release
+from accord.tooling.contracts import _buf
 
 ORDERS = Path("proto/acme/orders/v2/orders.proto")
 

@@ -28,7 +28,7 @@ from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!accordapis/options/v1/calls.proto\x12\x15\x61\x63\x63ordapis.options.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\x9a\x01\n\x0b\x43\x61llOptions\x12\x42\n\x0f\x64\x65\x66\x61ult_timeout\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0e\x64\x65\x66\x61ultTimeout\x12G\n\nresumption\x18\x02 \x01(\x0b\x32\'.accordapis.options.v1.StreamResumptionR\nresumption\"^\n\x10StreamResumption\x12#\n\rrequest_field\x18\x01 \x01(\tR\x0crequestField\x12%\n\x0eresponse_field\x18\x02 \x01(\tR\rresponseField:X\n\x04\x63\x61ll\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\x0b\x32\".accordapis.options.v1.CallOptionsR\x04\x63\x61llb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!accordapis/options/v1/calls.proto\x12\x15\x61\x63\x63ordapis.options.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb4\x01\n\x0b\x43\x61llOptions\x12\x42\n\x0f\x64\x65\x66\x61ult_timeout\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0e\x64\x65\x66\x61ultTimeout\x12G\n\nresumption\x18\x02 \x01(\x0b\x32\'.accordapis.options.v1.StreamResumptionR\nresumption\x12\x18\n\x07\x65xample\x18\x03 \x01(\tR\x07\x65xample\"^\n\x10StreamResumption\x12#\n\rrequest_field\x18\x01 \x01(\tR\x0crequestField\x12%\n\x0eresponse_field\x18\x02 \x01(\tR\rresponseField:X\n\x04\x63\x61ll\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\x0b\x32\".accordapis.options.v1.CallOptionsR\x04\x63\x61llb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,7 +36,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accordapis.options.v1.calls
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CALLOPTIONS']._serialized_start=127
-  _globals['_CALLOPTIONS']._serialized_end=281
-  _globals['_STREAMRESUMPTION']._serialized_start=283
-  _globals['_STREAMRESUMPTION']._serialized_end=377
+  _globals['_CALLOPTIONS']._serialized_end=307
+  _globals['_STREAMRESUMPTION']._serialized_start=309
+  _globals['_STREAMRESUMPTION']._serialized_end=403
 # @@protoc_insertion_point(module_scope)

@@ -32,6 +32,12 @@ class CallOptions(_message.Message):
 
     DEFAULT_TIMEOUT_FIELD_NUMBER: _builtins.int
     RESUMPTION_FIELD_NUMBER: _builtins.int
+    EXAMPLE_FIELD_NUMBER: _builtins.int
+    example: _builtins.str
+    """A request a person can send to try the method, as proto3 JSON (the form grpcurl and
+    the HTTP bindings take), for the examples `make run` prints and the API reference.
+    It must parse as the method's request message; empty means no example.
+    """
     @_builtins.property
     def default_timeout(self) -> _duration_pb2.Duration:
         """The deadline a client gives a call when its caller sets none, for example 10s. For a
@@ -50,10 +56,11 @@ class CallOptions(_message.Message):
         *,
         default_timeout: _duration_pb2.Duration | None = ...,
         resumption: Global___StreamResumption | None = ...,
+        example: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["default_timeout", b"default_timeout", "resumption", b"resumption"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_timeout", b"default_timeout", "resumption", b"resumption"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_timeout", b"default_timeout", "example", b"example", "resumption", b"resumption"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,7 +27,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"accordapis/options/v1/policy.proto\x12\x15\x61\x63\x63ordapis.options.v1\x1a google/protobuf/descriptor.proto\"\x91\x01\n\x0cMethodPolicy\x12\'\n\x0frequired_scopes\x18\x01 \x03(\tR\x0erequiredScopes\x12\x16\n\x06public\x18\x02 \x01(\x08R\x06public\x12\x1f\n\x0bowner_field\x18\x03 \x01(\tR\nownerField\x12\x1f\n\x0b\x61\x64min_scope\x18\x04 \x01(\tR\nadminScope\"\xc9\x02\n\x10ServiceLifecycle\x12\x43\n\x05stage\x18\x01 \x01(\x0e\x32-.accordapis.options.v1.ServiceLifecycle.StageR\x05stage\x12\'\n\x0f\x64\x65precated_date\x18\x02 \x01(\tR\x0e\x64\x65precatedDate\x12\x1f\n\x0bsunset_date\x18\x03 \x01(\tR\nsunsetDate\x12\x1c\n\tsuccessor\x18\x04 \x01(\tR\tsuccessor\x12.\n\x13migration_guide_url\x18\x05 \x01(\tR\x11migrationGuideUrl\"X\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTAGE_STABLE\x10\x01\x12\x14\n\x10STAGE_DEPRECATED\x10\x02\x12\x10\n\x0cSTAGE_SUNSET\x10\x03:]\n\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x0b\x32#.accordapis.options.v1.MethodPolicyR\x06policy:h\n\tlifecycle\x12\x1f.google.protobuf.ServiceOptions\x18\xb5\x87\x03 \x01(\x0b\x32\'.accordapis.options.v1.ServiceLifecycleR\tlifecycleb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"accordapis/options/v1/policy.proto\x12\x15\x61\x63\x63ordapis.options.v1\x1a google/protobuf/descriptor.proto\"\xc4\x02\n\x0cMethodPolicy\x12\'\n\x0frequired_scopes\x18\x01 \x03(\tR\x0erequiredScopes\x12\x16\n\x06public\x18\x02 \x01(\x08R\x06public\x12\x1f\n\x0bowner_field\x18\x03 \x01(\tR\nownerField\x12\x1f\n\x0b\x61\x64min_scope\x18\x04 \x01(\tR\nadminScope\x12H\n\x08\x61udience\x18\x05 \x01(\x0e\x32,.accordapis.options.v1.MethodPolicy.AudienceR\x08\x61udience\"g\n\x08\x41udience\x12\x18\n\x14\x41UDIENCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41UDIENCE_CUSTOMERS\x10\x01\x12\x12\n\x0e\x41UDIENCE_STAFF\x10\x02\x12\x15\n\x11\x41UDIENCE_SERVICES\x10\x03\"\xc9\x02\n\x10ServiceLifecycle\x12\x43\n\x05stage\x18\x01 \x01(\x0e\x32-.accordapis.options.v1.ServiceLifecycle.StageR\x05stage\x12\'\n\x0f\x64\x65precated_date\x18\x02 \x01(\tR\x0e\x64\x65precatedDate\x12\x1f\n\x0bsunset_date\x18\x03 \x01(\tR\nsunsetDate\x12\x1c\n\tsuccessor\x18\x04 \x01(\tR\tsuccessor\x12.\n\x13migration_guide_url\x18\x05 \x01(\tR\x11migrationGuideUrl\"X\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTAGE_STABLE\x10\x01\x12\x14\n\x10STAGE_DEPRECATED\x10\x02\x12\x10\n\x0cSTAGE_SUNSET\x10\x03:]\n\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x0b\x32#.accordapis.options.v1.MethodPolicyR\x06policy:h\n\tlifecycle\x12\x1f.google.protobuf.ServiceOptions\x18\xb5\x87\x03 \x01(\x0b\x32\'.accordapis.options.v1.ServiceLifecycleR\tlifecycleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accordapis.options.v1.polic
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_METHODPOLICY']._serialized_start=96
-  _globals['_METHODPOLICY']._serialized_end=241
-  _globals['_SERVICELIFECYCLE']._serialized_start=244
-  _globals['_SERVICELIFECYCLE']._serialized_end=573
-  _globals['_SERVICELIFECYCLE_STAGE']._serialized_start=485
-  _globals['_SERVICELIFECYCLE_STAGE']._serialized_end=573
+  _globals['_METHODPOLICY']._serialized_end=420
+  _globals['_METHODPOLICY_AUDIENCE']._serialized_start=317
+  _globals['_METHODPOLICY_AUDIENCE']._serialized_end=420
+  _globals['_SERVICELIFECYCLE']._serialized_start=423
+  _globals['_SERVICELIFECYCLE']._serialized_end=752
+  _globals['_SERVICELIFECYCLE_STAGE']._serialized_start=664
+  _globals['_SERVICELIFECYCLE_STAGE']._serialized_end=752
 # @@protoc_insertion_point(module_scope)

@@ -31,10 +31,41 @@ class MethodPolicy(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    class _Audience:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _AudienceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[MethodPolicy._Audience.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        AUDIENCE_UNSPECIFIED: MethodPolicy._Audience.ValueType  # 0
+        """The contract does not say: customers."""
+        AUDIENCE_CUSTOMERS: MethodPolicy._Audience.ValueType  # 1
+        """End users' apps, acting for a customer."""
+        AUDIENCE_STAFF: MethodPolicy._Audience.ValueType  # 2
+        """The business's staff (back-office tools)."""
+        AUDIENCE_SERVICES: MethodPolicy._Audience.ValueType  # 3
+        """Other services of the platform, calling as themselves through the edge."""
+
+    class Audience(_Audience, metaclass=_AudienceEnumTypeWrapper):
+        """Audience says whom a method is for. It grants nothing (the scopes decide who may
+        call); it tells people and tools which methods an end user's app calls: the example
+        token `make run` prints holds the scopes of the customers' methods.
+        """
+
+    AUDIENCE_UNSPECIFIED: MethodPolicy.Audience.ValueType  # 0
+    """The contract does not say: customers."""
+    AUDIENCE_CUSTOMERS: MethodPolicy.Audience.ValueType  # 1
+    """End users' apps, acting for a customer."""
+    AUDIENCE_STAFF: MethodPolicy.Audience.ValueType  # 2
+    """The business's staff (back-office tools)."""
+    AUDIENCE_SERVICES: MethodPolicy.Audience.ValueType  # 3
+    """Other services of the platform, calling as themselves through the edge."""
+
     REQUIRED_SCOPES_FIELD_NUMBER: _builtins.int
     PUBLIC_FIELD_NUMBER: _builtins.int
     OWNER_FIELD_FIELD_NUMBER: _builtins.int
     ADMIN_SCOPE_FIELD_NUMBER: _builtins.int
+    AUDIENCE_FIELD_NUMBER: _builtins.int
     public: _builtins.bool
     """Whether the method may be called without credentials. A public method must list no
     required scopes; a method that is neither public nor lists a scope is a contract error.
@@ -50,6 +81,8 @@ class MethodPolicy(_message.Message):
     It applies only where `owner_field` is set; empty means no caller may bypass the owner
     check.
     """
+    audience: Global___MethodPolicy.Audience.ValueType
+    """Whom the method is for; unset means customers."""
     @_builtins.property
     def required_scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The scopes a caller must hold, every one of them, to call the method, for example
@@ -63,10 +96,11 @@ class MethodPolicy(_message.Message):
         public: _builtins.bool = ...,
         owner_field: _builtins.str = ...,
         admin_scope: _builtins.str = ...,
+        audience: Global___MethodPolicy.Audience.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_scope", b"admin_scope", "owner_field", b"owner_field", "public", b"public", "required_scopes", b"required_scopes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_scope", b"admin_scope", "audience", b"audience", "owner_field", b"owner_field", "public", b"public", "required_scopes", b"required_scopes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

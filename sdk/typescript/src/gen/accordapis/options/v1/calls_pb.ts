@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accordapis/options/v1/calls.proto.
  */
 export const file_accordapis_options_v1_calls: GenFile = /*@__PURE__*/
-  fileDesc("CiFhY2NvcmRhcGlzL29wdGlvbnMvdjEvY2FsbHMucHJvdG8SFWFjY29yZGFwaXMub3B0aW9ucy52MSJ+CgtDYWxsT3B0aW9ucxIyCg9kZWZhdWx0X3RpbWVvdXQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SOwoKcmVzdW1wdGlvbhgCIAEoCzInLmFjY29yZGFwaXMub3B0aW9ucy52MS5TdHJlYW1SZXN1bXB0aW9uIkEKEFN0cmVhbVJlc3VtcHRpb24SFQoNcmVxdWVzdF9maWVsZBgBIAEoCRIWCg5yZXNwb25zZV9maWVsZBgCIAEoCTpYCgRjYWxsEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYtocDIAEoCzIiLmFjY29yZGFwaXMub3B0aW9ucy52MS5DYWxsT3B0aW9uc1IEY2FsbGIGcHJvdG8z", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
+  fileDesc("CiFhY2NvcmRhcGlzL29wdGlvbnMvdjEvY2FsbHMucHJvdG8SFWFjY29yZGFwaXMub3B0aW9ucy52MSKPAQoLQ2FsbE9wdGlvbnMSMgoPZGVmYXVsdF90aW1lb3V0GAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjsKCnJlc3VtcHRpb24YAiABKAsyJy5hY2NvcmRhcGlzLm9wdGlvbnMudjEuU3RyZWFtUmVzdW1wdGlvbhIPCgdleGFtcGxlGAMgASgJIkEKEFN0cmVhbVJlc3VtcHRpb24SFQoNcmVxdWVzdF9maWVsZBgBIAEoCRIWCg5yZXNwb25zZV9maWVsZBgCIAEoCTpYCgRjYWxsEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYtocDIAEoCzIiLmFjY29yZGFwaXMub3B0aW9ucy52MS5DYWxsT3B0aW9uc1IEY2FsbGIGcHJvdG8z", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
 
 /**
  * CallOptions says how a client should call a method: how long to wait when the caller sets
@@ -38,6 +38,15 @@ export type CallOptions = Message<"accordapis.options.v1.CallOptions"> & {
    * @generated from field: accordapis.options.v1.StreamResumption resumption = 2;
    */
   resumption?: StreamResumption | undefined;
+
+  /**
+   * A request a person can send to try the method, as proto3 JSON (the form grpcurl and
+   * the HTTP bindings take), for the examples `make run` prints and the API reference.
+   * It must parse as the method's request message; empty means no example.
+   *
+   * @generated from field: string example = 3;
+   */
+  example: string;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accordapis/options/v1/policy.proto.
  */
 export const file_accordapis_options_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("CiJhY2NvcmRhcGlzL29wdGlvbnMvdjEvcG9saWN5LnByb3RvEhVhY2NvcmRhcGlzLm9wdGlvbnMudjEiYQoMTWV0aG9kUG9saWN5EhcKD3JlcXVpcmVkX3Njb3BlcxgBIAMoCRIOCgZwdWJsaWMYAiABKAgSEwoLb3duZXJfZmllbGQYAyABKAkSEwoLYWRtaW5fc2NvcGUYBCABKAkiiAIKEFNlcnZpY2VMaWZlY3ljbGUSPAoFc3RhZ2UYASABKA4yLS5hY2NvcmRhcGlzLm9wdGlvbnMudjEuU2VydmljZUxpZmVjeWNsZS5TdGFnZRIXCg9kZXByZWNhdGVkX2RhdGUYAiABKAkSEwoLc3Vuc2V0X2RhdGUYAyABKAkSEQoJc3VjY2Vzc29yGAQgASgJEhsKE21pZ3JhdGlvbl9ndWlkZV91cmwYBSABKAkiWAoFU3RhZ2USFQoRU1RBR0VfVU5TUEVDSUZJRUQQABIQCgxTVEFHRV9TVEFCTEUQARIUChBTVEFHRV9ERVBSRUNBVEVEEAISEAoMU1RBR0VfU1VOU0VUEAM6XQoGcG9saWN5Eh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYtIcDIAEoCzIjLmFjY29yZGFwaXMub3B0aW9ucy52MS5NZXRob2RQb2xpY3lSBnBvbGljeTpoCglsaWZlY3ljbGUSHy5nb29nbGUucHJvdG9idWYuU2VydmljZU9wdGlvbnMYtYcDIAEoCzInLmFjY29yZGFwaXMub3B0aW9ucy52MS5TZXJ2aWNlTGlmZWN5Y2xlUglsaWZlY3ljbGViBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("CiJhY2NvcmRhcGlzL29wdGlvbnMvdjEvcG9saWN5LnByb3RvEhVhY2NvcmRhcGlzLm9wdGlvbnMudjEiigIKDE1ldGhvZFBvbGljeRIXCg9yZXF1aXJlZF9zY29wZXMYASADKAkSDgoGcHVibGljGAIgASgIEhMKC293bmVyX2ZpZWxkGAMgASgJEhMKC2FkbWluX3Njb3BlGAQgASgJEj4KCGF1ZGllbmNlGAUgASgOMiwuYWNjb3JkYXBpcy5vcHRpb25zLnYxLk1ldGhvZFBvbGljeS5BdWRpZW5jZSJnCghBdWRpZW5jZRIYChRBVURJRU5DRV9VTlNQRUNJRklFRBAAEhYKEkFVRElFTkNFX0NVU1RPTUVSUxABEhIKDkFVRElFTkNFX1NUQUZGEAISFQoRQVVESUVOQ0VfU0VSVklDRVMQAyKIAgoQU2VydmljZUxpZmVjeWNsZRI8CgVzdGFnZRgBIAEoDjItLmFjY29yZGFwaXMub3B0aW9ucy52MS5TZXJ2aWNlTGlmZWN5Y2xlLlN0YWdlEhcKD2RlcHJlY2F0ZWRfZGF0ZRgCIAEoCRITCgtzdW5zZXRfZGF0ZRgDIAEoCRIRCglzdWNjZXNzb3IYBCABKAkSGwoTbWlncmF0aW9uX2d1aWRlX3VybBgFIAEoCSJYCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhAKDFNUQUdFX1NUQUJMRRABEhQKEFNUQUdFX0RFUFJFQ0FURUQQAhIQCgxTVEFHRV9TVU5TRVQQAzpdCgZwb2xpY3kSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi0hwMgASgLMiMuYWNjb3JkYXBpcy5vcHRpb25zLnYxLk1ldGhvZFBvbGljeVIGcG9saWN5OmgKCWxpZmVjeWNsZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxi1hwMgASgLMicuYWNjb3JkYXBpcy5vcHRpb25zLnYxLlNlcnZpY2VMaWZlY3ljbGVSCWxpZmVjeWNsZWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * MethodPolicy says who may call an RPC. The gateway reads it from the compiled contract and
@@ -55,6 +55,13 @@ export type MethodPolicy = Message<"accordapis.options.v1.MethodPolicy"> & {
    * @generated from field: string admin_scope = 4;
    */
   adminScope: string;
+
+  /**
+   * Whom the method is for; unset means customers.
+   *
+   * @generated from field: accordapis.options.v1.MethodPolicy.Audience audience = 5;
+   */
+  audience: MethodPolicy_Audience;
 };
 
 /**
@@ -63,6 +70,49 @@ export type MethodPolicy = Message<"accordapis.options.v1.MethodPolicy"> & {
  */
 export const MethodPolicySchema: GenMessage<MethodPolicy> = /*@__PURE__*/
   messageDesc(file_accordapis_options_v1_policy, 0);
+
+/**
+ * Audience says whom a method is for. It grants nothing (the scopes decide who may
+ * call); it tells people and tools which methods an end user's app calls: the example
+ * token `make run` prints holds the scopes of the customers' methods.
+ *
+ * @generated from enum accordapis.options.v1.MethodPolicy.Audience
+ */
+export enum MethodPolicy_Audience {
+  /**
+   * The contract does not say: customers.
+   *
+   * @generated from enum value: AUDIENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * End users' apps, acting for a customer.
+   *
+   * @generated from enum value: AUDIENCE_CUSTOMERS = 1;
+   */
+  CUSTOMERS = 1,
+
+  /**
+   * The business's staff (back-office tools).
+   *
+   * @generated from enum value: AUDIENCE_STAFF = 2;
+   */
+  STAFF = 2,
+
+  /**
+   * Other services of the platform, calling as themselves through the edge.
+   *
+   * @generated from enum value: AUDIENCE_SERVICES = 3;
+   */
+  SERVICES = 3,
+}
+
+/**
+ * Describes the enum accordapis.options.v1.MethodPolicy.Audience.
+ */
+export const MethodPolicy_AudienceSchema: GenEnum<MethodPolicy_Audience> = /*@__PURE__*/
+  enumDesc(file_accordapis_options_v1_policy, 0, 0);
 
 /**
  * ServiceLifecycle says where a version of an API stands in its life. The gateway routes

@@ -1,5 +1,0 @@
-"""`make codegen`: contracts in, typed Python out, byte for byte the same on every run."""
-
-from accord.codegen._generate import check, generate
-
-__all__ = ["check", "generate"]
