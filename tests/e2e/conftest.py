@@ -8,8 +8,10 @@ A service whose tests need shorter windows or time-outs than its defaults names 
 `tests/e2e/overrides/<service>.py` (`OVERRIDES = {"field": value}`), applied to it alone.
 """
 
+import asyncio
 import importlib
 import json
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +60,42 @@ class Platform:
                 return f"127.0.0.1:{running.port}"
         raise KeyError(service_full_name)
 
+    async def routable(self, timeout: float = 10.0) -> None:
+        """Wait until Envoy sees every backend healthy (its admin endpoint's host flags)."""
+        assert self.gateway.envoy is not None
+        clusters = self.gateway.envoy.admin_url("/clusters")
+
+        def unhealthy() -> list[str]:
+            with urllib.request.urlopen(clusters, timeout=1) as response:
+                lines = response.read().decode().splitlines()
+            return [
+                line
+                for line in lines
+                if "::health_flags::" in line and line.rsplit("::", 1)[1] != "healthy"
+            ]
+
+        async with asyncio.timeout(timeout):
+            while await asyncio.to_thread(unhealthy):  # noqa: ASYNC110 (polling another process)
+                await asyncio.sleep(0.05)
+
     def channel(self, subject: str, *scopes: str) -> grpc.aio.Channel:
         """A channel to the gateway whose every call carries `subject`'s token."""
         bearer = [("authorization", f"Bearer {self.token(subject, *scopes)}")]
         return channel_with_metadata(self.address, lambda method: bearer)
+
+
+# The session's platform, once started.
+_STARTED: list[Platform] = []
+
+
+@pytest.fixture(autouse=True)
+async def edge_sees_every_backend() -> None:
+    """Each test starts once the edge routes to every backend. Between tests the session's
+    event loop stands still, and with it the services this process runs: a long synchronous
+    step (a fixture that compiles or installs) outlasts Envoy's health-check timeout, and the
+    edge takes the backends out until they answer a check again."""
+    for platform in _STARTED:
+        await platform.routable()
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +155,10 @@ async def platform(
         gateway = Gateway(settings, load_image())
         await gateway.start()
         reservation.release()
-        yield Platform(gateway, home, running, nats_server.url)
+        _STARTED.append(Platform(gateway, home, running, nats_server.url))
+        yield _STARTED[-1]
     finally:
+        _STARTED.clear()
         reservation.release()
         if gateway is not None:
             await gateway.stop(0)

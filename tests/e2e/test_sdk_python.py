@@ -38,8 +38,13 @@ SCOPES = (
 
 
 @pytest.fixture(scope="session")
-def sdk_python(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a fresh venv holding the wheel built from sdk/python (and its deps)."""
+async def sdk_python(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh venv holding the wheel built from sdk/python (and its deps).
+    Built in a thread: the services of this process keep answering the edge meanwhile."""
+    return await asyncio.to_thread(_install_the_wheel, repo_root, tmp_path_factory)
+
+
+def _install_the_wheel(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sdk-python")
     source = work / "source"
     shutil.copytree(repo_root / "sdk" / "python", source)  # builds leave files behind

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -51,21 +51,29 @@ _TSCONFIG = """{
 
 
 @pytest.fixture(scope="session")
-def compiled(repo_root: Path) -> Iterator[Path]:
+async def compiled(repo_root: Path) -> AsyncIterator[Path]:
     """The SDK and its tests compiled together, in a folder under tools/typescript (whose
-    node_modules the compiled code resolves its imports from)."""
+    node_modules the compiled code resolves its imports from). Compiled in a thread: the
+    services of this process keep answering the edge meanwhile."""
+    build = await asyncio.to_thread(_compile, repo_root)
+    try:
+        yield build
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def _compile(repo_root: Path) -> Path:
     ensure_tools(repo_root)
     build = repo_root / TOOLS / "build" / uuid.uuid4().hex[:8]
     shutil.copytree(repo_root / "sdk" / "typescript" / "src", build / "sdk" / "src")
     shutil.copytree(TESTS, build / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (build / "tsconfig.json").write_text(_TSCONFIG)
-    try:
-        tsc = repo_root / TOOLS / "node_modules" / ".bin" / "tsc"
-        done = subprocess.run([str(tsc), "-p", str(build)], capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr
-        yield build
-    finally:
+    tsc = repo_root / TOOLS / "node_modules" / ".bin" / "tsc"
+    done = subprocess.run([str(tsc), "-p", str(build)], capture_output=True, text=True)
+    if done.returncode != 0:
         shutil.rmtree(build, ignore_errors=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return build
 
 
 async def _node_tool(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -16,10 +16,23 @@ from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from accord.gateway_client import GatewayClient
 from accord.settings import ServiceSettings
 from accord.tooling import devkeys
-from tests.e2e.conftest import Platform, platform, platform_nats, stored_events
+from tests.e2e.conftest import (
+    Platform,
+    edge_sees_every_backend,
+    platform,
+    platform_nats,
+    stored_events,
+)
 from tests.support.service_keys import key_accepted
 
-__all__ = ["Platform", "platform", "platform_nats", "sending_service", "stored_events"]
+__all__ = [
+    "Platform",
+    "edge_sees_every_backend",
+    "platform",
+    "platform_nats",
+    "sending_service",
+    "stored_events",
+]
 
 
 @asynccontextmanager

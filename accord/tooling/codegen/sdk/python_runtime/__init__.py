@@ -5,7 +5,8 @@ Copied verbatim into each generated SDK as `<package>._runtime`; it imports noth
 own modules and the public libraries the SDK depends on.
 """
 
-from ._connection import DEFAULT, AsyncConnection, Connection, Timeout
+from ._blocking import Connection
+from ._connection import DEFAULT, AsyncConnection, Timeout
 from ._credentials import ApiKey, BearerToken, Credentials
 from ._deprecation import Lifecycle
 from ._errors import (

@@ -22,8 +22,6 @@ class Credentials(Protocol):
 
     async def metadata(self) -> Metadata: ...
 
-    def metadata_sync(self) -> Metadata: ...
-
 
 class BearerToken:
     """`authorization: Bearer <token>`; `token` is the token itself or a callable returning the
@@ -48,12 +46,6 @@ class BearerToken:
             token = await value if inspect.isawaitable(value) else value
         return (("authorization", f"Bearer {_checked(token)}"),)
 
-    def metadata_sync(self) -> Metadata:
-        token = self._token
-        value = token() if callable(token) else token
-        if inspect.isawaitable(value):
-            raise TypeError("a synchronous client needs a token callable that is not async")
-        return (("authorization", f"Bearer {_checked(value)}"),)
 
 
 class ApiKey:
@@ -71,8 +63,6 @@ class ApiKey:
     async def metadata(self) -> Metadata:
         return self._metadata
 
-    def metadata_sync(self) -> Metadata:
-        return self._metadata
 
 
 def _checked(token: object) -> str:

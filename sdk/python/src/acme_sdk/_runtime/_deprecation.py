@@ -6,10 +6,16 @@ RFC 8594 `sunset` and `link` response headers (for a version deprecated since)."
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from ._methods import Method
 
 # Python's warnings machinery shows a DeprecationWarning once per calling line (in __main__
-# and under test runners by default); the stack level points at the caller's own line.
-_CALLER = 4
+# and under test runners by default); the stack level points at the caller's own line:
+# through a call (warn <- connection <- generated client method <- caller), or from a
+# stream, which runs when the caller iterates it (warn <- stream <- caller).
+CALL = 4
+STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -30,15 +36,26 @@ class Lifecycle:
         )
 
 
-def warn_contract(lifecycle: Lifecycle) -> None:
-    warnings.warn(lifecycle.notice(), DeprecationWarning, stacklevel=_CALLER)
+def warn_contract(lifecycle: Lifecycle | None, stacklevel: int) -> None:
+    """Warn when the contract says the version is deprecated."""
+    if lifecycle is not None:
+        warnings.warn(lifecycle.notice(), DeprecationWarning, stacklevel=stacklevel)
 
 
-def warn_headers(service: str, headers: Iterable[tuple[str, str | bytes]]) -> None:
-    """Warn when the server's response says the version is deprecated."""
+def warn_headers(
+    method: Method[Any, Any],
+    lifecycle: Lifecycle | None,
+    headers: Iterable[tuple[str, str | bytes]],
+    stacklevel: int,
+) -> None:
+    """Warn when the server's response says the version is deprecated and its contract did
+    not (then `warn_contract` already did)."""
+    if lifecycle is not None:
+        return
     found = {key: value for key, value in headers if key in ("deprecation", "sunset", "link")}
     if "deprecation" not in found:
         return
+    service = method.path.lstrip("/").partition("/")[0]
     sunset = found.get("sunset")
     link = found.get("link")
     text = f"the server says {service} is deprecated ({_text(found['deprecation'])})"
@@ -46,7 +63,7 @@ def warn_headers(service: str, headers: Iterable[tuple[str, str | bytes]]) -> No
         text += f"; it stops answering after {_text(sunset)}"
     if link:
         text += f"; successor: {_text(link)}"
-    warnings.warn(text, DeprecationWarning, stacklevel=_CALLER)
+    warnings.warn(text, DeprecationWarning, stacklevel=stacklevel)
 
 
 def _text(value: str | bytes) -> str:
