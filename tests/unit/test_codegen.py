@@ -21,6 +21,10 @@ def test_two_runs_write_the_same_bytes(repo_root: Path, tmp_path: Path) -> None:
     first, second = _snapshot(tmp_path / "first"), _snapshot(tmp_path / "second")
     assert first == second
     assert "gen/python/acme/orders/v1/orders_pb2_grpc.pyi" in first
+    assert "gen/python/acme/orders/v1/orders_pb2_grpc.py" in first
+    # gRPC stubs only for files that declare services (accord/tooling/codegen/_grpc_plugin.py).
+    assert "gen/python/accordapis/options/v1/calls_pb2.py" in first
+    assert not any(name.startswith("gen/python/accordapis/") and "_grpc" in name for name in first)
     assert "gen/python/acme_events/orders/__init__.py" in first
     assert "sdk/python/src/acme_sdk/orders/v2.py" in first
     assert "sdk/typescript/src/gen/acme/orders/v2/orders_pb.ts" in first
