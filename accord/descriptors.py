@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accordapis.options.v1 import calls_pb2, policy_pb2
+
+# Every option the contracts use is known when an image is parsed (above: ours; here: HTTP
+# bindings), so an image parses, and serializes again, the same whatever else the process
+# has imported: unknown options would be kept apart and written back in another order.
+from google.api import annotations_pb2  # noqa: F401
 from google.protobuf import descriptor_pb2, descriptor_pool
 
 DEFAULT_IMAGE = Path("gen/python/contracts.binpb")

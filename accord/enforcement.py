@@ -14,7 +14,9 @@ is compiled from (`accord.descriptors`), on every call:
    else every required scope, and the owner field naming the caller unless the caller holds
    the admin scope, checked on the request, and on every message of a client stream;
 3. a cap on each principal's concurrent server streams in this process, so that one caller
-   cannot hold every stream slot (one customer once opened 560 `Subscribe` streams).
+   cannot hold every stream slot (one customer once opened 560 `Subscribe` streams);
+4. the size of every request message, client streams message by message: one over the limit
+   is never parsed and never reaches the servicer (`accord.message_size`).
 The verified caller is then what `accord.access.current_caller()` returns inside the servicer,
 so servicers check only what the contract cannot say (a record fetched by id: `may_see`).
 
@@ -39,6 +41,7 @@ from accord.auth._authenticator import AUTHORIZATION
 from accord.auth._errors import AMBIGUOUS_CREDENTIALS, unauthenticated
 from accord.descriptors import MethodContract, service_contract, services_in
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier
+from accord.message_size import DEFAULT_MAX_REQUEST_BYTES, Oversized, limited, message_too_large
 from accord.rpc_status import RpcError, error_info
 from accord.settings import ConfigurationError
 
@@ -112,10 +115,12 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         methods: Iterable[MethodContract],
         caller: Caller,
         max_streams_per_principal: int = DEFAULT_MAX_STREAMS_PER_PRINCIPAL,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         self._methods = {method.path: _Method(method) for method in methods}
         self._caller = caller
         self._max_streams = max_streams_per_principal
+        self._max_request_bytes = max_request_bytes
         self._streams: Counter[str] = Counter()
         self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
@@ -127,6 +132,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         public_key_file: Any,
         pool: descriptor_pool.DescriptorPool | None = None,
         max_streams_per_principal: int = DEFAULT_MAX_STREAMS_PER_PRINCIPAL,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     ) -> ContractEnforcement:
         """For the services (full names) a process serves, read from `pool` (default: the
         generated modules' pool, whose descriptors carry the contracts' options)."""
@@ -145,7 +151,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         caller = Caller(
             tokens, lambda service: PrincipalVerifier(service, key_file=public_key_file)
         )
-        return cls(methods, caller, max_streams_per_principal)
+        return cls(methods, caller, max_streams_per_principal, max_request_bytes)
 
     async def intercept_service(
         self,
@@ -191,7 +197,8 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         enforce, make, behaviour = wrap
         return make(
             _bind(enforce, method, behaviour, shape),
-            request_deserializer=handler.request_deserializer,
+            # Bytes over the limit are never parsed: the shapes below refuse them.
+            request_deserializer=limited(handler.request_deserializer, self._max_request_bytes),
             response_serializer=handler.response_serializer,
         )
 
@@ -202,6 +209,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
     ) -> Any:
         try:
             principal = await self._admit(method, context)
+            self._check_size(request)
             method.policy.authorize(principal, request)
         except RpcError as error:
             await _abort(context, error)
@@ -216,6 +224,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
     ) -> AsyncIterator[Any]:
         try:
             principal = await self._admit(method, context)
+            self._check_size(request)
             method.policy.authorize(principal, request)
             slot = self._stream_slot(principal)
         except RpcError as error:
@@ -233,7 +242,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
     ) -> Any:
         try:
             principal = await self._admit(method, context)
-            checked = _Checked(requests, method.policy, principal)
+            checked = _Checked(requests, method.policy, principal, self._max_request_bytes)
         except RpcError as error:
             await _abort(context, error)
         token = CALLER.set(principal)
@@ -251,7 +260,7 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
     ) -> AsyncIterator[Any]:
         try:
             principal = await self._admit(method, context)
-            checked = _Checked(requests, method.policy, principal)
+            checked = _Checked(requests, method.policy, principal, self._max_request_bytes)
             slot = self._stream_slot(principal)
         except RpcError as error:
             await _abort(context, error)
@@ -268,6 +277,10 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
             self._release(slot)
 
     # Shared steps.
+
+    def _check_size(self, request: Any) -> None:
+        if isinstance(request, Oversized):
+            raise message_too_large(self._max_request_bytes, request.size)
 
     async def _admit(self, method: _Method, context: Context) -> Principal | None:
         """The verified caller, refused at once when the policy needs nothing of the request
@@ -303,22 +316,29 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
 
 
 class _Checked:
-    """A client stream handed to the servicer message by message, each checked by the policy;
-    the first refusal ends the stream (the servicer sees it raised) and the call."""
+    """A client stream handed to the servicer message by message, each checked for its size and
+    by the policy; the first refusal ends the stream (the servicer sees it raised) and the call."""
 
-    __slots__ = ("failure", "policy", "principal", "requests")
+    __slots__ = ("failure", "limit", "policy", "principal", "requests")
 
     def __init__(
-        self, requests: AsyncIterator[Message], policy: MethodPolicy, principal: Principal | None
+        self,
+        requests: AsyncIterator[Message],
+        policy: MethodPolicy,
+        principal: Principal | None,
+        limit: int,
     ):
         self.requests = requests
         self.policy = policy
         self.principal = principal
+        self.limit = limit
         self.failure: RpcError | None = None
 
     async def iterate(self) -> AsyncIterator[Message]:
         async for request in self.requests:
             try:
+                if isinstance(request, Oversized):
+                    raise message_too_large(self.limit, request.size)
                 self.policy.authorize(self.principal, request)
             except RpcError as failure:
                 self.failure = failure

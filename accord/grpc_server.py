@@ -9,6 +9,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from accord.error_mapping import ErrorMapping
+from accord.message_size import DEFAULT_MAX_REQUEST_BYTES, backstop
 
 Registrar = Callable[[grpc.aio.Server], None]
 
@@ -53,17 +54,24 @@ async def start_grpc_server(
     services: Sequence[str],
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     credentials: grpc.ServerCredentials | None = None,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
     with `credentials`, only over TLS.
 
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
     later interceptor raises reaches the client as an honest status (accord.error_mapping).
+    grpc's receive limit is the backstop above `max_request_bytes`, which the contract
+    enforcement checks message by message with a detailed refusal (accord.message_size).
     """
     # No SO_REUSEPORT (grpc's default on Linux): a second process on a taken port fails to
     # start instead of silently sharing the port's calls with the first.
     server = grpc.aio.server(
-        interceptors=[ErrorMapping(), *interceptors], options=[("grpc.so_reuseport", 0)]
+        interceptors=[ErrorMapping(), *interceptors],
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", backstop(max_request_bytes)),
+        ],
     )
     for register in registrars:
         register(server)

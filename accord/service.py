@@ -130,6 +130,7 @@ def enforcement(settings: ServiceSettings, wiring: Wiring) -> ContractEnforcemen
         auth,
         settings.principal_public_key_file,
         max_streams_per_principal=settings.max_streams_per_principal,
+        max_request_bytes=settings.max_receive_message_bytes,
     )
 
 
@@ -170,6 +171,7 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
             wiring.services,
             [enforcement(settings, wiring)],
             _credentials(settings),
+            settings.max_receive_message_bytes,
         )
     except BaseException:
         await nc.close()

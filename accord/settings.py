@@ -162,6 +162,16 @@ class ServiceSettings(CommonSettings):
         "more is refused with RESOURCE_EXHAUSTED, so one caller cannot take every slot.",
     )
 
+    max_receive_message_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        validation_alias=AliasChoices(
+            "ACCORD_MAX_RECEIVE_MESSAGE_BYTES", "max_receive_message_bytes"
+        ),
+        description="The largest request message a service takes; a larger one is refused "
+        "with RESOURCE_EXHAUSTED and ErrorInfo MESSAGE_TOO_LARGE (accord.message_size).",
+    )
+
     nats_seed_file: Path | None = Field(
         default=None,
         description="The service's own NATS nkey seed (<PREFIX>NATS_SEED_FILE); unset in "

@@ -189,11 +189,7 @@ def relative(rounds: list[dict[str, Run]], path: str, peer: str) -> dict[str, fl
 
 async def place_order(address: str, metadata: tuple[tuple[str, str], ...]) -> str:
     """The order every GetOrder of the run reads."""
-    line = orders_pb2.OrderLine(
-        sku="sku-1",
-        quantity=2,
-        unit_price=orders_pb2.Money(currency_code="EUR", units=12, nanos=500_000_000),
-    )
+    line = orders_pb2.OrderLine(sku="TEA-1", quantity=1)  # at the catalogue's price
     async with grpc.aio.insecure_channel(address) as channel:
         placed = await orders_pb2_grpc.OrderServiceStub(channel).PlaceOrder(
             orders_pb2.PlaceOrderRequest(request_id="bench-1", customer_id="bench", lines=[line]),

@@ -34,6 +34,8 @@ class Started:
     request: bytes
     answer_bytes: int
     comparisons: list[tuple[str, str]] = field(default_factory=list)
+    # The configuration the edge's control plane compiled and its Envoy runs.
+    edge_config: Path | None = None
 
 
 def plain_envoy_config(listen_port: int, admin_port: int, backend: str) -> dict[str, Any]:
@@ -126,11 +128,26 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
         home = tmp / "home"
         devkeys.ensure_dev_keys(home)
         common = {"NATS_URL": nats_url, "ACCORD_HOME": str(home), "ACCORD_MODE": "development"}
-        direct_port, plain_port, plain_admin, gateway_port, old_port = free_ports(5)
+        direct_port, plain_port, plain_admin, gateway_port, old_port, inventory_port = free_ports(6)
         direct = f"127.0.0.1:{direct_port}"
-        orders = await spawn("services.orders", {**common, "ACCORD_ORDERS_PORT": str(direct_port)})
+        orders = await spawn(
+            "services.orders",
+            {
+                **common,
+                "ACCORD_ORDERS_PORT": str(direct_port),
+                "ACCORD_GATEWAY_ADDRESS": f"127.0.0.1:{gateway_port}",
+            },
+        )
         stack.push_async_callback(_terminate, orders)
         await wait_ready(direct)
+        # Orders prices an order from inventory's catalogue, asked through the edge; inventory
+        # starts after orders, which provisions the streams inventory follows.
+        inventory = f"127.0.0.1:{inventory_port}"
+        catalogue = await spawn(
+            "services.inventory", {**common, "ACCORD_INVENTORY_PORT": str(inventory_port)}
+        )
+        stack.push_async_callback(_terminate, catalogue)
+        await wait_ready(inventory)
 
         config = tmp / "plain-envoy.json"
         config.write_text(json.dumps(plain_envoy_config(plain_port, plain_admin, direct)))
@@ -138,7 +155,7 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
         await plain.start()
         stack.push_async_callback(plain.stop)
 
-        edge_address, edge_pid = await _start_edge(common, gateway_port, direct, stack)
+        edge_address, edge_pid = await _start_edge(common, gateway_port, direct, inventory, stack)
 
         token = devkeys.mint_token("bench", ["orders:read", "orders:write"], home=home)
         bearer = (("authorization", f"Bearer {token}"),)
@@ -176,6 +193,7 @@ async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIt
             orders_pb2.GetOrderRequest(order_id=order_id).SerializeToString(),
             answer,
             comparisons,
+            next((home / "edge-config").glob("envoy-*.json")),
         )
 
 
@@ -220,7 +238,11 @@ async def _start_old_gateway(
 
 
 async def _start_edge(
-    common: dict[str, str], port: int, direct: str, stack: contextlib.AsyncExitStack
+    common: dict[str, str],
+    port: int,
+    direct: str,
+    inventory: str,
+    stack: contextlib.AsyncExitStack,
 ) -> tuple[str, int]:
     """`python -m gateway` with everything on: JWT, rbac, both token buckets (set high enough
     never to refuse a call of the run, so they are charged, not felt), access log, metrics."""
@@ -231,7 +253,9 @@ async def _start_edge(
             **common,
             "ACCORD_GATEWAY_LISTEN": address,
             "ACCORD_GATEWAY_METRICS_LISTEN": f"127.0.0.1:{free_ports(1)[0]}",
-            "ACCORD_GATEWAY_ROUTES": json.dumps({"acme.orders": [direct]}),
+            "ACCORD_GATEWAY_ROUTES": json.dumps(
+                {"acme.orders": [direct], "acme.inventory": [inventory]}
+            ),
             "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "1000000",
             "ACCORD_GATEWAY_RATE_LIMIT_BURST": "1000000",
             "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "1000000",
@@ -239,6 +263,7 @@ async def _start_edge(
             "ACCORD_GATEWAY_ENVOY_WORKERS": str(ENVOY_WORKERS),
             # The access log is written, to a file (not a terminal), as in production.
             "ACCORD_GATEWAY_ACCESS_LOG_PATH": str(Path(common["ACCORD_HOME"]) / "access.log"),
+            "ACCORD_GATEWAY_CONFIG_DIR": str(Path(common["ACCORD_HOME"]) / "edge-config"),
         },
     )
     stack.push_async_callback(_terminate, control)

@@ -4,7 +4,9 @@ compiles the contracts into its configuration and serves what Envoy cannot.
 Where to look:
 - `config.py` renders Envoy's whole configuration from the route table (`routes.py`: services,
   methods, policies and lifecycles from the contracts image; backends from settings) and the
-  settings (`settings.py`): the filter chain, one route per method, rbac from each policy;
+  settings (`settings.py`), from parts written by `envoy_config/` (one module per idea: the
+  listener, the filter chain, authentication, rbac from each policy, rate limits, browsers,
+  routes, clusters, local replies);
 - `replies.py` holds the edge's own refusals (google.rpc.Status details, computed ahead);
 - `server.py` starts the control plane's servers and Envoy (`envoy.py`) on that configuration;
 - `api_keys.py` answers Envoy's ext_authz checks for calls with an API key;

@@ -30,7 +30,7 @@ from accord.auth._errors import (
 )
 from accord.identity import Principal
 from accord.rpc_status import RpcError
-from gateway.config import AUTHORIZED, SUBJECT
+from gateway.envoy_config.names import AUTHORIZED, SUBJECT
 from gateway.replies import HTTP_FOR_CODE, Refusal, percent_encoded
 from gateway.routes import MethodRoute, RouteTable
 

@@ -4,7 +4,7 @@ Envoy answers a refused gRPC call with a trailers-only response whose `grpc-stat
 the HTTP status of its local reply. The details it cannot make, so they are made here, once,
 when the configuration is compiled: each refusal the contracts and settings can produce is a
 `Refusal` (code, message, details), rendered as the three headers of a trailers-only answer.
-`gateway/config.py` puts them where Envoy sends them: direct responses for paths that are
+`gateway/envoy_config/` puts them where Envoy sends them: direct responses for paths that are
 not served, local-reply mappers keyed on why a filter refused, rate-limit response headers.
 """
 

@@ -85,6 +85,12 @@ class GatewaySettings(BaseSettings):
     keepalive_time_s: float = 60.0
     keepalive_timeout_s: float = 20.0
     max_connection_idle_s: float = 600.0
+    # HTTP/2 abuse: a connection whose peer makes Envoy queue more answers to its control
+    # frames (PING, SETTINGS, RST_STREAM) than this, because it sends them faster than it reads
+    # the answers, is closed (a PING flood); a connection that sends no complete request
+    # headers within request_headers_timeout_s is closed too (slow headers).
+    http2_max_outbound_control_frames: int = Field(default=1000, ge=1)
+    request_headers_timeout_s: float = Field(default=10.0, gt=0)
 
     # Seconds that in-flight calls get to finish on SIGTERM.
     shutdown_grace_s: float = 10.0

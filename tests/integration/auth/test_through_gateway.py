@@ -90,10 +90,10 @@ def variants(home: Path) -> dict[str, tuple[str, str]]:
         "wrong issuer": (signed(home, iss="https://evil.example"), "BAD_ISSUER"),
         "wrong audience": (signed(home, aud="another-api"), "BAD_AUDIENCE"),
         "bad signature": (stranger_signed, "BAD_SIGNATURE"),
-        # Envoy's jwt_authn tells these two apart from the rest only as "no signature" (a
-        # malformed token) and "no key fits its kid and alg": both refused before any service.
-        "alg none": (f"{segment({'alg': 'none'})}.{body}.", "MALFORMED_TOKEN"),
-        "hs256 with public key": (hs256_with_public_key(home), "UNKNOWN_KEY_ID"),
+        # jwt_authn calls these "malformed" and "no key fits its kid and alg"; the edge's
+        # token-reasons filter names them as the services do.
+        "alg none": (f"{segment({'alg': 'none'})}.{body}.", "ALGORITHM_NOT_ALLOWED"),
+        "hs256 with public key": (hs256_with_public_key(home), "ALGORITHM_NOT_ALLOWED"),
         "garbage": ("not-a-token", "MALFORMED_TOKEN"),
         "unknown kid": (
             f"{segment({'alg': 'ES256', 'kid': 'nobody'})}.{body}.{signature}",
@@ -159,9 +159,8 @@ async def test_a_valid_token_reaches_the_backend_which_verifies_it_again(
     ("overrides", "reason"),
     [
         ({"header": {"typ": "accord-principal+jwt"}}, "BAD_TOKEN_TYPE"),
-        # Envoy reports a lifetime beyond max_lifetime as a failed verification; a service
-        # names it exactly (tests/integration/auth/test_service_enforcement.py).
-        ({"claims": {"exp": int(time.time()) + 10 * 24 * 3600}}, "BAD_SIGNATURE"),
+        # jwt_authn reports it as a failed verification; the token-reasons filter names it.
+        ({"claims": {"exp": int(time.time()) + 10 * 24 * 3600}}, "TOKEN_LIFETIME_TOO_LONG"),
     ],
     ids=["typ", "lifetime"],
 )

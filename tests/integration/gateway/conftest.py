@@ -20,6 +20,7 @@ from accord.auth import Authenticator, AuthSettings
 from accord.descriptors import load_image, services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PrincipalVerifier
+from accord.message_size import DEFAULT_MAX_REQUEST_BYTES
 from accord.tooling import devkeys
 from gateway.routes import descriptor_pool_of
 from gateway.server import Gateway
@@ -68,7 +69,9 @@ def auth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def echo_enforcement(
-    image: descriptor_pb2.FileDescriptorSet, home: Path
+    image: descriptor_pb2.FileDescriptorSet,
+    home: Path,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> grpc.aio.ServerInterceptor:
     """The contract-enforcement interceptor every service runs, over the echo contract."""
     services = [s.full_name for s in services_in(image)]
@@ -78,7 +81,11 @@ def echo_enforcement(
             service, key_file=devkeys.principal_public_key_path(home)
         ),
     )
-    return ContractEnforcement(method_contracts_of_image(image, services), caller)
+    return ContractEnforcement(
+        method_contracts_of_image(image, services),
+        caller,
+        max_request_bytes=max_request_bytes,
+    )
 
 
 @pytest.fixture

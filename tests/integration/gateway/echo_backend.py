@@ -42,6 +42,8 @@ class EchoBackend:
     server: grpc.aio.Server = field(init=False)
     health: health_aio.HealthServicer = field(init=False)
     enforcement: grpc.aio.ServerInterceptor | None = None
+    # grpc's own receive limit: the backstop above the enforcement's (accord.message_size).
+    max_receive_message_length: int = 4 * 1024 * 1024
     port: int = 0
     seen: list[Seen] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -53,7 +55,10 @@ class EchoBackend:
 
     async def start(self, port: int = 0, credentials: grpc.ServerCredentials | None = None) -> None:
         interceptors = [self.enforcement] if self.enforcement is not None else []
-        self.server = grpc.aio.server(interceptors=interceptors)
+        self.server = grpc.aio.server(
+            interceptors=interceptors,
+            options=[("grpc.max_receive_message_length", self.max_receive_message_length)],
+        )
         self.server.add_generic_rpc_handlers((_Handler(self),))
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

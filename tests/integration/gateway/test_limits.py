@@ -1,7 +1,9 @@
 """Limits at the edge: a token bucket per principal, one per peer charged before any credential
-is looked at, and a cap on calls in flight, each refused with the details a client needs."""
+is looked at, a cap on calls in flight, and the request size limit (the edge's and each
+service's own), each refused with the details a client needs."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +11,9 @@ import grpc
 import pytest
 from google.rpc.error_details_pb2 import ErrorInfo, QuotaFailure, RetryInfo
 
+from accord.message_size import backstop
 from tests.integration.gateway.calls import Echo
-from tests.integration.gateway.conftest import StartGateway, token
+from tests.integration.gateway.conftest import StartGateway, echo_enforcement, token
 from tests.integration.gateway.echo_backend import EchoBackend, detail
 
 pytestmark = pytest.mark.integration
@@ -92,3 +95,75 @@ async def test_calls_beyond_the_concurrency_cap_are_shed_with_retry_info(
     assert detail(error, RetryInfo).retry_delay.ToNanoseconds() == 2_500_000_000
     assert detail(error, ErrorInfo).reason == "OVERLOADED"
     assert detail(error, ErrorInfo).metadata["service"] == "accordtest.echo.v3.EchoService"
+
+
+LIMIT = 1000
+
+
+@pytest.fixture
+async def small_backend(
+    echo_types: Types, echo_image: Any, auth_home: Path
+) -> AsyncIterator[EchoBackend]:
+    """An echo backend that takes request messages of at most LIMIT bytes."""
+    started = EchoBackend(
+        "small",
+        *echo_types,
+        echo_enforcement(echo_image, auth_home, max_request_bytes=LIMIT),
+        max_receive_message_length=backstop(LIMIT),
+    )
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+def _too_large(error: grpc.aio.AioRpcError, size: int | None) -> None:
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    info = detail(error, ErrorInfo)
+    assert (info.reason, info.metadata["direction"], info.metadata["limit"]) == (
+        "MESSAGE_TOO_LARGE",
+        "request",
+        str(LIMIT),
+    )
+    # The service knows the size; Envoy refuses before it has the message whole.
+    assert info.metadata.get("size") == (str(size) if size is not None else None)
+
+
+@pytest.mark.parametrize("path", ["edge", "direct"])
+async def test_an_oversized_request_is_refused_with_details_and_reaches_no_servicer(
+    start_gateway: StartGateway, small_backend: EchoBackend, echo_types: Types, path: str
+) -> None:
+    address = small_backend.address
+    if path == "edge":
+        gateway = await start_gateway(
+            {"accordtest.echo": [small_backend.address]}, max_receive_message_bytes=LIMIT
+        )
+        address = f"127.0.0.1:{gateway.port}"
+    async with grpc.aio.insecure_channel(address) as channel:
+        echo = Echo(channel, echo_types)
+        await echo.unary()(echo.request(blob=b"x" * 900))
+        seen = len(small_backend.seen)
+        near = echo.request(blob=b"x" * 1500)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await echo.unary()(near)
+        _too_large(refused.value, near.ByteSize())
+        with pytest.raises(grpc.aio.AioRpcError) as expanded:
+            [_ async for _ in echo.unary_stream()(near)]
+        _too_large(expanded.value, near.ByteSize())
+        assert len(small_backend.seen) == seen  # no servicer saw any of them
+        # Message by message: the first one passes, the second is refused.
+        with pytest.raises(grpc.aio.AioRpcError) as streamed:
+            await echo.stream_unary()(iter([echo.request(text="fits"), near]))
+        _too_large(streamed.value, near.ByteSize())
+        # Far beyond the limit, a single message: the edge refuses it with the details before
+        # any of it reaches the service; straight at the service, grpc's own backstop (twice
+        # the limit and 64 KiB) stops it before it is read whole, with its bare status.
+        far = echo.request(blob=b"x" * 200_000)
+        with pytest.raises(grpc.aio.AioRpcError) as beyond:
+            await echo.unary()(far)
+        if path == "edge":
+            _too_large(beyond.value, None)
+        else:
+            assert beyond.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        await echo.unary()(echo.request(blob=b"x" * 900))  # and the next call is served

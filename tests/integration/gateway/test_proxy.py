@@ -3,6 +3,7 @@ and backend errors, each against a real backend on loopback."""
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,22 @@ async def test_a_call_without_a_request_id_gets_one_both_ways(
     assert isinstance(given, str)
     assert len(given) >= 32
     assert backend.seen[-1].metadata["x-request-id"] == given
+
+
+async def test_a_request_id_that_is_not_1_to_128_visible_characters_is_replaced(
+    echo: Echo, backend: EchoBackend
+) -> None:
+    longest = "r" * 128
+    call = echo.unary()(echo.request(), metadata=(("x-request-id", longest),))
+    await call
+    assert backend.seen[-1].metadata["x-request-id"] == longest
+    for invalid in ("has a space", "r" * 129):
+        call = echo.unary()(echo.request(), metadata=(("x-request-id", invalid),))
+        await call
+        given = dict(await call.initial_metadata())["x-request-id"]
+        assert given != invalid
+        assert isinstance(given, str) and re.fullmatch("[!-~]{32,128}", given), given
+        assert backend.seen[-1].metadata["x-request-id"] == given
 
 
 async def test_identity_headers_from_the_client_never_reach_the_backend(

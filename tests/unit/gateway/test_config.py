@@ -9,7 +9,8 @@ import pytest
 from accord.descriptors import load_image
 from accord.tooling import devkeys
 from gateway import envoy
-from gateway.config import RBAC, RBAC_CAUSE, Ports, compile_config
+from gateway.config import Ports, compile_config
+from gateway.envoy_config.names import RBAC, RBAC_CAUSE
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 

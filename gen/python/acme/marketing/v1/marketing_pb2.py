@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/marketing/v1/marketing.proto\x12\x11\x61\x63me.marketing.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\x91\x01\n\x07Product\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n\x08\x63\x61tegory\x18\x03 \x01(\tR\x08\x63\x61tegory\x12\x14\n\x05\x62rand\x18\x04 \x01(\tR\x05\x62rand\x12.\n\x05price\x18\x05 \x01(\x0b\x32\x18.acme.marketing.v1.MoneyR\x05price\"\xce\x01\n\x12TrackEventsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08\x65vent_id\x18\x02 \x01(\tR\x07\x65ventId\x12\x38\n\x04kind\x18\x03 \x01(\x0e\x32$.acme.marketing.v1.BrowsingEventKindR\x04kind\x12\x10\n\x03sku\x18\x04 \x01(\tR\x03sku\x12\x14\n\x05query\x18\x05 \x01(\tR\x05query\x12\x1a\n\x08\x63\x61tegory\x18\x06 \x01(\tR\x08\x63\x61tegory\"e\n\x13TrackEventsResponse\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x01 \x01(\x05R\racceptedCount\x12\'\n\x0f\x64uplicate_count\x18\x02 \x01(\x05R\x0e\x64uplicateCount\"\xa1\x01\n\x07\x43onsent\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x02 \x01(\x0e\x32 .acme.marketing.v1.ConsentStatusR\x06status\x12;\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"n\n\x11SetConsentRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x02 \x01(\x0e\x32 .acme.marketing.v1.ConsentStatusR\x06status\"J\n\x12SetConsentResponse\x12\x34\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ConsentR\x07\x63onsent\"4\n\x11GetConsentRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"J\n\x12GetConsentResponse\x12\x34\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ConsentR\x07\x63onsent\"1\n\x05Score\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n\x05score\x18\x02 \x01(\x01R\x05score\"\x83\x02\n\x07\x43ontact\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12(\n\x10trigger_event_id\x18\x02 \x01(\tR\x0etriggerEventId\x12=\n\x0c\x63ontact_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63ontactTime\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32 .acme.marketing.v1.ContactStatusR\x06status\x12\x12\n\x04skus\x18\x05 \x03(\tR\x04skus\x12\x18\n\x07\x65mailed\x18\x06 \x01(\x08R\x07\x65mailed\"\xe0\x03\n\x07Profile\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x41\n\x0f\x63\x61tegory_scores\x18\x02 \x03(\x0b\x32\x18.acme.marketing.v1.ScoreR\x0e\x63\x61tegoryScores\x12;\n\x0c\x62rand_scores\x18\x03 \x03(\x0b\x32\x18.acme.marketing.v1.ScoreR\x0b\x62randScores\x12\x38\n\nas_of_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x61sOfTime\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12N\n\rlast_decision\x18\x06 \x01(\x0e\x32).acme.marketing.v1.RecommendationDecisionR\x0clastDecision\x12=\n\x0clast_contact\x18\x07 \x01(\x0b\x32\x1a.acme.marketing.v1.ContactR\x0blastContact\x12\x44\n\x0frecommendations\x18\x08 \x03(\x0b\x32\x1a.acme.marketing.v1.ProductR\x0frecommendations\"4\n\x11GetProfileRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"J\n\x12GetProfileResponse\x12\x34\n\x07profile\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ProfileR\x07profile*\x95\x01\n\x11\x42rowsingEventKind\x12#\n\x1f\x42ROWSING_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42ROWSING_EVENT_KIND_VIEW\x10\x01\x12\x1d\n\x19\x42ROWSING_EVENT_KIND_CLICK\x10\x02\x12\x1e\n\x1a\x42ROWSING_EVENT_KIND_SEARCH\x10\x03*j\n\rConsentStatus\x12\x1e\n\x1a\x43ONSENT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONSENT_STATUS_OPTED_IN\x10\x01\x12\x1c\n\x18\x43ONSENT_STATUS_OPTED_OUT\x10\x02*\xe9\x01\n\x16RecommendationDecision\x12\'\n#RECOMMENDATION_DECISION_UNSPECIFIED\x10\x00\x12+\n\'RECOMMENDATION_DECISION_BELOW_THRESHOLD\x10\x01\x12&\n\"RECOMMENDATION_DECISION_NO_CONSENT\x10\x02\x12(\n$RECOMMENDATION_DECISION_COOLING_DOWN\x10\x03\x12\'\n#RECOMMENDATION_DECISION_RECOMMENDED\x10\x04*\x82\x01\n\rContactStatus\x12\x1e\n\x1a\x43ONTACT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONTACT_STATUS_PENDING\x10\x01\x12\x17\n\x13\x43ONTACT_STATUS_SENT\x10\x02\x12\x1c\n\x18\x43ONTACT_STATUS_CANCELLED\x10\x03\x32\x85\x05\n\x10MarketingService\x12\x96\x01\n\x0bTrackEvents\x12%.acme.marketing.v1.TrackEventsRequest\x1a&.acme.marketing.v1.TrackEventsResponse\"6\x90\x02\x02\xa2\xbb\x18/\n\x0fmarketing:track\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin(\x01\x12\x99\x01\n\nSetConsent\x12$.acme.marketing.v1.SetConsentRequest\x1a%.acme.marketing.v1.SetConsentResponse\">\x90\x02\x02\xa2\xbb\x18/\n\x0fmarketing:write\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\x98\x01\n\nGetConsent\x12$.acme.marketing.v1.GetConsentRequest\x1a%.acme.marketing.v1.GetConsentResponse\"=\x90\x02\x01\xa2\xbb\x18.\n\x0emarketing:read\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x98\x01\n\nGetProfile\x12$.acme.marketing.v1.GetProfileRequest\x1a%.acme.marketing.v1.GetProfileResponse\"=\x90\x02\x01\xa2\xbb\x18.\n\x0emarketing:read\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/marketing/v1/marketing.proto\x12\x11\x61\x63me.marketing.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\x91\x01\n\x07Product\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n\x08\x63\x61tegory\x18\x03 \x01(\tR\x08\x63\x61tegory\x12\x14\n\x05\x62rand\x18\x04 \x01(\tR\x05\x62rand\x12.\n\x05price\x18\x05 \x01(\x0b\x32\x18.acme.marketing.v1.MoneyR\x05price\"\xce\x01\n\x12TrackEventsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08\x65vent_id\x18\x02 \x01(\tR\x07\x65ventId\x12\x38\n\x04kind\x18\x03 \x01(\x0e\x32$.acme.marketing.v1.BrowsingEventKindR\x04kind\x12\x10\n\x03sku\x18\x04 \x01(\tR\x03sku\x12\x14\n\x05query\x18\x05 \x01(\tR\x05query\x12\x1a\n\x08\x63\x61tegory\x18\x06 \x01(\tR\x08\x63\x61tegory\"e\n\x13TrackEventsResponse\x12%\n\x0e\x61\x63\x63\x65pted_count\x18\x01 \x01(\x05R\racceptedCount\x12\'\n\x0f\x64uplicate_count\x18\x02 \x01(\x05R\x0e\x64uplicateCount\"\xa1\x01\n\x07\x43onsent\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x02 \x01(\x0e\x32 .acme.marketing.v1.ConsentStatusR\x06status\x12;\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"n\n\x11SetConsentRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x02 \x01(\x0e\x32 .acme.marketing.v1.ConsentStatusR\x06status\"J\n\x12SetConsentResponse\x12\x34\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ConsentR\x07\x63onsent\"4\n\x11GetConsentRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"J\n\x12GetConsentResponse\x12\x34\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ConsentR\x07\x63onsent\"1\n\x05Score\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n\x05score\x18\x02 \x01(\x01R\x05score\"\x83\x02\n\x07\x43ontact\x12\'\n\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12(\n\x10trigger_event_id\x18\x02 \x01(\tR\x0etriggerEventId\x12=\n\x0c\x63ontact_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x63ontactTime\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32 .acme.marketing.v1.ContactStatusR\x06status\x12\x12\n\x04skus\x18\x05 \x03(\tR\x04skus\x12\x18\n\x07\x65mailed\x18\x06 \x01(\x08R\x07\x65mailed\"\xe0\x03\n\x07Profile\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x41\n\x0f\x63\x61tegory_scores\x18\x02 \x03(\x0b\x32\x18.acme.marketing.v1.ScoreR\x0e\x63\x61tegoryScores\x12;\n\x0c\x62rand_scores\x18\x03 \x03(\x0b\x32\x18.acme.marketing.v1.ScoreR\x0b\x62randScores\x12\x38\n\nas_of_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x61sOfTime\x12%\n\x0e\x65vents_applied\x18\x05 \x01(\x03R\reventsApplied\x12N\n\rlast_decision\x18\x06 \x01(\x0e\x32).acme.marketing.v1.RecommendationDecisionR\x0clastDecision\x12=\n\x0clast_contact\x18\x07 \x01(\x0b\x32\x1a.acme.marketing.v1.ContactR\x0blastContact\x12\x44\n\x0frecommendations\x18\x08 \x03(\x0b\x32\x1a.acme.marketing.v1.ProductR\x0frecommendations\"4\n\x11GetProfileRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\"J\n\x12GetProfileResponse\x12\x34\n\x07profile\x18\x01 \x01(\x0b\x32\x1a.acme.marketing.v1.ProfileR\x07profile*\x95\x01\n\x11\x42rowsingEventKind\x12#\n\x1f\x42ROWSING_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42ROWSING_EVENT_KIND_VIEW\x10\x01\x12\x1d\n\x19\x42ROWSING_EVENT_KIND_CLICK\x10\x02\x12\x1e\n\x1a\x42ROWSING_EVENT_KIND_SEARCH\x10\x03*j\n\rConsentStatus\x12\x1e\n\x1a\x43ONSENT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONSENT_STATUS_OPTED_IN\x10\x01\x12\x1c\n\x18\x43ONSENT_STATUS_OPTED_OUT\x10\x02*\xe9\x01\n\x16RecommendationDecision\x12\'\n#RECOMMENDATION_DECISION_UNSPECIFIED\x10\x00\x12+\n\'RECOMMENDATION_DECISION_BELOW_THRESHOLD\x10\x01\x12&\n\"RECOMMENDATION_DECISION_NO_CONSENT\x10\x02\x12(\n$RECOMMENDATION_DECISION_COOLING_DOWN\x10\x03\x12\'\n#RECOMMENDATION_DECISION_RECOMMENDED\x10\x04*\x82\x01\n\rContactStatus\x12\x1e\n\x1a\x43ONTACT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONTACT_STATUS_PENDING\x10\x01\x12\x17\n\x13\x43ONTACT_STATUS_SENT\x10\x02\x12\x1c\n\x18\x43ONTACT_STATUS_CANCELLED\x10\x03\x32\xa4\x06\n\x10MarketingService\x12\xb1\x01\n\x0bTrackEvents\x12%.acme.marketing.v1.TrackEventsRequest\x1a&.acme.marketing.v1.TrackEventsResponse\"Q\x90\x02\x02\xa2\xbb\x18/\n\x0fmarketing:track\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\x82\xd3\xe4\x93\x02\x15\"\x10/v1/events:track:\x01*(\x01\x12\xc7\x01\n\nSetConsent\x12$.acme.marketing.v1.SetConsentRequest\x1a%.acme.marketing.v1.SetConsentResponse\"l\x90\x02\x02\xa2\xbb\x18/\n\x0fmarketing:write\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02(\x1a#/v1/customers/{customer_id}/consent:\x01*\x12\xc3\x01\n\nGetConsent\x12$.acme.marketing.v1.GetConsentRequest\x1a%.acme.marketing.v1.GetConsentResponse\"h\x90\x02\x01\xa2\xbb\x18.\n\x0emarketing:read\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02%\x12#/v1/customers/{customer_id}/consent\x12\xc3\x01\n\nGetProfile\x12$.acme.marketing.v1.GetProfileRequest\x1a%.acme.marketing.v1.GetProfileResponse\"h\x90\x02\x01\xa2\xbb\x18.\n\x0emarketing:read\x1a\x0b\x63ustomer_id\"\x0fmarketing:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02%\x12#/v1/customers/{customer_id}/profile\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,49 +40,49 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKETINGSERVICE']._loaded_options = None
   _globals['_MARKETINGSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_MARKETINGSERVICE'].methods_by_name['TrackEvents']._loaded_options = None
-  _globals['_MARKETINGSERVICE'].methods_by_name['TrackEvents']._serialized_options = b'\220\002\002\242\273\030/\n\017marketing:track\032\013customer_id\"\017marketing:admin'
+  _globals['_MARKETINGSERVICE'].methods_by_name['TrackEvents']._serialized_options = b'\220\002\002\242\273\030/\n\017marketing:track\032\013customer_id\"\017marketing:admin\202\323\344\223\002\025\"\020/v1/events:track:\001*'
   _globals['_MARKETINGSERVICE'].methods_by_name['SetConsent']._loaded_options = None
-  _globals['_MARKETINGSERVICE'].methods_by_name['SetConsent']._serialized_options = b'\220\002\002\242\273\030/\n\017marketing:write\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\n'
+  _globals['_MARKETINGSERVICE'].methods_by_name['SetConsent']._serialized_options = b'\220\002\002\242\273\030/\n\017marketing:write\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\n\202\323\344\223\002(\032#/v1/customers/{customer_id}/consent:\001*'
   _globals['_MARKETINGSERVICE'].methods_by_name['GetConsent']._loaded_options = None
-  _globals['_MARKETINGSERVICE'].methods_by_name['GetConsent']._serialized_options = b'\220\002\001\242\273\030.\n\016marketing:read\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\005'
+  _globals['_MARKETINGSERVICE'].methods_by_name['GetConsent']._serialized_options = b'\220\002\001\242\273\030.\n\016marketing:read\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\005\202\323\344\223\002%\022#/v1/customers/{customer_id}/consent'
   _globals['_MARKETINGSERVICE'].methods_by_name['GetProfile']._loaded_options = None
-  _globals['_MARKETINGSERVICE'].methods_by_name['GetProfile']._serialized_options = b'\220\002\001\242\273\030.\n\016marketing:read\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\005'
-  _globals['_BROWSINGEVENTKIND']._serialized_start=2119
-  _globals['_BROWSINGEVENTKIND']._serialized_end=2268
-  _globals['_CONSENTSTATUS']._serialized_start=2270
-  _globals['_CONSENTSTATUS']._serialized_end=2376
-  _globals['_RECOMMENDATIONDECISION']._serialized_start=2379
-  _globals['_RECOMMENDATIONDECISION']._serialized_end=2612
-  _globals['_CONTACTSTATUS']._serialized_start=2615
-  _globals['_CONTACTSTATUS']._serialized_end=2745
-  _globals['_MONEY']._serialized_start=160
-  _globals['_MONEY']._serialized_end=248
-  _globals['_PRODUCT']._serialized_start=251
-  _globals['_PRODUCT']._serialized_end=396
-  _globals['_TRACKEVENTSREQUEST']._serialized_start=399
-  _globals['_TRACKEVENTSREQUEST']._serialized_end=605
-  _globals['_TRACKEVENTSRESPONSE']._serialized_start=607
-  _globals['_TRACKEVENTSRESPONSE']._serialized_end=708
-  _globals['_CONSENT']._serialized_start=711
-  _globals['_CONSENT']._serialized_end=872
-  _globals['_SETCONSENTREQUEST']._serialized_start=874
-  _globals['_SETCONSENTREQUEST']._serialized_end=984
-  _globals['_SETCONSENTRESPONSE']._serialized_start=986
-  _globals['_SETCONSENTRESPONSE']._serialized_end=1060
-  _globals['_GETCONSENTREQUEST']._serialized_start=1062
-  _globals['_GETCONSENTREQUEST']._serialized_end=1114
-  _globals['_GETCONSENTRESPONSE']._serialized_start=1116
-  _globals['_GETCONSENTRESPONSE']._serialized_end=1190
-  _globals['_SCORE']._serialized_start=1192
-  _globals['_SCORE']._serialized_end=1241
-  _globals['_CONTACT']._serialized_start=1244
-  _globals['_CONTACT']._serialized_end=1503
-  _globals['_PROFILE']._serialized_start=1506
-  _globals['_PROFILE']._serialized_end=1986
-  _globals['_GETPROFILEREQUEST']._serialized_start=1988
-  _globals['_GETPROFILEREQUEST']._serialized_end=2040
-  _globals['_GETPROFILERESPONSE']._serialized_start=2042
-  _globals['_GETPROFILERESPONSE']._serialized_end=2116
-  _globals['_MARKETINGSERVICE']._serialized_start=2748
-  _globals['_MARKETINGSERVICE']._serialized_end=3393
+  _globals['_MARKETINGSERVICE'].methods_by_name['GetProfile']._serialized_options = b'\220\002\001\242\273\030.\n\016marketing:read\032\013customer_id\"\017marketing:admin\262\273\030\004\n\002\010\005\202\323\344\223\002%\022#/v1/customers/{customer_id}/profile'
+  _globals['_BROWSINGEVENTKIND']._serialized_start=2149
+  _globals['_BROWSINGEVENTKIND']._serialized_end=2298
+  _globals['_CONSENTSTATUS']._serialized_start=2300
+  _globals['_CONSENTSTATUS']._serialized_end=2406
+  _globals['_RECOMMENDATIONDECISION']._serialized_start=2409
+  _globals['_RECOMMENDATIONDECISION']._serialized_end=2642
+  _globals['_CONTACTSTATUS']._serialized_start=2645
+  _globals['_CONTACTSTATUS']._serialized_end=2775
+  _globals['_MONEY']._serialized_start=190
+  _globals['_MONEY']._serialized_end=278
+  _globals['_PRODUCT']._serialized_start=281
+  _globals['_PRODUCT']._serialized_end=426
+  _globals['_TRACKEVENTSREQUEST']._serialized_start=429
+  _globals['_TRACKEVENTSREQUEST']._serialized_end=635
+  _globals['_TRACKEVENTSRESPONSE']._serialized_start=637
+  _globals['_TRACKEVENTSRESPONSE']._serialized_end=738
+  _globals['_CONSENT']._serialized_start=741
+  _globals['_CONSENT']._serialized_end=902
+  _globals['_SETCONSENTREQUEST']._serialized_start=904
+  _globals['_SETCONSENTREQUEST']._serialized_end=1014
+  _globals['_SETCONSENTRESPONSE']._serialized_start=1016
+  _globals['_SETCONSENTRESPONSE']._serialized_end=1090
+  _globals['_GETCONSENTREQUEST']._serialized_start=1092
+  _globals['_GETCONSENTREQUEST']._serialized_end=1144
+  _globals['_GETCONSENTRESPONSE']._serialized_start=1146
+  _globals['_GETCONSENTRESPONSE']._serialized_end=1220
+  _globals['_SCORE']._serialized_start=1222
+  _globals['_SCORE']._serialized_end=1271
+  _globals['_CONTACT']._serialized_start=1274
+  _globals['_CONTACT']._serialized_end=1533
+  _globals['_PROFILE']._serialized_start=1536
+  _globals['_PROFILE']._serialized_end=2016
+  _globals['_GETPROFILEREQUEST']._serialized_start=2018
+  _globals['_GETPROFILEREQUEST']._serialized_end=2070
+  _globals['_GETPROFILERESPONSE']._serialized_start=2072
+  _globals['_GETPROFILERESPONSE']._serialized_end=2146
+  _globals['_MARKETINGSERVICE']._serialized_start=2778
+  _globals['_MARKETINGSERVICE']._serialized_end=3582
 # @@protoc_insertion_point(module_scope)

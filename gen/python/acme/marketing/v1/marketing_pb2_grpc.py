@@ -87,7 +87,8 @@ class MarketingServiceServicer:
         same stream again. Sending an event again (same customer and `event_id`) stores and
         counts it once; so a stream that ends in an error may always be sent again whole (in
         rare races, a stream cancelled part-way may have been stored before the cancellation
-        reached the service).
+        reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+        of events, each one message of the stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -52,7 +52,8 @@ class MarketingServiceStub:
     same stream again. Sending an event again (same customer and `event_id`) stores and
     counts it once; so a stream that ends in an error may always be sent again whole (in
     rare races, a stream cancelled part-way may have been stored before the cancellation
-    reached the service).
+    reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+    of events, each one message of the stream.
     """
     SetConsent: _grpc.UnaryUnaryMultiCallable[_marketing_pb2.SetConsentRequest, _marketing_pb2.SetConsentResponse]
     """SetConsent records whether a customer agrees to receive marketing email. An opt-out
@@ -89,7 +90,8 @@ class MarketingServiceAsyncStub(MarketingServiceStub):
     same stream again. Sending an event again (same customer and `event_id`) stores and
     counts it once; so a stream that ends in an error may always be sent again whole (in
     rare races, a stream cancelled part-way may have been stored before the cancellation
-    reached the service).
+    reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+    of events, each one message of the stream.
     """
     SetConsent: _aio.UnaryUnaryMultiCallable[_marketing_pb2.SetConsentRequest, _marketing_pb2.SetConsentResponse]  # type: ignore[assignment]
     """SetConsent records whether a customer agrees to receive marketing email. An opt-out
@@ -129,7 +131,8 @@ class MarketingServiceServicer(metaclass=_abc_1.ABCMeta):
         same stream again. Sending an event again (same customer and `event_id`) stores and
         counts it once; so a stream that ends in an error may always be sent again whole (in
         rare races, a stream cancelled part-way may have been stored before the cancellation
-        reached the service).
+        reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+        of events, each one message of the stream.
         """
 
     @_abc_1.abstractmethod

@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61\x63me/orders/v1/orders.proto\x12\x0e\x61\x63me.orders.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\tOrderLine\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12(\n\x10unit_price_cents\x18\x03 \x01(\x03R\x0eunitPriceCents\"\xe9\x02\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v1.OrderLineR\x05lines\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x33\n\x06status\x18\x05 \x01(\x0e\x32\x1b.acme.orders.v1.OrderStatusR\x06status\x12#\n\rcancel_reason\x18\x06 \x01(\tR\x0c\x63\x61ncelReason\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xa9\x01\n\x11PlaceOrderRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v1.OrderLineR\x05lines\x12#\n\rpayment_token\x18\x04 \x01(\tR\x0cpaymentToken\"A\n\x12PlaceOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\"p\n\x11ListOrdersRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"k\n\x12ListOrdersResponse\x12-\n\x06orders\x18\x01 \x03(\x0b\x32\x15.acme.orders.v1.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n\x12\x43\x61ncelOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\".\n\x11WatchOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"A\n\x12WatchOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order*\x92\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x03\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x04\x32\xb8\x05\n\x0cOrderService\x12\x8d\x01\n\nPlaceOrder\x12!.acme.orders.v1.PlaceOrderRequest\x1a\".acme.orders.v1.PlaceOrderResponse\"8\x90\x02\x02\xa2\xbb\x18)\n\x0corders:write\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12k\n\x08GetOrder\x12\x1f.acme.orders.v1.GetOrderRequest\x1a .acme.orders.v1.GetOrderResponse\"\x1c\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x8c\x01\n\nListOrders\x12!.acme.orders.v1.ListOrdersRequest\x1a\".acme.orders.v1.ListOrdersResponse\"7\x90\x02\x01\xa2\xbb\x18(\n\x0borders:read\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12r\n\x0b\x43\x61ncelOrder\x12\".acme.orders.v1.CancelOrderRequest\x1a#.acme.orders.v1.CancelOrderResponse\"\x1a\xa2\xbb\x18\x0e\n\x0corders:write\xb2\xbb\x18\x04\n\x02\x08\n\x12k\n\nWatchOrder\x12!.acme.orders.v1.WatchOrderRequest\x1a\".acme.orders.v1.WatchOrderResponse\"\x14\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read0\x01\x1a;\xaa\xbb\x18\x37\x08\x02\x12\n2026-11-27\x1a\n2027-06-30\"\x1b\x61\x63me.orders.v2.OrderServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61\x63me/orders/v1/orders.proto\x12\x0e\x61\x63me.orders.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\tOrderLine\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12(\n\x10unit_price_cents\x18\x03 \x01(\x03R\x0eunitPriceCents\"\xe9\x02\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v1.OrderLineR\x05lines\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x33\n\x06status\x18\x05 \x01(\x0e\x32\x1b.acme.orders.v1.OrderStatusR\x06status\x12#\n\rcancel_reason\x18\x06 \x01(\tR\x0c\x63\x61ncelReason\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xa9\x01\n\x11PlaceOrderRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12/\n\x05lines\x18\x03 \x03(\x0b\x32\x19.acme.orders.v1.OrderLineR\x05lines\x12#\n\rpayment_token\x18\x04 \x01(\tR\x0cpaymentToken\"A\n\x12PlaceOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"?\n\x10GetOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\"p\n\x11ListOrdersRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"k\n\x12ListOrdersResponse\x12-\n\x06orders\x18\x01 \x03(\x0b\x32\x15.acme.orders.v1.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n\x12\x43\x61ncelOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"B\n\x13\x43\x61ncelOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order\".\n\x11WatchOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"A\n\x12WatchOrderResponse\x12+\n\x05order\x18\x01 \x01(\x0b\x32\x15.acme.orders.v1.OrderR\x05order*\x92\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x03\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x04\x32\xe1\x06\n\x0cOrderService\x12\xa2\x01\n\nPlaceOrder\x12!.acme.orders.v1.PlaceOrderRequest\x1a\".acme.orders.v1.PlaceOrderResponse\"M\x90\x02\x02\xa2\xbb\x18)\n\x0corders:write\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x0f\"\n/v1/orders:\x01*\x12\x88\x01\n\x08GetOrder\x12\x1f.acme.orders.v1.GetOrderRequest\x1a .acme.orders.v1.GetOrderResponse\"9\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/orders/{order_id}\x12\xb6\x01\n\nListOrders\x12!.acme.orders.v1.ListOrdersRequest\x1a\".acme.orders.v1.ListOrdersResponse\"a\x90\x02\x01\xa2\xbb\x18(\n\x0borders:read\x1a\x0b\x63ustomer_id\"\x0corders:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02$\x12\"/v1/customers/{customer_id}/orders\x12\x99\x01\n\x0b\x43\x61ncelOrder\x12\".acme.orders.v1.CancelOrderRequest\x1a#.acme.orders.v1.CancelOrderResponse\"A\xa2\xbb\x18\x0e\n\x0corders:write\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02!\"\x1c/v1/orders/{order_id}:cancel:\x01*\x12\x8e\x01\n\nWatchOrder\x12!.acme.orders.v1.WatchOrderRequest\x1a\".acme.orders.v1.WatchOrderResponse\"7\x90\x02\x01\xa2\xbb\x18\r\n\x0borders:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/orders/{order_id}:watch0\x01\x1a;\xaa\xbb\x18\x37\x08\x02\x12\n2026-11-27\x1a\n2027-06-30\"\x1b\x61\x63me.orders.v2.OrderServiceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,41 +40,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE']._loaded_options = None
   _globals['_ORDERSERVICE']._serialized_options = b'\252\273\0307\010\002\022\n2026-11-27\032\n2027-06-30\"\033acme.orders.v2.OrderService'
   _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\220\002\002\242\273\030)\n\014orders:write\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\n'
+  _globals['_ORDERSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\220\002\002\242\273\030)\n\014orders:write\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\n\202\323\344\223\002\017\"\n/v1/orders:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\262\273\030\004\n\002\010\005'
+  _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\262\273\030\004\n\002\010\005\202\323\344\223\002\027\022\025/v1/orders/{order_id}'
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\220\002\001\242\273\030(\n\013orders:read\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\005'
+  _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\220\002\001\242\273\030(\n\013orders:read\032\013customer_id\"\014orders:admin\262\273\030\004\n\002\010\005\202\323\344\223\002$\022\"/v1/customers/{customer_id}/orders'
   _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\242\273\030\016\n\014orders:write\262\273\030\004\n\002\010\n'
+  _globals['_ORDERSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\242\273\030\016\n\014orders:write\262\273\030\004\n\002\010\n\202\323\344\223\002!\"\034/v1/orders/{order_id}:cancel:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read'
-  _globals['_ORDERSTATUS']._serialized_start=1446
-  _globals['_ORDERSTATUS']._serialized_end=1592
-  _globals['_ORDERLINE']._serialized_start=151
-  _globals['_ORDERLINE']._serialized_end=250
-  _globals['_ORDER']._serialized_start=253
-  _globals['_ORDER']._serialized_end=614
-  _globals['_PLACEORDERREQUEST']._serialized_start=617
-  _globals['_PLACEORDERREQUEST']._serialized_end=786
-  _globals['_PLACEORDERRESPONSE']._serialized_start=788
-  _globals['_PLACEORDERRESPONSE']._serialized_end=853
-  _globals['_GETORDERREQUEST']._serialized_start=855
-  _globals['_GETORDERREQUEST']._serialized_end=899
-  _globals['_GETORDERRESPONSE']._serialized_start=901
-  _globals['_GETORDERRESPONSE']._serialized_end=964
-  _globals['_LISTORDERSREQUEST']._serialized_start=966
-  _globals['_LISTORDERSREQUEST']._serialized_end=1078
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1080
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1187
-  _globals['_CANCELORDERREQUEST']._serialized_start=1189
-  _globals['_CANCELORDERREQUEST']._serialized_end=1260
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1262
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1328
-  _globals['_WATCHORDERREQUEST']._serialized_start=1330
-  _globals['_WATCHORDERREQUEST']._serialized_end=1376
-  _globals['_WATCHORDERRESPONSE']._serialized_start=1378
-  _globals['_WATCHORDERRESPONSE']._serialized_end=1443
-  _globals['_ORDERSERVICE']._serialized_start=1595
-  _globals['_ORDERSERVICE']._serialized_end=2291
+  _globals['_ORDERSERVICE'].methods_by_name['WatchOrder']._serialized_options = b'\220\002\001\242\273\030\r\n\013orders:read\202\323\344\223\002\035\022\033/v1/orders/{order_id}:watch'
+  _globals['_ORDERSTATUS']._serialized_start=1476
+  _globals['_ORDERSTATUS']._serialized_end=1622
+  _globals['_ORDERLINE']._serialized_start=181
+  _globals['_ORDERLINE']._serialized_end=280
+  _globals['_ORDER']._serialized_start=283
+  _globals['_ORDER']._serialized_end=644
+  _globals['_PLACEORDERREQUEST']._serialized_start=647
+  _globals['_PLACEORDERREQUEST']._serialized_end=816
+  _globals['_PLACEORDERRESPONSE']._serialized_start=818
+  _globals['_PLACEORDERRESPONSE']._serialized_end=883
+  _globals['_GETORDERREQUEST']._serialized_start=885
+  _globals['_GETORDERREQUEST']._serialized_end=929
+  _globals['_GETORDERRESPONSE']._serialized_start=931
+  _globals['_GETORDERRESPONSE']._serialized_end=994
+  _globals['_LISTORDERSREQUEST']._serialized_start=996
+  _globals['_LISTORDERSREQUEST']._serialized_end=1108
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1110
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1217
+  _globals['_CANCELORDERREQUEST']._serialized_start=1219
+  _globals['_CANCELORDERREQUEST']._serialized_end=1290
+  _globals['_CANCELORDERRESPONSE']._serialized_start=1292
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1358
+  _globals['_WATCHORDERREQUEST']._serialized_start=1360
+  _globals['_WATCHORDERREQUEST']._serialized_end=1406
+  _globals['_WATCHORDERRESPONSE']._serialized_start=1408
+  _globals['_WATCHORDERRESPONSE']._serialized_end=1473
+  _globals['_ORDERSERVICE']._serialized_start=1625
+  _globals['_ORDERSERVICE']._serialized_end=2490
 # @@protoc_insertion_point(module_scope)

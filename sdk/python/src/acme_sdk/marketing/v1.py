@@ -87,7 +87,8 @@ class AsyncMarketingServiceClient:
         same stream again. Sending an event again (same customer and `event_id`) stores and
         counts it once; so a stream that ends in an error may always be sent again whole (in
         rare races, a stream cancelled part-way may have been stored before the cancellation
-        reached the service).
+        reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+        of events, each one message of the stream.
 
         Scopes: marketing:track. `customer_id` must name the caller (or any, with marketing:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE.
         """
@@ -184,7 +185,8 @@ class MarketingServiceClient:
         same stream again. Sending an event again (same customer and `event_id`) stores and
         counts it once; so a stream that ends in an error may always be sent again whole (in
         rare races, a stream cancelled part-way may have been stored before the cancellation
-        reached the service).
+        reached the service). Over HTTP/JSON (`POST /v1/events:track`) the body is a JSON array
+        of events, each one message of the stream.
 
         Scopes: marketing:track. `customer_id` must name the caller (or any, with marketing:admin). Idempotency: IDEMPOTENT, retried on UNAVAILABLE.
         """

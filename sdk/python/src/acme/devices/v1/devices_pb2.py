@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/devices/v1/devices.proto\x12\x0f\x61\x63me.devices.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x06\x44\x65vice\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x02 \x01(\tR\x07ownerId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x37\n\tschedules\x18\x05 \x03(\x0b\x32\x19.acme.devices.v1.ScheduleR\tschedules\"\xcf\x01\n\x08Schedule\x12\x1f\n\x0bschedule_id\x18\x01 \x01(\tR\nscheduleId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12)\n\x10setpoint_celsius\x18\x03 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x04 \x01(\tR\tlocalTime\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xf9\x02\n\nSuggestion\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x03 \x01(\tR\x07ownerId\x12)\n\x10setpoint_celsius\x18\x04 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x05 \x01(\tR\tlocalTime\x12\x12\n\x04\x64\x61ys\x18\x06 \x03(\tR\x04\x64\x61ys\x12\x36\n\x05state\x18\x07 \x01(\x0e\x32 .acme.devices.v1.SuggestionStateR\x05state\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x64\x65\x63ide_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\"\x91\x01\n\x15RegisterDeviceRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x1d\n\nclaim_code\x18\x04 \x01(\tR\tclaimCode\"\x8f\x01\n\x16RegisterDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\x12\x44\n\x0b\x63redentials\x18\x02 \x01(\x0b\x32\".acme.devices.v1.DeviceCredentialsR\x0b\x63redentials\"b\n\x11\x44\x65viceCredentials\x12\x12\n\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\x12!\n\x0cinbox_prefix\x18\x03 \x01(\tR\x0binboxPrefix\"/\n\x10GetDeviceRequest\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\"k\n\x12ListDevicesRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"p\n\x13ListDevicesResponse\x12\x31\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.acme.devices.v1.DeviceR\x07\x64\x65vices\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n\x16ListSuggestionsRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x17ListSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\x1b.acme.devices.v1.SuggestionR\x0bsuggestions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n\x17\x41\x63\x63\x65ptSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"\x8e\x01\n\x18\x41\x63\x63\x65ptSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion\x12\x35\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.acme.devices.v1.ScheduleR\x08schedule\"?\n\x18\x44\x65\x63lineSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"X\n\x19\x44\x65\x63lineSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion*\x8f\x01\n\x0fSuggestionState\x12 \n\x1cSUGGESTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUGGESTION_STATE_PENDING\x10\x01\x12\x1d\n\x19SUGGESTION_STATE_ACCEPTED\x10\x02\x12\x1d\n\x19SUGGESTION_STATE_DECLINED\x10\x03\x32\xf0\x06\n\rDeviceService\x12\x9a\x01\n\x0eRegisterDevice\x12&.acme.devices.v1.RegisterDeviceRequest\x1a\'.acme.devices.v1.RegisterDeviceResponse\"7\x90\x02\x02\xa2\xbb\x18(\n\rdevices:write\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12q\n\tGetDevice\x12!.acme.devices.v1.GetDeviceRequest\x1a\".acme.devices.v1.GetDeviceResponse\"\x1d\x90\x02\x01\xa2\xbb\x18\x0e\n\x0c\x64\x65vices:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x90\x01\n\x0bListDevices\x12#.acme.devices.v1.ListDevicesRequest\x1a$.acme.devices.v1.ListDevicesResponse\"6\x90\x02\x01\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x9c\x01\n\x0fListSuggestions\x12\'.acme.devices.v1.ListSuggestionsRequest\x1a(.acme.devices.v1.ListSuggestionsResponse\"6\x90\x02\x01\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x12\x87\x01\n\x10\x41\x63\x63\x65ptSuggestion\x12(.acme.devices.v1.AcceptSuggestionRequest\x1a).acme.devices.v1.AcceptSuggestionResponse\"\x1e\x90\x02\x02\xa2\xbb\x18\x0f\n\rdevices:write\xb2\xbb\x18\x04\n\x02\x08\n\x12\x8a\x01\n\x11\x44\x65\x63lineSuggestion\x12).acme.devices.v1.DeclineSuggestionRequest\x1a*.acme.devices.v1.DeclineSuggestionResponse\"\x1e\x90\x02\x02\xa2\xbb\x18\x0f\n\rdevices:write\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/devices/v1/devices.proto\x12\x0f\x61\x63me.devices.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x06\x44\x65vice\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x02 \x01(\tR\x07ownerId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x37\n\tschedules\x18\x05 \x03(\x0b\x32\x19.acme.devices.v1.ScheduleR\tschedules\"\xcf\x01\n\x08Schedule\x12\x1f\n\x0bschedule_id\x18\x01 \x01(\tR\nscheduleId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12)\n\x10setpoint_celsius\x18\x03 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x04 \x01(\tR\tlocalTime\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xf9\x02\n\nSuggestion\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12\x19\n\x08owner_id\x18\x03 \x01(\tR\x07ownerId\x12)\n\x10setpoint_celsius\x18\x04 \x01(\x01R\x0fsetpointCelsius\x12\x1d\n\nlocal_time\x18\x05 \x01(\tR\tlocalTime\x12\x12\n\x04\x64\x61ys\x18\x06 \x03(\tR\x04\x64\x61ys\x12\x36\n\x05state\x18\x07 \x01(\x0e\x32 .acme.devices.v1.SuggestionStateR\x05state\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x64\x65\x63ide_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\"\x91\x01\n\x15RegisterDeviceRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tdevice_id\x18\x02 \x01(\tR\x08\x64\x65viceId\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x1d\n\nclaim_code\x18\x04 \x01(\tR\tclaimCode\"\x8f\x01\n\x16RegisterDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\x12\x44\n\x0b\x63redentials\x18\x02 \x01(\x0b\x32\".acme.devices.v1.DeviceCredentialsR\x0b\x63redentials\"b\n\x11\x44\x65viceCredentials\x12\x12\n\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\x12!\n\x0cinbox_prefix\x18\x03 \x01(\tR\x0binboxPrefix\"/\n\x10GetDeviceRequest\x12\x1b\n\tdevice_id\x18\x01 \x01(\tR\x08\x64\x65viceId\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x17.acme.devices.v1.DeviceR\x06\x64\x65vice\"k\n\x12ListDevicesRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"p\n\x13ListDevicesResponse\x12\x31\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.acme.devices.v1.DeviceR\x07\x64\x65vices\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n\x16ListSuggestionsRequest\x12\x19\n\x08owner_id\x18\x01 \x01(\tR\x07ownerId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x17ListSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32\x1b.acme.devices.v1.SuggestionR\x0bsuggestions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n\x17\x41\x63\x63\x65ptSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"\x8e\x01\n\x18\x41\x63\x63\x65ptSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion\x12\x35\n\x08schedule\x18\x02 \x01(\x0b\x32\x19.acme.devices.v1.ScheduleR\x08schedule\"?\n\x18\x44\x65\x63lineSuggestionRequest\x12#\n\rsuggestion_id\x18\x01 \x01(\tR\x0csuggestionId\"X\n\x19\x44\x65\x63lineSuggestionResponse\x12;\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1b.acme.devices.v1.SuggestionR\nsuggestion*\x8f\x01\n\x0fSuggestionState\x12 \n\x1cSUGGESTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SUGGESTION_STATE_PENDING\x10\x01\x12\x1d\n\x19SUGGESTION_STATE_ACCEPTED\x10\x02\x12\x1d\n\x19SUGGESTION_STATE_DECLINED\x10\x03\x32\xe9\x08\n\rDeviceService\x12\xc2\x01\n\x0eRegisterDevice\x12&.acme.devices.v1.RegisterDeviceRequest\x1a\'.acme.devices.v1.RegisterDeviceResponse\"_\x90\x02\x02\xa2\xbb\x18(\n\rdevices:write\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\"\"\x1d/v1/owners/{owner_id}/devices:\x01*\x12\x90\x01\n\tGetDevice\x12!.acme.devices.v1.GetDeviceRequest\x1a\".acme.devices.v1.GetDeviceResponse\"<\x90\x02\x01\xa2\xbb\x18\x0e\n\x0c\x64\x65vices:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/devices/{device_id}\x12\xb5\x01\n\x0bListDevices\x12#.acme.devices.v1.ListDevicesRequest\x1a$.acme.devices.v1.ListDevicesResponse\"[\x90\x02\x01\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/owners/{owner_id}/devices\x12\xc5\x01\n\x0fListSuggestions\x12\'.acme.devices.v1.ListSuggestionsRequest\x1a(.acme.devices.v1.ListSuggestionsResponse\"_\x90\x02\x01\xa2\xbb\x18\'\n\x0c\x64\x65vices:read\x1a\x08owner_id\"\rdevices:admin\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02#\x12!/v1/owners/{owner_id}/suggestions\x12\xb8\x01\n\x10\x41\x63\x63\x65ptSuggestion\x12(.acme.devices.v1.AcceptSuggestionRequest\x1a).acme.devices.v1.AcceptSuggestionResponse\"O\x90\x02\x02\xa2\xbb\x18\x0f\n\rdevices:write\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02+\"&/v1/suggestions/{suggestion_id}:accept:\x01*\x12\xbc\x01\n\x11\x44\x65\x63lineSuggestion\x12).acme.devices.v1.DeclineSuggestionRequest\x1a*.acme.devices.v1.DeclineSuggestionResponse\"P\x90\x02\x02\xa2\xbb\x18\x0f\n\rdevices:write\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02,\"\'/v1/suggestions/{suggestion_id}:decline:\x01*\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,51 +40,51 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICESERVICE']._loaded_options = None
   _globals['_DEVICESERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_DEVICESERVICE'].methods_by_name['RegisterDevice']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['RegisterDevice']._serialized_options = b'\220\002\002\242\273\030(\n\rdevices:write\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\n'
+  _globals['_DEVICESERVICE'].methods_by_name['RegisterDevice']._serialized_options = b'\220\002\002\242\273\030(\n\rdevices:write\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\n\202\323\344\223\002\"\"\035/v1/owners/{owner_id}/devices:\001*'
   _globals['_DEVICESERVICE'].methods_by_name['GetDevice']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['GetDevice']._serialized_options = b'\220\002\001\242\273\030\016\n\014devices:read\262\273\030\004\n\002\010\005'
+  _globals['_DEVICESERVICE'].methods_by_name['GetDevice']._serialized_options = b'\220\002\001\242\273\030\016\n\014devices:read\262\273\030\004\n\002\010\005\202\323\344\223\002\031\022\027/v1/devices/{device_id}'
   _globals['_DEVICESERVICE'].methods_by_name['ListDevices']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['ListDevices']._serialized_options = b'\220\002\001\242\273\030\'\n\014devices:read\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\005'
+  _globals['_DEVICESERVICE'].methods_by_name['ListDevices']._serialized_options = b'\220\002\001\242\273\030\'\n\014devices:read\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\005\202\323\344\223\002\037\022\035/v1/owners/{owner_id}/devices'
   _globals['_DEVICESERVICE'].methods_by_name['ListSuggestions']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['ListSuggestions']._serialized_options = b'\220\002\001\242\273\030\'\n\014devices:read\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\005'
+  _globals['_DEVICESERVICE'].methods_by_name['ListSuggestions']._serialized_options = b'\220\002\001\242\273\030\'\n\014devices:read\032\010owner_id\"\rdevices:admin\262\273\030\004\n\002\010\005\202\323\344\223\002#\022!/v1/owners/{owner_id}/suggestions'
   _globals['_DEVICESERVICE'].methods_by_name['AcceptSuggestion']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['AcceptSuggestion']._serialized_options = b'\220\002\002\242\273\030\017\n\rdevices:write\262\273\030\004\n\002\010\n'
+  _globals['_DEVICESERVICE'].methods_by_name['AcceptSuggestion']._serialized_options = b'\220\002\002\242\273\030\017\n\rdevices:write\262\273\030\004\n\002\010\n\202\323\344\223\002+\"&/v1/suggestions/{suggestion_id}:accept:\001*'
   _globals['_DEVICESERVICE'].methods_by_name['DeclineSuggestion']._loaded_options = None
-  _globals['_DEVICESERVICE'].methods_by_name['DeclineSuggestion']._serialized_options = b'\220\002\002\242\273\030\017\n\rdevices:write\262\273\030\004\n\002\010\n'
-  _globals['_SUGGESTIONSTATE']._serialized_start=2309
-  _globals['_SUGGESTIONSTATE']._serialized_end=2452
-  _globals['_DEVICE']._serialized_start=155
-  _globals['_DEVICE']._serialized_end=372
-  _globals['_SCHEDULE']._serialized_start=375
-  _globals['_SCHEDULE']._serialized_end=582
-  _globals['_SUGGESTION']._serialized_start=585
-  _globals['_SUGGESTION']._serialized_end=962
-  _globals['_REGISTERDEVICEREQUEST']._serialized_start=965
-  _globals['_REGISTERDEVICEREQUEST']._serialized_end=1110
-  _globals['_REGISTERDEVICERESPONSE']._serialized_start=1113
-  _globals['_REGISTERDEVICERESPONSE']._serialized_end=1256
-  _globals['_DEVICECREDENTIALS']._serialized_start=1258
-  _globals['_DEVICECREDENTIALS']._serialized_end=1356
-  _globals['_GETDEVICEREQUEST']._serialized_start=1358
-  _globals['_GETDEVICEREQUEST']._serialized_end=1405
-  _globals['_GETDEVICERESPONSE']._serialized_start=1407
-  _globals['_GETDEVICERESPONSE']._serialized_end=1475
-  _globals['_LISTDEVICESREQUEST']._serialized_start=1477
-  _globals['_LISTDEVICESREQUEST']._serialized_end=1584
-  _globals['_LISTDEVICESRESPONSE']._serialized_start=1586
-  _globals['_LISTDEVICESRESPONSE']._serialized_end=1698
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=1700
-  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=1811
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=1814
-  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=1942
-  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_start=1944
-  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_end=2006
-  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_start=2009
-  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_end=2151
-  _globals['_DECLINESUGGESTIONREQUEST']._serialized_start=2153
-  _globals['_DECLINESUGGESTIONREQUEST']._serialized_end=2216
-  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_start=2218
-  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_end=2306
-  _globals['_DEVICESERVICE']._serialized_start=2455
-  _globals['_DEVICESERVICE']._serialized_end=3335
+  _globals['_DEVICESERVICE'].methods_by_name['DeclineSuggestion']._serialized_options = b'\220\002\002\242\273\030\017\n\rdevices:write\262\273\030\004\n\002\010\n\202\323\344\223\002,\"\'/v1/suggestions/{suggestion_id}:decline:\001*'
+  _globals['_SUGGESTIONSTATE']._serialized_start=2339
+  _globals['_SUGGESTIONSTATE']._serialized_end=2482
+  _globals['_DEVICE']._serialized_start=185
+  _globals['_DEVICE']._serialized_end=402
+  _globals['_SCHEDULE']._serialized_start=405
+  _globals['_SCHEDULE']._serialized_end=612
+  _globals['_SUGGESTION']._serialized_start=615
+  _globals['_SUGGESTION']._serialized_end=992
+  _globals['_REGISTERDEVICEREQUEST']._serialized_start=995
+  _globals['_REGISTERDEVICEREQUEST']._serialized_end=1140
+  _globals['_REGISTERDEVICERESPONSE']._serialized_start=1143
+  _globals['_REGISTERDEVICERESPONSE']._serialized_end=1286
+  _globals['_DEVICECREDENTIALS']._serialized_start=1288
+  _globals['_DEVICECREDENTIALS']._serialized_end=1386
+  _globals['_GETDEVICEREQUEST']._serialized_start=1388
+  _globals['_GETDEVICEREQUEST']._serialized_end=1435
+  _globals['_GETDEVICERESPONSE']._serialized_start=1437
+  _globals['_GETDEVICERESPONSE']._serialized_end=1505
+  _globals['_LISTDEVICESREQUEST']._serialized_start=1507
+  _globals['_LISTDEVICESREQUEST']._serialized_end=1614
+  _globals['_LISTDEVICESRESPONSE']._serialized_start=1616
+  _globals['_LISTDEVICESRESPONSE']._serialized_end=1728
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_start=1730
+  _globals['_LISTSUGGESTIONSREQUEST']._serialized_end=1841
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_start=1844
+  _globals['_LISTSUGGESTIONSRESPONSE']._serialized_end=1972
+  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_start=1974
+  _globals['_ACCEPTSUGGESTIONREQUEST']._serialized_end=2036
+  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_start=2039
+  _globals['_ACCEPTSUGGESTIONRESPONSE']._serialized_end=2181
+  _globals['_DECLINESUGGESTIONREQUEST']._serialized_start=2183
+  _globals['_DECLINESUGGESTIONREQUEST']._serialized_end=2246
+  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_start=2248
+  _globals['_DECLINESUGGESTIONRESPONSE']._serialized_end=2336
+  _globals['_DEVICESERVICE']._serialized_start=2485
+  _globals['_DEVICESERVICE']._serialized_end=3614
 # @@protoc_insertion_point(module_scope)

@@ -26,9 +26,10 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"R\n\x05Price\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"&\n\x10GetPricesRequest\x12\x12\n\x04skus\x18\x01 \x03(\tR\x04skus\"E\n\x11GetPricesResponse\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32\x18.acme.inventory.v1.PriceR\x06prices\"\\\n\x0fSetPriceRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"B\n\x10SetPriceResponse\x12.\n\x05price\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.PriceR\x05price\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xfb\x03\n\x10InventoryService\x12t\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12w\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\"\"\x90\x02\x02\xa2\xbb\x18\x13\n\x0finventory:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x12w\n\tGetPrices\x12#.acme.inventory.v1.GetPricesRequest\x1a$.acme.inventory.v1.GetPricesResponse\"\x1f\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12w\n\x08SetPrice\x12\".acme.inventory.v1.SetPriceRequest\x1a#.acme.inventory.v1.SetPriceResponse\"\"\x90\x02\x02\xa2\xbb\x18\x13\n\x0finventory:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!acme/inventory/v1/inventory.proto\x12\x11\x61\x63me.inventory.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"R\n\x05Price\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"&\n\x10GetPricesRequest\x12\x12\n\x04skus\x18\x01 \x03(\tR\x04skus\"E\n\x11GetPricesResponse\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32\x18.acme.inventory.v1.PriceR\x06prices\"\\\n\x0fSetPriceRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x37\n\nunit_price\x18\x02 \x01(\x0b\x32\x18.acme.inventory.v1.MoneyR\tunitPrice\"B\n\x10SetPriceResponse\x12.\n\x05price\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.PriceR\x05price\"7\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"B\n\x10GetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock\"A\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1c\n\tavailable\x18\x02 \x01(\x03R\tavailable\"B\n\x10SetStockResponse\x12.\n\x05stock\x18\x01 \x01(\x0b\x32\x18.acme.inventory.v1.StockR\x05stock2\xf7\x04\n\x10InventoryService\x12\x94\x01\n\x08GetStock\x12\".acme.inventory.v1.GetStockRequest\x1a#.acme.inventory.v1.GetStockResponse\"?\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/products/{sku}/stock\x12\x9a\x01\n\x08SetStock\x12\".acme.inventory.v1.SetStockRequest\x1a#.acme.inventory.v1.SetStockResponse\"E\x90\x02\x02\xa2\xbb\x18\x13\n\x0finventory:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x1d\x1a\x18/v1/products/{sku}/stock:\x01*\x12\x89\x01\n\tGetPrices\x12#.acme.inventory.v1.GetPricesRequest\x1a$.acme.inventory.v1.GetPricesResponse\"1\x90\x02\x01\xa2\xbb\x18\x10\n\x0einventory:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/prices\x12\x9a\x01\n\x08SetPrice\x12\".acme.inventory.v1.SetPriceRequest\x1a#.acme.inventory.v1.SetPriceResponse\"E\x90\x02\x02\xa2\xbb\x18\x13\n\x0finventory:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x1d\x1a\x18/v1/products/{sku}/price:\x01*\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,35 +39,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE']._loaded_options = None
   _globals['_INVENTORYSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005'
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005\202\323\344\223\002\032\022\030/v1/products/{sku}/stock'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\220\002\002\242\273\030\023\n\017inventory:admin(\002\262\273\030\004\n\002\010\n'
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\220\002\002\242\273\030\023\n\017inventory:admin(\002\262\273\030\004\n\002\010\n\202\323\344\223\002\035\032\030/v1/products/{sku}/stock:\001*'
   _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005'
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetPrices']._serialized_options = b'\220\002\001\242\273\030\020\n\016inventory:read\262\273\030\004\n\002\010\005\202\323\344\223\002\014\022\n/v1/prices'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._serialized_options = b'\220\002\002\242\273\030\023\n\017inventory:admin(\002\262\273\030\004\n\002\010\n'
-  _globals['_MONEY']._serialized_start=127
-  _globals['_MONEY']._serialized_end=215
-  _globals['_PRICE']._serialized_start=217
-  _globals['_PRICE']._serialized_end=299
-  _globals['_GETPRICESREQUEST']._serialized_start=301
-  _globals['_GETPRICESREQUEST']._serialized_end=339
-  _globals['_GETPRICESRESPONSE']._serialized_start=341
-  _globals['_GETPRICESRESPONSE']._serialized_end=410
-  _globals['_SETPRICEREQUEST']._serialized_start=412
-  _globals['_SETPRICEREQUEST']._serialized_end=504
-  _globals['_SETPRICERESPONSE']._serialized_start=506
-  _globals['_SETPRICERESPONSE']._serialized_end=572
-  _globals['_STOCK']._serialized_start=574
-  _globals['_STOCK']._serialized_end=629
-  _globals['_GETSTOCKREQUEST']._serialized_start=631
-  _globals['_GETSTOCKREQUEST']._serialized_end=666
-  _globals['_GETSTOCKRESPONSE']._serialized_start=668
-  _globals['_GETSTOCKRESPONSE']._serialized_end=734
-  _globals['_SETSTOCKREQUEST']._serialized_start=736
-  _globals['_SETSTOCKREQUEST']._serialized_end=801
-  _globals['_SETSTOCKRESPONSE']._serialized_start=803
-  _globals['_SETSTOCKRESPONSE']._serialized_end=869
-  _globals['_INVENTORYSERVICE']._serialized_start=872
-  _globals['_INVENTORYSERVICE']._serialized_end=1379
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetPrice']._serialized_options = b'\220\002\002\242\273\030\023\n\017inventory:admin(\002\262\273\030\004\n\002\010\n\202\323\344\223\002\035\032\030/v1/products/{sku}/price:\001*'
+  _globals['_MONEY']._serialized_start=157
+  _globals['_MONEY']._serialized_end=245
+  _globals['_PRICE']._serialized_start=247
+  _globals['_PRICE']._serialized_end=329
+  _globals['_GETPRICESREQUEST']._serialized_start=331
+  _globals['_GETPRICESREQUEST']._serialized_end=369
+  _globals['_GETPRICESRESPONSE']._serialized_start=371
+  _globals['_GETPRICESRESPONSE']._serialized_end=440
+  _globals['_SETPRICEREQUEST']._serialized_start=442
+  _globals['_SETPRICEREQUEST']._serialized_end=534
+  _globals['_SETPRICERESPONSE']._serialized_start=536
+  _globals['_SETPRICERESPONSE']._serialized_end=602
+  _globals['_STOCK']._serialized_start=604
+  _globals['_STOCK']._serialized_end=659
+  _globals['_GETSTOCKREQUEST']._serialized_start=661
+  _globals['_GETSTOCKREQUEST']._serialized_end=696
+  _globals['_GETSTOCKRESPONSE']._serialized_start=698
+  _globals['_GETSTOCKRESPONSE']._serialized_end=764
+  _globals['_SETSTOCKREQUEST']._serialized_start=766
+  _globals['_SETSTOCKREQUEST']._serialized_end=831
+  _globals['_SETSTOCKRESPONSE']._serialized_start=833
+  _globals['_SETSTOCKRESPONSE']._serialized_end=899
+  _globals['_INVENTORYSERVICE']._serialized_start=902
+  _globals['_INVENTORYSERVICE']._serialized_end=1533
 # @@protoc_insertion_point(module_scope)

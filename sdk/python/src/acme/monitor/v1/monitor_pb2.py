@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/monitor/v1/monitor.proto\x12\x0f\x61\x63me.monitor.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n\x12ReportErrorRequest\x12\x1b\n\treport_id\x18\x01 \x01(\tR\x08reportId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12 \n\x0b\x61pplication\x18\x03 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x04 \x01(\tR\terrorCode\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\x12\x14\n\x05stack\x18\x06 \x01(\tR\x05stack\x12J\n\x07\x63ontext\x18\x07 \x03(\x0b\x32\x30.acme.monitor.v1.ReportErrorRequest.ContextEntryR\x07\x63ontext\x12\x39\n\noccur_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\toccurTime\x1a:\n\x0c\x43ontextEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"o\n\x13ReportErrorResponse\x12\x1b\n\treport_id\x18\x01 \x01(\tR\x08reportId\x12 \n\x0b\x66ingerprint\x18\x02 \x01(\tR\x0b\x66ingerprint\x12\x19\n\x08\x65vent_id\x18\x03 \x01(\tR\x07\x65ventId2\xba\x02\n\x13\x45rrorMonitorService\x12\x9a\x02\n\x0bReportError\x12#.acme.monitor.v1.ReportErrorRequest\x1a$.acme.monitor.v1.ReportErrorResponse\"\xbf\x01\x90\x02\x02\xa2\xbb\x18,\n\x0emonitor:report\x1a\x0b\x63ustomer_id\"\rmonitor:admin\xb2\xbb\x18\x87\x01\n\x02\x08\n\x1a\x80\x01{\"customer_id\": \"alice\", \"report_id\": \"r-1\", \"application\": \"web\", \"error_code\": \"PAYMENT_DECLINED\", \"message\": \"card declined\"}\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/monitor/v1/monitor.proto\x12\x0f\x61\x63me.monitor.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n\x12ReportErrorRequest\x12\x1b\n\treport_id\x18\x01 \x01(\tR\x08reportId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12 \n\x0b\x61pplication\x18\x03 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x04 \x01(\tR\terrorCode\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\x12\x14\n\x05stack\x18\x06 \x01(\tR\x05stack\x12J\n\x07\x63ontext\x18\x07 \x03(\x0b\x32\x30.acme.monitor.v1.ReportErrorRequest.ContextEntryR\x07\x63ontext\x12\x39\n\noccur_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\toccurTime\x1a:\n\x0c\x43ontextEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"o\n\x13ReportErrorResponse\x12\x1b\n\treport_id\x18\x01 \x01(\tR\x08reportId\x12 \n\x0b\x66ingerprint\x18\x02 \x01(\tR\x0b\x66ingerprint\x12\x19\n\x08\x65vent_id\x18\x03 \x01(\tR\x07\x65ventId2\xd6\x02\n\x13\x45rrorMonitorService\x12\xb6\x02\n\x0bReportError\x12#.acme.monitor.v1.ReportErrorRequest\x1a$.acme.monitor.v1.ReportErrorResponse\"\xdb\x01\x90\x02\x02\xa2\xbb\x18,\n\x0emonitor:report\x1a\x0b\x63ustomer_id\"\rmonitor:admin\xb2\xbb\x18\x87\x01\n\x02\x08\n\x1a\x80\x01{\"customer_id\": \"alice\", \"report_id\": \"r-1\", \"application\": \"web\", \"error_code\": \"PAYMENT_DECLINED\", \"message\": \"card declined\"}\x82\xd3\xe4\x93\x02\x16\"\x11/v1/error-reports:\x01*\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,13 +42,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ERRORMONITORSERVICE']._loaded_options = None
   _globals['_ERRORMONITORSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_ERRORMONITORSERVICE'].methods_by_name['ReportError']._loaded_options = None
-  _globals['_ERRORMONITORSERVICE'].methods_by_name['ReportError']._serialized_options = b'\220\002\002\242\273\030,\n\016monitor:report\032\013customer_id\"\rmonitor:admin\262\273\030\207\001\n\002\010\n\032\200\001{\"customer_id\": \"alice\", \"report_id\": \"r-1\", \"application\": \"web\", \"error_code\": \"PAYMENT_DECLINED\", \"message\": \"card declined\"}'
-  _globals['_REPORTERRORREQUEST']._serialized_start=155
-  _globals['_REPORTERRORREQUEST']._serialized_end=545
-  _globals['_REPORTERRORREQUEST_CONTEXTENTRY']._serialized_start=487
-  _globals['_REPORTERRORREQUEST_CONTEXTENTRY']._serialized_end=545
-  _globals['_REPORTERRORRESPONSE']._serialized_start=547
-  _globals['_REPORTERRORRESPONSE']._serialized_end=658
-  _globals['_ERRORMONITORSERVICE']._serialized_start=661
-  _globals['_ERRORMONITORSERVICE']._serialized_end=975
+  _globals['_ERRORMONITORSERVICE'].methods_by_name['ReportError']._serialized_options = b'\220\002\002\242\273\030,\n\016monitor:report\032\013customer_id\"\rmonitor:admin\262\273\030\207\001\n\002\010\n\032\200\001{\"customer_id\": \"alice\", \"report_id\": \"r-1\", \"application\": \"web\", \"error_code\": \"PAYMENT_DECLINED\", \"message\": \"card declined\"}\202\323\344\223\002\026\"\021/v1/error-reports:\001*'
+  _globals['_REPORTERRORREQUEST']._serialized_start=185
+  _globals['_REPORTERRORREQUEST']._serialized_end=575
+  _globals['_REPORTERRORREQUEST_CONTEXTENTRY']._serialized_start=517
+  _globals['_REPORTERRORREQUEST_CONTEXTENTRY']._serialized_end=575
+  _globals['_REPORTERRORRESPONSE']._serialized_start=577
+  _globals['_REPORTERRORRESPONSE']._serialized_end=688
+  _globals['_ERRORMONITORSERVICE']._serialized_start=691
+  _globals['_ERRORMONITORSERVICE']._serialized_end=1033
 # @@protoc_insertion_point(module_scope)

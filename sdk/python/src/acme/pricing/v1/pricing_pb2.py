@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/pricing/v1/pricing.proto\x12\x0f\x61\x63me.pricing.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\x8a\x02\n\x05Route\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12!\n\x0c\x62ooked_seats\x18\x04 \x01(\x05R\x0b\x62ookedSeats\x12\x33\n\tbase_fare\x18\x05 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x08\x62\x61seFare\x12,\n\x05\x66loor\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05\x66loor\x12\x30\n\x07\x63\x65iling\x18\x07 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x07\x63\x65iling\"\x9a\x02\n\x05Price\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12,\n\x05price\x18\x03 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05price\x12\x1a\n\x08revision\x18\x04 \x01(\x03R\x08revision\x12\x1e\n\nmultiplier\x18\x05 \x01(\x01R\nmultiplier\x12\x1f\n\x0bload_factor\x18\x06 \x01(\x01R\nloadFactor\x12\x1a\n\x08velocity\x18\x07 \x01(\x01R\x08velocity\x12;\n\x0b\x63hange_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nchangeTime\"\x99\x03\n\x05Quote\x12\x19\n\x08quote_id\x18\x01 \x01(\tR\x07quoteId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x19\n\x08route_id\x18\x03 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x04 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x05 \x01(\x05R\x05seats\x12\x35\n\nunit_price\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\tunitPrice\x12\x37\n\x0btotal_price\x18\x07 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\ntotalPrice\x12%\n\x0eprice_revision\x18\x08 \x01(\x03R\rpriceRevision\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xf1\x02\n\x07\x42ooking\x12\x1d\n\nbooking_id\x18\x01 \x01(\tR\tbookingId\x12\x1d\n\nrequest_id\x18\x02 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x19\n\x08quote_id\x18\x04 \x01(\tR\x07quoteId\x12\x19\n\x08route_id\x18\x05 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x06 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x07 \x01(\x05R\x05seats\x12\x35\n\nunit_price\x18\x08 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\tunitPrice\x12\x37\n\x0btotal_price\x18\t \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\ntotalPrice\x12\x37\n\tbook_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x62ookTime\"\xf7\x01\n\x15\x43onfigureRouteRequest\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12\x33\n\tbase_fare\x18\x04 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x08\x62\x61seFare\x12,\n\x05\x66loor\x18\x05 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05\x66loor\x12\x30\n\x07\x63\x65iling\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x07\x63\x65iling\"t\n\x16\x43onfigureRouteResponse\x12,\n\x05route\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.RouteR\x05route\x12,\n\x05price\x18\x02 \x01(\x0b\x32\x16.acme.pricing.v1.PriceR\x05price\"@\n\x0fGetPriceRequest\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\"@\n\x10GetPriceResponse\x12,\n\x05price\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.PriceR\x05price\"w\n\x0fGetQuoteRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08route_id\x18\x02 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x03 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x04 \x01(\x05R\x05seats\"@\n\x10GetQuoteResponse\x12,\n\x05quote\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.QuoteR\x05quote\"m\n\x10\x42ookSeatsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08quote_id\x18\x02 \x01(\tR\x07quoteId\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"G\n\x11\x42ookSeatsResponse\x12\x32\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x18.acme.pricing.v1.BookingR\x07\x62ooking2\xd8\x04\n\x0ePricingService\x12\x83\x01\n\x0e\x43onfigureRoute\x12&.acme.pricing.v1.ConfigureRouteRequest\x1a\'.acme.pricing.v1.ConfigureRouteResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\rpricing:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x12\x9d\x01\n\x08GetPrice\x12 .acme.pricing.v1.GetPriceRequest\x1a!.acme.pricing.v1.GetPriceResponse\"L\x90\x02\x01\xa2\xbb\x18\x0e\n\x0cpricing:read\xb2\xbb\x18\x33\n\x02\x08\x05\x1a-{\"route_id\": \"LIS-OPO\", \"date\": \"2026-12-24\"}\x12\x87\x01\n\x08GetQuote\x12 .acme.pricing.v1.GetQuoteRequest\x1a!.acme.pricing.v1.GetQuoteResponse\"6\xa2\xbb\x18*\n\x0cpricing:book\x1a\x0b\x63ustomer_id\"\rpricing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x12\x8d\x01\n\tBookSeats\x12!.acme.pricing.v1.BookSeatsRequest\x1a\".acme.pricing.v1.BookSeatsResponse\"9\x90\x02\x02\xa2\xbb\x18*\n\x0cpricing:book\x1a\x0b\x63ustomer_id\"\rpricing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/pricing/v1/pricing.proto\x12\x0f\x61\x63me.pricing.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n\x05Money\x12#\n\rcurrency_code\x18\x01 \x01(\tR\x0c\x63urrencyCode\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n\x05nanos\x18\x03 \x01(\x05R\x05nanos\"\x8a\x02\n\x05Route\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12!\n\x0c\x62ooked_seats\x18\x04 \x01(\x05R\x0b\x62ookedSeats\x12\x33\n\tbase_fare\x18\x05 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x08\x62\x61seFare\x12,\n\x05\x66loor\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05\x66loor\x12\x30\n\x07\x63\x65iling\x18\x07 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x07\x63\x65iling\"\x9a\x02\n\x05Price\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12,\n\x05price\x18\x03 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05price\x12\x1a\n\x08revision\x18\x04 \x01(\x03R\x08revision\x12\x1e\n\nmultiplier\x18\x05 \x01(\x01R\nmultiplier\x12\x1f\n\x0bload_factor\x18\x06 \x01(\x01R\nloadFactor\x12\x1a\n\x08velocity\x18\x07 \x01(\x01R\x08velocity\x12;\n\x0b\x63hange_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nchangeTime\"\x99\x03\n\x05Quote\x12\x19\n\x08quote_id\x18\x01 \x01(\tR\x07quoteId\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x19\n\x08route_id\x18\x03 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x04 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x05 \x01(\x05R\x05seats\x12\x35\n\nunit_price\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\tunitPrice\x12\x37\n\x0btotal_price\x18\x07 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\ntotalPrice\x12%\n\x0eprice_revision\x18\x08 \x01(\x03R\rpriceRevision\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xf1\x02\n\x07\x42ooking\x12\x1d\n\nbooking_id\x18\x01 \x01(\tR\tbookingId\x12\x1d\n\nrequest_id\x18\x02 \x01(\tR\trequestId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x19\n\x08quote_id\x18\x04 \x01(\tR\x07quoteId\x12\x19\n\x08route_id\x18\x05 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x06 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x07 \x01(\x05R\x05seats\x12\x35\n\nunit_price\x18\x08 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\tunitPrice\x12\x37\n\x0btotal_price\x18\t \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\ntotalPrice\x12\x37\n\tbook_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x62ookTime\"\xf7\x01\n\x15\x43onfigureRouteRequest\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12\x33\n\tbase_fare\x18\x04 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x08\x62\x61seFare\x12,\n\x05\x66loor\x18\x05 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x05\x66loor\x12\x30\n\x07\x63\x65iling\x18\x06 \x01(\x0b\x32\x16.acme.pricing.v1.MoneyR\x07\x63\x65iling\"t\n\x16\x43onfigureRouteResponse\x12,\n\x05route\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.RouteR\x05route\x12,\n\x05price\x18\x02 \x01(\x0b\x32\x16.acme.pricing.v1.PriceR\x05price\"@\n\x0fGetPriceRequest\x12\x19\n\x08route_id\x18\x01 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x02 \x01(\tR\x04\x64\x61te\"@\n\x10GetPriceResponse\x12,\n\x05price\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.PriceR\x05price\"w\n\x0fGetQuoteRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08route_id\x18\x02 \x01(\tR\x07routeId\x12\x12\n\x04\x64\x61te\x18\x03 \x01(\tR\x04\x64\x61te\x12\x14\n\x05seats\x18\x04 \x01(\x05R\x05seats\"@\n\x10GetQuoteResponse\x12,\n\x05quote\x18\x01 \x01(\x0b\x32\x16.acme.pricing.v1.QuoteR\x05quote\"m\n\x10\x42ookSeatsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x19\n\x08quote_id\x18\x02 \x01(\tR\x07quoteId\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"G\n\x11\x42ookSeatsResponse\x12\x32\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x18.acme.pricing.v1.BookingR\x07\x62ooking2\x8d\x06\n\x0ePricingService\x12\xb0\x01\n\x0e\x43onfigureRoute\x12&.acme.pricing.v1.ConfigureRouteRequest\x1a\'.acme.pricing.v1.ConfigureRouteResponse\"M\x90\x02\x02\xa2\xbb\x18\x11\n\rpricing:admin(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\'\x1a\"/v1/routes/{route_id}/dates/{date}:\x01*\x12\xcd\x01\n\x08GetPrice\x12 .acme.pricing.v1.GetPriceRequest\x1a!.acme.pricing.v1.GetPriceResponse\"|\x90\x02\x01\xa2\xbb\x18\x0e\n\x0cpricing:read\xb2\xbb\x18\x33\n\x02\x08\x05\x1a-{\"route_id\": \"LIS-OPO\", \"date\": \"2026-12-24\"}\x82\xd3\xe4\x93\x02*\x12(/v1/routes/{route_id}/dates/{date}/price\x12\xba\x01\n\x08GetQuote\x12 .acme.pricing.v1.GetQuoteRequest\x1a!.acme.pricing.v1.GetQuoteResponse\"i\xa2\xbb\x18*\n\x0cpricing:book\x1a\x0b\x63ustomer_id\"\rpricing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02-\"(/v1/routes/{route_id}/dates/{date}:quote:\x01*\x12\xb2\x01\n\tBookSeats\x12!.acme.pricing.v1.BookSeatsRequest\x1a\".acme.pricing.v1.BookSeatsResponse\"^\x90\x02\x02\xa2\xbb\x18*\n\x0cpricing:book\x1a\x0b\x63ustomer_id\"\rpricing:admin\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/quotes/{quote_id}:book:\x01*\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,39 +40,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRICINGSERVICE']._loaded_options = None
   _globals['_PRICINGSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_PRICINGSERVICE'].methods_by_name['ConfigureRoute']._loaded_options = None
-  _globals['_PRICINGSERVICE'].methods_by_name['ConfigureRoute']._serialized_options = b'\220\002\002\242\273\030\021\n\rpricing:admin(\002\262\273\030\004\n\002\010\n'
+  _globals['_PRICINGSERVICE'].methods_by_name['ConfigureRoute']._serialized_options = b'\220\002\002\242\273\030\021\n\rpricing:admin(\002\262\273\030\004\n\002\010\n\202\323\344\223\002\'\032\"/v1/routes/{route_id}/dates/{date}:\001*'
   _globals['_PRICINGSERVICE'].methods_by_name['GetPrice']._loaded_options = None
-  _globals['_PRICINGSERVICE'].methods_by_name['GetPrice']._serialized_options = b'\220\002\001\242\273\030\016\n\014pricing:read\262\273\0303\n\002\010\005\032-{\"route_id\": \"LIS-OPO\", \"date\": \"2026-12-24\"}'
+  _globals['_PRICINGSERVICE'].methods_by_name['GetPrice']._serialized_options = b'\220\002\001\242\273\030\016\n\014pricing:read\262\273\0303\n\002\010\005\032-{\"route_id\": \"LIS-OPO\", \"date\": \"2026-12-24\"}\202\323\344\223\002*\022(/v1/routes/{route_id}/dates/{date}/price'
   _globals['_PRICINGSERVICE'].methods_by_name['GetQuote']._loaded_options = None
-  _globals['_PRICINGSERVICE'].methods_by_name['GetQuote']._serialized_options = b'\242\273\030*\n\014pricing:book\032\013customer_id\"\rpricing:admin\262\273\030\004\n\002\010\n'
+  _globals['_PRICINGSERVICE'].methods_by_name['GetQuote']._serialized_options = b'\242\273\030*\n\014pricing:book\032\013customer_id\"\rpricing:admin\262\273\030\004\n\002\010\n\202\323\344\223\002-\"(/v1/routes/{route_id}/dates/{date}:quote:\001*'
   _globals['_PRICINGSERVICE'].methods_by_name['BookSeats']._loaded_options = None
-  _globals['_PRICINGSERVICE'].methods_by_name['BookSeats']._serialized_options = b'\220\002\002\242\273\030*\n\014pricing:book\032\013customer_id\"\rpricing:admin\262\273\030\004\n\002\010\n'
-  _globals['_MONEY']._serialized_start=154
-  _globals['_MONEY']._serialized_end=242
-  _globals['_ROUTE']._serialized_start=245
-  _globals['_ROUTE']._serialized_end=511
-  _globals['_PRICE']._serialized_start=514
-  _globals['_PRICE']._serialized_end=796
-  _globals['_QUOTE']._serialized_start=799
-  _globals['_QUOTE']._serialized_end=1208
-  _globals['_BOOKING']._serialized_start=1211
-  _globals['_BOOKING']._serialized_end=1580
-  _globals['_CONFIGUREROUTEREQUEST']._serialized_start=1583
-  _globals['_CONFIGUREROUTEREQUEST']._serialized_end=1830
-  _globals['_CONFIGUREROUTERESPONSE']._serialized_start=1832
-  _globals['_CONFIGUREROUTERESPONSE']._serialized_end=1948
-  _globals['_GETPRICEREQUEST']._serialized_start=1950
-  _globals['_GETPRICEREQUEST']._serialized_end=2014
-  _globals['_GETPRICERESPONSE']._serialized_start=2016
-  _globals['_GETPRICERESPONSE']._serialized_end=2080
-  _globals['_GETQUOTEREQUEST']._serialized_start=2082
-  _globals['_GETQUOTEREQUEST']._serialized_end=2201
-  _globals['_GETQUOTERESPONSE']._serialized_start=2203
-  _globals['_GETQUOTERESPONSE']._serialized_end=2267
-  _globals['_BOOKSEATSREQUEST']._serialized_start=2269
-  _globals['_BOOKSEATSREQUEST']._serialized_end=2378
-  _globals['_BOOKSEATSRESPONSE']._serialized_start=2380
-  _globals['_BOOKSEATSRESPONSE']._serialized_end=2451
-  _globals['_PRICINGSERVICE']._serialized_start=2454
-  _globals['_PRICINGSERVICE']._serialized_end=3054
+  _globals['_PRICINGSERVICE'].methods_by_name['BookSeats']._serialized_options = b'\220\002\002\242\273\030*\n\014pricing:book\032\013customer_id\"\rpricing:admin\262\273\030\004\n\002\010\n\202\323\344\223\002\037\"\032/v1/quotes/{quote_id}:book:\001*'
+  _globals['_MONEY']._serialized_start=184
+  _globals['_MONEY']._serialized_end=272
+  _globals['_ROUTE']._serialized_start=275
+  _globals['_ROUTE']._serialized_end=541
+  _globals['_PRICE']._serialized_start=544
+  _globals['_PRICE']._serialized_end=826
+  _globals['_QUOTE']._serialized_start=829
+  _globals['_QUOTE']._serialized_end=1238
+  _globals['_BOOKING']._serialized_start=1241
+  _globals['_BOOKING']._serialized_end=1610
+  _globals['_CONFIGUREROUTEREQUEST']._serialized_start=1613
+  _globals['_CONFIGUREROUTEREQUEST']._serialized_end=1860
+  _globals['_CONFIGUREROUTERESPONSE']._serialized_start=1862
+  _globals['_CONFIGUREROUTERESPONSE']._serialized_end=1978
+  _globals['_GETPRICEREQUEST']._serialized_start=1980
+  _globals['_GETPRICEREQUEST']._serialized_end=2044
+  _globals['_GETPRICERESPONSE']._serialized_start=2046
+  _globals['_GETPRICERESPONSE']._serialized_end=2110
+  _globals['_GETQUOTEREQUEST']._serialized_start=2112
+  _globals['_GETQUOTEREQUEST']._serialized_end=2231
+  _globals['_GETQUOTERESPONSE']._serialized_start=2233
+  _globals['_GETQUOTERESPONSE']._serialized_end=2297
+  _globals['_BOOKSEATSREQUEST']._serialized_start=2299
+  _globals['_BOOKSEATSREQUEST']._serialized_end=2408
+  _globals['_BOOKSEATSRESPONSE']._serialized_start=2410
+  _globals['_BOOKSEATSRESPONSE']._serialized_end=2481
+  _globals['_PRICINGSERVICE']._serialized_start=2484
+  _globals['_PRICINGSERVICE']._serialized_end=3265
 # @@protoc_insertion_point(module_scope)

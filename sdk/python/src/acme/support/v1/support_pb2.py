@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 
 from accordapis.options.v1 import calls_pb2 as accordapis_dot_options_dot_v1_dot_calls__pb2
 from accordapis.options.v1 import policy_pb2 as accordapis_dot_options_dot_v1_dot_policy__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/support/v1/support.proto\x12\x0f\x61\x63me.support.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x05\n\x06Ticket\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1d\n\nticket_key\x18\x02 \x01(\tR\tticketKey\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32\x1d.acme.support.v1.TicketStatusR\x06status\x12\x14\n\x05title\x18\x05 \x01(\tR\x05title\x12 \n\x0b\x64\x65scription\x18\x06 \x01(\tR\x0b\x64\x65scription\x12 \n\x0b\x61pplication\x18\x07 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x08 \x01(\tR\terrorCode\x12 \n\x0b\x66ingerprint\x18\t \x01(\tR\x0b\x66ingerprint\x12#\n\rsuggested_fix\x18\n \x01(\tR\x0csuggestedFix\x12 \n\x0boccurrences\x18\x0b \x01(\x03R\x0boccurrences\x12\x1a\n\x08\x61ssignee\x18\x0c \x01(\tR\x08\x61ssignee\x12\x1e\n\nresolution\x18\r \x01(\tR\nresolution\x12\x42\n\x0f\x66irst_seen_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rfirstSeenTime\x12@\n\x0elast_seen_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\x12;\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xf3\x02\n\x11OpenTicketRequest\x12\x1d\n\nticket_key\x18\x01 \x01(\tR\tticketKey\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12 \n\x0b\x61pplication\x18\x05 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x06 \x01(\tR\terrorCode\x12 \n\x0b\x66ingerprint\x18\x07 \x01(\tR\x0b\x66ingerprint\x12#\n\rsuggested_fix\x18\x08 \x01(\tR\x0csuggestedFix\x12#\n\roccurrence_id\x18\t \x01(\tR\x0coccurrenceId\x12\x39\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\toccurTime\"]\n\x12OpenTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\x12\x16\n\x06opened\x18\x02 \x01(\x08R\x06opened\"/\n\x10GetTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\"D\n\x11GetTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\"\xc4\x01\n\x12ListTicketsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32\x1d.acme.support.v1.TicketStatusR\x06status\x12\x1a\n\x08\x61ssignee\x18\x03 \x01(\tR\x08\x61ssignee\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\"p\n\x13ListTicketsResponse\x12\x31\n\x07tickets\x18\x01 \x03(\x0b\x32\x17.acme.support.v1.TicketR\x07tickets\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"N\n\x13\x41ssignTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1a\n\x08\x61ssignee\x18\x02 \x01(\tR\x08\x61ssignee\"G\n\x14\x41ssignTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\"S\n\x14ResolveTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1e\n\nresolution\x18\x02 \x01(\tR\nresolution\"H\n\x15ResolveTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket*}\n\x0cTicketStatus\x12\x1d\n\x19TICKET_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12TICKET_STATUS_OPEN\x10\x01\x12\x1a\n\x16TICKET_STATUS_ASSIGNED\x10\x02\x12\x1a\n\x16TICKET_STATUS_RESOLVED\x10\x03\x32\xba\x05\n\x0eSupportService\x12{\n\nOpenTicket\x12\".acme.support.v1.OpenTicketRequest\x1a#.acme.support.v1.OpenTicketResponse\"$\xa2\xbb\x18\x18\n\x14support:tickets:open(\x03\xb2\xbb\x18\x04\n\x02\x08\n\x12q\n\tGetTicket\x12!.acme.support.v1.GetTicketRequest\x1a\".acme.support.v1.GetTicketResponse\"\x1d\x90\x02\x01\xa2\xbb\x18\x0e\n\x0csupport:read\xb2\xbb\x18\x04\n\x02\x08\x05\x12\xad\x01\n\x0bListTickets\x12#.acme.support.v1.ListTicketsRequest\x1a$.acme.support.v1.ListTicketsResponse\"S\x90\x02\x01\xa2\xbb\x18*\n\x0csupport:read\x1a\x0b\x63ustomer_id\"\rsupport:staff\xb2\xbb\x18\x1e\n\x02\x08\x05\x1a\x18{\"customer_id\": \"alice\"}\x12}\n\x0c\x41ssignTicket\x12$.acme.support.v1.AssignTicketRequest\x1a%.acme.support.v1.AssignTicketResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\rsupport:staff(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x12\x80\x01\n\rResolveTicket\x12%.acme.support.v1.ResolveTicketRequest\x1a&.acme.support.v1.ResolveTicketResponse\" \x90\x02\x02\xa2\xbb\x18\x11\n\rsupport:staff(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/support/v1/support.proto\x12\x0f\x61\x63me.support.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x05\n\x06Ticket\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1d\n\nticket_key\x18\x02 \x01(\tR\tticketKey\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32\x1d.acme.support.v1.TicketStatusR\x06status\x12\x14\n\x05title\x18\x05 \x01(\tR\x05title\x12 \n\x0b\x64\x65scription\x18\x06 \x01(\tR\x0b\x64\x65scription\x12 \n\x0b\x61pplication\x18\x07 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x08 \x01(\tR\terrorCode\x12 \n\x0b\x66ingerprint\x18\t \x01(\tR\x0b\x66ingerprint\x12#\n\rsuggested_fix\x18\n \x01(\tR\x0csuggestedFix\x12 \n\x0boccurrences\x18\x0b \x01(\x03R\x0boccurrences\x12\x1a\n\x08\x61ssignee\x18\x0c \x01(\tR\x08\x61ssignee\x12\x1e\n\nresolution\x18\r \x01(\tR\nresolution\x12\x42\n\x0f\x66irst_seen_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rfirstSeenTime\x12@\n\x0elast_seen_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\x12;\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\xf3\x02\n\x11OpenTicketRequest\x12\x1d\n\nticket_key\x18\x01 \x01(\tR\tticketKey\x12\x1f\n\x0b\x63ustomer_id\x18\x02 \x01(\tR\ncustomerId\x12\x14\n\x05title\x18\x03 \x01(\tR\x05title\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12 \n\x0b\x61pplication\x18\x05 \x01(\tR\x0b\x61pplication\x12\x1d\n\nerror_code\x18\x06 \x01(\tR\terrorCode\x12 \n\x0b\x66ingerprint\x18\x07 \x01(\tR\x0b\x66ingerprint\x12#\n\rsuggested_fix\x18\x08 \x01(\tR\x0csuggestedFix\x12#\n\roccurrence_id\x18\t \x01(\tR\x0coccurrenceId\x12\x39\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\toccurTime\"]\n\x12OpenTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\x12\x16\n\x06opened\x18\x02 \x01(\x08R\x06opened\"/\n\x10GetTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\"D\n\x11GetTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\"\xc4\x01\n\x12ListTicketsRequest\x12\x1f\n\x0b\x63ustomer_id\x18\x01 \x01(\tR\ncustomerId\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32\x1d.acme.support.v1.TicketStatusR\x06status\x12\x1a\n\x08\x61ssignee\x18\x03 \x01(\tR\x08\x61ssignee\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\"p\n\x13ListTicketsResponse\x12\x31\n\x07tickets\x18\x01 \x03(\x0b\x32\x17.acme.support.v1.TicketR\x07tickets\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"N\n\x13\x41ssignTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1a\n\x08\x61ssignee\x18\x02 \x01(\tR\x08\x61ssignee\"G\n\x14\x41ssignTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket\"S\n\x14ResolveTicketRequest\x12\x1b\n\tticket_id\x18\x01 \x01(\tR\x08ticketId\x12\x1e\n\nresolution\x18\x02 \x01(\tR\nresolution\"H\n\x15ResolveTicketResponse\x12/\n\x06ticket\x18\x01 \x01(\x0b\x32\x17.acme.support.v1.TicketR\x06ticket*}\n\x0cTicketStatus\x12\x1d\n\x19TICKET_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12TICKET_STATUS_OPEN\x10\x01\x12\x1a\n\x16TICKET_STATUS_ASSIGNED\x10\x02\x12\x1a\n\x16TICKET_STATUS_RESOLVED\x10\x03\x32\xd8\x06\n\x0eSupportService\x12\x91\x01\n\nOpenTicket\x12\".acme.support.v1.OpenTicketRequest\x1a#.acme.support.v1.OpenTicketResponse\":\xa2\xbb\x18\x18\n\x14support:tickets:open(\x03\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02\x10\"\x0b/v1/tickets:\x01*\x12\x90\x01\n\tGetTicket\x12!.acme.support.v1.GetTicketRequest\x1a\".acme.support.v1.GetTicketResponse\"<\x90\x02\x01\xa2\xbb\x18\x0e\n\x0csupport:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/tickets/{ticket_id}\x12\xc0\x01\n\x0bListTickets\x12#.acme.support.v1.ListTicketsRequest\x1a$.acme.support.v1.ListTicketsResponse\"f\x90\x02\x01\xa2\xbb\x18*\n\x0csupport:read\x1a\x0b\x63ustomer_id\"\rsupport:staff\xb2\xbb\x18\x1e\n\x02\x08\x05\x1a\x18{\"customer_id\": \"alice\"}\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/tickets\x12\xa6\x01\n\x0c\x41ssignTicket\x12$.acme.support.v1.AssignTicketRequest\x1a%.acme.support.v1.AssignTicketResponse\"I\x90\x02\x02\xa2\xbb\x18\x11\n\rsupport:staff(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02#\"\x1e/v1/tickets/{ticket_id}:assign:\x01*\x12\xaa\x01\n\rResolveTicket\x12%.acme.support.v1.ResolveTicketRequest\x1a&.acme.support.v1.ResolveTicketResponse\"J\x90\x02\x02\xa2\xbb\x18\x11\n\rsupport:staff(\x02\xb2\xbb\x18\x04\n\x02\x08\n\x82\xd3\xe4\x93\x02$\"\x1f/v1/tickets/{ticket_id}:resolve:\x01*\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,39 +40,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUPPORTSERVICE']._loaded_options = None
   _globals['_SUPPORTSERVICE']._serialized_options = b'\252\273\030\002\010\001'
   _globals['_SUPPORTSERVICE'].methods_by_name['OpenTicket']._loaded_options = None
-  _globals['_SUPPORTSERVICE'].methods_by_name['OpenTicket']._serialized_options = b'\242\273\030\030\n\024support:tickets:open(\003\262\273\030\004\n\002\010\n'
+  _globals['_SUPPORTSERVICE'].methods_by_name['OpenTicket']._serialized_options = b'\242\273\030\030\n\024support:tickets:open(\003\262\273\030\004\n\002\010\n\202\323\344\223\002\020\"\013/v1/tickets:\001*'
   _globals['_SUPPORTSERVICE'].methods_by_name['GetTicket']._loaded_options = None
-  _globals['_SUPPORTSERVICE'].methods_by_name['GetTicket']._serialized_options = b'\220\002\001\242\273\030\016\n\014support:read\262\273\030\004\n\002\010\005'
+  _globals['_SUPPORTSERVICE'].methods_by_name['GetTicket']._serialized_options = b'\220\002\001\242\273\030\016\n\014support:read\262\273\030\004\n\002\010\005\202\323\344\223\002\031\022\027/v1/tickets/{ticket_id}'
   _globals['_SUPPORTSERVICE'].methods_by_name['ListTickets']._loaded_options = None
-  _globals['_SUPPORTSERVICE'].methods_by_name['ListTickets']._serialized_options = b'\220\002\001\242\273\030*\n\014support:read\032\013customer_id\"\rsupport:staff\262\273\030\036\n\002\010\005\032\030{\"customer_id\": \"alice\"}'
+  _globals['_SUPPORTSERVICE'].methods_by_name['ListTickets']._serialized_options = b'\220\002\001\242\273\030*\n\014support:read\032\013customer_id\"\rsupport:staff\262\273\030\036\n\002\010\005\032\030{\"customer_id\": \"alice\"}\202\323\344\223\002\r\022\013/v1/tickets'
   _globals['_SUPPORTSERVICE'].methods_by_name['AssignTicket']._loaded_options = None
-  _globals['_SUPPORTSERVICE'].methods_by_name['AssignTicket']._serialized_options = b'\220\002\002\242\273\030\021\n\rsupport:staff(\002\262\273\030\004\n\002\010\n'
+  _globals['_SUPPORTSERVICE'].methods_by_name['AssignTicket']._serialized_options = b'\220\002\002\242\273\030\021\n\rsupport:staff(\002\262\273\030\004\n\002\010\n\202\323\344\223\002#\"\036/v1/tickets/{ticket_id}:assign:\001*'
   _globals['_SUPPORTSERVICE'].methods_by_name['ResolveTicket']._loaded_options = None
-  _globals['_SUPPORTSERVICE'].methods_by_name['ResolveTicket']._serialized_options = b'\220\002\002\242\273\030\021\n\rsupport:staff(\002\262\273\030\004\n\002\010\n'
-  _globals['_TICKETSTATUS']._serialized_start=2068
-  _globals['_TICKETSTATUS']._serialized_end=2193
-  _globals['_TICKET']._serialized_start=155
-  _globals['_TICKET']._serialized_end=853
-  _globals['_OPENTICKETREQUEST']._serialized_start=856
-  _globals['_OPENTICKETREQUEST']._serialized_end=1227
-  _globals['_OPENTICKETRESPONSE']._serialized_start=1229
-  _globals['_OPENTICKETRESPONSE']._serialized_end=1322
-  _globals['_GETTICKETREQUEST']._serialized_start=1324
-  _globals['_GETTICKETREQUEST']._serialized_end=1371
-  _globals['_GETTICKETRESPONSE']._serialized_start=1373
-  _globals['_GETTICKETRESPONSE']._serialized_end=1441
-  _globals['_LISTTICKETSREQUEST']._serialized_start=1444
-  _globals['_LISTTICKETSREQUEST']._serialized_end=1640
-  _globals['_LISTTICKETSRESPONSE']._serialized_start=1642
-  _globals['_LISTTICKETSRESPONSE']._serialized_end=1754
-  _globals['_ASSIGNTICKETREQUEST']._serialized_start=1756
-  _globals['_ASSIGNTICKETREQUEST']._serialized_end=1834
-  _globals['_ASSIGNTICKETRESPONSE']._serialized_start=1836
-  _globals['_ASSIGNTICKETRESPONSE']._serialized_end=1907
-  _globals['_RESOLVETICKETREQUEST']._serialized_start=1909
-  _globals['_RESOLVETICKETREQUEST']._serialized_end=1992
-  _globals['_RESOLVETICKETRESPONSE']._serialized_start=1994
-  _globals['_RESOLVETICKETRESPONSE']._serialized_end=2066
-  _globals['_SUPPORTSERVICE']._serialized_start=2196
-  _globals['_SUPPORTSERVICE']._serialized_end=2894
+  _globals['_SUPPORTSERVICE'].methods_by_name['ResolveTicket']._serialized_options = b'\220\002\002\242\273\030\021\n\rsupport:staff(\002\262\273\030\004\n\002\010\n\202\323\344\223\002$\"\037/v1/tickets/{ticket_id}:resolve:\001*'
+  _globals['_TICKETSTATUS']._serialized_start=2098
+  _globals['_TICKETSTATUS']._serialized_end=2223
+  _globals['_TICKET']._serialized_start=185
+  _globals['_TICKET']._serialized_end=883
+  _globals['_OPENTICKETREQUEST']._serialized_start=886
+  _globals['_OPENTICKETREQUEST']._serialized_end=1257
+  _globals['_OPENTICKETRESPONSE']._serialized_start=1259
+  _globals['_OPENTICKETRESPONSE']._serialized_end=1352
+  _globals['_GETTICKETREQUEST']._serialized_start=1354
+  _globals['_GETTICKETREQUEST']._serialized_end=1401
+  _globals['_GETTICKETRESPONSE']._serialized_start=1403
+  _globals['_GETTICKETRESPONSE']._serialized_end=1471
+  _globals['_LISTTICKETSREQUEST']._serialized_start=1474
+  _globals['_LISTTICKETSREQUEST']._serialized_end=1670
+  _globals['_LISTTICKETSRESPONSE']._serialized_start=1672
+  _globals['_LISTTICKETSRESPONSE']._serialized_end=1784
+  _globals['_ASSIGNTICKETREQUEST']._serialized_start=1786
+  _globals['_ASSIGNTICKETREQUEST']._serialized_end=1864
+  _globals['_ASSIGNTICKETRESPONSE']._serialized_start=1866
+  _globals['_ASSIGNTICKETRESPONSE']._serialized_end=1937
+  _globals['_RESOLVETICKETREQUEST']._serialized_start=1939
+  _globals['_RESOLVETICKETREQUEST']._serialized_end=2022
+  _globals['_RESOLVETICKETRESPONSE']._serialized_start=2024
+  _globals['_RESOLVETICKETRESPONSE']._serialized_end=2096
+  _globals['_SUPPORTSERVICE']._serialized_start=2226
+  _globals['_SUPPORTSERVICE']._serialized_end=3082
 # @@protoc_insertion_point(module_scope)
