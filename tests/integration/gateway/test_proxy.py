@@ -114,7 +114,8 @@ async def test_a_request_id_that_is_not_1_to_128_visible_characters_is_replaced(
         await call
         given = dict(await call.initial_metadata())["x-request-id"]
         assert given != invalid
-        assert isinstance(given, str) and re.fullmatch("[!-~]{32,128}", given), given
+        assert isinstance(given, str)
+        assert re.fullmatch("[!-~]{32,128}", given), given
         assert backend.seen[-1].metadata["x-request-id"] == given
 
 
