@@ -5,11 +5,16 @@ and checked the method's scopes and the owner the request names before a service
 the contract cannot say is who owns a record fetched by id. That is done with `may_see`: a
 customer reaches their own records, a caller holding the API's admin scope reaches everyone's,
 and anyone else gets the same NOT_FOUND as for a record that does not exist, so ids reveal
-nothing.
+nothing. The admin scope is the contract's (the service's `access` option, see
+accord.descriptors), read once at start: `Access.of(service)`.
 """
 
-import grpc
+from typing import Self
 
+import grpc
+from google.protobuf import descriptor_pool
+
+from accord.descriptors import service_contract
 from accord.enforcement import current_caller
 from accord.identity import Principal
 from accord.rpc_status import RpcError, error_info
@@ -22,6 +27,13 @@ class Access:
 
     def __init__(self, admin_scope: str) -> None:
         self.admin_scope = admin_scope
+
+    @classmethod
+    def of(cls, service: str, pool: descriptor_pool.DescriptorPool | None = None) -> Self:
+        """The rules the contract of `service` (a full name, e.g. acme.orders.v2.OrderService)
+        gives; `pool` defaults to the generated modules' one, which holds every imported
+        contract with its options."""
+        return cls(service_contract(service, pool or descriptor_pool.Default()).admin_scope)
 
     def caller(self, context: Context) -> Principal:
         """The caller the interceptor verified; UNAUTHENTICATED for an anonymous call (on a

@@ -5,7 +5,7 @@ the gateway at run time (the image `make codegen` writes to gen/python/contracts
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from accordapis.options.v1 import calls_pb2, policy_pb2
@@ -66,6 +66,26 @@ class ServiceContract:
     file: str  # acme/orders/v1/orders.proto
     lifecycle: policy_pb2.ServiceLifecycle  # stage STAGE_UNSPECIFIED when absent
     methods: tuple[MethodContract, ...]
+    # accordapis.options.v1.access: who reaches every customer's records (empty when absent).
+    access: policy_pb2.ServiceAccess = field(default_factory=policy_pb2.ServiceAccess)
+
+    @property
+    def admin_scopes(self) -> set[str]:
+        """Every admin scope the contract names: the service's and its methods' policies'."""
+        named = {m.policy.admin_scope for m in self.methods if m.policy is not None}
+        return {scope for scope in (self.access.admin_scope, *named) if scope}
+
+    @property
+    def admin_scope(self) -> str:
+        """The scope that reaches every customer's records: the service's `access` option,
+        else the one its methods' policies name; "" when the contract names none. ValueError
+        when it names several (`make lint` refuses such a contract)."""
+        if self.access.admin_scope:
+            return self.access.admin_scope
+        scopes = self.admin_scopes
+        if len(scopes) > 1:
+            raise ValueError(f"{self.full_name} names several admin scopes: {sorted(scopes)}")
+        return next(iter(scopes), "")
 
     @property
     def stage(self) -> "policy_pb2.ServiceLifecycle.Stage.ValueType":
@@ -110,8 +130,11 @@ def _service(
     lifecycle = policy_pb2.ServiceLifecycle()
     if options.HasExtension(policy_pb2.lifecycle):
         lifecycle.CopyFrom(options.Extensions[policy_pb2.lifecycle])
+    access = policy_pb2.ServiceAccess()
+    if options.HasExtension(policy_pb2.access):
+        access.CopyFrom(options.Extensions[policy_pb2.access])
     methods = tuple(_method(full_name, method) for method in service.method)
-    return ServiceContract(full_name, proto.package, proto.name, lifecycle, methods)
+    return ServiceContract(full_name, proto.package, proto.name, lifecycle, methods, access)
 
 
 def _method(service: str, method: descriptor_pb2.MethodDescriptorProto) -> MethodContract:

@@ -4,9 +4,7 @@ Clients get the code and message as usual, and the details (which field was bad,
 retry, why access was refused) in the `grpc-status-details-bin` trailer, through grpcio-status.
 """
 
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, message
@@ -150,52 +148,9 @@ __all__ = [
     "ERROR_DOMAIN",
     "RpcError",
     "abort",
-    "answers_rpc_errors",
     "details_of",
     "error_info",
     "field_violation",
     "invalid_argument",
     "reason_of",
-    "streams_rpc_errors",
 ]
-
-
-Request = TypeVar("Request")
-Response = TypeVar("Response")
-Servicer = TypeVar("Servicer")
-Context = grpc.aio.ServicerContext[Any, Any]
-UnaryMethod = Callable[[Servicer, Request, Context], Awaitable[Response]]
-StreamMethod = Callable[[Servicer, Request, Context], AsyncIterator[Response]]
-
-
-def answers_rpc_errors(
-    method: "UnaryMethod[Servicer, Request, Response]",
-) -> "UnaryMethod[Servicer, Request, Response]":
-    """Send an RpcError raised anywhere below a servicer method as its rich status."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Servicer, request: Request, context: Context) -> Response:
-        try:
-            return await method(self, request, context)
-        except RpcError as error:
-            await abort(context, error)
-
-    return wrapper
-
-
-def streams_rpc_errors(
-    method: "StreamMethod[Servicer, Request, Response]",
-) -> "StreamMethod[Servicer, Request, Response]":
-    """The same for a server-streaming method: the error ends the stream."""
-
-    @functools.wraps(method)
-    async def wrapper(
-        self: Servicer, request: Request, context: Context
-    ) -> AsyncIterator[Response]:
-        try:
-            async for response in method(self, request, context):
-                yield response
-        except RpcError as error:
-            await abort(context, error)
-
-    return wrapper

@@ -118,8 +118,17 @@ class CommonSettings(BaseSettings):
         )
 
 
+def service_config(name: str) -> SettingsConfigDict:
+    """A service's settings read from ACCORD_<NAME>_* (beside the shared ones), frozen:
+    `model_config = service_config("orders")` in each service's settings class."""
+    return SettingsConfigDict(
+        env_prefix=f"ACCORD_{name.upper()}_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+
 class ServiceSettings(CommonSettings):
-    """Where one service listens. Subclasses set env_prefix and the default port."""
+    """Where one service listens. Subclasses set `model_config = service_config(name)` and
+    the default port."""
 
     host: str = Field(default="127.0.0.1", description="The interface the gRPC server binds.")
     port: int = Field(default=0, ge=0, le=65535, description="The gRPC port; 0 picks a free one.")

@@ -4,7 +4,10 @@ import asyncio
 import contextlib
 import os
 import platform
+import re
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -14,6 +17,7 @@ from typing import Any
 
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
+from accord.tooling.services import discover_services
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -38,6 +42,69 @@ async def drain(stream: asyncio.StreamReader) -> None:
     gateway writes an access-log line per call)."""
     while await stream.read(65536):
         pass
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A running `accord run`: its home (keys), its gateway's address and its NATS URL."""
+
+    home: Path
+    gateway: str
+    nats_url: str
+
+
+@contextlib.asynccontextmanager
+async def running_platform(prefix: str) -> AsyncIterator[Platform]:
+    """`accord run` as `make run` starts it (development: its own keys and NATS identities,
+    under a temporary home), with the gateway and every service on a free port and no rate
+    limit; its output drained while it runs; stopped with SIGTERM after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home = Path(tmp)
+        env = {
+            **os.environ,
+            "ACCORD_HOME": str(home),
+            "ACCORD_MODE": "development",
+            "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
+            "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
+            "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+            "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "0",
+        }
+        for service in discover_services():
+            env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
+        env.pop("NATS_URL", None)
+        env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "accord",
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert process.stdout is not None
+        draining: asyncio.Task[None] | None = None
+        try:
+            gateway, nats_url = await _addresses(process.stdout)
+            draining = asyncio.create_task(drain(process.stdout))
+            yield Platform(home, gateway, nats_url)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            await process.wait()
+            if draining is not None:
+                await draining
+
+
+async def _addresses(output: asyncio.StreamReader) -> tuple[str, str]:
+    """The gateway's address and the NATS URL from `accord run`'s banner."""
+    nats_url = ""
+    while line := (await output.readline()).decode():
+        if match := re.search(r"NATS\s+(nats://\S+)", line):
+            nats_url = match.group(1)
+        if match := re.search(r"gateway\s+(127\.0\.0\.1:\d+)", line):
+            return match.group(1), nats_url
+    raise RuntimeError("accord run ended before it was ready")
 
 
 def process_cpu_seconds(pid: int) -> float:

@@ -13,11 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
-import signal
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,39 +23,10 @@ from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord.call_metadata import channel_with_metadata
 from accord.tooling import devkeys
-from bench._common import drain, machine, median, percentile
+from bench._common import machine, median, percentile, running_platform
 
 RESULTS = Path("bench/results/cascade.json")
 SCOPES = ("orders:read", "orders:write")
-
-
-async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str]:
-    env = {
-        **os.environ,
-        "ACCORD_HOME": str(home),
-        "ACCORD_MODE": "development",  # `make run`'s: its own keys and NATS identities
-        "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
-        "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
-        "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
-    }
-    for name in ("ORDERS", "NOTIFICATIONS", "PAYMENTS", "INVENTORY", "SHIPPING", "BANKING"):
-        env[f"ACCORD_{name}_PORT"] = "0"
-    env.pop("NATS_URL", None)
-    env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
-    platform = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "accord",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert platform.stdout is not None
-    while line := (await platform.stdout.readline()).decode():
-        if match := re.search(r"gateway\s+(127\.0\.0\.1:\d+)", line):
-            return platform, match.group(1)
-    raise RuntimeError("accord run ended before it was ready")
 
 
 def _order(customer: str) -> v2.PlaceOrderRequest:
@@ -92,32 +58,23 @@ async def _at_rate(rate: float, seconds: float, run: Any) -> list[float]:
 
 
 async def bench(rate: float, seconds: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="accord-cascade-") as tmp:
-        home = Path(tmp)
-        platform, address = await _start_platform(home)
-        assert platform.stdout is not None
-        draining = asyncio.create_task(drain(platform.stdout))
-        try:
-            customer = "bench-customer"
-            token = devkeys.mint_token(customer, SCOPES, home=home)
-            bearer = [("authorization", f"Bearer {token}")]
-            async with channel_with_metadata(address, lambda method: bearer) as channel:
-                orders = v2_grpc.OrderServiceStub(channel)
-                await _one_purchase(orders, customer)  # warm every path once
-                cascade = await _at_rate(rate, seconds, lambda i: _one_purchase(orders, customer))
-                placed = (await orders.PlaceOrder(_order(customer))).order
-                request = v2.GetOrderRequest(order_id=placed.order_id)
+    async with running_platform("accord-cascade-") as platform:
+        customer = "bench-customer"
+        token = devkeys.mint_token(customer, SCOPES, home=platform.home)
+        bearer = [("authorization", f"Bearer {token}")]
+        async with channel_with_metadata(platform.gateway, lambda method: bearer) as channel:
+            orders = v2_grpc.OrderServiceStub(channel)
+            await _one_purchase(orders, customer)  # warm every path once
+            cascade = await _at_rate(rate, seconds, lambda i: _one_purchase(orders, customer))
+            placed = (await orders.PlaceOrder(_order(customer))).order
+            request = v2.GetOrderRequest(order_id=placed.order_id)
 
-                async def one_get(index: int) -> float:
-                    started = time.perf_counter()
-                    await orders.GetOrder(request)
-                    return time.perf_counter() - started
+            async def one_get(index: int) -> float:
+                started = time.perf_counter()
+                await orders.GetOrder(request)
+                return time.perf_counter() - started
 
-                baseline = await _at_rate(rate, seconds, one_get)
-        finally:
-            platform.send_signal(signal.SIGTERM)
-            await platform.wait()
-            await draining
+            baseline = await _at_rate(rate, seconds, one_get)
     p50, p99 = percentile(cascade, 0.5), percentile(cascade, 0.99)
     base_p50 = percentile(baseline, 0.5)
     return {

@@ -42,22 +42,16 @@ BODY = b'{"orderId":"' + b"x" * 240 + b'"}'
 SYNCS = ("2m", "always")  # nats-server's default, and the platform's
 
 
-async def _acked(nc: NatsClient, subject: str, count: int) -> Timed:
+async def _publishes(nc: NatsClient, subject: str, count: int, pipelined: bool = False) -> Timed:
+    """`count` publishes, each awaited for its ack, or pipelined (acks awaited at the end)."""
     js = nc.jetstream()
+    publish = js.publish_async if pipelined else js.publish
     watch = Stopwatch()
     watch.start()
     for _ in range(count):
-        await js.publish(subject, BODY)
-    return watch.stop(count)
-
-
-async def _pipelined(nc: NatsClient, subject: str, count: int) -> Timed:
-    js = nc.jetstream()
-    watch = Stopwatch()
-    watch.start()
-    for _ in range(count):
-        await js.publish_async(subject, BODY)
-    await js.publish_async_completed()
+        await publish(subject, BODY)
+    if pipelined:
+        await js.publish_async_completed()
     return watch.stop(count)
 
 
@@ -79,10 +73,12 @@ async def _measure(sync: str) -> dict[str, float]:
             await nc.jetstream().add_stream(
                 name=f"BENCH_{uuid.uuid4().hex[:8]}", subjects=[subject]
             )
-            await _acked(nc, subject, 50)  # warm-up
+            await _publishes(nc, subject, 50)  # warm-up
             return {
-                "publish_acked_per_s": (await _acked(nc, subject, ACKED)).per_second,
-                "publish_pipelined_per_s": (await _pipelined(nc, subject, PIPELINED)).per_second,
+                "publish_acked_per_s": (await _publishes(nc, subject, ACKED)).per_second,
+                "publish_pipelined_per_s": (
+                    await _publishes(nc, subject, PIPELINED, pipelined=True)
+                ).per_second,
                 "kv_put_per_s": (await _puts(nc, PUTS)).per_second,
             }
         finally:

@@ -27,11 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import re
-import signal
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
@@ -59,13 +54,12 @@ from nats.aio.msg import Msg
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
-from bench._common import drain, machine, percentile
+from bench._common import machine, percentile, running_platform
 from services.devices import claims
 from services.marketing.settings import MarketingSettings
 
 T = TypeVar("T")
 RESULTS = Path("bench/results/engagement.json")
-SERVICES_DIR = Path("services")
 OUTBOX = "acme.notifications.v1.email.outbox"
 VERIFICATION = "acme.notifications.v1.email.verification"
 IN_APP = "acme.notifications.v1.inapp.>"
@@ -82,44 +76,6 @@ CET = timezone(timedelta(hours=1))
 CALL_TIMEOUT_S = 20.0
 ARRIVAL_TIMEOUT_S = 30.0  # a bound for a broken run: a sample still missing then is counted
 PREPARE_IN_FLIGHT = 8
-
-
-def _service_names() -> list[str]:
-    """Every service `accord run` finds (services/*/app.py), for a free port each."""
-    return sorted(app.parent.name for app in SERVICES_DIR.glob("*/app.py"))
-
-
-async def _start_platform(home: Path) -> tuple[asyncio.subprocess.Process, str, str]:
-    """`accord run` with every service on a free port; its gateway and NATS addresses."""
-    env = {
-        **os.environ,
-        "ACCORD_HOME": str(home),
-        "ACCORD_MODE": "development",
-        "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
-        "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
-        "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
-    }
-    for name in _service_names():
-        env[f"ACCORD_{name.upper()}_PORT"] = "0"
-    env.pop("NATS_URL", None)
-    env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
-    platform = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "accord",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert platform.stdout is not None
-    nats_url = ""
-    while line := (await platform.stdout.readline()).decode():
-        if match := re.search(r"NATS\s+(nats://\S+)", line):
-            nats_url = match.group(1)
-        if match := re.search(r"gateway\s+(127\.0\.0\.1:\d+)", line):
-            return platform, match.group(1), nats_url
-    raise RuntimeError("accord run ended before it was ready")
 
 
 class Arrivals:
@@ -186,6 +142,10 @@ class Gateway:
             token = devkeys.mint_token(subject, scopes, home=self.home)
             self.tokens[subject] = [("authorization", f"Bearer {token}")]
         return self.tokens[subject]
+
+    def call_options(self, subject: str, scopes: Iterable[str]) -> dict[str, Any]:
+        """A call's metadata (as `subject`) and its deadline."""
+        return {"metadata": self.as_(subject, scopes), "timeout": CALL_TIMEOUT_S}
 
 
 def _fresh(prefix: str) -> str:
@@ -257,7 +217,7 @@ class Marketing(Scenario):
             for _ in range(4)
         ]
         tracked = await self._marketing.TrackEvents(
-            iter(clicks), metadata=self._gateway.as_(customer, SHOPPER), timeout=CALL_TIMEOUT_S
+            iter(clicks), **self._gateway.call_options(customer, SHOPPER)
         )
         if tracked.accepted_count != len(clicks):
             raise RuntimeError(f"TrackEvents accepted {tracked.accepted_count} of 4")
@@ -290,8 +250,7 @@ class Support(Scenario):
                 error_code="PAYMENT_DECLINED",
                 message="Card 4242 declined for order 17",
             ),
-            metadata=self._gateway.as_(customer, REPORTER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(customer, REPORTER),
         )
         return time.perf_counter(), noticed
 
@@ -329,8 +288,7 @@ class Pricing(Scenario):
                 floor=pr.Money(currency_code=eur, units=50),
                 ceiling=pr.Money(currency_code=eur, units=300),
             ),
-            metadata=self._gateway.as_("bench-staff", STAFF),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options("bench-staff", STAFF),
         )
         return route, configured.price.revision
 
@@ -339,8 +297,7 @@ class Pricing(Scenario):
         customer = _fresh("traveller")
         quoted = await self._pricing.GetQuote(
             pr.GetQuoteRequest(customer_id=customer, route_id=route, date=FLIGHT_DATE, seats=30),
-            metadata=self._gateway.as_(customer, TRAVELLER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(customer, TRAVELLER),
         )
         return Flight(route, customer, quoted.quote.quote_id, revision)
 
@@ -353,8 +310,7 @@ class Pricing(Scenario):
             pr.BookSeatsRequest(
                 customer_id=flight.customer, quote_id=flight.quote_id, request_id=uuid.uuid4().hex
             ),
-            metadata=self._gateway.as_(flight.customer, TRAVELLER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(flight.customer, TRAVELLER),
         )
         return time.perf_counter(), repriced
 
@@ -408,8 +364,7 @@ class Devices(Scenario):
                 display_name="Hall",
                 claim_code=claims.claim_code(key, device),
             ),
-            metadata=self._gateway.as_(owner, OWNER),
-            timeout=CALL_TIMEOUT_S,
+            **self._gateway.call_options(owner, OWNER),
         )
         for days_ago in (3, 2):
             sequence = await self._report(device, days_ago)
@@ -501,26 +456,17 @@ async def _baseline(gateway: Gateway, route: str, rate: float, seconds: float) -
 
 @contextlib.asynccontextmanager
 async def _platform() -> AsyncIterator[tuple[Gateway, NatsClient]]:
-    with tempfile.TemporaryDirectory(prefix="accord-engagement-") as tmp:
-        home = Path(tmp)
-        platform, address, nats_url = await _start_platform(home)
-        assert platform.stdout is not None
-        draining = asyncio.create_task(drain(platform.stdout))
+    async with running_platform("accord-engagement-") as platform:
+        # The developer's identity (development only): the bench reports as thermostats
+        # and reads what consumers settled.
+        settings = CommonSettings(ACCORD_HOME=platform.home, ACCORD_MODE="development")
+        password = development_password(settings, DEVELOPER)
+        nc = await nats.connect(platform.nats_url, user=DEVELOPER, password=password)
         try:
-            # The developer's identity (development only): the bench reports as thermostats
-            # and reads what consumers settled.
-            settings = CommonSettings(ACCORD_HOME=home, ACCORD_MODE="development")
-            password = development_password(settings, DEVELOPER)
-            nc = await nats.connect(nats_url, user=DEVELOPER, password=password)
-            try:
-                async with grpc.aio.insecure_channel(address) as channel:
-                    yield Gateway(channel, home), nc
-            finally:
-                await nc.close()
+            async with grpc.aio.insecure_channel(platform.gateway) as channel:
+                yield Gateway(channel, platform.home), nc
         finally:
-            platform.send_signal(signal.SIGTERM)
-            await platform.wait()
-            await draining
+            await nc.close()
 
 
 def _figures(name: str, measured: Measured, base_p50: float) -> dict[str, Any]:

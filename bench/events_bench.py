@@ -352,6 +352,17 @@ def _figures(timed: Timed) -> dict[str, Any]:
     }
 
 
+def _against(ours: Timed, **others: Timed) -> dict[str, Any]:
+    """Our figures beside the others', and the ratio of ours to the first of them (the
+    baseline; any further ones are shown for reference)."""
+    baseline = next(iter(others.values()))
+    return {
+        "ours": _figures(ours),
+        **{name: _figures(timed) for name, timed in others.items()},
+        "ratio": round(ours.per_second / baseline.per_second, 3),
+    }
+
+
 async def vs_raw(bus: "Bus", ours_first: bool) -> dict[str, Any]:
     lane = Lane(bus)
     await lane.provision()
@@ -375,19 +386,14 @@ async def vs_raw(bus: "Bus", ours_first: bool) -> dict[str, Any]:
         lambda: lane.raw_consume(raw_durable, stored),
     )
     return {
-        "publish_pipelined": {
-            "ours": _figures(typed),
-            "raw": _figures(rawp),
-            "raw_without_headers": _figures(bare),
-            "raw_js_publish_gathered": _figures(gathered),
-            "ours_send_gathered": _figures(ours_gathered),
-            "ratio": round(typed.per_second / rawp.per_second, 3),
-        },
-        "consume": {
-            "ours": _figures(tc),
-            "raw": _figures(rc),
-            "ratio": round(tc.per_second / rc.per_second, 3),
-        },
+        "publish_pipelined": _against(
+            typed,
+            raw=rawp,
+            raw_without_headers=bare,
+            raw_js_publish_gathered=gathered,
+            ours_send_gathered=ours_gathered,
+        ),
+        "consume": _against(tc, raw=rc),
     }
 
 
@@ -458,17 +464,8 @@ async def vs_faststream(bus: "Bus", ours_first: bool) -> dict[str, Any]:
     finally:
         await broker.stop()
     return {
-        "publish_acked": {
-            "ours": _figures(op),
-            "faststream": _figures(fp),
-            "raw_js_publish": _figures(raw_acked),
-            "ratio": round(op.per_second / fp.per_second, 3),
-        },
-        "consume": {
-            "ours": _figures(oc),
-            "faststream": _figures(fc),
-            "ratio": round(oc.per_second / fc.per_second, 3),
-        },
+        "publish_acked": _against(op, faststream=fp, raw_js_publish=raw_acked),
+        "consume": _against(oc, faststream=fc),
     }
 
 

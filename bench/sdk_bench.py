@@ -51,7 +51,10 @@ RESULTS = Path("bench/results/sdk.json")
 IN_FLIGHT = (1, 32)
 EVENTS = 20_000
 BATCH = 256
-NO_RATE_LIMIT = {"ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0"}
+NO_RATE_LIMIT = {
+    "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
+    "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "0",
+}
 
 
 async def _calls_per_second(

@@ -92,8 +92,8 @@ class RunningPlatform:
         env.pop("NATS_URL", None)
         env["ACCORD_GATEWAY_LISTEN"] = "127.0.0.1:0"
         env["ACCORD_GATEWAY_METRICS_LISTEN"] = "127.0.0.1:0"
-        for app in discover_services():
-            prefix = str(app.Settings.model_config.get("env_prefix", ""))
+        for service in discover_services():
+            prefix = str(service.settings.model_config.get("env_prefix", ""))
             env[f"{prefix}PORT"] = "0"
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -367,7 +367,7 @@ def _seconds(stamp: timestamp_pb2.Timestamp) -> float:
 
 
 def killable() -> list[str]:
-    return [app.NAME for app in discover_services()]
+    return [service.name for service in discover_services()]
 
 
 async def soak(duration: float, rate: float, kill_every: float, settle: float, echo: bool) -> int:

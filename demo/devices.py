@@ -9,6 +9,7 @@ side goes through the gateway with a token.
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import nats
@@ -85,18 +86,30 @@ async def _notices(inbox: "notes_grpc.NotificationServiceAsyncStub", owner: str)
     ]
 
 
-async def _repeat(
-    demo: Demo,
-    timeline: Timeline,
-    thermostat: NatsClient,
-    device: str,
-    days: tuple[int, ...],
-    mm: int = 0,
-) -> None:
-    last = 0
-    for days_ago in days:
-        last = await _report(thermostat, timeline, device, 21.0, _local(days_ago, 7, mm))
-    await _handled(demo.nats, last)
+@dataclass
+class Home:
+    """One owner's thermostat in a journey: the owner's app (devices, in-app notices) and
+    the thermostat's own NATS connection."""
+
+    demo: Demo
+    timeline: Timeline
+    devices: "pb_grpc.DeviceServiceAsyncStub"
+    inbox: "notes_grpc.NotificationServiceAsyncStub"
+    thermostat: NatsClient
+    owner: str
+    device: str
+
+    async def repeat(self, days: tuple[int, ...], mm: int = 0) -> None:
+        """The same manual change at 07:mm on each of these days ago; until it is handled."""
+        last = 0
+        for days_ago in days:
+            at = _local(days_ago, 7, mm)
+            last = await _report(self.thermostat, self.timeline, self.device, 21.0, at)
+        await _handled(self.demo.nats, last)
+
+    async def notices(self) -> list[str]:
+        """The suggestions the owner was told of in the app."""
+        return await _notices(self.inbox, self.owner)
 
 
 async def _claim(
@@ -128,55 +141,60 @@ async def _claim(
     )
 
 
-async def habit_becomes_a_schedule(demo: Demo, timeline: Timeline) -> None:
-    owner = demo.customer("alice")
-    device = f"hall-{demo.run_id}"
+async def _in_a_room(
+    demo: Demo,
+    timeline: Timeline,
+    customer: str,
+    room: str,
+    story: Callable[[Home], Awaitable[None]],
+) -> None:
+    """`customer` claims a thermostat for `room`; the story runs; the thermostat leaves."""
+    owner = demo.customer(customer)
+    device = f"{room.lower()}-{demo.run_id}"
     timeline.follow(owner, device)
     async with demo.channel(owner, *OWNER_SCOPES) as channel:
         devices = pb_grpc.DeviceServiceStub(channel)
         inbox = notes_grpc.NotificationServiceStub(channel)
-        thermostat = await _claim(demo, timeline, devices, owner, device, "Hall")
+        thermostat = await _claim(demo, timeline, devices, owner, device, room)
         try:
-            await _hall(demo, timeline, devices, inbox, thermostat, owner, device)
+            await story(Home(demo, timeline, devices, inbox, thermostat, owner, device))
         finally:
             await thermostat.close()
 
 
-async def _hall(
-    demo: Demo,
-    timeline: Timeline,
-    devices: "pb_grpc.DeviceServiceAsyncStub",
-    inbox: "notes_grpc.NotificationServiceAsyncStub",
-    thermostat: NatsClient,
-    owner: str,
-    device: str,
-) -> None:
-    await _repeat(demo, timeline, thermostat, device, (3, 2, 1))
+async def habit_becomes_a_schedule(demo: Demo, timeline: Timeline) -> None:
+    await _in_a_room(demo, timeline, "alice", "Hall", _hall)
+
+
+async def _hall(home: Home) -> None:
+    await home.repeat((3, 2, 1))
 
     async def told() -> bool:
-        return bool(await _notices(inbox, owner))
+        return bool(await home.notices())
 
     await _until(told)
-    listed = await inbox.ListNotifications(notes.ListNotificationsRequest(customer_id=owner))
+    listed = await home.inbox.ListNotifications(
+        notes.ListNotificationsRequest(customer_id=home.owner)
+    )
     for note in listed.notifications:
-        timeline.note("notifications", f"in-app: {note.title}")
-    [suggestion_id] = await _notices(inbox, owner)
-    schedules = await thermostat.subscribe(f"acme.devices.v1.device.{device}.schedule")
+        home.timeline.note("notifications", f"in-app: {note.title}")
+    [suggestion_id] = await home.notices()
+    schedules = await home.thermostat.subscribe(f"acme.devices.v1.device.{home.device}.schedule")
     try:
-        accepted = await devices.AcceptSuggestion(
+        accepted = await home.devices.AcceptSuggestion(
             pb.AcceptSuggestionRequest(suggestion_id=suggestion_id)
         )
-        timeline.note("gateway", f"AcceptSuggestion {suggestion_id} → schedule made")
+        home.timeline.note("gateway", f"AcceptSuggestion {suggestion_id} → schedule made")
         received = json.loads((await schedules.next_msg(timeout=WAIT)).data)
     finally:
         await schedules.unsubscribe()
-    timeline.note(
+    home.timeline.note(
         "thermostat",
-        f"{device} receives its schedule: every day at {received['localTime']} set "
+        f"{home.device} receives its schedule: every day at {received['localTime']} set "
         f"{received['setpointCelsius']} °C",
     )
-    got = await devices.GetDevice(pb.GetDeviceRequest(device_id=device))
-    timeline.note(
+    got = await home.devices.GetDevice(pb.GetDeviceRequest(device_id=home.device))
+    home.timeline.note(
         "gateway",
         f"GetDevice shows {len(got.device.schedules)} schedule(s): "
         f"{accepted.schedule.local_time} at {accepted.schedule.setpoint_celsius} °C",
@@ -184,41 +202,23 @@ async def _hall(
 
 
 async def two_days_then_declined(demo: Demo, timeline: Timeline) -> None:
-    owner = demo.customer("bob")
-    device = f"study-{demo.run_id}"
-    timeline.follow(owner, device)
-    async with demo.channel(owner, *OWNER_SCOPES) as channel:
-        devices = pb_grpc.DeviceServiceStub(channel)
-        inbox = notes_grpc.NotificationServiceStub(channel)
-        thermostat = await _claim(demo, timeline, devices, owner, device, "Study")
-        try:
-            await _study(demo, timeline, devices, inbox, thermostat, owner, device)
-        finally:
-            await thermostat.close()
+    await _in_a_room(demo, timeline, "bob", "Study", _study)
 
 
-async def _study(
-    demo: Demo,
-    timeline: Timeline,
-    devices: "pb_grpc.DeviceServiceAsyncStub",
-    inbox: "notes_grpc.NotificationServiceAsyncStub",
-    thermostat: NatsClient,
-    owner: str,
-    device: str,
-) -> None:
-    await _repeat(demo, timeline, thermostat, device, (4, 3))
-    listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
-    timeline.note("devices", f"2 days of 7: {len(listed.suggestions)} suggestion(s)")
-    await _repeat(demo, timeline, thermostat, device, (2,))
-    [suggestion_id] = await _notices(inbox, owner)
-    timeline.note("devices", f"3 days of 7: suggestion {suggestion_id}, told in the app")
-    await devices.DeclineSuggestion(pb.DeclineSuggestionRequest(suggestion_id=suggestion_id))
-    timeline.note("gateway", f"DeclineSuggestion {suggestion_id}")
-    await _repeat(demo, timeline, thermostat, device, (1, 0), mm=10)
-    listed = await devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=owner))
+async def _study(home: Home) -> None:
+    await home.repeat((4, 3))
+    listed = await home.devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=home.owner))
+    home.timeline.note("devices", f"2 days of 7: {len(listed.suggestions)} suggestion(s)")
+    await home.repeat((2,))
+    [suggestion_id] = await home.notices()
+    home.timeline.note("devices", f"3 days of 7: suggestion {suggestion_id}, told in the app")
+    await home.devices.DeclineSuggestion(pb.DeclineSuggestionRequest(suggestion_id=suggestion_id))
+    home.timeline.note("gateway", f"DeclineSuggestion {suggestion_id}")
+    await home.repeat((1, 0), mm=10)
+    listed = await home.devices.ListSuggestions(pb.ListSuggestionsRequest(owner_id=home.owner))
     states = [pb.SuggestionState.Name(s.state) for s in listed.suggestions]
-    told = await _notices(inbox, owner)
-    timeline.note(
+    told = await home.notices()
+    home.timeline.note(
         "devices", f"the habit goes on: suggestions {states}, {len(told)} notice in the app"
     )
 

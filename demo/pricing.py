@@ -24,7 +24,7 @@ CHANNELS = {  # who reads the fare, with the scopes each channel's token carries
 DATE = "2026-12-24"
 
 
-def _eur(units: int) -> pb.Money:
+def eur(units: int) -> pb.Money:
     return pb.Money(currency_code="EUR", units=units)
 
 
@@ -32,7 +32,10 @@ def _shown(amount: pb.Money) -> str:
     return f"{amount.units}.{amount.nanos // 10_000_000:02d} {amount.currency_code}"
 
 
-async def _price_after(
+# A customer's calls, as the journey makes them (the end-to-end pricing tests make them too).
+
+
+async def price_after(
     pricing: pb_grpc.PricingServiceAsyncStub, route: str, revision: int
 ) -> pb.Price:
     """The fare once the demand model repriced it (milliseconds after a booking)."""
@@ -44,14 +47,14 @@ async def _price_after(
             await asyncio.sleep(0.02)
 
 
-async def _quote(
+async def get_quote(
     pricing: pb_grpc.PricingServiceAsyncStub, customer: str, route: str, seats: int
 ) -> pb.Quote:
     request = pb.GetQuoteRequest(customer_id=customer, route_id=route, date=DATE, seats=seats)
     return (await pricing.GetQuote(request)).quote
 
 
-async def _book(
+async def book_seats(
     pricing: pb_grpc.PricingServiceAsyncStub, customer: str, quote: pb.Quote
 ) -> pb.Booking:
     request = pb.BookSeatsRequest(
@@ -77,9 +80,9 @@ async def dynamic_pricing(demo: Demo, timeline: Timeline) -> None:
                 route_id=route,
                 date=DATE,
                 capacity=20,
-                base_fare=_eur(89),
-                floor=_eur(79),
-                ceiling=_eur(149),
+                base_fare=eur(89),
+                floor=eur(79),
+                ceiling=eur(149),
             )
         )
     price = configured.price
@@ -94,18 +97,20 @@ async def dynamic_pricing(demo: Demo, timeline: Timeline) -> None:
         demo.channel(carla, *WEB) as as_carla,
     ):
         anas = pb_grpc.PricingServiceStub(as_ana)
-        held = await _quote(anas, ana, route, 2)
+        held = await get_quote(anas, ana, route, 2)
         timeline.note("gateway", f"ana quotes 2 seats at {_shown(held.unit_price)} each")
         for name, customer, channel, seats in (
             ("bruno", bruno, as_bruno, 6),
             ("carla", carla, as_carla, 8),
         ):
             pricing = pb_grpc.PricingServiceStub(channel)
-            booking = await _book(pricing, customer, await _quote(pricing, customer, route, seats))
+            booking = await book_seats(
+                pricing, customer, await get_quote(pricing, customer, route, seats)
+            )
             timeline.note(
                 "gateway", f"{name} books {seats} seats at {_shown(booking.unit_price)} each"
             )
-            price = await _price_after(pricing, route, price.revision)
+            price = await price_after(pricing, route, price.revision)
             timeline.note("pricing", f"fare now {_describe(price)}")
         if price.price == configured.route.ceiling:
             timeline.note("pricing", "the fare is held at its ceiling")
@@ -120,7 +125,7 @@ async def dynamic_pricing(demo: Demo, timeline: Timeline) -> None:
                 f"{channel_name} reads {_shown(read.price.price)}, revision {read.price.revision}",
             )
 
-        booking = await _book(anas, ana, held)
+        booking = await book_seats(anas, ana, held)
         timeline.note(
             "gateway",
             f"ana books with her quote: 2 seats at {_shown(booking.unit_price)} each "

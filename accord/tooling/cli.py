@@ -18,7 +18,7 @@ def _codegen(args: argparse.Namespace) -> int:
 
     root = Path.cwd()
     if not args.check:
-        codegen.generate(root)
+        codegen.generate(root, sdk=not args.python_only)
         return 0
     changes = codegen.check(root)
     for change in changes:
@@ -175,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
 
     codegen = commands.add_parser("codegen", help="generate gen/python and sdk/ from the contracts")
     codegen.add_argument("--check", action="store_true", help="fail if gen/ would change")
+    codegen.add_argument(
+        "--python-only", action="store_true", help="only gen/python (what services run): no SDKs"
+    )
     codegen.set_defaults(handler=_codegen)
 
     sdk = commands.add_parser("sdk", help="build the SDKs: a Python wheel and an npm tarball")

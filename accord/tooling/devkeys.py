@@ -53,7 +53,7 @@ def ensure_dev_keys(
     """Create every development key that is missing, before any process needs one: the
     token signing key and its JWKS, the gateway's principal key, and an API key for each
     service in `callers` (name → the scopes it calls others with; by default every service
-    of services/ that declares GATEWAY_SCOPES)."""
+    of services/ whose SERVICE declares gateway_scopes)."""
     from accord.tooling.services import gateway_callers  # imports every service's app
 
     home = home if home is not None else accord_home()

@@ -1,7 +1,7 @@
 """`make run`: NATS (embedded unless NATS_URL is set), every service, then the gateway.
 
-Services are found, not listed: every `services/<name>/app.py` that names its NAME, Settings
-and SERVICES is started with `python -m services.<name>`, in the order of its default port.
+Services are found, not listed: every `services/<name>/app.py` that declares its SERVICE
+(accord.skeleton) is started with `python -m services.<name>`, in the order of its default port.
 The gateway is started last, routing each service's gRPC APIs to it, so the address it prints
 is the one front door: every example goes through it with a development token.
 
@@ -21,7 +21,6 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -32,7 +31,7 @@ from accord.tooling import devkeys
 from accord.tooling.examples import EXAMPLE_SUBJECT, customer_scopes, example_calls
 from accord.tooling.nats_config import development_security, ensure_contract_identities
 from accord.tooling.nats_server import NatsServer
-from accord.tooling.services import discover_services, gateway_callers, settings_of
+from accord.tooling.services import AnyService, discover_services, gateway_callers, settings_of
 from accord.tooling.streams import provision_all
 from accord.tooling.supervision import Child, ProcessChild, Start, Supervised
 
@@ -60,11 +59,11 @@ class Process:
         return None
 
 
-def prepare_development(settings: CommonSettings, apps: list[ModuleType]) -> None:
+def prepare_development(settings: CommonSettings, services: list[AnyService]) -> None:
     """Development: every key and credential the platform's processes will read, made now
     (development tokens' signing key and JWKS, the gateway's principal key, services' API
     keys, NATS identities): in the runtime nothing makes a key."""
-    devkeys.ensure_dev_keys(settings.home, gateway_callers(apps))
+    devkeys.ensure_dev_keys(settings.home, gateway_callers(services))
     ensure_contract_identities(settings)
 
 
@@ -121,13 +120,13 @@ def _held_port(held: list[PortReservation]) -> int:
 
 
 async def _start_service(
-    app: ModuleType, nats_url: str, gateway: tuple[str, int], home: Path
+    service: AnyService, nats_url: str, gateway: tuple[str, int], home: Path
 ) -> Process:
-    settings = settings_of(app)
+    settings = settings_of(service)
     # Port 0 in the environment (tests do this) means "any free one": pick it here, so that
     # the address can be printed and handed to the gateway.
     port = settings.port or free_port()
-    prefix = str(app.Settings.model_config.get("env_prefix", ""))
+    prefix = str(service.settings.model_config.get("env_prefix", ""))
     host, gateway_port = gateway
     caller_host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
     env = {
@@ -135,9 +134,10 @@ async def _start_service(
         f"{prefix}PORT": str(port),
         "ACCORD_GATEWAY_ADDRESS": f"{caller_host}:{gateway_port}",
     }
-    supervised = _supervised(app.NAME, lambda: _spawn(f"services.{app.NAME}", env), home)
+    name = service.name
+    supervised = _supervised(name, lambda: _spawn(f"services.{name}", env), home)
     await supervised.start()
-    return Process(app.NAME, port, tuple(app.SERVICES), supervised)
+    return Process(name, port, service.services, supervised)
 
 
 async def _start_gateway(
@@ -248,10 +248,10 @@ async def _until_signal_or_crash_loop(supervised: list[Supervised]) -> int:
 async def _run() -> int:
     settings = CommonSettings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    apps = discover_services()
+    services = discover_services()
     if settings.development:
         # Every key and credential first: processes only read them (accord.keys).
-        prepare_development(settings, apps)
+        prepare_development(settings, services)
     url_file = settings.home / NATS_URL_FILE
     nats: Supervised | None = None
     members: list[Process] = []
@@ -268,8 +268,8 @@ async def _run() -> int:
         await provision_all(settings)
         held: list[PortReservation] = []  # the edge's ports, until it listens on them
         gateway = _gateway_listen(held)
-        for app in apps:
-            members.append(await _start_service(app, nats_url, gateway, settings.home))
+        for service in services:
+            members.append(await _start_service(service, nats_url, gateway, settings.home))
         await asyncio.wait_for(asyncio.gather(*map(_wait_serving, members)), READY_TIMEOUT)
         members.append(await _start_gateway(members, gateway, settings.home, held))
         await asyncio.wait_for(_wait_serving(members[-1]), READY_TIMEOUT)

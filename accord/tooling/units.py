@@ -49,12 +49,12 @@ WantedBy={TARGET}
 def units(root: Path, env_file: Path) -> dict[str, str]:
     """File name → content of every unit, for a checkout at `root` with its venv made."""
     found: dict[str, str] = {}
-    for app in discover_services():
-        port = app.Settings.model_fields["port"].default
-        prefix = str(app.Settings.model_config.get("env_prefix", ""))
-        found[f"accord-{app.NAME}.service"] = _unit(
-            f"Accord {app.NAME} service (gRPC on port {port})",
-            f"services.{app.NAME}",
+    for service in discover_services():
+        port = service.settings.model_fields["port"].default
+        prefix = str(service.settings.model_config.get("env_prefix", ""))
+        found[f"accord-{service.name}.service"] = _unit(
+            f"Accord {service.name} service (gRPC on port {port})",
+            f"services.{service.name}",
             root,
             env_file,
             f"Environment={prefix}PORT={port}\n",

@@ -4,29 +4,24 @@ import grpc
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
+from accord.access import Access, Context, not_found
 from accord.identity import Principal
 from accord.money import MAX_UNITS, overflow, split, to_nanos
 from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
 )
+from accord.validation import check
 from services.banking import validation
-from services.banking.access import Access, Context, is_admin, may_see, not_found
 from services.banking.deposits import Deposits
 from services.banking.ledger import AccountNotFound, Ledger
 from services.banking.records import AccountRecord, account_pb, entry_pb, transfer_pb
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def _check(violations: validation.Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
 
 
 def _denied(text: str) -> RpcError:
@@ -57,38 +52,35 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         except AccountNotFound:
             raise not_found("account", account_id) from None
         # The funding accounts are the bank's own books: staff only, whatever a subject says.
-        hidden = account.external and not is_admin(caller) if caller else False
-        if caller is not None and (hidden or not may_see(caller, account.customer_id)):
+        hidden = account.external and not self._access.is_admin(caller) if caller else False
+        if caller is not None and (hidden or not self._access.may_see(caller, account.customer_id)):
             raise not_found("account", account_id)
         return account
 
-    @answers_rpc_errors
     async def OpenAccount(
         self, request: pb.OpenAccountRequest, context: Context
     ) -> pb.OpenAccountResponse:
         caller = self._access.caller(context)
-        _check(validation.open_account_violations(request))
+        check(validation.open_account_violations(request))
         # The gateway checks the owner too; a direct call is held to the same rule.
-        if not may_see(caller, request.customer_id):
+        if not self._access.may_see(caller, request.customer_id):
             raise _denied("a customer may open accounts only for themselves")
         account = await self._ledger.open(request.customer_id, request.currency_code)
         return pb.OpenAccountResponse(account=account_pb(account))
 
-    @answers_rpc_errors
     async def GetAccount(
         self, request: pb.GetAccountRequest, context: Context
     ) -> pb.GetAccountResponse:
         caller = self._access.caller(context)
-        _check(validation.id_violations("account_id", request.account_id))
+        check(validation.id_violations("account_id", request.account_id))
         return pb.GetAccountResponse(
             account=account_pb(await self._account(request.account_id, caller))
         )
 
-    @answers_rpc_errors
     async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
-        if not is_admin(self._access.caller(context)):
-            raise _denied("deposits are for staff holding banking:admin")
-        _check(validation.deposit_violations(request))
+        if not self._access.is_admin(self._access.caller(context)):
+            raise _denied(f"deposits are for staff holding {self._access.admin_scope}")
+        check(validation.deposit_violations(request))
         account = await self._account(request.account_id, None)
         if account.external or request.amount.currency_code != account.currency:
             field = "account_id" if account.external else "amount.currency_code"
@@ -104,10 +96,9 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise _request_reused(request.request_id) from None
         return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
 
-    @answers_rpc_errors
     async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
         caller = self._access.caller(context)
-        _check(validation.transfer_violations(request))
+        check(validation.transfer_violations(request))
         # Only the owner moves money out of an account, staff included: a transfer is the
         # customer's own act, and its request id is idempotent per customer.
         source = await self._account(request.from_account_id, None)
@@ -134,26 +125,24 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             raise _request_reused(request.request_id) from None
         return pb.TransferResponse(transfer=transfer_pb(transfer))
 
-    @answers_rpc_errors
     async def GetTransfer(
         self, request: pb.GetTransferRequest, context: Context
     ) -> pb.GetTransferResponse:
         caller = self._access.caller(context)
-        _check(validation.id_violations("transfer_id", request.transfer_id))
+        check(validation.id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.get(request.transfer_id)
         except TransferNotFound:
             raise not_found("transfer", request.transfer_id) from None
-        if not may_see(caller, transfer.customer_id):
+        if not self._access.may_see(caller, transfer.customer_id):
             raise not_found("transfer", request.transfer_id)
         return pb.GetTransferResponse(transfer=transfer_pb(transfer))
 
-    @answers_rpc_errors
     async def ListEntries(
         self, request: pb.ListEntriesRequest, context: Context
     ) -> pb.ListEntriesResponse:
         caller = self._access.caller(context)
-        _check(validation.list_entries_violations(request))
+        check(validation.list_entries_violations(request))
         after = after_sequence(request.page_token)
         await self._account(request.account_id, caller)
         entries, last = await self._ledger.entries(
@@ -163,13 +152,12 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
             entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def ReviewTransfer(
         self, request: pb.ReviewTransferRequest, context: Context
     ) -> pb.ReviewTransferResponse:
-        if not is_admin(self._access.caller(context)):
-            raise _denied("reviews are for staff holding banking:admin")
-        _check(validation.id_violations("transfer_id", request.transfer_id))
+        if not self._access.is_admin(self._access.caller(context)):
+            raise _denied(f"reviews are for staff holding {self._access.admin_scope}")
+        check(validation.id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.review(request.transfer_id, request.approve)
         except TransferNotFound:

@@ -1,18 +1,15 @@
-"""Wiring of the devices service: its buckets, its consumer, its gateway client, its servicer."""
+"""The devices service as the platform runs it (accord.skeleton): its registry, habits and
+suggestions, the adjustment consumer, the auth callout for devices, its gateway client."""
 
 import dataclasses
 
 from acme.devices.v1 import devices_pb2 as pb
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
-from acme_events.devices import CONTRACT, SOURCE, Application
-from nats.aio.client import Client as NatsClient
+from acme_events.devices import CONTRACT, Application
 
-from accord.access import Access
-from accord.events import Contract, EventSettings
-from accord.gateway_client import GatewayClient
+from accord.events import Contract
 from accord.nats_auth import development_seed, issuer_identity
-from accord.provisioning import provision_at_start
-from accord.service import Wiring
+from accord.skeleton import Api, Parts, Service
 from services.devices import claims, handlers, history, registry, suggestions
 from services.devices.identities import DeviceAuthorizer
 from services.devices.notifier import SCOPES, Notifier
@@ -20,13 +17,9 @@ from services.devices.schedules import ScheduleSender
 from services.devices.servicer import DeviceServiceV1
 from services.devices.settings import DevicesSettings
 
+API = Api.named("DeviceService", pb, pb_grpc)
+
 NAME = "devices"
-# What it calls other services with, through the gateway (its API key holds just these).
-GATEWAY_SCOPES = SCOPES
-Settings = DevicesSettings
-# The gRPC services this process serves, by full name: what the gateway routes here.
-SERVICES = (pb.DESCRIPTOR.services_by_name["DeviceService"].full_name,)
-ADMIN_SCOPE = "devices:admin"
 # Reports from devices as themselves, and those stored before devices were identities.
 ADJUSTED = ("receiveDeviceAdjusted", "receiveThermostatAdjusted")
 
@@ -49,34 +42,19 @@ def contract(settings: DevicesSettings) -> Contract:
     return dataclasses.replace(CONTRACT, operations=operations)
 
 
-async def build(nc: NatsClient, settings: DevicesSettings) -> Wiring:
-    # Provision before opening the buckets: the contract declares them and the streams.
-    events = Application(nc, settings=EventSettings(source=SOURCE), contract=contract(settings))
-    js = nc.jetstream()
-    await provision_at_start(settings, [events.contract])
+async def assemble(parts: Parts[DevicesSettings, Application]) -> list[object]:
+    settings, js, events = parts.settings, parts.js, parts.events
+    claim_key, issuer_seed = _claim_key(settings), _issuer_seed(settings)
     devices = registry.Registry(await js.key_value(registry.BUCKET))
     habits = history.History(await js.key_value(history.BUCKET))
     proposals = suggestions.Suggestions(await js.key_value(suggestions.BUCKET))
-    client = GatewayClient.open(settings, NAME)
-    notifier = Notifier(client, settings.notify_timeout_seconds)
+    notifier = Notifier(parts.gateway(), settings.notify_timeout_seconds)
     handlers.register(events, devices, habits, proposals, notifier)
-    await events.start()
     # Devices connect as themselves: the server asks this service about each of them.
-    authorizer = DeviceAuthorizer(nc, devices, _issuer_seed(settings))
+    authorizer = DeviceAuthorizer(parts.nc, devices, issuer_seed)
     await authorizer.start()
-    servicer = DeviceServiceV1(
-        devices,
-        proposals,
-        ScheduleSender(events),
-        Access(ADMIN_SCOPE),
-        _claim_key(settings),
-    )
-    return Wiring(
-        registrars=[lambda server: pb_grpc.add_DeviceServiceServicer_to_server(servicer, server)],
-        services=SERVICES,
-        # Stopped in reverse: the consumer first (in-flight reports finish), then the client.
-        on_stop=[client.close, events.stop, authorizer.stop],
-    )
+    parts.on_stop(authorizer.stop, before_events=True)
+    return [DeviceServiceV1(devices, proposals, ScheduleSender(events), parts.access(), claim_key)]
 
 
 def _claim_key(settings: DevicesSettings) -> bytes:
@@ -93,3 +71,8 @@ def _issuer_seed(settings: DevicesSettings) -> str:
     if not settings.development:
         raise RuntimeError("no issuer key for devices: set ACCORD_DEVICES_NATS_ISSUER_SEED_FILE")
     return development_seed(settings, issuer_identity(NAME))
+
+
+SERVICE = Service(
+    NAME, DevicesSettings, (API,), Application, assemble, gateway_scopes=SCOPES, contract=contract
+)

@@ -9,8 +9,8 @@ from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
-from accord.validation import Violations, id_violations
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check, id_violations
 from services.devices import claims, validation
 from services.devices.identities import device_inbox, secret_hash
 from services.devices.records import (
@@ -26,11 +26,6 @@ from services.devices.schedules import ScheduleSender
 from services.devices.suggestions import AlreadyDecided, Suggestions
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
 
 
 def _already_decided(suggestion: SuggestionRecord) -> RpcError:
@@ -60,11 +55,10 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         self._schedules = schedules
         self._access = access
 
-    @answers_rpc_errors
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: Context
     ) -> pb.RegisterDeviceResponse:
-        _check(validation.register_violations(request))
+        check(validation.register_violations(request))
         # The code first, and the same answer whether or not the device is taken: only
         # someone holding the device learns that another owner claimed it.
         if not claims.matches(self._claim_key, request.device_id, request.claim_code):
@@ -90,22 +84,20 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         )
         return pb.RegisterDeviceResponse(device=device_pb(device), credentials=credentials)
 
-    @answers_rpc_errors
     async def GetDevice(
         self, request: pb.GetDeviceRequest, context: Context
     ) -> pb.GetDeviceResponse:
         caller = self._access.caller(context)
-        _check(id_violations("device_id", request.device_id))
+        check(id_violations("device_id", request.device_id))
         device = await self._registry.find(request.device_id)
         if device is None or not self._access.may_see(caller, device.owner_id):
             raise not_found("device", request.device_id)
         return pb.GetDeviceResponse(device=device_pb(device))
 
-    @answers_rpc_errors
     async def ListDevices(
         self, request: pb.ListDevicesRequest, context: Context
     ) -> pb.ListDevicesResponse:
-        _check(validation.page_violations(request.owner_id, request.page_size))
+        check(validation.page_violations(request.owner_id, request.page_size))
         devices, last = await self._registry.of_owner(
             request.owner_id,
             request.page_size or DEFAULT_PAGE_SIZE,
@@ -115,11 +107,10 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             devices=[device_pb(d) for d in devices], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def ListSuggestions(
         self, request: pb.ListSuggestionsRequest, context: Context
     ) -> pb.ListSuggestionsResponse:
-        _check(validation.page_violations(request.owner_id, request.page_size))
+        check(validation.page_violations(request.owner_id, request.page_size))
         found, last = await self._suggestions.of_owner(
             request.owner_id,
             request.page_size or DEFAULT_PAGE_SIZE,
@@ -137,12 +128,11 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             raise not_found("suggestion", suggestion_id)
         return suggestion
 
-    @answers_rpc_errors
     async def AcceptSuggestion(
         self, request: pb.AcceptSuggestionRequest, context: Context
     ) -> pb.AcceptSuggestionResponse:
         caller = self._access.caller(context)
-        _check(validation.suggestion_id_violations(request.suggestion_id))
+        check(validation.suggestion_id_violations(request.suggestion_id))
         suggestion = await self._owned(caller, request.suggestion_id)
         try:
             accepted = await self._suggestions.decide(suggestion.suggestion_id, State.ACCEPTED)
@@ -164,12 +154,11 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             suggestion=suggestion_pb(accepted), schedule=schedule_pb(device.device_id, stored)
         )
 
-    @answers_rpc_errors
     async def DeclineSuggestion(
         self, request: pb.DeclineSuggestionRequest, context: Context
     ) -> pb.DeclineSuggestionResponse:
         caller = self._access.caller(context)
-        _check(validation.suggestion_id_violations(request.suggestion_id))
+        check(validation.suggestion_id_violations(request.suggestion_id))
         suggestion = await self._owned(caller, request.suggestion_id)
         try:
             declined = await self._suggestions.decide(suggestion.suggestion_id, State.DECLINED)

@@ -1,9 +1,8 @@
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class DevicesSettings(ServiceSettings):
@@ -12,9 +11,7 @@ class DevicesSettings(ServiceSettings):
     ACCORD_DEVICES_GATEWAY_API_KEY), and how adjustments are retried
     (ACCORD_DEVICES_ADJUSTMENT_*)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_DEVICES_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("devices")
 
     port: int = 50060
 

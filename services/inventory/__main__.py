@@ -1,6 +1,5 @@
 """The inventory service: the catalogue's stock, reserved and released for orders."""
 
-from accord.service import run_service_forever
-from services.inventory.app import NAME, Settings, build
+from services.inventory.app import SERVICE
 
-run_service_forever(NAME, Settings(), build)
+SERVICE.run_forever()

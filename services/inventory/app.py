@@ -1,25 +1,20 @@
-"""Wiring of the inventory service: its catalogue, its event consumers, its servicer."""
+"""The inventory service as the platform runs it (accord.skeleton): its seeded catalogue."""
 
 import logging
 
 from acme.inventory.v1 import inventory_pb2 as pb
 from acme.inventory.v1 import inventory_pb2_grpc as pb_grpc
-from acme_events.inventory import SOURCE, Application
-from nats.aio.client import Client as NatsClient
+from acme_events.inventory import Application
 
-from accord.access import Access
-from accord.events import EventSettings
-from accord.provisioning import provision_at_start
-from accord.service import Wiring
+from accord.skeleton import Api, Parts, Service
 from services.inventory import handlers
 from services.inventory.reservations import Reservations
-from services.inventory.servicer import ADMIN_SCOPE, InventoryServiceV1
+from services.inventory.servicer import InventoryServiceV1
 from services.inventory.settings import InventorySettings
 from services.inventory.stock import Catalogue, UnitPrice
 
-NAME = "inventory"
-Settings = InventorySettings
-SERVICES = (pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,)
+API = Api.named("InventoryService", pb, pb_grpc)
+
 BUCKET = "inventory"
 
 # The reference catalogue, added at start when missing (a restart keeps what was sold and
@@ -34,24 +29,16 @@ SEED = {
 log = logging.getLogger("services.inventory")
 
 
-async def build(nc: NatsClient, settings: InventorySettings) -> Wiring:
-    # Provision before opening the bucket: the contract declares it. The PAYMENTS and ORDERS
-    # streams it consumes are the payments and orders contracts' (`make run` creates them).
-    events = Application(nc, settings=EventSettings(source=SOURCE))
-    await provision_at_start(settings, [events.contract])
-    kv = await nc.jetstream().key_value(BUCKET)
+async def assemble(parts: Parts[InventorySettings, Application]) -> list[object]:
+    # The PAYMENTS and ORDERS streams it consumes are theirs (`make run` creates them).
+    kv = await parts.js.key_value(BUCKET)
     catalogue = Catalogue(kv)
     for sku, (units, price) in SEED.items():
         if await catalogue.seed(sku, units):
             log.info("catalogue: added %s with %d units", sku, units)
         await catalogue.set_price(sku, price, only_if_unpriced=True)
-    handlers.register(events, handlers.Inventory(catalogue, Reservations(kv), events))
-    await events.start()
-    servicer = InventoryServiceV1(catalogue, Access(ADMIN_SCOPE))
-    return Wiring(
-        registrars=[
-            lambda server: pb_grpc.add_InventoryServiceServicer_to_server(servicer, server)
-        ],
-        services=SERVICES,
-        on_stop=[events.stop],
-    )
+    handlers.register(parts.events, handlers.Inventory(catalogue, Reservations(kv), parts.events))
+    return [InventoryServiceV1(catalogue, parts.access())]
+
+
+SERVICE = Service("inventory", InventorySettings, (API,), Application, assemble)

@@ -10,16 +10,14 @@ from accord import money
 from accord.access import Access
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
 )
-from accord.validation import Violations
+from accord.validation import Violations, check
 from services.inventory.stock import SKU, Catalogue, UnitPrice
 
 Context = grpc.aio.ServicerContext[object, object]
-ADMIN_SCOPE = "inventory:admin"
 MAX_AVAILABLE = 1_000_000
 MAX_SKUS_PRICED = 100  # an order's lines at most
 # A unit price of at most a million: times an order's quantities it stays far inside Money.
@@ -32,7 +30,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         self._catalogue = catalogue
         self._access = access
 
-    @answers_rpc_errors
     async def GetStock(self, request: pb.GetStockRequest, context: Context) -> pb.GetStockResponse:
         _check_sku(request.sku)
         available = await self._catalogue.available(request.sku)
@@ -40,15 +37,14 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
             raise _not_in_catalogue(request.sku)
         return pb.GetStockResponse(stock=pb.Stock(sku=request.sku, available=available))
 
-    @answers_rpc_errors
     async def SetStock(self, request: pb.SetStockRequest, context: Context) -> pb.SetStockResponse:
         # The gateway checks the policy's scope; checked again here because changing stock
         # is a staff act and this call may come from any holder of a signed principal.
         if not self._access.is_admin(self._access.caller(context)):
             raise RpcError(
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"setting stock needs {ADMIN_SCOPE}",
-                error_info("SCOPE_REQUIRED", scope=ADMIN_SCOPE),
+                f"setting stock needs {self._access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
             )
         _check_sku(request.sku)
         if not 0 <= request.available <= MAX_AVAILABLE:
@@ -58,7 +54,6 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         await self._catalogue.set(request.sku, request.available)
         return pb.SetStockResponse(stock=pb.Stock(sku=request.sku, available=request.available))
 
-    @answers_rpc_errors
     async def GetPrices(
         self, request: pb.GetPricesRequest, context: Context
     ) -> pb.GetPricesResponse:
@@ -71,18 +66,15 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         prices = await self._catalogue.prices(list(request.skus))
         return pb.GetPricesResponse(prices=[_price_pb(sku, price) for sku, price in prices.items()])
 
-    @answers_rpc_errors
     async def SetPrice(self, request: pb.SetPriceRequest, context: Context) -> pb.SetPriceResponse:
         if not self._access.is_admin(self._access.caller(context)):
             raise RpcError(
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"setting prices needs {ADMIN_SCOPE}",
-                error_info("SCOPE_REQUIRED", scope=ADMIN_SCOPE),
+                f"setting prices needs {self._access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
             )
         _check_sku(request.sku)
-        violations = _price_violations(request.unit_price)
-        if violations:
-            raise invalid_argument(violations)
+        check(_price_violations(request.unit_price))
         price = UnitPrice(
             request.unit_price.currency_code, money.to_nanos(request.unit_price, "unit_price")
         )

@@ -14,24 +14,16 @@ from accord.client_streams import ensure_not_cancelled
 from accord.events import EventError
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
 )
-from accord.validation import id_violations
+from accord.validation import check, id_violations
 from services.marketing import catalogue, scoring, tracking, views
 from services.marketing.rules import Rules, rank
 from services.marketing.store import ConsentStore, Profiles
 
-ADMIN_SCOPE = "marketing:admin"
 _CHOICES = {pb.CONSENT_STATUS_OPTED_IN: True, pb.CONSENT_STATUS_OPTED_OUT: False}
-
-
-def _check_customer(customer_id: str) -> None:
-    violations = id_violations("customer_id", customer_id)
-    if violations:
-        raise invalid_argument(violations)
 
 
 async def _each(
@@ -64,7 +56,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         self._max_events = max_events_per_call
         self._clock = clock
 
-    @answers_rpc_errors
     async def TrackEvents(
         self,
         request_iterator: AsyncIterator[pb.TrackEventsRequest] | Iterator[pb.TrackEventsRequest],
@@ -95,30 +86,27 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
             accepted_count=tracked.accepted, duplicate_count=tracked.duplicates
         )
 
-    @answers_rpc_errors
     async def SetConsent(
         self, request: pb.SetConsentRequest, context: Context
     ) -> pb.SetConsentResponse:
-        _check_customer(request.customer_id)
+        check(id_violations("customer_id", request.customer_id))
         opted_in = _CHOICES.get(request.status)
         if opted_in is None:
             raise invalid_argument([field_violation("status", "must be OPTED_IN or OPTED_OUT")])
         consent = await self._consent.set(request.customer_id, opted_in, self._clock())
         return pb.SetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
-    @answers_rpc_errors
     async def GetConsent(
         self, request: pb.GetConsentRequest, context: Context
     ) -> pb.GetConsentResponse:
-        _check_customer(request.customer_id)
+        check(id_violations("customer_id", request.customer_id))
         consent = await self._consent.get(request.customer_id)
         return pb.GetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
-    @answers_rpc_errors
     async def GetProfile(
         self, request: pb.GetProfileRequest, context: Context
     ) -> pb.GetProfileResponse:
-        _check_customer(request.customer_id)
+        check(id_violations("customer_id", request.customer_id))
         profile, _ = await self._profiles.read(request.customer_id)
         now = self._clock()
         scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())

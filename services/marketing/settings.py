@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class MarketingSettings(ServiceSettings):
@@ -11,9 +10,7 @@ class MarketingSettings(ServiceSettings):
     (ACCORD_MARKETING_THRESHOLD, ..._HALF_LIFE_HOURS, ..._COOL_DOWN_HOURS, ..._TOP_N,
     ..._SETTLE_SECONDS), NATS_URL, ACCORD_HOME, ACCORD_GATEWAY_ADDRESS."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_MARKETING_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("marketing")
 
     port: int = 50057
     threshold: float = Field(

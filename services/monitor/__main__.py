@@ -1,4 +1,3 @@
-from accord.service import run_service_forever
-from services.monitor.app import NAME, Settings, build
+from services.monitor.app import SERVICE
 
-run_service_forever(NAME, Settings(), build)
+SERVICE.run_forever()

@@ -8,12 +8,10 @@ from acme.monitor.v1 import monitor_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context
 from accord.events import EventError
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check
 from services.monitor.reports import Reports, payload_of
 from services.monitor.validation import report_violations
-
-# The admin_scope the contract's policy names: staff may report for any customer.
-ADMIN_SCOPE = "monitor:admin"
 
 
 class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
@@ -21,14 +19,11 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
         self._reports = reports
         self._access = access
 
-    @answers_rpc_errors
     async def ReportError(
         self, request: pb.ReportErrorRequest, context: Context
     ) -> pb.ReportErrorResponse:
         now = datetime.now(UTC)
-        violations = report_violations(request, now)
-        if violations:
-            raise invalid_argument(violations)
+        check(report_violations(request, now))
         occurred = (
             request.occur_time.ToDatetime(tzinfo=UTC) if request.HasField("occur_time") else now
         )

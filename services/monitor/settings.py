@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class MonitorSettings(ServiceSettings):
@@ -11,9 +10,7 @@ class MonitorSettings(ServiceSettings):
     (ACCORD_MONITOR_WINDOW, e.g. "PT24H" or seconds) and the monitor's own API key for calls
     through the gateway (ACCORD_MONITOR_GATEWAY_API_KEY; created in development)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_MONITOR_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("monitor")
 
     port: int = 50061
 

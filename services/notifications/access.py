@@ -7,17 +7,11 @@ is checked, and the verified caller handed on.
 
 from accord.access import Access, Context
 from accord.identity import Principal
-from accord.rpc_status import invalid_argument
-from accord.validation import id_violations
-
-# The admin_scope the contract's policies name for the notifications API.
-ADMIN_SCOPE = "notifications:admin"
+from accord.validation import check, id_violations
 
 
 class CustomerAccess(Access):
     def customer(self, context: Context, customer_id: str) -> Principal:
         """The caller, who may act for `customer_id` (a valid id): itself, or staff."""
-        violations = id_violations("customer_id", customer_id)
-        if violations:
-            raise invalid_argument(violations)
+        check(id_violations("customer_id", customer_id))
         return self.caller(context)

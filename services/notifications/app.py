@@ -1,19 +1,18 @@
-"""Wiring of the notifications service: its event consumers, its state, its servicer."""
+"""The notifications service as the platform runs it (accord.skeleton): its stores, its
+routing of events to customers, in-app, email and webhook delivery."""
 
 import dataclasses
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from acme_events.banking import CONTRACT as BANKING_CONTRACT
-from acme_events.notifications import CONTRACT, SOURCE, Application
+from acme_events.notifications import CONTRACT, Application
 from acme_events.orders import CONTRACT as ORDERS_CONTRACT
-from nats.aio.client import Client as NatsClient
 
-from accord.events import Contract, EventSettings
-from accord.provisioning import provision_at_start
-from accord.service import Wiring
+from accord.events import Contract
+from accord.skeleton import Api, Parts, Service
 from services.notifications import handlers
-from services.notifications.access import ADMIN_SCOPE, CustomerAccess
+from services.notifications.access import CustomerAccess
 from services.notifications.customers import BUCKET as CUSTOMERS_BUCKET
 from services.notifications.customers import CustomerSettings
 from services.notifications.destinations import Destinations
@@ -26,9 +25,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.store import NotificationStore
 from services.notifications.webhooks import WebhookSender, http_client
 
-NAME = "notifications"
-Settings = NotificationsSettings
-SERVICES = (pb.DESCRIPTOR.services_by_name["NotificationService"].full_name,)
+API = Api.named("NotificationService", pb, pb_grpc)
 
 WEBHOOK_DELIVERY = "receiveWebhookDelivery"
 
@@ -61,30 +58,31 @@ def upstream(own: Contract) -> Contract:
     return Contract(title="streams notifications reads", streams=streams, buckets=(), operations={})
 
 
-async def build(nc: NatsClient, settings: NotificationsSettings) -> Wiring:
-    # Provision before opening the stores: the contract declares their buckets.
-    events = Application(nc, settings=EventSettings(source=SOURCE), contract=contract(settings))
-    await provision_at_start(settings, [upstream(events.contract), events.contract])
-    js = nc.jetstream()
+async def assemble(parts: Parts[NotificationsSettings, Application]) -> list[object]:
+    settings, js, events = parts.settings, parts.js, parts.events
     store = await NotificationStore.open(js)
     customers = await CustomerSettings.open(js)
     inapp = InApp(events)
     client = http_client(settings.webhook_timeout_seconds)
+    parts.on_stop(client.aclose)  # after the consumers: in-flight deliveries finish
     destinations = Destinations(settings.webhook_allowed_networks)
     sender = WebhookSender(customers, client, destinations, settings.webhook_timeout_seconds)
     addresses = EmailAddresses(await js.key_value(CUSTOMERS_BUCKET), events)
     router = Router(events, store, customers, inapp, addresses)
     handlers.register(events, store, router, sender)
-    await events.start()
-    access = CustomerAccess(ADMIN_SCOPE)
+    access = CustomerAccess(parts.access().admin_scope)
     servicer = NotificationServiceV1(
         store, customers, inapp, js, access, Sending(store, router), destinations, addresses
     )
-    return Wiring(
-        registrars=[
-            lambda server: pb_grpc.add_NotificationServiceServicer_to_server(servicer, server)
-        ],
-        services=SERVICES,
-        # Stopped in reverse: consumers first (in-flight deliveries finish), then the client.
-        on_stop=[client.aclose, events.stop],
-    )
+    return [servicer]
+
+
+SERVICE = Service(
+    "notifications",
+    NotificationsSettings,
+    (API,),
+    Application,
+    assemble,
+    contract=contract,
+    provision_also=lambda own: [upstream(own)],
+)

@@ -21,8 +21,8 @@ from google.protobuf import timestamp_pb2
 
 from accord.identity import Principal
 from accord.keys import SERVICE_SUBJECT_PREFIX
-from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
-from accord.validation import Violations, id_violations
+from accord.rpc_status import RpcError, error_info, field_violation
+from accord.validation import Violations, check, id_violations
 from services.notifications.routing import ALL_CHANNELS, Router
 from services.notifications.store import NotificationStore
 
@@ -89,8 +89,7 @@ class Sending:
                     "notification_id", f"must begin with '{namespace}.', the caller's namespace"
                 )
             )
-        if violations:
-            raise invalid_argument(violations)
+        check(violations)
         notification = await self._store.get(request.notification_id)
         if notification is None:
             notification = _notification_of(request)

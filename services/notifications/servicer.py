@@ -15,13 +15,11 @@ from accord.budget import CallerBudget
 from accord.paging import after_sequence, page_size_violations, sequence_token
 from accord.rpc_status import (
     RpcError,
-    answers_rpc_errors,
     error_info,
     field_violation,
     invalid_argument,
-    streams_rpc_errors,
 )
-from accord.validation import id_violations
+from accord.validation import check, id_violations
 from services.notifications import signing
 from services.notifications.access import CustomerAccess
 from services.notifications.customers import CustomerSettings, StoredWebhook
@@ -63,14 +61,11 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self._access = access
         self._subscriptions = CallerBudget("Subscribe streams")
 
-    @answers_rpc_errors
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
         self._access.customer(context, request.customer_id)
-        violations = page_size_violations(request.page_size, MAX_PAGE_SIZE)
-        if violations:
-            raise invalid_argument(violations)
+        check(page_size_violations(request.page_size, MAX_PAGE_SIZE))
         page = await self._store.list(
             request.customer_id,
             request.page_size or DEFAULT_PAGE_SIZE,
@@ -80,7 +75,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
             notifications=page.notifications, next_page_token=sequence_token(page.resume_after)
         )
 
-    @streams_rpc_errors
     async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.SubscribeResponse]:
@@ -95,7 +89,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
             ):
                 yield pb.SubscribeResponse(notification=notification, cursor=cursor)
 
-    @answers_rpc_errors
     async def SetPreferences(
         self, request: pb.SetPreferencesRequest, context: Context
     ) -> pb.SetPreferencesResponse:
@@ -111,7 +104,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         preferences = await self._addresses.set(request.customer_id, request.email)
         return pb.SetPreferencesResponse(preferences=preferences)
 
-    @answers_rpc_errors
     async def VerifyEmail(
         self, request: pb.VerifyEmailRequest, context: Context
     ) -> pb.VerifyEmailResponse:
@@ -119,7 +111,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         preferences = await self._addresses.verify(request.customer_id, request.code)
         return pb.VerifyEmailResponse(preferences=preferences)
 
-    @answers_rpc_errors
     async def RegisterWebhook(
         self, request: pb.RegisterWebhookRequest, context: Context
     ) -> pb.RegisterWebhookResponse:
@@ -174,7 +165,6 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                 error_info("WEBHOOK_HOST_UNRESOLVED", host=url.host),
             ) from None
 
-    @answers_rpc_errors
     async def ListWebhooks(
         self, request: pb.ListWebhooksRequest, context: Context
     ) -> pb.ListWebhooksResponse:
@@ -182,21 +172,17 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         stored = await self._customers.webhooks(request.customer_id)
         return pb.ListWebhooksResponse(webhooks=[s.webhook for s in stored])
 
-    @answers_rpc_errors
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
         return await self._sending.send(request, self._access.caller(context))
 
-    @answers_rpc_errors
     async def DeleteWebhook(
         self, request: pb.DeleteWebhookRequest, context: Context
     ) -> pb.DeleteWebhookResponse:
         self._access.customer(context, request.customer_id)
         # Webhook ids become key tokens: the same rule as customer ids keeps keys well formed.
-        violations = id_violations("webhook_id", request.webhook_id)
-        if violations:
-            raise invalid_argument(violations)
+        check(id_violations("webhook_id", request.webhook_id))
         if not await self._customers.delete_webhook(request.customer_id, request.webhook_id):
             raise RpcError(
                 grpc.StatusCode.NOT_FOUND,

@@ -1,16 +1,13 @@
 from pydantic import Field, IPvAnyNetwork
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class NotificationsSettings(ServiceSettings):
     """ACCORD_NOTIFICATIONS_HOST, ACCORD_NOTIFICATIONS_PORT (default 50052), NATS_URL, and
     how webhooks are delivered (ACCORD_NOTIFICATIONS_WEBHOOK_*)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_NOTIFICATIONS_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("notifications")
 
     port: int = 50052
 

@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2
 
 from accord import money
 from accord.rpc_status import RpcError, error_info, field_violation, invalid_argument
+from accord.validation import check
 from services.orders.validation import total_violations
 
 SCOPES = ("inventory:read",)
@@ -100,8 +101,7 @@ async def priced_lines(
                     f"{currency} only: use acme.orders.v2",
                 )
             )
-    if violations:
-        raise invalid_argument(violations)
+    check(violations)
     currencies = sorted({prices[line.sku].currency for line in lines})
     if len(currencies) > 1:
         raise invalid_argument(
@@ -115,8 +115,7 @@ async def priced_lines(
         )
     _refuse_other_prices(lines, prices)
     too_much = total_violations([line.quantity * prices[line.sku].nanos for line in lines])
-    if too_much:
-        raise invalid_argument(too_much)
+    check(too_much)
     return [
         v2.OrderLine(
             sku=line.sku,

@@ -10,11 +10,11 @@ import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from google.protobuf import timestamp_pb2
 
+from accord.access import Access
 from accord.budget import CallerBudget
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
 from accord.rpc_status import RpcError, error_info
-from services.orders.access import may_see
 from services.orders.catalogue import Catalogue, priced_lines
 from services.orders.events import OrderEvents
 from services.orders.store import (
@@ -43,8 +43,12 @@ def not_found(order_id: str) -> RpcError:
 
 
 class OrderOperations:
-    def __init__(self, store: OrderStore, events: OrderEvents, catalogue: Catalogue) -> None:
+    def __init__(
+        self, store: OrderStore, events: OrderEvents, catalogue: Catalogue, access: Access
+    ) -> None:
         self._store = store
+        # Who reaches an order fetched by id: its customer, or the contract's admin scope.
+        self._access = access
         self._events = events
         self._catalogue = catalogue
         # Each open WatchOrder holds a subscription on NATS: a budget per caller.
@@ -74,7 +78,7 @@ class OrderOperations:
             order = await self._store.get(order_id)
         except OrderNotFound as missing:
             raise not_found(order_id) from missing
-        if not may_see(caller, order):
+        if not self._access.may_see(caller, order.customer_id):
             raise not_found(order_id)
         return order
 

@@ -1,16 +1,13 @@
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class OrdersSettings(ServiceSettings):
     """ACCORD_ORDERS_HOST, ACCORD_ORDERS_PORT (default 50051), NATS_URL, ACCORD_HOME, and
     ACCORD_ORDERS_GATEWAY_API_KEY (production: orders asks inventory for prices as itself)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_ORDERS_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("orders")
 
     port: int = 50051
 

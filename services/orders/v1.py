@@ -13,8 +13,7 @@ from acme.orders.v2 import orders_pb2 as v2
 
 from accord import money
 from accord.access import Access
-from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
-from accord.validation import Violations, id_violations
+from accord.validation import check, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
     cancel_order_violations,
@@ -86,36 +85,28 @@ def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
     )
 
 
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
-
-
 class OrderServiceV1(v1_grpc.OrderServiceServicer):
     def __init__(self, operations: OrderOperations, access: Access) -> None:
         self._ops = operations
         self._access = access
 
-    @answers_rpc_errors
     async def PlaceOrder(
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:
-        _check(place_order_v1_violations(request))
+        check(place_order_v1_violations(request))
         order = await self._ops.place(to_v2(request), currency=V1_CURRENCY)
         return v1.PlaceOrderResponse(order=to_v1(order))
 
-    @answers_rpc_errors
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         return v1.GetOrderResponse(
             order=to_v1(await self._ops.get(request.order_id, self._access.caller(context)))
         )
 
-    @answers_rpc_errors
     async def ListOrders(
         self, request: v1.ListOrdersRequest, context: Context
     ) -> v1.ListOrdersResponse:
-        _check(list_orders_violations(request.customer_id, request.page_size))
+        check(list_orders_violations(request.customer_id, request.page_size))
         page, token = await self._ops.list(
             request.customer_id, request.page_size, request.page_token
         )
@@ -123,11 +114,10 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
             orders=[to_v1(order) for order in page.orders], next_page_token=token
         )
 
-    @answers_rpc_errors
     async def CancelOrder(
         self, request: v1.CancelOrderRequest, context: Context
     ) -> v1.CancelOrderResponse:
-        _check(cancel_order_violations(request.order_id, "reason", request.reason))
+        check(cancel_order_violations(request.order_id, "reason", request.reason))
         cancellation = v2.Cancellation(
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST,
             detail=request.reason or "cancelled by the customer",
@@ -135,11 +125,10 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
         order = await self._ops.cancel(request.order_id, cancellation, self._access.caller(context))
         return v1.CancelOrderResponse(order=to_v1(order))
 
-    @streams_rpc_errors
     async def WatchOrder(
         self, request: v1.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v1.WatchOrderResponse]:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         last_status = None
         async for order in self._ops.watch(request.order_id, self._access.caller(context)):
             translated = to_v1(order)

@@ -7,8 +7,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
 from accord.access import Access
-from accord.rpc_status import answers_rpc_errors, invalid_argument, streams_rpc_errors
-from accord.validation import Violations, id_violations
+from accord.validation import check, id_violations
 from services.orders.operations import OrderOperations
 from services.orders.validation import (
     cancel_order_violations,
@@ -19,45 +18,36 @@ from services.orders.validation import (
 Context = grpc.aio.ServicerContext[object, object]
 
 
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
-
-
 class OrderServiceV2(v2_grpc.OrderServiceServicer):
     def __init__(self, operations: OrderOperations, access: Access) -> None:
         self._ops = operations
         self._access = access
 
-    @answers_rpc_errors
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
-        _check(place_order_v2_violations(request))
+        check(place_order_v2_violations(request))
         return v2.PlaceOrderResponse(order=await self._ops.place(request))
 
-    @answers_rpc_errors
     async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         return v2.GetOrderResponse(
             order=await self._ops.get(request.order_id, self._access.caller(context))
         )
 
-    @answers_rpc_errors
     async def ListOrders(
         self, request: v2.ListOrdersRequest, context: Context
     ) -> v2.ListOrdersResponse:
-        _check(list_orders_violations(request.customer_id, request.page_size))
+        check(list_orders_violations(request.customer_id, request.page_size))
         page, token = await self._ops.list(
             request.customer_id, request.page_size, request.page_token
         )
         return v2.ListOrdersResponse(orders=page.orders, next_page_token=token)
 
-    @answers_rpc_errors
     async def CancelOrder(
         self, request: v2.CancelOrderRequest, context: Context
     ) -> v2.CancelOrderResponse:
-        _check(cancel_order_violations(request.order_id, "detail", request.detail))
+        check(cancel_order_violations(request.order_id, "detail", request.detail))
         cancellation = v2.Cancellation(
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST, detail=request.detail
         )
@@ -67,10 +57,9 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
             )
         )
 
-    @streams_rpc_errors
     async def WatchOrder(
         self, request: v2.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v2.WatchOrderResponse]:
-        _check(id_violations("order_id", request.order_id))
+        check(id_violations("order_id", request.order_id))
         async for order in self._ops.watch(request.order_id, self._access.caller(context)):
             yield v2.WatchOrderResponse(order=order)

@@ -10,12 +10,11 @@ from acme.payments.v1 import payments_pb2 as pb
 from acme.payments.v1 import payments_pb2_grpc as pb_grpc
 
 from accord.access import Access
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
-from accord.validation import id_violations
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check, id_violations
 from services.payments.store import PaymentStore
 
 Context = grpc.aio.ServicerContext[object, object]
-ADMIN_SCOPE = "payments:admin"
 
 
 class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
@@ -23,14 +22,11 @@ class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
         self._store = store
         self._access = access
 
-    @answers_rpc_errors
     async def GetPayment(
         self, request: pb.GetPaymentRequest, context: Context
     ) -> pb.GetPaymentResponse:
         caller = self._access.caller(context)
-        violations = id_violations("order_id", request.order_id)
-        if violations:
-            raise invalid_argument(violations)
+        check(id_violations("order_id", request.order_id))
         stored = await self._store.get(request.order_id)
         if stored is None or not self._access.may_see(caller, stored.payment.customer_id):
             raise RpcError(

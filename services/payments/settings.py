@@ -1,13 +1,9 @@
-from pydantic_settings import SettingsConfigDict
-
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class PaymentsSettings(ServiceSettings):
     """ACCORD_PAYMENTS_HOST, ACCORD_PAYMENTS_PORT (default 50053), NATS_URL, ACCORD_HOME."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_PAYMENTS_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("payments")
 
     port: int = 50053

@@ -1,17 +1,15 @@
-"""Wiring of the pricing service: its buckets, its demand consumer, its sweep, its servicer."""
+"""The pricing service as the platform runs it (accord.skeleton): flights, prices, quotes,
+the demand consumer and the repricing sweep."""
 
 from datetime import timedelta
 
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
-from acme_events.pricing import SOURCE, Application
-from nats.aio.client import Client as NatsClient
+from acme_events.pricing import Application
+from nats.js import JetStreamContext
 
-from accord.events import EventSettings
-from accord.provisioning import provision_at_start
-from accord.service import Wiring
+from accord.skeleton import Api, Parts, Service
 from services.pricing import demand, handlers
-from services.pricing.access import ADMIN_SCOPE, Access
 from services.pricing.events import PricingEvents
 from services.pricing.flights import ROUTES_BUCKET, Flights
 from services.pricing.prices import PRICES_BUCKET, Prices
@@ -21,10 +19,7 @@ from services.pricing.servicer import PricingServiceV1
 from services.pricing.settings import PricingSettings
 from services.pricing.sweep import Sweeper
 
-NAME = "pricing"
-Settings = PricingSettings
-# The gRPC services this process serves, by full name: what the gateway routes here.
-SERVICES = (pb.DESCRIPTOR.services_by_name["PricingService"].full_name,)
+API = Api.named("PricingService", pb, pb_grpc)
 
 
 def model(settings: PricingSettings) -> demand.Model:
@@ -38,13 +33,11 @@ def model(settings: PricingSettings) -> demand.Model:
     )
 
 
-async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
-    # Provision before opening the buckets: the contract declares them and the PRICING stream.
-    app = Application(nc, settings=EventSettings(source=SOURCE))
-    js = nc.jetstream()
-    await provision_at_start(settings, [app.contract])
+async def stores(
+    js: JetStreamContext, settings: PricingSettings, app: Application
+) -> tuple[Flights, Prices, Quotes]:
+    """Flights, their prices and quotes, on the contract's buckets."""
     events = PricingEvents(app)
-    window = timedelta(seconds=settings.window_seconds)
     flights = Flights(await js.key_value(ROUTES_BUCKET))
     prices = Prices(await js.key_value(PRICES_BUCKET), flights, model(settings), events)
     quotes = Quotes(
@@ -55,16 +48,24 @@ async def build(nc: NatsClient, settings: PricingSettings) -> Wiring:
         events,
         timedelta(seconds=settings.quote_ttl_seconds),
     )
-    handlers.register(app, flights, prices, window)
-    await app.start()
-    if settings.seed_demo_routes:
-        await seed(flights, prices)
+    return flights, prices, quotes
+
+
+async def assemble(parts: Parts[PricingSettings, Application]) -> list[object]:
+    settings = parts.settings
+    window = timedelta(seconds=settings.window_seconds)
+    flights, prices, quotes = await stores(parts.js, settings, parts.events)
+    handlers.register(parts.events, flights, prices, window)
     sweeper = Sweeper(flights, prices, window, settings.reprice_every_seconds)
-    sweeper.start()
-    servicer = PricingServiceV1(flights, prices, quotes, Access(ADMIN_SCOPE))
-    return Wiring(
-        registrars=[lambda server: pb_grpc.add_PricingServiceServicer_to_server(servicer, server)],
-        services=SERVICES,
-        # Stopped in reverse: the sweep first, then the consumer (in-flight events finish).
-        on_stop=[app.stop, sweeper.stop],
-    )
+
+    async def seed_and_sweep() -> None:
+        if settings.seed_demo_routes:
+            await seed(flights, prices)
+        sweeper.start()
+
+    parts.after_start(seed_and_sweep)
+    parts.on_stop(sweeper.stop, before_events=True)
+    return [PricingServiceV1(flights, prices, quotes, parts.access())]
+
+
+SERVICE = Service("pricing", PricingSettings, (API,), Application, assemble)

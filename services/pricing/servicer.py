@@ -4,11 +4,11 @@ import grpc
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
+from accord.access import Access, Context, not_found
 from accord.money import to_nanos
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
-from accord.validation import Violations
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check
 from services.pricing import validation
-from services.pricing.access import Access, Context, not_found
 from services.pricing.flights import CapacityBelowBooked, FlightNotFound, Flights, SoldOut
 from services.pricing.prices import PriceNotFound, Prices
 from services.pricing.quotes import QuoteExpired, QuoteNotFound, Quotes, QuoteUsed, RequestConflict
@@ -20,11 +20,6 @@ from services.pricing.records import (
     quote_pb,
     route_pb,
 )
-
-
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
 
 
 def _precondition(reason: str, text: str, **metadata: str) -> RpcError:
@@ -44,7 +39,6 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         self._quotes = quotes
         self._access = access
 
-    @answers_rpc_errors
     async def ConfigureRoute(
         self, request: pb.ConfigureRouteRequest, context: Context
     ) -> pb.ConfigureRouteResponse:
@@ -54,7 +48,7 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
                 f"fares are configured by staff holding {self._access.admin_scope}",
                 error_info("PERMISSION_DENIED"),
             )
-        _check(validation.configure_violations(request))
+        check(validation.configure_violations(request))
         wanted = FlightRecord(
             route_id=request.route_id,
             date=request.date,
@@ -75,18 +69,16 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         price = await self._prices.reprice(request.route_id, request.date, now())
         return pb.ConfigureRouteResponse(route=route_pb(flight), price=price_pb(price))
 
-    @answers_rpc_errors
     async def GetPrice(self, request: pb.GetPriceRequest, context: Context) -> pb.GetPriceResponse:
-        _check(validation.flight_violations(request))
+        check(validation.flight_violations(request))
         try:
             price = await self._prices.get(request.route_id, request.date)
         except PriceNotFound:
             raise not_found("flight", f"{request.route_id}/{request.date}") from None
         return pb.GetPriceResponse(price=price_pb(price))
 
-    @answers_rpc_errors
     async def GetQuote(self, request: pb.GetQuoteRequest, context: Context) -> pb.GetQuoteResponse:
-        _check(validation.quote_violations(request))
+        check(validation.quote_violations(request))
         try:
             quote = await self._quotes.quote(
                 request.customer_id, request.route_id, request.date, request.seats, now()
@@ -97,11 +89,10 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
             raise _sold_out(sold_out) from None
         return pb.GetQuoteResponse(quote=quote_pb(quote))
 
-    @answers_rpc_errors
     async def BookSeats(
         self, request: pb.BookSeatsRequest, context: Context
     ) -> pb.BookSeatsResponse:
-        _check(validation.book_violations(request))
+        check(validation.book_violations(request))
         try:
             booking = await self._quotes.book(
                 request.customer_id, request.quote_id, request.request_id, now()

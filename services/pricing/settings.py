@@ -1,16 +1,13 @@
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class PricingSettings(ServiceSettings):
     """ACCORD_PRICING_HOST, ACCORD_PRICING_PORT (default 50059), NATS_URL, ACCORD_HOME, and
     the demand model's parameters (services/pricing/demand.py explains the formula)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_PRICING_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("pricing")
 
     port: int = 50059
     quote_ttl_seconds: float = Field(

@@ -1,6 +1,5 @@
 """The shipping service: schedules the shipment of each reserved order."""
 
-from accord.service import run_service_forever
-from services.shipping.app import NAME, Settings, build
+from services.shipping.app import SERVICE
 
-run_service_forever(NAME, Settings(), build)
+SERVICE.run_forever()

@@ -10,12 +10,11 @@ from acme.shipping.v1 import shipping_pb2 as pb
 from acme.shipping.v1 import shipping_pb2_grpc as pb_grpc
 
 from accord.access import Access
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
-from accord.validation import id_violations
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check, id_violations
 from services.shipping.store import ShipmentStore
 
 Context = grpc.aio.ServicerContext[object, object]
-ADMIN_SCOPE = "shipping:admin"
 
 
 class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
@@ -23,14 +22,11 @@ class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
         self._store = store
         self._access = access
 
-    @answers_rpc_errors
     async def GetShipment(
         self, request: pb.GetShipmentRequest, context: Context
     ) -> pb.GetShipmentResponse:
         caller = self._access.caller(context)
-        violations = id_violations("order_id", request.order_id)
-        if violations:
-            raise invalid_argument(violations)
+        check(id_violations("order_id", request.order_id))
         stored = await self._store.get(request.order_id)
         # An order cancelled before it was reserved leaves a cancelled record with no carrier,
         # only so that a late stock-reserved ships nothing: it never was a shipment.

@@ -1,4 +1,3 @@
-from accord.service import run_service_forever
-from services.support.app import NAME, Settings, build
+from services.support.app import SERVICE
 
-run_service_forever(NAME, Settings(), build)
+SERVICE.run_forever()

@@ -9,21 +9,14 @@ from acme.support.v1 import support_pb2_grpc as pb_grpc
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, answers_rpc_errors, error_info, invalid_argument
-from accord.validation import Violations, id_violations
+from accord.rpc_status import RpcError, error_info
+from accord.validation import check, id_violations
 from services.support import validation
 from services.support.records import Status, TicketRecord, ticket_pb
 from services.support.rules import TicketClosed
 from services.support.tickets import Filter, KeyReused, Opening, TicketNotFound, Tickets
 
-# The admin_scope the contract names: staff see, assign and resolve every customer's tickets.
-STAFF_SCOPE = "support:staff"
 DEFAULT_PAGE_SIZE = 20
-
-
-def _check(violations: Violations) -> None:
-    if violations:
-        raise invalid_argument(violations)
 
 
 def _closed(ticket_id: str) -> RpcError:
@@ -45,7 +38,7 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
 
     async def _ticket(self, ticket_id: str, caller: Principal) -> TicketRecord:
         """The ticket, if it exists and the caller may see it; NOT_FOUND alike otherwise."""
-        _check(id_violations("ticket_id", ticket_id))
+        check(id_violations("ticket_id", ticket_id))
         try:
             ticket = await self._tickets.get(ticket_id)
         except TicketNotFound:
@@ -58,14 +51,13 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
         # The gateway requires support:staff already; a direct call is held to the same rule.
         caller = self._access.caller(context)
         if not self._access.is_admin(caller):
-            raise _denied(f"only staff holding {STAFF_SCOPE} may change tickets")
+            raise _denied(f"only staff holding {self._access.admin_scope} may change tickets")
         return caller
 
-    @answers_rpc_errors
     async def OpenTicket(
         self, request: pb.OpenTicketRequest, context: Context
     ) -> pb.OpenTicketResponse:
-        _check(validation.open_violations(request))
+        check(validation.open_violations(request))
         opening = Opening(
             customer_id=request.customer_id,
             title=request.title,
@@ -90,19 +82,17 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             ) from None
         return pb.OpenTicketResponse(ticket=ticket_pb(ticket), opened=opened)
 
-    @answers_rpc_errors
     async def GetTicket(
         self, request: pb.GetTicketRequest, context: Context
     ) -> pb.GetTicketResponse:
         caller = self._access.caller(context)
         return pb.GetTicketResponse(ticket=ticket_pb(await self._ticket(request.ticket_id, caller)))
 
-    @answers_rpc_errors
     async def ListTickets(
         self, request: pb.ListTicketsRequest, context: Context
     ) -> pb.ListTicketsResponse:
         caller = self._access.caller(context)
-        _check(validation.list_violations(request))
+        check(validation.list_violations(request))
         # A customer lists their own only (an empty customer_id means everyone's: staff only).
         if not self._access.may_see(caller, request.customer_id):
             raise _denied("customer_id must name the caller")
@@ -119,12 +109,11 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             tickets=[ticket_pb(t) for t in tickets], next_page_token=sequence_token(last)
         )
 
-    @answers_rpc_errors
     async def AssignTicket(
         self, request: pb.AssignTicketRequest, context: Context
     ) -> pb.AssignTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
-        _check(validation.assign_violations(request))
+        check(validation.assign_violations(request))
         try:
             ticket = await self._tickets.assign(request.ticket_id, request.assignee)
         except TicketNotFound:
@@ -133,12 +122,11 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             raise _closed(request.ticket_id) from None
         return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
 
-    @answers_rpc_errors
     async def ResolveTicket(
         self, request: pb.ResolveTicketRequest, context: Context
     ) -> pb.ResolveTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
-        _check(validation.resolve_violations(request))
+        check(validation.resolve_violations(request))
         try:
             ticket = await self._tickets.resolve(request.ticket_id, request.resolution)
         except TicketNotFound:

@@ -1,13 +1,9 @@
-from pydantic_settings import SettingsConfigDict
-
-from accord.settings import ServiceSettings
+from accord.settings import ServiceSettings, service_config
 
 
 class SupportSettings(ServiceSettings):
     """ACCORD_SUPPORT_HOST, ACCORD_SUPPORT_PORT (default 50058), NATS_URL, ACCORD_HOME."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_SUPPORT_", extra="ignore", frozen=True, populate_by_name=True
-    )
+    model_config = service_config("support")
 
     port: int = 50058

@@ -15,7 +15,6 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import grpc
@@ -23,19 +22,16 @@ import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
 
-from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.descriptors import load_image
 from accord.ports import PortReservation
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
-from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services
 from accord.tooling.streams import provision_all
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from tests.support.running import edge, nats_server_fixture
 
 
 @dataclass
@@ -84,6 +80,11 @@ class Platform:
         return channel_with_metadata(self.address, lambda method: bearer)
 
 
+# The platform's own nats-server. Its services follow every order event (payments,
+# inventory, shipping), so on the session's server they would move the orders of the
+# integration tests that run after e2e while this session-wide platform lives.
+platform_nats = nats_server_fixture("platform-jetstream")
+
 # The session's platform, once started.
 _STARTED: list[Platform] = []
 
@@ -99,21 +100,6 @@ async def edge_sees_every_backend() -> None:
 
 
 @pytest.fixture(scope="session")
-async def platform_nats(
-    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
-) -> AsyncIterator[NatsServer]:
-    """The platform's own nats-server. Its services follow every order event (payments,
-    inventory, shipping), so on the session's server they would move the orders of the
-    integration tests that run after e2e while this session-wide platform lives."""
-    server = NatsServer(tmp_path_factory.mktemp("platform-jetstream"), security=nats_security)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture(scope="session")
 async def platform(
     platform_nats: NatsServer, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
 ) -> AsyncIterator[Platform]:
@@ -122,52 +108,43 @@ async def platform(
     devkeys.ensure_dev_keys(home)
     await provision_all(CommonSettings(nats_url=nats_server.address), repo_root)
     running: dict[str, RunningService] = {}
-    gateway: Gateway | None = None
     # Known before the services start: those that call others do it through the gateway.
     # Held from now until Envoy listens on it (accord.ports).
     reservation = PortReservation()
     gateway_address = f"127.0.0.1:{reservation.port}"
     try:
         routes: dict[str, list[str]] = {}
-        for app in discover_services():
-            settings = app.Settings(
+        for declared in discover_services():
+            settings = declared.settings(
                 port=0,
                 nats_url=nats_server.url,
                 home=home,
                 gateway_address=gateway_address,
-                **_overrides(app),
+                **_overrides(declared.name),
             )
-            service = await start_service(app.NAME, settings, app.build)
-            running[app.NAME] = service
-            routes.update({name: [f"127.0.0.1:{service.port}"] for name in app.SERVICES})
-        settings = GatewaySettings.model_validate(
-            {
-                "listen": gateway_address,
-                "metrics_listen": "",
-                "health_check_interval_s": 0.1,
-                "mode": "development",
-                "rate_limit_per_s": 0,
-                "peer_rate_limit_per_s": 0,
-                "routes": routes,
-                "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-            }
-        )
-        gateway = Gateway(settings, load_image())
-        await gateway.start()
-        reservation.release()
-        _STARTED.append(Platform(gateway, home, running, nats_server.url))
-        yield _STARTED[-1]
+            service = await declared.start(settings)
+            running[declared.name] = service
+            routes.update({name: [f"127.0.0.1:{service.port}"] for name in declared.services})
+        async with edge(
+            home,
+            routes,
+            gateway_address,
+            mode="development",
+            rate_limit_per_s=0,
+            peer_rate_limit_per_s=0,
+        ) as gateway:
+            reservation.release()
+            _STARTED.append(Platform(gateway, home, running, nats_server.url))
+            yield _STARTED[-1]
     finally:
         _STARTED.clear()
         reservation.release()
-        if gateway is not None:
-            await gateway.stop(0)
         for service in reversed(running.values()):
             await service.stop()
 
 
-def _overrides(app: ModuleType) -> dict[str, Any]:
-    name = f"tests.e2e.overrides.{app.NAME}"
+def _overrides(service: str) -> dict[str, Any]:
+    name = f"tests.e2e.overrides.{service}"
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as missing:

@@ -9,18 +9,18 @@ a contract is covered here without editing this test.
 - the right scopes → the call reaches the service (whatever the service then answers).
 """
 
-from typing import Any
-
 import grpc
 import pytest
 from google.protobuf import descriptor_pool, message_factory
 from google.rpc import error_details_pb2
 
 from accord.descriptors import MethodContract, load_image, services_in
-from accord.rpc_status import details_of, reason_of
+from accord.rpc_status import reason_of
 from accord.tooling.services import discover_services
 from gateway.routes import descriptor_pool_of
 from tests.e2e.conftest import Platform
+from tests.support.contracts import raw_call
+from tests.support.status import detail
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ GATEWAY_REFUSALS = {
 
 
 def _served_methods() -> list[MethodContract]:
-    served = {name for app in discover_services() for name in app.SERVICES}
+    served = {name for service in discover_services() for name in service.services}
     return [
         method
         for service in services_in(IMAGE)
@@ -57,6 +57,15 @@ def _request_bytes(method: MethodContract, owner: str) -> bytes:
     return data
 
 
+def _name(method: MethodContract) -> str:
+    return method.full_name
+
+
+def _policies_with(attribute: str) -> list[MethodContract]:
+    """The methods whose policy sets `attribute` (required_scopes, owner_field)."""
+    return [m for m in METHODS if m.policy is not None and getattr(m.policy, attribute)]
+
+
 @pytest.fixture(params=["edge", "direct"])
 def path(request: pytest.FixtureRequest) -> str:
     """Through the edge, or straight at the service's port."""
@@ -76,17 +85,9 @@ async def _call(
 ) -> grpc.StatusCode:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     body = _request_bytes(method, owner)
-    identity = {"request_serializer": None, "response_deserializer": None}
     async with grpc.aio.insecure_channel(_address(platform, method, path)) as channel:
         try:
-            if method.client_streaming:
-                factory: Any = (
-                    channel.stream_stream if method.server_streaming else channel.stream_unary
-                )
-                call = factory(method.path, **identity)(iter([body]), metadata=metadata, timeout=5)
-            else:
-                factory = channel.unary_stream if method.server_streaming else channel.unary_unary
-                call = factory(method.path, **identity)(body, metadata=metadata, timeout=5)
+            call = raw_call(channel, method, body, metadata, timeout=5)
             if method.server_streaming:
                 await call.read()
                 call.cancel()
@@ -105,7 +106,7 @@ def _token(platform: Platform, *scopes: str) -> str:
     return platform.token("matrix-user", *scopes)
 
 
-@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
+@pytest.mark.parametrize("method", METHODS, ids=_name)
 async def test_no_credentials(platform: Platform, method: MethodContract, path: str) -> None:
     assert method.policy is not None, f"{method.full_name} has no policy"
     code = await _call(platform, method, None, path)
@@ -115,11 +116,7 @@ async def test_no_credentials(platform: Platform, method: MethodContract, path: 
         assert code == grpc.StatusCode.UNAUTHENTICATED
 
 
-@pytest.mark.parametrize(
-    "method",
-    [m for m in METHODS if m.policy is not None and m.policy.required_scopes],
-    ids=lambda m: m.full_name,
-)
+@pytest.mark.parametrize("method", _policies_with("required_scopes"), ids=_name)
 async def test_each_missing_scope_is_named(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
@@ -129,14 +126,12 @@ async def test_each_missing_scope_is_named(
         held = [scope for scope in scopes if scope != missing]
         code = await _call(platform, method, _token(platform, *held), path)
         assert code == grpc.StatusCode.PERMISSION_DENIED
-        info = error_details_pb2.ErrorInfo()
-        found = [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
-        assert found
+        info = detail(_last_error[method.path], error_details_pb2.ErrorInfo)
         assert info.reason == "MISSING_SCOPE"
         assert missing in info.metadata.values()
 
 
-@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
+@pytest.mark.parametrize("method", METHODS, ids=_name)
 async def test_the_right_scopes_reach_the_service(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
@@ -151,11 +146,7 @@ async def test_the_right_scopes_reach_the_service(
         assert code not in GATEWAY_REFUSALS, _last_error.get(method.path)
 
 
-@pytest.mark.parametrize(
-    "method",
-    [m for m in METHODS if m.policy is not None and m.policy.owner_field],
-    ids=lambda m: m.full_name,
-)
+@pytest.mark.parametrize("method", _policies_with("owner_field"), ids=_name)
 async def test_someone_elses_owner_field_is_refused(
     platform: Platform, method: MethodContract, path: str
 ) -> None:
@@ -163,6 +154,5 @@ async def test_someone_elses_owner_field_is_refused(
     token = _token(platform, *method.policy.required_scopes)
     code = await _call(platform, method, token, path, owner="someone-else")
     assert code == grpc.StatusCode.PERMISSION_DENIED, _last_error.get(method.path)
-    info = error_details_pb2.ErrorInfo()
-    assert [d for d in details_of(_last_error[method.path]) if d.Unpack(info)]
+    info = detail(_last_error[method.path], error_details_pb2.ErrorInfo)
     assert info.reason == "NOT_OWNER"

@@ -24,10 +24,10 @@ from tests.e2e.conftest import Platform
 from tests.integration.devices.thermostat import (
     claim_code,
     connect_device,
-    eventually,
     handled,
     report,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -43,11 +43,8 @@ def local(days_ago: int, hh: int = 7, mm: int = 0) -> datetime:
 @pytest.fixture
 async def developer(platform: Platform) -> AsyncIterator[NatsClient]:
     """The developer's connection (development only), to see what the consumer settled."""
-    nc = await nats.connect(platform.nats_url)
-    try:
+    async with await nats.connect(platform.nats_url) as nc:
         yield nc
-    finally:
-        await nc.close()
 
 
 @asynccontextmanager
@@ -67,6 +64,16 @@ async def _thermostat(platform: Platform, owner: str, device: str) -> AsyncItera
         yield nc
     finally:
         await nc.close()
+
+
+@asynccontextmanager
+async def _alices_hall(
+    platform: Platform, unique: str
+) -> AsyncIterator[tuple[str, str, NatsClient]]:
+    """Alice, the thermostat in her hall (this test's own), and its connection."""
+    owner, device = f"alice-{unique}", f"hall-{unique}"
+    async with _thermostat(platform, owner, device) as thermostat:
+        yield owner, device, thermostat
 
 
 async def _repeat(
@@ -108,8 +115,7 @@ async def _suggested(
 async def test_three_days_of_repeats_suggest_an_automation_in_the_owners_app(
     platform: Platform, developer: NatsClient, unique: str
 ) -> None:
-    owner, device = f"alice-{unique}", f"hall-{unique}"
-    async with _thermostat(platform, owner, device) as thermostat:
+    async with _alices_hall(platform, unique) as (owner, device, thermostat):
         notice = await _suggested(platform, developer, thermostat, owner)
     [suggestion] = await _suggestions(platform, owner)
     assert notice.attributes["suggestionId"] == suggestion.suggestion_id == f"sg-{device}-210-0700"
@@ -120,8 +126,7 @@ async def test_three_days_of_repeats_suggest_an_automation_in_the_owners_app(
 async def test_two_days_of_repeats_suggest_nothing(
     platform: Platform, developer: NatsClient, unique: str
 ) -> None:
-    owner, device = f"alice-{unique}", f"hall-{unique}"
-    async with _thermostat(platform, owner, device) as thermostat:
+    async with _alices_hall(platform, unique) as (owner, _, thermostat):
         await _repeat(developer, thermostat, (2, 1))
     assert await _suggestions(platform, owner) == []
     assert await _app_notices(platform, owner) == []
@@ -130,8 +135,7 @@ async def test_two_days_of_repeats_suggest_nothing(
 async def test_an_accepted_suggestion_reaches_the_device_subject(
     platform: Platform, developer: NatsClient, unique: str
 ) -> None:
-    owner, device = f"alice-{unique}", f"hall-{unique}"
-    async with _thermostat(platform, owner, device) as thermostat:
+    async with _alices_hall(platform, unique) as (owner, device, thermostat):
         notice = await _suggested(platform, developer, thermostat, owner)
         inbox = await thermostat.subscribe(f"acme.devices.v1.device.{device}.schedule")
         try:
@@ -154,8 +158,7 @@ async def test_an_accepted_suggestion_reaches_the_device_subject(
 async def test_a_declined_suggestion_does_not_come_back(
     platform: Platform, developer: NatsClient, unique: str
 ) -> None:
-    owner, device = f"alice-{unique}", f"hall-{unique}"
-    async with _thermostat(platform, owner, device) as thermostat:
+    async with _alices_hall(platform, unique) as (owner, _, thermostat):
         notice = await _suggested(platform, developer, thermostat, owner)
         async with platform.channel(owner, *OWNER) as channel:
             await pb_grpc.DeviceServiceStub(channel).DeclineSuggestion(

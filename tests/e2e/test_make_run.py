@@ -44,8 +44,8 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
     }
     env.pop("NATS_URL", None)
     # Free ports for every service: the defaults may be taken by another platform.
-    for app in discover_services():
-        env[f"{app.Settings.model_config.get('env_prefix', '')}PORT"] = "0"
+    for service in discover_services():
+        env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
     platform = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

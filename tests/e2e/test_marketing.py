@@ -55,6 +55,11 @@ class Shopper:
             mk.SetConsentRequest(customer_id=self.customer, status=status), timeout=10
         )
 
+    async def opted_in(self, address: str) -> None:
+        """A proven address, and consent to be sent recommendations."""
+        await self.email(address)
+        await self.consent(mk.CONSENT_STATUS_OPTED_IN)
+
     async def clicks(self, *event_ids: str, sku: str = "SKU-TRAIL-SHOE") -> mk.TrackEventsResponse:
         events = [
             mk.TrackEventsRequest(
@@ -158,8 +163,7 @@ async def test_a_strong_interest_is_emailed_once_then_cools_down(
     platform: Platform, shopper: Callable[[str], Shopper], unique: str
 ) -> None:
     ann = shopper(f"ann-{unique}")
-    await ann.email("ann@example.com")
-    await ann.consent(mk.CONSENT_STATUS_OPTED_IN)
+    await ann.opted_in("ann@example.com")
     # 4 clicks on the trail shoe: shoes and acme-outdoor reach 12, over the threshold (10).
     tracked = await ann.clicks("c1", "c2", "c3", "c4")
     assert tracked.accepted_count == 4
@@ -190,8 +194,7 @@ async def test_a_redelivered_trigger_sends_nothing_again(
     platform: Platform, shopper: Callable[[str], Shopper], unique: str
 ) -> None:
     eve = shopper(f"eve-{unique}")
-    await eve.email("eve@example.com")
-    await eve.consent(mk.CONSENT_STATUS_OPTED_IN)
+    await eve.opted_in("eve@example.com")
     await eve.clicks("c1", "c2", "c3", "c4")
     sent = (await eve.settled(4)).last_contact
     assert sent.status == mk.CONTACT_STATUS_SENT
@@ -228,8 +231,7 @@ async def test_an_opt_out_stops_a_recommendation_already_decided(
     platform: Platform, shopper: Callable[[str], Shopper], unique: str
 ) -> None:
     di = shopper(f"di-{unique}")
-    await di.email("di@example.com")
-    await di.consent(mk.CONSENT_STATUS_OPTED_IN)
+    await di.opted_in("di@example.com")
     await di.clicks("c1", "c2", "c3", "c4")
     # Decided and waiting out the settle time (3 s here): in flight.
     await di.profile_when(lambda p: p.last_contact.status == mk.CONTACT_STATUS_PENDING)

@@ -17,6 +17,7 @@ from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.rpc_status import reason_of
+from demo.pricing import DATE, book_seats, eur, get_quote, price_after
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +26,7 @@ WEB = ("pricing:read", "pricing:book")  # a customer's browser session
 MOBILE = ("pricing:read",)  # the mobile app's read-only price widget
 PARTNER = ("pricing:read", "partner:catalogue")  # a travel agent's integration
 STAFF = ("pricing:read", "pricing:admin")
-DATE = "2026-12-24"
 UNIT = 1_000_000_000
-
-
-def _eur(units: int) -> pb.Money:
-    return pb.Money(currency_code="EUR", units=units)
 
 
 def _nanos(amount: pb.Money) -> int:
@@ -54,41 +50,12 @@ async def _configure(
                 route_id=route,
                 date=DATE,
                 capacity=capacity,
-                base_fare=_eur(100),
-                floor=_eur(floor),
-                ceiling=_eur(ceiling),
+                base_fare=eur(100),
+                floor=eur(floor),
+                ceiling=eur(ceiling),
             )
         )
     return reply.price
-
-
-async def _quote(
-    pricing: pb_grpc.PricingServiceAsyncStub, customer: str, route: str, seats: int
-) -> pb.Quote:
-    request = pb.GetQuoteRequest(customer_id=customer, route_id=route, date=DATE, seats=seats)
-    return (await pricing.GetQuote(request)).quote
-
-
-async def _book(
-    pricing: pb_grpc.PricingServiceAsyncStub, customer: str, quote: pb.Quote
-) -> pb.Booking:
-    request = pb.BookSeatsRequest(
-        customer_id=customer, quote_id=quote.quote_id, request_id=uuid.uuid4().hex
-    )
-    return (await pricing.BookSeats(request)).booking
-
-
-async def _price_after(
-    pricing: pb_grpc.PricingServiceAsyncStub, route: str, revision: int
-) -> pb.Price:
-    """The price once its revision passed `revision` (the demand consumer reprices within
-    milliseconds of a booking; the deadline only bounds a broken run)."""
-    async with asyncio.timeout(10):
-        while True:
-            price = (await pricing.GetPrice(pb.GetPriceRequest(route_id=route, date=DATE))).price
-            if price.revision > revision:
-                return price
-            await asyncio.sleep(0.02)
 
 
 async def test_bookings_raise_the_price(platform: Platform, unique: str) -> None:
@@ -96,8 +63,8 @@ async def test_bookings_raise_the_price(platform: Platform, unique: str) -> None
     before = await _configure(platform, route)
     async with platform.channel(alice, *WEB) as channel:
         pricing = pb_grpc.PricingServiceStub(channel)
-        await _book(pricing, alice, await _quote(pricing, alice, route, 30))
-        after = await _price_after(pricing, route, before.revision)
+        await book_seats(pricing, alice, await get_quote(pricing, alice, route, 30))
+        after = await price_after(pricing, route, before.revision)
 
     # 0.8 * 100 with no demand; 1 + (0.3 - 0.5) + 2 * 0.3 = 1.4 after 30 of 100 seats.
     assert (_nanos(before.price), _nanos(after.price)) == (80 * UNIT, 140 * UNIT)
@@ -111,8 +78,8 @@ async def test_a_price_is_held_at_its_floor_without_demand_and_at_its_ceiling(
     capped = await _configure(platform, busy, capacity=10, ceiling=120)
     async with platform.channel(bob, *WEB) as channel:
         pricing = pb_grpc.PricingServiceStub(channel)
-        await _book(pricing, bob, await _quote(pricing, bob, busy, 8))
-        at_ceiling = await _price_after(pricing, busy, capped.revision)
+        await book_seats(pricing, bob, await get_quote(pricing, bob, busy, 8))
+        at_ceiling = await price_after(pricing, busy, capped.revision)
         still = (await pricing.GetPrice(pb.GetPriceRequest(route_id=quiet, date=DATE))).price
 
     assert _nanos(floored.price) == _nanos(still.price) == 90 * UNIT  # 0.8 * 100 is lower
@@ -128,8 +95,8 @@ async def test_web_mobile_and_partner_channels_read_the_same_price(
     configured = await _configure(platform, route)
     async with platform.channel(carol, *WEB) as channel:
         pricing = pb_grpc.PricingServiceStub(channel)
-        await _book(pricing, carol, await _quote(pricing, carol, route, 25))
-        await _price_after(pricing, route, configured.revision)
+        await book_seats(pricing, carol, await get_quote(pricing, carol, route, 25))
+        await price_after(pricing, route, configured.revision)
 
     callers = [(carol, WEB), (f"{carol}-phone", MOBILE), (f"partner-{unique}", PARTNER)]
     read = []
@@ -176,10 +143,10 @@ async def test_a_valid_quote_is_honoured_after_the_price_moved(
         platform.channel(erin, *WEB) as as_erin,
     ):
         daves, erins = pb_grpc.PricingServiceStub(as_dave), pb_grpc.PricingServiceStub(as_erin)
-        held = await _quote(daves, dave, route, 2)
-        await _book(erins, erin, await _quote(erins, erin, route, 40))
-        moved = await _price_after(daves, route, configured.revision)
-        booking = await _book(daves, dave, held)
+        held = await get_quote(daves, dave, route, 2)
+        await book_seats(erins, erin, await get_quote(erins, erin, route, 40))
+        moved = await price_after(daves, route, configured.revision)
+        booking = await book_seats(daves, dave, held)
 
     assert _nanos(moved.price) > _nanos(held.unit_price)
     assert booking.unit_price == held.unit_price
@@ -191,11 +158,11 @@ async def test_an_expired_quote_is_refused(platform: Platform, unique: str) -> N
     await _configure(platform, route)
     async with platform.channel(frank, *WEB) as channel:
         pricing = pb_grpc.PricingServiceStub(channel)
-        quote = await _quote(pricing, frank, route, 1)
+        quote = await get_quote(pricing, frank, route, 1)
         # Time has to pass here: the quote's own expire time (4 s in tests/e2e/overrides).
         await asyncio.sleep(max(0.0, quote.expire_time.ToNanoseconds() / 1e9 - time.time()) + 0.1)
         with pytest.raises(grpc.aio.AioRpcError) as expired:
-            await _book(pricing, frank, quote)
+            await book_seats(pricing, frank, quote)
 
     assert expired.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason_of(expired.value) == "QUOTE_EXPIRED"
@@ -209,14 +176,14 @@ async def test_customers_book_only_with_their_own_quotes(platform: Platform, uni
         platform.channel(heidi, *WEB) as as_heidi,
     ):
         graces, heidis = pb_grpc.PricingServiceStub(as_grace), pb_grpc.PricingServiceStub(as_heidi)
-        quote = await _quote(graces, grace, route, 1)
+        quote = await get_quote(graces, grace, route, 1)
         with pytest.raises(grpc.aio.AioRpcError) as theirs:
-            await _book(heidis, heidi, quote)
+            await book_seats(heidis, heidi, quote)
         with pytest.raises(grpc.aio.AioRpcError) as as_someone_else:
-            await _book(heidis, grace, quote)
+            await book_seats(heidis, grace, quote)
         with pytest.raises(grpc.aio.AioRpcError) as not_staff:
             await heidis.ConfigureRoute(pb.ConfigureRouteRequest(route_id=route, date=DATE))
-        booking = await _book(graces, grace, quote)
+        booking = await book_seats(graces, grace, quote)
 
     assert theirs.value.code() == grpc.StatusCode.NOT_FOUND  # as if it did not exist
     assert as_someone_else.value.code() == grpc.StatusCode.PERMISSION_DENIED  # the gateway

@@ -63,6 +63,15 @@ async def _final(orders: v2_grpc.OrderServiceAsyncStub, order_id: str) -> v2.Ord
     return last
 
 
+async def _buy(
+    channel: grpc.aio.Channel, customer: str, sku: str, quantity: int, token: str
+) -> tuple[v2.Order, v2.Order]:
+    """The customer places an order and follows it to its end: as placed, and as it ended."""
+    orders = v2_grpc.OrderServiceStub(channel)
+    placed = (await orders.PlaceOrder(_order(customer, sku, quantity, token))).order
+    return placed, await _final(orders, placed.order_id)
+
+
 async def _available(platform: Platform, sku: str) -> int:
     async with platform.channel("staff", *STAFF) as channel:
         reply = await stock_grpc.InventoryServiceStub(channel).GetStock(
@@ -77,9 +86,7 @@ async def test_paid_reserved_shipped_and_watched_through_the_gateway(
     alice = f"alice-{unique}"
     sku = await _new_sku(platform, 5)
     async with platform.channel(alice, *CUSTOMER) as channel:
-        orders = v2_grpc.OrderServiceStub(channel)
-        placed = (await orders.PlaceOrder(_order(alice, sku, 2, "tok_visa"))).order
-        final = await _final(orders, placed.order_id)
+        placed, final = await _buy(channel, alice, sku, 2, "tok_visa")
         assert [change.status for change in final.history] == [
             v2.ORDER_STATUS_PENDING,
             v2.ORDER_STATUS_PAID,
@@ -99,9 +106,7 @@ async def test_a_declined_card_cancels_and_reserves_nothing(
     bob = f"bob-{unique}"
     sku = await _new_sku(platform, 5)
     async with platform.channel(bob, *CUSTOMER) as channel:
-        orders = v2_grpc.OrderServiceStub(channel)
-        placed = (await orders.PlaceOrder(_order(bob, sku, 1, "tok_decline_e2e"))).order
-        final = await _final(orders, placed.order_id)
+        _, final = await _buy(channel, bob, sku, 1, "tok_decline_e2e")
     assert final.status == v2.ORDER_STATUS_CANCELLED
     assert final.cancellation.reason == v2.CANCELLATION_REASON_PAYMENT_DECLINED
     assert await _available(platform, sku) == 5
@@ -113,9 +118,7 @@ async def test_stock_gone_after_payment_refunds_and_cancels(
     carol = f"carol-{unique}"
     sku = await _new_sku(platform, 1)
     async with platform.channel(carol, *CUSTOMER) as channel:
-        orders = v2_grpc.OrderServiceStub(channel)
-        placed = (await orders.PlaceOrder(_order(carol, sku, 2, "tok_visa"))).order
-        final = await _final(orders, placed.order_id)
+        placed, final = await _buy(channel, carol, sku, 2, "tok_visa")
         assert final.status == v2.ORDER_STATUS_CANCELLED
         assert final.cancellation.reason == v2.CANCELLATION_REASON_OUT_OF_STOCK
         payments = pay_grpc.PaymentServiceStub(channel)
@@ -173,9 +176,7 @@ async def test_customers_reach_only_their_own_payments_and_shipments(
         platform.channel(gina, *CUSTOMER) as as_gina,
         platform.channel(hugo, *CUSTOMER) as as_hugo,
     ):
-        orders = v2_grpc.OrderServiceStub(as_gina)
-        placed = (await orders.PlaceOrder(_order(gina, sku, 1, "tok_visa"))).order
-        await _final(orders, placed.order_id)
+        placed, _ = await _buy(as_gina, gina, sku, 1, "tok_visa")
         for call in (
             pay_grpc.PaymentServiceStub(as_hugo).GetPayment(
                 pay.GetPaymentRequest(order_id=placed.order_id)

@@ -6,7 +6,6 @@ typed events from a durable JetStream consumer, and the README's first example a
 import asyncio
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,25 +15,11 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Platform
+from tests.e2e.sdk.tour import SCOPES, first_example
 
 pytestmark = pytest.mark.e2e
 
 DRIVER = Path(__file__).parent / "sdk" / "drive_python.py"
-# Every scope the tour's calls need, for the customer it acts as.
-SCOPES = (
-    "banking:read",
-    "devices:read",
-    "inventory:read",
-    "marketing:read",
-    "monitor:report",
-    "notifications:read",
-    "orders:read",
-    "orders:write",
-    "payments:read",
-    "pricing:read",
-    "shipping:read",
-    "support:read",
-)
 
 
 @pytest.fixture(scope="session")
@@ -138,10 +123,7 @@ async def test_a_call_safe_to_retry_comes_through_a_backend_restart(
 async def test_the_readmes_first_example_runs_as_written(
     platform: Platform, sdk_python: Path, repo_root: Path, tmp_path: Path
 ) -> None:
-    readme = (repo_root / "sdk" / "python" / "README.md").read_text()
-    example = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
-    assert example is not None
-    script = example.group(1).replace("127.0.0.1:50050", platform.address)
+    script = first_example(repo_root / "sdk" / "python" / "README.md", "python", platform.address)
     (tmp_path / "example.py").write_text(script)
     token = platform.token("alice", "orders:read", "orders:write")
     printed = await _run(sdk_python, "example.py", env={"TOKEN": token}, cwd=tmp_path)

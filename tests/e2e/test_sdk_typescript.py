@@ -5,7 +5,6 @@ these tests say so and skip."""
 
 import asyncio
 import os
-import re
 import shutil
 import subprocess
 import uuid
@@ -16,6 +15,7 @@ import pytest
 
 from accord.tooling.codegen.sdk._typescript import TOOLS, ensure_tools, node_available
 from tests.e2e.conftest import Platform
+from tests.e2e.sdk.tour import SCOPES, first_example
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,20 +25,6 @@ pytestmark = [
 ]
 
 TESTS = Path(__file__).parent / "sdk" / "typescript"
-SCOPES = (
-    "banking:read",
-    "devices:read",
-    "inventory:read",
-    "marketing:read",
-    "monitor:report",
-    "notifications:read",
-    "orders:read",
-    "orders:write",
-    "payments:read",
-    "pricing:read",
-    "shipping:read",
-    "support:read",
-)
 _TSCONFIG = """{
   "compilerOptions": {
     "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext",
@@ -114,10 +100,8 @@ async def test_the_readmes_first_example_runs_as_written(
     package.mkdir(parents=True)
     shutil.copy(repo_root / "sdk" / "typescript" / "package.json", package / "package.json")
     shutil.copytree(compiled / "out" / "sdk" / "src", package / "dist")
-    readme = (repo_root / "sdk" / "typescript" / "README.md").read_text()
-    example = re.search(r"```js\n(.*?)```", readme, re.DOTALL)
-    assert example is not None
-    script = example.group(1).replace("127.0.0.1:50050", platform.address)
+    readme = repo_root / "sdk" / "typescript" / "README.md"
+    script = first_example(readme, "js", platform.address)
     (compiled / "app" / "example.mjs").write_text(script)
     token = platform.token("alice", "orders:read", "orders:write")
     printed = await _node_tool(compiled / "app", "node", "example.mjs", env={"TOKEN": token})

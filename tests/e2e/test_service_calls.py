@@ -14,13 +14,10 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.rpc import error_details_pb2
 
-from accord.gateway_client import GatewayClient
 from accord.rpc_status import details_of
-from accord.settings import ServiceSettings
-from accord.tooling import devkeys
 from tests.e2e.conftest import Platform, stored_events
+from tests.security.conftest import sending_service
 from tests.support.email import prove_email
-from tests.support.service_keys import key_accepted
 
 pytestmark = pytest.mark.e2e
 
@@ -29,15 +26,8 @@ OUTBOX = "acme.notifications.v1.email.outbox"
 
 @pytest.fixture
 async def sender(platform: Platform) -> AsyncIterator[pb_grpc.NotificationServiceAsyncStub]:
-    settings = ServiceSettings(home=platform.home, gateway_address=platform.address)
-    devkeys.ensure_service_api_key(platform.home, "e2e-sender", ["notifications:send"])
-    client = GatewayClient.open(settings, "e2e-sender")
-    try:
-        stub = pb_grpc.NotificationServiceStub(client.channel)
-        await key_accepted(stub)
+    async with sending_service(platform, "e2e-sender") as stub:
         yield stub
-    finally:
-        await client.close()
 
 
 def _request(customer: str, notification_id: str, *channels: int) -> pb.SendNotificationRequest:

@@ -8,9 +8,7 @@ and notifications through it too, with its own API key (svc-monitor).
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 import grpc
 import pytest
@@ -23,23 +21,13 @@ from acme.support.v1 import support_pb2_grpc as sup_grpc
 
 from services.monitor.knowledge import GENERIC, suggestion_for
 from tests.e2e.conftest import Platform
+from tests.support.waiting import settled
 
 pytestmark = pytest.mark.e2e
 
 CUSTOMER_SCOPES = ("monitor:report", "support:read", "notifications:read")
 STAFF_SCOPES = ("support:read", "support:staff")
 DEADLINE_S = 15.0
-T = TypeVar("T")
-
-
-async def _eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool]) -> T:
-    """Poll until `done` holds (no fixed sleeps); the last value either way."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        value = await probe()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 class Customer:
@@ -91,13 +79,13 @@ async def test_errors_open_one_ticket_per_fingerprint_and_one_notice_each(
 ) -> None:
     alice = Customer(platform, f"alice-{unique}")
     first = await alice.report("r1", "PAYMENT_DECLINED", "Card 4242 declined for order 17")
-    [ticket] = await _eventually(alice.tickets, _counted(1))
+    [ticket] = await settled(alice.tickets, _counted(1), DEADLINE_S)
     assert (ticket.error_code, ticket.fingerprint, ticket.status) == (
         "PAYMENT_DECLINED",
         first.fingerprint,
         sup.TICKET_STATUS_OPEN,
     )
-    [notice] = await _eventually(alice.notices, bool)
+    [notice] = await settled(alice.notices, bool, DEADLINE_S)
     assert notice.attributes["ticketId"] == ticket.ticket_id
     assert suggestion_for("PAYMENT_DECLINED").fix in notice.body
     assert list(notice.channels) == [notes.CHANNEL_IN_APP]
@@ -108,15 +96,15 @@ async def test_errors_open_one_ticket_per_fingerprint_and_one_notice_each(
         alice.report("r3", "PAYMENT_DECLINED", "Card 5555 declined for order 19"),
         alice.report("r2", "PAYMENT_DECLINED", "Card 1881 declined for order 18"),
     )
-    tickets = await _eventually(alice.tickets, _counted(3))
+    tickets = await settled(alice.tickets, _counted(3), DEADLINE_S)
     assert [(t.ticket_id, t.occurrences) for t in tickets] == [(ticket.ticket_id, 3)]
 
     # Another fingerprint (an unknown code): a second ticket, a second notice, generic advice.
     other = await alice.report("r4", "E_WIDGET_MELTED", "Widget 7 melted")
     assert other.fingerprint != first.fingerprint
-    tickets = await _eventually(alice.tickets, lambda found: len(found) == 2)
+    tickets = await settled(alice.tickets, lambda found: len(found) == 2, DEADLINE_S)
     assert [t.error_code for t in tickets] == ["PAYMENT_DECLINED", "E_WIDGET_MELTED"]
-    notices = await _eventually(alice.notices, lambda found: len(found) == 2)
+    notices = await settled(alice.notices, lambda found: len(found) == 2, DEADLINE_S)
     assert [n.attributes["ticketId"] for n in notices] == [t.ticket_id for t in tickets]
     assert GENERIC.fix in notices[1].body
 
@@ -126,7 +114,7 @@ async def test_staff_list_assign_and_resolve_and_the_next_error_opens_a_new_tick
 ) -> None:
     bob = Customer(platform, f"bob-{unique}")
     await bob.report("r1", "E_TIMEOUT", "upstream timed out after 30s")
-    [ticket] = await _eventually(bob.tickets, _counted(1))
+    [ticket] = await settled(bob.tickets, _counted(1), DEADLINE_S)
     async with platform.channel(f"staff-{unique}", *STAFF_SCOPES) as channel:
         staff = sup_grpc.SupportServiceStub(channel)
         everyone = await staff.ListTickets(
@@ -148,9 +136,9 @@ async def test_staff_list_assign_and_resolve_and_the_next_error_opens_a_new_tick
 
     # Resolved is final: the same error later is a new case, with its own notice.
     await bob.report("r2", "E_TIMEOUT", "upstream timed out after 31s")
-    tickets = await _eventually(bob.tickets, lambda found: len(found) == 2)
+    tickets = await settled(bob.tickets, lambda found: len(found) == 2, DEADLINE_S)
     assert [t.status for t in tickets] == [sup.TICKET_STATUS_RESOLVED, sup.TICKET_STATUS_OPEN]
-    notices = await _eventually(bob.notices, lambda found: len(found) == 2)
+    notices = await settled(bob.notices, lambda found: len(found) == 2, DEADLINE_S)
     assert len({n.notification_id for n in notices}) == 2
 
 
@@ -158,8 +146,8 @@ async def test_customers_see_and_report_only_their_own(platform: Platform, uniqu
     carol, dave = Customer(platform, f"carol-{unique}"), Customer(platform, f"dave-{unique}")
     await carol.report("r1", "E_TIMEOUT", "upstream timed out")
     await dave.report("r1", "E_TIMEOUT", "upstream timed out")
-    [carols] = await _eventually(carol.tickets, _counted(1))
-    [daves] = await _eventually(dave.tickets, _counted(1))
+    [carols] = await settled(carol.tickets, _counted(1), DEADLINE_S)
+    [daves] = await settled(dave.tickets, _counted(1), DEADLINE_S)
     assert carols.ticket_id != daves.ticket_id
 
     async with platform.channel(carol.id, *CUSTOMER_SCOPES) as channel:

@@ -24,7 +24,7 @@ from nats.aio.client import Client as NatsClient
 
 from accord.budget import DEFAULT_PER_CALLER
 from accord.rpc_status import details_of
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
 from accord.tooling.nats_config import ServerSecurity
@@ -34,6 +34,7 @@ from services.notifications import app as notifications_app
 from services.orders import app as orders_app
 from tests.support.catalogue import catalogue_gateway
 from tests.support.principals import channel_as
+from tests.support.servers import nats_in, serving
 
 pytestmark = pytest.mark.integration
 
@@ -46,12 +47,8 @@ SCOPES = ("orders:read", "orders:write", "notifications:read")
 async def server(
     tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
 ) -> AsyncIterator[NatsServer]:
-    nats_server = NatsServer(tmp_path_factory.mktemp("bounded-jetstream"), security=nats_security)
-    await nats_server.start()
-    try:
-        yield nats_server
-    finally:
-        await nats_server.stop()
+    async with nats_in(tmp_path_factory.mktemp("bounded-jetstream"), nats_security) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -63,17 +60,15 @@ async def services(
     # Orders prices its orders from inventory's catalogue, through a gateway.
     gateway_address = f"127.0.0.1:{free_ports(1)[0]}"
     running: dict[str, RunningService] = {}
-    try:
+    async with contextlib.AsyncExitStack() as stack:
         for app in (orders_app, inventory_app, notifications_app):
-            settings = app.Settings(
+            settings = app.SERVICE.settings(
                 port=0, nats_url=server.address, home=home, gateway_address=gateway_address
             )
-            running[app.NAME] = await start_service(app.NAME, settings, app.build)
+            service = serving(app.SERVICE, settings)
+            running[app.SERVICE.name] = await stack.enter_async_context(service)
         async with catalogue_gateway(home, running["inventory"], gateway_address):
             yield home, running
-    finally:
-        for service in reversed(running.values()):
-            await service.stop()
 
 
 @contextlib.asynccontextmanager

@@ -1,21 +1,31 @@
 """keys_matching lists every live key of a pattern, also while other keys are being written."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
+from nats.js.kv import KeyValue
 
 from accord.kv import keys_matching, page_after
 
 pytestmark = pytest.mark.integration
 
 
-async def test_live_keys_of_the_pattern_only(jetstream: JetStreamContext, unique: str) -> None:
-    kv = await jetstream.create_key_value(
-        KeyValueConfig(bucket=f"keys-{unique}", history=4, direct=True)
-    )
+@contextlib.asynccontextmanager
+async def bucket(jetstream: JetStreamContext, name: str, history: int) -> AsyncIterator[KeyValue]:
+    """A bucket of this test's own (direct gets on), deleted after."""
+    kv = await jetstream.create_key_value(KeyValueConfig(bucket=name, history=history, direct=True))
     try:
+        yield kv
+    finally:
+        await jetstream.delete_key_value(name)
+
+
+async def test_live_keys_of_the_pattern_only(jetstream: JetStreamContext, unique: str) -> None:
+    async with bucket(jetstream, f"keys-{unique}", history=4) as kv:
         assert await keys_matching(kv, "customer.alice.*") == []
         for key in ("customer.alice.1", "customer.alice.2", "customer.bob.1", "order.1"):
             await kv.put(key, b"v")
@@ -26,8 +36,6 @@ async def test_live_keys_of_the_pattern_only(jetstream: JetStreamContext, unique
             "customer.alice.1",
             "customer.alice.3",
         ]
-    finally:
-        await jetstream.delete_key_value(f"keys-{unique}")
 
 
 async def test_every_key_is_listed_while_others_write(
@@ -35,41 +43,35 @@ async def test_every_key_is_listed_while_others_write(
 ) -> None:
     # nats-py's watch-based listing could answer "no keys" here: it decided "nothing stored"
     # from consumer info taken after the server had pushed every entry.
-    kv = await jetstream.create_key_value(
-        KeyValueConfig(bucket=f"churn-{unique}", history=1, direct=True)
-    )
-    keys = {f"demand.r{n}.d" for n in range(100)}
-    for key in sorted(keys):
-        await kv.put(key, b"x")
+    async with bucket(jetstream, f"churn-{unique}", history=1) as kv:
+        keys = {f"demand.r{n}.d" for n in range(100)}
+        for key in sorted(keys):
+            await kv.put(key, b"x")
 
-    stop = asyncio.Event()
+        stop = asyncio.Event()
 
-    async def churn() -> None:
-        # Stopped by a flag, not by cancel: Python 3.11's wait_for (inside nats-py's request)
-        # can swallow a cancellation that lands as its reply arrives.
-        n = 0
-        while not stop.is_set():
-            n += 1
-            await kv.put(f"demand.r{n % 100}.d", b"y")
-            await asyncio.sleep(0.001)  # busy, but leaves the connection to the listing too
+        async def churn() -> None:
+            # Stopped by a flag, not by cancel: Python 3.11's wait_for (inside nats-py's request)
+            # can swallow a cancellation that lands as its reply arrives.
+            n = 0
+            while not stop.is_set():
+                n += 1
+                await kv.put(f"demand.r{n % 100}.d", b"y")
+                await asyncio.sleep(0.001)  # busy, but leaves the connection to the listing too
 
-    writers = [asyncio.create_task(churn()) for _ in range(2)]
-    try:
-        for _ in range(15):
-            assert set(await keys_matching(kv, "demand.*.*")) == keys
-    finally:
-        stop.set()
-        await asyncio.gather(*writers)
-        await jetstream.delete_key_value(f"churn-{unique}")
+        writers = [asyncio.create_task(churn()) for _ in range(2)]
+        try:
+            for _ in range(15):
+                assert set(await keys_matching(kv, "demand.*.*")) == keys
+        finally:
+            stop.set()
+            await asyncio.gather(*writers)
 
 
 async def test_pages_hold_each_live_key_once_at_its_newest_write(
     jetstream: JetStreamContext, unique: str
 ) -> None:
-    kv = await jetstream.create_key_value(
-        KeyValueConfig(bucket=f"pages-{unique}", history=8, direct=True)
-    )
-    try:
+    async with bucket(jetstream, f"pages-{unique}", history=8) as kv:
         # More keys than a server answers in one last-per-subject read (about a thousand).
         for n in range(1_500):
             await kv.put(f"owner.ann.{n:05d}", b"v")
@@ -89,5 +91,3 @@ async def test_pages_hold_each_live_key_once_at_its_newest_write(
         assert [key for key, _ in seen] == [*expected, "owner.ann.00001"]
         assert seen[-1] == ("owner.ann.00001", b"again")
         assert sorted(await keys_matching(kv, "owner.ann.*")) == sorted(key for key, _ in seen)
-    finally:
-        await jetstream.delete_key_value(f"pages-{unique}")

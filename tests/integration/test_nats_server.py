@@ -1,24 +1,14 @@
 """The embedded nats-server starts with JetStream, serves, and leaves no process behind."""
 
-import os
 from pathlib import Path
 
 import nats
 import pytest
 
 from accord.tooling.nats_server import NatsServer
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.integration
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is gone once its state is Z or it has no /proc entry.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
 async def test_starts_on_a_free_port_with_jetstream_and_stops_cleanly(tmp_path: Path) -> None:
@@ -34,7 +24,7 @@ async def test_starts_on_a_free_port_with_jetstream_and_stops_cleanly(tmp_path: 
     finally:
         await client.close()
     await server.stop()
-    assert not _alive(pid)
+    assert not alive(pid)
     assert server.pid is None
 
 

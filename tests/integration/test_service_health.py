@@ -13,7 +13,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.nats_config import ServerSecurity
@@ -53,8 +53,8 @@ async def test_health_follows_the_nats_connection_and_the_log_stays_short(
 ) -> None:
     devkeys.ensure_dev_keys(tmp_path)
     await provision_all(CommonSettings(nats_url=server.address), repo_root)
-    settings = payments_app.Settings(port=0, nats_url=server.address, home=tmp_path)
-    service: RunningService = await start_service(payments_app.NAME, settings, payments_app.build)
+    settings = payments_app.SERVICE.settings(port=0, nats_url=server.address, home=tmp_path)
+    service: RunningService = await payments_app.SERVICE.start(settings)
     address = f"127.0.0.1:{service.port}"
     stops: list[Callable[[], Awaitable[None]]] = [service.stop]
     try:

@@ -22,7 +22,7 @@ from nats.js.errors import KeyNotFoundError
 
 from accord.rpc_status import reason_of
 from tests.security.conftest import Platform, stored_events
-from tests.support.email import verification_code, verification_emails
+from tests.support.email import prove_email, verification_code, verification_emails
 
 pytestmark = pytest.mark.e2e
 
@@ -106,10 +106,8 @@ async def test_once_proven_the_address_gets_the_customers_emails(
     ann, address = f"ann-{unique}", f"ann-{unique}@example.com"
     async with platform.channel(ann, *CUSTOMER) as channel:
         stub = pb_grpc.NotificationServiceStub(channel)
-        await stub.SetPreferences(pb.SetPreferencesRequest(customer_id=ann, email=address))
-        code = await verification_code(platform.nats_url, ann, address)
-        proven = await stub.VerifyEmail(pb.VerifyEmailRequest(customer_id=ann, code=code))
-        assert (proven.preferences.email, proven.preferences.email_verified) == (address, True)
+        proven = await prove_email(stub, platform.nats_url, ann, address)
+        assert (proven.email, proven.email_verified) == (address, True)
         confirmation = await _order_confirmed(platform, channel, ann)
     emails = await stored_events(platform.nats_url, OUTBOX)
     assert [e["to"] for e in emails if e["notificationId"] == confirmation] == [address]

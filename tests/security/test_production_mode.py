@@ -19,10 +19,8 @@ from acme.inventory.v1 import inventory_pb2 as stock
 from acme.inventory.v1 import inventory_pb2_grpc as stock_grpc
 from joserfc.jwk import ECKey
 
-from accord.auth import AuthSettings
 from accord.descriptors import load_image
 from accord.rpc_status import reason_of
-from accord.service import start_service
 from accord.settings import ConfigurationError
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
@@ -30,21 +28,16 @@ from gateway.server import Gateway
 from gateway.settings import GatewaySettings
 from services.inventory import app as inventory_app
 from tests.security.conftest import Platform
+from tests.support.gateways import gateway_running, gateway_settings
 
 pytestmark = pytest.mark.e2e
 
 
 def _gateway_settings(platform: Platform, auth: dict[str, str]) -> GatewaySettings:
     inventory = platform.services["inventory"]
-    return GatewaySettings.model_validate(
-        {
-            "listen": f"127.0.0.1:{free_ports(1)[0]}",
-            "metrics_listen": "",
-            "rate_limit_per_s": 0,
-            "routes": {"acme.inventory": [f"127.0.0.1:{inventory.port}"]},
-            "auth": AuthSettings.model_validate({"mode": "production", **auth}),
-        }
-    )
+    routes = {"acme.inventory": inventory.port}
+    listen = f"127.0.0.1:{free_ports(1)[0]}"
+    return gateway_settings(routes, {"mode": "production", **auth}, listen, rate_limit_per_s=0)
 
 
 def _files(home: Path) -> set[Path]:
@@ -65,11 +58,11 @@ def test_a_production_gateway_without_keys_refuses_to_start_and_creates_none(
 async def test_a_production_service_refuses_to_start_without_the_gateway_key(
     platform: Platform, tmp_path: Path
 ) -> None:
-    settings = inventory_app.Settings(
+    settings = inventory_app.SERVICE.settings(
         port=0, nats_url=platform.nats_url, home=tmp_path, mode="production"
     )
     with pytest.raises(ConfigurationError, match="ACCORD_IDENTITY_PUBLIC_KEY_FILE"):
-        await start_service(inventory_app.NAME, settings, inventory_app.build)
+        await inventory_app.SERVICE.start(settings)
     assert _files(tmp_path) == set()
 
 
@@ -89,12 +82,8 @@ async def production_gateway(platform: Platform, tmp_path: Path) -> AsyncIterato
             "api_keys_file": str(tmp_path / "api_keys.json"),
         },
     )
-    gateway = Gateway(settings, load_image())
-    await gateway.start()
-    try:
+    async with gateway_running(settings) as gateway:
         yield gateway
-    finally:
-        await gateway.stop(0)
 
 
 async def _stock(gateway: Gateway, metadata: list[tuple[str, str]]) -> tuple[grpc.StatusCode, str]:

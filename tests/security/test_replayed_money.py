@@ -17,31 +17,14 @@ from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
 from tests.security.conftest import Platform
+from tests.support.banking import entries, nanos_of
 
 pytestmark = pytest.mark.e2e
 
 CUSTOMER = ("banking:read", "banking:write")
 STAFF = ("banking:read", "banking:write", "banking:admin")
 CURRENCY = "XTS"  # ISO 4217's code for testing: this test's postings alone
-UNIT = 1_000_000_000
 LATER_DEPOSITS = 300  # more than the 256 legs an account used to remember
-
-
-def _nanos(amount: pb.Money) -> int:
-    return amount.units * UNIT + amount.nanos
-
-
-async def _entries(staff: pb_grpc.BankingServiceAsyncStub, account_id: str) -> list[pb.Entry]:
-    entries: list[pb.Entry] = []
-    token = ""
-    while True:
-        page = await staff.ListEntries(
-            pb.ListEntriesRequest(account_id=account_id, page_size=100, page_token=token)
-        )
-        entries += page.entries
-        token = page.next_page_token
-        if not token:
-            return entries
 
 
 async def _books(
@@ -52,9 +35,9 @@ async def _books(
     books = {}
     for account_id in account_ids:
         account = (await staff.GetAccount(pb.GetAccountRequest(account_id=account_id))).account
-        entries = await _entries(staff, account_id)
-        assert _nanos(account.balance) == sum(_nanos(e.amount) for e in entries)
-        books[account_id] = (_nanos(account.balance), _nanos(account.held), len(entries))
+        posted = await entries(staff, account_id)
+        assert nanos_of(account.balance) == sum(nanos_of(e.amount) for e in posted)
+        books[account_id] = (nanos_of(account.balance), nanos_of(account.held), len(posted))
     return books
 
 

@@ -28,12 +28,12 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
-from nats.errors import TimeoutError as NatsTimeout
 
 from accord.rpc_status import details_of, reason_of
 from services.notifications import signing
 from services.notifications.customers import BUCKET, StoredWebhook
 from tests.security.conftest import Platform, sending_service
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.e2e
 
@@ -180,20 +180,10 @@ async def _dead_letter(platform: Platform, notification_id: str) -> dict[str, An
     nc = await nats.connect(platform.nats_url)
     try:
         for _ in range(150):
-            subscription = await nc.jetstream().subscribe(DEAD_LETTERS, ordered_consumer=True)
-            try:
-                while True:
-                    try:
-                        msg = await subscription.next_msg(timeout=0.5)
-                    except NatsTimeout:
-                        break
-                    body = json.loads(msg.data)
-                    if body["notification"]["notificationId"] == notification_id:
-                        return {**body, "reason": (msg.headers or {})["accord-dead-letter-reason"]}
-                    if msg.metadata.num_pending == 0:
-                        break
-            finally:
-                await subscription.unsubscribe()
+            for msg in await stored(nc, DEAD_LETTERS):
+                body = json.loads(msg.data)
+                if body["notification"]["notificationId"] == notification_id:
+                    return {**body, "reason": (msg.headers or {})["accord-dead-letter-reason"]}
             await asyncio.sleep(0.1)
     finally:
         await nc.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import nats.errors
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from accord.nats_auth import OPERATOR, connect_as, development_seed, operator_seed
 from accord.settings import CommonSettings
@@ -66,18 +67,30 @@ async def probe(server: NatsServer, identity: str) -> Probe:
     return Probe(nc, found, reported)
 
 
-async def dead_letter_reason(nc: NatsClient, subject: str, event_id: str) -> str | None:
-    """The reason of the dead-letter record of event `event_id` on `subject`, if there is
-    one yet (read with an ordered consumer from the start of the stream)."""
+async def stored(nc: NatsClient, subject: str, timeout: float = 0.5) -> list[Msg]:
+    """Every message stored on `subject` so far, oldest first, as any client reads them: an
+    ordered consumer from the start of the stream that stops at the last one (or once none
+    came for `timeout` seconds)."""
+    found: list[Msg] = []
     subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
     try:
         while True:
             try:
-                msg = await subscription.next_msg(timeout=0.5)
+                msg = await subscription.next_msg(timeout=timeout)
             except nats.errors.TimeoutError:
-                return None
-            headers = msg.headers or {}
-            if headers.get("ce-id") == event_id:
-                return headers.get("accord-dead-letter-reason")
+                return found
+            found.append(msg)
+            if msg.metadata.num_pending == 0:
+                return found
     finally:
         await subscription.unsubscribe()
+
+
+async def dead_letter_reason(nc: NatsClient, subject: str, event_id: str) -> str | None:
+    """The reason of the dead-letter record of event `event_id` on `subject`, if there is
+    one yet."""
+    for msg in await stored(nc, subject):
+        headers = msg.headers or {}
+        if headers.get("ce-id") == event_id:
+            return headers.get("accord-dead-letter-reason")
+    return None

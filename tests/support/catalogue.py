@@ -5,11 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from accord.auth import AuthSettings
-from accord.descriptors import load_image
 from accord.service import RunningService
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from tests.support.gateways import gateway_running, gateway_settings
 
 
 @asynccontextmanager
@@ -17,19 +15,7 @@ async def catalogue_gateway(
     home: Path, inventory: RunningService, listen: str
 ) -> AsyncIterator[Gateway]:
     """A gateway on `listen` (the `gateway_address` orders was given) in front of inventory."""
-    settings = GatewaySettings.model_validate(
-        {
-            "listen": listen,
-            "metrics_listen": "",
-            "health_check_interval_s": 0.1,
-            "rate_limit_per_s": 0,
-            "routes": {"acme.inventory": [f"127.0.0.1:{inventory.port}"]},
-            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-        }
-    )
-    gateway = Gateway(settings, load_image())
-    await gateway.start()
-    try:
+    routes = {"acme.inventory": inventory.port}
+    settings = gateway_settings(routes, {"ACCORD_HOME": str(home)}, listen, rate_limit_per_s=0)
+    async with gateway_running(settings) as gateway:
         yield gateway
-    finally:
-        await gateway.stop(0)

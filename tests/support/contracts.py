@@ -37,13 +37,34 @@ def new_message(full_name: str) -> message.Message:
 def multicallable(channel: grpc.aio.Channel, method: MethodContract) -> Any:
     """The grpc.aio multi-callable of `method` on `channel`, with its real shape."""
     decode = message_factory.GetMessageClass(message_type(method.output_type)).FromString
-    kind = {
+    return _shaped(channel, method)(
+        method.path, request_serializer=_serialize, response_deserializer=decode
+    )
+
+
+def raw_call(
+    channel: grpc.aio.Channel,
+    method: MethodContract,
+    body: bytes,
+    metadata: Any,
+    timeout: float,
+) -> Any:
+    """A call of `method` with one serialized request (a stream of one where the client
+    streams), bytes in and out: awaited, or read, by the caller."""
+    call = _shaped(channel, method)(
+        method.path, request_serializer=None, response_deserializer=None
+    )
+    request = iter([body]) if method.client_streaming else body
+    return call(request, metadata=metadata, timeout=timeout)
+
+
+def _shaped(channel: grpc.aio.Channel, method: MethodContract) -> Any:
+    return {
         (False, False): channel.unary_unary,
         (False, True): channel.unary_stream,
         (True, False): channel.stream_unary,
         (True, True): channel.stream_stream,
     }[(method.client_streaming, method.server_streaming)]
-    return kind(method.path, request_serializer=_serialize, response_deserializer=decode)
 
 
 def _serialize(request: message.Message) -> bytes:

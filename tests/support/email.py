@@ -6,29 +6,17 @@ from typing import Any
 
 import nats
 from acme.notifications.v1 import notifications_pb2 as pb
-from nats.errors import TimeoutError as NatsTimeout
+
+from tests.support.bus import stored
 
 VERIFICATION_SUBJECT = "acme.notifications.v1.email.verification"
 
 
 async def verification_emails(nats_url: str, customer: str) -> list[dict[str, Any]]:
     """Every verification email stored for `customer` so far, oldest first."""
-    nc = await nats.connect(nats_url)
-    found: list[dict[str, Any]] = []
-    try:
-        subscription = await nc.jetstream().subscribe(VERIFICATION_SUBJECT, ordered_consumer=True)
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=1)
-            except NatsTimeout:
-                return found
-            body = json.loads(msg.data)
-            if body["customerId"] == customer:
-                found.append(body)
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await nc.close()
+    async with await nats.connect(nats_url) as nc:
+        emails = [json.loads(msg.data) for msg in await stored(nc, VERIFICATION_SUBJECT, 1)]
+    return [email for email in emails if email["customerId"] == customer]
 
 
 async def verification_code(nats_url: str, customer: str, address: str, after: int = 0) -> str:

@@ -14,17 +14,19 @@ OUTPUT = Path("gen/python")
 Trees = dict[Path, dict[Path, bytes]]
 
 
-def _render(root: Path, workdir: Path) -> Trees:
+def _render(root: Path, workdir: Path, sdk: bool = True) -> Trees:
     protobuf = generate_protobuf(root, workdir)
-    gen = desired_tree(protobuf + generate_asyncapi(root, workdir))
-    sdk = generate_sdks(root, workdir, workdir / "contracts.binpb", protobuf)
-    return {OUTPUT: gen, SDK: sdk}
+    trees = {OUTPUT: desired_tree(protobuf + generate_asyncapi(root, workdir))}
+    if sdk:
+        trees[SDK] = generate_sdks(root, workdir, workdir / "contracts.binpb", protobuf)
+    return trees
 
 
-def generate(root: Path, out: Path | None = None) -> None:
-    """Regenerate `gen/python` and `sdk/` under `root` (or under `out`) from the contracts."""
+def generate(root: Path, out: Path | None = None, sdk: bool = True) -> None:
+    """Regenerate `gen/python` and `sdk/` under `root` (or under `out`) from the contracts;
+    without `sdk`, `gen/python` only: what the services and the edge run."""
     with tempfile.TemporaryDirectory(prefix="accord-codegen-") as scratch:
-        trees = _render(root, Path(scratch))
+        trees = _render(root, Path(scratch), sdk)
     for folder, tree in trees.items():
         sync((out or root) / folder, tree)
 

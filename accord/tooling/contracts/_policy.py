@@ -25,6 +25,7 @@ def lint_policies(image: descriptor_pb2.FileDescriptorSet, own_files: list[str])
     problems: list[str] = []
     for service in services_in(image, own_files):
         problems += lint_lifecycle(service, known)
+        problems += lint_access(service)
         for method in service.methods:
             problems += lint_method(method, messages)
     return problems
@@ -72,6 +73,18 @@ def _owner_field(
             "single string field (it holds the owning customer's id)"
         ]
     return []
+
+
+def lint_access(service: ServiceContract) -> list[str]:
+    """One admin scope a service: services read it from their contract (accord.access), so
+    the service's `access` option and its methods' policies must not name different ones."""
+    scopes = service.admin_scopes
+    if len(scopes) <= 1:
+        return []
+    return [
+        f"{service.full_name} names several admin scopes {sorted(scopes)}: its access option "
+        "and every method policy's admin_scope must name the same one"
+    ]
 
 
 def lint_lifecycle(service: ServiceContract, known_services: set[str]) -> list[str]:

@@ -24,7 +24,8 @@ from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier, sign_principal
 from accord.tooling import devkeys
 from tests.integration.gateway.calls import Echo
-from tests.integration.gateway.echo_backend import EchoBackend, detail
+from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 

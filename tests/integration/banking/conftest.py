@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import pytest
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
-from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.service import RunningService, start_service
-from accord.tooling.nats_server import NatsServer
-from services.banking.app import NAME, Settings, build
-from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import stubs_as
+from services.banking.app import SERVICE
+from tests.support.running import caller, callers, service_fixture
 
 CUSTOMER_SCOPES = ("banking:read", "banking:write")
 STAFF_SCOPES = ("banking:read", "banking:write", "banking:admin")
@@ -31,33 +26,10 @@ Stub: TypeAlias = "pb_grpc.BankingServiceAsyncStub"
 StubAs: TypeAlias = Callable[..., AbstractAsyncContextManager["pb_grpc.BankingServiceAsyncStub"]]
 
 
-@pytest.fixture(scope="session")
-async def banking_service(
-    nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
-) -> AsyncIterator[RunningService]:
-    settings = Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    service = await start_service(NAME, settings, build)
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
-@pytest.fixture
-def stub_as(banking_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
-    """`async with stub_as("alice") as bank:` calls as alice (customer scopes by default)."""
-
-    address = f"127.0.0.1:{banking_service.port}"
-    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.BankingServiceStub, *CUSTOMER_SCOPES)
-    return opener
-
-
-@pytest.fixture
-async def staff(stub_as: StubAs) -> AsyncIterator[Stub]:
-    async with stub_as("staff", *STAFF_SCOPES) as stub:
-        yield stub
+banking_service = service_fixture(SERVICE)
+# `async with stub_as("alice") as bank:` calls as alice (customer scopes by default).
+stub_as = callers("banking_service", pb_grpc.BankingServiceStub, *CUSTOMER_SCOPES)
+staff = caller("staff", *STAFF_SCOPES)
 
 
 @pytest.fixture

@@ -8,33 +8,20 @@ from acme.banking.v1 import banking_pb2 as pb
 from nats.aio.client import Client as NatsClient
 
 from services.banking import screening
-from tests.integration.banking.conftest import Bank, Stub, StubAs, money, transfer_events
+from tests.integration.banking.conftest import Bank, Stub, StubAs, transfer_events
+from tests.support.banking import UNIT, alice_and_bob, transfer
 
 pytestmark = pytest.mark.integration
-
-UNIT = 1_000_000_000
-
-
-def _transfer(
-    request_id: str, source: pb.Account, target: pb.Account, units: int
-) -> pb.TransferRequest:
-    return pb.TransferRequest(
-        request_id=request_id,
-        from_account_id=source.account_id,
-        to_account_id=target.account_id,
-        amount=money(source.currency_code, units),
-    )
 
 
 async def test_an_ordinary_transfer_completes_and_is_announced_once(
     bank: Bank, stub_as: StubAs, nats_client: NatsClient, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 100), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 100)
     async with stub_as(alice) as as_alice:
-        done = (await as_alice.Transfer(_transfer("t1", source, target, 40))).transfer
+        done = (await as_alice.Transfer(transfer("t1", source, target, 40))).transfer
         # A retry publishes again with the same event id: the stream keeps one.
-        await as_alice.Transfer(_transfer("t1", source, target, 40))
+        await as_alice.Transfer(transfer("t1", source, target, 40))
 
     assert done.status == pb.TRANSFER_STATUS_COMPLETED
     assert done.rule == pb.SCREENING_RULE_PASSED
@@ -59,11 +46,10 @@ async def test_an_ordinary_transfer_completes_and_is_announced_once(
 async def test_a_large_first_payment_to_a_new_payee_is_held_then_approved(
     bank: Bank, stub_as: StubAs, staff: Stub, nats_client: NatsClient, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 900), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 900)
     units = screening.NEW_PAYEE_THRESHOLD // UNIT + 100  # above the new-payee threshold
     async with stub_as(alice) as as_alice:
-        held = (await as_alice.Transfer(_transfer("big", source, target, units))).transfer
+        held = (await as_alice.Transfer(transfer("big", source, target, units))).transfer
         account = (
             await as_alice.GetAccount(pb.GetAccountRequest(account_id=source.account_id))
         ).account
@@ -105,12 +91,11 @@ async def test_a_large_first_payment_to_a_new_payee_is_held_then_approved(
 async def test_an_amount_far_above_history_is_held_and_a_refusal_releases_the_funds(
     bank: Bank, stub_as: StubAs, staff: Stub, nats_client: NatsClient, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 5_000), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 5_000)
     async with stub_as(alice) as as_alice:
-        first = (await as_alice.Transfer(_transfer("small", source, target, 100))).transfer
+        first = (await as_alice.Transfer(transfer("small", source, target, 100))).transfer
         # Above the floor and more than 5 times the largest earlier transfer (100).
-        big = (await as_alice.Transfer(_transfer("big", source, target, 1_200))).transfer
+        big = (await as_alice.Transfer(transfer("big", source, target, 1_200))).transfer
 
     assert first.status == pb.TRANSFER_STATUS_COMPLETED
     assert (big.status, big.rule) == (
@@ -139,11 +124,10 @@ async def test_an_amount_far_above_history_is_held_and_a_refusal_releases_the_fu
 async def test_a_burst_of_transfers_is_rejected_for_velocity_and_posts_nothing(
     bank: Bank, stub_as: StubAs, nats_client: NatsClient, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 100), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 100)
     async with stub_as(alice) as as_alice:
         replies = [
-            (await as_alice.Transfer(_transfer(f"t{n}", source, target, 1))).transfer
+            (await as_alice.Transfer(transfer(f"t{n}", source, target, 1))).transfer
             for n in range(screening.MAX_RECENT_TRANSFERS + 1)
         ]
 
@@ -160,10 +144,9 @@ async def test_a_burst_of_transfers_is_rejected_for_velocity_and_posts_nothing(
 async def test_reviewing_a_transfer_that_is_not_held_fails_its_precondition(
     bank: Bank, stub_as: StubAs, staff: Stub, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 10), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 10)
     async with stub_as(alice) as as_alice:
-        done = (await as_alice.Transfer(_transfer("t", source, target, 1))).transfer
+        done = (await as_alice.Transfer(transfer("t", source, target, 1))).transfer
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await staff.ReviewTransfer(
             pb.ReviewTransferRequest(transfer_id=done.transfer_id, approve=False)

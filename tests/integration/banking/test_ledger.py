@@ -13,22 +13,9 @@ from nats.aio.client import Client as NatsClient
 from accord.kv import keys_matching
 from services.banking.ledger import ENTRIES_BUCKET, funding_account_id
 from tests.integration.banking.conftest import Bank, Stub, StubAs, money, nanos_of
+from tests.support.banking import entries
 
 pytestmark = pytest.mark.integration
-
-
-async def _entries(staff: Stub, account_id: str) -> list[pb.Entry]:
-    """Every entry of an account, two per page, so that paging is exercised too."""
-    entries: list[pb.Entry] = []
-    token = ""
-    while True:
-        page = await staff.ListEntries(
-            pb.ListEntriesRequest(account_id=account_id, page_size=2, page_token=token)
-        )
-        entries += page.entries
-        token = page.next_page_token
-        if not token:
-            return entries
 
 
 async def test_after_a_series_of_transfers_the_ledger_balances(
@@ -58,9 +45,9 @@ async def test_after_a_series_of_transfers_the_ledger_balances(
     total = 0
     for account_id in [*mine, funding]:
         account = (await staff.GetAccount(pb.GetAccountRequest(account_id=account_id))).account
-        entries = await _entries(staff, account_id)
-        assert [e.entry_id for e in entries] == sorted(e.entry_id for e in entries)
-        assert nanos_of(account.balance) == sum(nanos_of(e.amount) for e in entries)
+        posted = await entries(staff, account_id, page_size=2)  # paging exercised too
+        assert [e.entry_id for e in posted] == sorted(e.entry_id for e in posted)
+        assert nanos_of(account.balance) == sum(nanos_of(e.amount) for e in posted)
         if account_id != funding:
             assert nanos_of(account.balance) >= 0
             assert nanos_of(account.available) >= 0
@@ -68,7 +55,7 @@ async def test_after_a_series_of_transfers_the_ledger_balances(
         # accounts, in case another test drew the same currency code.
         total += sum(
             nanos_of(e.amount)
-            for e in entries
+            for e in posted
             if account_id in mine or e.counterparty_account_id in mine
         )
     assert total == 0

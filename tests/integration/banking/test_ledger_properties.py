@@ -39,10 +39,10 @@ from services.banking.ledger import (
 )
 from services.banking.records import Status, TransferRecord
 from services.banking.transfers import TRANSFERS_BUCKET, NotHeld, Transfers
+from tests.support.banking import UNIT
 
 pytestmark = pytest.mark.integration
 
-UNIT = 1_000_000_000
 CUSTOMERS = 3
 
 

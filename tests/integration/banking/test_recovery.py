@@ -18,18 +18,16 @@ from services.banking.ledger import ACCOUNTS_BUCKET, ENTRIES_BUCKET, Ledger
 from services.banking.records import Decision, Rule, Status, TransferRecord
 from services.banking.transfers import TRANSFERS_BUCKET, RequestClaim, fingerprint
 from tests.integration.banking.conftest import Bank, StubAs, money, transfer_events
+from tests.support.banking import UNIT, alice_and_bob
 
 pytestmark = pytest.mark.integration
-
-UNIT = 1_000_000_000
 
 
 @pytest.mark.parametrize("stage", ["claimed", "committed"])
 async def test_a_retry_finishes_an_interrupted_transfer(
     stage: str, bank: Bank, stub_as: StubAs, nats_client: NatsClient, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 100), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 100)
     request = pb.TransferRequest(
         request_id="crashed",
         from_account_id=source.account_id,

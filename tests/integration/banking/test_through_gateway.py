@@ -14,37 +14,22 @@ import pytest
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
-from accord.auth import AuthSettings
-from accord.descriptors import load_image
 from accord.service import RunningService
 from accord.tooling import devkeys
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
 from tests.integration.banking.conftest import money
+from tests.support.banking import transfer
+from tests.support.gateways import gateway_running, gateway_settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def gateway(
-    banking_service: RunningService, accord_home: Path, repo_root: Path
-) -> AsyncIterator[Gateway]:
+async def gateway(banking_service: RunningService, accord_home: Path) -> AsyncIterator[Gateway]:
     devkeys.ensure_dev_keys(accord_home)  # the token key beside the principal key
-    settings = GatewaySettings.model_validate(
-        {
-            "listen": "127.0.0.1:0",
-            "metrics_listen": "",
-            "health_check_interval_s": 0.1,
-            "routes": {"acme.banking": [f"127.0.0.1:{banking_service.port}"]},
-            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(accord_home)}),
-        }
-    )
-    started = Gateway(settings, load_image(repo_root / "gen/python/contracts.binpb"))
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop(0)
+    routes = {"acme.banking": banking_service.port}
+    async with gateway_running(gateway_settings(routes, {"ACCORD_HOME": str(accord_home)})) as gw:
+        yield gw
 
 
 async def test_two_customers_through_the_gateway(
@@ -78,15 +63,7 @@ async def test_two_customers_through_the_gateway(
             metadata=as_("staff", "banking:admin"),
         )
         sent = (
-            await bank.Transfer(
-                pb.TransferRequest(
-                    request_id="r",
-                    from_account_id=a.account_id,
-                    to_account_id=b.account_id,
-                    amount=money(currency, 4),
-                ),
-                metadata=as_(alice, *customer),
-            )
+            await bank.Transfer(transfer("r", a, b, 4), metadata=as_(alice, *customer))
         ).transfer
 
         refusals = {}
@@ -107,15 +84,7 @@ async def test_two_customers_through_the_gateway(
             "read": bank.GetAccount(
                 pb.GetAccountRequest(account_id=a.account_id), metadata=as_(bob, *customer)
             ),
-            "spend": bank.Transfer(
-                pb.TransferRequest(
-                    request_id="steal",
-                    from_account_id=a.account_id,
-                    to_account_id=b.account_id,
-                    amount=money(currency, 1),
-                ),
-                metadata=as_(bob, *customer),
-            ),
+            "spend": bank.Transfer(transfer("steal", a, b, 1), metadata=as_(bob, *customer)),
             "no token": bank.GetAccount(pb.GetAccountRequest(account_id=a.account_id)),
         }
         for name, call in calls.items():

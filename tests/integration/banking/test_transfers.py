@@ -13,35 +13,22 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from accord.service import RunningService
 from services.banking.ledger import FUNDING_OWNER, funding_account_id
 from tests.integration.banking.conftest import Bank, Stub, StubAs, money
+from tests.support.banking import UNIT, alice_and_bob, transfer
 
 pytestmark = pytest.mark.integration
-
-UNIT = 1_000_000_000
-
-
-def _transfer(
-    request_id: str, source: pb.Account, target: pb.Account, units: int
-) -> pb.TransferRequest:
-    return pb.TransferRequest(
-        request_id=request_id,
-        from_account_id=source.account_id,
-        to_account_id=target.account_id,
-        amount=money(source.currency_code, units),
-    )
 
 
 async def test_a_retried_transfer_returns_the_same_transfer_and_moves_money_once(
     bank: Bank, stub_as: StubAs, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 100), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 100)
     async with stub_as(alice) as as_alice:
-        first = (await as_alice.Transfer(_transfer("pay-rent", source, target, 30))).transfer
+        first = (await as_alice.Transfer(transfer("pay-rent", source, target, 30))).transfer
         retries = await asyncio.gather(
-            *(as_alice.Transfer(_transfer("pay-rent", source, target, 30)) for _ in range(3))
+            *(as_alice.Transfer(transfer("pay-rent", source, target, 30)) for _ in range(3))
         )
         with pytest.raises(grpc.aio.AioRpcError) as reused:
-            await as_alice.Transfer(_transfer("pay-rent", source, target, 31))
+            await as_alice.Transfer(transfer("pay-rent", source, target, 31))
 
     assert {reply.transfer.transfer_id for reply in retries} == {first.transfer_id}
     assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
@@ -55,8 +42,8 @@ async def test_request_ids_belong_to_their_customer(
     alice, bob = f"alice-{unique}", f"bob-{unique}"
     a, b = await bank.account(alice, 10), await bank.account(bob, 10)
     async with stub_as(alice) as as_alice, stub_as(bob) as as_bob:
-        from_a = (await as_alice.Transfer(_transfer("same", a, b, 1))).transfer
-        from_b = (await as_bob.Transfer(_transfer("same", b, a, 2))).transfer
+        from_a = (await as_alice.Transfer(transfer("same", a, b, 1))).transfer
+        from_b = (await as_bob.Transfer(transfer("same", b, a, 2))).transfer
     assert from_a.transfer_id != from_b.transfer_id
     assert from_b.status == pb.TRANSFER_STATUS_COMPLETED
 
@@ -64,10 +51,9 @@ async def test_request_ids_belong_to_their_customer(
 async def test_a_transfer_that_would_overdraw_is_rejected_and_changes_nothing(
     bank: Bank, stub_as: StubAs, unique: str
 ) -> None:
-    alice, bob = f"alice-{unique}", f"bob-{unique}"
-    source, target = await bank.account(alice, 50), await bank.account(bob)
+    alice, source, target = await alice_and_bob(bank, unique, 50)
     async with stub_as(alice) as as_alice:
-        refused = (await as_alice.Transfer(_transfer("too-much", source, target, 51))).transfer
+        refused = (await as_alice.Transfer(transfer("too-much", source, target, 51))).transfer
         account = (
             await as_alice.GetAccount(pb.GetAccountRequest(account_id=source.account_id))
         ).account
@@ -89,7 +75,7 @@ async def test_concurrent_transfers_from_one_account_cannot_overdraw_it(
     async with stub_as(alice) as as_alice:
         replies = await asyncio.gather(
             *(
-                as_alice.Transfer(_transfer(f"race-{n}", source, target, 40))
+                as_alice.Transfer(transfer(f"race-{n}", source, target, 40))
                 for n, target in enumerate(targets)
             )
         )
@@ -107,7 +93,7 @@ async def test_customers_cannot_see_or_spend_each_others_accounts(
     alice, mallory = f"alice-{unique}", f"mallory-{unique}"
     a, m = await bank.account(alice, 100), await bank.account(mallory, 1)
     async with stub_as(alice) as as_alice:
-        mine = (await as_alice.Transfer(_transfer("t", a, m, 1))).transfer
+        mine = (await as_alice.Transfer(transfer("t", a, m, 1))).transfer
     async with stub_as(mallory) as as_mallory:
         calls: dict[str, Awaitable[object]] = {
             "GetAccount": as_mallory.GetAccount(pb.GetAccountRequest(account_id=a.account_id)),
@@ -115,7 +101,7 @@ async def test_customers_cannot_see_or_spend_each_others_accounts(
             "GetTransfer": as_mallory.GetTransfer(
                 pb.GetTransferRequest(transfer_id=mine.transfer_id)
             ),
-            "Transfer": as_mallory.Transfer(_transfer("steal", a, m, 50)),
+            "Transfer": as_mallory.Transfer(transfer("steal", a, m, 50)),
         }
         codes = {}
         for name, call in calls.items():

@@ -19,6 +19,7 @@ from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from accord.tooling.streams import REPOSITORY, provision_all
 from tests.support.bus import probe
+from tests.support.servers import nats_in
 
 pytestmark = pytest.mark.integration
 
@@ -53,13 +54,9 @@ async def bus(
     tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
 ) -> AsyncIterator[NatsServer]:
     """A server of its own: the probes below publish on real channels."""
-    server = NatsServer(tmp_path_factory.mktemp("least-privilege"), security=nats_security)
-    await server.start()
-    try:
+    async with nats_in(tmp_path_factory.mktemp("least-privilege"), nats_security) as server:
         await provision_all(CommonSettings(nats_url=server.address), REPOSITORY)
         yield server
-    finally:
-        await server.stop()
 
 
 def test_the_matrix_covers_every_service_and_channel() -> None:

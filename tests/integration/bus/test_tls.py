@@ -12,11 +12,11 @@ import nats
 import pytest
 
 from accord.nats_auth import tls_context
-from accord.service import start_service
 from accord.settings import CommonSettings
 from accord.tooling.nats_config import development_security
 from accord.tooling.nats_server import NatsServer
 from services.support import app as support_app
+from tests.support.servers import nats_in, serving
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,8 @@ pytestmark = pytest.mark.integration
 async def tls_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
     security = development_security(CommonSettings(nats_tls=True))
     assert security.tls is not None
-    server = NatsServer(tmp_path_factory.mktemp("tls-jetstream"), security=security)
-    await server.start()
-    try:
+    async with nats_in(tmp_path_factory.mktemp("tls-jetstream"), security) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def test_the_server_is_addressed_as_tls(tls_server: NatsServer) -> None:
@@ -41,18 +37,15 @@ async def test_a_service_and_the_operator_connect_over_tls(
     tls_server: NatsServer, tmp_path: Path
 ) -> None:
     # The service provisions its contract as the operator, then serves: both over TLS.
-    settings = support_app.Settings(
+    settings = support_app.SERVICE.settings(
         port=0, nats_url=tls_server.address, home=tmp_path, nats_tls=True
     )
-    service = await start_service(support_app.NAME, settings, support_app.build)
-    try:
+    async with serving(support_app.SERVICE, settings) as service:
         assert service.nats.is_connected
         assert service.nats.connected_url is not None
         assert service.nats.connected_url.scheme == "tls"
         info = await service.nats.jetstream().stream_info("SUPPORT")
         assert info.config.name == "SUPPORT"
-    finally:
-        await service.stop()
 
 
 async def test_the_developer_with_the_ca_connects(tls_server: NatsServer) -> None:

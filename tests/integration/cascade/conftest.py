@@ -28,16 +28,15 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.service import RunningService, start_service
+from accord.service import RunningService
+from accord.skeleton import Service
 from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
-from services.payments import app as payments_app
-from services.shipping import app as shipping_app
+from services.payments.app import SERVICE as PAYMENTS
+from services.shipping.app import SERVICE as SHIPPING
 from tests.integration.orders.conftest import (  # noqa: F401  (pytest fixtures, re-exported)
-    accord_home,
     catalogue_gateway,
     gateway_address,
-    gateway_key,
     inventory_service,
     orders_service,
 )
@@ -98,14 +97,14 @@ async def _start_cascade(
     key: OKPKey,
     orders: RunningService,
     inventory: RunningService,
-    apps: Sequence[Any],
+    services: Sequence[Service[Any, Any]],
 ) -> AsyncIterator[Cascade]:
     running: list[RunningService] = []
     try:
         # In the order of the cascade: each one's streams exist before its consumers bind.
-        for app in apps:
-            settings = app.Settings(port=0, nats_url=nats_server.url, home=home)
-            running.append(await start_service(app.NAME, settings, app.build))
+        for declared in services:
+            settings = declared.settings(port=0, nats_url=nats_server.url, home=home)
+            running.append(await declared.start(settings))
         addresses = {
             "orders": f"127.0.0.1:{orders.port}",
             "inventory": f"127.0.0.1:{inventory.port}",
@@ -123,16 +122,16 @@ async def _start_cascade(
 @pytest.fixture(scope="module")
 async def cascade(
     nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
+    accord_home: Path,
+    gateway_key: OKPKey,
     orders_service: RunningService,  # noqa: F811  (its start creates the streams we read)
     inventory_service: RunningService,  # noqa: F811  (the session's: it owns the catalogue)
     catalogue_gateway: Gateway,  # noqa: F811  (orders prices through it)
 ) -> AsyncIterator[Cascade]:
     """Orders, payments, inventory and shipping: the whole cascade."""
-    apps = (payments_app, shipping_app)
+    services = (PAYMENTS, SHIPPING)
     async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, inventory_service, apps
+        nats_server, accord_home, gateway_key, orders_service, inventory_service, services
     ):
         yield running
 
@@ -140,16 +139,16 @@ async def cascade(
 @pytest.fixture(scope="module")
 async def cascade_without_shipping(
     nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
+    accord_home: Path,
+    gateway_key: OKPKey,
     orders_service: RunningService,  # noqa: F811
     inventory_service: RunningService,  # noqa: F811
     catalogue_gateway: Gateway,  # noqa: F811
 ) -> AsyncIterator[Cascade]:
     """The cascade stopping at RESERVED: nothing schedules shipments while it runs."""
-    apps = (payments_app,)
+    services = (PAYMENTS,)
     async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, inventory_service, apps
+        nats_server, accord_home, gateway_key, orders_service, inventory_service, services
     ):
         yield running
 

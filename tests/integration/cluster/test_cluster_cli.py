@@ -14,6 +14,7 @@ import pytest
 
 from accord.nats_auth import DEVELOPER, development_password
 from accord.settings import CommonSettings
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +34,6 @@ async def _until(stdout: asyncio.StreamReader, pattern: str) -> list[str]:
     except TimeoutError:
         pass
     raise AssertionError(f"no line matched {pattern!r}:\n{''.join(seen)}")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().split()[2] == "Z"
 
 
 async def test_make_cluster_prints_nats_url_restarts_killed_nodes_and_stops_on_ctrl_c(
@@ -100,5 +92,5 @@ async def test_make_cluster_prints_nats_url_restarts_killed_nodes_and_stops_on_c
         code = await process.wait()
         os.close(terminal)
     assert code == 0
-    assert all(_gone(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
     assert not (tmp_path / "cluster" / "nats.url").exists()

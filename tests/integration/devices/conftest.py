@@ -18,19 +18,17 @@ import pytest
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from nats.aio.client import Client as NatsClient
 
-from accord.auth import AuthSettings
 from accord.call_metadata import channel_with_metadata
-from accord.descriptors import load_image
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
-from services.devices import app as devices_app
-from services.notifications import app as notifications_app
+from services.devices.app import SERVICE as DEVICES
+from services.notifications.app import SERVICE as NOTIFICATIONS
 from tests.support.principals import stubs_as
+from tests.support.running import edge
 
 OWNER_SCOPES = ("devices:read", "devices:write", "notifications:read")
 # Short, so that a report of an unknown device is dead-lettered within a second.
@@ -72,16 +70,13 @@ async def smart_home(
     devkeys.ensure_dev_keys(home)
     gateway_port = free_ports(1)[0]
     running: list[RunningService] = []
-    gateway: Gateway | None = None
     nc = await nats.connect(server.url)
     try:
-        notifications = await start_service(
-            notifications_app.NAME,
-            notifications_app.Settings(port=0, nats_url=server.url, home=home),
-            notifications_app.build,
+        notifications = await NOTIFICATIONS.start(
+            NOTIFICATIONS.settings(port=0, nats_url=server.url, home=home)
         )
         running.append(notifications)
-        settings = devices_app.Settings(
+        settings = DEVICES.settings(
             port=0,
             nats_url=server.url,
             home=home,
@@ -89,33 +84,16 @@ async def smart_home(
             adjustment_retry_delays=RETRY_DELAYS,
             adjustment_max_deliveries=MAX_DELIVERIES,
         )
-        devices = await start_service(devices_app.NAME, settings, devices_app.build)
+        devices = await DEVICES.start(settings)
         running.append(devices)
-        gateway = Gateway(
-            GatewaySettings.model_validate(
-                {
-                    "listen": f"127.0.0.1:{gateway_port}",
-                    "metrics_listen": "",
-                    "health_check_interval_s": 0.1,
-                    "rate_limit_per_s": 0,
-                    "routes": {
-                        name: [f"127.0.0.1:{service.port}"]
-                        for service, names in (
-                            (notifications, notifications_app.SERVICES),
-                            (devices, devices_app.SERVICES),
-                        )
-                        for name in names
-                    },
-                    "auth": AuthSettings.model_validate({"ACCORD_HOME": str(home)}),
-                }
-            ),
-            load_image(),
-        )
-        await gateway.start()
-        yield SmartHome(devices, gateway, home, nc, server)
+        routes = {
+            name: [f"127.0.0.1:{service.port}"]
+            for service, declared in ((notifications, NOTIFICATIONS), (devices, DEVICES))
+            for name in declared.services
+        }
+        async with edge(home, routes, f"127.0.0.1:{gateway_port}", rate_limit_per_s=0) as gateway:
+            yield SmartHome(devices, gateway, home, nc, server)
     finally:
-        if gateway is not None:
-            await gateway.stop(0)
         for service in reversed(running):
             await service.stop()
         await nc.close()

@@ -19,11 +19,11 @@ from tests.integration.devices.thermostat import (
     adjusted_subject,
     claim_code,
     connect_device,
-    eventually,
     handled,
     report,
 )
 from tests.support.bus import dead_letter_reason
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from tests.integration.devices.conftest import SmartHome
 from tests.integration.devices.thermostat import (
     DEAD_LETTERS,
     claim_code,
-    eventually,
     handled,
     report,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,10 @@ on the device's own subject with its `ce-source`, on the connection it is given:
 device's own (`connect_device`, with the credentials its claim issued), or the developer's.
 """
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import nats
 from acme.devices.v1 import devices_pb2 as pb
@@ -18,8 +16,7 @@ from nats.aio.client import Client as NatsClient
 
 from accord.settings import CommonSettings
 from services.devices import claims
-
-T = TypeVar("T")
+from tests.support.waiting import eventually
 
 EVENT_TYPE = "acme.devices.v1.thermostat.adjusted"
 DURABLE = "devices-device-adjusted"
@@ -89,17 +86,3 @@ async def handled(nc: NatsClient, sequence: int) -> None:
         return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= sequence
 
     await eventually(settled)
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
-    """The first truthy result of `probe`; fails if none comes within `within` seconds (a
-    bound for a broken run, not a timing claim)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = await probe()
-        if found:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.05)

@@ -4,9 +4,39 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from types import ModuleType
+from typing import Any
 
-from accord.events import Contract, MessageSpec, OperationSpec
+from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
+from nats.aio.client import Client as NatsClient
+
+from accord.events import ConsumerSpec, Contract, EventSettings, MessageSpec, OperationSpec
 from accord.events._contract import _const_event_type
+
+
+def placed(order_id: str = "o-1") -> OrderPlacedPayload:
+    """An order-placed event as orders sends it. `note` and `unitPriceCents` are left unset:
+    they must not appear on the wire."""
+    return OrderPlacedPayload(
+        order_id=order_id,
+        customer_id="c-7",
+        total_cents=2500,
+        currency="EUR",
+        lines=[OrderLine(sku="SKU-1", quantity=2)],
+    )
+
+
+def kit_app(kit: ModuleType, nc: NatsClient, contract: Contract, **settings: Any) -> Any:
+    """The generated kit application over `contract`: it provisions what it uses unless told
+    otherwise, and starts without a handler for every operation."""
+    options = {"source": "/kit", "provision": True, "require_handlers": False, **settings}
+    return kit.Application(nc, settings=EventSettings(**options), contract=contract)
+
+
+def consumer_of(contract: Contract, operation: str) -> ConsumerSpec:
+    consumer = contract.operation(operation).consumer
+    assert consumer is not None
+    return consumer
 
 
 def renamed(contract: Contract, unique: str) -> Contract:

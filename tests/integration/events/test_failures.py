@@ -14,27 +14,14 @@ from nats.js import JetStreamContext
 from nats.js.errors import InvalidKeyError
 
 from accord.events import (
-    ConsumerSpec,
     Contract,
     EventContext,
-    EventSettings,
     RetryLater,
     Unprocessable,
 )
-from tests.integration.events._support import eventually, until
+from tests.integration.events._support import consumer_of, eventually, kit_app, until
 
 pytestmark = pytest.mark.integration
-
-
-def kit_app(kit: ModuleType, nc: NatsClient, contract: Contract, **settings: Any) -> Any:
-    options = {"source": "/kit", "provision": True, "require_handlers": False, **settings}
-    return kit.Application(nc, settings=EventSettings(**options), contract=contract)
-
-
-def consumer_of(contract: Contract, operation: str) -> ConsumerSpec:
-    consumer = contract.operation(operation).consumer
-    assert consumer is not None
-    return consumer
 
 
 async def dead_letters(js: JetStreamContext, contract: Contract, count: int) -> list[Any]:
@@ -109,32 +96,6 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_one_handled(
     assert json.loads(second.data) == {"orderId": 7}
 
 
-async def test_an_unprocessable_event_is_dead_lettered_at_once_with_its_reason(
-    kit: ModuleType, nats_client: NatsClient, jetstream: JetStreamContext, kit_contract: Contract
-) -> None:
-    app = kit_app(kit, nats_client, kit_contract)
-    attempts: list[int] = []
-
-    async def refused(order: Any, event: EventContext) -> None:
-        attempts.append(event.delivery_count)
-        raise Unprocessable("support refused the ticket: INVALID_ARGUMENT")
-
-    app.consumer.receive_placed(refused)
-
-    async with app:
-        await app.producer.send_placed(
-            kit.messages.json.OrderPlaced(order_id="u", kit_number=4), event_id="refused-1"
-        )
-        [record] = await dead_letters(jetstream, kit_contract, 1)
-        await asyncio.sleep(0.7)  # past the first backoff: a retry would show here
-
-    assert attempts == [1]
-    assert record.headers["ce-id"] == "refused-1"
-    assert record.headers["accord-dead-letter-reason"] == (
-        "unprocessable: support refused the ticket: INVALID_ARGUMENT"
-    )
-
-
 async def test_retry_later_brings_the_event_back_after_its_delay_without_holding_a_worker(
     kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
 ) -> None:
@@ -160,66 +121,67 @@ async def test_retry_later_brings_the_event_back_after_its_delay_without_holding
     assert again >= first + 0.8 * 0.8
 
 
-async def test_exhausted_deliveries_are_dead_lettered(
-    kit: ModuleType, nats_client: NatsClient, jetstream: JetStreamContext, kit_contract: Contract
+@pytest.mark.parametrize(
+    ("failure", "attempts", "reason"),
+    [
+        pytest.param(
+            Unprocessable("support refused the ticket: INVALID_ARGUMENT"),
+            [1],
+            "unprocessable: support refused the ticket: INVALID_ARGUMENT",
+            id="unprocessable-at-once",
+        ),
+        # An error no retry can change, at once (before: payments retried a malformed key
+        # for about 156 s, through every backoff).
+        pytest.param(
+            InvalidKeyError("payment.>"),
+            [1],
+            f"unprocessable: InvalidKeyError: {InvalidKeyError('payment.>')}",
+            id="invalid-key-at-once",
+        ),
+        pytest.param(
+            ValueError("orderId '>' is not an id"),
+            [1],
+            "unprocessable: ValueError: orderId '>' is not an id",
+            id="value-error-at-once",
+        ),
+        pytest.param(
+            RuntimeError("always broken"),
+            [1, 2, 3],
+            "deliveries exhausted (3 of 3): RuntimeError('always broken')",
+            id="deliveries-exhausted",
+        ),
+    ],
+)
+async def test_an_event_its_handler_cannot_take_is_dead_lettered_with_the_reason(
+    kit: ModuleType,
+    nats_client: NatsClient,
+    jetstream: JetStreamContext,
+    kit_contract: Contract,
+    failure: Exception,
+    attempts: list[int],
+    reason: str,
 ) -> None:
     app = kit_app(kit, nats_client, kit_contract)
-    attempts: list[int] = []
+    deliveries: list[int] = []
 
-    async def broken(order: Any, event: EventContext) -> None:
-        attempts.append(event.delivery_count)
-        raise RuntimeError("always broken")
+    async def failing(order: Any, event: EventContext) -> None:
+        deliveries.append(event.delivery_count)
+        raise failure
 
-    app.consumer.receive_placed(broken)
+    app.consumer.receive_placed(failing)
 
     async with app:
         await app.producer.send_placed(
             kit.messages.json.OrderPlaced(order_id="x", kit_number=3), event_id="doomed"
         )
         [record] = await dead_letters(jetstream, kit_contract, 1)
+        await asyncio.sleep(0.7)  # past the first backoff: a retry would show here
 
-    assert attempts == [1, 2, 3]
-    reason = record.headers["accord-dead-letter-reason"]
-    assert reason.startswith("deliveries exhausted (3 of 3): RuntimeError('always broken')")
+    assert deliveries == attempts
+    assert record.headers["accord-dead-letter-reason"] == reason
     assert record.headers["ce-id"] == "doomed"
-    assert record.headers["accord-dead-letter-deliveries"] == "3"
+    assert record.headers["accord-dead-letter-deliveries"] == str(len(attempts))
     assert json.loads(record.data) == {"orderId": "x", "kitNumber": 3}
-
-
-@pytest.mark.parametrize(
-    ("error", "named"),
-    [
-        (InvalidKeyError("payment.>"), "InvalidKeyError"),
-        (ValueError("orderId '>' is not an id"), "ValueError"),
-    ],
-)
-async def test_an_error_no_retry_can_change_is_dead_lettered_at_once(
-    kit: ModuleType,
-    nats_client: NatsClient,
-    jetstream: JetStreamContext,
-    kit_contract: Contract,
-    error: Exception,
-    named: str,
-) -> None:
-    """Before: payments retried a malformed key for about 156 s, through every backoff."""
-    app = kit_app(kit, nats_client, kit_contract)
-    attempts: list[int] = []
-
-    async def permanent(order: Any, event: EventContext) -> None:
-        attempts.append(event.delivery_count)
-        raise error
-
-    app.consumer.receive_placed(permanent)
-
-    async with app:
-        await app.producer.send_placed(
-            kit.messages.json.OrderPlaced(order_id="x", kit_number=3), event_id="hopeless"
-        )
-        [record] = await dead_letters(jetstream, kit_contract, 1)
-
-    assert attempts == [1]
-    assert record.headers["accord-dead-letter-reason"].startswith(f"unprocessable: {named}")
-    assert record.headers["accord-dead-letter-deliveries"] == "1"
 
 
 async def test_a_long_handler_keeps_its_message_with_in_progress_heartbeats(

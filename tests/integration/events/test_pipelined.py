@@ -13,30 +13,17 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from accord.events import (
-    ConsumerSpec,
     Contract,
     ContractViolation,
     EventContext,
-    EventSettings,
     NoStreamError,
     PublishFailed,
     PublishTimeout,
     provision,
 )
-from tests.integration.events._support import eventually
+from tests.integration.events._support import consumer_of, eventually, kit_app
 
 pytestmark = pytest.mark.integration
-
-
-def kit_app(kit: ModuleType, nc: NatsClient, contract: Contract, **settings: Any) -> Any:
-    options = {"source": "/kit", "provision": True, "require_handlers": False, **settings}
-    return kit.Application(nc, settings=EventSettings(**options), contract=contract)
-
-
-def consumer_of(contract: Contract, operation: str) -> ConsumerSpec:
-    consumer = contract.operation(operation).consumer
-    assert consumer is not None
-    return consumer
 
 
 def order(kit: ModuleType, number: int, **fields: Any) -> Any:

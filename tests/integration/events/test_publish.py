@@ -9,7 +9,6 @@ from acme_events.notifications import Application as NotificationsApplication
 from acme_events.notifications.messages.json import OrderPlacedPayload as ReceivedOrderPlaced
 from acme_events.orders import Application
 from acme_events.orders.messages.json import (
-    OrderLine,
     OrderPlacedPayload,
     OrderStatus,
     OrderStatusChangedPayload,
@@ -25,22 +24,11 @@ from accord.events import (
     NoStreamError,
     provision,
 )
-from tests.integration.events._support import eventually
+from tests.integration.events._support import eventually, placed
 
 pytestmark = pytest.mark.integration
 
 SETTINGS = EventSettings(source="/acme/orders", provision=True, require_handlers=False)
-
-
-def placed(order_id: str = "o-1") -> OrderPlacedPayload:
-    # `note` and `unitPriceCents` are left unset: they must not appear on the wire.
-    return OrderPlacedPayload(
-        order_id=order_id,
-        customer_id="c-7",
-        total_cents=2500,
-        currency="EUR",
-        lines=[OrderLine(sku="SKU-1", quantity=2)],
-    )
 
 
 def schema_of(contract: Contract, operation: str) -> jsonschema.Draft7Validator:

@@ -6,24 +6,13 @@ import pytest
 from acme_events.notifications import Application as NotificationsApplication
 from acme_events.notifications.messages.json import OrderPlacedPayload as ReceivedOrderPlaced
 from acme_events.orders import Application
-from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 
 from accord.events import Contract, EventContext, EventSettings, connect
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
-from tests.integration.events._support import eventually
+from tests.integration.events._support import eventually, placed
 
 pytestmark = pytest.mark.integration
-
-
-def order(order_id: str) -> OrderPlacedPayload:
-    return OrderPlacedPayload(
-        order_id=order_id,
-        customer_id="c",
-        total_cents=100,
-        currency="EUR",
-        lines=[OrderLine(sku="s", quantity=1)],
-    )
 
 
 async def test_consumers_survive_a_server_restart(
@@ -56,12 +45,12 @@ async def test_consumers_survive_a_server_restart(
         )
 
         @receiver.consumer.receive_order_placed
-        async def on_placed(placed: ReceivedOrderPlaced, event: EventContext) -> None:
-            handled.append(placed.order_id)
+        async def on_placed(order: ReceivedOrderPlaced, event: EventContext) -> None:
+            handled.append(order.order_id)
 
         # orders first: it provisions the ORDERS stream the consumer reads from.
         async with app, receiver:
-            await app.producer.send_order_placed(order("before"))
+            await app.producer.send_order_placed(placed("before"))
             await eventually(lambda: handled == ["before"])
 
             await server.stop()
@@ -69,7 +58,7 @@ async def test_consumers_survive_a_server_restart(
             await server.start()
             await eventually(lambda: nc.is_connected, timeout=15)
 
-            await app.producer.send_order_placed(order("after"))
+            await app.producer.send_order_placed(placed("after"))
             await eventually(lambda: handled == ["before", "after"], timeout=15)
     finally:
         await nc.drain()

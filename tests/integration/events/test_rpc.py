@@ -10,25 +10,20 @@ from nats.aio.client import Client as NatsClient
 from accord.events import (
     Contract,
     EventContext,
-    EventSettings,
     NoResponderError,
     RemoteHandlerError,
     RequestTimeout,
 )
+from tests.integration.events._support import kit_app
 
 pytestmark = pytest.mark.integration
-
-
-def app_of(kit: ModuleType, nc: NatsClient, contract: Contract, **settings: Any) -> Any:
-    options = {"source": "/kit", "require_handlers": False, **settings}
-    return kit.Application(nc, settings=EventSettings(**options), contract=contract)
 
 
 async def test_a_request_gets_its_typed_reply(
     kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
 ) -> None:
-    server = app_of(kit, nats_client, kit_contract, source="/kit/server")
-    client = app_of(kit, nats_client, kit_contract)
+    server = kit_app(kit, nats_client, kit_contract, provision=False, source="/kit/server")
+    client = kit_app(kit, nats_client, kit_contract, provision=False)
     models = kit.messages.json
 
     async def lookup(request: Any, event: EventContext) -> Any:
@@ -45,7 +40,7 @@ async def test_a_request_gets_its_typed_reply(
 async def test_no_responder_is_a_clear_error_at_once(
     kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
 ) -> None:
-    client = app_of(kit, nats_client, kit_contract)
+    client = kit_app(kit, nats_client, kit_contract, provision=False)
     subject = kit_contract.operation("askLookup").address
     with pytest.raises(NoResponderError, match=f"no responder on subject '{subject}'"):
         await client.producer.ask_lookup(kit.messages.json.LookupRequest(key="k"), timeout=30)
@@ -55,8 +50,8 @@ async def test_a_slow_responder_times_out_per_call_and_by_the_settings(
     kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
 ) -> None:
     """The application's request_timeout reaches the endpoint (asyncapi-python keeps 180s)."""
-    server = app_of(kit, nats_client, kit_contract)
-    client = app_of(kit, nats_client, kit_contract, request_timeout=0.3)
+    server = kit_app(kit, nats_client, kit_contract, provision=False)
+    client = kit_app(kit, nats_client, kit_contract, provision=False, request_timeout=0.3)
     models = kit.messages.json
 
     async def slow(request: Any, event: EventContext) -> Any:
@@ -79,7 +74,7 @@ async def test_a_slow_responder_times_out_per_call_and_by_the_settings(
 async def test_a_failing_responder_answers_with_its_error(
     kit: ModuleType, nats_client: NatsClient, kit_contract: Contract
 ) -> None:
-    server = app_of(kit, nats_client, kit_contract)
+    server = kit_app(kit, nats_client, kit_contract, provision=False)
     models = kit.messages.json
 
     async def broken(request: Any, event: EventContext) -> Any:

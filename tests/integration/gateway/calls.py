@@ -22,32 +22,22 @@ class Echo:
     def _path(self, method: str) -> str:
         return f"/{self.service}/{method}"
 
+    def _codec(self) -> dict[str, Any]:
+        return {
+            "request_serializer": self.request.SerializeToString,
+            "response_deserializer": self.response.FromString,
+        }
+
     def unary(self, method: str = "Echo") -> "grpc.aio.UnaryUnaryMultiCallable[Any, Any]":
-        return self.channel.unary_unary(
-            self._path(method),
-            request_serializer=self.request.SerializeToString,
-            response_deserializer=self.response.FromString,
-        )
+        return self.channel.unary_unary(self._path(method), **self._codec())
 
     def unary_stream(self, method: str = "Expand") -> "grpc.aio.UnaryStreamMultiCallable[Any, Any]":
-        return self.channel.unary_stream(
-            self._path(method),
-            request_serializer=self.request.SerializeToString,
-            response_deserializer=self.response.FromString,
-        )
+        return self.channel.unary_stream(self._path(method), **self._codec())
 
     def stream_unary(
         self, method: str = "Collect"
     ) -> "grpc.aio.StreamUnaryMultiCallable[Any, Any]":
-        return self.channel.stream_unary(
-            self._path(method),
-            request_serializer=self.request.SerializeToString,
-            response_deserializer=self.response.FromString,
-        )
+        return self.channel.stream_unary(self._path(method), **self._codec())
 
     def stream_stream(self, method: str = "Chat") -> "grpc.aio.StreamStreamMultiCallable[Any, Any]":
-        return self.channel.stream_stream(
-            self._path(method),
-            request_serializer=self.request.SerializeToString,
-            response_deserializer=self.response.FromString,
-        )
+        return self.channel.stream_stream(self._path(method), **self._codec())

@@ -10,13 +10,12 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
-from grpc_status import rpc_status
 
 from accord.rpc_status import RpcError, error_info
 
@@ -165,18 +164,3 @@ class _Handler(grpc.GenericRpcHandler):
                 partial(backend.chat, details.method), **codec
             )
         return grpc.unary_unary_rpc_method_handler(partial(backend.unary, details.method), **codec)
-
-
-Detail = TypeVar("Detail", bound=Message)
-
-
-def detail(error: grpc.aio.AioRpcError, kind: type[Detail]) -> Detail:
-    """The `kind` detail (ErrorInfo, RetryInfo, ...) of a rich status; fails if it is absent."""
-    status = rpc_status.from_call(error)
-    assert status is not None, f"no google.rpc.Status in {error!r}"
-    for packed in status.details:
-        if packed.Is(kind.DESCRIPTOR):
-            found = kind()
-            packed.Unpack(found)
-            return found
-    raise AssertionError(f"no {kind.DESCRIPTOR.name} in {error!r}")

@@ -12,7 +12,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.conftest import V3, StartGateway, eventually
-from tests.integration.gateway.echo_backend import EchoBackend, detail
+from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 

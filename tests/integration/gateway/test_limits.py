@@ -14,7 +14,8 @@ from google.rpc.error_details_pb2 import ErrorInfo, QuotaFailure, RetryInfo
 from accord.message_size import backstop
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.conftest import StartGateway, echo_enforcement, token
-from tests.integration.gateway.echo_backend import EchoBackend, detail
+from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from accord.identity import PRINCIPAL_HEADER
 from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.gateway.conftest import StartGateway, token
-from tests.integration.gateway.echo_backend import detail
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 

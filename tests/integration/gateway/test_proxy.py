@@ -17,7 +17,8 @@ from accord.tooling import devkeys
 from gateway.server import Gateway
 from tests.integration.gateway.calls import Echo
 from tests.integration.gateway.conftest import StartGateway, token
-from tests.integration.gateway.echo_backend import EchoBackend, detail
+from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 

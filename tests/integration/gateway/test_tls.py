@@ -15,6 +15,7 @@ from accord.rpc_status import reason_of
 from gateway.server import Gateway
 from tests.integration.gateway.conftest import V3, StartGateway, echo_enforcement, token
 from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.contracts import raw_call
 from tests.support.tls import LocalCa
 
 pytestmark = pytest.mark.integration
@@ -64,16 +65,8 @@ def _methods(image: descriptor_pb2.FileDescriptorSet) -> list[MethodContract]:
 async def _call(
     channel: grpc.aio.Channel, method: MethodContract, body: bytes, metadata: Any
 ) -> grpc.aio.AioRpcError | None:
-    raw = {"request_serializer": None, "response_deserializer": None}
     try:
-        if method.client_streaming:
-            factory: Any = (
-                channel.stream_stream if method.server_streaming else channel.stream_unary
-            )
-            call = factory(method.path, **raw)(iter([body]), metadata=metadata, timeout=10)
-        else:
-            factory = channel.unary_stream if method.server_streaming else channel.unary_unary
-            call = factory(method.path, **raw)(body, metadata=metadata, timeout=10)
+        call = raw_call(channel, method, body, metadata, timeout=10)
         if method.server_streaming:
             [_ async for _ in call]
         else:

@@ -8,7 +8,7 @@ import pytest
 from google.rpc.error_details_pb2 import ErrorInfo
 
 from tests.integration.gateway.calls import Echo
-from tests.integration.gateway.echo_backend import detail
+from tests.support.status import detail
 
 pytestmark = pytest.mark.integration
 
@@ -16,29 +16,32 @@ Types = tuple[Any, Any]  # message classes made at run time from the test image
 SERVED = "accordtest.echo.v2.EchoService, accordtest.echo.v3.EchoService"
 
 
-async def test_a_stable_version_answers_without_lifecycle_headers(
-    channel: grpc.aio.Channel, echo_types: Types
+@pytest.mark.parametrize(
+    ("version", "lifecycle"),
+    [
+        pytest.param("v3", {}, id="stable-without-lifecycle-headers"),
+        pytest.param(
+            "v2",
+            {
+                "deprecation": "@1793491200",  # 2026-11-01T00:00:00Z, RFC 9745
+                "sunset": "Wed, 30 Jun 2027 23:59:59 GMT",  # RFC 8594 HTTP-date
+                "link": '<accordtest.echo.v3.EchoService>; rel="successor-version", '
+                '<https://example.com/echo/v3-migration>; rel="deprecation"; type="text/html"',
+            },
+            id="deprecated-with-deprecation-sunset-and-link",
+        ),
+    ],
+)
+async def test_a_served_version_answers_with_the_lifecycle_headers_of_its_stage(
+    channel: grpc.aio.Channel, echo_types: Types, version: str, lifecycle: dict[str, str]
 ) -> None:
-    echo = Echo(channel, echo_types, "accordtest.echo.v3.EchoService")
-    call = echo.unary()(echo.request(text="v3"))
-    assert (await call).text == "v3"
+    echo = Echo(channel, echo_types, f"accordtest.echo.{version}.EchoService")
+    call = echo.unary()(echo.request(text=version))
+    assert (await call).text == version
     headers = dict(await call.initial_metadata())
-    assert not {"deprecation", "sunset", "link"} & set(headers)
-
-
-async def test_a_deprecated_version_answers_with_deprecation_sunset_and_link(
-    channel: grpc.aio.Channel, echo_types: Types
-) -> None:
-    echo = Echo(channel, echo_types, "accordtest.echo.v2.EchoService")
-    call = echo.unary()(echo.request(text="v2"))
-    assert (await call).text == "v2"
-    headers = dict(await call.initial_metadata())
-    assert headers["deprecation"] == "@1793491200"  # 2026-11-01T00:00:00Z, RFC 9745
-    assert headers["sunset"] == "Wed, 30 Jun 2027 23:59:59 GMT"  # RFC 8594 HTTP-date
-    assert headers["link"] == (
-        '<accordtest.echo.v3.EchoService>; rel="successor-version", '
-        '<https://example.com/echo/v3-migration>; rel="deprecation"; type="text/html"'
-    )
+    assert {
+        name: headers[name] for name in ("deprecation", "sunset", "link") if name in headers
+    } == lifecycle
 
 
 async def test_a_deprecated_version_streams_with_its_headers(
@@ -81,10 +84,17 @@ async def test_a_sunset_version_is_refused_naming_its_successor(
     assert "accordtest.echo.v2.EchoService" in (error.details() or "")
 
 
-async def test_an_unknown_version_is_refused_naming_the_available_ones(
-    channel: grpc.aio.Channel, echo_types: Types
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param("accordtest.echo.v9.EchoService", id="unknown-version"),
+        pytest.param("nothing.here.v1.Nope", id="unknown-service-lists-every-served-one"),
+    ],
+)
+async def test_what_is_not_served_is_refused_naming_the_available_versions(
+    channel: grpc.aio.Channel, echo_types: Types, service: str
 ) -> None:
-    echo = Echo(channel, echo_types, "accordtest.echo.v9.EchoService")
+    echo = Echo(channel, echo_types, service)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await echo.unary()(echo.request())
     error = raised.value
@@ -93,16 +103,6 @@ async def test_an_unknown_version_is_refused_naming_the_available_ones(
     assert info.reason == "SERVICE_UNKNOWN"
     assert info.metadata["available"] == SERVED
     assert f"available: {SERVED}" in (error.details() or "")
-
-
-async def test_an_unknown_service_lists_every_served_one(
-    channel: grpc.aio.Channel, echo_types: Types
-) -> None:
-    echo = Echo(channel, echo_types, "nothing.here.v1.Nope")
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await echo.unary()(echo.request())
-    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert detail(raised.value, ErrorInfo).metadata["available"] == SERVED
 
 
 async def test_an_unknown_method_of_a_served_service_is_unimplemented(

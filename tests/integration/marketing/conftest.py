@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import TypeAlias
 
-import pytest
 from acme.marketing.v1 import marketing_pb2 as pb
 from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
-from joserfc.jwk import OKPKey
 
-from accord.service import RunningService, start_service
-from accord.tooling.nats_server import NatsServer
-from services.marketing.app import NAME, Settings, build
-from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import stubs_as
+from services.marketing.app import SERVICE
+from tests.support.running import callers, service_fixture
 
 CUSTOMER_SCOPES = ("marketing:track", "marketing:read", "marketing:write")
 
@@ -39,34 +33,16 @@ def _closed_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-async def marketing_service(
-    nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
-) -> AsyncIterator[RunningService]:
-    settings = Settings(
-        port=0,
-        nats_url=nats_server.url,
-        home=accord_home,
-        gateway_address=f"127.0.0.1:{_closed_port()}",
-        settle_seconds=0,
-        notify_timeout_seconds=0.3,
-    )
-    service = await start_service(NAME, settings, build)
-    try:
-        yield service
-    finally:
-        await service.stop(0)
-
-
-@pytest.fixture
-def stub_as(marketing_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
-    """`async with stub_as("alice") as marketing:` calls as alice (customer scopes by default)."""
-
-    address = f"127.0.0.1:{marketing_service.port}"
-    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.MarketingServiceStub, *CUSTOMER_SCOPES)
-    return opener
+# No gateway at its address: recommendations stay in flight (see above).
+marketing_service = service_fixture(
+    SERVICE,
+    gateway_address=f"127.0.0.1:{_closed_port()}",
+    settle_seconds=0,
+    notify_timeout_seconds=0.3,
+    grace=0,
+)
+# `async with stub_as("alice") as marketing:` calls as alice (customer scopes by default).
+stub_as = callers("marketing_service", pb_grpc.MarketingServiceStub, *CUSTOMER_SCOPES)
 
 
 def click(customer: str, event_id: str, sku: str = "SKU-TRAIL-SHOE") -> pb.TrackEventsRequest:

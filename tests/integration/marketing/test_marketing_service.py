@@ -9,10 +9,10 @@ import pytest
 from acme.marketing.v1 import marketing_pb2 as pb
 from google.rpc import error_details_pb2
 from nats.aio.client import Client as NatsClient
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.rpc_status import details_of
 from tests.integration.marketing.conftest import StubAs, click, profile_when, view
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.integration
 
@@ -21,20 +21,12 @@ SUBJECT = "acme.marketing.v1.browsing.tracked"
 
 async def _stored(nats_client: NatsClient, customer: str) -> list[tuple[str, dict[str, str]]]:
     """Every browsing event stored for `customer`: its `ce-id` and payload."""
-    sub = await nats_client.jetstream().subscribe(
-        SUBJECT, ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-    )
-    found = []
-    try:
-        while True:
-            msg = await sub.next_msg(timeout=5)
-            body = json.loads(msg.data)
-            if body["customerId"] == customer:
-                found.append(((msg.headers or {}).get("ce-id", ""), body))
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await sub.unsubscribe()
+    events = [(msg, json.loads(msg.data)) for msg in await stored(nats_client, SUBJECT, 5)]
+    return [
+        ((msg.headers or {}).get("ce-id", ""), body)
+        for msg, body in events
+        if body["customerId"] == customer
+    ]
 
 
 def _bad_fields(error: grpc.aio.AioRpcError) -> list[str]:

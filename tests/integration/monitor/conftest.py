@@ -11,43 +11,30 @@ from pathlib import Path
 
 import pytest
 from joserfc.jwk import OKPKey
-from nats.aio.client import Client as NatsClient
 
-from accord.service import RunningService, Wiring, start_service
+from accord.service import RunningService
 from accord.tooling.nats_server import NatsServer
 from services.monitor import app as monitor_app
 from services.monitor.calls import SCOPES
-from services.notifications import app as notifications_app
-from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
+from services.notifications.app import SERVICE as NOTIFICATIONS
 from tests.integration.support.conftest import (  # noqa: F401
     staff,
     stub_as,
     support_service,
 )
 from tests.support.principals import channel_as
+from tests.support.running import service_fixture
 
 MONITOR_SUBJECT = "svc-monitor"
 
-
-@pytest.fixture(scope="session")
-async def notifications_service(
-    nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
-) -> AsyncIterator[RunningService]:
-    settings = notifications_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    service = await start_service(notifications_app.NAME, settings, notifications_app.build)
-    try:
-        yield service
-    finally:
-        await service.stop()
+notifications_service = service_fixture(NOTIFICATIONS)
 
 
 @pytest.fixture(scope="session")
 async def monitor_service(
     nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
+    accord_home: Path,
+    gateway_key: OKPKey,
     support_service: RunningService,  # noqa: F811
     notifications_service: RunningService,
 ) -> AsyncIterator[RunningService]:
@@ -55,12 +42,9 @@ async def monitor_service(
         channel_as(f"127.0.0.1:{service.port}", gateway_key, MONITOR_SUBJECT, *SCOPES)
         for service in (support_service, notifications_service)
     ]
-
-    async def build(nc: NatsClient, settings: monitor_app.Settings) -> Wiring:
-        return await monitor_app.wire(nc, settings, *channels)
-
-    settings = monitor_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    service = await start_service(monitor_app.NAME, settings, build)
+    monitor = monitor_app.SERVICE.with_assembly(monitor_app.assemble_over(*channels))
+    settings = monitor.settings(port=0, nats_url=nats_server.url, home=accord_home)
+    service = await monitor.start(settings)
     try:
         yield service
     finally:

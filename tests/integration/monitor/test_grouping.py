@@ -8,10 +8,8 @@ new ticket after the window or after staff resolved the last one.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -32,21 +30,9 @@ from services.monitor.knowledge import suggestion_for
 from services.monitor.reports import payload_of
 from tests.integration.support.conftest import Stub
 from tests.support.principals import channel_as
+from tests.support.waiting import settled
 
 pytestmark = pytest.mark.integration
-
-T = TypeVar("T")
-DEADLINE_S = 10.0
-
-
-async def _eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool]) -> T:
-    """Poll until `done` holds (no fixed sleeps); the last value either way."""
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        value = await probe()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 def _request(
@@ -121,7 +107,7 @@ async def test_an_error_opens_one_ticket_and_one_notice_with_the_suggested_fix(
     customer = f"c-{unique}"
     answer = await world.report(_request(customer, "r1"))
     assert answer.event_id == f"{customer}.r1"
-    tickets = await _eventually(lambda: world.tickets(customer), _occurrences(1))
+    tickets = await settled(lambda: world.tickets(customer), _occurrences(1))
     assert len(tickets) == 1
     ticket = tickets[0]
     assert (ticket.error_code, ticket.fingerprint, ticket.occurrences) == (
@@ -130,7 +116,7 @@ async def test_an_error_opens_one_ticket_and_one_notice_with_the_suggested_fix(
         1,
     )
     assert ticket.suggested_fix == suggestion_for("PAYMENT_DECLINED").fix
-    notices = await _eventually(lambda: world.notices(customer), bool)
+    notices = await settled(lambda: world.notices(customer), bool)
     assert [n.notification_id for n in notices] == [notice_id(ticket.ticket_id)]
     assert suggestion_for("PAYMENT_DECLINED").fix in notices[0].body
     assert notices[0].attributes["ticketId"] == ticket.ticket_id
@@ -148,9 +134,9 @@ async def test_repeats_within_the_window_are_counted_on_the_one_ticket(
         ),
         world.report(_request(customer, "r2", message="Card 2242 declined")),
     )
-    tickets = await _eventually(lambda: world.tickets(customer), _occurrences(5))
+    tickets = await settled(lambda: world.tickets(customer), _occurrences(5))
     assert [t.occurrences for t in tickets] == [5]
-    notices = await _eventually(lambda: world.notices(customer), bool)
+    notices = await settled(lambda: world.notices(customer), bool)
     assert len(notices) == 1
 
 
@@ -158,9 +144,9 @@ async def test_another_fingerprint_opens_another_ticket(world: World, unique: st
     customer = f"c-{unique}"
     await world.report(_request(customer, "r1"))
     await world.report(_request(customer, "r2", code="E_TIMEOUT", message="upstream timed out"))
-    tickets = await _eventually(lambda: world.tickets(customer), lambda t: len(t) == 2)
+    tickets = await settled(lambda: world.tickets(customer), lambda t: len(t) == 2)
     assert sorted(t.error_code for t in tickets) == ["E_TIMEOUT", "PAYMENT_DECLINED"]
-    notices = await _eventually(lambda: world.notices(customer), lambda n: len(n) == 2)
+    notices = await settled(lambda: world.notices(customer), lambda n: len(n) == 2)
     assert {n.attributes["errorCode"] for n in notices} == {"E_TIMEOUT", "PAYMENT_DECLINED"}
 
 
@@ -168,10 +154,10 @@ async def test_an_error_after_the_window_opens_a_new_ticket(world: World, unique
     customer = f"c-{unique}"
     now = datetime.now(UTC)
     await world.report(_request(customer, "old", occurred=now - timedelta(hours=30)))
-    await _eventually(lambda: world.tickets(customer), _occurrences(1))
+    await settled(lambda: world.tickets(customer), _occurrences(1))
     await world.report(_request(customer, "late", occurred=now - timedelta(hours=31)))
     await world.report(_request(customer, "new", occurred=now))
-    tickets = await _eventually(lambda: world.tickets(customer), _occurrences(3))
+    tickets = await settled(lambda: world.tickets(customer), _occurrences(3))
     # The late one occurred before the first window ended: it joins the first ticket.
     assert [t.occurrences for t in tickets] == [2, 1]
     assert tickets[0].ticket_key.endswith(".1")
@@ -183,18 +169,18 @@ async def test_after_resolution_the_next_error_opens_a_new_ticket(
 ) -> None:
     customer = f"c-{unique}"
     await world.report(_request(customer, "r1"))
-    [first] = await _eventually(lambda: world.tickets(customer), _occurrences(1))
+    [first] = await settled(lambda: world.tickets(customer), _occurrences(1))
     await world.staff.ResolveTicket(
         support.ResolveTicketRequest(ticket_id=first.ticket_id, resolution="Card replaced")
     )
     await world.report(_request(customer, "r2"))
-    tickets = await _eventually(lambda: world.tickets(customer), lambda t: len(t) == 2)
+    tickets = await settled(lambda: world.tickets(customer), lambda t: len(t) == 2)
     assert [t.status for t in tickets] == [
         support.TICKET_STATUS_RESOLVED,
         support.TICKET_STATUS_OPEN,
     ]
     assert [t.occurrences for t in tickets] == [1, 1]
-    notices = await _eventually(lambda: world.notices(customer), lambda n: len(n) == 2)
+    notices = await settled(lambda: world.notices(customer), lambda n: len(n) == 2)
     assert [n.attributes["ticketId"] for n in notices] == [t.ticket_id for t in tickets]
 
 
@@ -204,8 +190,8 @@ async def test_a_redelivered_report_changes_nothing(
     customer = f"c-{unique}"
     request = _request(customer, "r1")
     await world.report(request)
-    await _eventually(lambda: world.tickets(customer), _occurrences(1))
-    await _eventually(lambda: world.notices(customer), bool)
+    await settled(lambda: world.tickets(customer), _occurrences(1))
+    await settled(lambda: world.notices(customer), bool)
     # The same report again, past JetStream's duplicate window (another message id).
     publisher = Application(
         nats_client, settings=EventSettings(source=SOURCE, require_handlers=False)
@@ -215,7 +201,7 @@ async def test_a_redelivered_report_changes_nothing(
         await publisher.producer.send_error_reported(
             payload_of(request, now, now), event_id=f"replay-{unique}"
         )
-    await _eventually(lambda: _backlog(nats_client), lambda left: left == 0)
+    await settled(lambda: _backlog(nats_client), lambda left: left == 0)
     assert [t.occurrences for t in await world.tickets(customer)] == [1]
     assert len(await world.notices(customer)) == 1
 

@@ -19,17 +19,14 @@ from acme_events.orders import Application as Orders
 from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
-from accord.auth import AuthSettings
-from accord.descriptors import load_image
 from accord.events import EventSettings
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling import devkeys
-from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
 from services.notifications import app as notifications_app
 from tests.support.principals import channel_as
+from tests.support.running import edge, nats_server_fixture
 
 T = TypeVar("T")
 
@@ -38,16 +35,7 @@ RETRY_DELAYS = (0.1, 0.3, 0.4, 0.4, 0.5)
 MAX_ATTEMPTS = 6
 
 
-@pytest.fixture(scope="session")
-async def notifications_nats(
-    tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
-) -> AsyncIterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("notifications-jetstream"), security=nats_security)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+notifications_nats = nats_server_fixture("notifications-jetstream")
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +59,7 @@ async def notifications(
     notifications_nats: NatsServer, notifications_home: Path, nc: NatsClient
 ) -> AsyncIterator[RunningService]:
     # It provisions its own contract and the streams it reads (ORDERS, BANKING) by itself.
-    settings = notifications_app.Settings(
+    settings = notifications_app.SERVICE.settings(
         port=0,
         nats_url=notifications_nats.url,
         home=notifications_home,
@@ -82,7 +70,7 @@ async def notifications(
         # default: opened here, as development would.
         webhook_allowed_networks=("127.0.0.0/8",),
     )
-    service = await start_service(notifications_app.NAME, settings, notifications_app.build)
+    service = await notifications_app.SERVICE.start(settings)
     try:
         yield service
     finally:
@@ -120,23 +108,11 @@ async def as_customer(
 
 @pytest.fixture(scope="session")
 async def gateway(
-    notifications: RunningService, notifications_home: Path, repo_root: Path
+    notifications: RunningService, notifications_home: Path
 ) -> AsyncIterator[Gateway]:
-    settings = GatewaySettings.model_validate(
-        {
-            "listen": "127.0.0.1:0",
-            "metrics_listen": "",
-            "health_check_interval_s": 0.1,
-            "routes": {"acme.notifications": [f"127.0.0.1:{notifications.port}"]},
-            "auth": AuthSettings.model_validate({"ACCORD_HOME": str(notifications_home)}),
-        }
-    )
-    started = Gateway(settings, load_image(repo_root / "gen/python/contracts.binpb"))
-    await started.start()
-    try:
+    routes = {"acme.notifications": [f"127.0.0.1:{notifications.port}"]}
+    async with edge(notifications_home, routes) as started:
         yield started
-    finally:
-        await started.stop(0)
 
 
 @pytest.fixture

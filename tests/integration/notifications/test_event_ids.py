@@ -9,7 +9,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import nats.errors
 import pytest
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.orders import Application as Orders
@@ -19,6 +18,7 @@ from nats.aio.client import Client as NatsClient
 from accord.events import ContractViolation
 from accord.service import RunningService
 from tests.integration.notifications.conftest import AsCustomer, eventually
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +67,10 @@ async def test_an_impossible_id_on_the_wire_is_dead_lettered_at_once(
     )
 
     async def dead_lettered() -> dict[str, str] | None:
-        subscription = await nc.jetstream().subscribe(DEAD_LETTERS, ordered_consumer=True)
-        try:
-            while True:
-                try:
-                    msg = await subscription.next_msg(timeout=0.5)
-                except nats.errors.TimeoutError:
-                    return None
-                if (msg.headers or {}).get("ce-id") == f"forged-{unique}":
-                    return dict(msg.headers or {})
-        finally:
-            await subscription.unsubscribe()
+        for msg in await stored(nc, DEAD_LETTERS):
+            if (msg.headers or {}).get("ce-id") == f"forged-{unique}":
+                return dict(msg.headers or {})
+        return None
 
     record = await eventually(dead_lettered)
     assert record["accord-dead-letter-deliveries"] == "1"

@@ -1,7 +1,8 @@
 """Routing: one notification per event, on every channel the customer has, once."""
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.banking import Application as Banking
 from acme_events.orders import Application as Orders
 from nats.aio.client import Client as NatsClient
-from nats.errors import TimeoutError as NatsTimeout
+from nats.aio.msg import Msg
 from nats.js.errors import KeyNotFoundError
 
 from accord.tooling.nats_server import NatsServer
@@ -17,6 +18,7 @@ from tests.integration.notifications.conftest import AsCustomer, eventually
 from tests.integration.notifications.publish import order_placed, order_status, transfer_status
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.test_webhooks import verify
+from tests.support.bus import stored
 from tests.support.email import prove_email
 
 pytestmark = pytest.mark.integration
@@ -24,25 +26,16 @@ pytestmark = pytest.mark.integration
 OUTBOX = "acme.notifications.v1.email.outbox"
 
 
-async def stored(
+async def stored_where(
     nc: NatsClient, subject: str, wanted: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
     """Every message stored on `subject` so far whose JSON body is `wanted`."""
-    found: list[dict[str, Any]] = []
-    subscription = await nc.jetstream().subscribe(subject, ordered_consumer=True)
-    try:
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=0.5)
-            except NatsTimeout:
-                return found
-            body = json.loads(msg.data)
-            if wanted(body):
-                found.append(body)
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await subscription.unsubscribe()
+    return [body for body in map(json_body, await stored(nc, subject)) if wanted(body)]
+
+
+def json_body(msg: Msg) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(msg.data)
+    return body
 
 
 async def routed(nc: NatsClient, notification_id: str) -> bool:
@@ -54,6 +47,24 @@ async def routed(nc: NatsClient, notification_id: str) -> bool:
     except KeyNotFoundError:
         return False
     return True
+
+
+@contextlib.asynccontextmanager
+async def on_every_channel(
+    as_customer: AsCustomer, server: NatsServer, customer: str
+) -> AsyncIterator[tuple[Any, Receiver, pb.RegisterWebhookResponse]]:
+    """A customer reachable on every channel: in the app (the stub), by a proven email
+    address, and by a webhook to a receiver that stops after."""
+    stub = await as_customer(customer)
+    await prove_email(stub, server.url, customer, f"{customer}@example.test")
+    receiver = Receiver()
+    try:
+        hook = await stub.RegisterWebhook(
+            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
+        )
+        yield stub, receiver, hook
+    finally:
+        receiver.stop()
 
 
 async def listed(stub: Any, customer: str, expected: int) -> list[pb.Notification]:
@@ -78,7 +89,7 @@ async def test_a_customer_with_an_address_gets_the_rendered_email_in_the_outbox(
     assert (preferences.email, preferences.email_verified) == (address, True)
     event_id = await order_placed(orders_events, customer, f"o-{unique}")
     [email] = await eventually(
-        lambda: stored(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
+        lambda: stored_where(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
     )
     assert email["to"] == f"{customer}@example.test"
     assert email["customerId"] == customer
@@ -92,7 +103,7 @@ async def test_a_customer_without_an_address_gets_no_email(
     customer = f"c-{unique}"
     event_id = await order_placed(orders_events, customer, f"o-{unique}")
     await eventually(lambda: routed(nc, event_id))
-    assert await stored(nc, OUTBOX, lambda body: body["customerId"] == customer) == []
+    assert await stored_where(nc, OUTBOX, lambda body: body["customerId"] == customer) == []
 
 
 async def test_a_bad_address_is_refused(as_customer: AsCustomer, unique: str) -> None:
@@ -141,13 +152,11 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
     unique: str,
 ) -> None:
     customer = f"c-{unique}"
-    stub = await as_customer(customer)
-    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
-    receiver = Receiver()
-    try:
-        hook = await stub.RegisterWebhook(
-            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
-        )
+    async with on_every_channel(as_customer, notifications_nats, customer) as (
+        stub,
+        receiver,
+        hook,
+    ):
         subscription = stub.Subscribe(pb.SubscribeRequest(customer_id=customer))
         event_id = await transfer_status(banking_events, customer, f"t-{unique}", "HELD_FOR_REVIEW")
         response = await subscription.read()
@@ -155,10 +164,8 @@ async def test_a_transfer_outcome_has_the_same_id_and_status_on_every_channel(
         inapp = response.notification
         subscription.cancel()
         [request] = await eventually(lambda: _now(receiver.received()))
-    finally:
-        receiver.stop()
     [email] = await eventually(
-        lambda: stored(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
+        lambda: stored_where(nc, OUTBOX, lambda body: body["notificationId"] == event_id)
     )
     webhook = verify(hook.secret, request)
     expected = {"transferId": f"t-{unique}", "status": "HELD_FOR_REVIEW"}
@@ -177,13 +184,7 @@ async def test_an_event_seen_twice_notifies_once_on_every_channel(
     unique: str,
 ) -> None:
     customer = f"c-{unique}"
-    stub = await as_customer(customer)
-    await prove_email(stub, notifications_nats.url, customer, f"{customer}@example.test")
-    receiver = Receiver()
-    try:
-        await stub.RegisterWebhook(
-            pb.RegisterWebhookRequest(customer_id=customer, url=receiver.url)
-        )
+    async with on_every_channel(as_customer, notifications_nats, customer) as (stub, receiver, _):
         event_id = await order_placed(orders_events, customer, f"o-{unique}")
         await eventually(lambda: routed(nc, event_id))
         # The same event again, past JetStream's duplicate detection (another Nats-Msg-Id),
@@ -195,13 +196,11 @@ async def test_an_event_seen_twice_notifies_once_on_every_channel(
         await eventually(lambda: routed(nc, later))
         await eventually(lambda: _now(len(receiver.received()) >= 2))
         requests = receiver.received()
-    finally:
-        receiver.stop()
     notes = await listed(stub, customer, expected=2)
     assert [n.notification_id for n in notes] == [event_id, later]
-    inapp = await stored(nc, f"acme.notifications.v1.inapp.{customer}", lambda body: True)
+    inapp = await stored_where(nc, f"acme.notifications.v1.inapp.{customer}", lambda body: True)
     assert [m["notificationId"] for m in inapp] == [event_id, later]
-    emails = await stored(nc, OUTBOX, lambda body: body["customerId"] == customer)
+    emails = await stored_where(nc, OUTBOX, lambda body: body["customerId"] == customer)
     assert [m["notificationId"] for m in emails] == [event_id, later]
     assert sorted(json.loads(r.body)["notificationId"] for r in requests) == sorted(
         [event_id, later]

@@ -7,7 +7,6 @@ import json
 import time
 
 import grpc
-import nats.errors
 import pytest
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.orders import Application as Orders
@@ -16,6 +15,7 @@ from nats.aio.client import Client as NatsClient
 from tests.integration.notifications.conftest import MAX_ATTEMPTS, AsCustomer, eventually
 from tests.integration.notifications.publish import order_placed
 from tests.integration.notifications.receiver import Receiver, Request, free_port
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.integration
 
@@ -216,19 +216,7 @@ async def test_a_url_that_cannot_be_a_webhook_is_refused(
 
 
 async def _dead_letters(nc: NatsClient) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    subscription = await nc.jetstream().subscribe(DEAD_LETTERS, ordered_consumer=True)
-    try:
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=0.5)
-            except nats.errors.TimeoutError:
-                return found
-            found.append(json.loads(msg.data))
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await subscription.unsubscribe()
+    return [json.loads(msg.data) for msg in await stored(nc, DEAD_LETTERS)]
 
 
 async def _async(value: list[Request]) -> list[Request]:

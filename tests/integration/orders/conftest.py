@@ -12,31 +12,16 @@ from acme.orders.v1 import orders_pb2_grpc
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 from joserfc.jwk import OKPKey
 
-from accord.service import RunningService, start_service
-from accord.tooling import devkeys
+from accord.service import RunningService
 from accord.tooling.nats_cluster import free_ports
-from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
-from services.inventory import app as inventory_app
-from services.orders.app import NAME, Settings, build
+from services.inventory.app import SERVICE as INVENTORY
+from services.orders.app import SERVICE as ORDERS
 from tests.support.catalogue import catalogue_gateway as catalogue_gateway_at
-from tests.support.principals import channel_as, principal_key
+from tests.support.principals import channel_as
+from tests.support.running import from_fixture, service_fixture
 
 STAFF_SCOPES = ("orders:read", "orders:write", "orders:admin")
-
-
-@pytest.fixture(scope="session")
-def accord_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with the development keys, as `make run` makes: the services started here check
-    tokens against its JWKS and principals against its principal key."""
-    home = tmp_path_factory.mktemp("accord-home")
-    devkeys.ensure_dev_keys(home)
-    return home
-
-
-@pytest.fixture(scope="session")
-def gateway_key(accord_home: Path) -> OKPKey:
-    return principal_key(accord_home)
 
 
 @pytest.fixture(scope="session")
@@ -45,35 +30,12 @@ def gateway_address() -> str:
     return f"127.0.0.1:{free_ports(1)[0]}"
 
 
-@pytest.fixture(scope="session")
-async def orders_service(
-    nats_server: NatsServer, accord_home: Path, gateway_key: OKPKey, gateway_address: str
-) -> AsyncIterator[RunningService]:
-    """The real orders service on a free port, against the session's nats-server."""
-    settings = Settings(
-        port=0, nats_url=nats_server.url, home=accord_home, gateway_address=gateway_address
-    )
-    service = await start_service(NAME, settings, build)
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
-@pytest.fixture(scope="session")
-async def inventory_service(
-    nats_server: NatsServer,
-    accord_home: Path,
-    orders_service: RunningService,  # its start creates the streams inventory consumes
-) -> AsyncIterator[RunningService]:
-    """The catalogue: it sells the seeded products, and what tests add with SetStock and
-    SetPrice. Its consumers act only on payments, which run in the cascade tests alone."""
-    settings = inventory_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    service = await start_service(inventory_app.NAME, settings, inventory_app.build)
-    try:
-        yield service
-    finally:
-        await service.stop()
+# The real orders service, which asks the catalogue through the gateway at gateway_address.
+orders_service = service_fixture(ORDERS, gateway_address=from_fixture("gateway_address"))
+# The catalogue: it sells the seeded products, and what tests add with SetStock and SetPrice.
+# Its consumers act only on payments, which run in the cascade tests alone. Started after
+# orders, whose start creates the streams inventory consumes.
+inventory_service = service_fixture(INVENTORY, after=("orders_service",))
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,11 @@ from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from accord.service import RunningService, start_service
+from accord.service import RunningService
 from accord.tooling.nats_server import NatsServer
 from services.notifications import app as notifications_app
 from tests.support.principals import channel_as
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +33,11 @@ async def notifications_service(
     gateway_key: OKPKey,
     orders_service: RunningService,  # its contract's ORDERS stream must exist first
 ) -> AsyncIterator[RunningService]:
-    settings = notifications_app.Settings(port=0, nats_url=nats_server.url, home=accord_home)
-    service = await start_service(notifications_app.NAME, settings, notifications_app.build)
-    try:
+    settings = notifications_app.SERVICE.settings(
+        port=0, nats_url=nats_server.url, home=accord_home
+    )
+    async with serving(notifications_app.SERVICE, settings) as service:
         yield service
-    finally:
-        await service.stop()
 
 
 def _order(customer: str, request_id: str = "r") -> v2.PlaceOrderRequest:

@@ -181,32 +181,25 @@ async def test_a_shipped_order_cannot_be_cancelled(
     assert final.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
+async def _grpcurl(address: str, *args: str) -> str:
+    """What grpcurl (the real client, through reflection) prints for `args` at `address`."""
+    grpcurl = str(Path(sys.executable).parent / "grpcurl")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [grpcurl, "-plaintext", address, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 async def test_grpcurl_lists_the_service_through_reflection(
     orders_service: RunningService,
 ) -> None:
-    grpcurl = str(Path(sys.executable).parent / "grpcurl")
     address = f"127.0.0.1:{orders_service.port}"
-    listed = await asyncio.to_thread(
-        subprocess.run,
-        [grpcurl, "-plaintext", address, "list"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "acme.orders.v1.OrderService" in listed.stdout.split()
-    described = await asyncio.to_thread(
-        subprocess.run,
-        [grpcurl, "-plaintext", address, "describe", "acme.orders.v1.OrderService"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "rpc WatchOrder" in described.stdout
-    health = await asyncio.to_thread(
-        subprocess.run,
-        [grpcurl, "-plaintext", address, "grpc.health.v1.Health/Check"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(health.stdout) == {"status": "SERVING"}
+    assert "acme.orders.v1.OrderService" in (await _grpcurl(address, "list")).split()
+    described = await _grpcurl(address, "describe", "acme.orders.v1.OrderService")
+    assert "rpc WatchOrder" in described
+    health = await _grpcurl(address, "grpc.health.v1.Health/Check")
+    assert json.loads(health) == {"status": "SERVING"}

@@ -20,15 +20,24 @@ def _line(sku: str, quantity: int, units: int, nanos: int, currency: str = "EUR"
     return v2.OrderLine(sku=sku, quantity=quantity, unit_price=price)
 
 
+def _placing(customer: str, *lines: v2.OrderLine) -> v2.PlaceOrderRequest:
+    return v2.PlaceOrderRequest(request_id="r", customer_id=customer, lines=lines)
+
+
+def _bad_fields(error: grpc.aio.AioRpcError) -> list[str]:
+    """The fields a BadRequest, the first detail of the error, names."""
+    bad_request = error_details_pb2.BadRequest()
+    assert details_of(error)[0].Unpack(bad_request)
+    return [v.field for v in bad_request.field_violations]
+
+
 async def test_orders_are_priced_from_the_catalogue_in_units_and_nanos(
     orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
 ) -> None:
     # The seeded catalogue: TEA-1 at USD 4.50, MUG-2 at USD 12.00. A price the customer
     # gives is accepted when it is the catalogue's.
-    request = v2.PlaceOrderRequest(
-        request_id="r",
-        customer_id=f"c-{unique}",
-        lines=[v2.OrderLine(sku="TEA-1", quantity=3), _line("MUG-2", 1, 12, 0, "USD")],
+    request = _placing(
+        f"c-{unique}", v2.OrderLine(sku="TEA-1", quantity=3), _line("MUG-2", 1, 12, 0, "USD")
     )
     order = (await orders_v2.PlaceOrder(request)).order
     assert order.total == v2.Money(currency_code="USD", units=25, nanos=500_000_000)
@@ -42,10 +51,8 @@ async def test_orders_are_priced_from_the_catalogue_in_units_and_nanos(
 async def test_a_price_that_is_not_the_catalogues_is_refused_naming_the_right_one(
     orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
 ) -> None:
-    request = v2.PlaceOrderRequest(
-        request_id="r",
-        customer_id=f"c-{unique}",
-        lines=[_line("TEA-1", 50, 0, 0, "USD"), _line("MUG-2", 1, 12, 0, "USD")],
+    request = _placing(
+        f"c-{unique}", _line("TEA-1", 50, 0, 0, "USD"), _line("MUG-2", 1, 12, 0, "USD")
     )
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await orders_v2.PlaceOrder(request)
@@ -62,17 +69,13 @@ async def test_a_product_the_catalogue_does_not_sell_is_invalid(
     orders_v2: v2_grpc.OrderServiceAsyncStub,
     unique: str,
 ) -> None:
-    request = v2.PlaceOrderRequest(
-        request_id="r",
-        customer_id=f"c-{unique}",
-        lines=[v2.OrderLine(sku="TEA-1", quantity=1), v2.OrderLine(sku="NOPE", quantity=1)],
+    request = _placing(
+        f"c-{unique}", v2.OrderLine(sku="TEA-1", quantity=1), v2.OrderLine(sku="NOPE", quantity=1)
     )
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await orders_v2.PlaceOrder(request)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    bad_request = error_details_pb2.BadRequest()
-    assert details_of(refused.value)[0].Unpack(bad_request)
-    assert [v.field for v in bad_request.field_violations] == ["lines[1].sku"]
+    assert _bad_fields(refused.value) == ["lines[1].sku"]
     with pytest.raises(grpc.aio.AioRpcError) as in_v1:
         await orders.PlaceOrder(
             v1.PlaceOrderRequest(
@@ -111,17 +114,13 @@ async def test_both_versions_see_the_same_order(
 async def test_mixed_or_malformed_currencies_are_invalid(
     orders_v2: v2_grpc.OrderServiceAsyncStub, unique: str
 ) -> None:
-    request = v2.PlaceOrderRequest(
-        request_id="r",
-        customer_id=f"c-{unique}",
-        lines=[_line("A", 1, 1, 0, "EUR"), _line("B", 1, 1, 0, "usd"), _line("C", 1, -1, 0)],
+    request = _placing(
+        f"c-{unique}", _line("A", 1, 1, 0, "EUR"), _line("B", 1, 1, 0, "usd"), _line("C", 1, -1, 0)
     )
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await orders_v2.PlaceOrder(request)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    bad_request = error_details_pb2.BadRequest()
-    assert details_of(refused.value)[0].Unpack(bad_request)
-    assert [v.field for v in bad_request.field_violations] == [
+    assert _bad_fields(refused.value) == [
         "lines[1].unit_price.currency_code",
         "lines[2].unit_price",
     ]

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
-from pathlib import Path
 from typing import TypeAlias
 
 import pytest
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 from acme_events.pricing import SOURCE, Application
-from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
 
 from accord.events import EventSettings
-from accord.service import RunningService, start_service
-from accord.tooling.nats_server import NatsServer
-from services.pricing.app import NAME, Settings, build, model
-from services.pricing.events import PricingEvents
-from services.pricing.flights import ROUTES_BUCKET, Flights
-from services.pricing.prices import PRICES_BUCKET, Prices
-from services.pricing.quotes import BOOKINGS_BUCKET, QUOTES_BUCKET, Quotes
-from tests.integration.orders.conftest import accord_home, gateway_key  # noqa: F401
-from tests.support.principals import stubs_as
+from accord.service import RunningService
+from services.pricing.app import SERVICE, stores
+from services.pricing.flights import Flights
+from services.pricing.prices import Prices
+from services.pricing.quotes import Quotes
+from tests.support.running import caller, callers, service_fixture
 
 CUSTOMER_SCOPES = ("pricing:read", "pricing:book")
 STAFF_SCOPES = ("pricing:read", "pricing:book", "pricing:admin")
@@ -38,35 +32,10 @@ Stub: TypeAlias = "pb_grpc.PricingServiceAsyncStub"
 StubAs: TypeAlias = Callable[..., AbstractAsyncContextManager["pb_grpc.PricingServiceAsyncStub"]]
 
 
-@pytest.fixture(scope="session")
-async def pricing_service(
-    nats_server: NatsServer,
-    accord_home: Path,  # noqa: F811
-    gateway_key: OKPKey,  # noqa: F811
-) -> AsyncIterator[RunningService]:
-    settings = Settings(
-        port=0, nats_url=nats_server.url, home=accord_home, reprice_every_seconds=NO_SWEEP
-    )
-    service = await start_service(NAME, settings, build)
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
-@pytest.fixture
-def stub_as(pricing_service: RunningService, gateway_key: OKPKey) -> StubAs:  # noqa: F811
-    """`async with stub_as("alice") as pricing:` calls as alice (customer scopes by default)."""
-
-    address = f"127.0.0.1:{pricing_service.port}"
-    opener: StubAs = stubs_as(address, gateway_key, pb_grpc.PricingServiceStub, *CUSTOMER_SCOPES)
-    return opener
-
-
-@pytest.fixture
-async def staff(stub_as: StubAs) -> AsyncIterator[Stub]:
-    async with stub_as("staff", *STAFF_SCOPES) as stub:
-        yield stub
+pricing_service = service_fixture(SERVICE, reprice_every_seconds=NO_SWEEP)
+# `async with stub_as("alice") as pricing:` calls as alice (customer scopes by default).
+stub_as = callers("pricing_service", pb_grpc.PricingServiceStub, *CUSTOMER_SCOPES)
+staff = caller("staff", *STAFF_SCOPES)
 
 
 def eur(units: int, nanos: int = 0) -> pb.Money:
@@ -109,17 +78,6 @@ async def domain(
     nats_client: NatsClient, pricing_service: RunningService
 ) -> tuple[Flights, Prices, Quotes]:
     """The service's own stores on its buckets, to drive them at chosen moments."""
-    js = nats_client.jetstream()
-    settings = Settings(reprice_every_seconds=NO_SWEEP)
-    events = PricingEvents(Application(nats_client, settings=EventSettings(source=SOURCE)))
-    flights = Flights(await js.key_value(ROUTES_BUCKET))
-    prices = Prices(await js.key_value(PRICES_BUCKET), flights, model(settings), events)
-    quotes = Quotes(
-        await js.key_value(QUOTES_BUCKET),
-        await js.key_value(BOOKINGS_BUCKET),
-        flights,
-        prices,
-        events,
-        timedelta(seconds=settings.quote_ttl_seconds),
-    )
-    return flights, prices, quotes
+    settings = SERVICE.settings(reprice_every_seconds=NO_SWEEP)
+    app = Application(nats_client, settings=EventSettings(source=SOURCE))
+    return await stores(nats_client.jetstream(), settings, app)

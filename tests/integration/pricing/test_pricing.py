@@ -11,7 +11,6 @@ import grpc
 import pytest
 from acme.pricing.v1 import pricing_pb2 as pb
 from nats.aio.client import Client as NatsClient
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from accord.rpc_status import reason_of
 from services.pricing.flights import Flights
@@ -28,46 +27,39 @@ from tests.integration.pricing.conftest import (
     nanos_of,
     price_after,
 )
+from tests.support.bus import stored
 
 pytestmark = pytest.mark.integration
 
 Domain = tuple[Flights, Prices, Quotes]
 
 
+async def _quote(stub: Stub, customer: str, route_id: str, seats: int) -> pb.Quote:
+    request = pb.GetQuoteRequest(customer_id=customer, route_id=route_id, date=DATE, seats=seats)
+    return (await stub.GetQuote(request)).quote
+
+
 async def _book(
     stub: Stub, customer: str, route_id: str, seats: int, request_id: str
 ) -> pb.Booking:
-    quote = (
-        await stub.GetQuote(
-            pb.GetQuoteRequest(customer_id=customer, route_id=route_id, date=DATE, seats=seats)
-        )
-    ).quote
-    request = pb.BookSeatsRequest(
-        customer_id=customer, quote_id=quote.quote_id, request_id=request_id
-    )
+    quote = await _quote(stub, customer, route_id, seats)
+    return await _book_quote(stub, customer, quote.quote_id, request_id)
+
+
+async def _book_quote(stub: Stub, customer: str, quote_id: str, request_id: str) -> pb.Booking:
+    request = pb.BookSeatsRequest(customer_id=customer, quote_id=quote_id, request_id=request_id)
     return (await stub.BookSeats(request)).booking
 
 
 async def _price_events(nats_client: NatsClient, route_id: str) -> list[tuple[str, int, int]]:
     """(ce-id, revision, price in nanos) of every price-changed stored for the route."""
-    js = nats_client.jetstream()
-    sub = await js.subscribe(
-        "acme.pricing.v1.price.changed",
-        ordered_consumer=True,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-    )
     found = []
-    try:
-        while True:
-            msg = await sub.next_msg(timeout=5)
-            body = json.loads(msg.data)
-            if body["routeId"] == route_id:
-                amount = body["price"]["units"] * UNIT + body["price"]["nanos"]
-                found.append(((msg.headers or {}).get("ce-id", ""), body["revision"], amount))
-            if msg.metadata.num_pending == 0:
-                return found
-    finally:
-        await sub.unsubscribe()
+    for msg in await stored(nats_client, "acme.pricing.v1.price.changed", timeout=5):
+        body = json.loads(msg.data)
+        if body["routeId"] == route_id:
+            amount = body["price"]["units"] * UNIT + body["price"]["nanos"]
+            found.append(((msg.headers or {}).get("ce-id", ""), body["revision"], amount))
+    return found
 
 
 async def test_bookings_raise_the_price_and_every_change_is_announced(
@@ -113,18 +105,10 @@ async def test_a_quote_is_honoured_after_the_price_moved(
     route, alice, bob = f"HON-{unique}", f"alice-{unique}", f"bob-{unique}"
     await staff.ConfigureRoute(flight(route))
     async with stub_as(alice) as as_alice, stub_as(bob) as as_bob:
-        held = (
-            await as_alice.GetQuote(
-                pb.GetQuoteRequest(customer_id=alice, route_id=route, date=DATE, seats=2)
-            )
-        ).quote
+        held = await _quote(as_alice, alice, route, 2)
         await _book(as_bob, bob, route, 40, "rush")
         moved = await price_after(as_alice, route, held.price_revision)
-        booking = (
-            await as_alice.BookSeats(
-                pb.BookSeatsRequest(customer_id=alice, quote_id=held.quote_id, request_id="mine")
-            )
-        ).booking
+        booking = await _book_quote(as_alice, alice, held.quote_id, "mine")
 
     assert nanos_of(moved.price) > nanos_of(held.unit_price)
     assert booking.unit_price == held.unit_price
@@ -138,28 +122,16 @@ async def test_a_retried_booking_is_the_same_booking_counted_once(
     flights, _, _ = domain
     await staff.ConfigureRoute(flight(route))
     async with stub_as(alice) as as_alice:
-        quote = (
-            await as_alice.GetQuote(
-                pb.GetQuoteRequest(customer_id=alice, route_id=route, date=DATE, seats=30)
-            )
-        ).quote
+        quote = await _quote(as_alice, alice, route, 30)
         request = pb.BookSeatsRequest(customer_id=alice, quote_id=quote.quote_id, request_id="r")
         first = (await as_alice.BookSeats(request)).booking
         again = (await as_alice.BookSeats(request)).booking
         await price_after(as_alice, route, 1)
-        other = await as_alice.GetQuote(
-            pb.GetQuoteRequest(customer_id=alice, route_id=route, date=DATE, seats=1)
-        )
+        other = await _quote(as_alice, alice, route, 1)
         with pytest.raises(grpc.aio.AioRpcError) as reused:
-            await as_alice.BookSeats(
-                pb.BookSeatsRequest(
-                    customer_id=alice, quote_id=other.quote.quote_id, request_id="r"
-                )
-            )
+            await _book_quote(as_alice, alice, other.quote_id, "r")
         with pytest.raises(grpc.aio.AioRpcError) as used:
-            await as_alice.BookSeats(
-                pb.BookSeatsRequest(customer_id=alice, quote_id=quote.quote_id, request_id="r2")
-            )
+            await _book_quote(as_alice, alice, quote.quote_id, "r2")
 
     assert again == first
     assert (reused.value.code(), reason_of(reused.value)) == (
@@ -184,23 +156,15 @@ async def test_another_customers_quote_is_not_found(
     route, alice, bob = f"OWN-{unique}", f"alice-{unique}", f"bob-{unique}"
     await staff.ConfigureRoute(flight(route))
     async with stub_as(alice) as as_alice, stub_as(bob) as as_bob:
-        quote = (
-            await as_alice.GetQuote(
-                pb.GetQuoteRequest(customer_id=alice, route_id=route, date=DATE, seats=1)
-            )
-        ).quote
+        quote = await _quote(as_alice, alice, route, 1)
         with pytest.raises(grpc.aio.AioRpcError) as theirs:
-            await as_bob.BookSeats(
-                pb.BookSeatsRequest(customer_id=bob, quote_id=quote.quote_id, request_id="x")
-            )
+            await _book_quote(as_bob, bob, quote.quote_id, "x")
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await as_bob.BookSeats(
                 pb.BookSeatsRequest(customer_id=bob, quote_id="q-none", request_id="y")
             )
         with pytest.raises(grpc.aio.AioRpcError) as for_alice:
-            await as_bob.GetQuote(
-                pb.GetQuoteRequest(customer_id=alice, route_id=route, date=DATE, seats=1)
-            )
+            await _quote(as_bob, alice, route, 1)
 
     assert theirs.value.code() == grpc.StatusCode.NOT_FOUND
     assert theirs.value.details() == (missing.value.details() or "").replace(
@@ -215,20 +179,12 @@ async def test_the_last_seats_go_to_one_booking_and_the_other_quote_is_refused(
     route, alice, bob = f"LAST-{unique}", f"alice-{unique}", f"bob-{unique}"
     await staff.ConfigureRoute(flight(route, capacity=2))
     async with stub_as(alice) as as_alice, stub_as(bob) as as_bob:
-        bobs = (
-            await as_bob.GetQuote(
-                pb.GetQuoteRequest(customer_id=bob, route_id=route, date=DATE, seats=1)
-            )
-        ).quote
+        bobs = await _quote(as_bob, bob, route, 1)
         await _book(as_alice, alice, route, 2, "all")
         with pytest.raises(grpc.aio.AioRpcError) as sold_out:
-            await as_bob.BookSeats(
-                pb.BookSeatsRequest(customer_id=bob, quote_id=bobs.quote_id, request_id="late")
-            )
+            await _book_quote(as_bob, bob, bobs.quote_id, "late")
         with pytest.raises(grpc.aio.AioRpcError) as no_quote:
-            await as_bob.GetQuote(
-                pb.GetQuoteRequest(customer_id=bob, route_id=route, date=DATE, seats=1)
-            )
+            await _quote(as_bob, bob, route, 1)
         with pytest.raises(grpc.aio.AioRpcError) as shrink:
             await staff.ConfigureRoute(flight(route, capacity=1))
 

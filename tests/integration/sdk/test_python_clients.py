@@ -144,6 +144,14 @@ async def server() -> AsyncIterator[tuple[str, Orders, Notifications]]:
         await grpc_server.stop(0)
 
 
+@pytest.fixture
+def steady(server: tuple[str, Orders, Notifications]) -> tuple[str, Orders]:
+    """The servers' address, and orders answering at once (no failures first)."""
+    target, orders, _ = server
+    orders.failures = 0
+    return target, orders
+
+
 async def test_a_method_safe_to_retry_is_retried_after_the_servers_retry_delay(
     server: tuple[str, Orders, Notifications],
 ) -> None:
@@ -171,10 +179,9 @@ async def test_a_method_not_declared_safe_is_never_retried(
 
 
 async def test_errors_are_typed_with_their_details(
-    server: tuple[str, Orders, Notifications],
+    steady: tuple[str, Orders],
 ) -> None:
-    target, orders, _ = server
-    orders.failures = 0
+    target, _ = steady
     async with AsyncAcme(target, api_key="ak_x_y") as acme:
         with pytest.raises(NotFoundError) as missing:
             await acme.orders.v2.get_order(v2.GetOrderRequest(order_id="missing"))
@@ -189,10 +196,9 @@ async def test_errors_are_typed_with_their_details(
 
 
 async def test_the_contracts_default_deadline_applies_unless_the_caller_sets_one(
-    server: tuple[str, Orders, Notifications],
+    steady: tuple[str, Orders],
 ) -> None:
-    target, orders, _ = server
-    orders.failures = 0
+    target, orders = steady
     async with AsyncAcme(target, token="t") as acme:
         await acme.orders.v2.get_order(v2.GetOrderRequest(order_id="a"))
         await acme.orders.v2.get_order(v2.GetOrderRequest(order_id="b"), timeout=60)
@@ -237,10 +243,9 @@ async def test_the_blocking_client_retries_and_warns_too(
 
 
 async def test_a_version_deprecated_since_the_sdk_was_made_warns_from_the_response_headers(
-    server: tuple[str, Orders, Notifications],
+    steady: tuple[str, Orders],
 ) -> None:
-    target, orders, _ = server
-    orders.failures = 0
+    target, _ = steady
     async with AsyncAcme(target, token="t") as acme:
         with pytest.warns(DeprecationWarning, match=r"server says acme\.orders\.v2.*v3"):
             await acme.orders.v2.get_order(v2.GetOrderRequest(order_id="announced"))

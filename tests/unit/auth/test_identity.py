@@ -106,12 +106,16 @@ def test_signer_refuses_a_public_key(public_key: OKPKey) -> None:
         PrincipalSigner(public_key)
 
 
+def _verifier_of(key_file: Path, key: OKPKey, private: bool, clock: Clock) -> PrincipalVerifier:
+    """A verifier for orders that reads `key` (its private half too, if `private`) from a file."""
+    key_file.write_text(json.dumps(key.as_dict(private=private)))
+    return PrincipalVerifier(ORDERS, key_file=key_file, clock=clock)
+
+
 def test_verifier_caches_and_reads_the_public_key_file(
     tmp_path: Path, signer: PrincipalSigner, gateway_key: OKPKey, clock: Clock
 ) -> None:
-    key_file = tmp_path / "principal.pub.jwk"
-    key_file.write_text(json.dumps(gateway_key.as_dict(private=False)))
-    verifier = PrincipalVerifier(ORDERS, key_file=key_file, clock=clock)
+    verifier = _verifier_of(tmp_path / "principal.pub.jwk", gateway_key, False, clock)
     headers = signer.headers(ALICE, ORDERS)
     for _ in range(3):
         assert verifier.verify(headers) == ALICE
@@ -124,9 +128,7 @@ def test_verifier_caches_and_reads_the_public_key_file(
 def test_verifier_never_keeps_a_private_half(
     tmp_path: Path, signer: PrincipalSigner, gateway_key: OKPKey, clock: Clock
 ) -> None:
-    key_file = tmp_path / "principal.jwk"
-    key_file.write_text(json.dumps(gateway_key.as_dict(private=True)))
-    verifier = PrincipalVerifier(ORDERS, key_file=key_file, clock=clock)
+    verifier = _verifier_of(tmp_path / "principal.jwk", gateway_key, True, clock)
     assert verifier.verify(signer.headers(ALICE, ORDERS)) == ALICE
     assert not verifier._load_key().is_private
 

@@ -10,7 +10,7 @@ from accord.tooling.units import TARGET, write_units
 def test_a_unit_per_service_and_the_gateway_with_the_restart_policy(tmp_path: Path) -> None:
     written = write_units(tmp_path, Path("/opt/accord"), Path("/etc/accord/accord.env"))
     names = {path.name for path in written}
-    services = {f"accord-{app.NAME}.service" for app in discover_services()}
+    services = {f"accord-{service.name}.service" for service in discover_services()}
     assert names == {*services, "accord-gateway.service", TARGET}
 
     unit = configparser.ConfigParser(strict=False, interpolation=None)

@@ -183,9 +183,43 @@ class ServiceLifecycle(_message.Message):
 
 Global___ServiceLifecycle: _TypeAlias = ServiceLifecycle  # noqa: Y015
 
+@_typing.final
+class ServiceAccess(_message.Message):
+    """ServiceAccess says who may reach every customer's records in one service version. A record
+    a service fetches by id (an order, a payment, a ticket) belongs to one customer, who alone
+    may see it, unless the caller holds `admin_scope`; anyone else is answered as for a record
+    that does not exist. Services read it from their contract at start, never from code.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADMIN_SCOPE_FIELD_NUMBER: _builtins.int
+    admin_scope: _builtins.str
+    """The scope that lets a caller reach any customer's records, for example "orders:admin".
+    Every method policy of the service that sets `admin_scope` must name this same scope.
+    Empty means no caller reaches records that are not their own.
+    """
+    def __init__(
+        self,
+        *,
+        admin_scope: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_scope", b"admin_scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceAccess: _TypeAlias = ServiceAccess  # noqa: Y015
+
 POLICY_FIELD_NUMBER: _builtins.int
 LIFECYCLE_FIELD_NUMBER: _builtins.int
+ACCESS_FIELD_NUMBER: _builtins.int
 policy: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___MethodPolicy]
 """Who may call the method. Every RPC of a routed service must carry a policy."""
 lifecycle: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.ServiceOptions, Global___ServiceLifecycle]
 """Where this version of the service stands in its life. Absent means stable."""
+access: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.ServiceOptions, Global___ServiceAccess]
+"""Who may reach every customer's records in this service version. Absent: the single
+admin_scope its method policies name, if any.
+"""

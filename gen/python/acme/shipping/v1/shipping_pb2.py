@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/shipping/v1/shipping.proto\x12\x10\x61\x63me.shipping.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x03\n\x08Shipment\x12\x1f\n\x0bshipment_id\x18\x01 \x01(\tR\nshipmentId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32 .acme.shipping.v1.ShipmentStatusR\x06status\x12\x18\n\x07\x63\x61rrier\x18\x05 \x01(\tR\x07\x63\x61rrier\x12P\n\x16\x65stimated_arrival_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x14\x65stimatedArrivalTime\x12\x14\n\x05units\x18\x07 \x01(\x03R\x05units\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"/\n\x12GetShipmentRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"M\n\x13GetShipmentResponse\x12\x36\n\x08shipment\x18\x01 \x01(\x0b\x32\x1a.acme.shipping.v1.ShipmentR\x08shipment*o\n\x0eShipmentStatus\x12\x1f\n\x1bSHIPMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SHIPMENT_STATUS_SCHEDULED\x10\x01\x12\x1d\n\x19SHIPMENT_STATUS_CANCELLED\x10\x02\x32\xbc\x01\n\x0fShippingService\x12\xa0\x01\n\x0bGetShipment\x12$.acme.shipping.v1.GetShipmentRequest\x1a%.acme.shipping.v1.GetShipmentResponse\"D\x90\x02\x01\xa2\xbb\x18\x0f\n\rshipping:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02 \x12\x1e/v1/orders/{order_id}/shipment\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/shipping/v1/shipping.proto\x12\x10\x61\x63me.shipping.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x03\n\x08Shipment\x12\x1f\n\x0bshipment_id\x18\x01 \x01(\tR\nshipmentId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32 .acme.shipping.v1.ShipmentStatusR\x06status\x12\x18\n\x07\x63\x61rrier\x18\x05 \x01(\tR\x07\x63\x61rrier\x12P\n\x16\x65stimated_arrival_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x14\x65stimatedArrivalTime\x12\x14\n\x05units\x18\x07 \x01(\x03R\x05units\x12;\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"/\n\x12GetShipmentRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"M\n\x13GetShipmentResponse\x12\x36\n\x08shipment\x18\x01 \x01(\x0b\x32\x1a.acme.shipping.v1.ShipmentR\x08shipment*o\n\x0eShipmentStatus\x12\x1f\n\x1bSHIPMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SHIPMENT_STATUS_SCHEDULED\x10\x01\x12\x1d\n\x19SHIPMENT_STATUS_CANCELLED\x10\x02\x32\xd0\x01\n\x0fShippingService\x12\xa0\x01\n\x0bGetShipment\x12$.acme.shipping.v1.GetShipmentRequest\x1a%.acme.shipping.v1.GetShipmentResponse\"D\x90\x02\x01\xa2\xbb\x18\x0f\n\rshipping:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02 \x12\x1e/v1/orders/{order_id}/shipment\x1a\x1a\xaa\xbb\x18\x02\x08\x01\xb2\xbb\x18\x10\n\x0eshipping:adminb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,7 +38,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.shipping.v1.shipping_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SHIPPINGSERVICE']._loaded_options = None
-  _globals['_SHIPPINGSERVICE']._serialized_options = b'\252\273\030\002\010\001'
+  _globals['_SHIPPINGSERVICE']._serialized_options = b'\252\273\030\002\010\001\262\273\030\020\n\016shipping:admin'
   _globals['_SHIPPINGSERVICE'].methods_by_name['GetShipment']._loaded_options = None
   _globals['_SHIPPINGSERVICE'].methods_by_name['GetShipment']._serialized_options = b'\220\002\001\242\273\030\017\n\rshipping:read\262\273\030\004\n\002\010\005\202\323\344\223\002 \022\036/v1/orders/{order_id}/shipment'
   _globals['_SHIPMENTSTATUS']._serialized_start=731
@@ -50,5 +50,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSHIPMENTRESPONSE']._serialized_start=652
   _globals['_GETSHIPMENTRESPONSE']._serialized_end=729
   _globals['_SHIPPINGSERVICE']._serialized_start=845
-  _globals['_SHIPPINGSERVICE']._serialized_end=1033
+  _globals['_SHIPPINGSERVICE']._serialized_end=1053
 # @@protoc_insertion_point(module_scope)

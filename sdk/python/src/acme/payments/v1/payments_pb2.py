@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/payments/v1/payments.proto\x12\x10\x61\x63me.payments.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x03\n\x07Payment\x12\x1d\n\npayment_id\x18\x01 \x01(\tR\tpaymentId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12!\n\x0c\x61mount_cents\x18\x04 \x01(\x03R\x0b\x61mountCents\x12\x1a\n\x08\x63urrency\x18\x05 \x01(\tR\x08\x63urrency\x12\x37\n\x06status\x18\x06 \x01(\x0e\x32\x1f.acme.payments.v1.PaymentStatusR\x06status\x12%\n\x0e\x64\x65\x63line_reason\x18\x07 \x01(\tR\rdeclineReason\x12#\n\rrefund_reason\x18\x08 \x01(\tR\x0crefundReason\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\".\n\x11GetPaymentRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"I\n\x12GetPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.acme.payments.v1.PaymentR\x07payment*\xa3\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PAYMENT_STATUS_AUTHORIZED\x10\x01\x12\x1b\n\x17PAYMENT_STATUS_DECLINED\x10\x02\x12\x1b\n\x17PAYMENT_STATUS_REFUNDED\x10\x03\x12\x19\n\x15PAYMENT_STATUS_VOIDED\x10\x04\x32\xb7\x01\n\x0ePaymentService\x12\x9c\x01\n\nGetPayment\x12#.acme.payments.v1.GetPaymentRequest\x1a$.acme.payments.v1.GetPaymentResponse\"C\x90\x02\x01\xa2\xbb\x18\x0f\n\rpayments:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/orders/{order_id}/payment\x1a\x06\xaa\xbb\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/payments/v1/payments.proto\x12\x10\x61\x63me.payments.v1\x1a!accordapis/options/v1/calls.proto\x1a\"accordapis/options/v1/policy.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x03\n\x07Payment\x12\x1d\n\npayment_id\x18\x01 \x01(\tR\tpaymentId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1f\n\x0b\x63ustomer_id\x18\x03 \x01(\tR\ncustomerId\x12!\n\x0c\x61mount_cents\x18\x04 \x01(\x03R\x0b\x61mountCents\x12\x1a\n\x08\x63urrency\x18\x05 \x01(\tR\x08\x63urrency\x12\x37\n\x06status\x18\x06 \x01(\x0e\x32\x1f.acme.payments.v1.PaymentStatusR\x06status\x12%\n\x0e\x64\x65\x63line_reason\x18\x07 \x01(\tR\rdeclineReason\x12#\n\rrefund_reason\x18\x08 \x01(\tR\x0crefundReason\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\".\n\x11GetPaymentRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"I\n\x12GetPaymentResponse\x12\x33\n\x07payment\x18\x01 \x01(\x0b\x32\x19.acme.payments.v1.PaymentR\x07payment*\xa3\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PAYMENT_STATUS_AUTHORIZED\x10\x01\x12\x1b\n\x17PAYMENT_STATUS_DECLINED\x10\x02\x12\x1b\n\x17PAYMENT_STATUS_REFUNDED\x10\x03\x12\x19\n\x15PAYMENT_STATUS_VOIDED\x10\x04\x32\xcb\x01\n\x0ePaymentService\x12\x9c\x01\n\nGetPayment\x12#.acme.payments.v1.GetPaymentRequest\x1a$.acme.payments.v1.GetPaymentResponse\"C\x90\x02\x01\xa2\xbb\x18\x0f\n\rpayments:read\xb2\xbb\x18\x04\n\x02\x08\x05\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/orders/{order_id}/payment\x1a\x1a\xaa\xbb\x18\x02\x08\x01\xb2\xbb\x18\x10\n\x0epayments:adminb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,7 +38,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.payments.v1.payments_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYMENTSERVICE']._loaded_options = None
-  _globals['_PAYMENTSERVICE']._serialized_options = b'\252\273\030\002\010\001'
+  _globals['_PAYMENTSERVICE']._serialized_options = b'\252\273\030\002\010\001\262\273\030\020\n\016payments:admin'
   _globals['_PAYMENTSERVICE'].methods_by_name['GetPayment']._loaded_options = None
   _globals['_PAYMENTSERVICE'].methods_by_name['GetPayment']._serialized_options = b'\220\002\001\242\273\030\017\n\rpayments:read\262\273\030\004\n\002\010\005\202\323\344\223\002\037\022\035/v1/orders/{order_id}/payment'
   _globals['_PAYMENTSTATUS']._serialized_start=732
@@ -50,5 +50,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPAYMENTRESPONSE']._serialized_start=656
   _globals['_GETPAYMENTRESPONSE']._serialized_end=729
   _globals['_PAYMENTSERVICE']._serialized_start=898
-  _globals['_PAYMENTSERVICE']._serialized_end=1081
+  _globals['_PAYMENTSERVICE']._serialized_end=1101
 # @@protoc_insertion_point(module_scope)

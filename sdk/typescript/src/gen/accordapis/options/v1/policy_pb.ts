@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accordapis/options/v1/policy.proto.
  */
 export const file_accordapis_options_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("CiJhY2NvcmRhcGlzL29wdGlvbnMvdjEvcG9saWN5LnByb3RvEhVhY2NvcmRhcGlzLm9wdGlvbnMudjEiigIKDE1ldGhvZFBvbGljeRIXCg9yZXF1aXJlZF9zY29wZXMYASADKAkSDgoGcHVibGljGAIgASgIEhMKC293bmVyX2ZpZWxkGAMgASgJEhMKC2FkbWluX3Njb3BlGAQgASgJEj4KCGF1ZGllbmNlGAUgASgOMiwuYWNjb3JkYXBpcy5vcHRpb25zLnYxLk1ldGhvZFBvbGljeS5BdWRpZW5jZSJnCghBdWRpZW5jZRIYChRBVURJRU5DRV9VTlNQRUNJRklFRBAAEhYKEkFVRElFTkNFX0NVU1RPTUVSUxABEhIKDkFVRElFTkNFX1NUQUZGEAISFQoRQVVESUVOQ0VfU0VSVklDRVMQAyKIAgoQU2VydmljZUxpZmVjeWNsZRI8CgVzdGFnZRgBIAEoDjItLmFjY29yZGFwaXMub3B0aW9ucy52MS5TZXJ2aWNlTGlmZWN5Y2xlLlN0YWdlEhcKD2RlcHJlY2F0ZWRfZGF0ZRgCIAEoCRITCgtzdW5zZXRfZGF0ZRgDIAEoCRIRCglzdWNjZXNzb3IYBCABKAkSGwoTbWlncmF0aW9uX2d1aWRlX3VybBgFIAEoCSJYCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhAKDFNUQUdFX1NUQUJMRRABEhQKEFNUQUdFX0RFUFJFQ0FURUQQAhIQCgxTVEFHRV9TVU5TRVQQAzpdCgZwb2xpY3kSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi0hwMgASgLMiMuYWNjb3JkYXBpcy5vcHRpb25zLnYxLk1ldGhvZFBvbGljeVIGcG9saWN5OmgKCWxpZmVjeWNsZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxi1hwMgASgLMicuYWNjb3JkYXBpcy5vcHRpb25zLnYxLlNlcnZpY2VMaWZlY3ljbGVSCWxpZmVjeWNsZWIGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("CiJhY2NvcmRhcGlzL29wdGlvbnMvdjEvcG9saWN5LnByb3RvEhVhY2NvcmRhcGlzLm9wdGlvbnMudjEiigIKDE1ldGhvZFBvbGljeRIXCg9yZXF1aXJlZF9zY29wZXMYASADKAkSDgoGcHVibGljGAIgASgIEhMKC293bmVyX2ZpZWxkGAMgASgJEhMKC2FkbWluX3Njb3BlGAQgASgJEj4KCGF1ZGllbmNlGAUgASgOMiwuYWNjb3JkYXBpcy5vcHRpb25zLnYxLk1ldGhvZFBvbGljeS5BdWRpZW5jZSJnCghBdWRpZW5jZRIYChRBVURJRU5DRV9VTlNQRUNJRklFRBAAEhYKEkFVRElFTkNFX0NVU1RPTUVSUxABEhIKDkFVRElFTkNFX1NUQUZGEAISFQoRQVVESUVOQ0VfU0VSVklDRVMQAyKIAgoQU2VydmljZUxpZmVjeWNsZRI8CgVzdGFnZRgBIAEoDjItLmFjY29yZGFwaXMub3B0aW9ucy52MS5TZXJ2aWNlTGlmZWN5Y2xlLlN0YWdlEhcKD2RlcHJlY2F0ZWRfZGF0ZRgCIAEoCRITCgtzdW5zZXRfZGF0ZRgDIAEoCRIRCglzdWNjZXNzb3IYBCABKAkSGwoTbWlncmF0aW9uX2d1aWRlX3VybBgFIAEoCSJYCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhAKDFNUQUdFX1NUQUJMRRABEhQKEFNUQUdFX0RFUFJFQ0FURUQQAhIQCgxTVEFHRV9TVU5TRVQQAyIkCg1TZXJ2aWNlQWNjZXNzEhMKC2FkbWluX3Njb3BlGAEgASgJOl0KBnBvbGljeRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLSHAyABKAsyIy5hY2NvcmRhcGlzLm9wdGlvbnMudjEuTWV0aG9kUG9saWN5UgZwb2xpY3k6aAoJbGlmZWN5Y2xlEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGLWHAyABKAsyJy5hY2NvcmRhcGlzLm9wdGlvbnMudjEuU2VydmljZUxpZmVjeWNsZVIJbGlmZWN5Y2xlOl8KBmFjY2VzcxIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxi2hwMgASgLMiQuYWNjb3JkYXBpcy5vcHRpb25zLnYxLlNlcnZpY2VBY2Nlc3NSBmFjY2Vzc2IGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * MethodPolicy says who may call an RPC. The gateway reads it from the compiled contract and
@@ -212,6 +212,32 @@ export const ServiceLifecycle_StageSchema: GenEnum<ServiceLifecycle_Stage> = /*@
   enumDesc(file_accordapis_options_v1_policy, 1, 0);
 
 /**
+ * ServiceAccess says who may reach every customer's records in one service version. A record
+ * a service fetches by id (an order, a payment, a ticket) belongs to one customer, who alone
+ * may see it, unless the caller holds `admin_scope`; anyone else is answered as for a record
+ * that does not exist. Services read it from their contract at start, never from code.
+ *
+ * @generated from message accordapis.options.v1.ServiceAccess
+ */
+export type ServiceAccess = Message<"accordapis.options.v1.ServiceAccess"> & {
+  /**
+   * The scope that lets a caller reach any customer's records, for example "orders:admin".
+   * Every method policy of the service that sets `admin_scope` must name this same scope.
+   * Empty means no caller reaches records that are not their own.
+   *
+   * @generated from field: string admin_scope = 1;
+   */
+  adminScope: string;
+};
+
+/**
+ * Describes the message accordapis.options.v1.ServiceAccess.
+ * Use `create(ServiceAccessSchema)` to create a new message.
+ */
+export const ServiceAccessSchema: GenMessage<ServiceAccess> = /*@__PURE__*/
+  messageDesc(file_accordapis_options_v1_policy, 2);
+
+/**
  * Who may call the method. Every RPC of a routed service must carry a policy.
  *
  * @generated from extension: accordapis.options.v1.MethodPolicy policy = 50100;
@@ -226,4 +252,13 @@ export const policy: GenExtension<MethodOptions, MethodPolicy> = /*@__PURE__*/
  */
 export const lifecycle: GenExtension<ServiceOptions, ServiceLifecycle> = /*@__PURE__*/
   extDesc(file_accordapis_options_v1_policy, 1);
+
+/**
+ * Who may reach every customer's records in this service version. Absent: the single
+ * admin_scope its method policies name, if any.
+ *
+ * @generated from extension: accordapis.options.v1.ServiceAccess access = 50102;
+ */
+export const access: GenExtension<ServiceOptions, ServiceAccess> = /*@__PURE__*/
+  extDesc(file_accordapis_options_v1_policy, 2);
 
