@@ -45,15 +45,13 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import nats
 from acme_events import notifications, orders
-from acme_events.notifications.contract import DOCUMENT as NOTIFICATIONS_DOCUMENT
 from acme_events.notifications.messages.json import OrderPlacedPayload as NotificationsOrderPlaced
-from acme_events.orders.contract import DOCUMENT as ORDERS_DOCUMENT
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 from nats.aio.client import Client as NatsClient
 from nats.js import api
@@ -117,32 +115,35 @@ PUBLISH = "sendOrderPlaced"  # of the orders contract
 RECEIVE = "receiveOrderPlaced"  # of the notifications contract
 
 
-def bench_contract(document: dict[str, Any], unique: str, only: str | None = None) -> Contract:
+def bench_contract(contract: Contract, unique: str, only: str | None = None) -> Contract:
     """The contract with its subjects, streams and durables made this lane's own, and the
     consumer's fetch batch the raw baseline's (the contract's own is 16). With `only`, the
     contract keeps that one operation: what the bench provisions, since the other
     operations may consume streams that other documents declare."""
-    if only is not None:
-        document = {**document, "operations": {only: document["operations"][only]}}
 
-    def visit(node: Any, key: str | None) -> Any:
-        if isinstance(node, dict):
-            return {k: visit(v, k) for k, v in node.items()}
-        if isinstance(node, list):
-            return [visit(item, key) for item in node]
-        if key == "fetchBatch":
-            return FETCH
-        if not isinstance(node, str):
-            return node
-        if key in ("name", "stream") and node.isupper():
-            return f"{node}_{unique}"
-        if key == "durable":
-            return f"{node}-{unique}"
-        if key in ("address", "subjects", "deadLetter"):
-            return f"b{unique}.{node}"
-        return node
+    def subject(value: str) -> str:
+        return f"b{unique}.{value}"
 
-    return Contract.from_document(visit(document, None))
+    def operation(op: OperationSpec) -> OperationSpec:
+        consumer = op.consumer and replace(
+            op.consumer,
+            durable=f"{op.consumer.durable}-{unique}",
+            stream=f"{op.consumer.stream}_{unique}",
+            subject=subject(op.consumer.subject),
+            dead_letter=op.consumer.dead_letter and subject(op.consumer.dead_letter),
+            fetch_batch=FETCH,
+        )
+        return replace(op, address=subject(op.address), consumer=consumer)
+
+    operations = contract.operations if only is None else {only: contract.operations[only]}
+    return replace(
+        contract,
+        streams=tuple(
+            replace(s, name=f"{s.name}_{unique}", subjects=tuple(map(subject, s.subjects)))
+            for s in contract.streams
+        ),
+        operations={key: operation(op) for key, op in operations.items()},
+    )
 
 
 class Counter:
@@ -170,8 +171,8 @@ class Lane:
         self.raw_js = bus.raw.jetstream()
         self.admin_js = bus.admin.jetstream()  # provisions: the operator, when secured
         self.unique = next(bus.uniques)
-        self.orders_contract = bench_contract(ORDERS_DOCUMENT, self.unique)
-        self.notifications_contract = bench_contract(NOTIFICATIONS_DOCUMENT, self.unique)
+        self.orders_contract = bench_contract(orders.CONTRACT, self.unique)
+        self.notifications_contract = bench_contract(notifications.CONTRACT, self.unique)
         producer = orders.Application(
             self.ours, settings=EventSettings(source=SOURCE), contract=self.orders_contract
         )
@@ -193,8 +194,8 @@ class Lane:
         await provision(
             self.admin_js,
             [
-                bench_contract(ORDERS_DOCUMENT, self.unique, only=PUBLISH),
-                bench_contract(NOTIFICATIONS_DOCUMENT, self.unique, only=RECEIVE),
+                bench_contract(orders.CONTRACT, self.unique, only=PUBLISH),
+                bench_contract(notifications.CONTRACT, self.unique, only=RECEIVE),
             ],
         )
 
@@ -578,8 +579,8 @@ def _bench_permissions(identity: str, uniques: list[str], *sides: str) -> Permis
     grants = [Permissions(publish=(), subscribe=())]
     for unique in uniques:
         everyone = {
-            "orders": bench_contract(ORDERS_DOCUMENT, unique),
-            "notifications": bench_contract(NOTIFICATIONS_DOCUMENT, unique),
+            "orders": bench_contract(orders.CONTRACT, unique),
+            "notifications": bench_contract(notifications.CONTRACT, unique),
         }
         for side in sides:
             grants.append(service_permissions(identity, everyone[side], everyone))

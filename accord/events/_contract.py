@@ -4,7 +4,7 @@ Built from a document whose references are inlined (`load_document`); the genera
 packages embed such a document, so a service needs no YAML at run time.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,7 @@ class Contract:
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> "Contract":
-        root = document.get("x-jetstream") or {}
+        root = document.get(X_JETSTREAM) or {}
         default_type = document.get("defaultContentType", "application/json")
         operations = {
             key: _operation(key, op, default_type)
@@ -143,49 +143,85 @@ class Contract:
         }
         return cls(
             title=document.get("info", {}).get("title", "?"),
-            streams=tuple(_stream(s) for s in root.get("streams", [])),
-            buckets=tuple(_bucket(b) for b in root.get("keyValue", [])),
+            streams=tuple(stream_spec(s) for s in root.get("streams", [])),
+            buckets=tuple(bucket_spec(b) for b in root.get("keyValue", [])),
             operations=operations,
             identity_parameter=(document.get("x-accord-identity") or {}).get("parameter"),
             authorizes=document.get("x-accord-authorizes"),
         )
 
 
-def _maybe_duration(value: str | None) -> float | None:
-    return None if value is None else parse_duration(value)
+# x-jetstream, read once for the whole house: the runtime, provisioning, codegen and lint all
+# read it through these functions. A key the document leaves out takes the dataclass's default.
+
+X_JETSTREAM = "x-jetstream"
+
+_Fields = dict[str, tuple[str, Callable[[Any], Any]]]
 
 
-def _stream(raw: Mapping[str, Any]) -> StreamSpec:
-    return StreamSpec(
-        name=raw["name"],
-        subjects=tuple(raw["subjects"]),
-        retention=raw.get("retention", "limits"),
-        storage=raw.get("storage", "file"),
-        replicas=raw.get("replicas", 1),
-        max_age=_maybe_duration(raw.get("maxAge")),
-        max_msgs=raw.get("maxMsgs"),
-        max_bytes=raw.get("maxBytes"),
-        duplicate_window=parse_duration(raw.get("duplicateWindow", "2m")),
-        description=raw.get("description"),
+def _durations(values: list[str]) -> tuple[float, ...]:
+    return tuple(parse_duration(value) for value in values)
+
+
+_STREAM: _Fields = {
+    "retention": ("retention", str),
+    "storage": ("storage", str),
+    "replicas": ("replicas", int),
+    "maxAge": ("max_age", parse_duration),
+    "maxMsgs": ("max_msgs", int),
+    "maxBytes": ("max_bytes", int),
+    "duplicateWindow": ("duplicate_window", parse_duration),
+    "description": ("description", str),
+}
+_BUCKET: _Fields = {
+    "history": ("history", int),
+    "storage": ("storage", str),
+    "replicas": ("replicas", int),
+    "ttl": ("ttl", parse_duration),
+    "description": ("description", str),
+}
+_CONSUMER: _Fields = {
+    "ackWait": ("ack_wait", parse_duration),
+    "maxDeliver": ("max_deliver", int),
+    "backoff": ("backoff", _durations),
+    "deadLetter": ("dead_letter", str),
+    "maxAckPending": ("max_ack_pending", int),
+    "fetchBatch": ("fetch_batch", int),
+    "inProgressEvery": ("in_progress_every", parse_duration),
+}
+
+
+def _given(raw: Mapping[str, Any], fields: _Fields) -> dict[str, Any]:
+    return {name: read(raw[key]) for key, (name, read) in fields.items() if key in raw}
+
+
+def stream_spec(raw: Mapping[str, Any]) -> StreamSpec:
+    """A stream of the document's `x-jetstream.streams`."""
+    return StreamSpec(name=raw["name"], subjects=tuple(raw["subjects"]), **_given(raw, _STREAM))
+
+
+def bucket_spec(raw: Mapping[str, Any]) -> BucketSpec:
+    """A bucket of the document's `x-jetstream.keyValue`."""
+    return BucketSpec(bucket=raw["bucket"], **_given(raw, _BUCKET))
+
+
+def consumer_spec(raw: Mapping[str, Any], stream: str, subject: str) -> ConsumerSpec:
+    """The durable consumer of a receive operation's `bindings.nats.x-jetstream`, on `stream`
+    (its own, else its channel's), filtered on `subject` (the channel's pattern)."""
+    return ConsumerSpec(
+        durable=raw["durable"], stream=stream, subject=subject, **_given(raw, _CONSUMER)
     )
 
 
-def _bucket(raw: Mapping[str, Any]) -> BucketSpec:
-    return BucketSpec(
-        bucket=raw["bucket"],
-        history=raw.get("history"),
-        storage=raw.get("storage"),
-        replicas=raw.get("replicas"),
-        ttl=_maybe_duration(raw.get("ttl")),
-        description=raw.get("description"),
-    )
-
-
-def _jetstream_binding(node: Mapping[str, Any]) -> Mapping[str, Any]:
-    bindings = node.get("bindings") or {}
-    nats = bindings.get("nats") or {}
-    found: Mapping[str, Any] = nats.get("x-jetstream") or {}
-    return found
+def jetstream_binding(owner: Any) -> Any:
+    """The `bindings.nats.x-jetstream` of a channel or operation; None when it has none (or
+    when the document is not shaped as AsyncAPI says, which lint reports)."""
+    node = owner
+    for key in ("bindings", "nats", X_JETSTREAM):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
 
 
 def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> OperationSpec:
@@ -205,13 +241,13 @@ def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> Operation
             (reply.get("channel", {}).get("messages") or {}).values()
         )
         reply_message = _message(f"{key} reply", reply_messages[0], address, default_type)
-    binding = _jetstream_binding(raw)
+    binding = jetstream_binding(raw) or {}
     consumer = None
     if raw["action"] == "receive" and binding.get("durable"):
-        stream = binding.get("stream") or _jetstream_binding(channel).get("stream")
+        stream = binding.get("stream") or (jetstream_binding(channel) or {}).get("stream")
         if not stream:
             raise ValueError(f"operation {key!r}: no stream named on it or on its channel")
-        consumer = _consumer(binding, stream, pattern_of(address))
+        consumer = consumer_spec(binding, stream, pattern_of(address))
     queue = ((raw.get("bindings") or {}).get("nats") or {}).get("queue")
     declared = channel.get("parameters") or {}
     parameters = tuple(
@@ -227,21 +263,6 @@ def _operation(key: str, raw: Mapping[str, Any], default_type: str) -> Operation
         consumer=consumer,
         queue=queue,
         parameters=parameters,
-    )
-
-
-def _consumer(raw: Mapping[str, Any], stream: str, subject: str) -> ConsumerSpec:
-    return ConsumerSpec(
-        durable=raw["durable"],
-        stream=stream,
-        subject=subject,
-        ack_wait=parse_duration(raw.get("ackWait", "30s")),
-        max_deliver=raw.get("maxDeliver", 5),
-        backoff=tuple(parse_duration(d) for d in raw.get("backoff", [])),
-        dead_letter=raw.get("deadLetter"),
-        max_ack_pending=raw.get("maxAckPending"),
-        fetch_batch=raw.get("fetchBatch", 16),
-        in_progress_every=_maybe_duration(raw.get("inProgressEvery")),
     )
 
 

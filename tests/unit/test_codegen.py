@@ -1,5 +1,6 @@
 """`make codegen` is deterministic, stamps what it writes, and removes what is stale."""
 
+import ast
 from pathlib import Path
 
 from accord.tooling import codegen
@@ -20,6 +21,10 @@ def test_two_runs_write_the_same_bytes(repo_root: Path, tmp_path: Path) -> None:
     first, second = _snapshot(tmp_path / "first"), _snapshot(tmp_path / "second")
     assert first == second
     assert "gen/python/acme/orders/v1/orders_pb2_grpc.pyi" in first
+    assert "gen/python/acme/orders/v1/orders_pb2_grpc.py" in first
+    # gRPC stubs only for files that declare services (accord/tooling/codegen/_grpc_plugin.py).
+    assert "gen/python/accordapis/options/v1/calls_pb2.py" in first
+    assert not any(name.startswith("gen/python/accordapis/") and "_grpc" in name for name in first)
     assert "gen/python/acme_events/orders/__init__.py" in first
     assert "sdk/python/src/acme_sdk/orders/v2.py" in first
     assert "sdk/typescript/src/gen/acme/orders/v2/orders_pb.ts" in first
@@ -56,3 +61,21 @@ def test_sync_removes_stale_files_and_reports_differences(tmp_path: Path) -> Non
 def test_the_committed_tree_matches_the_contracts(repo_root: Path) -> None:
     # The same check as `make codegen-check`: a contract change without regeneration fails.
     assert codegen.check(repo_root) == []
+
+
+def test_each_event_model_is_generated_once_and_imported_elsewhere(repo_root: Path) -> None:
+    """A model lives in the package of the document that defines it; the packages of the
+    documents that read it import that class (orders' OrderPlacedPayload, say)."""
+    from acme_events.notifications.messages import json as notifications
+    from acme_events.orders.messages import json as orders
+    from acme_events.payments.messages import json as payments
+
+    defined: dict[str, list[str]] = {}
+    for module in sorted((repo_root / "gen/python/acme_events").rglob("models.py")):
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(str(module.relative_to(repo_root)))
+    assert {name: places for name, places in defined.items() if len(places) > 1} == {}
+    assert notifications.OrderPlacedPayload is orders.OrderPlacedPayload
+    assert payments.OrderLine is orders.OrderLine
+    assert {"OrderPlacedPayload", "Money"} <= defined.keys()

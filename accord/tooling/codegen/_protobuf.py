@@ -1,18 +1,25 @@
 """Protobuf contracts → messages, gRPC stubs and their typed stubs (mypy-protobuf).
 
-buf compiles the module (the same compiler `make lint` and `make breaking` use); protoc's
-Python generators, bundled in grpcio-tools, then work from buf's image, so both agree on
-what the contracts say. buf has no built-in Python gRPC plugin, hence protoc for output.
+buf compiles the module (the same compiler `make lint` and `make breaking` use) and runs the
+plugins that `buf.gen.yaml` declares on the compiled image: what is generated, and by which
+plugin, is written there, not here.
 """
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
 from google.protobuf import descriptor_pb2
 
 from accord.tooling.codegen._tree import GeneratedFile
+
+TEMPLATE = Path("buf.gen.yaml")
+PYTHON = "gen/python"  # the `out` of the Python plugins in buf.gen.yaml
 
 
 def build_image(root: Path, out: Path) -> descriptor_pb2.FileDescriptorSet:
@@ -30,14 +37,9 @@ def build_image(root: Path, out: Path) -> descriptor_pb2.FileDescriptorSet:
 def generate_protobuf(root: Path, workdir: Path) -> list[GeneratedFile]:
     """Generate Python for every file of the module's own `proto/` folder."""
     image_path = workdir / "contracts.binpb"
-    image = build_image(root, image_path)
+    build_image(root, image_path)
     own = sorted(str(p.relative_to(root / "proto")) for p in (root / "proto").rglob("*.proto"))
-    with_services = [f.name for f in image.file if f.name in own and f.service]
-    out = workdir / "protobuf"
-    out.mkdir()
-    _protoc(image_path, out, ["--python_out", "--mypy_out"], own)
-    if with_services:
-        _protoc(image_path, out, ["--grpc_python_out", "--mypy_grpc_out"], with_services)
+    out = buf_generate(root, image_path, PYTHON, own, workdir / "protobuf")
     files = [
         GeneratedFile(path, path.relative_to(out), _source_of(path.relative_to(out)))
         for path in sorted(out.rglob("*"))
@@ -48,19 +50,30 @@ def generate_protobuf(root: Path, workdir: Path) -> list[GeneratedFile]:
     return files
 
 
-def _protoc(image: Path, out: Path, flags: list[str], files: list[str]) -> None:
-    from grpc_tools import protoc  # imported late: only `make codegen` needs grpcio-tools
-
-    args = [
-        "grpc_tools.protoc",
-        f"--descriptor_set_in={image}",
-        f"--plugin=protoc-gen-mypy={_tool('protoc-gen-mypy')}",
-        f"--plugin=protoc-gen-mypy_grpc={_tool('protoc-gen-mypy_grpc')}",
-        *(f"{flag}={out}" for flag in flags),
-        *files,
-    ]
-    if protoc.main(args) != 0:
-        raise RuntimeError(f"protoc failed for {', '.join(files)}")
+def buf_generate(root: Path, image: Path, out: str, paths: Sequence[str], scratch: Path) -> Path:
+    """Run the plugins of `buf.gen.yaml` that write to `out` on the files `paths` of `image`,
+    into `scratch`; returns the folder they wrote (`scratch / out`)."""
+    template = yaml.safe_load((root / TEMPLATE).read_text(encoding="utf-8"))
+    template["plugins"] = [p for p in template["plugins"] if p["out"] == out]
+    if not template["plugins"]:
+        raise ValueError(f"{TEMPLATE} declares no plugin that writes to {out}")
+    bin_dir = str(Path(sys.executable).parent)
+    subprocess.run(
+        [
+            _tool("buf"),
+            "generate",
+            str(image),
+            "--template",
+            json.dumps(template),
+            "-o",
+            str(scratch),
+            *(arg for path in paths for arg in ("--path", path)),
+        ],
+        cwd=root,
+        env={**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])},
+        check=True,
+    )
+    return scratch / out
 
 
 def _source_of(generated: Path) -> str:

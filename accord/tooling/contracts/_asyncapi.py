@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from accord.tooling.contracts._refs import Location, json_path
+from accord.events._document import Location, json_path
 from accord.tooling.contracts._schemas import asyncapi_validator
 from accord.tooling.contracts._tree import get, mapping
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from accord.tooling.contracts._refs import resolve
+from accord.events._document import resolve
 from accord.tooling.contracts._sources import Source
 from accord.tooling.contracts._subjects import tokens
 from accord.tooling.contracts._tree import mapping, sequence
@@ -29,7 +29,7 @@ def asyncapi_changes(old: Source, new: Source) -> list[str]:
             )
             continue
         try:
-            before, after = resolve(name, old).resolved, resolve(name, new).resolved
+            before, after = resolve(name, old.read).resolved, resolve(name, new.read).resolved
         except (OSError, yaml.YAMLError) as error:
             problems.append(f"{name}: cannot compare with the previous version: {error}")
             continue

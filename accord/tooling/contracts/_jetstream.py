@@ -2,7 +2,9 @@
 
 Streams, consumers and buckets live on one NATS server (or cluster), so names and subjects
 are checked across all documents: a channel of one service may be stored by a stream that
-another service's document declares.
+another service's document declares. They are read as the runtime reads them
+(`accord.events`: its defaults, its durations), once every document's x-jetstream has the
+shape its schema gives.
 """
 
 import itertools
@@ -10,11 +12,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from accord.events._channels import pattern_of
+from accord.events._contract import (
+    BucketSpec,
+    ConsumerSpec,
+    StreamSpec,
+    bucket_spec,
+    consumer_spec,
+    stream_spec,
+)
 from accord.tooling.contracts._jetstream_shape import KEY, binding, shape_problems
 from accord.tooling.contracts._subjects import covers, overlaps
 from accord.tooling.contracts._tree import get, mapping, sequence
-
-DEFAULT_MAX_DELIVER = 5
 
 
 @dataclass(frozen=True)
@@ -23,7 +32,7 @@ class Declared:
 
     document: str
     name: str
-    spec: dict[str, Any]
+    spec: StreamSpec | BucketSpec
 
 
 @dataclass(frozen=True)
@@ -31,15 +40,16 @@ class Consumer:
     document: str
     operation: str
     action: Any  # "receive" where it belongs
-    spec: dict[str, Any]
+    spec: ConsumerSpec
+    own_stream: str | None  # the stream named on the operation, else the channel's is used
     channel: dict[str, Any]  # the operation's channel, references inlined
 
 
 def lint_jetstream(documents: dict[str, Any]) -> list[str]:
     """Problems of the x-jetstream parts of every document (name -> resolved document)."""
-    problems: list[str] = []
-    for name, document in documents.items():
-        problems += shape_problems(name, document)
+    problems = [p for name, document in documents.items() for p in shape_problems(name, document)]
+    if problems:
+        return problems  # the rules below read x-jetstream typed, which wants it well formed
     streams = _declared(documents, "streams", "name")
     buckets = _declared(documents, "keyValue", "bucket")
     consumers = _consumers(documents)
@@ -56,12 +66,12 @@ def lint_jetstream(documents: dict[str, Any]) -> list[str]:
 
 
 def _declared(documents: dict[str, Any], section: str, key: str) -> list[Declared]:
-    found = []
-    for name, document in documents.items():
-        for spec in sequence(get(document, KEY, section)):
-            if isinstance(spec, dict) and isinstance(spec.get(key), str):
-                found.append(Declared(name, spec[key], spec))
-    return found
+    read = stream_spec if section == "streams" else bucket_spec
+    return [
+        Declared(name, raw[key], read(raw))
+        for name, document in documents.items()
+        for raw in sequence(get(document, KEY, section))
+    ]
 
 
 def _unique(declared: list[Declared], kind: str) -> list[str]:
@@ -134,11 +144,18 @@ def _consumers(documents: dict[str, Any]) -> list[Consumer]:
     found = []
     for name, document in documents.items():
         for op_name, operation in mapping(get(document, "operations")).items():
-            spec = binding(operation)
-            if isinstance(spec, dict) and isinstance(spec.get("durable"), str):
-                channel = get(operation, "channel")
-                channel = channel if isinstance(channel, dict) else {}
-                found.append(Consumer(name, op_name, operation.get("action"), spec, channel))
+            raw = binding(operation)
+            if not isinstance(raw, dict):
+                continue
+            channel = mapping(get(operation, "channel"))
+            own = raw.get("stream")
+            address = channel.get("address")
+            spec = consumer_spec(
+                raw,
+                own or get(binding(channel), "stream") or "",
+                pattern_of(address) if isinstance(address, str) else "",
+            )
+            found.append(Consumer(name, op_name, operation.get("action"), spec, own, channel))
     return found
 
 
@@ -158,31 +175,27 @@ def _consumer_rules(consumers: list[Consumer], streams: list[Declared]) -> list[
 
 
 def _consumer_stream(where: str, consumer: Consumer, streams: list[Declared]) -> list[str]:
-    own = consumer.spec.get("stream")
-    if own is None and not isinstance(get(binding(consumer.channel), "stream"), str):
+    if not consumer.spec.stream:
         return [f"{where}: no stream: set `stream`, or one on the channel"]
-    if isinstance(own, str):  # else the channel's, which _channels checks
-        return _stored_by(f"{where}.stream", own, consumer.channel.get("address"), streams)
+    if consumer.own_stream:  # else the channel's, which _channels checks
+        address = consumer.channel.get("address")
+        return _stored_by(f"{where}.stream", consumer.own_stream, address, streams)
     return []
 
 
-def _backoff(where: str, spec: dict[str, Any]) -> list[str]:
+def _backoff(where: str, spec: ConsumerSpec) -> list[str]:
     """One delay per redelivery: delays beyond maxDeliver would never be used."""
-    backoff = spec.get("backoff", [])
-    max_deliver = spec.get("maxDeliver", DEFAULT_MAX_DELIVER)
-    if not isinstance(backoff, list) or not isinstance(max_deliver, int):
-        return []  # the schema has said so
-    if len(backoff) <= max_deliver:
+    if len(spec.backoff) <= spec.max_deliver:
         return []
     return [
-        f"{where}.backoff: {len(backoff)} delays but maxDeliver is {max_deliver}; "
+        f"{where}.backoff: {len(spec.backoff)} delays but maxDeliver is {spec.max_deliver}; "
         "the extra delays would never be used"
     ]
 
 
-def _dead_letter(where: str, spec: dict[str, Any], streams: list[Declared]) -> list[str]:
-    dead_letter = spec.get("deadLetter")
-    if not isinstance(dead_letter, str) or _capturing(streams, dead_letter, whole=True):
+def _dead_letter(where: str, spec: ConsumerSpec, streams: list[Declared]) -> list[str]:
+    dead_letter = spec.dead_letter
+    if dead_letter is None or _capturing(streams, dead_letter, whole=True):
         return []
     return [
         f"{where}.deadLetter: no declared stream captures {dead_letter!r}; a dead letter "
@@ -194,7 +207,7 @@ def _unique_durables(consumers: list[Consumer]) -> list[str]:
     problems = []
     first_seen: dict[str, Consumer] = {}
     for consumer in consumers:
-        durable = consumer.spec["durable"]
+        durable = consumer.spec.durable
         first = first_seen.setdefault(durable, consumer)
         if first is not consumer:
             problems.append(
@@ -228,5 +241,5 @@ def _requests_outside_streams(documents: dict[str, Any], streams: list[Declared]
     return problems
 
 
-def _subjects(stream: Declared) -> list[str]:
-    return [s for s in sequence(stream.spec.get("subjects")) if isinstance(s, str)]
+def _subjects(stream: Declared) -> tuple[str, ...]:
+    return stream.spec.subjects if isinstance(stream.spec, StreamSpec) else ()

@@ -5,16 +5,13 @@ from typing import Any
 
 import jsonschema
 
-from accord.tooling.contracts._refs import Location, json_path
+from accord.events._contract import X_JETSTREAM as KEY
+from accord.events._contract import jetstream_binding as binding
+from accord.events._document import Location, json_path
 from accord.tooling.contracts._schemas import jetstream_validator
 from accord.tooling.contracts._tree import get, mapping
 
-KEY = "x-jetstream"
-
-
-def binding(owner: Any) -> Any:
-    """The x-jetstream object of a channel or operation, None when it has none."""
-    return get(owner, "bindings", "nats", KEY)
+__all__ = ["KEY", "binding", "shape_problems"]
 
 
 def shape_problems(name: str, document: Any) -> list[str]:

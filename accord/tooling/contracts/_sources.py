@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-ASYNCAPI_DIR = "asyncapi"
+from accord.events._document import ASYNCAPI_DIR, service_documents
 
 
 class Source(Protocol):
@@ -31,8 +31,7 @@ class WorkingTree:
         return (self.root / path).read_text(encoding="utf-8")
 
     def asyncapi_documents(self) -> list[str]:
-        folder = self.root / ASYNCAPI_DIR
-        return sorted(f"{ASYNCAPI_DIR}/{p.name}" for p in folder.glob("*.yaml") if p.is_file())
+        return [f"{ASYNCAPI_DIR}/{p.name}" for p in service_documents(self.root)]
 
 
 @dataclass(frozen=True)

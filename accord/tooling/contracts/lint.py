@@ -15,13 +15,13 @@ from typing import Any
 
 import yaml
 
+from accord.events._document import resolve
 from accord.tooling.contracts import _buf
 from accord.tooling.contracts._asyncapi import check_payloads, reference_only, validate_document
 from accord.tooling.contracts._calls import lint_calls
 from accord.tooling.contracts._channels import lint_channels
 from accord.tooling.contracts._jetstream import lint_jetstream
 from accord.tooling.contracts._policy import lint_policies
-from accord.tooling.contracts._refs import resolve
 from accord.tooling.contracts._sources import Source, WorkingTree
 
 
@@ -35,8 +35,8 @@ def lint_asyncapi(source: Source) -> list[str]:
     documents: dict[str, Any] = {}
     for name in source.asyncapi_documents():
         try:
-            view = resolve(name, source, keep=reference_only)
-            full = resolve(name, source)
+            view = resolve(name, source.read, keep=reference_only)
+            full = resolve(name, source.read)
         except (OSError, yaml.YAMLError) as error:
             problems.append(f"{name}: cannot read: {error}")
             continue

@@ -37,7 +37,7 @@ async def main(url: str, unique: str, effects: Path) -> None:
     app = kit.Application(
         nc,
         settings=EventSettings(source="/kit/crash", require_handlers=False),
-        contract=renamed(kit.contract.DOCUMENT, unique),
+        contract=renamed(kit.CONTRACT, unique),
     )
     app.consumer.receive_slow(idempotent_effect(effects))
     await app.start()

@@ -3,13 +3,15 @@
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 from acme_events.orders.messages.json import OrderLine, OrderPlacedPayload
 from nats.aio.client import Client as NatsClient
 
-from accord.events import ConsumerSpec, Contract, EventSettings
+from accord.events import ConsumerSpec, Contract, EventSettings, MessageSpec, OperationSpec
+from accord.events._contract import _const_event_type
 
 
 def placed(order_id: str = "o-1") -> OrderPlacedPayload:
@@ -37,32 +39,53 @@ def consumer_of(contract: Contract, operation: str) -> ConsumerSpec:
     return consumer
 
 
-def renamed(document: dict[str, Any], unique: str) -> Contract:
+def renamed(contract: Contract, unique: str) -> Contract:
     """The contract with every subject, stream, bucket and durable name made this test's own.
 
     The renaming depends only on the name and `unique`, so contracts renamed with one
     `unique` still fit together: a consumer of one contract on a stream another declares
-    (notifications' receiveOrderPlaced on orders' ORDERS) names the renamed stream.
+    (notifications' receiveOrderPlaced on orders' ORDERS) names the renamed stream. An event
+    type the contract derives from the address follows it; one a headers schema pins stays.
     """
 
-    def visit(node: Any, key: str | None) -> Any:
-        if isinstance(node, dict):
-            return {k: visit(v, k) for k, v in node.items()}
-        if isinstance(node, list):
-            return [visit(item, key) for item in node]
-        if not isinstance(node, str):
-            return node
-        if key in ("name", "stream") and node.isupper():
-            return f"{node}_{unique}"
-        if key == "durable":
-            return f"{node}-{unique}"
-        if key == "bucket":
-            return f"{node}_{unique}"
-        if key in ("address", "subjects", "deadLetter"):
-            return f"t{unique}.{node}"
-        return node
+    def subject(value: str) -> str:
+        return f"t{unique}.{value}"
 
-    return Contract.from_document(visit(document, None))
+    def stream(name: str) -> str:
+        return f"{name}_{unique}"
+
+    def message(spec: MessageSpec, address: str) -> MessageSpec:
+        if _const_event_type(spec.headers_schema) is not None:
+            return spec
+        return replace(
+            spec, event_type=subject(address) if spec.event_type == address else spec.event_type
+        )
+
+    def operation(op: OperationSpec) -> OperationSpec:
+        consumer = op.consumer and replace(
+            op.consumer,
+            durable=f"{op.consumer.durable}-{unique}",
+            stream=stream(op.consumer.stream),
+            subject=subject(op.consumer.subject),
+            dead_letter=op.consumer.dead_letter and subject(op.consumer.dead_letter),
+        )
+        return replace(
+            op,
+            address=subject(op.address),
+            message=message(op.message, op.address),
+            reply=op.reply and message(op.reply, op.address),
+            consumer=consumer,
+        )
+
+    return replace(
+        contract,
+        streams=tuple(
+            replace(s, name=stream(s.name), subjects=tuple(map(subject, s.subjects)))
+            for s in contract.streams
+        ),
+        buckets=tuple(replace(b, bucket=f"{b.bucket}_{unique}") for b in contract.buckets),
+        operations={key: operation(op) for key, op in contract.operations.items()},
+    )
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:

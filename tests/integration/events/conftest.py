@@ -25,12 +25,12 @@ KIT = Path(__file__).with_name("kit.yaml")
 
 
 @pytest.fixture(scope="session")
-def kit(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The package `make codegen` would generate from kit.yaml, importable as kit_events."""
     out = tmp_path_factory.mktemp("kitgen")
     with warnings.catch_warnings():  # datamodel-code-generator's deprecation notices
         warnings.simplefilter("ignore")
-        render_package(repo_root, KIT, out / "kit_events", source="/kit")
+        render_package(KIT, out / "kit_events", source="/kit")
     sys.path.insert(0, str(out))
     try:
         yield importlib.import_module("kit_events")
@@ -40,17 +40,17 @@ def kit(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
 
 @pytest.fixture
 def kit_contract(kit: ModuleType, unique: str) -> Contract:
-    return renamed(kit.contract.DOCUMENT, unique)
+    return renamed(kit.CONTRACT, unique)
 
 
 @pytest.fixture
 def orders_contract(unique: str) -> Contract:
-    from acme_events.inventory.contract import DOCUMENT as INVENTORY
-    from acme_events.orders.contract import DOCUMENT
-    from acme_events.payments.contract import DOCUMENT as PAYMENTS
-    from acme_events.shipping.contract import DOCUMENT as SHIPPING
+    from acme_events.inventory import CONTRACT as INVENTORY
+    from acme_events.orders import CONTRACT
+    from acme_events.payments import CONTRACT as PAYMENTS
+    from acme_events.shipping import CONTRACT as SHIPPING
 
-    contract = renamed(DOCUMENT, unique)
+    contract = renamed(CONTRACT, unique)
     # Orders follows payment, stock and shipment events: its durables read the streams of
     # those services, which this test topology must then hold too (renamed the same way).
     upstream = tuple(
@@ -61,11 +61,11 @@ def orders_contract(unique: str) -> Contract:
 
 @pytest.fixture
 def notifications_contract(unique: str) -> Contract:
-    from acme_events.banking.contract import DOCUMENT as BANKING
-    from acme_events.notifications.contract import DOCUMENT
-    from acme_events.orders.contract import DOCUMENT as ORDERS
+    from acme_events.banking import CONTRACT as BANKING
+    from acme_events.notifications import CONTRACT
+    from acme_events.orders import CONTRACT as ORDERS
 
-    contract = renamed(DOCUMENT, unique)
+    contract = renamed(CONTRACT, unique)
     # Notifications follows order and transfer events: its durables read the ORDERS and
     # BANKING streams, which this topology must then hold too (renamed the same way, so
     # they equal the ORDERS stream `orders_contract` declares and provision as one).

@@ -82,7 +82,7 @@ async def test_two_applications_of_one_contract_each_serve_and_ask_on_their_own(
     models = kit.messages.json
     apps = []
     for name in ("a", "b"):
-        contract = renamed(kit.contract.DOCUMENT, f"{unique}{name}")
+        contract = renamed(kit.CONTRACT, f"{unique}{name}")
         app = kit.Application(
             nats_client,
             settings=EventSettings(source=f"/kit/{name}", require_handlers=False),

@@ -1,6 +1,7 @@
 """Provisioning from the contracts: idempotent, and refusing changes that lose data."""
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,7 @@ async def test_documents_are_provisioned_from_yaml(
         text = text.replace("durable: ", f"durable: t{unique}-")
         text = text.replace("bucket: ", f"bucket: t{unique}_")
         (tmp_path / source.name).write_text(text)
+    shutil.copytree(repo_root / "asyncapi" / "common", tmp_path / "common")  # what they share
     documents = [tmp_path / source.name for source in sources]
     orders = yaml.safe_load((tmp_path / "orders.yaml").read_text())
     notifications = yaml.safe_load((tmp_path / "notifications.yaml").read_text())

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from accord.events._document import resolve
 from accord.tooling.contracts._evolution import compare_documents
-from accord.tooling.contracts._refs import resolve
 from accord.tooling.contracts._sources import WorkingTree
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
 
@@ -14,7 +14,7 @@ ADVICE = "publish a new version (`acme.shop.v2.item.added`) beside this one inst
 
 
 def baseline() -> Any:
-    return resolve(DOCUMENT, WorkingTree(FIXTURES)).resolved
+    return resolve(DOCUMENT, WorkingTree(FIXTURES).read).resolved
 
 
 def item(document: Any) -> Any:

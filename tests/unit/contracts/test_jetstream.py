@@ -6,8 +6,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from accord.events._document import resolve
 from accord.tooling.contracts._jetstream import lint_jetstream
-from accord.tooling.contracts._refs import resolve
 from accord.tooling.contracts._schemas import load_schema
 from accord.tooling.contracts._sources import WorkingTree
 from tests.unit.contracts.docs import DOCUMENT, FIXTURES
@@ -18,7 +18,7 @@ CONSUMER = "operations.receiveItemAdded.bindings.nats.x-jetstream"
 
 def fixture_document() -> Any:
     """The fixture, references resolved as `accord lint` resolves them."""
-    return resolve(DOCUMENT, WorkingTree(FIXTURES)).resolved
+    return resolve(DOCUMENT, WorkingTree(FIXTURES).read).resolved
 
 
 def lint(*changes: Change, others: dict[str, Any] | None = None) -> list[str]:

@@ -4,11 +4,13 @@ Orders declares the streams and publishes; notifications holds the durable consu
 placed orders, on orders' ORDERS stream, and declares its own dead-letter stream.
 """
 
+import importlib
 from pathlib import Path
 
 import pytest
 
 from accord.events import ConsumerSpec, Contract, StreamSpec, load_document
+from accord.events._document import service_documents
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +96,13 @@ def test_references_to_other_files_are_inlined_and_cycles_refused(tmp_path: Path
     (tmp_path / "doc.yaml").write_text("a: {$ref: 'common.yaml#/schemas/Id'}\nb: {$ref: '#/a'}\n")
     document = load_document(tmp_path / "doc.yaml")
     assert document == {"a": {"type": "string", "minLength": 1}, "b": document["a"]}
+
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize("document", service_documents(REPOSITORY), ids=lambda path: path.stem)
+def test_the_generated_contract_is_the_one_the_document_says(document: Path) -> None:
+    """contract.py of each package is a literal of what the runtime reads from the YAML."""
+    generated = importlib.import_module(f"acme_events.{document.stem}").CONTRACT
+    assert generated == Contract.from_document(load_document(document))

@@ -12,9 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from accord.events._document import _JsonYamlLoader
+from accord.events._document import Files
 
 Json = Any
 
@@ -22,24 +20,14 @@ Json = Any
 def payload_schemas(document: Path, messages: dict[str, str]) -> dict[str, Json]:
     """A JSON Schema whose `$defs` hold each message's payload under the model name given in
     `messages` (message pointer in `document` → name), and everything they refer to."""
-    loaded: dict[Path, Json] = {}
+    # References are followed by the house's one reader of AsyncAPI files; files are named
+    # from the file system's root, so that `../` in a reference means what it says.
+    files = Files(lambda name: Path("/", name).read_text(encoding="utf-8"))
     definitions: dict[str, Json] = {}
     named: dict[str, str] = {}  # "<file>#<pointer>" → its name in $defs
 
-    def read(path: Path) -> Json:
-        if path not in loaded:
-            with path.open(encoding="utf-8") as stream:
-                loaded[path] = yaml.load(stream, Loader=_JsonYamlLoader)
-        return loaded[path]
-
-    def follow(path: Path, pointer: str) -> Json:
-        node = read(path)
-        for part in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        return node
-
-    def define(path: Path, pointer: str, name: str | None = None) -> str:
-        key = f"{path}#{pointer}"
+    def define(file: str, pointer: str, node: Json, name: str | None = None) -> str:
+        key = f"{file}#{pointer}"
         if key in named:
             return named[key]
         base = name or pointer.rstrip("/").rsplit("/", 1)[-1]
@@ -48,40 +36,34 @@ def payload_schemas(document: Path, messages: dict[str, str]) -> dict[str, Json]
             chosen, n = f"{base}{n}", n + 1
         named[key] = chosen
         definitions[chosen] = {}  # reserved before the walk: recursive schemas terminate
-        definitions[chosen] = rewrite(follow(path, pointer), path)
+        definitions[chosen] = rewrite(node, file)
         return chosen
 
-    def rewrite(node: Json, base: Path) -> Json:
+    def rewrite(node: Json, base: str) -> Json:
         if isinstance(node, list):
             return [rewrite(item, base) for item in node]
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
         if isinstance(ref, str):
-            file_part, _, pointer = ref.partition("#")
-            target = (base.parent / file_part).resolve() if file_part else base
-            return {"$ref": f"#/$defs/{define(target, pointer)}"}
+            return {"$ref": f"#/$defs/{define(*files.target(base, ref))}"}
         return {key: rewrite(value, base) for key, value in node.items()}
 
-    root = document.resolve()
+    start = document.resolve().as_posix().lstrip("/")
     for pointer, name in messages.items():
-        message = follow(root, pointer)
+        file, _, message = files.target(start, f"#{pointer}")
         while isinstance(message, dict) and "$ref" in message:  # a message that is a reference
-            file_part, _, inner = message["$ref"].partition("#")
-            root_of = (root.parent / file_part).resolve() if file_part else root
-            message, root, pointer = follow(root_of, inner), root_of, inner
+            file, _, message = files.target(file, message["$ref"])
         payload = message.get("payload", {})
         if isinstance(payload, dict) and "$ref" in payload:
-            file_part, _, inner = payload["$ref"].partition("#")
-            target = (root.parent / file_part).resolve() if file_part else root
+            target, inner, node = files.target(file, payload["$ref"])
             key = f"{target}#{inner}"
             if key in named:  # the same schema as another event's payload: alias it
                 definitions[name] = {"$ref": f"#/$defs/{named[key]}"}
             else:
-                define(target, inner, name)
+                define(target, inner, node, name)
         else:
-            definitions[name] = rewrite(payload, root)
-        root = document.resolve()
+            definitions[name] = rewrite(payload, file)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": definitions}
 
 

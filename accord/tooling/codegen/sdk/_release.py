@@ -27,8 +27,8 @@ from google.protobuf import descriptor_pb2
 from accord.tooling.contracts import _buf
 from accord.tooling.contracts._evolution import asyncapi_changes, flatten
 from accord.tooling.contracts._option_changes import option_changes
-from accord.tooling.contracts._refs import resolve
 from accord.tooling.contracts._sources import Source, WorkingTree
+from accord.events._document import resolve
 
 RECORD = Path("contracts")  # under sdk/
 CHANGELOG = Path("CHANGELOG.md")
@@ -140,7 +140,7 @@ def _event_names(source: Source) -> set[str]:
     """Each event a document publishes (`send`), and the properties of its payload."""
     names: set[str] = set()
     for name in source.asyncapi_documents():
-        document: Any = resolve(name, source).resolved
+        document: Any = resolve(name, source.read).resolved
         for operation in (document.get("operations") or {}).values():
             if operation.get("action") != "send":
                 continue

@@ -9,13 +9,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from accordapis.options.v1 import calls_pb2, policy_pb2
 from google.protobuf import descriptor_pb2
 
 from accord.descriptors import services_in
 from accord.events import Contract
-from accord.events._document import _JsonYamlLoader, load_document
+from accord.events._document import load_document, load_yaml
 
 Stage = policy_pb2.ServiceLifecycle
 Idempotency = descriptor_pb2.MethodOptions.IdempotencyLevel
@@ -174,8 +173,8 @@ def read_events(asyncapi: Path) -> Iterator[ApiEvent]:
     """The events each service document sends on a subject that one of its streams keeps."""
     for path in sorted(asyncapi.glob("*.yaml")):
         contract = Contract.from_document(load_document(path))
-        with path.open(encoding="utf-8") as handle:  # as written: references kept
-            raw_operations = yaml.load(handle, Loader=_JsonYamlLoader).get("operations") or {}
+        # As written: references kept.
+        raw_operations = load_yaml(path.read_text(encoding="utf-8")).get("operations") or {}
         for key, operation in contract.operations.items():
             if operation.action != "send":
                 continue

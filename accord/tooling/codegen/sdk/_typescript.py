@@ -22,14 +22,14 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from accord.tooling.codegen._protobuf import buf_generate
 from accord.tooling.codegen.sdk._surface import ApiService, Surface
 
 PACKAGE = "@acme/sdk"
 RUNTIME = Path(__file__).parent / "typescript_runtime"
 TOOLS = Path("tools/typescript")
 PLUGIN = TOOLS / "node_modules/@bufbuild/protoc-gen-es/bin/protoc-gen-es"
-TEMPLATE = Path("buf.gen.yaml")
-OUT = Path("sdk/typescript/src/gen")  # where buf.gen.yaml writes, relative to its -o
+OUT = Path("sdk/typescript/src/gen")  # the `out` of protoc-gen-es in buf.gen.yaml
 # Versions the package asks of its users: the ones tools/typescript tests it with, as ranges.
 DEPENDENCIES = {
     "@bufbuild/protobuf": "^2.13.0",
@@ -69,23 +69,8 @@ def generate_messages(root: Path, image: Path, extra: Path, workdir: Path) -> di
     ensure_tools(root)
     merged = workdir / "typescript-input.binpb"
     merged.write_bytes(_merged(image, extra).SerializeToString(deterministic=True))
-    out = workdir / "typescript"
     paths = ["acme", "accordapis", "google/api", "google/rpc/error_details.proto"]
-    subprocess.run(
-        [
-            _buf(),
-            "generate",
-            str(merged),
-            "--template",
-            str(root / TEMPLATE),
-            "-o",
-            str(out),
-            *(arg for path in paths for arg in ("--path", path)),
-        ],
-        cwd=root,
-        check=True,
-    )
-    generated = out / OUT
+    generated = buf_generate(root, merged, OUT.as_posix(), paths, workdir / "typescript")
     return {p.relative_to(generated): p.read_bytes() for p in sorted(generated.rglob("*.ts"))}
 
 
@@ -100,12 +85,6 @@ def _merged(*images: Path) -> descriptor_pb2.FileDescriptorSet:
                 seen.add(proto.name)
                 merged.file.append(proto)
     return merged
-
-
-def _buf() -> str:
-    from accord.tooling.codegen._protobuf import _tool
-
-    return _tool("buf")
 
 
 def typescript_sdk(

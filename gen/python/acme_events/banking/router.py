@@ -5,12 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
-    Subscriber,
 )
 
 from .messages import json
@@ -21,9 +17,7 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_transfer_status_changed: Publisher[
-            json.TransferStatusChangedPayload
-        ] = Publisher(
+        self.send_transfer_status_changed: Publisher[json.TransferStatusChangedPayload] = Publisher(
             app, "sendTransferStatusChanged", json.TransferStatusChangedPayload
         )
         """Announce the status a transfer reached."""

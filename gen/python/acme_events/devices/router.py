@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -32,16 +29,14 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_thermostat_adjusted: Subscriber[json.ThermostatAdjustedPayload] = (
-            Subscriber(app, "receiveThermostatAdjusted", json.ThermostatAdjustedPayload)
+        self.receive_thermostat_adjusted: Subscriber[json.ThermostatAdjustedPayload] = Subscriber(
+            app, "receiveThermostatAdjusted", json.ThermostatAdjustedPayload
         )
         """Handle the reports stored on the channel of before, as receiveDeviceAdjusted handles new ones, until none is left; nothing new arrives here."""
-        self.receive_device_adjusted: Subscriber[json.ThermostatAdjustedPayload] = (
-            Subscriber(
-                app,
-                "receiveDeviceAdjusted",
-                json.ThermostatAdjustedPayload,
-                sender="/acme/thermostat/{deviceId}",
-            )
+        self.receive_device_adjusted: Subscriber[json.ThermostatAdjustedPayload] = Subscriber(
+            app,
+            "receiveDeviceAdjusted",
+            json.ThermostatAdjustedPayload,
+            sender="/acme/thermostat/{deviceId}",
         )
         """Record a manual adjustment a device reported as itself and, when it completes a habit, suggest an automation to the owner. A report of a device nobody registered is retried (its owner may be claiming it right now) and, once the deliveries are exhausted, dead-lettered with the reason; a report whose source or payload names another device is dead-lettered at once; none is dropped."""

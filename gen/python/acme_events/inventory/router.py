@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -40,21 +37,11 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = (
-            Subscriber(
-                app,
-                "receivePaymentAuthorized",
-                json.PaymentAuthorizedPayload,
-                sender="/acme/payments",
-            )
+        self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = Subscriber(
+            app, "receivePaymentAuthorized", json.PaymentAuthorizedPayload, sender="/acme/payments"
         )
         """Reserve the products of an order whose payment was authorized."""
-        self.receive_order_status_changed: Subscriber[
-            json.OrderStatusChangedPayload
-        ] = Subscriber(
-            app,
-            "receiveOrderStatusChanged",
-            json.OrderStatusChangedPayload,
-            sender="/acme/orders",
+        self.receive_order_status_changed: Subscriber[json.OrderStatusChangedPayload] = Subscriber(
+            app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload, sender="/acme/orders"
         )
         """Release the stock reserved for an order that was cancelled."""

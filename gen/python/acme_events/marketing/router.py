@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -21,9 +18,9 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_browsing_event_tracked: Publisher[
-            json.BrowsingEventTrackedPayload
-        ] = Publisher(app, "sendBrowsingEventTracked", json.BrowsingEventTrackedPayload)
+        self.send_browsing_event_tracked: Publisher[json.BrowsingEventTrackedPayload] = Publisher(
+            app, "sendBrowsingEventTracked", json.BrowsingEventTrackedPayload
+        )
         """Store a browsing event that an app sent through TrackEvents."""
 
 
@@ -32,12 +29,12 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_browsing_event_tracked: Subscriber[
-            json.BrowsingEventTrackedPayload
-        ] = Subscriber(
-            app,
-            "receiveBrowsingEventTracked",
-            json.BrowsingEventTrackedPayload,
-            sender="/acme/marketing",
+        self.receive_browsing_event_tracked: Subscriber[json.BrowsingEventTrackedPayload] = (
+            Subscriber(
+                app,
+                "receiveBrowsingEventTracked",
+                json.BrowsingEventTrackedPayload,
+                sender="/acme/marketing",
+            )
         )
         """Apply a browsing event to its customer's profile and decide whether to send a recommendation; if so, ask the notifications service to send it. The event that decided a recommendation comes back once its settle time is over (a delayed redelivery, which counts towards maxDeliver) and sends it then. A failed call to notifications is retried with the backoff below, with the same notification id, so a recommendation is never sent twice."""

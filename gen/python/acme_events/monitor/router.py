@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -33,9 +30,6 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_error_reported: Subscriber[json.ErrorReportedPayload] = Subscriber(
-            app,
-            "receiveErrorReported",
-            json.ErrorReportedPayload,
-            sender="/acme/monitor",
+            app, "receiveErrorReported", json.ErrorReportedPayload, sender="/acme/monitor"
         )
         """Group the error: open or count it on the customer's ticket for its fingerprint and window, and notify the customer once per ticket. Support or notifications not answering is retried with backoff; after maxDeliver attempts the report is dead-lettered."""

@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -29,8 +26,8 @@ class ProducerRouter:
             app, "sendEmail", json.EmailPayload
         )
         """Put a rendered email in the outbox."""
-        self.send_email_verification: Publisher[json.EmailVerificationPayload] = (
-            Publisher(app, "sendEmailVerification", json.EmailVerificationPayload)
+        self.send_email_verification: Publisher[json.EmailVerificationPayload] = Publisher(
+            app, "sendEmailVerification", json.EmailVerificationPayload
         )
         """Put the verification email of a new address in the outbox."""
         self.send_webhook_delivery: Publisher[json.WebhookDeliveryPayload] = Publisher(
@@ -48,30 +45,20 @@ class ConsumerRouter:
             app, "receiveOrderPlaced", json.OrderPlacedPayload, sender="/acme/orders"
         )
         """Confirm a newly placed order to its customer."""
-        self.receive_order_status_changed: Subscriber[
-            json.OrderStatusChangedPayload
-        ] = Subscriber(
-            app,
-            "receiveOrderStatusChanged",
-            json.OrderStatusChangedPayload,
-            sender="/acme/orders",
+        self.receive_order_status_changed: Subscriber[json.OrderStatusChangedPayload] = Subscriber(
+            app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload, sender="/acme/orders"
         )
         """Tell the customer that their order shipped, was delivered or was cancelled (and why)."""
-        self.receive_transfer_status_changed: Subscriber[
-            json.TransferStatusChangedPayload
-        ] = Subscriber(
-            app,
-            "receiveTransferStatusChanged",
-            json.TransferStatusChangedPayload,
-            sender="/acme/banking",
-        )
-        """Tell the customer the outcome of their transfer, with the same id and status on every channel."""
-        self.receive_webhook_delivery: Subscriber[json.WebhookDeliveryPayload] = (
+        self.receive_transfer_status_changed: Subscriber[json.TransferStatusChangedPayload] = (
             Subscriber(
                 app,
-                "receiveWebhookDelivery",
-                json.WebhookDeliveryPayload,
-                sender="/acme/notifications",
+                "receiveTransferStatusChanged",
+                json.TransferStatusChangedPayload,
+                sender="/acme/banking",
             )
+        )
+        """Tell the customer the outcome of their transfer, with the same id and status on every channel."""
+        self.receive_webhook_delivery: Subscriber[json.WebhookDeliveryPayload] = Subscriber(
+            app, "receiveWebhookDelivery", json.WebhookDeliveryPayload, sender="/acme/notifications"
         )
         """POST the notification to the endpoint, signed, at the address its host resolves to now, if that is a public internet address. A non-2xx answer, a connection error, a refused address or no answer within the attempt's overall deadline (10 s) is retried after the next backoff delay; after maxDeliver attempts the delivery is dead-lettered."""

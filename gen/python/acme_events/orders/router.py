@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -25,8 +22,8 @@ class ProducerRouter:
             app, "sendOrderPlaced", json.OrderPlacedPayload
         )
         """Announce a newly placed order."""
-        self.send_order_status_changed: Publisher[json.OrderStatusChangedPayload] = (
-            Publisher(app, "sendOrderStatusChanged", json.OrderStatusChangedPayload)
+        self.send_order_status_changed: Publisher[json.OrderStatusChangedPayload] = Publisher(
+            app, "sendOrderStatusChanged", json.OrderStatusChangedPayload
         )
         """Announce a change of an order's status."""
 
@@ -36,41 +33,23 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = (
-            Subscriber(
-                app,
-                "receivePaymentAuthorized",
-                json.PaymentAuthorizedPayload,
-                sender="/acme/payments",
-            )
+        self.receive_payment_authorized: Subscriber[json.PaymentAuthorizedPayload] = Subscriber(
+            app, "receivePaymentAuthorized", json.PaymentAuthorizedPayload, sender="/acme/payments"
         )
         """Move a pending order to paid."""
-        self.receive_payment_declined: Subscriber[json.PaymentDeclinedPayload] = (
-            Subscriber(
-                app,
-                "receivePaymentDeclined",
-                json.PaymentDeclinedPayload,
-                sender="/acme/payments",
-            )
+        self.receive_payment_declined: Subscriber[json.PaymentDeclinedPayload] = Subscriber(
+            app, "receivePaymentDeclined", json.PaymentDeclinedPayload, sender="/acme/payments"
         )
         """Cancel an order whose payment was declined."""
         self.receive_stock_reserved: Subscriber[json.StockReservedPayload] = Subscriber(
-            app,
-            "receiveStockReserved",
-            json.StockReservedPayload,
-            sender="/acme/inventory",
+            app, "receiveStockReserved", json.StockReservedPayload, sender="/acme/inventory"
         )
         """Move a paid order to reserved."""
         self.receive_out_of_stock: Subscriber[json.OutOfStockPayload] = Subscriber(
             app, "receiveOutOfStock", json.OutOfStockPayload, sender="/acme/inventory"
         )
         """Cancel an order that could not be reserved (payments then refunds it)."""
-        self.receive_shipment_scheduled: Subscriber[json.ShipmentScheduledPayload] = (
-            Subscriber(
-                app,
-                "receiveShipmentScheduled",
-                json.ShipmentScheduledPayload,
-                sender="/acme/shipping",
-            )
+        self.receive_shipment_scheduled: Subscriber[json.ShipmentScheduledPayload] = Subscriber(
+            app, "receiveShipmentScheduled", json.ShipmentScheduledPayload, sender="/acme/shipping"
         )
         """Move a reserved order to shipped."""

@@ -8,11 +8,8 @@ from nats.aio.client import Client as NatsClient
 
 from accord.events import Contract, EventApplication, EventSettings
 
-from .contract import DOCUMENT
+from .contract import CONTRACT
 from .router import ConsumerRouter, ProducerRouter
-
-CONTRACT = Contract.from_document(DOCUMENT)
-"""Streams, consumers and operations of the contract, as the runtime uses them."""
 
 SOURCE = "/acme/payments"
 """The default `ce-source` of the events this application publishes."""

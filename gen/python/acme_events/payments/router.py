@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -21,8 +18,8 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_payment_authorized: Publisher[json.PaymentAuthorizedPayload] = (
-            Publisher(app, "sendPaymentAuthorized", json.PaymentAuthorizedPayload)
+        self.send_payment_authorized: Publisher[json.PaymentAuthorizedPayload] = Publisher(
+            app, "sendPaymentAuthorized", json.PaymentAuthorizedPayload
         )
         """Announce that an order's payment was authorized."""
         self.send_payment_declined: Publisher[json.PaymentDeclinedPayload] = Publisher(
@@ -44,12 +41,7 @@ class ConsumerRouter:
             app, "receiveOrderPlaced", json.OrderPlacedPayload, sender="/acme/orders"
         )
         """Authorize the payment of a newly placed order."""
-        self.receive_order_status_changed: Subscriber[
-            json.OrderStatusChangedPayload
-        ] = Subscriber(
-            app,
-            "receiveOrderStatusChanged",
-            json.OrderStatusChangedPayload,
-            sender="/acme/orders",
+        self.receive_order_status_changed: Subscriber[json.OrderStatusChangedPayload] = Subscriber(
+            app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload, sender="/acme/orders"
         )
         """Refund the authorized payment of an order that was cancelled."""

@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -21,8 +18,8 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_booking_confirmed: Publisher[json.BookingConfirmedPayload] = (
-            Publisher(app, "sendBookingConfirmed", json.BookingConfirmedPayload)
+        self.send_booking_confirmed: Publisher[json.BookingConfirmedPayload] = Publisher(
+            app, "sendBookingConfirmed", json.BookingConfirmedPayload
         )
         """Announce seats booked on a flight."""
         self.send_price_changed: Publisher[json.PriceChangedPayload] = Publisher(
@@ -36,12 +33,7 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_booking_confirmed: Subscriber[json.BookingConfirmedPayload] = (
-            Subscriber(
-                app,
-                "receiveBookingConfirmed",
-                json.BookingConfirmedPayload,
-                sender="/acme/pricing",
-            )
+        self.receive_booking_confirmed: Subscriber[json.BookingConfirmedPayload] = Subscriber(
+            app, "receiveBookingConfirmed", json.BookingConfirmedPayload, sender="/acme/pricing"
         )
         """Count the booking in its flight's demand (once per booking id), then reprice the flight."""

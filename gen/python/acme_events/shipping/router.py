@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 from accord.events import (
-    CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
     Subscriber,
 )
 
@@ -21,8 +18,8 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_shipment_scheduled: Publisher[json.ShipmentScheduledPayload] = (
-            Publisher(app, "sendShipmentScheduled", json.ShipmentScheduledPayload)
+        self.send_shipment_scheduled: Publisher[json.ShipmentScheduledPayload] = Publisher(
+            app, "sendShipmentScheduled", json.ShipmentScheduledPayload
         )
         """Announce a scheduled shipment, its carrier and its estimated arrival."""
 
@@ -33,18 +30,10 @@ class ConsumerRouter:
     def __init__(self, app: EventApplication) -> None:
         self._app = app
         self.receive_stock_reserved: Subscriber[json.StockReservedPayload] = Subscriber(
-            app,
-            "receiveStockReserved",
-            json.StockReservedPayload,
-            sender="/acme/inventory",
+            app, "receiveStockReserved", json.StockReservedPayload, sender="/acme/inventory"
         )
         """Schedule the shipment of an order whose products are reserved."""
-        self.receive_order_status_changed: Subscriber[
-            json.OrderStatusChangedPayload
-        ] = Subscriber(
-            app,
-            "receiveOrderStatusChanged",
-            json.OrderStatusChangedPayload,
-            sender="/acme/orders",
+        self.receive_order_status_changed: Subscriber[json.OrderStatusChangedPayload] = Subscriber(
+            app, "receiveOrderStatusChanged", json.OrderStatusChangedPayload, sender="/acme/orders"
         )
         """Keep a cancelled order from being shipped."""

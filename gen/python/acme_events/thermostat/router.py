@@ -8,9 +8,6 @@ from accord.events import (
     CoreSubscriber,
     EventApplication,
     Publisher,
-    RpcClient,
-    RpcServer,
-    Subscriber,
 )
 
 from .messages import json
@@ -21,8 +18,8 @@ class ProducerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.send_thermostat_adjusted: Publisher[json.ThermostatAdjustedPayload] = (
-            Publisher(app, "sendThermostatAdjusted", json.ThermostatAdjustedPayload)
+        self.send_thermostat_adjusted: Publisher[json.ThermostatAdjustedPayload] = Publisher(
+            app, "sendThermostatAdjusted", json.ThermostatAdjustedPayload
         )
         """Report a change of the setpoint, on the device's own subject. On acme.devices.v1.device.{deviceId}.adjusted: `parameters=` or the payload fill in each parameter."""
 
@@ -32,12 +29,7 @@ class ConsumerRouter:
 
     def __init__(self, app: EventApplication) -> None:
         self._app = app
-        self.receive_device_schedule: CoreSubscriber[json.DeviceSchedulePayload] = (
-            CoreSubscriber(
-                app,
-                "receiveDeviceSchedule",
-                json.DeviceSchedulePayload,
-                sender="/acme/devices",
-            )
+        self.receive_device_schedule: CoreSubscriber[json.DeviceSchedulePayload] = CoreSubscriber(
+            app, "receiveDeviceSchedule", json.DeviceSchedulePayload, sender="/acme/devices"
         )
         """Apply a schedule the owner accepted: a core NATS subscription on the device's own subject sees each one as it is published."""

@@ -12,18 +12,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
 
 
-class Money(BaseModel):
-    """
-    An amount of money in one currency, as units and nanos like google.type.Money.
-    """
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
-    units: int = Field(..., description='The whole units of the amount, for example 12 of 12.50 EUR.', ge=0)
-    nanos: int = Field(..., description='The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.', ge=0, le=999999999)
-
-
 class TransferStatus(StrEnum):
     """
     The status a transfer reached. COMPLETED: posted to the ledger, the money moved. HELD_FOR_REVIEW: fraud screening asked for a review; the funds are reserved on the source account and nothing is posted yet. REJECTED: nothing was posted and nothing stays reserved.
@@ -44,6 +32,18 @@ class TransferRule(StrEnum):
     INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS'
     REVIEW_APPROVED = 'REVIEW_APPROVED'
     REVIEW_REJECTED = 'REVIEW_REJECTED'
+
+
+class Money(BaseModel):
+    """
+    An amount of money in one currency, as units and nanos like google.type.Money.
+    """
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
+    units: int = Field(..., description='The whole units of the amount, for example 12 of 12.50 EUR.', ge=0)
+    nanos: int = Field(..., description='The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.', ge=0, le=999999999)
 
 
 class TransferStatusChanged(BaseModel):

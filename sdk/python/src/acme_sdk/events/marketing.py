@@ -28,8 +28,8 @@ class BrowsingEventTracked(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    eventId: str = Field(..., description='The id the app chose for the event, unique per customer.', pattern='^[A-Za-z0-9_-]{1,64}$')
-    customerId: str = Field(..., description='The customer who browsed.', pattern='^[A-Za-z0-9_-]{1,64}$')
+    eventId: str = Field(..., description='The id the app chose for the event, unique per customer.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The customer who browsed.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     kind: BrowsingEventKind
     sku: str | None = Field(None, description='The product viewed or clicked; present for views and clicks only.', max_length=64, min_length=1)
     query: str | None = Field(None, description='What the customer searched for; present for searches only.', max_length=200, min_length=1)

@@ -18,8 +18,8 @@ class ErrorReported(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    reportId: str = Field(..., description="The application's id for the report, unique per customer.", pattern='^[A-Za-z0-9_-]{1,64}$')
-    customerId: str = Field(..., description='The customer who hit the error.', pattern='^[A-Za-z0-9_-]{1,64}$')
+    reportId: str = Field(..., description="The application's id for the report, unique per customer.", max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The customer who hit the error.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     application: str = Field(..., description='The application that hit it, for example checkout-web.', pattern='^[A-Za-z0-9._-]{1,64}$')
     errorCode: str = Field(..., description='The error code, for example PAYMENT_DECLINED.', pattern='^[A-Z][A-Z0-9_]{0,63}$')
     message: str = Field(..., description='The error message as reported.', max_length=2000, min_length=1)

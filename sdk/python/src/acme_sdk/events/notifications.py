@@ -14,22 +14,6 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
-class InAppNotification(BaseModel):
-    """
-    One notification to a customer, the same on every channel: it is the in-app message, the body of every webhook POST, and what an email is rendered from.
-    """
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    notificationId: str = Field(..., description='The id of the event that caused the notification; each event notifies once.', min_length=1)
-    customerId: str = Field(..., description='The customer the notification is for.', pattern='^[A-Za-z0-9_-]{1,64}$')
-    title: str = Field(..., description='A one-line summary, for example "Order 0190... has shipped".', min_length=1)
-    body: str = Field(..., description='The full text for people.')
-    eventType: str = Field(..., description='The CloudEvents type of the event that caused it.', min_length=1)
-    createTime: AwareDatetime = Field(..., description='When the event that caused it happened, RFC 3339 in UTC.')
-    attributes: dict[str, str] | None = Field(None, description='What the notification is about, for programs: for example `orderId` and `status`, or `transferId` and `status`. Absent when there is nothing to add.')
-
-
 class Email(BaseModel):
     """
     An email rendered for one recipient.
@@ -52,12 +36,28 @@ class EmailVerification(BaseModel):
         extra='forbid',
     )
     verificationId: str = Field(..., description='Unique per code sent; also the event id.', min_length=1)
-    customerId: str = Field(..., description='The customer who gave the address.', pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The customer who gave the address.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     to: str = Field(..., description='The address to verify.', max_length=254, min_length=3)
     subject: str = Field(..., description='The subject line.', min_length=1)
     body: str = Field(..., description='The plain-text body, which holds the code.', min_length=1)
     code: str = Field(..., description='The six-digit code, for a sender that renders its own template.', pattern='^[0-9]{6}$')
     expireTime: AwareDatetime = Field(..., description='When the code stops working, RFC 3339 in UTC.')
+
+
+class InAppNotification(BaseModel):
+    """
+    One notification to a customer, the same on every channel: it is the in-app message, the body of every webhook POST, and what an email is rendered from.
+    """
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    notificationId: str = Field(..., description='The id of the event that caused the notification; each event notifies once.', min_length=1)
+    customerId: str = Field(..., description='The customer the notification is for.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
+    title: str = Field(..., description='A one-line summary, for example "Order 0190... has shipped".', min_length=1)
+    body: str = Field(..., description='The full text for people.')
+    eventType: str = Field(..., description='The CloudEvents type of the event that caused it.', min_length=1)
+    createTime: AwareDatetime = Field(..., description='When the event that caused it happened, RFC 3339 in UTC.')
+    attributes: dict[str, str] | None = Field(None, description='What the notification is about, for programs: for example `orderId` and `status`, or `transferId` and `status`. Absent when there is nothing to add.')
 
 
 class WebhookDelivery(BaseModel):

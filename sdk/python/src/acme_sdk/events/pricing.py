@@ -21,8 +21,8 @@ class Money(BaseModel):
         extra='forbid',
     )
     currency: str = Field(..., description='The ISO 4217 code of the currency, for example EUR.', pattern='^[A-Z]{3}$')
-    units: int = Field(..., description='The whole units of the amount, for example 89 of 89.50 EUR.', ge=0)
-    nanos: int = Field(..., description='The fraction of a unit in billionths, for example 500000000 of 89.50 EUR.', ge=0, le=999999999)
+    units: int = Field(..., description='The whole units of the amount, for example 12 of 12.50 EUR.', ge=0)
+    nanos: int = Field(..., description='The fraction of a unit in billionths, for example 500000000 of 12.50 EUR.', ge=0, le=999999999)
 
 
 class PriceChanged(BaseModel):

@@ -31,7 +31,7 @@ class TicketOpened(BaseModel):
         extra='forbid',
     )
     ticketId: str = Field(..., description='The id of the ticket; the same in every event about it.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
-    customerId: str = Field(..., description='The customer the ticket is for.', pattern='^[A-Za-z0-9_-]{1,64}$')
+    customerId: str = Field(..., description='The customer the ticket is for.', max_length=64, min_length=1, pattern='^[A-Za-z0-9_-]{1,64}$')
     status: TicketStatus
     title: str = Field(..., description='A one-line summary, for example "PAYMENT_DECLINED in checkout-web".', min_length=1)
     application: str = Field(..., description='The application that reported the error.', min_length=1)
