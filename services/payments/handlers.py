@@ -69,7 +69,7 @@ class Payments:
                 if not await self._store.create(payment):
                     continue  # a concurrent delivery or a cancellation got there first
             else:
-                payment = stored.payment
+                payment = stored.value
             await self._announce(payment, order)
             return
 
@@ -115,7 +115,7 @@ class Payments:
                     log.info("order %s cancelled before its payment: voided", change.order_id)
                     return
                 continue
-            payment = stored.payment
+            payment = stored.value
             if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
                 payment.status = pb.PAYMENT_STATUS_REFUNDED
                 payment.refund_reason = change.reason or "order cancelled"

@@ -28,10 +28,10 @@ class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
         caller = self._access.caller(context)
         check(id_violations("order_id", request.order_id))
         stored = await self._store.get(request.order_id)
-        if stored is None or not self._access.may_see(caller, stored.payment.customer_id):
+        if stored is None or not self._access.may_see(caller, stored.value.customer_id):
             raise RpcError(
                 grpc.StatusCode.NOT_FOUND,
                 f"no payment for order {request.order_id}",
                 error_info("PAYMENT_NOT_FOUND", order_id=request.order_id),
             )
-        return pb.GetPaymentResponse(payment=stored.payment)
+        return pb.GetPaymentResponse(payment=stored.value)

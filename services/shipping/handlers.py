@@ -62,7 +62,7 @@ class Shipping:
                 if not await self._store.create(shipment):
                     continue
             else:
-                shipment = stored.shipment
+                shipment = stored.value
             if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
                 await self._announce(shipment)
             else:
@@ -100,7 +100,7 @@ class Shipping:
                 if await self._store.create(tombstone):
                     return
                 continue
-            shipment = stored.shipment
+            shipment = stored.value
             if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
                 return
             shipment.status = pb.SHIPMENT_STATUS_CANCELLED

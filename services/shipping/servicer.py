@@ -32,12 +32,12 @@ class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
         # only so that a late stock-reserved ships nothing: it never was a shipment.
         if (
             stored is None
-            or not stored.shipment.carrier
-            or not self._access.may_see(caller, stored.shipment.customer_id)
+            or not stored.value.carrier
+            or not self._access.may_see(caller, stored.value.customer_id)
         ):
             raise RpcError(
                 grpc.StatusCode.NOT_FOUND,
                 f"no shipment for order {request.order_id}",
                 error_info("SHIPMENT_NOT_FOUND", order_id=request.order_id),
             )
-        return pb.GetShipmentResponse(shipment=stored.shipment)
+        return pb.GetShipmentResponse(shipment=stored.value)
