@@ -24,16 +24,11 @@ from acme_events.payments.messages.json import (
 from google.protobuf import timestamp_pb2
 
 from accord.events import EventContext
+from accord.timestamps import timestamp_now
 from services.payments.rules import decline_reason
 from services.payments.store import PaymentStore
 
 log = logging.getLogger("services.payments.handlers")
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 def payment_id(order_id: str) -> str:
@@ -41,7 +36,7 @@ def payment_id(order_id: str) -> str:
 
 
 def _decide(order: OrderPlacedPayload) -> pb.Payment:
-    now = _now()
+    now = timestamp_now()
     reason = decline_reason(order)
     return pb.Payment(
         payment_id=payment_id(order.order_id),
@@ -119,7 +114,7 @@ class Payments:
             if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
                 payment.status = pb.PAYMENT_STATUS_REFUNDED
                 payment.refund_reason = change.reason or "order cancelled"
-                payment.update_time.CopyFrom(_now())
+                payment.update_time.CopyFrom(timestamp_now())
                 if not await self._store.replace(payment, stored.revision):
                     continue
             if payment.status == pb.PAYMENT_STATUS_REFUNDED:
@@ -143,7 +138,7 @@ class Payments:
 
 
 def _voided(change: OrderStatusChangedPayload) -> pb.Payment:
-    now = _now()
+    now = timestamp_now()
     return pb.Payment(
         payment_id=payment_id(change.order_id),
         order_id=change.order_id,

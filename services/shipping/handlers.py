@@ -17,19 +17,13 @@ from acme_events.shipping.messages.json import (
     ShipmentScheduledPayload,
     StockReservedPayload,
 )
-from google.protobuf import timestamp_pb2
 
 from accord.events import EventContext
+from accord.timestamps import timestamp
 from services.shipping.rules import plan
 from services.shipping.store import ShipmentStore
 
 log = logging.getLogger("services.shipping.handlers")
-
-
-def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def shipment_id(order_id: str) -> str:
@@ -47,14 +41,14 @@ class Shipping:
             if stored is None:
                 units = sum(line.quantity for line in stock.lines)
                 chosen = plan(units, reserved_at)
-                now = _stamp(datetime.now(UTC))
+                now = timestamp(datetime.now(UTC))
                 shipment = pb.Shipment(
                     shipment_id=shipment_id(stock.order_id),
                     order_id=stock.order_id,
                     customer_id=stock.customer_id,
                     status=pb.SHIPMENT_STATUS_SCHEDULED,
                     carrier=chosen.carrier,
-                    estimated_arrival_time=_stamp(chosen.estimated_arrival),
+                    estimated_arrival_time=timestamp(chosen.estimated_arrival),
                     units=units,
                     create_time=now,
                     update_time=now,
@@ -87,7 +81,7 @@ class Shipping:
             return
         while True:
             stored = await self._store.get(change.order_id)
-            now = _stamp(datetime.now(UTC))
+            now = timestamp(datetime.now(UTC))
             if stored is None:
                 tombstone = pb.Shipment(
                     shipment_id=shipment_id(change.order_id),
