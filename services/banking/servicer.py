@@ -14,7 +14,7 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
-from accord.validation import check
+from accord.validation import check, id_violations
 from services.banking import validation
 from services.banking.deposits import Deposits
 from services.banking.ledger import AccountNotFound, Ledger
@@ -72,7 +72,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         self, request: pb.GetAccountRequest, context: Context
     ) -> pb.GetAccountResponse:
         caller = self._access.caller(context)
-        check(validation.id_violations("account_id", request.account_id))
+        check(id_violations("account_id", request.account_id))
         return pb.GetAccountResponse(
             account=account_pb(await self._account(request.account_id, caller))
         )
@@ -129,7 +129,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         self, request: pb.GetTransferRequest, context: Context
     ) -> pb.GetTransferResponse:
         caller = self._access.caller(context)
-        check(validation.id_violations("transfer_id", request.transfer_id))
+        check(id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.get(request.transfer_id)
         except TransferNotFound:
@@ -157,7 +157,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
     ) -> pb.ReviewTransferResponse:
         if not self._access.is_admin(self._access.caller(context)):
             raise _denied(f"reviews are for staff holding {self._access.admin_scope}")
-        check(validation.id_violations("transfer_id", request.transfer_id))
+        check(id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.review(request.transfer_id, request.approve)
         except TransferNotFound:
