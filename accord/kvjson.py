@@ -1,4 +1,5 @@
-"""Pydantic records in key-value buckets: read one, and change one by compare-and-set."""
+"""Pydantic records in key-value buckets: read one, replace one read at a revision, and
+change one by compare-and-set."""
 
 from collections.abc import Callable
 from typing import TypeVar
@@ -22,6 +23,11 @@ async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R, int] | None:
     if found is None or not found.value:
         return None
     return model.model_validate_json(found.value), found.revision
+
+
+async def replace(kv: KeyValue, key: str, record: BaseModel, revision: int) -> bool:
+    """Store `record` if `key` is still at `revision`; False when it changed meanwhile."""
+    return await kvrecords.replace(kv, key, record.model_dump_json().encode(), revision)
 
 
 async def change(
