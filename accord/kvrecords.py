@@ -7,7 +7,8 @@ questions, so they are answered here once, as values:
 - `read`: the value and its revision, or None when the key holds nothing;
 - `create`: the new revision, or None when the key holds a value already;
 - `replace`: False when someone changed the key since `revision` was read;
-- `ProtoRecords`: protobuf messages kept under `<prefix>.<id>`, with the three above.
+- `ProtoRecords`: protobuf messages kept under `<prefix>.<id>`, with the three above and
+  `get_or_create`.
 """
 
 from collections.abc import Callable
@@ -71,6 +72,17 @@ class ProtoRecords(Generic[M]):
         if found is None or not found.value:
             return None
         return Versioned(self._message.FromString(found.value), found.revision)
+
+    async def get_or_create(self, record_id: str, make: Callable[[], M]) -> M:
+        """The record stored under `record_id`, or else the one `make` builds, stored now;
+        when a concurrent writer stores one first, that one."""
+        while True:
+            stored = await self.get(record_id)
+            if stored is not None:
+                return stored.value
+            record = make()
+            if await self.create(record):
+                return record
 
     async def create(self, record: M) -> bool:
         """Store the first record of its id; False when that id has one already."""

@@ -57,16 +57,9 @@ class Payments:
         self._app = app
 
     async def on_order_placed(self, order: OrderPlacedPayload) -> None:
-        while True:
-            stored = await self._store.get(order.order_id)
-            if stored is None:
-                payment = _decide(order)
-                if not await self._store.create(payment):
-                    continue  # a concurrent delivery or a cancellation got there first
-            else:
-                payment = stored.value
-            await self._announce(payment, order)
-            return
+        # A concurrent delivery or a cancellation may have stored the payment first: that one.
+        payment = await self._store.get_or_create(order.order_id, lambda: _decide(order))
+        await self._announce(payment, order)
 
     async def _announce(self, payment: pb.Payment, order: OrderPlacedPayload) -> None:
         if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:

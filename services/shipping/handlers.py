@@ -30,38 +30,37 @@ def shipment_id(order_id: str) -> str:
     return f"shp_{order_id}"
 
 
+def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipment:
+    units = sum(line.quantity for line in stock.lines)
+    chosen = plan(units, reserved_at)
+    now = timestamp(datetime.now(UTC))
+    return pb.Shipment(
+        shipment_id=shipment_id(stock.order_id),
+        order_id=stock.order_id,
+        customer_id=stock.customer_id,
+        status=pb.SHIPMENT_STATUS_SCHEDULED,
+        carrier=chosen.carrier,
+        estimated_arrival_time=timestamp(chosen.estimated_arrival),
+        units=units,
+        create_time=now,
+        update_time=now,
+    )
+
+
 class Shipping:
     def __init__(self, store: ShipmentStore, app: Application) -> None:
         self._store = store
         self._app = app
 
     async def on_stock_reserved(self, stock: StockReservedPayload, reserved_at: datetime) -> None:
-        while True:
-            stored = await self._store.get(stock.order_id)
-            if stored is None:
-                units = sum(line.quantity for line in stock.lines)
-                chosen = plan(units, reserved_at)
-                now = timestamp(datetime.now(UTC))
-                shipment = pb.Shipment(
-                    shipment_id=shipment_id(stock.order_id),
-                    order_id=stock.order_id,
-                    customer_id=stock.customer_id,
-                    status=pb.SHIPMENT_STATUS_SCHEDULED,
-                    carrier=chosen.carrier,
-                    estimated_arrival_time=timestamp(chosen.estimated_arrival),
-                    units=units,
-                    create_time=now,
-                    update_time=now,
-                )
-                if not await self._store.create(shipment):
-                    continue
-            else:
-                shipment = stored.value
-            if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
-                await self._announce(shipment)
-            else:
-                log.info("order %s was cancelled: not shipped", stock.order_id)
-            return
+        # A cancellation may have stored a cancelled shipment first: then nothing ships.
+        shipment = await self._store.get_or_create(
+            stock.order_id, lambda: _scheduled(stock, reserved_at)
+        )
+        if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
+            await self._announce(shipment)
+        else:
+            log.info("order %s was cancelled: not shipped", stock.order_id)
 
     async def _announce(self, shipment: pb.Shipment) -> None:
         await self._app.producer.send_shipment_scheduled(
