@@ -4,7 +4,7 @@ import grpc
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
-from accord.access import Access, Context, not_found
+from accord.access import Access, Context, not_found, permission_denied
 from accord.identity import Principal
 from accord.money import MAX_UNITS, overflow, split, to_nanos
 from accord.paging import after_sequence, sequence_token
@@ -22,10 +22,6 @@ from services.banking.records import AccountRecord, account_pb, entry_pb, transf
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def _denied(text: str) -> RpcError:
-    return RpcError(grpc.StatusCode.PERMISSION_DENIED, text, error_info("PERMISSION_DENIED"))
 
 
 def _request_reused(request_id: str) -> RpcError:
@@ -64,7 +60,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         check(validation.open_account_violations(request))
         # The gateway checks the owner too; a direct call is held to the same rule.
         if not self._access.may_see(caller, request.customer_id):
-            raise _denied("a customer may open accounts only for themselves")
+            raise permission_denied("a customer may open accounts only for themselves")
         account = await self._ledger.open(request.customer_id, request.currency_code)
         return pb.OpenAccountResponse(account=account_pb(account))
 
@@ -78,8 +74,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         )
 
     async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise _denied(f"deposits are for staff holding {self._access.admin_scope}")
+        self._access.staff(context, f"deposits are for staff holding {self._access.admin_scope}")
         check(validation.deposit_violations(request))
         account = await self._account(request.account_id, None)
         if account.external or request.amount.currency_code != account.currency:
@@ -155,8 +150,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
     async def ReviewTransfer(
         self, request: pb.ReviewTransferRequest, context: Context
     ) -> pb.ReviewTransferResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise _denied(f"reviews are for staff holding {self._access.admin_scope}")
+        self._access.staff(context, f"reviews are for staff holding {self._access.admin_scope}")
         check(id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.review(request.transfer_id, request.approve)

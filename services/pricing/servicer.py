@@ -42,12 +42,9 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
     async def ConfigureRoute(
         self, request: pb.ConfigureRouteRequest, context: Context
     ) -> pb.ConfigureRouteResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"fares are configured by staff holding {self._access.admin_scope}",
-                error_info("PERMISSION_DENIED"),
-            )
+        self._access.staff(
+            context, f"fares are configured by staff holding {self._access.admin_scope}"
+        )
         check(validation.configure_violations(request))
         wanted = FlightRecord(
             route_id=request.route_id,
