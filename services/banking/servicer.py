@@ -13,6 +13,7 @@ from accord.rpc_status import (
     error_info,
     field_violation,
     invalid_argument,
+    request_reused,
 )
 from accord.validation import check, id_violations
 from services.banking import validation
@@ -22,14 +23,6 @@ from services.banking.records import AccountRecord, account_pb, entry_pb, transf
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def _request_reused(request_id: str) -> RpcError:
-    return RpcError(
-        grpc.StatusCode.ALREADY_EXISTS,
-        f"request_id {request_id} was already used with other content",
-        error_info("REQUEST_ID_REUSED", request_id=request_id),
-    )
 
 
 class BankingServiceV1(pb_grpc.BankingServiceServicer):
@@ -88,7 +81,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         try:
             credited, posting_id = await self._deposits.deposit(request, account, amount)
         except RequestConflict:
-            raise _request_reused(request.request_id) from None
+            raise request_reused(request.request_id, "with other content") from None
         return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
 
     async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
@@ -117,7 +110,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
                 caller.subject, request, source.currency, to_nanos(request.amount, "amount")
             )
         except RequestConflict:
-            raise _request_reused(request.request_id) from None
+            raise request_reused(request.request_id, "with other content") from None
         return pb.TransferResponse(transfer=transfer_pb(transfer))
 
     async def GetTransfer(

@@ -13,7 +13,7 @@ from accord.access import Access
 from accord.budget import CallerBudget
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, error_info
+from accord.rpc_status import RpcError, error_info, request_reused
 from accord.timestamps import timestamp_now
 from services.orders.catalogue import Catalogue, priced_lines
 from services.orders.events import OrderEvents
@@ -58,11 +58,7 @@ class OrderOperations:
                 lines = await priced_lines(self._catalogue, request, currency)
                 order, _created = await self._store.place(request, lines, timestamp_now())
         except RequestConflict as conflict:
-            raise RpcError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"request_id {request.request_id} was already used for another order",
-                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
-            ) from conflict
+            raise request_reused(request.request_id, "for another order") from conflict
         # Also on a retry: it repairs a publish that failed after the first write.
         await self._events.placed(order, payment_token=request.payment_token)
         return order

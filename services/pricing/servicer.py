@@ -6,7 +6,7 @@ from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.money import to_nanos
-from accord.rpc_status import RpcError, error_info
+from accord.rpc_status import RpcError, error_info, request_reused
 from accord.validation import check
 from services.pricing import validation
 from services.pricing.flights import CapacityBelowBooked, FlightNotFound, Flights, SoldOut
@@ -111,9 +111,5 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         except SoldOut as sold_out:
             raise _sold_out(sold_out) from None
         except RequestConflict:
-            raise RpcError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"request_id {request.request_id} was already used with another quote",
-                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
-            ) from None
+            raise request_reused(request.request_id, "with another quote") from None
         return pb.BookSeatsResponse(booking=booking_pb(booking))
