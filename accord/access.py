@@ -91,3 +91,13 @@ def not_found(kind: str, record_id: str) -> RpcError:
         f"{kind} {record_id} not found",
         error_info(f"{kind.upper()}_NOT_FOUND", id=record_id),
     )
+
+
+def none_for_order(kind: str, order_id: str) -> RpcError:
+    """`not_found` for a record kept per order and fetched by the order's id (a payment, a
+    shipment): it names the order, not an id of its own."""
+    return RpcError(
+        grpc.StatusCode.NOT_FOUND,
+        f"no {kind} for order {order_id}",
+        error_info(f"{kind.upper()}_NOT_FOUND", order_id=order_id),
+    )
