@@ -58,6 +58,15 @@ class Access:
             )
         return caller
 
+    def staff(self, context: Context, refusal: str) -> Principal:
+        """The caller, if it holds the admin scope; PERMISSION_DENIED saying `refusal`
+        otherwise. (The gateway checks a staff method's scopes too; a direct call to the
+        service is held to the same rule.)"""
+        caller = self.caller(context)
+        if not self.is_admin(caller):
+            raise permission_denied(refusal)
+        return caller
+
     def is_admin(self, caller: Principal) -> bool:
         return self.admin_scope in caller.scopes
 
@@ -70,10 +79,25 @@ def may_see(caller: Principal, customer_id: str, admin_scope: str) -> bool:
     return customer_id == caller.subject or admin_scope in caller.scopes
 
 
+def permission_denied(text: str) -> RpcError:
+    """A refusal that names no owner field: staff-only calls, and what a customer may not do."""
+    return RpcError(grpc.StatusCode.PERMISSION_DENIED, text, error_info("PERMISSION_DENIED"))
+
+
 def not_found(kind: str, record_id: str) -> RpcError:
     """The one answer for a record that does not exist and for someone else's record."""
     return RpcError(
         grpc.StatusCode.NOT_FOUND,
         f"{kind} {record_id} not found",
         error_info(f"{kind.upper()}_NOT_FOUND", id=record_id),
+    )
+
+
+def none_for_order(kind: str, order_id: str) -> RpcError:
+    """`not_found` for a record kept per order and fetched by the order's id (a payment, a
+    shipment): it names the order, not an id of its own."""
+    return RpcError(
+        grpc.StatusCode.NOT_FOUND,
+        f"no {kind} for order {order_id}",
+        error_info(f"{kind.upper()}_NOT_FOUND", order_id=order_id),
     )

@@ -1,11 +1,13 @@
-"""Pydantic records in key-value buckets: read one, and change one by compare-and-set."""
+"""Pydantic records in key-value buckets: read one, replace one read at a revision, and
+change one by compare-and-set."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
+
+from accord import kvrecords
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -17,13 +19,15 @@ MAX_ATTEMPTS = 50
 
 async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R, int] | None:
     """The record and its revision, or None when the key holds nothing."""
-    try:
-        entry = await kv.get(key)
-    except KeyNotFoundError:
+    found = await kvrecords.read(kv, key)
+    if found is None or not found.value:
         return None
-    if not entry.value:
-        return None
-    return model.model_validate_json(entry.value), entry.revision or 0
+    return model.model_validate_json(found.value), found.revision
+
+
+async def replace(kv: KeyValue, key: str, record: BaseModel, revision: int) -> bool:
+    """Store `record` if `key` is still at `revision`; False when it changed meanwhile."""
+    return await kvrecords.replace(kv, key, record.model_dump_json().encode(), revision)
 
 
 async def change(
@@ -39,12 +43,10 @@ async def change(
         if changed is None or changed == record:
             return record
         value = changed.model_dump_json().encode()
-        try:
-            if current is None:
-                await kv.create(key, value)
-            else:
-                await kv.update(key, value, last=revision)
-        except KeyWrongLastSequenceError:
-            continue
-        return changed
+        if current is None:
+            stored = await kvrecords.create(kv, key, value) is not None
+        else:
+            stored = await kvrecords.replace(kv, key, value, revision)
+        if stored:
+            return changed
     raise RuntimeError(f"{key}: lost {MAX_ATTEMPTS} compare-and-set races in a row")

@@ -124,6 +124,16 @@ def error_info(reason: str, **metadata: str) -> error_details_pb2.ErrorInfo:
     return error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata)
 
 
+def request_reused(request_id: str, other_use: str) -> RpcError:
+    """ALREADY_EXISTS for an idempotency key (a request's `request_id`) sent again with
+    other content; `other_use` says what it was used for first ("with another quote")."""
+    return RpcError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        f"request_id {request_id} was already used {other_use}",
+        error_info("REQUEST_ID_REUSED", request_id=request_id),
+    )
+
+
 async def abort(context: grpc.aio.ServicerContext[Any, Any], error: RpcError) -> NoReturn:
     await context.abort_with_status(error.to_status())
     raise AssertionError("abort_with_status returned")  # it always raises

@@ -38,9 +38,10 @@ named there counts as applied.
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
 from accord.kv import page_after
 from services.banking.ids import new_id
@@ -83,13 +84,10 @@ class Ledger:
         return (await self._read(account_id))[0]
 
     async def _read(self, account_id: str) -> tuple[AccountRecord, int]:
-        try:
-            entry = await self._accounts.get(f"account.{account_id}")
-        except KeyNotFoundError as missing:
-            raise AccountNotFound(account_id) from missing
-        if not entry.value:
+        found = await kvjson.read(self._accounts, f"account.{account_id}", AccountRecord)
+        if found is None:
             raise AccountNotFound(account_id)
-        return AccountRecord.model_validate_json(entry.value), entry.revision or 0
+        return found
 
     async def funding_account(self, currency: str) -> AccountRecord:
         """The external account deposits in `currency` come from, created on first use."""

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from acme.banking.v1 import banking_pb2 as pb
-from google.protobuf import timestamp_pb2
 from pydantic import BaseModel, Field
 
 from accord.exactly_once import StepRecord
 from accord.money import to_money
+from accord.timestamps import timestamp, timestamp_ns
 
 
 class Status(StrEnum):
@@ -101,18 +101,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def _timestamp_ns(nanos: int) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromNanoseconds(nanos)
-    return stamp
-
-
 def account_pb(account: AccountRecord) -> pb.Account:
     return pb.Account(
         account_id=account.account_id,
@@ -121,7 +109,7 @@ def account_pb(account: AccountRecord) -> pb.Account:
         balance=to_money(pb.Money, account.currency, account.balance, "account.balance"),
         held=to_money(pb.Money, account.currency, account.held, "account.held"),
         available=to_money(pb.Money, account.currency, account.available, "account.available"),
-        create_time=_timestamp(account.created_at),
+        create_time=timestamp(account.created_at),
     )
 
 
@@ -140,8 +128,8 @@ def transfer_pb(transfer: TransferRecord) -> pb.Transfer:
         if decision
         else pb.SCREENING_RULE_UNSPECIFIED,
         reason=decision.reason if decision else "",
-        create_time=_timestamp(transfer.created_at),
-        update_time=_timestamp(transfer.updated_at),
+        create_time=timestamp(transfer.created_at),
+        update_time=timestamp(transfer.updated_at),
     )
 
 
@@ -152,5 +140,5 @@ def entry_pb(entry: EntryRecord) -> pb.Entry:
         posting_id=entry.posting_id,
         amount=to_money(pb.Money, entry.currency, entry.amount, "entry.amount"),
         counterparty_account_id=entry.counterparty_account_id,
-        post_time=_timestamp_ns(entry.posted_ns),
+        post_time=timestamp_ns(entry.posted_ns),
     )

@@ -4,7 +4,7 @@ import grpc
 from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
-from accord.access import Access, Context, not_found
+from accord.access import Access, Context, not_found, permission_denied
 from accord.identity import Principal
 from accord.money import MAX_UNITS, overflow, split, to_nanos
 from accord.paging import after_sequence, sequence_token
@@ -13,8 +13,9 @@ from accord.rpc_status import (
     error_info,
     field_violation,
     invalid_argument,
+    request_reused,
 )
-from accord.validation import check
+from accord.validation import check, id_violations
 from services.banking import validation
 from services.banking.deposits import Deposits
 from services.banking.ledger import AccountNotFound, Ledger
@@ -22,18 +23,6 @@ from services.banking.records import AccountRecord, account_pb, entry_pb, transf
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def _denied(text: str) -> RpcError:
-    return RpcError(grpc.StatusCode.PERMISSION_DENIED, text, error_info("PERMISSION_DENIED"))
-
-
-def _request_reused(request_id: str) -> RpcError:
-    return RpcError(
-        grpc.StatusCode.ALREADY_EXISTS,
-        f"request_id {request_id} was already used with other content",
-        error_info("REQUEST_ID_REUSED", request_id=request_id),
-    )
 
 
 class BankingServiceV1(pb_grpc.BankingServiceServicer):
@@ -64,7 +53,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         check(validation.open_account_violations(request))
         # The gateway checks the owner too; a direct call is held to the same rule.
         if not self._access.may_see(caller, request.customer_id):
-            raise _denied("a customer may open accounts only for themselves")
+            raise permission_denied("a customer may open accounts only for themselves")
         account = await self._ledger.open(request.customer_id, request.currency_code)
         return pb.OpenAccountResponse(account=account_pb(account))
 
@@ -72,14 +61,13 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         self, request: pb.GetAccountRequest, context: Context
     ) -> pb.GetAccountResponse:
         caller = self._access.caller(context)
-        check(validation.id_violations("account_id", request.account_id))
+        check(id_violations("account_id", request.account_id))
         return pb.GetAccountResponse(
             account=account_pb(await self._account(request.account_id, caller))
         )
 
     async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise _denied(f"deposits are for staff holding {self._access.admin_scope}")
+        self._access.staff(context, f"deposits are for staff holding {self._access.admin_scope}")
         check(validation.deposit_violations(request))
         account = await self._account(request.account_id, None)
         if account.external or request.amount.currency_code != account.currency:
@@ -93,7 +81,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         try:
             credited, posting_id = await self._deposits.deposit(request, account, amount)
         except RequestConflict:
-            raise _request_reused(request.request_id) from None
+            raise request_reused(request.request_id, "with other content") from None
         return pb.DepositResponse(account=account_pb(credited), posting_id=posting_id)
 
     async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
@@ -122,14 +110,14 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
                 caller.subject, request, source.currency, to_nanos(request.amount, "amount")
             )
         except RequestConflict:
-            raise _request_reused(request.request_id) from None
+            raise request_reused(request.request_id, "with other content") from None
         return pb.TransferResponse(transfer=transfer_pb(transfer))
 
     async def GetTransfer(
         self, request: pb.GetTransferRequest, context: Context
     ) -> pb.GetTransferResponse:
         caller = self._access.caller(context)
-        check(validation.id_violations("transfer_id", request.transfer_id))
+        check(id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.get(request.transfer_id)
         except TransferNotFound:
@@ -155,9 +143,8 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
     async def ReviewTransfer(
         self, request: pb.ReviewTransferRequest, context: Context
     ) -> pb.ReviewTransferResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise _denied(f"reviews are for staff holding {self._access.admin_scope}")
-        check(validation.id_violations("transfer_id", request.transfer_id))
+        self._access.staff(context, f"reviews are for staff holding {self._access.admin_scope}")
+        check(id_violations("transfer_id", request.transfer_id))
         try:
             transfer = await self._transfers.review(request.transfer_id, request.approve)
         except TransferNotFound:

@@ -25,10 +25,11 @@ import hashlib
 import time
 
 from acme.banking.v1 import banking_pb2 as pb
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
+from accord import kvjson
 from accord.kv import keys_matching
 from services.banking import screening
 from services.banking.events import TransferEvents
@@ -139,24 +140,15 @@ class Transfers:
                 return record
 
     async def _read(self, transfer_id: str) -> tuple[TransferRecord, int]:
-        try:
-            entry = await self._kv.get(f"transfer.{transfer_id}")
-        except KeyNotFoundError as missing:
-            raise TransferNotFound(transfer_id) from missing
-        if not entry.value:
+        found = await kvjson.read(self._kv, f"transfer.{transfer_id}", TransferRecord)
+        if found is None:
             raise TransferNotFound(transfer_id)
-        return TransferRecord.model_validate_json(entry.value), entry.revision or 0
+        return found
 
     async def _save(self, record: TransferRecord, revision: int) -> bool:
         """Compare-and-set; False when another call changed the transfer first (re-read)."""
         record.updated_at = now()
-        try:
-            await self._kv.update(
-                f"transfer.{record.transfer_id}", record.model_dump_json().encode(), revision
-            )
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return await kvjson.replace(self._kv, f"transfer.{record.transfer_id}", record, revision)
 
     async def _commit(self, record: TransferRecord, status: Status, revision: int) -> bool:
         record.status = status

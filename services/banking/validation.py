@@ -1,47 +1,23 @@
 """Request rules, as the contract states them; each broken rule names its field."""
 
-import re
-
 from acme.banking.v1 import banking_pb2 as pb
-from google.rpc import error_details_pb2
 
-from accord.money import NANOS_PER_UNIT
 from accord.rpc_status import field_violation
+from accord.validation import (
+    Violations,
+    currency_violations,
+    id_violations,
+    positive_amount_violations,
+)
 
-# Ids become parts of key-value keys and subjects: letters, digits, '-' and '_' only.
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PAGE_SIZE = 100
 # A single movement of money is at most a trillion units: far above any real transfer, and
 # it keeps every amount well inside the int64 of Money.units.
 MAX_UNITS = 1_000_000_000_000
 
-Violations = list[error_details_pb2.BadRequest.FieldViolation]
-
-
-def id_violations(field: str, value: str) -> Violations:
-    if _ID.fullmatch(value):
-        return []
-    return [field_violation(field, "must be 1 to 64 letters, digits, '-' or '_'")]
-
-
-def currency_violations(field: str, value: str) -> Violations:
-    if _CURRENCY.fullmatch(value):
-        return []
-    return [field_violation(field, "must be a three-letter ISO 4217 code")]
-
 
 def amount_violations(field: str, amount: pb.Money) -> Violations:
-    violations = currency_violations(f"{field}.currency_code", amount.currency_code)
-    if not (0 <= amount.units <= MAX_UNITS and 0 <= amount.nanos < NANOS_PER_UNIT) or (
-        amount.units == 0 and amount.nanos == 0
-    ):
-        violations.append(
-            field_violation(
-                field, f"must be positive, at most {MAX_UNITS} units; nanos 0 to 999,999,999"
-            )
-        )
-    return violations
+    return positive_amount_violations(field, amount, MAX_UNITS)
 
 
 def open_account_violations(request: pb.OpenAccountRequest) -> Violations:

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from acme.devices.v1 import devices_pb2 as pb
-from google.protobuf import timestamp_pb2
 from pydantic import BaseModel
+
+from accord.timestamps import timestamp
 
 
 class ScheduleRecord(BaseModel):
@@ -69,19 +70,13 @@ def local_time(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def schedule_pb(device_id: str, schedule: ScheduleRecord) -> pb.Schedule:
     return pb.Schedule(
         schedule_id=schedule.schedule_id,
         device_id=device_id,
         setpoint_celsius=schedule.setpoint_tenths / 10,
         local_time=local_time(schedule.minute),
-        create_time=_timestamp(schedule.created_at),
+        create_time=timestamp(schedule.created_at),
     )
 
 
@@ -90,7 +85,7 @@ def device_pb(device: DeviceRecord) -> pb.Device:
         device_id=device.device_id,
         owner_id=device.owner_id,
         display_name=device.display_name,
-        create_time=_timestamp(device.created_at),
+        create_time=timestamp(device.created_at),
         schedules=[schedule_pb(device.device_id, s) for s in device.schedules],
     )
 
@@ -104,8 +99,8 @@ def suggestion_pb(suggestion: SuggestionRecord) -> pb.Suggestion:
         local_time=local_time(suggestion.minute),
         days=[day.isoformat() for day in suggestion.days],
         state=pb.SuggestionState.Value(f"SUGGESTION_STATE_{suggestion.state.value}"),
-        create_time=_timestamp(suggestion.created_at),
+        create_time=timestamp(suggestion.created_at),
     )
     if suggestion.decided_at is not None:
-        message.decide_time.CopyFrom(_timestamp(suggestion.decided_at))
+        message.decide_time.CopyFrom(timestamp(suggestion.decided_at))
     return message

@@ -15,8 +15,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+
+from accord import kvrecords
 
 
 class Status(StrEnum):
@@ -62,28 +63,16 @@ class Reservations:
         self._kv = kv
 
     async def get(self, order_id: str) -> tuple[Reservation, int] | None:
-        try:
-            entry = await self._kv.get(f"reservation.{order_id}")
-        except KeyNotFoundError:
+        found = await kvrecords.read(self._kv, f"reservation.{order_id}")
+        if found is None or not found.value:
             return None
-        if not entry.value:
-            return None
-        return Reservation.decode(entry.value), entry.revision or 0
+        return Reservation.decode(found.value), found.revision
 
     async def create(self, reservation: Reservation) -> int | None:
         """Its revision, or None when the order has a reservation already."""
-        try:
-            return await self._kv.create(
-                f"reservation.{reservation.order_id}", reservation.encode()
-            )
-        except KeyWrongLastSequenceError:
-            return None
+        key = f"reservation.{reservation.order_id}"
+        return await kvrecords.create(self._kv, key, reservation.encode())
 
     async def replace(self, reservation: Reservation, revision: int) -> bool:
-        try:
-            await self._kv.update(
-                f"reservation.{reservation.order_id}", reservation.encode(), last=revision
-            )
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        key = f"reservation.{reservation.order_id}"
+        return await kvrecords.replace(self._kv, key, reservation.encode(), revision)

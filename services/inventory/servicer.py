@@ -1,7 +1,5 @@
 """acme.inventory.v1.InventoryService: where an inventory call is served."""
 
-import re
-
 import grpc
 from acme.inventory.v1 import inventory_pb2 as pb
 from acme.inventory.v1 import inventory_pb2_grpc as pb_grpc
@@ -14,7 +12,7 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
-from accord.validation import Violations, check
+from accord.validation import Violations, check, currency_violations
 from services.inventory.stock import SKU, Catalogue, UnitPrice
 
 Context = grpc.aio.ServicerContext[object, object]
@@ -22,7 +20,6 @@ MAX_AVAILABLE = 1_000_000
 MAX_SKUS_PRICED = 100  # an order's lines at most
 # A unit price of at most a million: times an order's quantities it stays far inside Money.
 MAX_PRICE_UNITS = 1_000_000
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
@@ -99,11 +96,7 @@ def _not_in_catalogue(sku: str) -> RpcError:
 
 
 def _price_violations(price: pb.Money) -> Violations:
-    violations = []
-    if not _CURRENCY.fullmatch(price.currency_code):
-        violations.append(
-            field_violation("unit_price.currency_code", "must be a three-letter ISO 4217 code")
-        )
+    violations = currency_violations("unit_price.currency_code", price.currency_code)
     if not (0 <= price.units <= MAX_PRICE_UNITS and 0 <= price.nanos < money.NANOS_PER_UNIT) or (
         price.units == 0 and price.nanos == 0
     ):

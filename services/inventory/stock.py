@@ -14,8 +14,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+
+from accord import kvrecords
 
 APPLIED_KEPT = 1000
 # SKUs become key tokens; one outside this alphabet cannot be in the catalogue.
@@ -64,13 +65,10 @@ class Catalogue:
     async def _read(self, sku: str) -> tuple[Product, int] | None:
         if not SKU.fullmatch(sku):
             return None
-        try:
-            entry = await self._kv.get(f"sku.{sku}")
-        except KeyNotFoundError:
+        found = await kvrecords.read(self._kv, f"sku.{sku}")
+        if found is None or not found.value:
             return None
-        if not entry.value:
-            return None
-        return Product.decode(entry.value), entry.revision or 0
+        return Product.decode(found.value), found.revision
 
     async def available(self, sku: str) -> int | None:
         """Units available now; None for a product not in the catalogue."""
@@ -79,11 +77,9 @@ class Catalogue:
 
     async def seed(self, sku: str, available: int) -> bool:
         """Add a product unless it is there already (a restart keeps what was sold)."""
-        try:
-            await self._kv.create(f"sku.{sku}", Product(available).encode())
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return (
+            await kvrecords.create(self._kv, f"sku.{sku}", Product(available).encode()) is not None
+        )
 
     async def prices(self, skus: list[str]) -> dict[str, UnitPrice]:
         """The price of each of these products that the catalogue sells."""
@@ -142,8 +138,4 @@ class Catalogue:
         return found is not None and change_id in found[0].applied
 
     async def _write(self, sku: str, product: Product, revision: int) -> bool:
-        try:
-            await self._kv.update(f"sku.{sku}", product.encode(), last=revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return await kvrecords.replace(self._kv, f"sku.{sku}", product.encode(), revision)

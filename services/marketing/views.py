@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from acme.marketing.v1 import marketing_pb2 as pb
-from google.protobuf import timestamp_pb2
 
+from accord.timestamps import timestamp
 from services.marketing import catalogue
 from services.marketing.records import ConsentRecord, ContactRecord, ContactStatus, ProfileRecord
 from services.marketing.rules import Decision
@@ -22,12 +22,6 @@ _CONTACT_STATUSES = {
     ContactStatus.SENT: pb.CONTACT_STATUS_SENT,
     ContactStatus.CANCELLED: pb.CONTACT_STATUS_CANCELLED,
 }
-
-
-def timestamp(when: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(when)
-    return stamp
 
 
 def product_pb(product: catalogue.Product) -> pb.Product:

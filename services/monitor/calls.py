@@ -15,10 +15,10 @@ from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
 from acme.support.v1 import support_pb2 as support
 from acme.support.v1 import support_pb2_grpc as support_grpc
 from acme_events.monitor.messages.json import ErrorReportedPayload
-from google.protobuf import timestamp_pb2
 
 from accord.gateway_client import refusals_are_final
 from accord.rpc_status import reason_of
+from accord.timestamps import timestamp
 from services.monitor.knowledge import suggestion_for
 
 NOTICE_EVENT_TYPE = "acme.monitor.v1.notice"
@@ -44,8 +44,6 @@ class Support:
     async def open_ticket(
         self, ticket_key: str, report: ErrorReportedPayload, occurrence_id: str
     ) -> support.Ticket:
-        occurred = timestamp_pb2.Timestamp()
-        occurred.FromDatetime(report.occurred_at)
         request = support.OpenTicketRequest(
             ticket_key=ticket_key,
             customer_id=report.customer_id,
@@ -56,7 +54,7 @@ class Support:
             fingerprint=report.fingerprint,
             suggested_fix=suggestion_for(report.error_code).fix,
             occurrence_id=occurrence_id,
-            occur_time=occurred,
+            occur_time=timestamp(report.occurred_at),
         )
         with refusals_are_final(f"support refused ticket {ticket_key}"):
             try:

@@ -10,9 +10,9 @@ Keys:
 
 from datetime import datetime, timedelta
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvrecords
 from services.monitor.episodes import Episode, joins, next_episode
 
 BUCKET = "monitor_errors"
@@ -68,30 +68,21 @@ class Grouping:
         await self._kv.put(f"noticed.{ticket_id}", b"1")
 
     async def _get(self, key: str) -> bytes | None:
-        try:
-            entry = await self._kv.get(key)
-        except KeyNotFoundError:
-            return None
-        return entry.value or None
+        found = await kvrecords.read(self._kv, key)
+        return (found.value or None) if found is not None else None
 
     async def _episode(self, customer_id: str, fingerprint: str) -> tuple[Episode | None, int]:
-        try:
-            entry = await self._kv.get(f"episode.{customer_id}.{fingerprint}")
-        except KeyNotFoundError:
+        found = await kvrecords.read(self._kv, f"episode.{customer_id}.{fingerprint}")
+        if found is None:
             return None, 0
-        if not entry.value:
-            return None, entry.revision or 0
-        return Episode.model_validate_json(entry.value), entry.revision or 0
+        if not found.value:
+            return None, found.revision
+        return Episode.model_validate_json(found.value), found.revision
 
     async def _replace(self, episode: Episode, revision: int) -> bool:
         """Compare-and-set; False when another report changed the episode first (re-read)."""
         key = f"episode.{episode.customer_id}.{episode.fingerprint}"
         value = episode.model_dump_json().encode()
-        try:
-            if revision:
-                await self._kv.update(key, value, last=revision)
-            else:
-                await self._kv.create(key, value)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        if revision:
+            return await kvrecords.replace(self._kv, key, value, revision)
+        return await kvrecords.create(self._kv, key, value) is not None

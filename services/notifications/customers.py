@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from acme.notifications.v1 import notifications_pb2 as pb
 from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
-from accord import kvjson
+from accord import kvjson, kvrecords
 from accord.kv import keys_matching
 
 BUCKET = "notifications_settings"
@@ -76,11 +75,8 @@ class CustomerSettings:
         await self._kv.put(f"webhook.{hook.customer_id}.{hook.webhook_id}", stored.encode())
 
     async def webhook(self, customer_id: str, webhook_id: str) -> StoredWebhook | None:
-        try:
-            entry = await self._kv.get(f"webhook.{customer_id}.{webhook_id}")
-        except KeyNotFoundError:
-            return None
-        return StoredWebhook.decode(entry.value or b"")
+        found = await kvrecords.read(self._kv, f"webhook.{customer_id}.{webhook_id}")
+        return StoredWebhook.decode(found.value) if found is not None else None
 
     async def claim_webhook_place(self, customer_id: str, webhook_id: str, limit: int) -> bool:
         """Count the webhook among the customer's (it may be already); False when the

@@ -14,9 +14,9 @@ from acme_events.notifications.messages.json import (
     TransferStatus,
     TransferStatusChangedPayload,
 )
-from google.protobuf import timestamp_pb2
 
 from accord.events import EventContext
+from accord.timestamps import timestamp
 
 
 def _money(cents: int, currency: str) -> str:
@@ -26,15 +26,13 @@ def _money(cents: int, currency: str) -> str:
 def _notification(
     event: EventContext, customer_id: str, title: str, body: str, **attributes: str
 ) -> pb.Notification:
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(event.time or datetime.now(UTC))
     return pb.Notification(
         notification_id=event.id,
         customer_id=customer_id,
         title=title,
         body=body,
         event_type=event.type,
-        create_time=created,
+        create_time=timestamp(event.time or datetime.now(UTC)),
         attributes=attributes,
     )
 

@@ -10,7 +10,8 @@ from datetime import UTC
 import pydantic_core
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications.messages import json
-from google.protobuf import timestamp_pb2
+
+from accord.timestamps import timestamp
 
 
 def to_json_model(notification: pb.Notification) -> json.Notification:
@@ -30,15 +31,13 @@ def to_json_model(notification: pb.Notification) -> json.Notification:
 
 
 def from_json_model(model: json.Notification) -> pb.Notification:
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(model.create_time.astimezone(UTC))
     return pb.Notification(
         notification_id=model.notification_id,
         customer_id=model.customer_id,
         title=model.title,
         body=model.body,
         event_type=model.event_type,
-        create_time=created,
+        create_time=timestamp(model.create_time.astimezone(UTC)),
         attributes=model.attributes or {},
     )
 

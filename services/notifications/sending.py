@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 
 import grpc
 from acme.notifications.v1 import notifications_pb2 as pb
-from google.protobuf import timestamp_pb2
 
 from accord.identity import Principal
 from accord.keys import SERVICE_SUBJECT_PREFIX
 from accord.rpc_status import RpcError, error_info, field_violation
+from accord.timestamps import timestamp
 from accord.validation import Violations, check, id_violations
 from services.notifications.routing import ALL_CHANNELS, Router
 from services.notifications.store import NotificationStore
@@ -119,15 +119,13 @@ def namespace_of(caller: Principal) -> str:
 
 
 def _notification_of(request: pb.SendNotificationRequest) -> pb.Notification:
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(datetime.now(UTC))
     return pb.Notification(
         notification_id=request.notification_id,
         customer_id=request.customer_id,
         title=request.title,
         body=request.body,
         event_type=request.event_type,
-        create_time=created,
+        create_time=timestamp(datetime.now(UTC)),
         attributes=dict(request.attributes),
         channels=sorted(set(request.channels)),
     )

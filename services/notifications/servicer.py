@@ -7,7 +7,6 @@ import grpc
 import httpx
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
-from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from nats.js import JetStreamContext
 
@@ -19,6 +18,7 @@ from accord.rpc_status import (
     field_violation,
     invalid_argument,
 )
+from accord.timestamps import timestamp
 from accord.validation import check, id_violations
 from services.notifications import signing
 from services.notifications.access import CustomerAccess
@@ -128,13 +128,11 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                 f"a customer has at most {MAX_WEBHOOKS} webhooks: delete one first",
                 error_info("TOO_MANY_WEBHOOKS", limit=str(MAX_WEBHOOKS)),
             )
-        created = timestamp_pb2.Timestamp()
-        created.FromDatetime(datetime.now(UTC))
         webhook = pb.Webhook(
             webhook_id=webhook_id,
             customer_id=request.customer_id,
             url=request.url,
-            create_time=created,
+            create_time=timestamp(datetime.now(UTC)),
         )
         secret = signing.new_secret()
         await self._customers.put_webhook(StoredWebhook(webhook, secret))

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvrecords
 from accord.kv import page_after
 
 BUCKET = "notifications"
@@ -101,15 +101,8 @@ class NotificationStore:
         return value.decode() if value is not None else None
 
     async def _create(self, key: str, value: bytes) -> bool:
-        try:
-            await self._kv.create(key, value)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return await kvrecords.create(self._kv, key, value) is not None
 
     async def _get(self, key: str) -> bytes | None:
-        try:
-            entry = await self._kv.get(key)
-        except KeyNotFoundError:
-            return None
-        return entry.value
+        found = await kvrecords.read(self._kv, key)
+        return found.value if found is not None else None

@@ -28,8 +28,8 @@ from acme_events.orders.messages.json import (
 )
 
 from accord.events import EventContext
+from accord.timestamps import timestamp_now
 from services.orders.events import OrderEvents
-from services.orders.operations import now
 from services.orders.store import FINAL_STATUSES, InvalidTransition, OrderNotFound, OrderStore
 
 log = logging.getLogger("services.orders.handlers")
@@ -62,7 +62,7 @@ class OrderFollower:
             return
         for step in _LADDER[_LADDER.index(order.status) + 1 : _LADDER.index(target) + 1]:
             try:
-                order = await self._store.transition(order_id, step, now())
+                order = await self._store.transition(order_id, step, timestamp_now())
             except InvalidTransition as final:  # cancelled meanwhile, by the customer
                 log.info("%s: %s, ignored", cause, final)
                 return
@@ -91,7 +91,7 @@ class OrderFollower:
             order = await self._store.transition(
                 order_id,
                 v2.ORDER_STATUS_CANCELLED,
-                now(),
+                timestamp_now(),
                 v2.Cancellation(reason=reason, detail=detail),
             )
         except InvalidTransition as final:

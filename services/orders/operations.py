@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 
 import grpc
 from acme.orders.v2 import orders_pb2 as v2
-from google.protobuf import timestamp_pb2
 
 from accord.access import Access
 from accord.budget import CallerBudget
 from accord.identity import Principal
 from accord.paging import after_sequence, sequence_token
-from accord.rpc_status import RpcError, error_info
+from accord.rpc_status import RpcError, error_info, request_reused
+from accord.timestamps import timestamp_now
 from services.orders.catalogue import Catalogue, priced_lines
 from services.orders.events import OrderEvents
 from services.orders.store import (
@@ -26,12 +26,6 @@ from services.orders.store import (
 )
 
 DEFAULT_PAGE_SIZE = 20
-
-
-def now() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 def not_found(order_id: str) -> RpcError:
@@ -62,13 +56,9 @@ class OrderOperations:
             order = await self._store.claimed(request)
             if order is None:
                 lines = await priced_lines(self._catalogue, request, currency)
-                order, _created = await self._store.place(request, lines, now())
+                order, _created = await self._store.place(request, lines, timestamp_now())
         except RequestConflict as conflict:
-            raise RpcError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"request_id {request.request_id} was already used for another order",
-                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
-            ) from conflict
+            raise request_reused(request.request_id, "for another order") from conflict
         # Also on a retry: it repairs a publish that failed after the first write.
         await self._events.placed(order, payment_token=request.payment_token)
         return order
@@ -94,7 +84,7 @@ class OrderOperations:
         await self.get(order_id, caller)
         try:
             order = await self._store.transition(
-                order_id, v2.ORDER_STATUS_CANCELLED, now(), cancellation
+                order_id, v2.ORDER_STATUS_CANCELLED, timestamp_now(), cancellation
             )
         except InvalidTransition as final:
             raise RpcError(

@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvrecords
 from accord.follow import follow
 from accord.kv import page_after
 from accord.money import to_money, to_nanos
@@ -120,13 +121,10 @@ class OrderStore:
         return (await self._get_entry(order_id))[0]
 
     async def _get_entry(self, order_id: str) -> tuple[orders_pb2.Order, int]:
-        try:
-            entry = await self._kv.get(f"order.{order_id}")
-        except KeyNotFoundError as missing:
-            raise OrderNotFound(order_id) from missing
-        if not entry.value:
+        found = await kvrecords.read(self._kv, f"order.{order_id}")
+        if found is None or not found.value:
             raise OrderNotFound(order_id)
-        return orders_pb2.Order.FromString(entry.value), entry.revision or 0
+        return orders_pb2.Order.FromString(found.value), found.revision
 
     async def transition(
         self,

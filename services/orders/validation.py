@@ -8,9 +8,8 @@ from acme.orders.v2 import orders_pb2 as v2
 
 from accord.money import NANOS_PER_CENT, NANOS_PER_UNIT
 from accord.rpc_status import field_violation
-from accord.validation import Violations, id_violations
+from accord.validation import Violations, currency_violations, id_violations
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A payment token is opaque: it travels in the order-placed event to payments, so it keeps
 # to a short, header- and log-safe alphabet.
 _PAYMENT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -93,12 +92,8 @@ def _payment_token_violations(token: str) -> Violations:
 
 
 def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations:
-    violations: Violations = []
-    if not _CURRENCY.fullmatch(price.currency_code):
-        violations.append(
-            field_violation(f"{prefix}.currency_code", "must be a three-letter ISO 4217 code")
-        )
-    elif price.currency_code != currency:
+    violations = currency_violations(f"{prefix}.currency_code", price.currency_code)
+    if not violations and price.currency_code != currency:
         violations.append(
             field_violation(f"{prefix}.currency_code", f"must match the first price's {currency}")
         )

@@ -24,16 +24,11 @@ from acme_events.payments.messages.json import (
 from google.protobuf import timestamp_pb2
 
 from accord.events import EventContext
+from accord.timestamps import timestamp_now
 from services.payments.rules import decline_reason
 from services.payments.store import PaymentStore
 
 log = logging.getLogger("services.payments.handlers")
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 def payment_id(order_id: str) -> str:
@@ -41,7 +36,7 @@ def payment_id(order_id: str) -> str:
 
 
 def _decide(order: OrderPlacedPayload) -> pb.Payment:
-    now = _now()
+    now = timestamp_now()
     reason = decline_reason(order)
     return pb.Payment(
         payment_id=payment_id(order.order_id),
@@ -62,16 +57,9 @@ class Payments:
         self._app = app
 
     async def on_order_placed(self, order: OrderPlacedPayload) -> None:
-        while True:
-            stored = await self._store.get(order.order_id)
-            if stored is None:
-                payment = _decide(order)
-                if not await self._store.create(payment):
-                    continue  # a concurrent delivery or a cancellation got there first
-            else:
-                payment = stored.payment
-            await self._announce(payment, order)
-            return
+        # A concurrent delivery or a cancellation may have stored the payment first: that one.
+        payment = await self._store.get_or_create(order.order_id, lambda: _decide(order))
+        await self._announce(payment, order)
 
     async def _announce(self, payment: pb.Payment, order: OrderPlacedPayload) -> None:
         if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
@@ -115,11 +103,11 @@ class Payments:
                     log.info("order %s cancelled before its payment: voided", change.order_id)
                     return
                 continue
-            payment = stored.payment
+            payment = stored.value
             if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
                 payment.status = pb.PAYMENT_STATUS_REFUNDED
                 payment.refund_reason = change.reason or "order cancelled"
-                payment.update_time.CopyFrom(_now())
+                payment.update_time.CopyFrom(timestamp_now())
                 if not await self._store.replace(payment, stored.revision):
                     continue
             if payment.status == pb.PAYMENT_STATUS_REFUNDED:
@@ -143,7 +131,7 @@ class Payments:
 
 
 def _voided(change: OrderStatusChangedPayload) -> pb.Payment:
-    now = _now()
+    now = timestamp_now()
     return pb.Payment(
         payment_id=payment_id(change.order_id),
         order_id=change.order_id,

@@ -5,16 +5,12 @@ the principal the gateway signed. Someone else's payment gets the same NOT_FOUND
 missing one, unless the caller holds payments:admin.
 """
 
-import grpc
 from acme.payments.v1 import payments_pb2 as pb
 from acme.payments.v1 import payments_pb2_grpc as pb_grpc
 
-from accord.access import Access
-from accord.rpc_status import RpcError, error_info
+from accord.access import Access, Context, none_for_order
 from accord.validation import check, id_violations
 from services.payments.store import PaymentStore
-
-Context = grpc.aio.ServicerContext[object, object]
 
 
 class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
@@ -28,10 +24,6 @@ class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
         caller = self._access.caller(context)
         check(id_violations("order_id", request.order_id))
         stored = await self._store.get(request.order_id)
-        if stored is None or not self._access.may_see(caller, stored.payment.customer_id):
-            raise RpcError(
-                grpc.StatusCode.NOT_FOUND,
-                f"no payment for order {request.order_id}",
-                error_info("PAYMENT_NOT_FOUND", order_id=request.order_id),
-            )
-        return pb.GetPaymentResponse(payment=stored.payment)
+        if stored is None or not self._access.may_see(caller, stored.value.customer_id):
+            raise none_for_order("payment", request.order_id)
+        return pb.GetPaymentResponse(payment=stored.value)

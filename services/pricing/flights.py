@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from accord.kv import keys_matching
 from services.pricing.records import DemandRecord, FlightRecord, RecentBooking, remember
 
@@ -129,13 +130,10 @@ class Flights:
         return found
 
     async def _read(self, route_id: str, date: str) -> tuple[FlightRecord, int]:
-        try:
-            entry = await self._kv.get(flight_key(route_id, date))
-        except KeyNotFoundError:
-            raise FlightNotFound(f"{route_id} {date}") from None
-        if not entry.value:
+        found = await kvjson.read(self._kv, flight_key(route_id, date), FlightRecord)
+        if found is None:
             raise FlightNotFound(f"{route_id} {date}")
-        return FlightRecord.model_validate_json(entry.value), entry.revision or 0
+        return found
 
     async def _read_demand(self, route_id: str, date: str) -> tuple[DemandRecord, int]:
         try:
@@ -146,9 +144,6 @@ class Flights:
 
     async def _save(self, flight: FlightRecord, revision: int) -> bool:
         """Compare-and-set; False when another call changed the flight first (re-read)."""
-        key = flight_key(flight.route_id, flight.date)
-        try:
-            await self._kv.update(key, flight.model_dump_json().encode(), last=revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return await kvjson.replace(
+            self._kv, flight_key(flight.route_id, flight.date), flight, revision
+        )

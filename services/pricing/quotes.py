@@ -17,9 +17,10 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from services.pricing.events import PricingEvents
 from services.pricing.flights import Flights, SoldOut
 from services.pricing.prices import Prices
@@ -148,13 +149,8 @@ class Quotes:
             if now > quote.expires_at:
                 raise QuoteExpired(quote_id)
             quote.booking_id = booking_id
-            try:
-                await self._quotes.update(
-                    f"quote.{quote_id}", quote.model_dump_json().encode(), last=revision
-                )
-            except KeyWrongLastSequenceError:
-                continue
-            return quote
+            if await kvjson.replace(self._quotes, f"quote.{quote_id}", quote, revision):
+                return quote
 
     async def _release(self, quote_id: str, booking_id: str) -> None:
         """Give a claimed quote back (its seats were gone), so the customer may retry it."""
@@ -163,26 +159,15 @@ class Quotes:
             if quote.booking_id != booking_id:
                 return
             quote.booking_id = None
-            try:
-                await self._quotes.update(
-                    f"quote.{quote_id}", quote.model_dump_json().encode(), last=revision
-                )
-            except KeyWrongLastSequenceError:
-                continue
-            return
+            if await kvjson.replace(self._quotes, f"quote.{quote_id}", quote, revision):
+                return
 
     async def _quote(self, quote_id: str) -> tuple[QuoteRecord, int]:
-        try:
-            entry = await self._quotes.get(f"quote.{quote_id}")
-        except KeyNotFoundError:
-            raise QuoteNotFound(quote_id) from None
-        if not entry.value:
+        found = await kvjson.read(self._quotes, f"quote.{quote_id}", QuoteRecord)
+        if found is None:
             raise QuoteNotFound(quote_id)
-        return QuoteRecord.model_validate_json(entry.value), entry.revision or 0
+        return found
 
     async def _booking(self, booking_id: str) -> BookingRecord | None:
-        try:
-            entry = await self._bookings.get(f"booking.{booking_id}")
-        except KeyNotFoundError:
-            return None
-        return BookingRecord.model_validate_json(entry.value) if entry.value else None
+        found = await kvjson.read(self._bookings, f"booking.{booking_id}", BookingRecord)
+        return found[0] if found is not None else None

@@ -6,10 +6,10 @@ Amounts are whole nanos (ints) of the record's currency; times are UTC.
 from datetime import UTC, datetime
 
 from acme.pricing.v1 import pricing_pb2 as pb
-from google.protobuf import timestamp_pb2
 from pydantic import BaseModel
 
 from accord.money import to_money
+from accord.timestamps import timestamp
 from services.pricing.demand import Fare, Recent
 
 # How many booking ids a flight remembers, to count each booking once even when a call or
@@ -125,12 +125,6 @@ def remember(applied: list[str], booking_id: str) -> list[str]:
     return [*applied, booking_id][-APPLIED_MEMORY:]
 
 
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def route_pb(flight: FlightRecord) -> pb.Route:
     return pb.Route(
         route_id=flight.route_id,
@@ -152,7 +146,7 @@ def price_pb(record: PriceRecord) -> pb.Price:
         multiplier=record.multiplier,
         load_factor=record.load_factor,
         velocity=record.velocity,
-        change_time=_timestamp(record.changed_at),
+        change_time=timestamp(record.changed_at),
     )
 
 
@@ -166,8 +160,8 @@ def quote_pb(quote: QuoteRecord) -> pb.Quote:
         unit_price=_money(quote.currency, quote.unit_price, "quote.unit_price"),
         total_price=_money(quote.currency, quote.total_price, "quote.total_price"),
         price_revision=quote.price_revision,
-        create_time=_timestamp(quote.created_at),
-        expire_time=_timestamp(quote.expires_at),
+        create_time=timestamp(quote.created_at),
+        expire_time=timestamp(quote.expires_at),
     )
 
 
@@ -182,5 +176,5 @@ def booking_pb(booking: BookingRecord) -> pb.Booking:
         seats=booking.seats,
         unit_price=_money(booking.currency, booking.unit_price, "booking.unit_price"),
         total_price=_money(booking.currency, booking.total_price, "booking.total_price"),
-        book_time=_timestamp(booking.booked_at),
+        book_time=timestamp(booking.booked_at),
     )

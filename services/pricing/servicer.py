@@ -6,7 +6,7 @@ from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.money import to_nanos
-from accord.rpc_status import RpcError, error_info
+from accord.rpc_status import RpcError, error_info, request_reused
 from accord.validation import check
 from services.pricing import validation
 from services.pricing.flights import CapacityBelowBooked, FlightNotFound, Flights, SoldOut
@@ -42,12 +42,9 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
     async def ConfigureRoute(
         self, request: pb.ConfigureRouteRequest, context: Context
     ) -> pb.ConfigureRouteResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"fares are configured by staff holding {self._access.admin_scope}",
-                error_info("PERMISSION_DENIED"),
-            )
+        self._access.staff(
+            context, f"fares are configured by staff holding {self._access.admin_scope}"
+        )
         check(validation.configure_violations(request))
         wanted = FlightRecord(
             route_id=request.route_id,
@@ -114,9 +111,5 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
         except SoldOut as sold_out:
             raise _sold_out(sold_out) from None
         except RequestConflict:
-            raise RpcError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                f"request_id {request.request_id} was already used with another quote",
-                error_info("REQUEST_ID_REUSED", request_id=request.request_id),
-            ) from None
+            raise request_reused(request.request_id, "with another quote") from None
         return pb.BookSeatsResponse(booking=booking_pb(booking))

@@ -5,11 +5,9 @@ from datetime import date
 
 from acme.pricing.v1 import pricing_pb2 as pb
 
-from accord.money import NANOS_PER_UNIT
 from accord.rpc_status import field_violation
-from accord.validation import Violations, id_violations
+from accord.validation import Violations, id_violations, positive_amount_violations
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_CAPACITY = 10_000
 MAX_SEATS = 100
@@ -32,30 +30,13 @@ def flight_violations(request: pb.GetPriceRequest | pb.ConfigureRouteRequest) ->
     return id_violations("route_id", request.route_id) + date_violations("date", request.date)
 
 
-def _amount_violations(field: str, amount: pb.Money) -> Violations:
-    violations = []
-    if not _CURRENCY.fullmatch(amount.currency_code):
-        violations.append(
-            field_violation(f"{field}.currency_code", "must be a three-letter ISO 4217 code")
-        )
-    if not (0 <= amount.units <= MAX_UNITS and 0 <= amount.nanos < NANOS_PER_UNIT) or (
-        amount.units == 0 and amount.nanos == 0
-    ):
-        violations.append(
-            field_violation(
-                field, f"must be positive, at most {MAX_UNITS} units; nanos 0 to 999,999,999"
-            )
-        )
-    return violations
-
-
 def configure_violations(request: pb.ConfigureRouteRequest) -> Violations:
     violations = flight_violations(request)
     if not 1 <= request.capacity <= MAX_CAPACITY:
         violations.append(field_violation("capacity", f"must be from 1 to {MAX_CAPACITY}"))
     amounts = {"base_fare": request.base_fare, "floor": request.floor, "ceiling": request.ceiling}
     for field, amount in amounts.items():
-        violations += _amount_violations(field, amount)
+        violations += positive_amount_violations(field, amount, MAX_UNITS)
     currency = request.base_fare.currency_code
     for field in ("floor", "ceiling"):
         if amounts[field].currency_code != currency:

@@ -17,23 +17,34 @@ from acme_events.shipping.messages.json import (
     ShipmentScheduledPayload,
     StockReservedPayload,
 )
-from google.protobuf import timestamp_pb2
 
 from accord.events import EventContext
+from accord.timestamps import timestamp
 from services.shipping.rules import plan
 from services.shipping.store import ShipmentStore
 
 log = logging.getLogger("services.shipping.handlers")
 
 
-def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def shipment_id(order_id: str) -> str:
     return f"shp_{order_id}"
+
+
+def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipment:
+    units = sum(line.quantity for line in stock.lines)
+    chosen = plan(units, reserved_at)
+    now = timestamp(datetime.now(UTC))
+    return pb.Shipment(
+        shipment_id=shipment_id(stock.order_id),
+        order_id=stock.order_id,
+        customer_id=stock.customer_id,
+        status=pb.SHIPMENT_STATUS_SCHEDULED,
+        carrier=chosen.carrier,
+        estimated_arrival_time=timestamp(chosen.estimated_arrival),
+        units=units,
+        create_time=now,
+        update_time=now,
+    )
 
 
 class Shipping:
@@ -42,32 +53,14 @@ class Shipping:
         self._app = app
 
     async def on_stock_reserved(self, stock: StockReservedPayload, reserved_at: datetime) -> None:
-        while True:
-            stored = await self._store.get(stock.order_id)
-            if stored is None:
-                units = sum(line.quantity for line in stock.lines)
-                chosen = plan(units, reserved_at)
-                now = _stamp(datetime.now(UTC))
-                shipment = pb.Shipment(
-                    shipment_id=shipment_id(stock.order_id),
-                    order_id=stock.order_id,
-                    customer_id=stock.customer_id,
-                    status=pb.SHIPMENT_STATUS_SCHEDULED,
-                    carrier=chosen.carrier,
-                    estimated_arrival_time=_stamp(chosen.estimated_arrival),
-                    units=units,
-                    create_time=now,
-                    update_time=now,
-                )
-                if not await self._store.create(shipment):
-                    continue
-            else:
-                shipment = stored.shipment
-            if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
-                await self._announce(shipment)
-            else:
-                log.info("order %s was cancelled: not shipped", stock.order_id)
-            return
+        # A cancellation may have stored a cancelled shipment first: then nothing ships.
+        shipment = await self._store.get_or_create(
+            stock.order_id, lambda: _scheduled(stock, reserved_at)
+        )
+        if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
+            await self._announce(shipment)
+        else:
+            log.info("order %s was cancelled: not shipped", stock.order_id)
 
     async def _announce(self, shipment: pb.Shipment) -> None:
         await self._app.producer.send_shipment_scheduled(
@@ -87,7 +80,7 @@ class Shipping:
             return
         while True:
             stored = await self._store.get(change.order_id)
-            now = _stamp(datetime.now(UTC))
+            now = timestamp(datetime.now(UTC))
             if stored is None:
                 tombstone = pb.Shipment(
                     shipment_id=shipment_id(change.order_id),
@@ -100,7 +93,7 @@ class Shipping:
                 if await self._store.create(tombstone):
                     return
                 continue
-            shipment = stored.shipment
+            shipment = stored.value
             if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
                 return
             shipment.status = pb.SHIPMENT_STATUS_CANCELLED

@@ -5,16 +5,12 @@ the principal the gateway signed. Someone else's shipment gets the same NOT_FOUN
 missing one, unless the caller holds shipping:admin.
 """
 
-import grpc
 from acme.shipping.v1 import shipping_pb2 as pb
 from acme.shipping.v1 import shipping_pb2_grpc as pb_grpc
 
-from accord.access import Access
-from accord.rpc_status import RpcError, error_info
+from accord.access import Access, Context, none_for_order
 from accord.validation import check, id_violations
 from services.shipping.store import ShipmentStore
-
-Context = grpc.aio.ServicerContext[object, object]
 
 
 class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
@@ -32,12 +28,8 @@ class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
         # only so that a late stock-reserved ships nothing: it never was a shipment.
         if (
             stored is None
-            or not stored.shipment.carrier
-            or not self._access.may_see(caller, stored.shipment.customer_id)
+            or not stored.value.carrier
+            or not self._access.may_see(caller, stored.value.customer_id)
         ):
-            raise RpcError(
-                grpc.StatusCode.NOT_FOUND,
-                f"no shipment for order {request.order_id}",
-                error_info("SHIPMENT_NOT_FOUND", order_id=request.order_id),
-            )
-        return pb.GetShipmentResponse(shipment=stored.shipment)
+            raise none_for_order("shipment", request.order_id)
+        return pb.GetShipmentResponse(shipment=stored.value)

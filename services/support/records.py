@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from acme.support.v1 import support_pb2 as pb
-from google.protobuf import timestamp_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
+
+from accord.timestamps import timestamp
 
 # How many occurrence ids a ticket remembers, to count each once when a report is
 # redelivered. A redelivery comes long before this many later occurrences of one ticket.
@@ -54,12 +56,8 @@ def new_ticket_id() -> str:
     return f"tk{time.time_ns() // 1_000_000:012x}{secrets.token_hex(4)}"
 
 
-def _timestamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+def _timestamp(moment: datetime | None) -> Timestamp | None:
+    return timestamp(moment) if moment is not None else None
 
 
 def ticket_pb(ticket: TicketRecord) -> pb.Ticket:

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from accord import kvjson
 from accord.kv import Entry, select_page
 from services.support import rules
 from services.support.events import TicketEvents
@@ -129,13 +130,10 @@ class Tickets:
         return await select_page(self._kv, pattern, after, page_size, matching)
 
     async def _read(self, ticket_id: str) -> tuple[TicketRecord, int]:
-        try:
-            entry = await self._kv.get(f"ticket.{ticket_id}")
-        except KeyNotFoundError as missing:
-            raise TicketNotFound(ticket_id) from missing
-        if not entry.value:
+        found = await kvjson.read(self._kv, f"ticket.{ticket_id}", TicketRecord)
+        if found is None:
             raise TicketNotFound(ticket_id)
-        return TicketRecord.model_validate_json(entry.value), entry.revision or 0
+        return found
 
     async def _change(self, ticket_id: str, change: Callable[[TicketRecord], bool]) -> TicketRecord:
         """Apply a rule by compare-and-set; a rule that changes nothing writes nothing."""
@@ -144,10 +142,6 @@ class Tickets:
             if not change(ticket):  # may raise (TicketClosed): nothing is written then
                 return ticket
             ticket.updated_at = now()
-            try:
-                await self._kv.update(
-                    f"ticket.{ticket_id}", ticket.model_dump_json().encode(), last=revision
-                )
-            except KeyWrongLastSequenceError:
-                continue  # another call changed the ticket: decide again on the new state
-            return ticket
+            # Lost to another call that changed the ticket: decide again on the new state.
+            if await kvjson.replace(self._kv, f"ticket.{ticket_id}", ticket, revision):
+                return ticket
