@@ -6,6 +6,9 @@ change that only grants access (a scope removed, a method made public) does not.
 removed `google.api.http` binding breaks every HTTP client of it; adding one breaks nobody.
 Declaring an idempotency level where there was none promises callers more (a retry is safe,
 as it already was); changing or withdrawing a declared one breaks clients that retry on it.
+A service's admin scope (its `access` option, or the one its policies name) that changes or
+goes away, while methods still guard an owner, takes every customer's records from the staff
+who hold it; naming one where there was none only grants.
 """
 
 from accordapis.options.v1 import policy_pb2
@@ -30,6 +33,7 @@ def option_changes(
         previous = before.get(service.full_name)
         if previous is not None:
             problems += lifecycle_changes(previous, service)
+            problems += access_changes(previous, service)
             problems += _method_changes(previous, service)
     return problems
 
@@ -102,6 +106,23 @@ def lifecycle_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
             "first (deprecated_date, sunset_date, successor) so callers are warned"
         ]
     return []
+
+
+def access_changes(old: ServiceContract, new: ServiceContract) -> list[str]:
+    """Empty unless the admin scope the old contract named changed or went away (a contract
+    that names several is `make lint`'s to refuse, not this check's)."""
+    try:
+        was, now = old.admin_scope, new.admin_scope
+    except ValueError:
+        return []
+    guarded = any(m.policy is not None and m.policy.owner_field for m in new.methods)
+    if not was or was == now or not guarded:  # no owner left to guard: nothing taken away
+        return []
+    change = f"changed from {was!r} to {now!r}" if now else f"{was!r} was removed"
+    return [
+        f"{new.full_name}: admin scope {change}: staff holding {was!r} lose every customer's "
+        f"records; publish `{next_version(new.full_name)}` with the new scope instead"
+    ]
 
 
 def http_binding_changes(

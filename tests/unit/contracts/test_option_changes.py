@@ -5,8 +5,12 @@ from typing import Any
 import pytest
 from accordapis.options.v1 import policy_pb2
 
-from accord.descriptors import ServiceContract
-from accord.tooling.contracts._option_changes import lifecycle_changes, policy_changes
+from accord.descriptors import MethodContract, ServiceContract
+from accord.tooling.contracts._option_changes import (
+    access_changes,
+    lifecycle_changes,
+    policy_changes,
+)
 from accord.tooling.contracts._versions import next_version
 
 Policy = policy_pb2.MethodPolicy
@@ -182,3 +186,40 @@ def test_a_changed_or_removed_http_binding_is_breaking_and_a_new_one_is_not() ->
     assert len(removed) == 1
     assert "removed" in removed[0]
     assert http_binding_changes(_image_with_binding(None), old) == []
+
+
+def _guarded_by(admin_scope: str, owner_field: str = "customer_id") -> ServiceContract:
+    """A service with one method whose caller must own the record, or hold `admin_scope`."""
+    policy = Policy(required_scopes=["read"], owner_field=owner_field)
+    method = MethodContract(
+        "acme.shop.v1.ShopService", "GetItem", "GetItemRequest", "Item", False, False, policy
+    )
+    access = policy_pb2.ServiceAccess(admin_scope=admin_scope)
+    return ServiceContract(
+        "acme.shop.v1.ShopService", "acme.shop.v1", "shop.proto", Lifecycle(), (method,), access
+    )
+
+
+@pytest.mark.parametrize(
+    ("was", "now", "expected"),
+    [
+        ("shop:admin", "shop:staff", "admin scope changed from 'shop:admin' to 'shop:staff'"),
+        ("shop:admin", "", "admin scope 'shop:admin' was removed"),
+    ],
+)
+def test_an_admin_scope_that_changes_or_goes_away_needs_a_new_version(
+    was: str, now: str, expected: str
+) -> None:
+    (problem,) = access_changes(_guarded_by(was), _guarded_by(now))
+    assert problem.startswith(f"acme.shop.v1.ShopService: {expected}: staff holding")
+    assert f"`{next_version('acme.shop.v1.ShopService')}`" in problem
+
+
+@pytest.mark.parametrize(("was", "now"), [("", "shop:admin"), ("shop:admin", "shop:admin")])
+def test_naming_an_admin_scope_or_keeping_it_passes(was: str, now: str) -> None:
+    assert access_changes(_guarded_by(was), _guarded_by(now)) == []
+
+
+def test_an_admin_scope_removed_with_the_last_owner_check_passes() -> None:
+    # Every caller with the method's scopes now reads every record: nobody lost access.
+    assert access_changes(_guarded_by("shop:admin"), _guarded_by("", owner_field="")) == []
