@@ -32,7 +32,7 @@ from typing import Any
 import grpc
 from acme.orders.v2 import orders_pb2, orders_pb2_grpc
 
-from bench._common import fresh_nats_server, machine, median, percentile, process_cpu_seconds
+from bench._common import machine, median, percentile, process_cpu_seconds
 
 RESULTS = Path("bench/results/edge.json")
 METHOD = "/acme.orders.v2.OrderService/GetOrder"
@@ -279,10 +279,7 @@ async def bench(seconds: float, repeats: int, old_gateway: Path | None = None) -
     from bench.edge_paths import start_paths  # the processes of one run
 
     require_h2load()
-    async with (
-        fresh_nats_server() as nats_server,
-        start_paths(nats_server.url, old_gateway) as started,
-    ):
+    async with start_paths(old_gateway) as started:
         load_before = load_average()
         results = await measure(
             started.paths,

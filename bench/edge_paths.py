@@ -18,8 +18,11 @@ from typing import Any
 import httpx
 from acme.orders.v2 import orders_pb2
 
+from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
+from accord.tooling.nats_config import development_security
+from bench._common import fresh_nats_server
 from bench.edge_bench import Path_, answer_size, place_order, spawn, wait_ready
 from gateway.envoy import Envoy
 
@@ -119,14 +122,18 @@ def _socket(host: str, port: int) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def start_paths(nats_url: str, old_gateway: Path | None = None) -> AsyncIterator[Started]:
-    """The paths of one run; with `old_gateway` (a checkout of the commit before the Envoy edge,
-    e.g. `git archive e1d64ac`), the retired Python gateway too, measured the same way."""
+async def start_paths(old_gateway: Path | None = None) -> AsyncIterator[Started]:
+    """The paths of one run, on a nats-server of their own that runs the generated
+    configuration (each service its own identity, as `make run` does); with `old_gateway` (a
+    checkout of the commit before the Envoy edge, e.g. `git archive e1d64ac`), the retired
+    Python gateway too, measured the same way."""
     stack = contextlib.AsyncExitStack()
     async with stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-edge-")))
         home = tmp / "home"
         devkeys.ensure_dev_keys(home)
+        security = development_security(CommonSettings(home=home, mode="development"))
+        nats_url = (await stack.enter_async_context(fresh_nats_server(security))).url
         common = {"NATS_URL": nats_url, "ACCORD_HOME": str(home), "ACCORD_MODE": "development"}
         direct_port, plain_port, plain_admin, gateway_port, old_port, inventory_port = free_ports(6)
         direct = f"127.0.0.1:{direct_port}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.tooling.nats_cluster import free_ports
-from bench._common import fresh_nats_server, machine, median
+from bench._common import machine, median
 from bench.edge_bench import Path_, Run, frame, h2load, load_average, require_h2load
 from gateway.envoy import Envoy
 
@@ -106,7 +106,7 @@ async def bench(
 
     require_h2load()
     variants = {k: v for k, v in VARIANTS.items() if not only or k in only}
-    async with fresh_nats_server() as nats_server, start_paths(nats_server.url) as started:
+    async with start_paths() as started:
         assert started.edge_config is not None
         config = json.loads(started.edge_config.read_text())
         paths = {k: v for k, v in started.paths.items() if k in ("plain_envoy", "edge")}
