@@ -32,8 +32,8 @@ def gateway_settings(
 async def gateway_running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     """The gateway of `settings` over the compiled contracts, started and always stopped."""
     gateway = Gateway(settings, load_image())
-    await gateway.start()
     try:
+        await gateway.start()  # a start that fails half-way is stopped too (Envoy, ports)
         yield gateway
     finally:
         await gateway.stop(0)

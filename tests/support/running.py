@@ -24,14 +24,15 @@ import grpc
 import pytest
 
 from accord.auth import AuthSettings
-from accord.descriptors import load_image
 from accord.service import RunningService
 from accord.skeleton import Service
 from accord.tooling.nats_config import ServerSecurity
 from accord.tooling.nats_server import NatsServer
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings
+from tests.support.gateways import gateway_running
 from tests.support.principals import stubs_as
+from tests.support.servers import nats_in, serving
 
 StubAs = Callable[..., AbstractAsyncContextManager[Any]]
 
@@ -74,11 +75,8 @@ def service_fixture(
             "nats_url": fixtures["nats_server"].url,
             "home": fixtures["accord_home"],
         }
-        started = await service.start(service.settings(**(defaults | given)))
-        try:
+        async with serving(service, service.settings(**(defaults | given)), grace) as started:
             yield started
-        finally:
-            await started.stop(grace)
 
     names = ["nats_server", "accord_home", "gateway_key", *after, *taken]
     return pytest.fixture(scope="session")(_taking(list(dict.fromkeys(names)), running))
@@ -117,12 +115,8 @@ def nats_server_fixture(folder: str, scope: str = "session") -> Any:
     async def server(
         tmp_path_factory: pytest.TempPathFactory, nats_security: ServerSecurity
     ) -> AsyncIterator[NatsServer]:
-        started = NatsServer(tmp_path_factory.mktemp(folder), security=nats_security)
-        await started.start()
-        try:
+        async with nats_in(tmp_path_factory.mktemp(folder), nats_security) as started:
             yield started
-        finally:
-            await started.stop()
 
     return pytest.fixture(scope=scope)(server)  # type: ignore[call-overload]
 
@@ -147,9 +141,5 @@ async def edge(
             **settings,
         }
     )
-    gateway = Gateway(configured, load_image())
-    try:
-        await gateway.start()
+    async with gateway_running(configured) as gateway:
         yield gateway
-    finally:
-        await gateway.stop(0)

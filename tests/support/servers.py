@@ -29,9 +29,12 @@ async def nats_in(
 
 
 @asynccontextmanager
-async def serving(declared: Service[S, Any], settings: S) -> AsyncIterator[RunningService]:
+async def serving(
+    declared: Service[S, Any], settings: S, grace: float = 5.0
+) -> AsyncIterator[RunningService]:
+    """`grace`: seconds the stop leaves calls in flight."""
     service = await declared.start(settings)
     try:
         yield service
     finally:
-        await service.stop()
+        await service.stop(grace)
