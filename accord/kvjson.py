@@ -14,7 +14,7 @@ R = TypeVar("R", bound=BaseModel)
 # Writers that race on one key are few (the handlers of one device's reports, of one
 # customer's events, an owner's taps); a change that loses this many times in a row is a
 # bug, not contention.
-MAX_ATTEMPTS = 50
+MAX_ATTEMPTS = kvrecords.MAX_ATTEMPTS
 
 
 async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R, int] | None:

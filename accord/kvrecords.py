@@ -19,6 +19,10 @@ from google.protobuf.message import Message
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+# Writers that race on one key are few; a write that loses this many times in a row is a
+# bug, not contention (kvjson gives up at the same count).
+MAX_ATTEMPTS = 50
+
 V = TypeVar("V")
 M = TypeVar("M", bound=Message)
 
@@ -76,13 +80,14 @@ class ProtoRecords(Generic[M]):
     async def get_or_create(self, record_id: str, make: Callable[[], M]) -> M:
         """The record stored under `record_id`, or else the one `make` builds, stored now;
         when a concurrent writer stores one first, that one."""
-        while True:
+        for _ in range(MAX_ATTEMPTS):  # a key that holds an empty value would never settle
             stored = await self.get(record_id)
             if stored is not None:
                 return stored.value
             record = make()
             if await self.create(record):
                 return record
+        raise RuntimeError(f"{self._prefix}.{record_id}: neither readable nor creatable")
 
     async def create(self, record: M) -> bool:
         """Store the first record of its id; False when that id has one already."""

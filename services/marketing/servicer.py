@@ -80,7 +80,7 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
             raise RpcError(
                 grpc.StatusCode.UNAVAILABLE,
                 "the events could not be stored; send the same stream again",
-                error_info("EVENTS_NOT_STORED", cause=type(failure).__name__),
+                error_info("EVENTS_NOT_STORED"),
             ) from failure
         return pb.TrackEventsResponse(
             accepted_count=tracked.accepted, duplicate_count=tracked.duplicates

@@ -35,7 +35,7 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
             raise RpcError(
                 grpc.StatusCode.UNAVAILABLE,
                 "the report could not be stored now; send it again with the same report_id",
-                error_info("REPORT_NOT_STORED", cause=type(failed).__name__),
+                error_info("REPORT_NOT_STORED"),
             ) from failed
         return pb.ReportErrorResponse(
             report_id=request.report_id, fingerprint=payload.fingerprint, event_id=published
