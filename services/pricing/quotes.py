@@ -1,15 +1,26 @@
 """Quotes hold a price for a customer until they expire; bookings use them, once each.
 
 Quotes live in `pricing_quotes` (`quote.<quoteId>`), bookings in `pricing_bookings`
-(`booking.<bookingId>`). A booking's id is derived from the customer and their request
-id, so a retried BookSeats names the same booking. Booking moves in steps, each one safe to
-repeat, so a retry finishes what an interrupted call left:
-1. claim the quote for the booking (compare-and-set on the quote): a quote is booked once;
+(`booking.<bookingId>`, and `request.<bookingId>`: the quote its request named). A booking's
+id is derived from the customer and their request id, so a retried BookSeats names the same
+booking. Booking moves in steps, each one safe to repeat, so a retry finishes what an
+interrupted call left:
+1. claim the request id for the quote (create `request.<bookingId>`): the first call to
+   name a quote under a request id owns it for good; a call naming another quote under it
+   is a reused request id and touches nothing. This comes first so that calls racing with
+   one request id and different quotes cannot each claim their quote;
+2. claim the quote for the booking (compare-and-set on the quote): a quote is booked once;
    only an unclaimed quote is checked for expiry, so a retry of a booking whose quote was
    claimed in time is still honoured after the quote expired;
-2. reserve the seats on the flight (once per booking id; sold out gives the claim back);
-3. store the booking, at the quote's unit price, whatever the price is now;
-4. publish booking-confirmed (id: the booking id), which feeds the demand model.
+3. reserve the seats on the flight (once per booking id; sold out gives the quote back,
+   and the request id stays with that quote: its retry may find seats later);
+4. store the booking, at the quote's unit price, whatever the price is now;
+5. publish booking-confirmed (id: the booking id), which feeds the demand model.
+A crash between two steps leaves a prefix of them done, each recorded under the booking id:
+the retry (same request id, same quote) finds its request claim and its quote claim as its
+own, `reserve` sees the booking's seats already counted (the flight remembers the booking
+id) and does not count them again, and storing or publishing what is already there changes
+nothing. So seats are counted once, under the booking that the request id names.
 """
 
 import hashlib
@@ -20,11 +31,11 @@ from datetime import datetime, timedelta
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from accord import kvjson
+from accord import kvjson, kvrecords
 from services.pricing.events import PricingEvents
 from services.pricing.flights import Flights, SoldOut
 from services.pricing.prices import Prices
-from services.pricing.records import BookingRecord, QuoteRecord
+from services.pricing.records import BookingRecord, BookingRequest, QuoteRecord
 
 QUOTES_BUCKET = "pricing_quotes"
 BOOKINGS_BUCKET = "pricing_bookings"
@@ -56,6 +67,19 @@ def booking_id_of(customer_id: str, request_id: str) -> str:
     """Derived from who booked and their request id: a retry names the same booking."""
     digest = hashlib.sha256(f"{customer_id}/{request_id}".encode()).hexdigest()
     return f"bk{digest[:24]}"
+
+
+def claimable(quote: QuoteRecord, customer_id: str, booking_id: str, now: datetime) -> bool:
+    """Whether the booking claimed `quote` already; raises when it may not claim it."""
+    if quote.customer_id != customer_id:
+        raise QuoteNotFound(quote.quote_id)  # someone else's: as if it did not exist
+    if quote.booking_id == booking_id:
+        return True
+    if quote.booking_id is not None:
+        raise QuoteUsed(quote.quote_id)
+    if now > quote.expires_at:
+        raise QuoteExpired(quote.quote_id)
+    return False
 
 
 class Quotes:
@@ -108,6 +132,10 @@ class Quotes:
                 raise RequestConflict(request_id)
             await self._events.booking_confirmed(existing)  # repairs a lost publish
             return existing
+        # Refuse a quote that cannot be booked before it takes the request id (no write).
+        quote, _ = await self._quote(quote_id)
+        claimable(quote, customer_id, booking_id, now)
+        await self._claim_request(booking_id, quote_id, request_id)
         quote = await self._claim(customer_id, quote_id, booking_id, now)
         try:
             await self._flights.reserve(quote.route_id, quote.date, booking_id, quote.seats)
@@ -135,19 +163,22 @@ class Quotes:
         await self._events.booking_confirmed(booking)
         return booking
 
+    async def _claim_request(self, booking_id: str, quote_id: str, request_id: str) -> None:
+        """Step 1: the request id names this quote, now (created) or since an earlier try."""
+        key, claim = f"request.{booking_id}", BookingRequest(quote_id=quote_id)
+        if await kvrecords.create(self._bookings, key, claim.model_dump_json().encode()):
+            return
+        first = await kvjson.read(self._bookings, key, BookingRequest)
+        if first is None or first[0].quote_id != quote_id:
+            raise RequestConflict(request_id)
+
     async def _claim(
         self, customer_id: str, quote_id: str, booking_id: str, now: datetime
     ) -> QuoteRecord:
         while True:
             quote, revision = await self._quote(quote_id)
-            if quote.customer_id != customer_id:
-                raise QuoteNotFound(quote_id)  # someone else's: as if it did not exist
-            if quote.booking_id == booking_id:
+            if claimable(quote, customer_id, booking_id, now):
                 return quote  # claimed by an earlier try of this very booking
-            if quote.booking_id is not None:
-                raise QuoteUsed(quote_id)
-            if now > quote.expires_at:
-                raise QuoteExpired(quote_id)
             quote.booking_id = booking_id
             if await kvjson.replace(self._quotes, f"quote.{quote_id}", quote, revision):
                 return quote

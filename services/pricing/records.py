@@ -94,6 +94,12 @@ class QuoteRecord(BaseModel):
         return self.unit_price * self.seats
 
 
+class BookingRequest(BaseModel):
+    """`request.<bookingId>`: the quote the booking's request id was first used with."""
+
+    quote_id: str
+
+
 class BookingRecord(BaseModel):
     """`booking.<bookingId>`: seats booked with a quote, at its price."""
 
