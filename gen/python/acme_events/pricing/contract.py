@@ -61,7 +61,7 @@ CONTRACT = Contract(
             history=4,
             storage="file",
             replicas=1,
-            description="Bookings (`booking.<bookingId>`); the booking id is derived from the customer and their request id, so a retried BookSeats finds the booking it made.",
+            description="Bookings (`booking.<bookingId>`); the booking id is derived from the customer and their request id, so a retried BookSeats finds the booking it made. And the quote each request id was first used with (`request.<bookingId>`), claimed before the quote is, so that calls racing with one request id and different quotes book only one of them.",
         ),
     ),
     operations={
