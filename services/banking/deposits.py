@@ -7,6 +7,7 @@ posting time: a retry posts the same entries and legs again, which changes nothi
 """
 
 import time
+from dataclasses import dataclass
 
 from acme.banking.v1 import banking_pb2 as pb
 from nats.js.errors import KeyWrongLastSequenceError
@@ -25,10 +26,10 @@ class _Claim(BaseModel):
     posted_ns: int
 
 
+@dataclass(frozen=True, slots=True)
 class Deposits:
-    def __init__(self, kv: KeyValue, ledger: Ledger) -> None:
-        self._kv = kv
-        self._ledger = ledger
+    kv: KeyValue
+    ledger: Ledger
 
     async def deposit(
         self, request: pb.DepositRequest, account: AccountRecord, amount: int
@@ -39,14 +40,14 @@ class Deposits:
             fingerprint=fingerprint(request), posting_id=new_id("dep"), posted_ns=time.time_ns()
         )
         try:
-            await self._kv.create(claim_key, claim.model_dump_json().encode())
+            await self.kv.create(claim_key, claim.model_dump_json().encode())
         except KeyWrongLastSequenceError:
-            first = _Claim.model_validate_json((await self._kv.get(claim_key)).value or b"{}")
+            first = _Claim.model_validate_json((await self.kv.get(claim_key)).value or b"{}")
             if first.fingerprint != claim.fingerprint:
                 raise RequestConflict(request.request_id) from None
             claim = first  # a retry: post the first attempt's posting again (a no-op if done)
-        funding = await self._ledger.funding_account(account.currency)
-        await self._ledger.post(
+        funding = await self.ledger.funding_account(account.currency)
+        await self.ledger.post(
             claim.posting_id, funding, account.account_id, amount, claim.posted_ns
         )
-        return await self._ledger.get(account.account_id), claim.posting_id
+        return await self.ledger.get(account.account_id), claim.posting_id

@@ -6,6 +6,8 @@ after the write is repaired by the client's retry, and a repeat is stored once (
 duplicate window) or, later, ignored by consumers idempotent on the id.
 """
 
+from dataclasses import dataclass
+
 from acme_events.banking import Application
 from acme_events.banking.messages.json import (
     Money,
@@ -22,9 +24,9 @@ def event_id(transfer: TransferRecord) -> str:
     return f"{transfer.transfer_id}.{transfer.status.value}"
 
 
+@dataclass(frozen=True, slots=True)
 class TransferEvents:
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    app: Application
 
     async def status_changed(self, transfer: TransferRecord) -> None:
         if transfer.status is Status.PENDING or transfer.decision is None:
@@ -44,6 +46,6 @@ class TransferEvents:
         )
         if previous is not None:  # left unset otherwise: the contract has no null for it
             payload.previous_status = TransferStatus(previous.value)
-        await self._app.producer.send_transfer_status_changed(
+        await self.app.producer.send_transfer_status_changed(
             payload, event_id=event_id(transfer), time=transfer.updated_at
         )

@@ -23,6 +23,7 @@ an event like every other outcome, and nothing posted.
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from acme.banking.v1 import banking_pb2 as pb
 from nats.js.errors import KeyWrongLastSequenceError
@@ -76,11 +77,11 @@ def fingerprint(request: pb.TransferRequest | pb.DepositRequest) -> str:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
 class Transfers:
-    def __init__(self, kv: KeyValue, ledger: Ledger, events: TransferEvents) -> None:
-        self._kv = kv
-        self._ledger = ledger
-        self._events = events
+    kv: KeyValue
+    ledger: Ledger
+    events: TransferEvents
 
     async def request(
         self, customer_id: str, request: pb.TransferRequest, currency: str, amount: int
@@ -99,16 +100,16 @@ class Transfers:
             created_at=moment,
             updated_at=moment,
         )
-        await self._kv.create(f"transfer.{record.transfer_id}", record.model_dump_json().encode())
+        await self.kv.create(f"transfer.{record.transfer_id}", record.model_dump_json().encode())
         claim_key = f"request.{customer_id}.{request.request_id}"
         claim = RequestClaim(fingerprint=fingerprint(request), transfer_id=record.transfer_id)
         try:
-            await self._kv.create(claim_key, claim.model_dump_json().encode())
+            await self.kv.create(claim_key, claim.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             # A retry, or a race with one: the first request to claim the key wins. Its
             # transfer was written before its claim, so it can be read now.
-            await self._kv.purge(f"transfer.{record.transfer_id}")
-            first = RequestClaim.model_validate_json((await self._kv.get(claim_key)).value or b"{}")
+            await self.kv.purge(f"transfer.{record.transfer_id}")
+            first = RequestClaim.model_validate_json((await self.kv.get(claim_key)).value or b"{}")
             if first.fingerprint != claim.fingerprint:
                 raise RequestConflict(request.request_id) from None
             return await self._drive(first.transfer_id)
@@ -140,7 +141,7 @@ class Transfers:
                 return record
 
     async def _read(self, transfer_id: str) -> tuple[TransferRecord, int]:
-        found = await kvjson.read(self._kv, f"transfer.{transfer_id}", TransferRecord)
+        found = await kvjson.read(self.kv, f"transfer.{transfer_id}", TransferRecord)
         if found is None:
             raise TransferNotFound(transfer_id)
         return found
@@ -148,7 +149,7 @@ class Transfers:
     async def _save(self, record: TransferRecord, revision: int) -> bool:
         """Compare-and-set; False when another call changed the transfer first (re-read)."""
         record.updated_at = now()
-        return await kvjson.replace(self._kv, f"transfer.{record.transfer_id}", record, revision)
+        return await kvjson.replace(self.kv, f"transfer.{record.transfer_id}", record, revision)
 
     async def _commit(self, record: TransferRecord, status: Status, revision: int) -> bool:
         record.status = status
@@ -169,7 +170,7 @@ class Transfers:
             decision = record.decision
             if decision.status is not Status.REJECTED:
                 try:
-                    await self._ledger.hold(record.from_account_id, transfer_id, record.amount)
+                    await self.ledger.hold(record.from_account_id, transfer_id, record.amount)
                 except InsufficientFunds:
                     record.decision = INSUFFICIENT_FUNDS
                     await self._save(record, revision)
@@ -188,11 +189,11 @@ class Transfers:
             status=Status.PENDING,
         )
         # Recorded first, so that concurrent transfers from the account count this one.
-        await self._kv.put(f"{prefix}{record.transfer_id}", mine.model_dump_json().encode())
+        await self.kv.put(f"{prefix}{record.transfer_id}", mine.model_dump_json().encode())
         earlier = []
-        for key in await keys_matching(self._kv, f"{prefix}*"):
+        for key in await keys_matching(self.kv, f"{prefix}*"):
             if key != f"{prefix}{record.transfer_id}":
-                stored = await self._kv.get(key)
+                stored = await self.kv.get(key)
                 earlier.append(OutgoingRecord.model_validate_json(stored.value or b"{}"))
         request = screening.Request(record.to_account_id, record.amount, mine.created_ns)
         return screening.screen(request, earlier)
@@ -201,12 +202,12 @@ class Transfers:
         """The effects of a committed status, each safe to repeat, then its event."""
         if record.status is Status.COMPLETED:
             assert record.posted_ns is not None  # set by every commit to COMPLETED
-            source = await self._ledger.get(record.from_account_id)
-            await self._ledger.post(
+            source = await self.ledger.get(record.from_account_id)
+            await self.ledger.post(
                 record.transfer_id, source, record.to_account_id, record.amount, record.posted_ns
             )
         elif record.status is Status.REJECTED:
-            await self._ledger.release(record.from_account_id, record.transfer_id, record.amount)
+            await self.ledger.release(record.from_account_id, record.transfer_id, record.amount)
         outgoing = OutgoingRecord(
             to_account_id=record.to_account_id,
             amount=record.amount,
@@ -214,5 +215,5 @@ class Transfers:
             status=record.status,
         )
         key = f"outgoing.{record.from_account_id}.{record.transfer_id}"
-        await self._kv.put(key, outgoing.model_dump_json().encode())
-        await self._events.status_changed(record)
+        await self.kv.put(key, outgoing.model_dump_json().encode())
+        await self.events.status_changed(record)

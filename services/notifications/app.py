@@ -72,7 +72,14 @@ async def assemble(parts: Parts[NotificationsSettings, Application]) -> list[obj
     handlers.register(events, store, router, sender)
     access = CustomerAccess(parts.access().admin_scope)
     servicer = NotificationServiceV1(
-        store, customers, inapp, js, access, Sending(store, router), destinations, addresses
+        store=store,
+        customers=customers,
+        inapp=inapp,
+        js=js,
+        access=access,
+        sending=Sending(store, router),
+        destinations=destinations,
+        addresses=addresses,
     )
     return [servicer]
 

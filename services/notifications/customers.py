@@ -62,9 +62,9 @@ class WebhookIndex(BaseModel):
     ids: list[str] = []
 
 
+@dataclass(frozen=True, slots=True)
 class CustomerSettings:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     @classmethod
     async def open(cls, js: JetStreamContext) -> "CustomerSettings":
@@ -72,10 +72,10 @@ class CustomerSettings:
 
     async def put_webhook(self, stored: StoredWebhook) -> None:
         hook = stored.webhook
-        await self._kv.put(f"webhook.{hook.customer_id}.{hook.webhook_id}", stored.encode())
+        await self.kv.put(f"webhook.{hook.customer_id}.{hook.webhook_id}", stored.encode())
 
     async def webhook(self, customer_id: str, webhook_id: str) -> StoredWebhook | None:
-        found = await kvrecords.read(self._kv, f"webhook.{customer_id}.{webhook_id}")
+        found = await kvrecords.read(self.kv, f"webhook.{customer_id}.{webhook_id}")
         return StoredWebhook.decode(found.value) if found is not None else None
 
     async def claim_webhook_place(self, customer_id: str, webhook_id: str, limit: int) -> bool:
@@ -83,11 +83,11 @@ class CustomerSettings:
         customer has `limit` others."""
         key = f"webhooks.{customer_id}"
         legacy: list[str] = []
-        if await kvjson.read(self._kv, key, WebhookIndex) is None:
+        if await kvjson.read(self.kv, key, WebhookIndex) is None:
             # Webhooks registered before the index existed count too.
             legacy = sorted(
                 k.rsplit(".", 1)[1]
-                for k in await keys_matching(self._kv, f"webhook.{customer_id}.*")
+                for k in await keys_matching(self.kv, f"webhook.{customer_id}.*")
             )
         granted = False
 
@@ -99,7 +99,7 @@ class CustomerSettings:
                 return index
             return WebhookIndex(ids=sorted({*ids, webhook_id}))
 
-        await kvjson.change(self._kv, key, WebhookIndex, add)
+        await kvjson.change(self.kv, key, WebhookIndex, add)
         return granted
 
     async def delete_webhook(self, customer_id: str, webhook_id: str) -> bool:
@@ -108,7 +108,7 @@ class CustomerSettings:
         key = f"webhook.{customer_id}.{webhook_id}"
         existed = await self.webhook(customer_id, webhook_id) is not None
         if existed:
-            await self._kv.purge(key)
+            await self.kv.purge(key)
 
         def remove(index: WebhookIndex | None) -> WebhookIndex | None:
             if index is None or webhook_id not in index.ids:
@@ -116,13 +116,13 @@ class CustomerSettings:
             return WebhookIndex(ids=[i for i in index.ids if i != webhook_id])
 
         # Also the place of a registration that was interrupted before its webhook was stored.
-        before = await kvjson.read(self._kv, f"webhooks.{customer_id}", WebhookIndex)
-        await kvjson.change(self._kv, f"webhooks.{customer_id}", WebhookIndex, remove)
+        before = await kvjson.read(self.kv, f"webhooks.{customer_id}", WebhookIndex)
+        await kvjson.change(self.kv, f"webhooks.{customer_id}", WebhookIndex, remove)
         return existed or (before is not None and webhook_id in before[0].ids)
 
     async def webhooks(self, customer_id: str) -> list[StoredWebhook]:
         found = []
-        for key in sorted(await keys_matching(self._kv, f"webhook.{customer_id}.*")):
+        for key in sorted(await keys_matching(self.kv, f"webhook.{customer_id}.*")):
             webhook_id = key.rsplit(".", 1)[1]
             stored = await self.webhook(customer_id, webhook_id)
             if stored is not None:

@@ -68,14 +68,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
 class EmailAddresses:
-    def __init__(self, kv: KeyValue, events: Application) -> None:
-        self._kv = kv
-        self._events = events
+    kv: KeyValue
+    events: Application
 
     async def verified_email(self, customer_id: str) -> str | None:
         """The address email notifications may go to: given, and proven."""
-        found = await kvjson.read(self._kv, _key(customer_id), ContactRecord)
+        found = await kvjson.read(self.kv, _key(customer_id), ContactRecord)
         if found is None or not found[0].verified or not found[0].email:
             return None
         return found[0].email
@@ -104,7 +104,7 @@ class EmailAddresses:
             outcome = _Outcome(code=code)
             return ContactRecord(email=email, pending=code, sent=[*recent, now])
 
-        stored = await kvjson.change(self._kv, _key(customer_id), ContactRecord, give)
+        stored = await kvjson.change(self.kv, _key(customer_id), ContactRecord, give)
         if outcome.error is not None:
             raise outcome.error
         if outcome.code is not None:
@@ -152,7 +152,7 @@ class EmailAddresses:
             outcome = _Outcome()
             return record.model_copy(update={"verified": True, "pending": None})
 
-        stored = await kvjson.change(self._kv, _key(customer_id), ContactRecord, prove)
+        stored = await kvjson.change(self.kv, _key(customer_id), ContactRecord, prove)
         if outcome.error is not None:
             raise outcome.error
         return preferences_of(customer_id, stored)
@@ -171,7 +171,7 @@ class EmailAddresses:
             code=pending.code,
             expire_time=pending.expires_at,
         )
-        await self._events.producer.send_email_verification(message, event_id=verification_id)
+        await self.events.producer.send_email_verification(message, event_id=verification_id)
 
 
 def preferences_of(customer_id: str, record: ContactRecord | None) -> pb.Preferences:

@@ -18,6 +18,7 @@ all the retries of a consumer) is stored once; and once every channel has it, th
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications import Application
@@ -35,42 +36,35 @@ log = logging.getLogger("notifications.routing")
 ALL_CHANNELS = frozenset({pb.CHANNEL_IN_APP, pb.CHANNEL_EMAIL, pb.CHANNEL_WEBHOOK})
 
 
+@dataclass(frozen=True, slots=True)
 class Router:
-    def __init__(
-        self,
-        events: Application,
-        store: NotificationStore,
-        customers: CustomerSettings,
-        inapp: InApp,
-        addresses: EmailAddresses,
-    ) -> None:
-        self._events = events
-        self._store = store
-        self._customers = customers
-        self._addresses = addresses
-        self._inapp = inapp
+    events: Application
+    store: NotificationStore
+    customers: CustomerSettings
+    inapp: InApp
+    addresses: EmailAddresses
 
     async def route(self, notification: pb.Notification) -> Sequence[pb.Channel.ValueType]:
         """Hand the notification to its channels once; the channels that took it."""
         # A routed notification was stored first: a repeat needs neither write.
-        routed = await self._store.routed_channels(notification.notification_id)
+        routed = await self.store.routed_channels(notification.notification_id)
         if routed is not None:
             return routed
-        await self._store.add(notification)  # already there after a half-done first attempt
+        await self.store.add(notification)  # already there after a half-done first attempt
         wanted = set(notification.channels) or ALL_CHANNELS
         delivered: list[pb.Channel.ValueType] = []
         if pb.CHANNEL_IN_APP in wanted:
-            await self._inapp.publish(notification)
+            await self.inapp.publish(notification)
             delivered.append(pb.CHANNEL_IN_APP)
         if pb.CHANNEL_EMAIL in wanted and await self._email(notification):
             delivered.append(pb.CHANNEL_EMAIL)
         if pb.CHANNEL_WEBHOOK in wanted and await self._webhooks(notification):
             delivered.append(pb.CHANNEL_WEBHOOK)
-        await self._store.mark_routed(notification.notification_id, delivered)
+        await self.store.mark_routed(notification.notification_id, delivered)
         return delivered
 
     async def _email(self, notification: pb.Notification) -> bool:
-        address = await self._addresses.verified_email(notification.customer_id)
+        address = await self.addresses.verified_email(notification.customer_id)
         if address is None:
             return False  # none, or not proven yet: nothing goes to an unproven address
         email = EmailPayload(
@@ -81,14 +75,14 @@ class Router:
             body=f"{notification.body}\n\n-- Acme. You get this email because you asked us to "
             "write to this address; change it in your notification preferences.",
         )
-        await self._events.producer.send_email(
+        await self.events.producer.send_email(
             email, event_id=f"{notification.notification_id}.email"
         )
         return True
 
     async def _webhooks(self, notification: pb.Notification) -> bool:
         model = to_json_model(notification)
-        webhooks = await self._customers.webhooks(notification.customer_id)
+        webhooks = await self.customers.webhooks(notification.customer_id)
         for stored in webhooks:
             delivery = delivery_id(notification.notification_id, stored.webhook.webhook_id)
             payload = WebhookDeliveryPayload(
@@ -97,6 +91,6 @@ class Router:
                 customer_id=notification.customer_id,
                 notification=model,
             )
-            await self._events.producer.send_webhook_delivery(payload, event_id=delivery)
+            await self.events.producer.send_webhook_delivery(payload, event_id=delivery)
             log.debug("queued webhook delivery %s", delivery)
         return bool(webhooks)

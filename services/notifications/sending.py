@@ -13,6 +13,7 @@ digits and '-' only: ids are stored under key-safe forms that turn '.', ':' and 
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import grpc
@@ -73,10 +74,10 @@ def violations_of(request: pb.SendNotificationRequest) -> Violations:
     return violations
 
 
+@dataclass(frozen=True, slots=True)
 class Sending:
-    def __init__(self, store: NotificationStore, router: Router) -> None:
-        self._store = store
-        self._router = router
+    store: NotificationStore
+    router: Router
 
     async def send(
         self, request: pb.SendNotificationRequest, caller: Principal
@@ -90,7 +91,7 @@ class Sending:
                 )
             )
         check(violations)
-        notification = await self._store.get(request.notification_id)
+        notification = await self.store.get(request.notification_id)
         if notification is None:
             notification = _notification_of(request)
         elif not _same_content(notification, request):
@@ -101,7 +102,7 @@ class Sending:
             )
         # Routing a stored notification again completes a first attempt that stopped half
         # way, and answers the channels it took.
-        delivered = await self._router.route(notification)
+        delivered = await self.router.route(notification)
         return pb.SendNotificationResponse(notification=notification, delivered_channels=delivered)
 
 

@@ -1,6 +1,7 @@
 """acme.notifications.v1.NotificationService: where a notifications call is served."""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import grpc
@@ -39,34 +40,27 @@ MAX_URL_LENGTH = 2048
 MAX_WEBHOOKS = 10
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
-    def __init__(
-        self,
-        store: NotificationStore,
-        customers: CustomerSettings,
-        inapp: InApp,
-        js: JetStreamContext,
-        access: CustomerAccess,
-        sending: Sending,
-        destinations: Destinations,
-        addresses: EmailAddresses,
-    ) -> None:
-        self._addresses = addresses
-        self._sending = sending
-        self._destinations = destinations
-        self._store = store
-        self._customers = customers
-        self._inapp = inapp
-        self._js = js
-        self._access = access
-        self._subscriptions = CallerBudget("Subscribe streams")
+    store: NotificationStore
+    customers: CustomerSettings
+    inapp: InApp
+    js: JetStreamContext
+    access: CustomerAccess
+    sending: Sending
+    destinations: Destinations
+    addresses: EmailAddresses
+    # How many Subscribe streams each caller (and the process) may hold open at once.
+    subscriptions: CallerBudget = field(
+        default_factory=lambda: CallerBudget("Subscribe streams"), init=False
+    )
 
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
-        self._access.customer(context, request.customer_id)
+        self.access.customer(context, request.customer_id)
         check(page_size_violations(request.page_size, MAX_PAGE_SIZE))
-        page = await self._store.list(
+        page = await self.store.list(
             request.customer_id,
             request.page_size or DEFAULT_PAGE_SIZE,
             after_sequence(request.page_token),
@@ -78,21 +72,21 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
     async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.SubscribeResponse]:
-        caller = self._access.customer(context, request.customer_id)
+        caller = self.access.customer(context, request.customer_id)
         if request.cursor > MAX_CURSOR:
             raise invalid_argument([field_violation("cursor", "is not a cursor we issued")])
         # Ends when the client goes away: grpc cancels this generator, and `follow` drops its
         # subscription on the way out. Each open stream counts against the caller's budget.
-        with self._subscriptions.hold(caller.subject):
-            async for cursor, notification in self._inapp.follow(
-                self._js, request.customer_id, request.cursor
+        with self.subscriptions.hold(caller.subject):
+            async for cursor, notification in self.inapp.follow(
+                self.js, request.customer_id, request.cursor
             ):
                 yield pb.SubscribeResponse(notification=notification, cursor=cursor)
 
     async def SetPreferences(
         self, request: pb.SetPreferencesRequest, context: Context
     ) -> pb.SetPreferencesResponse:
-        self._access.customer(context, request.customer_id)
+        self.access.customer(context, request.customer_id)
         if request.email and not _plausible_email(request.email):
             raise invalid_argument(
                 [
@@ -101,26 +95,26 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
                     )
                 ]
             )
-        preferences = await self._addresses.set(request.customer_id, request.email)
+        preferences = await self.addresses.set(request.customer_id, request.email)
         return pb.SetPreferencesResponse(preferences=preferences)
 
     async def VerifyEmail(
         self, request: pb.VerifyEmailRequest, context: Context
     ) -> pb.VerifyEmailResponse:
-        self._access.customer(context, request.customer_id)
-        preferences = await self._addresses.verify(request.customer_id, request.code)
+        self.access.customer(context, request.customer_id)
+        preferences = await self.addresses.verify(request.customer_id, request.code)
         return pb.VerifyEmailResponse(preferences=preferences)
 
     async def RegisterWebhook(
         self, request: pb.RegisterWebhookRequest, context: Context
     ) -> pb.RegisterWebhookResponse:
-        self._access.customer(context, request.customer_id)
+        self.access.customer(context, request.customer_id)
         problem = _url_problem(request.url)
         if problem:
             raise invalid_argument([field_violation("url", problem)])
         await self._check_destination(httpx.URL(request.url))
         webhook_id = signing.webhook_id(request.customer_id, request.url)
-        if not await self._customers.claim_webhook_place(
+        if not await self.customers.claim_webhook_place(
             request.customer_id, webhook_id, MAX_WEBHOOKS
         ):
             raise RpcError(
@@ -135,14 +129,14 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
             create_time=timestamp(datetime.now(UTC)),
         )
         secret = signing.new_secret()
-        await self._customers.put_webhook(StoredWebhook(webhook, secret))
+        await self.customers.put_webhook(StoredWebhook(webhook, secret))
         return pb.RegisterWebhookResponse(webhook=webhook, secret=secret)
 
     async def _check_destination(self, url: httpx.URL) -> None:
         """Refuse a URL whose host is, or now resolves to, an address webhooks may not reach
         (destinations.py); deliveries check again, on what it resolves to then."""
         try:
-            await self._destinations.resolve(
+            await self.destinations.resolve(
                 url.host, url.port or (443 if url.scheme == "https" else 80)
             )
         except RefusedDestination as refused:
@@ -166,22 +160,22 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
     async def ListWebhooks(
         self, request: pb.ListWebhooksRequest, context: Context
     ) -> pb.ListWebhooksResponse:
-        self._access.customer(context, request.customer_id)
-        stored = await self._customers.webhooks(request.customer_id)
+        self.access.customer(context, request.customer_id)
+        stored = await self.customers.webhooks(request.customer_id)
         return pb.ListWebhooksResponse(webhooks=[s.webhook for s in stored])
 
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: Context
     ) -> pb.SendNotificationResponse:
-        return await self._sending.send(request, self._access.caller(context))
+        return await self.sending.send(request, self.access.caller(context))
 
     async def DeleteWebhook(
         self, request: pb.DeleteWebhookRequest, context: Context
     ) -> pb.DeleteWebhookResponse:
-        self._access.customer(context, request.customer_id)
+        self.access.customer(context, request.customer_id)
         # Webhook ids become key tokens: the same rule as customer ids keeps keys well formed.
         check(id_violations("webhook_id", request.webhook_id))
-        if not await self._customers.delete_webhook(request.customer_id, request.webhook_id):
+        if not await self.customers.delete_webhook(request.customer_id, request.webhook_id):
             raise RpcError(
                 grpc.StatusCode.NOT_FOUND,
                 f"no webhook {request.webhook_id}",

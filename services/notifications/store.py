@@ -37,9 +37,9 @@ def key_safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_=" else "_" for c in text)
 
 
+@dataclass(frozen=True, slots=True)
 class NotificationStore:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     @classmethod
     async def open(cls, js: JetStreamContext) -> "NotificationStore":
@@ -66,7 +66,7 @@ class NotificationStore:
     async def list(self, customer_id: str, page_size: int, after: int) -> Page:
         """A page of the customer's notifications in the order they were stored, read
         straight from the bucket's stream (each is written once)."""
-        page = await page_after(self._kv, f"customer.{customer_id}.*", after, page_size)
+        page = await page_after(self.kv, f"customer.{customer_id}.*", after, page_size)
         notifications = [pb.Notification.FromString(entry.value) for entry in page.entries]
         return Page(notifications, page.resume_after)
 
@@ -101,8 +101,8 @@ class NotificationStore:
         return value.decode() if value is not None else None
 
     async def _create(self, key: str, value: bytes) -> bool:
-        return await kvrecords.create(self._kv, key, value) is not None
+        return await kvrecords.create(self.kv, key, value) is not None
 
     async def _get(self, key: str) -> bytes | None:
-        found = await kvrecords.read(self._kv, key)
+        found = await kvrecords.read(self.kv, key)
         return found.value if found is not None else None

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 from acme_events.notifications.messages.json import WebhookDeliveryPayload
@@ -41,35 +42,30 @@ class DeliveryFailed(Exception):
     """The endpoint did not take the delivery; the events runtime retries it."""
 
 
+@dataclass(frozen=True, slots=True)
 class WebhookSender:
-    def __init__(
-        self,
-        customers: CustomerSettings,
-        client: httpx.AsyncClient,
-        destinations: Destinations,
-        deadline_seconds: float,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._customers = customers
-        self._client = client
-        self._destinations = destinations
-        self._deadline = deadline_seconds
-        self._clock = clock
+    customers: CustomerSettings
+    client: httpx.AsyncClient
+    destinations: Destinations
+    deadline_seconds: float
+    clock: Callable[[], float] = time.time
 
     async def deliver(self, delivery: WebhookDeliveryPayload, event: EventContext) -> None:
-        stored = await self._customers.webhook(delivery.customer_id, delivery.webhook_id)
+        stored = await self.customers.webhook(delivery.customer_id, delivery.webhook_id)
         if stored is None:
             # The customer removed the endpoint since: nobody is left to tell.
             log.info("delivery %s: webhook %s is gone", delivery.delivery_id, delivery.webhook_id)
             return
         body = canonical_json(delivery.notification)
-        headers = signing.headers(stored.secret, delivery.delivery_id, int(self._clock()), body)
+        headers = signing.headers(stored.secret, delivery.delivery_id, int(self.clock()), body)
         attempt = f"delivery {delivery.delivery_id} (attempt {event.delivery_count})"
         try:
-            async with asyncio.timeout(self._deadline):
+            async with asyncio.timeout(self.deadline_seconds):
                 status, excerpt = await self._post(stored.webhook.url, body, headers)
         except TimeoutError as error:
-            raise DeliveryFailed(f"{attempt}: no answer within {self._deadline} s") from error
+            raise DeliveryFailed(
+                f"{attempt}: no answer within {self.deadline_seconds} s"
+            ) from error
         except (RefusedDestination, UnresolvedHost) as error:
             raise DeliveryFailed(f"{attempt}: {error}") from error
         except httpx.HTTPError as error:
@@ -81,10 +77,10 @@ class WebhookSender:
         """POST to the address the URL's host resolves to now, once checked; the status and
         at most MAX_EXCERPT bytes of the body of an answer that is not a success."""
         target = httpx.URL(url)
-        destination = await self._destinations.resolve(
+        destination = await self.destinations.resolve(
             target.host, target.port or _DEFAULT_PORTS.get(target.scheme, 443)
         )
-        request = self._client.build_request(
+        request = self.client.build_request(
             "POST",
             target.copy_with(host=str(destination.address)),
             content=body,
@@ -93,7 +89,7 @@ class WebhookSender:
             headers={**headers, "Host": target.netloc.decode("ascii")},
             extensions={"sni_hostname": target.host},
         )
-        response = await self._client.send(request, stream=True)
+        response = await self.client.send(request, stream=True)
         try:
             if response.is_success:
                 return response.status_code, b""

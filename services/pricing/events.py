@@ -7,6 +7,7 @@
   a flight's price, whoever computes it and however often.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from acme_events.pricing import Application
@@ -25,9 +26,9 @@ def price_event_id(record: PriceRecord) -> str:
     return f"price.{record.route_id}.{record.date}.{record.revision}"
 
 
+@dataclass(frozen=True, slots=True)
 class PricingEvents:
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    app: Application
 
     async def booking_confirmed(self, booking: BookingRecord) -> None:
         payload = BookingConfirmedPayload(
@@ -40,7 +41,7 @@ class PricingEvents:
             unit_price=event_money(booking.currency, booking.unit_price),
             booked_at=booking.booked_at,
         )
-        await self._app.producer.send_booking_confirmed(
+        await self.app.producer.send_booking_confirmed(
             payload, event_id=booking.booking_id, time=booking.booked_at
         )
 
@@ -55,6 +56,6 @@ class PricingEvents:
             velocity=record.velocity,
             changed_at=record.changed_at,
         )
-        await self._app.producer.send_price_changed(
+        await self.app.producer.send_price_changed(
             payload, event_id=price_event_id(record), time=record.changed_at
         )

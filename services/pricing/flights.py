@@ -9,6 +9,7 @@ Keys:
   already counted, so a redelivered event changes nothing.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -47,9 +48,9 @@ def demand_key(route_id: str, date: str) -> str:
     return f"demand.{route_id}.{date}"
 
 
+@dataclass(frozen=True, slots=True)
 class Flights:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def get(self, route_id: str, date: str) -> FlightRecord:
         return (await self._read(route_id, date))[0]
@@ -64,7 +65,7 @@ class Flights:
                 current, revision = await self._read(wanted.route_id, wanted.date)
             except FlightNotFound:
                 try:
-                    await self._kv.create(key, wanted.model_dump_json().encode())
+                    await self.kv.create(key, wanted.model_dump_json().encode())
                     return wanted
                 except KeyWrongLastSequenceError:
                     continue  # created meanwhile: change that one
@@ -111,9 +112,9 @@ class Flights:
             value = demand.model_dump_json().encode()
             try:
                 if revision:
-                    await self._kv.update(key, value, last=revision)
+                    await self.kv.update(key, value, last=revision)
                 else:
-                    await self._kv.create(key, value)
+                    await self.kv.create(key, value)
             except KeyWrongLastSequenceError:
                 continue
             return demand
@@ -121,7 +122,7 @@ class Flights:
     async def recently_booked(self, since: datetime) -> list[tuple[str, str]]:
         """(route id, date) of every flight with a booking counted after `since`."""
         found = []
-        for key in await keys_matching(self._kv, "demand.*.*"):
+        for key in await keys_matching(self.kv, "demand.*.*"):
             _, route_id, date = key.split(".")
             demand = await self.demand(route_id, date)
             last = demand.last_booked_at
@@ -130,14 +131,14 @@ class Flights:
         return found
 
     async def _read(self, route_id: str, date: str) -> tuple[FlightRecord, int]:
-        found = await kvjson.read(self._kv, flight_key(route_id, date), FlightRecord)
+        found = await kvjson.read(self.kv, flight_key(route_id, date), FlightRecord)
         if found is None:
             raise FlightNotFound(f"{route_id} {date}")
         return found
 
     async def _read_demand(self, route_id: str, date: str) -> tuple[DemandRecord, int]:
         try:
-            entry = await self._kv.get(demand_key(route_id, date))
+            entry = await self.kv.get(demand_key(route_id, date))
         except KeyNotFoundError:
             return DemandRecord(), 0
         return DemandRecord.model_validate_json(entry.value or b"{}"), entry.revision or 0
@@ -145,5 +146,5 @@ class Flights:
     async def _save(self, flight: FlightRecord, revision: int) -> bool:
         """Compare-and-set; False when another call changed the flight first (re-read)."""
         return await kvjson.replace(
-            self._kv, flight_key(flight.route_id, flight.date), flight, revision
+            self.kv, flight_key(flight.route_id, flight.date), flight, revision
         )

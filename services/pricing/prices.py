@@ -13,6 +13,7 @@ has the same event id.
 """
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -34,14 +35,12 @@ def price_key(route_id: str, date: str) -> str:
     return f"price.{route_id}.{date}"
 
 
+@dataclass(frozen=True, slots=True)
 class Prices:
-    def __init__(
-        self, kv: KeyValue, flights: Flights, model: demand.Model, events: PricingEvents
-    ) -> None:
-        self._kv = kv
-        self._flights = flights
-        self._model = model
-        self._events = events
+    kv: KeyValue
+    flights: Flights
+    model: demand.Model
+    events: PricingEvents
 
     async def get(self, route_id: str, date: str) -> PriceRecord:
         record, _ = await self._read(route_id, date)
@@ -54,9 +53,9 @@ class Prices:
         key = price_key(route_id, date)
         while True:
             current, revision = await self._read(route_id, date)
-            flight = await self._flights.get(route_id, date)
-            recent = (await self._flights.demand(route_id, date)).window()
-            quoted = demand.price(self._model, flight.fare, flight.booked_seats, recent, now)
+            flight = await self.flights.get(route_id, date)
+            recent = (await self.flights.demand(route_id, date)).window()
+            quoted = demand.price(self.model, flight.fare, flight.booked_seats, recent, now)
             if (
                 current is not None
                 and current.price == quoted.price
@@ -79,20 +78,20 @@ class Prices:
             value = record.model_dump_json().encode()
             try:
                 if current is None:
-                    stored = await self._kv.create(key, value)
+                    stored = await self.kv.create(key, value)
                 else:
-                    stored = await self._kv.update(key, value, last=revision)
+                    stored = await self.kv.update(key, value, last=revision)
             except KeyWrongLastSequenceError:
                 continue  # another reprice stored first: read what it stored, recompute
             await self._announce(record, stored)
             return record
 
     async def _announce(self, record: PriceRecord, revision: int) -> None:
-        await self._events.price_changed(record)
+        await self.events.price_changed(record)
         record.announced = True
         # A newer revision may be stored meanwhile: its writer announces it.
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self._kv.update(
+            await self.kv.update(
                 price_key(record.route_id, record.date),
                 record.model_dump_json().encode(),
                 last=revision,
@@ -100,7 +99,7 @@ class Prices:
 
     async def _read(self, route_id: str, date: str) -> tuple[PriceRecord | None, int]:
         try:
-            entry = await self._kv.get(price_key(route_id, date))
+            entry = await self.kv.get(price_key(route_id, date))
         except KeyNotFoundError:
             return None, 0
         if not entry.value:

@@ -26,6 +26,7 @@ nothing. So seats are counted once, under the booking that the request id names.
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nats.js.errors import KeyWrongLastSequenceError
@@ -82,31 +83,23 @@ def claimable(quote: QuoteRecord, customer_id: str, booking_id: str, now: dateti
     return False
 
 
+@dataclass(frozen=True, slots=True)
 class Quotes:
-    def __init__(
-        self,
-        quotes: KeyValue,
-        bookings: KeyValue,
-        flights: Flights,
-        prices: Prices,
-        events: PricingEvents,
-        ttl: timedelta,
-    ) -> None:
-        self._quotes = quotes
-        self._bookings = bookings
-        self._flights = flights
-        self._prices = prices
-        self._events = events
-        self._ttl = ttl
+    quotes: KeyValue
+    bookings: KeyValue
+    flights: Flights
+    prices: Prices
+    events: PricingEvents
+    ttl: timedelta
 
     async def quote(
         self, customer_id: str, route_id: str, date: str, seats: int, now: datetime
     ) -> QuoteRecord:
         """Hold the current stored price (what every channel reads) for `seats` seats."""
-        flight = await self._flights.get(route_id, date)
+        flight = await self.flights.get(route_id, date)
         if flight.seats_left < seats:
             raise SoldOut(flight.seats_left)
-        price = await self._prices.get(route_id, date)
+        price = await self.prices.get(route_id, date)
         quote = QuoteRecord(
             quote_id=new_quote_id(),
             customer_id=customer_id,
@@ -117,9 +110,9 @@ class Quotes:
             unit_price=price.price,
             price_revision=price.revision,
             created_at=now,
-            expires_at=now + self._ttl,
+            expires_at=now + self.ttl,
         )
-        await self._quotes.create(f"quote.{quote.quote_id}", quote.model_dump_json().encode())
+        await self.quotes.create(f"quote.{quote.quote_id}", quote.model_dump_json().encode())
         return quote
 
     async def book(
@@ -130,7 +123,7 @@ class Quotes:
         if existing is not None:
             if existing.quote_id != quote_id:
                 raise RequestConflict(request_id)
-            await self._events.booking_confirmed(existing)  # repairs a lost publish
+            await self.events.booking_confirmed(existing)  # repairs a lost publish
             return existing
         # Refuse a quote that cannot be booked before it takes the request id (no write).
         quote, _ = await self._quote(quote_id)
@@ -138,7 +131,7 @@ class Quotes:
         await self._claim_request(booking_id, quote_id, request_id)
         quote = await self._claim(customer_id, quote_id, booking_id, now)
         try:
-            await self._flights.reserve(quote.route_id, quote.date, booking_id, quote.seats)
+            await self.flights.reserve(quote.route_id, quote.date, booking_id, quote.seats)
         except SoldOut:
             await self._release(quote_id, booking_id)
             raise
@@ -155,20 +148,20 @@ class Quotes:
             booked_at=now,
         )
         try:
-            await self._bookings.create(f"booking.{booking_id}", booking.model_dump_json().encode())
+            await self.bookings.create(f"booking.{booking_id}", booking.model_dump_json().encode())
         except KeyWrongLastSequenceError:
             stored = await self._booking(booking_id)  # a concurrent retry stored it first
             assert stored is not None
             booking = stored
-        await self._events.booking_confirmed(booking)
+        await self.events.booking_confirmed(booking)
         return booking
 
     async def _claim_request(self, booking_id: str, quote_id: str, request_id: str) -> None:
         """Step 1: the request id names this quote, now (created) or since an earlier try."""
         key, claim = f"request.{booking_id}", BookingRequest(quote_id=quote_id)
-        if await kvrecords.create(self._bookings, key, claim.model_dump_json().encode()):
+        if await kvrecords.create(self.bookings, key, claim.model_dump_json().encode()):
             return
-        first = await kvjson.read(self._bookings, key, BookingRequest)
+        first = await kvjson.read(self.bookings, key, BookingRequest)
         if first is None or first[0].quote_id != quote_id:
             raise RequestConflict(request_id)
 
@@ -180,7 +173,7 @@ class Quotes:
             if claimable(quote, customer_id, booking_id, now):
                 return quote  # claimed by an earlier try of this very booking
             quote.booking_id = booking_id
-            if await kvjson.replace(self._quotes, f"quote.{quote_id}", quote, revision):
+            if await kvjson.replace(self.quotes, f"quote.{quote_id}", quote, revision):
                 return quote
 
     async def _release(self, quote_id: str, booking_id: str) -> None:
@@ -190,15 +183,15 @@ class Quotes:
             if quote.booking_id != booking_id:
                 return
             quote.booking_id = None
-            if await kvjson.replace(self._quotes, f"quote.{quote_id}", quote, revision):
+            if await kvjson.replace(self.quotes, f"quote.{quote_id}", quote, revision):
                 return
 
     async def _quote(self, quote_id: str) -> tuple[QuoteRecord, int]:
-        found = await kvjson.read(self._quotes, f"quote.{quote_id}", QuoteRecord)
+        found = await kvjson.read(self.quotes, f"quote.{quote_id}", QuoteRecord)
         if found is None:
             raise QuoteNotFound(quote_id)
         return found
 
     async def _booking(self, booking_id: str) -> BookingRecord | None:
-        found = await kvjson.read(self._bookings, f"booking.{booking_id}", BookingRecord)
+        found = await kvjson.read(self.bookings, f"booking.{booking_id}", BookingRecord)
         return found[0] if found is not None else None

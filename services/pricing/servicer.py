@@ -1,5 +1,7 @@
 """acme.pricing.v1.PricingService: checks each call, then asks the flights, prices and quotes."""
 
+from dataclasses import dataclass
+
 import grpc
 from acme.pricing.v1 import pricing_pb2 as pb
 from acme.pricing.v1 import pricing_pb2_grpc as pb_grpc
@@ -32,18 +34,18 @@ def _sold_out(error: SoldOut) -> RpcError:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class PricingServiceV1(pb_grpc.PricingServiceServicer):
-    def __init__(self, flights: Flights, prices: Prices, quotes: Quotes, access: Access) -> None:
-        self._flights = flights
-        self._prices = prices
-        self._quotes = quotes
-        self._access = access
+    flights: Flights
+    prices: Prices
+    quotes: Quotes
+    access: Access
 
     async def ConfigureRoute(
         self, request: pb.ConfigureRouteRequest, context: Context
     ) -> pb.ConfigureRouteResponse:
-        self._access.staff(
-            context, f"fares are configured by staff holding {self._access.admin_scope}"
+        self.access.staff(
+            context, f"fares are configured by staff holding {self.access.admin_scope}"
         )
         check(validation.configure_violations(request))
         wanted = FlightRecord(
@@ -56,20 +58,20 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
             ceiling=to_nanos(request.ceiling, "ceiling"),
         )
         try:
-            flight = await self._flights.configure(wanted)
+            flight = await self.flights.configure(wanted)
         except CapacityBelowBooked as below:
             raise _precondition(
                 "CAPACITY_BELOW_BOOKED",
                 f"{below.booked} seats are already booked on this flight",
                 booked_seats=str(below.booked),
             ) from None
-        price = await self._prices.reprice(request.route_id, request.date, now())
+        price = await self.prices.reprice(request.route_id, request.date, now())
         return pb.ConfigureRouteResponse(route=route_pb(flight), price=price_pb(price))
 
     async def GetPrice(self, request: pb.GetPriceRequest, context: Context) -> pb.GetPriceResponse:
         check(validation.flight_violations(request))
         try:
-            price = await self._prices.get(request.route_id, request.date)
+            price = await self.prices.get(request.route_id, request.date)
         except PriceNotFound:
             raise not_found("flight", f"{request.route_id}/{request.date}") from None
         return pb.GetPriceResponse(price=price_pb(price))
@@ -77,7 +79,7 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
     async def GetQuote(self, request: pb.GetQuoteRequest, context: Context) -> pb.GetQuoteResponse:
         check(validation.quote_violations(request))
         try:
-            quote = await self._quotes.quote(
+            quote = await self.quotes.quote(
                 request.customer_id, request.route_id, request.date, request.seats, now()
             )
         except (FlightNotFound, PriceNotFound):
@@ -91,7 +93,7 @@ class PricingServiceV1(pb_grpc.PricingServiceServicer):
     ) -> pb.BookSeatsResponse:
         check(validation.book_violations(request))
         try:
-            booking = await self._quotes.book(
+            booking = await self.quotes.book(
                 request.customer_id, request.quote_id, request.request_id, now()
             )
         except QuoteNotFound:

@@ -7,6 +7,7 @@ instance may sweep: the compare-and-set in `Prices.reprice` keeps one revision p
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.pricing.flights import Flights
@@ -16,37 +17,37 @@ from services.pricing.records import now
 log = logging.getLogger("services.pricing.sweep")
 
 
+@dataclass(slots=True)
 class Sweeper:
-    def __init__(self, flights: Flights, prices: Prices, window: timedelta, every: float) -> None:
-        self._flights = flights
-        self._prices = prices
-        self._window = window
-        self._every = every
-        self._task: asyncio.Task[None] | None = None
+    flights: Flights
+    prices: Prices
+    window: timedelta
+    every: float
+    task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def sweep_once(self, moment: datetime | None = None) -> int:
         """Reprice the flights the window may have changed as of `moment` (default: now);
         how many were repriced."""
         moment = moment or now()
-        since = moment - self._window - timedelta(seconds=2 * self._every)
-        flights = await self._flights.recently_booked(since)
+        since = moment - self.window - timedelta(seconds=2 * self.every)
+        flights = await self.flights.recently_booked(since)
         for route_id, date in flights:
-            await self._prices.reprice(route_id, date, moment)
+            await self.prices.reprice(route_id, date, moment)
         return len(flights)
 
     def start(self) -> None:
-        if self._every > 0:
-            self._task = asyncio.create_task(self._run(), name="pricing-sweep")
+        if self.every > 0:
+            self.task = asyncio.create_task(self._run(), name="pricing-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        if self.task is not None:
+            self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await self.task
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._every)
+            await asyncio.sleep(self.every)
             try:
                 await self.sweep_once()
             except Exception:  # a NATS hiccup: the next sweep tries again
