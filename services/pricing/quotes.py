@@ -138,14 +138,9 @@ class Quotes:
         booking = BookingRecord(
             booking_id=booking_id,
             request_id=request_id,
-            customer_id=customer_id,
             quote_id=quote_id,
-            route_id=quote.route_id,
-            date=quote.date,
-            seats=quote.seats,
-            currency=quote.currency,
-            unit_price=quote.unit_price,
             booked_at=now,
+            **quote.held_seats(),  # at the quote's price, whatever the price is now
         )
         try:
             await self.bookings.create(f"booking.{booking_id}", booking.model_dump_json().encode())

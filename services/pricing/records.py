@@ -4,6 +4,7 @@ Amounts are whole nanos (ints) of the record's currency; times are UTC.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from acme.pricing.v1 import pricing_pb2 as pb
 from pydantic import BaseModel
@@ -74,24 +75,34 @@ class PriceRecord(BaseModel):
     announced: bool = False  # price-changed was published for this revision
 
 
-class QuoteRecord(BaseModel):
-    """`quote.<quoteId>`: a price held for one customer until `expires_at`."""
+class HeldSeats(BaseModel):
+    """Seats on one flight held for a customer at a unit price: what a quote offers, and
+    what the booking made with it keeps, whatever the price is by then."""
 
-    quote_id: str
     customer_id: str
     route_id: str
     date: str
     seats: int
     currency: str
     unit_price: int
-    price_revision: int
-    created_at: datetime
-    expires_at: datetime
-    booking_id: str | None = None  # the booking that used it; a quote is booked once
 
     @property
     def total_price(self) -> int:
         return self.unit_price * self.seats
+
+    def held_seats(self) -> dict[str, Any]:
+        """These fields alone, for a record that holds the same seats."""
+        return self.model_dump(include=set(HeldSeats.model_fields))
+
+
+class QuoteRecord(HeldSeats):
+    """`quote.<quoteId>`: a price held for one customer until `expires_at`."""
+
+    quote_id: str
+    price_revision: int
+    created_at: datetime
+    expires_at: datetime
+    booking_id: str | None = None  # the booking that used it; a quote is booked once
 
 
 class BookingRequest(BaseModel):
@@ -100,23 +111,13 @@ class BookingRequest(BaseModel):
     quote_id: str
 
 
-class BookingRecord(BaseModel):
+class BookingRecord(HeldSeats):
     """`booking.<bookingId>`: seats booked with a quote, at its price."""
 
     booking_id: str
     request_id: str
-    customer_id: str
     quote_id: str
-    route_id: str
-    date: str
-    seats: int
-    currency: str
-    unit_price: int
     booked_at: datetime
-
-    @property
-    def total_price(self) -> int:
-        return self.unit_price * self.seats
 
 
 def _money(currency: str, nanos: int, field: str) -> pb.Money:
@@ -156,18 +157,25 @@ def price_pb(record: PriceRecord) -> pb.Price:
     )
 
 
+def _held_seats_pb(held: HeldSeats, name: str) -> dict[str, Any]:
+    """The fields a Quote and a Booking share, as both messages name them."""
+    return {
+        "customer_id": held.customer_id,
+        "route_id": held.route_id,
+        "date": held.date,
+        "seats": held.seats,
+        "unit_price": _money(held.currency, held.unit_price, f"{name}.unit_price"),
+        "total_price": _money(held.currency, held.total_price, f"{name}.total_price"),
+    }
+
+
 def quote_pb(quote: QuoteRecord) -> pb.Quote:
     return pb.Quote(
         quote_id=quote.quote_id,
-        customer_id=quote.customer_id,
-        route_id=quote.route_id,
-        date=quote.date,
-        seats=quote.seats,
-        unit_price=_money(quote.currency, quote.unit_price, "quote.unit_price"),
-        total_price=_money(quote.currency, quote.total_price, "quote.total_price"),
         price_revision=quote.price_revision,
         create_time=timestamp(quote.created_at),
         expire_time=timestamp(quote.expires_at),
+        **_held_seats_pb(quote, "quote"),
     )
 
 
@@ -175,12 +183,7 @@ def booking_pb(booking: BookingRecord) -> pb.Booking:
     return pb.Booking(
         booking_id=booking.booking_id,
         request_id=booking.request_id,
-        customer_id=booking.customer_id,
         quote_id=booking.quote_id,
-        route_id=booking.route_id,
-        date=booking.date,
-        seats=booking.seats,
-        unit_price=_money(booking.currency, booking.unit_price, "booking.unit_price"),
-        total_price=_money(booking.currency, booking.total_price, "booking.total_price"),
         book_time=timestamp(booking.booked_at),
+        **_held_seats_pb(booking, "booking"),
     )
