@@ -1,8 +1,6 @@
 """The notifications service as the platform runs it (accord.skeleton): its stores, its
 routing of events to customers, in-app, email and webhook delivery."""
 
-import dataclasses
-
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from acme_events.banking import CONTRACT as BANKING_CONTRACT
@@ -10,6 +8,7 @@ from acme_events.notifications import CONTRACT, Application
 from acme_events.orders import CONTRACT as ORDERS_CONTRACT
 
 from accord.events import Contract
+from accord.retry_policy import with_retry_policy
 from accord.skeleton import Api, Parts, Service
 from services.notifications import handlers
 from services.notifications.access import CustomerAccess
@@ -22,6 +21,7 @@ from services.notifications.routing import Router
 from services.notifications.sending import Sending
 from services.notifications.servicer import NotificationServiceV1
 from services.notifications.settings import NotificationsSettings
+from services.notifications.store import BUCKET as NOTIFICATIONS_BUCKET
 from services.notifications.store import NotificationStore
 from services.notifications.webhooks import WebhookSender, http_client
 
@@ -33,18 +33,9 @@ WEBHOOK_DELIVERY = "receiveWebhookDelivery"
 def contract(settings: NotificationsSettings) -> Contract:
     """The generated contract, with the webhook retry policy the settings override (tests use
     short delays; production keeps the contract's)."""
-    operation = CONTRACT.operation(WEBHOOK_DELIVERY)
-    assert operation.consumer is not None
-    consumer = operation.consumer
-    if settings.webhook_retry_delays is not None:
-        consumer = dataclasses.replace(consumer, backoff=settings.webhook_retry_delays)
-    if settings.webhook_max_attempts is not None:
-        consumer = dataclasses.replace(consumer, max_deliver=settings.webhook_max_attempts)
-    if consumer == operation.consumer:
-        return CONTRACT
-    operations = {**CONTRACT.operations}
-    operations[WEBHOOK_DELIVERY] = dataclasses.replace(operation, consumer=consumer)
-    return dataclasses.replace(CONTRACT, operations=operations)
+    return with_retry_policy(
+        CONTRACT, [WEBHOOK_DELIVERY], settings.webhook_retry_delays, settings.webhook_max_attempts
+    )
 
 
 def upstream(own: Contract) -> Contract:
@@ -60,8 +51,8 @@ def upstream(own: Contract) -> Contract:
 
 async def assemble(parts: Parts[NotificationsSettings, Application]) -> list[object]:
     settings, js, events = parts.settings, parts.js, parts.events
-    store = await NotificationStore.open(js)
-    customers = await CustomerSettings.open(js)
+    store = NotificationStore(await js.key_value(NOTIFICATIONS_BUCKET))
+    customers = CustomerSettings(await js.key_value(CUSTOMERS_BUCKET))
     inapp = InApp(events)
     client = http_client(settings.webhook_timeout_seconds)
     parts.on_stop(client.aclose)  # after the consumers: in-flight deliveries finish

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
 from google.protobuf import timestamp_pb2
-from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
@@ -65,10 +64,6 @@ class WebhookIndex(BaseModel):
 @dataclass(frozen=True, slots=True)
 class CustomerSettings:
     kv: KeyValue
-
-    @classmethod
-    async def open(cls, js: JetStreamContext) -> "CustomerSettings":
-        return cls(await js.key_value(BUCKET))
 
     async def put_webhook(self, stored: StoredWebhook) -> None:
         hook = stored.webhook

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from acme.notifications.v1 import notifications_pb2 as pb
-from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from accord import kvrecords
@@ -40,10 +39,6 @@ def key_safe(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class NotificationStore:
     kv: KeyValue
-
-    @classmethod
-    async def open(cls, js: JetStreamContext) -> "NotificationStore":
-        return cls(await js.key_value(BUCKET))
 
     async def add(self, notification: pb.Notification) -> bool:
         """Store it once; False when this notification was already stored.
