@@ -20,7 +20,9 @@ A crash between two steps leaves a prefix of them done, each recorded under the 
 the retry (same request id, same quote) finds its request claim and its quote claim as its
 own, `reserve` sees the booking's seats already counted (the flight remembers the booking
 id) and does not count them again, and storing or publishing what is already there changes
-nothing. So seats are counted once, under the booking that the request id names.
+nothing. So seats are counted once, under the booking that the request id names. (Until
+that retry comes, the quote and the seats stay held: a `request.<bookingId>` without its
+`booking.<bookingId>` names such an interrupted booking.)
 """
 
 import hashlib
@@ -154,9 +156,9 @@ class Quotes:
     async def _claim_request(self, booking_id: str, quote_id: str, request_id: str) -> None:
         """Step 1: the request id names this quote, now (created) or since an earlier try."""
         key, claim = f"request.{booking_id}", BookingRequest(quote_id=quote_id)
-        if await kvrecords.create(self.bookings, key, claim.model_dump_json().encode()):
+        if await kvrecords.create(self.bookings, key, claim.model_dump_json().encode()) is not None:
             return
-        first = await kvjson.read(self.bookings, key, BookingRequest)
+        first = await kvjson.read(self.bookings, key, BookingRequest)  # claims are never deleted
         if first is None or first[0].quote_id != quote_id:
             raise RequestConflict(request_id)
 
