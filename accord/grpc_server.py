@@ -32,6 +32,12 @@ class GrpcServer:
         for name in ("", *self.services):
             await self.health.set(name, status)
 
+    async def listen(self) -> None:
+        """Take calls, the health saying NOT_SERVING until `set_serving(True)` (a service whose
+        event handlers start meanwhile). Once listening, `stop` gives the port back."""
+        await self.set_serving(False)
+        await self.server.start()
+
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING first, so balancers move away, then let calls finish."""
         await self.set_serving(False)
@@ -48,7 +54,7 @@ def mutual_tls(cert: Path, key: Path, client_ca: Path) -> grpc.ServerCredentials
     )
 
 
-async def start_grpc_server(
+def bind_grpc_server(
     address: str,
     registrars: Sequence[Registrar],
     services: Sequence[str],
@@ -57,7 +63,8 @@ async def start_grpc_server(
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
-    with `credentials`, only over TLS.
+    with `credentials`, only over TLS. It takes calls once it listens (`GrpcServer.listen`); a
+    taken port fails here (RuntimeError), before anything else of the service starts.
 
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
     later interceptor raises reaches the client as an honest status (accord.error_mapping).
@@ -89,7 +96,21 @@ async def start_grpc_server(
         port = server.add_insecure_port(address)
     else:
         port = server.add_secure_port(address, credentials)
-    await server.start()
-    started = GrpcServer(server, health_servicer, port, services)
-    await started.set_serving(True)
-    return started
+    return GrpcServer(server, health_servicer, port, services)
+
+
+async def start_grpc_server(
+    address: str,
+    registrars: Sequence[Registrar],
+    services: Sequence[str],
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    credentials: grpc.ServerCredentials | None = None,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+) -> GrpcServer:
+    """`bind_grpc_server`, listening and SERVING."""
+    server = bind_grpc_server(
+        address, registrars, services, interceptors, credentials, max_request_bytes
+    )
+    await server.listen()
+    await server.set_serving(True)
+    return server

@@ -6,7 +6,8 @@ its state and registers its event handlers from the `Parts` the platform hands i
 returns a servicer per API. The platform does the rest, the same way for every service:
 
 - provisions the streams and buckets its contract declares (development; accord.provisioning);
-- starts the event application once the handlers are registered, stops it first on shutdown;
+- starts the event application once the handlers are registered and the server is built,
+  stops it first on shutdown (and on a start that fails);
 - gives each API the access rules its contract names (`Parts.access`, accord.access);
 - opens the gateway client of a service that calls others (`Parts.gateway`);
 - serves gRPC with health, reflection, error mapping and the contract's enforcement
@@ -120,9 +121,9 @@ class Parts(Generic[S, E]):
             await step()
 
     async def abandon(self) -> None:
-        """Close what was opened when assembling failed."""
-        for close in reversed(self._close_last):
-            await close()
+        """Stop what assembling started and opened before it failed, as on shutdown."""
+        for stop in reversed(self.stops()):
+            await stop()
 
 
 # A service's own assembly: its state and handlers from the parts, a servicer per API.
@@ -158,7 +159,8 @@ class Service(Generic[S, E]):
         return tuple(api.full_name for api in self.apis)
 
     async def build(self, nc: NatsClient, settings: S) -> Wiring:
-        """Provision, assemble, start the events: the wiring accord.service serves."""
+        """Provision and assemble: the wiring accord.service serves, whose `start` starts the
+        event handlers once the server is built."""
         contract = self.contract(settings) if self.contract is not None else None
         events = self.events(nc, contract=contract)
         await provision_at_start(settings, [events.contract, *self.provision_also(events.contract)])
@@ -170,15 +172,14 @@ class Service(Generic[S, E]):
                     f"{self.name}: assemble returned {len(servicers)} servicers for "
                     f"{len(self.apis)} APIs"
                 )
-            await parts.started()
         except BaseException:
-            await events.stop()
             await parts.abandon()
             raise
         return Wiring(
             registrars=[_registrar(api, s) for api, s in zip(self.apis, servicers, strict=True)],
             services=self.services,
             on_stop=parts.stops(),
+            start=parts.started,
         )
 
     async def start(self, settings: S) -> RunningService:
