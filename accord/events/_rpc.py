@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
-from accord.events._application import EventApplication, HandledOperation
+from accord.events._application import EventApplication, HandledOperation, Sending
 from accord.events._cloudevents import EventContext, event_headers, set_current_event
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import MessageSpec
@@ -39,8 +39,9 @@ def _reply_spec(app: EventApplication, operation: str) -> MessageSpec:
     return reply
 
 
-class RpcClient(Generic[P, R]):
-    """`reply = await app.producer.ask_x(request, timeout=2.0)`."""
+class RpcClient(Sending, Generic[P, R]):
+    """`reply = await app.producer.ask_x(request, timeout=2.0)`; replies come to the
+    connection's own inbox."""
 
     def __init__(
         self, app: EventApplication, operation: str, request: type[P], reply: type[R]
@@ -50,16 +51,6 @@ class RpcClient(Generic[P, R]):
         self._request = PayloadCodec(request, self.operation.message)
         self._reply = PayloadCodec(reply, _reply_spec(app, operation))
         app.register(self)
-
-    @property
-    def ready(self) -> bool:
-        return True
-
-    async def start(self) -> None:
-        """Nothing to prepare: replies come to the connection's own inbox."""
-
-    async def stop(self) -> None:
-        """Nothing to release."""
 
     async def __call__(
         self, request: P, /, *, timeout: float | None = None, event_id: str | None = None
