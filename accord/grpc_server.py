@@ -32,10 +32,11 @@ class GrpcServer:
         for name in ("", *self.services):
             await self.health.set(name, status)
 
-    async def listen(self) -> None:
-        """Take calls, the health saying NOT_SERVING until `set_serving(True)` (a service whose
-        event handlers start meanwhile). Once listening, `stop` gives the port back."""
-        await self.set_serving(False)
+    async def start(self, serving: bool = True) -> None:
+        """Take calls, the health saying SERVING, or with `serving=False`, NOT_SERVING until
+        `set_serving(True)` (a service whose event handlers start meanwhile). Once started,
+        `stop` gives the port back."""
+        await self.set_serving(serving)
         await self.server.start()
 
     async def stop(self, grace: float) -> None:
@@ -63,7 +64,7 @@ def bind_grpc_server(
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
-    with `credentials`, only over TLS. It takes calls once it listens (`GrpcServer.listen`); a
+    with `credentials`, only over TLS. It takes calls once started (`GrpcServer.start`); a
     taken port fails here (RuntimeError), before anything else of the service starts.
 
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
@@ -97,20 +98,3 @@ def bind_grpc_server(
     else:
         port = server.add_secure_port(address, credentials)
     return GrpcServer(server, health_servicer, port, services)
-
-
-async def start_grpc_server(
-    address: str,
-    registrars: Sequence[Registrar],
-    services: Sequence[str],
-    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
-    credentials: grpc.ServerCredentials | None = None,
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-) -> GrpcServer:
-    """`bind_grpc_server`, listening and SERVING."""
-    server = bind_grpc_server(
-        address, registrars, services, interceptors, credentials, max_request_bytes
-    )
-    await server.listen()
-    await server.set_serving(True)
-    return server

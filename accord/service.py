@@ -195,7 +195,7 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
             _credentials(settings),
             settings.max_receive_message_bytes,
         )
-        await grpc_server.listen()
+        await grpc_server.start(serving=False)
         await wiring.start()
         await grpc_server.set_serving(True)
     except BaseException:
