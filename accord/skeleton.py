@@ -18,7 +18,7 @@ returns a servicer per API. The platform does the rest, the same way for every s
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -66,23 +66,24 @@ class Api:
         return str(self.descriptor.full_name)
 
 
+@dataclass(slots=True, eq=False)
 class Parts(Generic[S, E]):
     """What the platform hands a service's `assemble`: its connection, settings and event
     application, its contract's access rules, and hooks for what it starts and stops."""
 
-    def __init__(
-        self, name: str, apis: tuple["Api", ...], nc: NatsClient, settings: S, events: E
-    ) -> None:
-        self.name = name
-        self.apis = apis
-        self.nc = nc
-        self.settings = settings
-        self.events = events
-        self.js: JetStreamContext = nc.jetstream()
-        self._gateway: GatewayClient | None = None
-        self._after_start: list[Stop] = []
-        self._stop_first: list[Stop] = []
-        self._close_last: list[Stop] = []
+    name: str
+    apis: tuple[Api, ...]
+    nc: NatsClient
+    settings: S
+    events: E
+    js: JetStreamContext = field(init=False)
+    _gateway: GatewayClient | None = field(default=None, init=False)
+    _after_start: list[Stop] = field(default_factory=list, init=False)
+    _stop_first: list[Stop] = field(default_factory=list, init=False)
+    _close_last: list[Stop] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.js = self.nc.jetstream()
 
     def access(self, api: Api | None = None) -> Access:
         """Who may reach which records of `api` (of the service's one API when not named):
