@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeAlias
 
@@ -247,11 +248,8 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
             await _abort(context, error)
         token = CALLER.set(principal)
         try:
-            return await behaviour(checked.iterate(), context)
-        except Exception:
-            if checked.failure is not None:
-                await _abort(context, checked.failure)
-            raise
+            async with checked.final(context):
+                return await behaviour(checked.iterate(), context)
         finally:
             CALLER.reset(token)
 
@@ -266,12 +264,9 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
             await _abort(context, error)
         token = CALLER.set(principal)
         try:
-            async for response in behaviour(checked.iterate(), context):
-                yield response
-        except Exception:
-            if checked.failure is not None:
-                await _abort(context, checked.failure)
-            raise
+            async with checked.final(context):
+                async for response in behaviour(checked.iterate(), context):
+                    yield response
         finally:
             CALLER.reset(token)
             self._release(slot)
@@ -317,7 +312,8 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
 
 class _Checked:
     """A client stream handed to the servicer message by message, each checked for its size and
-    by the policy; the first refusal ends the stream (the servicer sees it raised) and the call."""
+    by the policy; the first refusal ends the stream (the servicer sees it raised) and the call
+    (`final`), whatever the servicer does with it."""
 
     __slots__ = ("failure", "limit", "policy", "principal", "requests")
 
@@ -344,6 +340,22 @@ class _Checked:
                 self.failure = failure
                 raise
             yield request
+
+    @asynccontextmanager
+    async def final(self, context: Context) -> AsyncIterator[None]:
+        """Around the servicer's handling of the stream: once it is over, whether the servicer
+        raised or answered (it may have caught the refusal and answered OK), a refused message
+        ends the call with its refusal."""
+        try:
+            yield
+        except Exception:
+            await self._abort_if_refused(context)
+            raise
+        await self._abort_if_refused(context)
+
+    async def _abort_if_refused(self, context: Context) -> None:
+        if self.failure is not None:
+            await _abort(context, self.failure)
 
 
 def _bind(enforce: Any, method: _Method, behaviour: Any, shape: tuple[bool, bool]) -> Any:

@@ -32,6 +32,13 @@ class GrpcServer:
         for name in ("", *self.services):
             await self.health.set(name, status)
 
+    async def start(self, serving: bool = True) -> None:
+        """Take calls, the health saying SERVING, or with `serving=False`, NOT_SERVING until
+        `set_serving(True)` (a service whose event handlers start meanwhile). Once started,
+        `stop` gives the port back."""
+        await self.set_serving(serving)
+        await self.server.start()
+
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING first, so balancers move away, then let calls finish."""
         await self.set_serving(False)
@@ -48,7 +55,7 @@ def mutual_tls(cert: Path, key: Path, client_ca: Path) -> grpc.ServerCredentials
     )
 
 
-async def start_grpc_server(
+def bind_grpc_server(
     address: str,
     registrars: Sequence[Registrar],
     services: Sequence[str],
@@ -57,7 +64,8 @@ async def start_grpc_server(
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> GrpcServer:
     """Bind `address` (port 0 picks a free one), register servicers, health and reflection;
-    with `credentials`, only over TLS.
+    with `credentials`, only over TLS. It takes calls once started (`GrpcServer.start`); a
+    taken port fails here (RuntimeError), before anything else of the service starts.
 
     Every call passes the error mapping first (outermost), so that whatever a servicer or a
     later interceptor raises reaches the client as an honest status (accord.error_mapping).
@@ -89,7 +97,4 @@ async def start_grpc_server(
         port = server.add_insecure_port(address)
     else:
         port = server.add_secure_port(address, credentials)
-    await server.start()
-    started = GrpcServer(server, health_servicer, port, services)
-    await started.set_serving(True)
-    return started
+    return GrpcServer(server, health_servicer, port, services)

@@ -183,15 +183,14 @@ def _reading(stream: str) -> list[str]:
 
 
 def _others_durable(stream: str, durable: str) -> list[str]:
-    """A durable consumer on a stream of one's own that is not one's to touch."""
+    """A durable consumer on a stream of one's own that is not one's to touch: neither to
+    create, replace or delete, nor to fetch from and acknowledge as its owner does."""
     return [
         f"$JS.API.CONSUMER.CREATE.{stream}.{durable}",
         f"$JS.API.CONSUMER.CREATE.{stream}.{durable}.>",
         f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
         f"$JS.API.CONSUMER.DELETE.{stream}.{durable}",
-        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
-        f"$JS.ACK.{stream}.{durable}.>",
-        f"$JS.ACK.*.*.{stream}.{durable}.>",
+        *_own_durable(stream, durable),
     ]
 
 

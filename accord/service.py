@@ -19,7 +19,7 @@ from nats.aio.client import Client as NatsClient
 
 from accord.auth import AuthSettings
 from accord.enforcement import ContractEnforcement
-from accord.grpc_server import GrpcServer, Registrar, mutual_tls, start_grpc_server
+from accord.grpc_server import GrpcServer, Registrar, bind_grpc_server, mutual_tls
 from accord.identity import read_public_key
 from accord.nats_auth import connect_as, service_seed, tls_context
 from accord.nats_health import NatsHealth
@@ -28,13 +28,27 @@ from accord.settings import ConfigurationError, ServiceSettings
 log = logging.getLogger("accord.service")
 
 
+Step = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    pass
+
+
 @dataclass
 class Wiring:
-    """What a service's build step hands back: servicers, and what to stop on shutdown."""
+    """What a service's build step hands back: servicers, what to start once the server is
+    built (its event handlers), and what to stop on shutdown."""
 
     registrars: Sequence[Registrar]
     services: Sequence[str]  # full names, for health and reflection
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Step] = field(default_factory=list)
+    start: Step = _nothing
+
+    async def stop(self) -> None:
+        """Run `on_stop` last to first: on shutdown, and when the start fails half-way."""
+        for stop in reversed(self.on_stop):
+            await stop()
 
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -69,8 +83,7 @@ class RunningService:
         if self.health is not None:
             self.health.stopping()  # a reconnect now must not report SERVING again
         await self.grpc.stop(grace)
-        for stop in reversed(self.wiring.on_stop):
-            await stop()
+        await self.wiring.stop()
         if self.nats.is_connected:
             await self.nats.drain()
         elif not self.nats.is_closed:  # NATS is away: nothing to drain, and drain would raise
@@ -160,12 +173,21 @@ def check_keys(settings: ServiceSettings) -> None:
 
 
 async def start_service(name: str, settings: S, build: Build[S]) -> RunningService:
+    """Connect and build; then what can fail (the contract enforcement, the server on its
+    port) before the event handlers start, so that such a failure has consumed nothing; and
+    a start that fails all the same stops the server and what was assembled (the wiring's
+    on_stop) before it closes NATS. SERVING once the handlers run."""
     check_keys(settings)
     health = NatsHealth(name)
     nc = await connect_service(settings, name, health)
     try:
         wiring = await build(nc, settings)
-        grpc_server = await start_grpc_server(
+    except BaseException:
+        await nc.close()
+        raise
+    grpc_server: GrpcServer | None = None
+    try:
+        grpc_server = bind_grpc_server(
             settings.address,
             wiring.registrars,
             wiring.services,
@@ -173,7 +195,13 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
             _credentials(settings),
             settings.max_receive_message_bytes,
         )
+        await grpc_server.start(serving=False)
+        await wiring.start()
+        await grpc_server.set_serving(True)
     except BaseException:
+        if grpc_server is not None:
+            await grpc_server.stop(0)
+        await wiring.stop()
         await nc.close()
         raise
     await health.follow(grpc_server, nc)

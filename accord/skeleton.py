@@ -6,7 +6,8 @@ its state and registers its event handlers from the `Parts` the platform hands i
 returns a servicer per API. The platform does the rest, the same way for every service:
 
 - provisions the streams and buckets its contract declares (development; accord.provisioning);
-- starts the event application once the handlers are registered, stops it first on shutdown;
+- starts the event application once the handlers are registered and the server is built,
+  stops it first on shutdown (and on a start that fails);
 - gives each API the access rules its contract names (`Parts.access`, accord.access);
 - opens the gateway client of a service that calls others (`Parts.gateway`);
 - serves gRPC with health, reflection, error mapping and the contract's enforcement
@@ -17,7 +18,7 @@ returns a servicer per API. The platform does the rest, the same way for every s
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -65,23 +66,24 @@ class Api:
         return str(self.descriptor.full_name)
 
 
+@dataclass(slots=True, eq=False)
 class Parts(Generic[S, E]):
     """What the platform hands a service's `assemble`: its connection, settings and event
     application, its contract's access rules, and hooks for what it starts and stops."""
 
-    def __init__(
-        self, name: str, apis: tuple["Api", ...], nc: NatsClient, settings: S, events: E
-    ) -> None:
-        self.name = name
-        self.apis = apis
-        self.nc = nc
-        self.settings = settings
-        self.events = events
-        self.js: JetStreamContext = nc.jetstream()
-        self._gateway: GatewayClient | None = None
-        self._after_start: list[Stop] = []
-        self._stop_first: list[Stop] = []
-        self._close_last: list[Stop] = []
+    name: str
+    apis: tuple[Api, ...]
+    nc: NatsClient
+    settings: S
+    events: E
+    js: JetStreamContext = field(init=False)
+    _gateway: GatewayClient | None = field(default=None, init=False)
+    _after_start: list[Stop] = field(default_factory=list, init=False)
+    _stop_first: list[Stop] = field(default_factory=list, init=False)
+    _close_last: list[Stop] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.js = self.nc.jetstream()
 
     def access(self, api: Api | None = None) -> Access:
         """Who may reach which records of `api` (of the service's one API when not named):
@@ -120,9 +122,9 @@ class Parts(Generic[S, E]):
             await step()
 
     async def abandon(self) -> None:
-        """Close what was opened when assembling failed."""
-        for close in reversed(self._close_last):
-            await close()
+        """Stop what assembling started and opened before it failed, as on shutdown."""
+        for stop in reversed(self.stops()):
+            await stop()
 
 
 # A service's own assembly: its state and handlers from the parts, a servicer per API.
@@ -158,7 +160,8 @@ class Service(Generic[S, E]):
         return tuple(api.full_name for api in self.apis)
 
     async def build(self, nc: NatsClient, settings: S) -> Wiring:
-        """Provision, assemble, start the events: the wiring accord.service serves."""
+        """Provision and assemble: the wiring accord.service serves, whose `start` starts the
+        event handlers once the server is built."""
         contract = self.contract(settings) if self.contract is not None else None
         events = self.events(nc, contract=contract)
         await provision_at_start(settings, [events.contract, *self.provision_also(events.contract)])
@@ -170,15 +173,14 @@ class Service(Generic[S, E]):
                     f"{self.name}: assemble returned {len(servicers)} servicers for "
                     f"{len(self.apis)} APIs"
                 )
-            await parts.started()
         except BaseException:
-            await events.stop()
             await parts.abandon()
             raise
         return Wiring(
             registrars=[_registrar(api, s) for api, s in zip(self.apis, servicers, strict=True)],
             services=self.services,
             on_stop=parts.stops(),
+            start=parts.started,
         )
 
     async def start(self, settings: S) -> RunningService:

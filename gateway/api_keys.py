@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import h11
 
@@ -40,13 +41,13 @@ PREFIX = b"/authz"
 MAX_HEADERS = 16 * 1024
 
 
+@dataclass(frozen=True, slots=True)
 class ApiKeyAuthz:
     """The decision for one call: headers to answer 200 with, or the refusal."""
 
-    def __init__(self, routes: RouteTable, keys: Authenticator, signer: PrincipalSigner) -> None:
-        self.routes = routes
-        self.keys = keys
-        self.signer = signer
+    routes: RouteTable
+    keys: Authenticator
+    signer: PrincipalSigner
 
     async def decide(
         self, path: str, api_keys: Sequence[str], bearer: Sequence[str]

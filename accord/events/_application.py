@@ -1,7 +1,6 @@
 """The base of every generated application: its contract, settings, wire and endpoints."""
 
 import asyncio
-from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from nats.aio.client import Client as NatsClient
@@ -44,6 +43,21 @@ class HandledOperation(Generic[H]):
     @property
     def ready(self) -> bool:
         return self._handler is not None
+
+
+class Sending:
+    """A sending endpoint (a publisher, the client of a request operation): always ready,
+    with nothing to prepare or release: a publish or a request needs only the connection."""
+
+    @property
+    def ready(self) -> bool:
+        return True
+
+    async def start(self) -> None:
+        """Nothing to prepare."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
 
 
 class EventApplication:
@@ -94,10 +108,5 @@ class EventApplication:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Generic
 
-from accord.events._application import EventApplication
+from accord.events._application import EventApplication, Sending
 from accord.events._cloudevents import (
     CONTENT_TYPE,
     ID,
@@ -23,7 +23,7 @@ from accord.events._errors import ContractViolation
 from accord.events._wire import Published
 
 
-class Publisher(Generic[P]):
+class Publisher(Sending, Generic[P]):
     """`await app.producer.send_x(payload, event_id=...)` publishes one event;
     `await app.producer.send_x.many(payloads, event_ids=...)` publishes several, pipelined."""
 
@@ -44,16 +44,6 @@ class Publisher(Generic[P]):
         # a traceparent, which comes from outside, is checked on each publish that has one.
         self._codec.check_headers(self._headers("sample", None, None))
         app.register(self)
-
-    @property
-    def ready(self) -> bool:
-        return True
-
-    async def start(self) -> None:
-        """Nothing to prepare: a publish needs only the connection."""
-
-    async def stop(self) -> None:
-        """Nothing to release."""
 
     async def __call__(
         self,

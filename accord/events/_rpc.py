@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
-from accord.events._application import EventApplication, HandledOperation
+from accord.events._application import EventApplication, HandledOperation, Sending
 from accord.events._cloudevents import EventContext, event_headers, set_current_event
 from accord.events._codec import P, PayloadCodec
 from accord.events._contract import MessageSpec
@@ -32,34 +32,31 @@ CORRELATION_ID = "accord-correlation-id"
 RequestHandler = Callable[[P, EventContext], Awaitable[R]]
 
 
-def _reply_spec(app: EventApplication, operation: str) -> MessageSpec:
-    reply = app.contract.operation(operation).reply
-    if reply is None:
-        raise ValueError(f"operation {operation!r} has no reply")
-    return reply
-
-
-class RpcClient(Generic[P, R]):
-    """`reply = await app.producer.ask_x(request, timeout=2.0)`."""
+class _RequestOperation(Generic[P, R]):
+    """A request operation of the contract bound to an application, with the codecs of its
+    request and its reply: what its client and its server both hold."""
 
     def __init__(
         self, app: EventApplication, operation: str, request: type[P], reply: type[R]
     ) -> None:
         self.operation = app.contract.operation(operation)
+        if self.operation.reply is None:
+            raise ValueError(f"operation {operation!r} has no reply")
         self._app = app
         self._request = PayloadCodec(request, self.operation.message)
-        self._reply = PayloadCodec(reply, _reply_spec(app, operation))
+        self._reply_spec: MessageSpec = self.operation.reply
+        self._reply = PayloadCodec(reply, self._reply_spec)
+
+
+class RpcClient(Sending, _RequestOperation[P, R]):
+    """`reply = await app.producer.ask_x(request, timeout=2.0)`; replies come to the
+    connection's own inbox."""
+
+    def __init__(
+        self, app: EventApplication, operation: str, request: type[P], reply: type[R]
+    ) -> None:
+        super().__init__(app, operation, request, reply)
         app.register(self)
-
-    @property
-    def ready(self) -> bool:
-        return True
-
-    async def start(self) -> None:
-        """Nothing to prepare: replies come to the connection's own inbox."""
-
-    async def stop(self) -> None:
-        """Nothing to release."""
 
     async def __call__(
         self, request: P, /, *, timeout: float | None = None, event_id: str | None = None
@@ -83,17 +80,13 @@ class RpcClient(Generic[P, R]):
         return self._reply.decode(answer.data)
 
 
-class RpcServer(HandledOperation[RequestHandler[P, R]], Generic[P, R]):
+class RpcServer(HandledOperation[RequestHandler[P, R]], _RequestOperation[P, R]):
     """`@app.consumer.serve_x` registers the handler that answers one request operation."""
 
     def __init__(
         self, app: EventApplication, operation: str, request: type[P], reply: type[R]
     ) -> None:
-        self.operation = app.contract.operation(operation)
-        self._app = app
-        self._request = PayloadCodec(request, self.operation.message)
-        self._reply_spec = _reply_spec(app, operation)
-        self._reply = PayloadCodec(reply, self._reply_spec)
+        super().__init__(app, operation, request, reply)
         self._handler: RequestHandler[P, R] | None = None
         self._subscription: Subscription | None = None
         self._in_flight: set[asyncio.Task[None]] = set()

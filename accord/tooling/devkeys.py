@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,31 +65,43 @@ def ensure_dev_keys(
 
 def ensure_dev_signing_key(home: Path) -> ECKey:
     """The development token signing key, created on first use, with its JWKS beside it."""
-    path = dev_signing_key_path(home)
-    if not path.exists():
-        key = ECKey.generate_key("P-256", auto_kid=True)
-        _create_once(path, json.dumps(key.as_dict(private=True, alg=DEV_ALGORITHM)), 0o600)
-    key = ECKey.import_key(json.loads(path.read_text()))
-    jwks = dev_jwks_path(home)
-    # Derived from the private key on every call, so a lost or stale JWKS heals itself.
-    public = {"keys": [key.as_dict(private=False, alg=DEV_ALGORITHM, use="sig")]}
-    if not jwks.exists() or json.loads(jwks.read_text()) != public:
-        _replace(jwks, json.dumps(public, indent=2), 0o644)
+    private = _created_once(
+        dev_signing_key_path(home),
+        lambda: ECKey.generate_key("P-256", auto_kid=True).as_dict(private=True, alg=DEV_ALGORITHM),
+    )
+    key = ECKey.import_key(private)
+    public = key.as_dict(private=False, alg=DEV_ALGORITHM, use="sig")
+    _published(dev_jwks_path(home), {"keys": [public]})
     return key
 
 
 def ensure_principal_key(home: Path) -> OKPKey:
     """The gateway's principal signing key, created on first use, with its public half."""
-    path = principal_key_path(home)
-    if not path.exists():
-        key = OKPKey.generate_key("Ed25519", auto_kid=True)
-        _create_once(path, json.dumps(key.as_dict(private=True, alg=PRINCIPAL_ALGORITHM)), 0o600)
-    key = OKPKey.import_key(json.loads(path.read_text()))
-    public_path = principal_public_key_path(home)
+    private = _created_once(
+        principal_key_path(home),
+        lambda: OKPKey.generate_key("Ed25519", auto_kid=True).as_dict(
+            private=True, alg=PRINCIPAL_ALGORITHM
+        ),
+    )
+    key = OKPKey.import_key(private)
     public = key.as_dict(private=False, alg=PRINCIPAL_ALGORITHM, use="sig")
-    if not public_path.exists() or json.loads(public_path.read_text()) != public:
-        _replace(public_path, json.dumps(public, indent=2), 0o644)
+    _published(principal_public_key_path(home), public)
     return key
+
+
+def _created_once(path: Path, generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The private JWK at `path`, `generate`d and stored (0600) when there is none yet."""
+    if not path.exists():
+        _create_once(path, json.dumps(generate()), 0o600)
+    private: dict[str, Any] = json.loads(path.read_text())
+    return private
+
+
+def _published(path: Path, public: dict[str, Any]) -> None:
+    """Write the public half (0644) derived from the private key, on every call, so that a
+    lost or stale one heals itself."""
+    if not path.exists() or json.loads(path.read_text()) != public:
+        _replace(path, json.dumps(public, indent=2), 0o644)
 
 
 def mint_token(

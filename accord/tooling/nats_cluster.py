@@ -17,7 +17,6 @@ import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 import nats.errors
 import nats.js.errors
@@ -201,10 +200,5 @@ class NatsCluster:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()

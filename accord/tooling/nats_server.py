@@ -145,6 +145,11 @@ class NatsServer:
         """Stop the server gracefully (SIGTERM), or kill it if it does not stop in time."""
         await self._end(signal.SIGTERM, timeout)
 
+    async def terminate(self, grace: float) -> None:
+        """`stop`, as a supervisor ends a child (accord.tooling.supervision.Child): a restart
+        by `make run` takes the same port and the same store."""
+        await self.stop(grace)
+
     async def kill(self) -> None:
         """kill -9: for tests of what survives a crash."""
         await self._end(signal.SIGKILL, 5.0)

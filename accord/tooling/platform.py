@@ -85,24 +85,6 @@ def _supervised(name: str, start: Start, home: Path) -> Supervised:
     return Supervised(name, start, on_start=started)
 
 
-class _NatsChild:
-    """The embedded nats-server as a supervised child: a restart takes the same port and the
-    same store, so clients reconnect to where they were and find every stream."""
-
-    def __init__(self, server: NatsServer) -> None:
-        self.server = server
-
-    @property
-    def pid(self) -> int | None:
-        return self.server.pid
-
-    async def wait(self) -> int:
-        return await self.server.wait()
-
-    async def terminate(self, grace: float) -> None:
-        await self.server.stop(grace)
-
-
 def _gateway_listen(held: list[PortReservation]) -> tuple[str, int]:
     """Where the gateway will listen: known before the services start, because services that
     call each other do it through the gateway (accord.gateway_client). A port picked here is
@@ -260,8 +242,8 @@ async def _run() -> int:
             nats_url = str(settings.nats_url)
         else:
             nats = await _start_embedded_nats(settings)
-            assert isinstance(nats.child, _NatsChild)
-            nats_url = nats.child.server.address
+            assert isinstance(nats.child, NatsServer)
+            nats_url = nats.child.address
             url_file.write_text(nats_url + "\n")
         # Every contract's streams before any service, as the operator: one service's
         # consumers read another's streams (notifications reads ORDERS).
@@ -298,7 +280,7 @@ async def _start_embedded_nats(settings: CommonSettings) -> Supervised:
         server = NatsServer(home / "nats", port=port, security=security)
         await server.start()
         port = server.port
-        return _NatsChild(server)
+        return server
 
     nats = _supervised("nats-server", start, home)
     await nats.start()

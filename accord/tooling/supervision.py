@@ -13,7 +13,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -81,36 +81,30 @@ def _say(line: str) -> None:
     print(f"accord: {line}", file=sys.stderr, flush=True)
 
 
+@dataclass(slots=True)
 class Supervised:
-    """One process kept running by `keep_running` until `stop`."""
+    """One process kept running by `keep_running` until `stop`: `launch` starts it, `say`
+    tells the developer, `on_start` hears of each new child."""
 
-    def __init__(
-        self,
-        name: str,
-        start: Start,
-        policy: RestartPolicy = RestartPolicy(),
-        say: Callable[[str], None] = _say,
-        on_start: Callable[[Child], None] | None = None,
-    ) -> None:
-        self.name = name
-        self._start = start
-        self._policy = policy
-        self._say = say
-        self._on_start = on_start
-        self._stopping = False
-        self.child: Child | None = None
-        self.restarts = 0
+    name: str
+    launch: Start
+    policy: RestartPolicy = field(default_factory=RestartPolicy)
+    say: Callable[[str], None] = _say
+    on_start: Callable[[Child], None] | None = None
+    child: Child | None = field(default=None, init=False)
+    restarts: int = field(default=0, init=False)
+    _stopping: bool = field(default=False, init=False)
 
     async def start(self) -> Child:
-        self.child = await self._start()
-        if self._on_start is not None:
-            self._on_start(self.child)
+        self.child = await self.launch()
+        if self.on_start is not None:
+            self.on_start(self.child)
         return self.child
 
     async def keep_running(self) -> None:
         """Wait on the child, restart it each time it exits; returns once `stop` is called,
         raises CrashLoop when it exits more than the policy allows."""
-        policy = self._policy
+        policy = self.policy
         loop = asyncio.get_running_loop()
         recent: collections.deque[float] = collections.deque()
         delay = policy.first_delay
@@ -132,7 +126,7 @@ class Supervised:
                     f"{self.name} {describe_exit(code)} and was restarted {len(recent)} times "
                     f"within {policy.window:.0f} s: giving up (a crash loop)"
                 )
-            self._say(
+            self.say(
                 f"{self.name} {describe_exit(code)}; restarting it in {delay:.2g} s "
                 f"(restart {len(recent) + 1} of at most {policy.max_restarts} "
                 f"within {policy.window:.0f} s)"
@@ -146,10 +140,10 @@ class Supervised:
             try:
                 await self.start()
             except Exception as error:  # a start that fails counts like a crash
-                self._say(f"{self.name} could not be started: {error}")
+                self.say(f"{self.name} could not be started: {error}")
                 self.child = _Failed()
                 continue
-            self._say(f"{self.name} restarted (pid {self.child.pid})")
+            self.say(f"{self.name} restarted (pid {self.child.pid})")
 
     async def stop(self, grace: float) -> None:
         self._stopping = True

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from accord.grpc_server import start_grpc_server
+from accord.grpc_server import bind_grpc_server
 from accord.rpc_status import RpcError, details_of, error_info, reason_of
 
 pytestmark = pytest.mark.integration
@@ -64,7 +64,8 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
     def register(server: grpc.aio.Server) -> None:
         server.add_generic_rpc_handlers((_Refuses(),))
 
-    server = await start_grpc_server("127.0.0.1:0", [register], [SERVICE])
+    server = bind_grpc_server("127.0.0.1:0", [register], [SERVICE])
+    await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as opened:
             yield opened

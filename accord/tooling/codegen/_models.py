@@ -14,6 +14,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from accord.tooling.codegen._definitions import Definition, Json, written
 
@@ -66,6 +67,21 @@ def _unique_key(name: str, taken: dict[str, Json]) -> str:
 
 
 def _generate(schema: Json) -> str:
+    return pydantic_models(
+        schema,
+        "3.10",  # Enum, not StrEnum: as before
+        allow_extra_fields=True,
+        capitalise_enum_members=True,
+        snake_case_field=True,
+        allow_population_by_field_name=True,
+    )
+
+
+def pydantic_models(schema: Json, python: str, **options: Any) -> str:
+    """datamodel-code-generator's pydantic v2 models for the JSON Schema `schema`, for Python
+    `python` ("3.11"), run in a scratch folder with no formatter. The house's choices for
+    every models module: constraints on the fields, one class for schemas that are the same,
+    root models collapsed, `X | Y` and `list[X]`; `options` add the caller's own."""
     # Codegen-only dependency, imported where it is used.
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import DataModelType, InputFileType
@@ -80,18 +96,15 @@ def _generate(schema: Json) -> str:
             input_file_type=InputFileType.JsonSchema,
             output=out,
             output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_310,  # Enum, not StrEnum: as before
+            target_python_version=PythonVersion(python),
             disable_timestamp=True,
             field_constraints=True,
             reuse_model=True,
-            allow_extra_fields=True,
             collapse_root_models=True,
-            capitalise_enum_members=True,
-            snake_case_field=True,
-            allow_population_by_field_name=True,
             use_union_operator=True,
             use_standard_collections=True,
             formatters=[],
+            **options,
         )
         return out.read_text()
 

@@ -5,14 +5,12 @@ Each `$ref` of a payload becomes an entry of one `$defs` map, named after the la
 its pointer (`#/components/schemas/Money` → `Money`), so a shared schema is one class.
 """
 
-import json
 import re
-import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
 from accord.events._document import Files
+from accord.tooling.codegen._models import pydantic_models
 
 Json = Any
 
@@ -69,37 +67,14 @@ def payload_schemas(document: Path, messages: dict[str, str]) -> dict[str, Json]
 
 def render_models(schema: Json) -> str:
     """The models module for `schema`'s `$defs`, deterministic byte for byte."""
-    # Codegen-only dependencies, imported where they are used.
-    from datamodel_code_generator import generate
-    from datamodel_code_generator.enums import DataModelType, InputFileType
-    from datamodel_code_generator.format import PythonVersion
-
-    with (
-        tempfile.TemporaryDirectory(prefix="accord-sdk-models-") as scratch,
-        warnings.catch_warnings(),
-    ):
-        # It announces that black and isort will become optional; we pass no formatters.
-        warnings.simplefilter("ignore", FutureWarning)
-        out = Path(scratch) / "models.py"
-        generate(
-            json.dumps(schema),
-            input_file_type=InputFileType.JsonSchema,
-            output=out,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_311,
-            disable_timestamp=True,
-            use_schema_description=True,
-            field_constraints=True,
-            use_standard_collections=True,
-            use_union_operator=True,
-            use_double_quotes=True,
-            use_title_as_name=False,
-            reuse_model=True,
-            collapse_root_models=True,
-            class_name="_Document",
-            formatters=[],
-        )
-        text = out.read_text()
+    text = pydantic_models(
+        schema,
+        "3.11",
+        use_schema_description=True,
+        use_double_quotes=True,
+        use_title_as_name=False,
+        class_name="_Document",
+    )
     # The tool's banner, and the empty root model of the `$defs` holder, say nothing.
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     return _HOLDER.sub("\n", body).strip() + "\n"

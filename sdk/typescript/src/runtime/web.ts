@@ -2,21 +2,12 @@
 // `connect()` in a browser: every acme API through the edge, over gRPC-Web (fetch).
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type Acme, createAcme } from "../index.js";
-import type { ClientOptions } from "./client.js";
-import { type Credentials, credentialsInterceptor } from "./credentials.js";
+import { type ConnectOptions, toTheEdge } from "./connect.js";
 
 export * from "../index.js";
-
-export interface ConnectOptions extends Credentials, ClientOptions {
-  /** The edge; http://127.0.0.1:50050 (what `make run` starts) by default. */
-  readonly baseUrl?: string;
-}
+export type { ConnectOptions } from "./connect.js";
 
 /** Every acme API through the edge at `baseUrl`, over gRPC-Web. */
 export function connect(options: ConnectOptions = {}): Acme {
-  const transport = createGrpcWebTransport({
-    baseUrl: options.baseUrl ?? "http://127.0.0.1:50050",
-    interceptors: [credentialsInterceptor(options)],
-  });
-  return createAcme(transport, options);
+  return createAcme(createGrpcWebTransport(toTheEdge(options)), options);
 }

@@ -11,9 +11,10 @@ from ._methods import Method
 
 # Python's warnings machinery shows a DeprecationWarning once per calling line (in __main__
 # and under test runners by default); the stack level points at the caller's own line:
-# through a call (warn <- connection <- generated client method <- caller), or from a
-# stream, which runs when the caller iterates it (warn <- stream <- caller).
-CALL = 4
+# through a call (warn <- the connection's one-response step <- its method <- generated
+# client method <- caller), or from a stream, which runs when the caller iterates it
+# (warn <- stream <- caller).
+CALL = 5
 STREAM = 3
 
 

@@ -9,12 +9,20 @@ warns (so that a deprecation names the caller's line) and hands over requests an
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 import grpc
 
-from ._connection import DEFAULT, AsyncConnection, ChannelOptions, ExtraMetadata, Timeout
+from ._connection import (
+    DEFAULT,
+    AsyncConnection,
+    ChannelOptions,
+    ExtraMetadata,
+    OnHeaders,
+    Timeout,
+)
 from ._credentials import Credentials
 from ._deprecation import CALL, STREAM, Lifecycle, warn_contract, warn_headers
 from ._methods import Method, Request, Response
@@ -77,12 +85,8 @@ class Connection:
         metadata: ExtraMetadata = (),
         lifecycle: Lifecycle | None = None,
     ) -> Response:
-        warn_contract(lifecycle, CALL)
-        headers: list[tuple[str, str | bytes]] = []
-        call = self._async.call_unary(method, request, timeout, metadata, headers.extend)
-        response = self._wait(call)
-        warn_headers(method, lifecycle, headers, CALL)
-        return response
+        call = partial(self._async.call_unary, method, request, timeout, metadata)
+        return self._answered(method, lifecycle, call)
 
     def server_stream(
         self,
@@ -113,12 +117,8 @@ class Connection:
         metadata: ExtraMetadata = (),
         lifecycle: Lifecycle | None = None,
     ) -> Response:
-        warn_contract(lifecycle, CALL)
-        headers: list[tuple[str, str | bytes]] = []
-        call = self._async.call_client_stream(method, requests, timeout, metadata, headers.extend)
-        response = self._wait(call)
-        warn_headers(method, lifecycle, headers, CALL)
-        return response
+        call = partial(self._async.call_client_stream, method, requests, timeout, metadata)
+        return self._answered(method, lifecycle, call)
 
     def bidi_stream(
         self,
@@ -131,6 +131,20 @@ class Connection:
     ) -> Iterator[Response]:
         warn_contract(lifecycle, STREAM)
         yield from self._iterate(self._async.call_bidi_stream(method, requests, timeout, metadata))
+
+    def _answered(
+        self,
+        method: Method[Any, Response],
+        lifecycle: Lifecycle | None,
+        call: Callable[[OnHeaders], Coroutine[Any, Any, Response]],
+    ) -> Response:
+        """The response of a call with one response (run on the loop), between the contract's
+        notice and the server's (here, in the caller's thread)."""
+        warn_contract(lifecycle, CALL)
+        headers: list[tuple[str, str | bytes]] = []
+        response = self._wait(call(headers.extend))
+        warn_headers(method, lifecycle, headers, CALL)
+        return response
 
     def _wait(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()

@@ -11,7 +11,8 @@ response headers to a callback and the public methods warn.
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, Final
 
 import grpc
@@ -105,11 +106,8 @@ class AsyncConnection:
         metadata: ExtraMetadata = (),
         lifecycle: Lifecycle | None = None,
     ) -> Response:
-        warn_contract(lifecycle, CALL)
-        headers: list[tuple[str, str | bytes]] = []
-        response = await self.call_unary(method, request, timeout, metadata, headers.extend)
-        warn_headers(method, lifecycle, headers, CALL)
-        return response
+        call = partial(self.call_unary, method, request, timeout, metadata)
+        return await self._answered(method, lifecycle, call)
 
     async def server_stream(
         self,
@@ -142,13 +140,8 @@ class AsyncConnection:
         lifecycle: Lifecycle | None = None,
     ) -> Response:
         """One response for a stream of requests. Never retried: the requests are consumed."""
-        warn_contract(lifecycle, CALL)
-        headers: list[tuple[str, str | bytes]] = []
-        response = await self.call_client_stream(
-            method, requests, timeout, metadata, headers.extend
-        )
-        warn_headers(method, lifecycle, headers, CALL)
-        return response
+        call = partial(self.call_client_stream, method, requests, timeout, metadata)
+        return await self._answered(method, lifecycle, call)
 
     async def bidi_stream(
         self,
@@ -163,6 +156,20 @@ class AsyncConnection:
         async for response in self.call_bidi_stream(method, requests, timeout, metadata):
             yield response
 
+    @staticmethod
+    async def _answered(
+        method: Method[Any, Response],
+        lifecycle: Lifecycle | None,
+        call: Callable[[OnHeaders], Awaitable[Response]],
+    ) -> Response:
+        """The response of a call with one response, between the contract's notice and the
+        server's."""
+        warn_contract(lifecycle, CALL)
+        headers: list[tuple[str, str | bytes]] = []
+        response = await call(headers.extend)
+        warn_headers(method, lifecycle, headers, CALL)
+        return response
+
     # The calls themselves; the blocking Connection runs these on its own event loop.
 
     async def call_unary(
@@ -173,13 +180,10 @@ class AsyncConnection:
         metadata: ExtraMetadata,
         on_headers: OnHeaders,
     ) -> Response:
-        multicallable = self._callable("unary_unary", method)
         deadline = self._deadline(method, timeout)
         attempt = 1
         while True:
-            call = multicallable(
-                request, timeout=_remaining(deadline), metadata=await self._call_metadata(metadata)
-            )
+            call = await self._call("unary_unary", method, request, _remaining(deadline), metadata)
             try:
                 response: Response = await call
             except grpc.aio.AioRpcError as failure:
@@ -201,14 +205,11 @@ class AsyncConnection:
         metadata: ExtraMetadata,
         on_headers: OnHeaders,
     ) -> AsyncIterator[Response]:
-        multicallable = self._callable("unary_stream", method)
         deadline = self._deadline(method, timeout)
         resumption = method.resumption
         attempt, current, started = 1, request, False
         while True:
-            call = multicallable(
-                current, timeout=_remaining(deadline), metadata=await self._call_metadata(metadata)
-            )
+            call = await self._call("unary_stream", method, current, _remaining(deadline), metadata)
             try:
                 if not started:
                     on_headers(await call.initial_metadata() or ())
@@ -238,11 +239,8 @@ class AsyncConnection:
         metadata: ExtraMetadata,
         on_headers: OnHeaders,
     ) -> Response:
-        multicallable = self._callable("stream_unary", method)
-        call = multicallable(
-            requests,
-            timeout=_timeout(method, timeout),
-            metadata=await self._call_metadata(metadata),
+        call = await self._call(
+            "stream_unary", method, requests, _timeout(method, timeout), metadata
         )
         try:
             response: Response = await call
@@ -258,11 +256,8 @@ class AsyncConnection:
         timeout: Timeout,
         metadata: ExtraMetadata,
     ) -> AsyncIterator[Response]:
-        multicallable = self._callable("stream_stream", method)
-        call = multicallable(
-            requests,
-            timeout=_timeout(method, timeout),
-            metadata=await self._call_metadata(metadata),
+        call = await self._call(
+            "stream_stream", method, requests, _timeout(method, timeout), metadata
         )
         try:
             async for response in call:
@@ -271,6 +266,19 @@ class AsyncConnection:
             raise error_from(failure) from failure
         finally:
             call.cancel()
+
+    async def _call(
+        self,
+        shape: str,
+        method: Method[Any, Any],
+        first: Any,
+        seconds: float | None,
+        metadata: ExtraMetadata,
+    ) -> Any:
+        """One attempt of `method` in `shape` (a grpc.aio call object), given its request or
+        its requests, with `seconds` to run and the credentials' metadata."""
+        multicallable = self._callable(shape, method)
+        return multicallable(first, timeout=seconds, metadata=await self._call_metadata(metadata))
 
     def _callable(self, shape: str, method: Method[Any, Any]) -> Any:
         key = (shape, method.path)
