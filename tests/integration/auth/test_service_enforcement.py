@@ -23,7 +23,7 @@ from accord.descriptors import services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier, sign_principal
 from accord.tooling import devkeys
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import Echo, echo_at
 from tests.integration.gateway.echo_backend import EchoBackend
 from tests.support.status import detail
 
@@ -58,8 +58,8 @@ async def guarded(
 
 @pytest.fixture
 async def echo(guarded: EchoBackend, echo_types: Types) -> AsyncIterator[Echo]:
-    async with grpc.aio.insecure_channel(guarded.address) as channel:
-        yield Echo(channel, echo_types)
+    async with echo_at(guarded.address, echo_types) as echo:
+        yield echo
 
 
 def bearer(home: Path, subject: str, *scopes: str, **claims: Any) -> tuple[str, str]:

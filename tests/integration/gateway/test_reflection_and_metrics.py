@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from gateway.server import Gateway
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import echo_at
 from tests.integration.gateway.conftest import V3, StartGateway
 from tests.integration.gateway.echo_backend import EchoBackend
 
@@ -73,8 +73,7 @@ async def test_metrics_count_calls_errors_and_latency(
     gateway = await start_gateway(
         {"accordtest.echo": [backend.address]}, metrics_listen="127.0.0.1:0"
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         await echo.unary()(echo.request())
         with pytest.raises(grpc.aio.AioRpcError):
             await echo.unary()(echo.request(fail_with="NOT_FOUND"))
