@@ -223,30 +223,42 @@ async def measure(
         scratch = Path(tmp)
         body = scratch / "request.bin"
         body.write_bytes(frame(request))
-        names = list(paths)
         for in_flight in CONCURRENCY:
-            rounds: list[dict[str, Run]] = []
-            for index in range(repeats):
-                order = names[index % len(names) :] + names[: index % len(names)]
-                runs = {}
-                for name in order:
-                    runs[name] = await h2load(
-                        paths[name],
-                        name,
-                        body,
-                        in_flight,
-                        seconds,
-                        answer_bytes,
-                        backend_pid,
-                        scratch,
-                    )
-                rounds.append({name: runs[name] for name in names})
+            rounds = await rotating_rounds(
+                repeats, paths, body, in_flight, seconds, answer_bytes, backend_pid, scratch
+            )
             results[f"in_flight_{in_flight}"] = {
                 "paths": summary(rounds),
                 "rounds": [{k: asdict(v) for k, v in r.items()} for r in rounds],
                 "_rounds": rounds,
             }
     return results
+
+
+async def rotating_rounds(
+    repeats: int,
+    paths: dict[str, Path_],
+    body: Path,
+    in_flight: int,
+    seconds: float,
+    answer_bytes: int,
+    backend_pid: int,
+    scratch: Path,
+) -> list[dict[str, Run]]:
+    """`repeats` rounds of one h2load run per path (the other arguments are h2load's), the
+    order rotating between rounds so that no path always runs first; each round's runs in
+    the order of `paths`."""
+    names = list(paths)
+    rounds: list[dict[str, Run]] = []
+    for index in range(repeats):
+        order = names[index % len(names) :] + names[: index % len(names)]
+        runs = {}
+        for name in order:
+            runs[name] = await h2load(
+                paths[name], name, body, in_flight, seconds, answer_bytes, backend_pid, scratch
+            )
+        rounds.append({name: runs[name] for name in names})
+    return rounds
 
 
 def load_average() -> str:
