@@ -48,6 +48,7 @@ from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.platform import RUN_DIR
 from accord.tooling.services import discover_services
+from bench._common import run_environment
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
@@ -87,14 +88,7 @@ class RunningPlatform:
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 120.0) -> None:
-        env = {**os.environ, "ACCORD_HOME": str(self.home), "ACCORD_MODE": "development"}
-        env.update(self.env)
-        env.pop("NATS_URL", None)
-        env["ACCORD_GATEWAY_LISTEN"] = "127.0.0.1:0"
-        env["ACCORD_GATEWAY_METRICS_LISTEN"] = "127.0.0.1:0"
-        for service in discover_services():
-            prefix = str(service.settings.model_config.get("env_prefix", ""))
-            env[f"{prefix}PORT"] = "0"
+        env = run_environment(self.home, **self.env)
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
