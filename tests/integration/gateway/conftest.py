@@ -19,7 +19,6 @@ from accord.auth import Authenticator, AuthSettings
 from accord.descriptors import load_image, services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PrincipalVerifier
-from accord.message_size import DEFAULT_MAX_REQUEST_BYTES
 from accord.tooling import devkeys
 from gateway.routes import descriptor_pool_of
 from gateway.server import Gateway
@@ -95,11 +94,10 @@ def auth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def echo_enforcement(
-    image: descriptor_pb2.FileDescriptorSet,
-    home: Path,
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    image: descriptor_pb2.FileDescriptorSet, home: Path, **limits: int
 ) -> grpc.aio.ServerInterceptor:
-    """The contract-enforcement interceptor every service runs, over the echo contract."""
+    """The contract-enforcement interceptor every service runs, over the echo contract;
+    `limits` are ContractEnforcement's (max_request_bytes, max_streams_per_principal)."""
     services = [s.full_name for s in services_in(image)]
     caller = Caller(
         Authenticator.from_settings(AuthSettings.model_validate({"ACCORD_HOME": str(home)})),
@@ -107,11 +105,7 @@ def echo_enforcement(
             service, key_file=devkeys.principal_public_key_path(home)
         ),
     )
-    return ContractEnforcement(
-        method_contracts_of_image(image, services),
-        caller,
-        max_request_bytes=max_request_bytes,
-    )
+    return ContractEnforcement(method_contracts_of_image(image, services), caller, **limits)
 
 
 @pytest.fixture
@@ -120,12 +114,9 @@ async def backend(
     echo_image: descriptor_pb2.FileDescriptorSet,
     auth_home: Path,
 ) -> AsyncIterator[EchoBackend]:
-    started = EchoBackend("a", *echo_types, echo_enforcement(echo_image, auth_home))
-    await started.start()
-    try:
+    a = EchoBackend("a", *echo_types, echo_enforcement(echo_image, auth_home))
+    async with a.serving() as started:
         yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture

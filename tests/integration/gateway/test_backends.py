@@ -35,9 +35,7 @@ async def _who_answers(echo: Echo, calls: int) -> Counter[str]:
 async def test_calls_are_balanced_and_an_unhealthy_backend_is_skipped_until_it_recovers(
     start_gateway: StartGateway, backend: EchoBackend, echo_types: Types
 ) -> None:
-    other = EchoBackend("b", *echo_types)
-    await other.start()
-    try:
+    async with EchoBackend("b", *echo_types).serving() as other:
         gateway = await start_gateway({"accordtest.echo": [backend.address, other.address]})
         async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
             assert await _who_answers(echo, 4) == Counter({"a": 2, "b": 2})
@@ -54,8 +52,6 @@ async def test_calls_are_balanced_and_an_unhealthy_backend_is_skipped_until_it_r
                 return set(await _who_answers(echo, 4)) == {"a", "b"}
 
             await eventually(both)
-    finally:
-        await other.stop()
 
 
 async def test_an_unreachable_backend_gets_unavailable_naming_the_service(
@@ -86,20 +82,16 @@ async def test_a_backend_that_comes_back_is_used_again(
     async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         with pytest.raises(grpc.aio.AioRpcError):
             await echo.unary()(echo.request())
-        late = EchoBackend("late", *echo_types)
-        await late.start(port)
-        try:
 
-            async def answers() -> bool:
-                try:
-                    await echo.unary()(echo.request())
-                except grpc.aio.AioRpcError:
-                    return False
-                return True
+        async def answers() -> bool:
+            try:
+                await echo.unary()(echo.request())
+            except grpc.aio.AioRpcError:
+                return False
+            return True
 
+        async with EchoBackend("late", *echo_types).serving(port):
             await eventually(answers)
-        finally:
-            await late.stop()
 
 
 async def test_gateway_health_follows_backend_health(

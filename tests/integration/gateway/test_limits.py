@@ -103,17 +103,14 @@ async def small_backend(
     echo_types: Types, echo_image: Any, auth_home: Path
 ) -> AsyncIterator[EchoBackend]:
     """An echo backend that takes request messages of at most LIMIT bytes."""
-    started = EchoBackend(
+    small = EchoBackend(
         "small",
         *echo_types,
         echo_enforcement(echo_image, auth_home, max_request_bytes=LIMIT),
         max_receive_message_length=backstop(LIMIT),
     )
-    await started.start()
-    try:
+    async with small.serving() as started:
         yield started
-    finally:
-        await started.stop()
 
 
 def _too_large(error: grpc.aio.AioRpcError, size: int | None) -> None:
