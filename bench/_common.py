@@ -20,6 +20,7 @@ from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services
 
 TICKS = os.sysconf("SC_CLK_TCK")
+REPO = Path(__file__).resolve().parent.parent
 
 
 @contextlib.asynccontextmanager
@@ -61,6 +62,24 @@ def run_environment(home: Path, **settings: str) -> dict[str, str]:
     return env | settings
 
 
+async def accord_run(
+    env: dict[str, str], stderr: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
+    """`python -m accord run` (what `make run` calls) from the repository's root in `env`
+    (see `run_environment`): its banner on a pipe from stdout, nothing on stdin."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "accord",
+        "run",
+        cwd=REPO,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
+
+
 @dataclass(frozen=True)
 class Platform:
     """A running `accord run`: its home (keys), its gateway's address and its NATS URL."""
@@ -81,15 +100,7 @@ async def running_platform(prefix: str) -> AsyncIterator[Platform]:
             home, ACCORD_GATEWAY_RATE_LIMIT_PER_S="0", ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S="0"
         )
         env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "accord",
-            "run",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        process = await accord_run(env)
         assert process.stdout is not None
         draining: asyncio.Task[None] | None = None
         try:

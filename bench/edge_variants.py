@@ -22,7 +22,7 @@ from typing import Any
 
 from accord.tooling.nats_cluster import free_ports
 from bench._common import machine, median
-from bench.edge_bench import Path_, frame, load_average, require_h2load, rotating_rounds
+from bench.edge_bench import Load, Path_, frame, load_average, require_h2load, rotating_rounds
 from gateway.envoy import Envoy
 
 RESULTS = Path("bench/results/edge-variants.json")
@@ -123,16 +123,10 @@ async def bench(
                 body = scratch / "request.bin"
                 body.write_bytes(frame(started.request))
                 load_before = load_average()
-                rounds = await rotating_rounds(
-                    repeats,
-                    paths,
-                    body,
-                    in_flight,
-                    seconds,
-                    started.answer_bytes,
-                    started.backend_pid,
-                    scratch,
+                load = Load(
+                    body, in_flight, seconds, started.answer_bytes, started.backend_pid, scratch
                 )
+                rounds = await rotating_rounds(repeats, paths, load)
             finally:
                 for envoy in envoys:
                     await envoy.stop()

@@ -48,10 +48,9 @@ from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.platform import RUN_DIR
 from accord.tooling.services import discover_services
-from bench._common import run_environment
+from bench._common import accord_run, run_environment
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parent.parent
 CUSTOMER = "soak"
 SKU = "SOAK-1"
 STOCK = 1_000_000
@@ -89,17 +88,7 @@ class RunningPlatform:
 
     async def start(self, timeout: float = 120.0) -> None:
         env = run_environment(self.home, **self.env)
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "accord",
-            "run",
-            cwd=REPO,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        self._process = await accord_run(env, stderr=asyncio.subprocess.STDOUT)
         banner = await asyncio.wait_for(self._read_banner(), timeout)
         gateway = re.search(r"gateway\s+(127\.0\.0\.1:\d+)", banner)
         nats_url = re.search(r"NATS\s+(nats://\S+)", banner)

@@ -5,12 +5,11 @@ import json
 import re
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
-from bench._common import run_environment
+from bench._common import accord_run, run_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -37,16 +36,7 @@ async def test_run_starts_everything_and_the_printed_example_places_an_order(
 ) -> None:
     # Every port free: the defaults may be taken by another platform.
     env = run_environment(tmp_path / "home")
-    platform = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "accord",
-        "run",
-        cwd=repo_root,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    platform = await accord_run(env)
     try:
         assert platform.stdout is not None
         banner = await asyncio.wait_for(_read_banner(platform.stdout), 60)
