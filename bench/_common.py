@@ -20,6 +20,7 @@ from accord.tooling.nats_server import NatsServer
 from accord.tooling.services import discover_services
 
 TICKS = os.sysconf("SC_CLK_TCK")
+REPO = Path(__file__).resolve().parent.parent
 
 
 @contextlib.asynccontextmanager
@@ -44,6 +45,41 @@ async def drain(stream: asyncio.StreamReader) -> None:
         pass
 
 
+def run_environment(home: Path, **settings: str) -> dict[str, str]:
+    """The environment of `accord run` as `make run` starts it in development, under `home`:
+    the embedded nats-server (no NATS_URL), the gateway and every service on a free port;
+    `settings` (environment variables) on top."""
+    env = {
+        **os.environ,
+        "ACCORD_HOME": str(home),
+        "ACCORD_MODE": "development",
+        "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
+        "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
+    }
+    env.pop("NATS_URL", None)
+    for service in discover_services():
+        env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
+    return env | settings
+
+
+async def accord_run(
+    env: dict[str, str], stderr: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
+    """`python -m accord run` (what `make run` calls) from the repository's root in `env`
+    (see `run_environment`): its banner on a pipe from stdout, nothing on stdin."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "accord",
+        "run",
+        cwd=REPO,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
+
+
 @dataclass(frozen=True)
 class Platform:
     """A running `accord run`: its home (keys), its gateway's address and its NATS URL."""
@@ -60,28 +96,11 @@ async def running_platform(prefix: str) -> AsyncIterator[Platform]:
     limit; its output drained while it runs; stopped with SIGTERM after."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         home = Path(tmp)
-        env = {
-            **os.environ,
-            "ACCORD_HOME": str(home),
-            "ACCORD_MODE": "development",
-            "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
-            "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
-            "ACCORD_GATEWAY_RATE_LIMIT_PER_S": "0",
-            "ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S": "0",
-        }
-        for service in discover_services():
-            env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
-        env.pop("NATS_URL", None)
-        env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "accord",
-            "run",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+        env = run_environment(
+            home, ACCORD_GATEWAY_RATE_LIMIT_PER_S="0", ACCORD_GATEWAY_PEER_RATE_LIMIT_PER_S="0"
         )
+        env.pop("ACCORD_NATS_IDENTITIES", None)  # the platform's own, under its home
+        process = await accord_run(env)
         assert process.stdout is not None
         draining: asyncio.Task[None] | None = None
         try:

@@ -70,23 +70,30 @@ class Path_:
     json_answer_bytes: int | None = None
 
 
+@dataclass(frozen=True)
+class Load:
+    """What every h2load run of one measurement shares: the request body (a framed message,
+    in a file), the streams in flight, the seconds timed, the DATA bytes of one good answer
+    (to check that every answer was one), the backend whose CPU counts, a scratch folder."""
+
+    body: Path
+    in_flight: int
+    seconds: float
+    answer_bytes: int
+    backend_pid: int
+    scratch: Path
+
+
 def frame(message: bytes) -> bytes:
     """A gRPC length-prefixed message: what h2load sends as the request body."""
     return b"\x00" + len(message).to_bytes(4, "big") + message
 
 
-async def h2load(
-    path: Path_,
-    name: str,
-    body: Path,
-    in_flight: int,
-    seconds: float,
-    answer_bytes: int,
-    backend_pid: int,
-    scratch: Path,
-) -> Run:
-    """One run: `in_flight` streams on one connection for `seconds`, after a 1 s warm-up."""
-    log = scratch / f"{name}-{in_flight}.log"
+async def h2load(path: Path_, name: str, load: Load) -> Run:
+    """One run: `load.in_flight` streams on one connection for `load.seconds`, after a 1 s
+    warm-up."""
+    in_flight, seconds, answer_bytes = load.in_flight, load.seconds, load.answer_bytes
+    log = load.scratch / f"{name}-{in_flight}.log"
     log.unlink(missing_ok=True)
     # A client with a deadline, as gRPC clients have: every path carries the same one.
     headers = [
@@ -95,7 +102,7 @@ async def h2load(
         ("grpc-timeout", "30S"),
         *path.headers,
     ]
-    request = [f"-d{body}"]
+    request = [f"-d{load.body}"]
     if path.json_answer_bytes is not None:
         headers = [("accept", "application/json"), *path.headers]
         request = []
@@ -116,13 +123,13 @@ async def h2load(
     )
     await warm.wait()
     args += [f"-D{seconds:g}", f"--log-file={log}"]
-    backend_cpu = process_cpu_seconds(backend_pid)
+    backend_cpu = process_cpu_seconds(load.backend_pid)
     proxy_cpu = process_cpu_seconds(path.proxy_pid) if path.proxy_pid else 0.0
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     output = (await process.communicate())[0].decode()
-    backend_cpu = process_cpu_seconds(backend_pid) - backend_cpu
+    backend_cpu = process_cpu_seconds(load.backend_pid) - backend_cpu
     proxy_cpu = (process_cpu_seconds(path.proxy_pid) - proxy_cpu) if path.proxy_pid else 0.0
     durations = sorted(
         int(line.split("\t")[2]) / 1000 for line in log.read_text().splitlines() if line
@@ -223,30 +230,31 @@ async def measure(
         scratch = Path(tmp)
         body = scratch / "request.bin"
         body.write_bytes(frame(request))
-        names = list(paths)
         for in_flight in CONCURRENCY:
-            rounds: list[dict[str, Run]] = []
-            for index in range(repeats):
-                order = names[index % len(names) :] + names[: index % len(names)]
-                runs = {}
-                for name in order:
-                    runs[name] = await h2load(
-                        paths[name],
-                        name,
-                        body,
-                        in_flight,
-                        seconds,
-                        answer_bytes,
-                        backend_pid,
-                        scratch,
-                    )
-                rounds.append({name: runs[name] for name in names})
+            load = Load(body, in_flight, seconds, answer_bytes, backend_pid, scratch)
+            rounds = await rotating_rounds(repeats, paths, load)
             results[f"in_flight_{in_flight}"] = {
                 "paths": summary(rounds),
                 "rounds": [{k: asdict(v) for k, v in r.items()} for r in rounds],
                 "_rounds": rounds,
             }
     return results
+
+
+async def rotating_rounds(
+    repeats: int, paths: dict[str, Path_], load: Load
+) -> list[dict[str, Run]]:
+    """`repeats` rounds of one h2load run of `load` per path, the order rotating between
+    rounds so that no path always runs first; each round's runs in the order of `paths`."""
+    names = list(paths)
+    rounds: list[dict[str, Run]] = []
+    for index in range(repeats):
+        order = names[index % len(names) :] + names[: index % len(names)]
+        runs = {}
+        for name in order:
+            runs[name] = await h2load(paths[name], name, load)
+        rounds.append({name: runs[name] for name in names})
+    return rounds
 
 
 def load_average() -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from accord.tooling.nats_cluster import free_ports
 from bench._common import machine, median
-from bench.edge_bench import Path_, Run, frame, h2load, load_average, require_h2load
+from bench.edge_bench import Load, Path_, frame, load_average, require_h2load, rotating_rounds
 from gateway.envoy import Envoy
 
 RESULTS = Path("bench/results/edge-variants.json")
@@ -123,28 +123,15 @@ async def bench(
                 body = scratch / "request.bin"
                 body.write_bytes(frame(started.request))
                 load_before = load_average()
-                rounds: list[dict[str, Run]] = []
-                names = list(paths)
-                for index in range(repeats):
-                    order = names[index % len(names) :] + names[: index % len(names)]
-                    runs = {}
-                    for name in order:
-                        runs[name] = await h2load(
-                            paths[name],
-                            name,
-                            body,
-                            in_flight,
-                            seconds,
-                            started.answer_bytes,
-                            started.backend_pid,
-                            scratch,
-                        )
-                    rounds.append(runs)
+                load = Load(
+                    body, in_flight, seconds, started.answer_bytes, started.backend_pid, scratch
+                )
+                rounds = await rotating_rounds(repeats, paths, load)
             finally:
                 for envoy in envoys:
                     await envoy.stop()
     figures: dict[str, Any] = {}
-    for name in names:
+    for name in paths:
         figures[name] = {
             "envoy_cpu_us_per_call": round(
                 median([r[name].proxy_cpu_s / r[name].calls * 1e6 for r in rounds]), 1

@@ -23,7 +23,15 @@ from acme.orders.v2 import orders_pb2
 from accord.tooling import devkeys
 from accord.tooling.nats_cluster import free_ports
 from bench._common import machine, median
-from bench.edge_bench import Path_, frame, h2load, load_average, require_h2load, wait_ready
+from bench.edge_bench import (
+    Load,
+    Path_,
+    frame,
+    h2load,
+    load_average,
+    require_h2load,
+    wait_ready,
+)
 
 RESULTS = Path("bench/results/enforcement.json")
 
@@ -56,16 +64,8 @@ async def bench(seconds: float, repeats: int) -> dict[str, Any]:
                 cpu = {}
                 for name in ("off", "on") if index % 2 == 0 else ("on", "off"):
                     process, address = servers[name]
-                    run = await h2load(
-                        Path_(address, bearer, None),
-                        name,
-                        body,
-                        32,
-                        seconds,
-                        5 + answer.ByteSize(),
-                        process.pid,
-                        scratch,
-                    )
+                    load = Load(body, 32, seconds, 5 + answer.ByteSize(), process.pid, scratch)
+                    run = await h2load(Path_(address, bearer, None), name, load)
                     cpu[name] = run.backend_cpu_s / run.calls * 1e6
                     cpu[f"{name}_calls_per_s"] = run.per_second
                 rounds.append(cpu)

@@ -48,9 +48,9 @@ from accord.settings import CommonSettings
 from accord.tooling import devkeys
 from accord.tooling.platform import RUN_DIR
 from accord.tooling.services import discover_services
+from bench._common import accord_run, run_environment
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parent.parent
 CUSTOMER = "soak"
 SKU = "SOAK-1"
 STOCK = 1_000_000
@@ -87,25 +87,8 @@ class RunningPlatform:
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 120.0) -> None:
-        env = {**os.environ, "ACCORD_HOME": str(self.home), "ACCORD_MODE": "development"}
-        env.update(self.env)
-        env.pop("NATS_URL", None)
-        env["ACCORD_GATEWAY_LISTEN"] = "127.0.0.1:0"
-        env["ACCORD_GATEWAY_METRICS_LISTEN"] = "127.0.0.1:0"
-        for service in discover_services():
-            prefix = str(service.settings.model_config.get("env_prefix", ""))
-            env[f"{prefix}PORT"] = "0"
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "accord",
-            "run",
-            cwd=REPO,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        env = run_environment(self.home, **self.env)
+        self._process = await accord_run(env, stderr=asyncio.subprocess.STDOUT)
         banner = await asyncio.wait_for(self._read_banner(), timeout)
         gateway = re.search(r"gateway\s+(127\.0\.0\.1:\d+)", banner)
         nats_url = re.search(r"NATS\s+(nats://\S+)", banner)

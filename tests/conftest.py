@@ -13,6 +13,7 @@ from nats.js import JetStreamContext
 from accord.settings import CommonSettings
 from accord.tooling.nats_config import ServerSecurity, development_security
 from accord.tooling.nats_server import NatsServer
+from tests.support.servers import nats_in
 
 # Set for the whole session, before any fixture reads settings: the tests run in
 # development, and every nats-server and service of the session shares one set of NATS
@@ -47,21 +48,14 @@ async def nats_server(
 ) -> AsyncIterator[NatsServer]:
     """One real nats-server with JetStream for the session, on a free loopback port,
     running the generated configuration (permissions on, nothing anonymous)."""
-    server = NatsServer(tmp_path_factory.mktemp("jetstream"), security=nats_security)
-    await server.start()
-    try:
+    async with nats_in(tmp_path_factory.mktemp("jetstream"), nats_security) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
 async def nats_client(nats_server: NatsServer) -> AsyncIterator[NatsClient]:
-    client = await nats.connect(nats_server.url)
-    try:
+    async with await nats.connect(nats_server.url) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture

@@ -2,16 +2,14 @@
 
 import asyncio
 import json
-import os
 import re
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
-from accord.tooling.services import discover_services
+from bench._common import accord_run, run_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -36,26 +34,9 @@ async def _read_banner(stdout: asyncio.StreamReader) -> str:
 async def test_run_starts_everything_and_the_printed_example_places_an_order(
     tmp_path: Path, repo_root: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "ACCORD_HOME": str(tmp_path / "home"),
-        "ACCORD_GATEWAY_LISTEN": "127.0.0.1:0",
-        "ACCORD_GATEWAY_METRICS_LISTEN": "127.0.0.1:0",
-    }
-    env.pop("NATS_URL", None)
-    # Free ports for every service: the defaults may be taken by another platform.
-    for service in discover_services():
-        env[f"{service.settings.model_config.get('env_prefix', '')}PORT"] = "0"
-    platform = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "accord",
-        "run",
-        cwd=repo_root,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    # Every port free: the defaults may be taken by another platform.
+    env = run_environment(tmp_path / "home")
+    platform = await accord_run(env)
     try:
         assert platform.stdout is not None
         banner = await asyncio.wait_for(_read_banner(platform.stdout), 60)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import Platform
 from tests.e2e.sdk.tour import SCOPES, first_example
+from tests.support.processes import output_of
 
 pytestmark = pytest.mark.e2e
 
@@ -46,17 +47,9 @@ def _install_the_wheel(repo_root: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 async def _run(python: Path, *args: str, env: dict[str, str], cwd: Path) -> str:
-    process = await asyncio.create_subprocess_exec(
-        str(python),
-        *args,
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 90)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    """`python` (the fresh venv's) with nothing of this process's environment but PATH."""
+    env = {"PATH": os.environ.get("PATH", ""), **env}
+    return await output_of(str(python), *args, env=env, cwd=cwd, timeout=90)
 
 
 def _env(platform: Platform) -> dict[str, str]:

@@ -16,6 +16,7 @@ import pytest
 from accord.tooling.codegen.sdk._typescript import TOOLS, ensure_tools, node_available
 from tests.e2e.conftest import Platform
 from tests.e2e.sdk.tour import SCOPES, first_example
+from tests.support.processes import output_of
 
 pytestmark = [
     pytest.mark.e2e,
@@ -63,16 +64,7 @@ def _compile(repo_root: Path) -> Path:
 
 
 async def _node_tool(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, out.decode()
-    return out.decode()
+    return await output_of(*args, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120)
 
 
 def _env(platform: Platform) -> dict[str, str]:

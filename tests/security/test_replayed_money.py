@@ -17,7 +17,7 @@ from acme.banking.v1 import banking_pb2 as pb
 from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 
 from tests.security.conftest import Platform
-from tests.support.banking import entries, nanos_of
+from tests.support.banking import entries, nanos_of, read_account
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ async def _books(
     balance."""
     books = {}
     for account_id in account_ids:
-        account = (await staff.GetAccount(pb.GetAccountRequest(account_id=account_id))).account
+        account = await read_account(staff, account_id)
         posted = await entries(staff, account_id)
         assert nanos_of(account.balance) == sum(nanos_of(e.amount) for e in posted)
         books[account_id] = (nanos_of(account.balance), nanos_of(account.held), len(posted))

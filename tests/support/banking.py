@@ -27,6 +27,22 @@ def transfer(
     )
 
 
+async def read_account(stub: Any, account_id: str) -> pb.Account:
+    """The account as a BankingService stub (its owner's, or staff's) reads it."""
+    reply = await stub.GetAccount(pb.GetAccountRequest(account_id=account_id))
+    account: pb.Account = reply.account
+    return account
+
+
+async def review(staff: Any, transfer_id: str, approve: bool) -> pb.Transfer:
+    """Staff's decision on a transfer held for review: the transfer as it is after it."""
+    reply = await staff.ReviewTransfer(
+        pb.ReviewTransferRequest(transfer_id=transfer_id, approve=approve)
+    )
+    transfer: pb.Transfer = reply.transfer
+    return transfer
+
+
 async def alice_and_bob(bank: Any, unique: str, funds: int) -> tuple[str, pb.Account, pb.Account]:
     """Alice, with an account holding `funds` units, and an empty account of Bob's to pay:
     alice's name, her account and his (through the banking tests' `bank` fixture)."""

@@ -18,12 +18,10 @@ from google.rpc.error_details_pb2 import ErrorInfo, QuotaFailure
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
 
-from accord.auth import Authenticator, AuthSettings
-from accord.descriptors import services_in
-from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
-from accord.identity import PRINCIPAL_HEADER, Principal, PrincipalVerifier, sign_principal
+from accord.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from accord.tooling import devkeys
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import Echo, echo_at
+from tests.integration.gateway.conftest import echo_enforcement
 from tests.integration.gateway.echo_backend import EchoBackend
 from tests.support.status import detail
 
@@ -38,28 +36,15 @@ async def guarded(
     echo_types: Types, echo_image: descriptor_pb2.FileDescriptorSet, auth_home: Path
 ) -> AsyncIterator[EchoBackend]:
     """An echo backend whose interceptor allows two server streams per caller."""
-    caller = Caller(
-        Authenticator.from_settings(AuthSettings.model_validate({"ACCORD_HOME": str(auth_home)})),
-        lambda service: PrincipalVerifier(
-            service, key_file=devkeys.principal_public_key_path(auth_home)
-        ),
-    )
-    services = [s.full_name for s in services_in(echo_image)]
-    enforcement = ContractEnforcement(
-        method_contracts_of_image(echo_image, services), caller, max_streams_per_principal=2
-    )
-    backend = EchoBackend("direct", *echo_types, enforcement)
-    await backend.start()
-    try:
+    enforcement = echo_enforcement(echo_image, auth_home, max_streams_per_principal=2)
+    async with EchoBackend("direct", *echo_types, enforcement).serving() as backend:
         yield backend
-    finally:
-        await backend.stop()
 
 
 @pytest.fixture
 async def echo(guarded: EchoBackend, echo_types: Types) -> AsyncIterator[Echo]:
-    async with grpc.aio.insecure_channel(guarded.address) as channel:
-        yield Echo(channel, echo_types)
+    async with echo_at(guarded.address, echo_types) as echo:
+        yield echo
 
 
 def bearer(home: Path, subject: str, *scopes: str, **claims: Any) -> tuple[str, str]:

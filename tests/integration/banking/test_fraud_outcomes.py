@@ -9,7 +9,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.banking import screening
 from tests.integration.banking.conftest import Bank, Stub, StubAs, transfer_events
-from tests.support.banking import UNIT, alice_and_bob, transfer
+from tests.support.banking import UNIT, alice_and_bob, read_account, review, transfer
 
 pytestmark = pytest.mark.integration
 
@@ -50,9 +50,7 @@ async def test_a_large_first_payment_to_a_new_payee_is_held_then_approved(
     units = screening.NEW_PAYEE_THRESHOLD // UNIT + 100  # above the new-payee threshold
     async with stub_as(alice) as as_alice:
         held = (await as_alice.Transfer(transfer("big", source, target, units))).transfer
-        account = (
-            await as_alice.GetAccount(pb.GetAccountRequest(account_id=source.account_id))
-        ).account
+        account = await read_account(as_alice, source.account_id)
 
     assert (held.status, held.rule) == (
         pb.TRANSFER_STATUS_HELD_FOR_REVIEW,
@@ -66,16 +64,8 @@ async def test_a_large_first_payment_to_a_new_payee_is_held_then_approved(
     )
     assert await bank.balance(target.account_id) == 0
 
-    approved = (
-        await staff.ReviewTransfer(
-            pb.ReviewTransferRequest(transfer_id=held.transfer_id, approve=True)
-        )
-    ).transfer
-    again = (
-        await staff.ReviewTransfer(
-            pb.ReviewTransferRequest(transfer_id=held.transfer_id, approve=True)
-        )
-    ).transfer
+    approved = await review(staff, held.transfer_id, approve=True)
+    again = await review(staff, held.transfer_id, approve=True)
 
     assert approved.status == again.status == pb.TRANSFER_STATUS_COMPLETED
     assert approved.rule == pb.SCREENING_RULE_REVIEW_APPROVED
@@ -102,12 +92,8 @@ async def test_an_amount_far_above_history_is_held_and_a_refusal_releases_the_fu
         pb.TRANSFER_STATUS_HELD_FOR_REVIEW,
         pb.SCREENING_RULE_AMOUNT_AGAINST_HISTORY,
     )
-    refused = (
-        await staff.ReviewTransfer(
-            pb.ReviewTransferRequest(transfer_id=big.transfer_id, approve=False)
-        )
-    ).transfer
-    account = (await staff.GetAccount(pb.GetAccountRequest(account_id=source.account_id))).account
+    refused = await review(staff, big.transfer_id, approve=False)
+    account = await read_account(staff, source.account_id)
 
     assert (refused.status, refused.rule) == (
         pb.TRANSFER_STATUS_REJECTED,
@@ -148,7 +134,5 @@ async def test_reviewing_a_transfer_that_is_not_held_fails_its_precondition(
     async with stub_as(alice) as as_alice:
         done = (await as_alice.Transfer(transfer("t", source, target, 1))).transfer
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await staff.ReviewTransfer(
-            pb.ReviewTransferRequest(transfer_id=done.transfer_id, approve=False)
-        )
+        await review(staff, done.transfer_id, approve=False)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION

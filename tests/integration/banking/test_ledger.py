@@ -13,7 +13,7 @@ from nats.aio.client import Client as NatsClient
 from accord.kv import keys_matching
 from services.banking.ledger import ENTRIES_BUCKET, funding_account_id
 from tests.integration.banking.conftest import Bank, Stub, StubAs, money, nanos_of
-from tests.support.banking import entries
+from tests.support.banking import entries, read_account
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ async def test_after_a_series_of_transfers_the_ledger_balances(
     funding = funding_account_id(currency)
     total = 0
     for account_id in [*mine, funding]:
-        account = (await staff.GetAccount(pb.GetAccountRequest(account_id=account_id))).account
+        account = await read_account(staff, account_id)
         posted = await entries(staff, account_id, page_size=2)  # paging exercised too
         assert [e.entry_id for e in posted] == sorted(e.entry_id for e in posted)
         assert nanos_of(account.balance) == sum(nanos_of(e.amount) for e in posted)

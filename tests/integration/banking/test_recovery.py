@@ -18,7 +18,7 @@ from services.banking.ledger import ACCOUNTS_BUCKET, ENTRIES_BUCKET, Ledger
 from services.banking.records import Decision, Rule, Status, TransferRecord
 from services.banking.transfers import TRANSFERS_BUCKET, RequestClaim, fingerprint
 from tests.integration.banking.conftest import Bank, StubAs, money, transfer_events
-from tests.support.banking import UNIT, alice_and_bob
+from tests.support.banking import UNIT, alice_and_bob, read_account
 
 pytestmark = pytest.mark.integration
 
@@ -64,9 +64,7 @@ async def test_a_retry_finishes_an_interrupted_transfer(
 
     assert finished.transfer_id == again.transfer_id == record.transfer_id
     assert finished.status == pb.TRANSFER_STATUS_COMPLETED
-    account = (
-        await bank.staff.GetAccount(pb.GetAccountRequest(account_id=source.account_id))
-    ).account
+    account = await read_account(bank.staff, source.account_id)
     assert (account.balance.units, account.held.units) == (70, 0)
     assert await bank.balance(target.account_id) == 30 * UNIT
     events = await transfer_events(nats_client, record.transfer_id)

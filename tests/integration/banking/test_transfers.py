@@ -13,7 +13,7 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from accord.service import RunningService
 from services.banking.ledger import FUNDING_OWNER, funding_account_id
 from tests.integration.banking.conftest import Bank, Stub, StubAs, money
-from tests.support.banking import UNIT, alice_and_bob, transfer
+from tests.support.banking import UNIT, alice_and_bob, read_account, transfer
 
 pytestmark = pytest.mark.integration
 
@@ -54,9 +54,7 @@ async def test_a_transfer_that_would_overdraw_is_rejected_and_changes_nothing(
     alice, source, target = await alice_and_bob(bank, unique, 50)
     async with stub_as(alice) as as_alice:
         refused = (await as_alice.Transfer(transfer("too-much", source, target, 51))).transfer
-        account = (
-            await as_alice.GetAccount(pb.GetAccountRequest(account_id=source.account_id))
-        ).account
+        account = await read_account(as_alice, source.account_id)
 
     assert (refused.status, refused.rule) == (
         pb.TRANSFER_STATUS_REJECTED,
@@ -162,6 +160,6 @@ async def test_the_funding_accounts_are_for_staff_only(
     async with stub_as(FUNDING_OWNER) as impostor:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await impostor.GetAccount(pb.GetAccountRequest(account_id=funding))
-    books = (await staff.GetAccount(pb.GetAccountRequest(account_id=funding))).account
+    books = await read_account(staff, funding)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     assert books.balance.units <= -5  # at least the 5 deposited here came from outside

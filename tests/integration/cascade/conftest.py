@@ -119,38 +119,30 @@ async def _start_cascade(
             await service.stop()
 
 
-@pytest.fixture(scope="module")
-async def cascade(
-    nats_server: NatsServer,
-    accord_home: Path,
-    gateway_key: OKPKey,
-    orders_service: RunningService,  # noqa: F811  (its start creates the streams we read)
-    inventory_service: RunningService,  # noqa: F811  (the session's: it owns the catalogue)
-    catalogue_gateway: Gateway,  # noqa: F811  (orders prices through it)
-) -> AsyncIterator[Cascade]:
-    """Orders, payments, inventory and shipping: the whole cascade."""
-    services = (PAYMENTS, SHIPPING)
-    async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, inventory_service, services
-    ):
-        yield running
+def _cascade_fixture(*services: Service[Any, Any]) -> Any:
+    """A module fixture: the cascade with `services` started after orders and inventory."""
+
+    @pytest.fixture(scope="module")
+    async def cascade(
+        nats_server: NatsServer,
+        accord_home: Path,
+        gateway_key: OKPKey,
+        orders_service: RunningService,  # noqa: F811  (its start creates the streams we read)
+        inventory_service: RunningService,  # noqa: F811  (the session's: it owns the catalogue)
+        catalogue_gateway: Gateway,  # noqa: F811  (orders prices through it)
+    ) -> AsyncIterator[Cascade]:
+        async for running in _start_cascade(
+            nats_server, accord_home, gateway_key, orders_service, inventory_service, services
+        ):
+            yield running
+
+    return cascade
 
 
-@pytest.fixture(scope="module")
-async def cascade_without_shipping(
-    nats_server: NatsServer,
-    accord_home: Path,
-    gateway_key: OKPKey,
-    orders_service: RunningService,  # noqa: F811
-    inventory_service: RunningService,  # noqa: F811
-    catalogue_gateway: Gateway,  # noqa: F811
-) -> AsyncIterator[Cascade]:
-    """The cascade stopping at RESERVED: nothing schedules shipments while it runs."""
-    services = (PAYMENTS,)
-    async for running in _start_cascade(
-        nats_server, accord_home, gateway_key, orders_service, inventory_service, services
-    ):
-        yield running
+# Orders, payments, inventory and shipping: the whole cascade.
+cascade = _cascade_fixture(PAYMENTS, SHIPPING)
+# The cascade stopping at RESERVED: nothing schedules shipments while it runs.
+cascade_without_shipping = _cascade_fixture(PAYMENTS)
 
 
 # Helpers the tests share.

@@ -1,5 +1,7 @@
 """Typed calls through a channel to the echo contract, for the gateway's tests."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
@@ -41,3 +43,15 @@ class Echo:
 
     def stream_stream(self, method: str = "Chat") -> "grpc.aio.StreamStreamMultiCallable[Any, Any]":
         return self.channel.stream_stream(self._path(method), **self._codec())
+
+
+@asynccontextmanager
+async def echo_at(
+    address: str,
+    types: tuple[type[Message], type[Message]],
+    service: str = "accordtest.echo.v3.EchoService",
+) -> AsyncIterator[Echo]:
+    """Calls to `service` at `address` (a gateway's or a backend's), on a channel of their
+    own that closes after the block."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        yield Echo(channel, types, service)

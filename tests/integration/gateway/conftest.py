@@ -4,7 +4,6 @@ Everything is real: the contract is compiled with buf, backends and the gateway 
 servers on free loopback ports, and calls go over the network through the gateway.
 """
 
-import asyncio
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +19,6 @@ from accord.auth import Authenticator, AuthSettings
 from accord.descriptors import load_image, services_in
 from accord.enforcement import Caller, ContractEnforcement, method_contracts_of_image
 from accord.identity import PrincipalVerifier
-from accord.message_size import DEFAULT_MAX_REQUEST_BYTES
 from accord.tooling import devkeys
 from gateway.routes import descriptor_pool_of
 from gateway.server import Gateway
@@ -28,17 +26,44 @@ from gateway.settings import GatewaySettings
 from tests.integration.gateway.echo_backend import EchoBackend
 
 V3 = "accordtest.echo.v3.EchoService"
+# The earlier versions are v3 at earlier stages of its lifecycle: the same service and
+# messages in a package of their own, with the lifecycle option of their stage.
+EARLIER_VERSIONS = {
+    "v1": 'stage: STAGE_SUNSET deprecated_date: "2026-01-01" sunset_date: "2026-06-30" '
+    'successor: "accordtest.echo.v2.EchoService"',
+    "v2": 'stage: STAGE_DEPRECATED deprecated_date: "2026-11-01" sunset_date: "2027-06-30" '
+    'successor: "accordtest.echo.v3.EchoService" '
+    'migration_guide_url: "https://example.com/echo/v3-migration"',
+}
 
 StartGateway = Callable[..., Awaitable[Gateway]]
+
+
+def earlier_version(stable: str, version: str, lifecycle: str) -> str:
+    """The text of v3's echo.proto (`stable`) as `version` at the stage `lifecycle` says."""
+    changes = {
+        "package accordtest.echo.v3;": f"package accordtest.echo.{version};",
+        "stage: STAGE_STABLE": lifecycle,
+    }
+    for old, new in changes.items():
+        assert stable.count(old) == 1, f"v3's echo.proto must hold {old!r} once"
+        stable = stable.replace(old, new)
+    return stable
 
 
 @pytest.fixture(scope="session")
 def echo_image(
     repo_root: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> descriptor_pb2.FileDescriptorSet:
-    """The echo contract (tests/fixtures/gateway) and the platform options, built by buf."""
+    """The echo contract (tests/fixtures/gateway: v3, and v1 and v2 written from it) and the
+    platform options, built by buf."""
     module = tmp_path_factory.mktemp("echo-module")
+    echo = module / "accordtest" / "echo"
     shutil.copytree(repo_root / "tests/fixtures/gateway/accordtest", module / "accordtest")
+    stable = (echo / "v3" / "echo.proto").read_text()
+    for version, lifecycle in EARLIER_VERSIONS.items():
+        (echo / version).mkdir()
+        (echo / version / "echo.proto").write_text(earlier_version(stable, version, lifecycle))
     shutil.copytree(repo_root / "proto/accordapis", module / "accordapis")
     (module / "buf.yaml").write_text("version: v2\nmodules:\n  - path: .\n")
     image = module / "image.binpb"
@@ -69,11 +94,10 @@ def auth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def echo_enforcement(
-    image: descriptor_pb2.FileDescriptorSet,
-    home: Path,
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    image: descriptor_pb2.FileDescriptorSet, home: Path, **limits: int
 ) -> grpc.aio.ServerInterceptor:
-    """The contract-enforcement interceptor every service runs, over the echo contract."""
+    """The contract-enforcement interceptor every service runs, over the echo contract;
+    `limits` are ContractEnforcement's (max_request_bytes, max_streams_per_principal)."""
     services = [s.full_name for s in services_in(image)]
     caller = Caller(
         Authenticator.from_settings(AuthSettings.model_validate({"ACCORD_HOME": str(home)})),
@@ -81,11 +105,7 @@ def echo_enforcement(
             service, key_file=devkeys.principal_public_key_path(home)
         ),
     )
-    return ContractEnforcement(
-        method_contracts_of_image(image, services),
-        caller,
-        max_request_bytes=max_request_bytes,
-    )
+    return ContractEnforcement(method_contracts_of_image(image, services), caller, **limits)
 
 
 @pytest.fixture
@@ -94,12 +114,9 @@ async def backend(
     echo_image: descriptor_pb2.FileDescriptorSet,
     auth_home: Path,
 ) -> AsyncIterator[EchoBackend]:
-    started = EchoBackend("a", *echo_types, echo_enforcement(echo_image, auth_home))
-    await started.start()
-    try:
+    a = EchoBackend("a", *echo_types, echo_enforcement(echo_image, auth_home))
+    async with a.serving() as started:
         yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture
@@ -149,13 +166,3 @@ async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
 
 def token(auth_home: Path, subject: str, *scopes: str) -> str:
     return devkeys.mint_token(subject, scopes, home=auth_home)
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    """Wait until `condition` holds; fail if it never does (a bound, not a timing claim)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.05)

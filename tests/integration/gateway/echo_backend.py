@@ -8,6 +8,7 @@ it saw (metadata, time left, cancellations) for the tests to check.
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -74,6 +75,17 @@ class EchoBackend:
 
     async def stop(self) -> None:
         await self.server.stop(0)
+
+    @asynccontextmanager
+    async def serving(
+        self, port: int = 0, credentials: grpc.ServerCredentials | None = None
+    ) -> AsyncIterator["EchoBackend"]:
+        """This backend started (see `start`) for the block, and stopped after it."""
+        await self.start(port, credentials)
+        try:
+            yield self
+        finally:
+            await self.stop()
 
     def last(self, method: str) -> Seen:
         return next(seen for seen in reversed(self.seen) if seen.method == method)

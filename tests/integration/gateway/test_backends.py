@@ -1,7 +1,6 @@
 """Backends: round-robin over the healthy ones, a failing one skipped until it recovers, and
 an unreachable one reported by service name; the gateway's health follows them."""
 
-import socket
 from collections import Counter
 from typing import Any
 
@@ -10,22 +9,18 @@ import pytest
 from google.rpc.error_details_pb2 import ErrorInfo
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.integration.gateway.calls import Echo
-from tests.integration.gateway.conftest import V3, StartGateway, eventually
+from accord.ports import free_port
+from tests.integration.gateway.calls import Echo, echo_at
+from tests.integration.gateway.conftest import V3, StartGateway
 from tests.integration.gateway.echo_backend import EchoBackend
 from tests.support.status import detail
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 Types = tuple[Any, Any]  # message classes made at run time from the test image
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _who_answers(echo: Echo, calls: int) -> Counter[str]:
@@ -40,12 +35,9 @@ async def _who_answers(echo: Echo, calls: int) -> Counter[str]:
 async def test_calls_are_balanced_and_an_unhealthy_backend_is_skipped_until_it_recovers(
     start_gateway: StartGateway, backend: EchoBackend, echo_types: Types
 ) -> None:
-    other = EchoBackend("b", *echo_types)
-    await other.start()
-    try:
+    async with EchoBackend("b", *echo_types).serving() as other:
         gateway = await start_gateway({"accordtest.echo": [backend.address, other.address]})
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-            echo = Echo(channel, echo_types)
+        async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
             assert await _who_answers(echo, 4) == Counter({"a": 2, "b": 2})
 
             await other.set_serving(False)
@@ -60,19 +52,16 @@ async def test_calls_are_balanced_and_an_unhealthy_backend_is_skipped_until_it_r
                 return set(await _who_answers(echo, 4)) == {"a", "b"}
 
             await eventually(both)
-    finally:
-        await other.stop()
 
 
 async def test_an_unreachable_backend_gets_unavailable_naming_the_service(
     start_gateway: StartGateway, echo_types: Types
 ) -> None:
-    port = _free_port()
+    port = free_port()
     gateway = await start_gateway(
         {"accordtest.echo": [f"127.0.0.1:{port}"]}, health_check_interval_s=60
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await echo.unary()(echo.request())
     error = raised.value
@@ -88,26 +77,21 @@ async def test_an_unreachable_backend_gets_unavailable_naming_the_service(
 async def test_a_backend_that_comes_back_is_used_again(
     start_gateway: StartGateway, echo_types: Types
 ) -> None:
-    port = _free_port()
+    port = free_port()
     gateway = await start_gateway({"accordtest.echo": [f"127.0.0.1:{port}"]})
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         with pytest.raises(grpc.aio.AioRpcError):
             await echo.unary()(echo.request())
-        late = EchoBackend("late", *echo_types)
-        await late.start(port)
-        try:
 
-            async def answers() -> bool:
-                try:
-                    await echo.unary()(echo.request())
-                except grpc.aio.AioRpcError:
-                    return False
-                return True
+        async def answers() -> bool:
+            try:
+                await echo.unary()(echo.request())
+            except grpc.aio.AioRpcError:
+                return False
+            return True
 
+        async with EchoBackend("late", *echo_types).serving(port):
             await eventually(answers)
-        finally:
-            await late.stop()
 
 
 async def test_gateway_health_follows_backend_health(
@@ -149,8 +133,7 @@ async def test_a_backend_that_dies_between_health_checks_is_reported_and_skipped
     gateway = await start_gateway(
         {"accordtest.echo": [doomed.address]}, health_check_interval_s=600
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         await echo.unary()(echo.request())
         await doomed.stop()
         failures = []

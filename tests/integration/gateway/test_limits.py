@@ -12,7 +12,7 @@ import pytest
 from google.rpc.error_details_pb2 import ErrorInfo, QuotaFailure, RetryInfo
 
 from accord.message_size import backstop
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import echo_at
 from tests.integration.gateway.conftest import StartGateway, echo_enforcement, token
 from tests.integration.gateway.echo_backend import EchoBackend
 from tests.support.status import detail
@@ -30,8 +30,7 @@ async def test_a_principal_over_its_rate_gets_resource_exhausted_with_retry_and_
     )
     alice = (("authorization", f"Bearer {token(auth_home, 'alice', 'echo:read')}"),)
     bob = (("authorization", f"Bearer {token(auth_home, 'bob', 'echo:read')}"),)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         for _ in range(2):
             await echo.unary("Secret")(echo.request(), metadata=alice)
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -54,8 +53,7 @@ async def test_a_peer_is_limited_before_its_credentials_are_checked(
         peer_rate_limit_burst=2,
     )
     forged = (("authorization", "Bearer not.a.token"),)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         codes = []
         for _ in range(3):
             with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -73,8 +71,7 @@ async def test_calls_beyond_the_concurrency_cap_are_shed_with_retry_info(
     gateway = await start_gateway(
         {"accordtest.echo": [backend.address]}, max_concurrent_calls=1, shed_retry_after_s=2.5
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         slow = echo.unary()(echo.request(sleep_seconds=60))
         await asyncio.wait_for(backend.started.wait(), 10)
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -106,17 +103,14 @@ async def small_backend(
     echo_types: Types, echo_image: Any, auth_home: Path
 ) -> AsyncIterator[EchoBackend]:
     """An echo backend that takes request messages of at most LIMIT bytes."""
-    started = EchoBackend(
+    small = EchoBackend(
         "small",
         *echo_types,
         echo_enforcement(echo_image, auth_home, max_request_bytes=LIMIT),
         max_receive_message_length=backstop(LIMIT),
     )
-    await started.start()
-    try:
+    async with small.serving() as started:
         yield started
-    finally:
-        await started.stop()
 
 
 def _too_large(error: grpc.aio.AioRpcError, size: int | None) -> None:
@@ -141,8 +135,7 @@ async def test_an_oversized_request_is_refused_with_details_and_reaches_no_servi
             {"accordtest.echo": [small_backend.address]}, max_receive_message_bytes=LIMIT
         )
         address = f"127.0.0.1:{gateway.port}"
-    async with grpc.aio.insecure_channel(address) as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(address, echo_types) as echo:
         await echo.unary()(echo.request(blob=b"x" * 900))
         seen = len(small_backend.seen)
         near = echo.request(blob=b"x" * 1500)

@@ -15,7 +15,7 @@ from accord.auth import IDENTITY_HEADERS
 from accord.identity import PRINCIPAL_HEADER
 from accord.tooling import devkeys
 from gateway.server import Gateway
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import Echo, echo_at
 from tests.integration.gateway.conftest import StartGateway, token
 from tests.integration.gateway.echo_backend import EchoBackend
 from tests.support.status import detail
@@ -157,8 +157,7 @@ async def test_without_a_client_deadline_the_default_applies(
     start_gateway: StartGateway, backend: EchoBackend, echo_types: Types
 ) -> None:
     gateway = await start_gateway({"accordtest.echo": [backend.address]}, default_deadline_s=7.0)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         await echo.unary()(echo.request())
     remaining = backend.seen[-1].time_remaining
     assert remaining is not None

@@ -11,27 +11,19 @@ import grpc
 import pytest
 
 from gateway.server import Gateway
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import echo_at
 from tests.integration.gateway.conftest import V3, StartGateway
 from tests.integration.gateway.echo_backend import EchoBackend
+from tests.support.processes import Finished, finished
 
 pytestmark = pytest.mark.integration
 
 Types = tuple[Any, Any]  # message classes made at run time from the test image
 
 
-async def _grpcurl(repo_root: Path, *args: str) -> tuple[int, str, str]:
+async def _grpcurl(repo_root: Path, *args: str) -> Finished:
     # Asynchronously: the gateway runs on this test's event loop and must keep serving.
-    process = await asyncio.create_subprocess_exec(
-        str(repo_root / ".venv/bin/grpcurl"),
-        "-plaintext",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await finished(str(repo_root / ".venv/bin/grpcurl"), "-plaintext", *args, timeout=30)
 
 
 async def test_grpcurl_lists_describes_and_calls_through_the_gateway(
@@ -73,8 +65,7 @@ async def test_metrics_count_calls_errors_and_latency(
     gateway = await start_gateway(
         {"accordtest.echo": [backend.address]}, metrics_listen="127.0.0.1:0"
     )
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-        echo = Echo(channel, echo_types)
+    async with echo_at(f"127.0.0.1:{gateway.port}", echo_types) as echo:
         await echo.unary()(echo.request())
         with pytest.raises(grpc.aio.AioRpcError):
             await echo.unary()(echo.request(fail_with="NOT_FOUND"))

@@ -35,11 +35,8 @@ async def tls_backend(
 ) -> AsyncIterator[EchoBackend]:
     pair = ca.issue("echo-backend", server=True)
     backend = EchoBackend("tls", *echo_types, echo_enforcement(echo_image, auth_home))
-    await backend.start(credentials=mutual_tls(pair.cert, pair.key, ca.cert))
-    try:
-        yield backend
-    finally:
-        await backend.stop()
+    async with backend.serving(credentials=mutual_tls(pair.cert, pair.key, ca.cert)) as started:
+        yield started
 
 
 @pytest.fixture

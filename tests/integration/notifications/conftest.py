@@ -5,10 +5,8 @@ orders) shares the durable consumers there, with the contract's long webhook bac
 here webhook retries are short so that retry and dead-letter tests take a second.
 """
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import grpc
 import nats
@@ -28,8 +26,6 @@ from services.notifications import app as notifications_app
 from tests.support.principals import channel_as
 from tests.support.running import edge, nats_server_fixture
 
-T = TypeVar("T")
-
 # Short, so that a delivery fails over in tenths of a second; six attempts span about 2 s.
 RETRY_DELAYS = (0.1, 0.3, 0.4, 0.4, 0.5)
 MAX_ATTEMPTS = 6
@@ -47,11 +43,8 @@ def notifications_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 async def nc(notifications_nats: NatsServer) -> AsyncIterator[NatsClient]:
-    client = await nats.connect(notifications_nats.url)
-    try:
+    async with await nats.connect(notifications_nats.url) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture(scope="session")
@@ -124,17 +117,3 @@ def orders_events(nc: NatsClient) -> Orders:
 @pytest.fixture
 def banking_events(nc: NatsClient) -> Banking:
     return Banking(nc, settings=EventSettings(source="/acme/banking"))
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
-    """The first truthy result of `probe`; fails if none comes within `within` seconds (a
-    bound for a broken run, not a timing claim)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = await probe()
-        if found:
-            return found
-        if loop.time() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.05)

@@ -5,7 +5,6 @@ can start on a port chosen in advance, so a test can let deliveries fail (nothin
 and then bring the receiver up where the webhook points.
 """
 
-import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,13 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Request:
     headers: dict[str, str]
     body: bytes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Receiver:

@@ -17,8 +17,9 @@ from nats.aio.client import Client as NatsClient
 
 from accord.events import ContractViolation
 from accord.service import RunningService
-from tests.integration.notifications.conftest import AsCustomer, eventually
+from tests.integration.notifications.conftest import AsCustomer
 from tests.support.bus import stored
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

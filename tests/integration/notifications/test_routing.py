@@ -14,12 +14,13 @@ from nats.aio.msg import Msg
 from nats.js.errors import KeyNotFoundError
 
 from accord.tooling.nats_server import NatsServer
-from tests.integration.notifications.conftest import AsCustomer, eventually
+from tests.integration.notifications.conftest import AsCustomer
 from tests.integration.notifications.publish import order_placed, order_status, transfer_status
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.test_webhooks import verify
 from tests.support.bus import stored
 from tests.support.email import prove_email
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,12 @@ from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.orders import Application as Orders
 from nats.aio.client import Client as NatsClient
 
-from tests.integration.notifications.conftest import MAX_ATTEMPTS, AsCustomer, eventually
+from accord.ports import free_port
+from tests.integration.notifications.conftest import MAX_ATTEMPTS, AsCustomer
 from tests.integration.notifications.publish import order_placed
-from tests.integration.notifications.receiver import Receiver, Request, free_port
+from tests.integration.notifications.receiver import Receiver, Request
 from tests.support.bus import stored
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -53,20 +53,24 @@ def orders_address(orders_service: RunningService, catalogue_gateway: Gateway) -
 
 
 @pytest.fixture
-async def orders(
+async def staff_channel(
     orders_address: str, gateway_key: OKPKey
-) -> AsyncIterator[orders_pb2_grpc.OrderServiceAsyncStub]:
-    """v1, called as staff (the admin scope reaches every customer's orders)."""
+) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to orders as staff (the admin scope reaches every customer's orders)."""
     async with channel_as(orders_address, gateway_key, "staff", *STAFF_SCOPES) as channel:
-        yield orders_pb2_grpc.OrderServiceStub(channel)
+        yield channel
 
 
 @pytest.fixture
-async def orders_v2(
-    orders_address: str, gateway_key: OKPKey
-) -> AsyncIterator[v2_grpc.OrderServiceAsyncStub]:
-    async with channel_as(orders_address, gateway_key, "staff", *STAFF_SCOPES) as channel:
-        yield v2_grpc.OrderServiceStub(channel)
+def orders(staff_channel: grpc.aio.Channel) -> orders_pb2_grpc.OrderServiceAsyncStub:
+    """v1, called as staff."""
+    return orders_pb2_grpc.OrderServiceStub(staff_channel)
+
+
+@pytest.fixture
+def orders_v2(staff_channel: grpc.aio.Channel) -> v2_grpc.OrderServiceAsyncStub:
+    """v2, called as staff."""
+    return v2_grpc.OrderServiceStub(staff_channel)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ from joserfc.jwk import Key
 
 from accord.auth import AuthFailure
 from accord.auth._jwks import Jwks
+from accord.ports import free_port
 from tests.unit.auth.conftest import Clock, TokenFactory, bearer, make_authenticator
 
 
@@ -121,11 +121,7 @@ async def test_concurrent_misses_share_one_fetch(
 
 
 def closed_port_url() -> str:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()  # nothing listens there now
-    return f"http://127.0.0.1:{port}/jwks.json"
+    return f"http://127.0.0.1:{free_port()}/jwks.json"  # nothing listens there
 
 
 @pytest.mark.parametrize("broken", ["not a jwks", "nobody listening"])
