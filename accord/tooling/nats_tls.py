@@ -6,17 +6,12 @@ certificates: the server's in its configuration, the CA in ACCORD_NATS_TLS_CA_FI
 """
 
 import datetime
-import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from accord.nats_auth import development_ca_file
+from accord.tooling.local_ca import LocalCa
 
 _VALID = datetime.timedelta(days=365)
 
@@ -40,45 +35,11 @@ def development_tls(identities: Path) -> TlsFiles:
     if files.cert_file.exists() and files.key_file.exists() and files.ca_file.exists():
         return files
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Accord development NATS CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALID)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [
-        x509.DNSName("localhost"),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        x509.IPAddress(ipaddress.ip_address("::1")),
-    ]
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALID)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    _write(files.ca_file, ca.public_bytes(pem), 0o644)
-    _write(files.cert_file, server.public_bytes(pem), 0o644)
-    private = key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    _write(files.key_file, private, 0o600)
+    ca = LocalCa.create("Accord development NATS CA", _VALID)
+    server = ca.issue("localhost")
+    _write(files.ca_file, ca.issued.certificate_pem(), 0o644)
+    _write(files.cert_file, server.certificate_pem(), 0o644)
+    _write(files.key_file, server.key_pem(), 0o600)
     return files
 
 

@@ -1,0 +1,97 @@
+"""A local certificate authority: a CA of its own, and certificates it signs for this machine.
+
+For development and tests only: the embedded NATS server's development TLS, and the edge's
+and backends' certificates in the TLS tests. Production brings certificates from its own CA.
+Uses `cryptography` (already in the lock through joserfc).
+"""
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+# A clock a little behind this one must still accept a certificate made just now.
+_SKEW = datetime.timedelta(minutes=5)
+
+Usage = Literal["server", "client"]
+_USAGES = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate and its private key."""
+
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+    def certificate_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+
+@dataclass(frozen=True)
+class LocalCa:
+    """A self-signed CA that signs certificates for this machine's names."""
+
+    issued: Issued
+    valid: datetime.timedelta
+
+    @classmethod
+    def create(cls, common_name: str, valid: datetime.timedelta) -> "LocalCa":
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = _name(common_name)
+        certificate = (
+            _builder(name, name, key, valid)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        return cls(Issued(certificate, key), valid)
+
+    def issue(self, name: str, usage: Usage | None = None) -> Issued:
+        """A certificate for `name`, also valid for localhost, 127.0.0.1 and ::1; limited to
+        `usage` when one is given (a NATS server's serves routes and clients with one)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = dict.fromkeys(["localhost", name])  # once each, in order
+        alternatives: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
+        alternatives += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
+        builder = (
+            _builder(_name(name), self.issued.certificate.subject, key, self.valid)
+            .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if usage is not None:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([_USAGES[usage]]), critical=False)
+        return Issued(builder.sign(self.issued.key, hashes.SHA256()), key)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    valid: datetime.timedelta,
+) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _SKEW)
+        .not_valid_after(now + valid)
+    )
