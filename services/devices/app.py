@@ -54,7 +54,14 @@ async def assemble(parts: Parts[DevicesSettings, Application]) -> list[object]:
     authorizer = DeviceAuthorizer(parts.nc, devices, issuer_seed)
     await authorizer.start()
     parts.on_stop(authorizer.stop, before_events=True)
-    return [DeviceServiceV1(devices, proposals, ScheduleSender(events), parts.access(), claim_key)]
+    servicer = DeviceServiceV1(
+        registry=devices,
+        suggestions=proposals,
+        schedules=ScheduleSender(events),
+        access=parts.access(),
+        claim_key=claim_key,
+    )
+    return [servicer]
 
 
 def _claim_key(settings: DevicesSettings) -> bytes:

@@ -1,6 +1,7 @@
 """acme.devices.v1.DeviceService: checks each call, then asks the registry and suggestions."""
 
 import secrets
+from dataclasses import dataclass
 
 import grpc
 from acme.devices.v1 import devices_pb2 as pb
@@ -40,20 +41,13 @@ def _already_decided(suggestion: SuggestionRecord) -> RpcError:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
-    def __init__(
-        self,
-        registry: Registry,
-        suggestions: Suggestions,
-        schedules: ScheduleSender,
-        access: Access,
-        claim_key: bytes,
-    ) -> None:
-        self._claim_key = claim_key
-        self._registry = registry
-        self._suggestions = suggestions
-        self._schedules = schedules
-        self._access = access
+    registry: Registry
+    suggestions: Suggestions
+    schedules: ScheduleSender
+    access: Access
+    claim_key: bytes
 
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: Context
@@ -61,14 +55,14 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         check(validation.register_violations(request))
         # The code first, and the same answer whether or not the device is taken: only
         # someone holding the device learns that another owner claimed it.
-        if not claims.matches(self._claim_key, request.device_id, request.claim_code):
+        if not claims.matches(self.claim_key, request.device_id, request.claim_code):
             raise RpcError(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"the claim code does not match device {request.device_id}",
                 error_info("CLAIM_CODE_MISMATCH", device_id=request.device_id),
             )
         try:
-            device = await self._registry.register(
+            device = await self.registry.register(
                 request.owner_id, request.device_id, request.display_name
             )
         except DeviceTaken:
@@ -78,7 +72,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
                 error_info("DEVICE_CLAIMED", device_id=request.device_id),
             ) from None
         secret = secrets.token_urlsafe(32)
-        await self._registry.issue_secret(device.device_id, device.owner_id, secret_hash(secret))
+        await self.registry.issue_secret(device.device_id, device.owner_id, secret_hash(secret))
         credentials = pb.DeviceCredentials(
             user=device.device_id, secret=secret, inbox_prefix=device_inbox(device.device_id)
         )
@@ -87,10 +81,10 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def GetDevice(
         self, request: pb.GetDeviceRequest, context: Context
     ) -> pb.GetDeviceResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(id_violations("device_id", request.device_id))
-        device = await self._registry.find(request.device_id)
-        if device is None or not self._access.may_see(caller, device.owner_id):
+        device = await self.registry.find(request.device_id)
+        if device is None or not self.access.may_see(caller, device.owner_id):
             raise not_found("device", request.device_id)
         return pb.GetDeviceResponse(device=device_pb(device))
 
@@ -98,7 +92,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         self, request: pb.ListDevicesRequest, context: Context
     ) -> pb.ListDevicesResponse:
         check(validation.page_violations(request.owner_id, request.page_size))
-        devices, last = await self._registry.of_owner(
+        devices, last = await self.registry.of_owner(
             request.owner_id,
             request.page_size or DEFAULT_PAGE_SIZE,
             after_sequence(request.page_token),
@@ -111,7 +105,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
         self, request: pb.ListSuggestionsRequest, context: Context
     ) -> pb.ListSuggestionsResponse:
         check(validation.page_violations(request.owner_id, request.page_size))
-        found, last = await self._suggestions.of_owner(
+        found, last = await self.suggestions.of_owner(
             request.owner_id,
             request.page_size or DEFAULT_PAGE_SIZE,
             after_sequence(request.page_token),
@@ -123,7 +117,7 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:
         """The suggestion, if the caller owns it. Deciding is the owner's own act (staff
         included see but do not decide), and someone else's suggestion is NOT_FOUND."""
-        suggestion = await self._suggestions.find(suggestion_id)
+        suggestion = await self.suggestions.find(suggestion_id)
         if suggestion is None or suggestion.owner_id != caller.subject:
             raise not_found("suggestion", suggestion_id)
         return suggestion
@@ -131,11 +125,11 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def AcceptSuggestion(
         self, request: pb.AcceptSuggestionRequest, context: Context
     ) -> pb.AcceptSuggestionResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(validation.suggestion_id_violations(request.suggestion_id))
         suggestion = await self._owned(caller, request.suggestion_id)
         try:
-            accepted = await self._suggestions.decide(suggestion.suggestion_id, State.ACCEPTED)
+            accepted = await self.suggestions.decide(suggestion.suggestion_id, State.ACCEPTED)
         except AlreadyDecided as decided:
             raise _already_decided(decided.suggestion) from None
         # Accepted first, then the schedule added to the device, then sent: each step is
@@ -147,9 +141,9 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             minute=accepted.minute,
             created_at=accepted.decided_at or accepted.created_at,
         )
-        device = await self._registry.add_schedule(accepted.device_id, schedule)
+        device = await self.registry.add_schedule(accepted.device_id, schedule)
         stored = next(s for s in device.schedules if s.schedule_id == schedule.schedule_id)
-        await self._schedules.send(device.device_id, device.owner_id, stored)
+        await self.schedules.send(device.device_id, device.owner_id, stored)
         return pb.AcceptSuggestionResponse(
             suggestion=suggestion_pb(accepted), schedule=schedule_pb(device.device_id, stored)
         )
@@ -157,11 +151,11 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def DeclineSuggestion(
         self, request: pb.DeclineSuggestionRequest, context: Context
     ) -> pb.DeclineSuggestionResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(validation.suggestion_id_violations(request.suggestion_id))
         suggestion = await self._owned(caller, request.suggestion_id)
         try:
-            declined = await self._suggestions.decide(suggestion.suggestion_id, State.DECLINED)
+            declined = await self.suggestions.decide(suggestion.suggestion_id, State.DECLINED)
         except AlreadyDecided as decided:
             raise _already_decided(decided.suggestion) from None
         return pb.DeclineSuggestionResponse(suggestion=suggestion_pb(declined))

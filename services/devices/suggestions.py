@@ -52,12 +52,12 @@ def _key(suggestion_id: str) -> str:
     return f"suggestion.{suggestion_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class Suggestions:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def find(self, suggestion_id: str) -> SuggestionRecord | None:
-        found = await kvjson.read(self._kv, _key(suggestion_id), SuggestionRecord)
+        found = await kvjson.read(self.kv, _key(suggestion_id), SuggestionRecord)
         return found[0] if found is not None else None
 
     async def propose(self, device: DeviceRecord, habit: Habit) -> Proposal:
@@ -78,10 +78,10 @@ class Suggestions:
                 days=list(habit.days),
                 created_at=now(),
             )
-            await self._kv.put(f"owner.{fresh.owner_id}.{fresh.suggestion_id}", b"")
-            await self._kv.put(f"device.{fresh.device_id}.{fresh.suggestion_id}", b"")
+            await self.kv.put(f"owner.{fresh.owner_id}.{fresh.suggestion_id}", b"")
+            await self.kv.put(f"device.{fresh.device_id}.{fresh.suggestion_id}", b"")
             same = await kvjson.change(
-                self._kv, _key(fresh.suggestion_id), SuggestionRecord, lambda c: c or fresh
+                self.kv, _key(fresh.suggestion_id), SuggestionRecord, lambda c: c or fresh
             )
             assert same is not None
         return Proposal(same, notify=same.state is State.PENDING and not same.notified)
@@ -90,7 +90,7 @@ class Suggestions:
         exact = await self.find(suggestion_id(device_id, habit))
         if exact is not None:
             return exact
-        for key in sorted(await keys_matching(self._kv, f"device.{device_id}.*")):
+        for key in sorted(await keys_matching(self.kv, f"device.{device_id}.*")):
             other = await self.find(key.rsplit(".", 1)[1])
             if other is not None and similar(
                 other.setpoint_tenths, other.minute, habit.setpoint_tenths, habit.minute
@@ -102,7 +102,7 @@ class Suggestions:
         def mark(current: SuggestionRecord | None) -> SuggestionRecord | None:
             return current.model_copy(update={"notified": True}) if current else None
 
-        await kvjson.change(self._kv, _key(suggestion_id), SuggestionRecord, mark)
+        await kvjson.change(self.kv, _key(suggestion_id), SuggestionRecord, mark)
 
     async def decide(self, suggestion_id: str, state: State) -> SuggestionRecord:
         """Accept or decline a pending suggestion; the same decision again changes nothing."""
@@ -116,7 +116,7 @@ class Suggestions:
                 raise AlreadyDecided(current)
             return current.model_copy(update={"state": state, "decided_at": now()})
 
-        stored = await kvjson.change(self._kv, _key(suggestion_id), SuggestionRecord, apply)
+        stored = await kvjson.change(self.kv, _key(suggestion_id), SuggestionRecord, apply)
         assert stored is not None
         return stored
 
@@ -132,4 +132,4 @@ class Suggestions:
                 suggestion if suggestion is not None and suggestion.owner_id == owner_id else None
             )
 
-        return await select_page(self._kv, f"owner.{owner_id}.*", after, page_size, owned)
+        return await select_page(self.kv, f"owner.{owner_id}.*", after, page_size, owned)

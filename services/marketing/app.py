@@ -27,16 +27,22 @@ async def assemble(parts: Parts[MarketingSettings, Application]) -> list[object]
     consent = ConsentStore(await parts.js.key_value(CONSENT_BUCKET))
     notifier = Notifier(parts.gateway().channel, settings.notify_timeout_seconds)
     decision_rules = rules(settings)
-    recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)
+    recommender = Recommender(
+        profiles=profiles,
+        consent=consent,
+        notifier=notifier,
+        rules=decision_rules,
+        settle_seconds=settings.settle_seconds,
+    )
     handlers.register(parts.events, recommender)
     servicer = MarketingServiceV1(
-        parts.events,
-        profiles,
-        consent,
-        parts.access(),
-        decision_rules,
-        settings.max_events_per_call,
-        utc_now,
+        events=parts.events,
+        profiles=profiles,
+        consent=consent,
+        access=parts.access(),
+        rules=decision_rules,
+        max_events=settings.max_events_per_call,
+        clock=utc_now,
     )
     return [servicer]
 

@@ -1,5 +1,6 @@
 """acme.monitor.v1.ErrorMonitorService: checks a report, then publishes it as an event."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import grpc
@@ -14,10 +15,10 @@ from services.monitor.reports import Reports, payload_of
 from services.monitor.validation import report_violations
 
 
+@dataclass(frozen=True, slots=True)
 class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
-    def __init__(self, reports: Reports, access: Access) -> None:
-        self._reports = reports
-        self._access = access
+    reports: Reports
+    access: Access
 
     async def ReportError(
         self, request: pb.ReportErrorRequest, context: Context
@@ -29,7 +30,7 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
         )
         payload = payload_of(request, occurred, now)
         try:
-            published = await self._reports.publish(payload)
+            published = await self.reports.publish(payload)
         except EventError as failed:
             # Nothing is lost by asking again: the same report id is the same event.
             raise RpcError(

@@ -8,6 +8,7 @@ charges nothing.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acme.payments.v1 import payments_pb2 as pb
@@ -51,14 +52,14 @@ def _decide(order: OrderPlacedPayload) -> pb.Payment:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class Payments:
-    def __init__(self, store: PaymentStore, app: Application) -> None:
-        self._store = store
-        self._app = app
+    store: PaymentStore
+    app: Application
 
     async def on_order_placed(self, order: OrderPlacedPayload) -> None:
         # A concurrent delivery or a cancellation may have stored the payment first: that one.
-        payment = await self._store.get_or_create(order.order_id, lambda: _decide(order))
+        payment = await self.store.get_or_create(order.order_id, lambda: _decide(order))
         await self._announce(payment, order)
 
     async def _announce(self, payment: pb.Payment, order: OrderPlacedPayload) -> None:
@@ -71,7 +72,7 @@ class Payments:
                 currency=payment.currency,
                 lines=[PaidLine(sku=line.sku, quantity=line.quantity) for line in order.lines],
             )
-            await self._app.producer.send_payment_authorized(
+            await self.app.producer.send_payment_authorized(
                 authorized,
                 event_id=f"{payment.order_id}.payment-authorized",
                 time=_time(payment.create_time),
@@ -85,7 +86,7 @@ class Payments:
                 currency=payment.currency,
                 reason=payment.decline_reason,
             )
-            await self._app.producer.send_payment_declined(
+            await self.app.producer.send_payment_declined(
                 declined,
                 event_id=f"{payment.order_id}.payment-declined",
                 time=_time(payment.create_time),
@@ -97,9 +98,9 @@ class Payments:
         if change.status != OrderStatus.CANCELLED:
             return
         while True:
-            stored = await self._store.get(change.order_id)
+            stored = await self.store.get(change.order_id)
             if stored is None:
-                if await self._store.create(_voided(change)):
+                if await self.store.create(_voided(change)):
                     log.info("order %s cancelled before its payment: voided", change.order_id)
                     return
                 continue
@@ -108,7 +109,7 @@ class Payments:
                 payment.status = pb.PAYMENT_STATUS_REFUNDED
                 payment.refund_reason = change.reason or "order cancelled"
                 payment.update_time.CopyFrom(timestamp_now())
-                if not await self._store.replace(payment, stored.revision):
+                if not await self.store.replace(payment, stored.revision):
                     continue
             if payment.status == pb.PAYMENT_STATUS_REFUNDED:
                 await self._refunded(payment)  # again on redelivery: same id, stored once
@@ -123,7 +124,7 @@ class Payments:
             currency=payment.currency,
             reason=payment.refund_reason,
         )
-        await self._app.producer.send_payment_refunded(
+        await self.app.producer.send_payment_refunded(
             refunded,
             event_id=f"{payment.order_id}.payment-refunded",
             time=_time(payment.update_time),

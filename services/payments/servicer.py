@@ -5,6 +5,8 @@ the principal the gateway signed. Someone else's payment gets the same NOT_FOUND
 missing one, unless the caller holds payments:admin.
 """
 
+from dataclasses import dataclass
+
 from acme.payments.v1 import payments_pb2 as pb
 from acme.payments.v1 import payments_pb2_grpc as pb_grpc
 
@@ -13,17 +15,17 @@ from accord.validation import check, id_violations
 from services.payments.store import PaymentStore
 
 
+@dataclass(frozen=True, slots=True)
 class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
-    def __init__(self, store: PaymentStore, access: Access) -> None:
-        self._store = store
-        self._access = access
+    store: PaymentStore
+    access: Access
 
     async def GetPayment(
         self, request: pb.GetPaymentRequest, context: Context
     ) -> pb.GetPaymentResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(id_violations("order_id", request.order_id))
-        stored = await self._store.get(request.order_id)
-        if stored is None or not self._access.may_see(caller, stored.value.customer_id):
+        stored = await self.store.get(request.order_id)
+        if stored is None or not self.access.may_see(caller, stored.value.customer_id):
             raise none_for_order("payment", request.order_id)
         return pb.GetPaymentResponse(payment=stored.value)

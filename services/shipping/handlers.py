@@ -7,6 +7,7 @@ schedules nothing.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acme.shipping.v1 import shipping_pb2 as pb
@@ -47,14 +48,14 @@ def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipmen
     )
 
 
+@dataclass(frozen=True, slots=True)
 class Shipping:
-    def __init__(self, store: ShipmentStore, app: Application) -> None:
-        self._store = store
-        self._app = app
+    store: ShipmentStore
+    app: Application
 
     async def on_stock_reserved(self, stock: StockReservedPayload, reserved_at: datetime) -> None:
         # A cancellation may have stored a cancelled shipment first: then nothing ships.
-        shipment = await self._store.get_or_create(
+        shipment = await self.store.get_or_create(
             stock.order_id, lambda: _scheduled(stock, reserved_at)
         )
         if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
@@ -63,7 +64,7 @@ class Shipping:
             log.info("order %s was cancelled: not shipped", stock.order_id)
 
     async def _announce(self, shipment: pb.Shipment) -> None:
-        await self._app.producer.send_shipment_scheduled(
+        await self.app.producer.send_shipment_scheduled(
             ShipmentScheduledPayload(
                 shipment_id=shipment.shipment_id,
                 order_id=shipment.order_id,
@@ -79,7 +80,7 @@ class Shipping:
         if change.status != OrderStatus.CANCELLED:
             return
         while True:
-            stored = await self._store.get(change.order_id)
+            stored = await self.store.get(change.order_id)
             now = timestamp(datetime.now(UTC))
             if stored is None:
                 tombstone = pb.Shipment(
@@ -90,7 +91,7 @@ class Shipping:
                     create_time=now,
                     update_time=now,
                 )
-                if await self._store.create(tombstone):
+                if await self.store.create(tombstone):
                     return
                 continue
             shipment = stored.value
@@ -98,7 +99,7 @@ class Shipping:
                 return
             shipment.status = pb.SHIPMENT_STATUS_CANCELLED
             shipment.update_time.CopyFrom(now)
-            if await self._store.replace(shipment, stored.revision):
+            if await self.store.replace(shipment, stored.revision):
                 return
 
 

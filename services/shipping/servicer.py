@@ -5,6 +5,8 @@ the principal the gateway signed. Someone else's shipment gets the same NOT_FOUN
 missing one, unless the caller holds shipping:admin.
 """
 
+from dataclasses import dataclass
+
 from acme.shipping.v1 import shipping_pb2 as pb
 from acme.shipping.v1 import shipping_pb2_grpc as pb_grpc
 
@@ -13,23 +15,23 @@ from accord.validation import check, id_violations
 from services.shipping.store import ShipmentStore
 
 
+@dataclass(frozen=True, slots=True)
 class ShippingServiceV1(pb_grpc.ShippingServiceServicer):
-    def __init__(self, store: ShipmentStore, access: Access) -> None:
-        self._store = store
-        self._access = access
+    store: ShipmentStore
+    access: Access
 
     async def GetShipment(
         self, request: pb.GetShipmentRequest, context: Context
     ) -> pb.GetShipmentResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(id_violations("order_id", request.order_id))
-        stored = await self._store.get(request.order_id)
+        stored = await self.store.get(request.order_id)
         # An order cancelled before it was reserved leaves a cancelled record with no carrier,
         # only so that a late stock-reserved ships nothing: it never was a shipment.
         if (
             stored is None
             or not stored.value.carrier
-            or not self._access.may_see(caller, stored.value.customer_id)
+            or not self.access.may_see(caller, stored.value.customer_id)
         ):
             raise none_for_order("shipment", request.order_id)
         return pb.GetShipmentResponse(shipment=stored.value)
