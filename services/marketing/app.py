@@ -27,13 +27,7 @@ async def assemble(parts: Parts[MarketingSettings, Application]) -> list[object]
     consent = ConsentStore(await parts.js.key_value(CONSENT_BUCKET))
     notifier = Notifier(parts.gateway().channel, settings.notify_timeout_seconds)
     decision_rules = rules(settings)
-    recommender = Recommender(
-        profiles=profiles,
-        consent=consent,
-        notifier=notifier,
-        rules=decision_rules,
-        settle_seconds=settings.settle_seconds,
-    )
+    recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)
     handlers.register(parts.events, recommender)
     servicer = MarketingServiceV1(
         events=parts.events,
