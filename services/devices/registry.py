@@ -14,7 +14,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import Entry, select_page
+from services.devices.owners import OwnerIndex, index_key
 from services.devices.records import DeviceRecord, ScheduleRecord, now
 
 BUCKET = "devices"
@@ -43,7 +43,7 @@ class Registry:
             raise DeviceTaken(device_id)
         # Written once: a repeat keeps the device's place in its owner's list.
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self.kv.create(f"owner.{owner_id}.{device_id}", b"")
+            await self.kv.create(index_key(owner_id, device_id), b"")
         fresh = DeviceRecord(
             device_id=device_id, owner_id=owner_id, display_name=display_name, created_at=now()
         )
@@ -52,7 +52,7 @@ class Registry:
         )
         assert stored is not None
         if stored.owner_id != owner_id:  # another owner won a race for the same id
-            await self.kv.delete(f"owner.{owner_id}.{device_id}")
+            await self.kv.delete(index_key(owner_id, device_id))
             raise DeviceTaken(device_id)
         return stored
 
@@ -73,14 +73,8 @@ class Registry:
     async def of_owner(
         self, owner_id: str, page_size: int, after: int
     ) -> tuple[list[DeviceRecord], int | None]:
-        """One page of the owner's devices in the order they were registered, and where the
-        next page starts (None: the end)."""
-
-        async def owned(entry: Entry) -> DeviceRecord | None:
-            device = await self.find(entry.key.rsplit(".", 1)[1])
-            return device if device is not None and device.owner_id == owner_id else None
-
-        return await select_page(self.kv, f"owner.{owner_id}.*", after, page_size, owned)
+        """One page of the owner's devices in the order they were registered."""
+        return await OwnerIndex(self.kv, self.find).page(owner_id, page_size, after)
 
     async def add_schedule(self, device_id: str, schedule: ScheduleRecord) -> DeviceRecord:
         """The device with the schedule; adding a schedule it has already changes nothing."""

@@ -1,7 +1,9 @@
 """acme.devices.v1.DeviceService: checks each call, then asks the registry and suggestions."""
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import grpc
 from acme.devices.v1 import devices_pb2 as pb
@@ -9,7 +11,7 @@ from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
 from accord.identity import Principal
-from accord.paging import after_sequence, sequence_token
+from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check, id_violations
 from services.devices import claims, validation
@@ -26,7 +28,28 @@ from services.devices.registry import DeviceTaken, Registry
 from services.devices.schedules import ScheduleSender
 from services.devices.suggestions import AlreadyDecided, Suggestions
 
-DEFAULT_PAGE_SIZE = 20
+R = TypeVar("R")
+
+
+class _PageRequest(Protocol):
+    owner_id: str
+    page_size: int
+    page_token: str
+
+
+async def _owner_page(
+    request: _PageRequest,
+    of_owner: Callable[[str, int, int], Awaitable[tuple[list[R], int | None]]],
+) -> tuple[list[R], str]:
+    """The page of the owner's devices or suggestions a List call asks for, and the token of
+    the next page."""
+    check(validation.page_violations(request.owner_id, request.page_size))
+    found, last = await of_owner(
+        request.owner_id,
+        page_size_or_default(request.page_size),
+        after_sequence(request.page_token),
+    )
+    return found, sequence_token(last)
 
 
 def _already_decided(suggestion: SuggestionRecord) -> RpcError:
@@ -91,27 +114,17 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def ListDevices(
         self, request: pb.ListDevicesRequest, context: Context
     ) -> pb.ListDevicesResponse:
-        check(validation.page_violations(request.owner_id, request.page_size))
-        devices, last = await self.registry.of_owner(
-            request.owner_id,
-            request.page_size or DEFAULT_PAGE_SIZE,
-            after_sequence(request.page_token),
-        )
+        devices, token = await _owner_page(request, self.registry.of_owner)
         return pb.ListDevicesResponse(
-            devices=[device_pb(d) for d in devices], next_page_token=sequence_token(last)
+            devices=[device_pb(d) for d in devices], next_page_token=token
         )
 
     async def ListSuggestions(
         self, request: pb.ListSuggestionsRequest, context: Context
     ) -> pb.ListSuggestionsResponse:
-        check(validation.page_violations(request.owner_id, request.page_size))
-        found, last = await self.suggestions.of_owner(
-            request.owner_id,
-            request.page_size or DEFAULT_PAGE_SIZE,
-            after_sequence(request.page_token),
-        )
+        found, token = await _owner_page(request, self.suggestions.of_owner)
         return pb.ListSuggestionsResponse(
-            suggestions=[suggestion_pb(s) for s in found], next_page_token=sequence_token(last)
+            suggestions=[suggestion_pb(s) for s in found], next_page_token=token
         )
 
     async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:

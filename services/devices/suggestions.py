@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import Entry, keys_matching, select_page
+from accord.kv import keys_matching
 from services.devices.habits import Habit, similar, suggestion_id
+from services.devices.owners import OwnerIndex, index_key
 from services.devices.records import DeviceRecord, State, SuggestionRecord, now
 
 BUCKET = "devices_suggestions"
@@ -78,7 +79,7 @@ class Suggestions:
                 days=list(habit.days),
                 created_at=now(),
             )
-            await self.kv.put(f"owner.{fresh.owner_id}.{fresh.suggestion_id}", b"")
+            await self.kv.put(index_key(fresh.owner_id, fresh.suggestion_id), b"")
             await self.kv.put(f"device.{fresh.device_id}.{fresh.suggestion_id}", b"")
             same = await kvjson.change(
                 self.kv, _key(fresh.suggestion_id), SuggestionRecord, lambda c: c or fresh
@@ -123,13 +124,5 @@ class Suggestions:
     async def of_owner(
         self, owner_id: str, page_size: int, after: int
     ) -> tuple[list[SuggestionRecord], int | None]:
-        """One page of the owner's suggestions in the order they were made, and where the
-        next page starts (None: the end)."""
-
-        async def owned(entry: Entry) -> SuggestionRecord | None:
-            suggestion = await self.find(entry.key.split(".", 2)[2])
-            return (
-                suggestion if suggestion is not None and suggestion.owner_id == owner_id else None
-            )
-
-        return await select_page(self.kv, f"owner.{owner_id}.*", after, page_size, owned)
+        """One page of the owner's suggestions in the order they were made."""
+        return await OwnerIndex(self.kv, self.find).page(owner_id, page_size, after)

@@ -29,6 +29,16 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
     catalogue: Catalogue
     access: Access
 
+    def _staff_only(self, context: Context, act: str) -> None:
+        """The gateway checks the policy's scope; checked again here because changing the
+        catalogue is a staff act and the call may come from any holder of a signed principal."""
+        if not self.access.is_admin(self.access.caller(context)):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{act} needs {self.access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self.access.admin_scope),
+            )
+
     async def GetStock(self, request: pb.GetStockRequest, context: Context) -> pb.GetStockResponse:
         _check_sku(request.sku)
         available = await self.catalogue.available(request.sku)
@@ -37,14 +47,7 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         return pb.GetStockResponse(stock=pb.Stock(sku=request.sku, available=available))
 
     async def SetStock(self, request: pb.SetStockRequest, context: Context) -> pb.SetStockResponse:
-        # The gateway checks the policy's scope; checked again here because changing stock
-        # is a staff act and this call may come from any holder of a signed principal.
-        if not self.access.is_admin(self.access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"setting stock needs {self.access.admin_scope}",
-                error_info("SCOPE_REQUIRED", scope=self.access.admin_scope),
-            )
+        self._staff_only(context, "setting stock")
         _check_sku(request.sku)
         if not 0 <= request.available <= MAX_AVAILABLE:
             raise invalid_argument(
@@ -66,12 +69,7 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
         return pb.GetPricesResponse(prices=[_price_pb(sku, price) for sku, price in prices.items()])
 
     async def SetPrice(self, request: pb.SetPriceRequest, context: Context) -> pb.SetPriceResponse:
-        if not self.access.is_admin(self.access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"setting prices needs {self.access.admin_scope}",
-                error_info("SCOPE_REQUIRED", scope=self.access.admin_scope),
-            )
+        self._staff_only(context, "setting prices")
         _check_sku(request.sku)
         check(_price_violations(request.unit_price))
         price = UnitPrice(

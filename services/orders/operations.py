@@ -13,7 +13,7 @@ from acme.orders.v2 import orders_pb2 as v2
 from accord.access import Access
 from accord.budget import CallerBudget
 from accord.identity import Principal
-from accord.paging import after_sequence, sequence_token
+from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info, request_reused
 from accord.timestamps import timestamp_now
 from services.orders.catalogue import Catalogue, priced_lines
@@ -25,8 +25,6 @@ from services.orders.store import (
     Page,
     RequestConflict,
 )
-
-DEFAULT_PAGE_SIZE = 20
 
 
 def not_found(order_id: str) -> RpcError:
@@ -75,7 +73,7 @@ class OrderOperations:
 
     async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
         page = await self.store.list_for_customer(
-            customer_id, page_size or DEFAULT_PAGE_SIZE, after_sequence(page_token)
+            customer_id, page_size_or_default(page_size), after_sequence(page_token)
         )
         return page, sequence_token(page.resume_after)
 

@@ -1,5 +1,7 @@
 """acme.support.v1.SupportService: checks each call, then asks the ticket store."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -9,15 +11,13 @@ from acme.support.v1 import support_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found, permission_denied
 from accord.identity import Principal
-from accord.paging import after_sequence, sequence_token
+from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check, id_violations
 from services.support import validation
 from services.support.records import Status, TicketRecord, ticket_pb
 from services.support.rules import TicketClosed
 from services.support.tickets import Filter, KeyReused, Opening, TicketNotFound, Tickets
-
-DEFAULT_PAGE_SIZE = 20
 
 
 def _closed(ticket_id: str) -> RpcError:
@@ -26,6 +26,18 @@ def _closed(ticket_id: str) -> RpcError:
         f"ticket {ticket_id} is resolved",
         error_info("TICKET_RESOLVED", ticket_id=ticket_id),
     )
+
+
+@contextmanager
+def _refusals(ticket_id: str) -> Iterator[None]:
+    """What staff's change of a ticket answers when the store refuses it: NOT_FOUND for a
+    missing ticket, FAILED_PRECONDITION for a resolved one (which resolving again is not)."""
+    try:
+        yield
+    except TicketNotFound:
+        raise not_found("ticket", ticket_id) from None
+    except TicketClosed:
+        raise _closed(ticket_id) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +110,7 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
         )
         where = Filter(request.customer_id, status, request.assignee)
         tickets, last = await self.tickets.list(
-            where, request.page_size or DEFAULT_PAGE_SIZE, after_sequence(request.page_token)
+            where, page_size_or_default(request.page_size), after_sequence(request.page_token)
         )
         return pb.ListTicketsResponse(
             tickets=[ticket_pb(t) for t in tickets], next_page_token=sequence_token(last)
@@ -109,12 +121,8 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     ) -> pb.AssignTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         check(validation.assign_violations(request))
-        try:
+        with _refusals(request.ticket_id):
             ticket = await self.tickets.assign(request.ticket_id, request.assignee)
-        except TicketNotFound:
-            raise not_found("ticket", request.ticket_id) from None
-        except TicketClosed:
-            raise _closed(request.ticket_id) from None
         return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
 
     async def ResolveTicket(
@@ -122,8 +130,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     ) -> pb.ResolveTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         check(validation.resolve_violations(request))
-        try:
+        with _refusals(request.ticket_id):
             ticket = await self.tickets.resolve(request.ticket_id, request.resolution)
-        except TicketNotFound:
-            raise not_found("ticket", request.ticket_id) from None
         return pb.ResolveTicketResponse(ticket=ticket_pb(ticket))
