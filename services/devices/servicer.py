@@ -10,7 +10,6 @@ from acme.devices.v1 import devices_pb2 as pb
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found
-from accord.identity import Principal
 from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check, id_violations
@@ -127,24 +126,24 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
             suggestions=[suggestion_pb(s) for s in found], next_page_token=token
         )
 
-    async def _owned(self, caller: Principal, suggestion_id: str) -> SuggestionRecord:
-        """The suggestion, if the caller owns it. Deciding is the owner's own act (staff
-        included see but do not decide), and someone else's suggestion is NOT_FOUND."""
+    async def _decide(self, context: Context, suggestion_id: str, state: State) -> SuggestionRecord:
+        """The caller's decision on their suggestion; the same decision again changes nothing.
+        Deciding is the owner's own act (staff included see but do not decide): someone
+        else's suggestion is NOT_FOUND, one decided the other way FAILED_PRECONDITION."""
+        caller = self.access.caller(context)
+        check(validation.suggestion_id_violations(suggestion_id))
         suggestion = await self.suggestions.find(suggestion_id)
         if suggestion is None or suggestion.owner_id != caller.subject:
             raise not_found("suggestion", suggestion_id)
-        return suggestion
+        try:
+            return await self.suggestions.decide(suggestion.suggestion_id, state)
+        except AlreadyDecided as decided:
+            raise _already_decided(decided.suggestion) from None
 
     async def AcceptSuggestion(
         self, request: pb.AcceptSuggestionRequest, context: Context
     ) -> pb.AcceptSuggestionResponse:
-        caller = self.access.caller(context)
-        check(validation.suggestion_id_violations(request.suggestion_id))
-        suggestion = await self._owned(caller, request.suggestion_id)
-        try:
-            accepted = await self.suggestions.decide(suggestion.suggestion_id, State.ACCEPTED)
-        except AlreadyDecided as decided:
-            raise _already_decided(decided.suggestion) from None
+        accepted = await self._decide(context, request.suggestion_id, State.ACCEPTED)
         # Accepted first, then the schedule added to the device, then sent: each step is
         # idempotent, so a retry of an interrupted call (the suggestion already accepted)
         # finishes the steps it missed, and sends the same event id again.
@@ -164,11 +163,5 @@ class DeviceServiceV1(pb_grpc.DeviceServiceServicer):
     async def DeclineSuggestion(
         self, request: pb.DeclineSuggestionRequest, context: Context
     ) -> pb.DeclineSuggestionResponse:
-        caller = self.access.caller(context)
-        check(validation.suggestion_id_violations(request.suggestion_id))
-        suggestion = await self._owned(caller, request.suggestion_id)
-        try:
-            declined = await self.suggestions.decide(suggestion.suggestion_id, State.DECLINED)
-        except AlreadyDecided as decided:
-            raise _already_decided(decided.suggestion) from None
+        declined = await self._decide(context, request.suggestion_id, State.DECLINED)
         return pb.DeclineSuggestionResponse(suggestion=suggestion_pb(declined))

@@ -10,6 +10,7 @@ charges nothing.
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from acme.payments.v1 import payments_pb2 as pb
 from acme_events.payments import Application
@@ -78,16 +79,8 @@ class Payments:
                 time=_time(payment.create_time),
             )
         elif payment.status == pb.PAYMENT_STATUS_DECLINED:
-            declined = PaymentDeclinedPayload(
-                payment_id=payment.payment_id,
-                order_id=payment.order_id,
-                customer_id=payment.customer_id,
-                amount_cents=payment.amount_cents,
-                currency=payment.currency,
-                reason=payment.decline_reason,
-            )
             await self.app.producer.send_payment_declined(
-                declined,
+                _with_reason(PaymentDeclinedPayload, payment, payment.decline_reason),
                 event_id=f"{payment.order_id}.payment-declined",
                 time=_time(payment.create_time),
             )
@@ -116,19 +109,26 @@ class Payments:
             return
 
     async def _refunded(self, payment: pb.Payment) -> None:
-        refunded = PaymentRefundedPayload(
-            payment_id=payment.payment_id,
-            order_id=payment.order_id,
-            customer_id=payment.customer_id,
-            amount_cents=payment.amount_cents,
-            currency=payment.currency,
-            reason=payment.refund_reason,
-        )
         await self.app.producer.send_payment_refunded(
-            refunded,
+            _with_reason(PaymentRefundedPayload, payment, payment.refund_reason),
             event_id=f"{payment.order_id}.payment-refunded",
             time=_time(payment.update_time),
         )
+
+
+Closing = TypeVar("Closing", PaymentDeclinedPayload, PaymentRefundedPayload)
+
+
+def _with_reason(event: type[Closing], payment: pb.Payment, reason: str) -> Closing:
+    """A declined or refunded payment as its event: the payment's facts, and why."""
+    return event(
+        payment_id=payment.payment_id,
+        order_id=payment.order_id,
+        customer_id=payment.customer_id,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        reason=reason,
+    )
 
 
 def _voided(change: OrderStatusChangedPayload) -> pb.Payment:
