@@ -33,7 +33,6 @@ async def assemble(parts: Parts[MarketingSettings, Application]) -> list[object]
         events=parts.events,
         profiles=profiles,
         consent=consent,
-        access=parts.access(),
         rules=decision_rules,
         max_events=settings.max_events_per_call,
         clock=utc_now,

@@ -10,7 +10,7 @@ from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
 from acme_events.marketing import Application
 from acme_events.marketing.messages.json import BrowsingEventTrackedPayload
 
-from accord.access import Access, Context
+from accord.access import Context
 from accord.client_streams import ensure_not_cancelled
 from accord.events import EventError
 from accord.rpc_status import (
@@ -43,7 +43,6 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
     events: Application
     profiles: Profiles
     consent: ConsentStore
-    access: Access
     rules: Rules
     max_events: int  # in one TrackEvents call
     clock: Callable[[], datetime]

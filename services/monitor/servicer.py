@@ -7,7 +7,7 @@ import grpc
 from acme.monitor.v1 import monitor_pb2 as pb
 from acme.monitor.v1 import monitor_pb2_grpc as pb_grpc
 
-from accord.access import Access, Context
+from accord.access import Context
 from accord.events import EventError
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check
@@ -18,7 +18,6 @@ from services.monitor.validation import report_violations
 @dataclass(frozen=True, slots=True)
 class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
     reports: Reports
-    access: Access
 
     async def ReportError(
         self, request: pb.ReportErrorRequest, context: Context
