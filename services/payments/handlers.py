@@ -90,23 +90,15 @@ class Payments:
     async def on_status_changed(self, change: OrderStatusChangedPayload) -> None:
         if change.status != OrderStatus.CANCELLED:
             return
-        while True:
-            stored = await self.store.get(change.order_id)
-            if stored is None:
-                if await self.store.create(_voided(change)):
-                    log.info("order %s cancelled before its payment: voided", change.order_id)
-                    return
-                continue
-            payment = stored.value
-            if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
-                payment.status = pb.PAYMENT_STATUS_REFUNDED
-                payment.refund_reason = change.reason or "order cancelled"
-                payment.update_time.CopyFrom(timestamp_now())
-                if not await self.store.replace(payment, stored.revision):
-                    continue
-            if payment.status == pb.PAYMENT_STATUS_REFUNDED:
-                await self._refunded(payment)  # again on redelivery: same id, stored once
-            return
+        reason = change.reason or "order cancelled"
+        voided = pb.Payment(payment_id=payment_id(change.order_id), status=pb.PAYMENT_STATUS_VOIDED)
+        payment = await self.store.on_cancelled(
+            change.order_id, change.customer_id or "", voided, lambda p: _refund(p, reason)
+        )
+        if payment is None:
+            log.info("order %s cancelled before its payment: voided", change.order_id)
+        elif payment.status == pb.PAYMENT_STATUS_REFUNDED:
+            await self._refunded(payment)  # again on redelivery: same id, stored once
 
     async def _refunded(self, payment: pb.Payment) -> None:
         await self.app.producer.send_payment_refunded(
@@ -131,16 +123,14 @@ def _with_reason(event: type[Closing], payment: pb.Payment, reason: str) -> Clos
     )
 
 
-def _voided(change: OrderStatusChangedPayload) -> pb.Payment:
-    now = timestamp_now()
-    return pb.Payment(
-        payment_id=payment_id(change.order_id),
-        order_id=change.order_id,
-        customer_id=change.customer_id or "",
-        status=pb.PAYMENT_STATUS_VOIDED,
-        create_time=now,
-        update_time=now,
-    )
+def _refund(payment: pb.Payment, reason: str) -> bool:
+    """Refund an authorized payment; any other has nothing to refund (False)."""
+    if payment.status != pb.PAYMENT_STATUS_AUTHORIZED:
+        return False
+    payment.status = pb.PAYMENT_STATUS_REFUNDED
+    payment.refund_reason = reason
+    payment.update_time.CopyFrom(timestamp_now())
+    return True
 
 
 def _time(stamp: timestamp_pb2.Timestamp) -> datetime:

@@ -20,7 +20,7 @@ from acme_events.shipping.messages.json import (
 )
 
 from accord.events import EventContext
-from accord.timestamps import timestamp
+from accord.timestamps import timestamp, timestamp_now
 from services.shipping.rules import plan
 from services.shipping.store import ShipmentStore
 
@@ -34,7 +34,7 @@ def shipment_id(order_id: str) -> str:
 def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipment:
     units = sum(line.quantity for line in stock.lines)
     chosen = plan(units, reserved_at)
-    now = timestamp(datetime.now(UTC))
+    now = timestamp_now()
     return pb.Shipment(
         shipment_id=shipment_id(stock.order_id),
         order_id=stock.order_id,
@@ -79,28 +79,20 @@ class Shipping:
     async def on_status_changed(self, change: OrderStatusChangedPayload) -> None:
         if change.status != OrderStatus.CANCELLED:
             return
-        while True:
-            stored = await self.store.get(change.order_id)
-            now = timestamp(datetime.now(UTC))
-            if stored is None:
-                tombstone = pb.Shipment(
-                    shipment_id=shipment_id(change.order_id),
-                    order_id=change.order_id,
-                    customer_id=change.customer_id or "",
-                    status=pb.SHIPMENT_STATUS_CANCELLED,
-                    create_time=now,
-                    update_time=now,
-                )
-                if await self.store.create(tombstone):
-                    return
-                continue
-            shipment = stored.value
-            if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
-                return
-            shipment.status = pb.SHIPMENT_STATUS_CANCELLED
-            shipment.update_time.CopyFrom(now)
-            if await self.store.replace(shipment, stored.revision):
-                return
+        # With no carrier: an order cancelled before its stock was reserved never ships.
+        tombstone = pb.Shipment(
+            shipment_id=shipment_id(change.order_id), status=pb.SHIPMENT_STATUS_CANCELLED
+        )
+        await self.store.on_cancelled(change.order_id, change.customer_id or "", tombstone, _cancel)
+
+
+def _cancel(shipment: pb.Shipment) -> bool:
+    """Cancel a scheduled shipment; a cancelled one stays as it is (False)."""
+    if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
+        return False
+    shipment.status = pb.SHIPMENT_STATUS_CANCELLED
+    shipment.update_time.CopyFrom(timestamp_now())
+    return True
 
 
 def register(app: Application, shipping: Shipping) -> None:
