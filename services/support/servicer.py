@@ -15,9 +15,9 @@ from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check, id_violations
 from services.support import validation
-from services.support.records import Status, TicketRecord, ticket_pb
+from services.support.records import Opening, Status, TicketRecord, ticket_pb
 from services.support.rules import TicketClosed
-from services.support.tickets import Filter, KeyReused, Opening, TicketNotFound, Tickets
+from services.support.tickets import Filter, KeyReused, TicketNotFound, Tickets
 
 
 def _closed(ticket_id: str) -> RpcError:

@@ -22,7 +22,7 @@ from accord import kvjson
 from accord.kv import Entry, select_page
 from services.support import rules
 from services.support.events import TicketEvents
-from services.support.records import Status, TicketRecord, new_ticket_id, now
+from services.support.records import Opening, Status, TicketRecord, new_ticket_id, now
 
 BUCKET = "support_tickets"
 
@@ -33,19 +33,6 @@ class TicketNotFound(Exception):
 
 class KeyReused(Exception):
     """A ticket key already opened a ticket for another customer."""
-
-
-@dataclass(frozen=True)
-class Opening:
-    """What OpenTicket asks for, besides the key and the occurrence."""
-
-    customer_id: str
-    title: str
-    description: str
-    application: str
-    error_code: str
-    fingerprint: str
-    suggested_fix: str
 
 
 @dataclass(frozen=True)
@@ -77,7 +64,7 @@ class Tickets:
             ticket_key=ticket_key,
             created_at=moment,
             updated_at=moment,
-            **opening.__dict__,
+            **opening.model_dump(),
         )
         with contextlib.suppress(KeyWrongLastSequenceError):
             await self.kv.create(f"ticket.{ticket_id}", record.model_dump_json().encode())
