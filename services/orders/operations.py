@@ -102,3 +102,12 @@ class OrderOperations:
                     yield order
             except OrderNotFound as missing:
                 raise not_found(order_id) from missing
+
+
+@dataclass(frozen=True, slots=True)
+class OverOperations:
+    """What each API version's servicer serves over: the one set of operations, and the
+    version's own access rules (its contract's)."""
+
+    operations: OrderOperations
+    access: Access

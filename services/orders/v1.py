@@ -5,24 +5,21 @@ order reads as paid, and a watcher sees each v1 status once.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import grpc
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 
 from accord import money
-from accord.access import Access
+from accord.access import Context
 from accord.validation import check, id_violations
-from services.orders.operations import OrderOperations
+from services.orders.operations import OverOperations
 from services.orders.validation import (
     cancel_order_violations,
     list_orders_violations,
     place_order_v1_violations,
 )
 
-Context = grpc.aio.ServicerContext[object, object]
 V1_CURRENCY = "USD"  # version 1 had one currency and never said which
 
 _STATUS_IN_V1 = {
@@ -86,11 +83,7 @@ def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class OrderServiceV1(v1_grpc.OrderServiceServicer):
-    operations: OrderOperations
-    access: Access
-
+class OrderServiceV1(OverOperations, v1_grpc.OrderServiceServicer):
     async def PlaceOrder(
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:

@@ -1,29 +1,21 @@
 """acme.orders.v2.OrderService: where a v2 orders call is served."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
-from accord.access import Access
+from accord.access import Context
 from accord.validation import check, id_violations
-from services.orders.operations import OrderOperations
+from services.orders.operations import OverOperations
 from services.orders.validation import (
     cancel_order_violations,
     list_orders_violations,
     place_order_v2_violations,
 )
 
-Context = grpc.aio.ServicerContext[object, object]
 
-
-@dataclass(frozen=True, slots=True)
-class OrderServiceV2(v2_grpc.OrderServiceServicer):
-    operations: OrderOperations
-    access: Access
-
+class OrderServiceV2(OverOperations, v2_grpc.OrderServiceServicer):
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
