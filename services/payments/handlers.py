@@ -10,7 +10,6 @@ charges nothing.
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from acme.payments.v1 import payments_pb2 as pb
 from acme_events.payments import Application
@@ -80,7 +79,14 @@ class Payments:
             )
         elif payment.status == pb.PAYMENT_STATUS_DECLINED:
             await self.app.producer.send_payment_declined(
-                _with_reason(PaymentDeclinedPayload, payment, payment.decline_reason),
+                PaymentDeclinedPayload(
+                    payment_id=payment.payment_id,
+                    order_id=payment.order_id,
+                    customer_id=payment.customer_id,
+                    amount_cents=payment.amount_cents,
+                    currency=payment.currency,
+                    reason=payment.decline_reason,
+                ),
                 event_id=f"{payment.order_id}.payment-declined",
                 time=_time(payment.create_time),
             )
@@ -102,25 +108,17 @@ class Payments:
 
     async def _refunded(self, payment: pb.Payment) -> None:
         await self.app.producer.send_payment_refunded(
-            _with_reason(PaymentRefundedPayload, payment, payment.refund_reason),
+            PaymentRefundedPayload(
+                payment_id=payment.payment_id,
+                order_id=payment.order_id,
+                customer_id=payment.customer_id,
+                amount_cents=payment.amount_cents,
+                currency=payment.currency,
+                reason=payment.refund_reason,
+            ),
             event_id=f"{payment.order_id}.payment-refunded",
             time=_time(payment.update_time),
         )
-
-
-Closing = TypeVar("Closing", PaymentDeclinedPayload, PaymentRefundedPayload)
-
-
-def _with_reason(event: type[Closing], payment: pb.Payment, reason: str) -> Closing:
-    """A declined or refunded payment as its event: the payment's facts, and why."""
-    return event(
-        payment_id=payment.payment_id,
-        order_id=payment.order_id,
-        customer_id=payment.customer_id,
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        reason=reason,
-    )
 
 
 def _refund(payment: pb.Payment, reason: str) -> bool:
