@@ -78,15 +78,16 @@ class Payments:
                 time=_time(payment.create_time),
             )
         elif payment.status == pb.PAYMENT_STATUS_DECLINED:
+            declined = PaymentDeclinedPayload(
+                payment_id=payment.payment_id,
+                order_id=payment.order_id,
+                customer_id=payment.customer_id,
+                amount_cents=payment.amount_cents,
+                currency=payment.currency,
+                reason=payment.decline_reason,
+            )
             await self.app.producer.send_payment_declined(
-                PaymentDeclinedPayload(
-                    payment_id=payment.payment_id,
-                    order_id=payment.order_id,
-                    customer_id=payment.customer_id,
-                    amount_cents=payment.amount_cents,
-                    currency=payment.currency,
-                    reason=payment.decline_reason,
-                ),
+                declined,
                 event_id=f"{payment.order_id}.payment-declined",
                 time=_time(payment.create_time),
             )
@@ -107,15 +108,16 @@ class Payments:
             await self._refunded(payment)  # again on redelivery: same id, stored once
 
     async def _refunded(self, payment: pb.Payment) -> None:
+        refunded = PaymentRefundedPayload(
+            payment_id=payment.payment_id,
+            order_id=payment.order_id,
+            customer_id=payment.customer_id,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            reason=payment.refund_reason,
+        )
         await self.app.producer.send_payment_refunded(
-            PaymentRefundedPayload(
-                payment_id=payment.payment_id,
-                order_id=payment.order_id,
-                customer_id=payment.customer_id,
-                amount_cents=payment.amount_cents,
-                currency=payment.currency,
-                reason=payment.refund_reason,
-            ),
+            refunded,
             event_id=f"{payment.order_id}.payment-refunded",
             time=_time(payment.update_time),
         )
