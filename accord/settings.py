@@ -13,7 +13,7 @@ started (`make run` and the tests, with accord.tooling.devkeys).
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,20 @@ NATS_URL_FILE = "nats.url"
 # Where a process runs. Development (`make run`, the tests) may create its own keys and
 # credentials under ACCORD_HOME; production, the default, only uses what it is given.
 Mode = Literal["development", "production"]
+
+
+# The deadline of one call a service makes to another (through the gateway, waiting for it
+# to be ready included): a service declares `x_timeout_seconds: CallTimeout = <default>` and
+# says in a comment what a call that runs out means for it (retried with the event, or
+# answered UNAVAILABLE).
+CallTimeout = Annotated[
+    float,
+    Field(
+        gt=0,
+        description="Seconds one call to another service may take, waiting for the gateway "
+        "included, before it is given up.",
+    ),
+]
 
 
 class ConfigurationError(RuntimeError):

@@ -1,14 +1,13 @@
 """The devices service as the platform runs it (accord.skeleton): its registry, habits and
 suggestions, the adjustment consumer, the auth callout for devices, its gateway client."""
 
-import dataclasses
-
 from acme.devices.v1 import devices_pb2 as pb
 from acme.devices.v1 import devices_pb2_grpc as pb_grpc
 from acme_events.devices import CONTRACT, Application
 
 from accord.events import Contract
 from accord.nats_auth import development_seed, issuer_identity
+from accord.retry_override import with_retries
 from accord.skeleton import Api, Parts, Service
 from services.devices import claims, handlers, history, registry, suggestions
 from services.devices.identities import DeviceAuthorizer
@@ -27,19 +26,9 @@ ADJUSTED = ("receiveDeviceAdjusted", "receiveThermostatAdjusted")
 def contract(settings: DevicesSettings) -> Contract:
     """The generated contract, with the adjustment retry policy the settings override (tests
     use short delays; production keeps the contract's)."""
-    operations = dict(CONTRACT.operations)
-    for key in ADJUSTED:
-        operation = CONTRACT.operation(key)
-        assert operation.consumer is not None
-        consumer = operation.consumer
-        if settings.adjustment_retry_delays is not None:
-            consumer = dataclasses.replace(consumer, backoff=settings.adjustment_retry_delays)
-        if settings.adjustment_max_deliveries is not None:
-            consumer = dataclasses.replace(consumer, max_deliver=settings.adjustment_max_deliveries)
-        operations[key] = dataclasses.replace(operation, consumer=consumer)
-    if operations == dict(CONTRACT.operations):
-        return CONTRACT
-    return dataclasses.replace(CONTRACT, operations=operations)
+    return with_retries(
+        CONTRACT, ADJUSTED, settings.adjustment_retry_delays, settings.adjustment_max_deliveries
+    )
 
 
 async def assemble(parts: Parts[DevicesSettings, Application]) -> list[object]:
@@ -54,7 +43,14 @@ async def assemble(parts: Parts[DevicesSettings, Application]) -> list[object]:
     authorizer = DeviceAuthorizer(parts.nc, devices, issuer_seed)
     await authorizer.start()
     parts.on_stop(authorizer.stop, before_events=True)
-    return [DeviceServiceV1(devices, proposals, ScheduleSender(events), parts.access(), claim_key)]
+    servicer = DeviceServiceV1(
+        registry=devices,
+        suggestions=proposals,
+        schedules=ScheduleSender(events),
+        access=parts.access(),
+        claim_key=claim_key,
+    )
+    return [servicer]
 
 
 def _claim_key(settings: DevicesSettings) -> bytes:

@@ -11,6 +11,7 @@ before the newest day can no longer share a window with any report still to come
 order, and at most MAX_ENTRIES (the newest) are kept for a device changed very often.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nats.js.kv import KeyValue
@@ -24,9 +25,9 @@ MAX_ENTRIES = 500
 KEEP_DAYS = 2 * RULE.span_days
 
 
+@dataclass(frozen=True, slots=True)
 class History:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def record(
         self, device_id: str, at: datetime, adjustment: Adjustment
@@ -48,6 +49,6 @@ class History:
             kept = [e for e in kept if e.day > newest - timedelta(days=KEEP_DAYS)]
             return HistoryRecord(entries=kept)
 
-        stored = await kvjson.change(self._kv, f"history.{device_id}", HistoryRecord, add)
+        stored = await kvjson.change(self.kv, f"history.{device_id}", HistoryRecord, add)
         entries = stored.entries if stored is not None else [entry]
         return [Adjustment(e.setpoint_tenths, e.day, e.minute) for e in entries]

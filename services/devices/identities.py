@@ -14,6 +14,7 @@ wrong secret, a request the server did not sign) is refused with a reason the se
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass, field
 
 from acme_events.thermostat import CONTRACT as THERMOSTAT
 from nats.aio.client import Client as NatsClient
@@ -41,17 +42,17 @@ def device_inbox(device_id: str) -> str:
     return inbox_prefix(member_identity(FLEET, device_id))
 
 
+@dataclass(slots=True)
 class DeviceAuthorizer:
     """Answers the server's authorization requests for devices, signing with `issuer_seed`."""
 
-    def __init__(self, nc: NatsClient, registry: Registry, issuer_seed: str) -> None:
-        self._nc = nc
-        self._registry = registry
-        self._issuer_seed = issuer_seed
-        self._subscription: Subscription | None = None
+    nc: NatsClient
+    registry: Registry
+    issuer_seed: str
+    _subscription: Subscription | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        self._subscription = await self._nc.subscribe(AUTH_CALLOUT, cb=self._answer)
+        self._subscription = await self.nc.subscribe(AUTH_CALLOUT, cb=self._answer)
 
     async def stop(self) -> None:
         if self._subscription is not None:
@@ -83,18 +84,18 @@ class DeviceAuthorizer:
                 publish=permissions.publish,
                 subscribe=permissions.subscribe,
             )
-        user_jwt = nats_jwt.encode(claims, self._issuer_seed) if claims else None
+        user_jwt = nats_jwt.encode(claims, self.issuer_seed) if claims else None
         response = nats_jwt.authorization_response(
             user_nkey, server_id, user_jwt=user_jwt, error=error
         )
-        await msg.respond(nats_jwt.encode(response, self._issuer_seed).encode())
+        await msg.respond(nats_jwt.encode(response, self.issuer_seed).encode())
 
     async def _refusal(self, device_id: str, secret: str) -> str | None:
         """Why the device may not connect, or None when it may."""
         if not device_id or not secret:
             return "a device connects with its id and secret"
         try:
-            device = await self._registry.find(device_id)
+            device = await self.registry.find(device_id)
         except Exception as error:  # a malformed id, or the bucket unreachable
             _log.warning("device %r not authorized: %r", device_id, error)
             return "unknown device or wrong secret"

@@ -8,12 +8,13 @@ belongs to someone else (a refused registration of another owner's device id).
 """
 
 import contextlib
+from dataclasses import dataclass
 
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import Entry, select_page
+from services.devices.owners import OwnerIndex, index_key
 from services.devices.records import DeviceRecord, ScheduleRecord, now
 
 BUCKET = "devices"
@@ -31,9 +32,9 @@ def _key(device_id: str) -> str:
     return f"device.{device_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class Registry:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def register(self, owner_id: str, device_id: str, display_name: str) -> DeviceRecord:
         """The device, registered to `owner_id` now or before; DeviceTaken if it is another's."""
@@ -42,16 +43,16 @@ class Registry:
             raise DeviceTaken(device_id)
         # Written once: a repeat keeps the device's place in its owner's list.
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self._kv.create(f"owner.{owner_id}.{device_id}", b"")
+            await self.kv.create(index_key(owner_id, device_id), b"")
         fresh = DeviceRecord(
             device_id=device_id, owner_id=owner_id, display_name=display_name, created_at=now()
         )
         stored = await kvjson.change(
-            self._kv, _key(device_id), DeviceRecord, lambda current: current or fresh
+            self.kv, _key(device_id), DeviceRecord, lambda current: current or fresh
         )
         assert stored is not None
         if stored.owner_id != owner_id:  # another owner won a race for the same id
-            await self._kv.delete(f"owner.{owner_id}.{device_id}")
+            await self.kv.delete(index_key(owner_id, device_id))
             raise DeviceTaken(device_id)
         return stored
 
@@ -63,23 +64,17 @@ class Registry:
                 raise DeviceNotFound(device_id)
             return current.model_copy(update={"secret_hash": secret_hash})
 
-        await kvjson.change(self._kv, _key(device_id), DeviceRecord, issue)
+        await kvjson.change(self.kv, _key(device_id), DeviceRecord, issue)
 
     async def find(self, device_id: str) -> DeviceRecord | None:
-        found = await kvjson.read(self._kv, _key(device_id), DeviceRecord)
+        found = await kvjson.read(self.kv, _key(device_id), DeviceRecord)
         return found[0] if found is not None else None
 
     async def of_owner(
         self, owner_id: str, page_size: int, after: int
     ) -> tuple[list[DeviceRecord], int | None]:
-        """One page of the owner's devices in the order they were registered, and where the
-        next page starts (None: the end)."""
-
-        async def owned(entry: Entry) -> DeviceRecord | None:
-            device = await self.find(entry.key.rsplit(".", 1)[1])
-            return device if device is not None and device.owner_id == owner_id else None
-
-        return await select_page(self._kv, f"owner.{owner_id}.*", after, page_size, owned)
+        """One page of the owner's devices in the order they were registered."""
+        return await OwnerIndex(self.kv, self.find).page(owner_id, page_size, after)
 
     async def add_schedule(self, device_id: str, schedule: ScheduleRecord) -> DeviceRecord:
         """The device with the schedule; adding a schedule it has already changes nothing."""
@@ -91,6 +86,6 @@ class Registry:
                 return current
             return current.model_copy(update={"schedules": [*current.schedules, schedule]})
 
-        stored = await kvjson.change(self._kv, _key(device_id), DeviceRecord, add)
+        stored = await kvjson.change(self.kv, _key(device_id), DeviceRecord, add)
         assert stored is not None
         return stored

@@ -7,6 +7,8 @@ parameter, which the generated producer reads from the payload. The event id is
 schedule again, and JetStream stores it once.
 """
 
+from dataclasses import dataclass
+
 from acme_events.devices import Application
 from acme_events.devices.messages.json import DeviceSchedulePayload
 
@@ -24,9 +26,9 @@ def event_id(schedule_id: str) -> str:
     return f"schedule.{schedule_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class ScheduleSender:
-    def __init__(self, events: Application) -> None:
-        self._events = events
+    events: Application
 
     async def send(self, device_id: str, owner_id: str, schedule: ScheduleRecord) -> None:
         payload = DeviceSchedulePayload(
@@ -37,6 +39,6 @@ class ScheduleSender:
             local_time=local_time(schedule.minute),
             created_at=schedule.created_at,
         )
-        await self._events.producer.send_device_schedule(
+        await self.events.producer.send_device_schedule(
             payload, event_id=event_id(schedule.schedule_id), time=schedule.created_at
         )

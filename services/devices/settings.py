@@ -2,7 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from accord.settings import ServiceSettings, service_config
+from accord.settings import CallTimeout, ServiceSettings, service_config
 
 
 class DevicesSettings(ServiceSettings):
@@ -15,12 +15,9 @@ class DevicesSettings(ServiceSettings):
 
     port: int = 50060
 
-    notify_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        description="How long one SendNotification call may take (waiting for the gateway "
-        "included) before the adjustment is retried; keep it under the consumer's ackWait.",
-    )
+    # SendNotification, for a suggestion: one that runs out is retried with the adjustment,
+    # so keep it under the adjustment consumer's ackWait.
+    notify_timeout_seconds: CallTimeout = 10.0
     adjustment_retry_delays: tuple[float, ...] | None = Field(
         default=None,
         description="Seconds before each retry of an adjustment that could not be handled (an "

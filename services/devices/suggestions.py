@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from nats.js.kv import KeyValue
 
 from accord import kvjson
-from accord.kv import Entry, keys_matching, select_page
+from accord.kv import keys_matching
 from services.devices.habits import Habit, similar, suggestion_id
+from services.devices.owners import OwnerIndex, index_key
 from services.devices.records import DeviceRecord, State, SuggestionRecord, now
 
 BUCKET = "devices_suggestions"
@@ -52,12 +53,12 @@ def _key(suggestion_id: str) -> str:
     return f"suggestion.{suggestion_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class Suggestions:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def find(self, suggestion_id: str) -> SuggestionRecord | None:
-        found = await kvjson.read(self._kv, _key(suggestion_id), SuggestionRecord)
+        found = await kvjson.read(self.kv, _key(suggestion_id), SuggestionRecord)
         return found[0] if found is not None else None
 
     async def propose(self, device: DeviceRecord, habit: Habit) -> Proposal:
@@ -78,10 +79,10 @@ class Suggestions:
                 days=list(habit.days),
                 created_at=now(),
             )
-            await self._kv.put(f"owner.{fresh.owner_id}.{fresh.suggestion_id}", b"")
-            await self._kv.put(f"device.{fresh.device_id}.{fresh.suggestion_id}", b"")
+            await self.kv.put(index_key(fresh.owner_id, fresh.suggestion_id), b"")
+            await self.kv.put(f"device.{fresh.device_id}.{fresh.suggestion_id}", b"")
             same = await kvjson.change(
-                self._kv, _key(fresh.suggestion_id), SuggestionRecord, lambda c: c or fresh
+                self.kv, _key(fresh.suggestion_id), SuggestionRecord, lambda c: c or fresh
             )
             assert same is not None
         return Proposal(same, notify=same.state is State.PENDING and not same.notified)
@@ -90,7 +91,7 @@ class Suggestions:
         exact = await self.find(suggestion_id(device_id, habit))
         if exact is not None:
             return exact
-        for key in sorted(await keys_matching(self._kv, f"device.{device_id}.*")):
+        for key in sorted(await keys_matching(self.kv, f"device.{device_id}.*")):
             other = await self.find(key.rsplit(".", 1)[1])
             if other is not None and similar(
                 other.setpoint_tenths, other.minute, habit.setpoint_tenths, habit.minute
@@ -102,7 +103,7 @@ class Suggestions:
         def mark(current: SuggestionRecord | None) -> SuggestionRecord | None:
             return current.model_copy(update={"notified": True}) if current else None
 
-        await kvjson.change(self._kv, _key(suggestion_id), SuggestionRecord, mark)
+        await kvjson.change(self.kv, _key(suggestion_id), SuggestionRecord, mark)
 
     async def decide(self, suggestion_id: str, state: State) -> SuggestionRecord:
         """Accept or decline a pending suggestion; the same decision again changes nothing."""
@@ -116,20 +117,12 @@ class Suggestions:
                 raise AlreadyDecided(current)
             return current.model_copy(update={"state": state, "decided_at": now()})
 
-        stored = await kvjson.change(self._kv, _key(suggestion_id), SuggestionRecord, apply)
+        stored = await kvjson.change(self.kv, _key(suggestion_id), SuggestionRecord, apply)
         assert stored is not None
         return stored
 
     async def of_owner(
         self, owner_id: str, page_size: int, after: int
     ) -> tuple[list[SuggestionRecord], int | None]:
-        """One page of the owner's suggestions in the order they were made, and where the
-        next page starts (None: the end)."""
-
-        async def owned(entry: Entry) -> SuggestionRecord | None:
-            suggestion = await self.find(entry.key.split(".", 2)[2])
-            return (
-                suggestion if suggestion is not None and suggestion.owner_id == owner_id else None
-            )
-
-        return await select_page(self._kv, f"owner.{owner_id}.*", after, page_size, owned)
+        """One page of the owner's suggestions in the order they were made."""
+        return await OwnerIndex(self.kv, self.find).page(owner_id, page_size, after)

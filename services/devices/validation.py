@@ -4,10 +4,10 @@ import re
 
 from acme.devices.v1 import devices_pb2 as pb
 
+from accord.paging import page_size_violations
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
 
-MAX_PAGE_SIZE = 100
 MAX_DISPLAY_NAME = 100
 MAX_CLAIM_CODE = 64
 # `sg-<deviceId>-<tenths>-<HHMM>`: a device id of up to 64 characters and 12 more.
@@ -32,10 +32,7 @@ def register_violations(request: pb.RegisterDeviceRequest) -> Violations:
 
 
 def page_violations(owner_id: str, page_size: int) -> Violations:
-    violations = id_violations("owner_id", owner_id)
-    if not 0 <= page_size <= MAX_PAGE_SIZE:
-        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
-    return violations
+    return id_violations("owner_id", owner_id) + page_size_violations(page_size)
 
 
 def suggestion_id_violations(suggestion_id: str) -> Violations:

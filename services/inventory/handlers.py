@@ -13,6 +13,7 @@ what a previous delivery started, and announces the same outcome with the same e
 """
 
 import logging
+from dataclasses import dataclass
 
 from acme_events.inventory import Application
 from acme_events.inventory.messages.json import (
@@ -45,21 +46,21 @@ def _release_id(order_id: str) -> str:
     return f"{order_id}:release"
 
 
+@dataclass(frozen=True, slots=True)
 class Inventory:
-    def __init__(self, catalogue: Catalogue, reservations: Reservations, app: Application):
-        self._catalogue = catalogue
-        self._reservations = reservations
-        self._app = app
+    catalogue: Catalogue
+    reservations: Reservations
+    app: Application
 
     async def on_payment_authorized(self, payment: PaymentAuthorizedPayload) -> None:
         lines: dict[str, int] = {}
         for line in payment.lines:  # one entry per product, whatever the order repeats
             lines[line.sku] = lines.get(line.sku, 0) + line.quantity
         while True:
-            found = await self._reservations.get(payment.order_id)
+            found = await self.reservations.get(payment.order_id)
             if found is None:
                 fresh = Reservation(payment.order_id, payment.customer_id, Status.RESERVING, lines)
-                created = await self._reservations.create(fresh)
+                created = await self.reservations.create(fresh)
                 if created is None:
                     continue  # a cancellation, or another delivery, got there first
                 found = (fresh, created)
@@ -76,14 +77,14 @@ class Inventory:
     async def _take(self, reservation: Reservation, revision: int) -> bool:
         for sku in sorted(reservation.lines):
             units = reservation.lines[sku]
-            taken = await self._catalogue.change(sku, _reserve_id(reservation.order_id), -units)
+            taken = await self.catalogue.change(sku, _reserve_id(reservation.order_id), -units)
             if not taken.done:
                 reservation.status = Status.OUT_OF_STOCK
                 reservation.shortages = [Shortfall(sku, units, taken.available)]
                 break
         else:
             reservation.status = Status.RESERVED
-        if not await self._reservations.replace(reservation, revision):
+        if not await self.reservations.replace(reservation, revision):
             return False
         await self._give_back(reservation)
         await self._announce(reservation)
@@ -95,14 +96,14 @@ class Inventory:
             return
         order_id = reservation.order_id
         for sku in sorted(reservation.lines):
-            if await self._catalogue.was_applied(sku, _reserve_id(order_id)):
-                await self._catalogue.change(sku, _release_id(order_id), reservation.lines[sku])
+            if await self.catalogue.was_applied(sku, _reserve_id(order_id)):
+                await self.catalogue.change(sku, _release_id(order_id), reservation.lines[sku])
 
     async def _announce(self, reservation: Reservation) -> None:
         order_id, customer_id = reservation.order_id, reservation.customer_id
         lines = [StockLine(sku=sku, quantity=units) for sku, units in reservation.lines.items()]
         if reservation.status == Status.RESERVED:
-            await self._app.producer.send_stock_reserved(
+            await self.app.producer.send_stock_reserved(
                 StockReservedPayload(order_id=order_id, customer_id=customer_id, lines=lines),
                 event_id=f"{order_id}.stock-reserved",
             )
@@ -111,7 +112,7 @@ class Inventory:
             reason = "out of stock: " + ", ".join(
                 f"{s.sku} ({s.requested} asked, {s.available} left)" for s in short
             )
-            await self._app.producer.send_out_of_stock(
+            await self.app.producer.send_out_of_stock(
                 OutOfStockPayload(
                     order_id=order_id,
                     customer_id=customer_id,
@@ -124,7 +125,7 @@ class Inventory:
                 event_id=f"{order_id}.out-of-stock",
             )
         elif reservation.status == Status.RELEASED:
-            await self._app.producer.send_stock_released(
+            await self.app.producer.send_stock_released(
                 StockReleasedPayload(order_id=order_id, customer_id=customer_id, lines=lines),
                 event_id=f"{order_id}.stock-released",
             )
@@ -133,12 +134,12 @@ class Inventory:
         if change.status != OrderStatus.CANCELLED:
             return
         while True:
-            found = await self._reservations.get(change.order_id)
+            found = await self.reservations.get(change.order_id)
             if found is None:
                 # Cancelled before its payment was authorized: make sure nothing is taken
                 # for it later, if the authorization still comes.
                 tombstone = Reservation(change.order_id, change.customer_id or "", Status.CANCELLED)
-                if await self._reservations.create(tombstone) is not None:
+                if await self.reservations.create(tombstone) is not None:
                     return
                 continue
             reservation, revision = found
@@ -146,7 +147,7 @@ class Inventory:
                 raise ReservationInProgress(change.order_id)
             if reservation.status == Status.RESERVED:
                 reservation.status = Status.RELEASED
-                if not await self._reservations.replace(reservation, revision):
+                if not await self.reservations.replace(reservation, revision):
                     continue
             if reservation.status in (Status.RELEASED, Status.OUT_OF_STOCK):
                 await self._give_back(reservation)  # again on redelivery: each unit once

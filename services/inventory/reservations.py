@@ -58,12 +58,12 @@ class Reservation:
         )
 
 
+@dataclass(frozen=True, slots=True)
 class Reservations:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def get(self, order_id: str) -> tuple[Reservation, int] | None:
-        found = await kvrecords.read(self._kv, f"reservation.{order_id}")
+        found = await kvrecords.read(self.kv, f"reservation.{order_id}")
         if found is None or not found.value:
             return None
         return Reservation.decode(found.value), found.revision
@@ -71,8 +71,8 @@ class Reservations:
     async def create(self, reservation: Reservation) -> int | None:
         """Its revision, or None when the order has a reservation already."""
         key = f"reservation.{reservation.order_id}"
-        return await kvrecords.create(self._kv, key, reservation.encode())
+        return await kvrecords.create(self.kv, key, reservation.encode())
 
     async def replace(self, reservation: Reservation, revision: int) -> bool:
         key = f"reservation.{reservation.order_id}"
-        return await kvrecords.replace(self._kv, key, reservation.encode(), revision)
+        return await kvrecords.replace(self.kv, key, reservation.encode(), revision)

@@ -1,5 +1,7 @@
 """acme.inventory.v1.InventoryService: where an inventory call is served."""
 
+from dataclasses import dataclass
+
 import grpc
 from acme.inventory.v1 import inventory_pb2 as pb
 from acme.inventory.v1 import inventory_pb2_grpc as pb_grpc
@@ -22,33 +24,36 @@ MAX_SKUS_PRICED = 100  # an order's lines at most
 MAX_PRICE_UNITS = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
 class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
-    def __init__(self, catalogue: Catalogue, access: Access) -> None:
-        self._catalogue = catalogue
-        self._access = access
+    catalogue: Catalogue
+    access: Access
+
+    def _staff_only(self, context: Context, act: str) -> None:
+        """The gateway checks the policy's scope; checked again here because changing the
+        catalogue is a staff act and the call may come from any holder of a signed principal."""
+        if not self.access.is_admin(self.access.caller(context)):
+            raise RpcError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{act} needs {self.access.admin_scope}",
+                error_info("SCOPE_REQUIRED", scope=self.access.admin_scope),
+            )
 
     async def GetStock(self, request: pb.GetStockRequest, context: Context) -> pb.GetStockResponse:
         _check_sku(request.sku)
-        available = await self._catalogue.available(request.sku)
+        available = await self.catalogue.available(request.sku)
         if available is None:
             raise _not_in_catalogue(request.sku)
         return pb.GetStockResponse(stock=pb.Stock(sku=request.sku, available=available))
 
     async def SetStock(self, request: pb.SetStockRequest, context: Context) -> pb.SetStockResponse:
-        # The gateway checks the policy's scope; checked again here because changing stock
-        # is a staff act and this call may come from any holder of a signed principal.
-        if not self._access.is_admin(self._access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"setting stock needs {self._access.admin_scope}",
-                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
-            )
+        self._staff_only(context, "setting stock")
         _check_sku(request.sku)
         if not 0 <= request.available <= MAX_AVAILABLE:
             raise invalid_argument(
                 [field_violation("available", f"must be from 0 to {MAX_AVAILABLE:,}")]
             )
-        await self._catalogue.set(request.sku, request.available)
+        await self.catalogue.set(request.sku, request.available)
         return pb.SetStockResponse(stock=pb.Stock(sku=request.sku, available=request.available))
 
     async def GetPrices(
@@ -60,22 +65,17 @@ class InventoryServiceV1(pb_grpc.InventoryServiceServicer):
             )
         for index, sku in enumerate(request.skus):
             _check_sku(sku, f"skus[{index}]")
-        prices = await self._catalogue.prices(list(request.skus))
+        prices = await self.catalogue.prices(list(request.skus))
         return pb.GetPricesResponse(prices=[_price_pb(sku, price) for sku, price in prices.items()])
 
     async def SetPrice(self, request: pb.SetPriceRequest, context: Context) -> pb.SetPriceResponse:
-        if not self._access.is_admin(self._access.caller(context)):
-            raise RpcError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"setting prices needs {self._access.admin_scope}",
-                error_info("SCOPE_REQUIRED", scope=self._access.admin_scope),
-            )
+        self._staff_only(context, "setting prices")
         _check_sku(request.sku)
         check(_price_violations(request.unit_price))
         price = UnitPrice(
             request.unit_price.currency_code, money.to_nanos(request.unit_price, "unit_price")
         )
-        if not await self._catalogue.set_price(request.sku, price):
+        if not await self.catalogue.set_price(request.sku, price):
             raise _not_in_catalogue(request.sku)
         return pb.SetPriceResponse(price=_price_pb(request.sku, price))
 

@@ -58,14 +58,14 @@ class Change:
     available: int  # units available after it (or, when refused, at the time)
 
 
+@dataclass(frozen=True, slots=True)
 class Catalogue:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def _read(self, sku: str) -> tuple[Product, int] | None:
         if not SKU.fullmatch(sku):
             return None
-        found = await kvrecords.read(self._kv, f"sku.{sku}")
+        found = await kvrecords.read(self.kv, f"sku.{sku}")
         if found is None or not found.value:
             return None
         return Product.decode(found.value), found.revision
@@ -78,7 +78,7 @@ class Catalogue:
     async def seed(self, sku: str, available: int) -> bool:
         """Add a product unless it is there already (a restart keeps what was sold)."""
         return (
-            await kvrecords.create(self._kv, f"sku.{sku}", Product(available).encode()) is not None
+            await kvrecords.create(self.kv, f"sku.{sku}", Product(available).encode()) is not None
         )
 
     async def prices(self, skus: list[str]) -> dict[str, UnitPrice]:
@@ -138,4 +138,4 @@ class Catalogue:
         return found is not None and change_id in found[0].applied
 
     async def _write(self, sku: str, product: Product, revision: int) -> bool:
-        return await kvrecords.replace(self._kv, f"sku.{sku}", product.encode(), revision)
+        return await kvrecords.replace(self.kv, f"sku.{sku}", product.encode(), revision)

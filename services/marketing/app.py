@@ -30,13 +30,12 @@ async def assemble(parts: Parts[MarketingSettings, Application]) -> list[object]
     recommender = Recommender(profiles, consent, notifier, decision_rules, settings.settle_seconds)
     handlers.register(parts.events, recommender)
     servicer = MarketingServiceV1(
-        parts.events,
-        profiles,
-        consent,
-        parts.access(),
-        decision_rules,
-        settings.max_events_per_call,
-        utc_now,
+        events=parts.events,
+        profiles=profiles,
+        consent=consent,
+        rules=decision_rules,
+        max_events=settings.max_events_per_call,
+        clock=utc_now,
     )
     return [servicer]
 

@@ -17,6 +17,7 @@ with the same notification id, which notifications makes once.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accord.events import RetryLater
@@ -32,22 +33,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
 class Recommender:
-    def __init__(
-        self,
-        profiles: Profiles,
-        consent: ConsentStore,
-        notifier: Notifier,
-        rules: Rules,
-        settle_seconds: float,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._profiles = profiles
-        self._consent = consent
-        self._notifier = notifier
-        self._rules = rules
-        self._settle = settle_seconds
-        self._clock = clock
+    profiles: Profiles
+    consent: ConsentStore
+    notifier: Notifier
+    rules: Rules
+    settle_seconds: float
+    clock: Callable[[], datetime] = utc_now
 
     async def handle(self, event: BrowsingEvent) -> None:
         profile = await self._apply(event)
@@ -59,7 +52,7 @@ class Recommender:
         ):
             # The settle time counts from the decision. The event comes back when it is over
             # (a delayed redelivery), so no consumer worker is held while it runs.
-            remaining = (contact.at - self._clock()).total_seconds() + self._settle
+            remaining = (contact.at - self.clock()).total_seconds() + self.settle_seconds
             if remaining > 0:
                 raise RetryLater(remaining, f"recommendation {contact.notification_id} settling")
             await self._deliver(profile, contact)
@@ -67,16 +60,16 @@ class Recommender:
     async def _apply(self, event: BrowsingEvent) -> ProfileRecord:
         """The profile after the event (applied now, or before: a redelivery)."""
         while True:
-            profile, revision = await self._profiles.read(event.customer_id)
+            profile, revision = await self.profiles.read(event.customer_id)
             if event.event_id in profile.applied:
                 return profile
             # Consent only matters above the threshold (rules.decide): read it only then.
-            changed = apply_event(profile, event, consented=False, rules=self._rules)
-            if changed.last_decision is Decision.NO_CONSENT and await self._consent.opted_in(
+            changed = apply_event(profile, event, consented=False, rules=self.rules)
+            if changed.last_decision is Decision.NO_CONSENT and await self.consent.opted_in(
                 event.customer_id
             ):
-                changed = apply_event(profile, event, consented=True, rules=self._rules)
-            if await self._profiles.write(changed, revision):
+                changed = apply_event(profile, event, consented=True, rules=self.rules)
+            if await self.profiles.write(changed, revision):
                 return changed
 
     async def _deliver(self, profile: ProfileRecord, contact: ContactRecord) -> None:
@@ -85,13 +78,13 @@ class Recommender:
         # From the store, right before sending: an opt-out made at any time until now wins.
         # What remains is the call's own latency, where an opt-out cannot be told apart from
         # one made just after the email went.
-        if not await self._consent.opted_in(customer_id):
+        if not await self.consent.opted_in(customer_id):
             await self._finish(customer_id, contact, ContactStatus.CANCELLED, [], False)
             return
-        now = self._clock()
-        scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())
-        products = rank(catalogue.PRODUCTS, scores, self._rules.top_n)
-        emailed = await self._notifier.recommend(
+        now = self.clock()
+        scores = scoring.decayed_to(profile.scores, now, self.rules.half_life.total_seconds())
+        products = rank(catalogue.PRODUCTS, scores, self.rules.top_n)
+        emailed = await self.notifier.recommend(
             customer_id, contact.notification_id, products, scores
         )
         skus = [p.sku for p in products]
@@ -116,4 +109,4 @@ class Recommender:
             done = last.model_copy(update={"status": status, "skus": skus, "emailed": emailed})
             return profile.model_copy(update={"last_contact": done})
 
-        await self._profiles.change(customer_id, mark)
+        await self.profiles.change(customer_id, mark)

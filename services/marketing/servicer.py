@@ -1,6 +1,7 @@
 """acme.marketing.v1.MarketingService: checks each call, then tracks, records or reads."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 import grpc
@@ -9,7 +10,7 @@ from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
 from acme_events.marketing import Application
 from acme_events.marketing.messages.json import BrowsingEventTrackedPayload
 
-from accord.access import Access, Context
+from accord.access import Context
 from accord.client_streams import ensure_not_cancelled
 from accord.events import EventError
 from accord.rpc_status import (
@@ -37,24 +38,14 @@ async def _each(
             yield request
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
-    def __init__(
-        self,
-        events: Application,
-        profiles: Profiles,
-        consent: ConsentStore,
-        access: Access,
-        rules: Rules,
-        max_events_per_call: int,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._events = events
-        self._profiles = profiles
-        self._consent = consent
-        self._access = access
-        self._rules = rules
-        self._max_events = max_events_per_call
-        self._clock = clock
+    events: Application
+    profiles: Profiles
+    consent: ConsentStore
+    rules: Rules
+    max_events: int  # in one TrackEvents call
+    clock: Callable[[], datetime]
 
     async def TrackEvents(
         self,
@@ -64,18 +55,18 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         batch: list[BrowsingEventTrackedPayload] = []
         index = 0
         async for request in _each(request_iterator):
-            if index >= self._max_events:
+            if index >= self.max_events:
                 raise invalid_argument(
-                    [field_violation("events", f"at most {self._max_events} events per call")]
+                    [field_violation("events", f"at most {self.max_events} events per call")]
                 )
             tracking.check(index, request)  # its owner: checked message by message (enforcement)
-            batch.append(tracking.payload(request, self._clock()))
+            batch.append(tracking.payload(request, self.clock()))
             index += 1
         # All or nothing: a stream the gateway refused part-way looks ended here; wait for
         # its cancellation before storing anything.
         await ensure_not_cancelled(context)
         try:
-            tracked = await tracking.publish(self._events, batch)
+            tracked = await tracking.publish(self.events, batch)
         except EventError as failure:
             raise RpcError(
                 grpc.StatusCode.UNAVAILABLE,
@@ -93,22 +84,22 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         opted_in = _CHOICES.get(request.status)
         if opted_in is None:
             raise invalid_argument([field_violation("status", "must be OPTED_IN or OPTED_OUT")])
-        consent = await self._consent.set(request.customer_id, opted_in, self._clock())
+        consent = await self.consent.set(request.customer_id, opted_in, self.clock())
         return pb.SetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
     async def GetConsent(
         self, request: pb.GetConsentRequest, context: Context
     ) -> pb.GetConsentResponse:
         check(id_violations("customer_id", request.customer_id))
-        consent = await self._consent.get(request.customer_id)
+        consent = await self.consent.get(request.customer_id)
         return pb.GetConsentResponse(consent=views.consent_pb(request.customer_id, consent))
 
     async def GetProfile(
         self, request: pb.GetProfileRequest, context: Context
     ) -> pb.GetProfileResponse:
         check(id_violations("customer_id", request.customer_id))
-        profile, _ = await self._profiles.read(request.customer_id)
-        now = self._clock()
-        scores = scoring.decayed_to(profile.scores, now, self._rules.half_life.total_seconds())
-        products = rank(catalogue.PRODUCTS, scores, self._rules.top_n)
+        profile, _ = await self.profiles.read(request.customer_id)
+        now = self.clock()
+        scores = scoring.decayed_to(profile.scores, now, self.rules.half_life.total_seconds())
+        products = rank(catalogue.PRODUCTS, scores, self.rules.top_n)
         return pb.GetProfileResponse(profile=views.profile_pb(profile, scores, now, products))

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from accord.settings import ServiceSettings, service_config
+from accord.settings import CallTimeout, ServiceSettings, service_config
 
 
 class MarketingSettings(ServiceSettings):
@@ -35,9 +35,7 @@ class MarketingSettings(ServiceSettings):
         description="How long after the threshold is crossed the email is sent: it then "
         "ranks on the whole burst of browsing, and an opt-out until then still stops it.",
     )
-    notify_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="How long a SendNotification call may take."
-    )
+    notify_timeout_seconds: CallTimeout = 5.0  # SendNotification, for a recommendation
     max_events_per_call: int = Field(
         default=1000, ge=1, description="How many browsing events one TrackEvents call takes."
     )

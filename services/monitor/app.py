@@ -42,7 +42,7 @@ def assemble_over(
             Notices(notes_grpc.NotificationServiceStub(notifications_channel), timeout),
         )
         parts.events.consumer.receive_error_reported(handling.error_reported)
-        return [ErrorMonitorServiceV1(Reports(parts.events), parts.access())]
+        return [ErrorMonitorServiceV1(Reports(parts.events))]
 
     return assembled
 

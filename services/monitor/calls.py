@@ -9,6 +9,8 @@ down).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 from acme.notifications.v1 import notifications_pb2 as notes
 from acme.notifications.v1 import notifications_pb2_grpc as notes_grpc
@@ -36,10 +38,10 @@ def notice_id(ticket_id: str) -> str:
     return f"monitor.{ticket_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class Support:
-    def __init__(self, stub: support_grpc.SupportServiceAsyncStub, timeout: float) -> None:
-        self._stub = stub
-        self._timeout = timeout
+    stub: support_grpc.SupportServiceAsyncStub
+    timeout: float
 
     async def open_ticket(
         self, ticket_key: str, report: ErrorReportedPayload, occurrence_id: str
@@ -58,8 +60,8 @@ class Support:
         )
         with refusals_are_final(f"support refused ticket {ticket_key}"):
             try:
-                response = await self._stub.OpenTicket(
-                    request, timeout=self._timeout, wait_for_ready=True
+                response = await self.stub.OpenTicket(
+                    request, timeout=self.timeout, wait_for_ready=True
                 )
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.FAILED_PRECONDITION and reason_of(error) == (
@@ -70,10 +72,10 @@ class Support:
         return response.ticket
 
 
+@dataclass(frozen=True, slots=True)
 class Notices:
-    def __init__(self, stub: notes_grpc.NotificationServiceAsyncStub, timeout: float) -> None:
-        self._stub = stub
-        self._timeout = timeout
+    stub: notes_grpc.NotificationServiceAsyncStub
+    timeout: float
 
     async def tell(self, ticket: support.Ticket) -> None:
         """The customer's in-app notice about a ticket. Its content depends on the ticket
@@ -96,4 +98,4 @@ class Notices:
             channels=[notes.CHANNEL_IN_APP],
         )
         with refusals_are_final(f"notifications refused the notice of {ticket.ticket_id}"):
-            await self._stub.SendNotification(request, timeout=self._timeout, wait_for_ready=True)
+            await self.stub.SendNotification(request, timeout=self.timeout, wait_for_ready=True)

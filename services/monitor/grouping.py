@@ -8,6 +8,7 @@ Keys:
 - `noticed.<ticketId>`: the customer was told about that ticket (one notice per ticket).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nats.js.kv import KeyValue
@@ -18,10 +19,10 @@ from services.monitor.episodes import Episode, joins, next_episode
 BUCKET = "monitor_errors"
 
 
+@dataclass(frozen=True, slots=True)
 class Grouping:
-    def __init__(self, kv: KeyValue, window: timedelta) -> None:
-        self._kv = kv
-        self._window = window
+    kv: KeyValue
+    window: timedelta
 
     async def ticket_key(
         self, customer_id: str, report_id: str, fingerprint: str, occurred_at: datetime
@@ -35,10 +36,10 @@ class Grouping:
             episode, revision = await self._episode(customer_id, fingerprint)
             if episode is not None and joins(episode, occurred_at):
                 break
-            episode = next_episode(episode, customer_id, fingerprint, occurred_at, self._window)
+            episode = next_episode(episode, customer_id, fingerprint, occurred_at, self.window)
             if await self._replace(episode, revision):
                 break
-        await self._kv.put(f"report.{customer_id}.{report_id}", episode.ticket_key.encode())
+        await self.kv.put(f"report.{customer_id}.{report_id}", episode.ticket_key.encode())
         return episode.ticket_key
 
     async def after_resolution(
@@ -55,24 +56,24 @@ class Grouping:
             episode, revision = await self._episode(customer_id, fingerprint)
             if episode is not None and episode.ticket_key != resolved_key:
                 break  # another report already moved on: join its episode
-            episode = next_episode(episode, customer_id, fingerprint, occurred_at, self._window)
+            episode = next_episode(episode, customer_id, fingerprint, occurred_at, self.window)
             if await self._replace(episode, revision):
                 break
-        await self._kv.put(f"report.{customer_id}.{report_id}", episode.ticket_key.encode())
+        await self.kv.put(f"report.{customer_id}.{report_id}", episode.ticket_key.encode())
         return episode.ticket_key
 
     async def noticed(self, ticket_id: str) -> bool:
         return await self._get(f"noticed.{ticket_id}") is not None
 
     async def mark_noticed(self, ticket_id: str) -> None:
-        await self._kv.put(f"noticed.{ticket_id}", b"1")
+        await self.kv.put(f"noticed.{ticket_id}", b"1")
 
     async def _get(self, key: str) -> bytes | None:
-        found = await kvrecords.read(self._kv, key)
+        found = await kvrecords.read(self.kv, key)
         return (found.value or None) if found is not None else None
 
     async def _episode(self, customer_id: str, fingerprint: str) -> tuple[Episode | None, int]:
-        found = await kvrecords.read(self._kv, f"episode.{customer_id}.{fingerprint}")
+        found = await kvrecords.read(self.kv, f"episode.{customer_id}.{fingerprint}")
         if found is None:
             return None, 0
         if not found.value:
@@ -84,5 +85,5 @@ class Grouping:
         key = f"episode.{episode.customer_id}.{episode.fingerprint}"
         value = episode.model_dump_json().encode()
         if revision:
-            return await kvrecords.replace(self._kv, key, value, revision)
-        return await kvrecords.create(self._kv, key, value) is not None
+            return await kvrecords.replace(self.kv, key, value, revision)
+        return await kvrecords.create(self.kv, key, value) is not None

@@ -9,6 +9,8 @@
    lost after a send, the repeat is a no-op at notifications (same id, same content).
 """
 
+from dataclasses import dataclass
+
 from acme_events.monitor.messages.json import ErrorReportedPayload
 
 from accord.events import EventContext
@@ -17,28 +19,28 @@ from services.monitor.grouping import Grouping
 from services.monitor.reports import event_id
 
 
+@dataclass(frozen=True, slots=True)
 class Handling:
-    def __init__(self, grouping: Grouping, support: Support, notices: Notices) -> None:
-        self._grouping = grouping
-        self._support = support
-        self._notices = notices
+    grouping: Grouping
+    support: Support
+    notices: Notices
 
     async def error_reported(self, report: ErrorReportedPayload, event: EventContext) -> None:
-        key = await self._grouping.ticket_key(
+        key = await self.grouping.ticket_key(
             report.customer_id, report.report_id, report.fingerprint, report.occurred_at
         )
         occurrence = event_id(report.customer_id, report.report_id)  # as published
         try:
-            ticket = await self._support.open_ticket(key, report, occurrence)
+            ticket = await self.support.open_ticket(key, report, occurrence)
         except TicketResolved:
-            key = await self._grouping.after_resolution(
+            key = await self.grouping.after_resolution(
                 report.customer_id,
                 report.report_id,
                 report.fingerprint,
                 report.occurred_at,
                 resolved_key=key,
             )
-            ticket = await self._support.open_ticket(key, report, occurrence)
-        if not await self._grouping.noticed(ticket.ticket_id):
-            await self._notices.tell(ticket)
-            await self._grouping.mark_noticed(ticket.ticket_id)
+            ticket = await self.support.open_ticket(key, report, occurrence)
+        if not await self.grouping.noticed(ticket.ticket_id):
+            await self.notices.tell(ticket)
+            await self.grouping.mark_noticed(ticket.ticket_id)

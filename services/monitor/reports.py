@@ -5,6 +5,7 @@ the same event, which JetStream stores once within its duplicate window, and whi
 consumer counts once on the ticket after that (the id is the ticket's occurrence id).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from acme.monitor.v1 import monitor_pb2 as pb
@@ -39,13 +40,13 @@ def payload_of(
     return payload
 
 
+@dataclass(frozen=True, slots=True)
 class Reports:
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    app: Application
 
     async def publish(self, payload: ErrorReportedPayload) -> str:
         published_id = event_id(payload.customer_id, payload.report_id)
-        await self._app.producer.send_error_reported(
+        await self.app.producer.send_error_reported(
             payload, event_id=published_id, time=payload.occurred_at
         )
         return published_id

@@ -1,12 +1,13 @@
 """acme.monitor.v1.ErrorMonitorService: checks a report, then publishes it as an event."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import grpc
 from acme.monitor.v1 import monitor_pb2 as pb
 from acme.monitor.v1 import monitor_pb2_grpc as pb_grpc
 
-from accord.access import Access, Context
+from accord.access import Context
 from accord.events import EventError
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check
@@ -14,10 +15,9 @@ from services.monitor.reports import Reports, payload_of
 from services.monitor.validation import report_violations
 
 
+@dataclass(frozen=True, slots=True)
 class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
-    def __init__(self, reports: Reports, access: Access) -> None:
-        self._reports = reports
-        self._access = access
+    reports: Reports
 
     async def ReportError(
         self, request: pb.ReportErrorRequest, context: Context
@@ -29,7 +29,7 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
         )
         payload = payload_of(request, occurred, now)
         try:
-            published = await self._reports.publish(payload)
+            published = await self.reports.publish(payload)
         except EventError as failed:
             # Nothing is lost by asking again: the same report id is the same event.
             raise RpcError(

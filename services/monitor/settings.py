@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from accord.settings import ServiceSettings, service_config
+from accord.settings import CallTimeout, ServiceSettings, service_config
 
 
 class MonitorSettings(ServiceSettings):
@@ -20,10 +20,6 @@ class MonitorSettings(ServiceSettings):
         description="How long after a customer's first error of a fingerprint later errors "
         "are counted on the same ticket instead of opening another.",
     )
-    call_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        description="How long one call to support or notifications may take; keep it well "
-        "under the error consumer's ackWait (30 s). A call that fails is retried with the "
-        "event.",
-    )
+    # OpenTicket at support, SendNotification at notifications: one that fails is retried
+    # with the event, so keep it well under the error consumer's ackWait (30 s).
+    call_timeout_seconds: CallTimeout = 10.0

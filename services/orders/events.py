@@ -6,6 +6,7 @@ failed after the write is repaired by the client's retry, and a repeat is stored
 (JetStream's duplicate window) or, later, ignored by consumers idempotent on the id.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acme.orders.v2 import orders_pb2 as v2
@@ -40,9 +41,9 @@ def _cents(money: v2.Money) -> int:
     return to_cents(to_nanos(money, "unit_price"))
 
 
+@dataclass(frozen=True, slots=True)
 class OrderEvents:
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    app: Application
 
     async def placed(self, order: v2.Order, payment_token: str = "") -> None:
         # The token is not stored with the order: it is only passed on to payments. A retried
@@ -62,7 +63,7 @@ class OrderEvents:
         )
         if payment_token:  # optional properties are left out, never sent as null
             payload.payment_token = payment_token
-        await self._app.producer.send_order_placed(
+        await self.app.producer.send_order_placed(
             payload, event_id=f"{order.order_id}.placed", time=order.create_time.ToDatetime(UTC)
         )
 
@@ -85,6 +86,6 @@ class OrderEvents:
         if current.status == v2.ORDER_STATUS_CANCELLED and reason is not None:
             payload.cancellation_reason = reason
         name = v2.OrderStatus.Name(current.status).removeprefix("ORDER_STATUS_").lower()
-        await self._app.producer.send_order_status_changed(
+        await self.app.producer.send_order_status_changed(
             payload, event_id=f"{order.order_id}.{name}", time=datetime.now(UTC)
         )

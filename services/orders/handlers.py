@@ -16,6 +16,7 @@ does not know, is acknowledged and ignored, with a log line.
 """
 
 import logging
+from dataclasses import dataclass
 
 from acme.orders.v2 import orders_pb2 as v2
 from acme_events.orders import Application
@@ -43,30 +44,30 @@ _LADDER = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class OrderFollower:
     """Applies what other services tell about an order to the order itself."""
 
-    def __init__(self, store: OrderStore, events: OrderEvents) -> None:
-        self._store = store
-        self._events = events
+    store: OrderStore
+    events: OrderEvents
 
     async def advance(self, order_id: str, target: "v2.OrderStatus.ValueType", cause: str) -> None:
         order = await self._current(order_id, cause)
         if order is None:
             return
         if order.status == target:
-            await self._events.status_changed(order)  # repairs a lost publish; deduplicated
+            await self.events.status_changed(order)  # repairs a lost publish; deduplicated
             return
         if order.status in FINAL_STATUSES or _LADDER.index(order.status) > _LADDER.index(target):
             log.info("%s: order %s is %s already, ignored", cause, order_id, _name(order.status))
             return
         for step in _LADDER[_LADDER.index(order.status) + 1 : _LADDER.index(target) + 1]:
             try:
-                order = await self._store.transition(order_id, step, timestamp_now())
+                order = await self.store.transition(order_id, step, timestamp_now())
             except InvalidTransition as final:  # cancelled meanwhile, by the customer
                 log.info("%s: %s, ignored", cause, final)
                 return
-            await self._events.status_changed(order)
+            await self.events.status_changed(order)
 
     async def cancel(
         self,
@@ -88,7 +89,7 @@ class OrderFollower:
             return
         try:
             # Already cancelled (for this or another reason): transition returns it unchanged.
-            order = await self._store.transition(
+            order = await self.store.transition(
                 order_id,
                 v2.ORDER_STATUS_CANCELLED,
                 timestamp_now(),
@@ -97,11 +98,11 @@ class OrderFollower:
         except InvalidTransition as final:
             log.info("%s: %s, ignored", cause, final)
             return
-        await self._events.status_changed(order)
+        await self.events.status_changed(order)
 
     async def _current(self, order_id: str, cause: str) -> v2.Order | None:
         try:
-            return await self._store.get(order_id)
+            return await self.store.get(order_id)
         except OrderNotFound:
             log.warning("%s: no order %s here, ignored", cause, order_id)
             return None

@@ -1,6 +1,4 @@
-from pydantic import Field
-
-from accord.settings import ServiceSettings, service_config
+from accord.settings import CallTimeout, ServiceSettings, service_config
 
 
 class OrdersSettings(ServiceSettings):
@@ -11,9 +9,5 @@ class OrdersSettings(ServiceSettings):
 
     port: int = 50051
 
-    catalogue_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        description="How long PlaceOrder waits for the catalogue's prices (inventory, through "
-        "the gateway) before it answers UNAVAILABLE.",
-    )
+    # GetPrices at inventory, for PlaceOrder: one that runs out answers UNAVAILABLE.
+    catalogue_timeout_seconds: CallTimeout = 5.0

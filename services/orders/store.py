@@ -58,16 +58,16 @@ def _fingerprint(request: orders_pb2.PlaceOrderRequest) -> bytes:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
+@dataclass(frozen=True, slots=True)
 class OrderStore:
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    kv: KeyValue
 
     async def claimed(self, request: orders_pb2.PlaceOrderRequest) -> orders_pb2.Order | None:
         """The order this request created before, if it did (RequestConflict when its id was
         used with other content)."""
         request_key = f"request.{request.customer_id}.{request.request_id}"
         try:
-            await self._kv.get(request_key)
+            await self.kv.get(request_key)
         except KeyNotFoundError:
             return None
         return await self._order_of_claim(request, request_key)
@@ -95,23 +95,23 @@ class OrderStore:
             create_time=now,
             update_time=now,
         )
-        await self._kv.create(f"order.{order.order_id}", order.SerializeToString())
+        await self.kv.create(f"order.{order.order_id}", order.SerializeToString())
         request_key = f"request.{request.customer_id}.{request.request_id}"
         claim = _fingerprint(request) + order.order_id.encode()
         try:
-            await self._kv.create(request_key, claim)
+            await self.kv.create(request_key, claim)
         except KeyWrongLastSequenceError:
             # A retry, or a race with one: the first request to claim the key wins. Its order
             # was written before its claim, so it can be read now.
-            await self._kv.purge(f"order.{order.order_id}")
+            await self.kv.purge(f"order.{order.order_id}")
             return await self._order_of_claim(request, request_key), False
-        await self._kv.create(f"customer.{order.customer_id}.{order.order_id}", b"")
+        await self.kv.create(f"customer.{order.customer_id}.{order.order_id}", b"")
         return order, True
 
     async def _order_of_claim(
         self, request: orders_pb2.PlaceOrderRequest, request_key: str
     ) -> orders_pb2.Order:
-        claim = (await self._kv.get(request_key)).value or b""
+        claim = (await self.kv.get(request_key)).value or b""
         fingerprint, order_id = claim[:32], claim[32:].decode()
         if fingerprint != _fingerprint(request):
             raise RequestConflict(request.request_id)
@@ -121,7 +121,7 @@ class OrderStore:
         return (await self._get_entry(order_id))[0]
 
     async def _get_entry(self, order_id: str) -> tuple[orders_pb2.Order, int]:
-        found = await kvrecords.read(self._kv, f"order.{order_id}")
+        found = await kvrecords.read(self.kv, f"order.{order_id}")
         if found is None or not found.value:
             raise OrderNotFound(order_id)
         return orders_pb2.Order.FromString(found.value), found.revision
@@ -148,7 +148,7 @@ class OrderStore:
             order.history.append(orders_pb2.StatusChange(status=status, time=now))
             order.update_time.CopyFrom(now)
             try:
-                await self._kv.update(f"order.{order_id}", order.SerializeToString(), revision)
+                await self.kv.update(f"order.{order_id}", order.SerializeToString(), revision)
             except KeyWrongLastSequenceError:
                 continue
             return order
@@ -156,7 +156,7 @@ class OrderStore:
     async def list_for_customer(self, customer_id: str, page_size: int, after: int) -> Page:
         """A page of the customer's orders, oldest first: read from the customer's index,
         whose entries are written once, in the order the orders were placed."""
-        index = await page_after(self._kv, f"customer.{customer_id}.*", after, page_size)
+        index = await page_after(self.kv, f"customer.{customer_id}.*", after, page_size)
         orders = [await self.get(entry.key.rsplit(".", 1)[1]) for entry in index.entries]
         return Page(orders, index.resume_after)
 
@@ -168,7 +168,7 @@ class OrderStore:
         if order.status in FINAL_STATUSES:
             return
         key = f"order.{order_id}"
-        async for msg in follow(self._kv._js, self._kv._stream, self._kv._pre + key, revision):
+        async for msg in follow(self.kv._js, self.kv._stream, self.kv._pre + key, revision):
             if msg.headers.get("KV-Operation") in ("DEL", "PURGE") or not msg.data:
                 return
             order = orders_pb2.Order.FromString(msg.data)

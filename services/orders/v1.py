@@ -6,22 +6,20 @@ order reads as paid, and a watcher sees each v1 status once.
 
 from collections.abc import AsyncIterator
 
-import grpc
 from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v1 import orders_pb2_grpc as v1_grpc
 from acme.orders.v2 import orders_pb2 as v2
 
 from accord import money
-from accord.access import Access
+from accord.access import Context
 from accord.validation import check, id_violations
-from services.orders.operations import OrderOperations
+from services.orders.operations import OverOperations
 from services.orders.validation import (
     cancel_order_violations,
     list_orders_violations,
     place_order_v1_violations,
 )
 
-Context = grpc.aio.ServicerContext[object, object]
 V1_CURRENCY = "USD"  # version 1 had one currency and never said which
 
 _STATUS_IN_V1 = {
@@ -85,29 +83,25 @@ def to_v2(request: v1.PlaceOrderRequest) -> v2.PlaceOrderRequest:
     )
 
 
-class OrderServiceV1(v1_grpc.OrderServiceServicer):
-    def __init__(self, operations: OrderOperations, access: Access) -> None:
-        self._ops = operations
-        self._access = access
-
+class OrderServiceV1(OverOperations, v1_grpc.OrderServiceServicer):
     async def PlaceOrder(
         self, request: v1.PlaceOrderRequest, context: Context
     ) -> v1.PlaceOrderResponse:
         check(place_order_v1_violations(request))
-        order = await self._ops.place(to_v2(request), currency=V1_CURRENCY)
+        order = await self.operations.place(to_v2(request), currency=V1_CURRENCY)
         return v1.PlaceOrderResponse(order=to_v1(order))
 
     async def GetOrder(self, request: v1.GetOrderRequest, context: Context) -> v1.GetOrderResponse:
         check(id_violations("order_id", request.order_id))
         return v1.GetOrderResponse(
-            order=to_v1(await self._ops.get(request.order_id, self._access.caller(context)))
+            order=to_v1(await self.operations.get(request.order_id, self.access.caller(context)))
         )
 
     async def ListOrders(
         self, request: v1.ListOrdersRequest, context: Context
     ) -> v1.ListOrdersResponse:
         check(list_orders_violations(request.customer_id, request.page_size))
-        page, token = await self._ops.list(
+        page, token = await self.operations.list(
             request.customer_id, request.page_size, request.page_token
         )
         return v1.ListOrdersResponse(
@@ -122,7 +116,9 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST,
             detail=request.reason or "cancelled by the customer",
         )
-        order = await self._ops.cancel(request.order_id, cancellation, self._access.caller(context))
+        order = await self.operations.cancel(
+            request.order_id, cancellation, self.access.caller(context)
+        )
         return v1.CancelOrderResponse(order=to_v1(order))
 
     async def WatchOrder(
@@ -130,7 +126,7 @@ class OrderServiceV1(v1_grpc.OrderServiceServicer):
     ) -> AsyncIterator[v1.WatchOrderResponse]:
         check(id_violations("order_id", request.order_id))
         last_status = None
-        async for order in self._ops.watch(request.order_id, self._access.caller(context)):
+        async for order in self.operations.watch(request.order_id, self.access.caller(context)):
             translated = to_v1(order)
             if translated.status != last_status:  # paid → reserved is no change in v1
                 last_status = translated.status

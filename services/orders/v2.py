@@ -2,44 +2,37 @@
 
 from collections.abc import AsyncIterator
 
-import grpc
 from acme.orders.v2 import orders_pb2 as v2
 from acme.orders.v2 import orders_pb2_grpc as v2_grpc
 
-from accord.access import Access
+from accord.access import Context
 from accord.validation import check, id_violations
-from services.orders.operations import OrderOperations
+from services.orders.operations import OverOperations
 from services.orders.validation import (
     cancel_order_violations,
     list_orders_violations,
     place_order_v2_violations,
 )
 
-Context = grpc.aio.ServicerContext[object, object]
 
-
-class OrderServiceV2(v2_grpc.OrderServiceServicer):
-    def __init__(self, operations: OrderOperations, access: Access) -> None:
-        self._ops = operations
-        self._access = access
-
+class OrderServiceV2(OverOperations, v2_grpc.OrderServiceServicer):
     async def PlaceOrder(
         self, request: v2.PlaceOrderRequest, context: Context
     ) -> v2.PlaceOrderResponse:
         check(place_order_v2_violations(request))
-        return v2.PlaceOrderResponse(order=await self._ops.place(request))
+        return v2.PlaceOrderResponse(order=await self.operations.place(request))
 
     async def GetOrder(self, request: v2.GetOrderRequest, context: Context) -> v2.GetOrderResponse:
         check(id_violations("order_id", request.order_id))
         return v2.GetOrderResponse(
-            order=await self._ops.get(request.order_id, self._access.caller(context))
+            order=await self.operations.get(request.order_id, self.access.caller(context))
         )
 
     async def ListOrders(
         self, request: v2.ListOrdersRequest, context: Context
     ) -> v2.ListOrdersResponse:
         check(list_orders_violations(request.customer_id, request.page_size))
-        page, token = await self._ops.list(
+        page, token = await self.operations.list(
             request.customer_id, request.page_size, request.page_token
         )
         return v2.ListOrdersResponse(orders=page.orders, next_page_token=token)
@@ -52,8 +45,8 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
             reason=v2.CANCELLATION_REASON_CUSTOMER_REQUEST, detail=request.detail
         )
         return v2.CancelOrderResponse(
-            order=await self._ops.cancel(
-                request.order_id, cancellation, self._access.caller(context)
+            order=await self.operations.cancel(
+                request.order_id, cancellation, self.access.caller(context)
             )
         )
 
@@ -61,5 +54,5 @@ class OrderServiceV2(v2_grpc.OrderServiceServicer):
         self, request: v2.WatchOrderRequest, context: Context
     ) -> AsyncIterator[v2.WatchOrderResponse]:
         check(id_violations("order_id", request.order_id))
-        async for order in self._ops.watch(request.order_id, self._access.caller(context)):
+        async for order in self.operations.watch(request.order_id, self.access.caller(context)):
             yield v2.WatchOrderResponse(order=order)

@@ -7,6 +7,7 @@ from acme.orders.v1 import orders_pb2 as v1
 from acme.orders.v2 import orders_pb2 as v2
 
 from accord.money import NANOS_PER_CENT, NANOS_PER_UNIT
+from accord.paging import page_size_violations
 from accord.rpc_status import field_violation
 from accord.validation import Violations, currency_violations, id_violations
 
@@ -17,7 +18,6 @@ MAX_LINES = 100
 MAX_QUANTITY = 1000
 MAX_SKU_LENGTH = 64
 MAX_REASON_LENGTH = 200
-MAX_PAGE_SIZE = 100
 # Every version must be able to say an order's total: v1 says it in int64 cents.
 MAX_TOTAL_NANOS = (2**63 - 1) * NANOS_PER_CENT
 
@@ -105,10 +105,7 @@ def _price_violations(prefix: str, price: v2.Money, currency: str) -> Violations
 
 
 def list_orders_violations(customer_id: str, page_size: int) -> Violations:
-    violations = id_violations("customer_id", customer_id)
-    if not 0 <= page_size <= MAX_PAGE_SIZE:
-        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
-    return violations
+    return id_violations("customer_id", customer_id) + page_size_violations(page_size)
 
 
 def cancel_order_violations(order_id: str, field: str, reason: str) -> Violations:

@@ -8,6 +8,7 @@ charges nothing.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acme.payments.v1 import payments_pb2 as pb
@@ -51,14 +52,14 @@ def _decide(order: OrderPlacedPayload) -> pb.Payment:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class Payments:
-    def __init__(self, store: PaymentStore, app: Application) -> None:
-        self._store = store
-        self._app = app
+    store: PaymentStore
+    app: Application
 
     async def on_order_placed(self, order: OrderPlacedPayload) -> None:
         # A concurrent delivery or a cancellation may have stored the payment first: that one.
-        payment = await self._store.get_or_create(order.order_id, lambda: _decide(order))
+        payment = await self.store.get_or_create(order.order_id, lambda: _decide(order))
         await self._announce(payment, order)
 
     async def _announce(self, payment: pb.Payment, order: OrderPlacedPayload) -> None:
@@ -71,7 +72,7 @@ class Payments:
                 currency=payment.currency,
                 lines=[PaidLine(sku=line.sku, quantity=line.quantity) for line in order.lines],
             )
-            await self._app.producer.send_payment_authorized(
+            await self.app.producer.send_payment_authorized(
                 authorized,
                 event_id=f"{payment.order_id}.payment-authorized",
                 time=_time(payment.create_time),
@@ -85,7 +86,7 @@ class Payments:
                 currency=payment.currency,
                 reason=payment.decline_reason,
             )
-            await self._app.producer.send_payment_declined(
+            await self.app.producer.send_payment_declined(
                 declined,
                 event_id=f"{payment.order_id}.payment-declined",
                 time=_time(payment.create_time),
@@ -96,23 +97,15 @@ class Payments:
     async def on_status_changed(self, change: OrderStatusChangedPayload) -> None:
         if change.status != OrderStatus.CANCELLED:
             return
-        while True:
-            stored = await self._store.get(change.order_id)
-            if stored is None:
-                if await self._store.create(_voided(change)):
-                    log.info("order %s cancelled before its payment: voided", change.order_id)
-                    return
-                continue
-            payment = stored.value
-            if payment.status == pb.PAYMENT_STATUS_AUTHORIZED:
-                payment.status = pb.PAYMENT_STATUS_REFUNDED
-                payment.refund_reason = change.reason or "order cancelled"
-                payment.update_time.CopyFrom(timestamp_now())
-                if not await self._store.replace(payment, stored.revision):
-                    continue
-            if payment.status == pb.PAYMENT_STATUS_REFUNDED:
-                await self._refunded(payment)  # again on redelivery: same id, stored once
-            return
+        reason = change.reason or "order cancelled"
+        voided = pb.Payment(payment_id=payment_id(change.order_id), status=pb.PAYMENT_STATUS_VOIDED)
+        payment = await self.store.on_cancelled(
+            change.order_id, change.customer_id or "", voided, lambda p: _refund(p, reason)
+        )
+        if payment is None:
+            log.info("order %s cancelled before its payment: voided", change.order_id)
+        elif payment.status == pb.PAYMENT_STATUS_REFUNDED:
+            await self._refunded(payment)  # again on redelivery: same id, stored once
 
     async def _refunded(self, payment: pb.Payment) -> None:
         refunded = PaymentRefundedPayload(
@@ -123,23 +116,21 @@ class Payments:
             currency=payment.currency,
             reason=payment.refund_reason,
         )
-        await self._app.producer.send_payment_refunded(
+        await self.app.producer.send_payment_refunded(
             refunded,
             event_id=f"{payment.order_id}.payment-refunded",
             time=_time(payment.update_time),
         )
 
 
-def _voided(change: OrderStatusChangedPayload) -> pb.Payment:
-    now = timestamp_now()
-    return pb.Payment(
-        payment_id=payment_id(change.order_id),
-        order_id=change.order_id,
-        customer_id=change.customer_id or "",
-        status=pb.PAYMENT_STATUS_VOIDED,
-        create_time=now,
-        update_time=now,
-    )
+def _refund(payment: pb.Payment, reason: str) -> bool:
+    """Refund an authorized payment; any other has nothing to refund (False)."""
+    if payment.status != pb.PAYMENT_STATUS_AUTHORIZED:
+        return False
+    payment.status = pb.PAYMENT_STATUS_REFUNDED
+    payment.refund_reason = reason
+    payment.update_time.CopyFrom(timestamp_now())
+    return True
 
 
 def _time(stamp: timestamp_pb2.Timestamp) -> datetime:

@@ -1,29 +1,26 @@
 """acme.payments.v1.PaymentService: where a payments call is served.
 
-A payment is fetched by order id, so the gateway cannot check its owner: this does, against
-the principal the gateway signed. Someone else's payment gets the same NOT_FOUND as a
+A payment is fetched by order id, so the gateway cannot check its owner: the store's
+`for_caller` does (accord.order_records). Someone else's payment gets the same NOT_FOUND as a
 missing one, unless the caller holds payments:admin.
 """
+
+from dataclasses import dataclass
 
 from acme.payments.v1 import payments_pb2 as pb
 from acme.payments.v1 import payments_pb2_grpc as pb_grpc
 
-from accord.access import Access, Context, none_for_order
-from accord.validation import check, id_violations
+from accord.access import Access, Context
 from services.payments.store import PaymentStore
 
 
+@dataclass(frozen=True, slots=True)
 class PaymentServiceV1(pb_grpc.PaymentServiceServicer):
-    def __init__(self, store: PaymentStore, access: Access) -> None:
-        self._store = store
-        self._access = access
+    store: PaymentStore
+    access: Access
 
     async def GetPayment(
         self, request: pb.GetPaymentRequest, context: Context
     ) -> pb.GetPaymentResponse:
-        caller = self._access.caller(context)
-        check(id_violations("order_id", request.order_id))
-        stored = await self._store.get(request.order_id)
-        if stored is None or not self._access.may_see(caller, stored.value.customer_id):
-            raise none_for_order("payment", request.order_id)
-        return pb.GetPaymentResponse(payment=stored.value)
+        payment = await self.store.for_caller(self.access, context, request.order_id)
+        return pb.GetPaymentResponse(payment=payment)

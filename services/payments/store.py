@@ -8,13 +8,12 @@ compare-and-set on the revision that was read, so concurrent handlers cannot bot
 from acme.payments.v1 import payments_pb2 as pb
 from nats.js import JetStreamContext
 
-from accord.kvrecords import ProtoRecords
+from accord.order_records import OrderRecords
 
 BUCKET = "payments"
 
+PaymentStore = OrderRecords[pb.Payment]
 
-class PaymentStore(ProtoRecords[pb.Payment]):
-    @classmethod
-    async def open(cls, js: JetStreamContext) -> "PaymentStore":
-        kv = await js.key_value(BUCKET)
-        return cls(kv, "payment", pb.Payment, lambda payment: payment.order_id)
+
+async def open_store(js: JetStreamContext) -> PaymentStore:
+    return await OrderRecords.open(js, BUCKET, "payment", pb.Payment)

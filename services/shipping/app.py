@@ -8,14 +8,14 @@ from accord.skeleton import Api, Parts, Service
 from services.shipping import handlers
 from services.shipping.servicer import ShippingServiceV1
 from services.shipping.settings import ShippingSettings
-from services.shipping.store import ShipmentStore
+from services.shipping.store import open_store
 
 API = Api.named("ShippingService", pb, pb_grpc)
 
 
 async def assemble(parts: Parts[ShippingSettings, Application]) -> list[object]:
     # The INVENTORY and ORDERS streams it consumes are theirs (`make run`, `make streams`).
-    store = await ShipmentStore.open(parts.js)
+    store = await open_store(parts.js)
     handlers.register(parts.events, handlers.Shipping(store, parts.events))
     return [ShippingServiceV1(store, parts.access())]
 

@@ -7,6 +7,7 @@ schedules nothing.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acme.shipping.v1 import shipping_pb2 as pb
@@ -19,7 +20,7 @@ from acme_events.shipping.messages.json import (
 )
 
 from accord.events import EventContext
-from accord.timestamps import timestamp
+from accord.timestamps import timestamp, timestamp_now
 from services.shipping.rules import plan
 from services.shipping.store import ShipmentStore
 
@@ -33,7 +34,7 @@ def shipment_id(order_id: str) -> str:
 def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipment:
     units = sum(line.quantity for line in stock.lines)
     chosen = plan(units, reserved_at)
-    now = timestamp(datetime.now(UTC))
+    now = timestamp_now()
     return pb.Shipment(
         shipment_id=shipment_id(stock.order_id),
         order_id=stock.order_id,
@@ -47,14 +48,14 @@ def _scheduled(stock: StockReservedPayload, reserved_at: datetime) -> pb.Shipmen
     )
 
 
+@dataclass(frozen=True, slots=True)
 class Shipping:
-    def __init__(self, store: ShipmentStore, app: Application) -> None:
-        self._store = store
-        self._app = app
+    store: ShipmentStore
+    app: Application
 
     async def on_stock_reserved(self, stock: StockReservedPayload, reserved_at: datetime) -> None:
         # A cancellation may have stored a cancelled shipment first: then nothing ships.
-        shipment = await self._store.get_or_create(
+        shipment = await self.store.get_or_create(
             stock.order_id, lambda: _scheduled(stock, reserved_at)
         )
         if shipment.status == pb.SHIPMENT_STATUS_SCHEDULED:
@@ -63,7 +64,7 @@ class Shipping:
             log.info("order %s was cancelled: not shipped", stock.order_id)
 
     async def _announce(self, shipment: pb.Shipment) -> None:
-        await self._app.producer.send_shipment_scheduled(
+        await self.app.producer.send_shipment_scheduled(
             ShipmentScheduledPayload(
                 shipment_id=shipment.shipment_id,
                 order_id=shipment.order_id,
@@ -78,28 +79,20 @@ class Shipping:
     async def on_status_changed(self, change: OrderStatusChangedPayload) -> None:
         if change.status != OrderStatus.CANCELLED:
             return
-        while True:
-            stored = await self._store.get(change.order_id)
-            now = timestamp(datetime.now(UTC))
-            if stored is None:
-                tombstone = pb.Shipment(
-                    shipment_id=shipment_id(change.order_id),
-                    order_id=change.order_id,
-                    customer_id=change.customer_id or "",
-                    status=pb.SHIPMENT_STATUS_CANCELLED,
-                    create_time=now,
-                    update_time=now,
-                )
-                if await self._store.create(tombstone):
-                    return
-                continue
-            shipment = stored.value
-            if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
-                return
-            shipment.status = pb.SHIPMENT_STATUS_CANCELLED
-            shipment.update_time.CopyFrom(now)
-            if await self._store.replace(shipment, stored.revision):
-                return
+        # With no carrier: an order cancelled before its stock was reserved never ships.
+        tombstone = pb.Shipment(
+            shipment_id=shipment_id(change.order_id), status=pb.SHIPMENT_STATUS_CANCELLED
+        )
+        await self.store.on_cancelled(change.order_id, change.customer_id or "", tombstone, _cancel)
+
+
+def _cancel(shipment: pb.Shipment) -> bool:
+    """Cancel a scheduled shipment; a cancelled one stays as it is (False)."""
+    if shipment.status == pb.SHIPMENT_STATUS_CANCELLED:
+        return False
+    shipment.status = pb.SHIPMENT_STATUS_CANCELLED
+    shipment.update_time.CopyFrom(timestamp_now())
+    return True
 
 
 def register(app: Application, shipping: Shipping) -> None:

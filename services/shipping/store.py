@@ -7,13 +7,12 @@ created once per order (`create`: the first writer wins), changed by compare-and
 from acme.shipping.v1 import shipping_pb2 as pb
 from nats.js import JetStreamContext
 
-from accord.kvrecords import ProtoRecords
+from accord.order_records import OrderRecords
 
 BUCKET = "shipments"
 
+ShipmentStore = OrderRecords[pb.Shipment]
 
-class ShipmentStore(ProtoRecords[pb.Shipment]):
-    @classmethod
-    async def open(cls, js: JetStreamContext) -> "ShipmentStore":
-        kv = await js.key_value(BUCKET)
-        return cls(kv, "shipment", pb.Shipment, lambda shipment: shipment.order_id)
+
+async def open_store(js: JetStreamContext) -> ShipmentStore:
+    return await OrderRecords.open(js, BUCKET, "shipment", pb.Shipment)

@@ -7,6 +7,8 @@ by the retry, and a repeat is stored once (JetStream's duplicate window) or, lat
 ignored by consumers idempotent on the id.
 """
 
+from dataclasses import dataclass
+
 from acme_events.support import Application
 from acme_events.support.messages.json import TicketPayload, TicketStatus
 
@@ -33,23 +35,23 @@ def payload_of(ticket: TicketRecord) -> TicketPayload:
     return payload
 
 
+@dataclass(frozen=True, slots=True)
 class TicketEvents:
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    app: Application
 
     async def opened(self, ticket: TicketRecord) -> None:
-        await self._app.producer.send_ticket_opened(
+        await self.app.producer.send_ticket_opened(
             payload_of(ticket), event_id=f"{ticket.ticket_id}.opened", time=ticket.created_at
         )
 
     async def assigned(self, ticket: TicketRecord) -> None:
-        await self._app.producer.send_ticket_assigned(
+        await self.app.producer.send_ticket_assigned(
             payload_of(ticket),
             event_id=f"{ticket.ticket_id}.assigned.{ticket.assignments}",
             time=ticket.updated_at,
         )
 
     async def resolved(self, ticket: TicketRecord) -> None:
-        await self._app.producer.send_ticket_resolved(
+        await self.app.producer.send_ticket_resolved(
             payload_of(ticket), event_id=f"{ticket.ticket_id}.resolved", time=ticket.updated_at
         )

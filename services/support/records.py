@@ -22,17 +22,22 @@ class Status(StrEnum):
     RESOLVED = "RESOLVED"
 
 
-class TicketRecord(BaseModel):
-    ticket_id: str
-    ticket_key: str
+class Opening(BaseModel):
+    """What OpenTicket asks for, besides the key and the occurrence: what the ticket keeps."""
+
     customer_id: str
-    status: Status = Status.OPEN
     title: str
     description: str
     application: str
     error_code: str
     fingerprint: str
     suggested_fix: str
+
+
+class TicketRecord(Opening):
+    ticket_id: str
+    ticket_key: str
+    status: Status = Status.OPEN
     occurrences: int = 0
     recent_occurrences: list[str] = []  # the latest counted occurrence ids, newest last
     first_occurrence_id: str | None = None  # the occurrence that opened the ticket

@@ -1,5 +1,8 @@
 """acme.support.v1.SupportService: checks each call, then asks the ticket store."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC
 
 import grpc
@@ -8,15 +11,13 @@ from acme.support.v1 import support_pb2_grpc as pb_grpc
 
 from accord.access import Access, Context, not_found, permission_denied
 from accord.identity import Principal
-from accord.paging import after_sequence, sequence_token
+from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info
 from accord.validation import check, id_violations
 from services.support import validation
-from services.support.records import Status, TicketRecord, ticket_pb
+from services.support.records import Opening, Status, TicketRecord, ticket_pb
 from services.support.rules import TicketClosed
-from services.support.tickets import Filter, KeyReused, Opening, TicketNotFound, Tickets
-
-DEFAULT_PAGE_SIZE = 20
+from services.support.tickets import Filter, KeyReused, TicketNotFound, Tickets
 
 
 def _closed(ticket_id: str) -> RpcError:
@@ -27,25 +28,37 @@ def _closed(ticket_id: str) -> RpcError:
     )
 
 
+@contextmanager
+def _refusals(ticket_id: str) -> Iterator[None]:
+    """What staff's change of a ticket answers when the store refuses it: NOT_FOUND for a
+    missing ticket, FAILED_PRECONDITION for a resolved one (which resolving again is not)."""
+    try:
+        yield
+    except TicketNotFound:
+        raise not_found("ticket", ticket_id) from None
+    except TicketClosed:
+        raise _closed(ticket_id) from None
+
+
+@dataclass(frozen=True, slots=True)
 class SupportServiceV1(pb_grpc.SupportServiceServicer):
-    def __init__(self, tickets: Tickets, access: Access) -> None:
-        self._tickets = tickets
-        self._access = access
+    tickets: Tickets
+    access: Access
 
     async def _ticket(self, ticket_id: str, caller: Principal) -> TicketRecord:
         """The ticket, if it exists and the caller may see it; NOT_FOUND alike otherwise."""
         check(id_violations("ticket_id", ticket_id))
         try:
-            ticket = await self._tickets.get(ticket_id)
+            ticket = await self.tickets.get(ticket_id)
         except TicketNotFound:
             raise not_found("ticket", ticket_id) from None
-        if not self._access.may_see(caller, ticket.customer_id):
+        if not self.access.may_see(caller, ticket.customer_id):
             raise not_found("ticket", ticket_id)
         return ticket
 
     def _staff(self, context: Context) -> Principal:
-        return self._access.staff(
-            context, f"only staff holding {self._access.admin_scope} may change tickets"
+        return self.access.staff(
+            context, f"only staff holding {self.access.admin_scope} may change tickets"
         )
 
     async def OpenTicket(
@@ -63,7 +76,7 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
         )
         occurred = request.occur_time.ToDatetime(tzinfo=UTC)
         try:
-            ticket, opened = await self._tickets.open(
+            ticket, opened = await self.tickets.open(
                 request.ticket_key, opening, request.occurrence_id, occurred
             )
         except TicketClosed as closed:
@@ -79,16 +92,16 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     async def GetTicket(
         self, request: pb.GetTicketRequest, context: Context
     ) -> pb.GetTicketResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         return pb.GetTicketResponse(ticket=ticket_pb(await self._ticket(request.ticket_id, caller)))
 
     async def ListTickets(
         self, request: pb.ListTicketsRequest, context: Context
     ) -> pb.ListTicketsResponse:
-        caller = self._access.caller(context)
+        caller = self.access.caller(context)
         check(validation.list_violations(request))
         # A customer lists their own only (an empty customer_id means everyone's: staff only).
-        if not self._access.may_see(caller, request.customer_id):
+        if not self.access.may_see(caller, request.customer_id):
             raise permission_denied("customer_id must name the caller")
         status = (
             Status(pb.TicketStatus.Name(request.status).removeprefix("TICKET_STATUS_"))
@@ -96,8 +109,8 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
             else None
         )
         where = Filter(request.customer_id, status, request.assignee)
-        tickets, last = await self._tickets.list(
-            where, request.page_size or DEFAULT_PAGE_SIZE, after_sequence(request.page_token)
+        tickets, last = await self.tickets.list(
+            where, page_size_or_default(request.page_size), after_sequence(request.page_token)
         )
         return pb.ListTicketsResponse(
             tickets=[ticket_pb(t) for t in tickets], next_page_token=sequence_token(last)
@@ -108,12 +121,8 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     ) -> pb.AssignTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         check(validation.assign_violations(request))
-        try:
-            ticket = await self._tickets.assign(request.ticket_id, request.assignee)
-        except TicketNotFound:
-            raise not_found("ticket", request.ticket_id) from None
-        except TicketClosed:
-            raise _closed(request.ticket_id) from None
+        with _refusals(request.ticket_id):
+            ticket = await self.tickets.assign(request.ticket_id, request.assignee)
         return pb.AssignTicketResponse(ticket=ticket_pb(ticket))
 
     async def ResolveTicket(
@@ -121,8 +130,6 @@ class SupportServiceV1(pb_grpc.SupportServiceServicer):
     ) -> pb.ResolveTicketResponse:
         self._staff(context)  # staff see every ticket: only a missing one is NOT_FOUND
         check(validation.resolve_violations(request))
-        try:
-            ticket = await self._tickets.resolve(request.ticket_id, request.resolution)
-        except TicketNotFound:
-            raise not_found("ticket", request.ticket_id) from None
+        with _refusals(request.ticket_id):
+            ticket = await self.tickets.resolve(request.ticket_id, request.resolution)
         return pb.ResolveTicketResponse(ticket=ticket_pb(ticket))

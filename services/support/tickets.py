@@ -22,7 +22,7 @@ from accord import kvjson
 from accord.kv import Entry, select_page
 from services.support import rules
 from services.support.events import TicketEvents
-from services.support.records import Status, TicketRecord, new_ticket_id, now
+from services.support.records import Opening, Status, TicketRecord, new_ticket_id, now
 
 BUCKET = "support_tickets"
 
@@ -36,29 +36,16 @@ class KeyReused(Exception):
 
 
 @dataclass(frozen=True)
-class Opening:
-    """What OpenTicket asks for, besides the key and the occurrence."""
-
-    customer_id: str
-    title: str
-    description: str
-    application: str
-    error_code: str
-    fingerprint: str
-    suggested_fix: str
-
-
-@dataclass(frozen=True)
 class Filter:
     customer_id: str = ""  # empty: every customer's
     status: Status | None = None
     assignee: str = ""
 
 
+@dataclass(frozen=True, slots=True)
 class Tickets:
-    def __init__(self, kv: KeyValue, events: TicketEvents) -> None:
-        self._kv = kv
-        self._events = events
+    kv: KeyValue
+    events: TicketEvents
 
     async def open(
         self, ticket_key: str, opening: Opening, occurrence_id: str, occurred_at: datetime
@@ -69,20 +56,20 @@ class Tickets:
         claim = f"key.{hashlib.sha256(ticket_key.encode()).hexdigest()}"
         # A retry, or a concurrent call with the same key, finds the claim: the first counts.
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self._kv.create(claim, new_ticket_id().encode())
-        ticket_id = ((await self._kv.get(claim)).value or b"").decode()
+            await self.kv.create(claim, new_ticket_id().encode())
+        ticket_id = ((await self.kv.get(claim)).value or b"").decode()
         moment = now()
         record = TicketRecord(
             ticket_id=ticket_id,
             ticket_key=ticket_key,
             created_at=moment,
             updated_at=moment,
-            **opening.__dict__,
+            **opening.model_dump(),
         )
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self._kv.create(f"ticket.{ticket_id}", record.model_dump_json().encode())
+            await self.kv.create(f"ticket.{ticket_id}", record.model_dump_json().encode())
         with contextlib.suppress(KeyWrongLastSequenceError):
-            await self._kv.create(f"customer.{opening.customer_id}.{ticket_id}", b"")
+            await self.kv.create(f"customer.{opening.customer_id}.{ticket_id}", b"")
 
         def count(ticket: TicketRecord) -> bool:
             if ticket.customer_id != opening.customer_id:
@@ -92,7 +79,7 @@ class Tickets:
         ticket = await self._change(ticket_id, count)
         opened = ticket.first_occurrence_id == occurrence_id
         if opened:
-            await self._events.opened(ticket)  # again on a retry of the opening call: repairs
+            await self.events.opened(ticket)  # again on a retry of the opening call: repairs
         return ticket, opened
 
     async def get(self, ticket_id: str) -> TicketRecord:
@@ -100,12 +87,12 @@ class Tickets:
 
     async def assign(self, ticket_id: str, assignee: str) -> TicketRecord:
         ticket = await self._change(ticket_id, lambda t: rules.assign(t, assignee))
-        await self._events.assigned(ticket)  # also when unchanged: repairs a lost publish
+        await self.events.assigned(ticket)  # also when unchanged: repairs a lost publish
         return ticket
 
     async def resolve(self, ticket_id: str, resolution: str) -> TicketRecord:
         ticket = await self._change(ticket_id, lambda t: rules.resolve(t, resolution, now()))
-        await self._events.resolved(ticket)
+        await self.events.resolved(ticket)
         return ticket
 
     async def list(
@@ -127,10 +114,10 @@ class Tickets:
             return ticket
 
         pattern = f"customer.{where.customer_id or '*'}.*"
-        return await select_page(self._kv, pattern, after, page_size, matching)
+        return await select_page(self.kv, pattern, after, page_size, matching)
 
     async def _read(self, ticket_id: str) -> tuple[TicketRecord, int]:
-        found = await kvjson.read(self._kv, f"ticket.{ticket_id}", TicketRecord)
+        found = await kvjson.read(self.kv, f"ticket.{ticket_id}", TicketRecord)
         if found is None:
             raise TicketNotFound(ticket_id)
         return found
@@ -143,5 +130,5 @@ class Tickets:
                 return ticket
             ticket.updated_at = now()
             # Lost to another call that changed the ticket: decide again on the new state.
-            if await kvjson.replace(self._kv, f"ticket.{ticket_id}", ticket, revision):
+            if await kvjson.replace(self.kv, f"ticket.{ticket_id}", ticket, revision):
                 return ticket

@@ -4,6 +4,7 @@ import re
 
 from acme.support.v1 import support_pb2 as pb
 
+from accord.paging import page_size_violations
 from accord.rpc_status import field_violation
 from accord.validation import Violations, id_violations
 
@@ -11,7 +12,6 @@ _KEY = re.compile(r"^[A-Za-z0-9.:_-]{1,200}$")
 _APPLICATION = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _FINGERPRINT = re.compile(r"^[A-Za-z0-9]{1,64}$")
-MAX_PAGE_SIZE = 100
 
 
 def _text(field: str, value: str, least: int, most: int) -> Violations:
@@ -62,9 +62,7 @@ def list_violations(request: pb.ListTicketsRequest) -> Violations:
         violations += id_violations("assignee", request.assignee)
     if request.status not in pb.TicketStatus.values():
         violations.append(field_violation("status", "must be a TicketStatus"))
-    if not 0 <= request.page_size <= MAX_PAGE_SIZE:
-        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
-    return violations
+    return violations + page_size_violations(request.page_size)
 
 
 def assign_violations(request: pb.AssignTicketRequest) -> Violations:
