@@ -7,7 +7,7 @@ from acme_events.devices import CONTRACT, Application
 
 from accord.events import Contract
 from accord.nats_auth import development_seed, issuer_identity
-from accord.retry_override import with_retries
+from accord.retry_policy import with_retry_policy
 from accord.skeleton import Api, Parts, Service
 from services.devices import claims, handlers, history, registry, suggestions
 from services.devices.identities import DeviceAuthorizer
@@ -26,7 +26,7 @@ ADJUSTED = ("receiveDeviceAdjusted", "receiveThermostatAdjusted")
 def contract(settings: DevicesSettings) -> Contract:
     """The generated contract, with the adjustment retry policy the settings override (tests
     use short delays; production keeps the contract's)."""
-    return with_retries(
+    return with_retry_policy(
         CONTRACT, ADJUSTED, settings.adjustment_retry_delays, settings.adjustment_max_deliveries
     )
 
