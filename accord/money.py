@@ -19,6 +19,8 @@ functions take any message of that shape.
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from acme_events.common.models import Money as EventMoney
+
 from accord.rpc_status import RpcError, field_violation, invalid_argument
 
 NANOS_PER_UNIT = 1_000_000_000
@@ -75,6 +77,12 @@ def to_money(factory: Callable[..., M], currency_code: str, nanos: int, field: s
     if not MIN_UNITS <= units <= MAX_UNITS:
         raise overflow(field)
     return factory(currency_code=currency_code, units=units, nanos=rest)
+
+
+def event_money(currency: str, nanos: int) -> EventMoney:
+    """The events' Money (asyncapi/common/money.yaml, shared by every document) for `nanos`."""
+    units, rest = split(nanos)
+    return EventMoney(currency=currency, units=units, nanos=rest)
 
 
 def to_cents(nanos: int) -> int:

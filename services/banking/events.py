@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 from acme_events.banking import Application
 from acme_events.banking.messages.json import (
-    Money,
     TransferRule,
     TransferStatus,
     TransferStatusChangedPayload,
 )
 
-from accord.money import split
+from accord.money import event_money
 from services.banking.records import Status, TransferRecord
 
 
@@ -31,14 +30,13 @@ class TransferEvents:
     async def status_changed(self, transfer: TransferRecord) -> None:
         if transfer.status is Status.PENDING or transfer.decision is None:
             return  # nothing decided yet: nothing to announce
-        units, nanos = split(transfer.amount)
         previous = transfer.previous_status
         payload = TransferStatusChangedPayload(
             transfer_id=transfer.transfer_id,
             customer_id=transfer.customer_id,
             from_account_id=transfer.from_account_id,
             to_account_id=transfer.to_account_id,
-            amount=Money(currency=transfer.currency, units=units, nanos=nanos),
+            amount=event_money(transfer.currency, transfer.amount),
             status=TransferStatus(transfer.status.value),
             rule=TransferRule(transfer.decision.rule.value),
             reason=transfer.decision.reason,

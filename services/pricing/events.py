@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from acme_events.pricing import Application
-from acme_events.pricing.messages.json import BookingConfirmedPayload, Money, PriceChangedPayload
+from acme_events.pricing.messages.json import BookingConfirmedPayload, PriceChangedPayload
 
-from accord.money import split
+from accord.money import event_money
 from services.pricing.records import BookingRecord, PriceRecord
-
-
-def event_money(currency: str, nanos: int) -> Money:
-    units, rest = split(nanos)
-    return Money(currency=currency, units=units, nanos=rest)
 
 
 def price_event_id(record: PriceRecord) -> str:
