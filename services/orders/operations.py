@@ -16,6 +16,7 @@ from accord.identity import Principal
 from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import RpcError, error_info, request_reused
 from accord.timestamps import timestamp_now
+from accord.validation import check
 from services.orders.catalogue import Catalogue, priced_lines
 from services.orders.events import OrderEvents
 from services.orders.store import (
@@ -25,6 +26,7 @@ from services.orders.store import (
     Page,
     RequestConflict,
 )
+from services.orders.validation import list_orders_violations
 
 
 def not_found(order_id: str) -> RpcError:
@@ -72,6 +74,9 @@ class OrderOperations:
         return order
 
     async def list(self, customer_id: str, page_size: int, page_token: str) -> tuple[Page, str]:
+        """A page of the customer's orders and the token of the next; the same for every API
+        version (their requests carry the same three fields)."""
+        check(list_orders_violations(customer_id, page_size))
         page = await self.store.list_for_customer(
             customer_id, page_size_or_default(page_size), after_sequence(page_token)
         )
