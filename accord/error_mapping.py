@@ -68,12 +68,17 @@ _TRANSIENT_CODES = (
 )
 
 
-def unavailable(what: str = "a service this call needs is unavailable") -> RpcError:
+def unavailable(
+    what: str = "a service this call needs is unavailable",
+    reason: str = "TEMPORARILY_UNAVAILABLE",
+) -> RpcError:
+    """UNAVAILABLE with RetryInfo: nothing was done that a retry of the same call would do
+    twice. `what` says what failed, `reason` is the ErrorInfo's."""
     return RpcError(
         grpc.StatusCode.UNAVAILABLE,
         f"{what}; retry shortly",
         error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=RETRY_AFTER_SECONDS)),
-        error_info("TEMPORARILY_UNAVAILABLE"),
+        error_info(reason),
     )
 
 

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import grpc
 from acme.marketing.v1 import marketing_pb2 as pb
 from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
 from acme_events.marketing import Application
@@ -12,13 +11,9 @@ from acme_events.marketing.messages.json import BrowsingEventTrackedPayload
 
 from accord.access import Context
 from accord.client_streams import ensure_not_cancelled
+from accord.error_mapping import unavailable
 from accord.events import EventError
-from accord.rpc_status import (
-    RpcError,
-    error_info,
-    field_violation,
-    invalid_argument,
-)
+from accord.rpc_status import field_violation, invalid_argument
 from accord.validation import check, id_violations
 from services.marketing import catalogue, scoring, tracking, views
 from services.marketing.rules import Rules, rank
@@ -68,10 +63,8 @@ class MarketingServiceV1(pb_grpc.MarketingServiceServicer):
         try:
             tracked = await tracking.publish(self.events, batch)
         except EventError as failure:
-            raise RpcError(
-                grpc.StatusCode.UNAVAILABLE,
-                "the events could not be stored; send the same stream again",
-                error_info("EVENTS_NOT_STORED"),
+            raise unavailable(
+                "the events could not be stored (send the same stream again)", "EVENTS_NOT_STORED"
             ) from failure
         return pb.TrackEventsResponse(
             accepted_count=tracked.accepted, duplicate_count=tracked.duplicates

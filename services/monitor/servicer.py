@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import grpc
 from acme.monitor.v1 import monitor_pb2 as pb
 from acme.monitor.v1 import monitor_pb2_grpc as pb_grpc
 
 from accord.access import Context
+from accord.error_mapping import unavailable
 from accord.events import EventError
-from accord.rpc_status import RpcError, error_info
 from accord.validation import check
 from services.monitor.reports import Reports, payload_of
 from services.monitor.validation import report_violations
@@ -32,10 +31,9 @@ class ErrorMonitorServiceV1(pb_grpc.ErrorMonitorServiceServicer):
             published = await self.reports.publish(payload)
         except EventError as failed:
             # Nothing is lost by asking again: the same report id is the same event.
-            raise RpcError(
-                grpc.StatusCode.UNAVAILABLE,
-                "the report could not be stored now; send it again with the same report_id",
-                error_info("REPORT_NOT_STORED"),
+            raise unavailable(
+                "the report could not be stored (send it again with the same report_id)",
+                "REPORT_NOT_STORED",
             ) from failed
         return pb.ReportErrorResponse(
             report_id=request.report_id, fingerprint=payload.fingerprint, event_id=published

@@ -4,7 +4,7 @@ import grpc
 import nats.errors
 from google.rpc import error_details_pb2, status_pb2
 
-from accord.error_mapping import mapped
+from accord.error_mapping import mapped, unavailable
 from accord.rpc_status import MAX_STATUS_BYTES, field_violation, invalid_argument
 
 
@@ -20,6 +20,16 @@ def test_a_nats_timeout_is_unavailable_with_retry_info() -> None:
     retry = error_details_pb2.RetryInfo()
     assert any(detail.Unpack(retry) for detail in _status(nats.errors.TimeoutError()).details)
     assert "Timeout" not in error.text
+
+
+def test_a_service_names_what_could_not_be_done_and_still_says_when_to_retry() -> None:
+    error = unavailable("the report could not be stored", "REPORT_NOT_STORED")
+    details = _status(error).details
+    retry, info = error_details_pb2.RetryInfo(), error_details_pb2.ErrorInfo()
+    assert any(detail.Unpack(retry) for detail in details)
+    assert retry.retry_delay.seconds > 0
+    assert [info.reason for detail in details if detail.Unpack(info)] == ["REPORT_NOT_STORED"]
+    assert error.code == grpc.StatusCode.UNAVAILABLE
 
 
 def test_an_overflow_is_invalid_argument_and_the_unexpected_internal_with_a_request_id() -> None:
