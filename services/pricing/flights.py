@@ -2,11 +2,18 @@
 
 Keys:
 - `route.<routeId>.<date>`: the FlightRecord. Seats are reserved by compare-and-set on its
-  revision, so two bookings racing for the last seat cannot both get it; a booking's seats
-  are counted once (its id is remembered), so a retried BookSeats never counts them twice.
+  revision, so two bookings racing for the last seat cannot both get it.
+- `booked.<routeId>.<date>.<bookingId>`: the marker of a booking whose seats the flight
+  counted (it holds the number of seats), never deleted. A booking's seats are counted once,
+  forever, as a step of `accord.exactly_once`: the seat count and the flight's `pending` map
+  change in one compare-and-set, then the marker is created, then the booking leaves
+  `pending`. A retried BookSeats, however late, finds its booking pending or marked and
+  counts nothing; one interrupted between those writes is finished by its retry. The flight
+  record holds only the bookings in flight, never a history. (Flights written before the
+  markers kept their last 512 bookings in `applied`; a booking named there counts as counted.)
 - `demand.<routeId>.<date>`: the DemandRecord the demand consumer keeps from
-  booking-confirmed events: the bookings inside the velocity window, and the booking ids
-  already counted, so a redelivered event changes nothing.
+  booking-confirmed events: the bookings inside the velocity window, each once, so a
+  redelivered event changes nothing (see `record_demand`).
 """
 
 from dataclasses import dataclass
@@ -16,8 +23,9 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord import kvjson
+from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
 from accord.kv import keys_matching
-from services.pricing.records import DemandRecord, FlightRecord, RecentBooking, remember
+from services.pricing.records import DemandRecord, FlightRecord, RecentBooking
 
 ROUTES_BUCKET = "pricing_routes"
 
@@ -42,6 +50,10 @@ class CapacityBelowBooked(Exception):
 
 def flight_key(route_id: str, date: str) -> str:
     return f"route.{route_id}.{date}"
+
+
+def booked_key(route_id: str, date: str, booking_id: str) -> str:
+    return f"booked.{route_id}.{date}.{booking_id}"
 
 
 def demand_key(route_id: str, date: str) -> str:
@@ -74,23 +86,40 @@ class Flights:
             if wanted.capacity < current.booked_seats:
                 raise CapacityBelowBooked(current.booked_seats)
             changed = wanted.model_copy(
-                update={"booked_seats": current.booked_seats, "applied": current.applied}
+                update={  # what bookings wrote stays
+                    "booked_seats": current.booked_seats,
+                    "pending": current.pending,
+                    "applied": current.applied,
+                }
             )
             if await self._save(changed, revision):
                 return changed
 
     async def reserve(self, route_id: str, date: str, booking_id: str, seats: int) -> FlightRecord:
-        """Count a booking's seats, once: a booking already counted changes nothing."""
-        while True:
-            flight, revision = await self._read(route_id, date)
-            if booking_id in flight.applied:
-                return flight
+        """Count a booking's seats, once, forever: a booking counted before changes nothing
+        (one interrupted after counting them is finished); SoldOut when too few are left."""
+
+        def count(flight: FlightRecord) -> None:
             if flight.seats_left < seats:
                 raise SoldOut(flight.seats_left)
             flight.booked_seats += seats
-            flight.applied = remember(flight.applied, booking_id)
-            if await self._save(flight, revision):
-                return flight
+
+        async def not_counted_before_markers(flight: FlightRecord) -> bool:
+            return booking_id not in flight.applied
+
+        step = Step(booking_id, booked_key(route_id, date, booking_id), str(seats))
+        try:
+            flight, _ = await self._seats.apply(
+                flight_key(route_id, date), step, count, not_counted_before_markers
+            )
+        except RecordNotFound as missing:
+            raise FlightNotFound(f"{route_id} {date}") from missing
+        return flight
+
+    @property
+    def _seats(self) -> ExactlyOnce[FlightRecord]:
+        """Bookings' seats counted on flight records, with their markers beside them."""
+        return ExactlyOnce(self.kv, self.kv, FlightRecord)
 
     async def demand(self, route_id: str, date: str) -> DemandRecord:
         return (await self._read_demand(route_id, date))[0]
@@ -98,17 +127,26 @@ class Flights:
     async def record_demand(
         self, route_id: str, date: str, booking: RecentBooking, window: timedelta
     ) -> DemandRecord:
-        """Add a booking to the flight's velocity window, once per booking id. Bookings that
-        left the window by the time of the newest are dropped: they count no more."""
+        """Add a booking to the flight's velocity window, once. Bookings that left the window
+        by the time of the newest are dropped: they count no more.
+
+        The window is its own record of what it counted, so it needs no marker per booking:
+        a booking in `recent` is not added again, and one not there never came or left the
+        window. One that left stays out: it left because a booking at least `window` newer
+        was there, and the newest is never dropped, so the newest only grows and the same
+        booking (same `booked_at`: events carry the stored booking's) is dropped again at
+        once. So no booking is in the window twice, however late its event is replayed."""
         key = demand_key(route_id, date)
         while True:
             demand, revision = await self._read_demand(route_id, date)
-            if booking.booking_id in demand.applied:
+            if any(b.booking_id == booking.booking_id for b in demand.recent):
                 return demand
             recent = [*demand.recent, booking]
             newest = max(b.booked_at for b in recent)
-            demand.recent = [b for b in recent if b.booked_at > newest - window]
-            demand.applied = remember(demand.applied, booking.booking_id)
+            kept = [b for b in recent if b.booked_at > newest - window]
+            if booking not in kept:
+                return demand  # outside the window already: nothing changes
+            demand.recent = kept
             value = demand.model_dump_json().encode()
             try:
                 if revision:

@@ -1,6 +1,6 @@
 """The demand consumer: each booking-confirmed event counts in its flight's demand, once,
-then the flight is repriced. Both steps are idempotent (the booking id is remembered; a
-reprice of unchanged demand stores nothing), so a redelivered event changes nothing. A
+then the flight is repriced. Both steps are idempotent (a booking is in the window once;
+a reprice of unchanged demand stores nothing), so a redelivered event changes nothing. A
 handler that raises is retried with the contract's backoff, then dead-lettered.
 """
 

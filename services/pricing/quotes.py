@@ -12,17 +12,19 @@ interrupted call left:
 2. claim the quote for the booking (compare-and-set on the quote): a quote is booked once;
    only an unclaimed quote is checked for expiry, so a retry of a booking whose quote was
    claimed in time is still honoured after the quote expired;
-3. reserve the seats on the flight (once per booking id; sold out gives the quote back,
-   and the request id stays with that quote: its retry may find seats later);
+3. reserve the seats on the flight (once per booking id, forever: `Flights.reserve`; sold
+   out gives the quote back, and the request id stays with that quote: its retry may find
+   seats later);
 4. store the booking, at the quote's unit price, whatever the price is now;
 5. publish booking-confirmed (id: the booking id), which feeds the demand model.
 A crash between two steps leaves a prefix of them done, each recorded under the booking id:
 the retry (same request id, same quote) finds its request claim and its quote claim as its
-own, `reserve` sees the booking's seats already counted (the flight remembers the booking
-id) and does not count them again, and storing or publishing what is already there changes
-nothing. So seats are counted once, under the booking that the request id names. (Until
-that retry comes, the quote and the seats stay held: a `request.<bookingId>` without its
-`booking.<bookingId>` names such an interrupted booking.)
+own, `reserve` sees the booking's seats already counted (its marker, or the flight naming
+it pending) and does not count them again, however many bookings came since, and storing
+or publishing what is already there changes nothing. So seats are counted once, under the
+booking that the request id names. (Until that retry comes, the quote and the seats stay
+held: a `request.<bookingId>` without its `booking.<bookingId>` names such an interrupted
+booking.)
 """
 
 import hashlib

@@ -7,19 +7,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acme.pricing.v1 import pricing_pb2 as pb
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from accord.exactly_once import StepRecord
 from accord.money import to_money
 from accord.timestamps import timestamp
 from services.pricing.demand import Fare, Recent
 
-# How many booking ids a flight remembers, to count each booking once even when a call or
-# an event is retried. Retries come long before this many later bookings of one flight.
-APPLIED_MEMORY = 512
 
-
-class FlightRecord(BaseModel):
-    """`route.<routeId>.<date>`: the fare staff configured and the seats sold."""
+class FlightRecord(StepRecord):
+    """`route.<routeId>.<date>`: the fare staff configured and the seats sold; `pending`
+    names the bookings whose seats are counted but whose marker may not be written yet
+    (accord.exactly_once)."""
 
     route_id: str
     date: str
@@ -29,7 +28,9 @@ class FlightRecord(BaseModel):
     floor: int
     ceiling: int
     booked_seats: int = 0
-    applied: list[str] = []  # the bookings whose seats are counted, newest last
+    # Before every booking had a durable marker, a flight remembered its last 512 bookings
+    # here. Read, never written: a booking it names was counted (see flights.py).
+    applied: list[str] = Field(default_factory=list)
 
     @property
     def fare(self) -> Fare:
@@ -49,8 +50,10 @@ class RecentBooking(BaseModel):
 class DemandRecord(BaseModel):
     """`demand.<routeId>.<date>`: the bookings the demand consumer has seen lately."""
 
-    recent: list[RecentBooking] = []  # those still inside the window when the last came
-    applied: list[str] = []  # booking ids counted, newest last
+    # Those still inside the window when the last came, each once (see Flights.record_demand).
+    # Records written before kept an `applied` list of booking ids too: ignored when read,
+    # dropped when next written.
+    recent: list[RecentBooking] = []
 
     def window(self) -> list[Recent]:
         return [Recent(b.seats, b.booked_at) for b in self.recent]
@@ -126,10 +129,6 @@ def _money(currency: str, nanos: int, field: str) -> pb.Money:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def remember(applied: list[str], booking_id: str) -> list[str]:
-    return [*applied, booking_id][-APPLIED_MEMORY:]
 
 
 def route_pb(flight: FlightRecord) -> pb.Route:

@@ -39,7 +39,7 @@ CONTRACT = Contract(
             history=8,
             storage="file",
             replicas=1,
-            description="Each flight's configuration and seat count (`route.<routeId>.<date>`: capacity, base fare, floor, ceiling, booked seats, the bookings already counted), changed only by compare-and-set, so a flight is never overbooked; and its demand as the demand consumer saw it (`demand.<routeId>.<date>`: seats booked, the recent bookings of the sliding window, the booking ids already applied).",
+            description="Each flight's configuration and seat count (`route.<routeId>.<date>`: capacity, base fare, floor, ceiling, booked seats, the bookings being counted), changed only by compare-and-set, so a flight is never overbooked; the marker of each booking whose seats a flight counted (`booked.<routeId>.<date>.<bookingId>`: the number of seats), never deleted, so a booking's seats are counted once however late it is retried; and the flight's demand as the demand consumer saw it (`demand.<routeId>.<date>`: the recent bookings of the sliding window, each once).",
         ),
         BucketSpec(
             bucket="pricing_prices",
