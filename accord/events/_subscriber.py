@@ -19,13 +19,13 @@ The consumer never stops on a bad message or a failing handler (asyncapi-python 
 its consumer loop on the first one).
 """
 
+import abc
 import asyncio
 import collections
 import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -56,7 +56,38 @@ _RETRY_AFTER_ERROR = 0.5
 _EARLY = 0.005
 
 
-class Subscriber(HandledOperation[Handler[P]], Generic[P]):
+class _Receiving(HandledOperation[Handler[P]], abc.ABC):
+    """A receive operation bound to an application: its payload's codec, the sender its
+    events must name, and (once registered) its handler."""
+
+    def __init__(
+        self,
+        app: EventApplication,
+        operation: str,
+        payload: type[P],
+        *,
+        sender: str | None = None,
+    ) -> None:
+        self.operation = app.contract.operation(operation)
+        # The `ce-source` the channel's owner publishes with; `{parameter}` stands for the
+        # subject's own value (a device's events name that device). None: not checked.
+        self.sender = sender
+        self._app = app
+        self._codec = PayloadCodec(payload, self.operation.message)
+        self._handler: Handler[P] | None = None
+        # Only listed here: the application starts its endpoints when it starts.
+        app.register(self)
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Begin receiving (the application's start)."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Stop receiving; events being handled are finished or left to redelivery."""
+
+
+class Subscriber(_Receiving[P]):
     """`@app.consumer.receive_x` registers the handler of one receive operation.
 
     Handlers run on a fixed pool of `fetchBatch` worker tasks, rather than on a task
@@ -78,19 +109,14 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         *,
         sender: str | None = None,
     ) -> None:
-        self.operation = app.contract.operation(operation)
-        # The `ce-source` the channel's owner publishes with; `{parameter}` stands for the
-        # subject's own value (a device's events name that device). None: not checked.
-        self.sender = sender
-        if self.operation.consumer is None:
+        consumer = app.contract.operation(operation).consumer
+        if consumer is None:
             raise ValueError(
                 f"receive operation {operation!r} declares no durable consumer "
                 "(bindings.nats.x-jetstream.durable)"
             )
-        self.consumer: ConsumerSpec = self.operation.consumer
-        self._app = app
-        self._codec = PayloadCodec(payload, self.operation.message)
-        self._handler: Handler[P] | None = None
+        super().__init__(app, operation, payload, sender=sender)
+        self.consumer: ConsumerSpec = consumer
         self._subscription: JetStreamContext.PullSubscription | None = None
         self._fetching: asyncio.Task[None] | None = None
         # Fetched messages not yet taken by a worker, and the workers waiting for one.
@@ -105,7 +131,6 @@ class Subscriber(HandledOperation[Handler[P]], Generic[P]):
         self._heartbeats = _Heartbeats(self.consumer.heartbeat_every)
         self._stopping = False
         self._fetch_failing = False
-        app.register(self)
 
     async def start(self) -> None:
         self._stopping = False
@@ -412,28 +437,14 @@ async def _settle(action: Awaitable[None]) -> None:
         _log.debug("could not settle a message: %r", error)
 
 
-class CoreSubscriber(HandledOperation[Handler[P]], Generic[P]):
+class CoreSubscriber(_Receiving[P]):
     """`@app.consumer.receive_x` for a receive operation without a durable consumer: a core
     NATS subscription (at most once, nothing stored, nothing acknowledged), on the subject
     the application's bound parameters give (a device's own), else on every subject of the
     channel. Events that are invalid or not from the channel's owner are logged and dropped:
     without a stream there is no dead-letter record to keep."""
 
-    def __init__(
-        self,
-        app: EventApplication,
-        operation: str,
-        payload: type[P],
-        *,
-        sender: str | None = None,
-    ) -> None:
-        self.operation = app.contract.operation(operation)
-        self.sender = sender
-        self._app = app
-        self._codec = PayloadCodec(payload, self.operation.message)
-        self._handler: Handler[P] | None = None
-        self._subscription: Subscription | None = None
-        app.register(self)
+    _subscription: Subscription | None = None
 
     @property
     def subject(self) -> str:
