@@ -10,8 +10,7 @@ from datetime import UTC
 import pydantic_core
 from acme.notifications.v1 import notifications_pb2 as pb
 from acme_events.notifications.messages import json
-
-from accord.timestamps import timestamp
+from google.protobuf import json_format
 
 
 def to_json_model(notification: pb.Notification) -> json.Notification:
@@ -31,15 +30,10 @@ def to_json_model(notification: pb.Notification) -> json.Notification:
 
 
 def from_json_model(model: json.Notification) -> pb.Notification:
-    return pb.Notification(
-        notification_id=model.notification_id,
-        customer_id=model.customer_id,
-        title=model.title,
-        body=model.body,
-        event_type=model.event_type,
-        create_time=timestamp(model.create_time.astimezone(UTC)),
-        attributes=model.attributes or {},
-    )
+    # The schema is the message's protobuf JSON mapping (the same names, RFC 3339 times),
+    # so protobuf's own parser reads it.
+    data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return json_format.ParseDict(data, pb.Notification())
 
 
 def canonical_json(model: json.Notification) -> bytes:
