@@ -9,7 +9,7 @@ from acme.banking.v1 import banking_pb2_grpc as pb_grpc
 from accord.access import Access, Context, not_found, permission_denied
 from accord.identity import Principal
 from accord.money import MAX_UNITS, overflow, split, to_nanos
-from accord.paging import after_sequence, sequence_token
+from accord.paging import after_sequence, page_size_or_default, sequence_token
 from accord.rpc_status import (
     RpcError,
     error_info,
@@ -23,8 +23,6 @@ from services.banking.deposits import Deposits
 from services.banking.ledger import AccountNotFound, Ledger
 from services.banking.records import AccountRecord, account_pb, entry_pb, transfer_pb
 from services.banking.transfers import NotHeld, RequestConflict, TransferNotFound, Transfers
-
-DEFAULT_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,7 @@ class BankingServiceV1(pb_grpc.BankingServiceServicer):
         after = after_sequence(request.page_token)
         await self._account(request.account_id, caller)
         entries, last = await self.ledger.entries(
-            request.account_id, request.page_size or DEFAULT_PAGE_SIZE, after
+            request.account_id, page_size_or_default(request.page_size), after
         )
         return pb.ListEntriesResponse(
             entries=[entry_pb(entry) for entry in entries], next_page_token=sequence_token(last)

@@ -2,6 +2,7 @@
 
 from acme.banking.v1 import banking_pb2 as pb
 
+from accord.paging import page_size_violations
 from accord.rpc_status import field_violation
 from accord.validation import (
     Violations,
@@ -10,7 +11,6 @@ from accord.validation import (
     positive_amount_violations,
 )
 
-MAX_PAGE_SIZE = 100
 # A single movement of money is at most a trillion units: far above any real transfer, and
 # it keeps every amount well inside the int64 of Money.units.
 MAX_UNITS = 1_000_000_000_000
@@ -47,7 +47,4 @@ def transfer_violations(request: pb.TransferRequest) -> Violations:
 
 
 def list_entries_violations(request: pb.ListEntriesRequest) -> Violations:
-    violations = id_violations("account_id", request.account_id)
-    if not 0 <= request.page_size <= MAX_PAGE_SIZE:
-        violations.append(field_violation("page_size", f"must be from 0 to {MAX_PAGE_SIZE}"))
-    return violations
+    return id_violations("account_id", request.account_id) + page_size_violations(request.page_size)
