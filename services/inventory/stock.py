@@ -39,6 +39,8 @@ class UnitPrice:
 
 
 class Product(StepRecord):
+    """A product; its `pending` map names the orders' changes of its units in flight."""
+
     available: int
     price: UnitPrice | None = None
     # Before the markers: the last changes made to it. Read, never written.
@@ -52,9 +54,13 @@ class Move(StrEnum):
     RELEASE = "release"  # gives them back
 
 
+_MARKED_AS = {Move.RESERVE: "reserved", Move.RELEASE: "released"}
+
+
 def _step(sku: str, order_id: str, move: Move, units: int) -> Step:
     # The step id is the one `applied` named before the markers, so that list still counts.
-    return Step(f"{order_id}:{move}", f"{move}d.{sku}.{order_id}", str(units))
+    marker = f"{_MARKED_AS[move]}.{sku}.{order_id}"
+    return Step(f"{order_id}:{move}", marker, str(units))
 
 
 @dataclass(frozen=True)
