@@ -10,6 +10,9 @@ gives them back: a refusal is final, never a double sale.
 
 Idempotent on the reservation's status (reservations.py): a redelivered event finishes
 what a previous delivery started, and announces the same outcome with the same event id.
+Under it, each product's units are taken and given back once per order, forever, on a marker
+per change (stock.py): a delivery that died while taking units, redelivered however late,
+takes none twice, and a cancellation gives back only what was taken.
 """
 
 import logging
@@ -29,21 +32,13 @@ from acme_events.inventory.messages.json import (
 
 from accord.events import EventContext
 from services.inventory.reservations import Reservation, Reservations, Shortfall, Status
-from services.inventory.stock import Catalogue
+from services.inventory.stock import Catalogue, Move
 
 log = logging.getLogger("services.inventory.handlers")
 
 
 class ReservationInProgress(Exception):
     """A cancellation arrived while the order's units are being taken: retried later."""
-
-
-def _reserve_id(order_id: str) -> str:
-    return f"{order_id}:reserve"
-
-
-def _release_id(order_id: str) -> str:
-    return f"{order_id}:release"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +72,7 @@ class Inventory:
     async def _take(self, reservation: Reservation, revision: int) -> bool:
         for sku in sorted(reservation.lines):
             units = reservation.lines[sku]
-            taken = await self.catalogue.change(sku, _reserve_id(reservation.order_id), -units)
+            taken = await self.catalogue.move(sku, reservation.order_id, Move.RESERVE, units)
             if not taken.done:
                 reservation.status = Status.OUT_OF_STOCK
                 reservation.shortages = [Shortfall(sku, units, taken.available)]
@@ -96,8 +91,8 @@ class Inventory:
             return
         order_id = reservation.order_id
         for sku in sorted(reservation.lines):
-            if await self.catalogue.was_applied(sku, _reserve_id(order_id)):
-                await self.catalogue.change(sku, _release_id(order_id), reservation.lines[sku])
+            if await self.catalogue.moved(sku, order_id, Move.RESERVE):
+                await self.catalogue.move(sku, order_id, Move.RELEASE, reservation.lines[sku])
 
     async def _announce(self, reservation: Reservation) -> None:
         order_id, customer_id = reservation.order_id, reservation.customer_id

@@ -1,24 +1,33 @@
-"""The catalogue in the `inventory` key-value bucket: one key per product, `sku.<SKU>`.
+"""The catalogue in the `inventory` key-value bucket.
 
-Each value is JSON: `available` (units free to reserve), `price` (the price of one unit:
-`currency` and whole `nanos`; absent until staff set one, and a product without a price
-cannot be ordered) and `applied`, the ids of the last changes made to it
-(`<orderId>:reserve`, `<orderId>:release`). A change is a
-compare-and-set on the revision read, retried on conflict, and is skipped when its id is in
-`applied`: so a handler that crashed half-way and runs again never takes or gives back a
-unit twice. `applied` keeps the newest 1,000 ids; a redelivery comes within seconds to
-minutes, long before a product sees a thousand other changes.
+Keys:
+- `sku.<SKU>`: the Product, JSON: `available` (units free to reserve), `price` (the price of
+  one unit: `currency` and whole `nanos`; absent until staff set one, and a product without
+  a price cannot be ordered) and `pending`, the changes of its units in flight.
+- `reserved.<SKU>.<orderId>` and `released.<SKU>.<orderId>`: the marker of an order's units
+  taken from the product, or given back to it (it holds the number of units), never deleted.
+
+An order's units are taken once and given back once, forever: each is a step of
+`accord.exactly_once`. The units and the product's `pending` map change in one
+compare-and-set on the revision read, then the marker is created, then the change leaves
+`pending`. A handler that crashed half-way and runs again, or an event redelivered or
+replayed however late, finds the change pending or marked and moves no unit; one
+interrupted between those writes is finished by whoever runs it next. The product holds
+only the changes in flight, never a history. (Products written before the markers kept
+their last 1,000 changes in `applied`, as `<orderId>:reserve` and `<orderId>:release`; a
+change named there counts as applied. That list is read, never written.)
 """
 
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 from nats.js.kv import KeyValue
+from pydantic import Field
 
 from accord import kvrecords
+from accord.exactly_once import ExactlyOnce, RecordNotFound, Step, StepRecord
 
-APPLIED_KEPT = 1000
 # SKUs become key tokens; one outside this alphabet cannot be in the catalogue.
 SKU = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -29,33 +38,41 @@ class UnitPrice:
     nanos: int
 
 
-@dataclass
-class Product:
+class Product(StepRecord):
+    """A product; its `pending` map names the orders' changes of its units in flight."""
+
     available: int
-    applied: list[str] = field(default_factory=list)
     price: UnitPrice | None = None
+    # Before the markers: the last changes made to it. Read, never written.
+    applied: list[str] = Field(default_factory=list)
 
-    def encode(self) -> bytes:
-        record: dict[str, object] = {"available": self.available, "applied": self.applied}
-        if self.price is not None:
-            record["price"] = {"currency": self.price.currency, "nanos": self.price.nanos}
-        return json.dumps(record).encode()
 
-    @classmethod
-    def decode(cls, raw: bytes) -> "Product":
-        data = json.loads(raw)
-        price = data.get("price")
-        return cls(
-            int(data["available"]),
-            list(data.get("applied", [])),
-            UnitPrice(str(price["currency"]), int(price["nanos"])) if price else None,
-        )
+class Move(StrEnum):
+    """What an order does to a product's units."""
+
+    RESERVE = "reserve"  # takes them
+    RELEASE = "release"  # gives them back
+
+
+_MARKED_AS = {Move.RESERVE: "reserved", Move.RELEASE: "released"}
+
+
+def _step(sku: str, order_id: str, move: Move, units: int) -> Step:
+    # The step id is the one `applied` named before the markers, so that list still counts.
+    marker = f"{_MARKED_AS[move]}.{sku}.{order_id}"
+    return Step(f"{order_id}:{move}", marker, str(units))
 
 
 @dataclass(frozen=True)
 class Change:
     done: bool  # applied now or before
     available: int  # units available after it (or, when refused, at the time)
+
+
+class _Short(Exception):
+    def __init__(self, available: int) -> None:
+        super().__init__(f"{available} units available")
+        self.available = available
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +85,7 @@ class Catalogue:
         found = await kvrecords.read(self.kv, f"sku.{sku}")
         if found is None or not found.value:
             return None
-        return Product.decode(found.value), found.revision
+        return Product.model_validate_json(found.value), found.revision
 
     async def available(self, sku: str) -> int | None:
         """Units available now; None for a product not in the catalogue."""
@@ -77,9 +94,8 @@ class Catalogue:
 
     async def seed(self, sku: str, available: int) -> bool:
         """Add a product unless it is there already (a restart keeps what was sold)."""
-        return (
-            await kvrecords.create(self.kv, f"sku.{sku}", Product(available).encode()) is not None
-        )
+        product = Product(available=available).model_dump_json().encode()
+        return await kvrecords.create(self.kv, f"sku.{sku}", product) is not None
 
     async def prices(self, skus: list[str]) -> dict[str, UnitPrice]:
         """The price of each of these products that the catalogue sells."""
@@ -116,26 +132,46 @@ class Catalogue:
             if await self._write(sku, product, revision):
                 return
 
-    async def change(self, sku: str, change_id: str, delta: int) -> Change:
-        """Add `delta` units (negative: take them) once per `change_id`; refused (not done)
-        when it would leave fewer than zero, or when the product is not in the catalogue."""
-        while True:
-            found = await self._read(sku)
-            if found is None:
-                return Change(False, 0)
-            product, revision = found
-            if change_id in product.applied:
-                return Change(True, product.available)
-            if product.available + delta < 0:
-                return Change(False, product.available)
-            product.available += delta
-            product.applied = [*product.applied, change_id][-APPLIED_KEPT:]
-            if await self._write(sku, product, revision):
-                return Change(True, product.available)
+    async def move(self, sku: str, order_id: str, move: Move, units: int) -> Change:
+        """Take an order's units of a product (RESERVE) or give them back (RELEASE), once,
+        forever. Refused (not done) when it would leave fewer than zero, or when the
+        product is not in the catalogue."""
+        if not SKU.fullmatch(sku):
+            return Change(False, 0)
+        delta = -units if move == Move.RESERVE else units
+        step = _step(sku, order_id, move, units)
 
-    async def was_applied(self, sku: str, change_id: str) -> bool:
+        def count(product: Product) -> None:
+            if product.available + delta < 0:
+                raise _Short(product.available)
+            product.available += delta
+
+        async def not_applied_before_markers(product: Product) -> bool:
+            return step.step_id not in product.applied
+
+        try:
+            product, _ = await self._moves.apply(
+                f"sku.{sku}", step, count, not_applied_before_markers
+            )
+        except RecordNotFound:
+            return Change(False, 0)
+        except _Short as short:
+            return Change(False, short.available)
+        return Change(True, product.available)
+
+    async def moved(self, sku: str, order_id: str, move: Move) -> bool:
+        """Whether the order's units of this product were taken (or given back)."""
         found = await self._read(sku)
-        return found is not None and change_id in found[0].applied
+        if found is None:
+            return False
+        product, step = found[0], _step(sku, order_id, move, 0)
+        return step.step_id in product.applied or await self._moves.applied(product, step)
+
+    @property
+    def _moves(self) -> ExactlyOnce[Product]:
+        """Orders' units moved on product records, with their markers beside them."""
+        return ExactlyOnce(self.kv, self.kv, Product)
 
     async def _write(self, sku: str, product: Product, revision: int) -> bool:
-        return await kvrecords.replace(self.kv, f"sku.{sku}", product.encode(), revision)
+        value = product.model_dump_json().encode()
+        return await kvrecords.replace(self.kv, f"sku.{sku}", value, revision)

@@ -1,20 +1,16 @@
 """How one browsing event changes a customer's profile: its scores, then the decision.
 
-Pure: the caller reads the profile and the consent, calls `apply_event`, and writes the
-result by compare-and-set, so that concurrent events of one customer are applied one
-after the other and a recommendation is decided once.
+Pure: the caller reads the profile and the consent and counts the event in it
+(`count_event`, or `apply_event` for a new record); the store writes the result by
+compare-and-set, so that concurrent events of one customer are applied one after the
+other and a recommendation is decided once, and each event once, forever (store.py).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.marketing import catalogue, scoring
-from services.marketing.records import (
-    APPLIED_MEMORY,
-    ContactRecord,
-    ProfileRecord,
-    notification_id,
-)
+from services.marketing.records import ContactRecord, ProfileRecord, notification_id
 from services.marketing.rules import Decision, Rules, decide
 from services.marketing.scoring import Kind
 
@@ -53,9 +49,20 @@ def scored(event: BrowsingEvent, scores: scoring.Scores, rules: Rules) -> scorin
 def apply_event(
     profile: ProfileRecord, event: BrowsingEvent, *, consented: bool, rules: Rules
 ) -> ProfileRecord:
-    """The profile after `event`. An event applied before changes nothing (same record)."""
+    """The profile after `event`, as a new record. An event named in `applied` (by a profile
+    written before the markers of store.py) was applied before: it changes nothing (same
+    record)."""
     if event.event_id in profile.applied:
         return profile
+    changed = profile.model_copy(deep=True)
+    count_event(changed, event, consented=consented, rules=rules)
+    return changed
+
+
+def count_event(
+    profile: ProfileRecord, event: BrowsingEvent, *, consented: bool, rules: Rules
+) -> None:
+    """Count `event` in `profile`, in place: its scores, the decision, maybe a contact."""
     scores = scored(event, profile.scores, rules)
     # The threshold is checked on the scores as of the event, so that a late event (one
     # older than the profile) is judged by the profile's time, when it counts least.
@@ -67,24 +74,15 @@ def apply_event(
         last_contact_time=profile.cool_down_start(event.at),
         rules=rules,
     )
-    contact = profile.last_contact
-    contacts = profile.contacts
     if decision is Decision.RECOMMENDED:
-        contacts += 1
-        contact = ContactRecord(
-            notification_id=notification_id(profile.customer_id, contacts),
+        profile.contacts += 1
+        profile.last_contact = ContactRecord(
+            notification_id=notification_id(profile.customer_id, profile.contacts),
             trigger_event_id=event.event_id,
             at=event.at,
         )
-    return profile.model_copy(
-        update={
-            "as_of": scores.as_of,
-            "categories": dict(scores.categories),
-            "brands": dict(scores.brands),
-            "applied": [*profile.applied, event.event_id][-APPLIED_MEMORY:],
-            "events_applied": profile.events_applied + 1,
-            "last_decision": decision,
-            "contacts": contacts,
-            "last_contact": contact,
-        }
-    )
+    profile.as_of = scores.as_of
+    profile.categories = dict(scores.categories)
+    profile.brands = dict(scores.brands)
+    profile.events_applied += 1
+    profile.last_decision = decision

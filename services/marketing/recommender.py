@@ -11,9 +11,9 @@
    the store once more (an opt-out since the decision cancels the contact: nothing is sent,
    and the cool-down does not start), asks notifications to email it, then marks it SENT.
 
-Idempotent: a redelivered event is found in the profile's applied ids and changes nothing;
-if its contact is still PENDING (the send failed or the process died), it is sent again
-with the same notification id, which notifications makes once.
+Idempotent: a redelivered or replayed event, however late, finds its marker (store.py) and
+changes nothing; if its contact is still PENDING (the send failed or the process died), it
+is sent again with the same notification id, which notifications makes once.
 """
 
 from collections.abc import Callable
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from accord.events import RetryLater
 from services.marketing import catalogue, scoring
 from services.marketing.notifier import Notifier
-from services.marketing.profile import BrowsingEvent, apply_event
+from services.marketing.profile import BrowsingEvent, apply_event, count_event
 from services.marketing.records import ContactRecord, ContactStatus, ProfileRecord
 from services.marketing.rules import Decision, Rules, rank
 from services.marketing.store import ConsentStore, Profiles
@@ -58,19 +58,23 @@ class Recommender:
             await self._deliver(profile, contact)
 
     async def _apply(self, event: BrowsingEvent) -> ProfileRecord:
-        """The profile after the event (applied now, or before: a redelivery)."""
-        while True:
-            profile, revision = await self.profiles.read(event.customer_id)
-            if event.event_id in profile.applied:
-                return profile
+        """The profile after the event (counted now, or before: a redelivery)."""
+        consented = False
+
+        async def read_consent_if_needed(profile: ProfileRecord) -> None:
             # Consent only matters above the threshold (rules.decide): read it only then.
-            changed = apply_event(profile, event, consented=False, rules=self.rules)
-            if changed.last_decision is Decision.NO_CONSENT and await self.consent.opted_in(
-                event.customer_id
-            ):
-                changed = apply_event(profile, event, consented=True, rules=self.rules)
-            if await self.profiles.write(changed, revision):
-                return changed
+            nonlocal consented
+            without = apply_event(profile, event, consented=False, rules=self.rules)
+            consented = without.last_decision is Decision.NO_CONSENT and (
+                await self.consent.opted_in(event.customer_id)
+            )
+
+        def count(profile: ProfileRecord) -> None:
+            count_event(profile, event, consented=consented, rules=self.rules)
+
+        return await self.profiles.count(
+            event.customer_id, event.event_id, count, read_consent_if_needed
+        )
 
     async def _deliver(self, profile: ProfileRecord, contact: ContactRecord) -> None:
         """Send the contact, ranked on `profile` (read after the settle time)."""

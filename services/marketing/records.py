@@ -3,16 +3,11 @@
 import enum
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from accord.exactly_once import StepRecord
 from services.marketing.rules import Decision
 from services.marketing.scoring import Scores
-
-# How many applied event ids a profile remembers, so that a redelivered event is applied
-# once. A redelivery comes within the consumer's ack wait and backoff (minutes), long before
-# the same customer sends this many more events; a stream sent again later is stopped
-# earlier, by the stream's duplicate window (1 hour).
-APPLIED_MEMORY = 256
 
 # A contact still PENDING this long after it was decided was given up: the settle time and
 # every retry the consumer's contract allows (backoff 1 s to 2 min, about 3 minutes in all)
@@ -46,12 +41,15 @@ class ContactRecord(BaseModel):
         return self.status is ContactStatus.SENT
 
 
-class ProfileRecord(BaseModel):
+class ProfileRecord(StepRecord):
+    """A customer's profile; its `pending` map names the events being applied (store.py)."""
+
     customer_id: str
     as_of: datetime | None = None
-    categories: dict[str, float] = {}
-    brands: dict[str, float] = {}
-    applied: list[str] = []  # the ids of the events applied most recently, newest last
+    categories: dict[str, float] = Field(default_factory=dict)
+    brands: dict[str, float] = Field(default_factory=dict)
+    # Before the markers: the ids of the last events applied. Read, never written.
+    applied: list[str] = Field(default_factory=list)
     events_applied: int = 0
     last_decision: Decision | None = None
     contacts: int = 0  # recommendations decided so far: numbers the notification ids

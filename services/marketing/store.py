@@ -1,13 +1,25 @@
-"""The marketing buckets: profiles (compare-and-set) and consent (read fresh, every time)."""
+"""The marketing buckets: profiles (compare-and-set) and consent (read fresh, every time).
 
-from collections.abc import Callable
+`marketing_profiles` keys:
+- `profile.<customerId>`: the ProfileRecord.
+- `applied.<customerId>.<eventId>`: the marker of a browsing event the profile counted,
+  empty, never deleted. An event is counted once, forever, as a step of
+  `accord.exactly_once`: the scores (and the decision) and the profile's `pending` map
+  change in one compare-and-set, then the marker is created, then the event leaves
+  `pending`. A redelivered event, or one replayed however many events of the customer
+  later, finds itself pending or marked and counts nothing. The profile holds only the
+  events in flight, never a history. (Profiles written before the markers kept their last
+  256 events in `applied`; an event named there counts as counted.)
+"""
+
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from accord import kvjson
+from accord import kvjson, kvrecords
+from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
 from services.marketing.records import ConsentRecord, ProfileRecord
 
 PROFILES_BUCKET = "marketing_profiles"
@@ -18,23 +30,39 @@ CONSENT_BUCKET = "marketing_consent"
 class Profiles:
     kv: KeyValue
 
+    async def count(
+        self,
+        customer_id: str,
+        event_id: str,
+        change: Callable[[ProfileRecord], None],
+        prepare: Callable[[ProfileRecord], Awaitable[None]],
+    ) -> ProfileRecord:
+        """Count the event `event_id` (`<customerId>.<eventId>`) in the customer's profile
+        once, forever: `change` counts it in the profile, after `prepare` was asked with the
+        same profile what the change needs (consent...). The profile after it, or as it
+        was when the event was counted before."""
+        key = f"profile.{customer_id}"
+        step = Step(event_id, f"applied.{event_id}")
+
+        async def not_counted_before_markers(profile: ProfileRecord) -> bool:
+            if event_id in profile.applied:
+                return False
+            await prepare(profile)
+            return True
+
+        events = ExactlyOnce(self.kv, self.kv, ProfileRecord)
+        while True:
+            try:
+                profile, _ = await events.apply(key, step, change, not_counted_before_markers)
+                return profile
+            except RecordNotFound:  # a new customer: an empty profile to count it in
+                empty = ProfileRecord(customer_id=customer_id)
+                await kvrecords.create(self.kv, key, empty.model_dump_json().encode())
+
     async def read(self, customer_id: str) -> tuple[ProfileRecord, int]:
         """The profile and its revision; an empty profile and 0 for a new customer."""
         found = await kvjson.read(self.kv, f"profile.{customer_id}", ProfileRecord)
         return found if found is not None else (ProfileRecord(customer_id=customer_id), 0)
-
-    async def write(self, profile: ProfileRecord, revision: int) -> bool:
-        """Write `profile` if it is still at `revision`; False if someone changed it first."""
-        key = f"profile.{profile.customer_id}"
-        value = profile.model_dump_json().encode()
-        try:
-            if revision == 0:
-                await self.kv.create(key, value)
-            else:
-                await self.kv.update(key, value, last=revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
 
     async def change(
         self, customer_id: str, change: Callable[[ProfileRecord], ProfileRecord]

@@ -7,13 +7,10 @@ from enum import StrEnum
 
 from acme.support.v1 import support_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from accord.exactly_once import StepRecord
 from accord.timestamps import timestamp
-
-# How many occurrence ids a ticket remembers, to count each once when a report is
-# redelivered. A redelivery comes long before this many later occurrences of one ticket.
-OCCURRENCE_MEMORY = 256
 
 
 class Status(StrEnum):
@@ -34,12 +31,15 @@ class Opening(BaseModel):
     suggested_fix: str
 
 
-class TicketRecord(Opening):
+class TicketRecord(Opening, StepRecord):
+    """A ticket; its `pending` map names the occurrences being counted (tickets.py)."""
+
     ticket_id: str
     ticket_key: str
     status: Status = Status.OPEN
     occurrences: int = 0
-    recent_occurrences: list[str] = []  # the latest counted occurrence ids, newest last
+    # Before the markers: the last occurrence ids counted. Read, never written.
+    recent_occurrences: list[str] = Field(default_factory=list)
     first_occurrence_id: str | None = None  # the occurrence that opened the ticket
     assignee: str = ""
     assignments: int = 0  # how many times it changed hands: the n of `<id>.assigned.<n>`

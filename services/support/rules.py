@@ -1,8 +1,8 @@
 """The ticket rules, as pure functions over a ticket record (tests pin them).
 
-- Counting: an occurrence id is counted once per ticket (a repeat changes nothing); a new
-  one adds 1 to `occurrences` and widens first/last seen. The first occurrence counted is
-  the one that opened the ticket.
+- Counting: a new occurrence adds 1 to `occurrences` and widens first/last seen. The first
+  occurrence counted is the one that opened the ticket. Each is counted once per ticket,
+  forever: tickets.py keeps a marker per occurrence and asks for new ones only.
 - A resolved ticket is closed for good: an occurrence after its resolution is refused (the
   monitor opens a new ticket under a new key), an assignment is refused, and resolving again
   changes nothing. An occurrence from before the resolution that is reported only after it
@@ -14,28 +14,24 @@
 
 from datetime import datetime
 
-from services.support.records import OCCURRENCE_MEMORY, Status, TicketRecord
+from services.support.records import Status, TicketRecord
 
 
 class TicketClosed(Exception):
     """The ticket is resolved: it takes no new occurrence and no assignment."""
 
 
-def count_occurrence(ticket: TicketRecord, occurrence_id: str, occurred_at: datetime) -> bool:
-    """Count `occurrence_id` on the ticket; False when it was counted before (no change)."""
-    if occurrence_id in ticket.recent_occurrences:
-        return False
+def count_occurrence(ticket: TicketRecord, occurrence_id: str, occurred_at: datetime) -> None:
+    """Count a new occurrence on the ticket."""
     if ticket.status is Status.RESOLVED and (
         ticket.resolved_at is None or occurred_at > ticket.resolved_at
     ):
         raise TicketClosed(ticket.ticket_id)
     ticket.occurrences += 1
-    ticket.recent_occurrences = [*ticket.recent_occurrences, occurrence_id][-OCCURRENCE_MEMORY:]
     if ticket.first_occurrence_id is None:
         ticket.first_occurrence_id = occurrence_id
     ticket.first_seen = min(ticket.first_seen or occurred_at, occurred_at)
     ticket.last_seen = max(ticket.last_seen or occurred_at, occurred_at)
-    return True
 
 
 def assign(ticket: TicketRecord, assignee: str) -> bool:

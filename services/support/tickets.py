@@ -6,6 +6,14 @@ Keys:
   id; a call interrupted after the claim is finished by its retry, which writes the same
   ticket (created from the request, `create` again) under the claimed id.
 - `ticket.<ticketId>`: the TicketRecord (JSON).
+- `occurrence.<ticketId>.<sha256(occurrenceId)>`: the marker of an occurrence the ticket
+  counted (empty), never deleted. An occurrence is counted once, forever, as a step of
+  `accord.exactly_once`: the count (and first/last seen) and the ticket's `pending` map
+  change in one compare-and-set, then the marker is created, then the occurrence leaves
+  `pending`. A retried OpenTicket, however many occurrences later, finds its occurrence
+  pending or marked and counts nothing. The ticket holds only the occurrences in flight,
+  never a history. (Tickets written before the markers kept their last 256 occurrences in
+  `recent_occurrences`; one named there counts as counted.)
 - `customer.<customerId>.<ticketId>`: the per-customer index (empty), for listing.
 """
 
@@ -19,12 +27,18 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from accord import kvjson
+from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
 from accord.kv import Entry, select_page
 from services.support import rules
 from services.support.events import TicketEvents
 from services.support.records import Opening, Status, TicketRecord, new_ticket_id, now
 
 BUCKET = "support_tickets"
+
+
+def occurrence_key(ticket_id: str, occurrence_id: str) -> str:
+    # Hashed as ticket keys are: an occurrence id may hold ':', which no key may.
+    return f"occurrence.{ticket_id}.{hashlib.sha256(occurrence_id.encode()).hexdigest()}"
 
 
 class TicketNotFound(Exception):
@@ -71,16 +85,35 @@ class Tickets:
         with contextlib.suppress(KeyWrongLastSequenceError):
             await self.kv.create(f"customer.{opening.customer_id}.{ticket_id}", b"")
 
-        def count(ticket: TicketRecord) -> bool:
+        def same_customer(ticket: TicketRecord) -> None:
             if ticket.customer_id != opening.customer_id:
                 raise KeyReused(ticket_key)
-            return rules.count_occurrence(ticket, occurrence_id, occurred_at)
 
-        ticket = await self._change(ticket_id, count)
+        def count(ticket: TicketRecord) -> None:
+            same_customer(ticket)
+            rules.count_occurrence(ticket, occurrence_id, occurred_at)
+            ticket.updated_at = now()
+
+        async def not_counted_before_markers(ticket: TicketRecord) -> bool:
+            return occurrence_id not in ticket.recent_occurrences
+
+        step = Step(occurrence_id, occurrence_key(ticket_id, occurrence_id))
+        try:
+            ticket, _ = await self._occurrences.apply(
+                f"ticket.{ticket_id}", step, count, not_counted_before_markers
+            )
+        except RecordNotFound as missing:
+            raise TicketNotFound(ticket_id) from missing
+        same_customer(ticket)  # also when counted before: another customer's key says nothing
         opened = ticket.first_occurrence_id == occurrence_id
         if opened:
             await self.events.opened(ticket)  # again on a retry of the opening call: repairs
         return ticket, opened
+
+    @property
+    def _occurrences(self) -> ExactlyOnce[TicketRecord]:
+        """Occurrences counted on ticket records, with their markers beside them."""
+        return ExactlyOnce(self.kv, self.kv, TicketRecord)
 
     async def get(self, ticket_id: str) -> TicketRecord:
         return (await self._read(ticket_id))[0]

@@ -43,7 +43,7 @@ CONTRACT = Contract(
             history=8,
             storage="file",
             replicas=1,
-            description="The inventory service's own state: the catalogue, one key per product (`sku.<SKU>`: units available), and one reservation per order (`reservation.<orderId>`: what it holds and where it stands).",
+            description="The inventory service's own state: the catalogue, one key per product (`sku.<SKU>`: units available, the changes of them in flight); the marker of each order's units taken from a product or given back to it (`reserved.<SKU>.<orderId>`, `released.<SKU>.<orderId>`: the number of units), never deleted, so an order's units move once however late its events are redelivered or replayed; and one reservation per order (`reservation.<orderId>`: what it holds and where it stands).",
         ),
     ),
     operations={

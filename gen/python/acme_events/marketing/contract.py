@@ -38,7 +38,7 @@ CONTRACT = Contract(
             history=4,
             storage="file",
             replicas=1,
-            description="Each customer's preference profile (`profile.<customerId>`): the scores per category and per brand as of a time, the ids of the events applied most recently (so that a redelivered event changes nothing), the last decision and the last recommendation (its notification id, trigger, time and status), which the cool-down reads. Changed only by compare-and-set on the key's revision.",
+            description="Each customer's preference profile (`profile.<customerId>`): the scores per category and per brand as of a time, the events being counted, the last decision and the last recommendation (its notification id, trigger, time and status), which the cool-down reads. Changed only by compare-and-set on the key's revision. And the marker of each browsing event a profile counted (`applied.<customerId>.<eventId>`: empty), never deleted, so an event is counted once however late it is redelivered or replayed.",
         ),
         BucketSpec(
             bucket="marketing_consent",

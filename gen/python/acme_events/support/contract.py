@@ -39,7 +39,7 @@ CONTRACT = Contract(
             history=8,
             storage="file",
             replicas=1,
-            description="Each ticket (`ticket.<ticketId>`: customer, error, status, assignee, occurrences and the latest occurrence ids counted, so that a repeat is counted once), the idempotency record of each ticket key (`key.<sha256 of the key>`: the ticket it opened) and the per-customer index (`customer.<customerId>.<ticketId>`). Tickets change only by compare-and-set on their revision.",
+            description="Each ticket (`ticket.<ticketId>`: customer, error, status, assignee, occurrences and the occurrences being counted), the marker of each occurrence a ticket counted (`occurrence.<ticketId>.<sha256 of the occurrence id>`: empty), never deleted, so a repeat is counted once however late it comes, the idempotency record of each ticket key (`key.<sha256 of the key>`: the ticket it opened) and the per-customer index (`customer.<customerId>.<ticketId>`). Tickets change only by compare-and-set on their revision.",
         ),
     ),
     operations={
