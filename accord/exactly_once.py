@@ -116,10 +116,12 @@ class ExactlyOnce(Generic[R]):
                 step.step_id: Pending(marker=step.marker, value=step.value),
             }
             try:
-                await self._records.update(key, record.model_dump_json().encode(), revision)
+                written = await self._records.update(
+                    key, record.model_dump_json().encode(), revision
+                )
             except KeyWrongLastSequenceError:
                 continue  # another writer changed the record: decide again on the new state
-            await self._finish(key, step)
+            await self._finish(key, step, (record, written))
             return record, True
         raise RuntimeError(f"{key}: lost {MAX_ATTEMPTS} compare-and-set races in a row")
 
@@ -130,18 +132,21 @@ class ExactlyOnce(Generic[R]):
             return False
         return True
 
-    async def _finish(self, key: str, step: Step) -> None:
-        """Steps 3 and 4: the marker, then the step out of `pending`."""
+    async def _finish(self, key: str, step: Step, written: tuple[R, int] | None = None) -> None:
+        """Steps 3 and 4: the marker, then the step out of `pending`. `written` is the record
+        as this caller just wrote it, with its revision: the first try needs no read then."""
         # A marker that exists was written by an earlier attempt: markers never change.
         with contextlib.suppress(KeyWrongLastSequenceError):
             await self._markers.create(step.marker, step.value.encode())
         for _ in range(MAX_ATTEMPTS):
-            record, revision = await self.read(key)
+            record, revision = written or await self.read(key)
+            written = None  # a lost race: read what the other writer left
             if step.step_id not in record.pending:
                 return
-            record.pending = {k: v for k, v in record.pending.items() if k != step.step_id}
+            pending = {k: v for k, v in record.pending.items() if k != step.step_id}
+            finished = record.model_copy(update={"pending": pending})
             try:
-                await self._records.update(key, record.model_dump_json().encode(), revision)
+                await self._records.update(key, finished.model_dump_json().encode(), revision)
             except KeyWrongLastSequenceError:
                 continue
             return
