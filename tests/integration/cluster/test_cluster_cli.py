@@ -18,6 +18,11 @@ from tests.support.processes import alive
 
 pytestmark = pytest.mark.integration
 
+# The last line of a status the cluster prints: the stream's, or the one saying no stream
+# list came; and how often the test asks for the status before it gives up.
+_STATUS_END = r"stream HAND: |streams: no answer"
+_STATUS_ASKS = 30
+
 # `accord cluster` is this function (accord/tooling/cli.py wires it).
 
 
@@ -78,11 +83,16 @@ async def test_make_cluster_prints_nats_url_restarts_killed_nodes_and_stops_on_c
         await _until(process.stdout, r"n1 is down")
         os.write(terminal, b"r\n")
         await _until(process.stdout, r"restarting n1")
-        # Just after a restart the stream may not answer yet: ask again until it does.
-        status = "".join(await _until(process.stdout, r"stream HAND: "))
-        while "stream HAND: R3" not in status:
+        # Just after a restart the cluster may not answer yet: the status then ends in
+        # "streams: no answer now" (no stream list) or "stream HAND: no answer now". Ask
+        # again (Enter) until it shows the stream on its three replicas.
+        status = "".join(await _until(process.stdout, _STATUS_END))
+        for _ in range(_STATUS_ASKS):
+            if "stream HAND: R3" in status:
+                break
             os.write(terminal, b"\n")
-            status = "".join(await _until(process.stdout, r"stream HAND: "))
+            status = "".join(await _until(process.stdout, _STATUS_END))
+        assert "stream HAND: R3" in status, status
         restarted = re.search(r"n1 .* up, pid (\d+)", status)
         assert restarted is not None
         pids.append(int(restarted.group(1)))
