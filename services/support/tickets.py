@@ -82,8 +82,6 @@ class Tickets:
         )
         with contextlib.suppress(KeyWrongLastSequenceError):
             await self.kv.create(f"ticket.{ticket_id}", record.model_dump_json().encode())
-        with contextlib.suppress(KeyWrongLastSequenceError):
-            await self.kv.create(f"customer.{opening.customer_id}.{ticket_id}", b"")
 
         def same_customer(ticket: TicketRecord) -> None:
             if ticket.customer_id != opening.customer_id:
@@ -105,6 +103,10 @@ class Tickets:
         except RecordNotFound as missing:
             raise TicketNotFound(ticket_id) from missing
         same_customer(ticket)  # also when counted before: another customer's key says nothing
+        # Indexed for its customer only once it is known to be theirs (a retry writes an
+        # index entry an interrupted call did not).
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self.kv.create(f"customer.{ticket.customer_id}.{ticket_id}", b"")
         opened = ticket.first_occurrence_id == occurrence_id
         if opened:
             await self.events.opened(ticket)  # again on a retry of the opening call: repairs
@@ -139,7 +141,9 @@ class Tickets:
             try:
                 ticket = await self.get(entry.key.rsplit(".", 1)[1])
             except TicketNotFound:
-                return None  # indexed by a call still writing it
+                return None
+            if where.customer_id and ticket.customer_id != where.customer_id:
+                return None  # an index entry is no proof of ownership: the ticket is
             if where.status is not None and ticket.status is not where.status:
                 return None
             if where.assignee and ticket.assignee != where.assignee:

@@ -77,16 +77,19 @@ async def test_a_ticket_written_before_the_markers_keeps_its_counted_occurrences
 
 @pytest.mark.parametrize("occurrence", ["r1", "r2"], ids=["counted", "new"])
 async def test_another_customer_s_report_under_the_same_key_is_refused(
-    monitor: Stub, unique: str, occurrence: str
+    monitor: Stub, staff: Stub, unique: str, occurrence: str
 ) -> None:
-    """A counted occurrence answers with the ticket: only to the customer whose it is."""
-    owner, key = f"c-{unique}", f"c-{unique}.fp.1"
+    """A counted occurrence answers with the ticket: only to the customer whose it is; and
+    the refused report does not list the ticket among the other customer's."""
+    owner, other, key = f"c-{unique}", f"other-{unique}", f"c-{unique}.fp.1"
     opened = await monitor.OpenTicket(_open(owner, key, "r1"))
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await monitor.OpenTicket(_open(f"other-{unique}", key, occurrence))
+        await monitor.OpenTicket(_open(other, key, occurrence))
     assert (refused.value.code(), _reason(refused.value)) == (
         grpc.StatusCode.ALREADY_EXISTS,
         "TICKET_KEY_REUSED",
     )
+    theirs = await staff.ListTickets(pb.ListTicketsRequest(customer_id=other))
+    assert list(theirs.tickets) == []
     again = await monitor.OpenTicket(_open(owner, key, "r1"))
     assert again.ticket.occurrences == opened.ticket.occurrences == 1
