@@ -33,7 +33,8 @@ def from_json_model(model: json.Notification) -> pb.Notification:
     # The schema is the message's protobuf JSON mapping (the same names, RFC 3339 times),
     # so protobuf's own parser reads it.
     data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    return json_format.ParseDict(data, pb.Notification())
+    # A field a later contract adds is left out, not an error: old readers keep reading.
+    return json_format.ParseDict(data, pb.Notification(), ignore_unknown_fields=True)
 
 
 def canonical_json(model: json.Notification) -> bytes:

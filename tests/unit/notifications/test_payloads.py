@@ -32,3 +32,10 @@ def test_a_notification_without_attributes_has_none_in_its_json() -> None:
     assert b'"createTime":"2026-12-02T20:00:01.123456Z"' in canonical_json(
         to_json_model(_notification())
     )
+
+
+def test_a_field_a_later_contract_adds_is_read_past() -> None:
+    notification = _notification(orderId="o-1")
+    later = to_json_model(notification).model_dump(by_alias=True, exclude_unset=True)
+    newer = type(to_json_model(notification)).model_validate({**later, "priority": "high"})
+    assert from_json_model(newer) == notification
