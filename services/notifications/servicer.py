@@ -12,7 +12,12 @@ from google.rpc import error_details_pb2
 from nats.js import JetStreamContext
 
 from accord.budget import CallerBudget
-from accord.paging import after_sequence, page_size_violations, sequence_token
+from accord.paging import (
+    after_sequence,
+    page_size_or_default,
+    page_size_violations,
+    sequence_token,
+)
 from accord.rpc_status import (
     RpcError,
     error_info,
@@ -31,8 +36,6 @@ from services.notifications.sending import Sending
 from services.notifications.store import NotificationStore
 
 Context = grpc.aio.ServicerContext[object, object]
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 MAX_CURSOR = 2**63 - 1  # stream sequences never get near it
 MAX_EMAIL_LENGTH = 254
 MAX_URL_LENGTH = 2048
@@ -59,10 +62,10 @@ class NotificationServiceV1(pb_grpc.NotificationServiceServicer):
         self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
         self.access.customer(context, request.customer_id)
-        check(page_size_violations(request.page_size, MAX_PAGE_SIZE))
+        check(page_size_violations(request.page_size))
         page = await self.store.list(
             request.customer_id,
-            request.page_size or DEFAULT_PAGE_SIZE,
+            page_size_or_default(request.page_size),
             after_sequence(request.page_token),
         )
         return pb.ListNotificationsResponse(

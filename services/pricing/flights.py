@@ -136,26 +136,19 @@ class Flights:
         was there, and the newest is never dropped, so the newest only grows and the same
         booking (same `booked_at`: events carry the stored booking's) is dropped again at
         once. So no booking is in the window twice, however late its event is replayed."""
-        key = demand_key(route_id, date)
-        while True:
-            demand, revision = await self._read_demand(route_id, date)
-            if any(b.booking_id == booking.booking_id for b in demand.recent):
-                return demand
-            recent = [*demand.recent, booking]
-            newest = max(b.booked_at for b in recent)
-            kept = [b for b in recent if b.booked_at > newest - window]
+
+        def add(current: DemandRecord | None) -> DemandRecord | None:
+            recent = current.recent if current is not None else []
+            if any(b.booking_id == booking.booking_id for b in recent):
+                return None
+            newest = max(b.booked_at for b in [*recent, booking])
+            kept = [b for b in [*recent, booking] if b.booked_at > newest - window]
             if booking not in kept:
-                return demand  # outside the window already: nothing changes
-            demand.recent = kept
-            value = demand.model_dump_json().encode()
-            try:
-                if revision:
-                    await self.kv.update(key, value, last=revision)
-                else:
-                    await self.kv.create(key, value)
-            except KeyWrongLastSequenceError:
-                continue
-            return demand
+                return None  # outside the window already: nothing changes
+            return DemandRecord(recent=kept)
+
+        stored = await kvjson.change(self.kv, demand_key(route_id, date), DemandRecord, add)
+        return stored or DemandRecord()
 
     async def recently_booked(self, since: datetime) -> list[tuple[str, str]]:
         """(route id, date) of every flight with a booking counted after `since`."""
