@@ -81,7 +81,9 @@ async def test_a_started_service_runs_its_handlers_and_stops_them(
     running = await service.start(
         service.settings(port=0, nats_url=nats_server.url, home=accord_home)
     )
-    assert steps == ["handlers started"]
-    await running.stop(0)
+    try:
+        assert steps == ["handlers started"]
+    finally:
+        await running.stop(0)  # a failed assertion leaves no port or connection behind
     assert steps == ["handlers started", "stopped"]
     assert running.nats.is_closed

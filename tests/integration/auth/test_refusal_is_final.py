@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from google.rpc.error_details_pb2 import ErrorInfo
 
 from tests.integration.auth.test_service_enforcement import bearer, refusal
-from tests.integration.gateway.calls import Echo
+from tests.integration.gateway.calls import Echo, echo_at
 from tests.integration.gateway.conftest import echo_enforcement
 from tests.support.status import detail
 
@@ -72,8 +72,8 @@ async def forgiving(
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield servicer, Echo(channel, echo_types)
+        async with echo_at(f"127.0.0.1:{port}", echo_types) as echo:
+            yield servicer, echo
     finally:
         await server.stop(0)
 

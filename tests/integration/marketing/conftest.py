@@ -9,7 +9,6 @@ flight". Sending through the gateway to notifications is tested end to end
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TypeAlias
@@ -17,6 +16,7 @@ from typing import TypeAlias
 from acme.marketing.v1 import marketing_pb2 as pb
 from acme.marketing.v1 import marketing_pb2_grpc as pb_grpc
 
+from accord.ports import free_port
 from services.marketing.app import SERVICE
 from tests.support.running import callers, service_fixture
 
@@ -26,17 +26,10 @@ Stub: TypeAlias = "pb_grpc.MarketingServiceAsyncStub"
 StubAs: TypeAlias = Callable[..., AbstractAsyncContextManager["pb_grpc.MarketingServiceAsyncStub"]]
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 # No gateway at its address: recommendations stay in flight (see above).
 marketing_service = service_fixture(
     SERVICE,
-    gateway_address=f"127.0.0.1:{_closed_port()}",
+    gateway_address=f"127.0.0.1:{free_port()}",
     settle_seconds=0,
     notify_timeout_seconds=0.3,
     grace=0,

@@ -133,6 +133,7 @@ async def test_staff_list_filter_assign_and_resolve(
     assert _reason(new_occurrence.value) == "TICKET_RESOLVED"
     repeat = await monitor.OpenTicket(_open(customer, f"{customer}.a.1", "r1"))
     assert repeat.ticket.status == pb.TICKET_STATUS_RESOLVED  # a repeat is still answered
+    assert repeat.ticket.occurrences == resolved.ticket.occurrences == 1  # and counts nothing
 
     events = await _events(jetstream, first.ticket_id)
     assert events == [
