@@ -266,6 +266,8 @@ class ContractEnforcement(grpc.aio.ServerInterceptor):
         try:
             async with checked.final(context):
                 async for response in behaviour(checked.iterate(), context):
+                    # Refused: no response goes out after it, whatever the servicer does.
+                    await checked.abort_if_refused(context)
                     yield response
         finally:
             CALLER.reset(token)
@@ -349,11 +351,11 @@ class _Checked:
         try:
             yield
         except Exception:
-            await self._abort_if_refused(context)
+            await self.abort_if_refused(context)
             raise
-        await self._abort_if_refused(context)
+        await self.abort_if_refused(context)
 
-    async def _abort_if_refused(self, context: Context) -> None:
+    async def abort_if_refused(self, context: Context) -> None:
         if self.failure is not None:
             await _abort(context, self.failure)
 

@@ -199,10 +199,12 @@ async def start_service(name: str, settings: S, build: Build[S]) -> RunningServi
         await wiring.start()
         await grpc_server.set_serving(True)
     except BaseException:
-        if grpc_server is not None:
-            await grpc_server.stop(0)
-        await wiring.stop()
-        await nc.close()
+        try:  # a stop that fails too must not keep NATS open, nor hide the first error
+            if grpc_server is not None:
+                await grpc_server.stop(0)
+            await wiring.stop()
+        finally:
+            await nc.close()
         raise
     await health.follow(grpc_server, nc)
     log.info("%s serving gRPC on %s:%d", name, settings.host, grpc_server.port)

@@ -99,9 +99,15 @@ async def test_an_oversized_message_stays_refused_when_the_servicer_streams_on(
     small, large = echo.request(text="hi"), echo.request(text="x" * (2 * LIMIT))
     assert len([r async for r in echo.stream_stream("Chat")(iter([small, small]))]) == 2
     call = echo.stream_stream("Chat")(iter([small, large, small]))
+    answered: list[Any] = []
+
+    async def read_all() -> None:
+        async for response in call:
+            answered.append(response)
+
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        async for _ in call:
-            pass
+        await read_all()
+    assert answered == []  # nothing the servicer sends after the refusal goes out
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert detail(raised.value, ErrorInfo).reason == "MESSAGE_TOO_LARGE"
     assert len(servicer.caught) == 1
