@@ -19,8 +19,6 @@ functions take any message of that shape.
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from acme_events.common.models import Money as EventMoney
-
 from accord.rpc_status import RpcError, field_violation, invalid_argument
 
 NANOS_PER_UNIT = 1_000_000_000
@@ -39,6 +37,7 @@ class MoneyMessage(Protocol):
 
 
 M = TypeVar("M")
+E = TypeVar("E")  # an events package's Money model
 
 
 def violation_of(money: MoneyMessage) -> str | None:
@@ -79,10 +78,11 @@ def to_money(factory: Callable[..., M], currency_code: str, nanos: int, field: s
     return factory(currency_code=currency_code, units=units, nanos=rest)
 
 
-def event_money(currency: str, nanos: int) -> EventMoney:
-    """The events' Money (asyncapi/common/money.yaml, shared by every document) for `nanos`."""
+def event_money(factory: Callable[..., E], currency: str, nanos: int) -> E:
+    """The events' Money for `nanos`, made by `factory` (the Money model of an events
+    package, from asyncapi/common/money.yaml); the runtime imports no generated package."""
     units, rest = split(nanos)
-    return EventMoney(currency=currency, units=units, nanos=rest)
+    return factory(currency=currency, units=units, nanos=rest)
 
 
 def to_cents(nanos: int) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from acme_events.banking import Application
 from acme_events.banking.messages.json import (
+    Money,
     TransferRule,
     TransferStatus,
     TransferStatusChangedPayload,
@@ -36,7 +37,7 @@ class TransferEvents:
             customer_id=transfer.customer_id,
             from_account_id=transfer.from_account_id,
             to_account_id=transfer.to_account_id,
-            amount=event_money(transfer.currency, transfer.amount),
+            amount=event_money(Money, transfer.currency, transfer.amount),
             status=TransferStatus(transfer.status.value),
             rule=TransferRule(transfer.decision.rule.value),
             reason=transfer.decision.reason,

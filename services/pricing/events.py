@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from acme_events.pricing import Application
-from acme_events.pricing.messages.json import BookingConfirmedPayload, PriceChangedPayload
+from acme_events.pricing.messages.json import BookingConfirmedPayload, Money, PriceChangedPayload
 
 from accord.money import event_money
 from services.pricing.records import BookingRecord, PriceRecord
@@ -33,7 +33,7 @@ class PricingEvents:
             route_id=booking.route_id,
             date=date.fromisoformat(booking.date),
             seats=booking.seats,
-            unit_price=event_money(booking.currency, booking.unit_price),
+            unit_price=event_money(Money, booking.currency, booking.unit_price),
             booked_at=booking.booked_at,
         )
         await self.app.producer.send_booking_confirmed(
@@ -44,7 +44,7 @@ class PricingEvents:
         payload = PriceChangedPayload(
             route_id=record.route_id,
             date=date.fromisoformat(record.date),
-            price=event_money(record.currency, record.price),
+            price=event_money(Money, record.currency, record.price),
             revision=record.revision,
             multiplier=record.multiplier,
             load_factor=record.load_factor,

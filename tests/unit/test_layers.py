@@ -130,3 +130,16 @@ def test_no_module_imports_in_a_circle() -> None:
         if name not in index:
             visit(name)
     assert circles == []
+
+
+def test_the_runtime_imports_no_business_s_generated_code() -> None:
+    """The runtime serves any contract: it names no generated package of the business (the
+    services pass their own classes in, as to `accord.money.event_money`)."""
+    wrong = sorted(
+        f"{name} imports {imported}"
+        for name, path in MODULES.items()
+        if _runtime(name)
+        for imported in _imports(path)
+        if _in(imported, "acme") or _in(imported, "acme_events")
+    )
+    assert wrong == []
