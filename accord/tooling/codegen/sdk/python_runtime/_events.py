@@ -96,30 +96,32 @@ class Event(Generic[Payload]):
         return f"Event({self.type!r}, id={self.id!r}, subject={self.subject!r})"
 
 
-@dataclass(slots=True)
+# eq=False, repr=False: a subscription is itself, not equal to another of the same consumer
+# (and hashable), and its fields are private, as an SDK object's are.
+@dataclass(slots=True, eq=False, repr=False)
 class Subscription(Generic[Payload]):
     """The events of one durable consumer, in order: an async iterator, and an async context
     manager whose entry makes sure the consumer exists (so no event published after it is
     missed) and whose exit stops fetching (the durable consumer stays, with its position).
     `EventSubscriber.subscribe` makes one."""
 
-    nc: NatsClient
-    event: EventType[Payload]
-    durable: str
-    subject: str
-    start: Literal["new", "all"]
-    batch: int
+    _nc: NatsClient
+    _event: EventType[Payload]
+    _durable: str
+    _subject: str
+    _start: Literal["new", "all"]
+    _batch: int
     _pull: JetStreamContext.PullSubscription | None = field(default=None, init=False)
     _events: AsyncGenerator[Event[Payload], None] | None = field(default=None, init=False)
 
     async def open(self) -> None:
         """Bind to the durable consumer, creating it on first use."""
         if self._pull is None:
-            policy = api.DeliverPolicy.NEW if self.start == "new" else api.DeliverPolicy.ALL
-            self._pull = await self.nc.jetstream().pull_subscribe(
-                self.subject,
-                durable=self.durable,
-                stream=self.event.stream,
+            policy = api.DeliverPolicy.NEW if self._start == "new" else api.DeliverPolicy.ALL
+            self._pull = await self._nc.jetstream().pull_subscribe(
+                self._subject,
+                durable=self._durable,
+                stream=self._event.stream,
                 config=api.ConsumerConfig(deliver_policy=policy, ack_policy=api.AckPolicy.EXPLICIT),
             )
 
@@ -148,7 +150,7 @@ class Subscription(Generic[Payload]):
         assert self._pull is not None
         while True:
             try:
-                messages = await self._pull.fetch(self.batch, timeout=5.0)
+                messages = await self._pull.fetch(self._batch, timeout=5.0)
             except NatsTimeout:
                 continue
             for msg in messages:
@@ -164,13 +166,13 @@ class Subscription(Generic[Payload]):
 
     async def _decoded(self, msg: Msg) -> Event[Payload] | None:
         headers = msg.headers or {}
-        problem = _provenance_problem(self.event, headers)
+        problem = _provenance_problem(self._event, headers)
         if problem is None:
             try:
-                return Event(self.event.payload.model_validate_json(msg.data), headers, msg)
+                return Event(self._event.payload.model_validate_json(msg.data), headers, msg)
             except ValidationError as invalid:
                 problem = f"payload does not match the contract: {invalid.error_count()} errors"
-        log.warning("%s on %s: %s; terminated", self.event.name, msg.subject, problem)
+        log.warning("%s on %s: %s; terminated", self._event.name, msg.subject, problem)
         await msg.term()
         return None
 
