@@ -72,8 +72,8 @@ def unavailable(
     what: str = "a service this call needs is unavailable",
     reason: str = "TEMPORARILY_UNAVAILABLE",
 ) -> RpcError:
-    """UNAVAILABLE with RetryInfo: nothing was done that a retry of the same call would do
-    twice. `what` says what failed, `reason` is the ErrorInfo's."""
+    """UNAVAILABLE with RetryInfo: ask again shortly (each method's retry safety is the
+    contract's to say). `what` says what failed, `reason` is the ErrorInfo's."""
     return RpcError(
         grpc.StatusCode.UNAVAILABLE,
         f"{what}; retry shortly",

@@ -11,10 +11,7 @@ from accord import kvrecords
 
 R = TypeVar("R", bound=BaseModel)
 
-# Writers that race on one key are few (the handlers of one device's reports, of one
-# customer's events, an owner's taps); a change that loses this many times in a row is a
-# bug, not contention.
-MAX_ATTEMPTS = kvrecords.MAX_ATTEMPTS
+MAX_ATTEMPTS = kvrecords.MAX_ATTEMPTS  # the same limit, and reason, as for protobuf records
 
 
 async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R, int] | None:

@@ -67,12 +67,12 @@ class ProtoRecords(Generic[M]):
         self, kv: KeyValue, prefix: str, message: type[M], id_of: Callable[[M], str]
     ) -> None:
         self._kv = kv
-        self._prefix = prefix
+        self.prefix = prefix
         self._message = message
         self._id_of = id_of
 
     async def get(self, record_id: str) -> Versioned[M] | None:
-        found = await read(self._kv, f"{self._prefix}.{record_id}")
+        found = await read(self._kv, f"{self.prefix}.{record_id}")
         if found is None or not found.value:
             return None
         return Versioned(self._message.FromString(found.value), found.revision)
@@ -87,14 +87,14 @@ class ProtoRecords(Generic[M]):
             record = make()
             if await self.create(record):
                 return record
-        raise RuntimeError(f"{self._prefix}.{record_id}: neither readable nor creatable")
+        raise RuntimeError(f"{self.prefix}.{record_id}: neither readable nor creatable")
 
     async def create(self, record: M) -> bool:
         """Store the first record of its id; False when that id has one already."""
-        key = f"{self._prefix}.{self._id_of(record)}"
+        key = f"{self.prefix}.{self._id_of(record)}"
         return await create(self._kv, key, record.SerializeToString()) is not None
 
     async def replace(self, record: M, revision: int) -> bool:
         """Store a change read at `revision`; False when someone changed it meanwhile."""
-        key = f"{self._prefix}.{self._id_of(record)}"
+        key = f"{self.prefix}.{self._id_of(record)}"
         return await replace(self._kv, key, record.SerializeToString(), revision)

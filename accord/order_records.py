@@ -51,7 +51,6 @@ class OrderRecords(ProtoRecords[M]):
 
     def __init__(self, kv: KeyValue, kind: str, message: type[M]) -> None:
         super().__init__(kv, kind, message, lambda record: _of_an_order(record).order_id)
-        self.kind = kind
 
     @classmethod
     async def open(cls, js: JetStreamContext, bucket: str, kind: str, message: type[M]) -> Self:
@@ -65,7 +64,7 @@ class OrderRecords(ProtoRecords[M]):
         check(id_violations("order_id", order_id))
         stored = await self.get(order_id)
         if stored is None or not access.may_see(caller, _of_an_order(stored.value).customer_id):
-            raise none_for_order(self.kind, order_id)
+            raise none_for_order(self.prefix, order_id)
         return stored.value
 
     async def on_cancelled(
@@ -89,4 +88,4 @@ class OrderRecords(ProtoRecords[M]):
             record = stored.value
             if not cancel(record) or await self.replace(record, stored.revision):
                 return record
-        raise RuntimeError(f"{self.kind}.{order_id}: the cancellation could not be written")
+        raise RuntimeError(f"{self.prefix}.{order_id}: the cancellation could not be written")

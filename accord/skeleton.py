@@ -103,7 +103,9 @@ class Parts(Generic[S, E]):
         return self._gateway
 
     def after_start(self, step: Stop) -> None:
-        """Run `step` once the event application has started (e.g. a seed that publishes)."""
+        """Run `step` once the event application has started (e.g. a seed that publishes).
+        The server is already taking calls then (its health says NOT_SERVING until the
+        steps are done, which the edge waits for): a direct caller may come first."""
         self._after_start.append(step)
 
     def on_stop(self, stop: Stop, *, before_events: bool = False) -> None:
