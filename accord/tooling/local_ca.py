@@ -54,6 +54,10 @@ class LocalCa:
         certificate = (
             _builder(name, name, key, valid)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(signs_certificates=True), critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
             .sign(key, hashes.SHA256())
         )
         return cls(Issued(certificate, key), valid)
@@ -65,14 +69,39 @@ class LocalCa:
         names = dict.fromkeys(["localhost", name])  # once each, in order
         alternatives: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
         alternatives += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
+        issuer = self.issued.certificate
         builder = (
-            _builder(_name(name), self.issued.certificate.subject, key, self.valid)
+            _builder(_name(name), issuer.subject, key, self.valid, issuer.not_valid_after_utc)
             .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(signs_certificates=False), critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.issued.key.public_key()),
+                critical=False,
+            )
         )
         if usage is not None:
             builder = builder.add_extension(x509.ExtendedKeyUsage([_USAGES[usage]]), critical=False)
         return Issued(builder.sign(self.issued.key, hashes.SHA256()), key)
+
+
+def _usage(signs_certificates: bool) -> x509.KeyUsage:
+    # Key usage and key identifiers on every certificate: strict verifiers (OpenSSL's
+    # X509_STRICT, the default of Python 3.13's ssl) refuse a chain without them.
+    return x509.KeyUsage(
+        digital_signature=not signs_certificates,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _name(common_name: str) -> x509.Name:
@@ -84,8 +113,11 @@ def _builder(
     issuer: x509.Name,
     key: ec.EllipticCurvePrivateKey,
     valid: datetime.timedelta,
+    until: datetime.datetime | None = None,
 ) -> x509.CertificateBuilder:
+    """Valid from a little before now for `valid`, and not after `until` when given."""
     now = datetime.datetime.now(datetime.UTC)
+    end = now + valid if until is None else min(now + valid, until)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -93,5 +125,5 @@ def _builder(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _SKEW)
-        .not_valid_after(now + valid)
+        .not_valid_after(end)
     )
