@@ -12,7 +12,13 @@ from services.marketing.recommender import Recommender, utc_now
 from services.marketing.rules import Rules
 from services.marketing.servicer import MarketingServiceV1
 from services.marketing.settings import MarketingSettings
-from services.marketing.store import CONSENT_BUCKET, PROFILES_BUCKET, ConsentStore, Profiles
+from services.marketing.store import (
+    CONSENT_BUCKET,
+    COUNTED_BUCKET,
+    PROFILES_BUCKET,
+    ConsentStore,
+    Profiles,
+)
 
 API = Api.named("MarketingService", pb, pb_grpc)
 
@@ -23,7 +29,9 @@ def rules(settings: MarketingSettings) -> Rules:
 
 async def assemble(parts: Parts[MarketingSettings, Application]) -> list[object]:
     settings = parts.settings
-    profiles = Profiles(await parts.js.key_value(PROFILES_BUCKET))
+    profiles = Profiles(
+        await parts.js.key_value(PROFILES_BUCKET), await parts.js.key_value(COUNTED_BUCKET)
+    )
     consent = ConsentStore(await parts.js.key_value(CONSENT_BUCKET))
     notifier = Notifier(parts.gateway().channel, settings.notify_timeout_seconds)
     decision_rules = rules(settings)

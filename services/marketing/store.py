@@ -1,15 +1,16 @@
-"""The marketing buckets: profiles (compare-and-set) and consent (read fresh, every time).
+"""The marketing buckets: profiles (compare-and-set), the events they counted, and consent
+(read fresh, every time).
 
-`marketing_profiles` keys:
-- `profile.<customerId>`: the ProfileRecord.
-- `applied.<customerId>.<eventId>`: the marker of a browsing event the profile counted,
-  empty, never deleted. An event is counted once, forever, as a step of
-  `accord.exactly_once`: the scores (and the decision) and the profile's `pending` map
-  change in one compare-and-set, then the marker is created, then the event leaves
-  `pending`. A redelivered event, or one replayed however many events of the customer
-  later, finds itself pending or marked and counts nothing. The profile holds only the
-  events in flight, never a history. (Profiles written before the markers kept their last
-  256 events in `applied`; an event named there counts as counted.)
+- `marketing_profiles`, `profile.<customerId>`: the ProfileRecord.
+- `marketing_counted`, `applied.<customerId>.<eventId>`: the marker of a browsing event a
+  profile counted, empty, kept 31 days (the contract says why that is long enough). An
+  event is counted once as a step of `accord.exactly_once`: the scores (and the decision)
+  and the profile's `pending` map change in one compare-and-set, then the marker is
+  created, then the event leaves `pending`. A redelivered event, or one sent again however
+  many events of the customer later, finds itself pending or marked and counts nothing.
+  The profile holds only the events in flight, never a history. (Profiles written before
+  the markers kept their last 256 events in `applied`; an event named there counts as
+  counted.)
 """
 
 from collections.abc import Awaitable, Callable
@@ -23,12 +24,14 @@ from accord.exactly_once import ExactlyOnce, RecordNotFound, Step
 from services.marketing.records import ConsentRecord, ProfileRecord
 
 PROFILES_BUCKET = "marketing_profiles"
+COUNTED_BUCKET = "marketing_counted"
 CONSENT_BUCKET = "marketing_consent"
 
 
 @dataclass(frozen=True, slots=True)
 class Profiles:
     kv: KeyValue
+    counted: KeyValue  # the markers of the events counted
 
     async def count(
         self,
@@ -50,7 +53,7 @@ class Profiles:
             await prepare(profile)
             return True
 
-        events = ExactlyOnce(self.kv, self.kv, ProfileRecord)
+        events = ExactlyOnce(self.kv, self.counted, ProfileRecord)
         while True:
             try:
                 profile, _ = await events.apply(key, step, change, not_counted_before_markers)

@@ -32,10 +32,11 @@ RULES = Rules(threshold=10.0, half_life=timedelta(days=1), cool_down=timedelta(d
 async def recommender(nats_client: NatsClient, unique: str) -> AsyncIterator[Recommender]:
     js = nats_client.jetstream()
     profiles = await js.create_key_value(bucket=f"marketing_profiles_{unique}")
+    counted = await js.create_key_value(bucket=f"marketing_counted_{unique}")
     consent = await js.create_key_value(bucket=f"marketing_consent_{unique}")
     async with grpc.aio.insecure_channel("127.0.0.1:1") as nowhere:  # nothing listens
         yield Recommender(
-            Profiles(profiles), ConsentStore(consent), Notifier(nowhere, 0.3), RULES, 0
+            Profiles(profiles, counted), ConsentStore(consent), Notifier(nowhere, 0.3), RULES, 0
         )
 
 

@@ -38,7 +38,15 @@ CONTRACT = Contract(
             history=4,
             storage="file",
             replicas=1,
-            description="Each customer's preference profile (`profile.<customerId>`): the scores per category and per brand as of a time, the events being counted, the last decision and the last recommendation (its notification id, trigger, time and status), which the cool-down reads. Changed only by compare-and-set on the key's revision. And the marker of each browsing event a profile counted (`applied.<customerId>.<eventId>`: empty), never deleted, so an event is counted once however late it is redelivered or replayed.",
+            description="Each customer's preference profile (`profile.<customerId>`): the scores per category and per brand as of a time, the events being counted, the last decision and the last recommendation (its notification id, trigger, time and status), which the cool-down reads. Changed only by compare-and-set on the key's revision.",
+        ),
+        BucketSpec(
+            bucket="marketing_counted",
+            history=1,
+            storage="file",
+            replicas=1,
+            ttl=2678400.0,
+            description="The marker of each browsing event a profile counted (`applied.<customerId>.<eventId>`: empty), so that an event is counted once however often it is redelivered or sent again. Kept 31 days, past the stream's 30: an event comes back only from the stream, or from a client sending it again, and one older than that has decayed to nothing in the scores (a 72-hour half-life) while its marker would be kept for good; so markers, one per event a customer sends, never pile up.",
         ),
         BucketSpec(
             bucket="marketing_consent",
