@@ -46,7 +46,7 @@ CONTRACT = Contract(
             storage="file",
             replicas=1,
             ttl=2678400.0,
-            description="The marker of each browsing event a profile counted (`applied.<customerId>.<eventId>`: empty), so that an event is counted once however often it is redelivered or sent again. Kept 31 days, past the stream's 30: an event comes back only from the stream, or from a client sending it again, and one older than that has decayed to nothing in the scores (a 72-hour half-life) while its marker would be kept for good; so markers, one per event a customer sends, never pile up.",
+            description="The marker of each browsing event a profile counted (`applied.<customerId>.<eventId>`: empty), so that an event is counted once however often it is redelivered or sent again. Kept 31 days, past the stream's 30: an event comes back only from the stream, or from a client sending it again; one sent again after its marker expired counts its weight decayed from the time it happened (a 72-hour half-life: nothing left after a month). So the markers, one per event a customer sends, never pile up.",
         ),
         BucketSpec(
             bucket="marketing_consent",

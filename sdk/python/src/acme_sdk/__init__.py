@@ -43,7 +43,7 @@ from ._runtime import (
 )
 from ._runtime._credentials import TokenSource
 
-__version__ = "1.0.10"
+__version__ = "1.0.11"
 
 class _AsyncBanking:
     """The banking API, every version."""
