@@ -8,7 +8,9 @@ interrupted call left:
 1. claim the request id for the quote (create `request.<bookingId>`): the first call to
    name a quote under a request id owns it for good; a call naming another quote under it
    is a reused request id and touches nothing. This comes first so that calls racing with
-   one request id and different quotes cannot each claim their quote;
+   one request id and different quotes cannot each claim their quote. The request id stays
+   with its quote even when the quote then proves used or expired (a race the check before
+   the claim could not see) or its flight sold out: a request id names one request;
 2. claim the quote for the booking (compare-and-set on the quote): a quote is booked once;
    only an unclaimed quote is checked for expiry, so a retry of a booking whose quote was
    claimed in time is still honoured after the quote expired;
