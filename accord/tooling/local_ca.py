@@ -54,7 +54,7 @@ class LocalCa:
         certificate = (
             _builder(name, name, key, valid)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_usage(signs_certificates=True), critical=True)
+            .add_extension(_usage("key_cert_sign", "crl_sign"), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
             )
@@ -74,7 +74,7 @@ class LocalCa:
             _builder(_name(name), issuer.subject, key, self.valid, issuer.not_valid_after_utc)
             .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_usage(signs_certificates=False), critical=True)
+            .add_extension(_usage("digital_signature"), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
             )
@@ -88,20 +88,24 @@ class LocalCa:
         return Issued(builder.sign(self.issued.key, hashes.SHA256()), key)
 
 
-def _usage(signs_certificates: bool) -> x509.KeyUsage:
-    # Key usage and key identifiers on every certificate: strict verifiers (OpenSSL's
-    # X509_STRICT, the default of Python 3.13's ssl) refuse a chain without them.
-    return x509.KeyUsage(
-        digital_signature=not signs_certificates,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=signs_certificates,
-        crl_sign=signs_certificates,
-        encipher_only=False,
-        decipher_only=False,
-    )
+# Key usage and key identifiers on every certificate: strict verifiers (OpenSSL's
+# X509_STRICT, the default of Python 3.13's ssl) refuse a chain without them.
+_KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def _usage(*granted: str) -> x509.KeyUsage:
+    """A KeyUsage granting only `granted` (KeyUsage's own keyword names)."""
+    return x509.KeyUsage(**{usage: usage in granted for usage in _KEY_USAGES})
 
 
 def _name(common_name: str) -> x509.Name:
